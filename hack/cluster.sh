@@ -27,7 +27,7 @@ kubectl_() { "$k8s_bin/kubectl" --kubeconfig "$kubeconfig" "$@"; }
 is_up() { [ -f "$kubeconfig" ] && kubectl_ get --raw /readyz >/dev/null 2>&1; }
 
 write_config() {
-  local conf="$cluster_dir.config.yaml"
+  local conf="$KWOK_WORKDIR/$CLUSTER_NAME.kwokctl.yaml"
   mkdir -p "$KWOK_WORKDIR/clusters"
   cat > "$conf" <<YAML
 apiVersion: config.kwok.x-k8s.io/v1alpha1

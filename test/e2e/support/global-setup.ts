@@ -1,0 +1,49 @@
+// Brings the local cluster up when no cluster is running, and stops it afterwards only if this
+// run started it (a cluster someone started by hand is left alone). E2E_KUBECONFIG points the
+// suite at any other cluster instead (kind, a dev cluster), and then nothing is started.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const clusterScript = `${root}/hack/cluster.sh`;
+
+function cluster(command: string, inherit = true): string {
+  return execFileSync('bash', [clusterScript, command], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', inherit ? 'inherit' : 'pipe'],
+  }).trim();
+}
+
+function isRunning(): boolean {
+  try {
+    cluster('status', false);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export default function setup(project: TestProject): () => void {
+  const external = process.env.E2E_KUBECONFIG;
+  if (external) {
+    project.provide('kubeconfig', external);
+    project.provide('kwok', process.env.E2E_KWOK === '1');
+    return () => {};
+  }
+  const startedHere = !isRunning();
+  if (startedHere) cluster('up');
+  project.provide('kubeconfig', cluster('kubeconfig', false));
+  project.provide('kwok', true);
+  return () => {
+    if (startedHere && process.env.CONVEYOR_KEEP_CLUSTER !== '1') cluster('down');
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kubeconfig: string;
+    kwok: boolean;
+  }
+}
