@@ -90,7 +90,8 @@ case "${1:-}" in
   down) down ;;
   env) echo "export KUBECONFIG=$kubeconfig" ;;
   kubeconfig) echo "$kubeconfig" ;;
+  kubectl) echo "$k8s_bin/kubectl" ;;
   status) if is_up; then log "cluster '$CLUSTER_NAME' is running"; else log "cluster '$CLUSTER_NAME' is not running"; exit 1; fi ;;
   logs) print_logs ;;
-  *) echo "usage: $0 up|down|env|kubeconfig|status|logs" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|env|kubeconfig|kubectl|status|logs" >&2; exit 2 ;;
 esac

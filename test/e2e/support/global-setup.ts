@@ -3,7 +3,9 @@
 // suite at any other cluster instead (kind, a dev cluster), and then nothing is started.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import * as k8s from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
+import { startLocalVolumes } from '../../../hack/local-volumes.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 const clusterScript = `${root}/hack/cluster.sh`;
@@ -30,13 +32,20 @@ export default function setup(project: TestProject): () => void {
   if (external) {
     project.provide('kubeconfig', external);
     project.provide('kwok', process.env.E2E_KWOK === '1');
+    project.provide('kubectl', process.env.KUBECTL ?? 'kubectl');
     return () => {};
   }
   const startedHere = !isRunning();
   if (startedHere) cluster('up');
   project.provide('kubeconfig', cluster('kubeconfig', false));
   project.provide('kwok', true);
+  project.provide('kubectl', cluster('kubectl', false));
+  // The local cluster has no storage driver: bind staging claims to stand-in volumes.
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster('kubeconfig', false));
+  const stopVolumes = startLocalVolumes(kc);
   return () => {
+    stopVolumes();
     if (startedHere && process.env.CONVEYOR_KEEP_CLUSTER !== '1') cluster('down');
   };
 }
@@ -45,5 +54,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     kubeconfig: string;
     kwok: boolean;
+    kubectl: string;
   }
 }

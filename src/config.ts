@@ -1,0 +1,72 @@
+// Operator configuration: command-line flags, each with an environment variable fallback.
+import { parseArgs } from 'node:util';
+
+export interface OperatorConfig {
+  kubeconfig?: string;
+  /** Namespaces to watch; empty means all namespaces. */
+  namespaces: string[];
+  workers: number;
+  logLevel: string;
+  healthPort: number;
+  healthHost: string;
+  /** Full resync period: every Pipeline is reconciled at least this often. */
+  resyncSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+const USAGE = `Usage: conveyor-operator [flags]
+
+Flags (environment variable in brackets):
+  --kubeconfig PATH        kubeconfig file [KUBECONFIG]; in a pod the service account is used
+  --namespaces a,b         namespaces to watch, comma-separated; default all [CONVEYOR_NAMESPACES]
+  --workers N              concurrent reconciles, default 4 [CONVEYOR_WORKERS]
+  --log-level LEVEL        trace|debug|info|warn|error, default info [CONVEYOR_LOG_LEVEL]
+  --health-port N          port of /healthz and /readyz, default 8081; 0 picks a free port [CONVEYOR_HEALTH_PORT]
+  --health-host HOST       address the health server binds, default 127.0.0.1 [CONVEYOR_HEALTH_HOST]
+  --resync-seconds N       reconcile every Pipeline at least this often, default 300 [CONVEYOR_RESYNC_SECONDS]
+  --help                   show this help`;
+
+function positiveInt(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name}: expected an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+/** Parses flags and environment; throws ConfigError with the offending flag named. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string' },
+      namespaces: { type: 'string' },
+      workers: { type: 'string' },
+      'log-level': { type: 'string' },
+      'health-port': { type: 'string' },
+      'health-host': { type: 'string' },
+      'resync-seconds': { type: 'string' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const logLevel = values['log-level'] ?? env.CONVEYOR_LOG_LEVEL ?? 'info';
+  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`--log-level: expected trace|debug|info|warn|error, got "${logLevel}"`);
+  }
+  const namespaces = (values.namespaces ?? env.CONVEYOR_NAMESPACES ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
+    namespaces,
+    workers: positiveInt('--workers', values.workers ?? env.CONVEYOR_WORKERS ?? '4', 1),
+    logLevel,
+    healthPort: positiveInt('--health-port', values['health-port'] ?? env.CONVEYOR_HEALTH_PORT ?? '8081', 0),
+    healthHost: values['health-host'] ?? env.CONVEYOR_HEALTH_HOST ?? '127.0.0.1',
+    resyncSeconds: positiveInt('--resync-seconds', values['resync-seconds'] ?? env.CONVEYOR_RESYNC_SECONDS ?? '300', 1),
+  };
+}
+
+export { USAGE };

@@ -1,0 +1,168 @@
+// Wires observe → queue → reconcile: informers on Pipelines and on the Jobs and claims Conveyor
+// manages feed a work queue keyed by Pipeline; workers reconcile one Pipeline at a time.
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Pipeline } from '../api/types.ts';
+import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
+import type { KubeApis } from '../kube/client.ts';
+import { MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
+import { ResilientInformer } from './informer.ts';
+import { WorkQueue } from './queue.ts';
+import { Reconciler, type ObservedState } from './reconciler.ts';
+import { ActionExecutor } from './executor.ts';
+import { StatusWriter } from './status.ts';
+import { EventRecorder } from './events.ts';
+
+export interface ControllerOptions {
+  /** Namespaces to watch; empty means all. */
+  namespaces: string[];
+  workers: number;
+  resyncSeconds: number;
+  /** Identity shown on Events (host or pod name). */
+  identity: string;
+  onProcessed?: (key: string, durationMs: number, error?: unknown) => void;
+}
+
+type AnyInformer = ResilientInformer<k8s.KubernetesObject>;
+/** A Pipeline as the informer holds it (client-node's object shape). */
+type CachedPipeline = Pipeline & k8s.KubernetesObject;
+
+const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
+
+export class Controller {
+  private readonly log: Logger;
+  private readonly queue: WorkQueue;
+  private readonly pipelines: ResilientInformer<CachedPipeline>[] = [];
+  private readonly jobs: ResilientInformer<k8s.V1Job>[] = [];
+  private readonly claims: ResilientInformer<k8s.V1PersistentVolumeClaim>[] = [];
+  private readonly options: ControllerOptions;
+  private resyncTimer: NodeJS.Timeout | undefined;
+  private synced = false;
+  private readonly syncedPromise: Promise<void>;
+  private markSynced: () => void = () => {};
+
+  constructor(apis: KubeApis, log: Logger, options: ControllerOptions) {
+    this.log = log;
+    this.options = options;
+    this.syncedPromise = new Promise((resolve) => (this.markSynced = resolve));
+    const scopes: (string | undefined)[] = options.namespaces.length > 0 ? options.namespaces : [undefined];
+    for (const ns of scopes) {
+      this.pipelines.push(
+        new ResilientInformer<CachedPipeline>(
+          apis.kc,
+          {
+            kind: 'pipelines',
+            path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+            list: () =>
+              (ns
+                ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+                : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+          },
+          log,
+          (p) => this.enqueue(p.metadata.namespace, p.metadata.name),
+        ),
+      );
+      this.jobs.push(
+        new ResilientInformer<k8s.V1Job>(
+          apis.kc,
+          {
+            kind: 'jobs',
+            path: ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs',
+            labelSelector: MANAGED,
+            list: () => (ns ? apis.batch.listNamespacedJob({ namespace: ns, labelSelector: MANAGED }) : apis.batch.listJobForAllNamespaces({ labelSelector: MANAGED })),
+          },
+          log,
+          (j) => this.enqueueOwner(j),
+        ),
+      );
+      this.claims.push(
+        new ResilientInformer<k8s.V1PersistentVolumeClaim>(
+          apis.kc,
+          {
+            kind: 'claims',
+            path: ns ? `/api/v1/namespaces/${ns}/persistentvolumeclaims` : '/api/v1/persistentvolumeclaims',
+            labelSelector: MANAGED,
+            list: () =>
+              ns
+                ? apis.core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: MANAGED })
+                : apis.core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: MANAGED }),
+          },
+          log,
+          (c) => this.enqueueOwner(c),
+        ),
+      );
+    }
+    const observed: ObservedState = {
+      pipeline: (namespace, name) => {
+        for (const inf of this.pipelines) {
+          const p = inf.get(name, namespace);
+          if (p) return p;
+        }
+        return undefined;
+      },
+      jobs: (namespace) => this.jobs.flatMap((inf) => inf.list(namespace)),
+      claims: (namespace) => this.claims.flatMap((inf) => inf.list(namespace)),
+    };
+    const reconciler = new Reconciler({
+      observed,
+      executor: new ActionExecutor(apis),
+      statusWriter: new StatusWriter(apis.custom),
+      events: new EventRecorder(apis.core, log, options.identity),
+      log,
+    });
+    this.queue = new WorkQueue(
+      async (key) => {
+        // Nothing is decided on a partial view: wait until every cache has its first list.
+        await this.syncedPromise;
+        return reconciler.reconcile(key);
+      },
+      {
+        concurrency: options.workers,
+        onProcessed: (key, ms, err) => {
+          if (err) this.log.warn({ pipeline: key, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; will retry');
+          options.onProcessed?.(key, ms, err);
+        },
+      },
+    );
+  }
+
+  async start(): Promise<void> {
+    const all: AnyInformer[] = [...this.pipelines, ...this.jobs, ...this.claims] as AnyInformer[];
+    await Promise.all(all.map((inf) => inf.start()));
+    this.synced = true;
+    this.markSynced();
+    this.log.info({ namespaces: this.options.namespaces.length ? this.options.namespaces : 'all' }, 'caches synced; reconciling');
+    // client-node informers have no resync: reconcile everything periodically as a safety net.
+    this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncSeconds * 1000);
+    this.resyncTimer.unref();
+  }
+
+  ready(): boolean {
+    return this.synced;
+  }
+
+  queueDepth(): number {
+    return this.queue.depth();
+  }
+
+  /** Stops taking work, lets in-flight reconciles finish, then stops the watches. */
+  async stop(): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    this.markSynced();
+    await this.queue.shutdown();
+    await Promise.all(([...this.pipelines, ...this.jobs, ...this.claims] as AnyInformer[]).map((inf) => inf.stop()));
+  }
+
+  private resyncAll(): void {
+    for (const inf of this.pipelines) for (const p of inf.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
+  }
+
+  private enqueue(namespace: string | undefined, name: string | undefined): void {
+    if (namespace && name) this.queue.add(`${namespace}/${name}`);
+  }
+
+  private enqueueOwner(obj: k8s.KubernetesObject): void {
+    const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
+    if (owner) this.enqueue(obj.metadata?.namespace, owner.name);
+  }
+}

@@ -1,0 +1,59 @@
+// Records Kubernetes Events on a Pipeline, so `kubectl describe pipeline` shows what happened.
+import { randomBytes } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Pipeline } from '../api/types.ts';
+import { API_VERSION, KIND } from '../api/constants.ts';
+import { describeError } from '../kube/errors.ts';
+
+export interface PlannedEvent {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+const COMPONENT = 'conveyor';
+const MAX_MESSAGE = 1024;
+
+export class EventRecorder {
+  private readonly core: k8s.CoreV1Api;
+  private readonly log: Logger;
+  private readonly host: string;
+
+  constructor(core: k8s.CoreV1Api, log: Logger, host = 'conveyor') {
+    this.core = core;
+    this.log = log;
+    this.host = host;
+  }
+
+  /** Best effort: an Event that cannot be written is logged, never fails a reconcile. */
+  async record(pipeline: Pipeline, event: PlannedEvent): Promise<void> {
+    const namespace = pipeline.metadata.namespace ?? 'default';
+    const now = new Date();
+    const body: k8s.CoreV1Event = {
+      metadata: { name: `${pipeline.metadata.name}.${randomBytes(8).toString('hex')}`, namespace },
+      involvedObject: {
+        apiVersion: API_VERSION,
+        kind: KIND,
+        name: pipeline.metadata.name,
+        namespace,
+        uid: pipeline.metadata.uid,
+        resourceVersion: pipeline.metadata.resourceVersion,
+      },
+      type: event.type,
+      reason: event.reason,
+      message: event.message.slice(0, MAX_MESSAGE),
+      source: { component: COMPONENT, host: this.host },
+      reportingComponent: COMPONENT,
+      reportingInstance: this.host,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    try {
+      await this.core.createNamespacedEvent({ namespace, body });
+    } catch (err) {
+      this.log.warn({ err: describeError(err), reason: event.reason }, 'could not record event');
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// Carries out a plan's actions against the API server, idempotently: names are deterministic,
+// so AlreadyExists on create and NotFound on delete mean the work is already done.
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Action } from '../plan/planner.ts';
+import { describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+
+const FIELD_MANAGER = 'conveyor';
+/** Creates in flight at once for one Pipeline: fast for wide DAGs, gentle on the API server. */
+const PARALLELISM = 8;
+
+export interface ActionFailure {
+  action: Action;
+  error: string;
+  status?: number;
+}
+
+export class ActionExecutor {
+  private readonly batch: k8s.BatchV1Api;
+  private readonly core: k8s.CoreV1Api;
+
+  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api }) {
+    this.batch = apis.batch;
+    this.core = apis.core;
+  }
+
+  /**
+   * Runs every action, claims before Jobs (a Job's pod needs its claim) and deletions last.
+   * Returns the actions that failed; the caller decides whether to retry.
+   */
+  async execute(namespace: string, actions: Action[], log: Logger): Promise<ActionFailure[]> {
+    const order = (a: Action): number => (a.kind === 'createClaim' ? 0 : a.kind === 'createJob' ? 1 : 2);
+    const failures: ActionFailure[] = [];
+    for (const phase of [0, 1, 2]) {
+      const batch = actions.filter((a) => order(a) === phase);
+      for (let i = 0; i < batch.length; i += PARALLELISM) {
+        await Promise.all(
+          batch.slice(i, i + PARALLELISM).map(async (action) => {
+            try {
+              await this.run(namespace, action, log);
+            } catch (err) {
+              const status = (err as { code?: number }).code;
+              failures.push({ action, error: describeError(err), ...(typeof status === 'number' ? { status } : {}) });
+            }
+          }),
+        );
+      }
+    }
+    return failures;
+  }
+
+  private async run(namespace: string, action: Action, log: Logger): Promise<void> {
+    switch (action.kind) {
+      case 'createJob': {
+        const name = action.job.metadata?.name;
+        try {
+          await this.batch.createNamespacedJob({ namespace, body: action.job, fieldManager: FIELD_MANAGER });
+          log.info({ job: name, stage: action.job.metadata?.labels?.['conveyor.dev/stage'], run: action.job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+        }
+        return;
+      }
+      case 'deleteJob':
+        try {
+          // Background propagation: the Job's pods go with it.
+          await this.batch.deleteNamespacedJob({ name: action.name, namespace, propagationPolicy: 'Background' });
+          log.info({ job: action.name, why: action.reason }, 'deleted job');
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        return;
+      case 'createClaim':
+        try {
+          await this.core.createNamespacedPersistentVolumeClaim({ namespace, body: action.claim, fieldManager: FIELD_MANAGER });
+          log.info({ claim: action.claim.metadata?.name }, 'created staging claim');
+        } catch (err) {
+          if (!isAlreadyExists(err)) throw err;
+        }
+        return;
+      case 'deleteClaim':
+        try {
+          await this.core.deleteNamespacedPersistentVolumeClaim({ name: action.name, namespace });
+          log.info({ claim: action.name, why: action.reason }, 'deleted staging claim');
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        return;
+    }
+  }
+}

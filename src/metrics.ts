@@ -1,0 +1,66 @@
+// Prometheus metrics, served on /metrics next to the health endpoints.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { apiRequests } from './kube/request-counter.ts';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'conveyor_' });
+
+export const reconcileTotal = new Counter({
+  name: 'conveyor_reconcile_total',
+  help: 'Reconciles of Pipelines, by result (success | error).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const reconcileDuration = new Histogram({
+  name: 'conveyor_reconcile_duration_seconds',
+  help: 'Time one reconcile of one Pipeline took.',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+});
+
+export const queueDepth = new Gauge({
+  name: 'conveyor_queue_depth',
+  help: 'Pipelines waiting to be reconciled.',
+  registers: [registry],
+});
+
+export const runsStarted = new Counter({
+  name: 'conveyor_runs_started_total',
+  help: 'Runs started, by trigger.',
+  labelNames: ['trigger'] as const,
+  registers: [registry],
+});
+
+export const runsFinished = new Counter({
+  name: 'conveyor_runs_finished_total',
+  help: 'Runs finished, by result (Succeeded | Failed | Cancelled).',
+  labelNames: ['result'] as const,
+  registers: [registry],
+});
+
+export const stageDuration = new Histogram({
+  name: 'conveyor_stage_duration_seconds',
+  help: 'Duration of finished stages, from Job start to completion, by result.',
+  labelNames: ['result'] as const,
+  buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+  registers: [registry],
+});
+
+export const apiErrors = new Counter({
+  name: 'conveyor_api_errors_total',
+  help: 'Failed API actions (creates, deletes, status writes), by action kind.',
+  labelNames: ['action'] as const,
+  registers: [registry],
+});
+
+new Counter({
+  name: 'conveyor_api_requests_total',
+  help: 'Requests this process sent to the Kubernetes API server, by verb (WATCH counts watch starts).',
+  labelNames: ['verb'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const [verb, n] of apiRequests) this.inc({ verb }, n);
+  },
+});
