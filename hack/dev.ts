@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const logFile = `${logDir}/conveyor-operator.log`;
   const log = pino({ level: 'debug', base: { component: 'conveyor' }, timestamp: pino.stdTimeFunctions.isoTime }, createWriteStream(logFile, { flags: 'a' }));
   const stopVolumes = startLocalVolumes(kc);
-  const operator = await startOperator({ kubeconfig, namespaces: [], workers: 4, logLevel: 'debug', healthPort: 0, healthHost: '127.0.0.1', resyncSeconds: 300 }, log);
+  const operator = await startOperator({ kubeconfig, namespaces: [], workers: 4, logLevel: 'debug', healthPort: 0, healthHost: '127.0.0.1', resyncSeconds: 300, leaderElect: false, leaderElectionNamespace: 'default', leaderElectionId: 'conveyor-leader', leaseDurationSeconds: 15 }, log);
   say(`operator started; its JSON logs: ${logFile}`);
 
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } }).catch(() => undefined);

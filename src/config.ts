@@ -11,6 +11,11 @@ export interface OperatorConfig {
   healthHost: string;
   /** Full resync period: every Pipeline is reconciled at least this often. */
   resyncSeconds: number;
+  /** Leader election: only the holder of the Lease reconciles. */
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaseDurationSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -25,6 +30,10 @@ Flags (environment variable in brackets):
   --health-port N          port of /healthz and /readyz, default 8081; 0 picks a free port [CONVEYOR_HEALTH_PORT]
   --health-host HOST       address the health server binds, default 127.0.0.1 [CONVEYOR_HEALTH_HOST]
   --resync-seconds N       reconcile every Pipeline at least this often, default 300 [CONVEYOR_RESYNC_SECONDS]
+  --leader-elect           only the holder of a Lease reconciles (for several replicas) [CONVEYOR_LEADER_ELECT=true]
+  --leader-election-namespace NS  namespace of the Lease, default $POD_NAMESPACE or "default"
+  --leader-election-id NAME       name of the Lease, default conveyor-leader
+  --lease-duration-seconds N      a standby takes over after this long without renewal, default 15
   --help                   show this help`;
 
 function positiveInt(name: string, raw: string, min: number): number {
@@ -45,6 +54,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       'health-port': { type: 'string' },
       'health-host': { type: 'string' },
       'resync-seconds': { type: 'string' },
+      'leader-elect': { type: 'boolean' },
+      'leader-election-namespace': { type: 'string' },
+      'leader-election-id': { type: 'string' },
+      'lease-duration-seconds': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -66,6 +79,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     healthPort: positiveInt('--health-port', values['health-port'] ?? env.CONVEYOR_HEALTH_PORT ?? '8081', 0),
     healthHost: values['health-host'] ?? env.CONVEYOR_HEALTH_HOST ?? '127.0.0.1',
     resyncSeconds: positiveInt('--resync-seconds', values['resync-seconds'] ?? env.CONVEYOR_RESYNC_SECONDS ?? '300', 1),
+    leaderElect: values['leader-elect'] ?? env.CONVEYOR_LEADER_ELECT === 'true',
+    leaderElectionNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'default',
+    leaderElectionId: values['leader-election-id'] ?? 'conveyor-leader',
+    leaseDurationSeconds: positiveInt('--lease-duration-seconds', values['lease-duration-seconds'] ?? '15', 3),
   };
 }
 

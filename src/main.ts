@@ -16,7 +16,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = makeLogger(config.logLevel);
-  const operator = await startOperator(config, log);
+  const operator = await startOperator(config, log, () => {
+    // Another replica may already be acting: stop at once, and let the restart stand in line.
+    log.fatal('lost leadership; exiting');
+    process.exit(1);
+  });
   await new Promise<void>((resolve) => {
     let stopping = false;
     const shutdown = (signal: string): void => {

@@ -6,6 +6,7 @@ import { loadKubeConfig, makeApis } from './kube/client.ts';
 import { Controller } from './controller/controller.ts';
 import { startHealthServer } from './controller/health.ts';
 import { VERSION } from './version.ts';
+import { LeaderElector } from './controller/leader.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
 
 export interface RunningOperator {
@@ -15,7 +16,8 @@ export interface RunningOperator {
   stop: () => Promise<void>;
 }
 
-export async function startOperator(config: OperatorConfig, log: Logger): Promise<RunningOperator> {
+/** `onLostLeadership` is called when a leader can no longer renew its Lease: it must stop acting. */
+export async function startOperator(config: OperatorConfig, log: Logger, onLostLeadership: () => void = () => {}): Promise<RunningOperator> {
   const kc = loadKubeConfig(config.kubeconfig);
   const apis = makeApis(kc);
   const identity = process.env.POD_NAME ?? hostname();
@@ -30,8 +32,24 @@ export async function startOperator(config: OperatorConfig, log: Logger): Promis
       reconcileDuration.observe(ms / 1000);
     },
   });
+  const elector = config.leaderElect
+    ? new LeaderElector(
+        apis.coordination,
+        {
+          namespace: config.leaderElectionNamespace,
+          name: config.leaderElectionId,
+          identity: `${identity}_${process.pid}`,
+          leaseDurationSeconds: config.leaseDurationSeconds,
+          renewDeadlineSeconds: Math.max(2, Math.floor((config.leaseDurationSeconds * 2) / 3)),
+          retryPeriodSeconds: Math.max(1, Math.floor(config.leaseDurationSeconds / 7)),
+        },
+        log,
+      )
+    : undefined;
+  // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced.
+  const ready = (): boolean => (elector && !elector.isLeader() ? true : controller.ready());
   const health = await startHealthServer(config.healthHost, config.healthPort, {
-    ready: () => controller.ready(),
+    ready,
     routes: {
       '/metrics': async () => {
         queueDepth.set(controller.queueDepth());
@@ -41,12 +59,20 @@ export async function startOperator(config: OperatorConfig, log: Logger): Promis
   });
   log.info({ port: health.port, host: config.healthHost }, 'endpoints: /healthz /readyz /metrics');
   // Informers retry until the API (and the CRD) answer; the process is live but not ready meanwhile.
-  const started = controller.start().catch((err: unknown) => log.error({ err: String(err) }, 'controller failed to start'));
+  const started = (async () => {
+    if (elector) {
+      if (!(await elector.acquire())) return;
+      elector.keepRenewing(onLostLeadership);
+    }
+    await controller.start();
+  })().catch((err: unknown) => log.error({ err: String(err) }, 'controller failed to start'));
   return {
     healthPort: health.port,
-    ready: () => controller.ready(),
+    ready,
     stop: async () => {
+      // Finish in-flight reconciles while still holding the lease, then hand it over at once.
       await controller.stop();
+      await elector?.release();
       await started;
       await new Promise<void>((resolve) => health.server.close(() => resolve()));
     },

@@ -1,0 +1,31 @@
+// Label and annotation keys Conveyor puts on the objects it creates and reads back.
+// Labels select (informers, grouping Jobs into runs); annotations carry facts that are not
+// selectors. Label values are limited to 63 characters: see labelValue() in src/plan/names.ts.
+
+/** Standard "who manages this" label; informers select Conveyor's Jobs with it. */
+export const MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'conveyor';
+
+/** The Pipeline an object belongs to (its name, shortened with a hash when longer than 63). */
+export const LABEL_PIPELINE = 'conveyor.dev/pipeline';
+/** The stage (or onFailure stage) a Job runs. */
+export const LABEL_STAGE = 'conveyor.dev/stage';
+/** The run id (g<generation>, m<hash>, r<hash>, s<unix seconds>) an object belongs to. */
+export const LABEL_RUN = 'conveyor.dev/run';
+/** Whether a Job is a DAG stage or an onFailure stage. */
+export const LABEL_ROLE = 'conveyor.dev/role';
+
+export const ROLE_STAGE = 'stage';
+export const ROLE_ON_FAILURE = 'on-failure';
+export type Role = typeof ROLE_STAGE | typeof ROLE_ON_FAILURE;
+
+/** Set (to any new value, e.g. a timestamp) on a Pipeline to ask for a manual run. */
+export const ANN_RUN_REQUESTED = 'conveyor.dev/run-requested';
+/** Set on a Pipeline to ask for a retry of the failed stages of the last run (future). */
+export const ANN_RETRY_REQUESTED = 'conveyor.dev/retry-requested';
+/** On each Job: what started its run (create, change, manual, schedule, retry, chain). */
+export const ANN_TRIGGER = 'conveyor.dev/trigger';
+/** On each Job: the Pipeline generation whose spec the run uses. */
+export const ANN_GENERATION = 'conveyor.dev/generation';
+/** On each Job: when its run started (RFC 3339), so a lost status can be rebuilt exactly. */
+export const ANN_RUN_STARTED = 'conveyor.dev/run-start-time';

@@ -1,0 +1,75 @@
+// Runs other than the current one: stopping the ones still active (only one run of an
+// unscheduled pipeline is active at a time), pruning old runs' Jobs and claims past
+// runHistoryLimit, and the short run history kept in status.runs[].
+import type { RunStatus, RunSummary, StageStatus } from '../api/types.ts';
+import { DEFAULT_RUN_HISTORY_LIMIT } from '../api/constants.ts';
+import type { Action } from './types.ts';
+import { isDeleting, isJobFinished, type ObservedRun } from './observed.ts';
+import { isTerminalStage } from './run.ts';
+import { iso } from './time.ts';
+
+/** status.runs[] holds at most this many summaries, newest first. */
+export const MAX_RUN_SUMMARIES = 10;
+
+export function historyLimit(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.floor(value)) : DEFAULT_RUN_HISTORY_LIMIT;
+}
+
+export function summarize(run: RunStatus): RunSummary {
+  const { stages: _stages, ...summary } = run;
+  return summary;
+}
+
+/** A run stopped before its end: unfinished stages are marked, the run is Cancelled. */
+export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus {
+  const stages = run.stages?.map((stage): StageStatus => {
+    if (isTerminalStage(stage.phase)) return stage;
+    return stage.phase === 'Running'
+      ? { ...stage, phase: 'Failed', reason: 'RunCancelled', message, completionTime: iso(now) }
+      : { ...stage, phase: 'Skipped', reason: 'RunCancelled', message };
+  });
+  return { ...run, phase: 'Cancelled', completionTime: iso(now), message, ...(stages ? { stages } : {}) };
+}
+
+/** `newest` (newest first) ahead of the previous history, one entry per run id, bounded. */
+export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[]): RunSummary[] {
+  const ids = new Set(newest.map((r) => r.id));
+  const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
+  return [...newest, ...older].slice(0, MAX_RUN_SUMMARIES);
+}
+
+/** deleteJob for every active Job of a run other than `current` (all runs when undefined). */
+export function stopOtherRuns(observed: Map<string, ObservedRun>, current: string | undefined, reason: string): Action[] {
+  const actions: Action[] = [];
+  for (const run of observed.values()) {
+    if (run.id === current) continue;
+    for (const job of run.jobs) {
+      const name = job.metadata?.name;
+      if (name && !isJobFinished(job) && !isDeleting(job)) actions.push({ kind: 'deleteJob', name, reason });
+    }
+  }
+  return actions;
+}
+
+/**
+ * Keeps the Jobs and claims of the `limit` newest runs besides the current one (ordered by
+ * their first object's creation time) and deletes those of older runs.
+ */
+export function pruneHistory(observed: Map<string, ObservedRun>, current: string | undefined, limit: number): Action[] {
+  const others = [...observed.values()]
+    .filter((run) => run.id !== current)
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || b.id.localeCompare(a.id));
+  const reason = `run history limit (${limit}) exceeded`;
+  const actions: Action[] = [];
+  for (const run of others.slice(limit)) {
+    for (const job of run.jobs) {
+      const name = job.metadata?.name;
+      if (name && !isDeleting(job)) actions.push({ kind: 'deleteJob', name, reason: `run ${run.id}: ${reason}` });
+    }
+    for (const claim of run.claims) {
+      const name = claim.metadata?.name;
+      if (name && !isDeleting(claim)) actions.push({ kind: 'deleteClaim', name, reason: `run ${run.id}: ${reason}` });
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,216 @@
+// Progress of one run through its DAG: from what its Jobs show (evidence) and what status
+// remembers, decide each stage's phase and which Jobs to create or stop.
+// Stage phases only move forward: a terminal phase in memory beats a Job that still looks
+// active (a stale cache, or a Job we are deleting), and a missing Job for a stage that memory
+// calls Running is simply created again (names are deterministic, so that is a no-op create).
+import type { V1Job } from '@kubernetes/client-node';
+import type {
+  OnFailureStageSpec,
+  Pipeline,
+  RunPhase,
+  RunStatus,
+  RunTrigger,
+  StagePhase,
+  StageSpec,
+  StageStatus,
+} from '../api/types.ts';
+import { ROLE_ON_FAILURE, ROLE_STAGE, type Role } from '../kube/labels.ts';
+import type { Action } from './types.ts';
+import { buildStageJob, buildStagingClaim } from './job.ts';
+import { topologicalOrder } from './dag.ts';
+import { claimName, jobName, labelValue } from './names.ts';
+import { indexStageJobs, isDeleting, isJobFinished, readJob, stageKey, trimMessage, type ObservedRun } from './observed.ts';
+import { earliest, iso, latest } from './time.ts';
+import { compact } from './merge.ts';
+
+const MAX_RUN_MESSAGE = 1000;
+
+export type RunContext = {
+  pipeline: Pipeline;
+  runId: string;
+  trigger: RunTrigger;
+  generation: number;
+  /** This same run as status last recorded it (memory), if it did. */
+  previous?: RunStatus;
+  /** This run's Jobs and claims (evidence), if any exist. */
+  observed?: ObservedRun;
+  now: Date;
+};
+
+export type RunProgress = { run: RunStatus; actions: Action[]; requeueAfterMs?: number };
+
+export function isTerminalStage(phase: StagePhase | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Skipped';
+}
+
+export function isActiveRun(phase: RunPhase | undefined): boolean {
+  return phase === 'Pending' || phase === 'Running';
+}
+
+/** `stage "load" failed: BackoffLimitExceeded after 3 attempts (exit code unknown)`. */
+export function describeFailure(stage: StageStatus): string {
+  const reason = stage.reason ?? 'Failed';
+  const attempts = stage.attempts ? ` after ${stage.attempts} attempt${stage.attempts === 1 ? '' : 's'}` : '';
+  // Deadlines explain themselves; other failures come from the container, whose exit code the
+  // planner does not see (it observes Jobs, not pods).
+  const detail = reason === 'DeadlineExceeded' || reason === 'RunDeadlineExceeded' ? stage.message : 'exit code unknown';
+  return `stage "${stage.name}" failed: ${reason}${attempts}${detail ? ` (${detail})` : ''}`;
+}
+
+/** The run's failure in one line, naming every failed stage (trimmed to ~1000 characters). */
+export function describeRunFailure(stages: StageStatus[]): string | undefined {
+  const failed = stages.filter((s) => s.phase === 'Failed' && s.reason !== 'RunCancelled');
+  if (failed.length === 0) return undefined;
+  return trimMessage(failed.map(describeFailure).join('; '), MAX_RUN_MESSAGE);
+}
+
+/** When the deadline came before any stage failed (it stopped stages that had not started). */
+function deadlineNote(stages: StageStatus[], seconds: number | undefined): string | undefined {
+  const stopped = stages.filter((s) => s.reason === 'RunDeadlineExceeded').map((s) => `"${s.name}"`);
+  if (stopped.length === 0) return undefined;
+  return trimMessage(`run exceeded activeDeadlineSeconds (${seconds}s) before stage ${stopped.join(', ')} could start`, MAX_RUN_MESSAGE);
+}
+
+function fromJob(name: string, job: V1Job): StageStatus {
+  const outcome = readJob(job);
+  return compact({ name, job: job.metadata?.name, ...outcome });
+}
+
+/** What evidence and memory together say about a stage, or undefined when it is undecided. */
+function knownStage(name: string, job: V1Job | undefined, remembered: StageStatus | undefined): StageStatus | undefined {
+  const seen = job ? fromJob(name, job) : undefined;
+  if (seen && isTerminalStage(seen.phase)) return seen;
+  if (remembered && isTerminalStage(remembered.phase)) return remembered;
+  return seen;
+}
+
+export function advanceRun(ctx: RunContext): RunProgress {
+  const { pipeline, runId, previous, observed, now } = ctx;
+  // A finished run is history: it is not re-derived (its Jobs may be pruned or deleted by hand).
+  if (previous && !isActiveRun(previous.phase)) return { run: previous, actions: [] };
+
+  const spec = pipeline.spec;
+  const stages = spec.stages;
+  const onFailure = Array.isArray(spec.onFailure) ? spec.onFailure : [];
+  const stopAll = spec.failurePolicy !== 'ContinueIndependent';
+  const pipelineName = pipeline.metadata.name ?? '';
+  const jobs = indexStageJobs(observed?.jobs ?? []);
+  const memory = new Map((previous?.stages ?? []).map((s) => [s.name, s]));
+  const jobOf = (role: Role, name: string) => jobs.get(stageKey(role, labelValue(name)));
+
+  // The run began at its first record: status, the run-start annotation, or its first Job.
+  const start = earliest(previous?.startTime, observed?.startedAt, observed?.createdAt) ?? now;
+  const startTime = iso(start);
+  const staging = spec.staging?.size ? claimName(pipelineName, runId) : undefined;
+  const actions: Action[] = [];
+  const create = (stage: StageSpec | OnFailureStageSpec, role: Role): StageStatus => {
+    const job = buildStageJob(pipeline, stage, {
+      runId,
+      trigger: ctx.trigger,
+      role,
+      generation: ctx.generation,
+      runStartTime: startTime,
+      ...(staging ? { stagingClaimName: staging } : {}),
+    });
+    actions.push({ kind: 'createJob', job });
+    return { name: stage.name, phase: 'Running', job: job.metadata?.name ?? jobName(pipelineName, stage.name, runId), attempts: 1 };
+  };
+
+  // 1. Stages whose outcome is already known.
+  const status = new Map<string, StageStatus>();
+  for (const stage of stages) {
+    const known = knownStage(stage.name, jobOf(ROLE_STAGE, stage.name), memory.get(stage.name));
+    if (known) status.set(stage.name, known);
+  }
+
+  // 2. The run deadline (spec.activeDeadlineSeconds) stops every stage still running.
+  const deadlineSeconds = spec.activeDeadlineSeconds;
+  const deadlineAt = typeof deadlineSeconds === 'number' && deadlineSeconds > 0 ? start.getTime() + deadlineSeconds * 1000 : undefined;
+  const open = () => stages.some((s) => !isTerminalStage(status.get(s.name)?.phase));
+  const deadlinePassed = deadlineAt !== undefined && now.getTime() >= deadlineAt && open();
+  if (deadlinePassed) {
+    for (const [name, stage] of status) {
+      if (isTerminalStage(stage.phase)) continue;
+      status.set(name, {
+        ...stage,
+        phase: 'Failed',
+        reason: 'RunDeadlineExceeded',
+        message: `run exceeded activeDeadlineSeconds (${deadlineSeconds}s)`,
+        completionTime: iso(now),
+      });
+    }
+  }
+
+  // 3. Undecided stages, in dependency order so that their dependencies are decided first.
+  const anyFailed = [...status.values()].some((s) => s.phase === 'Failed');
+  for (const stage of topologicalOrder(stages)) {
+    if (status.has(stage.name)) continue;
+    const deps = stage.dependsOn ?? [];
+    const blocked = deps.filter((d) => {
+      const phase = status.get(d)?.phase;
+      return phase === 'Failed' || phase === 'Skipped';
+    });
+    if (blocked.length > 0) {
+      const list = blocked.map((d) => `"${d}"`).join(', ');
+      status.set(stage.name, { name: stage.name, phase: 'Skipped', reason: 'UpstreamFailed', message: `upstream stage ${list} did not succeed` });
+    } else if (deadlinePassed) {
+      status.set(stage.name, { name: stage.name, phase: 'Skipped', reason: 'RunDeadlineExceeded', message: 'run deadline passed before it could start' });
+    } else if (stopAll && anyFailed) {
+      // StopAll: nothing new starts after a failure; running stages are left to finish.
+      status.set(stage.name, { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' });
+    } else if (deps.every((d) => status.get(d)?.phase === 'Succeeded')) {
+      status.set(stage.name, create(stage, ROLE_STAGE));
+    } else {
+      status.set(stage.name, { name: stage.name, phase: 'Pending' });
+    }
+  }
+  const stageStatuses = stages.map((s) => status.get(s.name) ?? { name: s.name, phase: 'Pending' as const });
+
+  // 4. Jobs the run deadline stopped are deleted (again, if an earlier delete did not land).
+  // Only those: a Job that merely looks active next to a remembered success is a stale cache.
+  for (const stage of stageStatuses) {
+    const job = jobOf(ROLE_STAGE, stage.name);
+    const stopped = stage.phase === 'Failed' && stage.reason === 'RunDeadlineExceeded';
+    if (stopped && job?.metadata?.name && !isJobFinished(job) && !isDeleting(job)) {
+      actions.push({ kind: 'deleteJob', name: job.metadata.name, reason: `run deadline exceeded (activeDeadlineSeconds=${deadlineSeconds})` });
+    }
+  }
+
+  // 5. The end of the run: onFailure stages run once after a failure, never after success.
+  const allDone = stageStatuses.every((s) => isTerminalStage(s.phase));
+  const onFailureStatuses: StageStatus[] = [];
+  let phase: RunPhase;
+  if (!allDone) {
+    const started = stageStatuses.some((s) => s.phase !== 'Pending');
+    phase = started ? 'Running' : 'Pending';
+  } else if (stageStatuses.every((s) => s.phase === 'Succeeded')) {
+    phase = 'Succeeded';
+  } else {
+    for (const stage of onFailure) {
+      const known = knownStage(stage.name, jobOf(ROLE_ON_FAILURE, stage.name), memory.get(stage.name));
+      onFailureStatuses.push(known ?? create(stage, ROLE_ON_FAILURE));
+    }
+    phase = onFailureStatuses.every((s) => isTerminalStage(s.phase)) ? 'Failed' : 'Running';
+  }
+
+  // The staging volume comes first: every Job of the run mounts it.
+  if (staging && isActiveRun(phase) && !observed?.claims.some((c) => c.metadata?.name === staging)) {
+    actions.unshift({ kind: 'createClaim', claim: buildStagingClaim(pipeline, runId) });
+  }
+
+  const all = [...stageStatuses, ...onFailureStatuses];
+  const finished = !isActiveRun(phase);
+  const completionTime = finished ? iso(latest(...all.map((s) => s.completionTime)) ?? now) : undefined;
+  const run: RunStatus = compact({
+    id: runId,
+    trigger: ctx.trigger,
+    phase,
+    generation: ctx.generation,
+    startTime,
+    completionTime,
+    message: describeRunFailure(stageStatuses) ?? deadlineNote(stageStatuses, deadlineSeconds),
+    stages: all,
+  });
+  const requeueAfterMs = !finished && deadlineAt !== undefined && !deadlinePassed && open() ? deadlineAt - now.getTime() : undefined;
+  return compact({ run, actions, requeueAfterMs });
+}

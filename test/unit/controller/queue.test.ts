@@ -1,0 +1,270 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WorkQueue, type Clock } from '../../../src/controller/queue.ts';
+
+/** A promise the test settles by hand, to hold a handler "in flight". */
+function gate() {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => (open = resolve));
+  return { promise, open };
+}
+
+/** Lets pending promise callbacks run (handlers finishing, the queue moving on). */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+describe('WorkQueue', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('de-duplicates a key that is already waiting', async () => {
+    const blocker = gate();
+    const calls: string[] = [];
+    const queue = new WorkQueue(
+      async (key) => {
+        calls.push(key);
+        if (key === 'busy') await blocker.promise;
+      },
+      { concurrency: 1 },
+    );
+    queue.add('busy');
+    queue.add('ns/a');
+    queue.add('ns/a');
+    queue.add('ns/a');
+    expect(queue.depth()).toBe(1);
+    blocker.open();
+    await settle();
+    expect(calls).toEqual(['busy', 'ns/a']);
+    expect(queue.depth()).toBe(0);
+  });
+
+  it('runs a key once more when it was added while being processed', async () => {
+    const first = gate();
+    const calls: number[] = [];
+    const queue = new WorkQueue(async () => {
+      calls.push(Date.now());
+      if (calls.length === 1) await first.promise;
+    });
+    queue.add('ns/a');
+    await settle();
+    queue.add('ns/a');
+    queue.add('ns/a');
+    expect(queue.depth()).toBe(0); // not waiting: marked dirty behind the running one
+    expect(calls).toHaveLength(1);
+    first.open();
+    await settle();
+    expect(calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('never processes one key twice at the same time', async () => {
+    let running = 0;
+    let most = 0;
+    const queue = new WorkQueue(
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        running--;
+      },
+      { concurrency: 8 },
+    );
+    for (let i = 0; i < 5; i++) {
+      queue.add('ns/a');
+      await vi.advanceTimersByTimeAsync(20);
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(most).toBe(1);
+  });
+
+  it('backs off exponentially per key on errors and resets after a success', async () => {
+    const times: number[] = [];
+    let failuresLeft = 4;
+    const queue = new WorkQueue(async () => {
+      times.push(Date.now());
+      if (failuresLeft-- > 0) throw new Error('boom');
+    });
+    queue.add('ns/a');
+    await vi.advanceTimersByTimeAsync(10_000);
+    // Fails at 0, retried after 100, 200, 400, 800 ms; the fifth call succeeds.
+    expect(times).toEqual([0, 100, 300, 700, 1500]);
+    expect(queue.backoffFor('ns/a')).toBe(100);
+
+    failuresLeft = 1;
+    const start = Date.now();
+    queue.add('ns/a');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(times.slice(5).map((t) => t - start)).toEqual([0, 100]);
+  });
+
+  it('caps the backoff', async () => {
+    const queue = new WorkQueue(
+      async () => {
+        throw new Error('always');
+      },
+      { baseDelayMs: 100, maxDelayMs: 1_000 },
+    );
+    queue.add('ns/a');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(queue.backoffFor('ns/a')).toBe(1_000);
+    expect(queue.backoffFor('ns/other')).toBe(100); // per key
+    await queue.shutdown();
+  });
+
+  it('keeps only the earliest pending addAfter per key', async () => {
+    const times: number[] = [];
+    const queue = new WorkQueue(async () => {
+      times.push(Date.now());
+    });
+    queue.addAfter('ns/a', 1_000);
+    queue.addAfter('ns/a', 500);
+    queue.addAfter('ns/a', 2_000);
+    expect(queue.delayed()).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(times).toEqual([500]);
+    expect(queue.delayed()).toBe(0);
+  });
+
+  it('requeues after the delay a handler asks for', async () => {
+    const times: number[] = [];
+    const queue = new WorkQueue(async () => {
+      times.push(Date.now());
+      return times.length === 1 ? { requeueAfterMs: 3_000 } : undefined;
+    });
+    queue.add('ns/a');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(times).toEqual([0, 3_000]);
+  });
+
+  it('bounds the number of handlers running at once', async () => {
+    const gates = new Map<string, ReturnType<typeof gate>>();
+    const started: string[] = [];
+    const queue = new WorkQueue(
+      async (key) => {
+        started.push(key);
+        const g = gate();
+        gates.set(key, g);
+        await g.promise;
+      },
+      { concurrency: 2 },
+    );
+    for (const key of ['a', 'b', 'c', 'd', 'e']) queue.add(key);
+    await settle();
+    expect(started).toEqual(['a', 'b']);
+    expect(queue.inFlight()).toBe(2);
+    expect(queue.depth()).toBe(3);
+    gates.get('a')?.open();
+    await settle();
+    expect(started).toEqual(['a', 'b', 'c']);
+    expect(queue.inFlight()).toBe(2);
+  });
+
+  it('shutdown stops taking work and resolves when in-flight handlers finish', async () => {
+    const g = gate();
+    const calls: string[] = [];
+    const queue = new WorkQueue(
+      async (key) => {
+        calls.push(key);
+        await g.promise;
+      },
+      { concurrency: 1 },
+    );
+    queue.add('a');
+    queue.add('b');
+    queue.addAfter('c', 100);
+    await settle();
+    let done = false;
+    const stopped = queue.shutdown().then(() => {
+      done = true;
+    });
+    queue.add('d');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(done).toBe(false);
+    g.open();
+    await stopped;
+    expect(done).toBe(true);
+    expect(calls).toEqual(['a']);
+    expect(queue.depth()).toBe(0);
+    await expect(new WorkQueue(async () => undefined).shutdown()).resolves.toBeUndefined();
+  });
+
+  it('reports every processing to the metrics hook', async () => {
+    const seen: [string, number, unknown][] = [];
+    const failure = new Error('nope');
+    const queue = new WorkQueue(
+      async (key) => {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        if (key === 'bad') throw failure;
+      },
+      { onProcessed: (key, ms, error) => seen.push([key, ms, error]) },
+    );
+    queue.add('good');
+    queue.add('bad');
+    await vi.advanceTimersByTimeAsync(30);
+    await queue.shutdown();
+    expect(seen).toEqual([
+      ['good', 25, undefined],
+      ['bad', 25, failure],
+    ]);
+  });
+
+  it('survives a handler that throws synchronously and a throwing metrics hook', async () => {
+    let calls = 0;
+    const queue = new WorkQueue(
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('sync');
+      },
+      {
+        onProcessed: () => {
+          throw new Error('hook');
+        },
+      },
+    );
+    queue.add('a');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(calls).toBe(2);
+  });
+});
+
+describe('WorkQueue with an injected clock', () => {
+  it('schedules through the clock it was given', async () => {
+    let now = 0;
+    const timers: { at: number; fn: () => void; id: number }[] = [];
+    let next = 0;
+    const clock: Clock = {
+      now: () => now,
+      setTimeout: (fn, ms) => {
+        const id = next++;
+        timers.push({ at: now + ms, fn, id });
+        return id;
+      },
+      clearTimeout: (id) => {
+        const at = timers.findIndex((t) => t.id === id);
+        if (at >= 0) timers.splice(at, 1);
+      },
+    };
+    const advance = async (ms: number) => {
+      now += ms;
+      for (const timer of timers.filter((t) => t.at <= now)) {
+        timers.splice(timers.indexOf(timer), 1);
+        timer.fn();
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    const calls: number[] = [];
+    const queue = new WorkQueue(async () => {
+      calls.push(now);
+    }, { clock });
+    queue.addAfter('ns/a', 300);
+    queue.addAfter('ns/a', 200);
+    expect(timers).toHaveLength(1);
+    await advance(199);
+    expect(calls).toEqual([]);
+    await advance(1);
+    expect(calls).toEqual([200]);
+  });
+});

@@ -1,0 +1,194 @@
+// Test helpers: fabricate Pipelines and the Jobs a cluster would show, and a tiny fake cluster
+// that applies a plan's actions so multi-step scenarios read like what happens for real.
+import type { V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
+import { buildStageJob } from '../../../src/plan/job.ts';
+import { plan, type Plan } from '../../../src/plan/planner.ts';
+import type { Problem } from '../../../src/plan/types.ts';
+
+export const T0 = new Date('2025-01-01T00:00:00Z');
+/** T0 plus `seconds`. */
+export const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+
+export function stage(name: string, dependsOn?: string[], extra: Partial<StageSpec> = {}): StageSpec {
+  return { name, image: 'busybox', ...(dependsOn ? { dependsOn } : {}), ...extra };
+}
+
+export type PipelineOptions = {
+  name?: string;
+  generation?: number;
+  uid?: string;
+  annotations?: Record<string, string>;
+  status?: PipelineStatus;
+};
+
+export function pipeline(spec: Partial<PipelineSpec> & { stages: StageSpec[] }, options: PipelineOptions = {}): Pipeline {
+  return {
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: {
+      name: options.name ?? 'etl',
+      namespace: 'data',
+      uid: options.uid ?? 'uid-1',
+      generation: options.generation ?? 1,
+      ...(options.annotations ? { annotations: options.annotations } : {}),
+    },
+    spec,
+    ...(options.status ? { status: options.status } : {}),
+  };
+}
+
+export const diamond = (): StageSpec[] => [stage('a'), stage('b', ['a']), stage('c', ['a']), stage('d', ['b', 'c'])];
+
+export type JobState =
+  | { state: 'running'; active?: number; failed?: number }
+  | { state: 'succeeded'; failed?: number; at?: Date }
+  | { state: 'failed'; reason?: string; message?: string; failed?: number; at?: Date }
+  | { state: 'pending' };
+
+export type JobOptions = { role?: 'stage' | 'on-failure'; created?: Date; trigger?: 'create' | 'change' | 'manual'; generation?: number };
+
+/** A Job as the API would show it for `stageName` of run `runId`, in the given state. */
+export function job(p: Pipeline, stageName: string, runId: string, state: JobState, options: JobOptions = {}): V1Job {
+  const role = options.role ?? 'stage';
+  const spec = (role === 'stage' ? p.spec.stages : (p.spec.onFailure ?? [])).find((s) => s.name === stageName) ?? stage(stageName);
+  const built = buildStageJob(p, spec, {
+    runId,
+    trigger: options.trigger ?? 'create',
+    role,
+    generation: options.generation ?? p.metadata.generation ?? 1,
+  });
+  const created = options.created ?? T0;
+  built.metadata = { ...built.metadata, creationTimestamp: created, uid: `job-${stageName}-${runId}` };
+  built.status = jobStatus(state, created);
+  return built;
+}
+
+export function jobStatus(state: JobState, started: Date): V1Job['status'] {
+  switch (state.state) {
+    case 'pending':
+      return {};
+    case 'running':
+      return { active: state.active ?? 1, ...(state.failed ? { failed: state.failed } : {}), startTime: started };
+    case 'succeeded': {
+      const done = state.at ?? new Date(started.getTime() + 10_000);
+      return {
+        succeeded: 1,
+        ...(state.failed ? { failed: state.failed } : {}),
+        startTime: started,
+        completionTime: done,
+        conditions: [
+          { type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: done },
+          { type: 'Complete', status: 'True', lastTransitionTime: done },
+        ],
+      };
+    }
+    case 'failed': {
+      const done = state.at ?? new Date(started.getTime() + 10_000);
+      const reason = state.reason ?? 'BackoffLimitExceeded';
+      return {
+        failed: state.failed ?? 1,
+        startTime: started,
+        conditions: [
+          { type: 'FailureTarget', status: 'True', reason, lastTransitionTime: done },
+          {
+            type: 'Failed',
+            status: 'True',
+            reason,
+            message: state.message ?? 'Job has reached the specified backoff limit',
+            lastTransitionTime: done,
+          },
+        ],
+      };
+    }
+  }
+}
+
+export const createdJobs = (result: Plan): V1Job[] =>
+  result.actions.flatMap((a) => (a.kind === 'createJob' ? [a.job] : []));
+/** Stage names of the Jobs a plan creates, sorted. */
+export const createdStages = (result: Plan): string[] =>
+  createdJobs(result)
+    .map((j) => j.metadata?.labels?.['conveyor.dev/stage'] ?? '?')
+    .sort();
+export const deletedJobs = (result: Plan): string[] =>
+  result.actions.flatMap((a) => (a.kind === 'deleteJob' ? [a.name] : [])).sort();
+export const stagePhases = (result: Plan): Record<string, string> =>
+  Object.fromEntries((result.status.lastRun?.stages ?? []).map((s) => [s.name, s.phase]));
+export const condition = (status: PipelineStatus, type: string) => status.conditions?.find((c) => c.type === type);
+export const eventReasons = (result: Plan): string[] => result.events.map((e) => e.reason);
+
+/**
+ * A fake cluster: holds Jobs and claims, applies a plan's actions and writes its status back,
+ * the way the controller's act step would.
+ */
+export class FakeCluster {
+  pipeline: Pipeline;
+  jobs = new Map<string, V1Job>();
+  claims = new Map<string, V1PersistentVolumeClaim>();
+  problems: Problem[] = [];
+  last?: Plan;
+
+  constructor(p: Pipeline) {
+    this.pipeline = p;
+  }
+
+  reconcile(now: Date): Plan {
+    const result = plan({
+      pipeline: structuredClone(this.pipeline),
+      problems: this.problems,
+      jobs: [...this.jobs.values()].map((j) => structuredClone(j)),
+      claims: [...this.claims.values()].map((c) => structuredClone(c)),
+      now,
+    });
+    for (const action of result.actions) {
+      if (action.kind === 'createJob') {
+        const name = action.job.metadata?.name ?? '';
+        if (!this.jobs.has(name)) {
+          const created = structuredClone(action.job);
+          created.metadata = { ...created.metadata, creationTimestamp: now };
+          created.status = {};
+          this.jobs.set(name, created);
+        }
+      } else if (action.kind === 'deleteJob') this.jobs.delete(action.name);
+      else if (action.kind === 'createClaim') {
+        const name = action.claim.metadata?.name ?? '';
+        if (!this.claims.has(name)) this.claims.set(name, { ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: now } });
+      } else this.claims.delete(action.name);
+    }
+    this.pipeline = { ...this.pipeline, status: result.status };
+    this.last = result;
+    return result;
+  }
+
+  private find(stageName: string, role = 'stage'): V1Job {
+    const runId = this.pipeline.status?.lastRun?.id;
+    const found = [...this.jobs.values()].find(
+      (j) =>
+        j.metadata?.labels?.['conveyor.dev/stage'] === stageName &&
+        j.metadata?.labels?.['conveyor.dev/run'] === runId &&
+        j.metadata?.labels?.['conveyor.dev/role'] === role,
+    );
+    if (!found) throw new Error(`no Job for stage ${stageName} (${role}) of run ${runId}`);
+    return found;
+  }
+
+  /** Move the current run's Job of `stageName` to a state. */
+  set(stageName: string, state: JobState, role: 'stage' | 'on-failure' = 'stage'): void {
+    const found = this.find(stageName, role);
+    found.status = jobStatus(state, (found.metadata?.creationTimestamp as Date | undefined) ?? T0);
+  }
+
+  /** Change the spec: the API server bumps the generation. */
+  edit(change: (spec: PipelineSpec) => void): void {
+    const spec = structuredClone(this.pipeline.spec);
+    change(spec);
+    const generation = (this.pipeline.metadata.generation ?? 1) + 1;
+    this.pipeline = { ...this.pipeline, metadata: { ...this.pipeline.metadata, generation }, spec };
+  }
+
+  annotate(key: string, value: string): void {
+    const annotations = { ...this.pipeline.metadata.annotations, [key]: value };
+    this.pipeline = { ...this.pipeline, metadata: { ...this.pipeline.metadata, annotations } };
+  }
+}
