@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
 import type { KubeApis } from '../kube/client.ts';
-import { MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
+import { LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
 import { ResilientInformer } from './informer.ts';
 import { WorkQueue } from './queue.ts';
 import { Reconciler, type ObservedState } from './reconciler.ts';
@@ -35,6 +35,7 @@ export class Controller {
   private readonly pipelines: ResilientInformer<CachedPipeline>[] = [];
   private readonly jobs: ResilientInformer<k8s.V1Job>[] = [];
   private readonly claims: ResilientInformer<k8s.V1PersistentVolumeClaim>[] = [];
+  private readonly cronJobs: ResilientInformer<k8s.V1CronJob>[] = [];
   private readonly options: ControllerOptions;
   private resyncTimer: NodeJS.Timeout | undefined;
   private synced = false;
@@ -59,7 +60,23 @@ export class Controller {
                 : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
           },
           log,
-          (p) => this.enqueue(p.metadata.namespace, p.metadata.name),
+          (p) => {
+            this.enqueue(p.metadata.namespace, p.metadata.name);
+            this.enqueueDownstream(p);
+          },
+        ),
+      );
+      this.cronJobs.push(
+        new ResilientInformer<k8s.V1CronJob>(
+          apis.kc,
+          {
+            kind: 'cronjobs',
+            path: ns ? `/apis/batch/v1/namespaces/${ns}/cronjobs` : '/apis/batch/v1/cronjobs',
+            labelSelector: MANAGED,
+            list: () => (ns ? apis.batch.listNamespacedCronJob({ namespace: ns, labelSelector: MANAGED }) : apis.batch.listCronJobForAllNamespaces({ labelSelector: MANAGED })),
+          },
+          log,
+          (cj) => this.enqueueOwner(cj),
         ),
       );
       this.jobs.push(
@@ -100,7 +117,9 @@ export class Controller {
         }
         return undefined;
       },
+      pipelines: (namespace) => this.pipelines.flatMap((inf) => inf.list(namespace)),
       jobs: (namespace) => this.jobs.flatMap((inf) => inf.list(namespace)),
+      cronJobs: (namespace) => this.cronJobs.flatMap((inf) => inf.list(namespace)),
       claims: (namespace) => this.claims.flatMap((inf) => inf.list(namespace)),
     };
     const reconciler = new Reconciler({
@@ -127,7 +146,7 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const all: AnyInformer[] = [...this.pipelines, ...this.jobs, ...this.claims] as AnyInformer[];
+    const all: AnyInformer[] = [...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs] as AnyInformer[];
     await Promise.all(all.map((inf) => inf.start()));
     this.synced = true;
     this.markSynced();
@@ -150,7 +169,7 @@ export class Controller {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.markSynced();
     await this.queue.shutdown();
-    await Promise.all(([...this.pipelines, ...this.jobs, ...this.claims] as AnyInformer[]).map((inf) => inf.stop()));
+    await Promise.all(([...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs] as AnyInformer[]).map((inf) => inf.stop()));
   }
 
   private resyncAll(): void {
@@ -161,8 +180,19 @@ export class Controller {
     if (namespace && name) this.queue.add(`${namespace}/${name}`);
   }
 
+  /** Jobs and CronJobs: by the owning Pipeline, or (scheduled Jobs, owned by a CronJob) by label. */
   private enqueueOwner(obj: k8s.KubernetesObject): void {
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
-    if (owner) this.enqueue(obj.metadata?.namespace, owner.name);
+    this.enqueue(obj.metadata?.namespace, owner?.name ?? obj.metadata?.labels?.[LABEL_PIPELINE]);
+  }
+
+  /** A Pipeline's run finishing may start the Pipelines chained after it. */
+  private enqueueDownstream(upstream: Pipeline): void {
+    const ns = upstream.metadata.namespace;
+    for (const inf of this.pipelines) {
+      for (const p of inf.list(ns)) {
+        if (p.spec?.triggers?.after?.some((t) => t.pipeline === upstream.metadata.name)) this.enqueue(ns, p.metadata.name);
+      }
+    }
   }
 }

@@ -1,6 +1,6 @@
 // Carries out a plan's actions against the API server, idempotently: names are deterministic,
 // so AlreadyExists on create and NotFound on delete mean the work is already done.
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Action } from '../plan/planner.ts';
 import { describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
@@ -18,10 +18,12 @@ export interface ActionFailure {
 export class ActionExecutor {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
+  private readonly objects: k8s.KubernetesObjectApi;
 
-  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api }) {
+  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api; kc: k8s.KubeConfig }) {
     this.batch = apis.batch;
     this.core = apis.core;
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(apis.kc);
   }
 
   /**
@@ -29,7 +31,7 @@ export class ActionExecutor {
    * Returns the actions that failed; the caller decides whether to retry.
    */
   async execute(namespace: string, actions: Action[], log: Logger): Promise<ActionFailure[]> {
-    const order = (a: Action): number => (a.kind === 'createClaim' ? 0 : a.kind === 'createJob' ? 1 : 2);
+    const order = (a: Action): number => (a.kind === 'createClaim' || a.kind === 'applyCronJob' ? 0 : a.kind === 'createJob' || a.kind === 'startJob' ? 1 : 2);
     const failures: ActionFailure[] = [];
     for (const phase of [0, 1, 2]) {
       const batch = actions.filter((a) => order(a) === phase);
@@ -77,6 +79,27 @@ export class ActionExecutor {
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
         }
+        return;
+      case 'applyCronJob': {
+        // Server-side apply: idempotent, and only the fields Conveyor sets are Conveyor's.
+        const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', ...action.cronJob, metadata: { ...action.cronJob.metadata, namespace } };
+        await this.objects.patch(cronJob, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+        return;
+      }
+      case 'deleteCronJob':
+        try {
+          await this.batch.deleteNamespacedCronJob({ name: action.name, namespace, propagationPolicy: 'Background' });
+          log.info({ cronJob: action.name, why: action.reason }, 'deleted cronjob');
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        return;
+      case 'startJob':
+        await this.batch.patchNamespacedJob(
+          { name: action.name, namespace, body: action.patch, fieldManager: FIELD_MANAGER },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+        );
+        log.info({ job: action.name, run: action.runId }, 'started scheduled job');
         return;
       case 'deleteClaim':
         try {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../api/types.ts';
 import { validatePipeline } from '../api/validate.ts';
 import { plan, type Action } from '../plan/planner.ts';
+import { findTriggerCycle } from '../plan/chain.ts';
 import { EventRecorder } from './events.ts';
 import { ActionExecutor, type ActionFailure } from './executor.ts';
 import { StatusWriter, statusChanged } from './status.ts';
@@ -16,7 +17,9 @@ import { apiErrors } from '../metrics.ts';
 /** Read access to what the informers observed. */
 export interface ObservedState {
   pipeline(namespace: string, name: string): Pipeline | undefined;
+  pipelines(namespace: string): ReadonlyArray<Pipeline>;
   jobs(namespace: string): ReadonlyArray<k8s.V1Job>;
+  cronJobs(namespace: string): ReadonlyArray<k8s.V1CronJob>;
   claims(namespace: string): ReadonlyArray<k8s.V1PersistentVolumeClaim>;
 }
 
@@ -61,7 +64,11 @@ export class Reconciler {
     }
     const uid = pipeline.metadata.uid;
     const owned = <T extends k8s.KubernetesObject>(o: T): boolean => (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
-    const jobs = this.observed.jobs(namespace).filter(owned);
+    const cronJobs = this.observed.cronJobs(namespace).filter(owned);
+    // Scheduled runs' root Jobs are owned by the CronJob, which is owned by the Pipeline.
+    const cronUids = new Set(cronJobs.map((cj) => cj.metadata?.uid));
+    const ownedOrScheduled = (j: k8s.V1Job): boolean => owned(j) || (j.metadata?.ownerReferences ?? []).some((r) => cronUids.has(r.uid));
+    const jobs = this.observed.jobs(namespace).filter(ownedOrScheduled);
     const seen = new Set(jobs.map((j) => j.metadata?.name));
     for (const [jobName, job] of this.rejected) {
       if (job.metadata?.namespace === namespace && owned(job) && !seen.has(jobName)) jobs.push(job);
@@ -73,8 +80,13 @@ export class Reconciler {
       metadata: { name, namespace },
       spec: pipeline.spec,
     });
+    const siblings = this.observed.pipelines(namespace);
+    const cycle = pipeline.spec?.triggers?.after?.length ? findTriggerCycle([...siblings], name) : undefined;
+    if (cycle) problems.push({ path: 'spec.triggers.after', message: `trigger cycle: ${cycle.join(' → ')}` });
+    const upstreamNames = new Set((pipeline.spec?.triggers?.after ?? []).map((t) => t.pipeline));
+    const upstream = siblings.filter((p) => upstreamNames.has(p.metadata.name ?? ''));
 
-    const decision = plan({ pipeline, problems, jobs, claims, now: this.now() });
+    const decision = plan({ pipeline, problems, jobs, cronJobs, claims, upstream, now: this.now() });
     const log = this.log.child({ pipeline: key, run: decision.status.lastRun?.id });
 
     const failures = await this.executor.execute(namespace, decision.actions, log);
@@ -152,6 +164,8 @@ function describe(a: Action): string {
       return `create job ${a.job.metadata?.name}`;
     case 'createClaim':
       return `create claim ${a.claim.metadata?.name}`;
+    case 'applyCronJob':
+      return `apply cronjob ${a.cronJob.metadata?.name}`;
     default:
       return `${a.kind} ${a.name}`;
   }

@@ -10,7 +10,7 @@ export const MANAGED_BY_VALUE = 'conveyor';
 export const LABEL_PIPELINE = 'conveyor.dev/pipeline';
 /** The stage (or onFailure stage) a Job runs. */
 export const LABEL_STAGE = 'conveyor.dev/stage';
-/** The run id (g<generation>, m<hash>, r<hash>, s<unix seconds>) an object belongs to. */
+/** The run id (g<generation>, m<hash>, r<hash>, s<unix seconds>, c<hash>) an object belongs to. */
 export const LABEL_RUN = 'conveyor.dev/run';
 /** Whether a Job is a DAG stage or an onFailure stage. */
 export const LABEL_ROLE = 'conveyor.dev/role';
@@ -21,7 +21,7 @@ export type Role = typeof ROLE_STAGE | typeof ROLE_ON_FAILURE;
 
 /** Set (to any new value, e.g. a timestamp) on a Pipeline to ask for a manual run. */
 export const ANN_RUN_REQUESTED = 'conveyor.dev/run-requested';
-/** Set on a Pipeline to ask for a retry of the failed stages of the last run (future). */
+/** Set on a Pipeline to ask for a retry of the failed stages of a run: `<nonce>` or `<runId>:<nonce>`. */
 export const ANN_RETRY_REQUESTED = 'conveyor.dev/retry-requested';
 /** On each Job: what started its run (create, change, manual, schedule, retry, chain). */
 export const ANN_TRIGGER = 'conveyor.dev/trigger';
@@ -29,3 +29,9 @@ export const ANN_TRIGGER = 'conveyor.dev/trigger';
 export const ANN_GENERATION = 'conveyor.dev/generation';
 /** On each Job: when its run started (RFC 3339), so a lost status can be rebuilt exactly. */
 export const ANN_RUN_STARTED = 'conveyor.dev/run-start-time';
+/** On each Job of a retry run: the run it retries, so a lost status can be rebuilt. */
+export const ANN_RETRY_OF = 'conveyor.dev/retry-of';
+/** Set by the CronJob controller on the Jobs it creates: the tick's time (RFC 3339). */
+export const ANN_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
+/** Set by `kubectl create job --from=cronjob/...` (value `manual`). */
+export const ANN_CRONJOB_INSTANTIATE = 'cronjob.kubernetes.io/instantiate';

@@ -1,12 +1,12 @@
-// Runs other than the current one: stopping the ones still active (only one run of an
-// unscheduled pipeline is active at a time), pruning old runs' Jobs and claims past
-// runHistoryLimit, and the short run history kept in status.runs[].
+// Runs other than the active ones: stopping what is left of them (a superseded, cancelled or
+// skipped run's Jobs), pruning old runs' Jobs and claims past runHistoryLimit, and the short run
+// history kept in status.runs[].
 import type { RunStatus, RunSummary, StageStatus } from '../api/types.ts';
 import { DEFAULT_RUN_HISTORY_LIMIT } from '../api/constants.ts';
 import type { Action } from './types.ts';
 import { isDeleting, isJobFinished, type ObservedRun } from './observed.ts';
 import { isTerminalStage } from './run.ts';
-import { iso } from './time.ts';
+import { iso, toDate } from './time.ts';
 
 /** status.runs[] holds at most this many summaries, newest first. */
 export const MAX_RUN_SUMMARIES = 10;
@@ -31,33 +31,47 @@ export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus
   return { ...run, phase: 'Cancelled', completionTime: iso(now), message, ...(stages ? { stages } : {}) };
 }
 
-/** `newest` (newest first) ahead of the previous history, one entry per run id, bounded. */
+/**
+ * The updated summaries (`newest`) merged into the previous history, one entry per run id, newest
+ * first (by start time, or completion time for a run that never started; entries without either
+ * keep their order after those with one), bounded.
+ */
 export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[]): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
-  return [...newest, ...older].slice(0, MAX_RUN_SUMMARIES);
+  const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
+  return [...newest, ...older]
+    .map((run, index) => ({ run, index }))
+    .sort((a, b) => time(b.run) - time(a.run) || a.index - b.index)
+    .map(({ run }) => run)
+    .slice(0, MAX_RUN_SUMMARIES);
 }
 
-/** deleteJob for every active Job of a run other than `current` (all runs when undefined). */
-export function stopOtherRuns(observed: Map<string, ObservedRun>, current: string | undefined, reason: string): Action[] {
+/**
+ * deleteJob for every unfinished Job (started or still suspended) of the runs not in `active`:
+ * what is left of a superseded, cancelled, skipped or already finished run.
+ */
+export function stopInactiveRuns(observed: Map<string, ObservedRun>, active: ReadonlySet<string>, reasonFor: (runId: string) => string): Action[] {
   const actions: Action[] = [];
   for (const run of observed.values()) {
-    if (run.id === current) continue;
+    if (active.has(run.id)) continue;
     for (const job of run.jobs) {
       const name = job.metadata?.name;
-      if (name && !isJobFinished(job) && !isDeleting(job)) actions.push({ kind: 'deleteJob', name, reason });
+      if (name && !isJobFinished(job) && !isDeleting(job)) actions.push({ kind: 'deleteJob', name, reason: reasonFor(run.id) });
     }
   }
   return actions;
 }
 
 /**
- * Keeps the Jobs and claims of the `limit` newest runs besides the current one (ordered by
- * their first object's creation time) and deletes those of older runs.
+ * Keeps the Jobs and claims of the `limit` newest runs besides the protected ones (active runs,
+ * the latest run, the runs an active retry keeps stages of), ordered by their first object's
+ * creation time, and deletes those of older runs. Runs that never started (a skipped tick's
+ * suspended Jobs, being deleted) are not history and do not count.
  */
-export function pruneHistory(observed: Map<string, ObservedRun>, current: string | undefined, limit: number): Action[] {
+export function pruneHistory(observed: Map<string, ObservedRun>, protectedRuns: ReadonlySet<string>, limit: number): Action[] {
   const others = [...observed.values()]
-    .filter((run) => run.id !== current)
+    .filter((run) => !protectedRuns.has(run.id) && run.started)
     .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || b.id.localeCompare(a.id));
   const reason = `run history limit (${limit}) exceeded`;
   const actions: Action[] = [];

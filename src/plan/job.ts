@@ -7,6 +7,8 @@
 import type {
   V1EnvVar,
   V1Job,
+  V1JobSpec,
+  V1JobTemplateSpec,
   V1OwnerReference,
   V1PersistentVolumeClaim,
   V1PodTemplateSpec,
@@ -15,6 +17,7 @@ import type { OnFailureStageSpec, Pipeline, RunTrigger, StageSpec } from '../api
 import { API_VERSION, DEFAULT_MOUNT_PATH, KIND } from '../api/constants.ts';
 import {
   ANN_GENERATION,
+  ANN_RETRY_OF,
   ANN_RUN_STARTED,
   ANN_TRIGGER,
   LABEL_PIPELINE,
@@ -23,6 +26,7 @@ import {
   LABEL_STAGE,
   MANAGED_BY,
   MANAGED_BY_VALUE,
+  ROLE_STAGE,
   type Role,
 } from '../kube/labels.ts';
 import { claimName, jobName, labelValue } from './names.ts';
@@ -45,6 +49,8 @@ export type StageJobContext = {
   stagingClaimName?: string;
   /** RFC 3339 start of the run, stamped so a lost status can be rebuilt. */
   runStartTime?: string;
+  /** The run a retry run retries (stamped as conveyor.dev/retry-of). */
+  retryOf?: string;
 };
 
 /** Owner reference to the Pipeline: deleting the Pipeline garbage-collects what it owns. */
@@ -61,15 +67,22 @@ export function pipelineOwnerReference(pipeline: Pipeline): V1OwnerReference {
 
 /** The labels every object of a run carries; stage and role only on Jobs. */
 export function runLabels(pipeline: Pipeline, runId: string, stage?: { name: string; role: Role }): Record<string, string> {
+  return { ...stageLabels(pipeline, stage), [LABEL_RUN]: labelValue(runId) };
+}
+
+/** The labels of a stage outside any run: a CronJob and its Job template (no run id yet). */
+export function stageLabels(pipeline: Pipeline, stage?: { name: string; role: Role }): Record<string, string> {
   return {
     [MANAGED_BY]: MANAGED_BY_VALUE,
     [LABEL_PIPELINE]: labelValue(pipeline.metadata.name ?? ''),
     ...(stage ? { [LABEL_STAGE]: labelValue(stage.name), [LABEL_ROLE]: stage.role } : {}),
-    [LABEL_RUN]: labelValue(runId),
   };
 }
 
-/** Where a stage finds the run's staging area: a mounted volume, an object-store prefix, or none. */
+/**
+ * Where a stage finds the run's staging area: a mounted volume, an object-store prefix, or none.
+ * `runId` may be a `$(CONVEYOR_RUN)` reference (a CronJob's template does not know the run).
+ */
 export function stagingLocation(pipeline: Pipeline, runId: string, stagingClaim?: string): { value?: string; mountPath?: string } {
   const staging = pipeline.spec.staging;
   if (stagingClaim) {
@@ -80,25 +93,103 @@ export function stagingLocation(pipeline: Pipeline, runId: string, stagingClaim?
   return {};
 }
 
+/**
+ * The pod label the CONVEYOR_RUN of a CronJob's Job is read from (downward API): Conveyor writes
+ * it when it starts the Job (startJobPatch), before any pod exists.
+ */
+const RUN_FROM_POD_LABEL: V1EnvVar = {
+  name: 'CONVEYOR_RUN',
+  valueFrom: { fieldRef: { fieldPath: `metadata.labels['${LABEL_RUN}']` } },
+};
+
 function envList(value: unknown): V1EnvVar[] {
   return Array.isArray(value) ? (value as V1EnvVar[]) : [];
 }
 
 export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, ctx: StageJobContext): V1Job {
+  const labels = runLabels(pipeline, ctx.runId, { name: stage.name, role: ctx.role });
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: compact({
+      name: jobName(pipeline.metadata.name ?? '', stage.name, ctx.runId),
+      namespace: pipeline.metadata.namespace,
+      labels,
+      annotations: {
+        [ANN_TRIGGER]: ctx.trigger,
+        [ANN_GENERATION]: String(ctx.generation),
+        ...(ctx.runStartTime ? { [ANN_RUN_STARTED]: ctx.runStartTime } : {}),
+        ...(ctx.retryOf ? { [ANN_RETRY_OF]: ctx.retryOf } : {}),
+      },
+      ownerReferences: [pipelineOwnerReference(pipeline)],
+    }),
+    spec: jobSpec(pipeline, stage, {
+      labels,
+      runEnv: { name: 'CONVEYOR_RUN', value: ctx.runId },
+      staging: stagingLocation(pipeline, ctx.runId, ctx.stagingClaimName),
+      ...(ctx.stagingClaimName ? { stagingClaimName: ctx.stagingClaimName } : {}),
+    }),
+  };
+}
+
+/**
+ * The Job template of a root stage's CronJob: the stage Job without a run. It is created
+ * suspended (Conveyor starts it, or skips it, as run-level concurrency decides) and reads its
+ * run id from the pod label Conveyor sets when it starts it. A per-run staging volume cannot be
+ * named here: with spec.staging.size the planner replaces such a Job by a plain one instead.
+ */
+export function buildStageJobTemplate(pipeline: Pipeline, stage: StageSpec, generation: number): V1JobTemplateSpec {
+  const labels = stageLabels(pipeline, { name: stage.name, role: ROLE_STAGE });
+  return {
+    metadata: {
+      labels,
+      // kubectl create job --from=cronjob copies these too; observeRuns corrects the trigger.
+      annotations: { [ANN_TRIGGER]: 'schedule', [ANN_GENERATION]: String(generation) },
+    },
+    spec: {
+      ...jobSpec(pipeline, stage, { labels, runEnv: RUN_FROM_POD_LABEL, staging: stagingLocation(pipeline, '$(CONVEYOR_RUN)') }),
+      suspend: true,
+    },
+  };
+}
+
+/**
+ * The JSON merge patch that starts a CronJob's suspended Job as part of run `runId`: the run
+ * label on the Job (it groups the Job into the run) and on its pod template (CONVEYOR_RUN reads
+ * it), the run's annotations, and `suspend: false` — all in one request. Kubernetes allows
+ * changing the pod template's labels and annotations of a suspended Job that never ran.
+ */
+export function startJobPatch(runId: string, trigger: RunTrigger, runStartTime: string): Record<string, unknown> {
+  const labels = { [LABEL_RUN]: labelValue(runId) };
+  const annotations = { [ANN_TRIGGER]: trigger, [ANN_RUN_STARTED]: runStartTime };
+  return {
+    metadata: { labels, annotations },
+    spec: { suspend: false, template: { metadata: { labels, annotations } } },
+  };
+}
+
+type JobSpecParts = {
+  labels: Record<string, string>;
+  runEnv: V1EnvVar;
+  staging: { value?: string; mountPath?: string };
+  stagingClaimName?: string;
+};
+
+function jobSpec(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts): V1JobSpec {
   const defaults = pipeline.spec.defaults ?? {};
   const pipelineName = pipeline.metadata.name ?? '';
-  const labels = runLabels(pipeline, ctx.runId, { name: stage.name, role: ctx.role });
-  const staging = stagingLocation(pipeline, ctx.runId, ctx.stagingClaimName);
+  const { labels, staging } = parts;
 
-  // Conveyor's variables win over user ones of the same name: stages rely on them.
+  // Conveyor's variables win over user ones of the same name: stages rely on them. CONVEYOR_RUN
+  // comes before CONVEYOR_STAGING, which may refer to it as $(CONVEYOR_RUN).
   const conveyorEnv: V1EnvVar[] = [
     { name: 'CONVEYOR_PIPELINE', value: pipelineName },
-    { name: 'CONVEYOR_RUN', value: ctx.runId },
+    parts.runEnv,
     { name: 'CONVEYOR_STAGE', value: stage.name },
     ...(staging.value !== undefined ? [{ name: 'CONVEYOR_STAGING', value: staging.value }] : []),
   ];
   const userEnv = mergeList(envList(defaults.env), envList(stage.env), 'name', false);
-  const env = mergeList(userEnv, conveyorEnv, 'name', false);
+  const env = runBeforeStaging(mergeList(userEnv, conveyorEnv, 'name', false) as V1EnvVar[]);
 
   const container = compact({
     name: STAGE_CONTAINER,
@@ -133,8 +224,8 @@ export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureSt
     spec: {
       restartPolicy: 'Never',
       containers: [container],
-      ...(ctx.stagingClaimName
-        ? { volumes: [{ name: STAGING_VOLUME, persistentVolumeClaim: { claimName: ctx.stagingClaimName } }] }
+      ...(parts.stagingClaimName
+        ? { volumes: [{ name: STAGING_VOLUME, persistentVolumeClaim: { claimName: parts.stagingClaimName } }] }
         : {}),
     },
   };
@@ -143,27 +234,26 @@ export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureSt
 
   const retries = stage.retries ?? defaults.retries ?? 0;
   const timeoutSeconds = stage.timeoutSeconds ?? defaults.timeoutSeconds;
-  return {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: compact({
-      name: jobName(pipelineName, stage.name, ctx.runId),
-      namespace: pipeline.metadata.namespace,
-      labels,
-      annotations: {
-        [ANN_TRIGGER]: ctx.trigger,
-        [ANN_GENERATION]: String(ctx.generation),
-        ...(ctx.runStartTime ? { [ANN_RUN_STARTED]: ctx.runStartTime } : {}),
-      },
-      ownerReferences: [pipelineOwnerReference(pipeline)],
-    }),
-    spec: compact({
-      backoffLimit: retries,
-      activeDeadlineSeconds: timeoutSeconds,
-      // No ttlSecondsAfterFinished: runHistoryLimit decides when a run's Jobs go.
-      template,
-    }),
-  };
+  return compact({
+    backoffLimit: retries,
+    activeDeadlineSeconds: timeoutSeconds,
+    // No ttlSecondsAfterFinished: runHistoryLimit decides when a run's Jobs go.
+    template,
+  });
+}
+
+/**
+ * A user env var named CONVEYOR_STAGING keeps its place in the merged list; CONVEYOR_RUN must still
+ * come first, because `$(CONVEYOR_RUN)` only expands variables defined earlier.
+ */
+function runBeforeStaging(env: V1EnvVar[]): V1EnvVar[] {
+  const run = env.findIndex((e) => e.name === 'CONVEYOR_RUN');
+  const staging = env.findIndex((e) => e.name === 'CONVEYOR_STAGING');
+  if (run < 0 || staging < 0 || run < staging) return env;
+  const out = [...env];
+  const [moved] = out.splice(run, 1);
+  if (moved) out.splice(staging, 0, moved);
+  return out;
 }
 
 /** Sidecars from a podTemplate may come first in the list; the stage container leads. */

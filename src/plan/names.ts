@@ -69,12 +69,31 @@ export function manualRunId(annotationValue: string): string {
   return `m${shortHash(annotationValue)}`;
 }
 
-/** Retry of a failed run, asked for with conveyor.dev/retry-requested (future). */
+/** Retry of a failed run, asked for with conveyor.dev/retry-requested (value → id). */
 export function retryRunId(annotationValue: string): string {
   return `r${shortHash(annotationValue)}`;
 }
 
-/** Run started by the schedule, named after its scheduled time (future). */
+/**
+ * Run started by the schedule, named after its scheduled time: the Jobs every root CronJob
+ * creates for one tick carry the same time, so they join one run.
+ */
 export function scheduledRunId(scheduledTime: Date): string {
   return `s${Math.floor(scheduledTime.getTime() / 1000)}`;
+}
+
+/** The scheduled time a `s<unix seconds>` run id stands for, or undefined for other ids. */
+export function scheduledTimeOf(runId: string): Date | undefined {
+  const match = /^s(\d{1,12})$/.exec(runId);
+  return match ? new Date(Number(match[1]) * 1000) : undefined;
+}
+
+/** Run started because a run of another Pipeline (chaining, spec.triggers.after) finished. */
+export function chainRunId(upstreamPipeline: string, upstreamRunId: string): string {
+  return `c${shortHash(`${upstreamPipeline}/${upstreamRunId}`)}`;
+}
+
+/** Whether `text` has the shape of a run id Conveyor derives (used to read `<runId>:<nonce>`). */
+export function isRunId(text: string): boolean {
+  return /^(g\d+|s\d+|[mrc][0-9a-f]{8})$/.test(text);
 }

@@ -3,8 +3,20 @@
 import type { V1Job, V1ObjectMeta, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { RunTrigger, StagePhase } from '../api/types.ts';
 import { KIND } from '../api/constants.ts';
-import { ANN_GENERATION, ANN_RUN_STARTED, ANN_TRIGGER, LABEL_ROLE, LABEL_RUN, LABEL_STAGE, ROLE_STAGE } from '../kube/labels.ts';
-import { earliest, isoOf } from './time.ts';
+import {
+  ANN_CRONJOB_INSTANTIATE,
+  ANN_GENERATION,
+  ANN_RETRY_OF,
+  ANN_RUN_STARTED,
+  ANN_SCHEDULED_TIMESTAMP,
+  ANN_TRIGGER,
+  LABEL_ROLE,
+  LABEL_RUN,
+  LABEL_STAGE,
+  ROLE_STAGE,
+} from '../kube/labels.ts';
+import { manualRunId, scheduledRunId } from './names.ts';
+import { earliest, isoOf, toDate } from './time.ts';
 
 const MAX_STAGE_MESSAGE = 256;
 const TRIGGERS: readonly RunTrigger[] = ['create', 'change', 'manual', 'schedule', 'retry', 'chain'];
@@ -20,6 +32,22 @@ export type ObservedRun = {
   startedAt?: Date;
   generation?: number;
   trigger?: RunTrigger;
+  /** The tick a CronJob created this run's Jobs for (their scheduled-timestamp annotation). */
+  scheduledAt?: Date;
+  /** Made by `kubectl create job --from=cronjob/...`: a manual run of the whole pipeline. */
+  manualFromCronJob?: boolean;
+  /** The run this one retries (conveyor.dev/retry-of on its Jobs). */
+  retryOf?: string;
+  /**
+   * Earliest creation of the objects Conveyor itself created for the run (its own Jobs, its
+   * claim). A CronJob's Job is created at the tick, maybe long before Conveyor started it, so it
+   * does not count: its run-start annotation does.
+   */
+  activeSince?: Date;
+  /** Some Job of the run was started (is not suspended), or its claim exists. */
+  started: boolean;
+  /** Some started Job of the run has not finished (and is not being deleted). */
+  unfinished: boolean;
 };
 
 /** What a Job says about its stage. */
@@ -46,6 +74,17 @@ function trueCondition(job: V1Job, type: string) {
 /** A Job is finished once the Job controller set Complete or Failed. */
 export function isJobFinished(job: V1Job): boolean {
   return trueCondition(job, 'Complete') !== undefined || trueCondition(job, 'Failed') !== undefined;
+}
+
+/** A Job created suspended (a CronJob's) that nobody started yet: its stage has not begun. */
+export function isSuspendedJob(job: V1Job): boolean {
+  return job.spec?.suspend === true && !isJobFinished(job) && count(job.status?.active) === 0;
+}
+
+/** Created by a CronJob (or from one by kubectl), rather than by Conveyor. */
+export function isCronJobJob(job: V1Job): boolean {
+  const annotations = job.metadata?.annotations ?? {};
+  return annotations[ANN_SCHEDULED_TIMESTAMP] !== undefined || annotations[ANN_CRONJOB_INSTANTIATE] !== undefined;
 }
 
 function count(value: unknown): number {
@@ -96,12 +135,30 @@ export function stageKey(role: string, stageLabel: string): string {
 
 /**
  * Objects of another Pipeline that had the same name (deleted and re-created while the garbage
- * collector catches up) carry another owner uid: they are not evidence about this one.
+ * collector catches up) carry another owner uid: they are not evidence about this one. A
+ * scheduled run's root Jobs are owned by the Pipeline's CronJobs instead.
  */
-function ownedBy(obj: Meta, pipelineUid: string | undefined): boolean {
+export function ownedBy(obj: Meta, pipelineUid: string | undefined, cronJobUids: ReadonlySet<string> = new Set()): boolean {
   if (!pipelineUid) return true;
-  const owner = (obj.metadata?.ownerReferences ?? []).find((ref) => ref?.controller === true && ref.kind === KIND);
-  return !owner?.uid || owner.uid === pipelineUid;
+  const owners = Array.isArray(obj.metadata?.ownerReferences) ? obj.metadata.ownerReferences : [];
+  const controller = owners.find((ref) => ref?.controller === true && (ref.kind === KIND || ref.kind === 'CronJob'));
+  if (!controller?.uid) return true;
+  return controller.kind === KIND ? controller.uid === pipelineUid : cronJobUids.has(controller.uid);
+}
+
+/**
+ * The run a Job belongs to: its run label, or — for a CronJob's Job that Conveyor has not started
+ * (and so not labelled) yet — the id its tick or its manual creation stands for.
+ */
+export function runIdOf(job: V1Job): string | undefined {
+  const labelled = job.metadata?.labels?.[LABEL_RUN];
+  if (labelled) return labelled;
+  const annotations = job.metadata?.annotations ?? {};
+  const scheduled = toDate(annotations[ANN_SCHEDULED_TIMESTAMP]);
+  if (scheduled) return scheduledRunId(scheduled);
+  const uid = job.metadata?.uid;
+  if (annotations[ANN_CRONJOB_INSTANTIATE] === 'manual' && uid) return manualRunId(`job:${uid}`);
+  return undefined;
 }
 
 function parseGeneration(value: string | undefined): number | undefined {
@@ -109,41 +166,77 @@ function parseGeneration(value: string | undefined): number | undefined {
   return Number(value);
 }
 
-/** Jobs and claims grouped by their run label; objects without one are ignored. */
-export function observeRuns(pipelineUid: string | undefined, jobs: V1Job[], claims: V1PersistentVolumeClaim[]): Map<string, ObservedRun> {
+/**
+ * Jobs and claims grouped into runs (see runIdOf); objects of no run, or owned by something else
+ * than this Pipeline and its CronJobs (`cronJobUids`), are ignored.
+ */
+export function observeRuns(
+  pipelineUid: string | undefined,
+  jobs: V1Job[],
+  claims: V1PersistentVolumeClaim[],
+  cronJobUids: ReadonlySet<string> = new Set(),
+): Map<string, ObservedRun> {
   const runs = new Map<string, ObservedRun>();
-  const runOf = (obj: Meta): ObservedRun | undefined => {
-    const id = obj?.metadata?.labels?.[LABEL_RUN];
-    if (!id || !ownedBy(obj, pipelineUid)) return undefined;
+  const runOf = (obj: Meta, id: string | undefined): ObservedRun | undefined => {
+    if (!id || !ownedBy(obj, pipelineUid, cronJobUids)) return undefined;
     let run = runs.get(id);
-    if (!run) runs.set(id, (run = { id, jobs: [], claims: [] }));
+    if (!run) runs.set(id, (run = { id, jobs: [], claims: [], started: false, unfinished: false }));
     const created = earliest(run.createdAt, obj.metadata?.creationTimestamp);
     if (created) run.createdAt = created;
     return run;
   };
   for (const job of Array.isArray(jobs) ? jobs : []) {
-    const run = runOf(job);
+    if (!isPlainObjectLike(job)) continue;
+    const run = runOf(job, runIdOf(job));
     if (!run) continue;
     run.jobs.push(job);
     const annotations = job.metadata?.annotations ?? {};
     const started = earliest(run.startedAt, annotations[ANN_RUN_STARTED]);
     if (started) run.startedAt = started;
     run.generation ??= parseGeneration(annotations[ANN_GENERATION]);
-    const trigger = annotations[ANN_TRIGGER] as RunTrigger | undefined;
+    // kubectl copies the CronJob template's trigger annotation (`schedule`) onto a manual Job.
+    const manual = annotations[ANN_CRONJOB_INSTANTIATE] === 'manual' && annotations[ANN_SCHEDULED_TIMESTAMP] === undefined;
+    if (manual) run.manualFromCronJob = true;
+    const trigger = (manual ? 'manual' : annotations[ANN_TRIGGER]) as RunTrigger | undefined;
     if (trigger && TRIGGERS.includes(trigger)) run.trigger ??= trigger;
+    run.scheduledAt ??= toDate(annotations[ANN_SCHEDULED_TIMESTAMP]);
+    run.retryOf ??= annotations[ANN_RETRY_OF] || undefined;
+    if (!isCronJobJob(job)) {
+      const since = earliest(run.activeSince, job.metadata?.creationTimestamp);
+      if (since) run.activeSince = since;
+    }
+    if (!isSuspendedJob(job)) {
+      run.started = true;
+      if (!isJobFinished(job) && !isDeleting(job)) run.unfinished = true;
+    }
   }
-  for (const claim of Array.isArray(claims) ? claims : []) runOf(claim)?.claims.push(claim);
+  for (const claim of Array.isArray(claims) ? claims : []) {
+    const run = runOf(claim, claim?.metadata?.labels?.[LABEL_RUN]);
+    if (!run) continue;
+    run.claims.push(claim);
+    run.started = true;
+    const since = earliest(run.activeSince, claim.metadata?.creationTimestamp);
+    if (since) run.activeSince = since;
+  }
   return runs;
 }
 
-/** The Jobs of one run by stage key; a live Job is preferred over one being deleted. */
+function isPlainObjectLike(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * The Jobs of one run by stage key. A live Job is preferred over one being deleted, and a started
+ * Job over a suspended one (a CronJob's Job that arrived after Conveyor created the stage's Job).
+ */
 export function indexStageJobs(jobs: V1Job[]): Map<string, V1Job> {
   const index = new Map<string, V1Job>();
+  const rank = (job: V1Job) => (isDeleting(job) ? 0 : isSuspendedJob(job) ? 1 : 2);
   for (const job of jobs) {
     const key = jobStageKey(job);
     if (!key) continue;
     const existing = index.get(key);
-    if (!existing || (isDeleting(existing) && !isDeleting(job))) index.set(key, job);
+    if (!existing || rank(job) > rank(existing)) index.set(key, job);
   }
   return index;
 }

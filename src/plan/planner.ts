@@ -1,67 +1,174 @@
-// THE decision: from a Pipeline, its validation result and the Jobs/claims it owns, decide the
-// actions and the whole new status. Pure (no I/O, `now` is an input) and level-based: status is
-// memory, observed Jobs are evidence, and Job names are deterministic, so planning again after a
-// crash with a stale status converges on the same run without duplicating work.
-import type { Pipeline, PipelinePhase, PipelineSpec, PipelineStatus, RunStatus } from '../api/types.ts';
+// THE decision: from a Pipeline, its validation result and the Jobs, claims and CronJobs it
+// owns, decide the actions and the whole new status. Pure (no I/O, `now` is an input) and
+// level-based: status is memory, observed objects are evidence, and names and run ids are
+// deterministic, so planning again after a crash with a stale status converges on the same runs
+// without duplicating work.
+//
+// One plan: select (which runs go on, which new ones are asked for: select.ts), advance the ones
+// going on (run.ts), decide run-level concurrency for the new ones (concurrency.ts), advance the
+// ones that start, stop what is left of inactive runs and prune old ones (history.ts), keep the
+// CronJobs of a scheduled pipeline in shape (cronjob.ts), and write status.
+import type { V1CronJob } from '@kubernetes/client-node';
+import type { Pipeline, PipelinePhase, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
 import type { Action, Plan, PlanInput, Problem } from './types.ts';
 import { inProgress, ready, stalled, toConditions, type DesiredCondition } from './conditions.ts';
+import { decideConcurrency, policyOf } from './concurrency.ts';
+import { cronJobActions, isScheduled, scheduleStatus } from './cronjob.ts';
 import { transitionEvents } from './events.ts';
-import { cancelRun, historyLimit, pruneHistory, runHistory, stopOtherRuns, summarize } from './history.ts';
+import { cancelRun, historyLimit, pruneHistory, runHistory, stopInactiveRuns, summarize } from './history.ts';
 import { compact, isPlainObject } from './merge.ts';
-import { observeRuns, trimMessage, type ObservedRun } from './observed.ts';
-import { advanceRun, isActiveRun } from './run.ts';
-import { chooseRun } from './select.ts';
+import { observeRuns, ownedBy, trimMessage, type ObservedRun } from './observed.ts';
+import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
+import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef } from './select.ts';
+import { iso } from './time.ts';
 
 export type { Action, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
 
 const MAX_PROBLEMS_MESSAGE = 1000;
+/** How far retry-of links are followed to protect a retry's sources from pruning. */
+const MAX_RETRY_CHAIN = 10;
 
 export function plan(input: PlanInput): Plan {
   const pipeline = normalizePipeline(input.pipeline);
   const now = input.now instanceof Date && !Number.isNaN(input.now.getTime()) ? input.now : new Date(0);
   const previous: PipelineStatus = isPlainObject(pipeline.status) ? pipeline.status : {};
   const generation = typeof pipeline.metadata.generation === 'number' ? pipeline.metadata.generation : 0;
-  const observed = observeRuns(pipeline.metadata.uid, input.jobs ?? [], input.claims ?? []);
+  const uid = pipeline.metadata.uid;
+  const cronJobs = (Array.isArray(input.cronJobs) ? input.cronJobs : []).filter((c): c is V1CronJob => isPlainObject(c) && ownedBy(c, uid));
+  const cronJobUids = new Set(cronJobs.flatMap((c) => (c.metadata?.uid ? [c.metadata.uid] : [])));
+  const observed = observeRuns(uid, input.jobs ?? [], input.claims ?? [], cronJobUids);
   const limit = historyLimit(pipeline.spec.runHistoryLimit);
   const problems = Array.isArray(input.problems) ? input.problems : [];
 
   if (problems.length > 0) return planInvalid(problems, previous, generation, observed, limit, now);
 
-  const choice = chooseRun(pipeline, previous, observed, generation);
-  const before = previous.lastRun;
-  const progress = advanceRun({
-    pipeline,
-    runId: choice.id,
-    trigger: choice.trigger,
-    generation: choice.generation,
-    ...(before?.id === choice.id ? { previous: before } : {}),
-    ...(observed.has(choice.id) ? { observed: observed.get(choice.id) } : {}),
-    now,
-  });
-  const run = progress.run;
+  const spec = pipeline.spec;
+  const scheduled = isScheduled(spec);
+  const context = { pipeline, previous, observed, upstream: Array.isArray(input.upstream) ? input.upstream : [], generation, now };
+  const selection = scheduled ? selectScheduled(context) : selectUnscheduled(context);
+  const advance = (ref: RunRef): RunProgress =>
+    ref.hold && ref.previous
+      ? { run: ref.previous, actions: [] }
+      : advanceRun(
+      compact({
+        pipeline,
+        runId: ref.id,
+        trigger: ref.trigger,
+        generation: ref.generation,
+        previous: ref.previous,
+        observed: observed.get(ref.id),
+        kept: ref.kept,
+        retryOf: ref.retryOf,
+        awaitRootsUntil: ref.awaitRootsUntil,
+        now,
+      }),
+    );
 
-  // A new run supersedes the previous one: if it was still going, it is cancelled.
-  const reason = `superseded by run ${run.id}`;
-  const superseded = before && before.id !== run.id ? (isActiveRun(before.phase) ? cancelRun(before, reason, now) : before) : undefined;
+  // Runs going on move first: one that ends now no longer blocks a new run (Forbid).
+  const going = selection.continuing.map((ref) => ({ ref, progress: advance(ref) }));
+  const active = going.filter((g) => isActiveRun(g.progress.run.phase)).map((g) => g.ref.id);
+  const decision = decideConcurrency(policyOf(spec), active, selection.requests, selection.supersede);
+  const started = decision.start.map((ref) => ({ ref, progress: advance(ref) }));
 
-  const actions = dedupe([...progress.actions, ...stopOtherRuns(observed, run.id, reason), ...pruneHistory(observed, run.id, limit)]);
+  const runs = new Map<string, RunStatus>();
+  const runActions: Action[] = [];
+  const requeues: number[] = [];
+  for (const { ref, progress } of [...going, ...started]) {
+    const cancelled = decision.cancelled.get(ref.id);
+    if (cancelled !== undefined) {
+      runs.set(ref.id, cancelRun(progress.run, cancelled, now));
+      continue;
+    }
+    runs.set(ref.id, progress.run);
+    runActions.push(...progress.actions);
+    if (progress.requeueAfterMs !== undefined) requeues.push(progress.requeueAfterMs);
+  }
+
+  // lastRun is the newest run: the one started last, else one adopted from the Jobs that is
+  // newer than the one status had, else that one (also when it has ended while an older run
+  // still goes on).
+  const remembered = rememberedRuns(previous);
+  const adopted = newestRun([...runs.values()].filter((r) => !remembered.has(r.id)));
+  const adoptedIsNewer = adopted && (!previous.lastRun?.startTime || (adopted.startTime ?? '') > previous.lastRun.startTime);
+  const lastId = started[started.length - 1]?.ref.id ?? (adoptedIsNewer ? adopted.id : undefined) ?? previous.lastRun?.id ?? newestRun([...runs.values()])?.id;
+
+  // Active runs status remembers but nobody continues: superseded (an unscheduled pipeline
+  // has one run at a time).
+  const supersededBy = `superseded by run ${lastId ?? ''}`;
+  for (const [id, run] of remembered) {
+    if (isActiveRun(run.phase) && !runs.has(id)) runs.set(id, cancelRun(run, supersededBy, now));
+  }
+  const lastRun = (lastId !== undefined ? runs.get(lastId) : undefined) ?? (previous.lastRun?.id === lastId ? previous.lastRun : undefined);
+
+  const skipped = new Map(decision.skipped.concat(selection.skipped).map((s) => [s.id, s]));
+  const activeIds = new Set([...runs.values()].filter((r) => isActiveRun(r.phase)).map((r) => r.id));
+  const reasonFor = (id: string): string =>
+    decision.cancelled.get(id) ?? skipped.get(id)?.message ?? (selection.supersede ? supersededBy : `run ${id} has already ended`);
+  const keep = protectedRuns(activeIds, lastRun?.id, [...going, ...started].map((g) => g.ref), observed);
+  const actions = dedupe([
+    ...cronJobActions(pipeline, cronJobs, generation),
+    ...runActions,
+    ...stopInactiveRuns(observed, activeIds, reasonFor),
+    ...pruneHistory(observed, keep, limit),
+  ]);
+
+  const summaries: RunSummary[] = [
+    ...[...runs.values()].map(summarize),
+    ...[...skipped.values()].map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
+  ];
+  const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
+  if (schedule.requeueAfterMs !== undefined) requeues.push(schedule.requeueAfterMs);
+  const cronChanging = actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob');
+  const desired = scheduled
+    ? scheduledConditions({ lastRun, active: activeIds.size > 0, spec, generation, cronChanging, next: schedule.nextScheduleTime })
+    : runConditions(lastRun, spec);
   const status: PipelineStatus = compact({
-    ...carried(previous),
     observedGeneration: generation,
-    phase: pipelinePhase(run),
-    conditions: toConditions(runConditions(run, pipeline.spec), previous.conditions, generation, now),
-    progress: progressOf(run, pipeline.spec),
-    lastRun: run,
-    runs: runHistory(previous.runs, [summarize(run), ...(superseded ? [summarize(superseded)] : [])]),
-    lastRunRequest: choice.lastRunRequest,
+    phase: scheduled ? scheduledPhase(lastRun, activeIds.size > 0, spec) : pipelinePhase(lastRun),
+    conditions: toConditions(desired, previous.conditions, generation, now),
+    progress: lastRun ? progressOf(lastRun, spec) : undefined,
+    lastRun,
+    runs: summaries.length > 0 || previous.runs ? runHistory(previous.runs, summaries) : undefined,
+    lastScheduleTime: schedule.lastScheduleTime,
+    nextScheduleTime: schedule.nextScheduleTime,
+    lastRunRequest: selection.lastRunRequest,
+    lastRetryRequest: selection.lastRetryRequest,
+    lastTriggers: selection.lastTriggers,
   });
-  return compact({ actions, status, events: transitionEvents(previous, status), requeueAfterMs: progress.requeueAfterMs });
+  return compact({
+    actions,
+    status,
+    events: [...transitionEvents(previous, status), ...selection.events],
+    requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
+  });
+}
+
+function newestRun(runs: RunStatus[]): RunStatus | undefined {
+  const time = (r: RunStatus) => (r.startTime ? Date.parse(r.startTime) : 0);
+  return runs.reduce<RunStatus | undefined>((best, r) => (!best || time(r) > time(best) ? r : best), undefined);
+}
+
+/** Runs pruning must not touch: active ones, the latest, and what an active retry keeps stages of. */
+function protectedRuns(active: Set<string>, lastId: string | undefined, refs: RunRef[], observed: Map<string, ObservedRun>): Set<string> {
+  const keep = new Set(active);
+  if (lastId) keep.add(lastId);
+  for (const ref of refs) {
+    if (!active.has(ref.id)) continue;
+    let source = ref.retryOf;
+    for (let depth = 0; source && depth < MAX_RETRY_CHAIN && !keep.has(source); depth++) {
+      keep.add(source);
+      source = observed.get(source)?.retryOf;
+    }
+  }
+  return keep;
 }
 
 /**
- * An invalid spec creates nothing. Choice: a newer invalid generation supersedes the run in
- * flight (it ran an older spec the user has replaced), so that run is cancelled and its Jobs
+ * An invalid spec creates nothing. Choice: a newer invalid generation supersedes the runs in
+ * flight (they ran an older spec the user has replaced), so they are cancelled and their Jobs
  * deleted, like any superseded run; finished runs and their history are left as they were.
+ * CronJobs are left as they are (their template cannot be rebuilt from an invalid spec); the
+ * ticks they create meanwhile are deleted unstarted.
  */
 function planInvalid(
   problems: Problem[],
@@ -76,29 +183,67 @@ function planInvalid(
   const before = previous.lastRun;
   const reason = `cancelled: generation ${generation} is invalid`;
   const lastRun = before && isActiveRun(before.phase) ? cancelRun(before, reason, now) : before;
-  const actions = dedupe([...stopOtherRuns(observed, undefined, reason), ...pruneHistory(observed, before?.id, limit)]);
+  const cancelled: RunSummary[] = [];
+  for (const run of rememberedRuns(previous).values()) {
+    if (run.id === before?.id) continue;
+    if (isActiveRun(run.phase)) cancelled.push(summarize(cancelRun(run, reason, now)));
+  }
+  const actions = dedupe([
+    ...stopInactiveRuns(observed, new Set(), () => reason),
+    ...pruneHistory(observed, new Set(before?.id ? [before.id] : []), limit),
+  ]);
+  const changed = [...(lastRun ? [summarize(lastRun)] : []), ...cancelled];
   const status: PipelineStatus = compact({
-    ...carried(previous),
     observedGeneration: generation,
     phase: 'Invalid' as const,
     conditions: toConditions(stalled('InvalidSpec', message), previous.conditions, generation, now),
     lastRun,
-    runs: lastRun ? runHistory(previous.runs, [summarize(lastRun)]) : previous.runs,
+    runs: changed.length > 0 ? runHistory(previous.runs, changed) : previous.runs,
+    lastScheduleTime: previous.lastScheduleTime,
     lastRunRequest: previous.lastRunRequest,
+    lastRetryRequest: previous.lastRetryRequest,
+    lastTriggers: previous.lastTriggers,
   });
   return { actions, status, events: transitionEvents(previous, status) };
 }
 
-/** Status fields owned by later features (schedule, retry) pass through unchanged. */
-function carried(previous: PipelineStatus): PipelineStatus {
-  return compact({
-    lastScheduleTime: previous.lastScheduleTime,
-    nextScheduleTime: previous.nextScheduleTime,
-    lastRetryRequest: previous.lastRetryRequest,
-  });
+/** Between runs a scheduled pipeline waits for its next tick. */
+function scheduledPhase(lastRun: RunStatus | undefined, active: boolean, spec: PipelineSpec): PipelinePhase {
+  if (active) return lastRun?.phase === 'Pending' ? 'Pending' : 'Running';
+  return spec.suspend === true ? 'Suspended' : 'Scheduled';
 }
 
-function pipelinePhase(run: RunStatus): PipelinePhase {
+/**
+ * kstatus for a scheduled pipeline. Its runs are routine, not a rollout: no Reconciling while
+ * one runs (Argo CD would show every tick as Progressing). Ready=True once the CronJobs of this
+ * generation are in place, unless the latest run of this generation failed (Ready=False,
+ * Stalled=True naming the stage, as for a one-shot pipeline; a run of an older generation
+ * does not count — the change may be the fix). Reconciling while CronJobs are being changed.
+ */
+function scheduledConditions(s: {
+  lastRun: RunStatus | undefined;
+  active: boolean;
+  spec: PipelineSpec;
+  generation: number;
+  cronChanging: boolean;
+  next: string | undefined;
+}): DesiredCondition[] {
+  const { lastRun, spec } = s;
+  if (lastRun?.phase === 'Failed' && (lastRun.generation === undefined || lastRun.generation === s.generation)) {
+    return runConditions(lastRun, spec);
+  }
+  if (s.cronChanging) return inProgress('CronJobsUpdating', `applying the CronJobs of generation ${s.generation}`);
+  const last = lastRun ? `; last run ${lastRun.id}: ${lastRun.phase}` : '';
+  if (s.active && lastRun && isActiveRun(lastRun.phase)) {
+    return ready('RunInProgress', `run ${lastRun.id} in progress: ${countSucceeded(lastRun, spec)}/${spec.stages.length} stages succeeded`);
+  }
+  if (s.active) return ready('RunInProgress', `runs in progress${last}`);
+  if (spec.suspend === true) return ready('Suspended', `schedule suspended: no new runs start${last}`);
+  return ready('Scheduled', `${s.next ? `next run at ${s.next}` : 'no next run'}${last}`);
+}
+
+function pipelinePhase(run: RunStatus | undefined): PipelinePhase {
+  if (!run) return 'Pending';
   switch (run.phase) {
     case 'Succeeded':
     case 'Failed':
@@ -120,7 +265,8 @@ function progressOf(run: RunStatus, spec: PipelineSpec): string {
   return `${countSucceeded(run, spec)}/${spec.stages.length}`;
 }
 
-function runConditions(run: RunStatus, spec: PipelineSpec): DesiredCondition[] {
+function runConditions(run: RunStatus | undefined, spec: PipelineSpec): DesiredCondition[] {
+  if (!run) return inProgress('RunPending', 'no run yet');
   const progress = `${countSucceeded(run, spec)}/${spec.stages.length} stages succeeded`;
   switch (run.phase) {
     case 'Succeeded':
@@ -138,20 +284,33 @@ function runConditions(run: RunStatus, spec: PipelineSpec): DesiredCondition[] {
   }
 }
 
-/** One action per object: a Job may be both superseded and past the history limit. */
+/** One action per object (the first wins): a Job may be both superseded and past the history limit. */
 function dedupe(actions: Action[]): Action[] {
   const seen = new Set<string>();
   return actions.filter((action) => {
-    const key =
-      action.kind === 'createJob'
-        ? `job:${action.job.metadata?.name}`
-        : action.kind === 'createClaim'
-          ? `claim:${action.claim.metadata?.name}`
-          : `${action.kind === 'deleteJob' ? 'job' : 'claim'}:${action.name}`;
+    const key = objectKey(action);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+}
+
+function objectKey(action: Action): string {
+  switch (action.kind) {
+    case 'createJob':
+      return `job:${action.job.metadata?.name}`;
+    case 'startJob':
+    case 'deleteJob':
+      return `job:${action.name}`;
+    case 'createClaim':
+      return `claim:${action.claim.metadata?.name}`;
+    case 'deleteClaim':
+      return `claim:${action.name}`;
+    case 'applyCronJob':
+      return `cronjob:${action.cronJob.metadata?.name}`;
+    case 'deleteCronJob':
+      return `cronjob:${action.name}`;
+  }
 }
 
 /** Odd input (missing metadata, stages without names) must not make the planner throw. */

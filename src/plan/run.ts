@@ -16,10 +16,20 @@ import type {
 } from '../api/types.ts';
 import { ROLE_ON_FAILURE, ROLE_STAGE, type Role } from '../kube/labels.ts';
 import type { Action } from './types.ts';
-import { buildStageJob, buildStagingClaim } from './job.ts';
+import { buildStageJob, buildStagingClaim, startJobPatch } from './job.ts';
 import { topologicalOrder } from './dag.ts';
 import { claimName, jobName, labelValue } from './names.ts';
-import { indexStageJobs, isDeleting, isJobFinished, readJob, stageKey, trimMessage, type ObservedRun } from './observed.ts';
+import {
+  indexStageJobs,
+  isDeleting,
+  isJobFinished,
+  isSuspendedJob,
+  jobStageKey,
+  readJob,
+  stageKey,
+  trimMessage,
+  type ObservedRun,
+} from './observed.ts';
 import { earliest, iso, latest } from './time.ts';
 import { compact } from './merge.ts';
 
@@ -34,6 +44,16 @@ export type RunContext = {
   previous?: RunStatus;
   /** This run's Jobs and claims (evidence), if any exist. */
   observed?: ObservedRun;
+  /** A retry run: the stages that succeeded in the run it retries (not run again). */
+  kept?: StageStatus[];
+  /** A retry run: the run it retries (stamped on its Jobs). */
+  retryOf?: string;
+  /**
+   * A scheduled tick: each root CronJob creates its own Job for the tick, not all at the same
+   * instant. Until this time a root without a Job waits for its CronJob's; after it, Conveyor
+   * creates the root's Job itself (the CronJob's Job may never come, e.g. past its deadline).
+   */
+  awaitRootsUntil?: Date;
   now: Date;
 };
 
@@ -96,13 +116,20 @@ export function advanceRun(ctx: RunContext): RunProgress {
   const pipelineName = pipeline.metadata.name ?? '';
   const jobs = indexStageJobs(observed?.jobs ?? []);
   const memory = new Map((previous?.stages ?? []).map((s) => [s.name, s]));
+  const kept = new Map((ctx.kept ?? []).map((s) => [s.name, s]));
   const jobOf = (role: Role, name: string) => jobs.get(stageKey(role, labelValue(name)));
+  // A suspended Job says nothing about its stage yet: it is started (or not) below.
+  const startedJobOf = (role: Role, name: string) => {
+    const job = jobOf(role, name);
+    return job && !isSuspendedJob(job) ? job : undefined;
+  };
 
   // The run began at its first record: status, the run-start annotation, or its first Job.
-  const start = earliest(previous?.startTime, observed?.startedAt, observed?.createdAt) ?? now;
+  const start = earliest(previous?.startTime, observed?.startedAt, observed?.activeSince) ?? now;
   const startTime = iso(start);
   const staging = spec.staging?.size ? claimName(pipelineName, runId) : undefined;
   const actions: Action[] = [];
+  const starting = new Set<string>();
   const create = (stage: StageSpec | OnFailureStageSpec, role: Role): StageStatus => {
     const job = buildStageJob(pipeline, stage, {
       runId,
@@ -111,15 +138,25 @@ export function advanceRun(ctx: RunContext): RunProgress {
       generation: ctx.generation,
       runStartTime: startTime,
       ...(staging ? { stagingClaimName: staging } : {}),
+      ...(ctx.retryOf ? { retryOf: ctx.retryOf } : {}),
     });
     actions.push({ kind: 'createJob', job });
     return { name: stage.name, phase: 'Running', job: job.metadata?.name ?? jobName(pipelineName, stage.name, runId), attempts: 1 };
   };
+  // A CronJob's suspended Job is started in place. With a per-run staging volume it cannot be:
+  // its template could not name the run's claim, so Conveyor creates the stage's Job itself.
+  const startSuspended = (stage: StageSpec, job: V1Job): StageStatus => {
+    const name = job.metadata?.name ?? '';
+    if (staging) return create(stage, ROLE_STAGE);
+    starting.add(name);
+    actions.push({ kind: 'startJob', name, runId, patch: startJobPatch(runId, ctx.trigger, startTime) });
+    return { name: stage.name, phase: 'Running', job: name, attempts: 1 };
+  };
 
-  // 1. Stages whose outcome is already known.
+  // 1. Stages whose outcome is already known (a retry run also knows what it keeps).
   const status = new Map<string, StageStatus>();
   for (const stage of stages) {
-    const known = knownStage(stage.name, jobOf(ROLE_STAGE, stage.name), memory.get(stage.name));
+    const known = knownStage(stage.name, startedJobOf(ROLE_STAGE, stage.name), memory.get(stage.name)) ?? kept.get(stage.name);
     if (known) status.set(stage.name, known);
   }
 
@@ -143,6 +180,8 @@ export function advanceRun(ctx: RunContext): RunProgress {
 
   // 3. Undecided stages, in dependency order so that their dependencies are decided first.
   const anyFailed = [...status.values()].some((s) => s.phase === 'Failed');
+  const awaitRoots = ctx.awaitRootsUntil && now < ctx.awaitRootsUntil ? ctx.awaitRootsUntil : undefined;
+  let awaiting = false;
   for (const stage of topologicalOrder(stages)) {
     if (status.has(stage.name)) continue;
     const deps = stage.dependsOn ?? [];
@@ -159,7 +198,17 @@ export function advanceRun(ctx: RunContext): RunProgress {
       // StopAll: nothing new starts after a failure; running stages are left to finish.
       status.set(stage.name, { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' });
     } else if (deps.every((d) => status.get(d)?.phase === 'Succeeded')) {
-      status.set(stage.name, create(stage, ROLE_STAGE));
+      const suspended = jobOf(ROLE_STAGE, stage.name);
+      // Memory may name a Job Conveyor created for the stage that the cache does not show yet.
+      const remembered = memory.get(stage.name)?.job;
+      if (suspended && isSuspendedJob(suspended) && !isDeleting(suspended) && (!remembered || remembered === suspended.metadata?.name)) {
+        status.set(stage.name, startSuspended(stage, suspended));
+      } else if (deps.length === 0 && awaitRoots) {
+        awaiting = true;
+        status.set(stage.name, { name: stage.name, phase: 'Pending', message: 'waiting for its CronJob to create the Job of this run' });
+      } else {
+        status.set(stage.name, create(stage, ROLE_STAGE));
+      }
     } else {
       status.set(stage.name, { name: stage.name, phase: 'Pending' });
     }
@@ -171,9 +220,24 @@ export function advanceRun(ctx: RunContext): RunProgress {
   for (const stage of stageStatuses) {
     const job = jobOf(ROLE_STAGE, stage.name);
     const stopped = stage.phase === 'Failed' && stage.reason === 'RunDeadlineExceeded';
-    if (stopped && job?.metadata?.name && !isJobFinished(job) && !isDeleting(job)) {
+    if (stopped && job?.metadata?.name && !isJobFinished(job) && !isDeleting(job) && !isSuspendedJob(job)) {
       actions.push({ kind: 'deleteJob', name: job.metadata.name, reason: `run deadline exceeded (activeDeadlineSeconds=${deadlineSeconds})` });
     }
+  }
+  // A CronJob's suspended Job that is not started now will never be: its stage already has a Job,
+  // will not run in this run (skipped, kept by a retry), or is no longer a stage.
+  for (const job of observed?.jobs ?? []) {
+    const name = job.metadata?.name;
+    if (!name || !isSuspendedJob(job) || isDeleting(job) || starting.has(name)) continue;
+    const stageName = stageOfJob(stages, job);
+    const stage = stageName !== undefined ? stageStatuses.find((s) => s.name === stageName) : undefined;
+    if (stage?.phase === 'Pending' && !stage.job) continue; // still waiting for its dependencies
+    const why = !stage
+      ? 'not a stage of this pipeline any more'
+      : stage.job && stage.job !== name
+        ? `stage "${stage.name}" already has Job ${stage.job}`
+        : `stage "${stage.name}" does not run in this run (${stage.phase})`;
+    actions.push({ kind: 'deleteJob', name, reason: `run ${runId}: ${why}` });
   }
 
   // 5. The end of the run: onFailure stages run once after a failure, never after success.
@@ -211,6 +275,16 @@ export function advanceRun(ctx: RunContext): RunProgress {
     message: describeRunFailure(stageStatuses) ?? deadlineNote(stageStatuses, deadlineSeconds),
     stages: all,
   });
-  const requeueAfterMs = !finished && deadlineAt !== undefined && !deadlinePassed && open() ? deadlineAt - now.getTime() : undefined;
+  const requeues = [
+    !finished && deadlineAt !== undefined && !deadlinePassed && open() ? deadlineAt - now.getTime() : undefined,
+    !finished && awaiting && awaitRoots ? awaitRoots.getTime() - now.getTime() : undefined,
+  ].filter((ms): ms is number => ms !== undefined);
+  const requeueAfterMs = requeues.length > 0 ? Math.max(1, Math.min(...requeues)) : undefined;
   return compact({ run, actions, requeueAfterMs });
+}
+
+/** The DAG stage a Job runs, by its stage label (onFailure Jobs are never suspended). */
+function stageOfJob(stages: StageSpec[], job: V1Job): string | undefined {
+  const key = jobStageKey(job);
+  return stages.find((s) => stageKey(ROLE_STAGE, labelValue(s.name)) === key)?.name;
 }

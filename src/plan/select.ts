@@ -1,71 +1,312 @@
-// Which run is the current one. Status is the memory (observedGeneration, lastRun,
-// lastRunRequest); the Pipeline says what is wanted (generation, run-requested annotation).
-// Run ids are derived from the trigger, so deciding twice (after a crash) picks the same id.
-import type { Pipeline, PipelineStatus, RunTrigger } from '../api/types.ts';
-import { ANN_RUN_REQUESTED } from '../kube/labels.ts';
-import { generationRunId, manualRunId } from './names.ts';
+// Which runs go on and which new runs are asked for. Status is the memory (observedGeneration,
+// lastRun, runs[], lastRunRequest, lastRetryRequest, lastTriggers); the Pipeline says what is
+// wanted (generation, annotations, triggers); the Jobs are evidence (a CronJob's tick, a run a
+// lost status forgot). Run ids are derived from the trigger, so deciding twice (after a crash)
+// picks the same ids. Whether a new run may start next to the active ones is concurrency.ts's.
+import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/types.ts';
+import { ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import type { PlanEvent } from './types.ts';
+import { evaluateChainTriggers, type HandledTrigger } from './chain.ts';
+import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './names.ts';
 import type { ObservedRun } from './observed.ts';
+import { resolveRetry, succeededStages, type RememberedRun } from './retry.ts';
+import { isActiveRun } from './run.ts';
 
-export type RunChoice = {
+/**
+ * A scheduled tick's roots are created by separate CronJobs; a root whose Job has not appeared
+ * this long after the tick is created by Conveyor instead (see RunContext.awaitRootsUntil).
+ */
+export const ROOT_JOIN_GRACE_MS = 60_000;
+
+/** A run this plan advances: one going on, or one it starts. */
+export type RunRef = {
   id: string;
   trigger: RunTrigger;
   /** Generation whose spec the run uses. */
   generation: number;
-  /** The run-requested value now handled (status.lastRunRequest). */
-  lastRunRequest?: string;
+  /** The run as status remembers it (detailed for lastRun, a summary for other runs). */
+  previous?: RememberedRun;
+  retryOf?: string;
+  kept?: StageStatus[];
+  /** Until when a scheduled tick's roots wait for their CronJobs' Jobs. */
+  awaitRootsUntil?: Date;
+  /**
+   * Leave the run as status remembers it this time: a retry run that status no longer details
+   * and whose Jobs the cache does not show yet — advancing it blind would run its kept stages.
+   */
+  hold?: boolean;
 };
+
+export type RunRequest = RunRef & {
+  /** concurrencyPolicy decides whether it starts; explicit requests (manual, retry) always start. */
+  governed: boolean;
+  /** When it was asked for: runs started in one plan start in this order (the last is lastRun). */
+  at: Date;
+};
+
+/** A run decided against before it started (a tick while suspended or past its deadline). */
+export type SkippedRun = { id: string; trigger: RunTrigger; generation: number; message: string };
+
+export type Selection = {
+  /** Runs going on, oldest first. */
+  continuing: RunRef[];
+  requests: RunRequest[];
+  skipped: SkippedRun[];
+  /** An unscheduled pipeline has one run at a time: any new run supersedes the others. */
+  supersede: boolean;
+  lastRunRequest?: string;
+  lastRetryRequest?: string;
+  lastTriggers?: HandledTrigger[];
+  /** RetryRefused events. */
+  events: PlanEvent[];
+};
+
+export type SelectContext = {
+  pipeline: Pipeline;
+  previous: PipelineStatus;
+  observed: Map<string, ObservedRun>;
+  upstream: Pipeline[];
+  generation: number;
+  now: Date;
+};
+
+/** Runs status remembers, by id: lastRun (detailed) over its summary in runs[]. */
+export function rememberedRuns(previous: PipelineStatus): Map<string, RememberedRun> {
+  const runs = new Map<string, RememberedRun>();
+  for (const run of Array.isArray(previous.runs) ? previous.runs : []) if (run?.id && !runs.has(run.id)) runs.set(run.id, run);
+  if (previous.lastRun?.id) runs.set(previous.lastRun.id, previous.lastRun);
+  return runs;
+}
+
+function annotation(pipeline: Pipeline, key: string): string | undefined {
+  const raw = pipeline.metadata.annotations?.[key];
+  return typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
+}
+
+/** Status lost (new object, or status wiped): memory must be rebuilt from the Jobs. */
+function statusLost(previous: PipelineStatus): boolean {
+  return previous.observedGeneration === undefined && previous.lastRun === undefined;
+}
+
+function runTime(run: ObservedRun): number {
+  return (run.startedAt ?? run.activeSince ?? run.createdAt)?.getTime() ?? 0;
+}
 
 /** The newest observed run of this generation: what a lost status was last tracking. */
 function newestRunOf(observed: Map<string, ObservedRun>, generation: number): ObservedRun | undefined {
   let best: ObservedRun | undefined;
   for (const run of observed.values()) {
-    if (run.generation !== generation) continue;
-    const time = run.startedAt ?? run.createdAt;
-    const bestTime = best?.startedAt ?? best?.createdAt;
-    if (!best || (time && (!bestTime || time > bestTime))) best = run;
+    if (run.generation !== generation || !run.started) continue;
+    if (!best || runTime(run) > runTime(best)) best = run;
   }
   return best;
 }
 
-export function chooseRun(pipeline: Pipeline, previous: PipelineStatus, observed: Map<string, ObservedRun>, generation: number): RunChoice {
-  const raw = pipeline.metadata.annotations?.[ANN_RUN_REQUESTED];
-  const request = typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
+/** A run known from its Jobs only: what they say about its trigger and retry target. */
+function fromEvidence(ctx: SelectContext, run: ObservedRun, previous?: RememberedRun): RunRef {
+  const trigger = previous?.trigger ?? run.trigger ?? (run.manualFromCronJob ? 'manual' : run.scheduledAt ? 'schedule' : 'create');
+  return withRunDetails(ctx, {
+    id: run.id,
+    trigger,
+    generation: previous?.generation ?? run.generation ?? ctx.generation,
+    ...(previous ? { previous } : {}),
+  });
+}
+
+/** A retry run's kept stages (from the Jobs of the run it retries) and a tick's root grace. */
+function withRunDetails(ctx: SelectContext, ref: RunRef): RunRef {
+  const evidence = ctx.observed.get(ref.id);
+  const retryOf = ref.retryOf ?? evidence?.retryOf;
+  const scheduledAt = ref.trigger === 'schedule' ? (evidence?.scheduledAt ?? scheduledTimeOf(ref.id)) : undefined;
+  const out: RunRef = { ...ref };
+  if (retryOf && !ref.kept) {
+    out.retryOf = retryOf;
+    const target = ctx.previous.lastRun?.id === retryOf ? ctx.previous.lastRun : undefined;
+    out.kept = [...succeededStages(retryOf, ctx.pipeline.spec.stages, ctx.observed, target).values()];
+  }
+  if (scheduledAt) out.awaitRootsUntil = new Date(scheduledAt.getTime() + ROOT_JOIN_GRACE_MS);
+  const detailed = ref.previous !== undefined && 'stages' in ref.previous && Array.isArray(ref.previous.stages);
+  if (ref.trigger === 'retry' && !retryOf && ref.previous && !detailed && isActiveRun(ref.previous.phase)) out.hold = true;
+  return out;
+}
+
+/** Bookkeeping of the explicit requests (annotations) and chain triggers, shared by both modes. */
+type Requests = {
+  runRequest?: string;
+  retryRequest?: string;
+  chain: ReturnType<typeof evaluateChainTriggers>;
+};
+
+function readRequests(ctx: SelectContext): Requests {
+  const { pipeline, previous } = ctx;
+  const runRequest = annotation(pipeline, ANN_RUN_REQUESTED);
+  const retryRequest = annotation(pipeline, ANN_RETRY_REQUESTED);
+  return {
+    ...(runRequest ? { runRequest } : {}),
+    ...(retryRequest ? { retryRequest } : {}),
+    chain: evaluateChainTriggers(pipeline, ctx.upstream, previous.lastTriggers),
+  };
+}
+
+/** Everything pending counts as handled (satisfied by a run, or unknowable after a lost status). */
+function allHandled(ctx: SelectContext, r: Requests): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers'> {
+  const lastRunRequest = r.runRequest ?? ctx.previous.lastRunRequest;
+  const lastRetryRequest = r.retryRequest ?? ctx.previous.lastRetryRequest;
+  return {
+    ...(lastRunRequest ? { lastRunRequest } : {}),
+    ...(lastRetryRequest ? { lastRetryRequest } : {}),
+    ...(r.chain.lastTriggers ? { lastTriggers: r.chain.lastTriggers } : {}),
+  };
+}
+
+/** Explicit and chained requests, in the order they are considered. */
+function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+  const { previous, now, generation } = ctx;
+  const requests: RunRequest[] = [];
+  const events: PlanEvent[] = [];
+  // Chained runs are automatic: when several upstream runs fire in one plan, one run answers all.
+  const fired = r.chain.fired[0];
+  if (fired) {
+    const id = chainRunId(fired.pipeline, fired.run);
+    requests.push({ id, trigger: 'chain', generation, governed: chainGoverned, at: now });
+  }
+  if (r.runRequest && r.runRequest !== previous.lastRunRequest) {
+    requests.push({ id: manualRunId(r.runRequest), trigger: 'manual', generation, governed: false, at: now });
+  }
+  if (r.retryRequest && r.retryRequest !== previous.lastRetryRequest) {
+    const resolved = resolveRetry(r.retryRequest, previous.lastRun, rememberedRuns(previous), ctx.observed, ctx.pipeline.spec.stages);
+    if (resolved.ok) {
+      const { id, of, kept } = resolved.retry;
+      requests.push({ id, trigger: 'retry', generation, governed: false, at: now, retryOf: of, kept });
+    } else {
+      events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request "${r.retryRequest}" refused: ${resolved.message}` });
+    }
+  }
+  return { requests, events };
+}
+
+/**
+ * Unscheduled: a run starts on create and on every change of generation; a run request, a retry
+ * or a chain trigger starts another. One run at a time: a new run supersedes the active one.
+ * Several requests in one plan start one run — a change first (it runs everything), then a retry,
+ * a manual request, a chain trigger; the others count as handled.
+ */
+export function selectUnscheduled(ctx: SelectContext): Selection {
+  const { previous, observed, generation } = ctx;
+  const r = readRequests(ctx);
   const lastRun = previous.lastRun;
+  const base = { skipped: [], supersede: true };
 
-  // TODO(schedule): a scheduled pipeline (spec.schedule) adopts the Jobs its CronJobs create as
-  // runs `s<unix seconds>` and applies concurrencyPolicy here; for now it runs like an
-  // unscheduled one.
-  // TODO(retry): conveyor.dev/retry-requested → a run `r<hash>` re-running the failed stages.
-
-  // Status lost (new object, or status wiped): rebuild memory from the Jobs rather than start
-  // the same work again; a pending run request counts as handled by the adopted run.
-  if (previous.observedGeneration === undefined && lastRun === undefined) {
+  // Status lost: rebuild memory from the Jobs rather than start the same work again.
+  if (statusLost(previous)) {
     const adopted = newestRunOf(observed, generation);
-    return {
-      id: adopted?.id ?? generationRunId(generation),
-      trigger: adopted?.trigger ?? 'create',
-      generation,
-      ...(request ? { lastRunRequest: request } : {}),
-    };
+    const handled = allHandled(ctx, r);
+    if (adopted) return { ...base, continuing: [fromEvidence(ctx, adopted)], requests: [], ...handled, events: [] };
+    const request: RunRequest = { id: generationRunId(generation), trigger: 'create', generation, governed: true, at: ctx.now };
+    return { ...base, continuing: [], requests: [request], ...handled, events: [] };
   }
 
-  // A new spec (or one that was invalid and is now accepted) runs at once. A run request that
-  // arrives together with it is satisfied by that run rather than starting a second one.
+  // A new spec (or one that was invalid and is now accepted) runs at once and satisfies
+  // whatever else was asked for meanwhile.
   if (previous.observedGeneration !== generation || previous.phase === 'Invalid') {
-    const handled = request ?? previous.lastRunRequest;
-    return {
-      id: generationRunId(generation),
-      trigger: lastRun ? 'change' : 'create',
-      generation,
-      ...(handled ? { lastRunRequest: handled } : {}),
-    };
+    // A first run is `create`, also when the first generation was invalid; a pipeline that was
+    // scheduled until this change has a history even without runs.
+    const changed = lastRun !== undefined || (previous.observedGeneration !== undefined && previous.phase !== 'Invalid');
+    const request: RunRequest = { id: generationRunId(generation), trigger: changed ? 'change' : 'create', generation, governed: true, at: ctx.now };
+    return { ...base, continuing: [], requests: [request], ...allHandled(ctx, r), events: [] };
   }
 
-  if (request && request !== previous.lastRunRequest) {
-    return { id: manualRunId(request), trigger: 'manual', generation, lastRunRequest: request };
+  const { requests, events } = newRequests(ctx, r, true);
+  const handled = allHandled(ctx, r);
+  const priority: RunTrigger[] = ['retry', 'manual', 'chain'];
+  const chosen = priority.map((t) => requests.find((q) => q.trigger === t)).find((q) => q !== undefined);
+  if (chosen) return { ...base, continuing: [], requests: [{ ...chosen, governed: true }], ...handled, events };
+  if (lastRun) {
+    const ref = withRunDetails(ctx, { id: lastRun.id, trigger: lastRun.trigger, generation: lastRun.generation ?? generation, previous: lastRun });
+    return { ...base, continuing: [ref], requests: [], ...handled, events };
+  }
+  const request: RunRequest = { id: generationRunId(generation), trigger: 'create', generation, governed: true, at: ctx.now };
+  return { ...base, continuing: [], requests: [request], ...handled, events };
+}
+
+/**
+ * Scheduled: a change of spec starts no run (the CronJobs are updated; runs in flight go on).
+ * Runs start from the CronJobs' Jobs (ticks, or `kubectl create job --from=cronjob/...`), run
+ * requests, retries and chain triggers. Choice (as in Argo Workflows and Tekton): explicit
+ * requests — manual runs and retries — always start and are not subject to concurrencyPolicy
+ * (they neither wait for nor replace the active run); automatic ones — ticks and chain triggers —
+ * are. spec.suspend stops ticks only, as a CronJob's suspend does.
+ */
+export function selectScheduled(ctx: SelectContext): Selection {
+  const { pipeline, previous, observed, generation, now } = ctx;
+  const spec = pipeline.spec;
+  const r = readRequests(ctx);
+  const lost = statusLost(previous);
+  const remembered = rememberedRuns(previous);
+
+  // Runs going on: the active ones status remembers, and ones whose Jobs show status forgot them
+  // (a status write that did not land, a lost status): still running, or newer than lastRun.
+  // Older finished ones are history that fell off runs[], not to be woken up.
+  const continuing: RunRef[] = [];
+  for (const run of remembered.values()) {
+    if (!isActiveRun(run.phase)) continue;
+    const evidence = observed.get(run.id);
+    continuing.push(evidence ? fromEvidence(ctx, evidence, run) : withRunDetails(ctx, { id: run.id, trigger: run.trigger, generation: run.generation ?? generation, previous: run }));
+  }
+  const unknown = [...observed.values()].filter((run) => !remembered.has(run.id));
+  const newest = lost ? unknown.filter((run) => run.started).sort((a, b) => runTime(b) - runTime(a))[0] : undefined;
+  const lastStart = previous.lastRun?.startTime ? Date.parse(previous.lastRun.startTime) : Number.NaN;
+  for (const run of unknown) {
+    const newer = !lost && (Number.isNaN(lastStart) || runTime(run) > lastStart);
+    if (run.started && (run.unfinished || run === newest || newer)) addOnce(continuing, fromEvidence(ctx, run));
+  }
+  continuing.sort((a, b) => startOf(a, observed) - startOf(b, observed));
+
+  // New ticks: a CronJob's Jobs nobody has decided on yet.
+  const requests: RunRequest[] = [];
+  const skipped: SkippedRun[] = [];
+  const deadline = spec.startingDeadlineSeconds;
+  for (const run of unknown) {
+    if (run.started) continue;
+    const runGeneration = run.generation ?? generation;
+    if (run.manualFromCronJob) {
+      requests.push({ id: run.id, trigger: 'manual', generation: runGeneration, governed: false, at: run.createdAt ?? now });
+      continue;
+    }
+    if (!run.scheduledAt) continue;
+    if (spec.suspend === true) {
+      skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: 'skipped: the pipeline is suspended' });
+    } else if (typeof deadline === 'number' && now.getTime() > run.scheduledAt.getTime() + deadline * 1000) {
+      // The CronJob controller keeps this deadline for creating the Job; Conveyor keeps it for
+      // starting it (it may have been down since the tick).
+      skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: `skipped: missed its starting deadline (startingDeadlineSeconds=${deadline})` });
+    } else {
+      const ref = withRunDetails(ctx, { id: run.id, trigger: 'schedule', generation: runGeneration });
+      requests.push({ ...ref, governed: true, at: run.scheduledAt });
+    }
   }
 
-  const handled = previous.lastRunRequest ? { lastRunRequest: previous.lastRunRequest } : {};
-  if (lastRun) return { id: lastRun.id, trigger: lastRun.trigger, generation: lastRun.generation ?? generation, ...handled };
-  return { id: generationRunId(generation), trigger: 'create', generation, ...handled };
+  if (lost) return { continuing, requests, skipped, supersede: false, ...allHandled(ctx, r), events: [] };
+  const explicit = newRequests(ctx, r, true);
+  // A request whose run already goes on (its status write did not land) is that run.
+  const going = new Set(continuing.map((ref) => ref.id));
+  return {
+    continuing,
+    requests: [...requests, ...explicit.requests.filter((q) => !going.has(q.id))],
+    skipped,
+    supersede: false,
+    ...allHandled(ctx, r),
+    events: explicit.events,
+  };
+}
+
+function addOnce(list: RunRef[], ref: RunRef): void {
+  if (!list.some((r) => r.id === ref.id)) list.push(ref);
+}
+
+function startOf(ref: RunRef, observed: Map<string, ObservedRun>): number {
+  const remembered = ref.previous?.startTime ? Date.parse(ref.previous.startTime) : Number.NaN;
+  if (!Number.isNaN(remembered)) return remembered;
+  const evidence = observed.get(ref.id);
+  return evidence ? runTime(evidence) : 0;
 }

@@ -1,5 +1,5 @@
 // The planner's contract: what it reads (PlanInput) and what it decides (Plan).
-import type { V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
 
 /** One validation problem (src/api/validate.ts). */
@@ -9,10 +9,17 @@ export type PlanInput = {
   pipeline: Pipeline;
   /** Validation result for this spec; [] when valid. */
   problems: Problem[];
-  /** Every Job labelled conveyor.dev/pipeline=<name> in the Pipeline's namespace. */
+  /**
+   * Every Job labelled conveyor.dev/pipeline=<name> in the Pipeline's namespace that is owned by
+   * the Pipeline or by one of `cronJobs` (a scheduled run's root Jobs are the CronJobs').
+   */
   jobs: V1Job[];
   /** Every staging claim labelled conveyor.dev/pipeline=<name> in the namespace. */
   claims: V1PersistentVolumeClaim[];
+  /** CronJobs owned by this Pipeline (one per root stage of a scheduled pipeline); default []. */
+  cronJobs?: V1CronJob[];
+  /** The observed Pipelines named in spec.triggers.after (same namespace); default []. */
+  upstream?: Pipeline[];
   now: Date;
 };
 
@@ -20,7 +27,16 @@ export type Action =
   | { kind: 'createJob'; job: V1Job }
   | { kind: 'deleteJob'; name: string; reason: string }
   | { kind: 'createClaim'; claim: V1PersistentVolumeClaim }
-  | { kind: 'deleteClaim'; name: string; reason: string };
+  | { kind: 'deleteClaim'; name: string; reason: string }
+  /** Server-side apply (field manager `conveyor`): create or update the CronJob. */
+  | { kind: 'applyCronJob'; cronJob: V1CronJob }
+  | { kind: 'deleteCronJob'; name: string; reason: string }
+  /**
+   * Start a suspended Job (a scheduled run's root): `patch` is the JSON merge patch body to send
+   * to the Job — the run label and annotations on the Job and its pod template, and
+   * `spec.suspend: false`, in one request.
+   */
+  | { kind: 'startJob'; name: string; runId: string; patch: Record<string, unknown> };
 
 export type PlanEvent = { type: 'Normal' | 'Warning'; reason: string; message: string };
 
@@ -30,6 +46,6 @@ export type Plan = {
   status: PipelineStatus;
   /** Kubernetes Events for transitions between the previous status and this one. */
   events: PlanEvent[];
-  /** Plan again after this long even if nothing changes (the run deadline). */
+  /** Plan again after this long even if nothing changes (a run deadline, the next schedule time). */
   requeueAfterMs?: number;
 };

@@ -1,6 +1,6 @@
 // Test helpers: fabricate Pipelines and the Jobs a cluster would show, and a tiny fake cluster
 // that applies a plan's actions so multi-step scenarios read like what happens for real.
-import type { V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
 import { buildStageJob } from '../../../src/plan/job.ts';
 import { plan, type Plan } from '../../../src/plan/planner.ts';
@@ -62,6 +62,18 @@ export function job(p: Pipeline, stageName: string, runId: string, state: JobSta
   built.metadata = { ...built.metadata, creationTimestamp: created, uid: `job-${stageName}-${runId}` };
   built.status = jobStatus(state, created);
   return built;
+}
+
+/** A JSON merge patch (RFC 7386) applied to `target`, as the API server applies the executor's. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target) && !(target instanceof Date) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
 }
 
 export function jobStatus(state: JobState, started: Date): V1Job['status'] {
@@ -126,8 +138,11 @@ export class FakeCluster {
   pipeline: Pipeline;
   jobs = new Map<string, V1Job>();
   claims = new Map<string, V1PersistentVolumeClaim>();
+  cronJobs = new Map<string, V1CronJob>();
+  upstream: Pipeline[] = [];
   problems: Problem[] = [];
   last?: Plan;
+  private uids = 0;
 
   constructor(p: Pipeline) {
     this.pipeline = p;
@@ -139,30 +154,124 @@ export class FakeCluster {
       problems: this.problems,
       jobs: [...this.jobs.values()].map((j) => structuredClone(j)),
       claims: [...this.claims.values()].map((c) => structuredClone(c)),
+      cronJobs: [...this.cronJobs.values()].map((c) => structuredClone(c)),
+      upstream: structuredClone(this.upstream),
       now,
     });
     for (const action of result.actions) {
-      if (action.kind === 'createJob') {
-        const name = action.job.metadata?.name ?? '';
-        if (!this.jobs.has(name)) {
-          const created = structuredClone(action.job);
-          created.metadata = { ...created.metadata, creationTimestamp: now };
-          created.status = {};
-          this.jobs.set(name, created);
+      switch (action.kind) {
+        case 'createJob': {
+          const name = action.job.metadata?.name ?? '';
+          if (!this.jobs.has(name)) {
+            const created = structuredClone(action.job);
+            created.metadata = { ...created.metadata, creationTimestamp: now, uid: `uid-${name}` };
+            created.status = {};
+            this.jobs.set(name, created);
+          }
+          break;
         }
-      } else if (action.kind === 'deleteJob') this.jobs.delete(action.name);
-      else if (action.kind === 'createClaim') {
-        const name = action.claim.metadata?.name ?? '';
-        if (!this.claims.has(name)) this.claims.set(name, { ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: now } });
-      } else this.claims.delete(action.name);
+        case 'deleteJob':
+          this.jobs.delete(action.name);
+          break;
+        case 'startJob': {
+          const found = this.jobs.get(action.name);
+          if (found) this.jobs.set(action.name, mergePatch(found, action.patch) as V1Job);
+          break;
+        }
+        case 'createClaim': {
+          const name = action.claim.metadata?.name ?? '';
+          if (!this.claims.has(name)) this.claims.set(name, { ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: now } });
+          break;
+        }
+        case 'deleteClaim':
+          this.claims.delete(action.name);
+          break;
+        case 'applyCronJob': {
+          const name = action.cronJob.metadata?.name ?? '';
+          const existing = this.cronJobs.get(name);
+          const applied = structuredClone(action.cronJob);
+          applied.metadata = { ...applied.metadata, uid: existing?.metadata?.uid ?? `uid-cronjob-${name}` };
+          applied.status = existing?.status ?? {};
+          this.cronJobs.set(name, applied);
+          break;
+        }
+        case 'deleteCronJob': {
+          const uid = this.cronJobs.get(action.name)?.metadata?.uid;
+          this.cronJobs.delete(action.name);
+          // The garbage collector deletes the Jobs the CronJob owned.
+          for (const [name, j] of this.jobs) if (j.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.jobs.delete(name);
+          break;
+        }
+      }
     }
     this.pipeline = { ...this.pipeline, status: result.status };
     this.last = result;
     return result;
   }
 
-  private find(stageName: string, role = 'stage'): V1Job {
-    const runId = this.pipeline.status?.lastRun?.id;
+  /**
+   * The CronJob controller at a tick: every CronJob that is not suspended creates its Job
+   * (`<cronjob>-<minutes since epoch>`), from its template, with the scheduled-timestamp annotation.
+   * `only` limits it to some CronJobs (the others create theirs later, or never).
+   */
+  tick(scheduled: Date, only?: string[]): V1Job[] {
+    const created: V1Job[] = [];
+    for (const cronJob of this.cronJobs.values()) {
+      const cronName = cronJob.metadata?.name ?? '';
+      if (cronJob.spec?.suspend || (only && !only.includes(cronName))) continue;
+      const name = `${cronName}-${Math.floor(scheduled.getTime() / 60_000)}`;
+      if (this.jobs.has(name)) continue;
+      const job = this.jobFromCronJob(cronJob, name, scheduled, { 'batch.kubernetes.io/cronjob-scheduled-timestamp': scheduled.toISOString() });
+      cronJob.status = { ...cronJob.status, lastScheduleTime: scheduled };
+      this.jobs.set(name, job);
+      created.push(job);
+    }
+    return created;
+  }
+
+  /** `kubectl create job NAME --from=cronjob/CRONJOB`. */
+  createJobFrom(cronName: string, name: string, at: Date): V1Job {
+    const cronJob = this.cronJobs.get(cronName);
+    if (!cronJob) throw new Error(`no CronJob ${cronName}`);
+    const job = this.jobFromCronJob(cronJob, name, at, { 'cronjob.kubernetes.io/instantiate': 'manual' });
+    this.jobs.set(name, job);
+    return job;
+  }
+
+  private jobFromCronJob(cronJob: V1CronJob, name: string, created: Date, annotations: Record<string, string>): V1Job {
+    const template = structuredClone(cronJob.spec?.jobTemplate);
+    return {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name,
+        namespace: cronJob.metadata?.namespace,
+        uid: `uid-job-${++this.uids}`,
+        creationTimestamp: created,
+        labels: template?.metadata?.labels,
+        annotations: { ...template?.metadata?.annotations, ...annotations },
+        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata?.name ?? '', uid: cronJob.metadata?.uid ?? '', controller: true }],
+      },
+      spec: template?.spec ?? { template: {} },
+      status: {},
+    };
+  }
+
+  /** Jobs of one stage (any run), sorted by name. */
+  jobsOf(stageName: string): V1Job[] {
+    return [...this.jobs.values()]
+      .filter((j) => j.metadata?.labels?.['conveyor.dev/stage'] === stageName)
+      .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  }
+
+  /** Move the Job of `stageName` in run `runId` to a state. */
+  setIn(runId: string, stageName: string, state: JobState, role: 'stage' | 'on-failure' = 'stage'): void {
+    const found = this.find(stageName, role, runId);
+    found.status = jobStatus(state, (found.metadata?.creationTimestamp as Date | undefined) ?? T0);
+  }
+
+  private find(stageName: string, role = 'stage', run?: string): V1Job {
+    const runId = run ?? this.pipeline.status?.lastRun?.id;
     const found = [...this.jobs.values()].find(
       (j) =>
         j.metadata?.labels?.['conveyor.dev/stage'] === stageName &&

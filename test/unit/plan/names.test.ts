@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
+  chainRunId,
   claimName,
   cronJobName,
+  isRunId,
   generationRunId,
   jobName,
   labelValue,
   manualRunId,
   retryRunId,
   scheduledRunId,
+  scheduledTimeOf,
   shortHash,
   shortName,
 } from '../../../src/plan/names.ts';
@@ -104,5 +107,33 @@ describe('run ids', () => {
     expect(manualRunId('x')).not.toBe(manualRunId('y'));
     expect(retryRunId('x')).toMatch(/^r[0-9a-f]{8}$/);
     expect(scheduledRunId(new Date('2025-01-01T00:00:00Z'))).toBe('s1735689600');
+  });
+});
+
+describe('run ids of schedules and chains', () => {
+  it('maps a scheduled run id back to its tick', () => {
+    const tick = new Date('2025-03-31T00:30:00Z');
+    expect(scheduledTimeOf(scheduledRunId(tick))).toEqual(tick);
+    expect(scheduledTimeOf('g3')).toBeUndefined();
+  });
+
+  it('derives a chain run id from the upstream pipeline and run', () => {
+    expect(chainRunId('ingest', 'g4')).toMatch(/^c[0-9a-f]{8}$/);
+    expect(chainRunId('ingest', 'g4')).toBe(chainRunId('ingest', 'g4'));
+    expect(chainRunId('ingest', 'g4')).not.toBe(chainRunId('ingest', 'g5'));
+    expect(chainRunId('ingest', 'g4')).not.toBe(chainRunId('other', 'g4'));
+  });
+
+  it.each([
+    ['g12', true],
+    ['s1735693200', true],
+    [manualRunId('x'), true],
+    [retryRunId('x'), true],
+    [chainRunId('a', 'g1'), true],
+    ['2025-01-01T00', false],
+    ['mzzzzzzzz', false],
+    ['', false],
+  ])('isRunId(%s) = %s', (text, expected) => {
+    expect(isRunId(text)).toBe(expected);
   });
 });

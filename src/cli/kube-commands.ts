@@ -1,0 +1,175 @@
+// CLI commands that talk to a cluster: get, describe, run, retry, logs, graph. They serve both
+// `conveyor <command>` and the kubectl plugin `kubectl conveyor <command>`.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import type { Pipeline } from '../api/types.ts';
+import { ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { drawDag, toDot, toMermaid } from './graph.ts';
+import { annotatePipeline, CliError, kubeContext, listPipelines, readPipeline, type KubeContext } from './kube-context.ts';
+
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const KUBE_OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  kubeconfig: { type: 'string' },
+} as const;
+
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(argv: string[], options: T) {
+  return parseArgs({ args: argv, options: { ...KUBE_OPTIONS, ...options }, allowPositionals: true, strict: true });
+}
+
+function ctxOf(values: { namespace?: unknown; kubeconfig?: unknown }): KubeContext {
+  return kubeContext({
+    ...(typeof values.kubeconfig === 'string' ? { kubeconfig: values.kubeconfig } : {}),
+    ...(typeof values.namespace === 'string' ? { namespace: values.namespace } : {}),
+  });
+}
+
+function one(positionals: string[], what: string): string {
+  if (positionals.length !== 1 || !positionals[0]) throw new CliError(`expected exactly one ${what}`);
+  return positionals[0];
+}
+
+function age(from: unknown, now = new Date()): string {
+  if (!from) return '<none>';
+  const s = Math.max(0, Math.round((now.getTime() - new Date(String(from)).getTime()) / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n');
+}
+
+export async function getCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, { 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' } });
+  const ctx = ctxOf(values);
+  let pipelines = await listPipelines(ctx, values['all-namespaces'] === true);
+  if (positionals.length) pipelines = pipelines.filter((p) => positionals.includes(p.metadata.name ?? ''));
+  if (values.output === 'json') {
+    io.out(JSON.stringify(pipelines, null, 2));
+    return 0;
+  }
+  const header = [...(values['all-namespaces'] ? ['NAMESPACE'] : []), 'NAME', 'PHASE', 'PROGRESS', 'LAST RUN', 'TRIGGER', 'NEXT RUN', 'AGE'];
+  const rows = pipelines.map((p) => [
+    ...(values['all-namespaces'] ? [p.metadata.namespace ?? ''] : []),
+    p.metadata.name ?? '',
+    p.status?.phase ?? 'Pending',
+    p.status?.progress ?? '-',
+    p.status?.lastRun?.id ?? '<none>',
+    p.status?.lastRun?.trigger ?? '',
+    p.status?.nextScheduleTime ?? '<none>',
+    age(p.metadata.creationTimestamp),
+  ]);
+  io.out(rows.length ? table([header, ...rows]) : `No pipelines found in ${values['all-namespaces'] ? 'any namespace' : `namespace ${ctx.namespace}`}.`);
+  return 0;
+}
+
+export async function describeCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, {});
+  const ctx = ctxOf(values);
+  const p = await readPipeline(ctx, one(positionals, 'pipeline name'));
+  io.out(describePipeline(p));
+  return 0;
+}
+
+export function describePipeline(p: Pipeline, now = new Date()): string {
+  const s = p.status ?? {};
+  const run = s.lastRun;
+  const lines = [
+    `Name:        ${p.metadata.name}`,
+    `Namespace:   ${p.metadata.namespace ?? ''}`,
+    `Phase:       ${s.phase ?? 'Pending'}${s.progress ? `   Progress: ${s.progress}` : ''}`,
+  ];
+  if (p.spec.schedule) lines.push(`Schedule:    ${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}${p.spec.suspend ? ' — suspended' : ''}   Next: ${s.nextScheduleTime ?? '<none>'}`);
+  if (run) lines.push(`Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`);
+  for (const c of s.conditions ?? []) lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
+  lines.push('', 'Stages:', drawDag(p, now));
+  if (s.runs?.length) {
+    lines.push('', 'Runs:');
+    for (const r of s.runs) lines.push(`  ${r.id.padEnd(12)} ${r.trigger.padEnd(8)} ${r.phase.padEnd(10)} ${r.startTime ?? ''}${r.message ? `  ${r.message}` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+export async function runCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, {});
+  const ctx = ctxOf(values);
+  const name = one(positionals, 'pipeline name');
+  const value = new Date().toISOString();
+  await annotatePipeline(ctx, name, ANN_RUN_REQUESTED, value);
+  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value})`);
+  return 0;
+}
+
+export async function retryCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, { run: { type: 'string' } });
+  const ctx = ctxOf(values);
+  const name = one(positionals, 'pipeline name');
+  const p = await readPipeline(ctx, name);
+  const target = typeof values.run === 'string' ? values.run : p.status?.lastRun?.id;
+  if (!target) throw new CliError(`pipeline ${name} has no run to retry yet`);
+  const value = `${target}:${Date.now().toString(36)}`;
+  await annotatePipeline(ctx, name, ANN_RETRY_REQUESTED, value);
+  io.out(`pipeline ${ctx.namespace}/${name}: retry of run ${target} requested (${ANN_RETRY_REQUESTED}=${value}); failed and skipped stages run again`);
+  return 0;
+}
+
+export async function logsCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, { tail: { type: 'string' } });
+  const ctx = ctxOf(values);
+  const [name, stage] = positionals;
+  if (!name) throw new CliError('expected a pipeline name, and optionally a stage');
+  const p = await readPipeline(ctx, name);
+  const stages = (p.status?.lastRun?.stages ?? []).filter((s) => s.job && (!stage || s.name === stage));
+  if (stage && stages.length === 0) throw new CliError(`stage "${stage}" has no Job in the latest run of ${name}`);
+  let failures = 0;
+  for (const s of stages) {
+    const pods = await ctx.core.listNamespacedPod({ namespace: ctx.namespace, labelSelector: `job-name=${s.job}` });
+    for (const pod of pods.items) {
+      io.out(`==> ${s.name} (${pod.metadata?.name}) <==`);
+      try {
+        const text = await ctx.core.readNamespacedPodLog({
+          name: pod.metadata?.name ?? '',
+          namespace: ctx.namespace,
+          container: 'stage',
+          ...(typeof values.tail === 'string' ? { tailLines: Number(values.tail) } : {}),
+        });
+        io.out(String(text).replace(/\n$/, ''));
+      } catch (err) {
+        failures++;
+        io.err(`  (no logs: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+      }
+    }
+  }
+  return failures > 0 && stages.length > 0 && failures === stages.length ? 1 : 0;
+}
+
+/** `graph NAME|FILE [--format mermaid|dot]`: a live Pipeline (with states) or a file. */
+export async function graphCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, { format: { type: 'string', short: 'f' } });
+  const target = one(positionals, 'pipeline name or file');
+  const format = typeof values.format === 'string' ? values.format : 'mermaid';
+  if (format !== 'mermaid' && format !== 'dot') throw new CliError(`--format: expected mermaid or dot, got "${format}"`);
+  const pipelines: Pipeline[] = [];
+  if (existsSync(target)) {
+    for (const doc of parseAllDocuments(readFileSync(target, 'utf8'))) {
+      const obj = doc.toJS() as Pipeline | null;
+      if (obj?.kind === 'Pipeline' && Array.isArray(obj.spec?.stages)) pipelines.push(obj);
+    }
+    if (pipelines.length === 0) throw new CliError(`${target}: no Pipeline found`);
+  } else {
+    pipelines.push(await readPipeline(ctxOf(values), target));
+  }
+  io.out(pipelines.map((p) => (format === 'dot' ? toDot(p) : toMermaid(p))).join('\n\n'));
+  return 0;
+}
+
+export { CliError };

@@ -1,0 +1,76 @@
+// Run-level concurrency: whether a new run starts next to the active ones (spec.concurrencyPolicy,
+// default Forbid). Allow: runs overlap. Forbid: the new run is skipped while another is active.
+// Replace: the active runs are cancelled and the new one starts. Only requests marked `governed`
+// are subject to it (see select.ts); an unscheduled pipeline always supersedes (Replace).
+import type { PipelineSpec } from '../api/types.ts';
+import type { RunRequest, SkippedRun } from './select.ts';
+
+export type ConcurrencyPolicy = NonNullable<PipelineSpec['concurrencyPolicy']>;
+
+export type ConcurrencyDecision = {
+  /** Requests that start, in order (the last one becomes lastRun). */
+  start: RunRequest[];
+  skipped: SkippedRun[];
+  /** Active runs that are cancelled, with the reason. */
+  cancelled: Map<string, string>;
+};
+
+export function policyOf(spec: PipelineSpec): ConcurrencyPolicy {
+  const policy = spec.concurrencyPolicy;
+  return policy === 'Allow' || policy === 'Replace' ? policy : 'Forbid';
+}
+
+/**
+ * `active`: ids of the runs still active after this plan advanced them, oldest first.
+ * `supersede`: an unscheduled pipeline's rule (one run at a time; the new one wins).
+ */
+export function decideConcurrency(policy: ConcurrencyPolicy, active: string[], requests: RunRequest[], supersede: boolean): ConcurrencyDecision {
+  // Oldest first; at the same instant, automatic runs before explicit ones (which then start
+  // last and become lastRun).
+  const ordered = [...requests].sort((a, b) => a.at.getTime() - b.at.getTime() || Number(b.governed) - Number(a.governed));
+  const replacing = supersede || policy === 'Replace';
+  const word = supersede ? 'superseded' : 'replaced';
+  const skipped: SkippedRun[] = [];
+  // Several governed runs at once under Replace: only the newest starts (the others would be
+  // started only to be cancelled).
+  const governed = ordered.filter((r) => r.governed);
+  const newest = governed[governed.length - 1];
+  const considered = replacing
+    ? ordered.filter((r) => {
+        if (!r.governed || r === newest) return true;
+        skipped.push(skip(r, `skipped: ${word} by run ${newest?.id}`));
+        return false;
+      })
+    : ordered;
+
+  const running = [...active];
+  const start: RunRequest[] = [];
+  const cancelled = new Map<string, string>();
+  for (const request of considered) {
+    if (request.governed && running.length > 0) {
+      if (replacing) {
+        for (const id of running) cancelled.set(id, `${word} by run ${request.id}`);
+        running.length = 0;
+      } else if (policy === 'Forbid') {
+        const blocking = running[running.length - 1];
+        skipped.push(skip(request, `skipped: run ${blocking} still active (concurrencyPolicy Forbid)`));
+        continue;
+      }
+    }
+    start.push(request);
+    running.push(request.id);
+  }
+  // A run started earlier in this same plan and then replaced never starts at all.
+  const started = start.filter((r) => {
+    const reason = cancelled.get(r.id);
+    if (reason === undefined) return true;
+    cancelled.delete(r.id);
+    skipped.push(skip(r, `skipped: ${reason}`));
+    return false;
+  });
+  return { start: started, skipped, cancelled };
+}
+
+function skip(request: RunRequest, message: string): SkippedRun {
+  return { id: request.id, trigger: request.trigger, generation: request.generation, message };
+}

@@ -1,0 +1,44 @@
+// The statuses the planner writes must be accepted by the status schema (the CRD's status
+// subresource): new phases (Skipped), lastTriggers, schedule times, FromRun stages.
+import { describe, expect, it } from 'vitest';
+import { Ajv } from 'ajv';
+import { PipelineStatusSchema } from '../../../src/api/schema.ts';
+import type { PipelineStatus } from '../../../src/api/types.ts';
+import { FakeCluster, at, pipeline, stage } from './fixtures.ts';
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+const validate = ajv.compile(PipelineStatusSchema);
+const check = (status: PipelineStatus | undefined) => {
+  validate(status);
+  expect(validate.errors ?? []).toEqual([]);
+};
+
+describe('statuses the planner writes', () => {
+  it('a scheduled pipeline with a skipped tick', () => {
+    const cluster = new FakeCluster(pipeline({ stages: [stage('a')], schedule: '0 * * * *' }));
+    cluster.reconcile(at(0));
+    cluster.tick(at(3600));
+    cluster.reconcile(at(3601));
+    cluster.tick(at(7200));
+    cluster.reconcile(at(7201));
+    expect(cluster.pipeline.status?.runs?.map((r) => r.phase)).toEqual(['Skipped', 'Running']);
+    check(cluster.pipeline.status);
+  });
+
+  it('a chained pipeline and a retry', () => {
+    const upstream = pipeline({ stages: [stage('x')] }, { name: 'ingest', status: { lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded', completionTime: '2025-01-01T00:00:00Z' } } });
+    const cluster = new FakeCluster(pipeline({ stages: [stage('a'), stage('b', ['a'])], triggers: { after: [{ pipeline: 'ingest' }] } }));
+    cluster.upstream = [upstream];
+    cluster.reconcile(at(0));
+    cluster.set('a', { state: 'succeeded' });
+    cluster.reconcile(at(10));
+    cluster.set('b', { state: 'failed' });
+    cluster.reconcile(at(20));
+    cluster.annotate('conveyor.dev/retry-requested', '1');
+    cluster.reconcile(at(30));
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1' }]);
+    expect(cluster.pipeline.status?.lastRun?.stages?.[0]?.reason).toBe('FromRun');
+    check(cluster.pipeline.status);
+  });
+});
