@@ -3,6 +3,7 @@
 # Output goes to a cache outside the repo, keyed by version:
 #   $CONVEYOR_CACHE/k8s-<ver>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $CONVEYOR_CACHE/etcd-<ver>/etcd   $CONVEYOR_CACHE/kwok-<ver>/{kwok,kwokctl}   $CONVEYOR_CACHE/helm-<ver>/helm
+#   $CONVEYOR_CACHE/gitops-health-<hash>/{lua-health,kstatus}   (only when asked: build-cluster-bins.sh gitops_health)
 # A second run with the same versions does nothing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -76,10 +77,40 @@ build_kwok() {
 
 build_helm() {
   local out="$CONVEYOR_CACHE/helm-$HELM_VERSION"
-  [ -x "$out/helm" ] && return 0
+  # A helm built without the release ldflags reports version "v3.X" and assumes Kubernetes 1.20
+  # (helm template/lint then refuse charts with kubeVersion >= 1.21): rebuild such a binary.
+  [ -x "$out/helm" ] && [ "$("$out/helm" version --template '{{.Version}}' 2>/dev/null)" = "$HELM_VERSION" ] && return 0
   log "building helm $HELM_VERSION"
   local work; work="$(mktemp -d)"; mkdir -p "$work/bin"
-  GOBIN="$work/bin" go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  # The ldflags of helm's Makefile: its version, and the Kubernetes version its client-go
+  # (v0.X.Y → 1.X) stands for, the default for `helm template` and `helm lint`.
+  local gomod; gomod="$(cd "$work" && go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
+  local client_go; client_go="$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$gomod")"
+  local k8s_minor="${client_go#v0.}"; k8s_minor="${k8s_minor%%.*}"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$k8s_minor"
+  done
+  GOBIN="$work/bin" go install -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  install_dir "$work/bin" "$out"; rm -rf "$work"
+}
+
+# The GitOps health-check harness (hack/gitops-health: Argo CD's Lua VM and kstatus), keyed by a
+# hash of its module files and sources, so editing it builds a new entry. The same key is computed
+# by test/support/tools.ts (goToolDir): sha256 over go.mod, go.sum, then every *.go file in
+# byte-sorted path order, first 16 hex digits.
+gitops_health_key() {
+  local src="$here/gitops-health"
+  (cd "$src" && cat go.mod go.sum $(find . -name '*.go' -type f | sed 's|^\./||' | LC_ALL=C sort)) | sha256sum | cut -c1-16
+}
+
+build_gitops_health() {
+  local out="$CONVEYOR_CACHE/gitops-health-$(gitops_health_key)"
+  [ -x "$out/lua-health" ] && [ -x "$out/kstatus" ] && return 0
+  log "building the GitOps health harness (lua-health, kstatus)"
+  local work; work="$(mktemp -d)"; mkdir -p "$work/bin"
+  # -mod=readonly: go.sum in the repo must be complete; the build never writes into the tree.
+  (cd "$here/gitops-health" && go build -mod=readonly -ldflags "-s -w" -o "$work/bin/" ./cmd/lua-health ./cmd/kstatus)
   install_dir "$work/bin" "$out"; rm -rf "$work"
 }
 

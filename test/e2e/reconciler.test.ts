@@ -13,10 +13,18 @@ const run = promisify(execFile);
 const c: Clients = clients();
 let operator: OperatorProcess;
 const cleanups: (() => Promise<void>)[] = [];
+// One namespace per test, made up front so this file's operator watches only its own.
+const PREFIXES = ['diamond', 'fail', 'contind', 'reruns', 'gc', 'wide', 'crash'];
+const namespaces = new Map<string, string>();
 
 beforeAll(async () => {
   await installCrd(c);
-  operator = await startOperatorProcess('reconciler');
+  for (const prefix of PREFIXES) {
+    const n = await testNamespace(c, prefix);
+    cleanups.push(n.cleanup);
+    namespaces.set(prefix, n.name);
+  }
+  operator = await startOperatorProcess('reconciler', ['--namespaces', [...namespaces.values()].join(',')]);
 });
 afterAll(async () => {
   await operator?.stop();
@@ -24,9 +32,9 @@ afterAll(async () => {
 });
 
 async function ns(prefix: string): Promise<string> {
-  const n = await testNamespace(c, prefix);
-  cleanups.push(n.cleanup);
-  return n.name;
+  const n = namespaces.get(prefix);
+  if (!n) throw new Error(`no namespace prepared for ${prefix}`);
+  return n;
 }
 
 const stage = (name: string, extra: Partial<StageSpec> = {}): StageSpec => ({ name, image: 'busybox:1.36', command: ['sh', '-c', `echo ${name}`], ...extra });
@@ -186,7 +194,7 @@ describe('operator restarts', () => {
     }));
     await waitFor('second stage Job', 60_000, async () => (await stageJobs(c, n, 'crash')).some((j) => j.metadata?.labels?.['conveyor.dev/stage'] === 'second'));
     await operator.kill();
-    operator = await startOperatorProcess('reconciler-restarted');
+    operator = await startOperatorProcess('reconciler-restarted', ['--namespaces', [...namespaces.values()].join(',')]);
     const p = await waitForPipeline(c, n, 'crash', 'phase Succeeded', (x) => x.status?.phase === 'Succeeded');
     expect(p.status?.progress).toBe('3/3');
     const jobs = byStage(await stageJobs(c, n, 'crash'));

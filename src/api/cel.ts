@@ -1,0 +1,139 @@
+// The CEL rules (`x-kubernetes-validations`) that the API server runs on a Pipeline.
+// Each rule has an id; src/api/rules.ts re-implements every id in TypeScript with the same
+// message, so `conveyor validate` and `kubectl apply` agree. A test checks both lists match.
+//
+// Cost: the API server estimates each rule's worst case from maxItems/maxLength in the schema
+// and refuses the CRD above 10M per rule (100M in total). Rules therefore sit on the smallest
+// scope that can see what they need, and every list and string they touch is bounded.
+
+export type CelRule = {
+  rule: string;
+  /** Fallback when messageExpression cannot be evaluated. */
+  message: string;
+  messageExpression?: string;
+  /** Where the API server reports the error, relative to the schema the rule sits on. */
+  fieldPath?: string;
+};
+
+/** `'"' + x + '"'` in CEL: quotes a name inside a message. */
+const q = (expr: string): string => `'"' + ${expr} + '"'`;
+
+/** The macros robfig/cron's standard parser (and so CronJob) accepts; @every is left out on purpose. */
+export const SCHEDULE_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+/** RE2's \\s, spelled out so JavaScript's (wider) \\s cannot make the two checks differ. */
+const WS = '[\\t\\n\\f\\r ]';
+const NON_WS = '[^\\t\\n\\f\\r ]';
+/** 5 whitespace-separated fields or one macro: the shape robfig/cron's standard parser accepts. */
+export const SCHEDULE_SHAPE = `^(@(${SCHEDULE_MACROS.map((m) => m.slice(1)).join('|')})|${WS}*${NON_WS}+(${WS}+${NON_WS}+){4}${WS}*)$`;
+
+export const SCHEDULE_SHAPE_HINT =
+  `must have 5 fields (minute hour day-of-month month day-of-week) or be one of ${SCHEDULE_MACROS.join(', ')}`;
+
+export const CEL = {
+  // --- on one stage (spec.stages[i]) ---
+  stageSelfDependency: {
+    rule: '!has(self.dependsOn) || !(self.name in self.dependsOn)',
+    message: 'a stage cannot depend on itself',
+    messageExpression: `'stage ' + ${q('self.name')} + ' depends on itself'`,
+    fieldPath: '.dependsOn',
+  },
+  // --- on one onFailure stage (spec.onFailure[i]); dependsOn is in its schema only to be refused ---
+  onFailureNoDependsOn: {
+    rule: '!has(self.dependsOn)',
+    message: 'onFailure stages cannot have dependsOn: they run once, after a run failed',
+    messageExpression: `'onFailure stage ' + ${q('self.name')} + ' cannot have dependsOn: onFailure stages run once, after a run failed'`,
+    fieldPath: '.dependsOn',
+  },
+  // --- on the lists ---
+  uniqueStageNames: {
+    rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
+    message: 'stage names must be unique',
+    // map() before filter(): the cost estimator keeps the string sizes only that way.
+    messageExpression: `'duplicate stage name ' + ${q('self.map(s, s.name).filter(n, !self.exists_one(t, t.name == n))[0]')}`,
+  },
+  uniqueOnFailureNames: {
+    rule: 'self.all(s, self.exists_one(t, t.name == s.name))',
+    message: 'onFailure stage names must be unique',
+    messageExpression: `'duplicate onFailure stage name ' + ${q('self.map(s, s.name).filter(n, !self.exists_one(t, t.name == n))[0]')}`,
+  },
+  // --- on spec: rules that need to see several fields ---
+  // sets.contains keeps this within budget for 200 stages × 50 dependsOn; naming the unknown
+  // entry itself would cost stages × dependsOn × stages, over the limit, so the API server names
+  // the stage and `conveyor validate` names the entry (spec.stages[i].dependsOn[j]).
+  knownDependencies: {
+    rule: 'self.stages.all(s, !has(s.dependsOn) || sets.contains(self.stages.map(t, t.name), s.dependsOn))',
+    message: 'dependsOn names a stage that does not exist',
+    messageExpression:
+      `'stage ' + ${q("self.stages.map(s, has(s.dependsOn) && !sets.contains(self.stages.map(t, t.name), s.dependsOn) ? s.name : '').filter(n, n != '')[0]")}` +
+      ` + ' depends on a stage that does not exist'`,
+    fieldPath: '.stages',
+  },
+  onFailureNamesDistinct: {
+    rule: '!has(self.onFailure) || !sets.intersects(self.onFailure.map(f, f.name), self.stages.map(s, s.name))',
+    message: 'onFailure stage names must differ from stage names',
+    messageExpression:
+      `'onFailure stage ' + ${q('self.onFailure.map(f, f.name).filter(n, self.stages.exists(s, s.name == n))[0]')}` +
+      ` + ' has the same name as a stage'`,
+    fieldPath: '.onFailure',
+  },
+  stageImage: {
+    rule: '(has(self.defaults) && has(self.defaults.image)) || self.stages.all(s, has(s.image))',
+    message: 'every stage needs an image, or spec.defaults.image must be set',
+    messageExpression:
+      `'stage ' + ${q("self.stages.map(s, has(s.image) ? '' : s.name).filter(n, n != '')[0]")} + ' has no image, and spec.defaults.image is not set'`,
+    fieldPath: '.stages',
+  },
+  onFailureImage: {
+    rule: '(has(self.defaults) && has(self.defaults.image)) || !has(self.onFailure) || self.onFailure.all(s, has(s.image))',
+    message: 'every onFailure stage needs an image, or spec.defaults.image must be set',
+    messageExpression:
+      `'onFailure stage ' + ${q("self.onFailure.map(s, has(s.image) ? '' : s.name).filter(n, n != '')[0]")} + ' has no image, and spec.defaults.image is not set'`,
+    fieldPath: '.onFailure',
+  },
+  timeZoneNeedsSchedule: {
+    rule: '!has(self.timeZone) || has(self.schedule)',
+    message: 'timeZone is set but schedule is not: a time zone only applies to a schedule',
+    fieldPath: '.timeZone',
+  },
+  startingDeadlineNeedsSchedule: {
+    rule: '!has(self.startingDeadlineSeconds) || has(self.schedule)',
+    message: 'startingDeadlineSeconds is set but schedule is not: it only applies to scheduled runs',
+    fieldPath: '.startingDeadlineSeconds',
+  },
+  // --- on spec.schedule (the full cron grammar is checked in code; these catch the common slips) ---
+  scheduleNoTimeZone: {
+    rule: "!self.contains('TZ')",
+    message: 'put the time zone in spec.timeZone: CronJob rejects TZ= and CRON_TZ= in a schedule',
+  },
+  scheduleShape: {
+    // A TZ= prefix has its own message above; one problem, one message.
+    rule: `self.contains('TZ') || self.matches('${SCHEDULE_SHAPE.replaceAll('\\', '\\\\')}')`,
+    message: `schedule ${SCHEDULE_SHAPE_HINT}`,
+    messageExpression: `'schedule ' + ${q('self')} + ' ${SCHEDULE_SHAPE_HINT}'`,
+  },
+  // --- on spec.staging ---
+  stagingSizeOrUri: {
+    rule: 'has(self.size) != has(self.uri)',
+    message: 'staging needs exactly one of size (a volume per run) or uri (an object-store prefix)',
+  },
+  stagingVolumeFields: {
+    rule: 'has(self.size) || (!has(self.storageClassName) && !has(self.accessModes))',
+    message: 'storageClassName and accessModes apply only to a staging volume (size)',
+  },
+  // --- on the whole Pipeline (only the root can see metadata.name) ---
+  noSelfTrigger: {
+    rule:
+      '!has(self.spec.triggers) || !has(self.spec.triggers.after) || ' +
+      'self.spec.triggers.after.all(t, t.pipeline != self.metadata.name)',
+    message: 'a pipeline cannot be triggered by itself',
+    messageExpression: `'pipeline ' + ${q('self.metadata.name')} + ' cannot be triggered by itself'`,
+    fieldPath: '.spec.triggers.after',
+  },
+} as const satisfies Record<string, CelRule>;
+
+export type CelRuleId = keyof typeof CEL;
+
+/** The rule as it goes into the CRD: x-kubernetes-validations item. */
+export function celValidation(id: CelRuleId): CelRule {
+  return { ...CEL[id] };
+}

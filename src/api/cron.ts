@@ -1,0 +1,342 @@
+// Cron schedules exactly as a Kubernetes CronJob reads them: robfig/cron v3's standard parser
+// (cron.ParseStandard) and its SpecSchedule.Next, ported line by line. A port rather than croner:
+// the two disagree where it shows — croner reads `?` as "the current value", accepts 7 for Sunday
+// and runs a daily 02:30 job at 03:00 on a spring-forward day, where CronJob skips that day and
+// runs it twice when the clocks go back. test/unit/api/cron.test.ts checks this port against
+// answers recorded from robfig/cron itself (test/fixtures/cron/robfig-oracle.json) and against
+// croner where both must agree.
+//
+// Accepted: 5 fields (minute hour day-of-month month day-of-week) of numbers, ranges a-b, steps
+// x/n, lists, `*`, `?`, JAN-DEC and SUN-SAT (any case); and @yearly @annually @monthly @weekly
+// @daily @midnight @hourly. Refused although robfig takes them: `@every <duration>` (not a
+// calendar schedule) and `TZ=`/`CRON_TZ=` prefixes (CronJob refuses them; use spec.timeZone).
+
+type Field = { bits: boolean[]; star: boolean };
+export type CronSpec = { minute: Field; hour: Field; dom: Field; month: Field; dow: Field };
+
+type Bounds = { min: number; max: number; names?: Record<string, number> };
+
+const MINUTES: Bounds = { min: 0, max: 59 };
+const HOURS: Bounds = { min: 0, max: 23 };
+const DOM: Bounds = { min: 1, max: 31 };
+const MONTHS: Bounds = {
+  min: 1,
+  max: 12,
+  names: { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 },
+};
+const DOW: Bounds = { min: 0, max: 6, names: { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 } };
+
+export class CronError extends Error {}
+
+/** unicode.IsSpace, which strings.Fields splits on (JavaScript's \\s differs in U+0085 and U+FEFF). */
+const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+
+/** Parses a schedule; throws CronError with robfig's message when a CronJob would refuse it. */
+export function parseSchedule(spec: string): CronSpec {
+  if (spec.length === 0) throw new CronError('empty spec string');
+  if (spec.includes('TZ')) throw new CronError('cannot use TZ or CRON_TZ in schedule, use timeZone field instead');
+  if (spec.startsWith('@every')) {
+    throw new CronError('@every is not supported: use 5 cron fields or @yearly, @monthly, @weekly, @daily, @hourly');
+  }
+  if (spec.startsWith('@')) return parseDescriptor(spec);
+  const fields = spec.split(GO_SPACE).filter((f) => f !== '');
+  if (fields.length !== 5) {
+    throw new CronError(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`);
+  }
+  const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
+  return {
+    minute: getField(minute, MINUTES),
+    hour: getField(hour, HOURS),
+    dom: getField(dom, DOM),
+    month: getField(month, MONTHS),
+    dow: getField(dow, DOW),
+  };
+}
+
+/** The message a CronJob would give for `spec`, or undefined when it is valid. */
+export function scheduleProblem(spec: string): string | undefined {
+  try {
+    parseSchedule(spec);
+    return undefined;
+  } catch (error) {
+    if (error instanceof CronError) return error.message;
+    throw error;
+  }
+}
+
+function emptyField(bounds: Bounds): Field {
+  return { bits: new Array<boolean>(bounds.max + 1).fill(false), star: false };
+}
+
+/** A comma-separated list of ranges; empty items are skipped, as strings.FieldsFunc does. */
+function getField(field: string, bounds: Bounds): Field {
+  const out = emptyField(bounds);
+  for (const expr of field.split(',').filter((part) => part !== '')) {
+    const { start, end, step, star } = getRange(expr, bounds);
+    for (let i = start; i <= end; i += step) out.bits[i] = true;
+    out.star ||= star;
+  }
+  return out;
+}
+
+function getRange(expr: string, bounds: Bounds): { start: number; end: number; step: number; star: boolean } {
+  const rangeAndStep = expr.split('/');
+  const lowAndHigh = (rangeAndStep[0] ?? '').split('-');
+  const singleDigit = lowAndHigh.length === 1;
+  let start: bigint;
+  let end: bigint;
+  let step: bigint;
+  let star = false;
+  const low = lowAndHigh[0] ?? '';
+  if (low === '*' || low === '?') {
+    // robfig ignores whatever follows `*-`.
+    start = BigInt(bounds.min);
+    end = BigInt(bounds.max);
+    star = true;
+  } else {
+    start = parseIntOrName(low, bounds.names);
+    if (lowAndHigh.length === 1) end = start;
+    else if (lowAndHigh.length === 2) end = parseIntOrName(lowAndHigh[1] ?? '', bounds.names);
+    else throw new CronError(`too many hyphens: ${expr}`);
+  }
+  if (rangeAndStep.length === 1) {
+    step = 1n;
+  } else if (rangeAndStep.length === 2) {
+    step = mustParseInt(rangeAndStep[1] ?? '');
+    // "N/step" means "N-max/step".
+    if (singleDigit) end = BigInt(bounds.max);
+    if (step > 1n) star = false;
+  } else {
+    throw new CronError(`too many slashes: ${expr}`);
+  }
+  if (start < BigInt(bounds.min)) throw new CronError(`beginning of range (${start}) below minimum (${bounds.min}): ${expr}`);
+  if (end > BigInt(bounds.max)) throw new CronError(`end of range (${end}) above maximum (${bounds.max}): ${expr}`);
+  if (start > end) throw new CronError(`beginning of range (${start}) beyond end of range (${end}): ${expr}`);
+  if (step === 0n) throw new CronError(`step of range should be a positive number: ${expr}`);
+  return { start: Number(start), end: Number(end), step: Number(step > 64n ? 64n : step), star };
+}
+
+function parseIntOrName(expr: string, names: Record<string, number> | undefined): bigint {
+  const named = names?.[expr.toLowerCase()];
+  return named !== undefined ? BigInt(named) : mustParseInt(expr);
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** strconv.Atoi, then no negatives. */
+function mustParseInt(expr: string): bigint {
+  if (!/^[+-]?\d+$/.test(expr)) {
+    throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`);
+  }
+  const num = BigInt(expr);
+  if (num > INT64_MAX || num < -INT64_MAX - 1n) {
+    throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: value out of range`);
+  }
+  if (num < 0n) throw new CronError(`negative number (${num}) not allowed: ${expr}`);
+  return num;
+}
+
+function allOf(bounds: Bounds): Field {
+  const field = emptyField(bounds);
+  for (let i = bounds.min; i <= bounds.max; i++) field.bits[i] = true;
+  return { bits: field.bits, star: true };
+}
+
+function only(bounds: Bounds, value: number): Field {
+  const field = emptyField(bounds);
+  field.bits[value] = true;
+  return field;
+}
+
+function parseDescriptor(descriptor: string): CronSpec {
+  const base = { minute: only(MINUTES, 0), hour: only(HOURS, 0), dom: allOf(DOM), month: allOf(MONTHS), dow: allOf(DOW) };
+  switch (descriptor) {
+    case '@yearly':
+    case '@annually':
+      return { ...base, dom: only(DOM, 1), month: only(MONTHS, 1) };
+    case '@monthly':
+      return { ...base, dom: only(DOM, 1) };
+    case '@weekly':
+      return { ...base, dow: only(DOW, 0) };
+    case '@daily':
+    case '@midnight':
+      return base;
+    case '@hourly':
+      return { ...base, hour: allOf(HOURS) };
+    default:
+      throw new CronError(`unrecognized descriptor: ${descriptor}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time in a zone, with Go's semantics (time.Date, AddDate, Truncate), from Intl.
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+
+type Wall = { year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number };
+
+class Zone {
+  readonly #format: Intl.DateTimeFormat | undefined;
+  readonly #offsets = new Map<number, number>();
+
+  constructor(timeZone: string | undefined) {
+    this.#format =
+      timeZone === undefined || timeZone === 'UTC'
+        ? undefined
+        : new Intl.DateTimeFormat('en-US', {
+            timeZone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+            second: 'numeric',
+          });
+  }
+
+  /** UTC offset in ms at instant `ms`. Offsets only change on whole minutes, so cache per minute. */
+  offset(ms: number): number {
+    if (!this.#format) return 0;
+    const bucket = Math.floor(ms / MINUTE);
+    const cached = this.#offsets.get(bucket);
+    if (cached !== undefined) return cached;
+    const part: Record<string, number> = {};
+    for (const { type, value } of this.#format.formatToParts(bucket * MINUTE)) part[type] = Number(value);
+    const wallAsUtc = Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day, part.hour, part.minute, part.second);
+    const offset = wallAsUtc - bucket * MINUTE;
+    if (this.#offsets.size > 100_000) this.#offsets.clear();
+    this.#offsets.set(bucket, offset);
+    return offset;
+  }
+
+  wall(ms: number): Wall {
+    const d = new Date(ms + this.offset(ms));
+    return {
+      year: d.getUTCFullYear(),
+      month: d.getUTCMonth() + 1,
+      day: d.getUTCDate(),
+      hour: d.getUTCHours(),
+      minute: d.getUTCMinutes(),
+      second: d.getUTCSeconds(),
+      weekday: d.getUTCDay(),
+    };
+  }
+
+  /** time.Date: fields may overflow; a wall time in a gap or overlap resolves as Go resolves it. */
+  date(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+    const wallAsUtc = Date.UTC(year, month - 1, day, hour, minute, second);
+    return wallAsUtc - this.offset(wallAsUtc - this.offset(wallAsUtc));
+  }
+
+  /** time.AddDate: the same wall clock, so many years, months and days later. */
+  addDate(ms: number, years: number, months: number, days: number): number {
+    const w = this.wall(ms);
+    return this.date(w.year + years, w.month + months, w.day + days, w.hour, w.minute, w.second);
+  }
+}
+
+function dayMatches(spec: CronSpec, w: Wall): boolean {
+  const domMatch = spec.dom.bits[w.day] === true;
+  const dowMatch = spec.dow.bits[w.weekday] === true;
+  // robfig: with `*` (or `?`) in either day field both must match; otherwise either may.
+  if (spec.dom.star || spec.dow.star) return domMatch && dowMatch;
+  return domMatch || dowMatch;
+}
+
+function neverFires(spec: CronSpec): boolean {
+  const any = (field: Field) => field.bits.includes(true);
+  if (!any(spec.minute) || !any(spec.hour) || !any(spec.month)) return true;
+  const days = spec.dom.star || spec.dow.star ? any(spec.dom) && any(spec.dow) : any(spec.dom) || any(spec.dow);
+  return !days;
+}
+
+/** SpecSchedule.Next: the first activation strictly after `after` (ms), or undefined within 5 years. */
+function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefined {
+  // Start at the earliest possible time (the upcoming second).
+  let t = Math.floor(after / SECOND) * SECOND + SECOND;
+  let added = false;
+  const yearLimit = zone.wall(t).year + 5;
+
+  wrap: for (;;) {
+    if (zone.wall(t).year > yearLimit) return undefined;
+
+    while (spec.month.bits[zone.wall(t).month] !== true) {
+      if (!added) {
+        added = true;
+        const w = zone.wall(t);
+        t = zone.date(w.year, w.month, 1, 0, 0, 0);
+      }
+      t = zone.addDate(t, 0, 1, 0);
+      if (zone.wall(t).month === 1) continue wrap;
+    }
+
+    while (!dayMatches(spec, zone.wall(t))) {
+      if (!added) {
+        added = true;
+        const w = zone.wall(t);
+        t = zone.date(w.year, w.month, w.day, 0, 0, 0);
+      }
+      t = zone.addDate(t, 0, 0, 1);
+      // Where DST moves midnight, AddDate lands at 23:00 or 01:00: go back to the day start.
+      const hour = zone.wall(t).hour;
+      if (hour !== 0) t = hour > 12 ? t + (24 - hour) * HOUR : t - hour * HOUR;
+      if (zone.wall(t).day === 1) continue wrap;
+    }
+
+    while (spec.hour.bits[zone.wall(t).hour] !== true) {
+      if (!added) {
+        added = true;
+        const w = zone.wall(t);
+        t = zone.date(w.year, w.month, w.day, w.hour, 0, 0);
+      }
+      t += HOUR;
+      if (zone.wall(t).hour === 0) continue wrap;
+    }
+
+    while (spec.minute.bits[zone.wall(t).minute] !== true) {
+      if (!added) {
+        added = true;
+        t = Math.floor(t / MINUTE) * MINUTE;
+      }
+      t += MINUTE;
+      if (zone.wall(t).minute === 0) continue wrap;
+    }
+
+    // The standard parser's seconds field is always "0".
+    while (zone.wall(t).second !== 0) {
+      if (!added) {
+        added = true;
+        t = Math.floor(t / SECOND) * SECOND;
+      }
+      t += SECOND;
+      if (zone.wall(t).second === 0) continue wrap;
+    }
+
+    return t;
+  }
+}
+
+/**
+ * The next `count` times a CronJob with this schedule and time zone starts a Job, after `after`.
+ * No time zone means the controller manager's local zone, which is UTC in nearly every cluster.
+ * Fewer than `count` when the schedule stops firing (e.g. `0 0 30 2 *` never fires).
+ * Throws CronError for a schedule a CronJob refuses, RangeError for an unknown time zone.
+ */
+export function nextScheduleTimes(schedule: string, timeZone: string | undefined, after: Date, count: number): Date[] {
+  const spec = parseSchedule(schedule);
+  const zone = new Zone(timeZone);
+  const out: Date[] = [];
+  // robfig would search five years minute by minute to find out (e.g. for a minute field of ",").
+  if (neverFires(spec)) return out;
+  let from = after.getTime();
+  while (out.length < count) {
+    const next = nextAfter(spec, zone, from);
+    if (next === undefined) break;
+    out.push(new Date(next));
+    from = next;
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+// TypeScript twins of the CEL rules in src/api/cel.ts, one per rule id, with the same messages, so
+// `conveyor validate` says offline what `kubectl apply` would say. Where the API server can only
+// name the list (fieldPath), these name the exact item: spec.stages[3].name rather than spec.stages.
+// One deliberate difference: knownDependencies says `unknown stage "ghost"` at the dependsOn entry;
+// the API server, held to its CEL cost budget, names the stage instead (see cel.ts).
+//
+// CEL's has(x.f) is "present and not null" here: the API server drops nulls before it runs rules.
+import type { CelRuleId } from './cel.ts';
+import { CEL, SCHEDULE_SHAPE, SCHEDULE_SHAPE_HINT } from './cel.ts';
+import { formatPath, type PathSegment } from './path.ts';
+import type { ValidationProblem } from './problem.ts';
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function has(obj: Obj, key: string): boolean {
+  return obj[key] !== undefined && obj[key] !== null;
+}
+
+/** Items of a list that are objects, with their index (other items are the schema's business). */
+function items(value: unknown): [number, Obj][] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((item, i): [number, Obj][] => (isObj(item) ? [[i, item]] : []));
+}
+
+function names(list: unknown): Set<string> {
+  return new Set(items(list).flatMap(([, item]) => (typeof item.name === 'string' ? [item.name] : [])));
+}
+
+function problem(segments: PathSegment[], message: string): ValidationProblem {
+  return { path: formatPath(segments), message };
+}
+
+/** The rule's messageExpression result, or its static message when a name is missing. */
+function say(id: CelRuleId, name: unknown, render: (name: string) => string): string {
+  return typeof name === 'string' ? render(name) : CEL[id].message;
+}
+
+type Check = (doc: Obj, spec: Obj) => ValidationProblem[];
+
+export const RULE_CHECKS: Record<CelRuleId, Check> = {
+  stageSelfDependency: (_doc, spec) =>
+    items(spec.stages).flatMap(([i, stage]) =>
+      Array.isArray(stage.dependsOn)
+        ? stage.dependsOn.flatMap((dep, j) =>
+            typeof stage.name === 'string' && dep === stage.name
+              ? [problem(['spec', 'stages', i, 'dependsOn', j], `stage "${stage.name}" depends on itself`)]
+              : [],
+          )
+        : [],
+    ),
+
+  onFailureNoDependsOn: (_doc, spec) =>
+    items(spec.onFailure).flatMap(([i, stage]) =>
+      has(stage, 'dependsOn')
+        ? [
+            problem(
+              ['spec', 'onFailure', i, 'dependsOn'],
+              say(
+                'onFailureNoDependsOn',
+                stage.name,
+                (n) => `onFailure stage "${n}" cannot have dependsOn: onFailure stages run once, after a run failed`,
+              ),
+            ),
+          ]
+        : [],
+    ),
+
+  uniqueStageNames: (_doc, spec) => duplicates(spec.stages, 'stages', (n) => `duplicate stage name "${n}"`),
+
+  uniqueOnFailureNames: (_doc, spec) =>
+    duplicates(spec.onFailure, 'onFailure', (n) => `duplicate onFailure stage name "${n}"`),
+
+  knownDependencies: (_doc, spec) => {
+    const known = names(spec.stages);
+    return items(spec.stages).flatMap(([i, stage]) =>
+      Array.isArray(stage.dependsOn)
+        ? stage.dependsOn.flatMap((dep, j) =>
+            typeof dep === 'string' && !known.has(dep)
+              ? [problem(['spec', 'stages', i, 'dependsOn', j], `unknown stage "${dep}"`)]
+              : [],
+          )
+        : [],
+    );
+  },
+
+  onFailureNamesDistinct: (_doc, spec) => {
+    const stageNames = names(spec.stages);
+    return items(spec.onFailure).flatMap(([i, stage]) =>
+      typeof stage.name === 'string' && stageNames.has(stage.name)
+        ? [problem(['spec', 'onFailure', i, 'name'], `onFailure stage "${stage.name}" has the same name as a stage`)]
+        : [],
+    );
+  },
+
+  stageImage: (_doc, spec) =>
+    defaultImage(spec)
+      ? []
+      : items(spec.stages).flatMap(([i, stage]) =>
+          has(stage, 'image')
+            ? []
+            : [
+                problem(
+                  ['spec', 'stages', i, 'image'],
+                  say('stageImage', stage.name, (n) => `stage "${n}" has no image, and spec.defaults.image is not set`),
+                ),
+              ],
+        ),
+
+  onFailureImage: (_doc, spec) =>
+    defaultImage(spec)
+      ? []
+      : items(spec.onFailure).flatMap(([i, stage]) =>
+          has(stage, 'image')
+            ? []
+            : [
+                problem(
+                  ['spec', 'onFailure', i, 'image'],
+                  say('onFailureImage', stage.name, (n) => `onFailure stage "${n}" has no image, and spec.defaults.image is not set`),
+                ),
+              ],
+        ),
+
+  timeZoneNeedsSchedule: (_doc, spec) =>
+    has(spec, 'timeZone') && !has(spec, 'schedule') ? [problem(['spec', 'timeZone'], CEL.timeZoneNeedsSchedule.message)] : [],
+
+  startingDeadlineNeedsSchedule: (_doc, spec) =>
+    has(spec, 'startingDeadlineSeconds') && !has(spec, 'schedule')
+      ? [problem(['spec', 'startingDeadlineSeconds'], CEL.startingDeadlineNeedsSchedule.message)]
+      : [],
+
+  scheduleNoTimeZone: (_doc, spec) =>
+    typeof spec.schedule === 'string' && spec.schedule.includes('TZ')
+      ? [problem(['spec', 'schedule'], CEL.scheduleNoTimeZone.message)]
+      : [],
+
+  scheduleShape: (_doc, spec) =>
+    typeof spec.schedule === 'string' && !spec.schedule.includes('TZ') && !SCHEDULE_SHAPE_RE.test(spec.schedule)
+      ? [problem(['spec', 'schedule'], `schedule "${spec.schedule}" ${SCHEDULE_SHAPE_HINT}`)]
+      : [],
+
+  stagingSizeOrUri: (_doc, spec) =>
+    isObj(spec.staging) && has(spec.staging, 'size') === has(spec.staging, 'uri')
+      ? [problem(['spec', 'staging'], CEL.stagingSizeOrUri.message)]
+      : [],
+
+  stagingVolumeFields: (_doc, spec) =>
+    isObj(spec.staging) &&
+    !has(spec.staging, 'size') &&
+    (has(spec.staging, 'storageClassName') || has(spec.staging, 'accessModes'))
+      ? [problem(['spec', 'staging'], CEL.stagingVolumeFields.message)]
+      : [],
+
+  noSelfTrigger: (doc, spec) => {
+    const name = isObj(doc.metadata) ? doc.metadata.name : undefined;
+    if (typeof name !== 'string' || !isObj(spec.triggers)) return [];
+    return items(spec.triggers.after).flatMap(([i, trigger]) =>
+      trigger.pipeline === name
+        ? [problem(['spec', 'triggers', 'after', i, 'pipeline'], `pipeline "${name}" cannot be triggered by itself`)]
+        : [],
+    );
+  },
+};
+
+const SCHEDULE_SHAPE_RE = new RegExp(SCHEDULE_SHAPE);
+
+/** True when neither schedule rule (scheduleNoTimeZone, scheduleShape) objects to `schedule`. */
+export function passesScheduleRules(schedule: string): boolean {
+  return !schedule.includes('TZ') && SCHEDULE_SHAPE_RE.test(schedule);
+}
+
+function defaultImage(spec: Obj): boolean {
+  return isObj(spec.defaults) && has(spec.defaults, 'image');
+}
+
+/** Every repeat of a name after its first use, at `spec.<list>[i].name`. */
+function duplicates(list: unknown, field: string, message: (name: string) => string): ValidationProblem[] {
+  const seen = new Set<string>();
+  return items(list).flatMap(([i, stage]) => {
+    if (typeof stage.name !== 'string') return [];
+    if (!seen.has(stage.name)) {
+      seen.add(stage.name);
+      return [];
+    }
+    return [problem(['spec', field, i, 'name'], message(stage.name))];
+  });
+}
+
+/** All CEL-twin problems of a document (an object; `spec` may be anything). */
+export function ruleProblems(doc: Obj): ValidationProblem[] {
+  const spec = isObj(doc.spec) ? doc.spec : undefined;
+  if (!spec) return [];
+  return (Object.keys(RULE_CHECKS) as CelRuleId[]).flatMap((id) => RULE_CHECKS[id](doc, spec));
+}

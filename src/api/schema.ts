@@ -1,0 +1,499 @@
+// The Pipeline API (conveyor.dev/v1alpha1), defined once. Everything else derives from here:
+//   - src/api/types.ts: the TypeScript types (Static<...>);
+//   - src/api/crd.ts → crds/conveyor.dev_pipelines.yaml: the CRD's openAPIV3Schema, with the CEL
+//     rules of src/api/cel.ts as x-kubernetes-validations;
+//   - src/api/json-schema.ts → schema/pipeline.schema.json: the editor schema, which is also what
+//     ajv checks in src/api/validate.ts (strict: unknown fields are errors).
+// Run `npm run generate` after any change here; a unit test fails while crds/ or schema/ is stale.
+//
+// Seeing the API server's messages (needs a cluster with the CRD applied):
+//   kubectl apply --dry-run=server -f test/fixtures/pipelines/bad/unknown-dependency.yaml
+// prints e.g. `The Pipeline "x" is invalid: spec.stages: Invalid value: "array": unknown stage "ghost"`.
+// `conveyor validate FILE` prints the same messages offline, with the exact path and line.
+//
+// Conventions of this file:
+//   - Conveyor's own objects are closed (additionalProperties: false); the CRD generator drops that
+//     keyword because the API server prunes unknown fields itself (and kubectl's strict field
+//     validation reports them).
+//   - Embedded Kubernetes types (env items, resources, tolerations, podTemplate, ...) are open
+//     objects with x-kubernetes-preserve-unknown-fields; the Job that Conveyor creates from them
+//     is validated by the API server when it is created.
+//   - Every list has maxItems and every string a CEL rule reads has maxLength: the CEL cost
+//     estimator needs both.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import type {
+  V1EnvFromSource,
+  V1EnvVar,
+  V1ObjectMeta,
+  V1PodSpec,
+  V1ResourceRequirements,
+  V1Toleration,
+} from '@kubernetes/client-node';
+import {
+  API_VERSION,
+  DEFAULT_MOUNT_PATH,
+  KIND,
+  DEFAULT_RUN_HISTORY_LIMIT,
+  MAX_ON_FAILURE_STAGES,
+  MAX_PIPELINE_NAME_LENGTH,
+  MAX_STAGE_NAME_LENGTH,
+  MAX_STAGES,
+} from './constants.ts';
+import { celValidation, type CelRuleId } from './cel.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Patterns and limits, exported so validate.ts can explain a failed pattern in words.
+
+export const DNS1123_LABEL = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS1123_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** A resource.Quantity without a sign (a volume size), as Kubernetes' own OpenAPI spells it. */
+export const QUANTITY =
+  '^(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\\+|-)?(([0-9]+(\\.[0-9]*)?)|(\\.[0-9]+))))?$';
+/** An absolute path, as a volume mountPath must be. */
+export const ABSOLUTE_PATH = '^/';
+
+export const MAX_DEPENDS_ON = 50;
+export const MAX_RETRIES = 100;
+export const MAX_RUN_HISTORY_LIMIT = 100;
+export const MAX_CONDITIONS = 16;
+/** runs[] keeps at most runHistoryLimit summaries. */
+export const MAX_RUNS = MAX_RUN_HISTORY_LIMIT;
+/** lastRun.stages has one entry per stage and onFailure stage. */
+export const MAX_STAGE_STATUSES = MAX_STAGES + MAX_ON_FAILURE_STAGES;
+export const MAX_TRIGGERS = 20;
+const MAX_LIST = 64; // env, envFrom, tolerations, command, args, ...
+const MAX_IMAGE = 1024;
+const MAX_SCHEDULE = 128;
+const MAX_TIME_ZONE = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Small builders for the shapes this file repeats.
+
+type Options = Record<string, unknown>;
+
+/** One of Conveyor's own objects: closed, so a typo is an error. */
+function closed<P extends Record<string, TSchema>>(properties: P, options: Options = {}) {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+/** A Kubernetes type embedded as-is; the API server keeps its fields (no pruning). */
+function kubernetesObject<T>(description: string, extra: Options = {}) {
+  return Type.Unsafe<T>({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true, description, ...extra });
+}
+
+/** A string enum as Kubernetes wants it (`type: string` + `enum`, no anyOf/const). */
+function stringEnum<const V extends readonly string[]>(values: V, options: Options = {}) {
+  return Type.Unsafe<V[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** map[string]string (labels, nodeSelector): additionalProperties, not patternProperties. */
+function stringMap(description: string) {
+  return Type.Unsafe<Record<string, string>>({ type: 'object', additionalProperties: { type: 'string' }, description });
+}
+
+function cel(...ids: CelRuleId[]) {
+  return { 'x-kubernetes-validations': ids.map(celValidation) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stages
+
+/** podTemplate: a partial PodTemplateSpec; `spec.containers` may be left out. */
+export type PodTemplateOverlay = { metadata?: V1ObjectMeta; spec?: Partial<V1PodSpec> };
+
+const stageName = (what: string) =>
+  Type.String({
+    description: `Name of the ${what}: a DNS-1123 label of at most ${MAX_STAGE_NAME_LENGTH} characters, unique in the pipeline. Used in Job names and labels.`,
+    minLength: 1,
+    maxLength: MAX_STAGE_NAME_LENGTH,
+    pattern: DNS1123_LABEL,
+  });
+
+const image = Type.String({ description: 'Container image.', minLength: 1, maxLength: MAX_IMAGE });
+const env = Type.Array(
+  kubernetesObject<V1EnvVar>('An EnvVar (name, value or valueFrom).', {
+    required: ['name'],
+    properties: { name: { type: 'string', minLength: 1 } },
+  }),
+  { description: 'Environment variables of the container.', maxItems: MAX_LIST },
+);
+const resources = kubernetesObject<V1ResourceRequirements>('ResourceRequirements (requests, limits) of the container.');
+const retries = Type.Integer({
+  description: 'How often a failed stage is retried (the Job backoffLimit).',
+  minimum: 0,
+  maximum: MAX_RETRIES,
+});
+const timeoutSeconds = Type.Integer({
+  description: 'Deadline of one stage, all attempts included (the Job activeDeadlineSeconds).',
+  minimum: 1,
+});
+const podTemplate = kubernetesObject<PodTemplateOverlay>(
+  'A partial PodTemplateSpec (metadata, spec) merged under what Conveyor generates: the escape hatch for volumes, securityContext, annotations and the like.',
+);
+
+/** The fields a stage and an onFailure stage share. */
+const stageFields = (what: string) => ({
+  name: stageName(what),
+  image: Type.Optional(image),
+  command: Type.Optional(
+    Type.Array(Type.String(), { description: 'Entrypoint; the image ENTRYPOINT when unset.', maxItems: MAX_LIST }),
+  ),
+  args: Type.Optional(
+    Type.Array(Type.String(), { description: 'Arguments to the entrypoint; the image CMD when unset.', maxItems: MAX_LIST * 4 }),
+  ),
+  env: Type.Optional(env),
+  envFrom: Type.Optional(
+    Type.Array(kubernetesObject<V1EnvFromSource>('An EnvFromSource (configMapRef, secretRef, prefix).'), {
+      description: 'Sources of environment variables (ConfigMaps, Secrets).',
+      maxItems: MAX_LIST,
+    }),
+  ),
+  resources: Type.Optional(resources),
+  workingDir: Type.Optional(Type.String({ description: 'Working directory of the container.' })),
+});
+
+const dependsOn = Type.Array(Type.String({ maxLength: MAX_STAGE_NAME_LENGTH }), {
+  description: 'Names of the stages that must succeed before this one starts.',
+  maxItems: MAX_DEPENDS_ON,
+  'x-kubernetes-list-type': 'set',
+});
+
+export const StageSchema = closed(
+  {
+    ...stageFields('stage'),
+    dependsOn: Type.Optional(dependsOn),
+    retries: Type.Optional(retries),
+    timeoutSeconds: Type.Optional(timeoutSeconds),
+    podTemplate: Type.Optional(podTemplate),
+  },
+  { description: 'One step of the pipeline; each run creates one Job for it.', ...cel('stageSelfDependency') },
+);
+
+/**
+ * An onFailure stage has no dependsOn. The field stays in the schema only so that setting it is
+ * refused with a clear message; a field missing from the schema would be pruned silently.
+ */
+export const OnFailureStageSchema = closed(
+  {
+    ...stageFields('onFailure stage'),
+    dependsOn: Type.Optional(
+      Type.Array(Type.String({ maxLength: MAX_STAGE_NAME_LENGTH }), {
+        description: 'Not allowed: onFailure stages run once, after a run failed.',
+        maxItems: MAX_DEPENDS_ON,
+      }),
+    ),
+    retries: Type.Optional(retries),
+    timeoutSeconds: Type.Optional(timeoutSeconds),
+    podTemplate: Type.Optional(podTemplate),
+  },
+  { description: 'A stage that runs once when a run fails: an alert, a cleanup.', ...cel('onFailureNoDependsOn') },
+);
+
+export const StageDefaultsSchema = closed(
+  {
+    image: Type.Optional(image),
+    env: Type.Optional(env),
+    resources: Type.Optional(resources),
+    retries: Type.Optional(retries),
+    timeoutSeconds: Type.Optional(timeoutSeconds),
+    serviceAccountName: Type.Optional(
+      Type.String({ description: 'ServiceAccount of every stage pod.', maxLength: 253, pattern: DNS1123_SUBDOMAIN }),
+    ),
+    nodeSelector: Type.Optional(stringMap('Node labels every stage pod must match.')),
+    tolerations: Type.Optional(
+      Type.Array(kubernetesObject<V1Toleration>('A Toleration.'), {
+        description: 'Tolerations of every stage pod.',
+        maxItems: MAX_LIST,
+      }),
+    ),
+    imagePullSecrets: Type.Optional(
+      Type.Array(closed({ name: Type.String({ description: 'Name of a Secret in the namespace.', minLength: 1 }) }), {
+        description: 'Secrets for pulling the images of every stage.',
+        maxItems: MAX_LIST,
+      }),
+    ),
+    podTemplate: Type.Optional(podTemplate),
+  },
+  {
+    description:
+      'Stage fields applied to every stage (and onFailure stage) that does not set them. env is merged by name; podTemplate is merged under the stage podTemplate.',
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline-wide settings
+
+export const StagingSchema = closed(
+  {
+    size: Type.Optional(
+      Type.String({
+        description: 'Size of the PersistentVolumeClaim created for each run, e.g. 1Gi.',
+        maxLength: 64,
+        pattern: QUANTITY,
+      }),
+    ),
+    storageClassName: Type.Optional(Type.String({ description: 'StorageClass of the per-run claim.', maxLength: 253 })),
+    accessModes: Type.Optional(
+      Type.Array(stringEnum(['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod']), {
+        description: 'Access modes of the per-run claim; ReadWriteOnce when unset (stages then share one node).',
+        maxItems: 4,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    mountPath: Type.Optional(
+      Type.String({
+        description: 'Where the staging volume is mounted in every stage.',
+        default: DEFAULT_MOUNT_PATH,
+        maxLength: 4096,
+        pattern: ABSOLUTE_PATH,
+      }),
+    ),
+    uri: Type.Optional(
+      Type.String({
+        description: 'An object-store prefix (e.g. s3://bucket/pipelines) handed to stages; each run gets <uri>/<run>.',
+        minLength: 1,
+        maxLength: 2048,
+      }),
+    ),
+  },
+  {
+    description:
+      'The staging area shared by the stages of a run: a volume per run (size) or an object-store prefix (uri). CONVEYOR_STAGING tells a stage where it is.',
+    ...cel('stagingSizeOrUri', 'stagingVolumeFields'),
+  },
+);
+
+export const ChainTriggerSchema = closed(
+  {
+    pipeline: Type.String({
+      description: 'Name of a Pipeline in the same namespace.',
+      minLength: 1,
+      maxLength: MAX_PIPELINE_NAME_LENGTH,
+      pattern: DNS1123_SUBDOMAIN,
+    }),
+    phase: Type.Optional(
+      stringEnum(['Succeeded', 'Failed'], {
+        description: 'Which outcome of that pipeline starts a run of this one.',
+        default: 'Succeeded',
+      }),
+    ),
+  },
+  { description: 'Start a run when another pipeline’s run finishes.' },
+);
+
+export const TriggersSchema = closed(
+  {
+    after: Type.Optional(
+      Type.Array(ChainTriggerSchema, { description: 'Run after other pipelines.', maxItems: MAX_TRIGGERS }),
+    ),
+  },
+  { description: 'Events that start a run, besides create, change, schedule and manual triggers.' },
+);
+
+export const PipelineSpecSchema = closed(
+  {
+    stages: Type.Array(StageSchema, {
+      description: 'The stages, run in dependency order (dependsOn).',
+      minItems: 1,
+      maxItems: MAX_STAGES,
+      ...cel('uniqueStageNames'),
+    }),
+    defaults: Type.Optional(StageDefaultsSchema),
+    onFailure: Type.Optional(
+      Type.Array(OnFailureStageSchema, {
+        description: 'Stages run once, in parallel, when a run fails.',
+        maxItems: MAX_ON_FAILURE_STAGES,
+        ...cel('uniqueOnFailureNames'),
+      }),
+    ),
+    schedule: Type.Optional(
+      Type.String({
+        description:
+          'Cron schedule, as a CronJob accepts it: 5 fields (minute hour day-of-month month day-of-week) or @yearly, @monthly, @weekly, @daily, @hourly. Without it a run starts on create and on every change.',
+        maxLength: MAX_SCHEDULE,
+        ...cel('scheduleNoTimeZone', 'scheduleShape'),
+      }),
+    ),
+    timeZone: Type.Optional(
+      Type.String({
+        description: 'IANA time zone of the schedule, e.g. Europe/Berlin; the controller manager’s zone (usually UTC) when unset.',
+        minLength: 1,
+        maxLength: MAX_TIME_ZONE,
+      }),
+    ),
+    suspend: Type.Optional(Type.Boolean({ description: 'Start no new runs; running ones go on.', default: false })),
+    concurrencyPolicy: Type.Optional(
+      stringEnum(['Allow', 'Forbid', 'Replace'], {
+        description:
+          'What a new run does while another runs: Allow (both run), Forbid (the new one is skipped), Replace (the old one is cancelled).',
+        default: 'Forbid',
+      }),
+    ),
+    startingDeadlineSeconds: Type.Optional(
+      Type.Integer({ description: 'A scheduled run that cannot start within this many seconds is skipped.', minimum: 0 }),
+    ),
+    activeDeadlineSeconds: Type.Optional(
+      Type.Integer({ description: 'Deadline of a whole run; unfinished stages then fail.', minimum: 1 }),
+    ),
+    failurePolicy: Type.Optional(
+      stringEnum(['StopAll', 'ContinueIndependent'], {
+        description:
+          'After a stage fails: StopAll starts nothing new; ContinueIndependent lets branches that do not depend on the failed stage go on.',
+        default: 'StopAll',
+      }),
+    ),
+    staging: Type.Optional(StagingSchema),
+    runHistoryLimit: Type.Optional(
+      Type.Integer({
+        description: 'How many finished runs (their Jobs and staging) are kept.',
+        minimum: 0,
+        maximum: MAX_RUN_HISTORY_LIMIT,
+        default: DEFAULT_RUN_HISTORY_LIMIT,
+      }),
+    ),
+    triggers: Type.Optional(TriggersSchema),
+  },
+  {
+    description: 'What the pipeline runs and when.',
+    'x-kubernetes-validations': (
+      [
+        'knownDependencies',
+        'onFailureNamesDistinct',
+        'stageImage',
+        'onFailureImage',
+        'timeZoneNeedsSchedule',
+        'startingDeadlineNeedsSchedule',
+      ] as const
+    ).map(celValidation),
+  },
+);
+
+// ---------------------------------------------------------------------------------------------
+// Status (written by the operator through the status subresource)
+
+const timestamp = (description: string) => Type.String({ description, format: 'date-time' });
+
+export const ConditionSchema = closed(
+  {
+    type: Type.String({ description: 'Ready, Reconciling or Stalled (kstatus).', maxLength: 316 }),
+    status: stringEnum(['True', 'False', 'Unknown']),
+    reason: Type.String({ maxLength: 1024 }),
+    message: Type.String({ maxLength: 32768 }),
+    lastTransitionTime: timestamp('When status last changed.'),
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { description: 'A condition in the kstatus convention.' },
+);
+
+const stagePhase = stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
+const runPhase = stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Skipped']);
+const runTrigger = stringEnum(['create', 'change', 'manual', 'schedule', 'retry', 'chain']);
+
+export const StageStatusSchema = closed({
+  name: Type.String(),
+  phase: stagePhase,
+  job: Type.Optional(Type.String({ description: 'Name of the Job of the latest attempt.' })),
+  attempts: Type.Optional(Type.Integer({ minimum: 0 })),
+  startTime: Type.Optional(timestamp('When the stage started.')),
+  completionTime: Type.Optional(timestamp('When the stage finished.')),
+  reason: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+});
+
+const runSummaryFields = {
+  id: Type.String({ description: 'Run id, derived from what triggered it.' }),
+  trigger: runTrigger,
+  phase: runPhase,
+  generation: Type.Optional(Type.Integer({ description: 'The spec generation the run executes.', minimum: 0 })),
+  startTime: Type.Optional(timestamp('When the run started.')),
+  completionTime: Type.Optional(timestamp('When the run finished.')),
+  message: Type.Optional(Type.String()),
+};
+
+export const RunStatusSchema = closed({
+  ...runSummaryFields,
+  stages: Type.Optional(Type.Array(StageStatusSchema, { maxItems: MAX_STAGE_STATUSES })),
+});
+
+export const RunSummarySchema = closed(runSummaryFields);
+
+export const PipelineStatusSchema = closed(
+  {
+    observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
+    phase: Type.Optional(stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Scheduled', 'Suspended', 'Invalid'])),
+    conditions: Type.Optional(
+      Type.Array(ConditionSchema, {
+        maxItems: MAX_CONDITIONS,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['type'],
+      }),
+    ),
+    progress: Type.Optional(Type.String({ description: 'Finished stages of the latest run, e.g. 3/5.' })),
+    lastRun: Type.Optional(RunStatusSchema),
+    runs: Type.Optional(Type.Array(RunSummarySchema, { description: 'Recent runs, newest first.', maxItems: MAX_RUNS })),
+    lastScheduleTime: Type.Optional(timestamp('When the schedule last started a run.')),
+    nextScheduleTime: Type.Optional(timestamp('When the schedule starts the next run.')),
+    lastRunRequest: Type.Optional(Type.String({ description: 'The last handled manual run request.' })),
+    lastRetryRequest: Type.Optional(Type.String({ description: 'The last handled retry request.' })),
+    lastTriggers: Type.Optional(
+      Type.Array(
+        closed({
+          pipeline: Type.String({ description: 'The upstream Pipeline named in spec.triggers.after.' }),
+          run: Type.String({ description: 'Its last run handled (started a run here, or was seen first); empty when it had none.' }),
+        }),
+        { description: 'Chain triggers: per upstream Pipeline, the last of its runs handled.', maxItems: MAX_TRIGGERS },
+      ),
+    ),
+  },
+  { description: 'What the operator observed.' },
+);
+
+// ---------------------------------------------------------------------------------------------
+// The document: apiVersion, kind, metadata, spec, status. metadata is Kubernetes' ObjectMeta: the
+// editor schema lists its fields; the CRD may only constrain metadata.name (src/api/crd.ts).
+
+export const PipelineMetadataSchema = closed(
+  {
+    name: Type.Optional(
+      Type.String({
+        description: `Name of the pipeline: a DNS-1123 subdomain of at most ${MAX_PIPELINE_NAME_LENGTH} characters (Conveyor puts it into label values).`,
+        minLength: 1,
+        maxLength: MAX_PIPELINE_NAME_LENGTH,
+        pattern: DNS1123_SUBDOMAIN,
+      }),
+    ),
+    generateName: Type.Optional(Type.String({ maxLength: MAX_PIPELINE_NAME_LENGTH })),
+    namespace: Type.Optional(Type.String({ maxLength: 63, pattern: DNS1123_LABEL })),
+    labels: Type.Optional(stringMap('Labels of the pipeline.')),
+    annotations: Type.Optional(stringMap('Annotations of the pipeline.')),
+    // Written by the API server; allowed so that `kubectl get -o yaml` output validates too.
+    uid: Type.Optional(Type.String()),
+    resourceVersion: Type.Optional(Type.String()),
+    generation: Type.Optional(Type.Integer()),
+    creationTimestamp: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    deletionTimestamp: Type.Optional(Type.String()),
+    deletionGracePeriodSeconds: Type.Optional(Type.Integer()),
+    finalizers: Type.Optional(Type.Array(Type.String())),
+    ownerReferences: Type.Optional(Type.Array(kubernetesObject<object>('An OwnerReference.'))),
+    managedFields: Type.Optional(Type.Array(kubernetesObject<object>('A ManagedFieldsEntry.'))),
+    selfLink: Type.Optional(Type.String()),
+  },
+  { description: 'Standard object metadata.' },
+);
+
+export const PipelineSchema = closed(
+  {
+    apiVersion: stringEnum([API_VERSION], { description: 'conveyor.dev/v1alpha1' }),
+    kind: stringEnum([KIND], { description: 'Pipeline' }),
+    metadata: PipelineMetadataSchema,
+    spec: PipelineSpecSchema,
+    status: Type.Optional(PipelineStatusSchema),
+  },
+  {
+    description: 'A data pipeline: stages that run as Jobs, in dependency order, once or on a schedule.',
+    ...cel('noSelfTrigger'),
+  },
+);
+
+export type PipelineSpecStatic = Static<typeof PipelineSpecSchema>;
+export type PipelineStatusStatic = Static<typeof PipelineStatusSchema>;

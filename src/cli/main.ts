@@ -1,0 +1,83 @@
+// The `conveyor` command: a table of subcommands, each loaded only when it runs (validate must
+// not pay for the Kubernetes client). Add a command by adding a row to COMMANDS.
+import { VERSION } from '../version.ts';
+
+/** Where a command writes: one call per line (no trailing newline), and stdin for `-`. */
+export interface CliIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  stdin?: () => Promise<string>;
+}
+
+type Run = (argv: string[], io: CliIO) => Promise<number>;
+type Command = { usage: string; summary: string; details?: string; run: Run };
+
+/** A Run that imports its module on first use. */
+function lazy<M>(load: () => Promise<M>, pick: (module: M) => Run): Run {
+  return async (argv, io) => pick(await load())(argv, io);
+}
+
+const kube = () => import('./kube-commands.ts');
+
+export const COMMANDS: Record<string, Command> = {
+  validate: {
+    usage: 'validate <file|dir|->... [--output text|json]',
+    summary: 'check Pipeline YAML offline (schema, API server rules, cycles, cron, time zones)',
+    details:
+      'Checks Pipeline YAML without a cluster: the schema, the rules the API server enforces, dependency cycles,\n' +
+      'cron schedules and time zones. Directories are searched for *.yaml and *.yml; - reads stdin.\n' +
+      'Prints file:line:col: path: message per problem (--output json: a JSON array). Exits 1 on any problem.',
+    run: lazy(() => import('./validate.ts'), (m) => m.validateCommand),
+  },
+  // Cluster commands (src/cli/kube-commands.ts); all take -n NAMESPACE and --kubeconfig FILE.
+  get: { usage: 'get [NAME...] [-A] [-o json]', summary: 'list Pipelines: phase, progress, last and next run', run: lazy(kube, (m) => m.getCommand) },
+  describe: { usage: 'describe NAME', summary: 'show a Pipeline: conditions, stages, recent runs', run: lazy(kube, (m) => m.describeCommand) },
+  run: { usage: 'run NAME', summary: 'start a run now', run: lazy(kube, (m) => m.runCommand) },
+  retry: { usage: 'retry NAME [--run ID]', summary: 'run the failed and skipped stages of a run again', run: lazy(kube, (m) => m.retryCommand) },
+  logs: { usage: 'logs NAME [STAGE] [--tail N]', summary: 'print the logs of the latest run’s stages', run: lazy(kube, (m) => m.logsCommand) },
+  graph: { usage: 'graph NAME|FILE [--format mermaid|dot]', summary: 'draw the stage graph', run: lazy(kube, (m) => m.graphCommand) },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
+  const rows = Object.values(COMMANDS).map((c) => `  conveyor ${c.usage.padEnd(width)}  ${c.summary}`);
+  return ['usage: conveyor <command> [options]', '', 'commands:', ...rows, '', 'conveyor <command> --help for details.'].join('\n');
+}
+
+const processIO: CliIO = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+  stdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+/** Runs `conveyor <argv>`; resolves to the exit code. */
+export async function main(argv: string[] = process.argv.slice(2), io: CliIO = processIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    (name === undefined ? io.err : io.out)(usage());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === 'version') {
+    io.out(VERSION);
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.err(`conveyor: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`usage: conveyor ${command.usage}\n\n${command.details ?? command.summary}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    io.err(`conveyor ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
