@@ -22,6 +22,7 @@ export function generate(root = REPO_ROOT): string[] {
   });
 }
 
-if (import.meta.main) {
+// import.meta.main is Node ≥ 24.2; the argv test covers older Nodes.
+if (import.meta.main ?? process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const path of generate()) console.log(`wrote ${path}`);
 }

@@ -45,7 +45,12 @@ export function plan(input: PlanInput): Plan {
   const spec = pipeline.spec;
   const scheduled = isScheduled(spec);
   const context = { pipeline, previous, observed, upstream: Array.isArray(input.upstream) ? input.upstream : [], generation, now };
-  const selection = scheduled ? selectScheduled(context) : selectUnscheduled(context);
+  // A pipeline chained after others (and not scheduled) waits for its trigger like a scheduled
+  // one waits for its tick: creating or changing it starts no run ("load after ingest" must not
+  // load before ingest). Manual runs and retries still start at once.
+  const chained = !scheduled && (spec.triggers?.after?.length ?? 0) > 0;
+  const waitsForTrigger = scheduled || chained;
+  const selection = waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context);
   const advance = (ref: RunRef): RunProgress =>
     ref.hold && ref.previous
       ? { run: ref.previous, actions: [] }
@@ -119,12 +124,12 @@ export function plan(input: PlanInput): Plan {
   const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
   if (schedule.requeueAfterMs !== undefined) requeues.push(schedule.requeueAfterMs);
   const cronChanging = actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob');
-  const desired = scheduled
+  const desired = waitsForTrigger
     ? scheduledConditions({ lastRun, active: activeIds.size > 0, spec, generation, cronChanging, next: schedule.nextScheduleTime })
     : runConditions(lastRun, spec);
   const status: PipelineStatus = compact({
     observedGeneration: generation,
-    phase: scheduled ? scheduledPhase(lastRun, activeIds.size > 0, spec) : pipelinePhase(lastRun),
+    phase: waitsForTrigger ? scheduledPhase(lastRun, activeIds.size > 0, spec) : pipelinePhase(lastRun),
     conditions: toConditions(desired, previous.conditions, generation, now),
     progress: lastRun ? progressOf(lastRun, spec) : undefined,
     lastRun,
@@ -239,7 +244,8 @@ function scheduledConditions(s: {
   }
   if (s.active) return ready('RunInProgress', `runs in progress${last}`);
   if (spec.suspend === true) return ready('Suspended', `schedule suspended: no new runs start${last}`);
-  return ready('Scheduled', `${s.next ? `next run at ${s.next}` : 'no next run'}${last}`);
+  const waiting = spec.schedule ? (s.next ? `next run at ${s.next}` : 'no next run') : `waiting for ${(spec.triggers?.after ?? []).map((t) => `${t.pipeline} to end ${t.phase ?? 'Succeeded'}`).join(' or ')}`;
+  return ready('Scheduled', `${waiting}${last}`);
 }
 
 function pipelinePhase(run: RunStatus | undefined): PipelinePhase {

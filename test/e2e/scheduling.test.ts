@@ -159,8 +159,11 @@ describe.concurrent('manual runs, retry and chaining', () => {
     const n = await ns('chain');
     await createPipeline(c, n, pipeline('load-ok', { triggers: { after: [{ pipeline: 'ingest-ok' }] }, stages: [stage('load')] }));
     await createPipeline(c, n, pipeline('load-bad', { triggers: { after: [{ pipeline: 'ingest-bad' }] }, stages: [stage('load')] }));
-    await waitForPipeline(c, n, 'load-ok', 'load-ok first seen', (x) => x.status?.observedGeneration === 1 && (x.status?.lastTriggers?.length ?? 0) > 0 || x.status?.phase === 'Succeeded');
-    await waitForPipeline(c, n, 'load-bad', 'load-bad first seen', (x) => x.status?.observedGeneration === 1);
+    // A chained pipeline starts no run of its own: it waits for its upstream.
+    for (const name of ['load-ok', 'load-bad']) {
+      const waiting = await waitForPipeline(c, n, name, `${name} waiting`, (x) => x.status?.phase === 'Scheduled');
+      expect(waiting.status?.lastRun).toBeUndefined();
+    }
     await createPipeline(c, n, pipeline('ingest-ok', { stages: [stage('pull', { podTemplate: runsFor(2) })] }));
     await createPipeline(c, n, pipeline('ingest-bad', { stages: [stage('pull', { podTemplate: { metadata: { annotations: { 'kwok.conveyor.dev/run-duration': '2s', 'kwok.conveyor.dev/fail-exit-code': '1' } } }, command: ['sh', '-c', 'sleep 2; exit 1'] })] }));
     const ok = await waitForPipeline(c, n, 'load-ok', 'a chain run Succeeded', (x) => x.status?.lastRun?.trigger === 'chain' && x.status?.lastRun?.phase === 'Succeeded');

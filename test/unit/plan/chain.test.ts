@@ -23,13 +23,11 @@ function upstream(run?: Partial<RunStatus> & { id: string }): Pipeline {
 }
 const finished = (id: string, phase: 'Succeeded' | 'Failed' | 'Cancelled' = 'Succeeded') => upstream({ id, phase, completionTime: '2025-01-01T00:10:00Z' });
 
-/** A downstream pipeline `report` (after ingest) whose own first run has finished. */
+/** A downstream pipeline `report` (after ingest), created and seen once: it waits. */
 function downstream(after: { pipeline: string; phase?: 'Succeeded' | 'Failed' }[], first: Pipeline): FakeCluster {
   const cluster = new FakeCluster(pipeline({ stages: [stage('r')], triggers: { after } }, { name: 'report', uid: 'uid-report' }));
   cluster.upstream = [first];
   cluster.reconcile(at(0));
-  cluster.set('r', { state: 'succeeded' });
-  cluster.reconcile(at(10));
   return cluster;
 }
 
@@ -37,8 +35,23 @@ describe('chain triggers', () => {
   it('do not fire on first sight of the upstream: its current run is recorded as handled', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
     expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4' }]);
-    expect(lastRun(cluster.pipeline.status!)).toMatchObject({ id: 'g1', trigger: 'create', phase: 'Succeeded' });
+    expect(cluster.pipeline.status?.lastRun).toBeUndefined();
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
+  });
+
+  it('start no run on create or on a spec change: they wait for their trigger', () => {
+    const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
+    expect(cluster.jobsOf('r')).toEqual([]);
+    expect(cluster.pipeline.status?.phase).toBe('Scheduled');
+    const ready = cluster.pipeline.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).toMatchObject({ status: 'True', message: 'waiting for ingest to end Succeeded' });
+    cluster.edit((spec) => {
+      spec.stages[0]!.args = ['changed'];
+    });
+    expect(createdStages(cluster.reconcile(at(20)))).toEqual([]);
+    // A manual run still starts at once.
+    cluster.annotate('conveyor.dev/run-requested', 'now');
+    expect(createdStages(cluster.reconcile(at(30)))).toEqual(['r']);
   });
 
   it('fire once per upstream run that succeeds', () => {
@@ -72,7 +85,7 @@ describe('chain triggers', () => {
     const result = cluster.reconcile(at(30));
     expect(result.actions).toEqual([]);
     expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1' }]);
-    expect(lastRun(result.status).id).toBe('g1');
+    expect(result.status.lastRun).toBeUndefined();
   });
 
   it('fire on Failed when asked for', () => {
@@ -98,16 +111,20 @@ describe('chain triggers', () => {
     expect(result.actions).toEqual([]);
   });
 
-  it('a chained run supersedes the active run of a one-shot pipeline', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('r')], triggers: { after: [{ pipeline: 'ingest' }] } }, { name: 'report' }));
+  it('obey concurrencyPolicy: Replace cancels the active run for the chained one', () => {
+    const cluster = new FakeCluster(pipeline({ stages: [stage('r')], concurrencyPolicy: 'Replace', triggers: { after: [{ pipeline: 'ingest' }] } }, { name: 'report' }));
     cluster.upstream = [finished('g4')];
     cluster.reconcile(at(0));
     cluster.upstream = [finished('g5')];
-    const result = cluster.reconcile(at(10));
-    expect(deletedJobs(result)).toEqual(['report-r-g1']);
+    const first = cluster.reconcile(at(10));
+    const firstId = chainRunId('ingest', 'g5');
+    expect(lastRun(first.status)).toMatchObject({ id: firstId, trigger: 'chain', phase: 'Running' });
+    cluster.upstream = [finished('g6')];
+    const result = cluster.reconcile(at(20));
+    expect(deletedJobs(result)).toEqual([`report-r-${firstId}`]);
     expect(result.status.runs?.map((r) => [r.id, r.phase])).toEqual([
-      [chainRunId('ingest', 'g5'), 'Running'],
-      ['g1', 'Cancelled'],
+      [chainRunId('ingest', 'g6'), 'Running'],
+      [firstId, 'Cancelled'],
     ]);
   });
 

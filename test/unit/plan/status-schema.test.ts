@@ -31,6 +31,9 @@ describe('statuses the planner writes', () => {
     const cluster = new FakeCluster(pipeline({ stages: [stage('a'), stage('b', ['a'])], triggers: { after: [{ pipeline: 'ingest' }] } }));
     cluster.upstream = [upstream];
     cluster.reconcile(at(0));
+    // A chained pipeline waits for its trigger; a manual run starts it here.
+    cluster.annotate('conveyor.dev/run-requested', 'go');
+    cluster.reconcile(at(5));
     cluster.set('a', { state: 'succeeded' });
     cluster.reconcile(at(10));
     cluster.set('b', { state: 'failed' });
