@@ -10,6 +10,8 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export const GENERATED_FILES: { path: string; render: () => string }[] = [
   { path: 'crds/conveyor.dev_pipelines.yaml', render: renderCrdYaml },
+  // Helm installs the CRD from the chart's crds/ directory: the same bytes.
+  { path: 'charts/conveyor/crds/conveyor.dev_pipelines.yaml', render: renderCrdYaml },
   { path: 'schema/pipeline.schema.json', render: renderJsonSchema },
 ];
 

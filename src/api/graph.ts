@@ -11,8 +11,9 @@ export type Cycle = {
 };
 
 /**
- * Dependency cycles, each reported once, starting at its earliest stage in the list. Unknown
- * names and self-dependencies are left to other checks; with duplicate names the first counts.
+ * Dependency cycles, each starting at its earliest stage in the list, at most one per dependsOn
+ * entry (the shortest: removing that entry breaks all of them). Unknown names and
+ * self-dependencies are left to other checks; with duplicate names the first counts.
  */
 export function findCycles(stages: readonly StageRef[]): Cycle[] {
   const index = new Map<string, number>();
@@ -21,8 +22,8 @@ export function findCycles(stages: readonly StageRef[]): Cycle[] {
   });
   const state = new Array<'new' | 'open' | 'done'>(stages.length).fill('new');
   const stack: number[] = [];
-  const seen = new Set<string>();
-  const cycles: Cycle[] = [];
+  // Shortest cycle per dependsOn entry, keyed "stage/entry".
+  const cycles = new Map<string, Cycle>();
 
   const visit = (i: number): void => {
     state[i] = 'open';
@@ -42,17 +43,17 @@ export function findCycles(stages: readonly StageRef[]): Cycle[] {
     const first = loop.indexOf(Math.min(...loop));
     const rotated = [...loop.slice(first), ...loop.slice(0, first)];
     const names = [...rotated, rotated[0] as number].map((i) => stages[i]?.name ?? '');
-    const key = names.join('\u0000');
-    if (seen.has(key)) return;
-    seen.add(key);
     const start = rotated[0] as number;
-    cycles.push({ names, stage: start, dependsOn: (stages[start]?.dependsOn ?? []).indexOf(names[1] ?? '') });
+    const cycle = { names, stage: start, dependsOn: (stages[start]?.dependsOn ?? []).indexOf(names[1] ?? '') };
+    const key = `${cycle.stage}/${cycle.dependsOn}`;
+    const known = cycles.get(key);
+    if (!known || names.length < known.names.length) cycles.set(key, cycle);
   };
 
   stages.forEach((_, i) => {
     if (state[i] === 'new' && index.get(stages[i]?.name ?? '') === i) visit(i);
   });
-  return cycles;
+  return [...cycles.values()].sort((a, b) => a.stage - b.stage || a.dependsOn - b.dependsOn);
 }
 
 /** `dependency cycle: a → b → c → a` */

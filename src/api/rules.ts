@@ -1,8 +1,7 @@
 // TypeScript twins of the CEL rules in src/api/cel.ts, one per rule id, with the same messages, so
 // `conveyor validate` says offline what `kubectl apply` would say. Where the API server can only
 // name the list (fieldPath), these name the exact item: spec.stages[3].name rather than spec.stages.
-// One deliberate difference: knownDependencies says `unknown stage "ghost"` at the dependsOn entry;
-// the API server, held to its CEL cost budget, names the stage instead (see cel.ts).
+// Where one CEL rule reports the first offender, these report every offender, each at its path.
 //
 // CEL's has(x.f) is "present and not null" here: the API server drops nulls before it runs rules.
 import type { CelRuleId } from './cel.ts';

@@ -6,10 +6,22 @@
 //     ajv checks in src/api/validate.ts (strict: unknown fields are errors).
 // Run `npm run generate` after any change here; a unit test fails while crds/ or schema/ is stale.
 //
-// Seeing the API server's messages (needs a cluster with the CRD applied):
+// Seeing the API server's messages (a cluster of Kubernetes ≥ 1.30 with the CRD applied; the CEL
+// rules use the sets library and fieldPath):
+//   kubectl apply -f crds/conveyor.dev_pipelines.yaml
 //   kubectl apply --dry-run=server -f test/fixtures/pipelines/bad/unknown-dependency.yaml
-// prints e.g. `The Pipeline "x" is invalid: spec.stages: Invalid value: "array": unknown stage "ghost"`.
-// `conveyor validate FILE` prints the same messages offline, with the exact path and line.
+// prints `The Pipeline "bad" is invalid: spec.stages: Invalid value: unknown stage "ghost"`.
+// Every file in test/fixtures/pipelines/bad names its messages in `# expect:` lines; those from
+// the CEL rules read the same on the API server (which reports the first offender at the rule's
+// fieldPath) and in `conveyor validate FILE` (every offender, at its exact path and line). The
+// server stops before CEL when a field has the wrong type or enum value; it cannot check cron
+// syntax, time zones or cycles, which only `conveyor validate` and the operator (phase Invalid) do.
+//
+// Choices: stage names ≤ 40 characters (DNS-1123 labels; `<pipeline>-<stage>-<run>` stays readable
+// before any hashing); metadata.name a DNS-1123 subdomain ≤ 63 (it goes into label values);
+// dependsOn ≤ 20 per stage (the CEL runtime budget for 200 stages, see cel.ts); defaults:
+// concurrencyPolicy Forbid, failurePolicy StopAll, staging.mountPath /staging, runHistoryLimit 3,
+// triggers.after[].phase Succeeded, suspend false.
 //
 // Conventions of this file:
 //   - Conveyor's own objects are closed (additionalProperties: false); the CRD generator drops that
@@ -52,7 +64,8 @@ export const QUANTITY =
 /** An absolute path, as a volume mountPath must be. */
 export const ABSOLUTE_PATH = '^/';
 
-export const MAX_DEPENDS_ON = 50;
+/** Fan-in of one stage. 200 stages × 20 is what the API server's CEL runtime budget allows (cel.ts). */
+export const MAX_DEPENDS_ON = 20;
 export const MAX_RETRIES = 100;
 export const MAX_RUN_HISTORY_LIMIT = 100;
 export const MAX_CONDITIONS = 16;

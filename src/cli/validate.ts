@@ -40,7 +40,16 @@ export function validateYaml(text: string, file: string): ValidationReport {
       }
       continue;
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (error) {
+      // e.g. an alias bomb ("Excessive alias count").
+      report.broken++;
+      const { line, col } = lines.linePos(doc.range[0]);
+      report.problems.push({ file, line, col, path: '', message: `invalid YAML: ${(error as Error).message}` });
+      continue;
+    }
     if (!isConveyorPipeline(value)) continue;
     report.pipelines++;
     const problems = validatePipeline(value);
@@ -79,11 +88,14 @@ function plural(n: number, word: string): string {
 }
 
 export async function validateCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { output: { type: 'string', short: 'o', default: 'text' } },
-    allowPositionals: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o', default: 'text' } }, allowPositionals: true });
+  } catch (error) {
+    io.err(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.output !== 'text' && values.output !== 'json') {
     io.err(`--output must be text or json, not "${values.output}"`);
     return 2;

@@ -29,11 +29,23 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
   private stopped = false;
   private synced = false;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** True once a list has succeeded: the cache holds a complete view. */
+  private listed = false;
+  /** While start() drives the first list itself, errors must not schedule a second restart. */
+  private starting = false;
 
   constructor(kc: k8s.KubeConfig, spec: InformerSpec<T>, log: Logger, onChange: ChangeHandler<T>) {
     this.spec = spec;
     this.log = log.child({ informer: spec.kind });
-    this.informer = k8s.makeInformer<T>(kc, spec.path, spec.list, spec.labelSelector);
+    // client-node's start() does not throw when the list fails (it emits 'error' and returns),
+    // so success is recorded here, where the list itself resolves.
+    const list = async (): Promise<k8s.KubernetesListObject<T>> => {
+      const result = await spec.list();
+      this.listed = true;
+      this.backoffMs = BASE_BACKOFF_MS;
+      return result;
+    };
+    this.informer = k8s.makeInformer<T>(kc, spec.path, list, spec.labelSelector);
     const strip = (obj: T): T => {
       if (obj.metadata) delete obj.metadata.managedFields;
       return obj;
@@ -41,24 +53,29 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     this.informer.on('add', (obj) => onChange(strip(obj), 'add'));
     this.informer.on('update', (obj) => onChange(strip(obj), 'update'));
     this.informer.on('delete', (obj) => onChange(obj, 'delete'));
-    this.informer.on('connect', () => {
-      this.backoffMs = BASE_BACKOFF_MS;
+    this.informer.on('error', (err) => {
+      if (this.starting) {
+        this.log.debug({ err: String(err) }, 'list failed during start');
+        return;
+      }
+      this.restartLater(err);
     });
-    this.informer.on('error', (err) => this.restartLater(err));
   }
 
-  /** Lists, then watches. Resolves once the first list is in the cache. */
+  /** Lists, then watches. Resolves once the first list is in the cache (or on stop). */
   async start(): Promise<void> {
-    for (;;) {
-      try {
-        await this.informer.start();
+    while (!this.stopped) {
+      this.starting = true;
+      let failure: unknown;
+      await this.informer.start().catch((err: unknown) => (failure = err));
+      this.starting = false;
+      if (this.listed) {
         this.synced = true;
         return;
-      } catch (err) {
-        if (this.stopped) return;
-        this.log.warn({ err: String(err), retryInMs: this.backoffMs }, 'initial list failed; retrying');
-        await new Promise((r) => setTimeout(r, this.nextBackoff()));
       }
+      const delay = this.nextBackoff();
+      this.log.warn({ err: failure === undefined ? 'list failed' : String(failure), retryInMs: delay }, 'initial list failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 

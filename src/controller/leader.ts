@@ -20,6 +20,11 @@ export const DEFAULT_LEASE = { leaseDurationSeconds: 15, renewDeadlineSeconds: 1
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
+/** Lease times are MicroTime: RFC 3339 with exactly six fractional digits (the API rejects three). */
+export function microTime(date: Date): Date {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z') as unknown as Date;
+}
+
 export class LeaderElector {
   private readonly api: k8s.CoordinationV1Api;
   private readonly opts: LeaderElectionOptions;
@@ -91,6 +96,7 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const now = new Date();
+    const stamp = microTime(now);
     const { name, namespace, identity, leaseDurationSeconds } = this.opts;
     let lease: k8s.V1Lease;
     try {
@@ -103,7 +109,7 @@ export class LeaderElector {
       try {
         await this.api.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: now, renewTime: now, leaseTransitions: 0 } },
+          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 } },
         });
         return true;
       } catch (createErr) {
@@ -125,8 +131,8 @@ export class LeaderElector {
       ...spec,
       holderIdentity: identity,
       leaseDurationSeconds,
-      renewTime: now,
-      ...(takingOver ? { acquireTime: now, leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity ? 1 : 0) } : {}),
+      renewTime: stamp,
+      ...(takingOver ? { acquireTime: stamp, leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity ? 1 : 0) } : {}),
     };
     try {
       // resourceVersion in the body makes this a compare-and-swap: two standbys cannot both win.

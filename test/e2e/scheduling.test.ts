@@ -57,8 +57,13 @@ describe.concurrent('scheduled pipelines', () => {
       schedule: EVERY_MINUTE,
       stages: [stage('pull-a'), stage('pull-b', { podTemplate: runsFor(2) }), stage('merge', { dependsOn: ['pull-a', 'pull-b'] })],
     }));
-    const cronJobs = await c.batch.listNamespacedCronJob({ namespace: n });
-    expect(cronJobs.items.map((cj) => cj.metadata?.name).sort()).toEqual(['ticks-pull-a', 'ticks-pull-b']);
+    // One CronJob per root stage; the downstream stage is a plain Job.
+    const cronJobs = await waitFor('CronJobs of the two roots', 30_000, async () => {
+      const list = await c.batch.listNamespacedCronJob({ namespace: n });
+      return list.items.length >= 2 ? list.items : undefined;
+    });
+    expect(cronJobs.map((cj) => cj.metadata?.name).sort()).toEqual(['ticks-pull-a', 'ticks-pull-b']);
+    expect(cronJobs.every((cj) => cj.spec?.jobTemplate.spec?.suspend === true)).toBe(true);
     const p = await waitForPipeline(c, n, 'ticks', 'two scheduled runs Succeeded', (x) => runsOf(x, 'schedule').filter((r) => r.phase === 'Succeeded').length >= 2, 170_000);
     expect(p.status?.nextScheduleTime).toBeTruthy();
     expect(p.status?.lastScheduleTime).toBeTruthy();

@@ -90,6 +90,13 @@ describe('conveyor validate', () => {
     expect(code).toBe(1);
   });
 
+  it('survives an alias bomb', async () => {
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10).fill(i === 0 ? '*a' : `*${'bcdefghi'[i - 1]}`).join(', ')}]`).join('\n')}\nkind: Pipeline\n`;
+    const { code, out } = await run(['validate', '-'], bomb);
+    expect(out).toEqual([expect.stringMatching(/^<stdin>:1:1: invalid YAML: .*alias/i)]);
+    expect(code).toBe(1);
+  });
+
   it('reads standard input for -', async () => {
     const { code, out } = await run(['validate', '-'], PIPELINE('from-stdin', '      retries: -1\n'));
     expect(out).toEqual(['<stdin>:9:7: spec.stages[0].retries: must be at least 0, not -1']);
@@ -102,6 +109,7 @@ describe('conveyor validate', () => {
     expect(missing.code).toBe(1);
     expect((await run(['validate'])).code).toBe(2);
     expect((await run(['validate', '-o', 'yaml', 'x'])).code).toBe(2);
+    expect((await run(['validate', '--strict', 'x'])).code).toBe(2);
   });
 });
 
