@@ -2,7 +2,7 @@
 // gopher-lua set up as Argo CD sets it up, and kstatus (sigs.k8s.io/cli-utils, what Flux uses)
 // on the conditions the operator writes. Both run from hack/gitops-health, built into the cache
 // by hack/build-cluster-bins.sh. The objects are test/fixtures/status/*.json: realistic Pipelines
-// (the e2e suite may replace them with objects captured from live runs).
+// (captured from live runs by test/e2e/gitops-health.test.ts with CONVEYOR_CAPTURE_FIXTURES=1).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -65,14 +65,14 @@ describe('health of each phase', () => {
   it('a failed run is Degraded with the message that names the failing stage', () => {
     const p = fixture('failed');
     const stalled = (p.status?.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'Stalled')!;
-    expect(stalled.message).toContain('"load"');
+    expect(stalled.message).toContain('"work"');
     expect(argo(p)).toEqual({ status: 'Degraded', message: `${stalled.reason}: ${stalled.message}` });
     expect(kstat(p).message).toBe(stalled.message);
   });
 
   it('an invalid spec is Degraded with the validation message', () => {
     const h = argo(fixture('invalid'));
-    expect(h.message).toMatch(/^InvalidSpec: .*extrct/);
+    expect(h.message).toMatch(/^InvalidSpec: .*dependency cycle/);
   });
 });
 
