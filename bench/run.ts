@@ -13,6 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Pipeline, StageSpec } from '../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
+import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { pipelines: { type: 'string', default: process.env.BENCH_PIPELINES ?? '200' }, stages: { type: 'string', default: process.env.BENCH_STAGES ?? '5' }, out: { type: 'string', default: `${root}/bench/RESULTS.md` } } });
@@ -60,8 +61,9 @@ async function main(): Promise<void> {
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const batch = kc.makeApiClient(k8s.BatchV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-  await objects.patch(parse(readFileSync(`${root}/crds/conveyor.dev_pipelines.yaml`, 'utf8')), undefined, undefined, 'conveyor-bench', true, k8s.PatchStrategy.ServerSideApply);
+  const crd = parse(readFileSync(`${root}/crds/conveyor.dev_pipelines.yaml`, 'utf8')) as k8s.V1CustomResourceDefinition;
+  await applyCrd(kc, crd, 'conveyor-bench');
+  await waitEstablished(kc, crd.metadata?.name ?? '');
   const total = P * M;
 
   // 1. The raw ceiling: a plain client creating the same number of Jobs, as fast as it can.

@@ -39,6 +39,9 @@ options:
   etcdVersion: ${ETCD_VERSION#v}
   kwokVersion: $KWOK_VERSION
   kubeAuthorization: true
+  # The controller-manager's default client QPS (20) makes it, not Conveyor, the bottleneck
+  # when hundreds of Jobs start at once (tests, benchmarks).
+  disableQPSLimits: true
   kubeApiserverBinary: $k8s_bin/kube-apiserver
   kubeControllerManagerBinary: $k8s_bin/kube-controller-manager
   kubeSchedulerBinary: $k8s_bin/kube-scheduler

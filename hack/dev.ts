@@ -12,6 +12,7 @@ import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import { renderPipeline } from '../src/cli/render.ts';
 import { startOperator } from '../src/operator.ts';
 import { startLocalVolumes } from './local-volumes.ts';
+import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NAMESPACE = 'conveyor-demo';
@@ -26,14 +27,13 @@ async function main(): Promise<void> {
   process.env.KUBECONFIG = kubeconfig;
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
   const core = kc.makeApiClient(k8s.CoreV1Api);
 
   say('installing the Pipeline CRD');
-  const crd = parse(readFileSync(`${root}/crds/conveyor.dev_pipelines.yaml`, 'utf8')) as k8s.KubernetesObject;
-  await objects.patch(crd, undefined, undefined, 'conveyor-dev', true, k8s.PatchStrategy.ServerSideApply);
-  await new Promise((r) => setTimeout(r, 1000));
+  const crd = parse(readFileSync(`${root}/crds/conveyor.dev_pipelines.yaml`, 'utf8')) as k8s.V1CustomResourceDefinition;
+  await applyCrd(kc, crd, 'conveyor-dev');
+  await waitEstablished(kc, crd.metadata?.name ?? '');
 
   const logDir = `${process.env.HOME}/.kwok/clusters/conveyor/logs`;
   mkdirSync(logDir, { recursive: true });

@@ -18,12 +18,10 @@ export interface ActionFailure {
 export class ActionExecutor {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
-  private readonly objects: k8s.KubernetesObjectApi;
 
-  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api; kc: k8s.KubeConfig }) {
+  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api }) {
     this.batch = apis.batch;
     this.core = apis.core;
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(apis.kc);
   }
 
   /**
@@ -81,9 +79,14 @@ export class ActionExecutor {
         }
         return;
       case 'applyCronJob': {
-        // Server-side apply: idempotent, and only the fields Conveyor sets are Conveyor's.
+        // Server-side apply: idempotent, and only the fields Conveyor sets are Conveyor's. A patch
+        // body is sent as given (KubernetesObjectApi's typed serializer would drop unknown keys).
         const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', ...action.cronJob, metadata: { ...action.cronJob.metadata, namespace } };
-        await this.objects.patch(cronJob, undefined, undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply);
+        await this.batch.patchNamespacedCronJob(
+          { name: cronJob.metadata.name ?? '', namespace, body: cronJob, fieldManager: FIELD_MANAGER, force: true },
+          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+        );
+        log.info({ cronJob: cronJob.metadata.name }, 'applied cronjob');
         return;
       }
       case 'deleteCronJob':

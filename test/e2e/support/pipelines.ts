@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../../../src/api/constants.ts';
+import { applyCrd, waitEstablished } from '../../../src/kube/crd.ts';
 import { waitFor, type Clients } from './kube.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
@@ -13,12 +14,8 @@ export const CRD_FILE = `${root}/crds/conveyor.dev_pipelines.yaml`;
 /** Applies the generated CRD (server-side apply) and waits until it is Established. */
 export async function installCrd(c: Clients): Promise<void> {
   const crd = parse(readFileSync(CRD_FILE, 'utf8')) as k8s.V1CustomResourceDefinition;
-  const client = k8s.KubernetesObjectApi.makeApiClient(c.kc);
-  await client.patch(crd, undefined, undefined, 'conveyor-e2e', true, k8s.PatchStrategy.ServerSideApply);
-  await waitFor('CRD Established', 30_000, async () => {
-    const got = await c.ext.readCustomResourceDefinition({ name: crd.metadata!.name! });
-    return got.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
-  });
+  await applyCrd(c.kc, crd, 'conveyor-e2e');
+  await waitEstablished(c.kc, crd.metadata!.name!);
 }
 
 export function pipeline(name: string, spec: PipelineSpec, annotations?: Record<string, string>): Pipeline {
