@@ -25,7 +25,7 @@ export function layers(stages: { name: string; dependsOn?: string[] }[]): string
   return out.filter(Boolean);
 }
 
-const SYMBOL: Record<string, string> = { Pending: '·', Running: '▶', Succeeded: '✔', Failed: '✖', Skipped: '↷' };
+const SYMBOL: Record<string, string> = { Pending: '·', Running: '▶', Succeeded: '✔', Failed: '✖', Skipped: '↷', 'not run': '–' };
 
 function stageStates(p: Pipeline): Map<string, StageStatus> {
   return new Map((p.status?.lastRun?.stages ?? []).map((s) => [s.name, s]));
@@ -43,9 +43,11 @@ export function drawDag(p: Pipeline, now = new Date()): string {
   const states = stageStates(p);
   const deps = new Map(p.spec.stages.map((s) => [s.name, s.dependsOn ?? []]));
   const width = Math.max(8, ...p.spec.stages.map((s) => s.name.length), ...(p.spec.onFailure ?? []).map((s) => s.name.length));
+  const runEnded = Boolean(p.status?.lastRun?.completionTime);
   const line = (name: string, after: string): string => {
     const s = states.get(name);
-    const phase = s?.phase ?? 'Pending';
+    // A stage the finished run never reached (an onFailure stage after a success) did not run.
+    const phase = s?.phase ?? (runEnded ? 'not run' : 'Pending');
     const attempts = s?.attempts ? `×${s.attempts}` : '';
     const why = s?.reason && phase !== 'Succeeded' ? `  (${s.reason}${s.message ? `: ${s.message}` : ''})` : '';
     return `  │ ${SYMBOL[phase] ?? '?'} ${name.padEnd(width)} ${phase.padEnd(9)} ${attempts.padEnd(3)} ${duration(s, now).padStart(6)}${after}${why}`;

@@ -8,6 +8,7 @@ const SYMBOL: Record<string, string> = {
   Succeeded: '✔',
   Failed: '✖',
   Skipped: '↷',
+  'not run': '–',
 };
 
 /** Orders stages so that every stage comes after the stages it depends on (stable otherwise). */
@@ -45,9 +46,10 @@ export function renderPipeline(p: Pipeline, now = new Date()): string {
   const order = [...topologicalOrder(p.spec.stages), ...(p.spec.onFailure ?? []).map((s) => s.name)];
   const width = Math.max(5, ...order.map((n) => n.length));
   const deps = new Map(p.spec.stages.map((s) => [s.name, s.dependsOn ?? []]));
+  const runEnded = Boolean(run?.completionTime);
   for (const name of order) {
     const s = byName.get(name);
-    const phase = s?.phase ?? 'Pending';
+    const phase = s?.phase ?? (runEnded ? 'not run' : 'Pending');
     const after = deps.get(name)?.length ? `after ${deps.get(name)!.join(', ')}` : deps.has(name) ? '' : 'on failure';
     const attempts = s?.attempts && s.attempts > 1 ? `  attempts ${s.attempts}` : '';
     const why = s?.reason && phase !== 'Succeeded' ? `  ${s.reason}${s.message ? `: ${s.message}` : ''}` : '';

@@ -5,37 +5,17 @@ import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { StageSpec } from '../../src/api/types.ts';
-import { clients, testNamespace, waitFor, type Clients } from './support/kube.ts';
-import { startOperatorProcess, type OperatorProcess } from './support/operator.ts';
+import { clients, waitFor, type Clients } from './support/kube.ts';
+import { operatorSuite } from './support/operator.ts';
 import { condition, createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
 
 const run = promisify(execFile);
 const c: Clients = clients();
-let operator: OperatorProcess;
-const cleanups: (() => Promise<void>)[] = [];
-// One namespace per test, made up front so this file's operator watches only its own.
-const PREFIXES = ['diamond', 'fail', 'contind', 'reruns', 'gc', 'wide', 'crash'];
-const namespaces = new Map<string, string>();
-
-beforeAll(async () => {
-  await installCrd(c);
-  for (const prefix of PREFIXES) {
-    const n = await testNamespace(c, prefix);
-    cleanups.push(n.cleanup);
-    namespaces.set(prefix, n.name);
-  }
-  operator = await startOperatorProcess('reconciler', ['--namespaces', [...namespaces.values()].join(',')]);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await Promise.all(cleanups.map((f) => f()));
-});
-
-async function ns(prefix: string): Promise<string> {
-  const n = namespaces.get(prefix);
-  if (!n) throw new Error(`no namespace prepared for ${prefix}`);
-  return n;
-}
+// One namespace per test, made up front, so this file's operator watches only its own.
+const suite = operatorSuite(c, 'reconciler', ['diamond', 'fail', 'contind', 'reruns', 'gc', 'wide', 'crash'], () => installCrd(c));
+beforeAll(suite.setUp);
+afterAll(suite.tearDown);
+const ns = async (prefix: string): Promise<string> => suite.ns(prefix);
 
 const stage = (name: string, extra: Partial<StageSpec> = {}): StageSpec => ({ name, image: 'busybox:1.36', command: ['sh', '-c', `echo ${name}`], ...extra });
 const time = (v: unknown): number => new Date(String(v)).getTime();
@@ -193,8 +173,7 @@ describe('operator restarts', () => {
       ],
     }));
     await waitFor('second stage Job', 60_000, async () => (await stageJobs(c, n, 'crash')).some((j) => j.metadata?.labels?.['conveyor.dev/stage'] === 'second'));
-    await operator.kill();
-    operator = await startOperatorProcess('reconciler-restarted', ['--namespaces', [...namespaces.values()].join(',')]);
+    await suite.restart('reconciler-restarted');
     const p = await waitForPipeline(c, n, 'crash', 'phase Succeeded', (x) => x.status?.phase === 'Succeeded');
     expect(p.status?.progress).toBe('3/3');
     const jobs = byStage(await stageJobs(c, n, 'crash'));

@@ -4,37 +4,17 @@ import { promisify } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Pipeline, StageSpec } from '../../src/api/types.ts';
-import { clients, testNamespace, waitFor, type Clients } from './support/kube.ts';
-import { startOperatorProcess, type OperatorProcess } from './support/operator.ts';
+import { clients, waitFor, type Clients } from './support/kube.ts';
+import { operatorSuite } from './support/operator.ts';
 import { createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
 
 const exec = promisify(execFile);
 const c: Clients = clients();
-let operator: OperatorProcess;
-const cleanups: (() => Promise<void>)[] = [];
-// One namespace per test, made up front so this file's operator watches only its own.
-const PREFIXES = ['sched', 'forbid', 'replace', 'allow', 'fromcron', 'clirun', 'retry', 'chain', 'cycle'];
-const namespaces = new Map<string, string>();
-
-beforeAll(async () => {
-  await installCrd(c);
-  for (const prefix of PREFIXES) {
-    const n = await testNamespace(c, prefix);
-    cleanups.push(n.cleanup);
-    namespaces.set(prefix, n.name);
-  }
-  operator = await startOperatorProcess('scheduling', ['--namespaces', [...namespaces.values()].join(',')]);
-});
-afterAll(async () => {
-  await operator?.stop();
-  await Promise.all(cleanups.map((f) => f()));
-});
-
-async function ns(prefix: string): Promise<string> {
-  const n = namespaces.get(prefix);
-  if (!n) throw new Error(`no namespace prepared for ${prefix}`);
-  return n;
-}
+// One namespace per test, made up front, so this file's operator watches only its own.
+const suite = operatorSuite(c, 'scheduling', ['sched', 'forbid', 'replace', 'allow', 'fromcron', 'clirun', 'retry', 'chain', 'cycle'], () => installCrd(c));
+beforeAll(suite.setUp);
+afterAll(suite.tearDown);
+const ns = async (prefix: string): Promise<string> => suite.ns(prefix);
 
 const stage = (name: string, extra: Partial<StageSpec> = {}): StageSpec => ({ name, image: 'busybox:1.36', command: ['sh', '-c', `echo ${name}`], ...extra });
 const EVERY_MINUTE = '*/1 * * * *';

@@ -5,7 +5,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { waitFor } from './kube.ts';
+import { testNamespace, waitFor, type Clients } from './kube.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 export const LOG_DIR = process.env.CONVEYOR_E2E_LOGS ?? '/tmp/conveyor-e2e-logs';
@@ -54,4 +54,53 @@ export async function startOperatorProcess(name: string, args: string[] = [], en
     await exited;
   };
   return { child, port, logFile, stop: () => signal('SIGTERM'), kill: () => signal('SIGKILL') };
+}
+
+/**
+ * One operator per test file, watching only the file's own namespaces (one per test, made up
+ * front), so files and other users of the cluster never see each other's Pipelines.
+ */
+export interface OperatorSuite {
+  /** The namespace prepared for a test, by its prefix. */
+  ns: (prefix: string) => string;
+  operator: () => OperatorProcess;
+  /** Kills the operator (SIGKILL) and starts a new one on the same namespaces. */
+  restart: (name: string) => Promise<void>;
+  setUp: () => Promise<void>;
+  tearDown: () => Promise<void>;
+}
+
+export function operatorSuite(c: Clients, name: string, prefixes: string[], setUpCluster: () => Promise<void>): OperatorSuite {
+  const namespaces = new Map<string, string>();
+  const cleanups: (() => Promise<void>)[] = [];
+  let current: OperatorProcess | undefined;
+  const args = (): string[] => ['--namespaces', [...namespaces.values()].join(',')];
+  return {
+    ns: (prefix) => {
+      const n = namespaces.get(prefix);
+      if (!n) throw new Error(`no namespace prepared for ${prefix}`);
+      return n;
+    },
+    operator: () => {
+      if (!current) throw new Error('operator not started');
+      return current;
+    },
+    restart: async (next) => {
+      await current?.kill();
+      current = await startOperatorProcess(next, args());
+    },
+    setUp: async () => {
+      await setUpCluster();
+      for (const prefix of prefixes) {
+        const n = await testNamespace(c, prefix);
+        cleanups.push(n.cleanup);
+        namespaces.set(prefix, n.name);
+      }
+      current = await startOperatorProcess(name, args());
+    },
+    tearDown: async () => {
+      await current?.stop();
+      await Promise.all(cleanups.map((f) => f()));
+    },
+  };
 }
