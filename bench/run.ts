@@ -3,7 +3,8 @@
 // created, both observed by one watch in this process, so clocks agree), Jobs created per second
 // against a raw ceiling measured in the same run (a plain client creating the same number of
 // Jobs as fast as it can), API requests per stage (counted by the operator) and the operator's
-// peak RSS. Writes bench/RESULTS.md. Options: --pipelines N --stages M (defaults 200 × 5).
+// peak RSS. Writes bench/RESULTS.md. Options: --pipelines N --stages M (defaults 200 × 5),
+// --workers W (the operator's --workers, default 16 as in the operator).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -14,11 +15,13 @@ import { parse } from 'yaml';
 import type { Pipeline, StageSpec } from '../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
+import { ConveyorKubeConfig } from '../src/kube/kubeconfig.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { pipelines: { type: 'string', default: process.env.BENCH_PIPELINES ?? '200' }, stages: { type: 'string', default: process.env.BENCH_STAGES ?? '5' }, out: { type: 'string', default: `${root}/bench/RESULTS.md` } } });
+const { values } = parseArgs({ options: { pipelines: { type: 'string', default: process.env.BENCH_PIPELINES ?? '200' }, stages: { type: 'string', default: process.env.BENCH_STAGES ?? '5' }, workers: { type: 'string', default: process.env.BENCH_WORKERS ?? '16' }, out: { type: 'string', default: `${root}/bench/RESULTS.md` } } });
 const P = Number(values.pipelines);
 const M = Number(values.stages);
+const WORKERS = Number(values.workers);
 const RAW_CONCURRENCY = 32;
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -56,7 +59,8 @@ async function freshNamespace(core: k8s.CoreV1Api, name: string): Promise<void> 
 async function main(): Promise<void> {
   cluster('up');
   const kubeconfig = cluster('kubeconfig');
-  const kc = new k8s.KubeConfig();
+  // The same client setup as the operator's (one connection pool), so the raw ceiling is fair.
+  const kc = new ConveyorKubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const batch = kc.makeApiClient(k8s.BatchV1Api);
@@ -77,10 +81,14 @@ async function main(): Promise<void> {
   log(`raw: ${rawRate.toFixed(1)} Jobs/s`);
   await core.deleteNamespace({ name: 'bench-raw' });
 
-  // 2. The operator, as a separate process so its memory is its own.
+  // 2. The operator, as a separate process so its memory is its own, compiled as it ships (the
+  // image runs dist/main.js; running the .ts sources adds the type stripper's memory).
+  execFileSync(`${root}/node_modules/.bin/tsc`, ['-p', `${root}/tsconfig.json`, '--outDir', `${root}/bench/.dist`], { stdio: 'inherit' });
   await freshNamespace(core, 'bench-op');
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const op = spawn(process.execPath, ['src/main.ts', '--kubeconfig', kubeconfig, '--namespaces', 'bench-op', '--health-port', String(port), '--log-level', 'warn', '--workers', '4'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  // BENCH_NODE_ARGS passes flags to the operator's node (e.g. --cpu-prof) for profiling.
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const op = spawn(process.execPath, [...nodeArgs, 'bench/.dist/main.js', '--kubeconfig', kubeconfig, '--namespaces', 'bench-op', '--health-port', String(port), '--log-level', 'warn', '--workers', String(WORKERS)], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   for (let i = 0; i < 120; i++) {
     if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) break;
     await sleep(500);
@@ -120,7 +128,9 @@ async function main(): Promise<void> {
   }
   const wall = (performance.now() - start) / 1000;
   const requests = (await apiRequestsOf(port)) - requestsBefore;
+  const reconciles = await reconcileStatsOf(port);
   const peakRss = peakRssOf(op.pid!);
+  const cpuSeconds = cpuSecondsOf(op.pid!);
   op.kill('SIGTERM');
   await informer.stop();
 
@@ -149,7 +159,7 @@ Written by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString()}.
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${versions}.
 Cluster: the local KWOK cluster (real API server, etcd and controllers; pods finish as soon as they run).
-Workload: ${P} pipelines × ${M} stages in a chain (s0 → s1 → …), all created at once; operator with 4 workers.
+Workload: ${P} pipelines × ${M} stages in a chain (s0 → s1 → …), all created at once; operator with ${WORKERS} workers.
 
 | figure | value |
 |---|---|
@@ -159,8 +169,10 @@ Workload: ${P} pipelines × ${M} stages in a chain (s0 → s1 → …), all crea
 | Jobs created per second, whole run (${times.length} Jobs) | ${overallRate.toFixed(1)} /s |
 | raw ceiling: plain client, ${RAW_CONCURRENCY} creates in flight | ${rawRate.toFixed(1)} /s |
 | first wave as a share of the raw ceiling | ${((rootRate / rawRate) * 100).toFixed(0)} % |
+| reconciles, and their mean duration | ${reconciles.count} (${(reconciles.count / total).toFixed(2)} per stage), ${((reconciles.sum / Math.max(1, reconciles.count)) * 1000).toFixed(1)} ms |
 | API requests by the operator per stage | ${(requests / total).toFixed(2)} (${requests} in all) |
 | operator peak RSS (VmHWM) | ${(peakRss / 1024).toFixed(0)} MiB |
+| operator CPU time (user + system) | ${cpuSeconds.toFixed(1)} s (${((cpuSeconds / wall) * 100).toFixed(0)} % of one core over the wall time) |
 
 The hand-off includes the Job controller's and KWOK's share (the upstream Job's Complete condition
 is written by the Job controller) only up to the moment this process sees it; from there it is
@@ -176,6 +188,18 @@ async function apiRequestsOf(port: number): Promise<number> {
   let sum = 0;
   for (const m of text.matchAll(/^conveyor_api_requests_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm)) sum += Number(m[1]);
   return sum;
+}
+
+/** User + system CPU time of a process, from /proc (clock ticks of 1/100 s on Linux). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function reconcileStatsOf(port: number): Promise<{ count: number; sum: number }> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { count: value('conveyor_reconcile_duration_seconds_count'), sum: value('conveyor_reconcile_duration_seconds_sum') };
 }
 
 function peakRssOf(pid: number): number {

@@ -25,7 +25,7 @@ const USAGE = `Usage: conveyor-operator [flags]
 Flags (environment variable in brackets):
   --kubeconfig PATH        kubeconfig file [KUBECONFIG]; in a pod the service account is used
   --namespaces a,b         namespaces to watch, comma-separated; default all [CONVEYOR_NAMESPACES]
-  --workers N              concurrent reconciles, default 4 [CONVEYOR_WORKERS]
+  --workers N              concurrent reconciles, default 16 [CONVEYOR_WORKERS]
   --log-level LEVEL        trace|debug|info|warn|error, default info [CONVEYOR_LOG_LEVEL]
   --health-port N          port of /healthz and /readyz, default 8081; 0 picks a free port [CONVEYOR_HEALTH_PORT]
   --health-host HOST       address the health server binds, default 127.0.0.1 [CONVEYOR_HEALTH_HOST]
@@ -74,7 +74,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   return {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
     namespaces,
-    workers: positiveInt('--workers', values.workers ?? env.CONVEYOR_WORKERS ?? '4', 1),
+    workers: positiveInt('--workers', values.workers ?? env.CONVEYOR_WORKERS ?? '16', 1),
     logLevel,
     healthPort: positiveInt('--health-port', values['health-port'] ?? env.CONVEYOR_HEALTH_PORT ?? '8081', 0),
     healthHost: values['health-host'] ?? env.CONVEYOR_HEALTH_HOST ?? '127.0.0.1',

@@ -38,6 +38,7 @@ export class Controller {
   private readonly cronJobs: ResilientInformer<k8s.V1CronJob>[] = [];
   private readonly options: ControllerOptions;
   private resyncTimer: NodeJS.Timeout | undefined;
+  private readonly events: EventRecorder;
   private synced = false;
   private readonly syncedPromise: Promise<void>;
   private markSynced: () => void = () => {};
@@ -122,11 +123,12 @@ export class Controller {
       cronJobs: (namespace) => this.cronJobs.flatMap((inf) => inf.list(namespace)),
       claims: (namespace) => this.claims.flatMap((inf) => inf.list(namespace)),
     };
+    this.events = new EventRecorder(apis.core, log, options.identity);
     const reconciler = new Reconciler({
       observed,
       executor: new ActionExecutor(apis),
       statusWriter: new StatusWriter(apis.custom),
-      events: new EventRecorder(apis.core, log, options.identity),
+      events: this.events,
       log,
     });
     this.queue = new WorkQueue(
@@ -169,6 +171,7 @@ export class Controller {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.markSynced();
     await this.queue.shutdown();
+    await this.events.flush();
     await Promise.all(([...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs] as AnyInformer[]).map((inf) => inf.stop()));
   }
 

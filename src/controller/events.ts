@@ -19,11 +19,25 @@ export class EventRecorder {
   private readonly core: k8s.CoreV1Api;
   private readonly log: Logger;
   private readonly host: string;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(core: k8s.CoreV1Api, log: Logger, host = 'conveyor') {
     this.core = core;
     this.log = log;
     this.host = host;
+  }
+
+  /**
+   * Sends an Event without holding up the reconcile that decided it (Events are for people, and
+   * a reconcile's latency is the next stage's start). flush() waits for those still in flight.
+   */
+  emit(pipeline: Pipeline, event: PlannedEvent): void {
+    const sent = this.record(pipeline, event).finally(() => this.inFlight.delete(sent));
+    this.inFlight.add(sent);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([...this.inFlight]);
   }
 
   /** Best effort: an Event that cannot be written is logged, never fails a reconcile. */

@@ -101,7 +101,7 @@ export class Reconciler {
     }
     for (const event of decision.events) {
       log.info({ reason: event.reason, eventType: event.type }, event.message);
-      await this.events.record(pipeline, event);
+      this.events.emit(pipeline, event);
     }
     if (retryable.length > 0) {
       throw new Error(`${retryable.length} action(s) failed: ${retryable.map((f) => `${describe(f.action)}: ${f.error}`).join('; ')}`);

@@ -1,10 +1,10 @@
 // Loads the Kubernetes client configuration: an explicit kubeconfig file, in-cluster service
 // account credentials, or the default kubeconfig lookup ($KUBECONFIG, ~/.kube/config).
 import * as k8s from '@kubernetes/client-node';
-import { CountingKubeConfig } from './request-counter.ts';
+import { ConveyorKubeConfig } from './kubeconfig.ts';
 
 export function loadKubeConfig(kubeconfigPath?: string): k8s.KubeConfig {
-  const kc = new CountingKubeConfig();
+  const kc = new ConveyorKubeConfig();
   if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
   else if (process.env.KUBERNETES_SERVICE_HOST && !process.env.KUBECONFIG) kc.loadFromCluster();
   else kc.loadFromDefault();
