@@ -67,13 +67,18 @@ export function isActiveRun(phase: RunPhase | undefined): boolean {
   return phase === 'Pending' || phase === 'Running';
 }
 
-/** `stage "load" failed: BackoffLimitExceeded after 3 attempts (exit code unknown)`. */
+/** `stage "load" failed: BackoffLimitExceeded after 3 attempts (see kubectl logs job/etl-load-g1)`. */
 export function describeFailure(stage: StageStatus): string {
   const reason = stage.reason ?? 'Failed';
   const attempts = stage.attempts ? ` after ${stage.attempts} attempt${stage.attempts === 1 ? '' : 's'}` : '';
-  // Deadlines explain themselves; other failures come from the container, whose exit code the
-  // planner does not see (it observes Jobs, not pods).
-  const detail = reason === 'DeadlineExceeded' || reason === 'RunDeadlineExceeded' ? stage.message : 'exit code unknown';
+  // Deadlines explain themselves; other failures come from the container. Its exit code is on
+  // the pod, which the operator may not read (its RBAC stops at Jobs), so point at the logs.
+  const detail =
+    reason === 'DeadlineExceeded' || reason === 'RunDeadlineExceeded' || reason === 'JobRejected'
+      ? stage.message
+      : stage.job
+        ? `see kubectl logs job/${stage.job}`
+        : undefined;
   return `stage "${stage.name}" failed: ${reason}${attempts}${detail ? ` (${detail})` : ''}`;
 }
 

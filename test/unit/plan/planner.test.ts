@@ -172,7 +172,7 @@ describe('failures', () => {
       completionTime: '2025-01-01T00:00:10Z',
     });
     expect(failed.status.phase).toBe('Failed');
-    const message = 'stage "load" failed: BackoffLimitExceeded after 3 attempts (exit code unknown)';
+    const message = 'stage "load" failed: BackoffLimitExceeded after 3 attempts (see kubectl logs job/etl-load-g1)';
     expect(failed.status.conditions).toEqual([
       { type: 'Ready', status: 'False', reason: 'StageFailed', message, lastTransitionTime: '2025-01-01T00:01:00Z', observedGeneration: 1 },
       { type: 'Stalled', status: 'True', reason: 'StageFailed', message, lastTransitionTime: '2025-01-01T00:01:00Z', observedGeneration: 1 },
@@ -252,7 +252,7 @@ describe('failures', () => {
       now: at(30),
     });
     expect(condition(result.status, 'Stalled')?.message).toBe(
-      'stage "a" failed: BackoffLimitExceeded after 1 attempt (exit code unknown); stage "b" failed: BackoffLimitExceeded after 2 attempts (exit code unknown)',
+      'stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1); stage "b" failed: BackoffLimitExceeded after 2 attempts (see kubectl logs job/etl-b-g1)',
     );
     expect(eventReasons(result)).toEqual(['RunStarted', 'StageFailed', 'StageFailed', 'RunFailed']);
   });
@@ -313,7 +313,7 @@ describe('onFailure stages', () => {
     const failed = cluster.reconcile(at(20));
     expect(failed.status.phase).toBe('Failed');
     expect(stagePhases(failed)).toMatchObject({ notify: 'Failed' });
-    expect(condition(failed.status, 'Stalled')?.message).toBe('stage "a" failed: BackoffLimitExceeded after 1 attempt (exit code unknown)');
+    expect(condition(failed.status, 'Stalled')?.message).toBe('stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1)');
   });
 });
 
@@ -674,13 +674,13 @@ describe('events', () => {
     cluster.set('a', { state: 'failed' });
     const failed = cluster.reconcile(at(2));
     expect(failed.events).toEqual([
-      { type: 'Warning', reason: 'StageFailed', message: 'run g1: stage "a" failed: BackoffLimitExceeded after 1 attempt (exit code unknown)' },
+      { type: 'Warning', reason: 'StageFailed', message: 'run g1: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1)' },
     ]);
     expect(eventReasons(cluster.reconcile(at(3)))).toEqual([]);
     cluster.set('b', { state: 'succeeded' });
     const done = cluster.reconcile(at(4));
     expect(done.events).toEqual([
-      { type: 'Warning', reason: 'RunFailed', message: 'run g1 failed: stage "a" failed: BackoffLimitExceeded after 1 attempt (exit code unknown)' },
+      { type: 'Warning', reason: 'RunFailed', message: 'run g1 failed: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1)' },
     ]);
     expect(eventReasons(cluster.reconcile(at(5)))).toEqual([]);
   });

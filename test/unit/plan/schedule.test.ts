@@ -615,7 +615,7 @@ describe('schedule status', () => {
     const failed = cluster.reconcile(at(HOUR + 20));
     expect(failed.status.phase).toBe('Scheduled');
     expect(condition(failed.status, 'Stalled')).toMatchObject({ status: 'True', reason: 'StageFailed' });
-    expect(condition(failed.status, 'Ready')?.message).toBe('stage "extract" failed: BackoffLimitExceeded after 1 attempt (exit code unknown)');
+    expect(condition(failed.status, 'Ready')?.message).toBe('stage "extract" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-extract-28928220)');
     cluster.edit((s) => {
       s.stages[0]!.image = 'fixed';
     });
