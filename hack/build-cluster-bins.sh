@@ -117,6 +117,6 @@ build_gitops_health() {
 # Moves a finished build into place in one step, so an interrupted build never looks complete.
 install_dir() { mkdir -p "$(dirname "$2")"; rm -rf "$2.tmp"; cp -r "$1" "$2.tmp"; rm -rf "$2"; mv "$2.tmp" "$2"; }
 
-want="${*:-kubernetes etcd kwok helm}"
+want="${*:-kubernetes etcd kwok helm gitops_health}"
 for w in $want; do "build_$w"; done
 log "binaries ready in $CONVEYOR_CACHE"
