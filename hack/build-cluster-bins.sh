@@ -3,7 +3,7 @@
 # Output goes to a cache outside the repo, keyed by version:
 #   $CONVEYOR_CACHE/k8s-<ver>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $CONVEYOR_CACHE/etcd-<ver>/etcd   $CONVEYOR_CACHE/kwok-<ver>/{kwok,kwokctl}   $CONVEYOR_CACHE/helm-<ver>/helm
-#   $CONVEYOR_CACHE/gitops-health-<hash>/{lua-health,kstatus}   (only when asked: build-cluster-bins.sh gitops_health)
+#   $CONVEYOR_CACHE/gitops-health-<hash>/{lua-health,kstatus}   (keyed by a hash of hack/gitops-health)
 # A second run with the same versions does nothing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
