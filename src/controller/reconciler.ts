@@ -60,6 +60,9 @@ export class Reconciler {
     if (!pipeline || pipeline.metadata.deletionTimestamp) {
       // Deleted: the garbage collector removes its Jobs and claims through owner references.
       this.written.delete(key);
+      for (const [jobName, job] of this.rejected) {
+        if (job.metadata?.namespace === namespace && job.metadata?.labels?.['conveyor.dev/pipeline'] === name) this.rejected.delete(jobName);
+      }
       return;
     }
     const uid = pipeline.metadata.uid;

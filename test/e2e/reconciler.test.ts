@@ -12,7 +12,7 @@ import { condition, createPipeline, failsWith, getPipeline, installCrd, mergePat
 const run = promisify(execFile);
 const c: Clients = clients();
 // One namespace per test, made up front, so this file's operator watches only its own.
-const suite = operatorSuite(c, 'reconciler', ['diamond', 'fail', 'contind', 'reruns', 'gc', 'wide', 'crash'], () => installCrd(c));
+const suite = operatorSuite(c, 'reconciler', ['diamond', 'fail', 'contind', 'reruns', 'gc', 'wide', 'crash', 'rejected'], () => installCrd(c));
 beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 const ns = async (prefix: string): Promise<string> => suite.ns(prefix);
@@ -142,6 +142,24 @@ describe.concurrent('reconciler', () => {
       const claims = await c.core.listNamespacedPersistentVolumeClaim({ namespace: n, labelSelector: 'conveyor.dev/pipeline=gc' });
       return jobs.length === 0 && claims.items.filter((x) => !x.metadata?.deletionTimestamp).length === 0;
     });
+  });
+
+  it('fails a stage whose Job the API server rejects, with the server\'s message, and goes on', async () => {
+    const n = await ns('rejected');
+    // The podTemplate mounts a volume that does not exist: the Job is invalid however often it is sent.
+    const broken = { spec: { containers: [{ name: 'stage', volumeMounts: [{ name: 'missing', mountPath: '/data' }] }] } };
+    await createPipeline(c, n, pipeline('rejected', {
+      stages: [stage('fine'), stage('broken', { dependsOn: ['fine'], podTemplate: broken }), stage('after', { dependsOn: ['broken'] })],
+      onFailure: [stage('alert')],
+    }));
+    const p = await waitForPipeline(c, n, 'rejected', 'phase Failed', (x) => x.status?.phase === 'Failed');
+    const stages = new Map(p.status?.lastRun?.stages?.map((s) => [s.name, s]));
+    expect(stages.get('fine')?.phase).toBe('Succeeded');
+    expect(stages.get('broken')).toMatchObject({ phase: 'Failed', reason: 'JobRejected' });
+    expect(stages.get('broken')?.message).toContain('missing');
+    expect(stages.get('after')?.phase).toBe('Skipped');
+    expect(stages.get('alert')?.phase).toBe('Succeeded');
+    expect(condition(p, 'Stalled')?.message).toContain('stage "broken" failed: JobRejected');
   });
 
   it('completes a 200-stage pipeline with a status under 100 KB', async () => {
