@@ -67,46 +67,29 @@ export class Controller {
           },
         ),
       );
-      this.cronJobs.push(
-        new ResilientInformer<k8s.V1CronJob>(
+      // What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline.
+      const managed = <T extends k8s.KubernetesObject>(kind: string, apiPath: string, resource: string, listNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>, listAll: () => Promise<k8s.KubernetesListObject<T>>) =>
+        new ResilientInformer<T>(
           apis.kc,
           {
-            kind: 'cronjobs',
-            path: ns ? `/apis/batch/v1/namespaces/${ns}/cronjobs` : '/apis/batch/v1/cronjobs',
+            kind,
+            path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
             labelSelector: MANAGED,
-            list: () => (ns ? apis.batch.listNamespacedCronJob({ namespace: ns, labelSelector: MANAGED }) : apis.batch.listCronJobForAllNamespaces({ labelSelector: MANAGED })),
+            list: () => (ns ? listNs(ns) : listAll()),
           },
           log,
-          (cj) => this.enqueueOwner(cj),
-        ),
-      );
-      this.jobs.push(
-        new ResilientInformer<k8s.V1Job>(
-          apis.kc,
-          {
-            kind: 'jobs',
-            path: ns ? `/apis/batch/v1/namespaces/${ns}/jobs` : '/apis/batch/v1/jobs',
-            labelSelector: MANAGED,
-            list: () => (ns ? apis.batch.listNamespacedJob({ namespace: ns, labelSelector: MANAGED }) : apis.batch.listJobForAllNamespaces({ labelSelector: MANAGED })),
-          },
-          log,
-          (j) => this.enqueueOwner(j),
-        ),
-      );
+          (obj) => this.enqueueOwner(obj),
+        );
+      const selector = { labelSelector: MANAGED };
+      this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace) => apis.batch.listNamespacedCronJob({ namespace, ...selector }), () => apis.batch.listCronJobForAllNamespaces(selector)));
+      this.jobs.push(managed('jobs', '/apis/batch/v1', 'jobs', (namespace) => apis.batch.listNamespacedJob({ namespace, ...selector }), () => apis.batch.listJobForAllNamespaces(selector)));
       this.claims.push(
-        new ResilientInformer<k8s.V1PersistentVolumeClaim>(
-          apis.kc,
-          {
-            kind: 'claims',
-            path: ns ? `/api/v1/namespaces/${ns}/persistentvolumeclaims` : '/api/v1/persistentvolumeclaims',
-            labelSelector: MANAGED,
-            list: () =>
-              ns
-                ? apis.core.listNamespacedPersistentVolumeClaim({ namespace: ns, labelSelector: MANAGED })
-                : apis.core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: MANAGED }),
-          },
-          log,
-          (c) => this.enqueueOwner(c),
+        managed(
+          'claims',
+          '/api/v1',
+          'persistentvolumeclaims',
+          (namespace) => apis.core.listNamespacedPersistentVolumeClaim({ namespace, ...selector }),
+          () => apis.core.listPersistentVolumeClaimForAllNamespaces(selector),
         ),
       );
     }
