@@ -61,8 +61,11 @@ export class Controller {
                 : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
           },
           log,
-          (p) => {
-            this.enqueue(p.metadata.namespace, p.metadata.name);
+          (p, verb) => {
+            // A change of status alone is (almost always) Conveyor's own write coming back: it
+            // needs no reconcile of its own, only of the Pipelines chained after this one.
+            if (verb === 'delete') this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
+            if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name);
             this.enqueueDownstream(p);
           },
         ),
@@ -78,7 +81,11 @@ export class Controller {
             list: () => (ns ? listNs(ns) : listAll()),
           },
           log,
-          (obj) => this.enqueueOwner(obj),
+          (obj, verb) => {
+            // The watch echoing a Job this operator just created tells its reconcile nothing new.
+            if (verb === 'add' && this.expectedJobs.delete(`${obj.metadata?.namespace}/${obj.metadata?.name}`)) return;
+            this.enqueueOwner(obj);
+          },
         );
       const selector = { labelSelector: MANAGED };
       this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace) => apis.batch.listNamespacedCronJob({ namespace, ...selector }), () => apis.batch.listCronJobForAllNamespaces(selector)));
@@ -109,7 +116,7 @@ export class Controller {
     this.events = new EventRecorder(apis.core, log, options.identity);
     const reconciler = new Reconciler({
       observed,
-      executor: new ActionExecutor(apis),
+      executor: new ActionExecutor(apis, (namespace, name) => this.expectJob(namespace, name)),
       statusWriter: new StatusWriter(apis.custom),
       events: this.events,
       log,
@@ -156,6 +163,32 @@ export class Controller {
     await this.queue.shutdown();
     await this.events.flush();
     await Promise.all(([...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs] as AnyInformer[]).map((inf) => inf.stop()));
+  }
+
+  /**
+   * Jobs created and not yet seen on the watch (controller-runtime calls these expectations).
+   * Bounded: an entry whose add event never comes (the Job was deleted at once) is dropped
+   * first when the set is full, which only costs one redundant reconcile.
+   */
+  private readonly expectedJobs = new Set<string>();
+
+  private expectJob(namespace: string, name: string): void {
+    if (this.expectedJobs.size >= 10_000) {
+      const oldest = this.expectedJobs.values().next().value;
+      if (oldest !== undefined) this.expectedJobs.delete(oldest);
+    }
+    this.expectedJobs.add(`${namespace}/${name}`);
+  }
+
+  /** What, besides status, can change what a reconcile decides, per Pipeline last seen. */
+  private readonly seen = new Map<string, string>();
+
+  private specChanged(p: Pipeline): boolean {
+    const key = `${p.metadata.namespace}/${p.metadata.name}`;
+    const fingerprint = JSON.stringify([p.metadata.uid, p.metadata.generation, p.metadata.annotations ?? {}, p.metadata.deletionTimestamp ?? null]);
+    if (this.seen.get(key) === fingerprint) return false;
+    this.seen.set(key, fingerprint);
+    return true;
   }
 
   private resyncAll(): void {

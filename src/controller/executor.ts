@@ -19,9 +19,13 @@ export class ActionExecutor {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
 
-  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api }) {
+  private readonly onJobCreated: (namespace: string, name: string) => void;
+
+  /** `onJobCreated` learns of every Job this executor created (see Controller: expectations). */
+  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api }, onJobCreated: (namespace: string, name: string) => void = () => {}) {
     this.batch = apis.batch;
     this.core = apis.core;
+    this.onJobCreated = onJobCreated;
   }
 
   /**
@@ -55,6 +59,7 @@ export class ActionExecutor {
         const name = action.job.metadata?.name;
         try {
           await this.batch.createNamespacedJob({ namespace, body: action.job, fieldManager: FIELD_MANAGER });
+          this.onJobCreated(namespace, name ?? '');
           log.info({ job: name, stage: action.job.metadata?.labels?.['conveyor.dev/stage'], run: action.job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;

@@ -50,7 +50,13 @@ const CASES: { name: string; phase: string; spec: PipelineSpec; argo: string; ks
 describe.concurrent('GitOps health of live Pipelines', () => {
   it.each(CASES)('$name: Argo CD says $argo, kstatus says $kstatus', async (tc) => {
     await createPipeline(c, ns.name, pipeline(tc.name, tc.spec));
-    const live: Pipeline = await waitForPipeline(c, ns.name, tc.name, `phase ${tc.phase}`, (p) => p.status?.phase === tc.phase && p.status?.observedGeneration === p.metadata.generation, 90_000);
+    // Settled: in its phase for the current generation and, but for a running one, done
+    // reconciling (a scheduled pipeline is briefly Reconciling while its CronJobs are applied).
+    const settled = (p: Pipeline): boolean =>
+      p.status?.phase === tc.phase &&
+      p.status?.observedGeneration === p.metadata.generation &&
+      (tc.phase === 'Running' || !p.status?.conditions?.some((x) => x.type === 'Reconciling' && x.status === 'True'));
+    const live: Pipeline = await waitForPipeline(c, ns.name, tc.name, `phase ${tc.phase}, settled`, settled, 90_000);
     if (process.env.CONVEYOR_CAPTURE_FIXTURES === '1') {
       const { managedFields: _m, ...metadata } = live.metadata as Record<string, unknown>;
       writeFileSync(join(REPO_ROOT, 'test/fixtures/status', `${tc.name}.json`), `${JSON.stringify({ ...live, metadata }, null, 2)}\n`);
