@@ -3,6 +3,7 @@
 # kube-controller-manager and kube-scheduler, with KWOK playing the kubelets of two fake nodes.
 #   hack/cluster.sh up      build binaries once (cached), start the cluster; harmless when running
 #   hack/cluster.sh down    stop and delete the cluster
+#   hack/cluster.sh restart-apiserver [S]  stop the API server for S seconds (default 3), start it again
 #   hack/cluster.sh env     print the export KUBECONFIG=... line
 #   hack/cluster.sh status  exit 0 when the cluster answers
 #   hack/cluster.sh logs    print the paths of each component's log
@@ -84,6 +85,25 @@ up() {
   log "ready. Use it with: export KUBECONFIG=$kubeconfig"
 }
 
+# Stops kube-apiserver for a while and starts it again with the same command line, environment
+# and pid file (etcd and the other components keep running): for resilience tests.
+restart_apiserver() {
+  local pidf="$cluster_dir/pids/kube-apiserver.pid" pid cwd
+  pid="$(cat "$pidf")"
+  cwd="$(readlink "/proc/$pid/cwd")"
+  local -a cmd env
+  mapfile -d '' cmd < "/proc/$pid/cmdline"
+  mapfile -d '' env < "/proc/$pid/environ"
+  # SIGKILL: a crash. (SIGTERM starts a graceful shutdown that waits on open watches.)
+  kill -9 "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  sleep "${1:-3}"
+  (cd "$cwd" && exec env -i "${env[@]}" nohup "${cmd[@]}" >> "$cluster_dir/logs/kube-apiserver.log" 2>&1) &
+  echo $! > "$pidf"
+  for _ in $(seq 1 120); do is_up && return 0; sleep 0.5; done
+  log "kube-apiserver did not come back"; print_logs; return 1
+}
+
 down() {
   if [ -d "$cluster_dir" ]; then kwokctl delete cluster --name "$CLUSTER_NAME" >&2; else log "no cluster '$CLUSTER_NAME'"; fi
 }
@@ -91,10 +111,11 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
+  restart-apiserver) restart_apiserver "${2:-3}" ;;
   env) echo "export KUBECONFIG=$kubeconfig" ;;
   kubeconfig) echo "$kubeconfig" ;;
   kubectl) echo "$k8s_bin/kubectl" ;;
   status) if is_up; then log "cluster '$CLUSTER_NAME' is running"; else log "cluster '$CLUSTER_NAME' is not running"; exit 1; fi ;;
   logs) print_logs ;;
-  *) echo "usage: $0 up|down|env|kubeconfig|kubectl|status|logs" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|restart-apiserver [SECONDS]|env|kubeconfig|kubectl|status|logs" >&2; exit 2 ;;
 esac
