@@ -99,7 +99,7 @@ restart_apiserver() {
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   sleep "${1:-3}"
   (cd "$cwd" && exec env -i "${env[@]}" nohup "${cmd[@]}" >> "$cluster_dir/logs/kube-apiserver.log" 2>&1) &
-  echo $! > "$pidf"
+  printf "%s" "$!" > "$pidf"   # no newline: kwokctl parses it with Atoi
   for _ in $(seq 1 120); do is_up && return 0; sleep 0.5; done
   log "kube-apiserver did not come back"; print_logs; return 1
 }
