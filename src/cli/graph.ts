@@ -25,18 +25,21 @@ export function layers(stages: { name: string; dependsOn?: string[] }[]): string
   return out.filter(Boolean);
 }
 
-const SYMBOL: Record<string, string> = { Pending: '·', Running: '▶', Succeeded: '✔', Failed: '✖', Skipped: '↷', 'not run': '–' };
+/** One glyph per stage phase, shared by every terminal view. */
+export const PHASE_SYMBOL: Record<string, string> = { Pending: '·', Running: '▶', Succeeded: '✔', Failed: '✖', Skipped: '↷', 'not run': '–' };
+
+/** Time from `from` to `to` (or now) as `42s` or `3m07s`; empty when it has not started. */
+export function elapsed(from: string | undefined, to: string | undefined, now: Date): string {
+  if (!from) return '';
+  const end = to ? new Date(to) : now;
+  const secs = Math.max(0, Math.round((end.getTime() - new Date(from).getTime()) / 1000));
+  return secs >= 60 ? `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s` : `${secs}s`;
+}
 
 function stageStates(p: Pipeline): Map<string, StageStatus> {
   return new Map((p.status?.lastRun?.stages ?? []).map((s) => [s.name, s]));
 }
 
-function duration(s: StageStatus | undefined, now: Date): string {
-  if (!s?.startTime) return '';
-  const end = s.completionTime ? new Date(s.completionTime) : now;
-  const secs = Math.max(0, Math.round((end.getTime() - new Date(s.startTime).getTime()) / 1000));
-  return secs >= 60 ? `${Math.floor(secs / 60)}m${String(secs % 60).padStart(2, '0')}s` : `${secs}s`;
-}
 
 /** The DAG drawn for a terminal: one block per layer, each stage with state, attempts, time. */
 export function drawDag(p: Pipeline, now = new Date()): string {
@@ -50,7 +53,7 @@ export function drawDag(p: Pipeline, now = new Date()): string {
     const phase = s?.phase ?? (runEnded ? 'not run' : 'Pending');
     const attempts = s?.attempts ? `×${s.attempts}` : '';
     const why = s?.reason && phase !== 'Succeeded' ? `  (${s.reason}${s.message ? `: ${s.message}` : ''})` : '';
-    return `  │ ${SYMBOL[phase] ?? '?'} ${name.padEnd(width)} ${phase.padEnd(9)} ${attempts.padEnd(3)} ${duration(s, now).padStart(6)}${after}${why}`;
+    return `  │ ${PHASE_SYMBOL[phase] ?? '?'} ${name.padEnd(width)} ${phase.padEnd(9)} ${attempts.padEnd(3)} ${elapsed(s?.startTime, s?.completionTime, now).padStart(6)}${after}${why}`;
   };
   const out: string[] = [];
   layers(p.spec.stages).forEach((names, i) => {
