@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
+import { clusterScript } from '../hack/cluster-script.ts';
 import { parse } from 'yaml';
 import type { Pipeline, StageSpec } from '../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
@@ -25,7 +26,7 @@ const WORKERS = Number(values.workers);
 const RAW_CONCURRENCY = 32;
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const cluster = (cmd: string): string => execFileSync('bash', [`${root}/hack/cluster.sh`, cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const cluster = (cmd: string): string => clusterScript([cmd]);
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -1,10 +1,10 @@
 // `npm run dev`: the whole product on this machine. Brings the local cluster up, installs the
 // CRD, starts the operator (in this process, logs to a file), applies the nightly ETL example
 // and shows its run stage by stage until it finishes. Ctrl-C stops the operator.
-import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
+import { clusterScript } from './cluster-script.ts';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import type { Pipeline } from '../src/api/types.ts';
@@ -18,7 +18,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const NAMESPACE = 'conveyor-demo';
 const EXAMPLE = process.env.CONVEYOR_DEV_EXAMPLE ?? 'examples/etl-nightly.yaml';
 const say = (msg: string): void => void process.stdout.write(`\x1b[1m[conveyor]\x1b[0m ${msg}\n`);
-const cluster = (cmd: string): string => execFileSync('bash', [`${root}/hack/cluster.sh`, cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const cluster = (cmd: string): string => clusterScript([cmd]);
 
 async function main(): Promise<void> {
   say('bringing the local cluster up (the first time builds Kubernetes from source: several minutes)');

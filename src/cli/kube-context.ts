@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Pipeline } from '../api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../api/constants.ts';
 import { httpStatus } from '../kube/errors.ts';
-import { ConveyorKubeConfig } from '../kube/kubeconfig.ts';
+import { loadKubeConfig } from '../kube/client.ts';
 
 export interface KubeContext {
   kc: k8s.KubeConfig;
@@ -15,9 +15,7 @@ export interface KubeContext {
 }
 
 export function kubeContext(opts: { kubeconfig?: string; namespace?: string }): KubeContext {
-  const kc = new ConveyorKubeConfig();
-  if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-  else kc.loadFromDefault();
+  const kc = loadKubeConfig(opts.kubeconfig);
   const contextNs = kc.getContextObject(kc.getCurrentContext())?.namespace;
   return {
     kc,

@@ -11,28 +11,27 @@ export const isNotFound = (err: unknown): boolean => httpStatus(err) === 404;
 export const isAlreadyExists = (err: unknown): boolean => httpStatus(err) === 409 && reason(err) !== 'Conflict';
 export const isConflict = (err: unknown): boolean => httpStatus(err) === 409 && reason(err) === 'Conflict';
 
+/** The Kubernetes Status body of a failed call (client-node keeps it as a JSON string). */
+function statusBody(err: unknown): { reason?: string; message?: string; raw?: string } {
+  const body = (err as { body?: unknown } | null)?.body;
+  if (typeof body !== 'string') return (body as { reason?: string; message?: string } | undefined) ?? {};
+  try {
+    return JSON.parse(body) as { reason?: string; message?: string };
+  } catch {
+    return { raw: body };
+  }
+}
+
 /** The `reason` of a Kubernetes Status body (AlreadyExists, Conflict, Invalid, ...), if any. */
 export function reason(err: unknown): string | undefined {
-  const body = (err as { body?: unknown } | null)?.body;
-  try {
-    const parsed = typeof body === 'string' ? (JSON.parse(body) as { reason?: string }) : (body as { reason?: string } | undefined);
-    return parsed?.reason;
-  } catch {
-    return undefined;
-  }
+  return statusBody(err).reason;
 }
 
 /** A short, loggable description of an API error. */
 export function describeError(err: unknown): string {
   const status = httpStatus(err);
-  const body = (err as { body?: unknown } | null)?.body;
-  let message: string | undefined;
-  try {
-    const parsed = typeof body === 'string' ? (JSON.parse(body) as { message?: string }) : (body as { message?: string } | undefined);
-    message = parsed?.message;
-  } catch {
-    message = typeof body === 'string' ? body : undefined;
-  }
+  const body = statusBody(err);
+  const message = body.message ?? body.raw;
   if (status !== undefined) return `HTTP ${status}${message ? `: ${message}` : ''}`;
   return err instanceof Error ? err.message : String(err);
 }

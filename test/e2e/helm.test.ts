@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { USAGE } from '../../src/config.ts';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 import { ensureHelm, REPO_ROOT } from '../support/tools.ts';
-import { clients, onKwok, statusCode, testNamespace, waitFor, type Clients } from './support/kube.ts';
+import { clients, onKwok, testNamespace, waitFor, type Clients } from './support/kube.ts';
+import { httpStatus as statusCode } from '../../src/kube/errors.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator.ts';
 import { createPipeline, getPipeline, installCrd, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
 

@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import type { StageSpec } from '../../src/api/types.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { condition, createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
+import { condition, createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
 
 const run = promisify(execFile);
 const c: Clients = clients();
@@ -17,7 +17,6 @@ beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 const ns = async (prefix: string): Promise<string> => suite.ns(prefix);
 
-const stage = (name: string, extra: Partial<StageSpec> = {}): StageSpec => ({ name, image: 'busybox:1.36', command: ['sh', '-c', `echo ${name}`], ...extra });
 const time = (v: unknown): number => new Date(String(v)).getTime();
 const completedAt = (j: k8s.V1Job): number => time(j.status?.conditions?.find((x) => x.type === 'Complete' && x.status === 'True')?.lastTransitionTime);
 const byStage = (jobs: k8s.V1Job[]): Map<string, k8s.V1Job[]> => {

@@ -2,10 +2,9 @@
 // started again; every watch fails, is restarted (relisting), and the work goes on: the run in
 // flight finishes, a Pipeline created after the outage runs, finished work is not redone.
 // Only on the local cluster, whose API server this test can restart.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/tools.ts';
+import { clusterScript } from '../../hack/cluster-script.ts';
 import { clients, onKwok, testNamespace, waitFor, type Clients } from './support/kube.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator.ts';
 import { createPipeline, installCrd, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
@@ -39,7 +38,7 @@ describe('API server crash', () => {
     }));
     await waitFor('stage long running', 60_000, async () => (await stageJobs(c, ns.name, 'inflight')).length > 0);
 
-    execFileSync('bash', [`${REPO_ROOT}/hack/cluster.sh`, 'restart-apiserver', '3'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    clusterScript(['restart-apiserver', '3']);
 
     // Seen only if the Pipeline watch came back; its second stage only if the Job watch did.
     await createPipeline(c, ns.name, pipeline('new', { stages: [{ name: 'a', image }, { name: 'b', image, dependsOn: ['a'] }] }));

@@ -3,10 +3,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Pipeline, StageSpec } from '../../src/api/types.ts';
+import type { Pipeline } from '../../src/api/types.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
+import { createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
 
 const exec = promisify(execFile);
 const c: Clients = clients();
@@ -16,7 +16,6 @@ beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 const ns = async (prefix: string): Promise<string> => suite.ns(prefix);
 
-const stage = (name: string, extra: Partial<StageSpec> = {}): StageSpec => ({ name, image: 'busybox:1.36', command: ['sh', '-c', `echo ${name}`], ...extra });
 const EVERY_MINUTE = '*/1 * * * *';
 const runsOf = (p: Pipeline, trigger?: string) => (p.status?.runs ?? []).filter((r) => !trigger || r.trigger === trigger);
 const conveyor = (args: string[]) => exec(process.execPath, ['bin/conveyor.js', ...args, '--kubeconfig', inject('kubeconfig')]);

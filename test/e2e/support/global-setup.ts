@@ -1,21 +1,13 @@
 // Brings the local cluster up when no cluster is running, and stops it afterwards only if this
 // run started it (a cluster someone started by hand is left alone). E2E_KUBECONFIG points the
 // suite at any other cluster instead (kind, a dev cluster), and then nothing is started.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import type { TestProject } from 'vitest/node';
 import { startLocalVolumes } from '../../../hack/local-volumes.ts';
-
-const root = fileURLToPath(new URL('../../..', import.meta.url));
-const clusterScript = `${root}/hack/cluster.sh`;
+import { clusterScript } from '../../../hack/cluster-script.ts';
 
 function cluster(command: string, inherit = true): string {
-  return execFileSync('bash', [clusterScript, command], {
-    cwd: root,
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', inherit ? 'inherit' : 'pipe'],
-  }).trim();
+  return clusterScript([command], { quiet: !inherit });
 }
 
 function isRunning(): boolean {

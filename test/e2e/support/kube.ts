@@ -76,8 +76,3 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
 export function jobCondition(job: k8s.V1Job, type: string): boolean {
   return (job.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 }
-
-/** HTTP status of a client-node ApiException, or undefined. */
-export function statusCode(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err ? Number((err as { code: unknown }).code) : undefined;
-}

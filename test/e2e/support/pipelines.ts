@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
+import type { Pipeline, PipelineSpec, StageSpec } from '../../../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../../../src/api/constants.ts';
 import { applyCrd, waitEstablished } from '../../../src/kube/crd.ts';
 import { waitFor, type Clients } from './kube.ts';
@@ -16,6 +16,11 @@ export async function installCrd(c: Clients): Promise<void> {
   const crd = parse(readFileSync(CRD_FILE, 'utf8')) as k8s.V1CustomResourceDefinition;
   await applyCrd(c.kc, crd, 'conveyor-e2e');
   await waitEstablished(c.kc, crd.metadata!.name!);
+}
+
+/** A busybox stage that echoes its name; `extra` adds dependsOn, podTemplate, ... */
+export function stage(name: string, extra: Partial<StageSpec> = {}): StageSpec {
+  return { name, image: 'busybox:1.36', command: ['sh', '-c', `echo ${name}`], ...extra };
 }
 
 export function pipeline(name: string, spec: PipelineSpec, annotations?: Record<string, string>): Pipeline {
