@@ -69,8 +69,13 @@ export const MAX_DEPENDS_ON = 20;
 export const MAX_RETRIES = 100;
 export const MAX_RUN_HISTORY_LIMIT = 100;
 export const MAX_CONDITIONS = 16;
-/** runs[] keeps at most runHistoryLimit summaries. */
-export const MAX_RUNS = MAX_RUN_HISTORY_LIMIT;
+/**
+ * At most this many runs of one Pipeline are active at once (concurrencyPolicy Allow): each
+ * active run keeps per-stage memory in status, and status must stay far below etcd's 1.5 MiB.
+ */
+export const MAX_ACTIVE_RUNS = 20;
+/** runs[] keeps the finished runs of the history plus every active run. */
+export const MAX_RUNS = MAX_RUN_HISTORY_LIMIT + MAX_ACTIVE_RUNS;
 /** lastRun.stages has one entry per stage and onFailure stage. */
 export const MAX_STAGE_STATUSES = MAX_STAGES + MAX_ON_FAILURE_STAGES;
 export const MAX_TRIGGERS = 20;
@@ -428,7 +433,15 @@ export const RunStatusSchema = closed({
   stages: Type.Optional(Type.Array(StageStatusSchema, { maxItems: MAX_STAGE_STATUSES })),
 });
 
-export const RunSummarySchema = closed(runSummaryFields);
+export const RunSummarySchema = closed({
+  ...runSummaryFields,
+  stages: Type.Optional(
+    Type.Array(StageStatusSchema, {
+      description: 'Active runs only: what each started stage has done so far (the memory that keeps a run from redoing work).',
+      maxItems: MAX_STAGE_STATUSES,
+    }),
+  ),
+});
 
 export const PipelineStatusSchema = closed(
   {
@@ -448,10 +461,14 @@ export const PipelineStatusSchema = closed(
     nextScheduleTime: Type.Optional(timestamp('When the schedule starts the next run.')),
     lastRunRequest: Type.Optional(Type.String({ description: 'The last handled manual run request.' })),
     lastRetryRequest: Type.Optional(Type.String({ description: 'The last handled retry request.' })),
+    requestCount: Type.Optional(
+      Type.Integer({ description: 'How many run and retry requests were handled: part of their run ids, so a value used again starts a new run.', minimum: 0 }),
+    ),
     lastTriggers: Type.Optional(
       Type.Array(
         closed({
           pipeline: Type.String({ description: 'The upstream Pipeline named in spec.triggers.after.' }),
+          uid: Type.Optional(Type.String({ description: 'Its uid: a re-created upstream is a new one.' })),
           run: Type.String({ description: 'Its last run handled (started a run here, or was seen first); empty when it had none.' }),
         }),
         { description: 'Chain triggers: per upstream Pipeline, the last of its runs handled.', maxItems: MAX_TRIGGERS },
