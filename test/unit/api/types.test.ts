@@ -65,7 +65,8 @@ describe('type contract', () => {
     expectTypeOf<PipelinePhase>().toEqualTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Scheduled' | 'Suspended' | 'Invalid'>();
     expectTypeOf<RequiredKeys<StageStatus>>().toEqualTypeOf<'name' | 'phase'>();
     expectTypeOf<RequiredKeys<RunStatus>>().toEqualTypeOf<'id' | 'trigger' | 'phase'>();
-    expectTypeOf<RunSummary>().toEqualTypeOf<Omit<RunStatus, 'stages'>>();
+    // An active run's summary keeps its stages (memory); a finished run's summary drops them.
+    expectTypeOf<RunSummary>().toEqualTypeOf<RunStatus>();
     expectTypeOf<RequiredKeys<PipelineStatus>>().toEqualTypeOf<never>();
     expectTypeOf<PipelineStatus['lastRun']>().toEqualTypeOf<RunStatus | undefined>();
     expectTypeOf<PipelineStatus['runs']>().toEqualTypeOf<RunSummary[] | undefined>();
