@@ -169,6 +169,8 @@ function describe(a: Action): string {
       return `create claim ${a.claim.metadata?.name}`;
     case 'applyCronJob':
       return `apply cronjob ${a.cronJob.metadata?.name}`;
+    case 'createRevision':
+      return `create controllerrevision ${a.revision.metadata?.name}`;
     default:
       return `${a.kind} ${a.name}`;
   }

@@ -316,6 +316,10 @@ function objectKey(action: Action): string {
       return `cronjob:${action.cronJob.metadata?.name}`;
     case 'deleteCronJob':
       return `cronjob:${action.name}`;
+    case 'createRevision':
+      return `revision:${action.revision.metadata?.name}`;
+    case 'deleteRevision':
+      return `revision:${action.name}`;
   }
 }
 

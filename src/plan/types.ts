@@ -1,6 +1,6 @@
 // The planner's contract: what it reads (PlanInput) and what it decides (Plan).
-import type { V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import type { Pipeline, PipelineStatus } from '../api/types.ts';
+import type { V1ControllerRevision, V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { Pipeline, PipelineSpec, PipelineStatus } from '../api/types.ts';
 
 /** One validation problem (src/api/validate.ts). */
 export type Problem = { path: string; message: string };
@@ -20,8 +20,26 @@ export type PlanInput = {
   cronJobs?: V1CronJob[];
   /** The observed Pipelines named in spec.triggers.after (same namespace); default []. */
   upstream?: Pipeline[];
+  /**
+   * The spec each generation ran with, from the Pipeline's ControllerRevisions (revision.ts): a
+   * run executes the spec it started with, whatever the Pipeline says now. Default: none.
+   */
+  revisions?: PinnedSpec[];
+  /**
+   * Objects the API server refused to create (an invalid pod template, a name taken by an object
+   * of someone else), by object name: the server's message. Facts, not fabricated Jobs.
+   */
+  rejections?: ReadonlyMap<string, string>;
+  /**
+   * Jobs this operator created that the cache does not show yet (expectations): a stage whose Job
+   * is missing is only "deleted" when it is not among them.
+   */
+  pendingJobs?: ReadonlySet<string>;
   now: Date;
 };
+
+/** One ControllerRevision of a Pipeline: the spec of one generation. */
+export type PinnedSpec = { name: string; generation: number; spec?: PipelineSpec };
 
 export type Action =
   | { kind: 'createJob'; job: V1Job }
@@ -31,6 +49,9 @@ export type Action =
   /** Server-side apply (field manager `conveyor`): create or update the CronJob. */
   | { kind: 'applyCronJob'; cronJob: V1CronJob }
   | { kind: 'deleteCronJob'; name: string; reason: string }
+  /** Records the spec of a generation before any run of it starts (revision.ts). */
+  | { kind: 'createRevision'; revision: V1ControllerRevision }
+  | { kind: 'deleteRevision'; name: string; reason: string }
   /**
    * Start a suspended Job (a scheduled run's root): `patch` is the JSON merge patch body to send
    * to the Job — the run label and annotations on the Job and its pod template, and
