@@ -6,8 +6,19 @@
 export const MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'conveyor';
 
-/** The Pipeline an object belongs to (its name, shortened with a hash when longer than 63). */
+/**
+ * The Pipeline an object belongs to, for selecting (`kubectl get jobs -l conveyor.dev/pipeline=etl`).
+ * Its value is the name only when the name is a valid label value (up to 63 characters; dots are
+ * fine); a longer name is shortened with a hash. Never read it back as a name: use the owner
+ * reference or ANN_PIPELINE_NAME.
+ */
 export const LABEL_PIPELINE = 'conveyor.dev/pipeline';
+/**
+ * The full name of the owning Pipeline, on every object Conveyor creates (Jobs, staging claims,
+ * CronJobs and their Job templates, so the Jobs a CronJob creates carry it too). It maps an object
+ * back to its Pipeline where the owner reference does not: a scheduled Job is owned by its CronJob.
+ */
+export const ANN_PIPELINE_NAME = 'conveyor.dev/pipeline-name';
 /** The stage (or onFailure stage) a Job runs. */
 export const LABEL_STAGE = 'conveyor.dev/stage';
 /** The run id (g<generation>, m<hash>, r<hash>, s<unix seconds>, c<hash>) an object belongs to. */
@@ -35,3 +46,8 @@ export const ANN_RETRY_OF = 'conveyor.dev/retry-of';
 export const ANN_SCHEDULED_TIMESTAMP = 'batch.kubernetes.io/cronjob-scheduled-timestamp';
 /** Set by `kubectl create job --from=cronjob/...` (value `manual`). */
 export const ANN_CRONJOB_INSTANTIATE = 'cronjob.kubernetes.io/instantiate';
+/**
+ * On a Job Conveyor created again after the stage's Job was deleted mid-run: how many attempts
+ * the deleted Jobs had made, so the stage's attempt count stays honest.
+ */
+export const ANN_PRIOR_ATTEMPTS = 'conveyor.dev/prior-attempts';
