@@ -36,6 +36,8 @@ export class Controller {
   private readonly jobs: ResilientInformer<k8s.V1Job>[] = [];
   private readonly claims: ResilientInformer<k8s.V1PersistentVolumeClaim>[] = [];
   private readonly cronJobs: ResilientInformer<k8s.V1CronJob>[] = [];
+  /** The pinned spec of each Pipeline generation that a run may still need. */
+  private readonly revisions: ResilientInformer<k8s.V1ControllerRevision>[] = [];
   private readonly options: ControllerOptions;
   private resyncTimer: NodeJS.Timeout | undefined;
   private readonly events: EventRecorder;
@@ -99,6 +101,17 @@ export class Controller {
           () => apis.core.listPersistentVolumeClaimForAllNamespaces(selector),
         ),
       );
+      // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
+      // sees at once that a run's pinned spec is gone.
+      this.revisions.push(
+        managed(
+          'revisions',
+          '/apis/apps/v1',
+          'controllerrevisions',
+          (namespace) => apis.apps.listNamespacedControllerRevision({ namespace, ...selector }),
+          () => apis.apps.listControllerRevisionForAllNamespaces(selector),
+        ),
+      );
     }
     const observed: ObservedState = {
       pipeline: (namespace, name) => {
@@ -112,6 +125,7 @@ export class Controller {
       jobs: (namespace) => this.jobs.flatMap((inf) => inf.list(namespace)),
       cronJobs: (namespace) => this.cronJobs.flatMap((inf) => inf.list(namespace)),
       claims: (namespace) => this.claims.flatMap((inf) => inf.list(namespace)),
+      revisions: (namespace) => this.revisions.flatMap((inf) => inf.list(namespace)),
     };
     this.events = new EventRecorder(apis.core, log, options.identity);
     const reconciler = new Reconciler({
@@ -138,8 +152,7 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const all: AnyInformer[] = [...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs] as AnyInformer[];
-    await Promise.all(all.map((inf) => inf.start()));
+    await Promise.all(this.informers().map((inf) => inf.start()));
     this.synced = true;
     this.markSynced();
     this.log.info({ namespaces: this.options.namespaces.length ? this.options.namespaces : 'all' }, 'caches synced; reconciling');
@@ -162,7 +175,12 @@ export class Controller {
     this.markSynced();
     await this.queue.shutdown();
     await this.events.flush();
-    await Promise.all(([...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs] as AnyInformer[]).map((inf) => inf.stop()));
+    await Promise.all(this.informers().map((inf) => inf.stop()));
+  }
+
+  /** Every cache: all must be synced before the first reconcile, and all stop together. */
+  private informers(): AnyInformer[] {
+    return [...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs, ...this.revisions] as AnyInformer[];
   }
 
   /**

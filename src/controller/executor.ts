@@ -8,6 +8,12 @@ import { describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 const FIELD_MANAGER = 'conveyor';
 /** Creates in flight at once for one Pipeline: fast for wide DAGs, gentle on the API server. */
 const PARALLELISM = 8;
+/**
+ * Created before any Job (phase 0): a Job's pod needs its claim, and a run's pinned spec (its
+ * ControllerRevision) must exist before the first Job of that run, or a crash in between would
+ * leave a run whose spec nobody recorded.
+ */
+const FIRST: ReadonlySet<Action['kind']> = new Set(['createClaim', 'applyCronJob', 'createRevision']);
 
 export interface ActionFailure {
   action: Action;
@@ -18,13 +24,15 @@ export interface ActionFailure {
 export class ActionExecutor {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
+  private readonly apps: k8s.AppsV1Api;
 
   private readonly onJobCreated: (namespace: string, name: string) => void;
 
   /** `onJobCreated` learns of every Job this executor created (see Controller: expectations). */
-  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api }, onJobCreated: (namespace: string, name: string) => void = () => {}) {
+  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api; apps: k8s.AppsV1Api }, onJobCreated: (namespace: string, name: string) => void = () => {}) {
     this.batch = apis.batch;
     this.core = apis.core;
+    this.apps = apis.apps;
     this.onJobCreated = onJobCreated;
   }
 
@@ -33,7 +41,7 @@ export class ActionExecutor {
    * Returns the actions that failed; the caller decides whether to retry.
    */
   async execute(namespace: string, actions: Action[], log: Logger): Promise<ActionFailure[]> {
-    const order = (a: Action): number => (a.kind === 'createClaim' || a.kind === 'applyCronJob' ? 0 : a.kind === 'createJob' || a.kind === 'startJob' ? 1 : 2);
+    const order = (a: Action): number => (FIRST.has(a.kind) ? 0 : a.kind === 'createJob' || a.kind === 'startJob' ? 1 : 2);
     const failures: ActionFailure[] = [];
     for (const phase of [0, 1, 2]) {
       const batch = actions.filter((a) => order(a) === phase);
@@ -108,6 +116,23 @@ export class ActionExecutor {
           k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
         );
         log.info({ job: action.name, run: action.runId }, 'started scheduled job');
+        return;
+      case 'createRevision':
+        try {
+          await this.apps.createNamespacedControllerRevision({ namespace, body: action.revision, fieldManager: FIELD_MANAGER });
+          log.info({ revision: action.revision.metadata?.name, generation: action.revision.revision }, 'recorded spec revision');
+        } catch (err) {
+          // Same name = same Pipeline uid and generation = same spec (a generation's spec never changes).
+          if (!isAlreadyExists(err)) throw err;
+        }
+        return;
+      case 'deleteRevision':
+        try {
+          await this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace });
+          log.info({ revision: action.name, why: action.reason }, 'deleted spec revision');
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
         return;
       case 'deleteClaim':
         try {

@@ -21,6 +21,8 @@ export interface ObservedState {
   jobs(namespace: string): ReadonlyArray<k8s.V1Job>;
   cronJobs(namespace: string): ReadonlyArray<k8s.V1CronJob>;
   claims(namespace: string): ReadonlyArray<k8s.V1PersistentVolumeClaim>;
+  /** Conveyor's ControllerRevisions (the pinned spec of each Pipeline generation). */
+  revisions(namespace: string): ReadonlyArray<k8s.V1ControllerRevision>;
 }
 
 /** HTTP statuses that mean "this object will never be accepted as it is". */

@@ -17,6 +17,8 @@ export interface KubeApis {
   core: k8s.CoreV1Api;
   custom: k8s.CustomObjectsApi;
   coordination: k8s.CoordinationV1Api;
+  /** ControllerRevisions: the pinned spec of each Pipeline generation (src/plan/revision.ts). */
+  apps: k8s.AppsV1Api;
 }
 
 export function makeApis(kc: k8s.KubeConfig): KubeApis {
@@ -26,5 +28,6 @@ export function makeApis(kc: k8s.KubeConfig): KubeApis {
     core: kc.makeApiClient(k8s.CoreV1Api),
     custom: kc.makeApiClient(k8s.CustomObjectsApi),
     coordination: kc.makeApiClient(k8s.CoordinationV1Api),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
   };
 }
