@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
 import type { KubeApis } from '../kube/client.ts';
-import { LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
+import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
 import { ResilientInformer } from './informer.ts';
 import { WorkQueue } from './queue.ts';
 import { Reconciler, type ObservedState } from './reconciler.ts';
@@ -217,10 +217,16 @@ export class Controller {
     if (namespace && name) this.queue.add(`${namespace}/${name}`);
   }
 
-  /** Jobs and CronJobs: by the owning Pipeline, or (scheduled Jobs, owned by a CronJob) by label. */
+  /**
+   * Jobs, CronJobs, claims: by the owning Pipeline, or (scheduled Jobs, owned by their CronJob) by
+   * the full name in the conveyor.dev/pipeline-name annotation. Never by the conveyor.dev/pipeline
+   * label: its value is shortened with a hash for long names. The label is read only for objects
+   * an older Conveyor created without the annotation, where it was the name for most pipelines.
+   */
   private enqueueOwner(obj: k8s.KubernetesObject): void {
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
-    this.enqueue(obj.metadata?.namespace, owner?.name ?? obj.metadata?.labels?.[LABEL_PIPELINE]);
+    const name = owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
+    this.enqueue(obj.metadata?.namespace, name);
   }
 
   /** A Pipeline's run finishing may start the Pipelines chained after it. */

@@ -4,6 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Action } from '../plan/planner.ts';
 import { describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import { checkOwnership, isOwnershipConflict } from '../kube/ownership.ts';
 
 const FIELD_MANAGER = 'conveyor';
 /** Creates in flight at once for one Pipeline: fast for wide DAGs, gentle on the API server. */
@@ -19,6 +20,11 @@ export interface ActionFailure {
   action: Action;
   error: string;
   status?: number;
+  /**
+   * True when retrying cannot help: an OwnershipConflict (src/kube/ownership.ts), i.e. an object
+   * of the wanted name exists and belongs to someone else. Fail the stage or stall the Pipeline.
+   */
+  terminal?: true;
 }
 
 export class ActionExecutor {
@@ -52,7 +58,8 @@ export class ActionExecutor {
               await this.run(namespace, action, log);
             } catch (err) {
               const status = (err as { code?: number }).code;
-              failures.push({ action, error: describeError(err), ...(typeof status === 'number' ? { status } : {}) });
+              const terminal = isOwnershipConflict(err) ? { terminal: true as const } : {};
+              failures.push({ action, error: describeError(err), ...(typeof status === 'number' ? { status } : {}), ...terminal });
             }
           }),
         );
@@ -71,6 +78,7 @@ export class ActionExecutor {
           log.info({ job: name, stage: action.job.metadata?.labels?.['conveyor.dev/stage'], run: action.job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
+          await this.requireOurs('Job', action.job.metadata, () => this.batch.readNamespacedJob({ name: name ?? '', namespace }));
         }
         return;
       }
@@ -89,12 +97,19 @@ export class ActionExecutor {
           log.info({ claim: action.claim.metadata?.name }, 'created staging claim');
         } catch (err) {
           if (!isAlreadyExists(err)) throw err;
+          const name = action.claim.metadata?.name ?? '';
+          await this.requireOurs('PersistentVolumeClaim', action.claim.metadata, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace }));
         }
         return;
       case 'applyCronJob': {
         // Server-side apply: idempotent, and only the fields Conveyor sets are Conveyor's. A patch
         // body is sent as given (KubernetesObjectApi's typed serializer would drop unknown keys).
         const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', ...action.cronJob, metadata: { ...action.cronJob.metadata, namespace } };
+        // Apply with force would silently take over a CronJob of the same name, so read it first.
+        // Left open: one created by someone else between this read and the apply (milliseconds);
+        // server-side apply has no "create only" precondition to close it.
+        const name = cronJob.metadata.name ?? '';
+        await this.requireOurs('CronJob', cronJob.metadata, () => this.batch.readNamespacedCronJob({ name, namespace }), 'absent-is-fine');
         await this.batch.patchNamespacedCronJob(
           { name: cronJob.metadata.name ?? '', namespace, body: cronJob, fieldManager: FIELD_MANAGER, force: true },
           k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
@@ -143,5 +158,31 @@ export class ActionExecutor {
         }
         return;
     }
+  }
+
+  /**
+   * Returns only when the object of this name is the Pipeline's own (or, with `absent-is-fine`,
+   * does not exist): an object the Pipeline does not control is never adopted. Throws an
+   * OwnershipConflict (code 409, terminal) for someone else's object, and a plain, retryable
+   * error for one that an earlier Pipeline of the same name left for the garbage collector.
+   */
+  private async requireOurs(
+    kind: string,
+    wanted: k8s.V1ObjectMeta | undefined,
+    read: () => Promise<{ metadata?: k8s.V1ObjectMeta }>,
+    absent?: 'absent-is-fine',
+  ): Promise<void> {
+    let existing: { metadata?: k8s.V1ObjectMeta };
+    try {
+      existing = await read();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      if (absent) return;
+      // AlreadyExists, then NotFound: deleted in between. The next reconcile creates it.
+      throw new Error(`${kind} ${wanted?.name ?? ''} was deleted while Conveyor created it; trying again`);
+    }
+    const ownership = checkOwnership(kind, existing.metadata, wanted);
+    if (ownership.verdict === 'conflict') throw ownership.error;
+    if (ownership.verdict === 'stale') throw new Error(ownership.message);
   }
 }

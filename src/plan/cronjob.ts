@@ -6,7 +6,7 @@ import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../api/t
 import { nextScheduleTimes } from '../api/cron.ts';
 import { ANN_GENERATION, ROLE_STAGE } from '../kube/labels.ts';
 import type { Action } from './types.ts';
-import { buildStageJobTemplate, pipelineOwnerReference, stageLabels } from './job.ts';
+import { buildStageJobTemplate, pipelineAnnotations, pipelineOwnerReference, stageLabels } from './job.ts';
 import { historyLimit } from './history.ts';
 import { compact } from './merge.ts';
 import { cronJobName, shortHash } from './names.ts';
@@ -59,7 +59,7 @@ export function buildCronJob(pipeline: Pipeline, stage: StageSpec, generation: n
       name: cronJobName(pipeline.metadata.name ?? '', stage.name),
       namespace: pipeline.metadata.namespace,
       labels: stageLabels(pipeline, { name: stage.name, role: ROLE_STAGE }),
-      annotations: { [ANN_GENERATION]: String(generation) },
+      annotations: { ...pipelineAnnotations(pipeline), [ANN_GENERATION]: String(generation) },
       ownerReferences: [pipelineOwnerReference(pipeline)],
     }),
     spec: cronSpec,

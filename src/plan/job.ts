@@ -17,6 +17,7 @@ import type { OnFailureStageSpec, Pipeline, RunTrigger, StageSpec } from '../api
 import { API_VERSION, DEFAULT_MOUNT_PATH, KIND } from '../api/constants.ts';
 import {
   ANN_GENERATION,
+  ANN_PIPELINE_NAME,
   ANN_RETRY_OF,
   ANN_RUN_STARTED,
   ANN_TRIGGER,
@@ -80,6 +81,14 @@ export function stageLabels(pipeline: Pipeline, stage?: { name: string; role: Ro
 }
 
 /**
+ * The full Pipeline name, on every object Conveyor creates: the label may be shortened, and a
+ * scheduled Job's owner is its CronJob, so this is how such objects are mapped back.
+ */
+export function pipelineAnnotations(pipeline: Pipeline): Record<string, string> {
+  return { [ANN_PIPELINE_NAME]: pipeline.metadata.name ?? '' };
+}
+
+/**
  * Where a stage finds the run's staging area: a mounted volume, an object-store prefix, or none.
  * `runId` may be a `$(CONVEYOR_RUN)` reference (a CronJob's template does not know the run).
  */
@@ -116,6 +125,7 @@ export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureSt
       namespace: pipeline.metadata.namespace,
       labels,
       annotations: {
+        ...pipelineAnnotations(pipeline),
         [ANN_TRIGGER]: ctx.trigger,
         [ANN_GENERATION]: String(ctx.generation),
         ...(ctx.runStartTime ? { [ANN_RUN_STARTED]: ctx.runStartTime } : {}),
@@ -144,7 +154,7 @@ export function buildStageJobTemplate(pipeline: Pipeline, stage: StageSpec, gene
     metadata: {
       labels,
       // kubectl create job --from=cronjob copies these too; observeRuns corrects the trigger.
-      annotations: { [ANN_TRIGGER]: 'schedule', [ANN_GENERATION]: String(generation) },
+      annotations: { ...pipelineAnnotations(pipeline), [ANN_TRIGGER]: 'schedule', [ANN_GENERATION]: String(generation) },
     },
     spec: {
       ...jobSpec(pipeline, stage, { labels, runEnv: RUN_FROM_POD_LABEL, staging: stagingLocation(pipeline, '$(CONVEYOR_RUN)') }),
@@ -274,6 +284,7 @@ export function buildStagingClaim(pipeline: Pipeline, runId: string): V1Persiste
       name: claimName(pipeline.metadata.name ?? '', runId),
       namespace: pipeline.metadata.namespace,
       labels: runLabels(pipeline, runId),
+      annotations: pipelineAnnotations(pipeline),
       ownerReferences: [pipelineOwnerReference(pipeline)],
     }),
     spec: compact({

@@ -39,24 +39,74 @@ export function shortName(full: string, max: number): string {
   return prefix ? `${prefix}-${hash}` : hash;
 }
 
-/** Job of one stage in one run: `<pipeline>-<stage>-<run>`, at most 63 characters. */
+/*
+ * Why every Job and CronJob name carries a hash of its tuple.
+ *
+ * The readable text `<pipeline>-<stage>-<run>` is ambiguous: pipeline and stage names may both
+ * contain '-', so pipeline `ingest` + stage `events-load` and pipeline `ingest-events` + stage
+ * `load` give the same text, and a dotted pipeline (`etl.nightly`) shaped into a DNS label reads
+ * like `etl-nightly`. No separator helps inside a DNS label ('-' and '--' may appear in both
+ * names), so the name cannot be made unambiguous by the readable part alone. Instead the name is
+ * the readable text (cut to fit) followed by `-` and 8 hex characters of sha256 over the tuple
+ * joined with '/', a character that appears in no pipeline, stage or run name. Two different
+ * tuples therefore hash different inputs; they share a name only if sha256's first 32 bits
+ * collide AND their (cut) readable texts are the same: about 1 in 4·10^9 for a given pair.
+ * It is one rule for every length: short names keep all their text, long ones (stage names go
+ * up to 63) keep a prefix, and nothing is ever refused. The hash segment is 8 hex characters and
+ * run ids (g<n>, s<n>, m/r/c<8 hex>) are never 8 hex characters, so a Job name cannot read as
+ * `<CronJob name>-<8 digits>`, the shape of the Jobs a CronJob creates.
+ * The executor still checks ownership on AlreadyExists: a hash makes collisions between
+ * Conveyor's own names negligible, not objects someone else created with that name.
+ */
+function tupleName(parts: readonly string[], max: number): string {
+  const hash = shortHash(parts.join('/'));
+  const room = Math.max(0, max - HASH_CHARS - 1);
+  const prefix = toLabelShape(parts.join('-')).slice(0, room).replace(/-+$/, '');
+  return prefix ? `${prefix}-${hash}` : hash;
+}
+
+/** Job of one stage in one run: `<pipeline>-<stage>-<run>-<hash>`, at most 63 characters. */
 export function jobName(pipeline: string, stage: string, runId: string): string {
-  return shortName(`${pipeline}-${stage}-${runId}`, MAX_JOB_NAME);
+  return tupleName([pipeline, stage, runId], MAX_JOB_NAME);
 }
 
-/** CronJob of a scheduled root stage: `<pipeline>-<stage>`, at most 52 characters. */
+/**
+ * CronJob of a scheduled root stage: `<pipeline>-<stage>-<hash>`, at most 52 characters (the
+ * CronJob controller appends `-<minutes since epoch>` to name each tick's Job).
+ */
 export function cronJobName(pipeline: string, stage: string): string {
-  return shortName(`${pipeline}-${stage}`, MAX_CRONJOB_NAME);
+  return tupleName([pipeline, stage], MAX_CRONJOB_NAME);
 }
 
-/** Staging PersistentVolumeClaim of one run: `<pipeline>-<run>-staging`, at most 63. */
+/**
+ * Staging PersistentVolumeClaim of one run: `<pipeline>-<run>-staging`, at most 63. Already
+ * unambiguous without a tuple hash: a run id never contains '-', so reading the text from the
+ * right gives back `staging`, then the run id, and the rest is the pipeline name. Where the
+ * text changes (a dotted pipeline shaped into a label, or a cut), shortName appends a hash of
+ * the whole text, and such a name ends in 8 hex characters, never in `-staging`.
+ */
 export function claimName(pipeline: string, runId: string): string {
   return shortName(`${pipeline}-${runId}-staging`, MAX_CLAIM_NAME);
 }
 
-/** A label value for a name that may be longer than 63 (a Pipeline name can be up to 253). */
+/** A valid label value: at most 63, [A-Za-z0-9._-], alphanumeric at both ends (or empty). */
+const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+
+/**
+ * A label value for a name: the name itself when it is a valid label value (dotted Pipeline
+ * names are), otherwise (a Pipeline name of 64..253 characters) a prefix and 8 hex characters of
+ * sha256(name). A shortened value selects, but does not name: read the Pipeline from the owner
+ * reference or the conveyor.dev/pipeline-name annotation, never from this label.
+ */
 export function labelValue(name: string): string {
-  return shortName(name, MAX_LABEL_VALUE);
+  if (name.length <= MAX_LABEL_VALUE && LABEL_VALUE.test(name)) return name;
+  const hash = shortHash(name);
+  const room = MAX_LABEL_VALUE - HASH_CHARS - 1;
+  const prefix = name
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, room)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return prefix ? `${prefix}-${hash}` : hash;
 }
 
 /** Run started by creating the Pipeline or changing its spec. */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Container } from '@kubernetes/client-node';
-import { buildStageJob, buildStagingClaim, type StageJobContext } from '../../../src/plan/job.ts';
+import { buildStageJob, buildStageJobTemplate, buildStagingClaim, type StageJobContext } from '../../../src/plan/job.ts';
+import { buildCronJob } from '../../../src/plan/cronjob.ts';
+import { jobName, shortHash } from '../../../src/plan/names.ts';
 import { pipeline, stage } from './fixtures.ts';
 
 const ctx: StageJobContext = { runId: 'g2', trigger: 'change', role: 'stage', generation: 2 };
@@ -20,11 +22,11 @@ describe('buildStageJob', () => {
     };
     expect(job.apiVersion).toBe('batch/v1');
     expect(job.kind).toBe('Job');
-    expect(job.metadata?.name).toBe('etl-load-g2');
+    expect(job.metadata?.name).toBe(jobName('etl', 'load', 'g2'));
     expect(job.metadata?.namespace).toBe('data');
     expect(job.metadata?.labels).toEqual(labels);
     expect(job.spec?.template.metadata?.labels).toEqual(labels);
-    expect(job.metadata?.annotations).toMatchObject({ 'conveyor.dev/trigger': 'change', 'conveyor.dev/generation': '2' });
+    expect(job.metadata?.annotations).toMatchObject({ 'conveyor.dev/trigger': 'change', 'conveyor.dev/generation': '2', 'conveyor.dev/pipeline-name': 'etl' });
     expect(job.metadata?.ownerReferences).toEqual([
       { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'etl', uid: 'uid-1', controller: true, blockOwnerDeletion: true },
     ]);
@@ -198,6 +200,7 @@ describe('buildStagingClaim', () => {
       'conveyor.dev/pipeline': 'etl',
       'conveyor.dev/run': 'g2',
     });
+    expect(claim.metadata?.annotations).toEqual({ 'conveyor.dev/pipeline-name': 'etl' });
     expect(claim.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Pipeline', uid: 'uid-1', controller: true });
     expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } }, storageClassName: 'fast' });
   });
@@ -205,5 +208,27 @@ describe('buildStagingClaim', () => {
   it('uses the given access modes and no storage class when none is set', () => {
     const claim = buildStagingClaim(pipeline({ stages: [], staging: { size: '1Gi', accessModes: ['ReadWriteMany'] } }), 'm1234abcd');
     expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } });
+  });
+});
+
+describe('the Pipeline behind an object (finding 10: dotted and long names)', () => {
+  const name = (n: string) => ({ name: n });
+  it.each([
+    // [pipeline name, label value]
+    ['etl.nightly', 'etl.nightly'],
+    ['x'.repeat(63), 'x'.repeat(63)],
+    ['x'.repeat(64), `${'x'.repeat(54)}-${shortHash('x'.repeat(64))}`],
+  ])('%s: the label selects, the annotation names it on every object', (pipelineName, label) => {
+    const p = pipeline({ stages: [stage('extract'), stage('load', ['extract'])], schedule: '0 * * * *', staging: { size: '1Gi' } }, name(pipelineName));
+    const job = buildStageJob(p, stage('load', ['extract']), ctx);
+    const claim = buildStagingClaim(p, 'g2');
+    const template = buildStageJobTemplate(p, stage('extract'), 2);
+    const cronJob = buildCronJob(p, stage('extract'), 2);
+    for (const meta of [job.metadata, claim.metadata, template.metadata, cronJob.metadata]) {
+      expect(meta?.labels?.['conveyor.dev/pipeline']).toBe(label);
+      expect(meta?.annotations?.['conveyor.dev/pipeline-name']).toBe(pipelineName);
+    }
+    // The CronJob's template is what its Jobs (and kubectl create job --from) copy.
+    expect(cronJob.spec?.jobTemplate.metadata?.annotations?.['conveyor.dev/pipeline-name']).toBe(pipelineName);
   });
 });

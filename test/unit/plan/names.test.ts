@@ -62,40 +62,128 @@ describe('shortName', () => {
   });
 });
 
+const hashOf = (...parts: string[]) => shortHash(parts.join('/'));
+
 describe('object names', () => {
-  it('builds the documented names when they fit', () => {
-    expect(jobName('etl', 'load', 'g3')).toBe('etl-load-g3');
-    expect(cronJobName('etl', 'extract')).toBe('etl-extract');
+  it.each([
+    // [pipeline, stage, run, Job name]
+    ['etl', 'load', 'g3', `etl-load-g3-${hashOf('etl', 'load', 'g3')}`],
+    ['ingest', 'events-load', 'g1', `ingest-events-load-g1-${hashOf('ingest', 'events-load', 'g1')}`],
+    ['ingest-events', 'load', 'g1', `ingest-events-load-g1-${hashOf('ingest-events', 'load', 'g1')}`],
+    // A dotted pipeline name reads with '-' (Job names are DNS labels); the hash keeps the dot.
+    ['etl.nightly', 'extract', 's1735689600', `etl-nightly-extract-s1735689600-${hashOf('etl.nightly', 'extract', 's1735689600')}`],
+  ])('Job of %s / %s / %s is the readable text and a hash of the tuple', (p, s, r, expected) => {
+    expect(jobName(p, s, r)).toBe(expected);
+    expect(expected).toMatch(DNS1123_LABEL);
+  });
+
+  it.each([
+    ['etl', 'extract', `etl-extract-${hashOf('etl', 'extract')}`],
+    ['etl.nightly', 'extract', `etl-nightly-extract-${hashOf('etl.nightly', 'extract')}`],
+  ])('CronJob of %s / %s is the readable text and a hash of the pair', (p, s, expected) => {
+    expect(cronJobName(p, s)).toBe(expected);
+  });
+
+  it.each([
+    // Pairs whose hyphen-joined text is the same: the collision of issue 9, and dotted vs dashed.
+    ['a stage name with a hyphen vs a pipeline name with it', ['ingest', 'events-load'], ['ingest-events', 'load']],
+    ['the same, one hyphen further', ['a-b', 'c-d'], ['a', 'b-c-d']],
+    ['a dotted pipeline vs a dashed one', ['etl.nightly', 'load'], ['etl-nightly', 'load']],
+    ['a dot in the stage position', ['etl', 'nightly-load'], ['etl.nightly', 'load']],
+  ])('never collide: %s', (_case, [p1 = '', s1 = ''], [p2 = '', s2 = '']) => {
+    expect(`${p1}-${s1}`.replace(/\./g, '-')).toBe(`${p2}-${s2}`.replace(/\./g, '-'));
+    expect(jobName(p1, s1, 'g1')).not.toBe(jobName(p2, s2, 'g1'));
+    expect(cronJobName(p1, s1)).not.toBe(cronJobName(p2, s2));
+  });
+
+  it('tells apart long names that share their first 54 characters', () => {
+    const pipeline = 'p'.repeat(50);
+    const a = jobName(pipeline, `${'s'.repeat(40)}-a`, 'g1');
+    const b = jobName(pipeline, `${'s'.repeat(40)}-b`, 'g1');
+    expect(a).toHaveLength(63);
+    expect(b).toHaveLength(63);
+    expect(a.slice(0, 54)).toBe(b.slice(0, 54));
+    expect(a).not.toBe(b);
+  });
+
+  it('keeps the whole readable text while it fits and cuts it, hash kept, when it does not', () => {
+    // 63 = text + '-' + 8 hex, so the text may have 54 characters.
+    const fits = 's'.repeat(54 - 'p-'.length - '-g1'.length);
+    expect(jobName('p', fits, 'g1')).toBe(`p-${fits}-g1-${hashOf('p', fits, 'g1')}`);
+    expect(jobName('p', fits, 'g1')).toHaveLength(63);
+    const cut = jobName('p', `${fits}s`, 'g1');
+    // The 55-character text loses its last character ('1').
+    expect(cut).toBe(`p-${fits}s-g-${hashOf('p', `${fits}s`, 'g1')}`);
+    expect(cut).toHaveLength(63);
+  });
+
+  it.each([
+    ['a 63-character stage', 'etl', 's'.repeat(63), 'g12'],
+    ['a 63-character stage and a 253-character pipeline', 'p'.repeat(253), 's'.repeat(63), 's1735689600'],
+    ['a long dotted pipeline', `${'a.'.repeat(100)}z`, 'load', 'mdeadbeef'],
+    ['a cut that falls on hyphens', 'p'.repeat(50), '-'.repeat(3) + 'x'.repeat(20), 'g1'],
+  ])('shortens, never refuses: %s', (_case, pipeline, stage, run) => {
+    const job = jobName(pipeline, stage, run);
+    const cron = cronJobName(pipeline, stage);
+    expect(job).toMatch(DNS1123_LABEL);
+    expect(job.length).toBeLessThanOrEqual(63);
+    expect(job.endsWith(`-${hashOf(pipeline, stage, run)}`)).toBe(true);
+    expect(cron).toMatch(DNS1123_LABEL);
+    expect(cron.length).toBeLessThanOrEqual(52);
+    expect(cron.endsWith(`-${hashOf(pipeline, stage)}`)).toBe(true);
+    expect(job).toBe(jobName(pipeline, stage, run));
+  });
+
+  it('gives every run and every stage its own Job', () => {
+    expect(jobName('etl', 'load', 'g1')).not.toBe(jobName('etl', 'load', 'g2'));
+    expect(jobName('p'.repeat(253), 'load', 'g1')).not.toBe(jobName('p'.repeat(253), 'load', 'g2'));
+    expect(jobName('etl', 'load', 'g1')).not.toBe(jobName('etl', 'extract', 'g1'));
+  });
+
+  it('leaves room for the CronJob controller to name its Jobs within 63', () => {
+    const cron = cronJobName('p'.repeat(253), 's'.repeat(63));
+    expect(`${cron}-${'9'.repeat(8)}`.length).toBeLessThanOrEqual(63);
+  });
+});
+
+describe('claim names', () => {
+  it('are <pipeline>-<run>-staging, unambiguous since a run id has no hyphen', () => {
     expect(claimName('etl', 'g3')).toBe('etl-g3-staging');
+    expect(claimName('ingest-events', 'g1')).toBe('ingest-events-g1-staging');
+    expect(claimName('ingest', 'g1')).not.toBe(claimName('ingest-events', 'g1'));
   });
 
-  it('keeps a Job name of exactly 63 characters and shortens one of 64', () => {
-    const stage = 's'.repeat(63 - 'p-'.length - '-g1'.length);
-    expect(jobName('p', stage, 'g1')).toHaveLength(63);
-    expect(jobName('p', stage, 'g1')).toBe(`p-${stage}-g1`);
-    const longer = jobName('p', `${stage}s`, 'g1');
-    expect(longer).toHaveLength(63);
-    expect(longer).not.toBe(`p-${stage}s-g1`);
-    expect(longer).toMatch(DNS1123_LABEL);
+  it('hash a dotted or long pipeline name, so etl.nightly and etl-nightly differ', () => {
+    expect(claimName('etl.nightly', 'g1')).toMatch(/^etl-nightly-g1-staging-[0-9a-f]{8}$/);
+    expect(claimName('etl.nightly', 'g1')).not.toBe(claimName('etl-nightly', 'g1'));
+    const long = claimName('p'.repeat(253), 'g1');
+    expect(long).toHaveLength(63);
+    expect(long).toMatch(DNS1123_LABEL);
+    expect(long).not.toBe(claimName('p'.repeat(253), 'g2'));
+  });
+});
+
+describe('labelValue', () => {
+  const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+  it.each([['etl'], ['etl.nightly'], ['a.b-c_d'], ['x'.repeat(63)], ['s1735689600']])('keeps the valid label value %s as it is', (name) => {
+    expect(labelValue(name)).toBe(name);
   });
 
-  it('keeps a CronJob name of exactly 52 characters and shortens one of 53', () => {
-    const stage = 's'.repeat(52 - 'p-'.length);
-    expect(cronJobName('p', stage)).toBe(`p-${stage}`);
-    const longer = cronJobName('p', `${stage}s`);
-    expect(longer).toHaveLength(52);
-    expect(longer).toMatch(DNS1123_LABEL);
+  it.each([
+    ['64 characters', 'x'.repeat(64)],
+    ['a 253-character dotted name', `${'ab.'.repeat(84)}z`],
+    ['a cut that ends on a dot', `${'a'.repeat(53)}.${'b'.repeat(20)}`],
+    ['characters no label value has', 'ünïcode/name'],
+  ])('shortens %s with a hash of the whole name', (_case, name) => {
+    const value = labelValue(name);
+    expect(value).toMatch(LABEL_VALUE);
+    expect(value.length).toBeLessThanOrEqual(63);
+    expect(value.endsWith(`-${shortHash(name)}`)).toBe(true);
   });
 
-  it('shortens long pipeline names (up to 253) for every object, deterministically', () => {
-    const pipeline = 'p'.repeat(253);
-    for (const name of [jobName(pipeline, 'load', 'g1'), claimName(pipeline, 'g1'), labelValue(pipeline)]) {
-      expect(name.length).toBeLessThanOrEqual(63);
-      expect(name).toMatch(DNS1123_LABEL);
-    }
-    expect(cronJobName(pipeline, 'load').length).toBeLessThanOrEqual(52);
-    expect(jobName(pipeline, 'load', 'g1')).toBe(jobName(pipeline, 'load', 'g1'));
-    expect(jobName(pipeline, 'load', 'g1')).not.toBe(jobName(pipeline, 'load', 'g2'));
+  it('tells apart long names that share their first 54 characters', () => {
+    expect(labelValue(`${'p'.repeat(60)}-a`)).not.toBe(labelValue(`${'p'.repeat(60)}-b`));
   });
 });
 
