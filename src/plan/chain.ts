@@ -35,7 +35,7 @@ function triggersOf(pipeline: Pipeline | undefined): ChainTrigger[] {
 export function evaluateChainTriggers(pipeline: Pipeline, upstream: Pipeline[], previous: HandledTrigger[] | undefined): ChainEvaluation {
   const triggers = triggersOf(pipeline);
   if (triggers.length === 0) return { fired: [] };
-  const handled = new Map((Array.isArray(previous) ? previous : []).filter((h) => isPlainObject(h)).map((h) => [h.pipeline, h.run]));
+  const handled = new Map((Array.isArray(previous) ? previous : []).filter((h) => isPlainObject(h)).map((h) => [h.pipeline, h]));
   const wanted = new Map<string, Set<string>>();
   for (const trigger of triggers) {
     const phases = wanted.get(trigger.pipeline) ?? new Set<string>();
@@ -46,22 +46,35 @@ export function evaluateChainTriggers(pipeline: Pipeline, upstream: Pipeline[], 
   const lastTriggers: HandledTrigger[] = [];
   const fired: FiredTrigger[] = [];
   for (const [name, phases] of wanted) {
-    const seen = handled.get(name);
     const other = (Array.isArray(upstream) ? upstream : []).find((p) => p?.metadata?.name === name);
-    const last = other?.status?.lastRun;
-    if (!other) {
-      if (seen !== undefined) lastTriggers.push({ pipeline: name, run: seen });
-    } else if (seen === undefined) {
-      lastTriggers.push({ pipeline: name, run: last?.id ?? '' });
-    } else if (!last?.id || last.id === seen || !last.completionTime) {
-      // Nothing new, or the new run has not finished yet.
-      lastTriggers.push({ pipeline: name, run: seen });
-    } else {
-      lastTriggers.push({ pipeline: name, run: last.id });
-      if (phases.has(last.phase)) fired.push({ pipeline: name, run: last.id });
-    }
+    const step = evaluateUpstream(name, phases, other, handled.get(name));
+    if (step.handled) lastTriggers.push(step.handled);
+    if (step.fired) fired.push(step.fired);
   }
   return { lastTriggers: lastTriggers.slice(0, MAX_TRIGGERS), fired };
+}
+
+/**
+ * One upstream: what is handled now, and whether its latest run fires. Runs are told apart by
+ * the upstream's uid too: a Pipeline deleted and created again under the same name starts its
+ * run ids afresh (its first run is g1 again), and that run is new, not one already handled.
+ */
+function evaluateUpstream(
+  name: string,
+  phases: Set<string>,
+  other: Pipeline | undefined,
+  seen: HandledTrigger | undefined,
+): { handled?: HandledTrigger; fired?: FiredTrigger } {
+  if (!other) return seen ? { handled: seen } : {};
+  const uid = typeof other.metadata?.uid === 'string' ? other.metadata.uid : undefined;
+  const last = other.status?.lastRun;
+  const entry = (run: string): HandledTrigger => ({ pipeline: name, run, ...(uid ? { uid } : {}) });
+  if (!seen) return { handled: entry(last?.id ?? '') };
+  const recreated = seen.uid !== undefined && uid !== undefined && seen.uid !== uid;
+  const handledRun = recreated ? '' : seen.run;
+  // Nothing new, or the new run has not finished yet.
+  if (!last?.id || last.id === handledRun || !last.completionTime) return { handled: entry(handledRun) };
+  return { handled: entry(last.id), ...(phases.has(last.phase) ? { fired: { pipeline: name, run: last.id } } : {}) };
 }
 
 /**

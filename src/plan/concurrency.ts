@@ -3,7 +3,8 @@
 // Replace: the active runs are cancelled and the new one starts. Only requests marked `governed`
 // are subject to it (see select.ts); an unscheduled pipeline always supersedes (Replace).
 import type { PipelineSpec } from '../api/types.ts';
-import type { RunRequest, SkippedRun } from './select.ts';
+import { MAX_ACTIVE_RUNS } from '../api/schema.ts';
+import type { RunRef, RunRequest, SkippedRun } from './select.ts';
 
 export type ConcurrencyPolicy = NonNullable<PipelineSpec['concurrencyPolicy']>;
 
@@ -47,6 +48,10 @@ export function decideConcurrency(policy: ConcurrencyPolicy, active: string[], r
   const start: RunRequest[] = [];
   const cancelled = new Map<string, string>();
   for (const request of considered) {
+    if (running.length >= MAX_ACTIVE_RUNS) {
+      skipped.push(skip(request, `skipped: ${running.length} runs are already active, the most one Pipeline may have at once`));
+      continue;
+    }
     if (request.governed && running.length > 0) {
       if (replacing) {
         for (const id of running) cancelled.set(id, `${word} by run ${request.id}`);
@@ -73,4 +78,25 @@ export function decideConcurrency(policy: ConcurrencyPolicy, active: string[], r
 
 function skip(request: RunRequest, message: string): SkippedRun {
   return { id: request.id, trigger: request.trigger, generation: request.generation, message };
+}
+
+/** Runs started automatically (ticks, chain triggers), which concurrencyPolicy governs. */
+export function isGoverned(ref: Pick<RunRef, 'trigger'>): boolean {
+  return ref.trigger === 'schedule' || ref.trigger === 'chain';
+}
+
+/**
+ * Replace, as a level rather than an event: of the governed runs still active, only the newest
+ * goes on. Deciding it again from what is observed is what keeps a replaced run from coming
+ * back when the status write that recorded its cancellation did not land (the replacing run's
+ * Jobs exist, the replaced one is still Running in the old status).
+ * `active`: ids of active runs with their trigger, oldest first.
+ */
+export function replacedRuns(policy: ConcurrencyPolicy, active: { id: string; trigger: RunRef['trigger'] }[]): Map<string, string> {
+  const cancelled = new Map<string, string>();
+  if (policy !== 'Replace') return cancelled;
+  const governed = active.filter(isGoverned);
+  const newest = governed[governed.length - 1];
+  for (const run of governed.slice(0, -1)) cancelled.set(run.id, `replaced by run ${newest?.id}`);
+  return cancelled;
 }

@@ -5,19 +5,31 @@ import type { RunStatus, RunSummary, StageStatus } from '../api/types.ts';
 import { DEFAULT_RUN_HISTORY_LIMIT } from '../api/constants.ts';
 import type { Action } from './types.ts';
 import { isDeleting, isJobFinished, type ObservedRun } from './observed.ts';
-import { isTerminalStage } from './run.ts';
+import { isActiveRun, isTerminalStage } from './run.ts';
 import { iso, toDate } from './time.ts';
 
-/** status.runs[] holds at most this many summaries, newest first. */
+/** status.runs[] holds at most this many finished runs, newest first, besides every active one. */
 export const MAX_RUN_SUMMARIES = 10;
 
 export function historyLimit(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.floor(value)) : DEFAULT_RUN_HISTORY_LIMIT;
 }
 
+/**
+ * A run's entry in runs[]. A finished run keeps no stages. An active one keeps, per stage that
+ * has begun, what it needs to go on without redoing work — phase, Job, attempts, reason — even
+ * when it is not lastRun and its Jobs disappear (a CronJob's history limit, a hand).
+ */
 export function summarize(run: RunStatus): RunSummary {
-  const { stages: _stages, ...summary } = run;
-  return summary;
+  const { stages, ...summary } = run;
+  if (!isActiveRun(run.phase) || !stages) return summary;
+  const memory = stages.filter((s) => s.phase !== 'Pending').map(stageMemory);
+  return memory.length > 0 ? { ...summary, stages: memory } : summary;
+}
+
+function stageMemory(stage: StageStatus): StageStatus {
+  const { name, phase, job, attempts, reason, startTime } = stage;
+  return { name, phase, ...(job ? { job } : {}), ...(attempts ? { attempts } : {}), ...(reason ? { reason } : {}), ...(startTime ? { startTime } : {}) };
 }
 
 /** A run stopped before its end: unfinished stages are marked, the run is Cancelled. */
@@ -34,17 +46,19 @@ export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus
 /**
  * The updated summaries (`newest`) merged into the previous history, one entry per run id, newest
  * first (by start time, or completion time for a run that never started; entries without either
- * keep their order after those with one), bounded.
+ * keep their order after those with one). Every active run stays, however many others there are:
+ * it is the memory its next stages are created from. Finished and skipped runs are bounded.
  */
 export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[]): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
   const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
+  let finished = 0;
   return [...newest, ...older]
     .map((run, index) => ({ run, index }))
     .sort((a, b) => time(b.run) - time(a.run) || a.index - b.index)
     .map(({ run }) => run)
-    .slice(0, MAX_RUN_SUMMARIES);
+    .filter((run) => isActiveRun(run.phase) || ++finished <= MAX_RUN_SUMMARIES);
 }
 
 /**

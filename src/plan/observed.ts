@@ -6,6 +6,7 @@ import { KIND } from '../api/constants.ts';
 import {
   ANN_CRONJOB_INSTANTIATE,
   ANN_GENERATION,
+  ANN_PRIOR_ATTEMPTS,
   ANN_RETRY_OF,
   ANN_RUN_STARTED,
   ANN_SCHEDULED_TIMESTAMP,
@@ -98,8 +99,11 @@ export function trimMessage(text: string | undefined, max = MAX_STAGE_MESSAGE): 
 
 export function readJob(job: V1Job): JobOutcome {
   const status = job.status ?? {};
-  // Every pod the Job made is an attempt; a created Job counts as one before its pod exists.
-  const attempts = Math.max(1, count(status.failed) + count(status.succeeded) + count(status.active));
+  // Every pod the Job made is an attempt; a created Job counts as one before its pod exists. A
+  // Job created again after its predecessor was deleted mid-run also counts the earlier attempts.
+  const prior = Number(job.metadata?.annotations?.[ANN_PRIOR_ATTEMPTS] ?? 0);
+  const own = Math.max(1, count(status.failed) + count(status.succeeded) + count(status.active));
+  const attempts = own + (Number.isSafeInteger(prior) && prior > 0 ? prior : 0);
   const startTime = isoOf(status.startTime) ?? isoOf(job.metadata?.creationTimestamp);
   const base = { attempts, ...(startTime ? { startTime } : {}) };
   const complete = trueCondition(job, 'Complete');

@@ -9,17 +9,19 @@
 // ones that start, stop what is left of inactive runs and prune old ones (history.ts), keep the
 // CronJobs of a scheduled pipeline in shape (cronjob.ts), and write status.
 import type { V1CronJob } from '@kubernetes/client-node';
-import type { Pipeline, PipelinePhase, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
-import type { Action, Plan, PlanInput, Problem } from './types.ts';
-import { inProgress, ready, stalled, toConditions, type DesiredCondition } from './conditions.ts';
-import { decideConcurrency, policyOf } from './concurrency.ts';
+import type { Pipeline, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
+import type { Action, PinnedSpec, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
+import { stalled, toConditions } from './conditions.ts';
+import { decideConcurrency, policyOf, replacedRuns, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
+import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
+import { buildRevision } from './revision.ts';
 import { cronJobActions, isScheduled, scheduleStatus } from './cronjob.ts';
 import { transitionEvents } from './events.ts';
 import { cancelRun, historyLimit, pruneHistory, runHistory, stopInactiveRuns, summarize } from './history.ts';
 import { compact, isPlainObject } from './merge.ts';
 import { observeRuns, ownedBy, trimMessage, type ObservedRun } from './observed.ts';
 import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
-import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef } from './select.ts';
+import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection } from './select.ts';
 import { iso } from './time.ts';
 
 export type { Action, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
@@ -39,6 +41,7 @@ export function plan(input: PlanInput): Plan {
   const observed = observeRuns(uid, input.jobs ?? [], input.claims ?? [], cronJobUids);
   const limit = historyLimit(pipeline.spec.runHistoryLimit);
   const problems = Array.isArray(input.problems) ? input.problems : [];
+  const revisions = Array.isArray(input.revisions) ? input.revisions : [];
 
   if (problems.length > 0) return planInvalid(problems, previous, generation, observed, limit, now);
 
@@ -51,85 +54,38 @@ export function plan(input: PlanInput): Plan {
   const chained = !scheduled && (spec.triggers?.after?.length ?? 0) > 0;
   const waitsForTrigger = scheduled || chained;
   const selection = waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context);
-  const advance = (ref: RunRef): RunProgress =>
-    ref.hold && ref.previous
-      ? { run: ref.previous, actions: [] }
-      : advanceRun(
-      compact({
-        pipeline,
-        runId: ref.id,
-        trigger: ref.trigger,
-        generation: ref.generation,
-        previous: ref.previous,
-        observed: observed.get(ref.id),
-        kept: ref.kept,
-        retryOf: ref.retryOf,
-        awaitRootsUntil: ref.awaitRootsUntil,
-        now,
-      }),
-    );
+  const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now });
+  const outcome = planRuns(selection, advance, policyOf(spec), now);
+  const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
 
-  // Runs going on move first: one that ends now no longer blocks a new run (Forbid).
-  const going = selection.continuing.map((ref) => ({ ref, progress: advance(ref) }));
-  const active = going.filter((g) => isActiveRun(g.progress.run.phase)).map((g) => g.ref.id);
-  const decision = decideConcurrency(policyOf(spec), active, selection.requests, selection.supersede);
-  const started = decision.start.map((ref) => ({ ref, progress: advance(ref) }));
-
-  const runs = new Map<string, RunStatus>();
-  const runActions: Action[] = [];
-  const requeues: number[] = [];
-  for (const { ref, progress } of [...going, ...started]) {
-    const cancelled = decision.cancelled.get(ref.id);
-    if (cancelled !== undefined) {
-      runs.set(ref.id, cancelRun(progress.run, cancelled, now));
-      continue;
-    }
-    runs.set(ref.id, progress.run);
-    runActions.push(...progress.actions);
-    if (progress.requeueAfterMs !== undefined) requeues.push(progress.requeueAfterMs);
-  }
-
-  // lastRun is the newest run: the one started last, else one adopted from the Jobs that is
-  // newer than the one status had, else that one (also when it has ended while an older run
-  // still goes on).
-  const remembered = rememberedRuns(previous);
-  const adopted = newestRun([...runs.values()].filter((r) => !remembered.has(r.id)));
-  const adoptedIsNewer = adopted && (!previous.lastRun?.startTime || (adopted.startTime ?? '') > previous.lastRun.startTime);
-  const lastId = started[started.length - 1]?.ref.id ?? (adoptedIsNewer ? adopted.id : undefined) ?? previous.lastRun?.id ?? newestRun([...runs.values()])?.id;
-
-  // Active runs status remembers but nobody continues: superseded (an unscheduled pipeline
-  // has one run at a time).
-  const supersededBy = `superseded by run ${lastId ?? ''}`;
-  for (const [id, run] of remembered) {
-    if (isActiveRun(run.phase) && !runs.has(id)) runs.set(id, cancelRun(run, supersededBy, now));
-  }
-  const lastRun = (lastId !== undefined ? runs.get(lastId) : undefined) ?? (previous.lastRun?.id === lastId ? previous.lastRun : undefined);
-
-  const skipped = new Map(decision.skipped.concat(selection.skipped).map((s) => [s.id, s]));
   const activeIds = new Set([...runs.values()].filter((r) => isActiveRun(r.phase)).map((r) => r.id));
+  const skipped = new Map(outcome.decision.skipped.concat(selection.skipped).map((s) => [s.id, s]));
   const reasonFor = (id: string): string =>
-    decision.cancelled.get(id) ?? skipped.get(id)?.message ?? (selection.supersede ? supersededBy : `run ${id} has already ended`);
-  const keep = protectedRuns(activeIds, lastRun?.id, [...going, ...started].map((g) => g.ref), observed);
+    outcome.cancelled.get(id) ?? skipped.get(id)?.message ?? (selection.supersede ? supersededBy(lastRun?.id) : `run ${id} has already ended`);
+  const keep = protectedRuns(activeIds, lastRun?.id, outcome.refs, observed);
+  const activeGenerations = new Set([...runs.values()].filter((r) => isActiveRun(r.phase)).map((r) => r.generation ?? generation));
   const actions = dedupe([
+    ...revisionActions({ ...pipeline, spec: input.pipeline.spec }, revisions, generation, activeGenerations),
     ...cronJobActions(pipeline, cronJobs, generation),
-    ...runActions,
+    ...outcome.actions,
     ...stopInactiveRuns(observed, activeIds, reasonFor),
     ...pruneHistory(observed, keep, limit),
   ]);
 
-  const summaries: RunSummary[] = [
-    ...[...runs.values()].map(summarize),
-    ...[...skipped.values()].map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
-  ];
   const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
-  if (schedule.requeueAfterMs !== undefined) requeues.push(schedule.requeueAfterMs);
+  const holds = waitsForTrigger || spec.suspend === true;
   const cronChanging = actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob');
-  const desired = waitsForTrigger
+  const desired = holds
     ? scheduledConditions({ lastRun, active: activeIds.size > 0, spec, generation, cronChanging, next: schedule.nextScheduleTime })
     : runConditions(lastRun, spec);
+  const summaries: RunSummary[] = [
+    // lastRun carries its stages itself; its entry in runs[] need not repeat them.
+    ...[...runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
+    ...[...skipped.values()].map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
+  ];
   const status: PipelineStatus = compact({
     observedGeneration: generation,
-    phase: waitsForTrigger ? scheduledPhase(lastRun, activeIds.size > 0, spec) : pipelinePhase(lastRun),
+    phase: holds ? scheduledPhase(lastRun, activeIds.size > 0, spec) : pipelinePhase(lastRun),
     conditions: toConditions(desired, previous.conditions, generation, now),
     progress: lastRun ? progressOf(lastRun, spec) : undefined,
     lastRun,
@@ -138,14 +94,150 @@ export function plan(input: PlanInput): Plan {
     nextScheduleTime: schedule.nextScheduleTime,
     lastRunRequest: selection.lastRunRequest,
     lastRetryRequest: selection.lastRetryRequest,
+    requestCount: selection.requestCount,
     lastTriggers: selection.lastTriggers,
   });
+  const requeues = [...outcome.requeues, ...(schedule.requeueAfterMs !== undefined ? [schedule.requeueAfterMs] : [])];
   return compact({
     actions,
     status,
-    events: [...transitionEvents(previous, status), ...selection.events],
+    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events],
     requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
   });
+}
+
+function supersededBy(id: string | undefined): string {
+  return `superseded by run ${id ?? ''}`;
+}
+
+type AdvanceInputs = {
+  pipeline: Pipeline;
+  generation: number;
+  revisions: PinnedSpec[];
+  observed: Map<string, ObservedRun>;
+  input: PlanInput;
+  now: Date;
+};
+
+/**
+ * How one run moves on: with the spec it started with (its generation's ControllerRevision when
+ * the Pipeline has moved on since), its own Jobs, and what status remembers of it.
+ */
+function runAdvancer(inputs: AdvanceInputs): (ref: RunRef) => RunProgress {
+  const { pipeline, generation, revisions, observed, input, now } = inputs;
+  return (ref) => {
+    if (ref.hold && ref.previous) return { run: ref.previous, actions: [] };
+    const pinned = ref.generation === generation ? pipeline : pinnedPipeline(pipeline, revisions, ref.generation);
+    if (!pinned) return { run: specUnavailable(ref, now), actions: [] };
+    return advanceRun(
+      compact({
+        pipeline: pinned,
+        runId: ref.id,
+        trigger: ref.trigger,
+        generation: ref.generation,
+        previous: ref.previous,
+        observed: observed.get(ref.id),
+        kept: ref.kept,
+        retryOf: ref.retryOf,
+        awaitRootsUntil: ref.awaitRootsUntil,
+        rejections: input.rejections,
+        pendingJobs: input.pendingJobs,
+        now,
+      }),
+    );
+  };
+}
+
+/** The Pipeline as it was at `generation`: its spec from that generation's ControllerRevision. */
+function pinnedPipeline(pipeline: Pipeline, revisions: PinnedSpec[], generation: number): Pipeline | undefined {
+  const spec = revisions.find((r) => r.generation === generation)?.spec;
+  return spec ? normalizePipeline({ ...pipeline, spec }) : undefined;
+}
+
+/** A run whose spec is gone (its ControllerRevision was deleted) cannot go on: it fails, saying why. */
+function specUnavailable(ref: RunRef, now: Date): RunStatus {
+  const message = `the spec of generation ${ref.generation} that run ${ref.id} started with is no longer available (its ControllerRevision is gone); the run cannot go on`;
+  const base: RunStatus = ref.previous ?? { id: ref.id, trigger: ref.trigger, generation: ref.generation, phase: 'Running' };
+  return { ...cancelRun(base, message, now), phase: 'Failed' };
+}
+
+type RunsOutcome = {
+  /** Every run this plan advanced or started, by id, with cancellations applied. */
+  runs: Map<string, RunStatus>;
+  refs: RunRef[];
+  started: RunRef[];
+  decision: ConcurrencyDecision;
+  /** Runs cancelled now (replaced, or superseded), with the reason. */
+  cancelled: Map<string, string>;
+  actions: Action[];
+  events: PlanEvent[];
+  requeues: number[];
+};
+
+/** Runs going on move first: one that ends now no longer blocks a new run (Forbid). */
+function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, policy: ConcurrencyPolicy, now: Date): RunsOutcome {
+  const going = selection.continuing.map((ref) => ({ ref, progress: advance(ref) }));
+  const stillActive = going.filter((g) => isActiveRun(g.progress.run.phase));
+  const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(policy, stillActive.map((g) => g.ref));
+  const active = stillActive.filter((g) => !replaced.has(g.ref.id)).map((g) => g.ref.id);
+  const decision = decideConcurrency(policy, active, selection.requests, selection.supersede);
+  const started = decision.start.map((ref) => ({ ref, progress: advance(ref) }));
+  const cancelled = new Map([...replaced, ...decision.cancelled]);
+  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events: [], requeues: [] };
+  for (const { ref, progress } of [...going, ...started]) {
+    outcome.refs.push(ref);
+    const reason = cancelled.get(ref.id);
+    if (reason !== undefined) {
+      outcome.runs.set(ref.id, cancelRun(progress.run, reason, now));
+      continue;
+    }
+    outcome.runs.set(ref.id, progress.run);
+    outcome.actions.push(...progress.actions);
+    outcome.events.push(...(progress.events ?? []));
+    if (progress.requeueAfterMs !== undefined) outcome.requeues.push(progress.requeueAfterMs);
+  }
+  return outcome;
+}
+
+/**
+ * lastRun is the newest run: the one started last, else one adopted from the Jobs that is newer
+ * than the one status had, else that one (also when it has ended while an older run still goes
+ * on). Active runs status remembers but nobody continues are superseded (an unscheduled
+ * pipeline has one run at a time).
+ */
+function rememberAll(outcome: RunsOutcome, previous: PipelineStatus, supersede: boolean, now: Date): { runs: Map<string, RunStatus>; lastRun?: RunStatus } {
+  const runs = outcome.runs;
+  const remembered = rememberedRuns(previous);
+  const adopted = newestRun([...runs.values()].filter((r) => !remembered.has(r.id)));
+  const adoptedIsNewer = adopted && (!previous.lastRun?.startTime || (adopted.startTime ?? '') > previous.lastRun.startTime);
+  const lastId =
+    outcome.started[outcome.started.length - 1]?.id ?? (adoptedIsNewer ? adopted.id : undefined) ?? previous.lastRun?.id ?? newestRun([...runs.values()])?.id;
+  for (const [id, run] of remembered) {
+    if (isActiveRun(run.phase) && !runs.has(id)) {
+      const reason = supersede ? supersededBy(lastId) : `run ${id} is no longer tracked`;
+      runs.set(id, cancelRun(run, reason, now));
+      outcome.cancelled.set(id, reason);
+    }
+  }
+  const lastRun = (lastId !== undefined ? runs.get(lastId) : undefined) ?? (previous.lastRun?.id === lastId ? previous.lastRun : undefined);
+  return lastRun ? { runs, lastRun } : { runs };
+}
+
+/**
+ * A run of the current generation has its ControllerRevision from its first plan on (the executor
+ * creates it ahead of the run's Jobs), so that a later change of spec cannot reach it; revisions
+ * that are not the current generation's and that no active run uses are deleted.
+ */
+function revisionActions(pipeline: Pipeline, revisions: PinnedSpec[], generation: number, inUse: Set<number>): Action[] {
+  const actions: Action[] = [];
+  const needed = inUse.has(generation) && !revisions.some((r) => r.generation === generation);
+  if (needed) actions.push({ kind: 'createRevision', revision: buildRevision(pipeline) });
+  for (const r of revisions) {
+    if (r.generation !== generation && !inUse.has(r.generation)) {
+      actions.push({ kind: 'deleteRevision', name: r.name, reason: `no active run uses generation ${r.generation}` });
+    }
+  }
+  return actions;
 }
 
 function newestRun(runs: RunStatus[]): RunStatus | undefined {
@@ -210,84 +302,6 @@ function planInvalid(
     lastTriggers: previous.lastTriggers,
   });
   return { actions, status, events: transitionEvents(previous, status) };
-}
-
-/** Between runs a scheduled pipeline waits for its next tick. */
-function scheduledPhase(lastRun: RunStatus | undefined, active: boolean, spec: PipelineSpec): PipelinePhase {
-  if (active) return lastRun?.phase === 'Pending' ? 'Pending' : 'Running';
-  return spec.suspend === true ? 'Suspended' : 'Scheduled';
-}
-
-/**
- * kstatus for a scheduled pipeline. Its runs are routine, not a rollout: no Reconciling while
- * one runs (Argo CD would show every tick as Progressing). Ready=True once the CronJobs of this
- * generation are in place, unless the latest run of this generation failed (Ready=False,
- * Stalled=True naming the stage, as for a one-shot pipeline; a run of an older generation
- * does not count — the change may be the fix). Reconciling while CronJobs are being changed.
- */
-function scheduledConditions(s: {
-  lastRun: RunStatus | undefined;
-  active: boolean;
-  spec: PipelineSpec;
-  generation: number;
-  cronChanging: boolean;
-  next: string | undefined;
-}): DesiredCondition[] {
-  const { lastRun, spec } = s;
-  if (lastRun?.phase === 'Failed' && (lastRun.generation === undefined || lastRun.generation === s.generation)) {
-    return runConditions(lastRun, spec);
-  }
-  if (s.cronChanging) return inProgress('CronJobsUpdating', `applying the CronJobs of generation ${s.generation}`);
-  const last = lastRun ? `; last run ${lastRun.id}: ${lastRun.phase}` : '';
-  if (s.active && lastRun && isActiveRun(lastRun.phase)) {
-    return ready('RunInProgress', `run ${lastRun.id} in progress: ${countSucceeded(lastRun, spec)}/${spec.stages.length} stages succeeded`);
-  }
-  if (s.active) return ready('RunInProgress', `runs in progress${last}`);
-  if (spec.suspend === true) return ready('Suspended', `schedule suspended: no new runs start${last}`);
-  const waiting = spec.schedule ? (s.next ? `next run at ${s.next}` : 'no next run') : `waiting for ${(spec.triggers?.after ?? []).map((t) => `${t.pipeline} to end ${t.phase ?? 'Succeeded'}`).join(' or ')}`;
-  return ready('Scheduled', `${waiting}${last}`);
-}
-
-function pipelinePhase(run: RunStatus | undefined): PipelinePhase {
-  if (!run) return 'Pending';
-  switch (run.phase) {
-    case 'Succeeded':
-    case 'Failed':
-    case 'Running':
-    case 'Pending':
-      return run.phase;
-    default:
-      return 'Failed';
-  }
-}
-
-function countSucceeded(run: RunStatus, spec: PipelineSpec): number {
-  const names = new Set(spec.stages.map((s) => s.name));
-  return (run.stages ?? []).filter((s) => names.has(s.name) && s.phase === 'Succeeded').length;
-}
-
-/** `<succeeded>/<total>` over the DAG's stages (onFailure stages not counted). */
-function progressOf(run: RunStatus, spec: PipelineSpec): string {
-  return `${countSucceeded(run, spec)}/${spec.stages.length}`;
-}
-
-function runConditions(run: RunStatus | undefined, spec: PipelineSpec): DesiredCondition[] {
-  if (!run) return inProgress('RunPending', 'no run yet');
-  const progress = `${countSucceeded(run, spec)}/${spec.stages.length} stages succeeded`;
-  switch (run.phase) {
-    case 'Succeeded':
-      return ready('Succeeded', `run ${run.id} succeeded (${progress})`);
-    case 'Failed': {
-      const deadline = run.stages?.some((s) => s.reason === 'RunDeadlineExceeded');
-      return stalled(deadline ? 'RunDeadlineExceeded' : 'StageFailed', run.message ?? `run ${run.id} failed`);
-    }
-    case 'Pending':
-      return inProgress('RunPending', `run ${run.id} is waiting to start`);
-    default: {
-      const failure = run.message ? `; ${run.message}` : '';
-      return inProgress('RunInProgress', `run ${run.id} in progress: ${progress}${failure}`);
-    }
-  }
 }
 
 /** One action per object (the first wins): a Job may be both superseded and past the history limit. */

@@ -87,6 +87,8 @@ export function resolveRetry(
   remembered: Map<string, RememberedRun>,
   observed: Map<string, ObservedRun>,
   stages: StageSpec[],
+  /** What the retry's id is derived from: the request value and its place among requests. */
+  idSeed: string = value,
 ): RetryResolution {
   const target = parseRetryRequest(value).target ?? latest?.id;
   if (!target) return { ok: false, message: 'there is no run to retry' };
@@ -105,5 +107,5 @@ export function resolveRetry(
   const detailed = latest?.id === target ? latest : undefined;
   const kept = succeededStages(target, stages, observed, detailed);
   if (stages.every((s) => kept.has(s.name))) return { ok: false, message: `every stage of run ${target} succeeded: nothing to retry` };
-  return { ok: true, retry: { id: retryRunId(value), of: target, kept: stages.flatMap((s) => kept.get(s.name) ?? []) } };
+  return { ok: true, retry: { id: retryRunId(idSeed), of: target, kept: stages.flatMap((s) => kept.get(s.name) ?? []) } };
 }

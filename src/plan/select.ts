@@ -57,7 +57,9 @@ export type Selection = {
   lastRunRequest?: string;
   lastRetryRequest?: string;
   lastTriggers?: HandledTrigger[];
-  /** RetryRefused events. */
+  /** Run and retry requests handled so far (status.requestCount). */
+  requestCount?: number;
+  /** RetryRefused and RunRefused events. */
   events: PlanEvent[];
 };
 
@@ -149,14 +151,21 @@ function readRequests(ctx: SelectContext): Requests {
 }
 
 /** Everything pending counts as handled (satisfied by a run, or unknowable after a lost status). */
-function allHandled(ctx: SelectContext, r: Requests): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers'> {
+function allHandled(ctx: SelectContext, r: Requests): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers' | 'requestCount'> {
   const lastRunRequest = r.runRequest ?? ctx.previous.lastRunRequest;
   const lastRetryRequest = r.retryRequest ?? ctx.previous.lastRetryRequest;
+  const requestCount = countRequests(ctx, r);
   return {
     ...(lastRunRequest ? { lastRunRequest } : {}),
     ...(lastRetryRequest ? { lastRetryRequest } : {}),
+    ...(requestCount > 0 ? { requestCount } : {}),
     ...(r.chain.lastTriggers ? { lastTriggers: r.chain.lastTriggers } : {}),
   };
+}
+
+/** The id seed of a request: its value and how many requests came before, so a value used again is a new run. */
+export function requestSeed(value: string, count: number): string {
+  return `${value}#${count}`;
 }
 
 /** Explicit and chained requests, in the order they are considered. */
@@ -164,25 +173,68 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   const { previous, now, generation } = ctx;
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
+  let count = requestCountOf(previous);
   // Chained runs are automatic: when several upstream runs fire in one plan, one run answers all.
   const fired = r.chain.fired[0];
   if (fired) {
     const id = chainRunId(fired.pipeline, fired.run);
     requests.push({ id, trigger: 'chain', generation, governed: chainGoverned, at: now });
   }
-  if (r.runRequest && r.runRequest !== previous.lastRunRequest) {
-    requests.push({ id: manualRunId(r.runRequest), trigger: 'manual', generation, governed: false, at: now });
+  if (isNewRunRequest(ctx, r)) {
+    requests.push({ id: manualRunId(requestSeed(r.runRequest ?? '', count++)), trigger: 'manual', generation, governed: false, at: now });
   }
-  if (r.retryRequest && r.retryRequest !== previous.lastRetryRequest) {
-    const resolved = resolveRetry(r.retryRequest, previous.lastRun, rememberedRuns(previous), ctx.observed, ctx.pipeline.spec.stages);
+  if (isNewRetryRequest(ctx, r)) {
+    const value = r.retryRequest ?? '';
+    const resolved = resolveRetry(value, previous.lastRun, rememberedRuns(previous), ctx.observed, ctx.pipeline.spec.stages, requestSeed(value, count++));
     if (resolved.ok) {
       const { id, of, kept } = resolved.retry;
       requests.push({ id, trigger: 'retry', generation, governed: false, at: now, retryOf: of, kept });
     } else {
-      events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request "${r.retryRequest}" refused: ${resolved.message}` });
+      events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request "${value}" refused: ${resolved.message}` });
     }
   }
   return { requests, events };
+}
+
+function isNewRunRequest(ctx: SelectContext, r: Requests): boolean {
+  return r.runRequest !== undefined && r.runRequest !== ctx.previous.lastRunRequest;
+}
+
+function isNewRetryRequest(ctx: SelectContext, r: Requests): boolean {
+  return r.retryRequest !== undefined && r.retryRequest !== ctx.previous.lastRetryRequest;
+}
+
+function requestCountOf(previous: PipelineStatus): number {
+  const n = previous.requestCount;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** status.requestCount after this plan: one more for every new run or retry request handled. */
+function countRequests(ctx: SelectContext, r: Requests): number {
+  return requestCountOf(ctx.previous) + Number(isNewRunRequest(ctx, r)) + Number(isNewRetryRequest(ctx, r));
+}
+
+/**
+ * A suspended pipeline without a schedule starts no run: not on create, change, request or
+ * chain trigger. The run in flight goes on (as a CronJob's suspend leaves its Jobs running).
+ * Requests that come meanwhile are refused with an Event and count as handled, so resuming does
+ * not start a pile of stale ones; resuming is a change of spec, which runs the current spec.
+ */
+function selectSuspended(ctx: SelectContext, r: Requests): Selection {
+  const lastRun = ctx.previous.lastRun;
+  const lost = statusLost(ctx.previous) ? newestRunOf(ctx.observed, ctx.generation) : undefined;
+  const continuing = lost
+    ? [fromEvidence(ctx, lost)]
+    : lastRun && isActiveRun(lastRun.phase)
+      ? [withRunDetails(ctx, { id: lastRun.id, trigger: lastRun.trigger, generation: lastRun.generation ?? ctx.generation, previous: lastRun })]
+      : [];
+  const events: PlanEvent[] = [];
+  const refuse = (what: string) =>
+    events.push({ type: 'Warning', reason: 'RunRefused', message: `${what} refused: the pipeline is suspended (spec.suspend); resume it to run` });
+  if (isNewRunRequest(ctx, r)) refuse(`run request "${r.runRequest}"`);
+  if (isNewRetryRequest(ctx, r)) refuse(`retry request "${r.retryRequest}"`);
+  for (const fired of r.chain.fired) refuse(`run ${fired.run} of ${fired.pipeline} (trigger)`);
+  return { continuing, requests: [], skipped: [], supersede: false, ...allHandled(ctx, r), events };
 }
 
 /**
@@ -194,6 +246,7 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
 export function selectUnscheduled(ctx: SelectContext): Selection {
   const { previous, observed, generation } = ctx;
   const r = readRequests(ctx);
+  if (ctx.pipeline.spec.suspend === true) return selectSuspended(ctx, r);
   const lastRun = previous.lastRun;
   const base = { skipped: [], supersede: true };
 

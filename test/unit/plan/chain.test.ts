@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineStatus, RunStatus } from '../../../src/api/types.ts';
 import { findTriggerCycle } from '../../../src/plan/chain.ts';
-import { chainRunId } from '../../../src/plan/names.ts';
+import { chainRunId, jobName } from '../../../src/plan/names.ts';
 import { FakeCluster, at, createdStages, deletedJobs, eventReasons, pipeline, stage } from './fixtures.ts';
 
 const lastRun = (s: PipelineStatus): RunStatus => {
@@ -34,7 +34,7 @@ function downstream(after: { pipeline: string; phase?: 'Succeeded' | 'Failed' }[
 describe('chain triggers', () => {
   it('do not fire on first sight of the upstream: its current run is recorded as handled', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest' }]);
     expect(cluster.pipeline.status?.lastRun).toBeUndefined();
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
   });
@@ -58,7 +58,7 @@ describe('chain triggers', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
     cluster.upstream = [upstream({ id: 'm1' })]; // running: not yet
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest' }]);
 
     cluster.upstream = [finished('m1')];
     const fired = cluster.reconcile(at(30));
@@ -66,7 +66,7 @@ describe('chain triggers', () => {
     expect(id).toMatch(/^c[0-9a-f]{8}$/);
     expect(lastRun(fired.status)).toMatchObject({ id, trigger: 'chain', phase: 'Running' });
     expect(createdStages(fired)).toEqual(['r']);
-    expect(fired.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1' }]);
+    expect(fired.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1', uid: 'uid-ingest' }]);
     expect(eventReasons(fired)).toEqual(['RunStarted']);
 
     // The same upstream run never fires again, also after this run ended.
@@ -84,7 +84,7 @@ describe('chain triggers', () => {
     cluster.upstream = [finished('m1', 'Failed')];
     const result = cluster.reconcile(at(30));
     expect(result.actions).toEqual([]);
-    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1' }]);
+    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1', uid: 'uid-ingest' }]);
     expect(result.status.lastRun).toBeUndefined();
   });
 
@@ -98,7 +98,7 @@ describe('chain triggers', () => {
 
   it('an upstream with no run yet fires on its first finished run', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], upstream());
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: '' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: '', uid: 'uid-ingest' }]);
     cluster.upstream = [finished('g1')];
     expect(lastRun(cluster.reconcile(at(30)).status).id).toBe(chainRunId('ingest', 'g1'));
   });
@@ -107,7 +107,7 @@ describe('chain triggers', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
     cluster.upstream = [];
     const result = cluster.reconcile(at(30));
-    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4' }]);
+    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest' }]);
     expect(result.actions).toEqual([]);
   });
 
@@ -121,7 +121,7 @@ describe('chain triggers', () => {
     expect(lastRun(first.status)).toMatchObject({ id: firstId, trigger: 'chain', phase: 'Running' });
     cluster.upstream = [finished('g6')];
     const result = cluster.reconcile(at(20));
-    expect(deletedJobs(result)).toEqual([`report-r-${firstId}`]);
+    expect(deletedJobs(result)).toEqual([jobName('report', 'r', firstId)]);
     expect(result.status.runs?.map((r) => [r.id, r.phase])).toEqual([
       [chainRunId('ingest', 'g6'), 'Running'],
       [firstId, 'Cancelled'],
@@ -141,7 +141,7 @@ describe('chain triggers', () => {
     const id = chainRunId('ingest', 'g5');
     expect(result.actions).toEqual([]);
     expect(result.status.runs?.[0]).toMatchObject({ id, trigger: 'chain', phase: 'Skipped', message: `skipped: run ${lastRun(manual.status).id} still active (concurrencyPolicy Forbid)` });
-    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g5' }]);
+    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g5', uid: 'uid-ingest' }]);
     expect(eventReasons(result)).toEqual(['RunSkipped']);
   });
 });

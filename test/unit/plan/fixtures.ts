@@ -1,9 +1,10 @@
 // Test helpers: fabricate Pipelines and the Jobs a cluster would show, and a tiny fake cluster
 // that applies a plan's actions so multi-step scenarios read like what happens for real.
-import type { V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { V1ControllerRevision, V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
 import { buildStageJob } from '../../../src/plan/job.ts';
 import { plan, type Plan } from '../../../src/plan/planner.ts';
+import { pinnedSpecOf } from '../../../src/plan/revision.ts';
 import type { Problem } from '../../../src/plan/types.ts';
 
 export const T0 = new Date('2025-01-01T00:00:00Z');
@@ -139,6 +140,11 @@ export class FakeCluster {
   jobs = new Map<string, V1Job>();
   claims = new Map<string, V1PersistentVolumeClaim>();
   cronJobs = new Map<string, V1CronJob>();
+  revisions = new Map<string, V1ControllerRevision>();
+  /** Job names the API server refused, with its message (the reconciler passes these on). */
+  rejections = new Map<string, string>();
+  /** Jobs created that the reconciler's cache does not show yet. */
+  pendingJobs = new Set<string>();
   upstream: Pipeline[] = [];
   problems: Problem[] = [];
   last?: Plan;
@@ -156,6 +162,9 @@ export class FakeCluster {
       claims: [...this.claims.values()].map((c) => structuredClone(c)),
       cronJobs: [...this.cronJobs.values()].map((c) => structuredClone(c)),
       upstream: structuredClone(this.upstream),
+      revisions: [...this.revisions.values()].map(pinnedSpecOf),
+      rejections: this.rejections,
+      pendingJobs: this.pendingJobs,
       now,
     });
     for (const action of result.actions) {
@@ -195,6 +204,14 @@ export class FakeCluster {
           this.cronJobs.set(name, applied);
           break;
         }
+        case 'createRevision': {
+          const name = action.revision.metadata?.name ?? '';
+          if (!this.revisions.has(name)) this.revisions.set(name, structuredClone(action.revision));
+          break;
+        }
+        case 'deleteRevision':
+          this.revisions.delete(action.name);
+          break;
         case 'deleteCronJob': {
           const uid = this.cronJobs.get(action.name)?.metadata?.uid;
           this.cronJobs.delete(action.name);
@@ -301,3 +318,6 @@ export class FakeCluster {
     this.pipeline = { ...this.pipeline, metadata: { ...this.pipeline.metadata, annotations } };
   }
 }
+
+/** A plan's actions on runs, without the ControllerRevision bookkeeping (tested on its own). */
+export const runActions = (result: Plan) => result.actions.filter((a) => a.kind !== 'createRevision' && a.kind !== 'deleteRevision');

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import type { PipelineStatus, RunStatus } from '../../../src/api/types.ts';
 import { plan } from '../../../src/plan/planner.ts';
-import { manualRunId } from '../../../src/plan/names.ts';
+import { jobName, manualRunId } from '../../../src/plan/names.ts';
+import { requestSeed } from '../../../src/plan/select.ts';
 import {
   FakeCluster,
   T0,
@@ -17,6 +18,7 @@ import {
   pipeline,
   stage,
   stagePhases,
+  runActions,
   type JobState,
 } from './fixtures.ts';
 
@@ -32,13 +34,13 @@ describe('a fresh pipeline', () => {
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: T0 });
 
     expect(createdStages(result)).toEqual(['a']);
-    expect(createdJobs(result)[0]?.metadata?.name).toBe('etl-a-g1');
+    expect(createdJobs(result)[0]?.metadata?.name).toBe(jobName('etl', 'a', 'g1'));
     expect(result.status.observedGeneration).toBe(1);
     expect(result.status.phase).toBe('Running');
     expect(result.status.progress).toBe('0/4');
     expect(run(result.status)).toMatchObject({ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: '2025-01-01T00:00:00Z' });
     expect(stagePhases(result)).toEqual({ a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' });
-    expect(stageStatus(result.status, 'a')).toEqual({ name: 'a', phase: 'Running', job: 'etl-a-g1', attempts: 1 });
+    expect(stageStatus(result.status, 'a')).toEqual({ name: 'a', phase: 'Running', job: jobName('etl', 'a', 'g1'), attempts: 1 });
     expect(result.status.runs).toEqual([{ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: '2025-01-01T00:00:00Z' }]);
     expect(eventReasons(result)).toEqual(['RunStarted']);
     expect(result.requeueAfterMs).toBeUndefined();
@@ -164,7 +166,7 @@ describe('failures', () => {
     expect(stageStatus(failed.status, 'load')).toEqual({
       name: 'load',
       phase: 'Failed',
-      job: 'etl-load-g1',
+      job: jobName('etl', 'load', 'g1'),
       attempts: 3,
       reason: 'BackoffLimitExceeded',
       message: 'Job has reached the specified backoff limit',
@@ -172,7 +174,7 @@ describe('failures', () => {
       completionTime: '2025-01-01T00:00:10Z',
     });
     expect(failed.status.phase).toBe('Failed');
-    const message = 'stage "load" failed: BackoffLimitExceeded after 3 attempts (see kubectl logs job/etl-load-g1)';
+    const message = `stage "load" failed: BackoffLimitExceeded after 3 attempts (see kubectl logs job/${jobName('etl', 'load', 'g1')})`;
     expect(failed.status.conditions).toEqual([
       { type: 'Ready', status: 'False', reason: 'StageFailed', message, lastTransitionTime: '2025-01-01T00:01:00Z', observedGeneration: 1 },
       { type: 'Stalled', status: 'True', reason: 'StageFailed', message, lastTransitionTime: '2025-01-01T00:01:00Z', observedGeneration: 1 },
@@ -203,7 +205,7 @@ describe('failures', () => {
       claims: [],
       now: at(30),
     });
-    expect(result.actions).toEqual([]);
+    expect(runActions(result)).toEqual([]);
     expect(stagePhases(result)).toEqual({ a: 'Failed', b: 'Running', c: 'Skipped', d: 'Skipped' });
     expect(stageStatus(result.status, 'c')).toMatchObject({ reason: 'RunFailed' });
     expect(stageStatus(result.status, 'd')).toMatchObject({ reason: 'UpstreamFailed', message: 'upstream stage "a" did not succeed' });
@@ -217,7 +219,7 @@ describe('failures', () => {
       claims: [],
       now: at(60),
     });
-    expect(after.actions).toEqual([]);
+    expect(runActions(after)).toEqual([]);
     expect(stagePhases(after)).toEqual({ a: 'Failed', b: 'Succeeded', c: 'Skipped', d: 'Skipped' });
     expect(after.status.phase).toBe('Failed');
     expect(after.status.progress).toBe('1/4');
@@ -252,7 +254,7 @@ describe('failures', () => {
       now: at(30),
     });
     expect(condition(result.status, 'Stalled')?.message).toBe(
-      'stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1); stage "b" failed: BackoffLimitExceeded after 2 attempts (see kubectl logs job/etl-b-g1)',
+      `stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')}); stage "b" failed: BackoffLimitExceeded after 2 attempts (see kubectl logs job/${jobName('etl', 'b', 'g1')})`,
     );
     expect(eventReasons(result)).toEqual(['RunStarted', 'StageFailed', 'StageFailed', 'RunFailed']);
   });
@@ -269,7 +271,7 @@ describe('onFailure stages', () => {
     const created = createdJobs(failing);
     expect(created).toHaveLength(1);
     expect(created[0]?.metadata?.labels).toMatchObject({ 'conveyor.dev/stage': 'notify', 'conveyor.dev/role': 'on-failure' });
-    expect(created[0]?.metadata?.name).toBe('etl-notify-g1');
+    expect(created[0]?.metadata?.name).toBe(jobName('etl', 'notify', 'g1'));
     expect(stagePhases(failing)).toEqual({ a: 'Failed', b: 'Skipped', notify: 'Running' });
     expect(failing.status.phase).toBe('Running');
     expect(condition(failing.status, 'Reconciling')?.status).toBe('True');
@@ -313,7 +315,7 @@ describe('onFailure stages', () => {
     const failed = cluster.reconcile(at(20));
     expect(failed.status.phase).toBe('Failed');
     expect(stagePhases(failed)).toMatchObject({ notify: 'Failed' });
-    expect(condition(failed.status, 'Stalled')?.message).toBe('stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1)');
+    expect(condition(failed.status, 'Stalled')?.message).toBe(`stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})`);
   });
 });
 
@@ -329,7 +331,7 @@ describe('the run deadline (activeDeadlineSeconds)', () => {
   it('past it, stops running Jobs, fails the run and then runs onFailure', () => {
     const p = pipeline({ ...spec, onFailure: [{ name: 'alert' }] });
     const result = plan({ pipeline: p, problems: [], jobs: [job(p, 'a', 'g1', { state: 'running' })], claims: [], now: at(61) });
-    expect(deletedJobs(result)).toEqual(['etl-a-g1']);
+    expect(deletedJobs(result)).toEqual([jobName('etl', 'a', 'g1')]);
     expect(stageStatus(result.status, 'a')).toMatchObject({ phase: 'Failed', reason: 'RunDeadlineExceeded', message: 'run exceeded activeDeadlineSeconds (60s)' });
     expect(stageStatus(result.status, 'b')).toMatchObject({ phase: 'Skipped' });
     expect(createdStages(result)).toEqual(['alert']);
@@ -377,9 +379,9 @@ describe('superseding runs', () => {
     });
     const result = cluster.reconcile(at(10));
 
-    expect(deletedJobs(result)).toEqual(['etl-a-g1']);
+    expect(deletedJobs(result)).toEqual([jobName('etl', 'a', 'g1')]);
     expect(result.actions.find((a) => a.kind === 'deleteJob')).toMatchObject({ reason: 'superseded by run g2' });
-    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual(['etl-a-g2', 'etl-c-g2']);
+    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'c', 'g2')]);
     expect(run(result.status)).toMatchObject({ id: 'g2', trigger: 'change', phase: 'Running', generation: 2 });
     expect(result.status.observedGeneration).toBe(2);
     expect(result.status.runs?.map((r) => [r.id, r.phase])).toEqual([
@@ -415,11 +417,11 @@ describe('superseding runs', () => {
     cluster.reconcile(at(20));
     cluster.annotate('conveyor.dev/run-requested', '2025-01-01T00:01:00Z');
     const manual = cluster.reconcile(at(60));
-    const id = manualRunId('2025-01-01T00:01:00Z');
+    const id = manualRunId(requestSeed('2025-01-01T00:01:00Z', 0));
 
     expect(run(manual.status)).toMatchObject({ id, trigger: 'manual', phase: 'Running' });
     expect(manual.status.lastRunRequest).toBe('2025-01-01T00:01:00Z');
-    expect(createdJobs(manual).map((j) => j.metadata?.name)).toEqual([`etl-a-${id}`]);
+    expect(createdJobs(manual).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'a', id)]);
     expect(createdJobs(manual)[0]?.metadata?.annotations?.['conveyor.dev/trigger']).toBe('manual');
     expect(deletedJobs(manual)).toEqual([]);
     expect(manual.status.runs?.map((r) => [r.id, r.phase])).toEqual([
@@ -437,8 +439,8 @@ describe('superseding runs', () => {
     // A new request while it runs supersedes it.
     cluster.annotate('conveyor.dev/run-requested', 'second');
     const second = cluster.reconcile(at(70));
-    expect(run(second.status).id).toBe(manualRunId('second'));
-    expect(deletedJobs(second)).toEqual([`etl-a-${id}`]);
+    expect(run(second.status).id).toBe(manualRunId(requestSeed('second', 1)));
+    expect(deletedJobs(second)).toEqual([jobName('etl', 'a', id)]);
     expect(second.status.runs?.map((r) => r.phase)).toEqual(['Running', 'Cancelled', 'Succeeded']);
   });
 
@@ -511,7 +513,7 @@ describe('an invalid spec', () => {
     });
     cluster.problems = problems;
     const result = cluster.reconcile(at(10));
-    expect(deletedJobs(result)).toEqual(['etl-a-g1']);
+    expect(deletedJobs(result)).toEqual([jobName('etl', 'a', 'g1')]);
     expect(createdJobs(result)).toEqual([]);
     expect(result.status.phase).toBe('Invalid');
     expect(result.status.observedGeneration).toBe(2);
@@ -551,8 +553,8 @@ describe('run history', () => {
     const jobs = [oldRun('g1', at(0)), oldRun('g2', at(100)), oldRun('g3', at(200)), oldRun('g4', at(300)), job(p, 'a', 'g5', { state: 'running' }, { created: at(3600) })];
     const claims = [claimOf('g1', at(0)), claimOf('g4', at(300)), claimOf('g5', at(3600))];
     const result = plan({ pipeline: { ...p, status }, problems: [], jobs, claims, now: at(3700) });
-    expect(result.actions).toEqual([
-      { kind: 'deleteJob', name: 'etl-a-g1', reason: 'run g1: run history limit (3) exceeded' },
+    expect(runActions(result)).toEqual([
+      { kind: 'deleteJob', name: jobName('etl', 'a', 'g1'), reason: 'run g1: run history limit (3) exceeded' },
       { kind: 'deleteClaim', name: 'etl-g1-staging', reason: 'run g1: run history limit (3) exceeded' },
     ]);
   });
@@ -560,12 +562,12 @@ describe('run history', () => {
   it('honours a smaller limit, and 0 keeps only the current run', () => {
     const jobs = [oldRun('g2', at(100)), oldRun('g3', at(200)), oldRun('g4', at(300))];
     const one = plan({ pipeline: { ...p, spec: { ...p.spec, runHistoryLimit: 1 }, status }, problems: [], jobs, claims: [], now: at(3700) });
-    expect(deletedJobs(one)).toEqual(['etl-a-g2', 'etl-a-g3']);
+    expect(deletedJobs(one)).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'a', 'g3')]);
     const none = plan({ pipeline: { ...p, spec: { ...p.spec, runHistoryLimit: 0 }, status }, problems: [], jobs, claims: [], now: at(3700) });
-    expect(deletedJobs(none)).toEqual(['etl-a-g2', 'etl-a-g3', 'etl-a-g4']);
+    expect(deletedJobs(none)).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'a', 'g3'), jobName('etl', 'a', 'g4')]);
   });
 
-  it('bounds runs[] to 10 summaries, newest first', () => {
+  it('bounds runs[] to 10 finished summaries besides the active run, newest first', () => {
     const runs = Array.from({ length: 10 }, (_, i) => ({ id: `g${4 - i}`, trigger: 'change' as const, phase: 'Succeeded' as const }));
     const result = plan({
       pipeline: { ...p, status: { ...status, lastRun: { id: 'g4', trigger: 'change', phase: 'Succeeded' }, observedGeneration: 4, runs } },
@@ -574,9 +576,10 @@ describe('run history', () => {
       claims: [],
       now: at(3700),
     });
-    expect(result.status.runs).toHaveLength(10);
-    expect(result.status.runs?.[0]?.id).toBe('g5');
+    expect(result.status.runs).toHaveLength(11);
+    expect(result.status.runs?.[0]).toMatchObject({ id: 'g5', phase: 'Running' });
     expect(result.status.runs?.[1]?.id).toBe('g4');
+    expect(result.status.runs?.filter((r) => r.phase === 'Succeeded')).toHaveLength(10);
   });
 });
 
@@ -584,8 +587,8 @@ describe('staging', () => {
   it('creates the run claim before, and in the same plan as, the first Jobs', () => {
     const p = pipeline({ stages: [stage('a'), stage('b')], staging: { size: '2Gi', mountPath: '/data' } });
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: T0 });
-    expect(result.actions.map((a) => a.kind)).toEqual(['createClaim', 'createJob', 'createJob']);
-    const first = result.actions[0];
+    expect(runActions(result).map((a) => a.kind)).toEqual(['createClaim', 'createJob', 'createJob']);
+    const first = runActions(result)[0];
     expect(first?.kind === 'createClaim' && first.claim.metadata?.name).toBe('etl-g1-staging');
     for (const j of createdJobs(result)) {
       expect(j.spec?.template.spec?.volumes).toEqual([{ name: 'conveyor-staging', persistentVolumeClaim: { claimName: 'etl-g1-staging' } }]);
@@ -627,18 +630,19 @@ describe('crash recovery', () => {
     expect(eventReasons(result)).toEqual([]);
   });
 
-  it('a Job missing from a lagging cache is created again under the same name (idempotent)', () => {
+  it('a Job just created and missing from a lagging cache is left to arrive (an expectation)', () => {
     const p = pipeline({ stages: [stage('a')] });
     const first = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: T0 });
-    const second = plan({ pipeline: { ...p, status: first.status }, problems: [], jobs: [], claims: [], now: at(1) });
-    expect(createdJobs(second).map((j) => j.metadata?.name)).toEqual(['etl-a-g1']);
+    const pendingJobs = new Set([jobName('etl', 'a', 'g1')]);
+    const second = plan({ pipeline: { ...p, status: first.status }, problems: [], jobs: [], claims: [], pendingJobs, now: at(1) });
+    expect(createdJobs(second)).toEqual([]);
     expect(second.status).toEqual(first.status);
     expect(second.events).toEqual([]);
   });
 
   it('status lost after a manual run: that run is adopted, not a new one', () => {
     const p = pipeline({ stages: [stage('a')] }, { annotations: { 'conveyor.dev/run-requested': 'x' } });
-    const id = manualRunId('x');
+    const id = manualRunId(requestSeed('x', 0));
     const jobs = [job(p, 'a', id, { state: 'succeeded' }, { trigger: 'manual', created: at(100) })];
     const result = plan({ pipeline: p, problems: [], jobs, claims: [], now: at(200) });
     expect(result.actions).toEqual([]);
@@ -655,7 +659,7 @@ describe('crash recovery', () => {
         trigger: 'create',
         phase: 'Running',
         startTime: '2025-01-01T00:00:00Z',
-        stages: [{ name: 'a', phase: 'Succeeded', job: 'etl-a-g1', attempts: 1 }, { name: 'b', phase: 'Pending' }],
+        stages: [{ name: 'a', phase: 'Succeeded', job: jobName('etl', 'a', 'g1'), attempts: 1 }, { name: 'b', phase: 'Pending' }],
       },
     };
     // A stale cache still shows a running.
@@ -674,13 +678,13 @@ describe('events', () => {
     cluster.set('a', { state: 'failed' });
     const failed = cluster.reconcile(at(2));
     expect(failed.events).toEqual([
-      { type: 'Warning', reason: 'StageFailed', message: 'run g1: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1)' },
+      { type: 'Warning', reason: 'StageFailed', message: `run g1: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})` },
     ]);
     expect(eventReasons(cluster.reconcile(at(3)))).toEqual([]);
     cluster.set('b', { state: 'succeeded' });
     const done = cluster.reconcile(at(4));
     expect(done.events).toEqual([
-      { type: 'Warning', reason: 'RunFailed', message: 'run g1 failed: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-a-g1)' },
+      { type: 'Warning', reason: 'RunFailed', message: `run g1 failed: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})` },
     ]);
     expect(eventReasons(cluster.reconcile(at(5)))).toEqual([]);
   });
@@ -738,7 +742,7 @@ describe('odd input never throws', () => {
   it('leaves a Job of a removed stage of the current run alone', () => {
     const p = pipeline({ stages: [stage('a')] }, { status: { observedGeneration: 1, lastRun: { id: 'g1', trigger: 'create', phase: 'Running' } } });
     const result = plan({ pipeline: p, problems: [], jobs: [job(p, 'a', 'g1', { state: 'running' }), job(p, 'gone', 'g1', { state: 'running' })], claims: [], now: T0 });
-    expect(result.actions).toEqual([]);
+    expect(runActions(result)).toEqual([]);
     expect(stagePhases(result)).toEqual({ a: 'Running' });
   });
 

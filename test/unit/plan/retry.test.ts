@@ -2,7 +2,8 @@
 // keep the ones that succeeded there.
 import { describe, expect, it } from 'vitest';
 import type { PipelineStatus, RunStatus } from '../../../src/api/types.ts';
-import { retryRunId } from '../../../src/plan/names.ts';
+import { jobName, retryRunId } from '../../../src/plan/names.ts';
+import { requestSeed } from '../../../src/plan/select.ts';
 import { parseRetryRequest } from '../../../src/plan/retry.ts';
 import { plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, condition, createdJobs, createdStages, diamond, eventReasons, pipeline, stage, stagePhases } from './fixtures.ts';
@@ -46,13 +47,13 @@ describe('retry from failure', () => {
     const cluster = failedDiamond();
     cluster.annotate(RETRY, '1');
     const retry = cluster.reconcile(at(100));
-    const id = retryRunId('1');
+    const id = retryRunId(requestSeed('1', 0));
 
     expect(createdStages(retry)).toEqual(['b']);
-    expect(createdJobs(retry)[0]?.metadata?.name).toBe(`etl-b-${id}`);
+    expect(createdJobs(retry)[0]?.metadata?.name).toBe(jobName('etl', 'b', id));
     expect(createdJobs(retry)[0]?.metadata?.annotations).toMatchObject({ 'conveyor.dev/retry-of': 'g1', 'conveyor.dev/trigger': 'retry' });
     expect(lastRun(retry.status)).toMatchObject({ id, trigger: 'retry', phase: 'Running' });
-    expect(stageOf(retry.status, 'a')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun', message: 'succeeded in run g1', job: 'etl-a-g1' });
+    expect(stageOf(retry.status, 'a')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun', message: 'succeeded in run g1', job: jobName('etl', 'a', 'g1') });
     expect(stageOf(retry.status, 'c')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun', message: 'succeeded in run g1' });
     expect(stagePhases(retry)).toEqual({ a: 'Succeeded', b: 'Running', c: 'Succeeded', d: 'Pending' });
     expect(retry.status.progress).toBe('2/4');
@@ -89,7 +90,7 @@ describe('retry from failure', () => {
     cluster.reconcile(at(120));
     const afterEnd = cluster.reconcile(at(130));
     expect(createdJobs(afterEnd)).toEqual([]);
-    expect(lastRun(afterEnd.status).id).toBe(retryRunId('1'));
+    expect(lastRun(afterEnd.status).id).toBe(retryRunId(requestSeed('1', 0)));
     expect(cluster.jobsOf('b')).toHaveLength(2);
   });
 
@@ -99,12 +100,12 @@ describe('retry from failure', () => {
     cluster.reconcile(at(100));
     cluster.set('b', { state: 'failed' });
     const failedAgain = cluster.reconcile(at(120));
-    expect(lastRun(failedAgain.status)).toMatchObject({ id: retryRunId('1'), phase: 'Failed' });
+    expect(lastRun(failedAgain.status)).toMatchObject({ id: retryRunId(requestSeed('1', 0)), phase: 'Failed' });
 
     cluster.annotate(RETRY, '2');
     const second = cluster.reconcile(at(200));
     expect(createdStages(second)).toEqual(['b']);
-    expect(createdJobs(second)[0]?.metadata?.annotations?.['conveyor.dev/retry-of']).toBe(retryRunId('1'));
+    expect(createdJobs(second)[0]?.metadata?.annotations?.['conveyor.dev/retry-of']).toBe(retryRunId(requestSeed('1', 0)));
     expect(stageOf(second.status, 'a')).toMatchObject({ reason: 'FromRun', message: 'succeeded in run g1' });
     expect(cluster.jobsOf('a')).toHaveLength(1);
   });
@@ -116,7 +117,7 @@ describe('retry from failure', () => {
     cluster.pipeline = { ...cluster.pipeline, status: {} };
     const result = cluster.reconcile(at(110));
     expect(createdJobs(result)).toEqual([]);
-    expect(lastRun(result.status)).toMatchObject({ id: retryRunId('1'), trigger: 'retry', phase: 'Running' });
+    expect(lastRun(result.status)).toMatchObject({ id: retryRunId(requestSeed('1', 0)), trigger: 'retry', phase: 'Running' });
     expect(stagePhases(result)).toEqual({ a: 'Succeeded', b: 'Running', c: 'Succeeded', d: 'Pending' });
     expect(result.status.lastRetryRequest).toBe('1');
   });
@@ -125,7 +126,7 @@ describe('retry from failure', () => {
     const cluster = failedDiamond();
     cluster.annotate(RETRY, 'g1:once');
     const result = cluster.reconcile(at(100));
-    expect(lastRun(result.status)).toMatchObject({ id: retryRunId('g1:once'), trigger: 'retry' });
+    expect(lastRun(result.status)).toMatchObject({ id: retryRunId(requestSeed('g1:once', 0)), trigger: 'retry' });
     expect(createdStages(result)).toEqual(['b']);
   });
 
@@ -177,7 +178,7 @@ describe('retry from failure', () => {
     cluster.set('b', { state: 'succeeded' });
     const done = cluster.reconcile(at(40));
     // Once it ended, history is pruned as usual (runHistoryLimit 0).
-    expect(done.actions.filter((a) => a.kind === 'deleteJob').map((a) => a.kind === 'deleteJob' && a.name).sort()).toEqual(['etl-a-g1', 'etl-b-g1']);
+    expect(done.actions.filter((a) => a.kind === 'deleteJob').map((a) => a.kind === 'deleteJob' && a.name).sort()).toEqual([jobName('etl', 'a', 'g1'), jobName('etl', 'b', 'g1')]);
   });
 
   it('a retry run status no longer details, whose Jobs the cache does not show yet, is left alone', () => {
@@ -189,14 +190,14 @@ describe('retry from failure', () => {
           lastRun: { id: 's1735693200', trigger: 'schedule', phase: 'Running', stages: [{ name: 'a', phase: 'Running', job: 'etl-a-1' }] },
           runs: [
             { id: 's1735693200', trigger: 'schedule', phase: 'Running' },
-            { id: retryRunId('1'), trigger: 'retry', phase: 'Running', startTime: '2025-01-01T00:00:00Z' },
+            { id: retryRunId(requestSeed('1', 0)), trigger: 'retry', phase: 'Running', startTime: '2025-01-01T00:00:00Z' },
           ],
           lastRetryRequest: '1',
         },
       },
     );
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], cronJobs: [], now: at(5) });
-    expect(createdJobs(result).map((j) => j.metadata?.name)).not.toContain(`etl-a-${retryRunId('1')}`);
-    expect(result.status.runs?.find((r) => r.id === retryRunId('1'))).toMatchObject({ phase: 'Running' });
+    expect(createdJobs(result).map((j) => j.metadata?.name)).not.toContain(jobName('etl', 'a', retryRunId(requestSeed('1', 0))));
+    expect(result.status.runs?.find((r) => r.id === retryRunId(requestSeed('1', 0)))).toMatchObject({ phase: 'Running' });
   });
 });

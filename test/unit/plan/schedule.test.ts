@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import type { V1CronJob } from '@kubernetes/client-node';
 import type { PipelineSpec, PipelineStatus, RunStatus } from '../../../src/api/types.ts';
 import { plan, type Action, type Plan } from '../../../src/plan/planner.ts';
-import { manualRunId, scheduledRunId } from '../../../src/plan/names.ts';
-import { FakeCluster, at, condition, createdJobs, deletedJobs, eventReasons, pipeline, stage, stagePhases } from './fixtures.ts';
+import { cronJobName, jobName, manualRunId, scheduledRunId } from '../../../src/plan/names.ts';
+import { requestSeed } from '../../../src/plan/select.ts';
+import { FakeCluster, at, condition, createdJobs, deletedJobs, eventReasons, pipeline, stage, stagePhases, runActions } from './fixtures.ts';
 
 const HOUR = 3600;
 /** Ticks are on the hour: tick n is at T0 + n hours. */
@@ -36,7 +37,7 @@ describe('the CronJobs of a scheduled pipeline', () => {
   it('are one per root stage: schedule, time zone, deadline, Allow, small history, owner, labels', () => {
     const result = plan({ pipeline: pipeline(spec), problems: [], jobs: [], claims: [], now: at(0) });
     const cronJobs = appliedCronJobs(result);
-    expect(cronJobs.map((c) => c.metadata?.name)).toEqual(['etl-extract', 'etl-events']);
+    expect(cronJobs.map((c) => c.metadata?.name)).toEqual([cronJobName('etl', 'extract'), cronJobName('etl', 'events')]);
     expect(createdJobs(result)).toEqual([]);
     const [extract] = cronJobs;
     const labels = {
@@ -131,9 +132,9 @@ describe('the CronJobs of a scheduled pipeline', () => {
 
   it('a CronJob changed by hand is put back', () => {
     const cluster = scheduled();
-    cluster.cronJobs.get('etl-events')!.spec!.suspend = true;
+    cluster.cronJobs.get(cronJobName('etl', 'events'))!.spec!.suspend = true;
     const result = cluster.reconcile(at(5));
-    expect(appliedCronJobs(result).map((c) => [c.metadata?.name, c.spec?.suspend])).toEqual([['etl-events', false]]);
+    expect(appliedCronJobs(result).map((c) => [c.metadata?.name, c.spec?.suspend])).toEqual([[cronJobName('etl', 'events'), false]]);
   });
 
   it('removing the schedule deletes them and the pipeline runs like a one-shot one', () => {
@@ -143,10 +144,10 @@ describe('the CronJobs of a scheduled pipeline', () => {
     });
     const result = cluster.reconcile(at(60));
     expect(result.actions.filter((a) => a.kind === 'deleteCronJob')).toEqual([
-      { kind: 'deleteCronJob', name: 'etl-extract', reason: 'spec.schedule was removed' },
-      { kind: 'deleteCronJob', name: 'etl-events', reason: 'spec.schedule was removed' },
+      { kind: 'deleteCronJob', name: cronJobName('etl', 'extract'), reason: 'spec.schedule was removed' },
+      { kind: 'deleteCronJob', name: cronJobName('etl', 'events'), reason: 'spec.schedule was removed' },
     ]);
-    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual(['etl-events-g2', 'etl-extract-g2']);
+    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([jobName('etl', 'events', 'g2'), jobName('etl', 'extract', 'g2')]);
     expect(result.status).toMatchObject({ phase: 'Running', lastRun: { id: 'g2', trigger: 'change' } });
     expect(result.status.nextScheduleTime).toBeUndefined();
     expect(cluster.cronJobs.size).toBe(0);
@@ -162,8 +163,8 @@ describe('the CronJobs of a scheduled pipeline', () => {
     cluster.tick(tick(1));
     const result = cluster.reconcile(at(HOUR + 1));
     expect(result.actions).toEqual([
-      { kind: 'deleteJob', name: 'etl-extract-28928220', reason: 'cancelled: generation 2 is invalid' },
-      { kind: 'deleteJob', name: 'etl-events-28928220', reason: 'cancelled: generation 2 is invalid' },
+      { kind: 'deleteJob', name: `${cronJobName('etl', 'extract')}-28928220`, reason: 'cancelled: generation 2 is invalid' },
+      { kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928220`, reason: 'cancelled: generation 2 is invalid' },
     ]);
     expect(result.status.phase).toBe('Invalid');
     expect(result.status.nextScheduleTime).toBeUndefined();
@@ -176,8 +177,8 @@ describe('the CronJobs of a scheduled pipeline', () => {
       s.stages[1]!.dependsOn = ['extract'];
     });
     const result = cluster.reconcile(at(60));
-    expect(result.actions.filter((a) => a.kind === 'deleteCronJob').map((a) => a.kind === 'deleteCronJob' && a.name)).toEqual(['etl-events']);
-    expect(appliedCronJobs(result).map((c) => c.metadata?.name)).toEqual(['etl-extract']);
+    expect(result.actions.filter((a) => a.kind === 'deleteCronJob').map((a) => a.kind === 'deleteCronJob' && a.name)).toEqual([cronJobName('etl', 'events')]);
+    expect(appliedCronJobs(result).map((c) => c.metadata?.name)).toEqual([cronJobName('etl', 'extract')]);
   });
 });
 
@@ -189,10 +190,10 @@ describe('ticks become runs', () => {
     const result = cluster.reconcile(at(HOUR + 2));
     const runId = runAt(1);
     expect(runId).toBe('s1735693200');
-    expect(startedJobs(result)).toEqual(['etl-events-28928220', 'etl-extract-28928220']);
+    expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
     expect(started(result)[0]).toEqual({
       kind: 'startJob',
-      name: 'etl-extract-28928220',
+      name: `${cronJobName('etl', 'extract')}-28928220`,
       runId,
       patch: {
         metadata: {
@@ -213,8 +214,8 @@ describe('ticks become runs', () => {
     expect(createdJobs(result)).toEqual([]);
     expect(lastRun(result.status)).toMatchObject({ id: runId, trigger: 'schedule', phase: 'Running', startTime: '2025-01-01T01:00:02Z' });
     expect(lastRun(result.status).stages).toEqual([
-      { name: 'extract', phase: 'Running', job: 'etl-extract-28928220', attempts: 1 },
-      { name: 'events', phase: 'Running', job: 'etl-events-28928220', attempts: 1 },
+      { name: 'extract', phase: 'Running', job: `${cronJobName('etl', 'extract')}-28928220`, attempts: 1 },
+      { name: 'events', phase: 'Running', job: `${cronJobName('etl', 'events')}-28928220`, attempts: 1 },
       { name: 'load', phase: 'Pending' },
     ]);
     expect(result.status).toMatchObject({ phase: 'Running', progress: '0/3', lastScheduleTime: '2025-01-01T01:00:00Z', nextScheduleTime: '2025-01-01T02:00:00Z' });
@@ -223,7 +224,7 @@ describe('ticks become runs', () => {
     expect(eventReasons(result)).toEqual(['RunStarted']);
 
     // The patched Jobs carry the run on the Job and on the pod template.
-    const extract = cluster.jobs.get('etl-extract-28928220');
+    const extract = cluster.jobs.get(`${cronJobName('etl', 'extract')}-28928220`);
     expect(extract?.spec?.suspend).toBe(false);
     expect(extract?.metadata?.labels?.['conveyor.dev/run']).toBe(runId);
     expect(extract?.spec?.template.metadata?.labels?.['conveyor.dev/run']).toBe(runId);
@@ -238,7 +239,7 @@ describe('ticks become runs', () => {
     cluster.setIn(runId, 'extract', { state: 'succeeded' });
     cluster.setIn(runId, 'events', { state: 'succeeded' });
     const next = cluster.reconcile(at(HOUR + 30));
-    expect(createdJobs(next).map((j) => j.metadata?.name)).toEqual([`etl-load-${runId}`]);
+    expect(createdJobs(next).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'load', runId)]);
     expect(createdJobs(next)[0]?.metadata?.ownerReferences?.[0]?.kind).toBe('Pipeline');
     cluster.setIn(runId, 'load', { state: 'succeeded' });
     const done = cluster.reconcile(at(HOUR + 60));
@@ -249,16 +250,16 @@ describe('ticks become runs', () => {
 
   it('a root Job that arrives late joins the run of its tick', () => {
     const cluster = scheduled();
-    cluster.tick(tick(1), ['etl-extract']);
+    cluster.tick(tick(1), [cronJobName('etl', 'extract')]);
     const first = cluster.reconcile(at(HOUR + 1));
-    expect(startedJobs(first)).toEqual(['etl-extract-28928220']);
+    expect(startedJobs(first)).toEqual([`${cronJobName('etl', 'extract')}-28928220`]);
     expect(createdJobs(first)).toEqual([]);
     expect(stagePhases(first)).toEqual({ extract: 'Running', events: 'Pending', load: 'Pending' });
     expect(first.requeueAfterMs).toBe(59_000); // when Conveyor stops waiting for the events CronJob
 
-    cluster.tick(tick(1), ['etl-events']);
+    cluster.tick(tick(1), [cronJobName('etl', 'events')]);
     const joined = cluster.reconcile(at(HOUR + 20));
-    expect(started(joined).map((a) => [a.name, a.runId])).toEqual([['etl-events-28928220', runAt(1)]]);
+    expect(started(joined).map((a) => [a.name, a.runId])).toEqual([[`${cronJobName('etl', 'events')}-28928220`, runAt(1)]]);
     expect(lastRun(joined.status).id).toBe(runAt(1));
     expect(stagePhases(joined)).toEqual({ extract: 'Running', events: 'Running', load: 'Pending' });
     expect(joined.events).toEqual([]);
@@ -266,29 +267,29 @@ describe('ticks become runs', () => {
 
   it('a root whose CronJob never delivers is created by Conveyor; a Job arriving after that is deleted', () => {
     const cluster = scheduled();
-    cluster.tick(tick(1), ['etl-extract']);
+    cluster.tick(tick(1), [cronJobName('etl', 'extract')]);
     cluster.reconcile(at(HOUR + 1));
     const late = cluster.reconcile(at(HOUR + 61));
-    expect(createdJobs(late).map((j) => j.metadata?.name)).toEqual([`etl-events-${runAt(1)}`]);
-    cluster.tick(tick(1), ['etl-events']);
+    expect(createdJobs(late).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'events', runAt(1))]);
+    cluster.tick(tick(1), [cronJobName('etl', 'events')]);
     const duplicate = cluster.reconcile(at(HOUR + 70));
     expect(duplicate.actions).toEqual([
-      { kind: 'deleteJob', name: 'etl-events-28928220', reason: `run ${runAt(1)}: stage "events" already has Job etl-events-${runAt(1)}` },
+      { kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928220`, reason: `run ${runAt(1)}: stage "events" already has Job ${jobName('etl', 'events', runAt(1))}` },
     ]);
-    expect(cluster.jobsOf('events').map((j) => j.metadata?.name)).toEqual([`etl-events-${runAt(1)}`]);
+    expect(cluster.jobsOf('events').map((j) => j.metadata?.name)).toEqual([jobName('etl', 'events', runAt(1))]);
   });
 
   it('a root Job of a run that already ended is deleted unstarted', () => {
     const cluster = scheduled({ stages: [stage('extract'), stage('events')] });
-    cluster.tick(tick(1), ['etl-extract']);
+    cluster.tick(tick(1), [cronJobName('etl', 'extract')]);
     cluster.reconcile(at(HOUR + 1));
     cluster.setIn(runAt(1), 'extract', { state: 'failed' });
     const failed = cluster.reconcile(at(HOUR + 20));
     expect(lastRun(failed.status)).toMatchObject({ phase: 'Failed' });
     expect(stagePhases(failed)).toEqual({ extract: 'Failed', events: 'Skipped' });
-    cluster.tick(tick(1), ['etl-events']);
+    cluster.tick(tick(1), [cronJobName('etl', 'events')]);
     const result = cluster.reconcile(at(HOUR + 30));
-    expect(result.actions).toEqual([{ kind: 'deleteJob', name: 'etl-events-28928220', reason: `run ${runAt(1)} has already ended` }]);
+    expect(result.actions).toEqual([{ kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928220`, reason: `run ${runAt(1)} has already ended` }]);
   });
 
   it('late adoption: a tick created while Conveyor was down is started when it comes back', () => {
@@ -296,7 +297,7 @@ describe('ticks become runs', () => {
     cluster.tick(tick(1));
     // Conveyor was down from before the tick until 20 minutes after it.
     const result = cluster.reconcile(at(HOUR + 1200));
-    expect(startedJobs(result)).toEqual(['etl-events-28928220', 'etl-extract-28928220']);
+    expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
     expect(lastRun(result.status)).toMatchObject({ id: runAt(1), trigger: 'schedule', startTime: '2025-01-01T01:20:00Z' });
     expect(result.status.lastScheduleTime).toBe('2025-01-01T01:00:00Z');
   });
@@ -306,7 +307,7 @@ describe('ticks become runs', () => {
     cluster.tick(tick(1));
     const result = cluster.reconcile(at(HOUR + 1200));
     expect(started(result)).toEqual([]);
-    expect(deletedJobs(result)).toEqual(['etl-events-28928220', 'etl-extract-28928220']);
+    expect(deletedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
     expect(result.status.runs).toEqual([
       { id: runAt(1), trigger: 'schedule', phase: 'Skipped', generation: 1, completionTime: '2025-01-01T01:20:00Z', message: 'skipped: missed its starting deadline (startingDeadlineSeconds=300)' },
     ]);
@@ -350,7 +351,7 @@ describe('ticks become runs', () => {
     cluster.setIn(runAt(1), 'extract', { state: 'succeeded' });
     cluster.setIn(runAt(1), 'events', { state: 'succeeded' });
     const result = cluster.reconcile(at(HOUR + 30));
-    expect(createdJobs(result).map((j) => j.metadata?.name)).toEqual([`etl-load-${runAt(1)}`]);
+    expect(createdJobs(result).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'load', runAt(1))]);
     expect(lastRun(result.status)).toMatchObject({ id: runAt(1), phase: 'Running', startTime: '2025-01-01T01:00:01Z' });
   });
 
@@ -404,8 +405,8 @@ describe('run-level concurrency', () => {
     const message = `skipped: run ${runAt(1)} still active (concurrencyPolicy Forbid)`;
     expect(started(second)).toEqual([]);
     expect(second.actions).toEqual([
-      { kind: 'deleteJob', name: 'etl-extract-28928280', reason: message },
-      { kind: 'deleteJob', name: 'etl-events-28928280', reason: message },
+      { kind: 'deleteJob', name: `${cronJobName('etl', 'extract')}-28928280`, reason: message },
+      { kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928280`, reason: message },
     ]);
     expect(second.events).toEqual([{ type: 'Warning', reason: 'RunSkipped', message: `run ${runAt(2)} ${message}` }]);
     expect(lastRun(second.status).id).toBe(runAt(1));
@@ -426,7 +427,7 @@ describe('run-level concurrency', () => {
     cluster.setIn(runAt(1), 'extract', { state: 'succeeded' });
     cluster.tick(tick(2));
     const result = cluster.reconcile(at(2 * HOUR + 1));
-    expect(startedJobs(result)).toEqual(['etl-extract-28928280']);
+    expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'extract')}-28928280`]);
     expect(runPhases(result.status)).toEqual([
       [runAt(2), 'Running'],
       [runAt(1), 'Succeeded'],
@@ -437,8 +438,8 @@ describe('run-level concurrency', () => {
   it('Replace cancels the active run and starts the new one', () => {
     const { second } = overlapping('Replace');
     const message = `replaced by run ${runAt(2)}`;
-    expect(startedJobs(second)).toEqual(['etl-events-28928280', 'etl-extract-28928280']);
-    expect(deletedJobs(second)).toEqual(['etl-events-28928220', 'etl-extract-28928220']);
+    expect(startedJobs(second)).toEqual([`${cronJobName('etl', 'events')}-28928280`, `${cronJobName('etl', 'extract')}-28928280`]);
+    expect(deletedJobs(second)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
     expect(second.actions.find((a) => a.kind === 'deleteJob')).toMatchObject({ reason: message });
     expect(lastRun(second.status)).toMatchObject({ id: runAt(2), phase: 'Running' });
     expect(second.status.runs?.[1]).toMatchObject({ id: runAt(1), phase: 'Cancelled', message, completionTime: '2025-01-01T02:00:01Z' });
@@ -447,7 +448,7 @@ describe('run-level concurrency', () => {
 
   it('Allow lets runs overlap; each progresses on its own, lastRun is the newest', () => {
     const { cluster, second } = overlapping('Allow');
-    expect(startedJobs(second)).toEqual(['etl-events-28928280', 'etl-extract-28928280']);
+    expect(startedJobs(second)).toEqual([`${cronJobName('etl', 'events')}-28928280`, `${cronJobName('etl', 'extract')}-28928280`]);
     expect(deletedJobs(second)).toEqual([]);
     expect(lastRun(second.status).id).toBe(runAt(2));
     expect(runPhases(second.status)).toEqual([
@@ -459,7 +460,7 @@ describe('run-level concurrency', () => {
     cluster.setIn(runAt(1), 'extract', { state: 'succeeded' });
     cluster.setIn(runAt(1), 'events', { state: 'succeeded' });
     const older = cluster.reconcile(at(2 * HOUR + 30));
-    expect(createdJobs(older).map((j) => j.metadata?.name)).toEqual([`etl-load-${runAt(1)}`]);
+    expect(createdJobs(older).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'load', runAt(1))]);
     expect(older.status.progress).toBe('0/3'); // of lastRun
     cluster.setIn(runAt(1), 'load', { state: 'succeeded' });
     const olderDone = cluster.reconcile(at(2 * HOUR + 60));
@@ -472,7 +473,7 @@ describe('run-level concurrency', () => {
 
     cluster.setIn(runAt(2), 'extract', { state: 'succeeded' });
     cluster.setIn(runAt(2), 'events', { state: 'succeeded' });
-    expect(createdJobs(cluster.reconcile(at(2 * HOUR + 90))).map((j) => j.metadata?.name)).toEqual([`etl-load-${runAt(2)}`]);
+    expect(createdJobs(cluster.reconcile(at(2 * HOUR + 90))).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'load', runAt(2))]);
   });
 });
 
@@ -505,8 +506,8 @@ describe('run-level concurrency, more', () => {
     cluster.tick(tick(1));
     cluster.tick(tick(2));
     const result = cluster.reconcile(at(2 * HOUR + 5));
-    expect(startedJobs(result)).toEqual(['etl-extract-28928280']);
-    expect(deletedJobs(result)).toEqual(['etl-extract-28928220']);
+    expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'extract')}-28928280`]);
+    expect(deletedJobs(result)).toEqual([`${cronJobName('etl', 'extract')}-28928220`]);
     expect(runPhases(result.status)).toEqual([
       [runAt(2), 'Running'],
       [runAt(1), 'Skipped'],
@@ -521,12 +522,12 @@ describe('a scheduled pipeline with a staging volume', () => {
     cluster.tick(tick(1));
     const result = cluster.reconcile(at(HOUR + 1));
     const runId = runAt(1);
-    expect(result.actions.map((a) => a.kind)).toEqual(['createClaim', 'createJob', 'deleteJob']);
+    expect(runActions(result).map((a) => a.kind)).toEqual(['createClaim', 'createJob', 'deleteJob']);
     const [job] = createdJobs(result);
-    expect(job?.metadata?.name).toBe(`etl-extract-${runId}`);
+    expect(job?.metadata?.name).toBe(jobName('etl', 'extract', runId));
     expect(job?.spec?.template.spec?.volumes).toEqual([{ name: 'conveyor-staging', persistentVolumeClaim: { claimName: `etl-${runId}-staging` } }]);
-    expect(deletedJobs(result)).toEqual(['etl-extract-28928220']);
-    expect(lastRun(result.status).stages?.[0]).toMatchObject({ name: 'extract', phase: 'Running', job: `etl-extract-${runId}` });
+    expect(deletedJobs(result)).toEqual([`${cronJobName('etl', 'extract')}-28928220`]);
+    expect(lastRun(result.status).stages?.[0]).toMatchObject({ name: 'extract', phase: 'Running', job: jobName('etl', 'extract', runId) });
     expect(cluster.reconcile(at(HOUR + 2)).actions).toEqual([]);
   });
 });
@@ -534,13 +535,13 @@ describe('a scheduled pipeline with a staging volume', () => {
 describe('manual runs of a scheduled pipeline', () => {
   it('kubectl create job --from=cronjob/... is adopted as a manual run of the whole pipeline', () => {
     const cluster = scheduled();
-    const job = cluster.createJobFrom('etl-extract', 'adhoc', at(600));
+    const job = cluster.createJobFrom(cronJobName('etl', 'extract'), 'adhoc', at(600));
     const result = cluster.reconcile(at(601));
     const runId = manualRunId(`job:${job.metadata?.uid}`);
     expect(started(result).map((a) => [a.name, a.runId])).toEqual([['adhoc', runId]]);
     expect(started(result)[0]?.patch).toMatchObject({ metadata: { annotations: { 'conveyor.dev/trigger': 'manual' } } });
     // The other root is created at once, as a plain Job of that run.
-    expect(createdJobs(result).map((j) => j.metadata?.name)).toEqual([`etl-events-${runId}`]);
+    expect(createdJobs(result).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'events', runId)]);
     expect(createdJobs(result)[0]?.metadata?.annotations?.['conveyor.dev/trigger']).toBe('manual');
     expect(lastRun(result.status)).toMatchObject({ id: runId, trigger: 'manual', phase: 'Running' });
     expect(eventReasons(result)).toEqual(['RunStarted']);
@@ -551,7 +552,7 @@ describe('manual runs of a scheduled pipeline', () => {
     const cluster = scheduled();
     cluster.tick(tick(1));
     cluster.reconcile(at(HOUR + 1));
-    cluster.createJobFrom('etl-extract', 'adhoc', at(HOUR + 10));
+    cluster.createJobFrom(cronJobName('etl', 'extract'), 'adhoc', at(HOUR + 10));
     const result = cluster.reconcile(at(HOUR + 11));
     expect(started(result).map((a) => a.name)).toEqual(['adhoc']);
     expect(deletedJobs(result)).toEqual([]);
@@ -562,8 +563,8 @@ describe('manual runs of a scheduled pipeline', () => {
     const cluster = scheduled();
     cluster.annotate('conveyor.dev/run-requested', 'now');
     const result = cluster.reconcile(at(300));
-    const runId = manualRunId('now');
-    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([`etl-events-${runId}`, `etl-extract-${runId}`]);
+    const runId = manualRunId(requestSeed('now', 0));
+    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([jobName('etl', 'events', runId), jobName('etl', 'extract', runId)]);
     expect(started(result)).toEqual([]);
     expect(lastRun(result.status)).toMatchObject({ id: runId, trigger: 'manual', phase: 'Running' });
     expect(result.status).toMatchObject({ phase: 'Running', lastRunRequest: 'now' });
@@ -599,8 +600,8 @@ describe('schedule status', () => {
 
   it('a missed tick: lastScheduleTime hours old, nextScheduleTime is still the next future tick', () => {
     const cluster = scheduled();
-    cluster.cronJobs.get('etl-extract')!.status = { lastScheduleTime: at(2 * HOUR) };
-    cluster.cronJobs.get('etl-events')!.status = { lastScheduleTime: at(HOUR) };
+    cluster.cronJobs.get(cronJobName('etl', 'extract'))!.status = { lastScheduleTime: at(2 * HOUR) };
+    cluster.cronJobs.get(cronJobName('etl', 'events'))!.status = { lastScheduleTime: at(HOUR) };
     const result = cluster.reconcile(at(5 * HOUR + 1200));
     expect(result.status.lastScheduleTime).toBe('2025-01-01T02:00:00Z');
     expect(result.status.nextScheduleTime).toBe('2025-01-01T06:00:00Z');
@@ -615,7 +616,7 @@ describe('schedule status', () => {
     const failed = cluster.reconcile(at(HOUR + 20));
     expect(failed.status.phase).toBe('Scheduled');
     expect(condition(failed.status, 'Stalled')).toMatchObject({ status: 'True', reason: 'StageFailed' });
-    expect(condition(failed.status, 'Ready')?.message).toBe('stage "extract" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/etl-extract-28928220)');
+    expect(condition(failed.status, 'Ready')?.message).toBe(`stage "extract" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${cronJobName('etl', 'extract')}-28928220)`);
     cluster.edit((s) => {
       s.stages[0]!.image = 'fixed';
     });

@@ -1,0 +1,239 @@
+// The steps of advancing one run, each a small pure function over one RunView (see run.ts):
+//   1. recall   — what evidence (Jobs), memory (status), the retry's kept stages and the API
+//                 server's refusals already say about each stage;
+//   2. deadline — the run deadline stops every stage still open;
+//   3. decide   — open stages, in dependency order: skip, wait, start a CronJob's suspended Job,
+//                 or create a Job;
+//   4. cleanup  — delete Jobs the deadline stopped and suspended Jobs that will never start.
+// Stage phases only move forward: a terminal phase in memory beats a Job that still looks
+// active (a stale cache, or a Job being deleted).
+import type { V1Job } from '@kubernetes/client-node';
+import type { OnFailureStageSpec, Pipeline, RunTrigger, StageSpec, StageStatus } from '../api/types.ts';
+import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../kube/labels.ts';
+import type { Action, PlanEvent } from './types.ts';
+import { buildStageJob, startJobPatch } from './job.ts';
+import { topologicalOrder } from './dag.ts';
+import { jobName, labelValue } from './names.ts';
+import { isDeleting, isJobFinished, isSuspendedJob, jobStageKey, readJob, stageKey } from './observed.ts';
+import { compact } from './merge.ts';
+import { iso } from './time.ts';
+
+/** Everything one run's steps read: the run's spec, its evidence and its memory. */
+export type RunView = {
+  pipeline: Pipeline;
+  runId: string;
+  trigger: RunTrigger;
+  generation: number;
+  /** This run's Jobs by stage key (indexStageJobs). */
+  jobs: Map<string, V1Job>;
+  /** Every Job of the run, suspended ones included. */
+  allJobs: V1Job[];
+  memory: Map<string, StageStatus>;
+  kept: Map<string, StageStatus>;
+  retryOf?: string;
+  startTime: string;
+  stagingClaim?: string;
+  /** Until when a scheduled tick's roots wait for their CronJobs' Jobs. */
+  awaitRootsUntil?: Date;
+  rejections: ReadonlyMap<string, string>;
+  pendingJobs: ReadonlySet<string>;
+  now: Date;
+};
+
+/** What the steps decide besides stage phases. */
+export type Effects = { actions: Action[]; events: PlanEvent[]; starting: Set<string>; awaiting: boolean };
+
+export function newEffects(): Effects {
+  return { actions: [], events: [], starting: new Set(), awaiting: false };
+}
+
+export function isTerminalStage(phase: StageStatus['phase'] | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed' || phase === 'Skipped';
+}
+
+export function jobOf(view: RunView, role: Role, name: string): V1Job | undefined {
+  return view.jobs.get(stageKey(role, labelValue(name)));
+}
+
+/** A suspended Job says nothing about its stage yet: it is started (or not) in step 3. */
+function startedJobOf(view: RunView, role: Role, name: string): V1Job | undefined {
+  const job = jobOf(view, role, name);
+  return job && !isSuspendedJob(job) ? job : undefined;
+}
+
+function fromJob(name: string, job: V1Job): StageStatus {
+  return compact({ name, job: job.metadata?.name, ...readJob(job) });
+}
+
+/** The name Conveyor gives the Job of a stage in this run. */
+function ownJobName(view: RunView, stageName: string): string {
+  return jobName(view.pipeline.metadata.name ?? '', stageName, view.runId);
+}
+
+/** Step 1 for one stage (or onFailure stage): what is already known, or undefined. */
+export function recallStage(view: RunView, role: Role, name: string, effects: Effects): StageStatus | undefined {
+  const job = startedJobOf(view, role, name);
+  const seen = job ? fromJob(name, job) : undefined;
+  if (seen && isTerminalStage(seen.phase)) return seen;
+  const remembered = view.memory.get(name);
+  if (remembered && isTerminalStage(remembered.phase)) return remembered;
+  if (role === ROLE_STAGE && view.kept.has(name)) return view.kept.get(name);
+  if (seen) return seen;
+  const refused = view.rejections.get(ownJobName(view, name));
+  if (refused !== undefined && remembered?.phase !== 'Running') return rejectedStage(view, name, refused);
+  if (remembered?.phase === 'Running' && remembered.job) return missingJob(view, role, name, remembered, effects);
+  return undefined;
+}
+
+function rejectedStage(view: RunView, name: string, message: string): StageStatus {
+  const now = iso(view.now);
+  return { name, phase: 'Failed', job: ownJobName(view, name), attempts: 1, reason: 'JobRejected', message, startTime: now, completionTime: now };
+}
+
+/**
+ * Memory says the stage runs, yet its Job is gone. Just created and not in the cache yet: it
+ * runs. Otherwise someone deleted it: create it again, counting the attempts it already made,
+ * and say so. (A CronJob's Job that was deleted is replaced by a Job Conveyor names itself.)
+ */
+function missingJob(view: RunView, role: Role, name: string, remembered: StageStatus, effects: Effects): StageStatus {
+  if (remembered.job && view.pendingJobs.has(remembered.job)) return remembered;
+  const deleted = remembered.job ?? ownJobName(view, name);
+  const prior = remembered.attempts ?? 1;
+  const recreated = createStageJob(view, stageSpec(view, role, name), role, effects, prior);
+  effects.events.push({
+    type: 'Warning',
+    reason: 'StageJobDeleted',
+    message: `run ${view.runId}: Job ${deleted} of stage "${name}" was deleted while it ran; created it again (attempt ${prior + 1})`,
+  });
+  return compact({ ...recreated, startTime: remembered.startTime });
+}
+
+function stageSpec(view: RunView, role: Role, name: string): StageSpec | OnFailureStageSpec {
+  const list = role === ROLE_STAGE ? view.pipeline.spec.stages : (view.pipeline.spec.onFailure ?? []);
+  return list.find((s) => s.name === name) ?? { name };
+}
+
+/** A createJob action for a stage; `priorAttempts` counts attempts of Jobs deleted before it. */
+export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageSpec, role: Role, effects: Effects, priorAttempts = 0): StageStatus {
+  const job = buildStageJob(view.pipeline, stage, {
+    runId: view.runId,
+    trigger: view.trigger,
+    role,
+    generation: view.generation,
+    runStartTime: view.startTime,
+    ...(view.stagingClaim ? { stagingClaimName: view.stagingClaim } : {}),
+    ...(view.retryOf ? { retryOf: view.retryOf } : {}),
+  });
+  if (priorAttempts > 0) job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, [ANN_PRIOR_ATTEMPTS]: String(priorAttempts) } };
+  effects.actions.push({ kind: 'createJob', job });
+  const name = job.metadata?.name ?? ownJobName(view, stage.name);
+  return { name: stage.name, phase: 'Running', job: name, attempts: priorAttempts + 1 };
+}
+
+/**
+ * A CronJob's suspended Job is started in place. With a per-run staging volume it cannot be:
+ * its template could not name the run's claim, so Conveyor creates the stage's Job itself.
+ */
+function startSuspended(view: RunView, stage: StageSpec, job: V1Job, effects: Effects): StageStatus {
+  if (view.stagingClaim) return createStageJob(view, stage, ROLE_STAGE, effects);
+  const name = job.metadata?.name ?? '';
+  effects.starting.add(name);
+  effects.actions.push({ kind: 'startJob', name, runId: view.runId, patch: startJobPatch(view.runId, view.trigger, view.startTime) });
+  return { name: stage.name, phase: 'Running', job: name, attempts: 1 };
+}
+
+/** Step 2: the run deadline fails every stage still running. */
+export function stopAtDeadline(status: Map<string, StageStatus>, seconds: number | undefined, now: Date): void {
+  for (const [name, stage] of status) {
+    if (isTerminalStage(stage.phase)) continue;
+    status.set(name, {
+      ...stage,
+      phase: 'Failed',
+      reason: 'RunDeadlineExceeded',
+      message: `run exceeded activeDeadlineSeconds (${seconds}s)`,
+      completionTime: iso(now),
+    });
+  }
+}
+
+/** Step 3 for one open stage whose dependencies are decided. */
+type OpenStageRule = { deadlinePassed: boolean; stopAll: boolean; anyFailed: boolean };
+
+export function decideOpenStages(view: RunView, status: Map<string, StageStatus>, rule: OpenStageRule, effects: Effects): void {
+  for (const stage of topologicalOrder(view.pipeline.spec.stages)) {
+    if (!status.has(stage.name)) status.set(stage.name, decideStage(view, stage, status, rule, effects));
+  }
+}
+
+function decideStage(view: RunView, stage: StageSpec, status: Map<string, StageStatus>, rule: OpenStageRule, effects: Effects): StageStatus {
+  const deps = stage.dependsOn ?? [];
+  const blocked = deps.filter((d) => status.get(d)?.phase === 'Failed' || status.get(d)?.phase === 'Skipped');
+  if (blocked.length > 0) {
+    const list = blocked.map((d) => `"${d}"`).join(', ');
+    return { name: stage.name, phase: 'Skipped', reason: 'UpstreamFailed', message: `upstream stage ${list} did not succeed` };
+  }
+  if (rule.deadlinePassed) return { name: stage.name, phase: 'Skipped', reason: 'RunDeadlineExceeded', message: 'run deadline passed before it could start' };
+  // StopAll: nothing new starts after a failure; running stages are left to finish.
+  if (rule.stopAll && rule.anyFailed) return { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' };
+  if (!deps.every((d) => status.get(d)?.phase === 'Succeeded')) return { name: stage.name, phase: 'Pending' };
+  return startStage(view, stage, deps.length === 0, effects);
+}
+
+/** All dependencies succeeded: start the CronJob's Job, wait for it, or create the stage's Job. */
+function startStage(view: RunView, stage: StageSpec, root: boolean, effects: Effects): StageStatus {
+  const suspended = jobOf(view, ROLE_STAGE, stage.name);
+  // Memory may name a Job Conveyor created for the stage that the cache does not show yet.
+  const remembered = view.memory.get(stage.name)?.job;
+  if (suspended && isSuspendedJob(suspended) && !isDeleting(suspended) && (!remembered || remembered === suspended.metadata?.name)) {
+    return startSuspended(view, stage, suspended, effects);
+  }
+  if (root && view.awaitRootsUntil && view.now < view.awaitRootsUntil) {
+    effects.awaiting = true;
+    return { name: stage.name, phase: 'Pending', message: 'waiting for its CronJob to create the Job of this run' };
+  }
+  return createStageJob(view, stage, ROLE_STAGE, effects);
+}
+
+/**
+ * Step 4: Jobs the run deadline stopped are deleted (again, if an earlier delete did not land);
+ * only those — a Job that merely looks active next to a remembered success is a stale cache.
+ */
+export function deadlineDeletes(view: RunView, stages: StageStatus[], seconds: number | undefined): Action[] {
+  const actions: Action[] = [];
+  for (const stage of stages) {
+    const job = jobOf(view, ROLE_STAGE, stage.name);
+    const stopped = stage.phase === 'Failed' && stage.reason === 'RunDeadlineExceeded';
+    if (stopped && job?.metadata?.name && !isJobFinished(job) && !isDeleting(job) && !isSuspendedJob(job)) {
+      actions.push({ kind: 'deleteJob', name: job.metadata.name, reason: `run deadline exceeded (activeDeadlineSeconds=${seconds})` });
+    }
+  }
+  return actions;
+}
+
+/**
+ * Step 4: a CronJob's suspended Job that is not started now will never be: its stage already has
+ * a Job, will not run in this run (skipped, kept by a retry), or is no longer a stage.
+ */
+export function unusedSuspendedJobs(view: RunView, stages: StageStatus[], starting: Set<string>): Action[] {
+  const actions: Action[] = [];
+  for (const job of view.allJobs) {
+    const name = job.metadata?.name;
+    if (!name || !isSuspendedJob(job) || isDeleting(job) || starting.has(name)) continue;
+    const stageName = stageOfJob(view.pipeline.spec.stages, job);
+    const stage = stageName !== undefined ? stages.find((s) => s.name === stageName) : undefined;
+    if (stage?.phase === 'Pending' && !stage.job) continue; // still waiting for its dependencies
+    const why = !stage
+      ? 'not a stage of this pipeline any more'
+      : stage.job && stage.job !== name
+        ? `stage "${stage.name}" already has Job ${stage.job}`
+        : `stage "${stage.name}" does not run in this run (${stage.phase})`;
+    actions.push({ kind: 'deleteJob', name, reason: `run ${view.runId}: ${why}` });
+  }
+  return actions;
+}
+
+/** The DAG stage a Job runs, by its stage label (onFailure Jobs are never suspended). */
+function stageOfJob(stages: StageSpec[], job: V1Job): string | undefined {
+  const key = jobStageKey(job);
+  return stages.find((s) => stageKey(ROLE_STAGE, labelValue(s.name)) === key)?.name;
+}
