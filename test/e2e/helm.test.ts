@@ -258,6 +258,9 @@ describe('helm chart on the cluster', () => {
     expect(await allowed(kc, { group: 'batch', resource: 'jobs', verb: 'create', namespace: otherNs })).toBe(true);
     expect(await allowed(kc, { group: 'batch', resource: 'cronjobs', verb: 'patch', namespace: otherNs })).toBe(true);
     expect(await allowed(kc, { group: '', resource: 'persistentvolumeclaims', verb: 'delete', namespace: otherNs })).toBe(true);
+    // A run's pinned spec: recorded and dropped, never changed.
+    expect(await allowed(kc, { group: 'apps', resource: 'controllerrevisions', verb: 'create', namespace: otherNs })).toBe(true);
+    expect(await allowed(kc, { group: 'apps', resource: 'controllerrevisions', verb: 'update', namespace: otherNs })).toBe(false);
     expect(await allowed(kc, { group: '', resource: 'secrets', verb: 'list' })).toBe(false);
     expect(await allowed(kc, { group: '', resource: 'secrets', verb: 'get', namespace: otherNs })).toBe(false);
     expect(await allowed(kc, { group: 'apps', resource: 'deployments', verb: 'create', namespace: otherNs })).toBe(false);
