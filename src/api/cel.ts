@@ -7,9 +7,11 @@
 // a rule it stops at 1M per rule and 10M per object. Rules therefore sit on the smallest scope
 // that can see what they need, every list and string they touch is bounded, names are picked with
 // map() before filter() (the estimator loses string sizes the other way round), and the largest
-// pipeline the schema allows (200 stages × 20 dependsOn, 40-character names, 20 onFailure) was
-// checked against the apiextensions-apiserver v0.36 validator: the CRD is accepted and that
-// pipeline validates within budget. Needs Kubernetes ≥ 1.30 (sets library, fieldPath).
+// pipeline the schema allows (200 stages of 63-character names, each depending on every stage
+// before it, 20 onFailure stages) was checked against the apiextensions-apiserver v0.36
+// validator: the CRD is accepted and that pipeline validates within budget, about 1.1M of the 10M
+// per object (test/e2e/api-validation.test.ts applies it). Needs Kubernetes ≥ 1.33 (sets library,
+// fieldPath, and transformMapEntry in knownDependencies).
 
 export type CelRule = {
   rule: string;
@@ -31,8 +33,16 @@ const NON_WS = '[^\\t\\n\\f\\r ]';
 /** 5 whitespace-separated fields or one macro: the shape robfig/cron's standard parser accepts. */
 export const SCHEDULE_SHAPE = `^(@(${SCHEDULE_MACROS.map((m) => m.slice(1)).join('|')})|${WS}*${NON_WS}+(${WS}+${NON_WS}+){4}${WS}*)$`;
 
-/** The stage names, for binding: see knownDependencies. */
-const NAMES = '[self.stages.map(t, t.name)]';
+/**
+ * The stage names as a map (name → true), bound with `[X].all(known, ...)` (cel.bind is not in
+ * Kubernetes' CEL environment): `d in known` is one lookup, where `d in <list of names>` scans
+ * all 200 names, and a stage may depend on every other stage (199 × 200 lookups). transformMapEntry
+ * is a two-variable comprehension: Kubernetes ≥ 1.32 has it, and a 1.32 API server admits new
+ * rules that use it only from 1.33 on (compatibility version n-1).
+ */
+const KNOWN = '[self.stages.transformMapEntry(i, s, {s.name: true})]';
+/** transformMapEntry fails on a repeated key: build the map only when stage names are unique. */
+const UNIQUE_NAMES = 'self.stages.all(s, self.stages.exists_one(t, t.name == s.name))';
 
 export const SCHEDULE_SHAPE_HINT =
   `must have 5 fields (minute hour day-of-month month day-of-week) or be one of ${SCHEDULE_MACROS.join(', ')}`;
@@ -65,15 +75,17 @@ export const CEL = {
     messageExpression: `'duplicate onFailure stage name ' + ${q('self.map(s, s.name).filter(n, !self.exists_one(t, t.name == n))[0]')}`,
   },
   // --- on spec: rules that need to see several fields ---
-  // `[X].map(names, E)` binds names = X once (cel.bind is not in Kubernetes' CEL environment).
-  // Worst case, 200 stages × 20 dependsOn, stays within the API server's runtime budget per call
-  // (checked against the real validator); 25 dependsOn per stage would not, hence MAX_DEPENDS_ON.
+  // Worst case, 200 stages of 63-character names where every stage depends on all before it
+  // (19,900 entries), costs about 570k of the 1M per call (guard 440k, lookups 130k). The same
+  // check with sets.contains over the list of names ran out of budget there.
   knownDependencies: {
-    rule: `${NAMES}.all(names, self.stages.all(s, !has(s.dependsOn) || sets.contains(names, s.dependsOn)))`,
+    // With repeated names the rule passes: uniqueStageNames reports them, and the map cannot be built.
+    rule: `!${UNIQUE_NAMES} || ${KNOWN}.all(known, self.stages.all(s, !has(s.dependsOn) || s.dependsOn.all(d, d in known)))`,
     message: 'dependsOn names a stage that does not exist',
     // The first stage with unknown entries, all of them: unknown stage "ghost", "phantom".
+    // Evaluated only when the rule failed, so the names are unique and the map can be built.
     messageExpression:
-      `'unknown stage ' + ${q(`${NAMES}.map(names, self.stages.map(s, has(s.dependsOn) ? s.dependsOn.filter(d, !(d in names)) : []).filter(l, size(l) > 0)[0].join('", "'))[0]`)}`,
+      `'unknown stage ' + ${q(`${KNOWN}.map(known, self.stages.map(s, has(s.dependsOn) ? s.dependsOn.filter(d, !(d in known)) : []).filter(l, size(l) > 0)[0].join('", "'))[0]`)}`,
     fieldPath: '.stages',
   },
   onFailureNamesDistinct: {

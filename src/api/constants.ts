@@ -15,7 +15,7 @@ export const SHORT_NAMES = ['pl'];
 export const CATEGORIES = ['conveyor'];
 export const CRD_NAME = `${PLURAL}.${GROUP}`;
 export const MAX_ON_FAILURE_STAGES = 20;
-/** Stage names stay well below 63 so `<pipeline>-<stage>-<run>` is readable before any hashing. */
-export const MAX_STAGE_NAME_LENGTH = 40;
+/** A DNS-1123 label, as Kubernetes allows; Job and CronJob names built from it are shortened with a hash. */
+export const MAX_STAGE_NAME_LENGTH = 63;
 /** metadata.name: Conveyor puts it into label values (≤ 63) and object names. */
 export const MAX_PIPELINE_NAME_LENGTH = 63;

@@ -17,9 +17,10 @@
 // server stops before CEL when a field has the wrong type or enum value; it cannot check cron
 // syntax, time zones or cycles, which only `conveyor validate` and the operator (phase Invalid) do.
 //
-// Choices: stage names ≤ 40 characters (DNS-1123 labels; `<pipeline>-<stage>-<run>` stays readable
-// before any hashing); metadata.name a DNS-1123 subdomain ≤ 63 (it goes into label values);
-// dependsOn ≤ 20 per stage (the CEL runtime budget for 200 stages, see cel.ts); defaults:
+// Choices: stage names are DNS-1123 labels of up to 63 characters, as Kubernetes allows (object
+// names built from them are shortened with a hash, src/plan/names.ts); metadata.name a DNS-1123
+// subdomain ≤ 63 (it goes into label values); a stage may depend on every other stage (dependsOn
+// ≤ 199; the CEL rules fit the API server's budget for that, see cel.ts); defaults:
 // concurrencyPolicy Forbid, failurePolicy StopAll, staging.mountPath /staging, runHistoryLimit 3,
 // triggers.after[].phase Succeeded, suspend false.
 //
@@ -64,8 +65,8 @@ export const QUANTITY =
 /** An absolute path, as a volume mountPath must be. */
 export const ABSOLUTE_PATH = '^/';
 
-/** Fan-in of one stage. 200 stages × 20 is what the API server's CEL runtime budget allows (cel.ts). */
-export const MAX_DEPENDS_ON = 20;
+/** Fan-in of one stage: every other stage. knownDependencies fits the CEL budget for that (cel.ts). */
+export const MAX_DEPENDS_ON = MAX_STAGES - 1;
 export const MAX_RETRIES = 100;
 export const MAX_RUN_HISTORY_LIMIT = 100;
 export const MAX_CONDITIONS = 16;
