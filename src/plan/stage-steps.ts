@@ -80,7 +80,7 @@ export function recallStage(view: RunView, role: Role, name: string, effects: Ef
   if (role === ROLE_STAGE && view.kept.has(name)) return view.kept.get(name);
   if (seen) return seen;
   const refused = view.rejections.get(ownJobName(view, name));
-  if (refused !== undefined && remembered?.phase !== 'Running') return rejectedStage(view, name, refused);
+  if (refused !== undefined) return rejectedStage(view, name, refused);
   if (remembered?.phase === 'Running' && remembered.job) return missingJob(view, role, name, remembered, effects);
   return undefined;
 }

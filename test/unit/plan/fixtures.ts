@@ -154,7 +154,12 @@ export class FakeCluster {
     this.pipeline = p;
   }
 
-  reconcile(now: Date): Plan {
+  /**
+   * One reconcile. `crash` simulates the operator dying part-way: 'beforeWrite' applies the
+   * creates and starts but neither writes status nor deletes (the reconciler's order);
+   * 'writeLost' applies every action but the status write does not land.
+   */
+  reconcile(now: Date, crash?: 'beforeWrite' | 'writeLost'): Plan {
     const result = plan({
       pipeline: structuredClone(this.pipeline),
       problems: this.problems,
@@ -167,7 +172,9 @@ export class FakeCluster {
       pendingJobs: this.pendingJobs,
       now,
     });
+    const deletion = (a: Plan['actions'][number]) => a.kind.startsWith('delete');
     for (const action of result.actions) {
+      if (crash === 'beforeWrite' && deletion(action)) continue;
       switch (action.kind) {
         case 'createJob': {
           const name = action.job.metadata?.name ?? '';
@@ -221,7 +228,7 @@ export class FakeCluster {
         }
       }
     }
-    this.pipeline = { ...this.pipeline, status: result.status };
+    if (crash === undefined) this.pipeline = { ...this.pipeline, status: result.status };
     this.last = result;
     return result;
   }
