@@ -27,19 +27,36 @@ export interface ActionFailure {
   terminal?: true;
 }
 
+/**
+ * Told of each revision this executor created (or found already there) and deleted, before the
+ * watch says so. A run's pinned spec must be visible to the very next plan: a plan that sees the
+ * run but not yet its revision would take the spec as lost and fail the run. The verbs are an
+ * informer's, so an owner index can take them as they are.
+ */
+export type RevisionObserver = (revision: k8s.V1ControllerRevision, verb: 'add' | 'delete') => void;
+
 export class ActionExecutor {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
 
   private readonly onJobCreated: (namespace: string, name: string) => void;
+  private readonly onRevision: RevisionObserver;
 
-  /** `onJobCreated` learns of every Job this executor created (see Controller: expectations). */
-  constructor(apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api; apps: k8s.AppsV1Api }, onJobCreated: (namespace: string, name: string) => void = () => {}) {
+  /**
+   * `onJobCreated` learns of every Job this executor created (see Controller: expectations);
+   * `onRevision` of every ControllerRevision it created or deleted (read-your-writes, see there).
+   */
+  constructor(
+    apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api; apps: k8s.AppsV1Api },
+    onJobCreated: (namespace: string, name: string) => void = () => {},
+    onRevision: RevisionObserver = () => {},
+  ) {
     this.batch = apis.batch;
     this.core = apis.core;
     this.apps = apis.apps;
     this.onJobCreated = onJobCreated;
+    this.onRevision = onRevision;
   }
 
   /**
@@ -134,11 +151,13 @@ export class ActionExecutor {
         return;
       case 'createRevision':
         try {
-          await this.apps.createNamespacedControllerRevision({ namespace, body: action.revision, fieldManager: FIELD_MANAGER });
+          const created = await this.apps.createNamespacedControllerRevision({ namespace, body: action.revision, fieldManager: FIELD_MANAGER });
+          this.onRevision(created, 'add');
           log.info({ revision: action.revision.metadata?.name, generation: action.revision.revision }, 'recorded spec revision');
         } catch (err) {
           // Same name = same Pipeline uid and generation = same spec (a generation's spec never changes).
           if (!isAlreadyExists(err)) throw err;
+          this.onRevision({ ...action.revision, metadata: { ...action.revision.metadata, namespace } }, 'add');
         }
         return;
       case 'deleteRevision':
@@ -148,6 +167,8 @@ export class ActionExecutor {
         } catch (err) {
           if (!isNotFound(err)) throw err;
         }
+        // A tombstone, as an informer's delete carries: only the name and namespace matter.
+        this.onRevision({ metadata: { name: action.name, namespace }, revision: 0 }, 'delete');
         return;
       case 'deleteClaim':
         try {
