@@ -61,11 +61,20 @@ export function crdSchema(): JsonSchema {
   return transformSchema(root, structuralNode);
 }
 
+/**
+ * The columns of `kubectl get pipelines` (test/e2e/printer-columns.test.ts checks what kubectl
+ * prints). Next Run is a `string`, the RFC 3339 time as status holds it: kubectl prints a `date`
+ * column as the age of the time (now − t), and for a time in the future, which the next run always
+ * is, that age is negative and printed `<invalid>`. kubectl has no "time until" format, and a
+ * relative text written by the operator ("in 5m") would be stale between status writes; the
+ * absolute time is exact and reads the same in every time zone. `-o wide` adds the schedule.
+ */
 export const PRINTER_COLUMNS = [
   { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
   { name: 'Progress', type: 'string', jsonPath: '.status.progress' },
   { name: 'Last Run', type: 'string', jsonPath: '.status.lastRun.id' },
-  { name: 'Next Run', type: 'date', jsonPath: '.status.nextScheduleTime' },
+  { name: 'Next Run', type: 'string', jsonPath: '.status.nextScheduleTime', description: 'When the schedule starts the next run (RFC 3339, UTC).' },
+  { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule', priority: 1 },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
 

@@ -1,5 +1,6 @@
 // validatePipeline: everything Conveyor can say about a Pipeline document without a cluster.
 // Used by `conveyor validate` and by the operator (an invalid spec → phase Invalid, Stalled=True).
+//   0. the size: a document over 1.5 MiB as JSON cannot be stored at all (size.ts);
 //   1. the schema (ajv, strict: unknown fields are errors, as with kubectl's strict validation);
 //   2. list types (no repeats in dependsOn, ...), as the API server checks them;
 //   3. the CEL rules the API server runs, in their TypeScript twins (rules.ts);
@@ -12,6 +13,7 @@ import { formatPath } from './path.ts';
 import type { ValidationProblem } from './problem.ts';
 import { passesScheduleRules, ruleProblems } from './rules.ts';
 import { checkSchema } from './schema-check.ts';
+import { sizeProblems } from './size.ts';
 import { timeZoneProblem } from './timezone.ts';
 
 export type { ValidationProblem } from './problem.ts';
@@ -24,6 +26,10 @@ function isObj(value: unknown): value is Obj {
 
 /** All problems of `doc`; an empty list means the API server and Conveyor will accept it. */
 export function validatePipeline(doc: unknown): ValidationProblem[] {
+  // Too large is the one thing to fix first; and a document built from YAML aliases may share
+  // one object many times over, which every later check would walk in full.
+  const tooLarge = sizeProblems(doc);
+  if (tooLarge.length > 0) return tooLarge;
   const problems = checkSchema(doc);
   if (!isObj(doc)) return problems;
   problems.push(...listTypeProblems(doc), ...ruleProblems(doc), ...metadataProblems(doc));

@@ -1,6 +1,7 @@
 // YAML read the way kubectl reads it. kubectl (sigs.k8s.io/yaml, go-yaml v2) resolves the YAML 1.1
 // booleans: `name: y`, `country: NO`, `enabled: on` are booleans there, strings in YAML 1.2. Reading
-// them as kubectl does lets `conveyor validate` report what the API server will see.
+// them as kubectl does lets `conveyor validate` report what the API server will see. Merge keys
+// (`<<: *base`) likewise.
 import { LineCounter, parseAllDocuments, type ScalarTag } from 'yaml';
 
 const BOOL = 'tag:yaml.org,2002:bool';
@@ -12,6 +13,8 @@ export function parseKubernetesYaml(text: string, lines: LineCounter = new LineC
   return parseAllDocuments(text, {
     lineCounter: lines,
     prettyErrors: false,
+    // `<<: *base` merge keys: YAML 1.1, which kubectl (go-yaml) reads; YAML 1.2 dropped them.
+    merge: true,
     customTags: (tags) => [YAML11_TRUE, YAML11_FALSE, ...tags],
   });
 }

@@ -1,13 +1,9 @@
 // The `conveyor` command: a table of subcommands, each loaded only when it runs (validate must
 // not pay for the Kubernetes client). Add a command by adding a row to COMMANDS.
 import { VERSION } from '../version.ts';
+import type { CliIO } from './io.ts';
 
-/** Where a command writes: one call per line (no trailing newline), and stdin for `-`. */
-export interface CliIO {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  stdin?: () => Promise<string>;
-}
+export type { CliIO } from './io.ts';
 
 type Run = (argv: string[], io: CliIO) => Promise<number>;
 type Command = { usage: string; summary: string; details?: string; run: Run };
@@ -50,7 +46,7 @@ const processIO: CliIO = {
   stdin: async () => {
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return Buffer.concat(chunks); // bytes: `validate -` refuses invalid UTF-8 instead of replacing it
   },
 };
 

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { GROUP, MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES, PLURAL, VERSION } from '../../src/api/constants.ts';
+import type { Pipeline } from '../../src/api/types.ts';
 import { validatePipeline } from '../../src/api/validate.ts';
+import { describeError } from '../../src/kube/errors.ts';
 import { REPO_ROOT } from '../support/tools.ts';
 import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { installCrd } from './support/pipelines.ts';
@@ -106,15 +109,46 @@ describe.concurrent('kubectl apply --server-side', () => {
 });
 
 describe('the cost of CEL', () => {
-  it('admits the largest pipeline: 200 stages × 20 dependsOn, 40-character names, 20 onFailure stages', async () => {
-    const name = (i: number) => `stage-${String(i).padStart(3, '0')}-${'x'.repeat(30)}`.slice(0, 40);
-    const stages = Array.from({ length: 200 }, (_, i) => ({
-      name: name(i),
-      ...(i >= 20 ? { dependsOn: Array.from({ length: 20 }, (_, j) => name(i - 20 + j)) } : {}),
+  // 200 stages of 63-character names, each depending on every stage before it (19,900 entries),
+  // 20 onFailure stages: every rule must run within the API server's budget (cel.ts).
+  const name = (prefix: string, i: number) => `${prefix}-${String(i).padStart(3, '0')}-`.padEnd(MAX_STAGE_NAME_LENGTH, 'x');
+  function largest(): Pipeline {
+    const stages = Array.from({ length: MAX_STAGES }, (_, i) => ({
+      name: name('stage', i),
+      ...(i > 0 ? { dependsOn: Array.from({ length: i }, (_, j) => name('stage', j)) } : {}),
     }));
-    const onFailure = Array.from({ length: 20 }, (_, i) => ({ name: `alert-${i}` }));
-    const body = { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'largest' }, spec: { defaults: { image: 'busybox:1.36' }, stages, onFailure } };
-    const created = await c.custom.createNamespacedCustomObject({ group: 'conveyor.dev', version: 'v1alpha1', namespace: ns.name, plural: 'pipelines', body, dryRun: 'All' });
-    expect((created as { metadata: { name: string } }).metadata.name).toBe('largest');
+    const onFailure = Array.from({ length: MAX_ON_FAILURE_STAGES }, (_, i) => ({ name: name('alert', i) }));
+    return { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'largest' }, spec: { defaults: { image: 'busybox:1.36' }, stages, onFailure } };
+  }
+  async function dryRun(body: Pipeline): Promise<string> {
+    try {
+      await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, body, dryRun: 'All' });
+      return 'accepted';
+    } catch (err) {
+      return describeError(err);
+    }
+  }
+
+  it('admits the largest pipeline: 200 stages of 63-character names, each depending on all before it, 20 onFailure stages', async () => {
+    const body = largest();
+    expect(validatePipeline(body)).toEqual([]);
+    expect(await dryRun(body)).toBe('accepted');
+  });
+
+  it('still rejects an unknown stage in it, with the rule\'s message', async () => {
+    const body = largest();
+    body.spec.stages[199]!.dependsOn![198] = 'ghost';
+    const output = await dryRun(body);
+    expect(output).toContain('unknown stage "ghost"');
+    expect(output).not.toContain('cost');
+  });
+
+  it('reports repeated names once, not as a failed rule, when an unknown stage comes with them', async () => {
+    const body = largest();
+    body.spec.stages[5]!.name = body.spec.stages[6]!.name;
+    body.spec.stages[199]!.dependsOn![198] = 'ghost';
+    const output = await dryRun(body);
+    expect(output).toContain(`duplicate stage name "${name('stage', 6)}"`);
+    expect(output).not.toMatch(/ghost|already exists|insert/);
   });
 });

@@ -46,7 +46,9 @@ describe('the CRD', () => {
       'Phase=.status.phase:string',
       'Progress=.status.progress:string',
       'Last Run=.status.lastRun.id:string',
-      'Next Run=.status.nextScheduleTime:date',
+      // string, not date: kubectl prints a date in the future as <invalid> (crd.ts).
+      'Next Run=.status.nextScheduleTime:string',
+      'Schedule=.spec.schedule:string',
       'Age=.metadata.creationTimestamp:date',
     ]);
   });
