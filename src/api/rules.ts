@@ -73,6 +73,8 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
   uniqueOnFailureNames: (_doc, spec) =>
     duplicates(spec.onFailure, 'onFailure', (n) => `duplicate onFailure stage name "${n}"`),
 
+  // Every unknown entry, also when stage names repeat; the API server then reports only the
+  // repeated names (its rule needs unique names to build its map of them, cel.ts).
   knownDependencies: (_doc, spec) => {
     const known = names(spec.stages);
     return items(spec.stages).flatMap(([i, stage]) =>

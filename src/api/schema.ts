@@ -6,8 +6,8 @@
 //     ajv checks in src/api/validate.ts (strict: unknown fields are errors).
 // Run `npm run generate` after any change here; a unit test fails while crds/ or schema/ is stale.
 //
-// Seeing the API server's messages (a cluster of Kubernetes ≥ 1.30 with the CRD applied; the CEL
-// rules use the sets library and fieldPath):
+// Seeing the API server's messages (a cluster of Kubernetes ≥ 1.33 with the CRD applied; the CEL
+// rules use the sets library, fieldPath and transformMapEntry):
 //   kubectl apply -f crds/conveyor.dev_pipelines.yaml
 //   kubectl apply --dry-run=server -f test/fixtures/pipelines/bad/unknown-dependency.yaml
 // prints `The Pipeline "bad" is invalid: spec.stages: Invalid value: unknown stage "ghost"`.
