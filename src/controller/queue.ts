@@ -6,6 +6,15 @@
 //   success), and addAfter() for time-based work, keeping only the earliest timer per key;
 // - a bounded number of concurrent handlers, and shutdown() that waits for those in flight.
 // Time comes from an injected clock so tests are fast and deterministic.
+//
+// Every timer is armed for at most MAX_TIMER_DELAY_MS. Node fires a setTimeout whose delay is
+// above 2^31-1 ms (about 24.8 days) after 1 ms instead, and a @monthly schedule or a long
+// activeDeadlineSeconds asks for more than that: the key was reconciled hundreds of times a
+// second. A longer delay becomes a wake-up at the limit; the handler then re-plans and asks for
+// the time that remains.
+
+/** The longest delay Node's setTimeout honours (2^31-1 ms, about 24.8 days). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 export type Clock = {
   now(): number;
@@ -13,7 +22,10 @@ export type Clock = {
   clearTimeout(handle: unknown): void;
 };
 
-/** A handler may ask to be called again after some time (e.g. a run deadline). */
+/**
+ * A handler may ask to be called again after some time (e.g. a run deadline). Only a positive
+ * delay requeues (as in controller-runtime): 0, a negative number or NaN asks for nothing.
+ */
 export type HandlerResult = void | { requeueAfterMs?: number };
 export type Handler = (key: string) => Promise<HandlerResult> | HandlerResult;
 
@@ -57,8 +69,9 @@ export class WorkQueue {
   constructor(handler: Handler, options: WorkQueueOptions = {}) {
     this.handler = handler;
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
-    this.baseDelayMs = options.baseDelayMs ?? 100;
-    this.maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
+    // A delay that is not a positive number would make every failure retry at once, in a loop.
+    this.baseDelayMs = positiveOr(options.baseDelayMs, 100);
+    this.maxDelayMs = positiveOr(options.maxDelayMs, 5 * 60_000);
     this.clock = options.clock ?? systemClock;
     this.onProcessed = options.onProcessed;
   }
@@ -72,13 +85,18 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Queue a key after `ms`. Of several pending delays for one key, only the earliest is kept. */
-  addAfter(key: string, ms: number): void {
+  /**
+   * Queue a key after `ms`. Of several pending delays for one key, only the earliest is kept.
+   * A delay that is not positive (0, negative, NaN) adds the key now; one beyond
+   * MAX_TIMER_DELAY_MS (Infinity included) wakes the key at that limit.
+   */
+  addAfter(key: string, requestedMs: number): void {
     if (this.stopping) return;
-    if (!(ms > 0)) {
+    if (!(requestedMs > 0)) {
       this.add(key);
       return;
     }
+    const ms = Math.min(requestedMs, MAX_TIMER_DELAY_MS);
     const due = this.clock.now() + ms;
     const pending = this.timers.get(key);
     if (pending && pending.due <= due) return;
@@ -175,4 +193,8 @@ export class WorkQueue {
       for (const resolve of this.drained.splice(0)) resolve();
     }
   }
+}
+
+function positiveOr(value: number | undefined, fallback: number): number {
+  return value !== undefined && value > 0 ? value : fallback;
 }

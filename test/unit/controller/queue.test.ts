@@ -230,34 +230,60 @@ describe('WorkQueue', () => {
   });
 });
 
+/**
+ * A clock whose timers behave like Node's: a delay above 2^31-1 ms, below 1 ms, or not a number
+ * fires after 1 ms (Node prints a TimeoutOverflowWarning and does exactly that). It records
+ * every delay it was asked for.
+ */
+function nodeLikeClock() {
+  let now = 0;
+  let next = 0;
+  const timers: { at: number; fn: () => void; id: number }[] = [];
+  const requested: number[] = [];
+  const clock: Clock = {
+    now: () => now,
+    setTimeout: (fn, ms) => {
+      requested.push(ms);
+      const effective = ms >= 1 && ms <= 2 ** 31 - 1 ? ms : 1;
+      const id = next++;
+      timers.push({ at: now + effective, fn, id });
+      return id;
+    },
+    clearTimeout: (id) => {
+      const at = timers.findIndex((t) => t.id === id);
+      if (at >= 0) timers.splice(at, 1);
+    },
+  };
+  /**
+   * Moves time forward, firing due timers in order, and lets the queue react after each. A queue
+   * in a tight timer loop would never let this return, so it gives up after 1,000 firings.
+   */
+  const advance = async (ms: number) => {
+    const until = now + ms;
+    for (let fired = 0; ; fired++) {
+      if (fired === 1_000) throw new Error(`more than 1,000 timers fired before t=${until} ms: a tight loop`);
+      const due = timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      timers.splice(timers.indexOf(due), 1);
+      now = Math.max(now, due.at);
+      due.fn();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    now = until;
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { clock, timers, requested, advance, now: () => now };
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 describe('WorkQueue with an injected clock', () => {
   it('schedules through the clock it was given', async () => {
-    let now = 0;
-    const timers: { at: number; fn: () => void; id: number }[] = [];
-    let next = 0;
-    const clock: Clock = {
-      now: () => now,
-      setTimeout: (fn, ms) => {
-        const id = next++;
-        timers.push({ at: now + ms, fn, id });
-        return id;
-      },
-      clearTimeout: (id) => {
-        const at = timers.findIndex((t) => t.id === id);
-        if (at >= 0) timers.splice(at, 1);
-      },
-    };
-    const advance = async (ms: number) => {
-      now += ms;
-      for (const timer of timers.filter((t) => t.at <= now)) {
-        timers.splice(timers.indexOf(timer), 1);
-        timer.fn();
-      }
-      await new Promise((resolve) => setImmediate(resolve));
-    };
+    const { clock, timers, advance, now } = nodeLikeClock();
     const calls: number[] = [];
     const queue = new WorkQueue(async () => {
-      calls.push(now);
+      calls.push(now());
     }, { clock });
     queue.addAfter('ns/a', 300);
     queue.addAfter('ns/a', 200);
@@ -266,5 +292,112 @@ describe('WorkQueue with an injected clock', () => {
     expect(calls).toEqual([]);
     await advance(1);
     expect(calls).toEqual([200]);
+  });
+
+  it('turns a requeue beyond the timer limit into one wake-up at the limit, not a tight loop', async () => {
+    const { clock, timers, requested, advance, now } = nodeLikeClock();
+    const calls: number[] = [];
+    // A @monthly schedule: the handler asks to be called again in 40 days, every time.
+    const queue = new WorkQueue(async () => {
+      calls.push(now());
+      return { requeueAfterMs: 40 * DAY_MS };
+    }, { clock });
+    queue.add('ns/monthly');
+    await advance(0);
+    expect(calls).toEqual([0]);
+    expect(timers).toHaveLength(1);
+    expect(requested).toEqual([MAX_TIMER_MS]);
+
+    await advance(60_000);
+    expect(calls).toEqual([0]); // not re-run within the minute (Node would fire after 1 ms)
+
+    await advance(MAX_TIMER_MS - 60_000);
+    expect(calls).toEqual([0, MAX_TIMER_MS]); // the wake-up: the handler re-plans
+    expect(requested).toEqual([MAX_TIMER_MS, MAX_TIMER_MS]);
+    await queue.shutdown();
+  });
+
+  it('clamps addAfter itself, and keeps the earliest of a clamped and a shorter delay', async () => {
+    const { clock, requested, timers, advance, now } = nodeLikeClock();
+    const calls: number[] = [];
+    const queue = new WorkQueue(async () => {
+      calls.push(now());
+    }, { clock });
+    queue.addAfter('ns/a', 365 * DAY_MS);
+    queue.addAfter('ns/a', Number.POSITIVE_INFINITY);
+    expect(requested).toEqual([MAX_TIMER_MS]);
+    queue.addAfter('ns/a', 5_000);
+    expect(requested).toEqual([MAX_TIMER_MS, 5_000]);
+    expect(timers).toHaveLength(1);
+    await advance(10_000);
+    expect(calls).toEqual([5_000]);
+    await advance(MAX_TIMER_MS);
+    expect(calls).toEqual([5_000]); // the cleared far timer never fires
+  });
+
+  it('a handler asking for Infinity wakes at the limit; NaN, zero and negative ask for no timed requeue', async () => {
+    const { clock, requested, advance } = nodeLikeClock();
+    const answers = new Map<string, number>([
+      ['ns/infinite', Number.POSITIVE_INFINITY],
+      ['ns/nan', Number.NaN],
+      ['ns/zero', 0],
+      ['ns/negative', -5_000],
+    ]);
+    const calls: string[] = [];
+    const queue = new WorkQueue(async (key) => {
+      calls.push(key);
+      return { requeueAfterMs: answers.get(key) };
+    }, { clock });
+    for (const key of answers.keys()) queue.add(key);
+    await advance(60_000);
+    expect(calls.sort()).toEqual(['ns/infinite', 'ns/nan', 'ns/negative', 'ns/zero']);
+    expect(requested).toEqual([MAX_TIMER_MS]);
+    expect(queue.delayed()).toBe(1);
+    await queue.shutdown();
+  });
+
+  it('addAfter with NaN, zero or a negative delay adds the key now, without a timer', async () => {
+    const { clock, requested, advance } = nodeLikeClock();
+    const calls: string[] = [];
+    const queue = new WorkQueue(async (key) => {
+      calls.push(key);
+    }, { clock });
+    queue.addAfter('ns/nan', Number.NaN);
+    queue.addAfter('ns/zero', 0);
+    queue.addAfter('ns/negative', -1);
+    await advance(0);
+    expect(calls).toEqual(['ns/nan', 'ns/zero', 'ns/negative']);
+    expect(requested).toEqual([]);
+  });
+
+  it('clamps the error backoff when the configured cap is beyond the timer limit', async () => {
+    const { clock, requested, advance, now } = nodeLikeClock();
+    const calls: number[] = [];
+    const queue = new WorkQueue(async () => {
+      calls.push(now());
+      throw new Error('always');
+    }, { clock, baseDelayMs: 40 * DAY_MS, maxDelayMs: Number.POSITIVE_INFINITY });
+    queue.add('ns/a');
+    await advance(60_000);
+    expect(calls).toEqual([0]);
+    expect(requested).toEqual([MAX_TIMER_MS]);
+    await queue.shutdown();
+  });
+
+  it('falls back to the default backoff when given delays that are not positive numbers', async () => {
+    const { clock, requested, advance } = nodeLikeClock();
+    let calls = 0;
+    // A NaN delay used to mean "retry now" with no timer at all: a loop of promise callbacks that
+    // starves the event loop. The handler gives up failing after 100 calls so that a regression
+    // fails the assertions below instead of hanging the test run.
+    const queue = new WorkQueue(async () => {
+      if (++calls < 100) throw new Error('failing');
+    }, { clock, baseDelayMs: Number.NaN, maxDelayMs: -1 });
+    queue.add('ns/a');
+    await advance(0);
+    expect(calls).toBe(1);
+    expect(requested).toEqual([100]);
+    expect(queue.backoffFor('ns/a')).toBe(200);
+    await queue.shutdown();
   });
 });
