@@ -1,5 +1,6 @@
-// Strict UTF-8: kubectl (go-yaml) refuses a file that is not UTF-8, while Node's 'utf8' decoding
-// would quietly turn the bad bytes into U+FFFD and validate something else than what is applied.
+// Strict UTF-8. A file that is not UTF-8 (a Latin-1 é, say) is not refused by kubectl: the bad
+// bytes become U+FFFD (�) on the way to the API server, which stores "caf�" for "café". Node's
+// 'utf8' decoding does the same, so `conveyor validate` would pass what is then silently changed.
 import { isUtf8 } from 'node:buffer';
 
 export type Decoded = { text: string } | { offset: number; byte: number; line: number; col: number };

@@ -4,8 +4,9 @@
 // Directories are searched recursively for *.yaml and *.yml; `-` reads standard input. Documents
 // of other kinds (and of other API groups, e.g. Tekton's Pipeline) are skipped; a conveyor.dev
 // document of another kind, a Pipeline of another version or without apiVersion is a problem.
-// The YAML is read as kubectl reads it: UTF-8 only, YAML 1.1 booleans and merge keys, any number
-// of aliases as long as their expansion stays within what the API server stores (1.5 MiB).
+// The YAML is read as kubectl reads it: YAML 1.1 booleans and merge keys, any number of aliases as
+// long as their expansion stays within what the API server stores (1.5 MiB); and strictly UTF-8,
+// where kubectl would quietly replace the bad bytes.
 // Exit 1 on any problem.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ export function validateYaml(input: string | Uint8Array, file: string): Validati
   if (!('text' in decoded)) {
     report.broken++;
     const byte = decoded.byte.toString(16).toUpperCase().padStart(2, '0');
-    report.problems.push({ file, line: decoded.line, col: decoded.col, path: '', message: `invalid YAML: not UTF-8 (byte 0x${byte}); kubectl reads YAML as UTF-8` });
+    report.problems.push({ file, line: decoded.line, col: decoded.col, path: '', message: `invalid YAML: not UTF-8 (byte 0x${byte}); kubectl would store U+FFFD (�) in its place` });
     return report;
   }
   const lines = new LineCounter();

@@ -78,7 +78,7 @@ const CASES: Case[] = [
   {
     name: 'invalid UTF-8 is an error at its line and column, not a replacement character',
     input: bytes(`${HEAD}  stages:\n    - {name: a, image: busybox, args: ["caf`, [0xe9], `"]}\n`),
-    out: ['<stdin>:7:44: invalid YAML: not UTF-8 (byte 0xE9); kubectl reads YAML as UTF-8'],
+    out: ['<stdin>:7:44: invalid YAML: not UTF-8 (byte 0xE9); kubectl would store U+FFFD (�) in its place'],
     code: 1,
   },
   {
