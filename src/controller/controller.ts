@@ -8,7 +8,10 @@ import type { KubeApis } from '../kube/client.ts';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
 import { ResilientInformer } from './informer.ts';
 import { WorkQueue } from './queue.ts';
-import { Reconciler, type ObservedState } from './reconciler.ts';
+import { Reconciler } from './reconciler.ts';
+import type { ClusterView } from './gather.ts';
+import { Expectations } from './expectations.ts';
+import { OwnerIndex } from './owner-index.ts';
 import { ActionExecutor } from './executor.ts';
 import { StatusWriter } from './status.ts';
 import { EventRecorder } from './events.ts';
@@ -73,7 +76,13 @@ export class Controller {
         ),
       );
       // What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline.
-      const managed = <T extends k8s.KubernetesObject>(kind: string, apiPath: string, resource: string, listNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>, listAll: () => Promise<k8s.KubernetesListObject<T>>) =>
+      const managed = <T extends k8s.KubernetesObject>(
+        kind: keyof Controller['owners'],
+        apiPath: string,
+        resource: string,
+        listNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>,
+        listAll: () => Promise<k8s.KubernetesListObject<T>>,
+      ) =>
         new ResilientInformer<T>(
           apis.kc,
           {
@@ -84,8 +93,9 @@ export class Controller {
           },
           log,
           (obj, verb) => {
+            (this.owners[kind] as OwnerIndex<T>).update(obj, verb);
             // The watch echoing a Job this operator just created tells its reconcile nothing new.
-            if (verb === 'add' && this.expectedJobs.delete(`${obj.metadata?.namespace}/${obj.metadata?.name}`)) return;
+            if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
             this.enqueueOwner(obj);
           },
         );
@@ -113,24 +123,31 @@ export class Controller {
         ),
       );
     }
-    const observed: ObservedState = {
-      pipeline: (namespace, name) => {
-        for (const inf of this.pipelines) {
-          const p = inf.get(name, namespace);
-          if (p) return p;
-        }
-        return undefined;
-      },
+    const pipeline = (namespace: string, name: string): CachedPipeline | undefined => {
+      for (const inf of this.pipelines) {
+        const p = inf.get(name, namespace);
+        if (p) return p;
+      }
+      return undefined;
+    };
+    const view: ClusterView = {
+      pipeline,
       pipelines: (namespace) => this.pipelines.flatMap((inf) => inf.list(namespace)),
-      jobs: (namespace) => this.jobs.flatMap((inf) => inf.list(namespace)),
-      cronJobs: (namespace) => this.cronJobs.flatMap((inf) => inf.list(namespace)),
-      claims: (namespace) => this.claims.flatMap((inf) => inf.list(namespace)),
-      revisions: (namespace) => this.revisions.flatMap((inf) => inf.list(namespace)),
+      jobsOwnedBy: (uid) => this.owners.jobs.owned(uid),
+      cronJobsOwnedBy: (uid) => this.owners.cronjobs.owned(uid),
+      claimsOwnedBy: (uid) => this.owners.claims.owned(uid),
+      revisionsOwnedBy: (uid) => this.owners.revisions.owned(uid),
     };
     this.events = new EventRecorder(apis.core, log, options.identity);
     const reconciler = new Reconciler({
-      observed,
-      executor: new ActionExecutor(apis, (namespace, name) => this.expectJob(namespace, name)),
+      view,
+      expectations: this.expectations,
+      executor: new ActionExecutor(
+        apis,
+        (namespace, name) => this.expectations.expect(namespace, name),
+        // Read-your-writes for pinned specs: the next plan sees a revision before the watch does.
+        (revision, verb) => this.owners.revisions.update(revision, verb),
+      ),
       statusWriter: new StatusWriter(apis.custom),
       events: this.events,
       log,
@@ -183,20 +200,15 @@ export class Controller {
     return [...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs, ...this.revisions] as AnyInformer[];
   }
 
-  /**
-   * Jobs created and not yet seen on the watch (controller-runtime calls these expectations).
-   * Bounded: an entry whose add event never comes (the Job was deleted at once) is dropped
-   * first when the set is full, which only costs one redundant reconcile.
-   */
-  private readonly expectedJobs = new Set<string>();
-
-  private expectJob(namespace: string, name: string): void {
-    if (this.expectedJobs.size >= 10_000) {
-      const oldest = this.expectedJobs.values().next().value;
-      if (oldest !== undefined) this.expectedJobs.delete(oldest);
-    }
-    this.expectedJobs.add(`${namespace}/${name}`);
-  }
+  /** Jobs created and not yet seen on the watch (see expectations.ts). */
+  private readonly expectations = new Expectations();
+  /** Managed objects of each kind by their controller's uid (see owner-index.ts). */
+  private readonly owners = {
+    jobs: new OwnerIndex<k8s.V1Job>(),
+    cronjobs: new OwnerIndex<k8s.V1CronJob>(),
+    claims: new OwnerIndex<k8s.V1PersistentVolumeClaim>(),
+    revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
+  };
 
   /** What, besides status, can change what a reconcile decides, per Pipeline last seen. */
   private readonly seen = new Map<string, string>();
@@ -239,3 +251,4 @@ export class Controller {
     }
   }
 }
+

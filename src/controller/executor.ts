@@ -3,7 +3,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Action } from '../plan/planner.ts';
-import { describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
+import { classifyApiError, describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
 import { checkOwnership, isOwnershipConflict } from '../kube/ownership.ts';
 
 const FIELD_MANAGER = 'conveyor';
@@ -21,8 +21,9 @@ export interface ActionFailure {
   error: string;
   status?: number;
   /**
-   * True when retrying cannot help: an OwnershipConflict (src/kube/ownership.ts), i.e. an object
-   * of the wanted name exists and belongs to someone else. Fail the stage or stall the Pipeline.
+   * True when retrying cannot help: the server refused the object as it is (invalid, too large,
+   * forbidden), or an object of the wanted name exists and belongs to someone else
+   * (OwnershipConflict, src/kube/ownership.ts). Fail the stage or stall the Pipeline.
    */
   terminal?: true;
 }
@@ -67,22 +68,27 @@ export class ActionExecutor {
     const order = (a: Action): number => (FIRST.has(a.kind) ? 0 : a.kind === 'createJob' || a.kind === 'startJob' ? 1 : 2);
     const failures: ActionFailure[] = [];
     for (const phase of [0, 1, 2]) {
+      // What later phases need (a claim, the pinned spec) is not there: try again later.
+      if (failures.some((f) => !f.terminal)) break;
       const batch = actions.filter((a) => order(a) === phase);
       for (let i = 0; i < batch.length; i += PARALLELISM) {
-        await Promise.all(
-          batch.slice(i, i + PARALLELISM).map(async (action) => {
-            try {
-              await this.run(namespace, action, log);
-            } catch (err) {
-              const status = (err as { code?: number }).code;
-              const terminal = isOwnershipConflict(err) ? { terminal: true as const } : {};
-              failures.push({ action, error: describeError(err), ...(typeof status === 'number' ? { status } : {}), ...terminal });
-            }
-          }),
-        );
+        const results = await Promise.all(batch.slice(i, i + PARALLELISM).map((action) => this.attempt(namespace, action, log)));
+        failures.push(...results.filter((f): f is ActionFailure => f !== undefined));
       }
     }
     return failures;
+  }
+
+  /** One action; its failure as data. Terminal: the server will never accept it as it is. */
+  private async attempt(namespace: string, action: Action, log: Logger): Promise<ActionFailure | undefined> {
+    try {
+      await this.run(namespace, action, log);
+      return undefined;
+    } catch (err) {
+      const status = (err as { code?: number }).code;
+      const terminal = isOwnershipConflict(err) || classifyApiError(err).verdict === 'terminal';
+      return { action, error: describeError(err), ...(typeof status === 'number' ? { status } : {}), ...(terminal ? { terminal: true as const } : {}) };
+    }
   }
 
   private async run(namespace: string, action: Action, log: Logger): Promise<void> {

@@ -1,147 +1,154 @@
-// One reconcile of one Pipeline: observe (from the caches), decide (the pure planner), act
-// (execute actions, write status when it changed, record Events).
-import type * as k8s from '@kubernetes/client-node';
+// One reconcile of one Pipeline: gather → plan → execute → write.
+//   gather  (gather.ts)   the planner's complete input, from the caches;
+//   plan    (src/plan)    the pure decision: actions, the whole new status, Events;
+//   execute (executor.ts) creates and starts first — what the API server refuses outright is fed
+//                         back and planned again, so status never claims a Job that was refused;
+//   write   (status.ts)   status, only when it changed, conditional on the resourceVersion the
+//                         plan saw; then deletions, then Events.
+// The order is what makes a crash anywhere harmless: new work exists (as evidence) before status
+// records it, and nothing is deleted before status records why. A crash after creates replans
+// from the Jobs; a crash after the write re-derives the same deletions; a write that conflicts
+// discards the whole decision and plans again from the newer Pipeline.
 import type { Logger } from 'pino';
 import type { Pipeline } from '../api/types.ts';
-import { validatePipeline } from '../api/validate.ts';
-import { plan, type Action } from '../plan/planner.ts';
-import { findTriggerCycle } from '../plan/chain.ts';
+import { plan, type Action, type Plan } from '../plan/planner.ts';
+import type { PlanInput } from '../plan/types.ts';
+import { classifyApiError } from '../kube/errors.ts';
+import { apiErrors } from '../metrics.ts';
 import { EventRecorder } from './events.ts';
 import { ActionExecutor, type ActionFailure } from './executor.ts';
+import { Gatherer, type ClusterView } from './gather.ts';
+import { Expectations } from './expectations.ts';
+import { Rejections } from './rejections.ts';
 import { StatusWriter, statusChanged } from './status.ts';
 import type { HandlerResult } from './queue.ts';
 import { recordTransitions } from './run-metrics.ts';
-import { apiErrors } from '../metrics.ts';
 
+/** How often one reconcile plans again because the API server refused something it created. */
+const MAX_PLAN_ROUNDS = 3;
+/** A status write that lost a race: plan again soon, from the newer Pipeline the watch brings. */
+const CONFLICT_REQUEUE_MS = 200;
 
-/** Read access to what the informers observed. */
-export interface ObservedState {
-  pipeline(namespace: string, name: string): Pipeline | undefined;
-  pipelines(namespace: string): ReadonlyArray<Pipeline>;
-  jobs(namespace: string): ReadonlyArray<k8s.V1Job>;
-  cronJobs(namespace: string): ReadonlyArray<k8s.V1CronJob>;
-  claims(namespace: string): ReadonlyArray<k8s.V1PersistentVolumeClaim>;
-  /** Conveyor's ControllerRevisions (the pinned spec of each Pipeline generation). */
-  revisions(namespace: string): ReadonlyArray<k8s.V1ControllerRevision>;
-}
+const DELETIONS: ReadonlySet<Action['kind']> = new Set(['deleteJob', 'deleteClaim', 'deleteCronJob', 'deleteRevision']);
 
-/** HTTP statuses that mean "this object will never be accepted as it is". */
-const PERMANENT_REJECTIONS = new Set([400, 422]);
+export type ReconcilerDeps = {
+  view: ClusterView;
+  executor: ActionExecutor;
+  statusWriter: StatusWriter;
+  events: EventRecorder;
+  log: Logger;
+  expectations?: Expectations;
+  now?: () => Date;
+};
 
 export class Reconciler {
-  private readonly observed: ObservedState;
+  private readonly gatherer: Gatherer;
   private readonly executor: ActionExecutor;
   private readonly statusWriter: StatusWriter;
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private readonly now: () => Date;
+  private readonly rejections = new Rejections();
   /** Status we wrote, newer than the cache until the watch delivers it (keyed ns/name). */
   private readonly written = new Map<string, Pipeline>();
-  /** Jobs the API server refused (invalid podTemplate, ...), by job name: they fail their stage. */
-  private readonly rejected = new Map<string, k8s.V1Job>();
 
-  constructor(deps: {
-    observed: ObservedState;
-    executor: ActionExecutor;
-    statusWriter: StatusWriter;
-    events: EventRecorder;
-    log: Logger;
-    now?: () => Date;
-  }) {
-    this.observed = deps.observed;
+  constructor(deps: ReconcilerDeps) {
     this.executor = deps.executor;
     this.statusWriter = deps.statusWriter;
     this.events = deps.events;
     this.log = deps.log;
     this.now = deps.now ?? (() => new Date());
+    this.gatherer = new Gatherer(deps.view, deps.expectations ?? new Expectations(), this.rejections);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
-    const [namespace = '', name = ''] = key.split('/');
-    const pipeline = this.freshest(key, this.observed.pipeline(namespace, name));
-    if (!pipeline || pipeline.metadata.deletionTimestamp) {
-      // Deleted: the garbage collector removes its Jobs and claims through owner references.
+    const now = this.now();
+    const gathered = this.gatherer.gather(key, now, (cached) => this.freshest(key, cached));
+    if (gathered.kind === 'gone') {
+      // Deleted: the garbage collector removes what it owned through owner references.
       this.written.delete(key);
-      for (const [jobName, job] of this.rejected) {
-        if (job.metadata?.namespace === namespace && job.metadata?.labels?.['conveyor.dev/pipeline'] === name) this.rejected.delete(jobName);
-      }
+      this.gatherer.forget(gathered.uid);
       return;
     }
-    const uid = pipeline.metadata.uid;
-    const owned = <T extends k8s.KubernetesObject>(o: T): boolean => (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
-    const cronJobs = this.observed.cronJobs(namespace).filter(owned);
-    // Scheduled runs' root Jobs are owned by the CronJob, which is owned by the Pipeline.
-    const cronUids = new Set(cronJobs.map((cj) => cj.metadata?.uid));
-    const ownedOrScheduled = (j: k8s.V1Job): boolean => owned(j) || (j.metadata?.ownerReferences ?? []).some((r) => cronUids.has(r.uid));
-    const jobs = this.observed.jobs(namespace).filter(ownedOrScheduled);
-    const seen = new Set(jobs.map((j) => j.metadata?.name));
-    for (const [jobName, job] of this.rejected) {
-      if (job.metadata?.namespace === namespace && owned(job) && !seen.has(jobName)) jobs.push(job);
-    }
-    const claims = this.observed.claims(namespace).filter(owned);
-    const problems = validatePipeline({
-      apiVersion: pipeline.apiVersion,
-      kind: pipeline.kind,
-      metadata: { name, namespace },
-      spec: pipeline.spec,
-    });
-    const siblings = this.observed.pipelines(namespace);
-    const cycle = pipeline.spec?.triggers?.after?.length ? findTriggerCycle([...siblings], name) : undefined;
-    if (cycle) problems.push({ path: 'spec.triggers.after', message: `trigger cycle: ${cycle.join(' → ')}` });
-    const upstreamNames = new Set((pipeline.spec?.triggers?.after ?? []).map((t) => t.pipeline));
-    const upstream = siblings.filter((p) => upstreamNames.has(p.metadata.name ?? ''));
+    const { namespace, pipeline } = gathered;
+    const log = this.log.child({ pipeline: key });
+    const decided = await this.planAndCreate(key, gathered.input, namespace, log);
+    if (decided.failures.length > 0) throw actionsFailed(decided.failures);
 
-    const decision = plan({ pipeline, problems, jobs, cronJobs, claims, upstream, now: this.now() });
-    const log = this.log.child({ pipeline: key, run: decision.status.lastRun?.id });
-
-    const failures = await this.executor.execute(namespace, decision.actions, log);
-    const retryable = this.absorbRejections(failures, log);
-
-    for (const f of failures) apiErrors.inc({ action: f.action.kind });
-    if (statusChanged(pipeline.status, decision.status)) {
-      const updated = await this.statusWriter.write(pipeline, decision.status);
-      this.written.set(key, updated);
-      recordTransitions(pipeline.status, decision.status);
-      log.debug({ phase: decision.status.phase, progress: decision.status.progress }, 'status written');
-    }
-    for (const event of decision.events) {
+    const written = await this.writeStatus(key, pipeline, decided.plan, log);
+    if (written === 'conflict') return { requeueAfterMs: CONFLICT_REQUEUE_MS };
+    const deletions = decided.plan.actions.filter((a) => DELETIONS.has(a.kind));
+    const failed = this.countFailures(await this.executor.execute(namespace, deletions, log));
+    for (const event of decided.plan.events) {
       log.info({ reason: event.reason, eventType: event.type }, event.message);
       this.events.emit(pipeline, event);
     }
-    if (retryable.length > 0) {
-      throw new Error(`${retryable.length} action(s) failed: ${retryable.map((f) => `${describe(f.action)}: ${f.error}`).join('; ')}`);
-    }
-    // A rejection becomes visible to the planner as a failed Job: plan again at once.
-    if (retryable.length < failures.length) return { requeueAfterMs: 1 };
-    return decision.requeueAfterMs !== undefined ? { requeueAfterMs: decision.requeueAfterMs } : undefined;
+    if (failed.length > 0) throw actionsFailed(failed);
+    return decided.plan.requeueAfterMs !== undefined ? { requeueAfterMs: decided.plan.requeueAfterMs } : undefined;
   }
 
   /**
-   * A Job the API server will never accept (e.g. an invalid podTemplate) must fail its stage
-   * with the server's message instead of being retried forever: remember it as a failed Job.
-   * Returns the failures worth retrying.
+   * Plan, then create and start what the plan asks for. A create the API server refuses for good
+   * (invalid, or a name taken by someone else's object) becomes a fact, and gathering and
+   * planning are done again, so the status written next tells the truth about it.
    */
-  private absorbRejections(failures: ActionFailure[], log: Logger): ActionFailure[] {
-    const retryable: ActionFailure[] = [];
-    for (const f of failures) {
-      if (f.action.kind === 'createJob' && f.status !== undefined && PERMANENT_REJECTIONS.has(f.status)) {
-        const job = f.action.job;
-        const name = job.metadata?.name ?? '';
-        log.warn({ job: name, err: f.error }, 'the API server rejected a stage Job');
-        this.rejected.set(name, {
-          ...job,
-          metadata: { ...job.metadata, creationTimestamp: this.now() },
-          status: {
-            failed: 1,
-            startTime: this.now(),
-            conditions: [{ type: 'Failed', status: 'True', reason: 'JobRejected', message: f.error, lastTransitionTime: this.now() }],
-          },
-        });
-      } else {
-        retryable.push(f);
-      }
+  private async planAndCreate(key: string, input: PlanInput, namespace: string, log: Logger): Promise<{ plan: Plan; failures: ActionFailure[] }> {
+    const uid = input.pipeline.metadata.uid ?? '';
+    let decision = plan(input);
+    for (let round = 1; ; round++) {
+      const work = decision.actions.filter((a) => !DELETIONS.has(a.kind));
+      const failures = this.countFailures(await this.executor.execute(namespace, work, log));
+      const refused = failures.filter((f) => this.absorbRefusal(uid, f, log));
+      const others = failures.filter((f) => !refused.includes(f));
+      if (refused.length === 0 || others.length > 0 || round >= MAX_PLAN_ROUNDS) return { plan: decision, failures: others };
+      const again = this.gatherer.gather(key, input.now, (cached) => this.freshest(key, cached));
+      if (again.kind === 'gone') return { plan: decision, failures: [] };
+      decision = plan(again.input);
     }
-    return retryable;
+  }
+
+  /** A terminal refusal of a Job or CronJob is remembered (true); anything else is retried. */
+  private absorbRefusal(uid: string, failure: ActionFailure, log: Logger): boolean {
+    const { action } = failure;
+    if (!failure.terminal) return false;
+    const at = this.now().getTime();
+    if (action.kind === 'createJob') {
+      const name = action.job.metadata?.name ?? '';
+      log.warn({ job: name, err: failure.error }, 'the API server refused a stage Job');
+      this.rejections.refuseJob(uid, name, failure.error, at);
+      return true;
+    }
+    if (action.kind === 'applyCronJob') {
+      const name = action.cronJob.metadata?.name ?? '';
+      log.warn({ cronJob: name, err: failure.error }, 'the API server refused a CronJob');
+      this.rejections.refuseCronJob(uid, name, failure.error, at);
+      return true;
+    }
+    return false;
+  }
+
+  /** Writes status when it changed; 'conflict' when the Pipeline moved on since it was read. */
+  private async writeStatus(key: string, pipeline: Pipeline, decision: Plan, log: Logger): Promise<'written' | 'unchanged' | 'conflict'> {
+    if (!statusChanged(pipeline.status, decision.status)) return 'unchanged';
+    try {
+      const updated = await this.statusWriter.write(pipeline, decision.status);
+      this.written.set(key, updated);
+    } catch (err) {
+      const verdict = classifyApiError(err);
+      if (verdict.verdict !== 'conflict') throw err;
+      log.debug({ err: verdict.message }, 'status write conflicted; planning again from the newer Pipeline');
+      this.written.delete(key);
+      return 'conflict';
+    }
+    this.rejections.settle(pipeline.metadata.uid, decision.status);
+    recordTransitions(pipeline.status, decision.status);
+    log.debug({ phase: decision.status.phase, progress: decision.status.progress }, 'status written');
+    return 'written';
+  }
+
+  private countFailures(failures: ActionFailure[]): ActionFailure[] {
+    for (const f of failures) apiErrors.inc({ action: f.action.kind });
+    return failures;
   }
 
   /** The cache, unless the status we just wrote is newer than what the watch delivered. */
@@ -163,6 +170,10 @@ function resourceVersionOf(p: Pipeline): number {
   return Number.isFinite(n) ? n : Number.MAX_SAFE_INTEGER;
 }
 
+function actionsFailed(failures: ActionFailure[]): Error {
+  return new Error(`${failures.length} action(s) failed: ${failures.map((f) => `${describe(f.action)}: ${f.error}`).join('; ')}`);
+}
+
 function describe(a: Action): string {
   switch (a.kind) {
     case 'createJob':
@@ -177,4 +188,3 @@ function describe(a: Action): string {
       return `${a.kind} ${a.name}`;
   }
 }
-

@@ -21,23 +21,21 @@ export class StatusWriter {
   }
 
   /**
-   * Replaces .status as a whole with a JSON patch: Conveyor is the only writer of status and
-   * never reconciles one Pipeline twice at once, so a whole replacement is both simple and
-   * exact (fields that disappeared are removed). Returns the updated object.
+   * Replaces .status as a whole, on the condition that the Pipeline is still the version the
+   * plan was made from (its resourceVersion goes with the request): a write based on a stale
+   * view answers 409 Conflict instead of overwriting a newer decision, and the caller plans
+   * again from the newer object. Returns the updated object.
    */
   async write(pipeline: Pipeline, status: PipelineStatus): Promise<Pipeline> {
-    const body = [{ op: 'add', path: '/status', value: normalize(status) }];
-    return (await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        namespace: pipeline.metadata.namespace ?? 'default',
-        plural: PLURAL,
-        name: pipeline.metadata.name ?? '',
-        body,
-        fieldManager: 'conveyor',
-      },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
-    )) as Pipeline;
+    const body = { ...pipeline, status: normalize(status) };
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: pipeline.metadata.namespace ?? 'default',
+      plural: PLURAL,
+      name: pipeline.metadata.name ?? '',
+      body,
+      fieldManager: 'conveyor',
+    })) as Pipeline;
   }
 }

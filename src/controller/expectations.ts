@@ -1,0 +1,57 @@
+// Jobs this operator created that its cache has not shown yet (controller-runtime calls these
+// expectations). The planner reads them as facts: a stage whose Job is missing from the cache was
+// only deleted when no create of it is still on its way. An entry ends when the watch delivers
+// the Job, or after a while (a watch event raced ahead of the create's answer, or never came).
+export const EXPECTATION_TTL_MS = 60_000;
+/** Bounded: past this, the oldest entries go first (which costs at most a redundant reconcile). */
+const MAX_EXPECTATIONS = 10_000;
+
+export class Expectations {
+  /** namespace → Job name → when it was created. */
+  private readonly created = new Map<string, Map<string, number>>();
+  private count = 0;
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  /** A Job `namespace/name` was created by this process. */
+  expect(namespace: string, name: string): void {
+    if (this.count >= MAX_EXPECTATIONS) this.dropOldestNamespaceEntry();
+    let names = this.created.get(namespace);
+    if (!names) this.created.set(namespace, (names = new Map()));
+    if (!names.has(name)) this.count++;
+    names.set(name, this.now());
+  }
+
+  /** The watch delivered it; true when it was expected (its add tells the reconciler nothing new). */
+  observed(namespace: string | undefined, name: string | undefined): boolean {
+    const names = this.created.get(namespace ?? '');
+    if (!names?.delete(name ?? '')) return false;
+    this.count--;
+    if (names.size === 0) this.created.delete(namespace ?? '');
+    return true;
+  }
+
+  /** Names of the Jobs in `namespace` created less than the TTL ago and not seen yet. */
+  pending(namespace: string): Set<string> {
+    const names = this.created.get(namespace);
+    if (!names) return new Set();
+    const cutoff = this.now() - EXPECTATION_TTL_MS;
+    for (const [name, at] of names) {
+      if (at < cutoff) this.observed(namespace, name);
+    }
+    return new Set(names.keys());
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  private dropOldestNamespaceEntry(): void {
+    const [namespace, names] = this.created.entries().next().value ?? [];
+    const oldest = names?.keys().next().value;
+    if (namespace !== undefined && oldest !== undefined) this.observed(namespace, oldest);
+  }
+}
