@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Pipeline } from '../../src/api/types.ts';
+import { cronJobName } from '../../src/plan/names.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import { createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
@@ -41,7 +42,7 @@ describe.concurrent('scheduled pipelines', () => {
       const list = await c.batch.listNamespacedCronJob({ namespace: n });
       return list.items.length >= 2 ? list.items : undefined;
     });
-    expect(cronJobs.map((cj) => cj.metadata?.name).sort()).toEqual(['ticks-pull-a', 'ticks-pull-b']);
+    expect(cronJobs.map((cj) => cj.metadata?.name).sort()).toEqual([cronJobName('ticks', 'pull-a'), cronJobName('ticks', 'pull-b')].sort());
     expect(cronJobs.every((cj) => cj.spec?.jobTemplate.spec?.suspend === true)).toBe(true);
     const p = await waitForPipeline(c, n, 'ticks', 'two scheduled runs Succeeded', (x) => runsOf(x, 'schedule').filter((r) => r.phase === 'Succeeded').length >= 2, 170_000);
     expect(p.status?.nextScheduleTime).toBeTruthy();
@@ -94,7 +95,7 @@ describe.concurrent('manual runs, retry and chaining', () => {
     const n = await ns('fromcron');
     await createPipeline(c, n, pipeline('yearly', { schedule: '0 0 1 1 *', stages: [stage('extract'), stage('load', { dependsOn: ['extract'] })] }));
     await waitFor('CronJob yearly-extract', 30_000, async () => (await c.batch.listNamespacedCronJob({ namespace: n })).items.length > 0);
-    await exec(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), '-n', n, 'create', 'job', '--from=cronjob/yearly-extract', 'by-hand']);
+    await exec(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), '-n', n, 'create', 'job', `--from=cronjob/${cronJobName('yearly', 'extract')}`, 'by-hand']);
     const p = await waitForPipeline(c, n, 'yearly', 'a manual run Succeeded', (x) => x.status?.lastRun?.trigger === 'manual' && x.status?.lastRun?.phase === 'Succeeded');
     expect(p.status?.lastRun?.stages?.map((s) => s.phase)).toEqual(['Succeeded', 'Succeeded']);
   });
