@@ -3,18 +3,20 @@
 // adopted, and a dotted Pipeline name (`etl.nightly`) is mapped back from its objects.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type * as k8s from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Pipeline, PipelineSpec } from '../../src/api/types.ts';
 import { cronJobName, jobName } from '../../src/plan/names.ts';
-import { clients, jobCondition, type Clients } from './support/kube.ts';
+import { clients, jobCondition, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import { createPipeline, getPipeline, installCrd, pipeline, stage, waitForPipeline } from './support/pipelines.ts';
+import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 
 const exec = promisify(execFile);
 const kubectl = (args: string[]) => exec(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), ...args]);
 const c: Clients = clients();
-const suite = operatorSuite(c, 'names', ['collide', 'cronclash', 'foreign', 'dotted'], () => installCrd(c));
+const suite = operatorSuite(c, 'names', ['collide', 'cronclash', 'foreign', 'foreigncron', 'recreate', 'dotted'], () => installCrd(c));
 beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
@@ -105,6 +107,55 @@ describe.concurrent('names', () => {
     const after = await c.batch.readNamespacedJob({ name: taken, namespace: n });
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
     expect(after.metadata?.ownerReferences).toBeUndefined();
+  });
+
+  it('a CronJob someone else created under the wanted name stalls the pipeline and is not overwritten', async () => {
+    const n = suite.ns('foreigncron');
+    const taken = cronJobName('nightly', 'extract');
+    await c.batch.createNamespacedCronJob({
+      namespace: n,
+      body: {
+        metadata: { name: taken },
+        spec: {
+          schedule: FAR_AHEAD,
+          suspend: true,
+          jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'theirs', image: 'busybox:1.36' }] } } } },
+        },
+      },
+    });
+    const before = await c.batch.readNamespacedCronJob({ name: taken, namespace: n });
+    await createPipeline(c, n, pipeline('nightly', { schedule: '0 3 * * *', stages: [stage('extract')] }));
+    const p = await waitForPipeline(c, n, 'nightly', 'Stalled naming the CronJob', (y) => (y.status?.conditions ?? []).some((x) => x.type === 'Stalled' && x.status === 'True' && x.message.includes(taken)), 60_000);
+    expect(p.status?.conditions?.find((x) => x.type === 'Stalled')?.message).toContain(`CronJob ${taken} already exists and has no owner`);
+    const after = await c.batch.readNamespacedCronJob({ name: taken, namespace: n });
+    expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+    expect(after.spec?.jobTemplate.spec?.template.spec?.containers.map((x) => x.name)).toEqual(['theirs']);
+  });
+
+  it('a Pipeline deleted and created again waits for the old Job to go instead of failing or adopting it', async () => {
+    const n = suite.ns('recreate');
+    const spec: PipelineSpec = { stages: [stage('load')] };
+    const name = jobName('again', 'load', 'g1');
+    const first = await createPipeline(c, n, pipeline('again', spec));
+    await waitForPipeline(c, n, 'again', 'the first incarnation Succeeded', (y) => y.status?.phase === 'Succeeded');
+    // A finalizer holds the old Job after the garbage collector deletes it, so the new Pipeline
+    // (same name, same run id g1, same Job name) certainly meets it.
+    const hold = (finalizers: string[] | null) =>
+      c.batch.patchNamespacedJob({ name, namespace: n, body: { metadata: { finalizers } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await hold(['conveyor.dev/e2e-hold']);
+    await c.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: n, plural: PLURAL, name: 'again' });
+    const second = await createPipeline(c, n, pipeline('again', spec));
+    expect(second.metadata.uid).not.toBe(first.metadata.uid);
+    const log = suite.operator().logFile;
+    await waitFor('the operator to wait for the old Job', 30_000, async () =>
+      readFileSync(log, 'utf8').includes(`Job ${name} still belongs to an earlier Pipeline again (uid ${first.metadata.uid})`),
+    );
+    expect((await getPipeline(c, n, 'again')).status?.lastRun?.stages?.[0]?.phase).not.toBe('Failed');
+    await hold(null);
+    const p = await waitForPipeline(c, n, 'again', 'the second incarnation Succeeded', (y) => ['Succeeded', 'Failed'].includes(y.status?.phase ?? ''), 90_000);
+    expect(p.status?.phase, JSON.stringify(p.status?.lastRun)).toBe('Succeeded');
+    const job = await c.batch.readNamespacedJob({ name, namespace: n });
+    expect(controllerUid(job)).toBe(second.metadata.uid);
   });
 
   it('a dotted scheduled pipeline runs a tick end to end, and a kubectl create job --from run', async () => {
