@@ -5,8 +5,8 @@
 // stage, and no Job may ever have been created twice (a watch on the namespace counts, per Job
 // name, every uid added: a Job deleted and re-created keeps its name but gets another uid).
 //
-// The kill moments come from a seeded RNG; the seed is printed, and CHAOS_SEED=<seed> replays
-// them (as far as timing on a busy machine can be replayed). The test prints what it found
+// The kill moments come from a seeded RNG, as points in the run's progress (see STEPS); the seed
+// is printed, and CHAOS_SEED=<seed> replays them (as far as a busy machine's timing allows). The test prints what it found
 // (kills, Jobs, duplicates, unfinished Pipelines, times) whether it passes or not.
 // Only on a KWOK cluster, where a pod's run time is set by an annotation and there are no image
 // pulls: 400 real pods would not fit the time bound.
@@ -28,8 +28,14 @@ const KILLS = 8;
 /** The shortest lease the operator accepts is 3 s; 5 s leaves renewals room on a busy 2-core machine. */
 const LEASE_SECONDS = 5;
 const LEASE_NAME = 'conveyor-chaos';
-/** Time a new operator runs (after it leads and its caches are synced) before the next kill: uniform in this range. */
-const GAP_MS: [number, number] = [500, 7_000];
+/**
+ * When to kill, spread over the run by its progress rather than by the clock (the clock would
+ * put the last kills after the end on a fast machine and all kills early on a slow one): the run
+ * is 800 steps (each Job seen created, each Job seen Complete); the kill points are 8 seeded
+ * uniform draws over them, and each kill comes a seeded 0.3-1.5 s after its point is reached.
+ */
+const STEPS = PIPELINES * STAGES.length * 2;
+const JITTER_MS: [number, number] = [300, 1_500];
 /** From the first create until every Pipeline must have finished. */
 const DEADLINE_MS = 6 * 60_000;
 
@@ -89,7 +95,9 @@ interface Kill {
   n: number;
   /** ms since the first create */
   at: number;
-  /** Pipelines Succeeded and Jobs seen when it was killed. */
+  /** The progress point drawn for it, and the progress, Pipelines Succeeded and Jobs seen when it was killed. */
+  point: number;
+  progress: number;
   succeeded: number;
   jobsSeen: number;
   /** ms from the kill until the next process led with synced caches. */
@@ -129,12 +137,14 @@ describe('chaos', () => {
     let generation = 0;
     let killing = false;
     const exits: Exit[] = [];
+    const logFiles: string[] = [];
     let t0 = Date.now();
     const args = ['--namespaces', namespace, '--leader-elect', '--leader-election-namespace', namespace, '--leader-election-id', LEASE_NAME, '--lease-duration-seconds', String(LEASE_SECONDS)];
     const startLeader = async (): Promise<void> => {
       const name = `chaos-${generation++}`;
       const op = await startOperatorProcess(name, args, { POD_NAME: name });
       operator = op;
+      logFiles.push(op.logFile);
       op.child.once('exit', (code, signal) => {
         if (killing && operator === op) return;
         const log = readFileSync(op.logFile, 'utf8');
@@ -196,11 +206,24 @@ describe('chaos', () => {
 
     const countSucceeded = async (): Promise<number> => (await listPipelines(namespace)).filter((p) => p.status?.phase === 'Succeeded').length;
     const kills: Kill[] = [];
-    for (let n = 1; n <= KILLS; n++) {
-      // A schedule, not a wait for something: the operator works for this long, then dies.
-      await sleep(GAP_MS[0] + random() * (GAP_MS[1] - GAP_MS[0]));
+    const points = Array.from({ length: KILLS }, () => Math.floor(random() * STEPS)).sort((x, y) => x - y);
+    const jitters = points.map(() => JITTER_MS[0] + random() * (JITTER_MS[1] - JITTER_MS[0]));
+    let stalled: string | undefined;
+    for (const [i, point] of points.entries()) {
+      try {
+        await waitFor(`progress ${point}/${STEPS}`, Math.max(0, t0 + DEADLINE_MS - Date.now()), async () => {
+          await ensureRunning();
+          return jobsWatch.progress() >= point;
+        }, 100);
+      } catch {
+        stalled = `progress stalled at ${jobsWatch.progress()}/${STEPS} before kill ${i + 1} (point ${point}); ${KILLS - i} kills not done`;
+        break;
+      }
+      // Not a wait for something: the operator goes on working for this long, then dies.
+      await sleep(jitters[i]!);
       await ensureRunning();
       const at = Date.now() - t0;
+      const progress = jobsWatch.progress();
       const succeeded = await countSucceeded();
       const jobsSeen = jobsWatch.jobs.size;
       killing = true;
@@ -208,8 +231,9 @@ describe('chaos', () => {
       killing = false;
       const killedAt = Date.now();
       await startLeader();
-      kills.push({ n, at, succeeded, jobsSeen, downtime: Date.now() - killedAt });
-      console.log(`[chaos] kill ${n} at ${(at / 1000).toFixed(1)} s: ${succeeded}/${PIPELINES} Succeeded, ${jobsSeen} Jobs seen; next leader after ${((Date.now() - killedAt) / 1000).toFixed(1)} s`);
+      const kill = { n: i + 1, at, point, progress, succeeded, jobsSeen, downtime: Date.now() - killedAt };
+      kills.push(kill);
+      console.log(`[chaos] kill ${kill.n} at ${(at / 1000).toFixed(1)} s (point ${point}, progress ${progress}/${STEPS}): ${succeeded}/${PIPELINES} Succeeded, ${jobsSeen} Jobs seen; next leader after ${(kill.downtime / 1000).toFixed(1)} s`);
     }
     const createMs = await creating;
 
@@ -321,17 +345,22 @@ describe('chaos', () => {
       if (!listed.has(name)) problems.push(`Job ${name} was created (${r.added}×) and is gone (deleted ${r.deleted}×)`);
     }
     problems.push(...regressions);
+    if (stalled) problems.push(stalled);
     if (finishedAt !== undefined && !settled) problems.push('the operator did not go quiet within 60 s after every Pipeline had finished (see its /metrics and log)');
     const unseen = jobs.filter((j) => !jobsWatch.jobs.get(j.metadata!.name!)?.uids.includes(j.metadata!.uid!));
     if (unseen.length) problems.push(`the watch missed ${unseen.length} Jobs (${unseen.map((j) => j.metadata?.name).join(', ')}): the duplicate count is incomplete`);
 
     const phases = new Map<string, number>();
     for (const p of pipelines) phases.set(p.status?.phase ?? '(none)', (phases.get(p.status?.phase ?? '(none)') ?? 0) + 1);
+    const logLines = logFiles.flatMap((f) => readFileSync(f, 'utf8').split('\n'));
+    const logLevel = (level: string): string[] => logLines.filter((l) => l.includes(`"level":"${level}"`));
+    const errorLines = [...logLevel('fatal'), ...logLevel('error')];
     const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     console.log([
       `[chaos] ===== summary (seed ${seed}) =====`,
       `pipelines: ${pipelines.length}/${PIPELINES}, phases: ${[...phases].map(([k, v]) => `${k} ${v}`).join(', ')}; created in ${secs(createMs)}`,
-      `kills: ${kills.map((k) => `#${k.n} at ${secs(k.at)} (${k.succeeded} Succeeded, ${k.jobsSeen} Jobs; leader back after ${secs(k.downtime)})`).join('; ')}`,
+      `kills (${kills.length}/${KILLS}${stalled ? `; ${stalled}` : ''}): ${kills.map((k) => `#${k.n} at ${secs(k.at)} (progress ${k.progress}/${STEPS}, ${k.succeeded} Succeeded, ${k.jobsSeen} Jobs; leader back after ${secs(k.downtime)})`).join('; ')}`,
+      `operator logs: ${errorLines.length} error/fatal and ${logLevel('warn').length} warn lines over ${logFiles.length} processes${errorLines.length ? `; first: ${errorLines[0]!.slice(0, 300)}` : ''}`,
       `unexpected operator exits: ${exits.length ? exits.map((e) => `${e.process} at ${secs(e.at)} code=${e.code} signal=${e.signal}${e.lostLeadership ? ' (lost leadership)' : ''}`).join('; ') : 'none'}`,
       `jobs: ${jobs.length} now (expected ${PIPELINES * STAGES.length}), ${jobsWatch.jobs.size} names seen by the watch (resumed ${jobsWatch.resumes()}×, relisted ${jobsWatch.relists()}×)`,
       `duplicates (a name added more than once or with more than one uid): ${duplicates.length ? duplicates.map(([n, r]) => `${n} ${r.added}× ${r.uids.length} uids`).join(', ') : 'none'}`,

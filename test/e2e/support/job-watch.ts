@@ -11,11 +11,15 @@ export interface JobRecord {
   added: number;
   /** DELETED events received for this name. */
   deleted: number;
+  /** Seen with condition Complete=True. */
+  complete: boolean;
 }
 
 export interface JobRecorder {
   /** Per Job name. */
   readonly jobs: ReadonlyMap<string, JobRecord>;
+  /** Jobs seen so far, plus those of them seen Complete: how far a batch of Jobs has come. */
+  readonly progress: () => number;
   /** How often the watch ended and was resumed from the last resourceVersion. */
   readonly resumes: () => number;
   /** How often the resourceVersion had expired and the Jobs were listed again: events may have been missed then. */
@@ -39,15 +43,18 @@ export async function recordJobs(c: Clients, namespace: string): Promise<JobReco
   let abort: AbortController | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  const record = (name: string, uid: string): JobRecord => {
+  const record = (job: k8s.V1Job): JobRecord => {
+    const name = job.metadata!.name!;
+    const uid = job.metadata!.uid!;
     let r = jobs.get(name);
-    if (!r) jobs.set(name, (r = { uids: [], added: 0, deleted: 0 }));
+    if (!r) jobs.set(name, (r = { uids: [], added: 0, deleted: 0, complete: false }));
     if (!r.uids.includes(uid)) r.uids.push(uid);
+    if ((job.status?.conditions ?? []).some((x) => x.type === 'Complete' && x.status === 'True')) r.complete = true;
     return r;
   };
   const list = async (): Promise<void> => {
     const l = await c.batch.listNamespacedJob({ namespace });
-    for (const j of l.items) record(j.metadata!.name!, j.metadata!.uid!);
+    for (const j of l.items) record(j);
     resourceVersion = l.metadata?.resourceVersion ?? '';
   };
   const path = `/apis/batch/v1/namespaces/${namespace}/jobs`;
@@ -63,7 +70,7 @@ export async function recordJobs(c: Clients, namespace: string): Promise<JobReco
         const rv = obj.metadata?.resourceVersion;
         if (rv) resourceVersion = rv;
         if (type === 'BOOKMARK') return;
-        const r = record(obj.metadata!.name!, obj.metadata!.uid!);
+        const r = record(obj);
         if (type === 'ADDED') r.added++;
         if (type === 'DELETED') r.deleted++;
       },
@@ -94,6 +101,7 @@ export async function recordJobs(c: Clients, namespace: string): Promise<JobReco
   await watch();
   return {
     jobs,
+    progress: () => [...jobs.values()].reduce((n, r) => n + 1 + (r.complete ? 1 : 0), 0),
     resumes: () => resumes,
     relists: () => relists,
     stop: () => {
