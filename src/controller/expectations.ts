@@ -9,6 +9,12 @@ const MAX_EXPECTATIONS = 10_000;
 export class Expectations {
   /** namespace → Job name → when it was created. */
   private readonly created = new Map<string, Map<string, number>>();
+  /**
+   * Jobs the watch delivered before the create that made them returned (the watch can be faster
+   * than the create's answer): expecting one of those afterwards would wait for an add that has
+   * already come, and a Job deleted meanwhile would look "on its way" until the TTL.
+   */
+  private readonly early = new Map<string, number>();
   private count = 0;
   private readonly now: () => number;
 
@@ -18,6 +24,7 @@ export class Expectations {
 
   /** A Job `namespace/name` was created by this process. */
   expect(namespace: string, name: string): void {
+    if (this.early.delete(`${namespace}/${name}`)) return;
     if (this.count >= MAX_EXPECTATIONS) this.dropOldestNamespaceEntry();
     let names = this.created.get(namespace);
     if (!names) this.created.set(namespace, (names = new Map()));
@@ -28,7 +35,10 @@ export class Expectations {
   /** The watch delivered it; true when it was expected (its add tells the reconciler nothing new). */
   observed(namespace: string | undefined, name: string | undefined): boolean {
     const names = this.created.get(namespace ?? '');
-    if (!names?.delete(name ?? '')) return false;
+    if (!names?.delete(name ?? '')) {
+      this.rememberEarly(`${namespace ?? ''}/${name ?? ''}`);
+      return false;
+    }
     this.count--;
     if (names.size === 0) this.created.delete(namespace ?? '');
     return true;
@@ -47,6 +57,16 @@ export class Expectations {
 
   size(): number {
     return this.count;
+  }
+
+  private rememberEarly(key: string): void {
+    const now = this.now();
+    // Bounded and short-lived: only an add racing a create's answer is of interest.
+    for (const [k, at] of this.early) {
+      if (this.early.size < MAX_EXPECTATIONS && at >= now - EXPECTATION_TTL_MS) break;
+      this.early.delete(k);
+    }
+    this.early.set(key, now);
   }
 
   private dropOldestNamespaceEntry(): void {

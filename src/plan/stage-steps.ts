@@ -13,7 +13,7 @@ import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../kube/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStageJob, startJobPatch } from './job.ts';
 import { topologicalOrder } from './dag.ts';
-import { jobName, labelValue } from './names.ts';
+import { jobName, labelValue, MAX_JOB_NAME, shortName } from './names.ts';
 import { isDeleting, isJobFinished, isSuspendedJob, jobStageKey, readJob, stageKey } from './observed.ts';
 import { compact } from './merge.ts';
 import { iso } from './time.ts';
@@ -124,7 +124,13 @@ export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageS
     ...(view.stagingClaim ? { stagingClaimName: view.stagingClaim } : {}),
     ...(view.retryOf ? { retryOf: view.retryOf } : {}),
   });
-  if (priorAttempts > 0) job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, [ANN_PRIOR_ATTEMPTS]: String(priorAttempts) } };
+  if (priorAttempts > 0) {
+    // A new name: the Job controller keys its bookkeeping by namespace/name, and a Job created
+    // under the name of one just deleted can sit unsynced for minutes. The stage finds its Job
+    // by labels, so the name only has to be deterministic and unique.
+    const name = shortName(`${job.metadata?.name ?? ownJobName(view, stage.name)}-x${priorAttempts}`, MAX_JOB_NAME);
+    job.metadata = { ...job.metadata, name, annotations: { ...job.metadata?.annotations, [ANN_PRIOR_ATTEMPTS]: String(priorAttempts) } };
+  }
   effects.actions.push({ kind: 'createJob', job });
   const name = job.metadata?.name ?? ownJobName(view, stage.name);
   return { name: stage.name, phase: 'Running', job: name, attempts: priorAttempts + 1 };

@@ -74,12 +74,13 @@ describe.concurrent('run integrity', () => {
     const first = await waitFor('the Job in the API', 30_000, async () => (await c.batch.readNamespacedJob({ name, namespace: n }).catch(() => undefined)) ?? undefined);
     await c.batch.deleteNamespacedJob({ name, namespace: n, propagationPolicy: 'Background' });
     const again = await waitFor('the Job created again', 60_000, async () => {
-      const j = await c.batch.readNamespacedJob({ name, namespace: n }).catch(() => undefined);
-      return j && j.metadata?.uid !== first.metadata?.uid ? j : undefined;
+      const j = (await stageJobs(c, n, 'deleted')).find((x) => x.metadata?.uid !== first.metadata?.uid && !x.metadata?.deletionTimestamp);
+      return j ?? undefined;
     });
+    expect(again.metadata?.name).toBe(`${name}-x1`);
     expect(again.metadata?.annotations?.['conveyor.dev/prior-attempts']).toBe('1');
     const done = await waitForPipeline(c, n, 'deleted', 'Succeeded', (p) => p.status?.phase === 'Succeeded', 90_000);
-    expect(done.status?.lastRun?.stages?.[0]?.attempts).toBe(2);
+    expect(done.status?.lastRun?.stages?.[0]).toMatchObject({ attempts: 2, job: `${name}-x1` });
     const events = await c.core.listNamespacedEvent({ namespace: n });
     expect(events.items.some((e) => e.reason === 'StageJobDeleted' && e.message?.includes(name))).toBe(true);
   });

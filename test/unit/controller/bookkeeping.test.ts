@@ -49,6 +49,16 @@ describe('Expectations', () => {
     expect(e.pending('data').size).toBe(0);
   });
 
+  it('a watch add that beats the create\'s answer leaves nothing pending', () => {
+    const e = new Expectations(() => 0);
+    expect(e.observed('data', 'etl-a-g1')).toBe(false);
+    e.expect('data', 'etl-a-g1');
+    expect(e.pending('data').size).toBe(0);
+    // Only once: a later create of the same name (after a deletion) is expected again.
+    e.expect('data', 'etl-a-g1');
+    expect([...e.pending('data')]).toEqual(['etl-a-g1']);
+  });
+
   it('an expectation whose watch event never comes expires', () => {
     let now = 0;
     const e = new Expectations(() => now);
