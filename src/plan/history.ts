@@ -27,9 +27,22 @@ export function summarize(run: RunStatus): RunSummary {
   return memory.length > 0 ? { ...summary, stages: memory } : summary;
 }
 
+/**
+ * What a stage of an active run must remember, kept small: status lives in etcd, and 20 active
+ * runs of 200 stages must fit next to the largest spec. A finished stage needs its phase (and
+ * attempts, reason); a running one also its Job and start, to tell a deleted Job from a new one.
+ */
 function stageMemory(stage: StageStatus): StageStatus {
   const { name, phase, job, attempts, reason, startTime } = stage;
-  return { name, phase, ...(job ? { job } : {}), ...(attempts ? { attempts } : {}), ...(reason ? { reason } : {}), ...(startTime ? { startTime } : {}) };
+  const running = phase === 'Running';
+  return {
+    name,
+    phase,
+    ...(running && job ? { job } : {}),
+    ...(attempts ? { attempts } : {}),
+    ...(reason ? { reason } : {}),
+    ...(running && startTime ? { startTime } : {}),
+  };
 }
 
 /** A run stopped before its end: unfinished stages are marked, the run is Cancelled. */

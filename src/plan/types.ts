@@ -10,11 +10,11 @@ export type PlanInput = {
   /** Validation result for this spec; [] when valid. */
   problems: Problem[];
   /**
-   * Every Job labelled conveyor.dev/pipeline=<name> in the Pipeline's namespace that is owned by
-   * the Pipeline or by one of `cronJobs` (a scheduled run's root Jobs are the CronJobs').
+   * Every Job whose controller is the Pipeline or one of `cronJobs` (a scheduled run's root Jobs
+   * are the CronJobs'), from the owner indexes.
    */
   jobs: V1Job[];
-  /** Every staging claim labelled conveyor.dev/pipeline=<name> in the namespace. */
+  /** Every staging claim whose controller is the Pipeline. */
   claims: V1PersistentVolumeClaim[];
   /** CronJobs owned by this Pipeline (one per root stage of a scheduled pipeline); default []. */
   cronJobs?: V1CronJob[];
