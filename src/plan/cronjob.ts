@@ -4,7 +4,7 @@
 import type { V1CronJob, V1CronJobSpec } from '@kubernetes/client-node';
 import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../api/types.ts';
 import { nextScheduleTimes } from '../api/cron.ts';
-import { ANN_GENERATION, ROLE_STAGE } from '../kube/labels.ts';
+import { ANN_GENERATION, LABEL_STAGE, ROLE_STAGE } from '../kube/labels.ts';
 import type { Action } from './types.ts';
 import { buildStageJobTemplate, pipelineAnnotations, pipelineOwnerReference, stageLabels } from './job.ts';
 import { historyLimit } from './history.ts';
@@ -97,13 +97,24 @@ export function cronJobActions(pipeline: Pipeline, observed: V1CronJob[], genera
     if (!existing || !upToDate(existing, cronJob)) actions.push({ kind: 'applyCronJob', cronJob });
   }
   const wanted = new Set(desired.map((c) => c.metadata?.name));
+  const rootLabels = new Set(desired.map((c) => c.metadata?.labels?.[LABEL_STAGE]));
   for (const cronJob of observed) {
     const name = cronJob.metadata?.name;
     if (!name || wanted.has(name) || cronJob.metadata?.deletionTimestamp) continue;
-    const reason = scheduled ? 'its stage is no longer a root stage of the pipeline' : 'spec.schedule was removed';
-    actions.push({ kind: 'deleteCronJob', name, reason });
+    actions.push({ kind: 'deleteCronJob', name, reason: obsoleteReason(cronJob, scheduled, rootLabels) });
   }
   return actions;
+}
+
+/**
+ * Why a CronJob goes. One of a root stage that is still a root has an old name (an upgrade of
+ * Conveyor changed how names are made): its replacement is applied under the new name. Runs in
+ * flight keep what their stages did (status memory), even as its Jobs go with it.
+ */
+function obsoleteReason(cronJob: V1CronJob, scheduled: boolean, rootLabels: Set<string | undefined>): string {
+  if (!scheduled) return 'spec.schedule was removed';
+  const stage = cronJob.metadata?.labels?.[LABEL_STAGE];
+  return stage !== undefined && rootLabels.has(stage) ? 'replaced by a CronJob under its current name' : 'its stage is no longer a root stage of the pipeline';
 }
 
 export type ScheduleStatus = Pick<PipelineStatus, 'lastScheduleTime' | 'nextScheduleTime'> & { requeueAfterMs?: number };

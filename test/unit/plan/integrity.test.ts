@@ -303,6 +303,31 @@ describe('finding 12: a Job deleted by hand mid-run', () => {
   });
 });
 
+describe('an upgrade that renames CronJobs', () => {
+  it('the old-named CronJob of a root stage is replaced, and the run in flight keeps its finished root', () => {
+    const cluster = scheduled();
+    cluster.tick(tick(1));
+    cluster.reconcile(at(HOUR + 1));
+    cluster.setIn(runAt(1), 'extract', { state: 'succeeded' });
+    cluster.reconcile(at(HOUR + 2)); // load created
+    // As an older Conveyor named it: same stage label, another name.
+    const [current] = [...cluster.cronJobs.values()];
+    const old = structuredClone(current!);
+    old.metadata = { ...old.metadata, name: 'etl-extract', uid: 'uid-old-cronjob' };
+    cluster.cronJobs.set('etl-extract', old);
+    const result = cluster.reconcile(at(HOUR + 3));
+    expect(result.actions.filter((a) => a.kind === 'deleteCronJob')).toEqual([
+      { kind: 'deleteCronJob', name: 'etl-extract', reason: 'replaced by a CronJob under its current name' },
+    ]);
+    // Its Jobs go with it (the run's root Job among them): memory keeps the root Succeeded.
+    for (const [name, j] of cluster.jobs) if (j.metadata?.labels?.['conveyor.dev/stage'] === 'extract') cluster.jobs.delete(name);
+    expect(createdJobs(cluster.reconcile(at(HOUR + 4)))).toEqual([]);
+    cluster.setIn(runAt(1), 'load', { state: 'succeeded' });
+    cluster.reconcile(at(HOUR + 5));
+    expect(runOf(cluster.pipeline.status, runAt(1))?.phase).toBe('Succeeded');
+  });
+});
+
 describe('crash safety of the plan itself', () => {
   it('planning the same input twice gives the same decision', () => {
     const p = pipeline({ stages: [stage('a'), stage('b', ['a'])] });
