@@ -5,7 +5,8 @@ import type { RunStatus, RunSummary, StageStatus } from '../api/types.ts';
 import { DEFAULT_RUN_HISTORY_LIMIT } from '../api/constants.ts';
 import type { Action } from './types.ts';
 import { isDeleting, isJobFinished, type ObservedRun } from './observed.ts';
-import { isActiveRun, isTerminalStage } from './run.ts';
+import { isActiveRun } from './run.ts';
+import { isTerminalStage } from './stage-steps.ts';
 import { iso, toDate } from './time.ts';
 
 /** status.runs[] holds at most this many finished runs, newest first, besides every active one. */

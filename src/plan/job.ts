@@ -5,6 +5,7 @@
 //   image/command/args/env/envFrom/resources/workingDir, the staging volume).
 // User-only fields (annotations, securityContext, affinity, volumes, sidecars, ...) survive.
 import type {
+  V1Container,
   V1EnvVar,
   V1Job,
   V1JobSpec,
@@ -185,34 +186,58 @@ type JobSpecParts = {
   stagingClaimName?: string;
 };
 
+/** The Job spec of a stage: its pod template, retries and timeout. */
 function jobSpec(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts): V1JobSpec {
   const defaults = pipeline.spec.defaults ?? {};
-  const pipelineName = pipeline.metadata.name ?? '';
-  const { labels, staging } = parts;
+  const template = podTemplate(pipeline, stage, parts, stageContainer(pipeline, stage, parts));
+  return compact({
+    backoffLimit: stage.retries ?? defaults.retries ?? 0,
+    activeDeadlineSeconds: stage.timeoutSeconds ?? defaults.timeoutSeconds,
+    // No ttlSecondsAfterFinished: runHistoryLimit decides when a run's Jobs go.
+    template,
+  });
+}
 
-  // Conveyor's variables win over user ones of the same name: stages rely on them. CONVEYOR_RUN
-  // comes before CONVEYOR_STAGING, which may refer to it as $(CONVEYOR_RUN).
+/**
+ * The user's env (defaults, then the stage's) with Conveyor's variables over it: Conveyor's win
+ * over user ones of the same name, because stages rely on them. CONVEYOR_RUN comes before
+ * CONVEYOR_STAGING, which may refer to it as $(CONVEYOR_RUN).
+ */
+function stageEnv(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts): V1EnvVar[] {
   const conveyorEnv: V1EnvVar[] = [
-    { name: 'CONVEYOR_PIPELINE', value: pipelineName },
+    { name: 'CONVEYOR_PIPELINE', value: pipeline.metadata.name ?? '' },
     parts.runEnv,
     { name: 'CONVEYOR_STAGE', value: stage.name },
-    ...(staging.value !== undefined ? [{ name: 'CONVEYOR_STAGING', value: staging.value }] : []),
+    ...(parts.staging.value !== undefined ? [{ name: 'CONVEYOR_STAGING', value: parts.staging.value }] : []),
   ];
+  const defaults = pipeline.spec.defaults ?? {};
   const userEnv = mergeList(envList(defaults.env), envList(stage.env), 'name', false);
-  const env = runBeforeStaging(mergeList(userEnv, conveyorEnv, 'name', false) as V1EnvVar[]);
+  return runBeforeStaging(mergeList(userEnv, conveyorEnv, 'name', false) as V1EnvVar[]);
+}
 
-  const container = compact({
+/** The `stage` container: the parts of the pod Conveyor owns (image, command, env, resources, staging mount). */
+function stageContainer(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts): V1Container {
+  const defaults = pipeline.spec.defaults ?? {};
+  const mountPath = parts.staging.mountPath;
+  return compact({
     name: STAGE_CONTAINER,
     image: stage.image ?? defaults.image,
     command: stage.command,
     args: stage.args,
-    env,
+    env: stageEnv(pipeline, stage, parts),
     envFrom: stage.envFrom,
     resources: stage.resources ?? defaults.resources,
     workingDir: stage.workingDir,
-    volumeMounts: staging.mountPath ? [{ name: STAGING_VOLUME, mountPath: staging.mountPath }] : undefined,
+    volumeMounts: mountPath ? [{ name: STAGING_VOLUME, mountPath }] : undefined,
   });
+}
 
+/**
+ * The pod template: the user's templates (defaults.podTemplate, the pod-level defaults, the
+ * stage's podTemplate) with what Conveyor generates merged over them, so user-only fields survive.
+ */
+function podTemplate(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts, container: V1Container): V1PodTemplateSpec {
+  const defaults = pipeline.spec.defaults ?? {};
   // Pod-level defaults sit between defaults.podTemplate and the stage's own podTemplate, so a
   // stage can still override e.g. the service account through its podTemplate.
   const defaultPodFields = compact({
@@ -227,7 +252,7 @@ function jobSpec(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, part
   );
   const generated = {
     metadata: {
-      labels,
+      labels: parts.labels,
       // `kubectl logs` picks this container when the user added sidecars.
       annotations: { 'kubectl.kubernetes.io/default-container': STAGE_CONTAINER },
     },
@@ -241,15 +266,7 @@ function jobSpec(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, part
   };
   const template = mergeObjects(userTemplate, generated) as V1PodTemplateSpec;
   stageContainerFirst(template);
-
-  const retries = stage.retries ?? defaults.retries ?? 0;
-  const timeoutSeconds = stage.timeoutSeconds ?? defaults.timeoutSeconds;
-  return compact({
-    backoffLimit: retries,
-    activeDeadlineSeconds: timeoutSeconds,
-    // No ttlSecondsAfterFinished: runHistoryLimit decides when a run's Jobs go.
-    template,
-  });
+  return template;
 }
 
 /**

@@ -24,7 +24,7 @@ import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection } from './select.ts';
 import { iso } from './time.ts';
 
-export type { Action, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
+export type { Action, Plan } from './types.ts';
 
 const MAX_PROBLEMS_MESSAGE = 1000;
 /** How far retry-of links are followed to protect a retry's sources from pruning. */

@@ -55,8 +55,6 @@ export type RunContext = {
 
 export type RunProgress = { run: RunStatus; actions: Action[]; requeueAfterMs?: number; events?: PlanEvent[] };
 
-export { isTerminalStage };
-
 export function isActiveRun(phase: RunPhase | undefined): boolean {
   return phase === 'Pending' || phase === 'Running';
 }

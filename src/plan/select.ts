@@ -291,31 +291,58 @@ export function selectUnscheduled(ctx: SelectContext): Selection {
  * are. spec.suspend stops ticks only, as a CronJob's suspend does.
  */
 export function selectScheduled(ctx: SelectContext): Selection {
-  const { pipeline, previous, observed, generation, now } = ctx;
-  const spec = pipeline.spec;
+  const { previous, observed } = ctx;
   const r = readRequests(ctx);
   const lost = statusLost(previous);
   const remembered = rememberedRuns(previous);
+  const unknown = [...observed.values()].filter((run) => !remembered.has(run.id));
+  const continuing = scheduledContinuing(ctx, remembered, unknown, lost);
+  const { requests, skipped } = newTicks(ctx, unknown);
 
-  // Runs going on: the active ones status remembers, and ones whose Jobs show status forgot them
-  // (a status write that did not land, a lost status): still running, or newer than lastRun.
-  // Older finished ones are history that fell off runs[], not to be woken up.
+  if (lost) return { continuing, requests, skipped, supersede: false, ...allHandled(ctx, r), events: [] };
+  const explicit = newRequests(ctx, r, true);
+  // A request whose run already goes on (its status write did not land) is that run.
+  const going = new Set(continuing.map((ref) => ref.id));
+  return {
+    continuing,
+    requests: [...requests, ...explicit.requests.filter((q) => !going.has(q.id))],
+    skipped,
+    supersede: false,
+    ...allHandled(ctx, r),
+    events: explicit.events,
+  };
+}
+
+/**
+ * Runs going on, oldest first: the active ones status remembers, and ones whose Jobs show status
+ * forgot them (a status write that did not land, a lost status): still running, or newer than
+ * lastRun. Older finished ones are history that fell off runs[], not to be woken up.
+ */
+function scheduledContinuing(ctx: SelectContext, remembered: Map<string, RememberedRun>, unknown: ObservedRun[], lost: boolean): RunRef[] {
+  const { previous, observed, generation } = ctx;
   const continuing: RunRef[] = [];
   for (const run of remembered.values()) {
     if (!isActiveRun(run.phase)) continue;
     const evidence = observed.get(run.id);
     continuing.push(evidence ? fromEvidence(ctx, evidence, run) : withRunDetails(ctx, { id: run.id, trigger: run.trigger, generation: run.generation ?? generation, previous: run }));
   }
-  const unknown = [...observed.values()].filter((run) => !remembered.has(run.id));
   const newest = lost ? unknown.filter((run) => run.started).sort((a, b) => runTime(b) - runTime(a))[0] : undefined;
   const lastStart = previous.lastRun?.startTime ? Date.parse(previous.lastRun.startTime) : Number.NaN;
   for (const run of unknown) {
     const newer = !lost && (Number.isNaN(lastStart) || runTime(run) > lastStart);
     if (run.started && (run.unfinished || run === newest || newer)) addOnce(continuing, fromEvidence(ctx, run));
   }
-  continuing.sort((a, b) => startOf(a, observed) - startOf(b, observed));
+  return continuing.sort((a, b) => startOf(a, observed) - startOf(b, observed));
+}
 
-  // New ticks: a CronJob's Jobs nobody has decided on yet.
+/**
+ * New ticks: a CronJob's Jobs nobody has decided on yet (not started). A Job made with `kubectl
+ * create job --from=cronjob/...` is a manual run; a tick is skipped while suspended or past its
+ * starting deadline, and otherwise asks for a run that concurrencyPolicy governs.
+ */
+function newTicks(ctx: SelectContext, unknown: ObservedRun[]): { requests: RunRequest[]; skipped: SkippedRun[] } {
+  const { pipeline, generation, now } = ctx;
+  const spec = pipeline.spec;
   const requests: RunRequest[] = [];
   const skipped: SkippedRun[] = [];
   const deadline = spec.startingDeadlineSeconds;
@@ -338,19 +365,7 @@ export function selectScheduled(ctx: SelectContext): Selection {
       requests.push({ ...ref, governed: true, at: run.scheduledAt });
     }
   }
-
-  if (lost) return { continuing, requests, skipped, supersede: false, ...allHandled(ctx, r), events: [] };
-  const explicit = newRequests(ctx, r, true);
-  // A request whose run already goes on (its status write did not land) is that run.
-  const going = new Set(continuing.map((ref) => ref.id));
-  return {
-    continuing,
-    requests: [...requests, ...explicit.requests.filter((q) => !going.has(q.id))],
-    skipped,
-    supersede: false,
-    ...allHandled(ctx, r),
-    events: explicit.events,
-  };
+  return { requests, skipped };
 }
 
 function addOnce(list: RunRef[], ref: RunRef): void {
