@@ -32,6 +32,11 @@ type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
 const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
+type ListNs<T extends k8s.KubernetesObject> = (namespace: string) => Promise<k8s.KubernetesListObject<T>>;
+type ListAll<T extends k8s.KubernetesObject> = () => Promise<k8s.KubernetesListObject<T>>;
+/** One kind of object Conveyor creates: where to watch it and which owner index it feeds. */
+type ManagedKind<T extends k8s.KubernetesObject> = { kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions'; apiPath: string; resource: string; listNs: ListNs<T>; listAll: ListAll<T> };
+
 export class Controller {
   private readonly log: Logger;
   private readonly queue: WorkQueue;
@@ -53,94 +58,97 @@ export class Controller {
     this.options = options;
     this.syncedPromise = new Promise((resolve) => (this.markSynced = resolve));
     const scopes: (string | undefined)[] = options.namespaces.length > 0 ? options.namespaces : [undefined];
-    for (const ns of scopes) {
-      this.pipelines.push(
-        new ResilientInformer<CachedPipeline>(
-          apis.kc,
-          {
-            kind: 'pipelines',
-            path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-            list: () =>
-              (ns
-                ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-                : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
-          },
-          log,
-          (p, verb) => {
-            // A change of status alone is (almost always) Conveyor's own write coming back: it
-            // needs no reconcile of its own, only of the Pipelines chained after this one.
-            if (verb === 'delete') this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
-            if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name);
-            this.enqueueDownstream(p);
-          },
-        ),
-      );
-      // What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline.
-      const managed = <T extends k8s.KubernetesObject>(
-        kind: keyof Controller['owners'],
-        apiPath: string,
-        resource: string,
-        listNs: (namespace: string) => Promise<k8s.KubernetesListObject<T>>,
-        listAll: () => Promise<k8s.KubernetesListObject<T>>,
-      ) =>
-        new ResilientInformer<T>(
-          apis.kc,
-          {
-            kind,
-            path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
-            labelSelector: MANAGED,
-            list: () => (ns ? listNs(ns) : listAll()),
-          },
-          log,
-          (obj, verb) => {
-            (this.owners[kind] as OwnerIndex<T>).update(obj, verb);
-            // The watch echoing a Job this operator just created tells its reconcile nothing new.
-            if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
-            this.enqueueOwner(obj);
-          },
-        );
-      const selector = { labelSelector: MANAGED };
-      this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace) => apis.batch.listNamespacedCronJob({ namespace, ...selector }), () => apis.batch.listCronJobForAllNamespaces(selector)));
-      this.jobs.push(managed('jobs', '/apis/batch/v1', 'jobs', (namespace) => apis.batch.listNamespacedJob({ namespace, ...selector }), () => apis.batch.listJobForAllNamespaces(selector)));
-      this.claims.push(
-        managed(
-          'claims',
-          '/api/v1',
-          'persistentvolumeclaims',
-          (namespace) => apis.core.listNamespacedPersistentVolumeClaim({ namespace, ...selector }),
-          () => apis.core.listPersistentVolumeClaimForAllNamespaces(selector),
-        ),
-      );
-      // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
-      // sees at once that a run's pinned spec is gone.
-      this.revisions.push(
-        managed(
-          'revisions',
-          '/apis/apps/v1',
-          'controllerrevisions',
-          (namespace) => apis.apps.listNamespacedControllerRevision({ namespace, ...selector }),
-          () => apis.apps.listControllerRevisionForAllNamespaces(selector),
-        ),
-      );
-    }
-    const pipeline = (namespace: string, name: string): CachedPipeline | undefined => {
-      for (const inf of this.pipelines) {
-        const p = inf.get(name, namespace);
-        if (p) return p;
-      }
-      return undefined;
-    };
-    const view: ClusterView = {
-      pipeline,
+    for (const ns of scopes) this.watch(apis, ns);
+    this.events = new EventRecorder(apis.core, log, options.identity);
+    this.queue = this.workQueue(this.reconciler(apis));
+  }
+
+  /** The informers of one namespace (or of all, `ns` undefined). */
+  private watch(apis: KubeApis, ns: string | undefined): void {
+    this.pipelines.push(this.pipelineInformer(apis, ns));
+    const selector = { labelSelector: MANAGED };
+    const managed = <T extends k8s.KubernetesObject>(kind: keyof Controller['owners'], apiPath: string, resource: string, listNs: ListNs<T>, listAll: ListAll<T>) =>
+      this.managedInformer(apis, ns, { kind, apiPath, resource, listNs, listAll });
+    this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace) => apis.batch.listNamespacedCronJob({ namespace, ...selector }), () => apis.batch.listCronJobForAllNamespaces(selector)));
+    this.jobs.push(managed('jobs', '/apis/batch/v1', 'jobs', (namespace) => apis.batch.listNamespacedJob({ namespace, ...selector }), () => apis.batch.listJobForAllNamespaces(selector)));
+    this.claims.push(
+      managed('claims', '/api/v1', 'persistentvolumeclaims', (namespace) => apis.core.listNamespacedPersistentVolumeClaim({ namespace, ...selector }), () =>
+        apis.core.listPersistentVolumeClaimForAllNamespaces(selector),
+      ),
+    );
+    // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
+    // sees at once that a run's pinned spec is gone.
+    this.revisions.push(
+      managed('revisions', '/apis/apps/v1', 'controllerrevisions', (namespace) => apis.apps.listNamespacedControllerRevision({ namespace, ...selector }), () =>
+        apis.apps.listControllerRevisionForAllNamespaces(selector),
+      ),
+    );
+  }
+
+  private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
+    return new ResilientInformer<CachedPipeline>(
+      apis.kc,
+      {
+        kind: 'pipelines',
+        path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
+        list: () =>
+          (ns
+            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
+            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+      },
+      this.log,
+      (p, verb) => {
+        // A change of status alone is (almost always) Conveyor's own write coming back: it
+        // needs no reconcile of its own, only of the Pipelines chained after this one.
+        if (verb === 'delete') this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
+        if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name);
+        this.enqueueDownstream(p);
+      },
+    );
+  }
+
+  /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */
+  private managedInformer<T extends k8s.KubernetesObject>(apis: KubeApis, ns: string | undefined, what: ManagedKind<T>): ResilientInformer<T> {
+    const { kind, apiPath, resource } = what;
+    return new ResilientInformer<T>(
+      apis.kc,
+      {
+        kind,
+        path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
+        labelSelector: MANAGED,
+        list: () => (ns ? what.listNs(ns) : what.listAll()),
+      },
+      this.log,
+      (obj, verb) => {
+        (this.owners[kind] as OwnerIndex<T>).update(obj, verb);
+        // The watch echoing a Job this operator just created tells its reconcile nothing new.
+        if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
+        this.enqueueOwner(obj);
+      },
+    );
+  }
+
+  /** What gathering reads: the Pipeline caches and the owner indexes. */
+  private clusterView(): ClusterView {
+    return {
+      pipeline: (namespace, name) => {
+        for (const inf of this.pipelines) {
+          const p = inf.get(name, namespace);
+          if (p) return p;
+        }
+        return undefined;
+      },
       pipelines: (namespace) => this.pipelines.flatMap((inf) => inf.list(namespace)),
       jobsOwnedBy: (uid) => this.owners.jobs.owned(uid),
       cronJobsOwnedBy: (uid) => this.owners.cronjobs.owned(uid),
       claimsOwnedBy: (uid) => this.owners.claims.owned(uid),
       revisionsOwnedBy: (uid) => this.owners.revisions.owned(uid),
     };
-    this.events = new EventRecorder(apis.core, log, options.identity);
-    const reconciler = new Reconciler({
-      view,
+  }
+
+  private reconciler(apis: KubeApis): Reconciler {
+    return new Reconciler({
+      view: this.clusterView(),
       expectations: this.expectations,
       executor: new ActionExecutor(
         apis,
@@ -150,19 +158,22 @@ export class Controller {
       ),
       statusWriter: new StatusWriter(apis.custom),
       events: this.events,
-      log,
+      log: this.log,
     });
-    this.queue = new WorkQueue(
+  }
+
+  private workQueue(reconciler: Reconciler): WorkQueue {
+    return new WorkQueue(
       async (key) => {
         // Nothing is decided on a partial view: wait until every cache has its first list.
         await this.syncedPromise;
         return reconciler.reconcile(key);
       },
       {
-        concurrency: options.workers,
+        concurrency: this.options.workers,
         onProcessed: (key, ms, err) => {
           if (err) this.log.warn({ pipeline: key, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; will retry');
-          options.onProcessed?.(key, ms, err);
+          this.options.onProcessed?.(key, ms, err);
         },
       },
     );

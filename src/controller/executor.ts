@@ -93,97 +93,97 @@ export class ActionExecutor {
 
   private async run(namespace: string, action: Action, log: Logger): Promise<void> {
     switch (action.kind) {
-      case 'createJob': {
-        const name = action.job.metadata?.name;
-        try {
-          await this.batch.createNamespacedJob({ namespace, body: action.job, fieldManager: FIELD_MANAGER });
-          this.onJobCreated(namespace, name ?? '');
-          log.info({ job: name, stage: action.job.metadata?.labels?.['conveyor.dev/stage'], run: action.job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-          await this.requireOurs('Job', action.job.metadata, () => this.batch.readNamespacedJob({ name: name ?? '', namespace }));
-        }
-        return;
-      }
-      case 'deleteJob':
-        try {
-          // Background propagation: the Job's pods go with it.
-          await this.batch.deleteNamespacedJob({ name: action.name, namespace, propagationPolicy: 'Background' });
-          log.info({ job: action.name, why: action.reason }, 'deleted job');
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        return;
-      case 'createClaim':
-        try {
-          await this.core.createNamespacedPersistentVolumeClaim({ namespace, body: action.claim, fieldManager: FIELD_MANAGER });
-          log.info({ claim: action.claim.metadata?.name }, 'created staging claim');
-        } catch (err) {
-          if (!isAlreadyExists(err)) throw err;
-          const name = action.claim.metadata?.name ?? '';
-          await this.requireOurs('PersistentVolumeClaim', action.claim.metadata, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace }));
-        }
-        return;
-      case 'applyCronJob': {
-        // Server-side apply: idempotent, and only the fields Conveyor sets are Conveyor's. A patch
-        // body is sent as given (KubernetesObjectApi's typed serializer would drop unknown keys).
-        const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', ...action.cronJob, metadata: { ...action.cronJob.metadata, namespace } };
-        // Apply with force would silently take over a CronJob of the same name, so read it first.
-        // Left open: one created by someone else between this read and the apply (milliseconds);
-        // server-side apply has no "create only" precondition to close it.
-        const name = cronJob.metadata.name ?? '';
-        await this.requireOurs('CronJob', cronJob.metadata, () => this.batch.readNamespacedCronJob({ name, namespace }), 'absent-is-fine');
-        await this.batch.patchNamespacedCronJob(
-          { name: cronJob.metadata.name ?? '', namespace, body: cronJob, fieldManager: FIELD_MANAGER, force: true },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
-        );
-        log.info({ cronJob: cronJob.metadata.name }, 'applied cronjob');
-        return;
-      }
-      case 'deleteCronJob':
-        try {
-          await this.batch.deleteNamespacedCronJob({ name: action.name, namespace, propagationPolicy: 'Background' });
-          log.info({ cronJob: action.name, why: action.reason }, 'deleted cronjob');
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        return;
+      case 'createJob':
+        return this.createJob(namespace, action.job, log);
       case 'startJob':
-        await this.batch.patchNamespacedJob(
-          { name: action.name, namespace, body: action.patch, fieldManager: FIELD_MANAGER },
-          k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-        );
-        log.info({ job: action.name, run: action.runId }, 'started scheduled job');
-        return;
+        return this.startJob(namespace, action, log);
+      case 'createClaim':
+        return this.createClaim(namespace, action.claim, log);
+      case 'applyCronJob':
+        return this.applyCronJob(namespace, action.cronJob, log);
       case 'createRevision':
-        try {
-          const created = await this.apps.createNamespacedControllerRevision({ namespace, body: action.revision, fieldManager: FIELD_MANAGER });
-          this.onRevision(created, 'add');
-          log.info({ revision: action.revision.metadata?.name, generation: action.revision.revision }, 'recorded spec revision');
-        } catch (err) {
-          // Same name = same Pipeline uid and generation = same spec (a generation's spec never changes).
-          if (!isAlreadyExists(err)) throw err;
-          this.onRevision({ ...action.revision, metadata: { ...action.revision.metadata, namespace } }, 'add');
-        }
-        return;
+        return this.createRevision(namespace, action.revision, log);
+      case 'deleteJob':
+        // Background propagation: the Job's pods go with it.
+        return gone(() => this.batch.deleteNamespacedJob({ name: action.name, namespace, propagationPolicy: 'Background' }), () =>
+          log.info({ job: action.name, why: action.reason }, 'deleted job'),
+        );
+      case 'deleteCronJob':
+        return gone(() => this.batch.deleteNamespacedCronJob({ name: action.name, namespace, propagationPolicy: 'Background' }), () =>
+          log.info({ cronJob: action.name, why: action.reason }, 'deleted cronjob'),
+        );
+      case 'deleteClaim':
+        return gone(() => this.core.deleteNamespacedPersistentVolumeClaim({ name: action.name, namespace }), () =>
+          log.info({ claim: action.name, why: action.reason }, 'deleted staging claim'),
+        );
       case 'deleteRevision':
-        try {
-          await this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace });
-          log.info({ revision: action.name, why: action.reason }, 'deleted spec revision');
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        await gone(() => this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace }), () =>
+          log.info({ revision: action.name, why: action.reason }, 'deleted spec revision'),
+        );
         // A tombstone, as an informer's delete carries: only the name and namespace matter.
         this.onRevision({ metadata: { name: action.name, namespace }, revision: 0 }, 'delete');
         return;
-      case 'deleteClaim':
-        try {
-          await this.core.deleteNamespacedPersistentVolumeClaim({ name: action.name, namespace });
-          log.info({ claim: action.name, why: action.reason }, 'deleted staging claim');
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
-        return;
+    }
+  }
+
+  private async createJob(namespace: string, job: k8s.V1Job, log: Logger): Promise<void> {
+    const name = job.metadata?.name ?? '';
+    try {
+      await this.batch.createNamespacedJob({ namespace, body: job, fieldManager: FIELD_MANAGER });
+      this.onJobCreated(namespace, name);
+      log.info({ job: name, stage: job.metadata?.labels?.['conveyor.dev/stage'], run: job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      await this.requireOurs('Job', job.metadata, () => this.batch.readNamespacedJob({ name, namespace }));
+    }
+  }
+
+  private async startJob(namespace: string, action: Extract<Action, { kind: 'startJob' }>, log: Logger): Promise<void> {
+    await this.batch.patchNamespacedJob(
+      { name: action.name, namespace, body: action.patch, fieldManager: FIELD_MANAGER },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    log.info({ job: action.name, run: action.runId }, 'started scheduled job');
+  }
+
+  private async createClaim(namespace: string, claim: k8s.V1PersistentVolumeClaim, log: Logger): Promise<void> {
+    const name = claim.metadata?.name ?? '';
+    try {
+      await this.core.createNamespacedPersistentVolumeClaim({ namespace, body: claim, fieldManager: FIELD_MANAGER });
+      log.info({ claim: name }, 'created staging claim');
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      await this.requireOurs('PersistentVolumeClaim', claim.metadata, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace }));
+    }
+  }
+
+  /**
+   * Server-side apply: idempotent, and only the fields Conveyor sets are Conveyor's. A patch body
+   * is sent as given (KubernetesObjectApi's typed serializer would drop unknown keys). Apply with
+   * force would silently take over a CronJob of the same name, so it is read first. Left open:
+   * one created by someone else between this read and the apply (milliseconds); server-side
+   * apply has no "create only" precondition to close it.
+   */
+  private async applyCronJob(namespace: string, desired: k8s.V1CronJob, log: Logger): Promise<void> {
+    const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', ...desired, metadata: { ...desired.metadata, namespace } };
+    const name = cronJob.metadata.name ?? '';
+    await this.requireOurs('CronJob', cronJob.metadata, () => this.batch.readNamespacedCronJob({ name, namespace }), 'absent-is-fine');
+    await this.batch.patchNamespacedCronJob(
+      { name, namespace, body: cronJob, fieldManager: FIELD_MANAGER, force: true },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
+    );
+    log.info({ cronJob: name }, 'applied cronjob');
+  }
+
+  private async createRevision(namespace: string, revision: k8s.V1ControllerRevision, log: Logger): Promise<void> {
+    try {
+      const created = await this.apps.createNamespacedControllerRevision({ namespace, body: revision, fieldManager: FIELD_MANAGER });
+      this.onRevision(created, 'add');
+      log.info({ revision: revision.metadata?.name, generation: revision.revision }, 'recorded spec revision');
+    } catch (err) {
+      // Same name = same Pipeline uid and generation = same spec (a generation's spec never changes).
+      if (!isAlreadyExists(err)) throw err;
+      this.onRevision({ ...revision, metadata: { ...revision.metadata, namespace } }, 'add');
     }
   }
 
@@ -211,5 +211,15 @@ export class ActionExecutor {
     const ownership = checkOwnership(kind, existing.metadata, wanted);
     if (ownership.verdict === 'conflict') throw ownership.error;
     if (ownership.verdict === 'stale') throw new Error(ownership.message);
+  }
+}
+
+/** An idempotent delete: NotFound means it is already gone. `done` runs when this call deleted it. */
+async function gone(remove: () => Promise<unknown>, done: () => void): Promise<void> {
+  try {
+    await remove();
+    done();
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
   }
 }

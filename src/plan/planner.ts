@@ -15,13 +15,13 @@ import { stalled, toConditions } from './conditions.ts';
 import { decideConcurrency, policyOf, replacedRuns, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
 import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
 import { buildRevision } from './revision.ts';
-import { cronJobActions, isScheduled, scheduleStatus } from './cronjob.ts';
+import { cronJobActions, isScheduled, scheduleStatus, type ScheduleStatus } from './cronjob.ts';
 import { transitionEvents } from './events.ts';
 import { cancelRun, historyLimit, pruneHistory, runHistory, stopInactiveRuns, summarize } from './history.ts';
 import { compact, isPlainObject } from './merge.ts';
 import { observeRuns, ownedBy, trimMessage, type ObservedRun } from './observed.ts';
 import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
-import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection } from './select.ts';
+import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
 
 export type { Action, Plan } from './types.ts';
@@ -73,19 +73,51 @@ export function plan(input: PlanInput): Plan {
   ]);
 
   const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
-  const holds = waitsForTrigger || spec.suspend === true;
-  const cronChanging = actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob');
-  const desired = holds
-    ? scheduledConditions({ lastRun, active: activeIds.size > 0, spec, generation, cronChanging, next: schedule.nextScheduleTime })
+  const status = pipelineStatus({
+    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule,
+    holds: waitsForTrigger || spec.suspend === true,
+    active: activeIds.size > 0,
+    cronChanging: actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob'),
+  });
+  const requeues = [...outcome.requeues, ...(schedule.requeueAfterMs !== undefined ? [schedule.requeueAfterMs] : [])];
+  return compact({
+    actions,
+    status,
+    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events],
+    requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
+  });
+}
+
+type StatusParts = {
+  spec: PipelineSpec;
+  previous: PipelineStatus;
+  generation: number;
+  now: Date;
+  lastRun: RunStatus | undefined;
+  runs: Map<string, RunStatus>;
+  skipped: SkippedRun[];
+  selection: Selection;
+  schedule: ScheduleStatus;
+  /** It waits for a trigger (a schedule, a chain) or is suspended: between runs it is Ready. */
+  holds: boolean;
+  active: boolean;
+  cronChanging: boolean;
+};
+
+/** The whole new status: phase and conditions, the latest run, the history, the bookkeeping. */
+function pipelineStatus(p: StatusParts): PipelineStatus {
+  const { spec, previous, generation, now, lastRun, selection, schedule } = p;
+  const desired = p.holds
+    ? scheduledConditions({ lastRun, active: p.active, spec, generation, cronChanging: p.cronChanging, next: schedule.nextScheduleTime })
     : runConditions(lastRun, spec);
   const summaries: RunSummary[] = [
     // lastRun carries its stages itself; its entry in runs[] need not repeat them.
-    ...[...runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
-    ...[...skipped.values()].map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
+    ...[...p.runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
+    ...p.skipped.map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
   ];
-  const status: PipelineStatus = compact({
+  return compact({
     observedGeneration: generation,
-    phase: holds ? scheduledPhase(lastRun, activeIds.size > 0, spec) : pipelinePhase(lastRun),
+    phase: p.holds ? scheduledPhase(lastRun, p.active, spec) : pipelinePhase(lastRun),
     conditions: toConditions(desired, previous.conditions, generation, now),
     progress: lastRun ? progressOf(lastRun, spec) : undefined,
     lastRun,
@@ -96,13 +128,6 @@ export function plan(input: PlanInput): Plan {
     lastRetryRequest: selection.lastRetryRequest,
     requestCount: selection.requestCount,
     lastTriggers: selection.lastTriggers,
-  });
-  const requeues = [...outcome.requeues, ...(schedule.requeueAfterMs !== undefined ? [schedule.requeueAfterMs] : [])];
-  return compact({
-    actions,
-    status,
-    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events],
-    requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
   });
 }
 
