@@ -1,5 +1,6 @@
 // Operator configuration: command-line flags, each with an environment variable fallback.
 import { parseArgs } from 'node:util';
+import { MAX_TIMER_DELAY_MS } from './time-limits.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -16,6 +17,11 @@ export interface OperatorConfig {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   leaseDurationSeconds: number;
+  /**
+   * Deadline of every API call (watches excepted): a hung API server cannot stall a reconcile.
+   * loadConfig always sets it; a caller that builds the config itself gets the client's default.
+   */
+  apiTimeoutSeconds?: number;
 }
 
 export class ConfigError extends Error {}
@@ -34,11 +40,23 @@ Flags (environment variable in brackets):
   --leader-election-namespace NS  namespace of the Lease, default $POD_NAMESPACE or "default"
   --leader-election-id NAME       name of the Lease, default conveyor-leader
   --lease-duration-seconds N      a standby takes over after this long without renewal, default 15
+  --api-timeout-seconds N  an API call not answered in full by then fails and is retried, default 30 [CONVEYOR_API_TIMEOUT_SECONDS]
   --help                   show this help`;
 
 function positiveInt(name: string, raw: string, min: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name}: expected an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+// The deadline becomes a Node timer, which fires at once above MAX_TIMER_DELAY_MS.
+const MAX_API_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_DELAY_MS / 1000);
+
+function apiTimeoutSeconds(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_API_TIMEOUT_SECONDS) {
+    throw new ConfigError(`--api-timeout-seconds: expected a whole number of seconds from 1 to ${MAX_API_TIMEOUT_SECONDS}, got "${raw}"`);
+  }
   return n;
 }
 
@@ -58,6 +76,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       'leader-election-namespace': { type: 'string' },
       'leader-election-id': { type: 'string' },
       'lease-duration-seconds': { type: 'string' },
+      'api-timeout-seconds': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -83,6 +102,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     leaderElectionNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'default',
     leaderElectionId: values['leader-election-id'] ?? 'conveyor-leader',
     leaseDurationSeconds: positiveInt('--lease-duration-seconds', values['lease-duration-seconds'] ?? '15', 3),
+    apiTimeoutSeconds: apiTimeoutSeconds(values['api-timeout-seconds'] ?? env.CONVEYOR_API_TIMEOUT_SECONDS ?? '30'),
   };
 }
 

@@ -19,9 +19,9 @@ export interface RunningOperator {
 /** `onLostLeadership` is called when a leader can no longer renew its Lease: it must stop acting. */
 export async function startOperator(config: OperatorConfig, log: Logger, onLostLeadership: () => void = () => {}): Promise<RunningOperator> {
   const kc = loadKubeConfig(config.kubeconfig);
-  const apis = makeApis(kc);
+  const apis = makeApis(kc, { requestTimeoutMs: config.apiTimeoutSeconds === undefined ? undefined : config.apiTimeoutSeconds * 1000 });
   const identity = process.env.POD_NAME ?? hostname();
-  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers }, 'starting conveyor');
+  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds }, 'starting conveyor');
   const controller = new Controller(apis, log, {
     namespaces: config.namespaces,
     workers: config.workers,

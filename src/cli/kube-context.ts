@@ -4,7 +4,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Pipeline } from '../api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../api/constants.ts';
 import { httpStatus } from '../kube/errors.ts';
-import { loadKubeConfig } from '../kube/client.ts';
+import { loadKubeConfig, makeApiClient } from '../kube/client.ts';
 
 export interface KubeContext {
   kc: k8s.KubeConfig;
@@ -20,9 +20,10 @@ export function kubeContext(opts: { kubeconfig?: string; namespace?: string }): 
   return {
     kc,
     namespace: opts.namespace ?? contextNs ?? 'default',
-    custom: kc.makeApiClient(k8s.CustomObjectsApi),
-    batch: kc.makeApiClient(k8s.BatchV1Api),
-    core: kc.makeApiClient(k8s.CoreV1Api),
+    // With the operator's per-call deadline: a hung API server fails a command instead of hanging it.
+    custom: makeApiClient(kc, k8s.CustomObjectsApi),
+    batch: makeApiClient(kc, k8s.BatchV1Api),
+    core: makeApiClient(kc, k8s.CoreV1Api),
   };
 }
 

@@ -13,8 +13,7 @@
 // second. A longer delay becomes a wake-up at the limit; the handler then re-plans and asks for
 // the time that remains.
 
-/** The longest delay Node's setTimeout honours (2^31-1 ms, about 24.8 days). */
-export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+import { MAX_TIMER_DELAY_MS } from '../time-limits.ts';
 
 export type Clock = {
   now(): number;

@@ -5,7 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ConveyorKubeConfig } from './kubeconfig.ts';
 import { ApiTimeoutError } from './errors.ts';
 import { VERSION } from '../version.ts';
-import { MAX_TIMER_DELAY_MS } from '../controller/queue.ts';
+import { MAX_TIMER_DELAY_MS } from '../time-limits.ts';
 
 export function loadKubeConfig(kubeconfigPath?: string): k8s.KubeConfig {
   const kc = new ConveyorKubeConfig();
@@ -73,23 +73,43 @@ export function makeApiClient<T>(kc: k8s.KubeConfig, api: ApiClass<T>, options: 
 }
 
 /**
- * Aborts a request that has not been answered in full within `timeoutMs` (undici's fetch rejects
- * with the abort reason, an ApiTimeoutError, also when the body stalls halfway). The clock starts
- * after authentication, when the request is about to be sent. The timer is not cleared when the
- * answer arrives (no hook sees the body end); unref'd, it only costs memory until it expires,
- * and aborting a finished request does nothing.
+ * Per-call options: the call also fails with ApiTimeoutError if it has not been answered in full
+ * by `deadlineAt` (epoch ms), on top of its client's own deadline. For a sequence of calls that
+ * must all finish by one moment, such as a Lease renewal that must land before the renew
+ * deadline. A deadline already past aborts the call at once.
  */
+export function answerBy(deadlineAt: number): k8s.ConfigurationOptions {
+  // Call-time middleware is the observable kind (client-node does not wrap it as it wraps a
+  // configuration's promiseMiddleware). 'append' keeps the client's own User-Agent and deadline.
+  const middleware: k8s.ObservableMiddleware = {
+    pre: (context) => new k8s.Observable(Promise.resolve(armDeadline(context, Math.max(0, deadlineAt - Date.now())))),
+    post: (response) => new k8s.Observable(Promise.resolve(response)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
+
+/** The client's deadline: every request of the client is armed with the same one. */
 function deadline(timeoutMs: number): k8s.Middleware {
   return {
-    pre: async (context) => {
-      const controller = new AbortController();
-      const method = String(context.getHttpMethod());
-      const url = context.getUrl();
-      setTimeout(() => controller.abort(new ApiTimeoutError(method, url, timeoutMs)), timeoutMs).unref();
-      const existing = context.getSignal();
-      context.setSignal(existing ? AbortSignal.any([existing, controller.signal]) : controller.signal);
-      return context;
-    },
+    pre: async (context) => armDeadline(context, timeoutMs),
     post: async (response) => response,
   };
+}
+
+/**
+ * Aborts a request that has not been answered in full within `timeoutMs` (undici's fetch rejects
+ * with the abort reason, an ApiTimeoutError, also when the body stalls halfway). The clock starts
+ * after authentication, when the request is about to be sent. A signal already on the request
+ * (an earlier deadline) still applies: whichever fires first aborts. The timer is not cleared
+ * when the answer arrives (no hook sees the body end); unref'd, it only costs memory until it
+ * expires, and aborting a finished request does nothing.
+ */
+function armDeadline(context: k8s.RequestContext, timeoutMs: number): k8s.RequestContext {
+  const controller = new AbortController();
+  const method = String(context.getHttpMethod());
+  const url = context.getUrl();
+  setTimeout(() => controller.abort(new ApiTimeoutError(method, url, timeoutMs)), timeoutMs).unref();
+  const existing = context.getSignal();
+  context.setSignal(existing ? AbortSignal.any([existing, controller.signal]) : controller.signal);
+  return context;
 }

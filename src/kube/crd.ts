@@ -4,9 +4,10 @@
 // keys only by their TypeScript names and silently drops them, which strips every CEL rule and
 // every preserve-unknown-fields marker. A patch body is sent exactly as given.
 import * as k8s from '@kubernetes/client-node';
+import { makeApiClient } from './client.ts';
 
 export async function applyCrd(kc: k8s.KubeConfig, crd: k8s.V1CustomResourceDefinition, fieldManager: string): Promise<void> {
-  const api = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const api = makeApiClient(kc, k8s.ApiextensionsV1Api);
   await api.patchCustomResourceDefinition(
     { name: crd.metadata?.name ?? '', body: crd, fieldManager, force: true },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
@@ -15,7 +16,7 @@ export async function applyCrd(kc: k8s.KubeConfig, crd: k8s.V1CustomResourceDefi
 
 /** Waits until the CRD is Established (its API is served). */
 export async function waitEstablished(kc: k8s.KubeConfig, name: string, timeoutMs = 30_000): Promise<void> {
-  const api = kc.makeApiClient(k8s.ApiextensionsV1Api);
+  const api = makeApiClient(kc, k8s.ApiextensionsV1Api);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const crd = await api.readCustomResourceDefinition({ name });

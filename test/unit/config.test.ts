@@ -28,3 +28,21 @@ describe('operator configuration', () => {
     expect(loadConfig(['--help'], {})).toBe('help');
   });
 });
+
+describe('--api-timeout-seconds', () => {
+  it('defaults to 30 s and reads the flag before the environment', () => {
+    expect(loadConfig([], {})).toMatchObject({ apiTimeoutSeconds: 30 });
+    expect(loadConfig(['--api-timeout-seconds', '5'], { CONVEYOR_API_TIMEOUT_SECONDS: '9' })).toMatchObject({ apiTimeoutSeconds: 5 });
+    expect(loadConfig([], { CONVEYOR_API_TIMEOUT_SECONDS: '9' })).toMatchObject({ apiTimeoutSeconds: 9 });
+  });
+
+  it('accepts up to the longest Node timer (2^31-1 ms)', () => {
+    expect(loadConfig(['--api-timeout-seconds', '2147483'], {})).toMatchObject({ apiTimeoutSeconds: 2_147_483 });
+  });
+
+  it.each(['0', '-1', 'soon', '', '1.5', '2147484', 'Infinity'])('refuses "%s", naming the flag', (raw) => {
+    // The = form: parseArgs would take a separate "-1" for a flag.
+    expect(() => loadConfig([`--api-timeout-seconds=${raw}`], {})).toThrow(ConfigError);
+    expect(() => loadConfig([`--api-timeout-seconds=${raw}`], {})).toThrow(`--api-timeout-seconds: expected a whole number of seconds from 1 to 2147483, got "${raw}"`);
+  });
+});

@@ -1,48 +1,10 @@
 // The API clients' transport: every call has a deadline, so a hung API server cannot block a
 // reconcile forever. Real HTTP on 127.0.0.1, real client-node clients; no Kubernetes needed.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
-import { makeApiClient, makeApis } from '../../../src/kube/client.ts';
+import { answerBy, makeApiClient, makeApis } from '../../../src/kube/client.ts';
 import { classifyApiError } from '../../../src/kube/errors.ts';
-import { ConveyorKubeConfig } from '../../../src/kube/kubeconfig.ts';
-
-type Route = (req: IncomingMessage, res: ServerResponse) => void;
-
-const servers: { server: Server; sockets: Set<Socket> }[] = [];
-
-/** An HTTP server on a free local port; closed (connections cut) after each test. */
-async function serve(route: Route): Promise<string> {
-  const sockets = new Set<Socket>();
-  const server = createServer(route);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  servers.push({ server, sockets });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-afterEach(async () => {
-  for (const { server, sockets } of servers.splice(0)) {
-    for (const socket of sockets) socket.destroy();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
-/** The operator's KubeConfig (pooled connections), pointed at a plain-HTTP local server. */
-function kubeConfigFor(server: string): k8s.KubeConfig {
-  const kc = new ConveyorKubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'local', server, skipTLSVerify: true }],
-    users: [{ name: 'tester', token: 'not-checked' }],
-    contexts: [{ name: 'local', cluster: 'local', user: 'tester' }],
-    currentContext: 'local',
-  });
-  return kc;
-}
+import { kubeConfigFor, serve } from './local-server.ts';
 
 const emptyJobList = JSON.stringify({ apiVersion: 'batch/v1', kind: 'JobList', metadata: { resourceVersion: '1' }, items: [] });
 
@@ -141,5 +103,42 @@ describe('makeApiClient', () => {
       expect(() => makeApiClient(kc, k8s.BatchV1Api, { requestTimeoutMs: bad })).toThrow(RangeError);
     }
     expect(makeApiClient(kc, k8s.BatchV1Api)).toBeInstanceOf(k8s.BatchV1Api);
+  });
+});
+
+describe('answerBy (a per-call deadline)', () => {
+  const neverAnswers = (): Promise<string> => serve(() => {});
+
+  it('ends a call at its own deadline, long before the client would', async () => {
+    const server = await neverAnswers();
+    const batch = makeApiClient(kubeConfigFor(server), k8s.BatchV1Api); // the client's 30 s
+    const failure = await batch.readNamespacedJob({ name: 'load', namespace: 'etl' }, answerBy(Date.now() + 200)).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect((failure as Error | undefined)?.name).toBe('TimeoutError');
+    expect(classifyApiError(failure).verdict).toBe('retry');
+  });
+
+  it('keeps the client deadline when its own is later', async () => {
+    const server = await neverAnswers();
+    const batch = makeApiClient(kubeConfigFor(server), k8s.BatchV1Api, { requestTimeoutMs: 200 });
+    await expect(batch.readNamespacedJob({ name: 'load', namespace: 'etl' }, answerBy(Date.now() + 60_000))).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+});
+
+describe('call-time options', () => {
+  it('a patch with its own Content-Type header still has the client deadline (CLI annotate, CRD apply)', async () => {
+    const seen: string[] = [];
+    const server = await serve((req) => {
+      seen.push(`${req.method} ${req.headers['content-type']}`);
+    });
+    const custom = makeApiClient(kubeConfigFor(server), k8s.CustomObjectsApi, { requestTimeoutMs: 200 });
+    const patch = custom.patchNamespacedCustomObject(
+      { group: 'conveyor.dev', version: 'v1alpha1', namespace: 'etl', plural: 'pipelines', name: 'nightly', body: { metadata: { annotations: { a: 'b' } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await expect(patch).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(seen).toEqual(['PATCH application/merge-patch+json']);
   });
 });
