@@ -51,3 +51,9 @@ export const ANN_CRONJOB_INSTANTIATE = 'cronjob.kubernetes.io/instantiate';
  * the deleted Jobs had made, so the stage's attempt count stays honest.
  */
 export const ANN_PRIOR_ATTEMPTS = 'conveyor.dev/prior-attempts';
+/**
+ * Set on a Pipeline to cancel a run: `<runId>` or `<runId>:<nonce>` cancels that run, any other
+ * value the latest run, if it is still active. Declarative like the others: a value is handled
+ * once (status.lastCancelRequest).
+ */
+export const ANN_CANCEL_REQUESTED = 'conveyor.dev/cancel-requested';

@@ -1,0 +1,80 @@
+// The Console's wire protocol: what the local server (src/console/server) sends the browser
+// (src/console/ui) and what the browser may ask of it. Shared types only, no behaviour.
+//
+// HTTP, all on 127.0.0.1 (see server/security.ts for the checks every request passes):
+//   GET  /?token=<one-time token>   consumes the token, sets the session cookie, 303 → /
+//   GET  /, /assets/*                the UI (session required)
+//   GET  /api/stream                 server-sent events: StreamMessage; resume with Last-Event-ID
+//   GET  /api/access?namespace=NS    Access (SelfSubjectAccessReviews with the user's credentials)
+//   POST /api/pipelines/NS/NAME/ACTION   ActionRequest → ActionResult (403 when not allowed)
+//   GET  /api/pipelines/NS/NAME/logs?stage=S&run=R[&follow=1]   text/plain stream, or 404 ApiError
+//   POST /api/dry-run   { yaml } → CheckResult (server-side dry run of a create)
+//   POST /api/apply     { yaml } → CheckResult (server-side apply; only if Access.create)
+//   GET  /api/schema    the Pipeline JSON Schema (schema/pipeline.schema.json)
+import type { Pipeline } from '../api/types.ts';
+
+export type { Pipeline };
+
+/** A stage Job as the Console needs it (the server trims everything else). */
+export type JobSummary = {
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The Pipeline's full name (annotation conveyor.dev/pipeline-name, else the label). */
+  pipeline: string;
+  stage: string;
+  run: string;
+  role: 'stage' | 'on-failure';
+  creationTimestamp?: string;
+  startTime?: string;
+  completionTime?: string;
+  active: number;
+  succeeded: number;
+  failed: number;
+  /** Complete / Failed condition, if any, with its reason and message. */
+  finished?: { type: 'Complete' | 'Failed'; reason?: string; message?: string; at?: string };
+};
+
+/** A Kubernetes Event about a Pipeline or one of its Jobs. */
+export type EventSummary = {
+  namespace: string;
+  name: string;
+  uid: string;
+  involved: { kind: string; name: string };
+  type: 'Normal' | 'Warning' | string;
+  reason: string;
+  message: string;
+  count: number;
+  lastTimestamp?: string;
+};
+
+export type Snapshot = {
+  pipelines: Pipeline[];
+  jobs: JobSummary[];
+  events: EventSummary[];
+  /** Namespaces the Console watches ([] = all the user may list). */
+  namespaces: string[];
+  /** Who the API server says the user is (SelfSubjectReview), when it says. */
+  user?: string;
+};
+
+export type Op = 'upsert' | 'delete';
+
+/** One server-sent event; `id` (the SSE id) is a sequence number for resuming. */
+export type StreamMessage =
+  | { type: 'reset'; data: Snapshot }
+  | { type: 'pipeline'; data: { op: Op; object: Pipeline } }
+  | { type: 'job'; data: { op: Op; object: JobSummary } }
+  | { type: 'event'; data: { op: Op; object: EventSummary } };
+
+export type ActionName = 'run' | 'retry' | 'cancel' | 'suspend' | 'resume';
+
+/** What the user may do in a namespace, each from a SelfSubjectAccessReview. */
+export type Access = { namespace: string; create: boolean } & Record<ActionName, boolean>;
+
+/** `run`: the run id a retry or cancel is about (default: the latest run). */
+export type ActionRequest = { run?: string };
+export type ActionResult = { ok: boolean; message: string };
+
+export type CheckResult = { ok: boolean; message: string };
+export type ApiError = { message: string };
