@@ -17,6 +17,8 @@ KWOK_WORKDIR="${KWOK_WORKDIR:-$HOME/.kwok}"
 export KWOK_WORKDIR
 cluster_dir="$KWOK_WORKDIR/clusters/$CLUSTER_NAME"
 kubeconfig="$cluster_dir/kubeconfig.yaml"
+# Every pod's container logs (hack/kwok-logs.yaml); tests append CRI-format lines to it.
+pod_logs="$cluster_dir/pod-logs.log"
 k8s_bin="$CONVEYOR_CACHE/k8s-$KUBERNETES_VERSION"
 etcd_bin="$CONVEYOR_CACHE/etcd-$ETCD_VERSION"
 kwok_bin="$CONVEYOR_CACHE/kwok-$KWOK_VERSION"
@@ -52,6 +54,7 @@ options:
 ---
 YAML
   cat "$here/kwok-stages.yaml" >> "$conf"
+  sed "s|@POD_LOGS_FILE@|$pod_logs|" "$here/kwok-logs.yaml" >> "$conf"
   echo "$conf"
 }
 
@@ -73,6 +76,7 @@ up() {
   if ! kwokctl create cluster --name "$CLUSTER_NAME" --config "$conf" --kubeconfig "" --wait 120s >&2; then
     log "cluster failed to start"; print_logs; return 1
   fi
+  : >> "$pod_logs"
   kwokctl scale node --name "$CLUSTER_NAME" --replicas 2 >&2
   for _ in $(seq 1 60); do
     [ "$(kubectl_ get nodes --no-headers 2>/dev/null | grep -cw Ready)" = 2 ] && break
