@@ -462,6 +462,7 @@ export const PipelineStatusSchema = closed(
     nextScheduleTime: Type.Optional(timestamp('When the schedule starts the next run.')),
     lastRunRequest: Type.Optional(Type.String({ description: 'The last handled manual run request.' })),
     lastRetryRequest: Type.Optional(Type.String({ description: 'The last handled retry request.' })),
+    lastCancelRequest: Type.Optional(Type.String({ description: 'The last handled cancel request (conveyor.dev/cancel-requested).' })),
     requestCount: Type.Optional(
       Type.Integer({ description: 'How many run and retry requests were handled: part of their run ids, so a value used again starts a new run.', minimum: 0 }),
     ),

@@ -75,6 +75,10 @@ export function runConditions(run: RunStatus | undefined, spec: PipelineSpec): D
     }
     case 'Pending':
       return inProgress('RunPending', `run ${run.id} is waiting to start`);
+    // Stopped by a person (cancel-requested): not progressing, and not a success either. As Argo
+    // Workflows reports a stopped workflow, the Pipeline is Failed; the message says who stopped it.
+    case 'Cancelled':
+      return stalled('RunCancelled', `run ${run.id} ${run.message ?? 'was cancelled'}`);
     default: {
       const failure = run.message ? `; ${run.message}` : '';
       return inProgress('RunInProgress', `run ${run.id} in progress: ${progress}${failure}`);

@@ -15,6 +15,7 @@ import { stalled, toConditions } from './conditions.ts';
 import { decideConcurrency, policyOf, replacedRuns, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
 import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
 import { buildRevision } from './revision.ts';
+import { cancelReason, cancelRefused, readCancelRequest, type CancelRequest } from './cancel.ts';
 import { cronJobActions, isScheduled, scheduleStatus, type ScheduleStatus } from './cronjob.ts';
 import { transitionEvents } from './events.ts';
 import { cancelRun, historyLimit, pruneHistory, runHistory, stopInactiveRuns, summarize } from './history.ts';
@@ -55,7 +56,8 @@ export function plan(input: PlanInput): Plan {
   const waitsForTrigger = scheduled || chained;
   const selection = waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context);
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now });
-  const outcome = planRuns(selection, advance, policyOf(spec), now);
+  const cancel = readCancelRequest(pipeline, previous);
+  const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
 
   const activeIds = new Set([...runs.values()].filter((r) => isActiveRun(r.phase)).map((r) => r.id));
@@ -74,7 +76,7 @@ export function plan(input: PlanInput): Plan {
 
   const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
   const status = pipelineStatus({
-    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule,
+    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule, cancel: cancel.value,
     holds: waitsForTrigger || spec.suspend === true,
     active: activeIds.size > 0,
     cronChanging: actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob'),
@@ -98,6 +100,7 @@ type StatusParts = {
   skipped: SkippedRun[];
   selection: Selection;
   schedule: ScheduleStatus;
+  cancel: string | undefined;
   /** It waits for a trigger (a schedule, a chain) or is suspended: between runs it is Ready. */
   holds: boolean;
   active: boolean;
@@ -126,6 +129,7 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
     nextScheduleTime: schedule.nextScheduleTime,
     lastRunRequest: selection.lastRunRequest,
     lastRetryRequest: selection.lastRetryRequest,
+    lastCancelRequest: p.cancel,
     requestCount: selection.requestCount,
     lastTriggers: selection.lastTriggers,
   });
@@ -199,16 +203,21 @@ type RunsOutcome = {
   requeues: number[];
 };
 
-/** Runs going on move first: one that ends now no longer blocks a new run (Forbid). */
-function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, policy: ConcurrencyPolicy, now: Date): RunsOutcome {
+/**
+ * Runs going on move first: one that ends now no longer blocks a new run (Forbid). A run
+ * cancelled on request, or replaced (Replace), is no longer active for what starts next.
+ */
+function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, rules: { policy: ConcurrencyPolicy; cancel: CancelRequest }, now: Date): RunsOutcome {
   const going = selection.continuing.map((ref) => ({ ref, progress: advance(ref) }));
   const stillActive = going.filter((g) => isActiveRun(g.progress.run.phase));
-  const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(policy, stillActive.map((g) => g.ref));
-  const active = stillActive.filter((g) => !replaced.has(g.ref.id)).map((g) => g.ref.id);
-  const decision = decideConcurrency(policy, active, selection.requests, selection.supersede);
+  const stopped = requestedCancel(rules.cancel, stillActive.map((g) => g.ref.id));
+  const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(rules.policy, stillActive.map((g) => g.ref));
+  const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
+  const decision = decideConcurrency(rules.policy, active, selection.requests, selection.supersede);
   const started = decision.start.map((ref) => ({ ref, progress: advance(ref) }));
-  const cancelled = new Map([...replaced, ...decision.cancelled]);
-  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events: [], requeues: [] };
+  const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
+  const events = [...stopped.events];
+  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events, requeues: [] };
   for (const { ref, progress } of [...going, ...started]) {
     outcome.refs.push(ref);
     const reason = cancelled.get(ref.id);
@@ -222,6 +231,13 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, p
     if (progress.requeueAfterMs !== undefined) outcome.requeues.push(progress.requeueAfterMs);
   }
   return outcome;
+}
+
+/** The run a new cancel request names, if it is active; otherwise an Event that says why not. */
+function requestedCancel(request: CancelRequest, active: string[]): { cancelled: Map<string, string>; events: PlanEvent[] } {
+  if (!request.target) return { cancelled: new Map(), events: [] };
+  if (active.includes(request.target)) return { cancelled: new Map([[request.target, cancelReason(request)]]), events: [] };
+  return { cancelled: new Map(), events: [cancelRefused(request, `run ${request.target} is not active`)] };
 }
 
 /**
@@ -324,6 +340,7 @@ function planInvalid(
     lastScheduleTime: previous.lastScheduleTime,
     lastRunRequest: previous.lastRunRequest,
     lastRetryRequest: previous.lastRetryRequest,
+    lastCancelRequest: previous.lastCancelRequest,
     lastTriggers: previous.lastTriggers,
   });
   return { actions, status, events: transitionEvents(previous, status) };

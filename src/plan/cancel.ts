@@ -1,0 +1,39 @@
+// Cancelling a run on request (conveyor.dev/cancel-requested): `<runId>` or `<runId>:<nonce>`
+// cancels that run, any other value the latest run. Like the other requests it is declarative —
+// a value is handled once (status.lastCancelRequest) — and it only stops: the run's unfinished
+// stages are marked, its Jobs deleted after the status says why, and no new run starts.
+import type { Pipeline, PipelineStatus } from '../api/types.ts';
+import { ANN_CANCEL_REQUESTED } from '../kube/labels.ts';
+import { parseRetryRequest } from './retry.ts';
+import type { PlanEvent } from './types.ts';
+
+export type CancelRequest = {
+  /** The value to record as handled (status.lastCancelRequest). */
+  value?: string;
+  /** The run to cancel, when a new request names one (or the latest run is the target). */
+  target?: string;
+};
+
+export function readCancelRequest(pipeline: Pipeline, previous: PipelineStatus): CancelRequest {
+  const raw = pipeline.metadata.annotations?.[ANN_CANCEL_REQUESTED];
+  const value = typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
+  if (value === undefined) return previous.lastCancelRequest ? { value: previous.lastCancelRequest } : {};
+  if (value === previous.lastCancelRequest) return { value };
+  const named = parseRetryRequest(value).target ?? (isBareRunId(value) ? value : undefined);
+  const target = named ?? previous.lastRun?.id;
+  return target ? { value, target } : { value };
+}
+
+function isBareRunId(value: string): boolean {
+  return parseRetryRequest(`${value}:x`).target === value;
+}
+
+/** Why the run ends, as runs[] and the Event say it. */
+export function cancelReason(request: CancelRequest): string {
+  return `cancelled on request (${ANN_CANCEL_REQUESTED}: ${request.value ?? ''})`;
+}
+
+/** A request for a run that is not active is answered with an Event, not an error. */
+export function cancelRefused(request: CancelRequest, why: string): PlanEvent {
+  return { type: 'Warning', reason: 'CancelRefused', message: `cancel request "${request.value ?? ''}" refused: ${why}` };
+}
