@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCrdYaml } from './crd.ts';
 import { renderJsonSchema } from './json-schema.ts';
+import { renderSchemaValidator } from './schema-validator-source.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -13,6 +14,8 @@ export const GENERATED_FILES: { path: string; render: () => string }[] = [
   // Helm installs the CRD from the chart's crds/ directory: the same bytes.
   { path: 'charts/conveyor/crds/conveyor.dev_pipelines.yaml', render: renderCrdYaml },
   { path: 'schema/pipeline.schema.json', render: renderJsonSchema },
+  // ajv's code for that schema, compiled once: the Console's CSP allows no eval (schema-check.ts).
+  { path: 'src/api/schema-validator.generated.ts', render: renderSchemaValidator },
 ];
 
 export function generate(root = REPO_ROOT): string[] {

@@ -2,11 +2,13 @@
 // Strict like kubectl's strict field validation: an unknown field in Conveyor's own objects is an
 // error; inside embedded Kubernetes objects (env, resources, podTemplate, ...) anything goes here
 // and the API server checks them when Conveyor creates the Job.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { pipelineJsonSchema } from './json-schema.ts';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, pointerSegments, type PathSegment } from './path.ts';
 import { ABSOLUTE_PATH, DNS1123_LABEL, DNS1123_SUBDOMAIN, QUANTITY } from './schema.ts';
 import type { ValidationProblem } from './problem.ts';
+// ajv's code for schema/pipeline.schema.json, generated ahead of time (schema-validator-source.ts):
+// the same checks ajv.compile would build, without `new Function`, so it also runs in the Console.
+import { validate as generatedValidate } from './schema-validator.generated.ts';
 
 /** What each pattern of the schema means, for messages. */
 const PATTERN_MEANING: Record<string, string> = {
@@ -17,19 +19,8 @@ const PATTERN_MEANING: Record<string, string> = {
   [ABSOLUTE_PATH]: 'an absolute path',
 };
 
-// RFC 3339, as Kubernetes writes timestamps.
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-let compiled: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    ajv.addFormat('date-time', { validate: (value: string) => DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) });
-    compiled = ajv.compile(pipelineJsonSchema());
-  }
-  return compiled;
-}
+// strict, allErrors, allowUnionTypes: the options it was generated with.
+const validator = (): ValidateFunction => generatedValidate as ValidateFunction;
 
 /** Problems ajv finds in `doc`, in ajv's order, without repeats. */
 export function checkSchema(doc: unknown): ValidationProblem[] {
