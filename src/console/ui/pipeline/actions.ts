@@ -1,0 +1,55 @@
+// Action buttons, each shown only when the API server (a SelfSubjectAccessReview, through
+// store.access) says the user may make the underlying request; the server checks again.
+import { html } from 'htm/preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { Access, ActionName, Pipeline } from '../../protocol.ts';
+import type { ConsoleStore } from '../store-types.ts';
+import { isActive, type RunView } from './runs.ts';
+
+type Button = { action: ActionName; label: string; run?: string; enabled: boolean; why: string };
+
+/** Which buttons make sense for this pipeline and run (access decides which are shown at all). */
+export function buttonsFor(p: Pipeline, selected: RunView | undefined, active: RunView | undefined): Button[] {
+  const suspended = Boolean(p.spec.suspend);
+  const failed = selected?.phase === 'Failed';
+  return [
+    { action: 'run', label: 'Run now', enabled: !suspended, why: suspended ? 'the pipeline is suspended' : 'start a new run' },
+    { action: 'retry', label: 'Retry from failure', run: selected?.id, enabled: failed, why: failed ? `re-run the failed stages of ${selected!.id}` : 'the selected run has not failed' },
+    { action: 'cancel', label: 'Cancel run', run: active?.id, enabled: Boolean(active), why: active ? `cancel ${active.id}` : 'no run is active' },
+    suspended
+      ? { action: 'resume', label: 'Resume', enabled: true, why: 'start runs again' }
+      : { action: 'suspend', label: 'Suspend', enabled: true, why: 'start no new runs' },
+  ];
+}
+
+export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; selected?: RunView; runs: RunView[] }) {
+  const { store, pipeline } = props;
+  const namespace = pipeline.metadata.namespace!;
+  const name = pipeline.metadata.name!;
+  const [access, setAccess] = useState<Access | undefined>(undefined);
+  const [result, setResult] = useState<{ ok: boolean; message: string } | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    let live = true;
+    store.access(namespace).then((a) => live && setAccess(a), () => live && setAccess(undefined));
+    return () => {
+      live = false;
+    };
+  }, [store, namespace]);
+  if (!access) return null;
+  const act = async (b: Button) => {
+    setBusy(true);
+    try {
+      setResult(await store.act(namespace, name, b.action, b.run));
+    } catch (err) {
+      setResult({ ok: false, message: (err as Error).message });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const shown = buttonsFor(pipeline, props.selected, props.runs.find(isActive)).filter((b) => access[b.action]);
+  return html`<div class="pipeline-actions">
+    ${shown.map((b) => html`<button key=${b.action} data-action=${b.action} disabled=${busy || !b.enabled} title=${b.why} onClick=${() => act(b)}>${b.label}</button> `)}
+    ${result ? html`<span class="action-result" data-ok=${String(result.ok)} style=${{ color: result.ok ? '#15803d' : '#b91c1c', marginLeft: '8px' }}>${result.message}</span>` : null}
+  </div>`;
+}

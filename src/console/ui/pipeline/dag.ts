@@ -1,0 +1,96 @@
+// The pipeline's DAG as SVG: every stage of the spec (pending ones included), wide fan-outs as
+// group nodes, onFailure stages apart; coloured by each stage's phase in the selected run. The
+// layout comes from the worker, keyed by uid + generation, so status changes only recolour.
+import { html } from 'htm/preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Pipeline } from '../../protocol.ts';
+import { groupPhase, groupStages, phaseCounts, type StageGroup } from './grouping.ts';
+import type { LayoutRequest, LayoutResult, LayoutNode } from './layout.ts';
+import { cachedLayout, requestLayout } from './layout-client.ts';
+import { phaseColour, phaseTextColour } from './phases.ts';
+import { PanZoom } from './pan-zoom.ts';
+
+export type DagProps = {
+  pipeline: Pipeline;
+  phaseOf: (stage: string) => string;
+  selected?: string;
+  onSelect: (stage: string) => void;
+};
+
+function layoutRequest(p: Pipeline, expanded: ReadonlySet<string>): { req: LayoutRequest; groups: StageGroup[] } {
+  const graph = groupStages(p.spec.stages.map((s) => ({ name: s.name, dependsOn: s.dependsOn ?? [] })), undefined, expanded);
+  const groupIds = new Set(graph.groups.map((g) => g.id));
+  const stages = [
+    ...graph.stages.map((s) => ({ ...s, kind: groupIds.has(s.name) ? ('group' as const) : ('stage' as const) })),
+    ...(p.spec.onFailure ?? []).map((s) => ({ name: s.name, dependsOn: [], kind: 'onFailure' as const })),
+  ];
+  const key = `${p.metadata.uid ?? p.metadata.name}:${p.metadata.generation ?? 0}:${[...expanded].sort().join(',')}`;
+  return { req: { key, stages, groups: graph.groups.map((g) => ({ id: g.id, members: g.members })) }, groups: graph.groups };
+}
+
+function useLayout(req: LayoutRequest): { layout?: LayoutResult; error?: string } {
+  const [state, setState] = useState<{ layout?: LayoutResult; error?: string }>({ layout: cachedLayout(req.key) });
+  useEffect(() => {
+    let live = true;
+    if (state.layout?.key !== req.key) setState({ layout: cachedLayout(req.key) });
+    requestLayout(req).then(
+      (layout) => live && setState({ layout }),
+      (err: Error) => live && setState({ error: err.message }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [req.key]);
+  return state;
+}
+
+function nodeLabel(n: LayoutNode, group: StageGroup | undefined, counts: Record<string, number> | undefined): string[] {
+  if (!group || !counts) return [n.id];
+  return [group.label, Object.entries(counts).map(([phase, k]) => `${k} ${phase}`).join(' · ')];
+}
+
+function Node(props: { n: LayoutNode; phase: string; lines: string[]; selected: boolean; onClick: () => void; groupSize?: number }) {
+  const { n, phase, lines, selected } = props;
+  const lineY = (i: number) => n.y + n.h / 2 + (i - (lines.length - 1) / 2) * 15 + 4;
+  return html`<g class="dag-node" data-stage=${n.id} data-phase=${phase} data-kind=${n.kind} data-members=${props.groupSize}
+      onClick=${props.onClick} style=${{ cursor: 'pointer' }}>
+    <title>${lines.join('\n')} (${phase})</title>
+    <rect x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="6" fill=${phaseColour(phase)}
+      stroke=${selected ? '#0f172a' : n.kind === 'onFailure' ? '#b91c1c' : '#64748b'} stroke-width=${selected ? 3 : 1}
+      stroke-dasharray=${n.kind === 'onFailure' ? '4 3' : n.kind === 'group' ? '8 3' : undefined} />
+    ${lines.map((t, i) => html`<text x=${n.x + n.w / 2} y=${lineY(i)} text-anchor="middle" font-size=${i === 0 ? 12 : 11} fill=${phaseTextColour(phase)}>${clip(t, n.w)}</text>`)}
+  </g>`;
+}
+
+const clip = (t: string, width: number): string => {
+  const max = Math.floor(width / 7);
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+};
+
+function edgePath(points: { x: number; y: number }[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+}
+
+export function Dag(props: DagProps) {
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const { req, groups } = useMemo(() => layoutRequest(props.pipeline, expanded), [props.pipeline.metadata.uid, props.pipeline.metadata.generation, expanded]);
+  const { layout, error } = useLayout(req);
+  if (error) return html`<p class="dag-error">Could not lay out the graph: ${error}</p>`;
+  if (!layout || layout.key !== req.key) return html`<p class="dag-loading">Laying out ${req.stages.length} nodes…</p>`;
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  const toggle = (id: string) => setExpanded(new Set([...expanded, id]));
+  const failTop = Math.min(...layout.nodes.filter((n) => n.kind === 'onFailure').map((n) => n.y));
+  return html`<${PanZoom} width=${layout.width} height=${layout.height}>
+    <g class="dag-edges" fill="none" stroke="#94a3b8" stroke-width="1.5">
+      ${layout.edges.map((e) => html`<path key=${`${e.from}>${e.to}`} d=${edgePath(e.points)} marker-end="url(#dag-arrow)" />`)}
+    </g>
+    ${Number.isFinite(failTop) ? html`<text x="16" y=${failTop - 8} font-size="12" fill="#b91c1c">on failure</text>` : null}
+    ${layout.nodes.map((n) => {
+      const group = byId.get(n.id);
+      const counts = group ? phaseCounts(group.members, props.phaseOf) : undefined;
+      const phase = counts ? groupPhase(counts) : props.phaseOf(n.id);
+      const onClick = group ? () => toggle(n.id) : () => props.onSelect(n.id);
+      return html`<${Node} key=${n.id} n=${n} phase=${phase} lines=${nodeLabel(n, group, counts)} selected=${props.selected === n.id} onClick=${onClick} groupSize=${group?.members.length} />`;
+    })}
+  <//>`;
+}

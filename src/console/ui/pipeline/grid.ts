@@ -1,0 +1,44 @@
+// Runs × stages over history (as Airflow's grid): one row per run, newest first; one column per
+// stage in dependency order; each cell coloured by the stage's phase in that run. A click selects
+// the run and the stage. Plain table cells (no per-cell listeners: one on the table).
+import { html } from 'htm/preact';
+import { phaseIn, type RunView } from './runs.ts';
+import { phaseColour } from './phases.ts';
+
+export type GridProps = {
+  runs: RunView[];
+  stages: string[];
+  selectedRun?: string;
+  selectedStage?: string;
+  onSelect: (run: string, stage: string | undefined) => void;
+};
+
+function onGridClick(e: MouseEvent, onSelect: GridProps['onSelect']): void {
+  const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-run]');
+  if (cell) onSelect(cell.dataset.run!, cell.dataset.stage);
+}
+
+function Row(props: { run: RunView; stages: string[]; selected: boolean; selectedStage?: string }) {
+  const { run } = props;
+  return html`<tr class=${props.selected ? 'grid-run selected' : 'grid-run'}>
+    <th data-run=${run.id} title=${`${run.trigger ?? ''} ${run.message ?? ''}`} style=${{ textAlign: 'left', fontWeight: props.selected ? 'bold' : 'normal', cursor: 'pointer', whiteSpace: 'nowrap' }}>
+      <span style=${{ display: 'inline-block', width: '10px', height: '10px', marginRight: '4px', background: phaseColour(run.phase) }}></span>${run.id}</th>
+    ${props.stages.map((s) => {
+      const phase = phaseIn(run, s);
+      const picked = props.selected && props.selectedStage === s;
+      return html`<td data-run=${run.id} data-stage=${s} data-phase=${phase} title=${`${s}: ${phase}`}
+        style=${{ background: phaseColour(phase), width: '14px', height: '14px', cursor: 'pointer', outline: picked ? '2px solid #0f172a' : 'none' }}></td>`;
+    })}
+  </tr>`;
+}
+
+export function RunGrid(props: GridProps) {
+  if (props.runs.length === 0) return html`<p class="grid-empty">No runs yet.</p>`;
+  return html`<div class="run-grid" style=${{ overflowX: 'auto' }}>
+    <table onClick=${(e: MouseEvent) => onGridClick(e, props.onSelect)} style=${{ borderCollapse: 'separate', borderSpacing: '2px', fontSize: '12px' }}>
+      <tbody>
+        ${props.runs.map((run) => html`<${Row} key=${run.id} run=${run} stages=${props.stages} selected=${run.id === props.selectedRun} selectedStage=${props.selectedStage} />`)}
+      </tbody>
+    </table>
+  </div>`;
+}

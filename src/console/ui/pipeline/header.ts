@@ -1,0 +1,29 @@
+// The pipeline's header: phase, progress, schedule and next run, and its conditions as sentences.
+import { html } from 'htm/preact';
+import type { Pipeline } from '../../protocol.ts';
+import { phaseColour, phaseTextColour } from './phases.ts';
+import { conditionSentence, localTime } from './words.ts';
+
+function scheduleLine(p: Pipeline): string {
+  const s = p.spec.schedule;
+  if (!s) return 'No schedule: runs on create, on change and on request.';
+  const zone = p.spec.timeZone ? ` (${p.spec.timeZone})` : '';
+  const next = p.status?.nextScheduleTime ? `; next run ${localTime(p.status.nextScheduleTime)}` : '';
+  const last = p.status?.lastScheduleTime ? `; last ${localTime(p.status.lastScheduleTime)}` : '';
+  return `Schedule ${s}${zone}${p.spec.suspend ? ', suspended' : ''}${next}${last}.`;
+}
+
+export function Header(props: { pipeline: Pipeline }) {
+  const p = props.pipeline;
+  const phase = p.status?.phase ?? 'Pending';
+  // Ready=True says nothing a green phase does not; the other conditions explain the state.
+  const conditions = (p.status?.conditions ?? []).filter((c) => !(c.type === 'Ready' && c.status === 'True') && !(c.type === 'Ready' && (p.status?.conditions ?? []).some((o) => o.type !== 'Ready' && o.status === 'True')));
+  return html`<header class="pipeline-header">
+    <h2>${p.metadata.namespace}/${p.metadata.name}
+      <span data-role="pipeline-phase" data-phase=${phase} style=${{ background: phaseColour(phase === 'Scheduled' ? 'Succeeded' : phase), color: phaseTextColour(phase), padding: '2px 8px', borderRadius: '4px', fontSize: '14px', marginLeft: '8px' }}>${phase}</span>
+      ${p.status?.progress ? html` <small>${p.status.progress} stages</small>` : null}
+    </h2>
+    <p class="schedule">${scheduleLine(p)}</p>
+    ${conditions.map((c) => html`<p key=${c.type} class="condition" data-condition=${c.type} data-status=${c.status}>${conditionSentence(c)}</p>`)}
+  </header>`;
+}

@@ -1,0 +1,19 @@
+// Colours of stage and run phases, shared by the DAG, the grid and the timeline.
+export const PHASE_COLOUR: Record<string, string> = {
+  Pending: '#cbd5e1',
+  Running: '#3b82f6',
+  Succeeded: '#22c55e',
+  Failed: '#ef4444',
+  Skipped: '#f5d08a',
+  Cancelled: '#a8a29e',
+  None: '#f1f5f9',
+};
+
+export function phaseColour(phase: string | undefined): string {
+  return PHASE_COLOUR[phase ?? 'None'] ?? PHASE_COLOUR.None!;
+}
+
+/** Text that reads on the phase's colour. */
+export function phaseTextColour(phase: string | undefined): string {
+  return phase === 'Running' || phase === 'Failed' ? '#ffffff' : '#0f172a';
+}

@@ -1,0 +1,65 @@
+// The side panel of the selected stage in the selected run: its Job, attempts, times, reason
+// and message, the Events about it, and its logs. The exit code lives on the pod, which the
+// Console does not read: the panel says to look in the logs.
+import { html } from 'htm/preact';
+import type { EventSummary } from '../../protocol.ts';
+import type { ConsoleStore } from '../store-types.ts';
+import { Logs } from './logs.ts';
+import { phaseIn, type RunView, type StageView } from './runs.ts';
+import { phaseColour, phaseTextColour } from './phases.ts';
+import { between, localTime } from './words.ts';
+
+export type StagePanelProps = {
+  store: ConsoleStore;
+  namespace: string;
+  name: string;
+  run: RunView;
+  stage: string;
+  events: EventSummary[];
+};
+
+/** Events about the stage's Jobs in this run, and Pipeline events that name the stage. */
+export function stageEvents(events: EventSummary[], run: RunView, stage: string, pipeline: string): EventSummary[] {
+  const jobs = new Set(run.jobs.filter((j) => j.stage === stage).map((j) => j.name));
+  const job = run.stages.get(stage)?.job;
+  if (job) jobs.add(job);
+  const quoted = `"${stage}"`;
+  return events.filter((e) =>
+    (e.involved.kind === 'Job' && jobs.has(e.involved.name)) || (e.involved.kind === 'Pipeline' && e.involved.name === pipeline && e.message.includes(run.id) && e.message.includes(quoted)),
+  );
+}
+
+function Facts(props: { s: StageView | undefined; phase: string }) {
+  const s = props.s;
+  const row = (label: string, value: unknown) => (value === undefined || value === '' ? null : html`<tr><th style=${{ textAlign: 'left', paddingRight: '8px' }}>${label}</th><td>${value}</td></tr>`);
+  return html`<table class="stage-facts" style=${{ fontSize: '13px' }}><tbody>
+    ${row('Job', s?.job ?? '(none yet)')}
+    ${row('Attempts', s?.attempts)}
+    ${row('Started', localTime(s?.startTime))}
+    ${row('Finished', localTime(s?.completionTime))}
+    ${row('Took', between(s?.startTime, s?.completionTime))}
+    ${row('Reason', s?.reason)}
+    ${row('Message', s?.message)}
+    ${props.phase === 'Failed' ? row('Exit code', 'not known here (it is on the pod): see logs') : null}
+  </tbody></table>`;
+}
+
+export function StagePanel(props: StagePanelProps) {
+  const { run, stage } = props;
+  const s = run.stages.get(stage);
+  const phase = phaseIn(run, stage);
+  const events = stageEvents(props.events, run, stage, props.name);
+  const running = phase === 'Running' || phase === 'Pending';
+  const started = Boolean(s?.job || run.jobs.some((j) => j.stage === stage));
+  return html`<aside class="stage-panel" data-stage=${stage} data-phase=${phase} style=${{ borderLeft: '1px solid #e2e8f0', paddingLeft: '12px', minWidth: '320px' }}>
+    <h3>${stage} <span data-role="phase" style=${{ background: phaseColour(phase), color: phaseTextColour(phase), padding: '1px 6px', borderRadius: '4px', fontSize: '12px' }}>${phase}</span></h3>
+    <p style=${{ fontSize: '12px', color: '#475569' }}>run ${run.id}</p>
+    <${Facts} s=${s} phase=${phase} />
+    <h4>Events</h4>
+    ${events.length === 0 ? html`<p class="no-events">No events.</p>` : html`<ul class="stage-events">${events.map((e) => html`<li key=${e.uid} data-type=${e.type}><b>${e.reason}</b> ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)}</ul>`}
+    <h4>Logs</h4>
+    ${started
+      ? html`<${Logs} key=${`${run.id}/${stage}/${running}`} url=${props.store.logsUrl(props.namespace, props.name, stage, run.id, running)} follow=${running} />`
+      : html`<p class="logs-message">The stage has not started in this run: no logs.</p>`}
+  </aside>`;
+}

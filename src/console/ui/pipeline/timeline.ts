@@ -1,0 +1,33 @@
+// A Gantt chart of one run: a bar per stage from its start to its completion (to now while it
+// runs), in dependency order. Stages without a start time have no bar.
+import { html } from 'htm/preact';
+import { phaseIn, type RunView } from './runs.ts';
+import { phaseColour } from './phases.ts';
+import { between } from './words.ts';
+
+const ROW = 18;
+const LABEL = 160;
+const WIDTH = 640;
+
+export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (stage: string) => void; now?: number }) {
+  const run = props.run;
+  if (!run) return null;
+  const now = props.now ?? Date.now();
+  const rows = props.stages.map((name) => ({ name, s: run.stages.get(name), phase: phaseIn(run, name) })).filter((r) => r.s?.startTime);
+  if (rows.length === 0) return html`<p class="timeline-empty">No stage of run ${run.id} has started.</p>`;
+  const t0 = Math.min(...rows.map((r) => Date.parse(r.s!.startTime!)));
+  const t1 = Math.max(now > t0 ? Math.min(now, t0 + 864e5) : t0 + 1000, ...rows.map((r) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : t0)));
+  const scale = (WIDTH - LABEL - 8) / Math.max(1000, t1 - t0);
+  const end = (r: (typeof rows)[number]) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : now);
+  return html`<svg class="timeline" width=${WIDTH} height=${rows.length * ROW + 4} style=${{ fontSize: '11px' }}>
+    ${rows.map((r, i) => {
+      const x = LABEL + (Date.parse(r.s!.startTime!) - t0) * scale;
+      const w = Math.max(2, (end(r) - Date.parse(r.s!.startTime!)) * scale);
+      return html`<g key=${r.name} data-stage=${r.name} data-phase=${r.phase} onClick=${() => props.onSelect(r.name)} style=${{ cursor: 'pointer' }}>
+        <text x="0" y=${i * ROW + 13}>${r.name.length > 24 ? `${r.name.slice(0, 23)}…` : r.name}</text>
+        <rect x=${x} y=${i * ROW + 3} width=${w} height=${ROW - 6} rx="2" fill=${phaseColour(r.phase)}>
+          <title>${r.name}: ${r.phase}, ${between(r.s!.startTime, r.s!.completionTime, now)}</title></rect>
+      </g>`;
+    })}
+  </svg>`;
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import type { JobSummary, Pipeline } from '../../../../src/console/protocol.ts';
+import { phaseIn, runsOf } from '../../../../src/console/ui/pipeline/runs.ts';
+import { conditionSentence } from '../../../../src/console/ui/pipeline/words.ts';
+
+const job = (run: string, stage: string, extra: Partial<JobSummary> = {}): JobSummary => ({
+  namespace: 'ns', name: `${run}-${stage}`, uid: `${run}-${stage}`, pipeline: 'p', stage, run, role: 'stage',
+  creationTimestamp: '2026-01-01T00:00:00Z', active: 0, succeeded: 0, failed: 0, ...extra,
+});
+
+const pipeline: Pipeline = {
+  apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p', namespace: 'ns' },
+  spec: { stages: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x', dependsOn: ['a'] }] },
+  status: {
+    lastRun: { id: 'r2', trigger: 'manual', phase: 'Running', startTime: '2026-01-02T00:00:00Z', stages: [{ name: 'a', phase: 'Running', job: 'r2-a' }] },
+    runs: [
+      { id: 'r2', trigger: 'manual', phase: 'Running', startTime: '2026-01-02T00:00:00Z' },
+      { id: 'r1', trigger: 'create', phase: 'Failed', startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:05:00Z' },
+    ],
+  },
+};
+
+describe('runsOf', () => {
+  it('lists runs newest first, status first, older runs from their Jobs', () => {
+    const jobs = [
+      job('r1', 'a', { finished: { type: 'Complete' } }),
+      job('r1', 'b', { finished: { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' } }),
+      job('r0', 'a', { creationTimestamp: '2025-12-31T00:00:00Z', active: 1 }),
+    ];
+    const runs = runsOf(pipeline, jobs);
+    expect(runs.map((r) => r.id)).toEqual(['r2', 'r1', 'r0']);
+    expect(phaseIn(runs[0], 'a')).toBe('Running');
+    expect(phaseIn(runs[0], 'b')).toBe('Pending');
+    expect(phaseIn(runs[1], 'a')).toBe('Succeeded');
+    expect(runs[1]!.stages.get('b')).toMatchObject({ phase: 'Failed', reason: 'BackoffLimitExceeded', attempts: 1 });
+    expect(phaseIn(runs[2], 'a')).toBe('Running');
+    expect(phaseIn(runs[2], 'b')).toBe('None');
+  });
+});
+
+describe('conditionSentence', () => {
+  it('puts Stalled and its message in plain words', () => {
+    expect(conditionSentence({ type: 'Stalled', status: 'True', reason: 'StageFailed', message: 'stage "load" failed: exit 3' })).toBe('Stalled: stage "load" failed: exit 3');
+    expect(conditionSentence({ type: 'Ready', status: 'False', reason: 'RunDeadlineExceeded', message: '' })).toBe('Not ready: run deadline exceeded');
+  });
+});
