@@ -31,12 +31,20 @@ export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; select
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     let live = true;
-    store.access(namespace).then((a) => live && setAccess(a), () => live && setAccess(undefined));
+    store.access(namespace).then(
+      (a) => live && setAccess(a),
+      // Rights that cannot be checked are treated as absent: no buttons, and the reason shown.
+      (err: Error) => {
+        if (!live) return;
+        setAccess({ namespace, create: false, run: false, retry: false, cancel: false, suspend: false, resume: false });
+        setResult({ ok: false, message: `could not check your rights: ${err.message}` });
+      },
+    );
     return () => {
       live = false;
     };
   }, [store, namespace]);
-  if (!access) return null;
+  if (!access) return html`<div class="pipeline-actions" data-access="pending"></div>`;
   const act = async (b: Button) => {
     setBusy(true);
     try {
@@ -48,7 +56,8 @@ export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; select
     }
   };
   const shown = buttonsFor(pipeline, props.selected, props.runs.find(isActive)).filter((b) => access[b.action]);
-  return html`<div class="pipeline-actions">
+  // data-access="loaded" tells that the answer is in (and no button means: not allowed).
+  return html`<div class="pipeline-actions" data-access="loaded">
     ${shown.map((b) => html`<button key=${b.action} data-action=${b.action} disabled=${busy || !b.enabled} title=${b.why} onClick=${() => act(b)}>${b.label}</button> `)}
     ${result ? html`<span class="action-result" data-ok=${String(result.ok)} style=${{ color: result.ok ? '#15803d' : '#b91c1c', marginLeft: '8px' }}>${result.message}</span>` : null}
   </div>`;

@@ -36,6 +36,7 @@ export function RunGrid(props: GridProps) {
   if (props.runs.length === 0) return html`<p class="grid-empty">No runs yet.</p>`;
   return html`<div class="run-grid" style=${{ overflowX: 'auto' }}>
     <table onClick=${(e: MouseEvent) => onGridClick(e, props.onSelect)} style=${{ borderCollapse: 'separate', borderSpacing: '2px', fontSize: '12px' }}>
+      <thead><tr><th></th>${props.stages.map((s) => html`<th key=${s} title=${s} style=${{ writingMode: 'vertical-rl', fontSize: '10px', fontWeight: 'normal', maxHeight: '90px', overflow: 'hidden', whiteSpace: 'nowrap' }}>${s}</th>`)}</tr></thead>
       <tbody>
         ${props.runs.map((run) => html`<${Row} key=${run.id} run=${run} stages=${props.stages} selected=${run.id === props.selectedRun} selectedStage=${props.selectedStage} />`)}
       </tbody>
