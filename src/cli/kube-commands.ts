@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline } from '../api/types.ts';
 import { ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
 import { annotatePipeline, CliError, kubeContext, listPipelines, readPipeline, type KubeContext } from './kube-context.ts';
 
@@ -123,33 +124,40 @@ export async function retryCommand(argv: string[], io: CliIO): Promise<number> {
 }
 
 export async function logsCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(argv, { tail: { type: 'string' } });
+  const { values, positionals } = parse(argv, { tail: { type: 'string' }, follow: { type: 'boolean', short: 'f' } });
   const ctx = ctxOf(values);
   const [name, stage] = positionals;
   if (!name) throw new CliError('expected a pipeline name, and optionally a stage');
   const p = await readPipeline(ctx, name);
   const stages = (p.status?.lastRun?.stages ?? []).filter((s) => s.job && (!stage || s.name === stage));
   if (stage && stages.length === 0) throw new CliError(`stage "${stage}" has no Job in the latest run of ${name}`);
+  const options = { follow: values.follow === true, ...(typeof values.tail === 'string' ? { tailLines: Number(values.tail) } : {}) };
   let failures = 0;
   for (const s of stages) {
-    const pods = await ctx.core.listNamespacedPod({ namespace: ctx.namespace, labelSelector: `job-name=${s.job}` });
-    for (const pod of pods.items) {
-      io.out(`==> ${s.name} (${pod.metadata?.name}) <==`);
-      try {
-        const text = await ctx.core.readNamespacedPodLog({
-          name: pod.metadata?.name ?? '',
-          namespace: ctx.namespace,
-          container: 'stage',
-          ...(typeof values.tail === 'string' ? { tailLines: Number(values.tail) } : {}),
-        });
-        io.out(String(text).replace(/\n$/, ''));
-      } catch (err) {
-        failures++;
-        io.err(`  (no logs: ${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
-      }
+    const problem = await printStageLog(ctx, s.name, s.job ?? '', options, io);
+    if (problem) {
+      failures++;
+      io.err(`  (no logs: ${problem})`);
     }
   }
-  return failures > 0 && stages.length > 0 && failures === stages.length ? 1 : 0;
+  return failures > 0 && failures === stages.length ? 1 : 0;
+}
+
+/** Prints the log of a stage's newest pod; returns why there is none (the server's words), if so. */
+async function printStageLog(ctx: KubeContext, stage: string, job: string, options: { follow: boolean; tailLines?: number }, io: CliIO): Promise<string | undefined> {
+  const pod = await newestJobPod(ctx.core, ctx.namespace, job);
+  io.out(`==> ${stage} (${pod?.metadata?.name ?? job}) <==`);
+  if (!pod) return podsGoneMessage(job);
+  const out = lineWriter(io.out);
+  try {
+    await streamPodLog(ctx.kc, ctx.core, { namespace: ctx.namespace, pod: pod.metadata?.name ?? '', container: STAGE_CONTAINER }, options, out);
+  } catch (err) {
+    if (err instanceof LogsRefused) return err.message;
+    throw err;
+  } finally {
+    await new Promise<void>((resolve) => out.end(resolve));
+  }
+  return undefined;
 }
 
 /** `graph NAME|FILE [--format mermaid|dot]`: a live Pipeline (with states) or a file. */
