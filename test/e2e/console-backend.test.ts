@@ -114,6 +114,14 @@ describe('console backend', () => {
     await expect(getPipeline(c, ns, 'sneaked-in')).rejects.toMatchObject({ code: 404 });
   });
 
+  it('a namespace the user may not watch shows empty instead of failing the start', async () => {
+    await createPipeline(c, ns, pipeline('visible', { stages: [stage('a')] }));
+    const backend = await started(kubeconfigFile(viewKc), [ns, 'kube-system']);
+    expect(backend.snapshot().namespaces).toEqual([ns, 'kube-system']);
+    await waitFor('visible in the snapshot', 30_000, async () => backend.snapshot().pipelines.some((p) => p.metadata.name === 'visible'));
+    expect(backend.snapshot().pipelines.every((p) => p.metadata.namespace === ns)).toBe(true);
+  });
+
   it('an edit user may run a Pipeline, and a manual run happens', async () => {
     await createPipeline(c, ns, pipeline('on-demand', { stages: [stage('a')] }));
     await waitForPipeline(c, ns, 'on-demand', 'first run Succeeded', (p) => p.status?.phase === 'Succeeded');
