@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline } from '../api/types.ts';
-import { ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
 import { annotatePipeline, CliError, kubeContext, listPipelines, readPipeline, type KubeContext } from './kube-context.ts';
@@ -111,15 +111,24 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
 }
 
 export async function retryCommand(argv: string[], io: CliIO): Promise<number> {
+  return requestAboutRun(argv, io, { annotation: ANN_RETRY_REQUESTED, verb: 'retry', outcome: 'failed and skipped stages run again' });
+}
+
+export async function cancelCommand(argv: string[], io: CliIO): Promise<number> {
+  return requestAboutRun(argv, io, { annotation: ANN_CANCEL_REQUESTED, verb: 'cancel', outcome: 'its running stages are stopped' });
+}
+
+/** Sets a `<run>:<nonce>` request annotation about one run (--run, default the latest). */
+async function requestAboutRun(argv: string[], io: CliIO, what: { annotation: string; verb: string; outcome: string }): Promise<number> {
   const { values, positionals } = parse(argv, { run: { type: 'string' } });
   const ctx = ctxOf(values);
   const name = one(positionals, 'pipeline name');
   const p = await readPipeline(ctx, name);
   const target = typeof values.run === 'string' ? values.run : p.status?.lastRun?.id;
-  if (!target) throw new CliError(`pipeline ${name} has no run to retry yet`);
+  if (!target) throw new CliError(`pipeline ${name} has no run to ${what.verb} yet`);
   const value = `${target}:${Date.now().toString(36)}`;
-  await annotatePipeline(ctx, name, ANN_RETRY_REQUESTED, value);
-  io.out(`pipeline ${ctx.namespace}/${name}: retry of run ${target} requested (${ANN_RETRY_REQUESTED}=${value}); failed and skipped stages run again`);
+  await annotatePipeline(ctx, name, what.annotation, value);
+  io.out(`pipeline ${ctx.namespace}/${name}: ${what.verb} of run ${target} requested (${what.annotation}=${value}); ${what.outcome}`);
   return 0;
 }
 

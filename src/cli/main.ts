@@ -30,8 +30,22 @@ export const COMMANDS: Record<string, Command> = {
   describe: { usage: 'describe NAME', summary: 'show a Pipeline: conditions, stages, recent runs', run: lazy(kube, (m) => m.describeCommand) },
   run: { usage: 'run NAME', summary: 'start a run now', run: lazy(kube, (m) => m.runCommand) },
   retry: { usage: 'retry NAME [--run ID]', summary: 'run the failed and skipped stages of a run again', run: lazy(kube, (m) => m.retryCommand) },
+  cancel: { usage: 'cancel NAME [--run ID]', summary: 'stop a run in flight (default: the latest run)', run: lazy(kube, (m) => m.cancelCommand) },
   logs: { usage: 'logs NAME [STAGE] [--tail N]', summary: 'print the logs of the latest run’s stages', run: lazy(kube, (m) => m.logsCommand) },
   graph: { usage: 'graph NAME|FILE [--format mermaid|dot]', summary: 'draw the stage graph', run: lazy(kube, (m) => m.graphCommand) },
+  dashboard: {
+    usage: 'dashboard [--port N] [-n NAMESPACE ...] [--open] [--address A]',
+    summary: 'serve the Console (web UI) on 127.0.0.1 with your own kubeconfig',
+    details:
+      'Serves the Conveyor Console on http://127.0.0.1:PORT and prints its one-time login URL\n' +
+      '(`Conveyor Console: http://127.0.0.1:PORT/?token=…`). Every request to Kubernetes is made with your own kubeconfig\n' +
+      '(--kubeconfig FILE, $KUBECONFIG or ~/.kube/config), so the Console can do exactly what you can do with kubectl.\n' +
+      '  --port N          port to listen on (default 0: any free port)\n' +
+      '  -n, --namespace   watch only this namespace (repeat, or comma-separated; default: all you may list)\n' +
+      '  --open            open the URL in your browser (xdg-open / open)\n' +
+      '  --address A       listen on A instead of 127.0.0.1: anyone who can reach A with the link acts as you',
+    run: lazy(() => import('./dashboard.ts'), (m) => m.dashboardCommand),
+  },
 };
 
 export function usage(): string {

@@ -1,13 +1,18 @@
 // Run integrity end to end (issue 9): requests used again, many overlapping runs remembered,
 // and a Job deleted by hand mid-run — the real operator against the real API server.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import { createPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stage, stageJobs, waitForPipeline } from './support/pipelines.ts';
 
 const c: Clients = clients();
-const suite = operatorSuite(c, 'integrity', ['reuse', 'overlap', 'deleted'], () => installCrd(c));
+const suite = operatorSuite(c, 'integrity', ['reuse', 'overlap', 'deleted', 'cancel'], () => installCrd(c));
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const conveyor = (args: string[]) => promisify(execFile)(process.execPath, [`${root}/bin/conveyor.js`, ...args, '--kubeconfig', inject('kubeconfig')]);
 beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
@@ -83,5 +88,21 @@ describe.concurrent('run integrity', () => {
     expect(done.status?.lastRun?.stages?.[0]).toMatchObject({ attempts: 2, job: `${name}-x1` });
     const events = await c.core.listNamespacedEvent({ namespace: n });
     expect(events.items.some((e) => e.reason === 'StageJobDeleted' && e.message?.includes(name))).toBe(true);
+  });
+
+  it('conveyor cancel stops the run in flight: its Job is deleted, the run is Cancelled, nothing new starts', async () => {
+    const n = await suite.ns('cancel');
+    await createPipeline(c, n, pipeline('cancel', { stages: [stage('slow', { podTemplate: runsFor(60) }), stage('after', { dependsOn: ['slow'] })] }));
+    await waitForPipeline(c, n, 'cancel', 'stage running', (p) => p.status?.lastRun?.stages?.[0]?.phase === 'Running');
+    const { stdout } = await conveyor(['cancel', 'cancel', '-n', n]);
+    expect(stdout).toContain('cancel of run g1 requested');
+    const done = await waitForPipeline(c, n, 'cancel', 'run Cancelled', (p) => p.status?.lastRun?.phase === 'Cancelled');
+    expect(done.status?.lastRun?.stages?.map((s) => [s.name, s.phase])).toEqual([
+      ['slow', 'Failed'],
+      ['after', 'Skipped'],
+    ]);
+    await waitFor('the stage Job deleted', 30_000, async () => ((await stageJobs(c, n, 'cancel')).length === 0 ? true : undefined));
+    const events = await c.core.listNamespacedEvent({ namespace: n });
+    expect(events.items.some((e) => e.reason === 'RunCancelled')).toBe(true);
   });
 });

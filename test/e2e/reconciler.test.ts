@@ -172,11 +172,11 @@ describe.concurrent('reconciler', () => {
       }
     }
     await createPipeline(c, n, pipeline('wide', { stages }));
-    const p = await waitForPipeline(c, n, 'wide', 'phase Succeeded', (x) => x.status?.phase === 'Succeeded', 170_000);
+    const p = await waitForPipeline(c, n, 'wide', 'phase Succeeded', (x) => x.status?.phase === 'Succeeded', 240_000);
     expect(p.status?.progress).toBe('200/200');
     const size = JSON.stringify(p.status).length;
     expect(size).toBeLessThan(100_000);
-  }, 180_000);
+  }, 250_000);
 });
 
 describe('operator restarts', () => {
