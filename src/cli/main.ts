@@ -31,7 +31,7 @@ export const COMMANDS: Record<string, Command> = {
   run: { usage: 'run NAME', summary: 'start a run now', run: lazy(kube, (m) => m.runCommand) },
   retry: { usage: 'retry NAME [--run ID]', summary: 'run the failed and skipped stages of a run again', run: lazy(kube, (m) => m.retryCommand) },
   cancel: { usage: 'cancel NAME [--run ID]', summary: 'stop a run in flight (default: the latest run)', run: lazy(kube, (m) => m.cancelCommand) },
-  logs: { usage: 'logs NAME [STAGE] [--tail N]', summary: 'print the logs of the latest run’s stages', run: lazy(kube, (m) => m.logsCommand) },
+  logs: { usage: 'logs NAME [STAGE] [--tail N] [--follow]', summary: 'print the logs of the latest run’s stages', run: lazy(kube, (m) => m.logsCommand) },
   graph: { usage: 'graph NAME|FILE [--format mermaid|dot]', summary: 'draw the stage graph', run: lazy(kube, (m) => m.graphCommand) },
   dashboard: {
     usage: 'dashboard [--port N] [-n NAMESPACE ...] [--open] [--address A]',
