@@ -1,11 +1,13 @@
 // `npm run dev`: the whole product on this machine. Brings the local cluster up, installs the
-// CRD, starts the operator (in this process, logs to a file), applies the nightly ETL example
-// and shows its run stage by stage until it finishes. Ctrl-C stops the operator.
+// CRD, starts the operator (in this process, logs to a file), builds and starts the Console on
+// the user's kubeconfig (and opens it when a browser is at hand), applies the nightly ETL example
+// and shows its run stage by stage until it finishes. Ctrl-C stops the operator and the Console.
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { clusterScript } from './cluster-script.ts';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parse } from 'yaml';
 import type { Pipeline } from '../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
@@ -13,6 +15,8 @@ import { renderPipeline } from '../src/cli/render.ts';
 import { startOperator } from '../src/operator.ts';
 import { startLocalVolumes } from './local-volumes.ts';
 import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
+import { createKubeBackend } from '../src/console/server/kube-backend.ts';
+import { startConsoleServer, type ConsoleServer } from '../src/console/server/server.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const NAMESPACE = 'conveyor-demo';
@@ -42,6 +46,7 @@ async function main(): Promise<void> {
   const stopVolumes = startLocalVolumes(kc);
   const operator = await startOperator({ kubeconfig, namespaces: [], workers: 4, logLevel: 'debug', healthPort: 0, healthHost: '127.0.0.1', resyncSeconds: 300, leaderElect: false, leaderElectionNamespace: 'default', leaderElectionId: 'conveyor-leader', leaseDurationSeconds: 15 }, log);
   say(`operator started; its JSON logs: ${logFile}`);
+  const consoleServer = await startConsole(kc, log);
 
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } }).catch(() => undefined);
   const example = parse(readFileSync(`${root}/${EXAMPLE}`, 'utf8')) as Pipeline;
@@ -74,7 +79,8 @@ async function main(): Promise<void> {
     if ((phase === 'Succeeded' || phase === 'Failed') && p.status?.lastRun?.completionTime) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  say(`the run finished. The operator keeps running; try:
+  say(`the run finished. The operator and the Console keep running: ${consoleServer.url}
+  (the link logs you in once; open it again from this output to log in again). Try also:
     export KUBECONFIG=${kubeconfig}
     kubectl -n ${NAMESPACE} get pipelines
     kubectl -n ${NAMESPACE} describe pipeline ${name}
@@ -84,10 +90,25 @@ async function main(): Promise<void> {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
-  say('stopping the operator');
+  say('stopping the operator and the Console');
   stopVolumes();
+  await consoleServer.close();
   await operator.stop();
   process.exit(0);
+}
+
+/** The Console on the same kubeconfig, built first; opened in a browser when one is at hand. */
+async function startConsole(kc: k8s.KubeConfig, log: Logger): Promise<ConsoleServer> {
+  say('building the Console (npm run build:console)');
+  execFileSync('npm', ['run', '--silent', 'build:console'], { cwd: root, stdio: 'inherit' });
+  const backend = createKubeBackend(kc, { namespaces: [], log: log.child({ component: 'console' }) });
+  await backend.start();
+  const server = await startConsoleServer({ backend });
+  say(`Conveyor Console: ${server.url}`);
+  const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
+  // Best effort: no browser here is fine, the link above works from this machine.
+  if (process.env.CONVEYOR_DEV_OPEN !== '0') spawn(opener, [server.url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+  return server;
 }
 
 main().catch((err: unknown) => {
