@@ -113,6 +113,16 @@ describe('console builder', () => {
     await promisify(execFile)(inject('kubectl'), ['apply', '--server-side', '-f', fixed.file, '--kubeconfig', inject('kubeconfig')]);
     const done = await waitForPipeline(c, ns, 'drawn', 'the drawn pipeline Succeeded', (p) => p.status?.phase === 'Succeeded');
     expect(done.spec.stages.map((s) => [s.name, s.dependsOn ?? []])).toEqual([['ingest', []], ['transform', ['ingest']], ['load', ['transform']]]);
+
+    // Back into the builder from the cluster: the live object, without its status or server fields.
+    await page.getByTestId('builder-start-empty').click();
+    await expect.poll(() => page.getByTestId('builder-node').count()).toBe(0);
+    await page.getByTestId('builder-start-existing').selectOption(`${ns}/drawn`);
+    await expect.poll(() => page.getByTestId('builder-edge').count()).toBe(2);
+    const again = await exportYaml(page, 'drawn-again.yaml');
+    expect(again.text).not.toMatch(/status:|uid:|resourceVersion:|managedFields:|creationTimestamp:/);
+    expect(again.text).toContain('name: drawn');
+    expect(await cliValidate(again.file)).toEqual({ code: 0, lines: [] });
     expect(pageProblems(page)).toEqual([]);
   });
 
@@ -148,6 +158,13 @@ describe('console builder', () => {
     await expect.poll(() => problemTexts(page)).toEqual(cli.lines);
     expect(await page.getByTestId('builder-edge').count()).toBe(3);
     expect(await page.locator('[data-testid="builder-node"][data-problems="1"]').count()).toBe(1);
+
+    // Typed in the YAML pane: the drawing follows as soon as the text parses.
+    await page.locator('[data-testid="builder-yaml"] .cm-content').click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.insertText(text.replace('      dependsOn: [c]\n', ''));
+    await page.waitForSelector('[data-testid="builder-problems"][data-count="0"]');
+    expect(await page.getByTestId('builder-edge').count()).toBe(2);
     expect(pageProblems(page)).toEqual([]);
   });
 });

@@ -99,20 +99,27 @@ export function removeStage(doc: PipelineDoc, index: number): PipelineDoc {
 
 /**
  * Sets one field of the stage at `index`; undefined removes it (an emptied form field means
- * "not set", as in YAML). A new name is carried into every dependsOn that named the old one.
+ * "not set", as in YAML). A field added anew goes where `order` (the schema's) puts it. A new name is carried into every dependsOn that named the old one.
  */
-export function setStageField(doc: PipelineDoc, index: number, field: string, value: unknown): PipelineDoc {
+export function setStageField(doc: PipelineDoc, index: number, field: string, value: unknown, order: readonly string[] = []): PipelineDoc {
   const stages = stagesOf(doc);
   const old = stages[index];
   if (!old) return doc;
-  const next: StageDoc = { ...old };
+  let next: StageDoc = { ...old };
   if (value === undefined) delete next[field];
   else next[field] = value;
+  if (!(field in old) && value !== undefined) next = inOrder(next, order);
   let updated = stages.map((s, i) => (i === index ? next : s));
   if (field === 'name' && typeof value === 'string' && value !== old.name) {
     updated = updated.map((s) => (s.dependsOn ? { ...s, dependsOn: s.dependsOn.map((d) => (d === old.name ? value : d)) } : s));
   }
   return withStages(doc, updated.map((s, i) => (i === index ? withoutEmptyDeps(s) : s)));
+}
+
+/** The stage's fields in `order` (others after them, as they were). */
+function inOrder(stage: StageDoc, order: readonly string[]): StageDoc {
+  const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length);
+  return Object.fromEntries(Object.entries(stage).sort(([a], [b]) => rank(a) - rank(b))) as StageDoc;
 }
 
 /** Edges as drawn: one per dependsOn entry that names a stage (unknown names are the validator's to report). */

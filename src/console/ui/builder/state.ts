@@ -52,7 +52,7 @@ export function useBuilder(start: PipelineDoc) {
     disconnect: (from: string, to: string) => edit((d) => removeEdge(d, from, to)),
     move: (name: string, at: Point) => setState((s) => ({ ...s, placed: new Map(s.placed).set(name, at) })),
     select: (index: number | undefined) => setState((s) => ({ ...s, selected: index })),
-    setField: (index: number, field: string, value: unknown) => edit((d) => setStageField(d, index, field, value)),
+    setField: (index: number, field: string, value: unknown, order?: readonly string[]) => edit((d) => setStageField(d, index, field, value, order)),
     setMetadata: (field: 'name' | 'namespace', value: string) =>
       edit((d) => {
         const metadata = { ...d.metadata };

@@ -62,6 +62,7 @@ function MetadataFields(props: { builder: Builder }) {
 export function BuilderView(props: { store: ConsoleStore }) {
   const builder = useBuilder(emptyPipeline());
   const fields = useMemo(() => stageFields(schema), []);
+  const fieldOrder = useMemo(() => fields.map((f) => f.name), [fields]);
   const selected = builder.selected !== undefined ? builder.stages[builder.selected] : undefined;
   const exported = useMemo(() => toYaml(builder.doc), [builder.doc]);
   const namespace = typeof builder.doc.metadata?.namespace === 'string' ? builder.doc.metadata.namespace : 'default';
@@ -77,7 +78,7 @@ export function BuilderView(props: { store: ConsoleStore }) {
         <${ProblemList} problems=${builder.problems} onSelect=${builder.select} />
         ${selected && builder.selected !== undefined
           ? html`<${StageForm} key=${builder.selected} fields=${fields} stage=${selected} problems=${builder.problems.filter((p) => p.stage === builder.selected)}
-              onSet=${(field: string, value: unknown) => builder.setField(builder.selected!, field, value)} onRemove=${() => builder.remove(builder.selected!)} />`
+              onSet=${(field: string, value: unknown) => builder.setField(builder.selected!, field, value, fieldOrder)} onRemove=${() => builder.remove(builder.selected!)} />`
           : html`<p class="muted">Select a stage to edit it; drag from its blue handle to another stage to make that one depend on it.</p>`}
       </div>
       <div style=${panel}>

@@ -32,9 +32,11 @@ describe('builder model', () => {
     expect(stagesOf(doc)[0]).not.toHaveProperty('dependsOn');
   });
 
-  it('an emptied field is removed, not left empty', () => {
+  it('an emptied field is removed, not left empty; set again, it returns to its place', () => {
     const doc = setStageField(etlTemplate(), 1, 'image', undefined);
     expect(stagesOf(doc)[1]).not.toHaveProperty('image');
+    const again = setStageField(addEdge(doc, 'ingest', 'transform'), 1, 'image', 'busybox', ['name', 'image', 'command', 'dependsOn']);
+    expect(Object.keys(stagesOf(again)[1]!)).toEqual(['name', 'image', 'command', 'dependsOn']);
   });
 
   it('places stages in columns by depth, keeping placed ones, even in a cycle', () => {
