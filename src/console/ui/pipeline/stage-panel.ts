@@ -37,7 +37,7 @@ function Facts(props: { s: StageView | undefined; phase: string }) {
     ${row('Attempts', s?.attempts)}
     ${row('Started', localTime(s?.startTime))}
     ${row('Finished', localTime(s?.completionTime))}
-    ${row('Took', between(s?.startTime, s?.completionTime))}
+    ${row(s?.completionTime ? 'Took' : 'Running for', between(s?.startTime, s?.completionTime))}
     ${row('Reason', s?.reason)}
     ${row('Message', s?.message)}
     ${props.phase === 'Failed' ? row('Exit code', 'not known here (it is on the pod): see logs') : null}

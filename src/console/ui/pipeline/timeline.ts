@@ -1,7 +1,7 @@
 // A Gantt chart of one run: a bar per stage from its start to its completion (to now while it
 // runs), in dependency order. Stages without a start time have no bar.
 import { html } from 'htm/preact';
-import { phaseIn, type RunView } from './runs.ts';
+import { isActive, phaseIn, type RunView } from './runs.ts';
 import { phaseColour } from './phases.ts';
 import { between } from './words.ts';
 
@@ -16,7 +16,9 @@ export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (st
   const rows = props.stages.map((name) => ({ name, s: run.stages.get(name), phase: phaseIn(run, name) })).filter((r) => r.s?.startTime);
   if (rows.length === 0) return html`<p class="timeline-empty">No stage of run ${run.id} has started.</p>`;
   const t0 = Math.min(...rows.map((r) => Date.parse(r.s!.startTime!)));
-  const t1 = Math.max(now > t0 ? Math.min(now, t0 + 864e5) : t0 + 1000, ...rows.map((r) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : t0)));
+  // A finished run spans to its last completion; one in flight, to now.
+  const ends = rows.map((r) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : isActive(run) ? now : t0));
+  const t1 = Math.max(t0 + 1000, ...ends);
   const scale = (WIDTH - LABEL - 8) / Math.max(1000, t1 - t0);
   const end = (r: (typeof rows)[number]) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : now);
   return html`<svg class="timeline" width=${WIDTH} height=${rows.length * ROW + 4} style=${{ fontSize: '11px' }}>
