@@ -15,6 +15,7 @@ import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import { installCrd, waitForPipeline } from './support/pipelines.ts';
+import { kubeconfigFor } from './support/rbac.ts';
 
 const c: Clients = clients();
 const suite = operatorSuite(c, 'console-builder', ['cb-draw', 'cb-cycle'], () => installCrd(c));
@@ -41,8 +42,8 @@ async function cliValidate(file: string): Promise<{ code: number; lines: string[
   return { code: result.code, lines: result.out.split('\n').filter(Boolean).map((l) => l.slice(file.length + 1)) };
 }
 
-async function openBuilder(): Promise<Page> {
-  const page = await openConsole(consoleProcess.url, { width: 1440, height: 1000 });
+async function openBuilder(url = consoleProcess.url): Promise<Page> {
+  const page = await openConsole(url, { width: 1440, height: 1000 });
   await page.evaluate(() => void (location.hash = '#/builder'));
   await page.waitForSelector('[data-testid="builder-canvas"]', { timeout: 30_000 });
   return page;
@@ -107,7 +108,9 @@ describe('console builder', () => {
 
     await page.getByTestId('builder-check').click();
     await expect.poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 }).toBe('true');
-    await expect(page.getByTestId('builder-apply').isVisible()).resolves.toBe(true); // the suite's user may create Pipelines
+    // The suite's user may create Pipelines: Apply is offered, as the secondary choice.
+    await page.waitForSelector(`[data-testid="builder-export"][data-namespace="${ns}"][data-create-access="allowed"]`);
+    expect(await page.getByTestId('builder-apply').getAttribute('class')).toBe('link');
     await screenshot(page, 'builder');
 
     await promisify(execFile)(inject('kubectl'), ['apply', '--server-side', '-f', fixed.file, '--kubeconfig', inject('kubeconfig')]);
@@ -166,5 +169,24 @@ describe('console builder', () => {
     await page.waitForSelector('[data-testid="builder-problems"][data-count="0"]');
     expect(await page.getByTestId('builder-edge').count()).toBe(2);
     expect(pageProblems(page)).toEqual([]);
+  });
+
+  it('a user who may only view Pipelines gets no Apply, and the dry run answers with their rights', async () => {
+    const ns = suite.ns('cb-cycle');
+    const viewer = await startConsole({ kubeconfig: await kubeconfigFor(c, ns, 'view'), args: ['-n', ns] });
+    try {
+      const page = await openBuilder(viewer.url);
+      await setField(page, 'builder-meta-namespace', ns);
+      await page.waitForSelector(`[data-testid="builder-export"][data-namespace="${ns}"][data-create-access="denied"]`);
+      expect(await page.getByTestId('builder-apply').count()).toBe(0);
+      // The dry run goes out with the viewer's own credentials, so the API server refuses it.
+      await page.getByTestId('builder-start-template').click();
+      await setField(page, 'builder-meta-namespace', ns);
+      await page.getByTestId('builder-check').click();
+      await expect.poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 }).toBe('false');
+      expect(await page.getByTestId('builder-check-result').innerText()).toMatch(/forbidden|not allowed|cannot create/i);
+    } finally {
+      await viewer.stop();
+    }
   });
 });

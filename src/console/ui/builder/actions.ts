@@ -17,24 +17,27 @@ function download(yaml: string, fileName: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-function useCanCreate(store: ConsoleStore, namespace: string): boolean {
-  const [allowed, setAllowed] = useState(false);
+/** Whether the user may create Pipelines in `namespace`, once the access review has answered. */
+type CreateAccess = 'asking' | 'allowed' | 'denied';
+
+function useCreateAccess(store: ConsoleStore, namespace: string): CreateAccess {
+  const [access, setAccess] = useState<CreateAccess>('asking');
   useEffect(() => {
     let live = true;
-    setAllowed(false);
+    setAccess('asking');
     store.access(namespace).then(
-      (access) => live && setAllowed(access.create),
-      () => live && setAllowed(false),
+      (answer) => live && setAccess(answer.create ? 'allowed' : 'denied'),
+      () => live && setAccess('denied'),
     );
     return () => void (live = false);
   }, [store, namespace]);
-  return allowed;
+  return access;
 }
 
 type Outcome = { what: 'check' | 'apply' | 'copy'; result: CheckResult } | { what: 'pending'; label: string };
 
 export function ExportBar(props: ExportProps) {
-  const canCreate = useCanCreate(props.store, props.namespace);
+  const createAccess = useCreateAccess(props.store, props.namespace);
   const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
   useEffect(() => setOutcome(undefined), [props.yaml]);
   const ask = (what: 'check' | 'apply', call: () => Promise<CheckResult>) => {
@@ -50,13 +53,13 @@ export function ExportBar(props: ExportProps) {
       () => setOutcome({ what: 'copy', result: { ok: false, message: 'The browser did not allow copying; use Download.' } }),
     );
   return html`<div style=${{ display: 'grid', gap: '8px' }}>
-    <div style=${{ display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' }}>
+    <div data-testid="builder-export" data-namespace=${props.namespace} data-create-access=${createAccess} style=${{ display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' }}>
       <button type="button" data-testid="builder-copy" disabled=${props.disabled} onClick=${copy}>Copy YAML</button>
       <button type="button" data-testid="builder-download" disabled=${props.disabled} onClick=${() => download(props.yaml, props.fileName)}>Download ${props.fileName}</button>
       <button type="button" data-testid="builder-check" disabled=${props.disabled} title="A server-side dry run: the API server's own checks, nothing is stored"
         onClick=${() => ask('check', () => props.store.dryRun(props.yaml))}>Check on cluster</button>
       <span style=${{ flex: 1 }}></span>
-      ${canCreate
+      ${createAccess === 'allowed'
         ? html`<button type="button" data-testid="builder-apply" class="link" disabled=${props.disabled} title=${`Server-side apply into ${props.namespace}; the usual path is Git`}
             onClick=${() => ask('apply', () => props.store.apply(props.yaml))}>Apply to ${props.namespace}…</button>`
         : null}
