@@ -176,4 +176,11 @@ describe('conveyor dashboard: the event stream', () => {
     await expect.poll(() => stale.frames[0]?.event, { timeout: 30_000 }).toBe('reset');
     stale.close();
   });
+
+  it('stops cleanly on SIGTERM, open streams included (exit code 0)', async () => {
+    const stream = await openStream(main);
+    await expect.poll(() => stream.frames[0]?.event, { timeout: 30_000 }).toBe('reset');
+    await main.stop();
+    expect(await main.exited).toBe(0);
+  });
 });

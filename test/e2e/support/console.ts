@@ -31,6 +31,8 @@ export interface ConsoleProcess {
   logFile: string;
   /** SIGTERM, then waits until the process has exited. */
   stop(): Promise<void>;
+  /** The exit code once the process has exited (null when a signal killed it). */
+  exited: Promise<number | null>;
 }
 
 export async function startConsole(opts: { kubeconfig?: string; args?: string[] } = {}): Promise<ConsoleProcess> {
@@ -43,18 +45,18 @@ export async function startConsole(opts: { kubeconfig?: string; args?: string[] 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stderr?.pipe(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await printedUrl(child.stdout!, exited, logFile, log);
   const origin = new URL(url).origin;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await exited;
   };
-  return { url, origin, port: Number(new URL(url).port), logFile, stop };
+  return { url, origin, port: Number(new URL(url).port), logFile, stop, exited };
 }
 
 /** Waits (60 s at most) for the URL line; fails at once if the process exits first. */
-function printedUrl(stdout: NodeJS.ReadableStream, exited: Promise<void>, logFile: string, log: NodeJS.WritableStream): Promise<string> {
+function printedUrl(stdout: NodeJS.ReadableStream, exited: Promise<unknown>, logFile: string, log: NodeJS.WritableStream): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`conveyor dashboard printed no URL within 60 s; see ${logFile}`)), 60_000);
