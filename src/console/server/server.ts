@@ -82,9 +82,30 @@ function close(server: Server, hub: StreamHub): Promise<void> {
 
 type HandleContext = { gate: Gate; hub: StreamHub; options: ConsoleServerOptions };
 
-async function handle(request: IncomingMessage, response: ServerResponse, { gate, hub, options }: HandleContext): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-  const headers = securityHeaders(path);
+async function handle(request: IncomingMessage, response: ServerResponse, context: HandleContext): Promise<void> {
+  const path = pathOf(request.url ?? '/');
+  const headers = securityHeaders(path ?? '/');
+  try {
+    if (path === undefined) throw new HttpError(400, 'the request target is not a valid URL');
+    await gateThenRoute(request, response, headers, context);
+  } catch (error) {
+    // Nothing a request does may end the process: every failure becomes an answer.
+    if (response.headersSent) return void response.destroy();
+    if (error instanceof HttpError) return sendJson(response, error.status, { message: error.message }, { ...headers, ...error.headers });
+    sendJson(response, 500, { message: error instanceof Error ? error.message : String(error) }, headers);
+  }
+}
+
+/** The path of a request target; undefined when it does not parse (e.g. "http://["). */
+function pathOf(target: string): string | undefined {
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+async function gateThenRoute(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>, { gate, hub, options }: HandleContext): Promise<void> {
   const decision = gate.decide({
     method: request.method ?? 'GET',
     url: request.url ?? '/',
@@ -98,13 +119,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, { gate
     response.writeHead(303, { ...headers, 'Cache-Control': 'no-store', Location: '/', ...(decision.setCookie ? { 'Set-Cookie': decision.setCookie } : {}) });
     return void response.end();
   }
-  try {
-    await route(request, response, { backend: options.backend, hub, headers, ...(options.uiDir ? { uiDir: options.uiDir } : {}) });
-  } catch (error) {
-    if (response.headersSent) return void response.destroy();
-    if (error instanceof HttpError) return sendJson(response, error.status, { message: error.message }, { ...headers, ...error.headers });
-    sendJson(response, 500, { message: error instanceof Error ? error.message : String(error) }, headers);
-  }
+  await route(request, response, { backend: options.backend, hub, headers, ...(options.uiDir ? { uiDir: options.uiDir } : {}) });
 }
 
 function refuse(response: ServerResponse, status: number, message: string, headers: Record<string, string>): void {

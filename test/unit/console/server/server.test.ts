@@ -60,6 +60,12 @@ describe('the router with an in-memory backend', () => {
     expect((await send(server, 'GET', path, { Cookie: cookie })).status).toBe(404);
   });
 
+  it.each(['http://[', '//evil.example/api/secrets', '*'])('a strange request target %s is answered, not fatal', async (target) => {
+    const answer = await send(server, 'GET', target, { Cookie: cookie });
+    expect(answer.status).toBeLessThan(500);
+    expect((await send(server, 'GET', '/api/schema', { Cookie: cookie })).status).toBe(200);
+  });
+
   it('without a built UI, / says to run npm run build', async () => {
     const bare = await startConsoleServer({ backend, uiDir: mkdtempSync(`${tmpdir()}/conveyor-empty-`) });
     try {
