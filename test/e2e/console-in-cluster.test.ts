@@ -8,6 +8,8 @@ import { parse } from 'yaml';
 import { BackendPool } from '../../src/console/server/backend-pool.ts';
 import { createKubeBackend } from '../../src/console/server/kube-backend.ts';
 import { kubeConfigForToken, validateUser, type ApiServer } from '../../src/console/server/in-cluster.ts';
+import { createInClusterConsole } from '../../src/console/server/in-cluster-console.ts';
+import { SESSION_COOKIE } from '../../src/console/server/token-sessions.ts';
 import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { createPipeline, installCrd, pipeline, stage } from './support/pipelines.ts';
 import { kubeconfigFor } from './support/rbac.ts';
@@ -40,7 +42,7 @@ beforeAll(async () => {
   // What the chart gives the Console's own ServiceAccount: nothing.
   await c.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'console-server' } } });
   const request = await c.core.createNamespacedServiceAccountToken({ name: 'console-server', namespace: ns, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
-  noRightsToken = request.status!.token;
+  noRightsToken = request.status?.token ?? '';
   await createPipeline(c, ns, pipeline('visible', { stages: [stage('a')] }));
 }, 120_000);
 
@@ -83,5 +85,23 @@ describe('in-cluster Console credentials', () => {
     const { namespace: _ns, ...rights } = await backend.access(ns);
     expect(Object.values(rights).every((allowed) => allowed === false)).toBe(true);
     expect(pool.size).toBe(2);
+  });
+
+  it('login with a pasted token: the API server must accept it; the session then acts with it', async () => {
+    const ic = createInClusterConsole({ namespaces: [ns], api });
+    try {
+      expect(await ic.login('garbage')).toMatchObject({ ok: false, status: 401 });
+      expect(ic.sessions.size).toBe(0);
+      const login = await ic.login(viewToken);
+      expect(login).toMatchObject({ ok: true, username: `system:serviceaccount:${ns}:console-view` });
+      const cookie = login.ok ? login.setCookie.split(';')[0]! : '';
+      expect(cookie.startsWith(`${SESSION_COOKIE}=`)).toBe(true);
+      const credentials = ic.credentials({ cookie });
+      expect(credentials).toEqual({ ok: true, token: viewToken, via: 'session' });
+      const backend = await ic.pool.get(credentials.ok ? credentials.token : '');
+      expect(backend.snapshot().pipelines.map((p) => p.metadata.name)).toEqual(['visible']);
+    } finally {
+      await ic.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // Sessions of pasted tokens and the per-token backend pool of the in-cluster Console, on a fake clock.
 import { describe, expect, it } from 'vitest';
 import { BackendPool, PoolFullError } from '../../../src/console/server/backend-pool.ts';
+import { SIGN_IN_MESSAGE, createInClusterConsole, type Credentials } from '../../../src/console/server/in-cluster-console.ts';
 import { SESSION_COOKIE, TokenSessions, clearedSessionCookie, sessionIdFrom } from '../../../src/console/server/token-sessions.ts';
 import { MemoryBackend } from './server/memory-backend.ts';
 
@@ -172,5 +173,36 @@ describe('BackendPool', () => {
     await p.close();
     expect(made.map((m) => m.stops)).toEqual([1, 1]);
     expect(p.size).toBe(0);
+  });
+});
+
+describe('createInClusterConsole: which token a request acts with', () => {
+  const consoleFor = () =>
+    createInClusterConsole({ namespaces: [], api: { server: 'https://127.0.0.1:1' }, factory: (token) => new CountingBackend(token) });
+
+  it('the proxy\'s bearer token, else the session\'s, else 401 with what to do', async () => {
+    const ic = consoleFor();
+    const session = ic.sessions.login('pasted-token');
+    const cookie = `${SESSION_COOKIE}=${session}`;
+    const cases: [string, { authorization?: string; cookie?: string }, Credentials][] = [
+      ['proxy header', { authorization: 'Bearer proxy-token' }, { ok: true, token: 'proxy-token', via: 'proxy' }],
+      ['proxy header wins over a session', { authorization: 'Bearer proxy-token', cookie }, { ok: true, token: 'proxy-token', via: 'proxy' }],
+      ['session cookie', { cookie }, { ok: true, token: 'pasted-token', via: 'session' }],
+      ['malformed header is refused, not ignored', { authorization: 'Basic dTpw', cookie }, { ok: false, status: 401, message: 'the Authorization header is not "Bearer <token>"' }],
+      ['unknown session', { cookie: `${SESSION_COOKIE}=${'x'.repeat(43)}` }, { ok: false, status: 401, message: SIGN_IN_MESSAGE }],
+      ['nothing', {}, { ok: false, status: 401, message: SIGN_IN_MESSAGE }],
+    ];
+    for (const [label, headers, expected] of cases) expect(ic.credentials(headers), label).toEqual(expected);
+    expect(ic.logout(cookie)).toContain('Max-Age=0');
+    expect(ic.credentials({ cookie })).toEqual({ ok: false, status: 401, message: SIGN_IN_MESSAGE });
+    await ic.close();
+  });
+
+  it('login refuses a token the API server was not asked about (unreachable: 502), and opens no session', async () => {
+    const ic = consoleFor();
+    expect(await ic.login('some-token')).toMatchObject({ ok: false, status: 502 });
+    expect(await ic.login('not a token')).toEqual({ ok: false, status: 401, message: 'not a bearer token' });
+    expect(ic.sessions.size).toBe(0);
+    await ic.close();
   });
 });
