@@ -161,6 +161,11 @@ describe('console builder', () => {
     await expect.poll(() => problemTexts(page)).toEqual(cli.lines);
     expect(await page.getByTestId('builder-edge').count()).toBe(3);
     expect(await page.locator('[data-testid="builder-node"][data-problems="1"]').count()).toBe(1);
+    // Picking the problem selects the stage it names.
+    const cycleStage = ['a', 'b', 'c'][Number(await page.getByTestId('builder-problem').first().getAttribute('data-stage'))];
+    await page.getByTestId('builder-problem').first().getByRole('button').click();
+    await page.waitForSelector(`${node(cycleStage!)}[aria-selected="true"]`);
+    expect(await page.getByTestId('builder-form').getAttribute('aria-label')).toBe(`Stage ${cycleStage}`);
 
     // Typed in the YAML pane: the drawing follows as soon as the text parses.
     await page.locator('[data-testid="builder-yaml"] .cm-content').click();
@@ -180,6 +185,8 @@ describe('console builder', () => {
       await page.waitForSelector(`[data-testid="builder-export"][data-namespace="${ns}"][data-create-access="denied"]`);
       expect(await page.getByTestId('builder-apply').count()).toBe(0);
       // The dry run goes out with the viewer's own credentials, so the API server refuses it.
+      await page.getByTestId('builder-palette-custom').click(); // the palette without a mouse drag
+      await page.waitForSelector(node('custom'));
       await page.getByTestId('builder-start-template').click();
       await setField(page, 'builder-meta-namespace', ns);
       await page.getByTestId('builder-check').click();

@@ -22,15 +22,17 @@ export type CanvasProps = {
   onSelect: (index: number | undefined) => void;
 };
 
-export function Palette() {
+/** Stage kinds to drag onto the canvas; a click (or Enter) adds one too, for keyboards. */
+export function Palette(props: { onAdd: (kind: StageKind) => void }) {
   const start = (kind: StageKind) => (e: DragEvent) => {
     e.dataTransfer?.setData(KIND_MIME, kind);
     if (e.dataTransfer) e.dataTransfer.effectAllowed = 'copy';
   };
   return html`<div data-testid="builder-palette" role="list" aria-label="Stage kinds: drag one onto the canvas" style=${{ display: 'flex', gap: '8px', flexWrap: 'wrap' }}>
     ${STAGE_KINDS.map(
-      (kind) => html`<div role="listitem" draggable="true" data-testid=${`builder-palette-${kind}`} onDragStart=${start(kind)}
-        style=${{ padding: '6px 12px', border: '1px dashed var(--accent)', borderRadius: 'var(--radius)', background: 'var(--accent-soft)', cursor: 'grab', userSelect: 'none' }}>${kind}</div>`,
+      (kind) => html`<button type="button" role="listitem" draggable="true" data-testid=${`builder-palette-${kind}`} onDragStart=${start(kind)} onClick=${() => props.onAdd(kind)}
+        title=${`Drag onto the canvas, or click to add a ${kind} stage`}
+        style=${{ padding: '6px 12px', border: '1px dashed var(--accent)', borderRadius: 'var(--radius)', background: 'var(--accent-soft)', color: 'var(--text)', cursor: 'grab', userSelect: 'none' }}>${kind}</button>`,
     )}
   </div>`;
 }

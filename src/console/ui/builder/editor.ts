@@ -9,7 +9,8 @@ import { useEffect, useRef } from 'preact/hooks';
 
 const fromOutside = Annotation.define<boolean>();
 
-export type YamlEditorProps = { text: string; onChange: (text: string) => void };
+/** `reveal`: put the cursor on this line and scroll to it (a new object each time it is asked). */
+export type YamlEditorProps = { text: string; onChange: (text: string) => void; reveal?: { line: number; col: number } };
 
 export function YamlEditor(props: YamlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
@@ -36,6 +37,15 @@ export function YamlEditor(props: YamlEditorProps) {
     if (!editor || editor.state.doc.toString() === props.text) return;
     editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: props.text }, annotations: fromOutside.of(true) });
   }, [props.text]);
+
+  useEffect(() => {
+    const editor = view.current;
+    if (!editor || !props.reveal) return;
+    const line = editor.state.doc.line(Math.min(Math.max(1, props.reveal.line), editor.state.doc.lines));
+    const anchor = Math.min(line.from + Math.max(0, props.reveal.col - 1), line.to);
+    editor.dispatch({ selection: { anchor }, scrollIntoView: true });
+    editor.focus();
+  }, [props.reveal]);
 
   return html`<div ref=${host} data-testid="builder-yaml" aria-label="Pipeline YAML" style=${{ border: '1px solid var(--border)', borderRadius: 'var(--radius)', background: 'var(--surface)', minHeight: '300px', maxHeight: '620px', overflow: 'auto', fontSize: '12.5px' }}></div>`;
 }

@@ -43,10 +43,12 @@ export function useBuilder(start: PipelineDoc) {
     load: (doc: PipelineDoc) => setState(initialState(doc)),
     loadText: (text: string) => setState((s) => fromText(text, { ...s, placed: new Map(), selected: undefined })),
     typed: (text: string) => setState((s) => fromText(text, s)),
-    drop: (kind: StageKind, at: Point) =>
+    /** A new stage of `kind`, placed `at` (dropped) or laid out by depth (clicked in the palette). */
+    add: (kind: StageKind, at?: Point) =>
       setState((s) => {
         const added = addStage(s.doc, kind);
-        return { ...fromText(toYaml(added.doc), s), placed: new Map(s.placed).set(added.name, at), selected: stagesOf(added.doc).length - 1 };
+        const placed = at ? new Map(s.placed).set(added.name, at) : s.placed;
+        return { ...fromText(toYaml(added.doc), s), placed, selected: stagesOf(added.doc).length - 1 };
       }),
     connect: (from: string, to: string) => edit((d) => addEdge(d, from, to)),
     disconnect: (from: string, to: string) => edit((d) => removeEdge(d, from, to)),

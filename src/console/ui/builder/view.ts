@@ -11,7 +11,7 @@ import { Canvas, Palette } from './canvas.ts';
 import { YamlEditor } from './editor.ts';
 import { StageForm } from './form.ts';
 import { stageFields } from './form-fields.ts';
-import { emptyPipeline, etlTemplate, type PipelineDoc } from './model.ts';
+import { emptyPipeline, etlTemplate, type PipelineDoc, type StageKind } from './model.ts';
 import { useBuilder, type Builder } from './state.ts';
 import { cleanForGit, problemLine, toYaml, type Problem } from './yaml-doc.ts';
 
@@ -41,12 +41,12 @@ function StartBar(props: { store: ConsoleStore; builder: Builder }) {
   </div>`;
 }
 
-function ProblemList(props: { problems: Problem[]; onSelect: (stage: number) => void }) {
+function ProblemList(props: { problems: Problem[]; onPick: (problem: Problem) => void }) {
   if (props.problems.length === 0) return html`<p data-testid="builder-problems" data-count="0" style=${{ color: 'var(--succeeded)', margin: 0 }}>✓ No problems: conveyor validate accepts this pipeline.</p>`;
   return html`<ul data-testid="builder-problems" data-count=${props.problems.length} aria-label="Problems" style=${{ margin: 0, paddingLeft: '18px', color: 'var(--danger)' }}>
     ${props.problems.map(
       (p) => html`<li data-testid="builder-problem" data-path=${p.path} data-stage=${p.stage}>
-        ${p.stage !== undefined ? html`<button type="button" class="link" onClick=${() => props.onSelect(p.stage!)}>${problemLine(p)}</button>` : problemLine(p)}</li>`,
+        <button type="button" class="link" style=${{ color: 'inherit', textAlign: 'left' }} title="Show in the YAML" onClick=${() => props.onPick(p)}>${problemLine(p)}</button></li>`,
     )}
   </ul>`;
 }
@@ -63,6 +63,12 @@ export function BuilderView(props: { store: ConsoleStore }) {
   const builder = useBuilder(emptyPipeline());
   const fields = useMemo(() => stageFields(schema), []);
   const fieldOrder = useMemo(() => fields.map((f) => f.name), [fields]);
+  const [reveal, setReveal] = useState<{ line: number; col: number } | undefined>(undefined);
+  // A problem picked in the list: its stage selected in the drawing, its line shown in the YAML.
+  const pick = (problem: Problem) => {
+    if (problem.stage !== undefined) builder.select(problem.stage);
+    setReveal({ line: problem.line, col: problem.col });
+  };
   const selected = builder.selected !== undefined ? builder.stages[builder.selected] : undefined;
   const exported = useMemo(() => toYaml(builder.doc), [builder.doc]);
   const namespace = typeof builder.doc.metadata?.namespace === 'string' ? builder.doc.metadata.namespace : 'default';
@@ -70,19 +76,19 @@ export function BuilderView(props: { store: ConsoleStore }) {
   return html`<section data-testid="builder" style=${{ display: 'grid', gap: '12px', padding: '12px 16px' }}>
     <${StartBar} store=${props.store} builder=${builder} />
     <${MetadataFields} builder=${builder} />
-    <${Palette} />
+    <${Palette} onAdd=${(kind: StageKind) => builder.add(kind)} />
     <div style=${{ display: 'grid', gridTemplateColumns: 'minmax(0, 3fr) minmax(0, 2fr)', gap: '16px' }}>
       <div style=${panel}>
         <${Canvas} stages=${builder.stages} edges=${builder.edges} positions=${builder.positions} problemsByStage=${builder.problemsByStage} selected=${builder.selected}
-          onDropKind=${builder.drop} onConnect=${builder.connect} onDisconnect=${builder.disconnect} onMove=${builder.move} onSelect=${builder.select} />
-        <${ProblemList} problems=${builder.problems} onSelect=${builder.select} />
+          onDropKind=${builder.add} onConnect=${builder.connect} onDisconnect=${builder.disconnect} onMove=${builder.move} onSelect=${builder.select} />
+        <${ProblemList} problems=${builder.problems} onPick=${pick} />
         ${selected && builder.selected !== undefined
           ? html`<${StageForm} key=${builder.selected} fields=${fields} stage=${selected} problems=${builder.problems.filter((p) => p.stage === builder.selected)}
               onSet=${(field: string, value: unknown) => builder.setField(builder.selected!, field, value, fieldOrder)} onRemove=${() => builder.remove(builder.selected!)} />`
           : html`<p class="muted">Select a stage to edit it; drag from its blue handle to another stage to make that one depend on it.</p>`}
       </div>
       <div style=${panel}>
-        <${YamlEditor} text=${builder.text} onChange=${builder.typed} />
+        <${YamlEditor} text=${builder.text} onChange=${builder.typed} reveal=${reveal} />
         <${ExportBar} store=${props.store} yaml=${exported} fileName=${fileName} namespace=${namespace} disabled=${builder.broken} />
       </div>
     </div>
