@@ -14,11 +14,11 @@ export function PhaseBadge(props: { phase: string }) {
   return html`<span class="badge" data-phase=${props.phase}><span aria-hidden="true">${SYMBOL[props.phase] ?? '·'}</span> ${props.phase}</span>`;
 }
 
-function Progress(props: { progress: string | undefined }) {
+function Progress(props: { progress: string | undefined; phase: string }) {
   const m = /^(\d+)\/(\d+)$/.exec(props.progress ?? '');
   if (!m) return html`<span class="muted">—</span>`;
   const percent = Number(m[2]) > 0 ? Math.round((Number(m[1]) / Number(m[2])) * 100) : 0;
-  return html`<span class="progress" title=${`${props.progress} stages finished`}>
+  return html`<span class="progress" data-phase=${props.phase} title=${`${props.progress} stages finished`}>
     <span class="progress-bar"><span class="progress-fill" style=${{ width: `${percent}%` }}></span></span>
     <span class="progress-text">${props.progress}</span>
   </span>`;
@@ -63,11 +63,11 @@ export function OverviewRow(props: { pipeline: Pipeline; now: number }) {
   const p = props.pipeline;
   const href = pipelineHref(p);
   const schedule = p.spec.schedule ? `${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}` : '';
-  return html`<tr class="row" data-pipeline=${`${p.metadata.namespace}/${p.metadata.name}`} onClick=${() => (location.hash = href)}>
+  return html`<tr class="row" data-overview-row=${`${p.metadata.namespace}/${p.metadata.name}`} onClick=${() => (location.hash = href)}>
     <td><${PhaseBadge} phase=${phaseOf(p)} /></td>
     <td class="name"><a href=${href} onClick=${(e: Event) => e.stopPropagation()}>${p.metadata.name}</a></td>
     <td class="namespace">${p.metadata.namespace}</td>
-    <td><${Progress} progress=${p.status?.progress} /></td>
+    <td><${Progress} progress=${p.status?.progress} phase=${p.status?.lastRun?.phase ?? ''} /></td>
     <td><${LastRun} pipeline=${p} now=${props.now} /></td>
     <td><${NextRun} pipeline=${p} now=${props.now} /></td>
     <td>${schedule ? html`<code>${schedule}</code>` : html`<span class="muted">on change</span>`}</td>

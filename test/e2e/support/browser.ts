@@ -1,9 +1,10 @@
 // The system's Debian Chromium driven by playwright-core, for Console tests. One browser per
-// test file (launched on first use, closed by useBrowser's afterAll); one fresh context per
-// openConsole, so every page logs in through its own one-time token and shares no cookies.
+// test file (launched on first use, closed by useBrowser's afterAll). The login URL's token works
+// once, so each Console URL gets one browser context (its session cookie): the first
+// openConsole(url) logs in with the token, later ones open another page in that session.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll } from 'vitest';
 
 const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
@@ -12,6 +13,8 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 
 let launched: Promise<Browser> | undefined;
+/** Logged-in contexts by login URL. */
+const sessions = new Map<string, Promise<{ context: BrowserContext; page: Page }>>();
 const problems = new WeakMap<Page, string[]>();
 
 export function browser(): Promise<Browser> {
@@ -22,6 +25,7 @@ export function browser(): Promise<Browser> {
 export async function closeBrowser(): Promise<void> {
   const b = launched;
   launched = undefined;
+  sessions.clear();
   await (await b?.catch(() => undefined))?.close();
 }
 
@@ -30,20 +34,42 @@ export function useBrowser(): void {
   afterAll(closeBrowser);
 }
 
-/**
- * Opens the Console at its one-time login URL (startConsole's `url`) in a fresh context and
- * waits until the stream's first snapshot has arrived (the header says "live").
- */
-export async function openConsole(url: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const context = await (await browser()).newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
-  const page = await context.newPage();
+function watchProblems(page: Page): void {
   const seen: string[] = [];
   problems.set(page, seen);
   page.on('pageerror', (err) => seen.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error') seen.push(`console: ${msg.text()}`);
   });
+}
+
+/** A new context whose first page has traded the token for the session cookie. */
+async function logIn(url: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await (await browser()).newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
+  const page = await context.newPage();
+  watchProblems(page);
   await page.goto(url);
+  return { context, page };
+}
+
+/**
+ * Opens the Console (startConsole's one-time login URL) in a new page and waits until the
+ * stream's first snapshot has arrived (the header says "live"). The first call per URL logs in
+ * with the token; later calls open another page in that session, at the Console's start page.
+ */
+export async function openConsole(url: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const known = sessions.get(url);
+  let page: Page;
+  if (known) {
+    page = await (await known).context.newPage();
+    watchProblems(page);
+    await page.setViewportSize(viewport);
+    await page.goto(`${new URL(url).origin}/`);
+  } else {
+    const login = logIn(url, viewport);
+    sessions.set(url, login);
+    page = (await login).page;
+  }
   await page.waitForSelector('[data-connection="live"]', { timeout: 30_000 });
   return page;
 }
