@@ -3,7 +3,7 @@
 // `conveyor validate` prints for the exported file; the fixed export passes the CLI, is accepted
 // by `kubectl apply --server-side` and runs to Succeeded under the operator. A pasted cycle shows.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await consoleProcess?.stop();
   await suite.tearDown();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** `conveyor validate FILE`: exit code and its problem lines without the file name. */

@@ -42,8 +42,14 @@ export function etlTemplate(name = 'etl', namespace?: string): PipelineDoc {
   return doc;
 }
 
+/**
+ * The stages, index for index with spec.stages (problem paths count on it). Half-typed YAML has
+ * items that are not mappings (`- ` is null): they are drawn as stages without a name.
+ */
 export function stagesOf(doc: PipelineDoc): StageDoc[] {
-  return Array.isArray(doc.spec?.stages) ? doc.spec.stages : [];
+  const stages: unknown = doc.spec?.stages;
+  if (!Array.isArray(stages)) return [];
+  return stages.map((s: unknown) => (typeof s === 'object' && s !== null && !Array.isArray(s) ? (s as StageDoc) : { name: '' }));
 }
 
 function withStages(doc: PipelineDoc, stages: StageDoc[]): PipelineDoc {

@@ -47,4 +47,11 @@ describe('builder model', () => {
     expect(placed.get('stage')).toEqual({ x: 5, y: 6 });
     expect(placed.get('load')!.x).toBeGreaterThan(placed.get('ingest')!.x);
   });
+
+  it('half-typed stages (null, a number) are drawn without a name rather than breaking the drawing', () => {
+    const doc = { ...emptyPipeline(), spec: { stages: [null, 5, { name: 'a', dependsOn: ['x'] }] } } as unknown as Parameters<typeof stagesOf>[0];
+    expect(stagesOf(doc).map((s) => s.name)).toEqual(['', '', 'a']);
+    expect(edgesOf(doc)).toEqual([]);
+    expect(autoPlace(doc, new Map()).size).toBe(2);
+  });
 });
