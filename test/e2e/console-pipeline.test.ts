@@ -1,7 +1,9 @@
 // The Console's pipeline view in a real browser (system Chromium) against the real cluster: the
 // operator runs the pipelines, `conveyor dashboard` serves the Console, and the tests read what
 // the page draws (SVG rects, data attributes), not pictures.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { StageSpec } from '../../src/api/types.ts';
 import { openConsole, pageProblems, screenshot, useBrowser } from './support/browser.ts';
@@ -26,6 +28,11 @@ afterAll(async () => {
   await Promise.all(consoles.map((x) => x.stop()));
   await suite.tearDown();
 });
+
+/** Appends a line to every pod's log (hack/kwok-logs.yaml), in the CRI format KWOK reads. */
+function appendPodLog(line: string): void {
+  appendFileSync(join(dirname(inject('kubeconfig')), 'pod-logs.log'), `${new Date().toISOString()} stdout F ${line}\n`);
+}
 
 type Rect = { stage: string; phase: string; kind: string; x: number; y: number; w: number; h: number };
 
@@ -97,8 +104,16 @@ describe('Console pipeline view', () => {
     expect(await phaseOf(page, 'load')).toBe('Pending');
     await waitForPhase(page, 'transform', 'Running');
     expect(await phaseOf(page, 'extract')).toBe('Succeeded');
+    // The running stage's logs stream into its panel and are followed (KWOK serves every pod
+    // the cluster's pod-logs file).
+    const mark = `console-pipeline-${process.pid}-${Date.now()}`;
+    appendPodLog(`${mark} transforming`);
     await page.click('svg.dag g.dag-node[data-stage="transform"]');
     await page.waitForSelector('aside.stage-panel[data-stage="transform"]');
+    const logs = page.locator('aside.stage-panel pre[data-logs]');
+    await waitFor('the running stage\'s logs', 30_000, async () => (await logs.textContent())?.includes(`${mark} transforming`));
+    appendPodLog(`${mark} followed`);
+    await waitFor('a line written after the panel opened', 30_000, async () => (await logs.textContent())?.includes(`${mark} followed`));
     await screenshot(page, 'pipeline-running');
 
     await waitForPhase(page, 'load', 'Failed');
@@ -117,6 +132,14 @@ describe('Console pipeline view', () => {
     const run = failed.status!.lastRun!.id;
     await waitFor('the grid cell of load', 30_000, async () => (await page.getAttribute(`.run-grid td[data-run="${run}"][data-stage="load"]`, 'data-phase')) === 'Failed');
     await screenshot(page, 'pipeline-failed');
+    // A whole run of status changes recoloured the drawing: it was laid out once.
+    expect(await page.getAttribute('svg.dag', 'data-layouts')).toBe('1');
+    // When the stage's pods are gone, the panel says so in the server's words.
+    await c.core.deleteCollectionNamespacedPod({ namespace: n, labelSelector: `job-name=${load.job}`, gracePeriodSeconds: 0 });
+    await waitFor('the pods of load gone', 30_000, async () => (await c.core.listNamespacedPod({ namespace: n, labelSelector: `job-name=${load.job}` })).items.length === 0);
+    await page.click('svg.dag g.dag-node[data-stage="extract"]');
+    await page.click('svg.dag g.dag-node[data-stage="load"]');
+    await waitFor('the logs message', 30_000, async () => (await page.textContent('aside.stage-panel[data-stage="load"] .logs-message', { timeout: 1000 }))?.includes(`the pods of Job ${load.job} are gone`));
     expect(problems(page)).toEqual([]);
     await page.close();
   });

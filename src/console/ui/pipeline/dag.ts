@@ -6,7 +6,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
 import { groupPhase, groupStages, phaseCounts, type StageGroup } from './grouping.ts';
 import type { LayoutRequest, LayoutResult, LayoutNode } from './layout.ts';
-import { cachedLayout, requestLayout } from './layout-client.ts';
+import { cachedLayout, layoutsRequested, requestLayout } from './layout-client.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
 import { PanZoom } from './pan-zoom.ts';
 
@@ -80,7 +80,7 @@ export function Dag(props: DagProps) {
   const byId = new Map(groups.map((g) => [g.id, g]));
   const toggle = (id: string) => setExpanded(new Set([...expanded, id]));
   const failTop = Math.min(...layout.nodes.filter((n) => n.kind === 'onFailure').map((n) => n.y));
-  return html`<${PanZoom} width=${layout.width} height=${layout.height}>
+  return html`<${PanZoom} width=${layout.width} height=${layout.height} layoutKey=${layout.key} layouts=${layoutsRequested()}>
     <g class="dag-edges" fill="none" stroke="#94a3b8" stroke-width="1.5">
       ${layout.edges.map((e) => html`<path key=${`${e.from}>${e.to}`} d=${edgePath(e.points)} marker-end="url(#dag-arrow)" />`)}
     </g>

@@ -10,6 +10,7 @@ const MAX_CACHED = 50;
 type Answer = LayoutResult | { key: string; error: string };
 
 let worker: Worker | undefined;
+let requested = 0;
 const cache = new Map<string, LayoutResult>();
 const waiting = new Map<string, { resolve: (r: LayoutResult) => void; reject: (e: Error) => void }[]>();
 
@@ -38,6 +39,11 @@ function layoutWorker(): Worker {
   return worker;
 }
 
+/** How many layouts this page has asked the worker for (shown on the SVG, for tests). */
+export function layoutsRequested(): number {
+  return requested;
+}
+
 export function cachedLayout(key: string): LayoutResult | undefined {
   return cache.get(key);
 }
@@ -52,6 +58,7 @@ export function requestLayout(req: LayoutRequest): Promise<LayoutResult> {
       return;
     }
     waiting.set(req.key, [{ resolve, reject }]);
+    requested++;
     layoutWorker().postMessage(req);
   });
 }

@@ -8,7 +8,8 @@ type View = { x: number; y: number; scale: number };
 const MIN_SCALE = 0.1;
 const MAX_SCALE = 4;
 
-export function PanZoom(props: { width: number; height: number; children?: ComponentChildren }) {
+/** layoutKey and layouts are shown as data attributes: which layout is drawn, and how many were made. */
+export function PanZoom(props: { width: number; height: number; layoutKey?: string; layouts?: number; children?: ComponentChildren }) {
   const [view, setView] = useState<View>({ x: 0, y: 0, scale: 1 });
   const drag = useRef<{ x: number; y: number } | undefined>(undefined);
   const onWheel = (e: WheelEvent) => {
@@ -30,7 +31,7 @@ export function PanZoom(props: { width: number; height: number; children?: Compo
     drag.current = undefined;
   };
   const shownHeight = Math.min(props.height, 640);
-  return html`<svg class="dag" data-width=${props.width} data-height=${props.height} width="100%" height=${shownHeight}
+  return html`<svg class="dag" data-width=${props.width} data-height=${props.height} data-layout-key=${props.layoutKey} data-layouts=${props.layouts} width="100%" height=${shownHeight}
       viewBox=${`0 0 ${props.width} ${shownHeight}`} preserveAspectRatio="xMinYMin meet"
       onWheel=${onWheel} onPointerDown=${onDown} onPointerMove=${onMove} onPointerUp=${onUp} onPointerLeave=${onUp}
       style=${{ border: '1px solid #e2e8f0', background: '#fff', touchAction: 'none', maxWidth: `${props.width}px` }}>
