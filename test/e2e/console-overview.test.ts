@@ -166,4 +166,15 @@ describe('Console overview', () => {
     expect(pageProblems(page)).toEqual([]);
     await page.close();
   });
+
+  // Last: it stops the Console process.
+  it('says "reconnecting…" while the stream is lost, keeping what it showed', async () => {
+    const page = await openConsole(consoleProcess.url);
+    await page.waitForSelector(row(suite.ns('co-live'), 'arrives-later'));
+    await consoleProcess.stop();
+    await page.waitForSelector('[data-connection="reconnecting"]', { timeout: 30_000 });
+    expect((await page.textContent('[data-connection]'))?.trim()).toBe('reconnecting…');
+    expect(await page.locator(row(suite.ns('co-live'), 'arrives-later')).count()).toBe(1);
+    await page.close();
+  });
 });
