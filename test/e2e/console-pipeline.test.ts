@@ -188,6 +188,8 @@ describe('Console pipeline view', () => {
     const expanded = await dagRects(page);
     expect(overlapping(expanded)).toEqual([]);
     expect(await drawingWidth(page)).toBeLessThan(1000);
+    await page.click('button.dag-regroup');
+    await waitFor('the group back', 30_000, async () => (await dagRects(page)).length === 3);
     expect(problems(page)).toEqual([]);
     await page.close();
   });

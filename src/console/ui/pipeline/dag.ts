@@ -52,8 +52,11 @@ function nodeLabel(n: LayoutNode, group: StageGroup | undefined, counts: Record<
 function Node(props: { n: LayoutNode; phase: string; lines: string[]; selected: boolean; onClick: () => void; groupSize?: number }) {
   const { n, phase, lines, selected } = props;
   const lineY = (i: number) => n.y + n.h / 2 + (i - (lines.length - 1) / 2) * 15 + 4;
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === 'Enter' || e.key === ' ') props.onClick();
+  };
   return html`<g class="dag-node" data-stage=${n.id} data-phase=${phase} data-kind=${n.kind} data-members=${props.groupSize}
-      onClick=${props.onClick} style=${{ cursor: 'pointer' }}>
+      role="button" tabindex="0" aria-label=${`${lines[0]}: ${phase}`} onClick=${props.onClick} onKeyDown=${onKey} style=${{ cursor: 'pointer' }}>
     <title>${lines.join('\n')} (${phase})</title>
     <rect x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="6" fill=${phaseColour(phase)}
       stroke=${selected ? '#0f172a' : n.kind === 'onFailure' ? '#b91c1c' : '#64748b'} stroke-width=${selected ? 3 : 1}
@@ -80,7 +83,8 @@ export function Dag(props: DagProps) {
   const byId = new Map(groups.map((g) => [g.id, g]));
   const toggle = (id: string) => setExpanded(new Set([...expanded, id]));
   const failTop = Math.min(...layout.nodes.filter((n) => n.kind === 'onFailure').map((n) => n.y));
-  return html`<${PanZoom} width=${layout.width} height=${layout.height} layoutKey=${layout.key} layouts=${layoutsRequested()}>
+  const regroup = expanded.size > 0 ? html`<button class="dag-regroup" onClick=${() => setExpanded(new Set())}>Group wide fan-outs again</button>` : null;
+  return html`${regroup}<${PanZoom} width=${layout.width} height=${layout.height} layoutKey=${layout.key} layouts=${layoutsRequested()}>
     <g class="dag-edges" fill="none" stroke="#94a3b8" stroke-width="1.5">
       ${layout.edges.map((e) => html`<path key=${`${e.from}>${e.to}`} d=${edgePath(e.points)} marker-end="url(#dag-arrow)" />`)}
     </g>
