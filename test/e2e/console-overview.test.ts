@@ -128,8 +128,17 @@ describe('Console overview', () => {
     await page.getByLabel('Search').blur();
     await screenshot(page, 'overview');
 
+    // A row leads to its pipeline; back again, the filters are as they were (and in the URL).
+    await page.getByLabel('Phase').selectOption('Failed');
+    await page.waitForFunction(() => document.querySelectorAll('tr[data-overview-row]').length === 1);
+    expect(await page.evaluate(() => location.hash)).toBe('#/?phase=Failed');
     await page.click(row(ns, 'sales-transform'));
     expect(await page.evaluate(() => location.hash)).toBe(`#/p/${ns}/sales-transform`);
+    await page.waitForSelector('.tab.active >> text=Overview');
+    await page.goBack();
+    await page.waitForSelector(row(ns, 'sales-transform'));
+    expect(await shownRows(page)).toEqual(['sales-transform']);
+    expect(await page.getByLabel('Phase').inputValue()).toBe('Failed');
     expect(pageProblems(page)).toEqual([]);
     await page.close();
   });

@@ -37,8 +37,10 @@ const STATE_WORDS: Record<StreamState, string> = { connecting: 'connecting…', 
 function Header(props: { store: StreamStore; route: Route }) {
   const state = props.store.streamStatus();
   const user = props.store.user();
+  // A pipeline is reached from the overview: its tab stays lit there.
+  const section = props.route.view === 'pipeline' ? 'overview' : props.route.view;
   const tab = (view: Route['view'], href: string, label: string) =>
-    html`<a href=${href} class=${props.route.view === view ? 'tab active' : 'tab'} aria-current=${props.route.view === view ? 'page' : undefined}>${label}</a>`;
+    html`<a href=${href} class=${section === view ? 'tab active' : 'tab'} aria-current=${section === view ? 'page' : undefined}>${label}</a>`;
   return html`<header class="topbar">
     <a class="brand" href="#/"><span class="logo" aria-hidden="true">⇶</span> Conveyor <span class="muted">Console</span></a>
     <nav>${tab('overview', '#/', 'Overview')}${tab('builder', '#/builder', 'Builder')}</nav>

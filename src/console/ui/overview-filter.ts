@@ -6,6 +6,25 @@ export type OverviewFilter = { namespace: string; phase: string; labels: string;
 
 export const NO_FILTER: OverviewFilter = { namespace: '', phase: '', labels: '', text: '' };
 
+/** The filter as the hash's query (#/?ns=…&phase=…&labels=…&q=…), so a view can be linked. */
+const QUERY_KEYS: [keyof OverviewFilter, string][] = [['namespace', 'ns'], ['phase', 'phase'], ['labels', 'labels'], ['text', 'q']];
+
+export function filterToQuery(filter: OverviewFilter): string {
+  const query = new URLSearchParams();
+  for (const [field, key] of QUERY_KEYS) if (filter[field]) query.set(key, filter[field]);
+  return query.toString();
+}
+
+/** The filter a hash names, or undefined when the hash has no query. */
+export function filterFromHash(hash: string): OverviewFilter | undefined {
+  const at = hash.indexOf('?');
+  if (at < 0) return undefined;
+  const query = new URLSearchParams(hash.slice(at + 1));
+  const filter = { ...NO_FILTER };
+  for (const [field, key] of QUERY_KEYS) filter[field] = query.get(key) ?? '';
+  return filter;
+}
+
 type Requirement = { key: string; op: '=' | '!=' | 'exists' | '!exists'; value: string };
 
 const LABEL_KEY = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?\/)?[a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?$/;

@@ -1,9 +1,9 @@
 // "Central control": every Pipeline the user may see, across namespaces, filtered in memory and
 // rendered one page at a time, so a thousand Pipelines cost no more to draw than fifty.
 import { html } from 'htm/preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Pipeline } from '../protocol.ts';
-import { applyFilter, countByPhase, NO_FILTER, parseLabelSelector, type OverviewFilter } from './overview-filter.ts';
+import { applyFilter, countByPhase, filterFromHash, filterToQuery, NO_FILTER, parseLabelSelector, type OverviewFilter } from './overview-filter.ts';
 import { OverviewRow, PhaseBadge } from './overview-row.ts';
 import type { ConsoleStore } from './store-types.ts';
 import { useNow } from './clock.ts';
@@ -11,6 +11,22 @@ import { useStoreVersion } from './pipeline/use-store.ts';
 
 export const PAGE_SIZE = 50;
 const PHASES = ['Running', 'Pending', 'Scheduled', 'Succeeded', 'Failed', 'Suspended', 'Invalid'];
+
+/**
+ * The filter and page outlive the view: back from a pipeline, the list is as it was left. The
+ * filter is also written into the hash (#/?ns=…), so it can be bookmarked and shared.
+ */
+const remembered = { filter: NO_FILTER, page: 0 };
+
+function useRememberedFilter(): [OverviewFilter, (f: OverviewFilter) => void] {
+  const [filter, setFilter] = useState<OverviewFilter>(() => filterFromHash(location.hash) ?? remembered.filter);
+  useEffect(() => {
+    remembered.filter = filter;
+    const query = filterToQuery(filter);
+    history.replaceState(history.state, '', query ? `#/?${query}` : '#/');
+  }, [filter]);
+  return [filter, setFilter];
+}
 
 function namespacesOf(pipelines: Pipeline[]): string[] {
   return [...new Set(pipelines.map((p) => p.metadata.namespace ?? ''))].sort();
@@ -75,14 +91,18 @@ function EmptyState(props: { any: boolean; onClear: () => void }) {
 export function Overview(props: { store: ConsoleStore }) {
   useStoreVersion(props.store);
   const now = useNow(30_000);
-  const [filter, setFilter] = useState<OverviewFilter>(NO_FILTER);
-  const [page, setPage] = useState(0);
+  const [filter, setFilter] = useRememberedFilter();
+  const [page, setPage] = useState(remembered.page);
   const all = props.store.pipelines();
   const shown = useMemo(() => applyFilter(all, filter), [all, filter]);
   const namespaces = useMemo(() => namespacesOf(all), [all]);
   const pages = Math.ceil(shown.length / PAGE_SIZE);
   const current = Math.min(page, Math.max(pages - 1, 0));
-  useEffect(() => setPage(0), [filter]);
+  const firstFilter = useRef(filter);
+  useEffect(() => {
+    if (filter !== firstFilter.current) setPage(0);
+  }, [filter]);
+  useEffect(() => void (remembered.page = current), [current]);
   const rows = shown.slice(current * PAGE_SIZE, (current + 1) * PAGE_SIZE);
   return html`<section class="overview">
     <div class="overview-head">

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../../src/api/types.ts';
-import { applyFilter, countByPhase, NO_FILTER, parseLabelSelector } from '../../../../src/console/ui/overview-filter.ts';
+import { applyFilter, countByPhase, filterFromHash, filterToQuery, NO_FILTER, parseLabelSelector } from '../../../../src/console/ui/overview-filter.ts';
 
 function p(namespace: string, name: string, phase?: string, labels?: Record<string, string>): Pipeline {
   return {
@@ -71,5 +71,18 @@ describe('applyFilter', () => {
 
   it('counts pipelines by phase', () => {
     expect(Object.fromEntries(countByPhase(all))).toEqual({ Succeeded: 1, Failed: 1, Running: 1, Pending: 1 });
+  });
+});
+
+describe('the filter in the hash', () => {
+  it('round-trips through the query, leaving empty fields out', () => {
+    const filter = { namespace: 'team a', phase: 'Failed', labels: 'app=etl,tier!=x', text: '' };
+    expect(filterToQuery(filter)).toBe('ns=team+a&phase=Failed&labels=app%3Detl%2Ctier%21%3Dx');
+    expect(filterFromHash(`#/?${filterToQuery(filter)}`)).toEqual(filter);
+    expect(filterToQuery(NO_FILTER)).toBe('');
+  });
+  it('is absent when the hash has no query', () => {
+    expect(filterFromHash('#/')).toBeUndefined();
+    expect(filterFromHash('')).toBeUndefined();
   });
 });
