@@ -127,6 +127,9 @@ describe('Console overview', () => {
     await page.waitForSelector(row(suite.ns('co-live'), 'arrives-later'));
     await page.getByLabel('Search').blur();
     await screenshot(page, 'overview');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, 'overview-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
 
     // A row leads to its pipeline; back again, the filters are as they were (and in the URL).
     await page.getByLabel('Phase').selectOption('Failed');
