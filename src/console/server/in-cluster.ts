@@ -35,9 +35,23 @@ export const DEFAULT_IN_CLUSTER_FILES: InClusterFiles = { caFile: DEFAULT_CA_FIL
 
 /**
  * The API server as seen from a pod: https://KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT
- * (an IPv6 host in brackets) and the cluster CA file. Throws with what is missing.
+ * (an IPv6 host in brackets) and the cluster CA file. CONVEYOR_CONSOLE_API_SERVER (an https URL)
+ * replaces it, e.g. with a kube-oidc-proxy in front of the API server, and CONVEYOR_CONSOLE_CA_FILE
+ * the CA path. Throws with what is missing.
  */
 export function inClusterApiServer(env: NodeJS.ProcessEnv = process.env, files: InClusterFiles = DEFAULT_IN_CLUSTER_FILES): { server: string; caFile: string } {
+  const server = env.CONVEYOR_CONSOLE_API_SERVER?.trim() ? explicitServer(env.CONVEYOR_CONSOLE_API_SERVER.trim()) : serviceServer(env);
+  const caFile = env.CONVEYOR_CONSOLE_CA_FILE?.trim() || files.caFile;
+  if ((files.exists ?? existsSync)(caFile) === false) {
+    throw new Error(
+      `the cluster CA is not at ${caFile}: mount the namespace's kube-root-ca.crt ConfigMap there ` +
+        '(the Helm chart does), since the ServiceAccount token and its CA are deliberately not mounted',
+    );
+  }
+  return { server, caFile };
+}
+
+function serviceServer(env: NodeJS.ProcessEnv): string {
   const host = env.KUBERNETES_SERVICE_HOST?.trim();
   if (!host) throw new Error('not running in a Kubernetes pod: KUBERNETES_SERVICE_HOST is not set');
   const port = env.KUBERNETES_SERVICE_PORT?.trim() || '443';
@@ -45,14 +59,19 @@ export function inClusterApiServer(env: NodeJS.ProcessEnv = process.env, files: 
     throw new Error(`KUBERNETES_SERVICE_PORT is not a port number: ${JSON.stringify(port)}`);
   }
   const bare = host.replace(/^\[(.*)\]$/, '$1');
-  const hostPart = bare.includes(':') ? `[${bare}]` : bare;
-  if ((files.exists ?? existsSync)(files.caFile) === false) {
-    throw new Error(
-      `the cluster CA is not at ${files.caFile}: mount the namespace's kube-root-ca.crt ConfigMap there ` +
-        '(the Helm chart does), since the ServiceAccount token and its CA are deliberately not mounted',
-    );
+  return `https://${bare.includes(':') ? `[${bare}]` : bare}:${port}`;
+}
+
+/** Only https: a bearer token must never travel in the clear. */
+function explicitServer(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`CONVEYOR_CONSOLE_API_SERVER is not a URL: ${JSON.stringify(value)}`);
   }
-  return { server: `https://${hostPart}:${port}`, caFile: files.caFile };
+  if (url.protocol !== 'https:') throw new Error(`CONVEYOR_CONSOLE_API_SERVER must be an https URL (tokens travel with every request): ${JSON.stringify(value)}`);
+  return value.replace(/\/+$/, '');
 }
 
 /**

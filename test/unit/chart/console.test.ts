@@ -122,6 +122,14 @@ describe('chart: the in-cluster Console', () => {
     }
   });
 
+  it('console.apiServer: another https server (kube-oidc-proxy) and its CA ConfigMap', () => {
+    expect((podSpec(deployment(objects(enabled()))).containers[0] as { env?: unknown }).env).toBeUndefined();
+    const pod = podSpec(deployment(objects(enabled({ apiServer: { url: 'https://kube-oidc-proxy.auth.svc', caConfigMap: 'oidc-proxy-ca' } }))));
+    expect((pod.containers[0] as { env?: unknown }).env).toEqual([{ name: 'CONVEYOR_CONSOLE_API_SERVER', value: 'https://kube-oidc-proxy.auth.svc' }]);
+    expect(pod.volumes[0]).toEqual({ name: 'cluster-ca', configMap: { name: 'oidc-proxy-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(helmTemplate(enabled({ apiServer: { url: 'http://kube-oidc-proxy.auth.svc' } })).status).not.toBe(0);
+  });
+
   it('Ingress: console.host (without a port) to the Service; NetworkPolicy: only the given peers, on http', () => {
     const objs = objects(enabled({ host: `${HOST}:8443`, ingress: { enabled: true, className: 'nginx', tls: [{ secretName: 'tls', hosts: [HOST] }] }, networkPolicy: { enabled: true, from: [{ podSelector: { matchLabels: { app: 'oauth2-proxy' } } }] } }));
     const ingress = objs.find((o) => o.kind === 'Ingress')!;

@@ -35,6 +35,15 @@ describe('inClusterApiServer', () => {
     it(`refuses: ${label}`, () => expect(() => inClusterApiServer(env, present)).toThrow(message));
   }
 
+  it('CONVEYOR_CONSOLE_API_SERVER (https only) and CONVEYOR_CONSOLE_CA_FILE replace the pod\'s defaults', () => {
+    const proxy = { KUBERNETES_SERVICE_HOST: '10.0.0.1', CONVEYOR_CONSOLE_API_SERVER: 'https://kube-oidc-proxy.auth.svc:443/', CONVEYOR_CONSOLE_CA_FILE: '/etc/conveyor/ca/proxy.crt' };
+    expect(inClusterApiServer(proxy, present)).toEqual({ server: 'https://kube-oidc-proxy.auth.svc:443', caFile: '/etc/conveyor/ca/proxy.crt' });
+    expect(inClusterApiServer({ CONVEYOR_CONSOLE_API_SERVER: 'https://[fd00::1]:8443' }, present).server).toBe('https://[fd00::1]:8443');
+    expect(() => inClusterApiServer({ CONVEYOR_CONSOLE_API_SERVER: 'http://proxy:8080' }, present)).toThrow(/must be an https URL/);
+    expect(() => inClusterApiServer({ CONVEYOR_CONSOLE_API_SERVER: 'proxy:8080' }, present)).toThrow(/must be an https URL|not a URL/);
+    expect(() => inClusterApiServer({ CONVEYOR_CONSOLE_API_SERVER: '::' }, present)).toThrow(/not a URL/);
+  });
+
   it('uses the CA path given, and says where to mount the CA when it is missing', () => {
     const env = { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' };
     expect(inClusterApiServer(env, { caFile: '/ca/x.crt', exists: (p) => p === '/ca/x.crt' }).caFile).toBe('/ca/x.crt');
