@@ -54,14 +54,13 @@ export class StreamStore implements ConsoleStore {
   }
 
   private receive(type: StreamMessage['type'], data: string): void {
-    let message: StreamMessage;
     try {
-      message = { type, data: JSON.parse(data) } as StreamMessage;
-    } catch {
-      console.warn(`conveyor: ignored a ${type} message that is not JSON`);
+      this.state.apply({ type, data: JSON.parse(data) } as StreamMessage);
+    } catch (error) {
+      // One bad message must not stop the stream: the next reset repairs what it would have changed.
+      console.warn(`conveyor: ignored a ${type} message that could not be applied:`, error);
       return;
     }
-    this.state.apply(message);
     if (type === 'reset') this.hasSnapshot = true;
     if (this.hasSnapshot) this.setStreamState('live');
     this.scheduleNotify();
