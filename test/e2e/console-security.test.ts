@@ -1,13 +1,16 @@
 // The real `conveyor dashboard` process against the local cluster, checked over real HTTP: the
 // security gate (Host, token, session, Origin, CSP, no CORS) and the event stream (a Pipeline
 // created after connecting arrives; a reconnect with Last-Event-ID gets only what it missed).
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { openConsole, useBrowser } from './support/browser.ts';
 import { login, startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { createPipeline, installCrd, pipeline, stage } from './support/pipelines.ts';
 
+useBrowser();
 const c: Clients = clients();
 let ns = '';
 let cleanup: () => Promise<void> = async () => {};
@@ -110,6 +113,54 @@ describe('conveyor dashboard: security over real HTTP', () => {
     }
     expect(answers[1]!.headers['cache-control']).toBe('no-store');
     expect(answers.slice(2, 5).map((a) => a.status)).toEqual([405, 401, 421]);
+  });
+});
+
+/** Another site on this machine: a blank page on 127.0.0.1 at another port (same site, other origin). */
+async function otherSite(): Promise<{ origin: string; close: () => Promise<void> }> {
+  const server: Server = createServer((_, res) => res.end('<!doctype html><title>another site</title>'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('conveyor dashboard: another site in the same browser', () => {
+  it('cannot act (its POST carries its Origin: 403) nor read answers (no CORS), though the browser sends the session cookie', async () => {
+    const target = await startConsole({ args: ['-n', ns] });
+    const site = await otherSite();
+    try {
+      await createPipeline(c, ns, pipeline('csrf-target', { stages: [stage('a')] }));
+      const page = await openConsole(target.url); // logged in: the context holds the session cookie
+      await page.goto(`${site.origin}/`);
+      // The classic forgery: a form POSTed to the Console (a navigation, so nothing but the server can refuse it).
+      const action = `${target.origin}/api/pipelines/${ns}/csrf-target/run`;
+      const posted = page.waitForResponse((r) => r.url() === action);
+      await page.evaluate((url) => {
+        const form = Object.assign(document.createElement('form'), { method: 'POST', action: url, enctype: 'text/plain' });
+        form.append(Object.assign(document.createElement('input'), { name: '{"run":"', value: '"}' }));
+        document.body.append(form);
+        form.submit();
+      }, action);
+      const post = await posted;
+      expect(post.status()).toBe(403);
+      const sent = await post.request().allHeaders();
+      expect(sent['origin']).toBe(site.origin);
+      expect(sent['cookie']).toMatch(/conveyor_session_\d+=/);
+      expect(JSON.parse(await post.text()).message).toContain('Cross-origin request refused');
+
+      // Reading: the same fetch that works from the Console's own page fails from the other site (no CORS headers).
+      const access = `${target.origin}/api/access?namespace=${ns}`;
+      const readFrom = async (origin: string) => {
+        await page.goto(`${origin}/`);
+        return page.evaluate((url) => fetch(url, { credentials: 'include' }).then((r) => `read ${r.status}`, (error: Error) => error.name), access);
+      };
+      expect(await readFrom(target.origin)).toBe('read 200');
+      expect(await readFrom(site.origin)).toBe('TypeError');
+      await page.context().close();
+    } finally {
+      await site.close();
+      await target.stop();
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-// Runs the real Console, `conveyor dashboard` (node bin/conveyor.js dashboard), as a process
+// Runs the real Console, `conveyor dashboard` (the CLI's sources, as bin/conveyor.js), as a process
 // against the test cluster, the way a user starts it, for e2e and browser tests.
 //
 //   const c = await startConsole({ args: ['-n', ns] });   // resolves once the URL is printed,
@@ -20,6 +20,11 @@ import { inject } from 'vitest';
 import { LOG_DIR } from './operator.ts';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
+/**
+ * `conveyor` from the sources, as bin/conveyor.js runs it when nothing is built: bin/ prefers a
+ * compiled dist/cli, and a dist/ left by an earlier `npm run build` would test old code.
+ */
+const FROM_SOURCES = ['--input-type=module', '-e', "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));"];
 const URL_LINE = /^Conveyor Console: (http:\/\/\S+\/\?token=[A-Za-z0-9_-]+)$/m;
 
 export interface ConsoleProcess {
@@ -39,7 +44,7 @@ export async function startConsole(opts: { kubeconfig?: string; args?: string[] 
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = `${LOG_DIR}/console-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`;
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['bin/conveyor.js', 'dashboard', '--kubeconfig', opts.kubeconfig ?? inject('kubeconfig'), ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...FROM_SOURCES, 'dashboard', '--kubeconfig', opts.kubeconfig ?? inject('kubeconfig'), ...(opts.args ?? [])], {
     cwd: root,
     env: { ...process.env },
     stdio: ['ignore', 'pipe', 'pipe'],
