@@ -20,6 +20,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && rm -f node_modules/.bin/node
 COPY tsconfig.json ./
+# npm run build also bundles the Console's web UI (served by `conveyor dashboard` and the chart's
+# in-cluster Console) into dist/console with esbuild.
+COPY hack/build-console.ts ./hack/build-console.ts
 COPY src ./src
 COPY crds ./crds
 RUN npm run build \
