@@ -1,10 +1,14 @@
 // The in-cluster Console's credentials against the real cluster: a KubeConfig holding nothing but
 // a person's bearer token (here a ServiceAccount's TokenRequest token, as an OIDC ID token would
 // be), the API server's verdict on a token (SelfSubjectReview), and the per-token backend pool.
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import { ensureHelm, REPO_ROOT } from '../support/tools.ts';
 import { BackendPool } from '../../src/console/server/backend-pool.ts';
 import { createKubeBackend } from '../../src/console/server/kube-backend.ts';
 import { kubeConfigForToken, validateUser, type ApiServer } from '../../src/console/server/in-cluster.ts';
@@ -103,5 +107,47 @@ describe('in-cluster Console credentials', () => {
     } finally {
       await ic.close();
     }
+  });
+});
+
+/** The pod's view of the test cluster: the environment a pod gets and the CA file the chart mounts. */
+function podEnvironment(kc: k8s.KubeConfig): { env: NodeJS.ProcessEnv; caFile: string } {
+  const cluster = kc.getCurrentCluster()!;
+  const url = new URL(cluster.server);
+  const caFile = join(mkdtempSync(join(tmpdir(), 'conveyor-console-ca-')), 'ca.crt');
+  writeFileSync(caFile, cluster.caData ? Buffer.from(cluster.caData, 'base64') : readFileSync(cluster.caFile!));
+  return { env: { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port || '443' }, caFile };
+}
+
+describe('in-cluster Console as a pod would run it', () => {
+  it('finds the API server from the pod environment and the mounted CA, and acts with the proxy\'s bearer token', async () => {
+    const { env, caFile } = podEnvironment(c.kc);
+    const ic = createInClusterConsole({ namespaces: [ns], env, files: { caFile } });
+    try {
+      expect(ic.api).toEqual({ server: c.kc.getCurrentCluster()!.server.replace(/\/+$/, ''), caFile });
+      const credentials = ic.credentials({ authorization: `Bearer ${viewToken}` });
+      expect(credentials).toEqual({ ok: true, token: viewToken, via: 'proxy' });
+      const backend = await ic.pool.get(viewToken);
+      expect(backend.snapshot().pipelines.map((p) => p.metadata.name)).toEqual(['visible']);
+    } finally {
+      await ic.close();
+    }
+  });
+
+  it('the API server accepts every Console object the chart renders (server-side dry run, strict field validation)', () => {
+    const helm = ensureHelm();
+    const set = ['console.enabled=true', 'console.host=console.example.com', 'console.ingress.enabled=true', 'console.networkPolicy.enabled=true', 'console.networkPolicy.from[0].podSelector.matchLabels.app=oauth2-proxy', `console.namespaces={${ns}}`];
+    const env = { ...process.env, HELM_CACHE_HOME: '/tmp/conveyor-helm/cache', HELM_CONFIG_HOME: '/tmp/conveyor-helm/config', HELM_DATA_HOME: '/tmp/conveyor-helm/data' };
+    const rendered = spawnSync(helm, ['template', 'conveyor', join(REPO_ROOT, 'charts/conveyor'), '--namespace', ns, ...set.flatMap((x) => ['--set', x])], { encoding: 'utf8', env });
+    expect(rendered.status, rendered.stderr).toBe(0);
+    const objs = parseAllDocuments(rendered.stdout)
+      .map((d) => d.toJS() as k8s.KubernetesObject | null)
+      .filter((o): o is k8s.KubernetesObject => o?.metadata?.labels?.['app.kubernetes.io/component'] === 'console');
+    expect(objs.map((o) => o.kind).sort()).toEqual(['Deployment', 'Ingress', 'NetworkPolicy', 'Service', 'ServiceAccount']);
+    const file = join(mkdtempSync(join(tmpdir(), 'conveyor-console-chart-')), 'console.yaml');
+    writeFileSync(file, objs.map((o) => stringify(o)).join('---\n'));
+    const applied = spawnSync(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), 'apply', '--dry-run=server', '--validate=strict', '-f', file], { encoding: 'utf8' });
+    expect(applied.status, applied.stderr).toBe(0);
+    expect(applied.stdout.trim().split('\n')).toHaveLength(5);
   });
 });
