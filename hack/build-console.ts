@@ -43,6 +43,15 @@ function removeOldChunks(): void {
   for (const name of readdirSync(out)) if (/^chunk-.*\.js(\.map)?$/.test(name)) rmSync(join(out, name));
 }
 
+/** A bundle and the chunks it imports statically (what loads before anything is drawn). */
+function firstLoad(entry: string, seen = new Set<string>()): string[] {
+  if (seen.has(entry)) return [];
+  seen.add(entry);
+  const code = readFileSync(join(out, entry), 'utf8');
+  for (const m of code.matchAll(/(?:from|import)\s*"\.\/(chunk-[A-Z0-9]+\.js)"/g)) firstLoad(m[1]!, seen);
+  return [...seen];
+}
+
 async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   removeOldChunks();
@@ -52,6 +61,10 @@ async function main(): Promise<void> {
   for (const e of present) console.log(`dist/console/${e.out}.js: ${sizeOf(join(out, `${e.out}.js`))}`);
   for (const name of readdirSync(out).filter((n) => /^chunk-.*\.js$/.test(n))) console.log(`dist/console/${name}: ${sizeOf(join(out, name))}`);
   console.log(`dist/console/style.css: ${sizeOf(join(out, 'style.css'))}`);
+  const first = firstLoad('app.js');
+  const firstBytes = first.map((n) => readFileSync(join(out, n)));
+  const sum = (bs: Buffer[], f: (b: Buffer) => number) => bs.reduce((n, b) => n + f(b), 0);
+  console.log(`overview's scripts (${first.join(', ')}): ${sum(firstBytes, (b) => b.length)} bytes, ${sum(firstBytes, (b) => gzipSync(b, { level: 9 }).length)} gzipped`);
   const all = readdirSync(out).filter((n) => /\.(js|css|html)$/.test(n)).map((n) => readFileSync(join(out, n)));
   const total = all.reduce((n, b) => n + b.length, 0);
   const gzipped = all.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0);
