@@ -54,15 +54,14 @@ export class BackendPool {
 
   /** The started backend of `token` (made and started on first use). */
   async get(token: string): Promise<ConsoleBackend> {
-    const entry = await this.entryFor(token);
+    const entry = await this.entryFor(token, false);
     entry.lastUsed = this.now();
     return entry.backend;
   }
 
   /** The backend of `token`, kept from idle stopping until release(). */
   async lease(token: string): Promise<Lease> {
-    const entry = await this.entryFor(token);
-    entry.leases += 1;
+    const entry = await this.entryFor(token, true);
     entry.lastUsed = this.now();
     let released = false;
     return {
@@ -97,19 +96,27 @@ export class BackendPool {
     return createHash('sha256').update(token).digest('hex');
   }
 
-  private async entryFor(token: string): Promise<Entry> {
+  /** The started entry of `token`; with `hold`, it stays leased (the caller releases it). */
+  private async entryFor(token: string, hold: boolean): Promise<Entry> {
     const key = BackendPool.keyOf(token);
     let entry = this.entries.get(key);
-    if (!entry) {
-      await this.makeRoom();
-      entry = this.entries.get(key) ?? this.create(key, token); // another request may have made it meanwhile
+    while (!entry) {
+      // Checked and created in one synchronous step, so concurrent first requests cannot overfill.
+      if (this.entries.size < this.maxBackends) entry = this.create(key, token);
+      else {
+        await this.makeRoom();
+        entry = this.entries.get(key); // another request may have made it meanwhile
+      }
     }
+    entry.leases += 1; // a backend still starting for someone is not idle
     try {
       await entry.started;
     } catch (error) {
+      entry.leases -= 1;
       if (this.entries.get(key) === entry) this.entries.delete(key); // the next request tries afresh
       throw error;
     }
+    if (!hold) entry.leases -= 1;
     return entry;
   }
 
@@ -121,9 +128,8 @@ export class BackendPool {
     return entry;
   }
 
-  /** Full: stop the least recently used backend without leases, or refuse when all are leased. */
+  /** Full: stop the least recently used backend in nobody's use, or refuse when all are in use. */
   private async makeRoom(): Promise<void> {
-    if (this.entries.size < this.maxBackends) return;
     const idle = [...this.entries].filter(([, e]) => e.leases === 0).sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
     if (idle.length === 0) throw new PoolFullError(this.maxBackends);
     await this.drop(idle[0]![0]);

@@ -206,3 +206,17 @@ describe('createInClusterConsole: which token a request acts with', () => {
     await ic.close();
   });
 });
+
+describe('BackendPool under concurrent first requests', () => {
+  it('never holds more than maxBackends when new tokens arrive together; backends still starting are not evicted', async () => {
+    const { p, made } = pool({ maxBackends: 2 });
+    const results = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map((t) => p.get(t)));
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
+    expect(results.slice(2).every((r) => r.status === 'rejected' && r.reason instanceof PoolFullError)).toBe(true);
+    expect(made.map((m) => [m.token, m.stops])).toEqual([['a', 0], ['b', 0]]);
+    await p.get('c'); // once started and idle, the least recently used makes room
+    expect(made.map((m) => [m.token, m.stops])).toEqual([['a', 1], ['b', 0], ['c', 0]]);
+    expect(p.size).toBe(2);
+    await p.close();
+  });
+});
