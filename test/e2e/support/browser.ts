@@ -2,7 +2,7 @@
 // test file (launched on first use, closed by useBrowser's afterAll). The login URL's token works
 // once, so each Console URL gets one browser context (its session cookie): the first
 // openConsole(url) logs in with the token, later ones open another page in that session.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll } from 'vitest';
@@ -11,6 +11,7 @@ const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
 // Headless, and nothing that would make Chromium talk to anything beyond 127.0.0.1.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+const UI_BUNDLE = fileURLToPath(new URL('../../../dist/console/app.js', import.meta.url));
 
 let launched: Promise<Browser> | undefined;
 /** Logged-in contexts by login URL. */
@@ -58,6 +59,8 @@ async function logIn(url: string, viewport: { width: number; height: number }): 
  * with the token; later calls open another page in that session, at the Console's start page.
  */
 export async function openConsole(url: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  // npm test builds it; a single e2e file run by hand may not have.
+  if (!existsSync(UI_BUNDLE)) throw new Error('the Console UI is not built (dist/console/app.js): run npm run build:console first');
   const known = sessions.get(url);
   let page: Page;
   if (known) {
