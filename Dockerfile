@@ -25,6 +25,10 @@ COPY tsconfig.json ./
 COPY hack/build-console.ts ./hack/build-console.ts
 COPY src ./src
 COPY crds ./crds
+# The CLI entry (the chart's in-cluster Console runs `conveyor dashboard --in-cluster`) and the
+# Pipeline JSON Schema the Console serves to its builder.
+COPY bin ./bin
+COPY schema ./schema
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
@@ -39,6 +43,8 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/crds ./crds
+COPY --from=build /app/bin ./bin
+COPY --from=build /app/schema ./schema
 # Numeric, so Kubernetes can verify runAsNonRoot: uid/gid 1000 is `node` in the Node images.
 USER 1000:1000
 EXPOSE 8081

@@ -9,7 +9,15 @@ import { DEFAULT_ADDRESS, isLoopback, startConsoleServer, type ConsoleServer } f
 import type { CliIO } from './io.ts';
 import { CliError, kubeContext } from './kube-context.ts';
 
-export type DashboardOptions = { port: number; namespaces: string[]; open: boolean; address: string; kubeconfig?: string };
+export type DashboardOptions = {
+  port: number;
+  namespaces: string[];
+  open: boolean;
+  address: string;
+  kubeconfig?: string;
+  /** In a cluster: every request acts with its sender's token (see in-cluster-server.ts). */
+  inCluster?: { allowedHosts: string[] };
+};
 
 export function parseDashboardArgs(argv: string[]): DashboardOptions {
   const { values, positionals } = parseArgs({
@@ -20,6 +28,8 @@ export function parseDashboardArgs(argv: string[]): DashboardOptions {
       open: { type: 'boolean', default: false },
       address: { type: 'string' },
       kubeconfig: { type: 'string' },
+      'in-cluster': { type: 'boolean', default: false },
+      'allowed-host': { type: 'string', multiple: true },
     },
     allowPositionals: true,
     strict: true,
@@ -28,17 +38,23 @@ export function parseDashboardArgs(argv: string[]): DashboardOptions {
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port > 65535) throw new CliError(`--port must be a port number (0 for any free port), not ${JSON.stringify(values.port)}`);
   const namespaces = (values.namespace ?? []).flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+  const allowedHosts = (values['allowed-host'] ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+  if (values['in-cluster'] && allowedHosts.length === 0) throw new CliError('--in-cluster needs --allowed-host HOST: the name the Console is reached by (its Ingress host)');
+  if (!values['in-cluster'] && allowedHosts.length > 0) throw new CliError('--allowed-host goes with --in-cluster; on this machine the Console answers to 127.0.0.1 and localhost');
+  if (values['in-cluster'] && values.kubeconfig) throw new CliError('--in-cluster acts with each person\'s own token, never with a kubeconfig: drop --kubeconfig');
   return {
     port,
     namespaces,
     open: values.open,
     address: values.address ?? DEFAULT_ADDRESS,
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values['in-cluster'] ? { inCluster: { allowedHosts } } : {}),
   };
 }
 
 export async function dashboardCommand(argv: string[], io: CliIO): Promise<number> {
   const options = parseDashboardArgs(argv);
+  if (options.inCluster) return inClusterDashboard(options, options.inCluster.allowedHosts, io);
   if (!isLoopback(options.address)) {
     io.err(
       `WARNING: the Console listens on ${options.address}, not only on this machine. Whoever reaches it with the printed link ` +
@@ -55,6 +71,21 @@ export async function dashboardCommand(argv: string[], io: CliIO): Promise<numbe
   await signalled();
   await server.close();
   await backend.stop();
+  return 0;
+}
+
+/**
+ * `--in-cluster`: no kubeconfig and no link; each request brings its sender's token (an auth
+ * proxy's Authorization header, or a token pasted at login). The pod's own ServiceAccount has no
+ * rights and no token (the chart mounts none): the server reads only the API address and CA.
+ */
+async function inClusterDashboard(options: DashboardOptions, allowedHosts: string[], io: CliIO): Promise<number> {
+  const { createInClusterConsole } = await import('../console/server/in-cluster-console.ts');
+  const people = createInClusterConsole({ namespaces: options.namespaces });
+  const server = await startConsoleServer({ inCluster: { console: people, allowedHosts }, port: options.port, address: options.address });
+  io.out(`Conveyor Console (in-cluster) listening on ${server.origin} for ${allowedHosts.join(', ')}; each request acts with its sender's own token`);
+  await signalled();
+  await server.close();
   return 0;
 }
 

@@ -1,7 +1,8 @@
 // The in-cluster Console's credentials against the real cluster: a KubeConfig holding nothing but
 // a person's bearer token (here a ServiceAccount's TokenRequest token, as an OIDC ID token would
 // be), the API server's verdict on a token (SelfSubjectReview), and the per-token backend pool.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,5 +150,73 @@ describe('in-cluster Console as a pod would run it', () => {
     const applied = spawnSync(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), 'apply', '--dry-run=server', '--validate=strict', '-f', file], { encoding: 'utf8' });
     expect(applied.status, applied.stderr).toBe(0);
     expect(applied.stdout.trim().split('\n')).toHaveLength(5);
+  });
+});
+
+/** One HTTP request with exactly these headers (fetch will not send a Host of our choosing). */
+function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+        // A stream answers forever: its first event is enough.
+        if (path === '/api/stream' && text.includes('\n\n')) res.destroy();
+      });
+      res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('conveyor dashboard --in-cluster, as the chart runs it', () => {
+  it('acts as each request\'s sender: the proxy\'s bearer token or a pasted token; a wrong Host, no token or a cross-origin POST is refused', async () => {
+    const { env, caFile } = podEnvironment(c.kc);
+    const entry = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
+    const child = spawn(process.execPath, ['--input-type=module', '-e', entry, 'dashboard', '--in-cluster', '--allowed-host', 'console.test', '--port', '0', '-n', ns], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, CONVEYOR_CONSOLE_CA_FILE: caFile, KUBECONFIG: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`the in-cluster Console exited (${code}) before listening: ${out}`)));
+      });
+      const host = { Host: 'console.test' };
+      const bearer = { ...host, Authorization: `Bearer ${viewToken}` };
+      expect((await call(port, 'GET', '/api/stream', { Host: '127.0.0.1' })).status).toBe(421);
+      expect((await call(port, 'GET', '/api/stream', host)).status).toBe(401);
+      // The UI itself is code, not data: it loads without a token and asks for one.
+      expect((await call(port, 'GET', '/', host)).status).toBe(200);
+      const stream = await call(port, 'GET', '/api/stream', bearer);
+      expect(stream.status).toBe(200);
+      expect(stream.text).toContain('event: reset');
+      expect(stream.text).toContain('"visible"');
+      const access = JSON.parse((await call(port, 'GET', `/api/access?namespace=${ns}`, bearer)).text) as Record<string, unknown>;
+      expect(access).toMatchObject({ run: false, create: false });
+      const post = (origin: string, headers: Record<string, string>) =>
+        call(port, 'POST', `/api/pipelines/${ns}/visible/run`, { ...headers, Origin: origin, 'Content-Type': 'application/json' }, '{}');
+      expect((await post('https://evil.example', bearer)).status).toBe(403);
+      expect((await post('https://console.test', bearer)).status).toBe(403); // RBAC: a view user may not run
+      // Pasted at login: the API server must accept the token; the cookie then acts with it.
+      const bad = await call(port, 'POST', '/api/login', { ...host, Origin: 'https://console.test', 'Content-Type': 'application/json' }, JSON.stringify({ token: 'not-a-token' }));
+      expect(bad.status).toBe(401);
+      const good = await call(port, 'POST', '/api/login', { ...host, Origin: 'https://console.test', 'Content-Type': 'application/json' }, JSON.stringify({ token: viewToken }));
+      expect(good.status).toBe(200);
+      const cookie = String(good.headers['set-cookie']).split(';')[0]!;
+      expect(String(good.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict; Secure/);
+      const session = await call(port, 'GET', '/api/session', { ...host, Cookie: cookie });
+      expect(JSON.parse(session.text)).toEqual({ mode: 'in-cluster', via: 'session' });
+      expect(stream.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 });

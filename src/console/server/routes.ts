@@ -58,6 +58,8 @@ async function apiRoute(method: string, url: URL, request: IncomingMessage, resp
   const path = url.pathname;
   const { backend, headers } = ctx;
   if (path === '/api/stream') return allow(method, ['GET']), ctx.hub.open(request, response, headers);
+  // Reaching this route means the request passed the gate: on a laptop the session is the link's.
+  if (path === '/api/session') return allow(method, ['GET']), sendJson(response, 200, { mode: 'local', via: 'link' }, headers);
   if (path === '/api/access') {
     allow(method, ['GET']);
     return sendJson(response, 200, await backend.access(name(url.searchParams.get('namespace'), 'namespace')), headers);

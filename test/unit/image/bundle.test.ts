@@ -53,7 +53,7 @@ describe('Dockerfile', () => {
     expect(user).not.toMatch(/^(0|root)$/);
     expect(user === 'node' || Number(user) >= 1000).toBe(true);
     const copied = runtime.filter((s) => s.op === 'COPY').map((s) => s.args.split(/\s+/).at(-1)!.replace(/^\.\//, '').replace(/\/$/, ''));
-    expect(copied.sort()).toEqual(['crds', 'dist', 'node_modules', 'package.json']);
+    expect(copied.sort()).toEqual(['bin', 'crds', 'dist', 'node_modules', 'package.json', 'schema']);
     for (const c of runtime.filter((s) => s.op === 'COPY')) expect(c.args).toContain('--from=build');
     expect(runtime.find((s) => s.op === 'ENTRYPOINT')?.args).toBe('["node", "dist/main.js"]');
     // Nothing in the runtime stage writes to the image at run time: no VOLUME, no chown -R of /app.
