@@ -4,7 +4,9 @@
 // against a raw ceiling measured in the same run (a plain client creating the same number of
 // Jobs as fast as it can), API requests per stage (counted by the operator) and the operator's
 // peak RSS. Writes bench/RESULTS.md. Options: --pipelines N --stages M (defaults 200 × 5),
-// --workers W (the operator's --workers, default 16 as in the operator).
+// --workers W (the operator's --workers, default 16 as in the operator). `--console` runs the
+// Console scenario instead (bench/console.ts: first render and status updates with 1,000
+// Pipelines; --pipelines N --updates U), writing bench/RESULTS-console.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -19,8 +21,8 @@ import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
 import { ConveyorKubeConfig } from '../src/kube/kubeconfig.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { pipelines: { type: 'string', default: process.env.BENCH_PIPELINES ?? '200' }, stages: { type: 'string', default: process.env.BENCH_STAGES ?? '5' }, workers: { type: 'string', default: process.env.BENCH_WORKERS ?? '16' }, out: { type: 'string', default: `${root}/bench/RESULTS.md` } } });
-const P = Number(values.pipelines);
+const { values } = parseArgs({ options: { pipelines: { type: 'string' }, stages: { type: 'string', default: process.env.BENCH_STAGES ?? '5' }, workers: { type: 'string', default: process.env.BENCH_WORKERS ?? '16' }, out: { type: 'string' }, console: { type: 'boolean', default: false }, updates: { type: 'string', default: '100' } } });
+const P = Number(values.pipelines ?? process.env.BENCH_PIPELINES ?? '200');
 const M = Number(values.stages);
 const WORKERS = Number(values.workers);
 const RAW_CONCURRENCY = 32;
@@ -186,7 +188,7 @@ The hand-off includes the Job controller's and KWOK's share (the upstream Job's 
 is written by the Job controller) only up to the moment this process sees it; from there it is
 the operator's watch, queue, reconcile and create. Numbers vary with what else the 2 cores do.
 `;
-  writeFileSync(values.out!, report);
+  writeFileSync(values.out ?? `${root}/bench/RESULTS.md`, report);
   process.stdout.write(report);
   process.exit(0);
 }
@@ -215,7 +217,12 @@ function peakRssOf(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
 }
 
-main().catch((err: unknown) => {
+// --console: the Console scenario instead (bench/console.ts), 1,000 Pipelines unless --pipelines.
+const scenario = values.console
+  ? () => import('./console.ts').then(({ consoleBench }) => consoleBench({ pipelines: Number(values.pipelines ?? 1000), updates: Number(values.updates), out: values.out ?? `${root}/bench/RESULTS-console.md` })).then(() => process.exit(0))
+  : main;
+
+scenario().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });
