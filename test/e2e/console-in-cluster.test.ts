@@ -18,8 +18,11 @@ import { SESSION_COOKIE } from '../../src/console/server/token-sessions.ts';
 import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { createPipeline, installCrd, pipeline, stage } from './support/pipelines.ts';
 import { kubeconfigFor } from './support/rbac.ts';
+import { browser, screenshot, useBrowser } from './support/browser.ts';
+import { createServer } from 'node:net';
 
 const c: Clients = clients();
+useBrowser();
 let ns = '';
 let cleanup: () => Promise<void> = async () => {};
 let api: ApiServer;
@@ -170,25 +173,65 @@ function call(port: number, method: string, path: string, headers: Record<string
   });
 }
 
+/** Starts `conveyor dashboard --in-cluster` as the chart does, with a pod's environment; resolves its port. */
+function startInCluster(args: string[]): Promise<{ port: number; stop: () => void }> {
+  const { env, caFile } = podEnvironment(c.kc);
+  const entry = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
+  const child = spawn(process.execPath, ['--input-type=module', '-e', entry, 'dashboard', '--in-cluster', ...args, '-n', ns], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env, CONVEYOR_CONSOLE_CA_FILE: caFile, KUBECONFIG: '/nonexistent' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), stop: () => void child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`the in-cluster Console exited (${code}) before listening: ${out}`)));
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+describe('the in-cluster Console in a browser', () => {
+  it('asks for a token, refuses a bad one in plain words, and with a good one shows what that person may see', async () => {
+    const port = await freePort();
+    const consoleProcess = await startInCluster(['--allowed-host', `127.0.0.1:${port}`, '--port', String(port)]);
+    const context = await (await browser()).newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    try {
+      const page = await context.newPage();
+      await page.goto(`http://127.0.0.1:${port}/`);
+      await page.waitForSelector('[data-testid=sign-in]');
+      await page.fill('[data-testid=token]', 'not-a-token');
+      await page.click('[data-testid=sign-in] button[type=submit]');
+      await page.waitForSelector('[data-testid=sign-in] .error');
+      await screenshot(page, 'console-sign-in');
+      await page.fill('[data-testid=token]', viewToken);
+      await page.click('[data-testid=sign-in] button[type=submit]');
+      await page.waitForSelector(`tr[data-overview-row="${ns}/visible"]`);
+    } finally {
+      await context.close();
+      consoleProcess.stop();
+    }
+  });
+});
+
 describe('conveyor dashboard --in-cluster, as the chart runs it', () => {
   it('acts as each request\'s sender: the proxy\'s bearer token or a pasted token; a wrong Host, no token or a cross-origin POST is refused', async () => {
-    const { env, caFile } = podEnvironment(c.kc);
-    const entry = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-    const child = spawn(process.execPath, ['--input-type=module', '-e', entry, 'dashboard', '--in-cluster', '--allowed-host', 'console.test', '--port', '0', '-n', ns], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env, CONVEYOR_CONSOLE_CA_FILE: caFile, KUBECONFIG: '/nonexistent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const consoleProcess = await startInCluster(['--allowed-host', 'console.test', '--port', '0']);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (chunk: Buffer) => {
-          out += chunk.toString('utf8');
-          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`the in-cluster Console exited (${code}) before listening: ${out}`)));
-      });
+      const port = consoleProcess.port;
       const host = { Host: 'console.test' };
       const bearer = { ...host, Authorization: `Bearer ${viewToken}` };
       expect((await call(port, 'GET', '/api/stream', { Host: '127.0.0.1' })).status).toBe(421);
@@ -216,7 +259,7 @@ describe('conveyor dashboard --in-cluster, as the chart runs it', () => {
       expect(JSON.parse(session.text)).toEqual({ mode: 'in-cluster', via: 'session' });
       expect(stream.headers['access-control-allow-origin']).toBeUndefined();
     } finally {
-      child.kill('SIGTERM');
+      consoleProcess.stop();
     }
   });
 });

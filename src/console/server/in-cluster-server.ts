@@ -69,7 +69,8 @@ export async function handleInCluster(request: IncomingMessage, response: Server
   // The UI is code, not data: it loads without credentials and asks for a login when the API says 401.
   if (path !== '/api' && !path.startsWith('/api/')) return staticFile(method, path, response, ctx);
   const credentials = ctx.console.credentials({ authorization: request.headers.authorization, cookie: request.headers.cookie });
-  if (!credentials.ok) throw new HttpError(401, credentials.message);
+  // WWW-Authenticate says what is missing: a bearer token (the UI then offers its sign-in form).
+  if (!credentials.ok) throw new HttpError(401, credentials.message, { 'WWW-Authenticate': 'Bearer realm="conveyor-console"' });
   if (path === '/api/session') return sendJson(response, 200, { mode: 'in-cluster', via: credentials.via }, ctx.headers);
   if (path === '/api/stream') return stream(credentials.token, request, response, ctx);
   const backend = await ctx.console.pool.get(credentials.token);
