@@ -21,7 +21,9 @@ export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (st
   const t1 = Math.max(t0 + 1000, ...ends);
   const scale = (WIDTH - LABEL - 8) / Math.max(1000, t1 - t0);
   const end = (r: (typeof rows)[number]) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : now);
-  return html`<svg class="timeline" width=${WIDTH} height=${rows.length * ROW + 4} style=${{ fontSize: '11px' }}>
+  // Drawn on a fixed 640-wide grid and scaled to its column, so it never runs into the side panel.
+  const height = rows.length * ROW + 4;
+  return html`<svg class="timeline" viewBox=${`0 0 ${WIDTH} ${height}`} width="100%" style=${{ fontSize: '11px', maxWidth: `${WIDTH}px` }} preserveAspectRatio="xMinYMin meet">
     ${rows.map((r, i) => {
       const x = LABEL + (Date.parse(r.s!.startTime!) - t0) * scale;
       const w = Math.max(2, (end(r) - Date.parse(r.s!.startTime!)) * scale);
