@@ -19,7 +19,7 @@ import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { createPipeline, installCrd, pipeline, stage } from './support/pipelines.ts';
 import { kubeconfigFor } from './support/rbac.ts';
 import { browser, screenshot, useBrowser } from './support/browser.ts';
-import { createServer } from 'node:net';
+import { freePort } from './support/operator.ts';
 
 const c: Clients = clients();
 useBrowser();
@@ -193,16 +193,6 @@ function startInCluster(args: string[]): Promise<{ port: number; stop: () => voi
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the in-cluster Console in a browser', () => {
   it('asks for a token, refuses a bad one in plain words, and with a good one shows what that person may see', async () => {

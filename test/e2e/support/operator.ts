@@ -10,7 +10,7 @@ import { testNamespace, waitFor, type Clients } from './kube.ts';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 export const LOG_DIR = process.env.CONVEYOR_E2E_LOGS ?? '/tmp/conveyor-e2e-logs';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
