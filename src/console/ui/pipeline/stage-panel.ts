@@ -2,6 +2,7 @@
 // and message, the Events about it, and its logs. The exit code lives on the pod, which the
 // Console does not read: the panel says to look in the logs.
 import { html } from 'htm/preact';
+import { useNow } from '../clock.ts';
 import type { EventSummary } from '../../protocol.ts';
 import type { ConsoleStore } from '../store-types.ts';
 import { Logs } from './logs.ts';
@@ -30,6 +31,8 @@ export function stageEvents(events: EventSummary[], run: RunView, stage: string,
 }
 
 function Facts(props: { s: StageView | undefined; phase: string }) {
+  // "Running for" keeps counting between store changes while the stage runs.
+  useNow(props.s?.completionTime || !props.s?.startTime ? 3_600_000 : 1000);
   const s = props.s;
   const row = (label: string, value: unknown) => (value === undefined || value === '' ? null : html`<tr><th style=${{ textAlign: 'left', paddingRight: '8px' }}>${label}</th><td>${value}</td></tr>`);
   return html`<table class="stage-facts" style=${{ fontSize: '13px' }}><tbody>

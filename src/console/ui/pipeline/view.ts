@@ -9,10 +9,11 @@ import { Actions } from './actions.ts';
 import { Dag } from './dag.ts';
 import { RunGrid } from './grid.ts';
 import { Header } from './header.ts';
-import { phaseIn, runsOf, type RunView } from './runs.ts';
+import { isActive, phaseIn, runsOf, type RunView } from './runs.ts';
 import { StagePanel } from './stage-panel.ts';
 import { Timeline } from './timeline.ts';
 import { useStoreVersion } from './use-store.ts';
+import { useNow } from '../clock.ts';
 
 export type PipelineViewProps = { store: ConsoleStore; namespace: string; name: string };
 
@@ -26,6 +27,12 @@ function RunSelector(props: { runs: RunView[]; selected?: string; onSelect: (run
   return html`<label class="run-selector">Run <select value=${props.selected} onChange=${(e: Event) => props.onSelect((e.target as HTMLSelectElement).value)}>
     ${props.runs.map((r, i) => html`<option key=${r.id} value=${r.id}>${r.id} — ${r.phase ?? 'history'}${r.trigger ? ` (${r.trigger})` : ''}${i === 0 ? ' · latest' : ''}</option>`)}
   </select></label>`;
+}
+
+/** The timeline of a run in flight grows with the clock, not only when the store changes. */
+function LiveTimeline(props: { run?: RunView; stages: string[]; onSelect: (stage: string) => void }) {
+  const now = useNow(props.run && isActive(props.run) ? 1000 : 3_600_000);
+  return html`<${Timeline} run=${props.run} stages=${props.stages} onSelect=${props.onSelect} now=${now} />`;
 }
 
 export function PipelineView(props: PipelineViewProps) {
@@ -55,7 +62,7 @@ export function PipelineView(props: PipelineViewProps) {
         <h3>Runs</h3>
         <${RunGrid} runs=${runs} stages=${order} selectedRun=${run?.id} selectedStage=${stage} onSelect=${select} />
         <h3>Timeline${run ? ` of ${run.id}` : ''}</h3>
-        <${Timeline} run=${run} stages=${order} onSelect=${setStage} />
+        <${LiveTimeline} run=${run} stages=${order} onSelect=${setStage} />
       </div>
       ${run && stage ? html`<${StagePanel} store=${store} namespace=${namespace} name=${name} run=${run} stage=${stage} events=${store.eventsOf(namespace, name)} />` : null}
     </div>
