@@ -3,6 +3,7 @@
 # Output goes to a cache outside the repo, keyed by version:
 #   $CONVEYOR_CACHE/k8s-<ver>/{kube-apiserver,kube-controller-manager,kube-scheduler,kubectl}
 #   $CONVEYOR_CACHE/etcd-<ver>/etcd   $CONVEYOR_CACHE/kwok-<ver>/{kwok,kwokctl}   $CONVEYOR_CACHE/helm-<ver>/helm
+#   $CONVEYOR_CACHE/promtool-<ver>/promtool   (only the rule checker/tester of Prometheus)
 #   $CONVEYOR_CACHE/gitops-health-<hash>/{lua-health,kstatus}   (keyed by a hash of hack/gitops-health)
 # A second run with the same versions does nothing.
 set -euo pipefail
@@ -95,6 +96,17 @@ build_helm() {
   install_dir "$work/bin" "$out"; rm -rf "$work"
 }
 
+# promtool alone (not the Prometheus server): the chart's alert rules are checked and unit-tested
+# with `promtool test rules`. Prometheus publishes its Go module as v0.X.Y for release 3.X.Y.
+build_promtool() {
+  local out="$CONVEYOR_CACHE/promtool-$PROMETHEUS_VERSION"
+  [ -x "$out/promtool" ] && return 0
+  log "building promtool $PROMETHEUS_VERSION"
+  local work; work="$(mktemp -d)"; mkdir -p "$work/bin"
+  GOBIN="$work/bin" go install -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
+  install_dir "$work/bin" "$out"; rm -rf "$work"
+}
+
 # The GitOps health-check harness (hack/gitops-health: Argo CD's Lua VM and kstatus), keyed by a
 # hash of its module files and sources, so editing it builds a new entry. The same key is computed
 # by test/support/tools.ts (goToolDir): sha256 over go.mod, go.sum, then every *.go file in
@@ -117,6 +129,6 @@ build_gitops_health() {
 # Moves a finished build into place in one step, so an interrupted build never looks complete.
 install_dir() { mkdir -p "$(dirname "$2")"; rm -rf "$2.tmp"; cp -r "$1" "$2.tmp"; rm -rf "$2"; mv "$2.tmp" "$2"; }
 
-want="${*:-kubernetes etcd kwok helm gitops_health}"
+want="${*:-kubernetes etcd kwok helm promtool gitops_health}"
 for w in $want; do "build_$w"; done
 log "binaries ready in $CONVEYOR_CACHE"

@@ -64,3 +64,42 @@ new Counter({
     for (const [verb, n] of apiRequests) this.inc({ verb }, n);
   },
 });
+
+// Per-pipeline state for alerting (charts/conveyor/templates/prometheusrule.yaml). One series per
+// Pipeline and gauge — bounded by the number of Pipelines, never by runs or stages. The label is
+// pipeline_namespace, not namespace: a scrape adds the operator's own namespace as `namespace`.
+const PIPELINE_LABELS = ['pipeline_namespace', 'pipeline'] as const;
+const pipelineGauge = (config: { name: string; help: string }): Gauge<(typeof PIPELINE_LABELS)[number]> =>
+  new Gauge({ ...config, labelNames: PIPELINE_LABELS, registers: [registry] });
+
+export const pipelineStalled = pipelineGauge({
+  name: 'conveyor_pipeline_stalled',
+  help: 'Whether the Pipeline has condition Stalled=True (1) or not (0).',
+});
+export const pipelineLastRunFailed = pipelineGauge({
+  name: 'conveyor_pipeline_last_run_failed',
+  help: 'Whether the latest finished run of the Pipeline failed (1) or not (0).',
+});
+export const pipelineLastSchedule = pipelineGauge({
+  name: 'conveyor_pipeline_last_schedule_timestamp_seconds',
+  help: 'status.lastScheduleTime of a scheduled Pipeline: the latest tick a CronJob fired.',
+});
+export const pipelineNextSchedule = pipelineGauge({
+  name: 'conveyor_pipeline_next_schedule_timestamp_seconds',
+  help: 'status.nextScheduleTime of a scheduled, unsuspended Pipeline: the tick it expects next.',
+});
+
+let leaderProbe: () => boolean = () => true;
+/** The leader elector registers itself; without leader election this process always reconciles. */
+export function setLeaderProbe(probe: () => boolean): void {
+  leaderProbe = probe;
+}
+
+new Gauge({
+  name: 'conveyor_leader',
+  help: 'Whether this process holds the leader Lease and reconciles (1) or stands by (0).',
+  registers: [registry],
+  collect() {
+    this.set(leaderProbe() ? 1 : 0);
+  },
+});

@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { describeError, isConflict, isNotFound, isAlreadyExists } from '../kube/errors.ts';
 import { answerBy } from '../kube/client.ts';
 import { decideLease, recordFingerprint } from './lease.ts';
+import { setLeaderProbe } from '../metrics.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -53,6 +54,7 @@ export class LeaderElector {
     this.api = api;
     this.opts = opts;
     this.log = log.child({ lease: `${opts.namespace}/${opts.name}`, identity: opts.identity });
+    setLeaderProbe(() => this.leading); // conveyor_leader: alerts see a replica standing by
   }
 
   isLeader(): boolean {

@@ -22,7 +22,7 @@ import { Expectations } from './expectations.ts';
 import { Rejections } from './rejections.ts';
 import { StatusWriter, statusChanged } from './status.ts';
 import type { HandlerResult } from './queue.ts';
-import { recordTransitions } from './run-metrics.ts';
+import { forgetPipelineKey, recordTransitions } from './run-metrics.ts';
 
 /** How often one reconcile plans again because the API server refused something it created. */
 const MAX_PLAN_ROUNDS = 3;
@@ -68,6 +68,7 @@ export class Reconciler {
       // Deleted: the garbage collector removes what it owned through owner references.
       this.written.delete(key);
       this.gatherer.forget(gathered.uid);
+      forgetPipelineKey(key);
       return;
     }
     const { namespace, pipeline } = gathered;
@@ -141,7 +142,7 @@ export class Reconciler {
       return 'conflict';
     }
     this.rejections.settle(pipeline.metadata.uid, decision.status);
-    recordTransitions(pipeline.status, decision.status);
+    recordTransitions(pipeline.status, decision.status, pipeline.metadata);
     log.debug({ phase: decision.status.phase, progress: decision.status.progress }, 'status written');
     return 'written';
   }

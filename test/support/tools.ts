@@ -49,6 +49,18 @@ export function ensureHelm(): string {
   return path;
 }
 
+export function promtoolPath(): string {
+  return join(cacheDir(), `promtool-${version('PROMETHEUS_VERSION')}`, 'promtool');
+}
+
+/** Builds promtool (go install, first time only) when it is not in the cache yet. */
+export function ensurePromtool(): string {
+  const path = promtoolPath();
+  if (!existsSync(path)) build('promtool');
+  if (!existsSync(path)) throw new Error(`hack/build-cluster-bins.sh promtool did not produce ${path}`);
+  return path;
+}
+
 function goFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.go'))

@@ -267,6 +267,11 @@ describe('metrics', () => {
         'conveyor_runs_finished_total',
         'conveyor_runs_started_total',
         'conveyor_stage_duration_seconds',
+        'conveyor_leader',
+        'conveyor_pipeline_stalled',
+        'conveyor_pipeline_last_run_failed',
+        'conveyor_pipeline_last_schedule_timestamp_seconds',
+        'conveyor_pipeline_next_schedule_timestamp_seconds',
       ].sort(),
     );
     for (const m of exported) expect([...used].some((u) => u === m || u === `${m}_bucket` || u === `${m}_sum`), m).toBe(true);
