@@ -86,8 +86,8 @@ describe.concurrent('run integrity', () => {
     expect(again.metadata?.annotations?.['conveyor.dev/prior-attempts']).toBe('1');
     const done = await waitForPipeline(c, n, 'deleted', 'Succeeded', (p) => p.status?.phase === 'Succeeded', 90_000);
     expect(done.status?.lastRun?.stages?.[0]).toMatchObject({ attempts: 2, job: `${name}-x1` });
-    const events = await c.core.listNamespacedEvent({ namespace: n });
-    expect(events.items.some((e) => e.reason === 'StageJobDeleted' && e.message?.includes(name))).toBe(true);
+    await waitFor('a StageJobDeleted Event naming the Job', 30_000, async () =>
+      (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'StageJobDeleted' && e.message?.includes(name)));
   });
 
   it('conveyor cancel stops the run in flight: its Job is deleted, the run is Cancelled, nothing new starts', async () => {
@@ -102,7 +102,7 @@ describe.concurrent('run integrity', () => {
       ['after', 'Skipped'],
     ]);
     await waitFor('the stage Job deleted', 30_000, async () => ((await stageJobs(c, n, 'cancel')).length === 0 ? true : undefined));
-    const events = await c.core.listNamespacedEvent({ namespace: n });
-    expect(events.items.some((e) => e.reason === 'RunCancelled')).toBe(true);
+    // Events are recorded after the status write and the deletions: wait for it.
+    await waitFor('a RunCancelled Event', 30_000, async () => (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'RunCancelled'));
   });
 });

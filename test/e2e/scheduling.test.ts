@@ -66,8 +66,11 @@ describe.concurrent('scheduled pipelines', () => {
     expect(runsOf(p).filter((r) => r.phase === 'Running').length).toBeLessThanOrEqual(1);
     const skipped = runsOf(p).find((r) => r.phase === 'Skipped');
     expect(skipped?.message).toContain('Forbid');
-    const events = await c.core.listNamespacedEvent({ namespace: n, fieldSelector: 'involvedObject.name=slow' });
-    expect(events.items.map((e) => e.reason)).toContain('RunSkipped');
+    // Events are recorded after the status write (and the skipped tick's Jobs' deletion): wait for it.
+    await waitFor('a RunSkipped Event', 30_000, async () => {
+      const events = await c.core.listNamespacedEvent({ namespace: n, fieldSelector: 'involvedObject.name=slow' });
+      return events.items.some((e) => e.reason === 'RunSkipped');
+    });
     // Never two runs' stage Jobs active at once.
     const active = (await stageJobs(c, n, 'slow')).filter((j) => (j.status?.active ?? 0) > 0);
     expect(active.length).toBeLessThanOrEqual(1);
