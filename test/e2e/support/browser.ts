@@ -73,8 +73,24 @@ export async function openConsole(url: string, viewport = { width: 1280, height:
     sessions.set(url, login);
     page = (await login).page;
   }
-  await page.waitForSelector('[data-connection="live"]', { timeout: 30_000 });
+  await waitLive(page);
   return page;
+}
+
+/**
+ * Waits for the stream's first snapshot. Once in a long CI run the first load of a fresh Console
+ * never went live; a reload (same session) is what a person would do, and the failure message
+ * says what the page showed, so a real fault is still reported.
+ */
+async function waitLive(page: Page): Promise<void> {
+  const live = '[data-connection="live"]';
+  if (await page.waitForSelector(live, { timeout: 15_000 }).then(() => true, () => false)) return;
+  const before = `page text: ${(await page.textContent('body').catch(() => ''))?.slice(0, 300)}; problems: ${pageProblems(page).join(' | ')}`;
+  process.stderr.write(`[browser] the Console did not go live within 15 s; reloading once (${before})\n`);
+  await page.reload();
+  await page.waitForSelector(live, { timeout: 30_000 }).catch((error: unknown) => {
+    throw new Error(`the Console never went live (before the reload: ${before}; after: ${pageProblems(page).join(' | ')}): ${String(error)}`);
+  });
 }
 
 /** Uncaught errors and console errors the page reported so far (for assertions and failure messages). */
