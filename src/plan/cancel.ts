@@ -4,6 +4,7 @@
 // stages are marked, its Jobs deleted after the status says why, and no new run starts.
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
 import { ANN_CANCEL_REQUESTED } from '../kube/labels.ts';
+import { isRunId } from './names.ts';
 import { parseRetryRequest } from './retry.ts';
 import type { PlanEvent } from './types.ts';
 
@@ -19,13 +20,9 @@ export function readCancelRequest(pipeline: Pipeline, previous: PipelineStatus):
   const value = typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
   if (value === undefined) return previous.lastCancelRequest ? { value: previous.lastCancelRequest } : {};
   if (value === previous.lastCancelRequest) return { value };
-  const named = parseRetryRequest(value).target ?? (isBareRunId(value) ? value : undefined);
+  const named = parseRetryRequest(value).target ?? (isRunId(value) ? value : undefined);
   const target = named ?? previous.lastRun?.id;
   return target ? { value, target } : { value };
-}
-
-function isBareRunId(value: string): boolean {
-  return parseRetryRequest(`${value}:x`).target === value;
 }
 
 /** Why the run ends, as runs[] and the Event say it. */
