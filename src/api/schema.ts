@@ -84,6 +84,18 @@ const MAX_LIST = 64; // env, envFrom, tolerations, command, args, ...
 const MAX_IMAGE = 1024;
 const MAX_SCHEDULE = 128;
 const MAX_TIME_ZONE = 64;
+export const MAX_PARAMS = 50;
+export const MAX_PARAM_NAME_LENGTH = 63;
+export const MAX_PARAM_VALUE_LENGTH = 4096;
+export const MAX_CACHE_KEY_LENGTH = 512;
+/** status.cache: entries kept per Pipeline, newest first (the cache's bound). */
+export const MAX_CACHE_ENTRIES = 200;
+/** status.succeededTimes: logical times of succeeded runs kept. */
+export const MAX_SUCCEEDED_TIMES = 1000;
+/** A parameter name: usable in an environment variable name (CONVEYOR_PARAM_<NAME>). */
+export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** A duration such as 90s, 30m, 24h, 7d or 1h30m. */
+export const DURATION_PATTERN = '^([0-9]+(s|m|h|d))+$';
 
 // ---------------------------------------------------------------------------------------------
 // Small builders for the shapes this file repeats.
@@ -177,10 +189,30 @@ const dependsOn = Type.Array(Type.String({ maxLength: MAX_STAGE_NAME_LENGTH }), 
   'x-kubernetes-list-type': 'set',
 });
 
+export const StageCacheSchema = closed(
+  {
+    key: Type.String({
+      description:
+        'Cache key, a template over params and logical time, e.g. orders-$(run.intervalStart). A Succeeded result of this stage with the same key (and the same image, command, args and env) within maxAge is reused instead of running the stage.',
+      minLength: 1,
+      maxLength: MAX_CACHE_KEY_LENGTH,
+    }),
+    maxAge: Type.Optional(
+      Type.String({
+        description: 'How long a result may be reused: a duration such as 30m, 24h or 7d. Default 24h.',
+        pattern: DURATION_PATTERN,
+        maxLength: 32,
+      }),
+    ),
+  },
+  { description: 'Memoization: skip the stage when an equal result is recent enough.' },
+);
+
 export const StageSchema = closed(
   {
     ...stageFields('stage'),
     dependsOn: Type.Optional(dependsOn),
+    cache: Type.Optional(StageCacheSchema),
     retries: Type.Optional(retries),
     timeoutSeconds: Type.Optional(timeoutSeconds),
     podTemplate: Type.Optional(podTemplate),
@@ -309,8 +341,40 @@ export const TriggersSchema = closed(
   { description: 'Events that start a run, besides create, change, schedule and manual triggers.' },
 );
 
+export const ParamSchema = closed(
+  {
+    name: Type.String({
+      description: 'Parameter name: letters, digits and _, not starting with a digit. Stages see it as CONVEYOR_PARAM_<NAME> (upper case) and as $(params.<name>).',
+      minLength: 1,
+      maxLength: MAX_PARAM_NAME_LENGTH,
+      pattern: PARAM_NAME_PATTERN,
+    }),
+    default: Type.Optional(
+      Type.String({ description: 'Value when a run does not give one; empty when unset.', maxLength: MAX_PARAM_VALUE_LENGTH }),
+    ),
+    description: Type.Optional(Type.String({ description: 'What the parameter means.', maxLength: 1024 })),
+    enum: Type.Optional(
+      Type.Array(Type.String({ maxLength: MAX_PARAM_VALUE_LENGTH }), {
+        description: 'The only values allowed; a run with another value is refused.',
+        minItems: 1,
+        maxItems: MAX_LIST,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+  },
+  { description: 'A run parameter.' },
+);
+
 export const PipelineSpecSchema = closed(
   {
+    params: Type.Optional(
+      Type.Array(ParamSchema, {
+        description: 'Run parameters: values given per run (conveyor run --param), defaults otherwise.',
+        maxItems: MAX_PARAMS,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
     stages: Type.Array(StageSchema, {
       description: 'The stages, run in dependency order (dependsOn).',
       minItems: 1,
@@ -406,7 +470,7 @@ export const ConditionSchema = closed(
 
 const stagePhase = stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
 const runPhase = stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Skipped']);
-const runTrigger = stringEnum(['create', 'change', 'manual', 'schedule', 'retry', 'chain']);
+const runTrigger = stringEnum(['create', 'change', 'manual', 'schedule', 'retry', 'chain', 'backfill']);
 
 export const StageStatusSchema = closed({
   name: Type.String(),
@@ -417,6 +481,7 @@ export const StageStatusSchema = closed({
   completionTime: Type.Optional(timestamp('When the stage finished.')),
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
+  cachedFrom: Type.Optional(Type.String({ description: 'Reason Cached: the run whose result was reused.' })),
 });
 
 const runSummaryFields = {
@@ -427,6 +492,14 @@ const runSummaryFields = {
   startTime: Type.Optional(timestamp('When the run started.')),
   completionTime: Type.Optional(timestamp('When the run finished.')),
   message: Type.Optional(Type.String()),
+  logicalTime: Type.Optional(
+    timestamp('The moment the run processes data for: the schedule tick, the request time (or --at), or the upstream run’s.'),
+  ),
+  intervalStart: Type.Optional(timestamp('Start of the data interval (the previous tick of a scheduled pipeline).')),
+  intervalEnd: Type.Optional(timestamp('End of the data interval (the tick itself).')),
+  params: Type.Optional(stringMap('The parameter values of the run.')),
+  noCache: Type.Optional(Type.Boolean({ description: 'The run ignores cached stage results (conveyor run --no-cache).' })),
+  backfill: Type.Optional(Type.String({ description: 'The backfill request this run belongs to.' })),
 };
 
 export const RunStatusSchema = closed({
@@ -443,6 +516,40 @@ export const RunSummarySchema = closed({
     }),
   ),
 });
+
+export const CacheEntrySchema = closed(
+  {
+    stage: Type.String({ description: 'The stage.' }),
+    key: Type.String({ description: 'The resolved cache key.', maxLength: MAX_CACHE_KEY_LENGTH }),
+    specHash: Type.String({ description: 'Hash of the stage’s image, command, args and env when it ran.' }),
+    run: Type.String({ description: 'The run that produced the result.' }),
+    time: timestamp('When the stage succeeded.'),
+  },
+  { description: 'A Succeeded stage result that later runs may reuse.' },
+);
+
+export const BackfillStatusSchema = closed(
+  {
+    request: Type.String({ description: 'The handled backfill request (its id).' }),
+    from: timestamp('First tick (inclusive).'),
+    to: timestamp('End of the range (exclusive).'),
+    maxActive: Type.Integer({ minimum: 1, description: 'At most this many backfill runs at once.' }),
+    rerun: Type.Optional(Type.Boolean({ description: 'Ticks that already succeeded run again.' })),
+    params: Type.Optional(stringMap('Parameter values of every backfill run.')),
+    phase: stringEnum(['Running', 'Succeeded', 'Failed', 'Cancelled']),
+    total: Type.Integer({ minimum: 0, description: 'Ticks in the range.' }),
+    next: Type.Integer({ minimum: 0, description: 'Index of the next tick to start (ticks start oldest first).' }),
+    done: Type.Integer({ minimum: 0, description: 'Ticks finished (succeeded, failed or skipped as already done).' }),
+    failed: Type.Optional(Type.Integer({ minimum: 0, description: 'Ticks whose run failed.' })),
+    skipped: Type.Optional(Type.Integer({ minimum: 0, description: 'Ticks skipped because a run already succeeded for them.' })),
+    running: Type.Optional(Type.Array(Type.String(), { description: 'Ids of the backfill runs in flight.', maxItems: MAX_ACTIVE_RUNS })),
+    progress: Type.Optional(Type.String({ description: 'e.g. 3/7 ticks done, 2 running.' })),
+    message: Type.Optional(Type.String()),
+    startTime: Type.Optional(timestamp('When the backfill started.')),
+    completionTime: Type.Optional(timestamp('When the backfill finished.')),
+  },
+  { description: 'The latest backfill request and its progress.' },
+);
 
 export const PipelineStatusSchema = closed(
   {
@@ -465,6 +572,19 @@ export const PipelineStatusSchema = closed(
     lastCancelRequest: Type.Optional(Type.String({ description: 'The last handled cancel request (conveyor.dev/cancel-requested).' })),
     requestCount: Type.Optional(
       Type.Integer({ description: 'How many run and retry requests were handled: part of their run ids, so a value used again starts a new run.', minimum: 0 }),
+    ),
+    backfill: Type.Optional(BackfillStatusSchema),
+    succeededTimes: Type.Optional(
+      Type.Array(Type.String({ format: 'date-time' }), {
+        description: `Logical times of runs that succeeded, newest first, at most ${MAX_SUCCEEDED_TIMES}: a backfill skips these ticks unless asked to rerun them.`,
+        maxItems: MAX_SUCCEEDED_TIMES,
+      }),
+    ),
+    cache: Type.Optional(
+      Type.Array(CacheEntrySchema, {
+        description: `Cached stage results, newest first, at most ${MAX_CACHE_ENTRIES}.`,
+        maxItems: MAX_CACHE_ENTRIES,
+      }),
     ),
     lastTriggers: Type.Optional(
       Type.Array(

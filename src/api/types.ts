@@ -2,13 +2,17 @@
 // The names and optionality are a contract the planner, the controller and the CLI build on.
 import type { Static } from '@sinclair/typebox';
 import type {
+  BackfillStatusSchema,
+  CacheEntrySchema,
   ChainTriggerSchema,
   ConditionSchema,
   OnFailureStageSchema,
+  ParamSchema,
   PipelineSpecSchema,
   PipelineStatusSchema,
   RunStatusSchema,
   RunSummarySchema,
+  StageCacheSchema,
   StageDefaultsSchema,
   StageSchema,
   StageStatusSchema,
@@ -25,6 +29,10 @@ export type StageDefaults = Static<typeof StageDefaultsSchema>;
 export type StagingSpec = Static<typeof StagingSchema>;
 export type ChainTrigger = Static<typeof ChainTriggerSchema>;
 export type PipelineSpec = Static<typeof PipelineSpecSchema>;
+export type ParamSpec = Static<typeof ParamSchema>;
+export type StageCache = Static<typeof StageCacheSchema>;
+export type CacheEntry = Static<typeof CacheEntrySchema>;
+export type BackfillStatus = Static<typeof BackfillStatusSchema>;
 
 export type Condition = Static<typeof ConditionSchema>;
 export type StageStatus = Static<typeof StageStatusSchema>;

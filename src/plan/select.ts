@@ -11,6 +11,7 @@ import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './nam
 import type { ObservedRun } from './observed.ts';
 import { resolveRetry, succeededStages, type RememberedRun } from './retry.ts';
 import { isActiveRun } from './run.ts';
+import type { RunValues } from './run-values.ts';
 
 /**
  * A scheduled tick's roots are created by separate CronJobs; a root whose Job has not appeared
@@ -35,6 +36,8 @@ export type RunRef = {
    * and whose Jobs the cache does not show yet — advancing it blind would run its kept stages.
    */
   hold?: boolean;
+  /** Logical time, interval, parameters, cache bypass: decided when the run is selected (run-values.ts). */
+  values?: RunValues;
 };
 
 export type RunRequest = RunRef & {

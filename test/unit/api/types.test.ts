@@ -25,14 +25,14 @@ type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K
 describe('type contract', () => {
   it('StageSpec and OnFailureStageSpec', () => {
     expectTypeOf<keyof StageSpec>().toEqualTypeOf<
-      'name' | 'image' | 'command' | 'args' | 'env' | 'envFrom' | 'resources' | 'workingDir' | 'dependsOn' | 'retries' | 'timeoutSeconds' | 'podTemplate'
+      'name' | 'image' | 'command' | 'args' | 'env' | 'envFrom' | 'resources' | 'workingDir' | 'dependsOn' | 'retries' | 'timeoutSeconds' | 'podTemplate' | 'cache'
     >();
     expectTypeOf<RequiredKeys<StageSpec>>().toEqualTypeOf<'name'>();
     expectTypeOf<StageSpec['dependsOn']>().toEqualTypeOf<string[] | undefined>();
     expectTypeOf<StageSpec['retries']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<StageSpec['command']>().toEqualTypeOf<string[] | undefined>();
     expectTypeOf<NonNullable<StageSpec['env']>[number]>().toMatchTypeOf<{ name: string }>();
-    expectTypeOf<OnFailureStageSpec>().toEqualTypeOf<Omit<StageSpec, 'dependsOn'>>();
+    expectTypeOf<OnFailureStageSpec>().toEqualTypeOf<Omit<StageSpec, 'dependsOn' | 'cache'>>();
   });
 
   it('StageDefaults, StagingSpec, ChainTrigger', () => {
@@ -60,7 +60,7 @@ describe('type contract', () => {
   it('status types', () => {
     expectTypeOf<Condition>().toEqualTypeOf<{ type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string; lastTransitionTime: string; observedGeneration?: number }>();
     expectTypeOf<StagePhase>().toEqualTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped'>();
-    expectTypeOf<RunTrigger>().toEqualTypeOf<'create' | 'change' | 'manual' | 'schedule' | 'retry' | 'chain'>();
+    expectTypeOf<RunTrigger>().toEqualTypeOf<'create' | 'change' | 'manual' | 'schedule' | 'retry' | 'chain' | 'backfill'>();
     expectTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled'>().toMatchTypeOf<RunPhase>();
     expectTypeOf<PipelinePhase>().toEqualTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Scheduled' | 'Suspended' | 'Invalid'>();
     expectTypeOf<RequiredKeys<StageStatus>>().toEqualTypeOf<'name' | 'phase'>();
