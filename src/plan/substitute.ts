@@ -1,0 +1,114 @@
+// `$(params.x)` and `$(run.x)` in stage commands, args, env values and cache keys. The syntax is
+// the kubelet's own (it expands `$(VAR)` in command, args and env values, and reads `$$` as a
+// literal `$`), so one scanner serves both uses:
+// - 'kubelet' mode, for text that goes into a Pod: substituted values have every `$` doubled and
+//   `$$(` is left alone, so the kubelet yields the value and the escape exactly as meant;
+// - 'plain' mode, for text Conveyor uses itself (cache keys): `$$(` yields a literal `$(`.
+// Single pass: a substituted value is never scanned again. Unknown names stay as written (the
+// kubelet may expand a container env var there).
+
+import type { RunValues } from './run-values.ts';
+
+export type SubstituteMode = 'kubelet' | 'plain';
+
+/** The namespaces of references Conveyor substitutes; anything else is the kubelet's. */
+const CONVEYOR_PREFIXES = ['params.', 'run.'];
+
+/** The variables of one run: `params.<name>` for each parameter, and the `run.*` values. */
+export function templateVariables(values: RunValues, runId: string, timeZone?: string): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values.params ?? {})) vars[`params.${name}`] = value;
+  vars['run.id'] = runId;
+  if (values.logicalTime !== undefined) {
+    vars['run.logicalTime'] = values.logicalTime;
+    const date = logicalDate(values.logicalTime, timeZone);
+    if (date !== undefined) vars['run.logicalDate'] = date;
+  }
+  if (values.intervalStart !== undefined) vars['run.intervalStart'] = values.intervalStart;
+  if (values.intervalEnd !== undefined) vars['run.intervalEnd'] = values.intervalEnd;
+  return vars;
+}
+
+/** YYYY-MM-DD of `time` on the wall calendar of `timeZone` (UTC when unset): a daily partition key. */
+export function logicalDate(time: string, timeZone?: string): string | undefined {
+  const date = new Date(time);
+  if (Number.isNaN(date.getTime())) return undefined;
+  // en-CA formats dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone: timeZone ?? 'UTC',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(date);
+}
+
+/** One lexical piece of a template. */
+type Token =
+  | { kind: 'text'; text: string }
+  | { kind: 'escape' } // `$$(`
+  | { kind: 'ref'; name: string; raw: string };
+
+/** Splits a template the way the kubelet reads it: `$$` is a pair, `$(name)` a reference. */
+function tokenize(template: string): Token[] {
+  const tokens: Token[] = [];
+  let text = '';
+  let i = 0;
+  while (i < template.length) {
+    const ch = template[i];
+    const next = template[i + 1];
+    if (ch === '$' && next === '$') {
+      if (template[i + 2] === '(') {
+        if (text) tokens.push({ kind: 'text', text });
+        text = '';
+        tokens.push({ kind: 'escape' });
+        i += 3;
+      } else {
+        text += '$$';
+        i += 2;
+      }
+      continue;
+    }
+    if (ch === '$' && next === '(') {
+      const close = template.indexOf(')', i + 2);
+      if (close !== -1) {
+        if (text) tokens.push({ kind: 'text', text });
+        text = '';
+        tokens.push({ kind: 'ref', name: template.slice(i + 2, close), raw: template.slice(i, close + 1) });
+        i = close + 1;
+        continue;
+      }
+    }
+    text += ch;
+    i += 1;
+  }
+  if (text) tokens.push({ kind: 'text', text });
+  return tokens;
+}
+
+/** Replaces each `$(name)` whose name is in `vars`, once; see the file comment for the modes. */
+export function substitute(template: string, vars: Record<string, string>, mode: SubstituteMode): string {
+  let out = '';
+  for (const token of tokenize(template)) {
+    if (token.kind === 'text') out += token.text;
+    else if (token.kind === 'escape') out += mode === 'plain' ? '$(' : '$$(';
+    else if (Object.hasOwn(vars, token.name)) {
+      const value = vars[token.name] ?? '';
+      out += mode === 'kubelet' ? doubleDollars(value) : value;
+    } else out += token.raw;
+  }
+  return out;
+}
+
+/** Every `$` twice, so the kubelet yields the value as it is (split/join: replaceAll reads `$$` specially). */
+function doubleDollars(value: string): string {
+  return value.split('$').join('$$');
+}
+
+/** The `params.*` and `run.*` names a template refers to (escaped ones excluded), each once. */
+export function templateReferences(template: string): string[] {
+  const names = new Set<string>();
+  for (const token of tokenize(template)) {
+    if (token.kind === 'ref' && CONVEYOR_PREFIXES.some((prefix) => token.name.startsWith(prefix))) names.add(token.name);
+  }
+  return [...names];
+}
