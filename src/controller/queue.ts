@@ -4,7 +4,9 @@
 //   dirty and runs once more afterwards (so no change is missed);
 // - per-key exponential backoff when the handler fails (100ms doubling to 5 minutes, reset on
 //   success), and addAfter() for time-based work, keeping only the earliest timer per key;
-// - a bounded number of concurrent handlers, and shutdown() that waits for those in flight.
+// - a bounded number of concurrent handlers, and shutdown() that waits for those in flight;
+// - fairness between namespaces: waiting keys are served round-robin over namespaces, FIFO
+//   within one (fair-fifo.ts), so a burst in one namespace does not starve the others.
 // Time comes from an injected clock so tests are fast and deterministic.
 //
 // Every timer is armed for at most MAX_TIMER_DELAY_MS. Node fires a setTimeout whose delay is
@@ -14,6 +16,7 @@
 // the time that remains.
 
 import { MAX_TIMER_DELAY_MS } from '../time-limits.ts';
+import { FairFifo } from './fair-fifo.ts';
 
 export type Clock = {
   now(): number;
@@ -55,8 +58,8 @@ export class WorkQueue {
   private readonly clock: Clock;
   private readonly onProcessed: WorkQueueOptions['onProcessed'];
 
-  /** Keys ready to run, in arrival order. */
-  private readonly waiting: string[] = [];
+  /** Keys ready to run: round-robin over namespaces, in arrival order within one. */
+  private readonly waiting = new FairFifo();
   /** Keys that need processing: waiting, or added again while being processed. */
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
@@ -115,7 +118,7 @@ export class WorkQueue {
 
   /** Keys waiting to be processed (not counting delayed ones or those in flight). */
   depth(): number {
-    return this.waiting.length;
+    return this.waiting.size;
   }
 
   /** Keys being processed right now. */
@@ -139,7 +142,7 @@ export class WorkQueue {
     this.stopping = true;
     for (const { handle } of this.timers.values()) this.clock.clearTimeout(handle);
     this.timers.clear();
-    this.waiting.length = 0;
+    this.waiting.clear();
     this.dirty.clear();
     if (this.processing.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));
@@ -147,7 +150,7 @@ export class WorkQueue {
 
   private pump(): void {
     while (!this.stopping && this.processing.size < this.concurrency) {
-      const key = this.waiting.shift();
+      const key = this.waiting.take();
       if (key === undefined) return;
       this.dirty.delete(key);
       this.processing.add(key);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WorkQueue, type Clock } from '../../../src/controller/queue.ts';
+import { FairFifo } from '../../../src/controller/fair-fifo.ts';
 
 /** A promise the test settles by hand, to hold a handler "in flight". */
 function gate() {
@@ -399,5 +400,108 @@ describe('WorkQueue with an injected clock', () => {
     expect(requested).toEqual([100]);
     expect(queue.backoffFor('ns/a')).toBe(200);
     await queue.shutdown();
+  });
+});
+
+describe('FairFifo: round-robin over namespaces, FIFO within one', () => {
+  const cases: { name: string; pushed: string[]; served: string[] }[] = [
+    { name: 'one namespace keeps arrival order', pushed: ['a/1', 'a/2', 'a/3'], served: ['a/1', 'a/2', 'a/3'] },
+    { name: 'two namespaces alternate', pushed: ['a/1', 'a/2', 'a/3', 'b/1', 'b/2'], served: ['a/1', 'b/1', 'a/2', 'b/2', 'a/3'] },
+    { name: 'a namespace is served in the order it first arrived', pushed: ['b/1', 'a/1', 'c/1', 'a/2'], served: ['b/1', 'a/1', 'c/1', 'a/2'] },
+    { name: 'keys without a namespace share the namespace ""', pushed: ['x', 'a/1', 'y'], served: ['x', 'a/1', 'y'] },
+    {
+      name: 'a small namespace behind a big burst is served second',
+      pushed: [...Array.from({ length: 5_000 }, (_, i) => `big/${i}`), 'small/1', 'small/2'],
+      served: ['big/0', 'small/1', 'big/1', 'small/2', 'big/2', 'big/3'],
+    },
+  ];
+  it.each(cases)('$name', ({ pushed, served }) => {
+    const fifo = new FairFifo();
+    for (const key of pushed) fifo.push(key);
+    expect(fifo.size).toBe(pushed.length);
+    const taken = served.map(() => fifo.take());
+    expect(taken).toEqual(served);
+    expect(fifo.size).toBe(pushed.length - served.length);
+  });
+
+  it('a namespace that empties and comes back joins the back of the turns', () => {
+    const fifo = new FairFifo();
+    for (const key of ['a/1', 'b/1', 'b/2']) fifo.push(key);
+    expect(fifo.take()).toBe('a/1'); // a is empty now and leaves the turns
+    fifo.push('c/1');
+    fifo.push('a/2');
+    expect([fifo.take(), fifo.take(), fifo.take(), fifo.take(), fifo.take()]).toEqual(['b/1', 'c/1', 'a/2', 'b/2', undefined]);
+    expect(fifo.size).toBe(0);
+  });
+
+  it('keeps order across the compaction of a long FIFO', () => {
+    const fifo = new FairFifo();
+    for (let i = 0; i < 3_000; i++) fifo.push(`a/${i}`);
+    const taken: (string | undefined)[] = [];
+    for (let i = 0; i < 2_000; i++) taken.push(fifo.take());
+    for (let i = 3_000; i < 3_010; i++) fifo.push(`a/${i}`);
+    while (fifo.size > 0) taken.push(fifo.take());
+    expect(taken).toEqual(Array.from({ length: 3_010 }, (_, i) => `a/${i}`));
+    fifo.push('b/1');
+    fifo.clear();
+    expect([fifo.size, fifo.take()]).toEqual([0, undefined]);
+  });
+});
+
+describe('WorkQueue fairness between namespaces', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /**
+   * Makes every add while the one worker is held busy (so the adds, not the timing of the
+   * first one, decide the order), then returns the order of the handler calls.
+   */
+  async function order(adds: string[], opts: { failOnce?: string; reAddWhileRunning?: string } = {}): Promise<string[]> {
+    const calls: string[] = [];
+    const failed = new Set<string>();
+    const hold = gate();
+    const queue = new WorkQueue(
+      async (key) => {
+        if (key === 'hold/0') return hold.promise;
+        calls.push(key);
+        if (key === opts.reAddWhileRunning && calls.filter((k) => k === key).length === 1) queue.add(key);
+        if (key === opts.failOnce && !failed.has(key)) {
+          failed.add(key);
+          throw new Error('once');
+        }
+      },
+      { concurrency: 1, baseDelayMs: 1 },
+    );
+    queue.add('hold/0');
+    for (const key of adds) queue.add(key);
+    hold.open();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await queue.shutdown();
+    return calls;
+  }
+
+  const big = (n: number) => Array.from({ length: n }, (_, i) => `big/p${i}`);
+  const cases: { name: string; adds: string[]; opts?: Parameters<typeof order>[1]; firstCalls: string[] }[] = [
+    { name: 'a small namespace added after a burst is served at once', adds: [...big(200), 'small/a'], firstCalls: ['big/p0', 'small/a', 'big/p1', 'big/p2'] },
+    { name: 'three namespaces take turns', adds: ['x/1', 'x/2', 'y/1', 'y/2', 'z/1'], firstCalls: ['x/1', 'y/1', 'z/1', 'x/2', 'y/2'] },
+    { name: 'a duplicate add keeps its first place', adds: ['a/1', 'a/2', 'a/1', 'b/1'], firstCalls: ['a/1', 'b/1', 'a/2'] },
+    {
+      name: 'a key added while it runs is run once more, behind its namespace',
+      adds: ['a/1', 'a/2', 'b/1'],
+      opts: { reAddWhileRunning: 'a/1' },
+      firstCalls: ['a/1', 'b/1', 'a/2', 'a/1'],
+    },
+    { name: 'a failed key comes back after its backoff', adds: ['a/1', 'b/1'], opts: { failOnce: 'a/1' }, firstCalls: ['a/1', 'b/1', 'a/1'] },
+  ];
+  it.each(cases)('$name', async ({ adds, opts, firstCalls }) => {
+    const calls = await order(adds, opts);
+    expect(calls.slice(0, firstCalls.length)).toEqual(firstCalls);
+    // Every key ran exactly once (plus the re-add or retry asked for): nothing lost, nothing doubled.
+    const expected = new Set(adds).size + (opts?.failOnce || opts?.reAddWhileRunning ? 1 : 0);
+    expect(calls).toHaveLength(expected);
   });
 });
