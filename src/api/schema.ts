@@ -574,6 +574,9 @@ export const PipelineStatusSchema = closed(
       Type.Integer({ description: 'How many run and retry requests were handled: part of their run ids, so a value used again starts a new run.', minimum: 0 }),
     ),
     backfill: Type.Optional(BackfillStatusSchema),
+    lastBackfillRequest: Type.Optional(
+      Type.String({ description: 'The last handled backfill request (conveyor.dev/backfill-requested), accepted or refused.' }),
+    ),
     succeededTimes: Type.Optional(
       Type.Array(Type.String({ format: 'date-time' }), {
         description: `Logical times of runs that succeeded, newest first, at most ${MAX_SUCCEEDED_TIMES}: a backfill skips these ticks unless asked to rerun them.`,
