@@ -340,3 +340,26 @@ export function nextScheduleTimes(schedule: string, timeZone: string | undefined
   }
   return out;
 }
+
+const PREVIOUS_FIRST_WINDOW_MS = 2 * MINUTE;
+const PREVIOUS_MAX_WINDOW_MS = 9 * 366 * 24 * HOUR;
+
+/**
+ * The last time a CronJob with this schedule starts a Job strictly before `before`, or undefined
+ * when there is none within about eight years (29 February). robfig has no "previous": this walks `nextAfter`
+ * forward from ever earlier points (a window that doubles), so it agrees with nextScheduleTimes
+ * by construction — the answer is a tick that sequence produces, and the next one is >= before.
+ * Throws as nextScheduleTimes does.
+ */
+export function previousScheduleTime(schedule: string, timeZone: string | undefined, before: Date): Date | undefined {
+  const spec = parseSchedule(schedule);
+  const zone = new Zone(timeZone);
+  if (neverFires(spec)) return undefined;
+  const end = before.getTime();
+  for (let window = PREVIOUS_FIRST_WINDOW_MS; window <= PREVIOUS_MAX_WINDOW_MS; window *= 2) {
+    let last: number | undefined;
+    for (let t = nextAfter(spec, zone, end - window - SECOND); t !== undefined && t < end; t = nextAfter(spec, zone, t)) last = t;
+    if (last !== undefined) return new Date(last);
+  }
+  return undefined;
+}

@@ -1,0 +1,229 @@
+// Stage caching, the pure part (src/plan/cache.ts): durations, the spec hash, key resolution,
+// lookup (key, spec, expiry) and the bounded, de-duplicated record.
+import { describe, expect, it } from 'vitest';
+import type { CacheEntry, StageSpec } from '../../../src/api/types.ts';
+import { MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH } from '../../../src/api/schema.ts';
+import {
+  cachedStage,
+  cacheEntriesOf,
+  effectiveStage,
+  findCached,
+  parseDuration,
+  recordCached,
+  resolveCacheKey,
+  stageSpecHash,
+  succeededEntries,
+  updateCache,
+} from '../../../src/plan/cache.ts';
+import { iso } from '../../../src/plan/time.ts';
+import { T0, at, pipeline, stage } from './fixtures.ts';
+
+const HOUR = 3_600_000;
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['30m', 30 * 60_000],
+    ['24h', 24 * HOUR],
+    ['7d', 7 * 24 * HOUR],
+    ['1h30m', 90 * 60_000],
+    ['0s', 0],
+  ])('%s → %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(['', '24', 'h', '1.5h', '-1h', '1w', '24 h', '1h 30m'])('refuses %j, naming the value and the expected form', (text) => {
+    expect(() => parseDuration(text)).toThrow(`invalid duration "${text}": expected a number and a unit (s, m, h, d)`);
+  });
+});
+
+describe('stageSpecHash over the effective stage', () => {
+  const base = pipeline({ stages: [stage('load', undefined, { command: ['load'], args: ['--day', '$(run.logicalDate)'], env: [{ name: 'A', value: '1' }] })] });
+  const hashOf = (p: typeof base, name = 'load') => stageSpecHash(effectiveStage(p, p.spec.stages.find((s) => s.name === name) as StageSpec));
+  const withStage = (extra: Partial<StageSpec>, defaults?: typeof base.spec.defaults) =>
+    pipeline({ stages: [{ ...(base.spec.stages[0] as StageSpec), ...extra }], ...(defaults ? { defaults } : {}) });
+
+  it('is short, hex and the same for the same spec', () => {
+    expect(hashOf(base)).toMatch(/^[0-9a-f]{16}$/);
+    expect(hashOf(withStage({}))).toBe(hashOf(base));
+  });
+
+  it.each<[string, Partial<StageSpec>]>([
+    ['image', { image: 'busybox:2' }],
+    ['command', { command: ['load', '-v'] }],
+    ['args', { args: ['--day', '$(run.intervalStart)'] }],
+    ['env value', { env: [{ name: 'A', value: '2' }] }],
+    ['env added', { env: [{ name: 'A', value: '1' }, { name: 'B', value: '1' }] }],
+    ['envFrom', { envFrom: [{ secretRef: { name: 'db' } }] }],
+    ['workingDir', { workingDir: '/work' }],
+  ])('changes with %s', (_what, extra) => expect(hashOf(withStage(extra))).not.toBe(hashOf(base)));
+
+  it.each<[string, Partial<StageSpec>]>([
+    ['resources', { resources: { limits: { memory: '1Gi' } } }],
+    ['retries', { retries: 3 }],
+    ['timeoutSeconds', { timeoutSeconds: 60 }],
+    ['the cache itself', { cache: { key: 'k', maxAge: '1h' } }],
+    ['dependsOn', { dependsOn: [] }],
+    ['an empty list', { envFrom: [] }],
+  ])('does not change with %s', (_what, extra) => expect(hashOf(withStage(extra))).toBe(hashOf(base)));
+
+  it('merges defaults first: a default image or env var counts, a stage value over it decides', () => {
+    const noImage = { image: undefined } as Partial<StageSpec>;
+    const fromDefault = withStage(noImage, { image: 'busybox' });
+    expect(hashOf(fromDefault)).toBe(hashOf(base));
+    expect(hashOf(withStage(noImage, { image: 'alpine' }))).not.toBe(hashOf(base));
+    expect(hashOf(withStage({}, { env: [{ name: 'A', value: 'other' }] }))).toBe(hashOf(base));
+    expect(hashOf(withStage({}, { env: [{ name: 'Z', value: '1' }] }))).not.toBe(hashOf(base));
+  });
+
+  it('does not depend on the order of keys', () => {
+    const a = stageSpecHash({ image: 'x', env: [{ name: 'A', value: '1' }] });
+    const b = stageSpecHash({ env: [{ value: '1', name: 'A' }], image: 'x' });
+    expect(a).toBe(b);
+  });
+});
+
+describe('resolveCacheKey', () => {
+  const values = {
+    logicalTime: '2026-11-02T23:30:00Z',
+    intervalStart: '2026-11-01T23:30:00Z',
+    intervalEnd: '2026-11-02T23:30:00Z',
+    params: { table: 'orders' },
+  };
+  const keyOf = (key: string, timeZone?: string) => resolveCacheKey(stage('s', undefined, { cache: { key } }), values, 'm1234abcd', timeZone);
+
+  it.each([
+    ['$(params.table)-$(run.intervalStart)', undefined, 'orders-2026-11-01T23:30:00Z'],
+    ['$(params.table)/$(run.logicalDate)', undefined, 'orders/2026-11-02'],
+    ['$(params.table)/$(run.logicalDate)', 'Europe/Berlin', 'orders/2026-11-03'],
+    ['fixed', undefined, 'fixed'],
+    ['$(run.id)', undefined, 'm1234abcd'],
+    ['$$(params.table)', undefined, '$(params.table)'],
+    ['$(params.unknown)', undefined, '$(params.unknown)'],
+  ])('%s (time zone %s) → %s', (key, tz, expected) => expect(keyOf(key, tz)).toBe(expected));
+
+  it('a value containing "$(" is taken as it is (single pass)', () => {
+    const key = resolveCacheKey(stage('s', undefined, { cache: { key: 'k-$(params.p)' } }), { params: { p: '$(params.p)' } }, 'g1', undefined);
+    expect(key).toBe('k-$(params.p)');
+  });
+
+  it('a key longer than the schema allows keeps a prefix and a hash of the whole', () => {
+    const long = (fill: string) => resolveCacheKey(stage('s', undefined, { cache: { key: '$(params.p)' } }), { params: { p: fill } }, 'g1', undefined) ?? '';
+    const a = long('x'.repeat(4000) + 'a');
+    const b = long('x'.repeat(4000) + 'b');
+    expect(a).toHaveLength(MAX_CACHE_KEY_LENGTH);
+    expect(a.startsWith('xxxx')).toBe(true);
+    expect(a).not.toBe(b);
+  });
+
+  it('is undefined for a stage without cache', () => expect(resolveCacheKey(stage('s'), values, 'g1', undefined)).toBeUndefined());
+});
+
+const entry = (over: Partial<CacheEntry> = {}): CacheEntry => ({ stage: 's', key: 'k', specHash: 'h', run: 'r1', time: iso(T0), ...over });
+
+describe('findCached', () => {
+  const maxAge = HOUR;
+  it.each<[string, CacheEntry[], Date, string | undefined]>([
+    ['same stage, key and spec, young enough', [entry()], at(60), 'r1'],
+    ['just before maxAge', [entry()], at(3599), 'r1'],
+    ['exactly at maxAge: expired', [entry()], at(3600), undefined],
+    ['past maxAge', [entry()], at(7200), undefined],
+    ['another key', [entry({ key: 'k2' })], at(60), undefined],
+    ['another stage', [entry({ stage: 't' })], at(60), undefined],
+    ['another spec (the stage changed)', [entry({ specHash: 'h2' })], at(60), undefined],
+    ['the newest match, whatever the order', [entry({ run: 'old', time: iso(at(-600)) }), entry({ run: 'new', time: iso(at(-60)) })], at(0), 'new'],
+    ['every match past maxAge: none', [entry({ run: 'a', time: iso(at(-4000)) }), entry({ run: 'b', time: iso(at(-3700)) })], at(0), undefined],
+    ['an entry from the future (clock skew) counts as fresh', [entry({ time: iso(at(120)) })], at(0), 'r1'],
+    ['an unreadable time never matches', [entry({ time: 'yesterday' })], at(0), undefined],
+  ])('%s', (_what, entries, now, run) => expect(findCached(entries, 's', 'k', 'h', now, maxAge)?.run).toBe(run));
+});
+
+describe('recordCached', () => {
+  it('puts the new entry first', () => {
+    expect(recordCached([entry({ key: 'a' })], entry({ key: 'b' })).map((e) => e.key)).toEqual(['b', 'a']);
+  });
+
+  it('keeps one entry per (stage, key): the new one replaces the old, even of another spec', () => {
+    const out = recordCached([entry({ key: 'a' }), entry({ run: 'r1' }), entry({ stage: 't' })], entry({ run: 'r2', specHash: 'h2' }));
+    expect(out.map((e) => `${e.stage}/${e.key}/${e.run}`)).toEqual(['s/k/r2', 's/a/r1', 't/k/r1']);
+  });
+
+  it(`is bounded: at most ${MAX_CACHE_ENTRIES}, the oldest fall off`, () => {
+    let entries: CacheEntry[] = [];
+    for (let i = 0; i < MAX_CACHE_ENTRIES + 5; i++) entries = recordCached(entries, entry({ key: `k${i}` }));
+    expect(entries).toHaveLength(MAX_CACHE_ENTRIES);
+    expect(entries[0]?.key).toBe(`k${MAX_CACHE_ENTRIES + 4}`);
+    expect(entries.at(-1)?.key).toBe('k5');
+  });
+
+  it('does not change its input', () => {
+    const before = [entry()];
+    recordCached(before, entry({ key: 'x' }));
+    expect(before).toEqual([entry()]);
+  });
+});
+
+describe('cacheEntriesOf and updateCache', () => {
+  it('drops malformed entries', () => {
+    const good = entry();
+    expect(cacheEntriesOf([good, null, 'x', { ...good, run: 3 }, { ...good, time: 'never' }, { ...good, specHash: '' }])).toEqual([good]);
+    expect(cacheEntriesOf(undefined)).toEqual([]);
+    expect(cacheEntriesOf({})).toEqual([]);
+  });
+
+  it('records new entries in order (the last one added ends first) and keeps an empty cache absent', () => {
+    expect(updateCache(undefined, [])).toBeUndefined();
+    expect(updateCache([entry()], [])).toEqual([entry()]);
+    const out = updateCache([entry({ key: 'old' })], [entry({ key: 'a' }), entry({ key: 'b' })]);
+    expect(out?.map((e) => e.key)).toEqual(['b', 'a', 'old']);
+  });
+});
+
+describe('cachedStage and succeededEntries', () => {
+  const cached = stage('extract', undefined, { args: ['$(params.day)'], cache: { key: 'orders-$(params.day)', maxAge: '2h' } });
+  const p = pipeline({ stages: [cached, stage('load', ['extract'])] });
+  const values = { params: { day: '2026-11-02' } };
+  const hash = stageSpecHash(effectiveStage(p, cached));
+  const recorded = [entry({ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm1', time: iso(T0) })];
+
+  it('serves a hit as Succeeded/Cached with the run it came from and a StageCached event', () => {
+    const hit = cachedStage(p, cached, { entries: recorded, values, runId: 'm2', now: at(60) });
+    expect(hit?.status).toEqual({
+      name: 'extract',
+      phase: 'Succeeded',
+      reason: 'Cached',
+      cachedFrom: 'm1',
+      message: `cached: key "orders-2026-11-02", result of run m1 (${iso(T0)})`,
+      startTime: iso(at(60)),
+      completionTime: iso(at(60)),
+    });
+    expect(hit?.event).toEqual({ type: 'Normal', reason: 'StageCached', message: 'run m2: stage "extract" served from the cache (key "orders-2026-11-02", run m1)' });
+  });
+
+  it.each<[string, Partial<Parameters<typeof cachedStage>[2]>, StageSpec?]>([
+    ['another key', { values: { params: { day: '2026-11-03' } } }],
+    ['--no-cache', { values: { ...values, noCache: true } }],
+    ['older than maxAge (2h)', { now: at(2 * 3600) }],
+    ['a stage without cache', {}, stage('extract', undefined, { args: ['$(params.day)'] })],
+    ['a changed spec', {}, { ...cached, args: ['--day', '$(params.day)'] }],
+  ])('misses on %s', (_what, over, spec = cached) => {
+    expect(cachedStage(p, spec, { entries: recorded, values, runId: 'm2', now: at(60), ...over })).toBeUndefined();
+  });
+
+  it('records the stages with cache that ran in a succeeded run, not cached or kept ones, not a failed run', () => {
+    const other = stage('other', undefined, { cache: { key: 'o' } });
+    const p2 = pipeline({ stages: [cached, other, stage('load', ['extract'])] });
+    const run = {
+      id: 'm3',
+      trigger: 'manual' as const,
+      phase: 'Succeeded' as const,
+      stages: [
+        { name: 'extract', phase: 'Succeeded' as const, completionTime: iso(at(30)) },
+        { name: 'other', phase: 'Succeeded' as const, reason: 'Cached', cachedFrom: 'm1' },
+        { name: 'load', phase: 'Succeeded' as const },
+      ],
+    };
+    expect(succeededEntries(p2, run, values, at(90))).toEqual([{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm3', time: iso(at(30)) }]);
+    const kept = { ...run, stages: [{ name: 'extract', phase: 'Succeeded' as const, reason: 'FromRun' }] };
+    expect(succeededEntries(p2, kept, values, at(90))).toEqual([]);
+    expect(succeededEntries(p2, { ...run, phase: 'Failed' }, values, at(90))).toEqual([]);
+  });
+});
