@@ -22,6 +22,27 @@ export interface OperatorConfig {
    * loadConfig always sets it; a caller that builds the config itself gets the client's default.
    */
   apiTimeoutSeconds?: number;
+  /**
+   * The shard this instance is (see README "Shards"): it handles only the Pipelines labelled
+   * sharding.conveyor.dev/key=<shardKey>. Unset: the default shard, which handles only the
+   * Pipelines without that label. A config built by hand without it watches every Pipeline.
+   */
+  shardKey?: string;
+  /** Label selector of the Pipeline watch; loadConfig derives it from shardKey. */
+  pipelineSelector?: string;
+}
+
+/** The label that assigns a Pipeline to a shard (as Flux's sharding.fluxcd.io/key). */
+export const SHARD_LABEL = 'sharding.conveyor.dev/key';
+
+/** The Pipelines one shard handles: those labelled with its key, or (default shard) unlabelled. */
+export function shardSelector(shardKey: string | undefined): string {
+  return shardKey === undefined ? `!${SHARD_LABEL}` : `${SHARD_LABEL}=${shardKey}`;
+}
+
+/** The Lease of a shard: each shard elects its own leader. */
+export function shardLeaseName(shardKey: string | undefined): string {
+  return shardKey === undefined ? 'conveyor-leader' : `conveyor-leader-${shardKey}`;
 }
 
 export class ConfigError extends Error {}
@@ -38,9 +59,12 @@ Flags (environment variable in brackets):
   --resync-seconds N       reconcile every Pipeline at least this often, default 300 [CONVEYOR_RESYNC_SECONDS]
   --leader-elect           only the holder of a Lease reconciles (for several replicas) [CONVEYOR_LEADER_ELECT=true]
   --leader-election-namespace NS  namespace of the Lease, default $POD_NAMESPACE or "default"
-  --leader-election-id NAME       name of the Lease, default conveyor-leader
+  --leader-election-id NAME       name of the Lease, default conveyor-leader (conveyor-leader-KEY for a shard)
   --lease-duration-seconds N      a standby takes over after this long without renewal, default 15
   --api-timeout-seconds N  an API call not answered in full by then fails and is retried, default 30 [CONVEYOR_API_TIMEOUT_SECONDS]
+  --shard-key KEY          handle only Pipelines labelled sharding.conveyor.dev/key=KEY (a DNS label: lowercase
+                           letters, digits, '-'; at most 47 characters); without it, only Pipelines without
+                           that label (the default shard). The Lease becomes conveyor-leader-KEY [CONVEYOR_SHARD_KEY]
   --help                   show this help`;
 
 function positiveInt(name: string, raw: string, min: number): number {
@@ -60,6 +84,21 @@ function apiTimeoutSeconds(raw: string): number {
   return n;
 }
 
+// A shard key is a label value, a suffix of the Lease name and of the chart's Deployment name
+// (<release>-conveyor-shard-KEY, at most 63 characters), so a DNS label short enough for all three.
+const SHARD_KEY = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_SHARD_KEY_LENGTH = 47;
+
+function shardKey(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!SHARD_KEY.test(raw) || raw.length > MAX_SHARD_KEY_LENGTH) {
+    throw new ConfigError(
+      `--shard-key: expected a DNS label of at most ${MAX_SHARD_KEY_LENGTH} characters (lowercase letters, digits and '-', starting and ending with a letter or digit), got "${raw}"`,
+    );
+  }
+  return raw;
+}
+
 /** Parses flags and environment; throws ConfigError with the offending flag named. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig | 'help' {
   const { values } = parseArgs({
@@ -77,6 +116,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       'leader-election-id': { type: 'string' },
       'lease-duration-seconds': { type: 'string' },
       'api-timeout-seconds': { type: 'string' },
+      'shard-key': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -90,6 +130,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const shard = shardKey(values['shard-key'] ?? (env.CONVEYOR_SHARD_KEY || undefined));
   return {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
     namespaces,
@@ -100,9 +141,11 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     resyncSeconds: positiveInt('--resync-seconds', values['resync-seconds'] ?? env.CONVEYOR_RESYNC_SECONDS ?? '300', 1),
     leaderElect: values['leader-elect'] ?? env.CONVEYOR_LEADER_ELECT === 'true',
     leaderElectionNamespace: values['leader-election-namespace'] ?? env.POD_NAMESPACE ?? 'default',
-    leaderElectionId: values['leader-election-id'] ?? 'conveyor-leader',
+    leaderElectionId: values['leader-election-id'] ?? shardLeaseName(shard),
     leaseDurationSeconds: positiveInt('--lease-duration-seconds', values['lease-duration-seconds'] ?? '15', 3),
     apiTimeoutSeconds: apiTimeoutSeconds(values['api-timeout-seconds'] ?? env.CONVEYOR_API_TIMEOUT_SECONDS ?? '30'),
+    shardKey: shard,
+    pipelineSelector: shardSelector(shard),
   };
 }
 

@@ -17,16 +17,19 @@ export interface RunningOperator {
 }
 
 /** `onLostLeadership` is called when a leader can no longer renew its Lease: it must stop acting. */
-export async function startOperator(config: OperatorConfig, log: Logger, onLostLeadership: () => void = () => {}): Promise<RunningOperator> {
+export async function startOperator(config: OperatorConfig, baseLog: Logger, onLostLeadership: () => void = () => {}): Promise<RunningOperator> {
   const kc = loadKubeConfig(config.kubeconfig);
   const apis = makeApis(kc, { requestTimeoutMs: config.apiTimeoutSeconds === undefined ? undefined : config.apiTimeoutSeconds * 1000 });
   const identity = process.env.POD_NAME ?? hostname();
-  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds }, 'starting conveyor');
+  // Every line names the shard, so the logs of side-by-side shards tell which one acted.
+  const log = config.pipelineSelector === undefined ? baseLog : baseLog.child({ shard: config.shardKey ?? 'default' });
+  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds, pipelineSelector: config.pipelineSelector }, 'starting conveyor');
   const controller = new Controller(apis, log, {
     namespaces: config.namespaces,
     workers: config.workers,
     resyncSeconds: config.resyncSeconds,
     identity,
+    ...(config.pipelineSelector !== undefined ? { pipelineSelector: config.pipelineSelector } : {}),
     onProcessed: (_key, ms, err) => {
       reconcileTotal.inc({ result: err ? 'error' : 'success' });
       reconcileDuration.observe(ms / 1000);

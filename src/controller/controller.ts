@@ -23,6 +23,12 @@ export interface ControllerOptions {
   resyncSeconds: number;
   /** Identity shown on Events (host or pod name). */
   identity: string;
+  /**
+   * Label selector of the Pipeline watch: the shard this instance is (README "Shards"). Unset:
+   * every Pipeline. Jobs and the rest are watched in full; those of Pipelines outside the
+   * selection are ignored.
+   */
+  pipelineSelector?: string;
   onProcessed?: (key: string, durationMs: number, error?: unknown) => void;
 }
 
@@ -86,6 +92,7 @@ export class Controller {
   }
 
   private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
+    const labelSelector = this.options.pipelineSelector;
     return new ResilientInformer<CachedPipeline>(
       apis.kc,
       {
@@ -93,14 +100,21 @@ export class Controller {
         path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         list: () =>
           (ns
-            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL })
-            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector })
+            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+        labelSelector,
       },
       this.log,
       (p, verb) => {
         // A change of status alone is (almost always) Conveyor's own write coming back: it
         // needs no reconcile of its own, only of the Pipelines chained after this one.
-        if (verb === 'delete') this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
+        // 'delete' is also a Pipeline relabelled to another shard, leaving this watch: the
+        // reconcile then finds it gone from the cache and only forgets it (no writes, no
+        // deletions; the garbage collector alone removes what a truly deleted Pipeline owned).
+        if (verb === 'delete') {
+          this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
+          this.queue.forget(`${p.metadata.namespace}/${p.metadata.name}`);
+        }
         if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name);
         this.enqueueDownstream(p);
       },
@@ -131,13 +145,7 @@ export class Controller {
   /** What gathering reads: the Pipeline caches and the owner indexes. */
   private clusterView(): ClusterView {
     return {
-      pipeline: (namespace, name) => {
-        for (const inf of this.pipelines) {
-          const p = inf.get(name, namespace);
-          if (p) return p;
-        }
-        return undefined;
-      },
+      pipeline: (namespace, name) => this.cachedPipeline(namespace, name),
       pipelines: (namespace) => this.pipelines.flatMap((inf) => inf.list(namespace)),
       jobsOwnedBy: (uid) => this.owners.jobs.owned(uid),
       cronJobsOwnedBy: (uid) => this.owners.cronjobs.owned(uid),
@@ -232,6 +240,14 @@ export class Controller {
     return true;
   }
 
+  private cachedPipeline(namespace: string, name: string): CachedPipeline | undefined {
+    for (const inf of this.pipelines) {
+      const p = inf.get(name, namespace);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
   private resyncAll(): void {
     for (const inf of this.pipelines) for (const p of inf.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
   }
@@ -249,7 +265,10 @@ export class Controller {
   private enqueueOwner(obj: k8s.KubernetesObject): void {
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
     const name = owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
-    this.enqueue(obj.metadata?.namespace, name);
+    // Another shard's Pipeline (or one not listed yet: its own add enqueues it then): not ours.
+    const namespace = obj.metadata?.namespace;
+    if (!namespace || !name || !this.cachedPipeline(namespace, name)) return;
+    this.enqueue(namespace, name);
   }
 
   /** A Pipeline's run finishing may start the Pipelines chained after it. */
