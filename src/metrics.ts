@@ -19,6 +19,30 @@ export const reconcileDuration = new Histogram({
   registers: [registry],
 });
 
+const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30];
+
+export const queueWaitSeconds = new Histogram({
+  name: 'conveyor_queue_wait_seconds',
+  help: 'From the watch event that queued a Pipeline to its reconcile starting.',
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+export const handoffOperatorSeconds = new Histogram({
+  name: 'conveyor_handoff_operator_seconds',
+  help: "The operator's share of starting a stage: from the watch event that woke the Pipeline (a Job's change, or the Pipeline's) to the request creating its next Job being sent.",
+  labelNames: ['woken_by'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});
+
+export const planSeconds = new Histogram({
+  name: 'conveyor_plan_seconds',
+  help: 'Gather and plan of one reconcile (synchronous CPU time, no API calls).',
+  buckets: [0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1],
+  registers: [registry],
+});
+
 export const queueDepth = new Gauge({
   name: 'conveyor_queue_depth',
   help: 'Pipelines waiting to be reconciled.',
@@ -56,12 +80,15 @@ export const apiErrors = new Counter({
 
 new Counter({
   name: 'conveyor_api_requests_total',
-  help: 'Requests this process sent to the Kubernetes API server, by verb (WATCH counts watch starts).',
-  labelNames: ['verb'] as const,
+  help: 'Requests this process sent to the Kubernetes API server, by verb (WATCH counts watch starts) and resource (with its subresource, e.g. pipelines/status).',
+  labelNames: ['verb', 'resource'] as const,
   registers: [registry],
   collect() {
     this.reset();
-    for (const [verb, n] of apiRequests) this.inc({ verb }, n);
+    for (const [key, n] of apiRequests) {
+      const [verb = '', resource = ''] = key.split(' ');
+      this.inc({ verb, resource }, n);
+    }
   },
 });
 

@@ -8,6 +8,7 @@ import { startHealthServer } from './controller/health.ts';
 import { VERSION } from './version.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
+import { debugEnabled, debugRoutes } from './debug.ts';
 
 export interface RunningOperator {
   healthPort: number;
@@ -50,6 +51,7 @@ export async function startOperator(config: OperatorConfig, baseLog: Logger, onL
       )
     : undefined;
   // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced.
+  let syncedAtMs: number | undefined;
   const ready = (): boolean => (elector && !elector.isLeader() ? true : controller.ready());
   const health = await startHealthServer(config.healthHost, config.healthPort, {
     ready,
@@ -58,6 +60,7 @@ export async function startOperator(config: OperatorConfig, baseLog: Logger, onL
         queueDepth.set(controller.queueDepth());
         return { contentType: registry.contentType, body: await registry.metrics() };
       },
+      ...(debugEnabled() ? debugRoutes(() => syncedAtMs) : {}),
     },
   });
   log.info({ port: health.port, host: config.healthHost }, 'endpoints: /healthz /readyz /metrics');
@@ -68,6 +71,7 @@ export async function startOperator(config: OperatorConfig, baseLog: Logger, onL
       elector.keepRenewing(onLostLeadership);
     }
     await controller.start();
+    syncedAtMs = performance.now();
   })().catch((err: unknown) => log.error({ err: String(err) }, 'controller failed to start'));
   return {
     healthPort: health.port,

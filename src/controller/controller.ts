@@ -6,7 +6,9 @@ import type { Pipeline } from '../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
 import type { KubeApis } from '../kube/client.ts';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
-import { ResilientInformer } from './informer.ts';
+import { ResilientInformer, type ListPage } from './informer.ts';
+import { slimJob } from './slim.ts';
+import { timings, type WokenBy } from './timings.ts';
 import { WorkQueue } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
 import type { ClusterView } from './gather.ts';
@@ -38,10 +40,17 @@ type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
 const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
-type ListNs<T extends k8s.KubernetesObject> = (namespace: string) => Promise<k8s.KubernetesListObject<T>>;
-type ListAll<T extends k8s.KubernetesObject> = () => Promise<k8s.KubernetesListObject<T>>;
+type ListNs<T extends k8s.KubernetesObject> = (namespace: string, page?: ListPage) => Promise<k8s.KubernetesListObject<T>>;
+type ListAll<T extends k8s.KubernetesObject> = (page?: ListPage) => Promise<k8s.KubernetesListObject<T>>;
 /** One kind of object Conveyor creates: where to watch it and which owner index it feeds. */
-type ManagedKind<T extends k8s.KubernetesObject> = { kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions'; apiPath: string; resource: string; listNs: ListNs<T>; listAll: ListAll<T> };
+type ManagedKind<T extends k8s.KubernetesObject> = {
+  kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions';
+  apiPath: string;
+  resource: string;
+  listNs: ListNs<T>;
+  listAll: ListAll<T>;
+  slim?: (obj: T) => void;
+};
 
 export class Controller {
   private readonly log: Logger;
@@ -73,20 +82,21 @@ export class Controller {
   private watch(apis: KubeApis, ns: string | undefined): void {
     this.pipelines.push(this.pipelineInformer(apis, ns));
     const selector = { labelSelector: MANAGED };
-    const managed = <T extends k8s.KubernetesObject>(kind: keyof Controller['owners'], apiPath: string, resource: string, listNs: ListNs<T>, listAll: ListAll<T>) =>
-      this.managedInformer(apis, ns, { kind, apiPath, resource, listNs, listAll });
-    this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace) => apis.batch.listNamespacedCronJob({ namespace, ...selector }), () => apis.batch.listCronJobForAllNamespaces(selector)));
-    this.jobs.push(managed('jobs', '/apis/batch/v1', 'jobs', (namespace) => apis.batch.listNamespacedJob({ namespace, ...selector }), () => apis.batch.listJobForAllNamespaces(selector)));
+    const managed = <T extends k8s.KubernetesObject>(kind: keyof Controller['owners'], apiPath: string, resource: string, listNs: ListNs<T>, listAll: ListAll<T>, slim?: (obj: T) => void) =>
+      this.managedInformer(apis, ns, { kind, apiPath, resource, listNs, listAll, ...(slim ? { slim } : {}) });
+    this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace, page) => apis.batch.listNamespacedCronJob({ namespace, ...selector, ...page }), (page) => apis.batch.listCronJobForAllNamespaces({ ...selector, ...page })));
+    // Jobs are the bulk of the caches: only the fields the planner reads are kept (slim.ts).
+    this.jobs.push(managed('jobs', '/apis/batch/v1', 'jobs', (namespace, page) => apis.batch.listNamespacedJob({ namespace, ...selector, ...page }), (page) => apis.batch.listJobForAllNamespaces({ ...selector, ...page }), slimJob));
     this.claims.push(
-      managed('claims', '/api/v1', 'persistentvolumeclaims', (namespace) => apis.core.listNamespacedPersistentVolumeClaim({ namespace, ...selector }), () =>
-        apis.core.listPersistentVolumeClaimForAllNamespaces(selector),
+      managed('claims', '/api/v1', 'persistentvolumeclaims', (namespace, page) => apis.core.listNamespacedPersistentVolumeClaim({ namespace, ...selector, ...page }), (page) =>
+        apis.core.listPersistentVolumeClaimForAllNamespaces({ ...selector, ...page }),
       ),
     );
     // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
     // sees at once that a run's pinned spec is gone.
     this.revisions.push(
-      managed('revisions', '/apis/apps/v1', 'controllerrevisions', (namespace) => apis.apps.listNamespacedControllerRevision({ namespace, ...selector }), () =>
-        apis.apps.listControllerRevisionForAllNamespaces(selector),
+      managed('revisions', '/apis/apps/v1', 'controllerrevisions', (namespace, page) => apis.apps.listNamespacedControllerRevision({ namespace, ...selector, ...page }), (page) =>
+        apis.apps.listControllerRevisionForAllNamespaces({ ...selector, ...page }),
       ),
     );
   }
@@ -98,10 +108,10 @@ export class Controller {
       {
         kind: 'pipelines',
         path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-        list: () =>
+        list: (page) =>
           (ns
-            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector })
-            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector, ...page })
+            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector, ...page })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
         labelSelector,
       },
       this.log,
@@ -115,7 +125,7 @@ export class Controller {
           this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
           this.queue.forget(`${p.metadata.namespace}/${p.metadata.name}`);
         }
-        if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name);
+        if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
         this.enqueueDownstream(p);
       },
     );
@@ -130,14 +140,15 @@ export class Controller {
         kind,
         path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
         labelSelector: MANAGED,
-        list: () => (ns ? what.listNs(ns) : what.listAll()),
+        list: (page) => (ns ? what.listNs(ns, page) : what.listAll(page)),
+        ...(what.slim ? { slim: what.slim } : {}),
       },
       this.log,
       (obj, verb) => {
         (this.owners[kind] as OwnerIndex<T>).update(obj, verb);
         // The watch echoing a Job this operator just created tells its reconcile nothing new.
         if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
-        this.enqueueOwner(obj);
+        this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
       },
     );
   }
@@ -175,7 +186,7 @@ export class Controller {
       async (key) => {
         // Nothing is decided on a partial view: wait until every cache has its first list.
         await this.syncedPromise;
-        return reconciler.reconcile(key);
+        return timings.run(key, () => reconciler.reconcile(key));
       },
       {
         concurrency: this.options.workers,
@@ -252,8 +263,11 @@ export class Controller {
     for (const inf of this.pipelines) for (const p of inf.list()) this.enqueue(p.metadata.namespace, p.metadata.name);
   }
 
-  private enqueue(namespace: string | undefined, name: string | undefined): void {
-    if (namespace && name) this.queue.add(`${namespace}/${name}`);
+  private enqueue(namespace: string | undefined, name: string | undefined, by: WokenBy = 'other'): void {
+    if (!namespace || !name) return;
+    const key = `${namespace}/${name}`;
+    timings.woken(key, by);
+    this.queue.add(key);
   }
 
   /**
@@ -262,13 +276,13 @@ export class Controller {
    * label: its value is shortened with a hash for long names. The label is read only for objects
    * an older Conveyor created without the annotation, where it was the name for most pipelines.
    */
-  private enqueueOwner(obj: k8s.KubernetesObject): void {
+  private enqueueOwner(obj: k8s.KubernetesObject, by: WokenBy): void {
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
     const name = owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
     // Another shard's Pipeline (or one not listed yet: its own add enqueues it then): not ours.
     const namespace = obj.metadata?.namespace;
     if (!namespace || !name || !this.cachedPipeline(namespace, name)) return;
-    this.enqueue(namespace, name);
+    this.enqueue(namespace, name, by);
   }
 
   /** A Pipeline's run finishing may start the Pipelines chained after it. */

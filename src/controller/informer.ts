@@ -2,19 +2,39 @@
 //
 // client-node's informer stops on any watch or list error and never resyncs. This wrapper
 // restarts it with exponential backoff: start() resumes the watch from the last resourceVersion,
-// and the informer relists by itself when that version has expired (410 Gone). managedFields are
-// stripped as objects enter the cache: they are large and Conveyor never reads them.
+// and the informer relists by itself when that version has expired (410 Gone).
+//
+// Memory: managedFields are stripped as objects enter the cache (large, never read), and a spec
+// may slim each object further (keep only the fields its readers use). A list is read in pages
+// (LIST_PAGE_SIZE objects each, limit/continue) and each page is slimmed before the next is
+// fetched: one unpaginated list of 50,000 Jobs is a ~200 MB response body held in full, twice
+// (text and parsed), next to the objects it becomes.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+
+/** One page of a list: pass both to the API's list call as `limit` and `_continue`. */
+export interface ListPage {
+  limit: number;
+  _continue?: string;
+}
 
 export interface InformerSpec<T extends k8s.KubernetesObject> {
   /** What is watched, for logs: "pipelines", "jobs", ... */
   kind: string;
   /** Watch path, e.g. /apis/batch/v1/jobs or /apis/batch/v1/namespaces/x/jobs. */
   path: string;
-  list: () => Promise<k8s.KubernetesListObject<T>>;
+  /**
+   * One page of the list. A list that ignores `page` (returns no continue token) is read in one
+   * request, as before.
+   */
+  list: (page?: ListPage) => Promise<k8s.KubernetesListObject<T>>;
   labelSelector?: string;
+  /** Drops, in place, what no reader of the cache uses. Runs once per object on arrival. */
+  slim?: (obj: T) => void;
 }
+
+/** Objects per list request: small enough that a page's body is a few MB, large enough to be few. */
+export const LIST_PAGE_SIZE = 500;
 
 export type ChangeHandler<T> = (obj: T, verb: 'add' | 'update' | 'delete') => void;
 
@@ -39,17 +59,18 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     this.log = log.child({ informer: spec.kind });
     // client-node's start() does not throw when the list fails (it emits 'error' and returns),
     // so success is recorded here, where the list itself resolves.
+    const strip = (obj: T): T => {
+      if (obj.metadata) delete obj.metadata.managedFields;
+      spec.slim?.(obj);
+      return obj;
+    };
     const list = async (): Promise<k8s.KubernetesListObject<T>> => {
-      const result = await spec.list();
+      const result = await listInPages(spec.list, strip);
       this.listed = true;
       this.backoffMs = BASE_BACKOFF_MS;
       return result;
     };
     this.informer = k8s.makeInformer<T>(kc, spec.path, list, spec.labelSelector);
-    const strip = (obj: T): T => {
-      if (obj.metadata) delete obj.metadata.managedFields;
-      return obj;
-    };
     this.informer.on('add', (obj) => onChange(strip(obj), 'add'));
     this.informer.on('update', (obj) => onChange(strip(obj), 'update'));
     this.informer.on('delete', (obj) => onChange(obj, 'delete'));
@@ -113,5 +134,26 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
     return delay;
+  }
+}
+
+/**
+ * Reads every page of a list, slimming each page's objects before fetching the next. The pages
+ * of one list are one consistent snapshot; the last page's resourceVersion is the snapshot's, the
+ * one to watch from. An expired continue token (410) fails the list like any other error, and the
+ * informer lists again from the start.
+ */
+export async function listInPages<T extends k8s.KubernetesObject>(
+  list: (page: ListPage) => Promise<k8s.KubernetesListObject<T>>,
+  slim: (obj: T) => T,
+  limit = LIST_PAGE_SIZE,
+): Promise<k8s.KubernetesListObject<T>> {
+  const items: T[] = [];
+  let page = await list({ limit });
+  for (;;) {
+    for (const item of page.items) items.push(slim(item));
+    const token = page.metadata?._continue;
+    if (!token) return { ...page, items };
+    page = await list({ limit, _continue: token });
   }
 }

@@ -23,6 +23,7 @@ import { Rejections } from './rejections.ts';
 import { StatusWriter, statusChanged } from './status.ts';
 import type { HandlerResult } from './queue.ts';
 import { forgetPipelineKey, recordTransitions } from './run-metrics.ts';
+import { timings } from './timings.ts';
 
 /** How often one reconcile plans again because the API server refused something it created. */
 const MAX_PLAN_ROUNDS = 3;
@@ -63,8 +64,10 @@ export class Reconciler {
 
   async reconcile(key: string): Promise<HandlerResult> {
     const now = this.now();
+    const planStart = performance.now();
     const gathered = this.gatherer.gather(key, now, (cached) => this.freshest(key, cached));
     if (gathered.kind === 'gone') {
+      timings.forget(key);
       // Deleted: the garbage collector removes what it owned through owner references.
       this.written.delete(key);
       this.gatherer.forget(gathered.uid);
@@ -73,7 +76,7 @@ export class Reconciler {
     }
     const { namespace, pipeline } = gathered;
     const log = this.log.child({ pipeline: key });
-    const decided = await this.planAndCreate(key, gathered.input, namespace, log);
+    const decided = await this.planAndCreate(key, gathered.input, namespace, log, planStart);
     if (decided.failures.length > 0) throw actionsFailed(decided.failures);
 
     const written = await this.writeStatus(key, pipeline, decided.plan, log);
@@ -93,9 +96,10 @@ export class Reconciler {
    * (invalid, or a name taken by someone else's object) becomes a fact, and gathering and
    * planning are done again, so the status written next tells the truth about it.
    */
-  private async planAndCreate(key: string, input: PlanInput, namespace: string, log: Logger): Promise<{ plan: Plan; failures: ActionFailure[] }> {
+  private async planAndCreate(key: string, input: PlanInput, namespace: string, log: Logger, planStart: number): Promise<{ plan: Plan; failures: ActionFailure[] }> {
     const uid = input.pipeline.metadata.uid ?? '';
     let decision = plan(input);
+    timings.planned(input.pipeline.spec?.stages?.length ?? 0, performance.now() - planStart);
     for (let round = 1; ; round++) {
       const work = decision.actions.filter((a) => !DELETIONS.has(a.kind));
       const failures = this.countFailures(await this.executor.execute(namespace, work, log));

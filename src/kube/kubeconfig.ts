@@ -5,11 +5,11 @@
 //   in the benchmark that was most of the operator's CPU time and most of a stage hand-off.
 //   Credentials are still read per request (a rotated token or certificate is picked up); only
 //   an unchanged set of TLS options shares a pool.
-// - It counts requests by verb (metrics, the benchmark's "API requests per stage"). Calls and
+// - It counts requests by verb and resource (metrics, the benchmark's writes per stage). Calls and
 //   watches alike pass through applySecurityAuthentication.
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
-import { apiRequests } from './request-counter.ts';
+import { countRequest } from './request-counter.ts';
 
 type RequestContext = Parameters<k8s.KubeConfig['applySecurityAuthentication']>[0];
 type CreateDispatcher = (cluster: unknown, agentOptions: Record<string, unknown>) => unknown;
@@ -53,10 +53,7 @@ export class ConveyorKubeConfig extends k8s.KubeConfig {
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    const method = String(context.getHttpMethod?.() ?? 'GET').toUpperCase();
-    const isWatch = /[?&]watch=(true|1)/.test(context.getUrl?.() ?? '');
-    const key = isWatch ? 'WATCH' : method;
-    apiRequests.set(key, (apiRequests.get(key) ?? 0) + 1);
+    countRequest(String(context.getHttpMethod?.() ?? 'GET'), context.getUrl?.() ?? '');
     return super.applySecurityAuthentication(context);
   }
 }

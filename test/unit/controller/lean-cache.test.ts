@@ -1,0 +1,110 @@
+// The operator's lean caches: Jobs slimmed to the fields the planner reads, lists read in pages,
+// and API requests classified by verb and resource (writes apart from reads and watches).
+import { describe, expect, it } from 'vitest';
+import type { KubernetesListObject, V1Job } from '@kubernetes/client-node';
+import { slimJob } from '../../../src/controller/slim.ts';
+import { listInPages, type ListPage } from '../../../src/controller/informer.ts';
+import { classifyRequest } from '../../../src/kube/request-counter.ts';
+import { readJob, isSuspendedJob } from '../../../src/plan/observed.ts';
+
+const fullJob = (): V1Job => ({
+  metadata: { name: 'p-s0', namespace: 'data', labels: { 'conveyor.dev/stage': 's0' }, annotations: { a: 'b' }, ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'u', controller: true }] },
+  spec: {
+    suspend: true,
+    activeDeadlineSeconds: 30,
+    backoffLimit: 0,
+    template: { metadata: { labels: { x: 'y' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'stage', image: 'busybox', command: ['true'], env: [{ name: 'A', value: 'x'.repeat(1000) }] }] } },
+  },
+  status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', lastTransitionTime: new Date('2026-01-01T00:00:00Z') }] },
+});
+
+describe('slimJob', () => {
+  it('keeps metadata, status, suspend and activeDeadlineSeconds; drops the pod template', () => {
+    const job = fullJob();
+    slimJob(job);
+    expect(job.spec).toEqual({ suspend: true, activeDeadlineSeconds: 30 });
+    expect(job.metadata).toEqual(fullJob().metadata);
+    expect(job.status).toEqual(fullJob().status);
+  });
+
+  it('the planner reads a slimmed Job exactly as the full one', () => {
+    const cases: V1Job[] = [fullJob(), { ...fullJob(), status: {} }, { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: { active: 1 } }];
+    for (const job of cases) {
+      const slim = structuredClone(job);
+      slimJob(slim);
+      expect(readJob(slim)).toEqual(readJob(job));
+      expect(isSuspendedJob(slim)).toBe(isSuspendedJob(job));
+    }
+  });
+
+  it('is idempotent, and leaves a Job without a spec alone', () => {
+    const job = fullJob();
+    slimJob(job);
+    slimJob(job);
+    expect(job.spec).toEqual({ suspend: true, activeDeadlineSeconds: 30 });
+    const bare: V1Job = { metadata: { name: 'x' } };
+    slimJob(bare);
+    expect(bare).toEqual({ metadata: { name: 'x' } });
+  });
+});
+
+describe('listInPages', () => {
+  const pages = (n: number, size: number) => {
+    const calls: ListPage[] = [];
+    const list = async (page?: ListPage): Promise<KubernetesListObject<V1Job>> => {
+      calls.push(page!);
+      const start = page?._continue ? Number(page._continue) : 0;
+      const items = Array.from({ length: Math.min(size, n - start) }, (_, i) => ({ metadata: { name: `j${start + i}` }, spec: { template: {} } }) as V1Job);
+      const next = start + size < n ? String(start + size) : undefined;
+      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: `rv-${start}`, ...(next ? { _continue: next } : {}) }, items };
+    };
+    return { list, calls };
+  };
+
+  const cases = [
+    { title: 'one short page', n: 3, size: 5, want: 1 },
+    { title: 'exactly one full page', n: 5, size: 5, want: 1 },
+    { title: 'several pages, the last partial', n: 12, size: 5, want: 3 },
+    { title: 'empty', n: 0, size: 5, want: 1 },
+  ];
+  for (const c of cases) {
+    it(`${c.title}: every item once, slimmed, the last page's resourceVersion`, async () => {
+      const { list, calls } = pages(c.n, c.size);
+      const slimmed: string[] = [];
+      const result = await listInPages(list, (j) => (slimmed.push(j.metadata!.name!), j), c.size);
+      expect(calls.length).toBe(c.want);
+      expect(calls.every((p) => p.limit === c.size)).toBe(true);
+      expect(result.items.map((j) => j.metadata?.name)).toEqual(Array.from({ length: c.n }, (_, i) => `j${i}`));
+      expect(slimmed).toEqual(result.items.map((j) => j.metadata?.name));
+      expect(result.metadata?.resourceVersion).toBe(`rv-${(c.want - 1) * c.size}`);
+      expect(result.metadata?._continue).toBeUndefined();
+    });
+  }
+
+  it('a list that ignores the page is read in one request', async () => {
+    let calls = 0;
+    const result = await listInPages(async () => (calls++, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'a' } }] }), (j) => j);
+    expect(calls).toBe(1);
+    expect(result.items).toHaveLength(1);
+  });
+});
+
+describe('classifyRequest', () => {
+  const base = 'https://127.0.0.1:6443';
+  const cases: [string, string, string, string][] = [
+    ['POST', '/apis/batch/v1/namespaces/data/jobs', 'POST', 'jobs'],
+    ['PUT', '/apis/conveyor.dev/v1alpha1/namespaces/data/pipelines/p/status', 'PUT', 'pipelines/status'],
+    ['POST', '/api/v1/namespaces/data/events', 'POST', 'events'],
+    ['GET', '/apis/batch/v1/namespaces/data/jobs?labelSelector=a%3Db&watch=true&resourceVersion=5', 'WATCH', 'jobs'],
+    ['GET', '/apis/batch/v1/jobs?labelSelector=a&limit=500', 'GET', 'jobs'],
+    ['PUT', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/conveyor', 'PUT', 'leases'],
+    ['DELETE', '/api/v1/namespaces/data', 'DELETE', 'namespaces'],
+    ['GET', '/version', 'GET', 'other'],
+    ['patch', '/apis/batch/v1/namespaces/data/jobs/p-s0', 'PATCH', 'jobs'],
+  ];
+  for (const [method, path, verb, resource] of cases) {
+    it(`${method} ${path} → ${verb} ${resource}`, () => {
+      expect(classifyRequest(method, `${base}${path}`)).toEqual({ verb, resource });
+    });
+  }
+});
