@@ -21,7 +21,7 @@ export const LABEL_PIPELINE = 'conveyor.dev/pipeline';
 export const ANN_PIPELINE_NAME = 'conveyor.dev/pipeline-name';
 /** The stage (or onFailure stage) a Job runs. */
 export const LABEL_STAGE = 'conveyor.dev/stage';
-/** The run id (g<generation>, m<hash>, r<hash>, s<unix seconds>, c<hash>) an object belongs to. */
+/** The run id (g<generation>, m<hash>, r<hash>, s<unix seconds>, c<hash>, b<hash>) an object belongs to. */
 export const LABEL_RUN = 'conveyor.dev/run';
 /** Whether a Job is a DAG stage or an onFailure stage. */
 export const LABEL_ROLE = 'conveyor.dev/role';
@@ -57,3 +57,28 @@ export const ANN_PRIOR_ATTEMPTS = 'conveyor.dev/prior-attempts';
  * once (status.lastCancelRequest).
  */
 export const ANN_CANCEL_REQUESTED = 'conveyor.dev/cancel-requested';
+/**
+ * Set on a Pipeline together with ANN_RUN_REQUESTED (one patch): JSON
+ * `{"params":{...},"at":"<RFC 3339>","noCache":true}`, the values of the run asked for. Read when
+ * the planner handles a new run-requested value; bad options refuse the request (RunRefused).
+ */
+export const ANN_RUN_OPTIONS = 'conveyor.dev/run-options';
+/**
+ * On each Job of a run (and the pod template of a CronJob's Job, where the downward API reads
+ * them): the run's logical time, logical date, data interval, parameters (JSON), cache bypass and
+ * backfill, so a run rebuilt from its Jobs after a lost status keeps its values.
+ */
+export const ANN_LOGICAL_TIME = 'conveyor.dev/logical-time';
+export const ANN_LOGICAL_DATE = 'conveyor.dev/logical-date';
+export const ANN_INTERVAL_START = 'conveyor.dev/interval-start';
+export const ANN_INTERVAL_END = 'conveyor.dev/interval-end';
+export const ANN_PARAMS = 'conveyor.dev/params';
+export const ANN_NO_CACHE = 'conveyor.dev/no-cache';
+export const ANN_RUN_BACKFILL = 'conveyor.dev/backfill';
+/**
+ * Set on a Pipeline to ask for a backfill: JSON {"id","from","to","maxActive","params","rerun"}
+ * (src/plan/backfill-request.ts). Handled once per value (status.lastBackfillRequest).
+ */
+export const ANN_BACKFILL_REQUESTED = 'conveyor.dev/backfill-requested';
+/** Set on a Pipeline to cancel the backfill with this id (its runs in flight are cancelled). */
+export const ANN_BACKFILL_CANCEL = 'conveyor.dev/backfill-cancel';

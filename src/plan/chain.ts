@@ -4,8 +4,11 @@
 import type { ChainTrigger, Pipeline, PipelineStatus } from '../api/types.ts';
 import { MAX_TRIGGERS } from '../api/schema.ts';
 import { isPlainObject } from './merge.ts';
+import type { RunValues } from './run-values.ts';
 
 export type HandledTrigger = NonNullable<PipelineStatus['lastTriggers']>[number];
+
+type RunTimesOf = Pick<RunValues, 'logicalTime' | 'intervalStart' | 'intervalEnd'>;
 
 /** An upstream run that fires this pipeline. */
 export type FiredTrigger = { pipeline: string; run: string };
@@ -75,6 +78,24 @@ function evaluateUpstream(
   // Nothing new, or the new run has not finished yet.
   if (!last?.id || last.id === handledRun || !last.completionTime) return { handled: entry(handledRun) };
   return { handled: entry(last.id), ...(phases.has(last.phase) ? { fired: { pipeline: name, run: last.id } } : {}) };
+}
+
+/**
+ * The logical time and interval of the upstream run that fired a chained run: a chained run
+ * processes the same slice of data as the run it follows. Read from the upstream Pipeline's
+ * status entry of that run; undefined when it records none (an upstream of an older version).
+ */
+export function upstreamRunTimes(upstream: Pipeline[], fired: FiredTrigger): RunTimesOf | undefined {
+  const other = (Array.isArray(upstream) ? upstream : []).find((p) => p?.metadata?.name === fired.pipeline);
+  const status = other?.status;
+  const runs = [status?.lastRun, ...(Array.isArray(status?.runs) ? status.runs : [])];
+  const run = runs.find((r) => r?.id === fired.run);
+  if (!run?.logicalTime) return undefined;
+  return {
+    logicalTime: run.logicalTime,
+    ...(run.intervalStart ? { intervalStart: run.intervalStart } : {}),
+    ...(run.intervalEnd ? { intervalEnd: run.intervalEnd } : {}),
+  };
 }
 
 /**

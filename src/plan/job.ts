@@ -33,6 +33,10 @@ import {
 } from '../kube/labels.ts';
 import { claimName, jobName, labelValue } from './names.ts';
 import { compact, isPlainObject, mergeList, mergeObjects } from './merge.ts';
+import type { RunValues } from './run-values.ts';
+import { defaultParams } from './params.ts';
+import { substitute, templateVariables } from './substitute.ts';
+import { literalValueEnv, TEMPLATE_VALUE_ENV, TEMPLATE_VALUE_REFERENCES, valueAnnotations } from './job-values.ts';
 
 /** Name of the stage's container; user podTemplate containers with this name merge into it. */
 export const STAGE_CONTAINER = 'stage';
@@ -53,6 +57,8 @@ export type StageJobContext = {
   runStartTime?: string;
   /** The run a retry run retries (stamped as conveyor.dev/retry-of). */
   retryOf?: string;
+  /** Logical time, interval, parameters: in the stage's env, substituted, stamped on the Job. */
+  values?: RunValues;
 };
 
 /** Owner reference to the Pipeline: deleting the Pipeline garbage-collects what it owns. */
@@ -118,6 +124,7 @@ function envList(value: unknown): V1EnvVar[] {
 
 export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, ctx: StageJobContext): V1Job {
   const labels = runLabels(pipeline, ctx.runId, { name: stage.name, role: ctx.role });
+  const values: RunValues = { ...ctx.values, params: { ...defaultParams(pipeline.spec.params), ...ctx.values?.params } };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -131,6 +138,7 @@ export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureSt
         [ANN_GENERATION]: String(ctx.generation),
         ...(ctx.runStartTime ? { [ANN_RUN_STARTED]: ctx.runStartTime } : {}),
         ...(ctx.retryOf ? { [ANN_RETRY_OF]: ctx.retryOf } : {}),
+        ...valueAnnotations(values, pipeline.spec.timeZone),
       },
       ownerReferences: [pipelineOwnerReference(pipeline)],
     }),
@@ -139,6 +147,9 @@ export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureSt
       runEnv: { name: 'CONVEYOR_RUN', value: ctx.runId },
       staging: stagingLocation(pipeline, ctx.runId, ctx.stagingClaimName),
       ...(ctx.stagingClaimName ? { stagingClaimName: ctx.stagingClaimName } : {}),
+      valueEnv: literalValueEnv(values, pipeline.spec.timeZone),
+      literals: templateVariables(values, ctx.runId, pipeline.spec.timeZone),
+      references: {},
     }),
   };
 }
@@ -158,7 +169,15 @@ export function buildStageJobTemplate(pipeline: Pipeline, stage: StageSpec, gene
       annotations: { ...pipelineAnnotations(pipeline), [ANN_TRIGGER]: 'schedule', [ANN_GENERATION]: String(generation) },
     },
     spec: {
-      ...jobSpec(pipeline, stage, { labels, runEnv: RUN_FROM_POD_LABEL, staging: stagingLocation(pipeline, '$(CONVEYOR_RUN)') }),
+      ...jobSpec(pipeline, stage, {
+        labels,
+        runEnv: RUN_FROM_POD_LABEL,
+        staging: stagingLocation(pipeline, '$(CONVEYOR_RUN)'),
+        // Per-tick values come from the pod annotations startJobPatch sets; params are the defaults.
+        valueEnv: [...TEMPLATE_VALUE_ENV, ...literalValueEnv({ params: defaultParams(pipeline.spec.params) })],
+        literals: templateVariables({ params: defaultParams(pipeline.spec.params) }, ''),
+        references: TEMPLATE_VALUE_REFERENCES,
+      }),
       suspend: true,
     },
   };
@@ -167,12 +186,13 @@ export function buildStageJobTemplate(pipeline: Pipeline, stage: StageSpec, gene
 /**
  * The JSON merge patch that starts a CronJob's suspended Job as part of run `runId`: the run
  * label on the Job (it groups the Job into the run) and on its pod template (CONVEYOR_RUN reads
- * it), the run's annotations, and `suspend: false` — all in one request. Kubernetes allows
+ * it), the run's annotations (the logical time and interval among them, which the template's
+ * CONVEYOR_LOGICAL_TIME etc. read), and `suspend: false` — all in one request. Kubernetes allows
  * changing the pod template's labels and annotations of a suspended Job that never ran.
  */
-export function startJobPatch(runId: string, trigger: RunTrigger, runStartTime: string): Record<string, unknown> {
+export function startJobPatch(runId: string, trigger: RunTrigger, runStartTime: string, values?: RunValues, timeZone?: string): Record<string, unknown> {
   const labels = { [LABEL_RUN]: labelValue(runId) };
-  const annotations = { [ANN_TRIGGER]: trigger, [ANN_RUN_STARTED]: runStartTime };
+  const annotations = { [ANN_TRIGGER]: trigger, [ANN_RUN_STARTED]: runStartTime, ...valueAnnotations(values ?? {}, timeZone) };
   return {
     metadata: { labels, annotations },
     spec: { suspend: false, template: { metadata: { labels, annotations } } },
@@ -184,6 +204,12 @@ type JobSpecParts = {
   runEnv: V1EnvVar;
   staging: { value?: string; mountPath?: string };
   stagingClaimName?: string;
+  /** CONVEYOR_LOGICAL_TIME etc. and CONVEYOR_PARAM_*: literal, or read from pod annotations. */
+  valueEnv: V1EnvVar[];
+  /** `$(params.x)`/`$(run.x)` replaced by these values (escaped for the kubelet)... */
+  literals: Record<string, string>;
+  /** ...or by these kubelet references, as they are (a CronJob's template: `$(CONVEYOR_LOGICAL_TIME)`). */
+  references: Record<string, string>;
 };
 
 /** The Job spec of a stage: its pod template, retries and timeout. */
@@ -199,9 +225,11 @@ function jobSpec(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, part
 }
 
 /**
- * The user's env (defaults, then the stage's) with Conveyor's variables over it: Conveyor's win
- * over user ones of the same name, because stages rely on them. CONVEYOR_RUN comes before
- * CONVEYOR_STAGING, which may refer to it as $(CONVEYOR_RUN).
+ * Conveyor's variables first, then the user's env (defaults, then the stage's) with
+ * `$(params.x)`/`$(run.x)` substituted in values. Conveyor's win over user ones of the same name,
+ * because stages rely on them; they come first because the kubelet expands `$(VAR)` in an env
+ * value only for variables defined earlier, so a user value may say `$(CONVEYOR_PARAM_DAY)`.
+ * CONVEYOR_RUN comes before CONVEYOR_STAGING, which may refer to it as $(CONVEYOR_RUN).
  */
 function stageEnv(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts): V1EnvVar[] {
   const conveyorEnv: V1EnvVar[] = [
@@ -209,10 +237,19 @@ function stageEnv(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, par
     parts.runEnv,
     { name: 'CONVEYOR_STAGE', value: stage.name },
     ...(parts.staging.value !== undefined ? [{ name: 'CONVEYOR_STAGING', value: parts.staging.value }] : []),
+    ...parts.valueEnv,
   ];
   const defaults = pipeline.spec.defaults ?? {};
-  const userEnv = mergeList(envList(defaults.env), envList(stage.env), 'name', false);
-  return runBeforeStaging(mergeList(userEnv, conveyorEnv, 'name', false) as V1EnvVar[]);
+  const ours = new Set(conveyorEnv.map((e) => e.name));
+  const userEnv = (mergeList(envList(defaults.env), envList(stage.env), 'name', false) as V1EnvVar[])
+    .filter((e) => !ours.has(e.name))
+    .map((e) => (typeof e.value === 'string' ? { ...e, value: substituted(e.value, parts) } : e));
+  return [...conveyorEnv, ...userEnv];
+}
+
+/** A command, args or env value with the run's `$(params.x)`/`$(run.x)` in it, for the kubelet. */
+function substituted(text: string, parts: JobSpecParts): string {
+  return substitute(text, parts.literals, 'kubelet', parts.references);
 }
 
 /** The `stage` container: the parts of the pod Conveyor owns (image, command, env, resources, staging mount). */
@@ -222,8 +259,8 @@ function stageContainer(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpe
   return compact({
     name: STAGE_CONTAINER,
     image: stage.image ?? defaults.image,
-    command: stage.command,
-    args: stage.args,
+    command: stage.command?.map((part) => substituted(part, parts)),
+    args: stage.args?.map((part) => substituted(part, parts)),
     env: stageEnv(pipeline, stage, parts),
     envFrom: stage.envFrom,
     resources: stage.resources ?? defaults.resources,
@@ -267,20 +304,6 @@ function podTemplate(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, 
   const template = mergeObjects(userTemplate, generated) as V1PodTemplateSpec;
   stageContainerFirst(template);
   return template;
-}
-
-/**
- * A user env var named CONVEYOR_STAGING keeps its place in the merged list; CONVEYOR_RUN must still
- * come first, because `$(CONVEYOR_RUN)` only expands variables defined earlier.
- */
-function runBeforeStaging(env: V1EnvVar[]): V1EnvVar[] {
-  const run = env.findIndex((e) => e.name === 'CONVEYOR_RUN');
-  const staging = env.findIndex((e) => e.name === 'CONVEYOR_STAGING');
-  if (run < 0 || staging < 0 || run < staging) return env;
-  const out = [...env];
-  const [moved] = out.splice(run, 1);
-  if (moved) out.splice(staging, 0, moved);
-  return out;
 }
 
 /** Sidecars from a podTemplate may come first in the list; the stage container leads. */

@@ -18,9 +18,11 @@ import {
 } from '../kube/labels.ts';
 import { manualRunId, scheduledRunId } from './names.ts';
 import { earliest, isoOf, toDate } from './time.ts';
+import { valuesFromAnnotations } from './job-values.ts';
+import type { RunValues } from './run-values.ts';
 
 const MAX_STAGE_MESSAGE = 256;
-const TRIGGERS: readonly RunTrigger[] = ['create', 'change', 'manual', 'schedule', 'retry', 'chain'];
+const TRIGGERS: readonly RunTrigger[] = ['create', 'change', 'manual', 'schedule', 'retry', 'chain', 'backfill'];
 
 /** One run as the cluster shows it. */
 export type ObservedRun = {
@@ -39,6 +41,8 @@ export type ObservedRun = {
   manualFromCronJob?: boolean;
   /** The run this one retries (conveyor.dev/retry-of on its Jobs). */
   retryOf?: string;
+  /** The run's logical time, interval and params as its Jobs record them (job-values.ts). */
+  values?: RunValues;
   /**
    * Earliest creation of the objects Conveyor itself created for the run (its own Jobs, its
    * claim). A CronJob's Job is created at the tick, maybe long before Conveyor started it, so it
@@ -205,6 +209,7 @@ export function observeRuns(
     if (trigger && TRIGGERS.includes(trigger)) run.trigger ??= trigger;
     run.scheduledAt ??= toDate(annotations[ANN_SCHEDULED_TIMESTAMP]);
     run.retryOf ??= annotations[ANN_RETRY_OF] || undefined;
+    run.values ??= valuesFromAnnotations(annotations);
     if (!isCronJobJob(job)) {
       const since = earliest(run.activeSince, job.metadata?.creationTimestamp);
       if (since) run.activeSince = since;

@@ -3,7 +3,7 @@
 // themselves are in stage-steps.ts; this file runs them in order and assembles the run's status.
 // A missing Job for a stage that memory calls Running is created again only when it was really
 // deleted (not merely missing from a cache that lags behind our own create), and counted.
-import type { RunPhase, RunStatus, RunTrigger, StageStatus } from '../api/types.ts';
+import type { CacheEntry, RunPhase, RunStatus, RunTrigger, StageStatus } from '../api/types.ts';
 import { ROLE_ON_FAILURE, ROLE_STAGE } from '../kube/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStagingClaim } from './job.ts';
@@ -11,6 +11,8 @@ import { claimName } from './names.ts';
 import { indexStageJobs, trimMessage, type ObservedRun } from './observed.ts';
 import { earliest, iso, latest } from './time.ts';
 import { compact } from './merge.ts';
+import { succeededEntries } from './cache.ts';
+import type { RunValues } from './run-values.ts';
 import {
   createStageJob,
   deadlineDeletes,
@@ -50,10 +52,21 @@ export type RunContext = {
   rejections?: ReadonlyMap<string, string>;
   /** Jobs created and not in the cache yet: a stage whose Job is missing is not "deleted". */
   pendingJobs?: ReadonlySet<string>;
+  /** The run's logical time, interval, params and cache bypass (select.ts). */
+  values?: RunValues;
+  /** status.cache before this plan: stage results this run may reuse (cache.ts). */
+  cacheEntries?: readonly CacheEntry[];
   now: Date;
 };
 
-export type RunProgress = { run: RunStatus; actions: Action[]; requeueAfterMs?: number; events?: PlanEvent[] };
+export type RunProgress = {
+  run: RunStatus;
+  actions: Action[];
+  requeueAfterMs?: number;
+  events?: PlanEvent[];
+  /** The run succeeded now: the results of its cached stages, for status.cache. */
+  cacheEntries?: CacheEntry[];
+};
 
 export function isActiveRun(phase: RunPhase | undefined): boolean {
   return phase === 'Pending' || phase === 'Running';
@@ -120,7 +133,15 @@ export function advanceRun(ctx: RunContext): RunProgress {
   }
   const run = runStatus(ctx, view, [...stages, ...end.onFailure], end.phase, deadline.seconds);
   const requeueAfterMs = runRequeue(view, run, deadline, effects);
-  return compact({ run, actions: effects.actions, requeueAfterMs, events: effects.events.length > 0 ? effects.events : undefined });
+  // Only a run that succeeded as a whole records its stages: a failed run's results are not trusted.
+  const cacheEntries = run.phase === 'Succeeded' ? succeededEntries(view.pipeline, run, ctx.values, now) : [];
+  return compact({
+    run,
+    actions: effects.actions,
+    requeueAfterMs,
+    events: effects.events.length > 0 ? effects.events : undefined,
+    cacheEntries: cacheEntries.length > 0 ? cacheEntries : undefined,
+  });
 }
 
 /** The run's spec (pinned by the planner), evidence and memory, read once. */
@@ -143,6 +164,8 @@ function runView(ctx: RunContext): RunView {
     awaitRootsUntil: ctx.awaitRootsUntil,
     rejections: ctx.rejections ?? new Map<string, string>(),
     pendingJobs: ctx.pendingJobs ?? new Set<string>(),
+    values: ctx.values,
+    cacheEntries: ctx.cacheEntries,
     now,
   });
 }
@@ -180,8 +203,17 @@ function runStatus(ctx: RunContext, view: RunView, all: StageStatus[], phase: Ru
     startTime: view.startTime,
     completionTime: finished ? iso(latest(...all.map((s) => s.completionTime)) ?? ctx.now) : undefined,
     message: describeRunFailure(dag) ?? deadlineNote(dag, deadlineSeconds),
+    // Recorded once, read back on every later plan (select-values.ts): a run's values never change.
+    ...runValueFields(ctx.values),
     stages: all,
   });
+}
+
+/** The status fields of a run's values (absent ones left out). */
+function runValueFields(values: RunValues | undefined): Partial<RunStatus> {
+  if (!values) return {};
+  const { logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = values;
+  return compact({ logicalTime, intervalStart, intervalEnd, params, noCache: noCache === true ? true : undefined, backfill });
 }
 
 /** Plan again at the run deadline, or when a tick's roots stop waiting for their CronJobs. */

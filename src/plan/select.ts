@@ -4,7 +4,9 @@
 // lost status forgot). Run ids are derived from the trigger, so deciding twice (after a crash)
 // picks the same ids. Whether a new run may start next to the active ones is concurrency.ts's.
 import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/types.ts';
-import { ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { checkRunRequest } from './params.ts';
+import { chainRunValues, manualRunValues } from './select-values.ts';
 import type { PlanEvent } from './types.ts';
 import { evaluateChainTriggers, type HandledTrigger } from './chain.ts';
 import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './names.ts';
@@ -181,10 +183,19 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   const fired = r.chain.fired[0];
   if (fired) {
     const id = chainRunId(fired.pipeline, fired.run);
-    requests.push({ id, trigger: 'chain', generation, governed: chainGoverned, at: now });
+    const values = chainRunValues(ctx.pipeline, ctx.upstream, fired, now);
+    requests.push({ id, trigger: 'chain', generation, governed: chainGoverned, at: now, values });
   }
   if (isNewRunRequest(ctx, r)) {
-    requests.push({ id: manualRunId(requestSeed(r.runRequest ?? '', count++)), trigger: 'manual', generation, governed: false, at: now });
+    const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
+    // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
+    const checked = checkRunRequest(ctx.pipeline.spec.params, annotation(ctx.pipeline, ANN_RUN_OPTIONS));
+    if (checked.ok) {
+      const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
+      requests.push({ id, trigger: 'manual', generation, governed: false, at: now, values });
+    } else {
+      events.push({ type: 'Warning', reason: 'RunRefused', message: `run request "${r.runRequest}" refused: ${checked.message}` });
+    }
   }
   if (isNewRetryRequest(ctx, r)) {
     const value = r.retryRequest ?? '';

@@ -8,10 +8,12 @@
 // Stage phases only move forward: a terminal phase in memory beats a Job that still looks
 // active (a stale cache, or a Job being deleted).
 import type { V1Job } from '@kubernetes/client-node';
-import type { OnFailureStageSpec, Pipeline, RunTrigger, StageSpec, StageStatus } from '../api/types.ts';
+import type { CacheEntry, OnFailureStageSpec, Pipeline, RunTrigger, StageSpec, StageStatus } from '../api/types.ts';
 import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../kube/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStageJob, startJobPatch } from './job.ts';
+import { cachedStage } from './cache.ts';
+import type { RunValues } from './run-values.ts';
 import { topologicalOrder } from './dag.ts';
 import { jobName, labelValue, MAX_JOB_NAME, shortName } from './names.ts';
 import { isDeleting, isJobFinished, isSuspendedJob, jobStageKey, readJob, stageKey } from './observed.ts';
@@ -37,6 +39,10 @@ export type RunView = {
   awaitRootsUntil?: Date;
   rejections: ReadonlyMap<string, string>;
   pendingJobs: ReadonlySet<string>;
+  /** The run's logical time, interval, params and cache bypass. */
+  values?: RunValues;
+  /** status.cache before this plan: results a stage with `cache` may reuse. */
+  cacheEntries?: readonly CacheEntry[];
   now: Date;
 };
 
@@ -123,6 +129,7 @@ export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageS
     runStartTime: view.startTime,
     ...(view.stagingClaim ? { stagingClaimName: view.stagingClaim } : {}),
     ...(view.retryOf ? { retryOf: view.retryOf } : {}),
+    ...(view.values ? { values: view.values } : {}),
   });
   if (priorAttempts > 0) {
     // A new name: the Job controller keys its bookkeeping by namespace/name, and a Job created
@@ -144,7 +151,7 @@ function startSuspended(view: RunView, stage: StageSpec, job: V1Job, effects: Ef
   if (view.stagingClaim) return createStageJob(view, stage, ROLE_STAGE, effects);
   const name = job.metadata?.name ?? '';
   effects.starting.add(name);
-  effects.actions.push({ kind: 'startJob', name, runId: view.runId, patch: startJobPatch(view.runId, view.trigger, view.startTime) });
+  effects.actions.push({ kind: 'startJob', name, runId: view.runId, patch: startJobPatch(view.runId, view.trigger, view.startTime, view.values, view.pipeline.spec.timeZone) });
   return { name: stage.name, phase: 'Running', job: name, attempts: 1 };
 }
 
@@ -185,8 +192,18 @@ function decideStage(view: RunView, stage: StageSpec, status: Map<string, StageS
   return startStage(view, stage, deps.length === 0, effects);
 }
 
-/** All dependencies succeeded: start the CronJob's Job, wait for it, or create the stage's Job. */
+/**
+ * All dependencies succeeded: reuse a cached result, start the CronJob's Job, wait for it, or
+ * create the stage's Job. A CronJob's suspended Job of a cached stage is deleted in step 4.
+ */
 function startStage(view: RunView, stage: StageSpec, root: boolean, effects: Effects): StageStatus {
+  const cached = view.cacheEntries
+    ? cachedStage(view.pipeline, stage, { entries: view.cacheEntries, values: view.values, runId: view.runId, now: view.now })
+    : undefined;
+  if (cached) {
+    effects.events.push(cached.event);
+    return cached.status;
+  }
   const suspended = jobOf(view, ROLE_STAGE, stage.name);
   // Memory may name a Job Conveyor created for the stage that the cache does not show yet.
   const remembered = view.memory.get(stage.name)?.job;

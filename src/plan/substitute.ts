@@ -85,22 +85,30 @@ function tokenize(template: string): Token[] {
   return tokens;
 }
 
-/** Replaces each `$(name)` whose name is in `vars`, once; see the file comment for the modes. */
-export function substitute(template: string, vars: Record<string, string>, mode: SubstituteMode): string {
+/**
+ * Replaces each `$(name)` whose name is in `vars`, once; see the file comment for the modes.
+ * `references` (kubelet mode) maps names to kubelet references such as `$(CONVEYOR_LOGICAL_TIME)`,
+ * inserted as they are: a CronJob's Job template cannot know a tick's values, its pod can.
+ */
+export function substitute(template: string, vars: Record<string, string>, mode: SubstituteMode, references: Record<string, string> = {}): string {
   let out = '';
   for (const token of tokenize(template)) {
     if (token.kind === 'text') out += token.text;
     else if (token.kind === 'escape') out += mode === 'plain' ? '$(' : '$$(';
+    else if (Object.hasOwn(references, token.name)) out += references[token.name] ?? '';
     else if (Object.hasOwn(vars, token.name)) {
       const value = vars[token.name] ?? '';
-      out += mode === 'kubelet' ? doubleDollars(value) : value;
+      out += mode === 'kubelet' ? kubeletLiteral(value) : value;
     } else out += token.raw;
   }
   return out;
 }
 
-/** Every `$` twice, so the kubelet yields the value as it is (split/join: replaceAll reads `$$` specially). */
-function doubleDollars(value: string): string {
+/**
+ * Every `$` twice, so the kubelet (command, args, env values) yields the value as it is.
+ * split/join: replaceAll would read `$$` in its replacement as one `$`.
+ */
+export function kubeletLiteral(value: string): string {
   return value.split('$').join('$$');
 }
 

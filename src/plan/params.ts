@@ -1,0 +1,86 @@
+// Run parameters: the values a run request carries (conveyor.dev/run-options), checked against
+// spec.params. One pure check, used by the planner (which refuses a bad request with RunRefused)
+// and by `conveyor run` (which refuses it before writing anything), so both say the same.
+import type { ParamSpec } from '../api/types.ts';
+import { isPlainObject } from './merge.ts';
+
+/** What `conveyor run` asks for besides the run itself (the JSON of ANN_RUN_OPTIONS). */
+export type RunOptions = { params?: Record<string, string>; at?: string; noCache?: boolean };
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** The environment variable a parameter is passed in. */
+export function paramEnvName(name: string): string {
+  return `CONVEYOR_PARAM_${name.toUpperCase()}`;
+}
+
+/** Every declared parameter with its default (empty when unset). */
+export function defaultParams(specs: ParamSpec[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs ?? []) out[spec.name] = spec.default ?? '';
+  return out;
+}
+
+function allowedNames(specs: ParamSpec[]): string {
+  return specs.length === 0 ? 'this pipeline declares no parameters' : `declared parameters: ${specs.map((s) => s.name).join(', ')}`;
+}
+
+/** The problem with `value` for parameter `spec`, if it is outside its enum. */
+export function enumProblem(spec: ParamSpec, value: string): string | undefined {
+  if (!spec.enum || spec.enum.includes(value)) return undefined;
+  return `value "${value}" of parameter "${spec.name}" is not allowed; allowed values: ${spec.enum.map((v) => `"${v}"`).join(', ')}`;
+}
+
+/** The run's parameters: every declared one, given values over defaults; unknown names and values outside enum refused. */
+export function resolveParams(specs: ParamSpec[] | undefined, given: Record<string, string> | undefined): Checked<Record<string, string>> {
+  const declared = specs ?? [];
+  const values = defaultParams(declared);
+  for (const [name, value] of Object.entries(given ?? {})) {
+    const spec = declared.find((s) => s.name === name);
+    if (!spec) return { ok: false, message: `unknown parameter "${name}" (${allowedNames(declared)})` };
+    const problem = enumProblem(spec, value);
+    if (problem) return { ok: false, message: problem };
+    values[name] = value;
+  }
+  return { ok: true, value: values };
+}
+
+/** The options of a run request, read from the annotation's JSON; absent means none. */
+export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
+  if (raw === undefined || raw.trim() === '') return { ok: true, value: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return { ok: false, message: 'the run options (conveyor.dev/run-options) are not JSON' };
+  }
+  if (!isPlainObject(parsed)) return { ok: false, message: 'the run options (conveyor.dev/run-options) must be a JSON object' };
+  const { params, at, noCache } = parsed as Record<string, unknown>;
+  if (params !== undefined && (!isPlainObject(params) || Object.values(params).some((v) => typeof v !== 'string'))) {
+    return { ok: false, message: 'run options: "params" must map parameter names to strings' };
+  }
+  if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) {
+    return { ok: false, message: `run options: "at" must be an RFC 3339 time, not ${JSON.stringify(at)}` };
+  }
+  if (noCache !== undefined && typeof noCache !== 'boolean') return { ok: false, message: 'run options: "noCache" must be true or false' };
+  return {
+    ok: true,
+    value: {
+      ...(params !== undefined ? { params: params as Record<string, string> } : {}),
+      ...(at !== undefined ? { at: at as string } : {}),
+      ...(noCache === true ? { noCache: true } : {}),
+    },
+  };
+}
+
+/**
+ * A run request's options (the annotation's raw JSON) checked against the pipeline's parameters:
+ * what both `conveyor run` and the planner refuse, with the same message.
+ */
+export function checkRunRequest(specs: ParamSpec[] | undefined, raw: string | undefined): Checked<{ options: RunOptions; params: Record<string, string> }> {
+  const options = parseRunOptions(raw);
+  if (!options.ok) return options;
+  const params = resolveParams(specs, options.value.params);
+  if (!params.ok) return params;
+  return { ok: true, value: { options: options.value, params: params.value } };
+}

@@ -1,0 +1,105 @@
+// The values (run-values.ts) of every run a plan advances: decided once, when the run is first
+// selected, then read back — from its status entry, or from its Jobs' annotations after a lost
+// status — so a run's logical time and parameters never change while it runs. Manual and
+// chained runs get theirs where their request is read (select.ts); backfill runs from
+// backfill.ts; everything else here.
+import type { Pipeline, PipelineStatus } from '../api/types.ts';
+import type { FiredTrigger } from './chain.ts';
+import { upstreamRunTimes } from './chain.ts';
+import { requestedRunTimes, scheduledRunTimes, type RunTimes } from './logical-time.ts';
+import { scheduledTimeOf } from './names.ts';
+import type { ObservedRun } from './observed.ts';
+import { defaultParams, type RunOptions } from './params.ts';
+import type { RememberedRun } from './retry.ts';
+import type { RunValues } from './run-values.ts';
+import type { RunRef, Selection } from './select.ts';
+import { toDate } from './time.ts';
+
+type ValuesContext = {
+  pipeline: Pipeline;
+  previous: PipelineStatus;
+  observed: Map<string, ObservedRun>;
+  upstream: Pipeline[];
+  now: Date;
+};
+
+/** The values a status entry records, or undefined when it records none (a run of an older version). */
+export function recordedValues(run: RememberedRun | undefined): RunValues | undefined {
+  if (!run?.logicalTime) return undefined;
+  const { logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = run;
+  return {
+    logicalTime,
+    ...(intervalStart ? { intervalStart } : {}),
+    ...(intervalEnd ? { intervalEnd } : {}),
+    ...(params ? { params } : {}),
+    ...(noCache === true ? { noCache: true } : {}),
+    ...(backfill ? { backfill } : {}),
+  };
+}
+
+/** Every declared parameter at its default, or nothing when the pipeline declares none. */
+function defaults(pipeline: Pipeline): Pick<RunValues, 'params'> {
+  const params = defaultParams(pipeline.spec.params);
+  return Object.keys(params).length > 0 ? { params } : {};
+}
+
+/** A manual run asked for with `options` (already checked), at `at` unless the options say when. */
+export function manualRunValues(pipeline: Pipeline, params: Record<string, string>, options: RunOptions, now: Date): RunValues {
+  const at = toDate(options.at) ?? now;
+  return {
+    ...requestedRunTimes(pipeline.spec, at),
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    ...(options.noCache === true ? { noCache: true } : {}),
+  };
+}
+
+/** A chained run: the upstream run's logical time and interval, this pipeline's default params. */
+export function chainRunValues(pipeline: Pipeline, upstream: Pipeline[], fired: FiredTrigger, now: Date): RunValues {
+  const times = upstreamRunTimes(upstream, fired) ?? requestedRunTimes({}, now);
+  return { ...times, ...defaults(pipeline) };
+}
+
+/** What a run already recorded: its status entry, else its Jobs. */
+function knownValues(ctx: ValuesContext, id: string, previous: RememberedRun | undefined): RunValues | undefined {
+  const remembered = previous ?? rememberedRun(ctx.previous, id);
+  return recordedValues(remembered) ?? ctx.observed.get(id)?.values;
+}
+
+function rememberedRun(previous: PipelineStatus, id: string): RememberedRun | undefined {
+  if (previous.lastRun?.id === id) return previous.lastRun;
+  return (Array.isArray(previous.runs) ? previous.runs : []).find((r) => r?.id === id);
+}
+
+/** The times of a run that recorded none yet, from what triggered it. */
+function decidedTimes(ctx: ValuesContext, ref: RunRef): RunTimes {
+  const evidence = ctx.observed.get(ref.id);
+  if (ref.trigger === 'schedule') {
+    const tick = evidence?.scheduledAt ?? scheduledTimeOf(ref.id);
+    if (tick) return scheduledRunTimes(ctx.pipeline.spec, tick);
+  }
+  // `kubectl create job --from=cronjob/...`: the Job's creation is the request. Create, change
+  // (and runs of older versions that recorded nothing): when the run started.
+  const at = ref.trigger === 'manual' ? evidence?.createdAt : toDate(ref.previous?.startTime) ?? evidence?.startedAt;
+  return requestedRunTimes(ctx.pipeline.spec, at ?? ctx.now);
+}
+
+/** The values of one run: recorded ones, a retry's target's, or decided now. */
+export function runValuesOf(ctx: ValuesContext, ref: RunRef): RunValues {
+  if (ref.values) return ref.values;
+  const known = knownValues(ctx, ref.id, ref.previous);
+  if (known) return known;
+  // A retry run processes the same slice, with the same parameters, as the run it retries. It is
+  // not itself one of a backfill's ticks: backfill progress counts the backfill's own runs.
+  const target = ref.retryOf ? knownValues(ctx, ref.retryOf, undefined) : undefined;
+  if (target) {
+    const { backfill: _backfill, ...values } = target;
+    return values;
+  }
+  return { ...decidedTimes(ctx, ref), ...defaults(ctx.pipeline) };
+}
+
+/** The selection with every run's values filled in (those already decided kept). */
+export function withRunValues(ctx: ValuesContext, selection: Selection): Selection {
+  const fill = <T extends RunRef>(ref: T): T => ({ ...ref, values: runValuesOf(ctx, ref) });
+  return { ...selection, continuing: selection.continuing.map(fill), requests: selection.requests.map(fill) };
+}
