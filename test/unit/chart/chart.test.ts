@@ -325,3 +325,66 @@ describe('chart metadata', () => {
     ).toBe(true);
   });
 });
+
+describe('shards', () => {
+  type Labels = Record<string, string>;
+  const selectorOf = (d: Obj): Labels => (d.spec as { selector: { matchLabels: Labels } }).selector.matchLabels;
+  const podLabelsOf = (d: Obj): Labels => (d.spec as { template: { metadata: { labels: Labels } } }).template.metadata.labels;
+  const matches = (selector: Labels, labels: Labels): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+  it('none by default: one Deployment, the default shard (Pipelines without the shard label)', () => {
+    const objs = render();
+    expect(find(objs, 'Deployment').map((d) => d.metadata.name)).toEqual([RELEASE]);
+    const args = containerOf(one(objs, 'Deployment', RELEASE)).args ?? [];
+    expect(args.some((a) => a.startsWith('--shard-key'))).toBe(false);
+    expect(loadConfig(args, {})).toMatchObject({ pipelineSelector: '!sharding.conveyor.dev/key', leaderElectionId: 'conveyor-leader' });
+  });
+
+  it('shards={a,b}: one more Deployment per key, each with --shard-key and its own Lease', () => {
+    const objs = render('shards={a,b}');
+    expect(find(objs, 'Deployment').map((d) => d.metadata.name)).toEqual([RELEASE, `${RELEASE}-shard-a`, `${RELEASE}-shard-b`]);
+    for (const key of ['a', 'b']) {
+      const d = one(objs, 'Deployment', `${RELEASE}-shard-${key}`, NAMESPACE);
+      const args = containerOf(d).args ?? [];
+      expect(args).toEqual(expect.arrayContaining([`--shard-key=${key}`, '--leader-elect', `--leader-election-namespace=${NAMESPACE}`, `--leader-election-id=conveyor-leader-${key}`]));
+      // The operator reads them as the shard: its label selector and Lease.
+      expect(loadConfig(args, {})).toMatchObject({ shardKey: key, pipelineSelector: `sharding.conveyor.dev/key=${key}`, leaderElectionId: `conveyor-leader-${key}`, leaderElect: true });
+      expect(d.metadata.labels?.['conveyor.dev/shard']).toBe(key);
+      expect(selectorOf(d)).toEqual({ ...selectorOf(one(objs, 'Deployment', RELEASE)), 'conveyor.dev/shard': key });
+      expect(matches(selectorOf(d), podLabelsOf(d))).toBe(true);
+      expect(podSpecOf(d).serviceAccountName).toBe(RELEASE);
+    }
+    // No shard's selector takes another shard's pods; the metrics Service reaches them all.
+    const [a, b] = [one(objs, 'Deployment', `${RELEASE}-shard-a`), one(objs, 'Deployment', `${RELEASE}-shard-b`)];
+    expect(matches(selectorOf(a), podLabelsOf(b))).toBe(false);
+    expect(matches(selectorOf(b), podLabelsOf(a))).toBe(false);
+    const service = (one(objs, 'Service', `${RELEASE}-metrics`).spec as { selector: Labels }).selector;
+    for (const d of find(objs, 'Deployment')) expect(matches(service, podLabelsOf(d)), d.metadata.name).toBe(true);
+  });
+
+  it('the leader-election Role names every shard Lease, and only those', () => {
+    const objs = render('shards={a,b}', 'leaderElection.id=ops-leader');
+    expect(rules(one(objs, 'Role', `${RELEASE}-leader-election`, NAMESPACE))).toEqual([
+      LEASE_RULES[0],
+      { ...LEASE_RULES[1], resourceNames: ['ops-leader', 'ops-leader-a', 'ops-leader-b'] },
+    ]);
+    expect(containerOf(one(objs, 'Deployment', `${RELEASE}-shard-b`)).args).toContain('--leader-election-id=ops-leader-b');
+  });
+
+  it('without leader election every shard Deployment is Recreate, and none passes --leader-elect', () => {
+    const objs = render('shards={a}', 'leaderElection.enabled=false');
+    for (const d of find(objs, 'Deployment')) {
+      expect((d.spec as { strategy?: { type: string } }).strategy?.type, d.metadata.name).toBe('Recreate');
+      expect(containerOf(d).args, d.metadata.name).not.toContain('--leader-elect');
+    }
+  });
+
+  it('refuses a key that is not a DNS label, a repeated key, and a Deployment name beyond 63 characters', () => {
+    for (const set of ['shards={A}', 'shards={a_b}', 'shards={a,a}', `shards={${'k'.repeat(48)}}`]) {
+      expect(run(['template', RELEASE, CHART, '--set', set]).status, set).not.toBe(0);
+    }
+    const long = run(['template', RELEASE, CHART, '--set', `shards={${'k'.repeat(47)}}`, '--set', `fullnameOverride=${'f'.repeat(20)}`]);
+    expect(long.status).not.toBe(0);
+    expect(long.out).toContain('is longer than 63 characters; use a shorter shard key or fullnameOverride');
+  });
+});
