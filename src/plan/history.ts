@@ -34,7 +34,7 @@ export function summarize(run: RunStatus): RunSummary {
  * attempts, reason); a running one also its Job and start, to tell a deleted Job from a new one.
  */
 function stageMemory(stage: StageStatus): StageStatus {
-  const { name, phase, job, attempts, reason, startTime } = stage;
+  const { name, phase, job, attempts, reason, startTime, cachedFrom } = stage;
   const running = phase === 'Running';
   return {
     name,
@@ -42,6 +42,7 @@ function stageMemory(stage: StageStatus): StageStatus {
     ...(running && job ? { job } : {}),
     ...(attempts ? { attempts } : {}),
     ...(reason ? { reason } : {}),
+    ...(cachedFrom ? { cachedFrom } : {}),
     ...(running && startTime ? { startTime } : {}),
   };
 }

@@ -9,12 +9,13 @@
 // ones that start, stop what is left of inactive runs and prune old ones (history.ts), keep the
 // CronJobs of a scheduled pipeline in shape (cronjob.ts), and write status.
 import type { V1CronJob } from '@kubernetes/client-node';
-import type { Pipeline, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
+import type { CacheEntry, Pipeline, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
 import type { Action, PinnedSpec, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
 import { stalled, toConditions } from './conditions.ts';
 import { decideConcurrency, policyOf, replacedRuns, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
 import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
 import { buildRevision } from './revision.ts';
+import { cacheEntriesOf, updateCache } from './cache.ts';
 import { cancelReason, cancelRefused, readCancelRequest, type CancelRequest } from './cancel.ts';
 import { cronJobActions, isScheduled, scheduleStatus, type ScheduleStatus } from './cronjob.ts';
 import { transitionEvents } from './events.ts';
@@ -55,7 +56,7 @@ export function plan(input: PlanInput): Plan {
   const chained = !scheduled && (spec.triggers?.after?.length ?? 0) > 0;
   const waitsForTrigger = scheduled || chained;
   const selection = waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context);
-  const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now });
+  const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
   const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
@@ -76,7 +77,7 @@ export function plan(input: PlanInput): Plan {
 
   const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
   const status = pipelineStatus({
-    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule, cancel: cancel.value,
+    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule, cancel: cancel.value, cacheEntries: outcome.cacheEntries,
     holds: waitsForTrigger || spec.suspend === true,
     active: activeIds.size > 0,
     cronChanging: actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob'),
@@ -101,6 +102,8 @@ type StatusParts = {
   selection: Selection;
   schedule: ScheduleStatus;
   cancel: string | undefined;
+  /** Results of cached stages of runs that succeeded in this plan (status.cache). */
+  cacheEntries: CacheEntry[];
   /** It waits for a trigger (a schedule, a chain) or is suspended: between runs it is Ready. */
   holds: boolean;
   active: boolean;
@@ -132,6 +135,7 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
     lastCancelRequest: p.cancel,
     requestCount: selection.requestCount,
     lastTriggers: selection.lastTriggers,
+    cache: updateCache(previous.cache, p.cacheEntries),
   });
 }
 
@@ -146,6 +150,8 @@ type AdvanceInputs = {
   observed: Map<string, ObservedRun>;
   input: PlanInput;
   now: Date;
+  /** status.cache before this plan. */
+  cacheEntries: CacheEntry[];
 };
 
 /**
@@ -153,7 +159,7 @@ type AdvanceInputs = {
  * the Pipeline has moved on since), its own Jobs, and what status remembers of it.
  */
 function runAdvancer(inputs: AdvanceInputs): (ref: RunRef) => RunProgress {
-  const { pipeline, generation, revisions, observed, input, now } = inputs;
+  const { pipeline, generation, revisions, observed, input, now, cacheEntries } = inputs;
   return (ref) => {
     if (ref.hold && ref.previous) return { run: ref.previous, actions: [] };
     const pinned = ref.generation === generation ? pipeline : pinnedPipeline(pipeline, revisions, ref.generation);
@@ -171,6 +177,8 @@ function runAdvancer(inputs: AdvanceInputs): (ref: RunRef) => RunProgress {
         awaitRootsUntil: ref.awaitRootsUntil,
         rejections: input.rejections,
         pendingJobs: input.pendingJobs,
+        values: ref.values,
+        cacheEntries,
         now,
       }),
     );
@@ -201,6 +209,8 @@ type RunsOutcome = {
   actions: Action[];
   events: PlanEvent[];
   requeues: number[];
+  /** Results of cached stages of the runs that succeeded now (cancelled runs record none). */
+  cacheEntries: CacheEntry[];
 };
 
 /**
@@ -217,7 +227,7 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   const started = decision.start.map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
   const events = [...stopped.events];
-  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events, requeues: [] };
+  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events, requeues: [], cacheEntries: [] };
   for (const { ref, progress } of [...going, ...started]) {
     outcome.refs.push(ref);
     const reason = cancelled.get(ref.id);
@@ -229,6 +239,7 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
     outcome.actions.push(...progress.actions);
     outcome.events.push(...(progress.events ?? []));
     if (progress.requeueAfterMs !== undefined) outcome.requeues.push(progress.requeueAfterMs);
+    outcome.cacheEntries.push(...(progress.cacheEntries ?? []));
   }
   return outcome;
 }
@@ -342,6 +353,7 @@ function planInvalid(
     lastRetryRequest: previous.lastRetryRequest,
     lastCancelRequest: previous.lastCancelRequest,
     lastTriggers: previous.lastTriggers,
+    cache: updateCache(previous.cache, []),
   });
   return { actions, status, events: transitionEvents(previous, status) };
 }

@@ -1,8 +1,10 @@
 // Stage caching, the pure part (src/plan/cache.ts): durations, the spec hash, key resolution,
 // lookup (key, spec, expiry) and the bounded, de-duplicated record.
 import { describe, expect, it } from 'vitest';
-import type { CacheEntry, StageSpec } from '../../../src/api/types.ts';
-import { MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH } from '../../../src/api/schema.ts';
+import { Ajv } from 'ajv';
+import type { CacheEntry, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
+import { MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH, PipelineStatusSchema } from '../../../src/api/schema.ts';
+import { jsonBytes, MAX_OBJECT_BYTES } from '../../../src/api/size.ts';
 import {
   cachedStage,
   cacheEntriesOf,
@@ -15,8 +17,12 @@ import {
   succeededEntries,
   updateCache,
 } from '../../../src/plan/cache.ts';
+import { summarize } from '../../../src/plan/history.ts';
+import { observeRuns } from '../../../src/plan/observed.ts';
+import { advanceRun } from '../../../src/plan/run.ts';
+import type { RunValues } from '../../../src/plan/run-values.ts';
 import { iso } from '../../../src/plan/time.ts';
-import { T0, at, pipeline, stage } from './fixtures.ts';
+import { FakeCluster, T0, at, createdJobs, createdStages, deletedJobs, eventReasons, job, pipeline, stage } from './fixtures.ts';
 
 const HOUR = 3_600_000;
 
@@ -225,5 +231,225 @@ describe('cachedStage and succeededEntries', () => {
     const kept = { ...run, stages: [{ name: 'extract', phase: 'Succeeded' as const, reason: 'FromRun' }] };
     expect(succeededEntries(p2, kept, values, at(90))).toEqual([]);
     expect(succeededEntries(p2, { ...run, phase: 'Failed' }, values, at(90))).toEqual([]);
+  });
+});
+
+// The planner with cached stages, end to end over the fake cluster: a hit creates no Job and lets
+// downstream go on; successes of whole runs are recorded; memory keeps a Cached stage.
+describe('the planner with cached stages', () => {
+  const RUN = 'conveyor.dev/run-requested';
+  const extract = stage('extract', undefined, { args: ['--all'], cache: { key: 'orders-all', maxAge: '1h' } });
+  const spec = () => ({ stages: [extract, stage('load', ['extract'])] });
+  const extractRun = (s: PipelineStatus | undefined) => s?.lastRun?.stages?.find((x) => x.name === 'extract');
+
+  /** Run g1 to success: extract and load each ran once. */
+  function afterFirstRun(): FakeCluster {
+    const cluster = new FakeCluster(pipeline(spec()));
+    cluster.reconcile(at(0));
+    cluster.set('extract', { state: 'succeeded', at: at(10) });
+    cluster.reconcile(at(20));
+    cluster.set('load', { state: 'succeeded', at: at(30) });
+    cluster.reconcile(at(40));
+    return cluster;
+  }
+
+  it('records the cached stage of a run that succeeded (not its uncached stages)', () => {
+    const cluster = afterFirstRun();
+    expect(cluster.pipeline.status?.lastRun?.phase).toBe('Succeeded');
+    expect(cluster.pipeline.status?.cache).toEqual([
+      { stage: 'extract', key: 'orders-all', specHash: stageSpecHash(effectiveStage(cluster.pipeline, extract)), run: 'g1', time: iso(at(10)) },
+    ]);
+  });
+
+  it('a second run with the same key: no Job for the stage, Succeeded/Cached from g1, an Event, downstream runs', () => {
+    const cluster = afterFirstRun();
+    cluster.annotate(RUN, 'again');
+    const second = cluster.reconcile(at(60));
+    const id = second.status.lastRun?.id ?? '';
+    expect(createdStages(second)).toEqual(['load']);
+    expect(extractRun(second.status)).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
+    expect(extractRun(second.status)?.message).toContain('"orders-all"');
+    expect(second.events).toContainEqual({ type: 'Normal', reason: 'StageCached', message: `run ${id}: stage "extract" served from the cache (key "orders-all", run g1)` });
+    expect(second.status.progress).toBe('1/2');
+
+    // Later plans remember it: no Job, no second Event.
+    const later = cluster.reconcile(at(61));
+    expect(createdJobs(later)).toEqual([]);
+    expect(eventReasons(later)).not.toContain('StageCached');
+    cluster.set('load', { state: 'succeeded', at: at(70) });
+    const done = cluster.reconcile(at(80));
+    expect(done.status.lastRun?.phase).toBe('Succeeded');
+    expect(cluster.jobsOf('extract')).toHaveLength(1);
+    // A cached result is not recorded again: its age counts from when it was computed.
+    expect(done.status.cache?.map((e) => [e.run, e.time])).toEqual([['g1', iso(at(10))]]);
+  });
+
+  it('expires after maxAge: the stage runs again and its new result replaces the old', () => {
+    const cluster = afterFirstRun();
+    cluster.annotate(RUN, 'late');
+    const late = cluster.reconcile(at(10 + 3600));
+    expect(createdStages(late)).toEqual(['extract']);
+    const id = late.status.lastRun?.id ?? '';
+    cluster.set('extract', { state: 'succeeded', at: at(3700) });
+    cluster.reconcile(at(3710));
+    cluster.set('load', { state: 'succeeded', at: at(3720) });
+    expect(cluster.reconcile(at(3730)).status.cache?.map((e) => e.run)).toEqual([id]);
+  });
+
+  it('a change of the stage spec runs it again', () => {
+    const cluster = afterFirstRun();
+    cluster.edit((s) => {
+      s.stages[0] = { ...extract, args: ['--all', '--verbose'] };
+    });
+    expect(createdStages(cluster.reconcile(at(60)))).toEqual(['extract']);
+  });
+
+  it('a change elsewhere in the pipeline (another stage) still uses the cache', () => {
+    const cluster = afterFirstRun();
+    cluster.edit((s) => {
+      s.stages[1] = stage('load', ['extract'], { args: ['--fast'] });
+    });
+    const changed = cluster.reconcile(at(60));
+    expect(createdStages(changed)).toEqual(['load']);
+    expect(extractRun(changed.status)?.reason).toBe('Cached');
+  });
+
+  it('a failed run records nothing', () => {
+    const cluster = new FakeCluster(pipeline(spec()));
+    cluster.reconcile(at(0));
+    cluster.set('extract', { state: 'succeeded', at: at(10) });
+    cluster.reconcile(at(20));
+    cluster.set('load', { state: 'failed' });
+    const failed = cluster.reconcile(at(40));
+    expect(failed.status.lastRun?.phase).toBe('Failed');
+    expect(failed.status.cache).toBeUndefined();
+    cluster.annotate(RUN, 'again');
+    expect(createdStages(cluster.reconcile(at(60)))).toEqual(['extract']);
+  });
+
+  it('a retry keeps the stages of the retried run as they were (FromRun, not Cached)', () => {
+    const cluster = new FakeCluster(pipeline(spec()));
+    cluster.reconcile(at(0));
+    cluster.set('extract', { state: 'succeeded', at: at(10) });
+    cluster.reconcile(at(20));
+    cluster.set('load', { state: 'failed' });
+    cluster.reconcile(at(40));
+    cluster.annotate('conveyor.dev/retry-requested', 'once');
+    const retry = cluster.reconcile(at(60));
+    expect(createdStages(retry)).toEqual(['load']);
+    expect(extractRun(retry.status)).toMatchObject({ phase: 'Succeeded', reason: 'FromRun' });
+    expect(eventReasons(retry)).not.toContain('StageCached');
+  });
+
+  it('an invalid generation keeps the cache', () => {
+    const cluster = afterFirstRun();
+    cluster.edit((s) => {
+      s.stages[1] = stage('load', ['ghost']);
+    });
+    cluster.problems = [{ path: 'spec.stages[1].dependsOn[0]', message: 'unknown stage "ghost"' }];
+    expect(cluster.reconcile(at(60)).status.cache?.map((e) => e.run)).toEqual(['g1']);
+  });
+
+  it('a scheduled tick whose cached root is served deletes the CronJob\'s suspended Job instead of starting it', () => {
+    const cluster = new FakeCluster(pipeline({ ...spec(), schedule: '0 * * * *' }));
+    cluster.reconcile(at(0));
+    const tick = (n: number) => at(n * 3600);
+    cluster.tick(tick(1));
+    cluster.reconcile(at(3601));
+    cluster.set('extract', { state: 'succeeded', at: at(3610) });
+    cluster.reconcile(at(3620));
+    cluster.set('load', { state: 'succeeded', at: at(3630) });
+    cluster.reconcile(at(3640));
+    expect(cluster.pipeline.status?.cache).toHaveLength(1);
+
+    // maxAge is 1h: a tick 50 minutes later reuses it.
+    cluster.edit((s) => {
+      s.stages[0] = { ...extract, cache: { key: 'orders-all', maxAge: '2h' } };
+    });
+    cluster.reconcile(at(3650));
+    const [suspended] = cluster.tick(tick(2));
+    const second = cluster.reconcile(at(7201));
+    expect(second.actions.filter((a) => a.kind === 'startJob')).toEqual([]);
+    expect(deletedJobs(second)).toEqual([suspended?.metadata?.name]);
+    expect(createdStages(second)).toEqual(['load']);
+    expect(extractRun(second.status)).toMatchObject({ phase: 'Succeeded', reason: 'Cached' });
+  });
+});
+
+describe('advanceRun: --no-cache and the run values', () => {
+  const extract = stage('extract', undefined, { cache: { key: 'orders-$(params.day)' } });
+  const p = pipeline({ stages: [extract] });
+  const hash = stageSpecHash(effectiveStage(p, extract));
+  const cacheEntries = [entry({ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm1', time: iso(T0) })];
+  const advance = (values: RunValues) => advanceRun({ pipeline: p, runId: 'm2', trigger: 'manual', generation: 1, values, cacheEntries, now: at(60) });
+
+  it('serves the stage when the key the values give matches', () => {
+    const progress = advance({ params: { day: '2026-11-02' } });
+    expect(progress.actions).toEqual([]);
+    expect(progress.run).toMatchObject({ phase: 'Succeeded', stages: [{ name: 'extract', reason: 'Cached', cachedFrom: 'm1' }] });
+    // Served from the cache: nothing new to record.
+    expect(progress.cacheEntries).toBeUndefined();
+  });
+
+  it('runs it for another key, and for a run started with --no-cache', () => {
+    expect(advance({ params: { day: '2026-11-03' } }).actions.map((a) => a.kind)).toEqual(['createJob']);
+    expect(advance({ params: { day: '2026-11-02' }, noCache: true }).actions.map((a) => a.kind)).toEqual(['createJob']);
+  });
+
+  it('a run with --no-cache that succeeds records its fresh result', () => {
+    const p2 = pipeline({ stages: [extract] });
+    const jobs = [job(p2, 'extract', 'm2', { state: 'succeeded', at: at(50) })];
+    const progress = advanceRun({
+      pipeline: p2, runId: 'm2', trigger: 'manual', generation: 1, values: { params: { day: '2026-11-02' }, noCache: true }, cacheEntries,
+      observed: observeRuns('uid-1', jobs, [], new Set()).get('m2'), now: at(60),
+    });
+    expect(progress.run.phase).toBe('Succeeded');
+    expect(progress.cacheEntries).toEqual([{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm2', time: iso(at(50)) }]);
+  });
+});
+
+describe('run memory keeps a Cached stage', () => {
+  it('summarize keeps it for an active run that is not lastRun', () => {
+    const summary = summarize({
+      id: 's1',
+      trigger: 'schedule',
+      phase: 'Running',
+      stages: [
+        { name: 'extract', phase: 'Succeeded', reason: 'Cached', cachedFrom: 's0', message: 'cached: …' },
+        { name: 'load', phase: 'Running', job: 'etl-load-s1' },
+      ],
+    });
+    expect(summary.stages?.[0]).toMatchObject({ name: 'extract', phase: 'Succeeded', reason: 'Cached', cachedFrom: 's0' });
+  });
+});
+
+describe('status.cache in the status schema', () => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
+  const validate = ajv.compile(PipelineStatusSchema);
+
+  it('accepts what the planner writes: entries and a Cached stage with cachedFrom', () => {
+    const cluster = new FakeCluster(pipeline({ stages: [stage('a', undefined, { cache: { key: 'k' } }), stage('b', ['a'])] }));
+    cluster.reconcile(at(0));
+    cluster.set('a', { state: 'succeeded' });
+    cluster.reconcile(at(20));
+    cluster.set('b', { state: 'succeeded' });
+    cluster.reconcile(at(40));
+    cluster.annotate('conveyor.dev/run-requested', 'again');
+    const status = cluster.reconcile(at(60)).status;
+    expect(status.lastRun?.stages?.[0]?.cachedFrom).toBe('g1');
+    validate(status);
+    expect(validate.errors ?? []).toEqual([]);
+  });
+
+  it(`a full cache (${MAX_CACHE_ENTRIES} entries, longest stage names and keys) stays under 10% of what etcd stores per object`, () => {
+    let entries: CacheEntry[] = [];
+    for (let i = 0; i < MAX_CACHE_ENTRIES; i++) {
+      const e = entry({ stage: 's'.repeat(60) + String(i).padStart(3, '0'), key: 'k'.repeat(MAX_CACHE_KEY_LENGTH), specHash: 'f'.repeat(16), run: 'm0123456789abcdef' });
+      entries = recordCached(entries, e);
+    }
+    validate({ cache: entries });
+    expect(validate.errors ?? []).toEqual([]);
+    expect(jsonBytes({ cache: entries })).toBeLessThan(MAX_OBJECT_BYTES / 10);
   });
 });
