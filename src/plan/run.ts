@@ -203,8 +203,17 @@ function runStatus(ctx: RunContext, view: RunView, all: StageStatus[], phase: Ru
     startTime: view.startTime,
     completionTime: finished ? iso(latest(...all.map((s) => s.completionTime)) ?? ctx.now) : undefined,
     message: describeRunFailure(dag) ?? deadlineNote(dag, deadlineSeconds),
+    // Recorded once, read back on every later plan (select-values.ts): a run's values never change.
+    ...runValueFields(ctx.values),
     stages: all,
   });
+}
+
+/** The status fields of a run's values (absent ones left out). */
+function runValueFields(values: RunValues | undefined): Partial<RunStatus> {
+  if (!values) return {};
+  const { logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = values;
+  return compact({ logicalTime, intervalStart, intervalEnd, params, noCache: noCache === true ? true : undefined, backfill });
 }
 
 /** Plan again at the run deadline, or when a tick's roots stop waiting for their CronJobs. */

@@ -129,6 +129,7 @@ export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageS
     runStartTime: view.startTime,
     ...(view.stagingClaim ? { stagingClaimName: view.stagingClaim } : {}),
     ...(view.retryOf ? { retryOf: view.retryOf } : {}),
+    ...(view.values ? { values: view.values } : {}),
   });
   if (priorAttempts > 0) {
     // A new name: the Job controller keys its bookkeeping by namespace/name, and a Job created
@@ -150,7 +151,7 @@ function startSuspended(view: RunView, stage: StageSpec, job: V1Job, effects: Ef
   if (view.stagingClaim) return createStageJob(view, stage, ROLE_STAGE, effects);
   const name = job.metadata?.name ?? '';
   effects.starting.add(name);
-  effects.actions.push({ kind: 'startJob', name, runId: view.runId, patch: startJobPatch(view.runId, view.trigger, view.startTime) });
+  effects.actions.push({ kind: 'startJob', name, runId: view.runId, patch: startJobPatch(view.runId, view.trigger, view.startTime, view.values, view.pipeline.spec.timeZone) });
   return { name: stage.name, phase: 'Running', job: name, attempts: 1 };
 }
 
