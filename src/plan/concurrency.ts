@@ -24,8 +24,16 @@ export function policyOf(spec: PipelineSpec): ConcurrencyPolicy {
 /**
  * `active`: ids of the runs still active after this plan advanced them, oldest first.
  * `supersede`: an unscheduled pipeline's rule (one run at a time; the new one wins).
+ * `exempt`: active runs the policy does not see (backfill runs): they count towards
+ * MAX_ACTIVE_RUNS, but neither block a tick (Forbid) nor get replaced by one (Replace).
  */
-export function decideConcurrency(policy: ConcurrencyPolicy, active: string[], requests: RunRequest[], supersede: boolean): ConcurrencyDecision {
+export function decideConcurrency(
+  policy: ConcurrencyPolicy,
+  active: string[],
+  requests: RunRequest[],
+  supersede: boolean,
+  exempt: ReadonlySet<string> = new Set(),
+): ConcurrencyDecision {
   // Oldest first; at the same instant, automatic runs before explicit ones (which then start
   // last and become lastRun).
   const ordered = [...requests].sort((a, b) => a.at.getTime() - b.at.getTime() || Number(b.governed) - Number(a.governed));
@@ -44,12 +52,13 @@ export function decideConcurrency(policy: ConcurrencyPolicy, active: string[], r
       })
     : ordered;
 
-  const running = [...active];
+  const aside = supersede ? [] : active.filter((id) => exempt.has(id));
+  const running = active.filter((id) => !aside.includes(id));
   const start: RunRequest[] = [];
   const cancelled = new Map<string, string>();
   for (const request of considered) {
-    if (running.length >= MAX_ACTIVE_RUNS) {
-      skipped.push(skip(request, `skipped: ${running.length} runs are already active, the most one Pipeline may have at once`));
+    if (running.length + aside.length >= MAX_ACTIVE_RUNS) {
+      skipped.push(skip(request, `skipped: ${running.length + aside.length} runs are already active, the most one Pipeline may have at once`));
       continue;
     }
     if (request.governed && running.length > 0) {

@@ -53,7 +53,7 @@ export function shortName(full: string, max: number): string {
  * collide AND their (cut) readable texts are the same: about 1 in 4·10^9 for a given pair.
  * It is one rule for every length: short names keep all their text, long ones (stage names go
  * up to 63) keep a prefix, and nothing is ever refused. The hash segment is 8 hex characters and
- * run ids (g<n>, s<n>, m/r/c<8 hex>) are never 8 hex characters, so a Job name cannot read as
+ * run ids (g<n>, s<n>, m/r/c/b<8 hex>) are never 8 hex characters, so a Job name cannot read as
  * `<CronJob name>-<8 digits>`, the shape of the Jobs a CronJob creates.
  * The executor still checks ownership on AlreadyExists: a hash makes collisions between
  * Conveyor's own names negligible, not objects someone else created with that name.
@@ -143,7 +143,15 @@ export function chainRunId(upstreamPipeline: string, upstreamRunId: string): str
   return `c${shortHash(`${upstreamPipeline}/${upstreamRunId}`)}`;
 }
 
+/**
+ * Run of one tick of a backfill: from the request id and the tick, so planning again after a
+ * crash (or a lost status write) picks the same id, and the same Job names.
+ */
+export function backfillRunId(requestId: string, tick: Date): string {
+  return `b${shortHash(`${requestId}/${tick.toISOString()}`)}`;
+}
+
 /** Whether `text` has the shape of a run id Conveyor derives (used to read `<runId>:<nonce>`). */
 export function isRunId(text: string): boolean {
-  return /^(g\d+|s\d+|[mrc][0-9a-f]{8})$/.test(text);
+  return /^(g\d+|s\d+|[mrcb][0-9a-f]{8})$/.test(text);
 }

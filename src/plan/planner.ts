@@ -25,6 +25,8 @@ import { observeRuns, ownedBy, trimMessage, type ObservedRun } from './observed.
 import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
+import { MAX_ACTIVE_RUNS } from '../api/schema.ts';
+import { backfillRunIds, backfillStatusParts, readBackfill, recordSucceededTimes, startBackfill, type BackfillState, type StartContext } from './backfill.ts';
 
 export type { Action, Plan } from './types.ts';
 
@@ -58,8 +60,10 @@ export function plan(input: PlanInput): Plan {
   const selection = waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context);
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
-  const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel }, now);
+  const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation, succeeded: new Set(recordSucceededTimes(previous.succeededTimes, [])) } };
+  const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel, backfill }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
+  const backfilled = backfillStatusParts(outcome.backfill, previous, runs, now);
 
   const activeIds = new Set([...runs.values()].filter((r) => isActiveRun(r.phase)).map((r) => r.id));
   const skipped = new Map(outcome.decision.skipped.concat(selection.skipped).map((s) => [s.id, s]));
@@ -77,7 +81,7 @@ export function plan(input: PlanInput): Plan {
 
   const schedule = scheduled ? scheduleStatus(spec, cronJobs, previous, now) : {};
   const status = pipelineStatus({
-    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule, cancel: cancel.value, cacheEntries: outcome.cacheEntries,
+    spec, previous, generation, now, lastRun, runs, skipped: [...skipped.values()], selection, schedule, cancel: cancel.value, cacheEntries: outcome.cacheEntries, backfill: backfilled.status,
     holds: waitsForTrigger || spec.suspend === true,
     active: activeIds.size > 0,
     cronChanging: actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob'),
@@ -86,7 +90,7 @@ export function plan(input: PlanInput): Plan {
   return compact({
     actions,
     status,
-    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events],
+    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events, ...backfilled.events],
     requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
   });
 }
@@ -104,6 +108,8 @@ type StatusParts = {
   cancel: string | undefined;
   /** Results of cached stages of runs that succeeded in this plan (status.cache). */
   cacheEntries: CacheEntry[];
+  /** status.backfill, lastBackfillRequest and succeededTimes (backfill.ts). */
+  backfill: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>;
   /** It waits for a trigger (a schedule, a chain) or is suspended: between runs it is Ready. */
   holds: boolean;
   active: boolean;
@@ -135,6 +141,7 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
     lastCancelRequest: p.cancel,
     requestCount: selection.requestCount,
     lastTriggers: selection.lastTriggers,
+    ...p.backfill,
     cache: updateCache(previous.cache, p.cacheEntries),
   });
 }
@@ -211,23 +218,37 @@ type RunsOutcome = {
   requeues: number[];
   /** Results of cached stages of the runs that succeeded now (cancelled runs record none). */
   cacheEntries: CacheEntry[];
+  /** The backfill after this plan's ticks started (backfill.ts); runs that ended are counted later. */
+  backfill: BackfillState;
 };
 
 /**
  * Runs going on move first: one that ends now no longer blocks a new run (Forbid). A run
  * cancelled on request, or replaced (Replace), is no longer active for what starts next.
  */
-function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, rules: { policy: ConcurrencyPolicy; cancel: CancelRequest }, now: Date): RunsOutcome {
+type RunRules = {
+  policy: ConcurrencyPolicy;
+  cancel: CancelRequest;
+  backfill: { state: BackfillState; context: Omit<StartContext, 'active' | 'room'> };
+};
+
+function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, rules: RunRules, now: Date): RunsOutcome {
   const going = selection.continuing.map((ref) => ({ ref, progress: advance(ref) }));
   const stillActive = going.filter((g) => isActiveRun(g.progress.run.phase));
   const stopped = requestedCancel(rules.cancel, stillActive.map((g) => g.ref.id));
+  for (const [id, reason] of rules.backfill.state.cancel) if (stillActive.some((g) => g.ref.id === id)) stopped.cancelled.set(id, reason);
   const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(rules.policy, stillActive.map((g) => g.ref));
   const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
-  const decision = decideConcurrency(rules.policy, active, selection.requests, selection.supersede);
-  const started = decision.start.map((ref) => ({ ref, progress: advance(ref) }));
+  const decision = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
+  // Backfill ticks take the room the other new runs leave; they start first, so that a tick or a
+  // manual run starting in the same plan is lastRun.
+  const remaining = active.filter((id) => !decision.cancelled.has(id));
+  const room = MAX_ACTIVE_RUNS - remaining.length - decision.start.length;
+  const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
+  const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
   const events = [...stopped.events];
-  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events, requeues: [], cacheEntries: [] };
+  const outcome: RunsOutcome = { runs: new Map(), refs: [], started: started.map((s) => s.ref), decision, cancelled, actions: [], events, requeues: [], cacheEntries: [], backfill: backfill.state };
   for (const { ref, progress } of [...going, ...started]) {
     outcome.refs.push(ref);
     const reason = cancelled.get(ref.id);
@@ -354,6 +375,9 @@ function planInvalid(
     lastCancelRequest: previous.lastCancelRequest,
     lastTriggers: previous.lastTriggers,
     cache: updateCache(previous.cache, []),
+    backfill: previous.backfill,
+    lastBackfillRequest: previous.lastBackfillRequest,
+    succeededTimes: previous.succeededTimes,
   });
   return { actions, status, events: transitionEvents(previous, status) };
 }

@@ -1,0 +1,128 @@
+// A backfill request (the conveyor.dev/backfill-requested annotation): its JSON read and checked
+// against the Pipeline's spec. One pure function for the operator and the CLI, so `conveyor
+// backfill` refuses locally, with the same words, what the operator would refuse.
+import type { PipelineSpec } from '../api/types.ts';
+import { MAX_ACTIVE_RUNS, MAX_PARAM_VALUE_LENGTH } from '../api/schema.ts';
+import { CronError } from '../api/cron.ts';
+import { MAX_BACKFILL_TICKS, ticksBetween } from './backfill-ticks.ts';
+import { isPlainObject } from './merge.ts';
+
+export type BackfillRequest = {
+  id: string;
+  from: Date;
+  to: Date;
+  /** At most this many backfill runs at once; default 1 (one tick after the other). */
+  maxActive: number;
+  /** The values the request gives (not yet overlaid on the defaults). */
+  params: Record<string, string>;
+  rerun: boolean;
+};
+
+/** A refused request: the field at fault and what is wrong with it. */
+export type BackfillProblem = { field: string; message: string };
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; problem: BackfillProblem };
+
+/** An accepted request: the ticks it covers and every declared parameter's value. */
+export type AcceptedBackfill = { request: BackfillRequest; ticks: Date[]; params: Record<string, string> };
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const FIELDS = new Set(['id', 'from', 'to', 'maxActive', 'params', 'rerun']);
+
+const refuse = <T>(field: string, message: string): Checked<T> => ({ ok: false, problem: { field, message } });
+
+/** "field: message", as Events and the CLI say it. */
+export function describeProblem(problem: BackfillProblem): string {
+  return `${problem.field}: ${problem.message}`;
+}
+
+function parseTime(field: string, value: unknown): Checked<Date> {
+  if (typeof value !== 'string' || !RFC3339.test(value)) return refuse(field, `must be an RFC 3339 time such as 2025-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? refuse(field, `"${value}" is not a valid time`) : { ok: true, value: date };
+}
+
+function parseParams(value: unknown): Checked<Record<string, string>> {
+  if (value === undefined) return { ok: true, value: {} };
+  if (!isPlainObject(value)) return refuse('params', 'must be an object of parameter names to string values');
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (typeof v !== 'string') return refuse(`params.${name}`, `must be a string, got ${JSON.stringify(v)}`);
+    if (v.length > MAX_PARAM_VALUE_LENGTH) return refuse(`params.${name}`, `is longer than ${MAX_PARAM_VALUE_LENGTH} characters`);
+    out[name] = v;
+  }
+  return { ok: true, value: out };
+}
+
+function parseMaxActive(value: unknown): Checked<number> {
+  if (value === undefined) return { ok: true, value: 1 };
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ACTIVE_RUNS) {
+    return refuse('maxActive', `must be a whole number from 1 to ${MAX_ACTIVE_RUNS}, got ${JSON.stringify(value)}`);
+  }
+  return { ok: true, value };
+}
+
+/** The annotation's JSON, shape-checked (not yet against the spec). */
+export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    return refuse('request', `is not valid JSON (${(error as Error).message})`);
+  }
+  if (!isPlainObject(json)) return refuse('request', 'must be a JSON object {"id", "from", "to", ...}');
+  const unknown = Object.keys(json).find((k) => !FIELDS.has(k));
+  if (unknown !== undefined) return refuse(unknown, `unknown field (allowed: ${[...FIELDS].join(', ')})`);
+  if (typeof json.id !== 'string' || !ID_PATTERN.test(json.id)) {
+    return refuse('id', 'must be 1 to 63 letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
+  }
+  const from = parseTime('from', json.from);
+  if (!from.ok) return from;
+  const to = parseTime('to', json.to);
+  if (!to.ok) return to;
+  if (from.value.getTime() >= to.value.getTime()) return refuse('to', `must be after from (${String(json.from)})`);
+  const maxActive = parseMaxActive(json.maxActive);
+  if (!maxActive.ok) return maxActive;
+  const params = parseParams(json.params);
+  if (!params.ok) return params;
+  if (json.rerun !== undefined && typeof json.rerun !== 'boolean') return refuse('rerun', 'must be true or false');
+  const request = { id: json.id, from: from.value, to: to.value, maxActive: maxActive.value, params: params.value, rerun: json.rerun === true };
+  return { ok: true, value: request };
+}
+
+/** Every declared parameter with the request's value or its default; unknown names and values outside enum refused. */
+export function resolveParams(spec: PipelineSpec, given: Record<string, string>): Checked<Record<string, string>> {
+  const declared = Array.isArray(spec.params) ? spec.params : [];
+  const names = declared.map((p) => p.name);
+  for (const [name, value] of Object.entries(given)) {
+    const param = declared.find((p) => p.name === name);
+    if (!param) return refuse(`params.${name}`, names.length > 0 ? `unknown parameter (declared: ${names.join(', ')})` : 'unknown parameter (the pipeline declares none)');
+    if (param.enum && !param.enum.includes(value)) return refuse(`params.${name}`, `"${value}" is not one of ${param.enum.join(', ')}`);
+  }
+  return { ok: true, value: Object.fromEntries(declared.map((p) => [p.name, given[p.name] ?? p.default ?? ''])) };
+}
+
+/** A parsed request checked against the spec: a schedule, a range with ticks (at most the cap), known params. */
+export function checkBackfillRequest(spec: PipelineSpec, request: BackfillRequest): Checked<AcceptedBackfill> {
+  const schedule = typeof spec.schedule === 'string' ? spec.schedule.trim() : '';
+  if (schedule === '') return refuse('spec.schedule', 'the pipeline has no schedule: a backfill runs the schedule’s ticks');
+  let range;
+  try {
+    range = ticksBetween(schedule, spec.timeZone, request.from, request.to);
+  } catch (error) {
+    if (error instanceof CronError || error instanceof RangeError) return refuse('spec.schedule', error.message);
+    throw error;
+  }
+  if ('tooMany' in range) return refuse('from', `the range holds more than ${MAX_BACKFILL_TICKS} ticks of "${schedule}"; split it into several backfills`);
+  if (range.ticks.length === 0) return refuse('from', `the range [from, to) holds no tick of "${schedule}"`);
+  const params = resolveParams(spec, request.params);
+  if (!params.ok) return params;
+  return { ok: true, value: { request, ticks: range.ticks, params: params.value } };
+}
+
+/** parse, then check: what the operator does with a new annotation value. */
+export function readBackfillRequest(spec: PipelineSpec, raw: string): Checked<AcceptedBackfill> {
+  const parsed = parseBackfillRequest(raw);
+  return parsed.ok ? checkBackfillRequest(spec, parsed.value) : parsed;
+}

@@ -1,0 +1,75 @@
+// The schedule ticks a backfill runs: every time the pipeline's CronJobs would have fired in
+// [from, to), in its timeZone, read with the same cron port the CronJobs' schedule is checked
+// with (src/api/cron.ts), so a backfill tick is exactly a tick the schedule would have made.
+import { nextScheduleTimes } from '../api/cron.ts';
+
+/** A backfill covers at most this many ticks: each is a run, and status counts them. */
+export const MAX_BACKFILL_TICKS = 1000;
+const BATCH = 64;
+
+export type TickRange = { ticks: Date[] } | { tooMany: true };
+
+/**
+ * Every tick in [from, to), oldest first; `{ tooMany }` when there are more than `cap`. A tick at
+ * exactly `from` counts (the range is inclusive there), one at `to` does not.
+ * Throws like nextScheduleTimes for a schedule or time zone a CronJob refuses.
+ */
+export function ticksBetween(schedule: string, timeZone: string | undefined, from: Date, to: Date, cap = MAX_BACKFILL_TICKS): TickRange {
+  if (from.getTime() >= to.getTime()) return { ticks: [] };
+  // Every plan of a running backfill needs its ticks, and the cron port walks a time zone's wall
+  // clock through Intl (about 2 s for 1,000 daily ticks in Europe/Berlin): the same question is
+  // answered once per process. The answer depends on the arguments only, so the planner stays pure.
+  const key = JSON.stringify([schedule, timeZone ?? null, from.getTime(), to.getTime(), cap]);
+  const known = remembered.get(key);
+  if (known) return 'tooMany' in known ? known : { ticks: [...known.ticks] };
+  const range = enumerate(schedule, timeZone, from, to, cap);
+  if (remembered.size >= REMEMBERED_RANGES) remembered.delete(remembered.keys().next().value as string);
+  remembered.set(key, range);
+  return 'tooMany' in range ? range : { ticks: [...range.ticks] };
+}
+
+/** Ranges answered, oldest first (a backfill at a time per Pipeline; a few hundred Pipelines at most backfill at once). */
+const remembered = new Map<string, TickRange>();
+const REMEMBERED_RANGES = 256;
+
+function enumerate(schedule: string, timeZone: string | undefined, from: Date, to: Date, cap: number): TickRange {
+  // Cron ticks fall on whole seconds and the search starts after `after`: one second earlier
+  // (and whole) lets a tick at `from` itself count.
+  let cursor = new Date(Math.ceil(from.getTime() / 1000) * 1000 - 1000);
+  const ticks: Date[] = [];
+  // In batches, so that a short range of a frequent schedule costs a few ticks, not the cap.
+  for (;;) {
+    const batch = nextScheduleTimes(schedule, timeZone, cursor, BATCH);
+    for (const t of batch) {
+      if (t.getTime() >= to.getTime()) return { ticks };
+      if (t.getTime() >= from.getTime()) ticks.push(t);
+      if (ticks.length > cap) return { tooMany: true };
+    }
+    if (batch.length < BATCH) return { ticks };
+    cursor = batch[batch.length - 1] as Date;
+  }
+}
+
+/** Windows searched, smallest first, for the tick before a time: a minute schedule needs one hour, a yearly one a year. */
+const LOOKBACK_MS = [3_600_000, 86_400_000, 32 * 86_400_000, 367 * 86_400_000, 5 * 366 * 86_400_000];
+
+/**
+ * The tick before `tick` (the start of its data interval), or undefined when the schedule did not
+ * fire in the five years before it. Searches forward from growing windows because the cron port
+ * only looks forward, as the CronJob controller does.
+ */
+export function previousTick(schedule: string, timeZone: string | undefined, tick: Date): Date | undefined {
+  for (const window of LOOKBACK_MS) {
+    let cursor = new Date(tick.getTime() - window);
+    let last: Date | undefined;
+    for (;;) {
+      const batch = nextScheduleTimes(schedule, timeZone, cursor, BATCH);
+      const before = batch.filter((t) => t.getTime() < tick.getTime());
+      if (before.length > 0) last = before[before.length - 1];
+      if (before.length < batch.length || batch.length < BATCH) break;
+      cursor = batch[batch.length - 1] as Date;
+    }
+    if (last) return last;
+  }
+  return undefined;
+}

@@ -1,0 +1,288 @@
+// Backfill: one run for each schedule tick in [from, to), oldest first, at most maxActive at once.
+// The request is the conveyor.dev/backfill-requested annotation (backfill-request.ts); status is
+// the memory (status.backfill: which tick is next, which runs are in flight, what is done), and a
+// run's id derives from (request id, tick), so planning again after a crash or a lost status
+// write picks the same runs and the same Job names: a tick's Jobs collide instead of doubling.
+//
+// Each plan, in three steps the planner calls in order:
+//   readBackfill   — a new request (accepted, refused, or replacing the one running) or a cancel;
+//   startBackfill  — ticks that start now, given the runs still active and the room left;
+//   settleBackfill — runs that ended now are counted; the phase, progress and Events follow.
+import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
+import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
+import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
+import { describeProblem, readBackfillRequest, type AcceptedBackfill } from './backfill-request.ts';
+import { previousTick, ticksBetween } from './backfill-ticks.ts';
+import { compact } from './merge.ts';
+import { backfillRunId } from './names.ts';
+import { isActiveRun } from './run.ts';
+import type { RunValues } from './run-values.ts';
+import type { RunRef } from './select.ts';
+import { iso, toDate } from './time.ts';
+import type { PlanEvent } from './types.ts';
+
+export type BackfillState = {
+  /** The backfill after the request and cancel annotations are read (before runs start or end). */
+  status?: BackfillStatus;
+  /** status.lastBackfillRequest: the last annotation value handled. */
+  lastRequest?: string;
+  /** Backfill runs to cancel now (the backfill was cancelled or replaced), with the reason. */
+  cancel: Map<string, string>;
+  events: PlanEvent[];
+  /** The ticks of `status` (its range in the current schedule), oldest first. */
+  ticks: Date[];
+};
+
+function annotation(pipeline: Pipeline, key: string): string | undefined {
+  const raw = pipeline.metadata.annotations?.[key];
+  return typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
+}
+
+/** "3/7 ticks done, 2 running" (plus failed and skipped when there are any). */
+export function backfillProgress(b: Pick<BackfillStatus, 'total' | 'done' | 'failed' | 'skipped' | 'running'>): string {
+  const parts = [`${b.done}/${b.total} ticks done`, `${b.running?.length ?? 0} running`];
+  if (b.failed) parts.push(`${b.failed} failed`);
+  if (b.skipped) parts.push(`${b.skipped} skipped (already succeeded)`);
+  return parts.join(', ');
+}
+
+/** The ticks of a backfill's range in the current schedule ([] when it no longer has one). */
+function ticksOf(spec: PipelineSpec, status: BackfillStatus | undefined): Date[] {
+  const from = toDate(status?.from);
+  const to = toDate(status?.to);
+  if (!status || !from || !to || typeof spec.schedule !== 'string' || spec.schedule.trim() === '') return [];
+  try {
+    const range = ticksBetween(spec.schedule, spec.timeZone, from, to);
+    return 'ticks' in range ? range.ticks : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The backfill ended by a cancel or a replacing request: runs in flight are cancelled with `reason`. */
+function stopBackfill(status: BackfillStatus, reason: string, now: Date, cancel: Map<string, string>): BackfillStatus {
+  for (const id of status.running ?? []) cancel.set(id, reason);
+  const stopped = { ...status, phase: 'Cancelled' as const, running: [], message: reason, completionTime: iso(now) };
+  return { ...stopped, progress: backfillProgress(stopped) };
+}
+
+function started(accepted: AcceptedBackfill, now: Date): BackfillStatus {
+  const { request, ticks, params } = accepted;
+  const status: BackfillStatus = compact({
+    request: request.id,
+    from: iso(request.from),
+    to: iso(request.to),
+    maxActive: request.maxActive,
+    rerun: request.rerun || undefined,
+    params: Object.keys(params).length > 0 ? params : undefined,
+    phase: 'Running' as const,
+    total: ticks.length,
+    next: 0,
+    done: 0,
+    startTime: iso(now),
+  });
+  return { ...status, progress: backfillProgress(status) };
+}
+
+/**
+ * A new request value is handled once: refused (Warning BackfillRefused naming the field), or
+ * started — replacing a backfill still running, whose runs in flight are cancelled (choice: the
+ * newest request wins, as the newest value of any declarative field does).
+ */
+function handleRequest(pipeline: Pipeline, raw: string, current: BackfillStatus | undefined, now: Date, cancel: Map<string, string>) {
+  const events: PlanEvent[] = [];
+  const refused = (why: string) => {
+    events.push({ type: 'Warning', reason: 'BackfillRefused', message: `backfill request refused: ${why}` });
+    return { status: current, events };
+  };
+  const read = readBackfillRequest(pipeline.spec, raw);
+  if (!read.ok) return refused(describeProblem(read.problem));
+  const id = read.value.request.id;
+  if (id === current?.request) return refused(`id: "${id}" was already used by the current backfill; give each request a new id`);
+  let previous = current;
+  if (previous?.phase === 'Running') {
+    previous = stopBackfill(previous, `backfill ${previous.request} replaced by backfill ${id}`, now, cancel);
+    events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${previous.message}` });
+  }
+  const status = started(read.value, now);
+  const { from, to, maxActive } = status;
+  events.push({ type: 'Normal', reason: 'BackfillStarted', message: `backfill ${id}: ${status.total} ticks in [${from}, ${to}), at most ${maxActive} at once` });
+  return { status, events };
+}
+
+/** Reads the request and cancel annotations against what status remembers. */
+export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: Date): BackfillState {
+  const cancel = new Map<string, string>();
+  let status = previous.backfill;
+  let lastRequest = previous.lastBackfillRequest;
+  const events: PlanEvent[] = [];
+  const raw = annotation(pipeline, ANN_BACKFILL_REQUESTED);
+  if (raw !== undefined && raw !== lastRequest) {
+    const handled = handleRequest(pipeline, raw, status, now, cancel);
+    status = handled.status;
+    events.push(...handled.events);
+    lastRequest = raw;
+  }
+  const ticks = ticksOf(pipeline.spec, status);
+  if (status?.phase === 'Running' && ticks.length === 0) {
+    status = stopBackfill(status, `backfill ${status.request} stopped: the pipeline has no schedule (or no tick in the range) any more`, now, cancel);
+    events.push({ type: 'Warning', reason: 'BackfillCancelled', message: `${status.message}` });
+  }
+  const cancelId = annotation(pipeline, ANN_BACKFILL_CANCEL)?.trim();
+  if (status?.phase === 'Running' && cancelId === status.request) {
+    status = stopBackfill(status, `backfill ${status.request} cancelled on request (${ANN_BACKFILL_CANCEL})`, now, cancel);
+    events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${status.message}; ${status.progress}` });
+  }
+  return compact({ status, lastRequest, cancel, events, ticks });
+}
+
+export type StartContext = {
+  spec: PipelineSpec;
+  generation: number;
+  /** Ids of the runs active after this plan advanced the ones going on. */
+  active: ReadonlySet<string>;
+  /** How many more runs may start at all (MAX_ACTIVE_RUNS less the active ones and other new ones). */
+  room: number;
+  /** status.succeededTimes, as RFC 3339 UTC. */
+  succeeded: ReadonlySet<string>;
+};
+
+/** What a backfill run processes: its tick, the interval since the tick before, the backfill's params. */
+function valuesOf(state: BackfillState, status: BackfillStatus, index: number, spec: PipelineSpec): RunValues {
+  const tick = state.ticks[index] as Date;
+  const before = index > 0 ? state.ticks[index - 1] : previousTick(spec.schedule ?? '', spec.timeZone, tick);
+  return compact({
+    logicalTime: iso(tick),
+    intervalStart: before ? iso(before) : undefined,
+    intervalEnd: iso(tick),
+    params: status.params ?? {},
+    backfill: status.request,
+  });
+}
+
+/**
+ * The ticks that start now, oldest first: while fewer than maxActive of the backfill's runs are
+ * active and there is room. Ticks that already succeeded are skipped (unless rerun), also when no
+ * slot is free, so a backfill of done work ends at once. A tick whose run is already going (found
+ * from its Jobs after a lost status) is taken up instead of started again.
+ */
+export function startBackfill(state: BackfillState, ctx: StartContext): { state: BackfillState; starts: RunRef[] } {
+  const status = state.status;
+  if (status?.phase !== 'Running') return { state, starts: [] };
+  const running = (status.running ?? []).filter((id) => ctx.active.has(id));
+  const ended = (status.running ?? []).filter((id) => !ctx.active.has(id));
+  let { next, done, skipped = 0 } = status;
+  const starts: RunRef[] = [];
+  let room = ctx.room;
+  while (next < state.ticks.length) {
+    const tick = state.ticks[next] as Date;
+    if (!status.rerun && ctx.succeeded.has(iso(tick))) {
+      next++;
+      done++;
+      skipped++;
+      continue;
+    }
+    if (running.length >= status.maxActive || room <= 0) break;
+    const id = backfillRunId(status.request, tick);
+    if (!ctx.active.has(id)) {
+      starts.push({ id, trigger: 'backfill', generation: ctx.generation, values: valuesOf(state, status, next, ctx.spec) });
+      room--;
+    }
+    running.push(id);
+    next++;
+  }
+  // Runs that ended stay listed until settleBackfill counts them.
+  const updated = compact({ ...status, next, done, skipped: skipped || undefined, running: [...ended, ...running] });
+  return { state: { ...state, status: updated }, starts };
+}
+
+export type Settled = {
+  status?: BackfillStatus;
+  /** Logical times (RFC 3339) of backfill runs that succeeded now. */
+  succeeded: string[];
+  events: PlanEvent[];
+};
+
+/**
+ * Runs that ended are counted (a run that is not Succeeded counts as failed), and when every tick
+ * is done the backfill ends: Succeeded without failures, Failed with some. `phaseOf` gives a run's
+ * phase after this plan; undefined for a run nobody tracks any more (counted as failed).
+ */
+export function settleBackfill(state: BackfillState, phaseOf: (id: string) => RunPhase | undefined, now: Date): Settled {
+  const status = state.status;
+  if (status?.phase !== 'Running') return { status, succeeded: [], events: [] };
+  const tickOf = new Map(state.ticks.slice(0, status.next).map((t) => [backfillRunId(status.request, t), t]));
+  let { done, failed = 0 } = status;
+  const running: string[] = [];
+  const succeeded: string[] = [];
+  for (const id of status.running ?? []) {
+    const phase = phaseOf(id);
+    if (isActiveRun(phase)) {
+      running.push(id);
+      continue;
+    }
+    done++;
+    const tick = tickOf.get(id);
+    if (phase === 'Succeeded' && tick) succeeded.push(iso(tick));
+    else if (phase !== 'Succeeded') failed++;
+  }
+  const counted = compact({ ...status, done, failed: failed || undefined, running: running.length > 0 ? running : undefined });
+  const finished = counted.next >= state.ticks.length && running.length === 0;
+  const settled = finished ? finish(counted, state.ticks.length, now) : counted;
+  const final = { ...settled, progress: backfillProgress(settled) };
+  return { status: final, succeeded, events: finished ? [endEvent(final)] : [] };
+}
+
+function finish(status: BackfillStatus, total: number, now: Date): BackfillStatus {
+  const phase = status.failed ? ('Failed' as const) : ('Succeeded' as const);
+  const message = status.failed ? `${status.failed} of ${total} ticks failed` : undefined;
+  return compact({ ...status, total, phase, message, completionTime: iso(now) });
+}
+
+function endEvent(status: BackfillStatus): PlanEvent {
+  const text = `backfill ${status.request}: ${status.progress}`;
+  return status.phase === 'Succeeded'
+    ? { type: 'Normal', reason: 'BackfillCompleted', message: text }
+    : { type: 'Warning', reason: 'BackfillFailed', message: text };
+}
+
+/**
+ * status.succeededTimes with `times` added: every logical time a run succeeded for, newest first,
+ * each once, at most MAX_SUCCEEDED_TIMES (the oldest fall off). Undefined while there are none.
+ */
+export function recordSucceededTimes(previous: readonly string[] | undefined, times: readonly string[]): string[] | undefined {
+  const all = new Map<number, string>();
+  for (const value of [...(Array.isArray(previous) ? previous : []), ...times]) {
+    const date = toDate(value);
+    if (date) all.set(date.getTime(), iso(date));
+  }
+  const sorted = [...all.entries()].sort((a, b) => b[0] - a[0]).map(([, text]) => text);
+  return sorted.length > 0 ? sorted.slice(0, MAX_SUCCEEDED_TIMES) : undefined;
+}
+
+/** The backfill runs among `refs`: concurrencyPolicy does not govern them (concurrency.ts). */
+export function backfillRunIds(refs: readonly Pick<RunRef, 'id' | 'trigger'>[]): Set<string> {
+  return new Set(refs.filter((r) => r.trigger === 'backfill').map((r) => r.id));
+}
+
+/**
+ * The status fields backfill owns after a plan, and its Events: runs that ended are counted
+ * (their phase from this plan's runs, else from what status remembered), and every run with a
+ * logical time that succeeded — backfill or not — joins status.succeededTimes.
+ */
+export function backfillStatusParts(
+  state: BackfillState,
+  previous: PipelineStatus,
+  runs: ReadonlyMap<string, Pick<RunStatus, 'phase' | 'logicalTime'>>,
+  now: Date,
+): { status: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>; events: PlanEvent[] } {
+  const remembered = new Map([...(previous.runs ?? []), ...(previous.lastRun ? [previous.lastRun] : [])].map((r) => [r.id, r.phase]));
+  const settled = settleBackfill(state, (id) => runs.get(id)?.phase ?? remembered.get(id), now);
+  const logical = [...runs.values()].flatMap((r) => (r.phase === 'Succeeded' && r.logicalTime ? [r.logicalTime] : []));
+  const status = compact({
+    backfill: settled.status,
+    lastBackfillRequest: state.lastRequest,
+    succeededTimes: recordSucceededTimes(previous.succeededTimes, [...settled.succeeded, ...logical]),
+  });
+  return { status, events: [...state.events, ...settled.events] };
+}
