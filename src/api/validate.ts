@@ -4,13 +4,15 @@
 //   1. the schema (ajv, strict: unknown fields are errors, as with kubectl's strict validation);
 //   2. list types (no repeats in dependsOn, ...), as the API server checks them;
 //   3. the CEL rules the API server runs, in their TypeScript twins (rules.ts);
-//   4. what only code can check: dependency cycles, the cron grammar of a CronJob, time zones.
+//   4. what only code can check: dependency cycles, the cron grammar of a CronJob, time zones,
+//      `$(params.x)`/`$(run.x)` references and param defaults within their enum (param-refs.ts).
 import { MAX_STAGES } from './constants.ts';
 import { scheduleProblem } from './cron.ts';
 import { describeCycle, findCycles, type StageRef } from './graph.ts';
 import { listTypeProblems } from './list-types.ts';
 import { formatPath } from './path.ts';
 import type { ValidationProblem } from './problem.ts';
+import { paramProblems } from './param-refs.ts';
 import { passesScheduleRules, ruleProblems } from './rules.ts';
 import { checkSchema } from './schema-check.ts';
 import { sizeProblems } from './size.ts';
@@ -33,7 +35,7 @@ export function validatePipeline(doc: unknown): ValidationProblem[] {
   const problems = checkSchema(doc);
   if (!isObj(doc)) return problems;
   problems.push(...listTypeProblems(doc), ...ruleProblems(doc), ...metadataProblems(doc));
-  if (isObj(doc.spec)) problems.push(...cycleProblems(doc.spec), ...scheduleProblems(doc.spec));
+  if (isObj(doc.spec)) problems.push(...cycleProblems(doc.spec), ...scheduleProblems(doc.spec), ...paramProblems(doc.spec));
   return problems;
 }
 

@@ -3,11 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import type { Pipeline } from '../api/types.ts';
-import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import type { Pipeline, RunSummary } from '../api/types.ts';
+import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { checkRunRequest, type RunOptions } from '../plan/params.ts';
+import { iso } from '../plan/time.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
-import { annotatePipeline, CliError, kubeContext, listPipelines, readPipeline, type KubeContext } from './kube-context.ts';
+import { annotatePipeline, CliError, kubeContext, listPipelines, patchAnnotations, readPipeline, type KubeContext } from './kube-context.ts';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -19,7 +21,7 @@ const KUBE_OPTIONS = {
   kubeconfig: { type: 'string' },
 } as const;
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string }>>(argv: string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>(argv: string[], options: T) {
   return parseArgs({ args: argv, options: { ...KUBE_OPTIONS, ...options }, allowPositionals: true, strict: true });
 }
 
@@ -91,23 +93,77 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
   ];
   if (p.spec.schedule) lines.push(`Schedule:    ${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}${p.spec.suspend ? ' — suspended' : ''}   Next: ${s.nextScheduleTime ?? '<none>'}`);
   if (run) lines.push(`Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`);
+  if (run) lines.push(...runValueLines(run, '             '));
   for (const c of s.conditions ?? []) lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
   lines.push('', 'Stages:', drawDag(p, now));
   if (s.runs?.length) {
     lines.push('', 'Runs:');
-    for (const r of s.runs) lines.push(`  ${r.id.padEnd(12)} ${r.trigger.padEnd(8)} ${r.phase.padEnd(10)} ${r.startTime ?? ''}${r.message ? `  ${r.message}` : ''}`);
+    for (const r of s.runs) {
+      lines.push(`  ${r.id.padEnd(12)} ${r.trigger.padEnd(8)} ${r.phase.padEnd(10)} ${r.startTime ?? ''}${r.message ? `  ${r.message}` : ''}`);
+      lines.push(...runValueLines(r, '    '));
+    }
   }
   return lines.join('\n');
 }
 
+/** A run's logical time, interval and parameters, one line each (none for runs that record none). */
+function runValueLines(run: RunSummary, indent: string): string[] {
+  const lines: string[] = [];
+  if (run.logicalTime) {
+    const interval = run.intervalStart && run.intervalEnd ? `, interval ${run.intervalStart} → ${run.intervalEnd}` : '';
+    lines.push(`${indent}Logical time ${run.logicalTime}${interval}${run.noCache ? ', no cache' : ''}`);
+  }
+  const params = Object.entries(run.params ?? {});
+  if (params.length > 0) lines.push(`${indent}Params ${params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
+  return lines;
+}
+
+/**
+ * `run NAME [--param k=v ...] [--at RFC3339] [--no-cache]`: the request and its options in one
+ * patch. The options name the request they belong to, so a later request without options (the
+ * Console's Run) does not inherit them. `at` defaults to now: the logical time is fixed by the
+ * request itself. The options are checked first with the planner's own check (params.ts).
+ */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(argv, {});
+  const { values, positionals } = parse(argv, { param: { type: 'string', multiple: true }, at: { type: 'string' }, 'no-cache': { type: 'boolean' } });
   const ctx = ctxOf(values);
   const name = one(positionals, 'pipeline name');
-  const value = new Date().toISOString();
-  await annotatePipeline(ctx, name, ANN_RUN_REQUESTED, value);
-  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value})`);
+  const now = new Date();
+  const value = now.toISOString();
+  const options: RunOptions = {
+    request: value,
+    ...paramsOption(values.param),
+    at: atOption(values.at, now),
+    ...(values['no-cache'] === true ? { noCache: true } : {}),
+  };
+  const raw = JSON.stringify(options);
+  const pipeline = await readPipeline(ctx, name);
+  const checked = checkRunRequest(pipeline.spec.params, raw, value);
+  if (!checked.ok) throw new CliError(`pipeline ${name}: ${checked.message}`);
+  await patchAnnotations(ctx, name, { [ANN_RUN_REQUESTED]: value, [ANN_RUN_OPTIONS]: raw });
+  const given = Object.entries(options.params ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${options.at}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`);
   return 0;
+}
+
+/** `--param key=value`, repeatable; the value may itself contain `=`. */
+function paramsOption(raw: unknown): Pick<RunOptions, 'params'> {
+  const list = Array.isArray(raw) ? raw.filter((p): p is string => typeof p === 'string') : [];
+  if (list.length === 0) return {};
+  const params: Record<string, string> = {};
+  for (const item of list) {
+    const at = item.indexOf('=');
+    if (at <= 0) throw new CliError(`--param: expected key=value, got "${item}"`);
+    params[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return { params };
+}
+
+function atOption(raw: unknown, now: Date): string {
+  if (typeof raw !== 'string') return iso(now);
+  const at = new Date(raw);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(at.getTime())) throw new CliError(`--at: expected an RFC 3339 time such as 2026-03-01T00:00:00Z, got "${raw}"`);
+  return iso(at);
 }
 
 export async function retryCommand(argv: string[], io: CliIO): Promise<number> {

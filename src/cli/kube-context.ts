@@ -48,8 +48,13 @@ export async function listPipelines(ctx: KubeContext, allNamespaces: boolean): P
 /** Sets one annotation on a Pipeline with a merge patch (the way `kubectl annotate` does). */
 export async function annotatePipeline(ctx: KubeContext, name: string, key: string, value: string): Promise<Pipeline> {
   await readPipeline(ctx, name);
+  return patchAnnotations(ctx, name, { [key]: value });
+}
+
+/** Sets several annotations in one merge patch (a run request and its options land together). */
+export async function patchAnnotations(ctx: KubeContext, name: string, annotations: Record<string, string>): Promise<Pipeline> {
   return (await ctx.custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace: ctx.namespace, plural: PLURAL, name, body: { metadata: { annotations: { [key]: value } } } },
+    { group: GROUP, version: VERSION, namespace: ctx.namespace, plural: PLURAL, name, body: { metadata: { annotations } } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   )) as Pipeline;
 }

@@ -4,8 +4,12 @@
 import type { ParamSpec } from '../api/types.ts';
 import { isPlainObject } from './merge.ts';
 
-/** What `conveyor run` asks for besides the run itself (the JSON of ANN_RUN_OPTIONS). */
-export type RunOptions = { params?: Record<string, string>; at?: string; noCache?: boolean };
+/**
+ * What `conveyor run` asks for besides the run itself (the JSON of ANN_RUN_OPTIONS). `request`
+ * is the conveyor.dev/run-requested value the options belong to: options left from an earlier
+ * request do not apply to a later one that came without options (the Console's Run).
+ */
+export type RunOptions = { request?: string; params?: Record<string, string>; at?: string; noCache?: boolean };
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -55,7 +59,8 @@ export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
     return { ok: false, message: 'the run options (conveyor.dev/run-options) are not JSON' };
   }
   if (!isPlainObject(parsed)) return { ok: false, message: 'the run options (conveyor.dev/run-options) must be a JSON object' };
-  const { params, at, noCache } = parsed as Record<string, unknown>;
+  const { request, params, at, noCache } = parsed as Record<string, unknown>;
+  if (request !== undefined && typeof request !== 'string') return { ok: false, message: 'run options: "request" must be a string' };
   if (params !== undefined && (!isPlainObject(params) || Object.values(params).some((v) => typeof v !== 'string'))) {
     return { ok: false, message: 'run options: "params" must map parameter names to strings' };
   }
@@ -66,6 +71,7 @@ export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
   return {
     ok: true,
     value: {
+      ...(request !== undefined ? { request: request as string } : {}),
       ...(params !== undefined ? { params: params as Record<string, string> } : {}),
       ...(at !== undefined ? { at: at as string } : {}),
       ...(noCache === true ? { noCache: true } : {}),
@@ -77,10 +83,16 @@ export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
  * A run request's options (the annotation's raw JSON) checked against the pipeline's parameters:
  * what both `conveyor run` and the planner refuse, with the same message.
  */
-export function checkRunRequest(specs: ParamSpec[] | undefined, raw: string | undefined): Checked<{ options: RunOptions; params: Record<string, string> }> {
-  const options = parseRunOptions(raw);
-  if (!options.ok) return options;
-  const params = resolveParams(specs, options.value.params);
+export function checkRunRequest(
+  specs: ParamSpec[] | undefined,
+  raw: string | undefined,
+  request?: string,
+): Checked<{ options: RunOptions; params: Record<string, string> }> {
+  const parsed = parseRunOptions(raw);
+  if (!parsed.ok) return parsed;
+  const stale = parsed.value.request !== undefined && request !== undefined && parsed.value.request !== request;
+  const options = stale ? {} : parsed.value;
+  const params = resolveParams(specs, options.params);
   if (!params.ok) return params;
-  return { ok: true, value: { options: options.value, params: params.value } };
+  return { ok: true, value: { options, params: params.value } };
 }

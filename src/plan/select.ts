@@ -189,7 +189,7 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   if (isNewRunRequest(ctx, r)) {
     const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
     // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
-    const checked = checkRunRequest(ctx.pipeline.spec.params, annotation(ctx.pipeline, ANN_RUN_OPTIONS));
+    const checked = checkRunRequest(ctx.pipeline.spec.params, annotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
     if (checked.ok) {
       const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
       requests.push({ id, trigger: 'manual', generation, governed: false, at: now, values });
