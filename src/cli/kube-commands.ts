@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline, RunSummary } from '../api/types.ts';
-import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { readBackfillRequest } from '../plan/backfill-request.ts';
 import { checkRunRequest, type RunOptions } from '../plan/params.ts';
 import { iso } from '../plan/time.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
@@ -94,6 +95,7 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
   if (p.spec.schedule) lines.push(`Schedule:    ${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}${p.spec.suspend ? ' — suspended' : ''}   Next: ${s.nextScheduleTime ?? '<none>'}`);
   if (run) lines.push(`Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`);
   if (run) lines.push(...runValueLines(run, '             '));
+  if (s.backfill) lines.push(backfillLine(s.backfill));
   for (const c of s.conditions ?? []) lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
   lines.push('', 'Stages:', drawDag(p, now));
   if (s.runs?.length) {
@@ -242,6 +244,57 @@ export async function graphCommand(argv: string[], io: CliIO): Promise<number> {
     pipelines.push(await readPipeline(ctxOf(values), target));
   }
   io.out(pipelines.map((p) => (format === 'dot' ? toDot(p) : toMermaid(p))).join('\n\n'));
+  return 0;
+}
+
+/** `Backfill:    bf-x Running, 3/7 ticks done, 2 running [from, to), at most 2 at once`. */
+function backfillLine(b: NonNullable<Pipeline['status']>['backfill'] & object): string {
+  const why = b.message ? ` (${b.message})` : '';
+  return `Backfill:    ${b.request} ${b.phase}, ${b.progress ?? `${b.done}/${b.total} ticks done`}; [${b.from}, ${b.to}), at most ${b.maxActive} at once${b.rerun ? ', rerun' : ''}${why}`;
+}
+
+/** The CLI flag a backfill request field comes from, for errors in the user's words. */
+const BACKFILL_FLAGS: Record<string, string> = { from: '--from', to: '--to', maxActive: '--max-active', params: '--param', rerun: '--rerun' };
+
+/**
+ * `backfill NAME --from T1 --to T2 [--max-active N] [--param k=v ...] [--rerun]`, or `--cancel`:
+ * writes the request annotation (a new id each time) after the operator's own check of it, so a
+ * refusal comes here, at once, in the same words.
+ */
+export async function backfillCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    'max-active': { type: 'string' },
+    param: { type: 'string', multiple: true },
+    rerun: { type: 'boolean' },
+    cancel: { type: 'boolean' },
+  });
+  const ctx = ctxOf(values);
+  const name = one(positionals, 'pipeline name');
+  const pipeline = await readPipeline(ctx, name);
+  if (values.cancel === true) return cancelBackfill(ctx, pipeline, io);
+  if (typeof values.from !== 'string' || typeof values.to !== 'string') throw new CliError('backfill needs --from and --to (RFC 3339 times), or --cancel');
+  const maxActive = values['max-active'] === undefined ? undefined : Number(values['max-active']);
+  if (maxActive !== undefined && !Number.isInteger(maxActive)) throw new CliError(`--max-active: expected a whole number, got "${values['max-active']}"`);
+  const id = `bf-${Date.now().toString(36)}`;
+  const request = { id, from: values.from, to: values.to, ...(maxActive !== undefined ? { maxActive } : {}), ...paramsOption(values.param), ...(values.rerun ? { rerun: true } : {}) };
+  const raw = JSON.stringify(request);
+  const checked = readBackfillRequest(pipeline.spec, raw);
+  if (!checked.ok) throw new CliError(`pipeline ${name}: backfill refused: ${BACKFILL_FLAGS[checked.problem.field] ?? checked.problem.field}: ${checked.problem.message}`);
+  await patchAnnotations(ctx, name, { [ANN_BACKFILL_REQUESTED]: raw });
+  const { ticks, request: r } = checked.value;
+  const running = pipeline.status?.backfill?.phase === 'Running' ? `; it replaces backfill ${pipeline.status.backfill.request}, whose runs in flight are cancelled` : '';
+  io.out(`pipeline ${ctx.namespace}/${name}: backfill ${id} requested: ${ticks.length} ticks in [${iso(r.from)}, ${iso(r.to)}), at most ${r.maxActive} at once${r.rerun ? ', ticks already done run again' : ''}${running}; follow it with conveyor describe ${name}`);
+  return 0;
+}
+
+async function cancelBackfill(ctx: KubeContext, pipeline: Pipeline, io: CliIO): Promise<number> {
+  const name = pipeline.metadata.name ?? '';
+  const backfill = pipeline.status?.backfill;
+  if (!backfill || backfill.phase !== 'Running') throw new CliError(`pipeline ${name} has no backfill running${backfill ? ` (backfill ${backfill.request} is ${backfill.phase})` : ''}`);
+  await annotatePipeline(ctx, name, ANN_BACKFILL_CANCEL, backfill.request);
+  io.out(`pipeline ${ctx.namespace}/${name}: cancel of backfill ${backfill.request} requested (${ANN_BACKFILL_CANCEL}=${backfill.request}); its runs in flight are stopped`);
   return 0;
 }
 

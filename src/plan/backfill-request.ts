@@ -6,6 +6,7 @@ import { MAX_ACTIVE_RUNS, MAX_PARAM_VALUE_LENGTH } from '../api/schema.ts';
 import { CronError } from '../api/cron.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from './backfill-ticks.ts';
 import { isPlainObject } from './merge.ts';
+import { resolveParams } from './params.ts';
 
 export type BackfillRequest = {
   id: string;
@@ -91,18 +92,6 @@ export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
   return { ok: true, value: request };
 }
 
-/** Every declared parameter with the request's value or its default; unknown names and values outside enum refused. */
-export function resolveParams(spec: PipelineSpec, given: Record<string, string>): Checked<Record<string, string>> {
-  const declared = Array.isArray(spec.params) ? spec.params : [];
-  const names = declared.map((p) => p.name);
-  for (const [name, value] of Object.entries(given)) {
-    const param = declared.find((p) => p.name === name);
-    if (!param) return refuse(`params.${name}`, names.length > 0 ? `unknown parameter (declared: ${names.join(', ')})` : 'unknown parameter (the pipeline declares none)');
-    if (param.enum && !param.enum.includes(value)) return refuse(`params.${name}`, `"${value}" is not one of ${param.enum.join(', ')}`);
-  }
-  return { ok: true, value: Object.fromEntries(declared.map((p) => [p.name, given[p.name] ?? p.default ?? ''])) };
-}
-
 /** A parsed request checked against the spec: a schedule, a range with ticks (at most the cap), known params. */
 export function checkBackfillRequest(spec: PipelineSpec, request: BackfillRequest): Checked<AcceptedBackfill> {
   const schedule = typeof spec.schedule === 'string' ? spec.schedule.trim() : '';
@@ -116,8 +105,8 @@ export function checkBackfillRequest(spec: PipelineSpec, request: BackfillReques
   }
   if ('tooMany' in range) return refuse('from', `the range holds more than ${MAX_BACKFILL_TICKS} ticks of "${schedule}"; split it into several backfills`);
   if (range.ticks.length === 0) return refuse('from', `the range [from, to) holds no tick of "${schedule}"`);
-  const params = resolveParams(spec, request.params);
-  if (!params.ok) return params;
+  const params = resolveParams(spec.params, request.params);
+  if (!params.ok) return refuse('params', params.message);
   return { ok: true, value: { request, ticks: range.ticks, params: params.value } };
 }
 

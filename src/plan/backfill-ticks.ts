@@ -49,27 +49,3 @@ function enumerate(schedule: string, timeZone: string | undefined, from: Date, t
     cursor = batch[batch.length - 1] as Date;
   }
 }
-
-/** Windows searched, smallest first, for the tick before a time: a minute schedule needs one hour, a yearly one a year. */
-const LOOKBACK_MS = [3_600_000, 86_400_000, 32 * 86_400_000, 367 * 86_400_000, 5 * 366 * 86_400_000];
-
-/**
- * The tick before `tick` (the start of its data interval), or undefined when the schedule did not
- * fire in the five years before it. Searches forward from growing windows because the cron port
- * only looks forward, as the CronJob controller does.
- */
-export function previousTick(schedule: string, timeZone: string | undefined, tick: Date): Date | undefined {
-  for (const window of LOOKBACK_MS) {
-    let cursor = new Date(tick.getTime() - window);
-    let last: Date | undefined;
-    for (;;) {
-      const batch = nextScheduleTimes(schedule, timeZone, cursor, BATCH);
-      const before = batch.filter((t) => t.getTime() < tick.getTime());
-      if (before.length > 0) last = before[before.length - 1];
-      if (before.length < batch.length || batch.length < BATCH) break;
-      cursor = batch[batch.length - 1] as Date;
-    }
-    if (last) return last;
-  }
-  return undefined;
-}

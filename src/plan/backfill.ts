@@ -12,7 +12,8 @@ import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, 
 import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
 import { describeProblem, readBackfillRequest, type AcceptedBackfill } from './backfill-request.ts';
-import { previousTick, ticksBetween } from './backfill-ticks.ts';
+import { ticksBetween } from './backfill-ticks.ts';
+import { scheduledRunTimes } from './logical-time.ts';
 import { compact } from './merge.ts';
 import { backfillRunId } from './names.ts';
 import { isActiveRun } from './run.ts';
@@ -147,17 +148,10 @@ export type StartContext = {
   succeeded: ReadonlySet<string>;
 };
 
-/** What a backfill run processes: its tick, the interval since the tick before, the backfill's params. */
+/** What a backfill run processes: its tick, the interval since the tick before (as a scheduled run's), the backfill's params. */
 function valuesOf(state: BackfillState, status: BackfillStatus, index: number, spec: PipelineSpec): RunValues {
-  const tick = state.ticks[index] as Date;
-  const before = index > 0 ? state.ticks[index - 1] : previousTick(spec.schedule ?? '', spec.timeZone, tick);
-  return compact({
-    logicalTime: iso(tick),
-    intervalStart: before ? iso(before) : undefined,
-    intervalEnd: iso(tick),
-    params: status.params ?? {},
-    backfill: status.request,
-  });
+  const times = scheduledRunTimes(spec, state.ticks[index] as Date);
+  return { ...times, params: status.params ?? {}, backfill: status.request };
 }
 
 /**

@@ -185,7 +185,7 @@ describe('refused requests', () => {
   it.each([
     ['unparseable JSON', '{not json', /request: is not valid JSON/],
     ['from after to', JSON.stringify({ id: 'x', from: TO, to: FROM }), /to: must be after from/],
-    ['unknown param', JSON.stringify({ id: 'x', from: FROM, to: TO, params: { day: '1' } }), /params.day: unknown parameter/],
+    ['unknown param', JSON.stringify({ id: 'x', from: FROM, to: TO, params: { day: '1' } }), /params: unknown parameter "day"/],
   ])('%s: a Warning naming the field, handled once, nothing started', (_name, value, message) => {
     const cluster = scheduled();
     cluster.annotate(ANN_BACKFILL_REQUESTED, value);
