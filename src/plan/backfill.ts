@@ -269,7 +269,7 @@ export function backfillStatusParts(
   previous: PipelineStatus,
   runs: ReadonlyMap<string, Pick<RunStatus, 'phase' | 'logicalTime'>>,
   now: Date,
-): { status: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>; events: PlanEvent[] } {
+): { status: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>; events: PlanEvent[]; requeueAfterMs?: number } {
   const remembered = new Map([...(previous.runs ?? []), ...(previous.lastRun ? [previous.lastRun] : [])].map((r) => [r.id, r.phase]));
   const settled = settleBackfill(state, (id) => runs.get(id)?.phase ?? remembered.get(id), now);
   const logical = [...runs.values()].flatMap((r) => (r.phase === 'Succeeded' && r.logicalTime ? [r.logicalTime] : []));
@@ -278,5 +278,16 @@ export function backfillStatusParts(
     lastBackfillRequest: state.lastRequest,
     succeededTimes: recordSucceededTimes(previous.succeededTimes, [...settled.succeeded, ...logical]),
   });
-  return { status, events: [...state.events, ...settled.events] };
+  return compact({ status, events: [...state.events, ...settled.events], requeueAfterMs: waitsForSlot(settled.status) ? BACKFILL_RECHECK_MS : undefined });
+}
+
+/**
+ * A tick that could start but did not this plan (a run that ended in it freed a slot only after
+ * the starts were decided, or all 20 run slots are taken): plan again soon, since no Job event
+ * may come to wake the Pipeline.
+ */
+const BACKFILL_RECHECK_MS = 5_000;
+
+function waitsForSlot(status: BackfillStatus | undefined): boolean {
+  return status?.phase === 'Running' && status.next < status.total && (status.running?.length ?? 0) < status.maxActive;
 }

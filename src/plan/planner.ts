@@ -87,6 +87,7 @@ export function plan(input: PlanInput): Plan {
     cronChanging: actions.some((a) => a.kind === 'applyCronJob' || a.kind === 'deleteCronJob'),
   });
   const requeues = [...outcome.requeues, ...(schedule.requeueAfterMs !== undefined ? [schedule.requeueAfterMs] : [])];
+  if (backfilled.requeueAfterMs !== undefined) requeues.push(backfilled.requeueAfterMs);
   return compact({
     actions,
     status,

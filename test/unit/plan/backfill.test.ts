@@ -6,6 +6,7 @@ import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill-tic
 import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill-request.ts';
 import { backfillProgress, recordSucceededTimes } from '../../../src/plan/backfill.ts';
 import { backfillRunId, isRunId } from '../../../src/plan/names.ts';
+import { describePipeline } from '../../../src/cli/kube-commands.ts';
 
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString().replace('.000Z', 'Z'));
 const d = (text: string): Date => new Date(text);
@@ -122,5 +123,20 @@ describe('backfill run ids, progress and succeededTimes', () => {
     const kept = recordSucceededTimes([], many) ?? [];
     expect(kept).toHaveLength(1000);
     expect(kept[0]).toBe(many[1004]?.replace('.000Z', 'Z'));
+  });
+});
+
+describe('conveyor describe', () => {
+  it('shows the backfill: id, phase, progress, range and max-active', () => {
+    const text = describePipeline({
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'nightly', namespace: 'data' },
+      spec: { schedule: '@daily', stages: [{ name: 'load', image: 'busybox' }] },
+      status: {
+        backfill: { request: 'bf-1', from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, running: ['b1', 'b2'], progress: '3/7 ticks done, 2 running' },
+      },
+    });
+    expect(text).toContain('Backfill:    bf-1 Running, 3/7 ticks done, 2 running; [2026-03-01T00:00:00Z, 2026-03-08T00:00:00Z), at most 2 at once');
   });
 });
