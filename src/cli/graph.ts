@@ -52,7 +52,11 @@ export function drawDag(p: Pipeline, now = new Date()): string {
     // A stage the finished run never reached (an onFailure stage after a success) did not run.
     const phase = s?.phase ?? (runEnded ? 'not run' : 'Pending');
     const attempts = s?.attempts ? `×${s.attempts}` : '';
-    const why = s?.reason && phase !== 'Succeeded' ? `  (${s.reason}${s.message ? `: ${s.message}` : ''})` : '';
+    const why = s?.cachedFrom
+      ? `  (cached: result of run ${s.cachedFrom})`
+      : s?.reason && phase !== 'Succeeded'
+        ? `  (${s.reason}${s.message ? `: ${s.message}` : ''})`
+        : '';
     return `  │ ${PHASE_SYMBOL[phase] ?? '?'} ${name.padEnd(width)} ${phase.padEnd(9)} ${attempts.padEnd(3)} ${elapsed(s?.startTime, s?.completionTime, now).padStart(6)}${after}${why}`;
   };
   const out: string[] = [];

@@ -69,9 +69,10 @@ describe('stage caching', () => {
     await waitFor('a StageCached Event', 30_000, async () =>
       (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'StageCached' && e.message?.includes(`run ${second.id}`)));
 
-    // Another key: extract runs.
-    await requestRun(n, 'other-key', { params: { day: '2026-11-03' } });
+    // Another key (conveyor run --param): extract runs.
+    await conveyor(['run', NAME, '-n', n, '--param', 'day=2026-11-03']);
     const third = await nextRunDone(n, seen, 'run 3 (another key) Succeeded');
+    expect(third.params).toEqual({ day: '2026-11-03' });
     expect(extractOf(third)?.reason).not.toBe('Cached');
     expect(await jobStagesOf(n, third.id)).toEqual(['extract', 'load']);
 
@@ -103,9 +104,9 @@ describe('stage caching', () => {
   });
 });
 
-/** run-requested with run-options in one patch (what `conveyor run --param` writes); waits until handled. */
+/** run-requested with its run-options in one patch, as `conveyor run` writes them; waits until handled. */
 async function requestRun(n: string, value: string, options: { params?: Record<string, string> }): Promise<void> {
-  const annotations = { 'conveyor.dev/run-requested': value, 'conveyor.dev/run-options': JSON.stringify(options) };
+  const annotations = { 'conveyor.dev/run-requested': value, 'conveyor.dev/run-options': JSON.stringify({ request: value, ...options }) };
   await mergePatchPipeline(c, n, NAME, { metadata: { annotations } });
   await waitForPipeline(c, n, NAME, `run request ${value} handled`, (p) => p.status?.lastRunRequest === value, 60_000);
 }

@@ -17,6 +17,7 @@ import {
   succeededEntries,
   updateCache,
 } from '../../../src/plan/cache.ts';
+import { drawDag } from '../../../src/cli/graph.ts';
 import { summarize } from '../../../src/plan/history.ts';
 import { observeRuns } from '../../../src/plan/observed.ts';
 import { advanceRun } from '../../../src/plan/run.ts';
@@ -451,5 +452,28 @@ describe('status.cache in the status schema', () => {
     validate({ cache: entries });
     expect(validate.errors ?? []).toEqual([]);
     expect(jsonBytes({ cache: entries })).toBeLessThan(MAX_OBJECT_BYTES / 10);
+  });
+});
+
+describe('conveyor describe', () => {
+  it('shows a Cached stage with the run its result came from', () => {
+    const p = pipeline(
+      { stages: [stage('extract', undefined, { cache: { key: 'k' } }), stage('load', ['extract'])] },
+      {
+        status: {
+          lastRun: {
+            id: 'm2',
+            trigger: 'manual',
+            phase: 'Running',
+            stages: [
+              { name: 'extract', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1', startTime: iso(T0), completionTime: iso(T0) },
+              { name: 'load', phase: 'Running', startTime: iso(T0) },
+            ],
+          },
+        },
+      },
+    );
+    const extractLine = drawDag(p, at(5)).split('\n').find((l) => l.includes('extract'));
+    expect(extractLine).toMatch(/✔ extract\s+Succeeded .*\(cached: result of run g1\)$/);
   });
 });
