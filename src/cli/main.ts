@@ -28,7 +28,16 @@ export const COMMANDS: Record<string, Command> = {
   // Cluster commands (src/cli/kube-commands.ts); all take -n NAMESPACE and --kubeconfig FILE.
   get: { usage: 'get [NAME...] [-A] [-o json]', summary: 'list Pipelines: phase, progress, last and next run', run: lazy(kube, (m) => m.getCommand) },
   describe: { usage: 'describe NAME', summary: 'show a Pipeline: conditions, stages, recent runs', run: lazy(kube, (m) => m.describeCommand) },
-  run: { usage: 'run NAME', summary: 'start a run now', run: lazy(kube, (m) => m.runCommand) },
+  run: {
+    usage: 'run NAME [--param k=v ...] [--at RFC3339] [--no-cache]',
+    summary: 'start a run now',
+    details:
+      'Starts a run now (conveyor.dev/run-requested), with its options in the same patch (conveyor.dev/run-options).\n' +
+      '  --param k=v       value of parameter k for this run (repeatable); unknown names and values outside enum are refused\n' +
+      '  --at T            the run\'s logical time (RFC 3339; default: now)\n' +
+      '  --no-cache        run every stage, ignoring cached results',
+    run: lazy(kube, (m) => m.runCommand),
+  },
   retry: { usage: 'retry NAME [--run ID]', summary: 'run the failed and skipped stages of a run again', run: lazy(kube, (m) => m.retryCommand) },
   cancel: { usage: 'cancel NAME [--run ID]', summary: 'stop a run in flight (default: the latest run)', run: lazy(kube, (m) => m.cancelCommand) },
   backfill: {
