@@ -70,17 +70,28 @@ export interface OperatorSuite {
   tearDown: () => Promise<void>;
 }
 
-export function operatorSuite(c: Clients, name: string, prefixes: string[], setUpCluster: () => Promise<void>): OperatorSuite {
+/**
+ * `extraArgs` go to every operator the suite starts (e.g. ['--workers', '2']); as a function they
+ * may name the prepared namespaces (e.g. for --leader-election-namespace).
+ */
+export function operatorSuite(
+  c: Clients,
+  name: string,
+  prefixes: string[],
+  setUpCluster: () => Promise<void>,
+  extraArgs: string[] | ((ns: (prefix: string) => string) => string[]) = [],
+): OperatorSuite {
   const namespaces = new Map<string, string>();
   const cleanups: (() => Promise<void>)[] = [];
   let current: OperatorProcess | undefined;
-  const args = (): string[] => ['--namespaces', [...namespaces.values()].join(',')];
+  const ns = (prefix: string): string => {
+    const n = namespaces.get(prefix);
+    if (!n) throw new Error(`no namespace prepared for ${prefix}`);
+    return n;
+  };
+  const args = (): string[] => ['--namespaces', [...namespaces.values()].join(','), ...(typeof extraArgs === 'function' ? extraArgs(ns) : extraArgs)];
   return {
-    ns: (prefix) => {
-      const n = namespaces.get(prefix);
-      if (!n) throw new Error(`no namespace prepared for ${prefix}`);
-      return n;
-    },
+    ns,
     operator: () => {
       if (!current) throw new Error('operator not started');
       return current;
