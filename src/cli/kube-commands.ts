@@ -115,7 +115,7 @@ function runValueLines(run: RunSummary, indent: string): string[] {
     const interval = run.intervalStart && run.intervalEnd ? `, interval ${run.intervalStart} → ${run.intervalEnd}` : '';
     lines.push(`${indent}Logical time ${run.logicalTime}${interval}${run.noCache ? ', no cache' : ''}`);
   }
-  const params = Object.entries(run.params ?? {});
+  const params = Object.entries(run.params ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (params.length > 0) lines.push(`${indent}Params ${params.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')}`);
   return lines;
 }

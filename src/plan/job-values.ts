@@ -34,11 +34,19 @@ function timeValues(values: RunValues, timeZone: string | undefined): Record<str
   };
 }
 
+/**
+ * Parameters by name: status hands them back with their keys sorted (the API server orders map
+ * keys), so the Jobs of one run, built in different plans, say the same.
+ */
+function sortedParams(values: RunValues): [string, string][] {
+  return Object.entries(values.params ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** The annotations that record a run's values on its Jobs (and a started CronJob Job's pod template). */
 export function valueAnnotations(values: RunValues, timeZone: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(timeValues(values, timeZone))) if (value !== undefined) out[key] = value;
-  if (values.params && Object.keys(values.params).length > 0) out[ANN_PARAMS] = JSON.stringify(values.params);
+  if (values.params && Object.keys(values.params).length > 0) out[ANN_PARAMS] = JSON.stringify(Object.fromEntries(sortedParams(values)));
   if (values.noCache === true) out[ANN_NO_CACHE] = 'true';
   if (values.backfill) out[ANN_RUN_BACKFILL] = values.backfill;
   return out;
@@ -52,7 +60,7 @@ export function literalValueEnv(values: RunValues, timeZone?: string): V1EnvVar[
     const value = times[annotation];
     if (value !== undefined) env.push({ name, value });
   }
-  for (const [name, value] of Object.entries(values.params ?? {})) env.push({ name: paramEnvName(name), value: kubeletLiteral(value) });
+  for (const [name, value] of sortedParams(values)) env.push({ name: paramEnvName(name), value: kubeletLiteral(value) });
   return env;
 }
 

@@ -50,7 +50,7 @@ describe('a manual run with options', () => {
     expect(names.indexOf('CONVEYOR_PARAM_DAY')).toBeLessThan(names.indexOf('FROM_OURS'));
     expect(job?.metadata?.annotations).toMatchObject({
       'conveyor.dev/logical-time': '2026-03-02T10:00:00Z',
-      'conveyor.dev/params': JSON.stringify({ table: 'users', day: '2026-03-01' }),
+      'conveyor.dev/params': '{"day":"2026-03-01","table":"users"}',
     });
   });
 
