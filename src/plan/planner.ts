@@ -23,6 +23,7 @@ import { cancelRun, historyLimit, pruneHistory, runHistory, stopInactiveRuns, su
 import { compact, isPlainObject } from './merge.ts';
 import { observeRuns, ownedBy, trimMessage, type ObservedRun } from './observed.ts';
 import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
+import { withRunValues } from './select-values.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
 import { MAX_ACTIVE_RUNS } from '../api/schema.ts';
@@ -57,7 +58,8 @@ export function plan(input: PlanInput): Plan {
   // load before ingest). Manual runs and retries still start at once.
   const chained = !scheduled && (spec.triggers?.after?.length ?? 0) > 0;
   const waitsForTrigger = scheduled || chained;
-  const selection = waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context);
+  // Every run's logical time, interval and params: recorded ones read back, new ones decided once.
+  const selection = withRunValues(context, waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context));
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
   const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation, succeeded: new Set(recordSucceededTimes(previous.succeededTimes, [])) } };

@@ -41,7 +41,10 @@ describe('a fresh pipeline', () => {
     expect(run(result.status)).toMatchObject({ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: '2025-01-01T00:00:00Z' });
     expect(stagePhases(result)).toEqual({ a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' });
     expect(stageStatus(result.status, 'a')).toEqual({ name: 'a', phase: 'Running', job: jobName('etl', 'a', 'g1'), attempts: 1 });
-    expect(result.status.runs).toEqual([{ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: '2025-01-01T00:00:00Z' }]);
+    // An unscheduled run's logical time is its start; its interval is that instant.
+    const start = '2025-01-01T00:00:00Z';
+    const times = { logicalTime: start, intervalStart: start, intervalEnd: start };
+    expect(result.status.runs).toEqual([{ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: start, ...times }]);
     expect(eventReasons(result)).toEqual(['RunStarted']);
     expect(result.requeueAfterMs).toBeUndefined();
   });

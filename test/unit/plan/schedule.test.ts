@@ -191,6 +191,15 @@ describe('ticks become runs', () => {
     const runId = runAt(1);
     expect(runId).toBe('s1735693200');
     expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
+    // The tick's values go on the pod template too: CONVEYOR_LOGICAL_TIME etc. read them there.
+    const annotations = {
+      'conveyor.dev/trigger': 'schedule',
+      'conveyor.dev/run-start-time': '2025-01-01T01:00:02Z',
+      'conveyor.dev/logical-time': '2025-01-01T01:00:00Z',
+      'conveyor.dev/logical-date': '2025-01-01',
+      'conveyor.dev/interval-start': '2025-01-01T00:00:00Z',
+      'conveyor.dev/interval-end': '2025-01-01T01:00:00Z',
+    };
     expect(started(result)[0]).toEqual({
       kind: 'startJob',
       name: `${cronJobName('etl', 'extract')}-28928220`,
@@ -198,14 +207,14 @@ describe('ticks become runs', () => {
       patch: {
         metadata: {
           labels: { 'conveyor.dev/run': runId },
-          annotations: { 'conveyor.dev/trigger': 'schedule', 'conveyor.dev/run-start-time': '2025-01-01T01:00:02Z' },
+          annotations,
         },
         spec: {
           suspend: false,
           template: {
             metadata: {
               labels: { 'conveyor.dev/run': runId },
-              annotations: { 'conveyor.dev/trigger': 'schedule', 'conveyor.dev/run-start-time': '2025-01-01T01:00:02Z' },
+              annotations,
             },
           },
         },
