@@ -59,13 +59,15 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     this.log = log.child({ informer: spec.kind });
     // client-node's start() does not throw when the list fails (it emits 'error' and returns),
     // so success is recorded here, where the list itself resolves.
+    // CONVEYOR_DEBUG_FULL_CACHE=1: whole objects, one list request (the benchmark's "before").
+    const lean = process.env.CONVEYOR_DEBUG_FULL_CACHE !== '1';
     const strip = (obj: T): T => {
       if (obj.metadata) delete obj.metadata.managedFields;
-      spec.slim?.(obj);
+      if (lean) spec.slim?.(obj);
       return obj;
     };
     const list = async (): Promise<k8s.KubernetesListObject<T>> => {
-      const result = await listInPages(spec.list, strip);
+      const result = lean ? await listInPages(spec.list, strip) : await spec.list();
       this.listed = true;
       this.backoffMs = BASE_BACKOFF_MS;
       return result;

@@ -24,6 +24,7 @@ import { StatusWriter, statusChanged } from './status.ts';
 import type { HandlerResult } from './queue.ts';
 import { forgetPipelineKey, recordTransitions } from './run-metrics.ts';
 import { timings } from './timings.ts';
+import { onlyStartTimesChanged, StartTimeHold } from './coalesce.ts';
 
 /** How often one reconcile plans again because the API server refused something it created. */
 const MAX_PLAN_ROUNDS = 3;
@@ -52,6 +53,8 @@ export class Reconciler {
   private readonly rejections = new Rejections();
   /** Status we wrote, newer than the cache until the watch delivers it (keyed ns/name). */
   private readonly written = new Map<string, Pipeline>();
+  /** Status changes that only fill in stage start times, held for company (coalesce.ts). */
+  private readonly startTimes = new StartTimeHold();
 
   constructor(deps: ReconcilerDeps) {
     this.executor = deps.executor;
@@ -68,6 +71,7 @@ export class Reconciler {
     const gathered = this.gatherer.gather(key, now, (cached) => this.freshest(key, cached));
     if (gathered.kind === 'gone') {
       timings.forget(key);
+      this.startTimes.forget(key);
       // Deleted: the garbage collector removes what it owned through owner references.
       this.written.delete(key);
       this.gatherer.forget(gathered.uid);
@@ -79,6 +83,8 @@ export class Reconciler {
     const decided = await this.planAndCreate(key, gathered.input, namespace, log, planStart);
     if (decided.failures.length > 0) throw actionsFailed(decided.failures);
 
+    const held = this.holdStartTimes(key, pipeline, decided.plan);
+    if (held !== undefined) return { requeueAfterMs: Math.min(held, decided.plan.requeueAfterMs ?? Infinity) };
     const written = await this.writeStatus(key, pipeline, decided.plan, log);
     if (written === 'conflict') return { requeueAfterMs: CONFLICT_REQUEUE_MS };
     const deletions = decided.plan.actions.filter((a) => DELETIONS.has(a.kind));
@@ -130,6 +136,16 @@ export class Reconciler {
       return true;
     }
     return false;
+  }
+
+  /**
+   * A plan whose only news is when running stages started (no Events, no deletions) may wait
+   * for the next change, so one write carries both (coalesce.ts): the ms it waits, or undefined.
+   */
+  private holdStartTimes(key: string, pipeline: Pipeline, decision: Plan): number | undefined {
+    const quiet = decision.events.length === 0 && !decision.actions.some((a) => DELETIONS.has(a.kind));
+    const onlyStartTimes = quiet && statusChanged(pipeline.status, decision.status) && onlyStartTimesChanged(pipeline.status, decision.status);
+    return this.startTimes.hold(key, this.now().getTime(), onlyStartTimes);
   }
 
   /** Writes status when it changed; 'conflict' when the Pipeline moved on since it was read. */
