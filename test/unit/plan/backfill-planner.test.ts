@@ -102,6 +102,22 @@ describe('a backfill runs every tick once, oldest first, at most maxActive at on
   });
 });
 
+describe('the 20 active runs a Pipeline may have', () => {
+  it('bound backfill runs too: with 19 manual runs active one tick starts, and the plan asks to look again', () => {
+    const cluster = scheduled({ concurrencyPolicy: 'Allow' });
+    for (let i = 1; i <= 19; i++) {
+      cluster.annotate('conveyor.dev/run-requested', `m${i}`);
+      cluster.reconcile(at(i));
+    }
+    expect((cluster.pipeline.status?.runs ?? []).filter((r) => r.phase === 'Running')).toHaveLength(19);
+    request(cluster);
+    const result = cluster.reconcile(at(30));
+    expect(createdRuns(result)).toEqual([runOf(0)]);
+    expect(backfill(cluster)).toMatchObject({ next: 1, running: [runOf(0)] });
+    expect(result.requeueAfterMs).toBeLessThanOrEqual(5_000);
+  });
+});
+
 describe('ticks already done', () => {
   const withSucceeded = (rerun: boolean) => {
     const cluster = scheduled();
