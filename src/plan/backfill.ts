@@ -5,9 +5,10 @@
 // write picks the same runs and the same Job names: a tick's Jobs collide instead of doubling.
 //
 // Each plan, in three steps the planner calls in order:
-//   readBackfill   — a new request (accepted, refused, or replacing the one running) or a cancel;
-//   startBackfill  — ticks that start now, given the runs still active and the room left;
-//   settleBackfill — runs that ended now are counted; the phase, progress and Events follow.
+//   readBackfill        — a new request (accepted, refused, or replacing the one running) or a cancel;
+//   startBackfill       — ticks that start now, given the runs still active and the room left;
+//   backfillStatusParts — runs that ended now are counted (settleBackfill); the phase, progress,
+//                         succeededTimes and Events follow.
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
 import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
