@@ -19,6 +19,8 @@ beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
 const NAME = 'orders';
+/** Six runs one after the other on a shared, busy cluster: each may take a while. */
+const RUN_TIMEOUT_MS = 240_000;
 const stageOf = (j: k8s.V1Job) => j.metadata?.labels?.['conveyor.dev/stage'] ?? '?';
 const extractOf = (run: RunStatus | undefined) => run?.stages?.find((s) => s.name === 'extract');
 
@@ -33,7 +35,7 @@ async function nextRunDone(n: string, seen: string[], what: string): Promise<Run
   const p = await waitForPipeline(c, n, NAME, what, (x: Pipeline) => {
     const run = x.status?.lastRun;
     return run !== undefined && !seen.includes(run.id) && run.phase === 'Succeeded';
-  });
+  }, RUN_TIMEOUT_MS);
   seen.push(p.status?.lastRun?.id ?? '');
   return p.status?.lastRun as RunStatus;
 }
@@ -101,7 +103,7 @@ describe('stage caching', () => {
     expect(bypass.noCache).toBe(true);
     expect(extractOf(bypass)?.reason).not.toBe('Cached');
     expect(await jobStagesOf(n, bypass.id)).toEqual(['extract', 'load']);
-  });
+  }, 6 * RUN_TIMEOUT_MS);
 });
 
 /** run-requested with its run-options in one patch, as `conveyor run` writes them; waits until handled. */
