@@ -41,14 +41,16 @@ export const COMMANDS: Record<string, Command> = {
   retry: { usage: 'retry NAME [--run ID]', summary: 'run the failed and skipped stages of a run again', run: lazy(kube, (m) => m.retryCommand) },
   cancel: { usage: 'cancel NAME [--run ID]', summary: 'stop a run in flight (default: the latest run)', run: lazy(kube, (m) => m.cancelCommand) },
   backfill: {
-    usage: 'backfill NAME --from T1 --to T2 [--max-active N] [--param k=v ...] [--rerun] | --cancel',
+    usage: 'backfill NAME --from T1 --to T2 [options] | --cancel',
     summary: 'run a scheduled pipeline once for each tick in [T1, T2), oldest first',
     details:
-      'Runs the pipeline once for each schedule tick in [T1, T2) (RFC 3339 times, in the pipeline’s timeZone schedule),\n' +
-      'each run with that tick as its logical time, at most N at once (default 1), oldest first. Ticks that already\n' +
+      'Runs the pipeline once for each tick of its schedule (in its timeZone) in [T1, T2), RFC 3339 times,\n' +
+      'each run with that tick as its logical time, oldest first. Ticks that already\n' +
       'succeeded are skipped unless --rerun. The request is checked here first, then written to the Pipeline\n' +
       '(conveyor.dev/backfill-requested); conveyor describe NAME shows its progress. A new backfill replaces a running one.\n' +
+      '  --max-active N    at most N backfill runs at once (1 to 20, default 1)\n' +
       '  --param k=v       parameter value for every run of the backfill (repeatable)\n' +
+      '  --rerun           run ticks that already succeeded again\n' +
       '  --cancel          cancel the running backfill: its runs in flight are stopped, no more ticks start',
     run: lazy(kube, (m) => m.backfillCommand),
   },
