@@ -23,7 +23,7 @@ import { observeRuns } from '../../../src/plan/observed.ts';
 import { advanceRun } from '../../../src/plan/run.ts';
 import type { RunValues } from '../../../src/plan/run-values.ts';
 import { iso } from '../../../src/plan/time.ts';
-import { FakeCluster, T0, at, createdJobs, createdStages, deletedJobs, eventReasons, job, pipeline, stage } from './fixtures.ts';
+import { FakeCluster, T0, at, createdJobs, createdStages, deletedJobs, eventReasons, job, pipeline, stage, type JobState } from './fixtures.ts';
 
 const HOUR = 3_600_000;
 
@@ -123,6 +123,17 @@ describe('resolveCacheKey', () => {
 
   it('is undefined for a stage without cache', () => expect(resolveCacheKey(stage('s'), values, 'g1', undefined)).toBeUndefined());
 });
+
+/** Run g1 of a pipeline `extract → load`: extract succeeds at 10 s, load ends in `load`'s state. */
+function afterRunG1(spec: { stages: StageSpec[] }, load: JobState): FakeCluster {
+  const cluster = new FakeCluster(pipeline(spec));
+  cluster.reconcile(at(0));
+  cluster.set('extract', { state: 'succeeded', at: at(10) });
+  cluster.reconcile(at(20));
+  cluster.set('load', load);
+  cluster.reconcile(at(40));
+  return cluster;
+}
 
 const entry = (over: Partial<CacheEntry> = {}): CacheEntry => ({ stage: 's', key: 'k', specHash: 'h', run: 'r1', time: iso(T0), ...over });
 
@@ -244,15 +255,9 @@ describe('the planner with cached stages', () => {
   const extractRun = (s: PipelineStatus | undefined) => s?.lastRun?.stages?.find((x) => x.name === 'extract');
 
   /** Run g1 to success: extract and load each ran once. */
-  function afterFirstRun(): FakeCluster {
-    const cluster = new FakeCluster(pipeline(spec()));
-    cluster.reconcile(at(0));
-    cluster.set('extract', { state: 'succeeded', at: at(10) });
-    cluster.reconcile(at(20));
-    cluster.set('load', { state: 'succeeded', at: at(30) });
-    cluster.reconcile(at(40));
-    return cluster;
-  }
+  const afterFirstRun = () => afterRunG1(spec(), { state: 'succeeded', at: at(30) });
+  /** Run g1 to failure: extract succeeded, load failed. */
+  const afterFailedRun = () => afterRunG1(spec(), { state: 'failed' });
 
   it('records the cached stage of a run that succeeded (not its uncached stages)', () => {
     const cluster = afterFirstRun();
@@ -316,25 +321,15 @@ describe('the planner with cached stages', () => {
   });
 
   it('a failed run records nothing', () => {
-    const cluster = new FakeCluster(pipeline(spec()));
-    cluster.reconcile(at(0));
-    cluster.set('extract', { state: 'succeeded', at: at(10) });
-    cluster.reconcile(at(20));
-    cluster.set('load', { state: 'failed' });
-    const failed = cluster.reconcile(at(40));
-    expect(failed.status.lastRun?.phase).toBe('Failed');
-    expect(failed.status.cache).toBeUndefined();
+    const cluster = afterFailedRun();
+    expect(cluster.pipeline.status?.lastRun?.phase).toBe('Failed');
+    expect(cluster.pipeline.status?.cache).toBeUndefined();
     cluster.annotate(RUN, 'again');
     expect(createdStages(cluster.reconcile(at(60)))).toEqual(['extract']);
   });
 
   it('a retry keeps the stages of the retried run as they were (FromRun, not Cached)', () => {
-    const cluster = new FakeCluster(pipeline(spec()));
-    cluster.reconcile(at(0));
-    cluster.set('extract', { state: 'succeeded', at: at(10) });
-    cluster.reconcile(at(20));
-    cluster.set('load', { state: 'failed' });
-    cluster.reconcile(at(40));
+    const cluster = afterFailedRun();
     cluster.annotate('conveyor.dev/retry-requested', 'once');
     const retry = cluster.reconcile(at(60));
     expect(createdStages(retry)).toEqual(['load']);
@@ -430,12 +425,7 @@ describe('status.cache in the status schema', () => {
   const validate = ajv.compile(PipelineStatusSchema);
 
   it('accepts what the planner writes: entries and a Cached stage with cachedFrom', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a', undefined, { cache: { key: 'k' } }), stage('b', ['a'])] }));
-    cluster.reconcile(at(0));
-    cluster.set('a', { state: 'succeeded' });
-    cluster.reconcile(at(20));
-    cluster.set('b', { state: 'succeeded' });
-    cluster.reconcile(at(40));
+    const cluster = afterRunG1({ stages: [stage('extract', undefined, { cache: { key: 'k' } }), stage('load', ['extract'])] }, { state: 'succeeded' });
     cluster.annotate('conveyor.dev/run-requested', 'again');
     const status = cluster.reconcile(at(60)).status;
     expect(status.lastRun?.stages?.[0]?.cachedFrom).toBe('g1');
