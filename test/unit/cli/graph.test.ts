@@ -96,4 +96,16 @@ describe('renderPipeline and describePipeline', () => {
     expect(text).toContain('Stages:');
     expect(text).toContain('Runs:');
   });
+  it('describe shows each run\'s logical time, interval and params; nothing for runs that record none', () => {
+    const values = { logicalTime: '2026-03-02T00:00:00Z', intervalStart: '2026-03-01T00:00:00Z', intervalEnd: '2026-03-02T00:00:00Z', params: { table: 'users', day: '' } };
+    const lastRun = { ...diamond.status!.lastRun!, ...values, noCache: true };
+    const runs = [{ id: 'g1', trigger: 'create' as const, phase: 'Running' as const, ...values }, { id: 'g0', trigger: 'create' as const, phase: 'Succeeded' as const }];
+    const lines = describePipeline({ ...diamond, status: { ...diamond.status, lastRun, runs } }, now).split('\n');
+    const interval = 'Logical time 2026-03-02T00:00:00Z, interval 2026-03-01T00:00:00Z → 2026-03-02T00:00:00Z';
+    expect(lines).toContain(`             ${interval}, no cache`);
+    expect(lines).toContain(`    ${interval}`);
+    expect(lines.filter((l) => l.trim() === 'Params day="" table="users"')).toHaveLength(2);
+    const g0 = lines.findIndex((l) => l.startsWith('  g0'));
+    expect(lines[g0 + 1]).toBeUndefined();
+  });
 });
