@@ -302,6 +302,29 @@ describe('the planner with cached stages', () => {
     expect(cluster.reconcile(at(3730)).status.cache?.map((e) => e.run)).toEqual([id]);
   });
 
+  it('a run request with noCache (conveyor run --no-cache) runs it and records the fresh result; one with other params uses another key', () => {
+    const cluster = afterRunG1(
+      { params: [{ name: 'day', default: 'd1' }], stages: [{ ...extract, cache: { key: 'orders-$(params.day)' } }, stage('load', ['extract'])] },
+      { state: 'succeeded', at: at(30) },
+    );
+    const request = (value: string, options: object, seconds: number) => {
+      cluster.annotate(RUN, value);
+      cluster.annotate('conveyor.dev/run-options', JSON.stringify({ request: value, ...options }));
+      return cluster.reconcile(at(seconds));
+    };
+    const bypass = request('fresh', { noCache: true }, 60);
+    expect(bypass.status.lastRun?.noCache).toBe(true);
+    expect(createdStages(bypass)).toEqual(['extract']);
+    cluster.set('extract', { state: 'succeeded', at: at(70) });
+    cluster.reconcile(at(75));
+    cluster.set('load', { state: 'succeeded', at: at(80) });
+    const done = cluster.reconcile(at(90));
+    expect(done.status.cache?.map((e) => [e.key, e.run])).toEqual([['orders-d1', bypass.status.lastRun?.id]]);
+
+    expect(createdStages(request('other-day', { params: { day: 'd2' } }, 100))).toEqual(['extract']);
+    expect(createdStages(request('same-day', { params: { day: 'd1' } }, 110))).toEqual(['load']);
+  });
+
   it('a change of the stage spec runs it again', () => {
     const cluster = afterFirstRun();
     cluster.edit((s) => {
