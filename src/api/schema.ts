@@ -193,7 +193,7 @@ export const StageCacheSchema = closed(
   {
     key: Type.String({
       description:
-        'Cache key, a template over params and logical time, e.g. orders-$(run.intervalStart). A Succeeded result of this stage with the same key (and the same image, command, args and env) within maxAge is reused instead of running the stage.',
+        'Cache key, a template over params and logical time, e.g. orders-$(run.intervalStart). A Succeeded result of this stage with the same key (and the same image, command, args, env, envFrom and workingDir, after defaults) within maxAge is reused instead of running the stage.',
       minLength: 1,
       maxLength: MAX_CACHE_KEY_LENGTH,
     }),
@@ -521,7 +521,7 @@ export const CacheEntrySchema = closed(
   {
     stage: Type.String({ description: 'The stage.' }),
     key: Type.String({ description: 'The resolved cache key.', maxLength: MAX_CACHE_KEY_LENGTH }),
-    specHash: Type.String({ description: 'Hash of the stage’s image, command, args and env when it ran.' }),
+    specHash: Type.String({ description: 'Hash of the stage’s image, command, args, env, envFrom and workingDir (after defaults) when it ran.' }),
     run: Type.String({ description: 'The run that produced the result.' }),
     time: timestamp('When the stage succeeded.'),
   },
