@@ -18,7 +18,8 @@ import {
 
 export type IdleOptions = { pipelines: number; stages: number; workers: number; command: string };
 const TEMPLATE = 'idle-t';
-const IN_FLIGHT = 32;
+/** Pipelines copied at once (each sends its status, revision and Jobs in parallel). */
+const IN_FLIGHT = 24;
 /** Labels the API server generates on a Job's pod template from the Job's uid: never copied. */
 const GENERATED_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid', 'job-name', 'batch.kubernetes.io/job-name'];
 
@@ -60,15 +61,19 @@ async function copyPipeline(c: Clients, namespace: string, t: Template, i: numbe
   const created = (await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name }, spec: t.pipeline.spec } })) as Template['pipeline'];
   const uid = created.metadata.uid;
   const copy = <T>(v: T): T => copyOf(v, name, uid, t.pipeline.metadata.uid);
-  await c.custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { ...created, status: copy(t.pipeline.status) } });
-  for (const r of t.revisions) {
+  const revision = async (r: k8s.V1ControllerRevision) => {
     const { name: rName, labels, annotations, ownerReferences } = copy(r.metadata ?? {});
     await c.apps.createNamespacedControllerRevision({ namespace, body: { metadata: { name: rName, labels, annotations, ownerReferences }, data: r.data, revision: r.revision } });
-  }
-  for (const j of t.jobs) {
+  };
+  const job = async (j: k8s.V1Job) => {
     const made = await c.batch.createNamespacedJob({ namespace, body: jobBody(copy(j)) });
     await c.batch.replaceNamespacedJobStatus({ name: made.metadata!.name!, namespace, body: { ...made, status: j.status } });
-  }
+  };
+  await Promise.all([
+    c.custom.replaceNamespacedCustomObjectStatus({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { ...created, status: copy(t.pipeline.status) } }),
+    ...t.revisions.map(revision),
+    ...t.jobs.map(job),
+  ]);
 }
 
 /**
@@ -142,9 +147,7 @@ ${reconcileRows(r.reconciles)}
 | idle operator with no Pipelines, after a full GC | ${mem(emptyMemory)} |
 | loading (RSS/heap MiB after a GC): node alone → + @kubernetes/client-node → + the operator's modules (tsc output) | ${imports.unbundled} |
 | loading the operator bundled as in the image (RSS/heap MiB after a GC): node alone → bundle | ${imports.bundled} |
-${requestRows(r.requests, o.pipelines)}
-
-The request rows count everything the restarted operator sent, per Pipeline (not per stage).
+${requestRows(r.requests, o.pipelines, 'Pipeline')}
 `;
   } finally {
     await ns.cleanup();

@@ -219,9 +219,9 @@ export function diffCounts(after: Map<string, number>, before: Map<string, numbe
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Table rows: writes by kind, then reads and watches, each per stage and in all. */
-export function requestRows(counts: Map<string, number>, stages: number): string {
+export function requestRows(counts: Map<string, number>, stages: number, unit = 'stage'): string {
   const rows: string[] = [];
-  const per = (n: number) => `${(n / stages).toFixed(2)} per stage (${n})`;
+  const per = (n: number) => `${(n / stages).toFixed(2)} per ${unit} (${n})`;
   let writes = 0;
   let others = 0;
   for (const [key, n] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
