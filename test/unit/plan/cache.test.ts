@@ -2,7 +2,7 @@
 // lookup (key, spec, expiry) and the bounded, de-duplicated record.
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import type { CacheEntry, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
+import type { CacheEntry, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
 import { MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH, PipelineStatusSchema } from '../../../src/api/schema.ts';
 import { jsonBytes, MAX_OBJECT_BYTES } from '../../../src/api/size.ts';
 import {
@@ -125,7 +125,7 @@ describe('resolveCacheKey', () => {
 });
 
 /** Run g1 of a pipeline `extract → load`: extract succeeds at 10 s, load ends in `load`'s state. */
-function afterRunG1(spec: { stages: StageSpec[] }, load: JobState): FakeCluster {
+function afterRunG1(spec: Partial<PipelineSpec> & { stages: StageSpec[] }, load: JobState): FakeCluster {
   const cluster = new FakeCluster(pipeline(spec));
   cluster.reconcile(at(0));
   cluster.set('extract', { state: 'succeeded', at: at(10) });
