@@ -142,7 +142,7 @@ export function cachedStage(pipeline: Pipeline, stage: StageSpec, cache: RunCach
  * one served from the cache, nor one a retry kept from an earlier, failed run), oldest first.
  */
 export function succeededEntries(pipeline: Pipeline, run: RunStatus, values: RunValues | undefined, now: Date): CacheEntry[] {
-  if (run.phase !== 'Succeeded') return [];
+  if (run.phase === 'Pending' || run.phase === 'Running' || run.phase === 'Skipped') return [];
   const entries: CacheEntry[] = [];
   for (const stage of pipeline.spec.stages) {
     const status = run.stages?.find((s) => s.name === stage.name);

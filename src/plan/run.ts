@@ -133,8 +133,10 @@ export function advanceRun(ctx: RunContext): RunProgress {
   }
   const run = runStatus(ctx, view, [...stages, ...end.onFailure], end.phase, deadline.seconds);
   const requeueAfterMs = runRequeue(view, run, deadline, effects);
-  // Only a run that succeeded as a whole records its stages: a failed run's results are not trusted.
-  const cacheEntries = run.phase === 'Succeeded' ? succeededEntries(view.pipeline, run, ctx.values, now) : [];
+  // A run that has ended records every stage with cache that succeeded in it, whatever the run's
+  // outcome: a stage's result depends on its inputs, not on a later stage failing — so re-running a
+  // failed week does not redo the extracts that worked.
+  const cacheEntries = isActiveRun(run.phase) ? [] : succeededEntries(view.pipeline, run, ctx.values, now);
   return compact({
     run,
     actions: effects.actions,

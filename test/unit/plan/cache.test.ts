@@ -226,7 +226,7 @@ describe('cachedStage and succeededEntries', () => {
     expect(cachedStage(p, spec, { entries: recorded, values, runId: 'm2', now: at(60), ...over })).toBeUndefined();
   });
 
-  it('records the stages with cache that ran in a succeeded run, not cached or kept ones, not a failed run', () => {
+  it('records the stages with cache that succeeded in an ended run (succeeded, failed or cancelled), not cached or kept ones, not an active run', () => {
     const other = stage('other', undefined, { cache: { key: 'o' } });
     const p2 = pipeline({ stages: [cached, other, stage('load', ['extract'])] });
     const run = {
@@ -242,7 +242,12 @@ describe('cachedStage and succeededEntries', () => {
     expect(succeededEntries(p2, run, values, at(90))).toEqual([{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm3', time: iso(at(30)) }]);
     const kept = { ...run, stages: [{ name: 'extract', phase: 'Succeeded' as const, reason: 'FromRun' }] };
     expect(succeededEntries(p2, kept, values, at(90))).toEqual([]);
-    expect(succeededEntries(p2, { ...run, phase: 'Failed' }, values, at(90))).toEqual([]);
+    const extractEntry = [{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm3', time: iso(at(30)) }];
+    expect(succeededEntries(p2, { ...run, phase: 'Failed' }, values, at(90))).toEqual(extractEntry);
+    expect(succeededEntries(p2, { ...run, phase: 'Cancelled' }, values, at(90))).toEqual(extractEntry);
+    expect(succeededEntries(p2, { ...run, phase: 'Running' }, values, at(90))).toEqual([]);
+    const failedExtract = { ...run, phase: 'Failed' as const, stages: [{ name: 'extract', phase: 'Failed' as const }] };
+    expect(succeededEntries(p2, failedExtract, values, at(90))).toEqual([]);
   });
 });
 
@@ -343,12 +348,14 @@ describe('the planner with cached stages', () => {
     expect(extractRun(changed.status)?.reason).toBe('Cached');
   });
 
-  it('a failed run records nothing', () => {
+  it('a failed run records the cached stages that succeeded in it: the next run does not redo them', () => {
     const cluster = afterFailedRun();
     expect(cluster.pipeline.status?.lastRun?.phase).toBe('Failed');
-    expect(cluster.pipeline.status?.cache).toBeUndefined();
+    expect(cluster.pipeline.status?.cache?.map((e) => [e.stage, e.run])).toEqual([['extract', 'g1']]);
     cluster.annotate(RUN, 'again');
-    expect(createdStages(cluster.reconcile(at(60)))).toEqual(['extract']);
+    const next = cluster.reconcile(at(60));
+    expect(createdStages(next)).toEqual(['load']);
+    expect(extractRun(next.status)).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
   });
 
   it('a retry keeps the stages of the retried run as they were (FromRun, not Cached)', () => {
