@@ -44,7 +44,7 @@ describe.concurrent('scheduled pipelines', () => {
     });
     expect(cronJobs.map((cj) => cj.metadata?.name).sort()).toEqual([cronJobName('ticks', 'pull-a'), cronJobName('ticks', 'pull-b')].sort());
     expect(cronJobs.every((cj) => cj.spec?.jobTemplate.spec?.suspend === true)).toBe(true);
-    const p = await waitForPipeline(c, n, 'ticks', 'two scheduled runs Succeeded', (x) => runsOf(x, 'schedule').filter((r) => r.phase === 'Succeeded').length >= 2, 170_000);
+    const p = await waitForPipeline(c, n, 'ticks', 'two scheduled runs Succeeded', (x) => runsOf(x, 'schedule').filter((r) => r.phase === 'Succeeded').length >= 2, 230_000);
     expect(p.status?.nextScheduleTime).toBeTruthy();
     expect(p.status?.lastScheduleTime).toBeTruthy();
     const byRun = jobsByRun(await stageJobs(c, n, 'ticks'));
@@ -57,7 +57,7 @@ describe.concurrent('scheduled pipelines', () => {
       const mergeCreated = new Date(String(stageOf('merge')[0]!.metadata?.creationTimestamp)).getTime();
       expect(mergeCreated).toBeGreaterThanOrEqual(Math.max(completeAt(stageOf('pull-a')[0]!), completeAt(stageOf('pull-b')[0]!)));
     }
-  }, 180_000);
+  }, 250_000);
 
   it('Forbid skips a tick while a run is still active, with an Event and a status note', async () => {
     const n = await ns('forbid');
