@@ -11,9 +11,12 @@
 //   POST /api/dry-run   { yaml } → CheckResult (server-side dry run of a create)
 //   POST /api/apply     { yaml } → CheckResult (server-side apply; only if Access.create)
 //   GET  /api/schema    the Pipeline JSON Schema (schema/pipeline.schema.json)
-import type { Pipeline } from '../api/types.ts';
+import type { Pipeline, RunStatus } from '../api/types.ts';
 
 export type { Pipeline };
+
+/** What a run processed and how it was asked for, as its Jobs record it (annotations). */
+export type RunValuesSummary = Pick<RunStatus, 'logicalTime' | 'intervalStart' | 'intervalEnd' | 'params' | 'noCache' | 'backfill'>;
 
 /** A stage Job as the Console needs it (the server trims everything else). */
 export type JobSummary = {
@@ -33,6 +36,8 @@ export type JobSummary = {
   failed: number;
   /** Complete / Failed condition, if any, with its reason and message. */
   finished?: { type: 'Complete' | 'Failed'; reason?: string; message?: string; at?: string };
+  /** The run's logical time, interval, params… from the Job's annotations: for runs status no longer lists. */
+  values?: RunValuesSummary;
 };
 
 /** A Kubernetes Event about a Pipeline or one of its Jobs. */
@@ -49,6 +54,7 @@ export type EventSummary = {
 };
 
 export type Snapshot = {
+  /** Trimmed (server/summaries.ts toPipelineView): no managedFields, no status.cache entries. */
   pipelines: Pipeline[];
   jobs: JobSummary[];
   events: EventSummary[];

@@ -2,6 +2,8 @@
 // from the watched objects so the browser never receives pod templates or managedFields.
 import type * as k8s from '@kubernetes/client-node';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, LABEL_ROLE, LABEL_RUN, LABEL_STAGE, ROLE_ON_FAILURE } from '../../kube/labels.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { valuesFromAnnotations } from '../../plan/job-values.ts';
 import type { EventSummary, JobSummary } from '../protocol.ts';
 
 const iso = (t: Date | string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
@@ -30,7 +32,26 @@ export function toJobSummary(job: k8s.V1Job): JobSummary | undefined {
   setIfDefined(summary, 'startTime', iso(job.status?.startTime));
   setIfDefined(summary, 'completionTime', iso(job.status?.completionTime));
   setIfDefined(summary, 'finished', finishedCondition(job));
+  setIfDefined(summary, 'values', valuesFromAnnotations(meta.annotations));
   return summary;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * A Pipeline as the Console sends it: without managedFields, kubectl's copy of the last applied
+ * spec and the cache entries (up to 200, ~140 KB, which no view reads: a cached stage names its
+ * source run in its own status). The runs, their values and the backfill's progress stay.
+ */
+export function toPipelineView(p: Pipeline): Pipeline {
+  const { managedFields: _managed, ...metadata } = p.metadata as Pipeline['metadata'] & { managedFields?: unknown };
+  if (metadata.annotations?.[LAST_APPLIED] !== undefined) {
+    const { [LAST_APPLIED]: _applied, ...annotations } = metadata.annotations;
+    metadata.annotations = annotations;
+  }
+  if (!p.status?.cache) return { ...p, metadata };
+  const { cache: _cache, ...status } = p.status;
+  return { ...p, metadata, status };
 }
 
 function finishedCondition(job: k8s.V1Job): JobSummary['finished'] {

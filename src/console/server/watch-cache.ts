@@ -12,7 +12,7 @@ import { httpStatus } from '../../kube/errors.ts';
 import { MANAGED_BY, MANAGED_BY_VALUE } from '../../kube/labels.ts';
 import { ResilientInformer, type InformerSpec } from '../../controller/informer.ts';
 import type { EventSummary, JobSummary, StreamMessage } from '../protocol.ts';
-import { toEventSummary, toJobSummary } from './summaries.ts';
+import { toEventSummary, toJobSummary, toPipelineView } from './summaries.ts';
 
 export type ChangeMessage = Exclude<StreamMessage, { type: 'reset' }>;
 type Listener = (message: ChangeMessage) => void;
@@ -62,7 +62,7 @@ export class WatchCache {
   }
 
   pipelineList(): Pipeline[] {
-    return this.pipelines.flatMap((i) => [...i.list()]);
+    return this.pipelines.flatMap((i) => i.list().map(toPipelineView));
   }
 
   jobList(): JobSummary[] {
@@ -106,7 +106,7 @@ export class WatchCache {
   }
 
   private onPipeline(p: CachedPipeline, verb: Verb): void {
-    this.emit({ type: 'pipeline', data: { op: verb === 'delete' ? 'delete' : 'upsert', object: p } });
+    this.emit({ type: 'pipeline', data: { op: verb === 'delete' ? 'delete' : 'upsert', object: toPipelineView(p) } });
   }
 
   private onJob(job: k8s.V1Job, verb: Verb): void {

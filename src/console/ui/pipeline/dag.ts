@@ -7,12 +7,15 @@ import type { Pipeline } from '../../protocol.ts';
 import { groupPhase, groupStages, phaseCounts, type StageGroup } from './grouping.ts';
 import type { LayoutRequest, LayoutResult, LayoutNode } from './layout.ts';
 import { cachedLayout, layoutsRequested, requestLayout } from './layout-client.ts';
-import { phaseColour, phaseTextColour } from './phases.ts';
+import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
 import { PanZoom } from './pan-zoom.ts';
+import { cachedWords } from './run-words.ts';
 
 export type DagProps = {
   pipeline: Pipeline;
   phaseOf: (stage: string) => string;
+  /** The run a stage's result came from when it was served from the cache in this run. */
+  cachedFrom?: (stage: string) => string | undefined;
   selected?: string;
   onSelect: (stage: string) => void;
 };
@@ -49,19 +52,31 @@ function nodeLabel(n: LayoutNode, group: StageGroup | undefined, counts: Record<
   return [group.label, Object.entries(counts).map(([phase, k]) => `${k} ${phase}`).join(' · ')];
 }
 
-function Node(props: { n: LayoutNode; phase: string; lines: string[]; selected: boolean; onClick: () => void; groupSize?: number }) {
-  const { n, phase, lines, selected } = props;
+type NodeProps = { n: LayoutNode; phase: string; lines: string[]; selected: boolean; onClick: () => void; groupSize?: number; cachedFrom?: string };
+
+/** Fill and border of a node: a cached stage is pale and dashed, never the green of one that ran. */
+function nodeLook(props: NodeProps): { fill: string; stroke: string; dash?: string } {
+  const { n, phase, selected } = props;
+  if (props.cachedFrom !== undefined) return { fill: CACHED_COLOUR, stroke: selected ? '#0f172a' : CACHED_STROKE, dash: '3 2' };
+  const stroke = selected ? '#0f172a' : n.kind === 'onFailure' ? '#b91c1c' : '#64748b';
+  return { fill: phaseColour(phase), stroke, dash: n.kind === 'onFailure' ? '4 3' : n.kind === 'group' ? '8 3' : undefined };
+}
+
+function Node(props: NodeProps) {
+  const { n, phase, selected } = props;
+  const cached = props.cachedFrom !== undefined;
+  const lines = cached ? [props.lines[0]!, props.cachedFrom ? `cached · run ${props.cachedFrom}` : 'cached'] : props.lines;
+  const look = nodeLook(props);
   const lineY = (i: number) => n.y + n.h / 2 + (i - (lines.length - 1) / 2) * 15 + 4;
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'Enter' || e.key === ' ') props.onClick();
   };
-  return html`<g class="dag-node" data-stage=${n.id} data-phase=${phase} data-kind=${n.kind} data-members=${props.groupSize}
-      role="button" tabindex="0" aria-label=${`${lines[0]}: ${phase}`} onClick=${props.onClick} onKeyDown=${onKey} style=${{ cursor: 'pointer' }}>
-    <title>${lines.join('\n')} (${phase})</title>
-    <rect x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="6" fill=${phaseColour(phase)}
-      stroke=${selected ? '#0f172a' : n.kind === 'onFailure' ? '#b91c1c' : '#64748b'} stroke-width=${selected ? 3 : 1}
-      stroke-dasharray=${n.kind === 'onFailure' ? '4 3' : n.kind === 'group' ? '8 3' : undefined} />
-    ${lines.map((t, i) => html`<text x=${n.x + n.w / 2} y=${lineY(i)} text-anchor="middle" font-size=${i === 0 ? 12 : 11} fill=${phaseTextColour(phase)}>${clip(t, n.w)}</text>`)}
+  return html`<g class="dag-node" data-stage=${n.id} data-phase=${phase} data-kind=${n.kind} data-members=${props.groupSize} data-cached=${props.cachedFrom}
+      role="button" tabindex="0" aria-label=${`${lines[0]}: ${cached ? cachedWords(props.cachedFrom) : phase}`} onClick=${props.onClick} onKeyDown=${onKey} style=${{ cursor: 'pointer' }}>
+    <title>${lines[0]} (${cached ? `${phase}, ${cachedWords(props.cachedFrom)}: it did not run in this run` : phase})</title>
+    <rect x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="6" fill=${look.fill}
+      stroke=${look.stroke} stroke-width=${selected ? 3 : cached ? 1.5 : 1} stroke-dasharray=${look.dash} />
+    ${lines.map((t, i) => html`<text x=${n.x + n.w / 2} y=${lineY(i)} text-anchor="middle" font-size=${i === 0 ? 12 : 11} fill=${cached ? CACHED_STROKE : phaseTextColour(phase)}>${clip(t, n.w)}</text>`)}
   </g>`;
 }
 
@@ -94,7 +109,8 @@ export function Dag(props: DagProps) {
       const counts = group ? phaseCounts(group.members, props.phaseOf) : undefined;
       const phase = counts ? groupPhase(counts) : props.phaseOf(n.id);
       const onClick = group ? () => toggle(n.id) : () => props.onSelect(n.id);
-      return html`<${Node} key=${n.id} n=${n} phase=${phase} lines=${nodeLabel(n, group, counts)} selected=${props.selected === n.id} onClick=${onClick} groupSize=${group?.members.length} />`;
+      const cachedFrom = group ? undefined : props.cachedFrom?.(n.id);
+      return html`<${Node} key=${n.id} n=${n} phase=${phase} lines=${nodeLabel(n, group, counts)} selected=${props.selected === n.id} onClick=${onClick} groupSize=${group?.members.length} cachedFrom=${cachedFrom} />`;
     })}
   <//>`;
 }

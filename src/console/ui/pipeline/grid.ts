@@ -2,8 +2,10 @@
 // stage in dependency order; each cell coloured by the stage's phase in that run. A click selects
 // the run and the stage. Plain table cells (no per-cell listeners: one on the table).
 import { html } from 'htm/preact';
-import { phaseIn, type RunView } from './runs.ts';
-import { phaseColour } from './phases.ts';
+import { cachedIn, phaseIn, type RunView } from './runs.ts';
+import { CACHED_COLOUR, phaseColour } from './phases.ts';
+import { LogicalTime } from './run-facts.ts';
+import { cachedWords } from './run-words.ts';
 
 export type GridProps = {
   runs: RunView[];
@@ -22,12 +24,14 @@ function Row(props: { run: RunView; stages: string[]; selected: boolean; selecte
   const { run } = props;
   return html`<tr class=${props.selected ? 'grid-run selected' : 'grid-run'}>
     <th data-run=${run.id} title=${`${run.trigger ?? ''} ${run.message ?? ''}`} style=${{ textAlign: 'left', fontWeight: props.selected ? 'bold' : 'normal', cursor: 'pointer', whiteSpace: 'nowrap' }}>
-      <span style=${{ display: 'inline-block', width: '10px', height: '10px', marginRight: '4px', background: phaseColour(run.phase) }}></span>${run.id}</th>
+      <span style=${{ display: 'inline-block', width: '10px', height: '10px', marginRight: '4px', background: phaseColour(run.phase) }}></span>${run.id} <${LogicalTime} run=${run} /></th>
     ${props.stages.map((s) => {
       const phase = phaseIn(run, s);
+      const cached = cachedIn(run, s);
       const picked = props.selected && props.selectedStage === s;
-      return html`<td data-run=${run.id} data-stage=${s} data-phase=${phase} title=${`${s}: ${phase}`}
-        style=${{ background: phaseColour(phase), width: '14px', height: '14px', cursor: 'pointer', outline: picked ? '2px solid #0f172a' : 'none' }}></td>`;
+      return html`<td data-run=${run.id} data-stage=${s} data-phase=${phase} data-cached=${cached} class=${cached === undefined ? undefined : 'cached'}
+        title=${`${s}: ${cached === undefined ? phase : cachedWords(cached)}`}
+        style=${{ background: cached === undefined ? phaseColour(phase) : CACHED_COLOUR, width: '14px', height: '14px', cursor: 'pointer', outline: picked ? '2px solid #0f172a' : 'none' }}></td>`;
     })}
   </tr>`;
 }

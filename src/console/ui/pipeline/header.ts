@@ -3,6 +3,7 @@ import { html } from 'htm/preact';
 import type { Pipeline } from '../../protocol.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
 import { conditionSentence, localTime } from './words.ts';
+import { backfillLine } from './run-words.ts';
 
 function scheduleLine(p: Pipeline): string {
   const s = p.spec.schedule;
@@ -24,6 +25,7 @@ export function Header(props: { pipeline: Pipeline }) {
       ${p.status?.progress ? html` <small>${p.status.progress} stages</small>` : null}
     </h2>
     <p class="schedule">${scheduleLine(p)}</p>
+    ${p.status?.backfill ? html`<p class="backfill" data-role="backfill" data-phase=${p.status.backfill.phase}>${backfillLine(p.status.backfill)}</p>` : null}
     ${conditions.map((c) => html`<p key=${c.type} class="condition" data-condition=${c.type} data-status=${c.status}>${conditionSentence(c)}</p>`)}
   </header>`;
 }

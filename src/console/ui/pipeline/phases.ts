@@ -9,6 +9,10 @@ export const PHASE_COLOUR: Record<string, string> = {
   None: '#f1f5f9',
 };
 
+/** A stage served from the cache: succeeded, but not here. Paler than Succeeded, and striped (style.css). */
+export const CACHED_COLOUR = '#ccfbf1';
+export const CACHED_STROKE = '#0f766e';
+
 export function phaseColour(phase: string | undefined): string {
   return PHASE_COLOUR[phase ?? 'None'] ?? PHASE_COLOUR.None!;
 }

@@ -2,8 +2,9 @@
 // and older runs whose Jobs are still kept), and each stage's state in a run. Status is the
 // operator's record and wins; a run status no longer carries (finished runs keep no stage list
 // in status.runs) is read from its Jobs. Pure logic, unit-tested.
-import type { JobSummary, Pipeline } from '../../protocol.ts';
+import type { EventSummary, JobSummary, Pipeline } from '../../protocol.ts';
 import type { RunStatus, RunSummary, StageStatus } from '../../../api/types.ts';
+import { cachedFromEvents, isCached } from './run-words.ts';
 
 /** A stage's state in one run; phase 'None' when nothing is known (no status, no Job). */
 export type StageView = {
@@ -15,7 +16,12 @@ export type StageView = {
   completionTime?: string;
   reason?: string;
   message?: string;
+  /** Reason Cached: the run whose result this stage reused (it did not run here). */
+  cachedFrom?: string;
 };
+
+/** What a run processed and how it was asked for (status; for a run known only from Jobs, their annotations). */
+type RunValues = Pick<RunStatus, 'logicalTime' | 'intervalStart' | 'intervalEnd' | 'params' | 'noCache' | 'backfill'>;
 
 export type RunView = {
   id: string;
@@ -27,7 +33,7 @@ export type RunView = {
   /** Stage states this run has a record of, by stage name. */
   stages: Map<string, StageView>;
   jobs: JobSummary[];
-};
+} & RunValues;
 
 const time = (t?: string): number => (t ? Date.parse(t) : 0);
 
@@ -52,7 +58,22 @@ export function stageFromJobs(name: string, jobs: JobSummary[]): StageView {
 function runFromStatus(r: RunStatus | RunSummary, jobs: JobSummary[]): RunView {
   const stages = new Map<string, StageView>();
   for (const s of r.stages ?? []) stages.set(s.name, { ...s });
-  return { id: r.id, phase: r.phase, trigger: r.trigger, startTime: r.startTime, completionTime: r.completionTime, message: r.message, stages, jobs };
+  const { id, phase, trigger, startTime, completionTime, message, logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = r;
+  return { id, phase, trigger, startTime, completionTime, message, logicalTime, intervalStart, intervalEnd, params, noCache, backfill, stages, jobs };
+}
+
+/** A run status no longer lists: its values from its Jobs' annotations (summaries.ts). */
+function runFromJobs(id: string, jobs: JobSummary[]): RunView {
+  const first = [...jobs].sort((a, b) => time(a.creationTimestamp) - time(b.creationTimestamp))[0];
+  return { id, startTime: first?.creationTimestamp, stages: new Map(), jobs, ...first?.values };
+}
+
+/** Stages a StageCached Event says were served from the cache, where nothing else is known. */
+function fillFromEvents(run: RunView, events: EventSummary[]): void {
+  for (const [stage, from] of cachedFromEvents(events, run.id)) {
+    if (run.stages.get(stage)?.phase !== undefined && run.stages.get(stage)?.phase !== 'None') continue;
+    run.stages.set(stage, { name: stage, phase: 'Succeeded', reason: 'Cached', cachedFrom: from });
+  }
 }
 
 function fillFromJobs(run: RunView): void {
@@ -61,8 +82,8 @@ function fillFromJobs(run: RunView): void {
   for (const [stage, jobs] of byStage) if (!run.stages.has(stage)) run.stages.set(stage, stageFromJobs(stage, jobs));
 }
 
-/** Every known run, newest first. */
-export function runsOf(p: Pipeline, jobs: JobSummary[]): RunView[] {
+/** Every known run, newest first; `events` (the pipeline's) name stages served from the cache. */
+export function runsOf(p: Pipeline, jobs: JobSummary[], events: EventSummary[] = []): RunView[] {
   const jobsByRun = new Map<string, JobSummary[]>();
   for (const j of jobs) jobsByRun.set(j.run, [...(jobsByRun.get(j.run) ?? []), j]);
   const runs = new Map<string, RunView>();
@@ -74,11 +95,12 @@ export function runsOf(p: Pipeline, jobs: JobSummary[]): RunView[] {
     else for (const s of r.stages ?? []) if (!known.stages.has(s.name)) known.stages.set(s.name, { ...s });
   }
   for (const [id, js] of jobsByRun) {
-    if (runs.has(id)) continue;
-    const first = [...js].sort((a, b) => time(a.creationTimestamp) - time(b.creationTimestamp))[0];
-    runs.set(id, { id, startTime: first?.creationTimestamp, stages: new Map(), jobs: js });
+    if (!runs.has(id)) runs.set(id, runFromJobs(id, js));
   }
-  for (const run of runs.values()) fillFromJobs(run);
+  for (const run of runs.values()) {
+    fillFromJobs(run);
+    fillFromEvents(run, events);
+  }
   // A run not started yet is the newest one.
   const sortKey = (r: RunView): number => (r.startTime ? time(r.startTime) : isActive(r) ? Number.MAX_SAFE_INTEGER : 0);
   return [...runs.values()].sort((a, b) => sortKey(b) - sortKey(a));
@@ -95,4 +117,10 @@ export function phaseIn(run: RunView | undefined, stage: string): StageView['pha
   const known = run?.stages.get(stage)?.phase;
   if (known && known !== 'None') return known;
   return isActive(run) ? 'Pending' : 'None';
+}
+
+/** The run whose result a stage reused in this run (reason Cached); undefined when it ran (or has not). */
+export function cachedIn(run: RunView | undefined, stage: string): string | undefined {
+  const s = run?.stages.get(stage);
+  return isCached(s) ? (s?.cachedFrom ?? '') : undefined;
 }

@@ -6,8 +6,9 @@ import { useNow } from '../clock.ts';
 import type { EventSummary } from '../../protocol.ts';
 import type { ConsoleStore } from '../store-types.ts';
 import { Logs } from './logs.ts';
-import { phaseIn, type RunView, type StageView } from './runs.ts';
-import { phaseColour, phaseTextColour } from './phases.ts';
+import { cachedIn, phaseIn, type RunView, type StageView } from './runs.ts';
+import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
+import { cachedWords } from './run-words.ts';
 import { between, localTime } from './words.ts';
 
 export type StagePanelProps = {
@@ -17,6 +18,8 @@ export type StagePanelProps = {
   run: RunView;
   stage: string;
   events: EventSummary[];
+  /** Selects another run (a cached stage links to the run that computed it). */
+  onSelectRun?: (run: string) => void;
 };
 
 /** Events about the stage's Jobs in this run, and Pipeline events that name the stage. */
@@ -30,13 +33,13 @@ export function stageEvents(events: EventSummary[], run: RunView, stage: string,
   );
 }
 
-function Facts(props: { s: StageView | undefined; phase: string }) {
+function Facts(props: { s: StageView | undefined; phase: string; cached: boolean }) {
   // "Running for" keeps counting between store changes while the stage runs.
   useNow(props.s?.completionTime || !props.s?.startTime ? 3_600_000 : 1000);
   const s = props.s;
   const row = (label: string, value: unknown) => (value === undefined || value === '' ? null : html`<tr><th style=${{ textAlign: 'left', paddingRight: '8px' }}>${label}</th><td>${value}</td></tr>`);
   return html`<table class="stage-facts" style=${{ fontSize: '13px' }}><tbody>
-    ${row('Job', s?.job ?? '(none yet)')}
+    ${row('Job', s?.job ?? (props.cached ? 'none in this run: served from the cache' : '(none yet)'))}
     ${row('Attempts', s?.attempts)}
     ${row('Started', localTime(s?.startTime))}
     ${row('Finished', localTime(s?.completionTime))}
@@ -47,22 +50,40 @@ function Facts(props: { s: StageView | undefined; phase: string }) {
   </tbody></table>`;
 }
 
+/** "Cached: result of run g1", the source run a link to it: the stage did not run here. */
+function CachedNote(props: { from: string; onSelectRun?: (run: string) => void }) {
+  const { from, onSelectRun } = props;
+  const link = from && onSelectRun ? html` <button class="link" data-role="cached-source" onClick=${() => onSelectRun(from)}>Show run ${from}</button>` : null;
+  return html`<p class="cached-note" data-role="cached" data-cached-from=${from} style=${{ background: CACHED_COLOUR, color: CACHED_STROKE, border: `1px dashed ${CACHED_STROKE}`, padding: '4px 8px', borderRadius: '4px', fontSize: '13px' }}>
+    <b>${cachedWords(from)}</b>. This stage did not run in this run: no Job, no logs of its own.${link}</p>`;
+}
+
+function PhaseBadge(props: { phase: string; cached: boolean }) {
+  const style = props.cached
+    ? { background: CACHED_COLOUR, color: CACHED_STROKE, border: `1px dashed ${CACHED_STROKE}` }
+    : { background: phaseColour(props.phase), color: phaseTextColour(props.phase) };
+  return html`<span data-role="phase" style=${{ ...style, padding: '1px 6px', borderRadius: '4px', fontSize: '12px' }}>${props.cached ? `${props.phase} · Cached` : props.phase}</span>`;
+}
+
 export function StagePanel(props: StagePanelProps) {
   const { run, stage } = props;
   const s = run.stages.get(stage);
   const phase = phaseIn(run, stage);
+  const cachedFrom = cachedIn(run, stage);
+  const cached = cachedFrom !== undefined;
   const events = stageEvents(props.events, run, stage, props.name);
   const running = phase === 'Running' || phase === 'Pending';
   const started = Boolean(s?.job || run.jobs.some((j) => j.stage === stage));
-  return html`<aside class="stage-panel" data-stage=${stage} data-phase=${phase} style=${{ borderLeft: '1px solid #e2e8f0', paddingLeft: '12px', minWidth: '320px' }}>
-    <h3>${stage} <span data-role="phase" style=${{ background: phaseColour(phase), color: phaseTextColour(phase), padding: '1px 6px', borderRadius: '4px', fontSize: '12px' }}>${phase}</span></h3>
+  return html`<aside class="stage-panel" data-stage=${stage} data-phase=${phase} data-cached=${cachedFrom} style=${{ borderLeft: '1px solid #e2e8f0', paddingLeft: '12px', minWidth: '320px' }}>
+    <h3>${stage} <${PhaseBadge} phase=${phase} cached=${cached} /></h3>
     <p style=${{ fontSize: '12px', color: '#475569' }}>run ${run.id}</p>
-    <${Facts} s=${s} phase=${phase} />
+    ${cached ? html`<${CachedNote} from=${cachedFrom} onSelectRun=${props.onSelectRun} />` : null}
+    <${Facts} s=${s} phase=${phase} cached=${cached} />
     <h4>Events</h4>
     ${events.length === 0 ? html`<p class="no-events">No events.</p>` : html`<ul class="stage-events">${events.map((e) => html`<li key=${e.uid} data-type=${e.type}><b>${e.reason}</b> ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)}</ul>`}
     <h4>Logs</h4>
     ${started
       ? html`<${Logs} key=${`${run.id}/${stage}/${running}`} url=${props.store.logsUrl(props.namespace, props.name, stage, run.id, running)} follow=${running} />`
-      : html`<p class="logs-message">The stage has not started in this run: no logs.</p>`}
+      : html`<p class="logs-message">${cached ? `Served from the cache: see the logs of run ${cachedFrom || 'that computed it'}.` : 'The stage has not started in this run: no logs.'}</p>`}
   </aside>`;
 }

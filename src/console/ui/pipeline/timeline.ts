@@ -1,8 +1,9 @@
 // A Gantt chart of one run: a bar per stage from its start to its completion (to now while it
 // runs), in dependency order. Stages without a start time have no bar.
 import { html } from 'htm/preact';
-import { isActive, phaseIn, type RunView } from './runs.ts';
-import { phaseColour } from './phases.ts';
+import { cachedIn, isActive, phaseIn, type RunView } from './runs.ts';
+import { CACHED_COLOUR, phaseColour } from './phases.ts';
+import { cachedWords } from './run-words.ts';
 import { between } from './words.ts';
 
 const ROW = 18;
@@ -13,7 +14,7 @@ export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (st
   const run = props.run;
   if (!run) return null;
   const now = props.now ?? Date.now();
-  const rows = props.stages.map((name) => ({ name, s: run.stages.get(name), phase: phaseIn(run, name) })).filter((r) => r.s?.startTime);
+  const rows = props.stages.map((name) => ({ name, s: run.stages.get(name), phase: phaseIn(run, name), cached: cachedIn(run, name) })).filter((r) => r.s?.startTime);
   if (rows.length === 0) return html`<p class="timeline-empty">No stage of run ${run.id} has started.</p>`;
   const t0 = Math.min(...rows.map((r) => Date.parse(r.s!.startTime!)));
   // A finished run spans to its last completion; one in flight, to now.
@@ -27,10 +28,10 @@ export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (st
     ${rows.map((r, i) => {
       const x = LABEL + (Date.parse(r.s!.startTime!) - t0) * scale;
       const w = Math.max(2, (end(r) - Date.parse(r.s!.startTime!)) * scale);
-      return html`<g key=${r.name} data-stage=${r.name} data-phase=${r.phase} onClick=${() => props.onSelect(r.name)} style=${{ cursor: 'pointer' }}>
+      return html`<g key=${r.name} data-stage=${r.name} data-phase=${r.phase} data-cached=${r.cached} onClick=${() => props.onSelect(r.name)} style=${{ cursor: 'pointer' }}>
         <text x="0" y=${i * ROW + 13}>${r.name.length > 24 ? `${r.name.slice(0, 23)}…` : r.name}</text>
-        <rect x=${x} y=${i * ROW + 3} width=${w} height=${ROW - 6} rx="2" fill=${phaseColour(r.phase)}>
-          <title>${r.name}: ${r.phase}, ${between(r.s!.startTime, r.s!.completionTime, now)}</title></rect>
+        <rect x=${x} y=${i * ROW + 3} width=${w} height=${ROW - 6} rx="2" fill=${r.cached === undefined ? phaseColour(r.phase) : CACHED_COLOUR}>
+          <title>${r.name}: ${r.cached === undefined ? `${r.phase}, ${between(r.s!.startTime, r.s!.completionTime, now)}` : cachedWords(r.cached)}</title></rect>
       </g>`;
     })}
   </svg>`;

@@ -9,7 +9,9 @@ import { Actions } from './actions.ts';
 import { Dag } from './dag.ts';
 import { RunGrid } from './grid.ts';
 import { Header } from './header.ts';
-import { isActive, phaseIn, runsOf, type RunView } from './runs.ts';
+import { cachedIn, isActive, phaseIn, runsOf, type RunView } from './runs.ts';
+import { RunFacts } from './run-facts.ts';
+import { utcTime } from './run-words.ts';
 import { StagePanel } from './stage-panel.ts';
 import { Timeline } from './timeline.ts';
 import { useStoreVersion } from './use-store.ts';
@@ -25,7 +27,7 @@ function stageOrder(p: Pipeline): string[] {
 function RunSelector(props: { runs: RunView[]; selected?: string; onSelect: (run: string) => void }) {
   if (props.runs.length === 0) return html`<p class="no-runs">No runs yet.</p>`;
   return html`<label class="run-selector">Run <select value=${props.selected} onChange=${(e: Event) => props.onSelect((e.target as HTMLSelectElement).value)}>
-    ${props.runs.map((r, i) => html`<option key=${r.id} value=${r.id}>${r.id} — ${r.phase ?? 'history'}${r.trigger ? ` (${r.trigger})` : ''}${i === 0 ? ' · latest' : ''}</option>`)}
+    ${props.runs.map((r, i) => html`<option key=${r.id} value=${r.id}>${r.id}${r.logicalTime ? ` @ ${utcTime(r.logicalTime)}` : ''} — ${r.phase ?? 'history'}${r.trigger ? ` (${r.trigger})` : ''}${i === 0 ? ' · latest' : ''}</option>`)}
   </select></label>`;
 }
 
@@ -43,7 +45,8 @@ export function PipelineView(props: PipelineViewProps) {
   const [stage, setStage] = useState<string | undefined>(undefined);
   const p = store.pipeline(namespace, name);
   const jobs = store.jobsOf(namespace, name);
-  const runs = useMemo(() => (p ? runsOf(p, jobs) : []), [p, jobs]);
+  const events = store.eventsOf(namespace, name);
+  const runs = useMemo(() => (p ? runsOf(p, jobs, events) : []), [p, jobs, events]);
   if (!p) return html`<section class="pipeline-view"><p>Pipeline ${namespace}/${name} is not there (or not visible to you). <a href="#/">All pipelines</a></p></section>`;
   const run = runs.find((r) => r.id === pickedRun) ?? runs[0];
   const order = stageOrder(p);
@@ -56,15 +59,16 @@ export function PipelineView(props: PipelineViewProps) {
     <${Header} pipeline=${p} />
     <${Actions} store=${store} pipeline=${p} selected=${run} runs=${runs} />
     <${RunSelector} runs=${runs} selected=${run?.id} onSelect=${(r: string) => select(r)} />
+    <${RunFacts} run=${run} />
     <div class="pipeline-main" style=${{ display: 'flex', gap: '12px', alignItems: 'flex-start' }}>
       <div style=${{ flex: '1 1 auto', minWidth: 0 }}>
-        <${Dag} pipeline=${p} phaseOf=${(s: string) => phaseIn(run, s)} selected=${stage} onSelect=${setStage} />
+        <${Dag} pipeline=${p} phaseOf=${(s: string) => phaseIn(run, s)} cachedFrom=${(s: string) => cachedIn(run, s)} selected=${stage} onSelect=${setStage} />
         <h3>Runs</h3>
         <${RunGrid} runs=${runs} stages=${order} selectedRun=${run?.id} selectedStage=${stage} onSelect=${select} />
         <h3>Timeline${run ? ` of ${run.id}` : ''}</h3>
         <${LiveTimeline} run=${run} stages=${order} onSelect=${setStage} />
       </div>
-      ${run && stage ? html`<${StagePanel} store=${store} namespace=${namespace} name=${name} run=${run} stage=${stage} events=${store.eventsOf(namespace, name)} />` : null}
+      ${run && stage ? html`<${StagePanel} store=${store} namespace=${namespace} name=${name} run=${run} stage=${stage} events=${events} onSelectRun=${(r: string) => select(r, stage)} />` : null}
     </div>
   </section>`;
 }

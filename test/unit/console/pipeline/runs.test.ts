@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSummary, Pipeline } from '../../../../src/console/protocol.ts';
-import { phaseIn, runsOf } from '../../../../src/console/ui/pipeline/runs.ts';
+import { cachedIn, phaseIn, runsOf } from '../../../../src/console/ui/pipeline/runs.ts';
 import { conditionSentence } from '../../../../src/console/ui/pipeline/words.ts';
 
 const job = (run: string, stage: string, extra: Partial<JobSummary> = {}): JobSummary => ({
@@ -42,5 +42,45 @@ describe('conditionSentence', () => {
   it('puts Stalled and its message in plain words', () => {
     expect(conditionSentence({ type: 'Stalled', status: 'True', reason: 'StageFailed', message: 'stage "load" failed: exit 3' })).toBe('Stalled: stage "load" failed: exit 3');
     expect(conditionSentence({ type: 'Ready', status: 'False', reason: 'RunDeadlineExceeded', message: '' })).toBe('Not ready: run deadline exceeded');
+  });
+});
+
+describe('runsOf: run values and cached stages', () => {
+  const withValues: Pipeline = {
+    ...pipeline,
+    status: {
+      lastRun: {
+        id: 'm2', trigger: 'manual', phase: 'Succeeded', startTime: '2026-01-03T00:00:00Z', logicalTime: '2026-01-03T00:00:00Z',
+        intervalStart: '2026-01-02T00:00:00Z', intervalEnd: '2026-01-03T00:00:00Z', params: { table: 'orders' }, noCache: true,
+        stages: [{ name: 'a', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' }, { name: 'b', phase: 'Succeeded', job: 'm2-b' }],
+      },
+      runs: [{ id: 'm1', trigger: 'manual', phase: 'Succeeded', startTime: '2026-01-02T00:00:00Z' }],
+    },
+  };
+  const cachedEvent = {
+    namespace: 'ns', name: 'e', uid: 'e1', involved: { kind: 'Pipeline', name: 'p' }, type: 'Normal', reason: 'StageCached', count: 1,
+    message: 'run m1: stage "a" served from the cache (key "k", run g1)',
+  };
+
+  it('carries logical time, interval, params and noCache from status', () => {
+    const [m2] = runsOf(withValues, []);
+    expect(m2).toMatchObject({ id: 'm2', logicalTime: '2026-01-03T00:00:00Z', intervalStart: '2026-01-02T00:00:00Z', params: { table: 'orders' }, noCache: true });
+    expect(cachedIn(m2, 'a')).toBe('g1');
+    expect(cachedIn(m2, 'b')).toBeUndefined();
+  });
+
+  it('reads a finished run\'s cached stage from its StageCached Event, without overriding what status or Jobs say', () => {
+    const runs = runsOf(withValues, [job('m1', 'b', { finished: { type: 'Complete' } })], [cachedEvent]);
+    const m1 = runs.find((r) => r.id === 'm1');
+    expect(m1?.stages.get('a')).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
+    expect(cachedIn(m1, 'b')).toBeUndefined();
+    const ran = runsOf(withValues, [job('m1', 'a', { finished: { type: 'Complete' } })], [cachedEvent]).find((r) => r.id === 'm1');
+    expect(cachedIn(ran, 'a')).toBeUndefined();
+  });
+
+  it('takes a run known only from its Jobs\' values from their annotations', () => {
+    const values = { logicalTime: '2025-12-31T00:00:00Z', params: { table: 'users' } };
+    const old = runsOf(withValues, [job('r0', 'a', { values })]).find((r) => r.id === 'r0');
+    expect(old).toMatchObject(values);
   });
 });
