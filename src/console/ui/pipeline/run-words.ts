@@ -15,10 +15,10 @@ export function utcTime(t: string | undefined): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`}Z`;
 }
 
-/** "2026-11-02 02:00Z → 2026-11-03 02:00Z"; "" when unknown; one point when start = end. */
+/** "2026-11-02 02:00Z → 2026-11-03 02:00Z"; "" when unknown; "none (start = end)" for an unscheduled run's. */
 export function intervalText(start: string | undefined, end: string | undefined): string {
   if (!start || !end) return '';
-  if (Date.parse(start) === Date.parse(end)) return `${utcTime(start)} (no interval: start = end)`;
+  if (Date.parse(start) === Date.parse(end)) return 'none (start = end)';
   return `${utcTime(start)} → ${utcTime(end)}`;
 }
 
