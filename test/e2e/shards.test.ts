@@ -40,6 +40,14 @@ function jobsCreatedBy(logFile: string): Created[] {
     .map((line) => JSON.parse(line) as Created);
 }
 
+/** The times of a process's log lines about one Pipeline (a reconcile logs with its key). */
+function linesAbout(logFile: string, key: string): number[] {
+  return readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => line.includes(`"pipeline":"${key}"`))
+    .map((line) => Date.parse((JSON.parse(line) as { time: string }).time));
+}
+
 function labelled(name: string, spec: Pipeline['spec'], shard?: string): Pipeline {
   const p = pipeline(name, spec);
   return shard ? { ...p, metadata: { ...p.metadata, labels: { [SHARD_LABEL]: shard } } } : p;
@@ -68,6 +76,8 @@ describe('shards', () => {
       const other = (shard === 'a' ? byDefault : byA).filter((l) => l.pipeline === key);
       expect(mine.map((l) => l.stage).sort(), `Jobs of ${name} created by its shard (${shard ?? 'default'})`).toEqual(['extract', 'load']);
       expect(other, `Jobs of ${name} created by the other shard`).toEqual([]);
+      // Not even a status write or a log line: the other shard never reconciled it.
+      expect(linesAbout(shard === 'a' ? defaultLog() : shardALog(), key), `log lines about ${name} in the other shard's log`).toEqual([]);
       const jobs = await stageJobs(c, n, name);
       expect(jobs.map(stageOf).sort(), `Jobs of ${name} in the API`).toEqual(['extract', 'load']);
     }
@@ -99,5 +109,7 @@ describe('shards', () => {
     // The default shard started the run; shard a, after the move, created the next stage.
     expect(jobsCreatedBy(defaultLog()).filter((l) => l.pipeline === key).map((l) => l.stage)).toEqual(['slow']);
     expect(jobsCreatedBy(shardALog()).filter((l) => l.pipeline === key).map((l) => l.stage)).toEqual(['after']);
+    // A clean hand-over: the default shard said its last word about mover before shard a said its first.
+    expect(Math.max(...linesAbout(defaultLog(), key))).toBeLessThan(Math.min(...linesAbout(shardALog(), key)));
   });
 });
