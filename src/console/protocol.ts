@@ -78,8 +78,12 @@ export type ActionName = 'run' | 'retry' | 'cancel' | 'suspend' | 'resume';
 /** What the user may do in a namespace, each from a SelfSubjectAccessReview. */
 export type Access = { namespace: string; create: boolean } & Record<ActionName, boolean>;
 
-/** `run`: the run id a retry or cancel is about (default: the latest run). */
-export type ActionRequest = { run?: string };
+/**
+ * `run`: the run id a retry or cancel is about (default: the latest run). `params`, `noCache`:
+ * for action `run` only, the run's options, written as `conveyor run --param … --no-cache` writes
+ * them (conveyor.dev/run-options) after the same check against spec.params.
+ */
+export type ActionRequest = { run?: string; params?: Record<string, string>; noCache?: boolean };
 export type ActionResult = { ok: boolean; message: string };
 
 export type CheckResult = { ok: boolean; message: string };

@@ -4,6 +4,7 @@
 // time, its params and the Cached badge naming the source run, and never draws the cached stage
 // like one that ran. A backfill's progress line is read from status written through the status
 // subresource in a namespace no operator watches (a real backfill is backfill.test.ts's subject).
+// The "Run with parameters" form starts a third run with other params and no cache.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -111,13 +112,35 @@ describe('Console: run values, cached stages, backfill progress', () => {
     expect(await panel.locator('[data-role="cached"]').textContent()).toContain('Cached: result of run g1');
     expect(await panel.textContent()).toContain('none in this run: served from the cache');
     await screenshot(page, 'pipeline-cached');
+
+    // Run with parameters: the form writes the options `conveyor run --param … --no-cache` writes;
+    // the operator runs extract again (another key, and no cache), and the page follows that run.
+    await page.click('.pipeline-actions button[data-action="run-form"]');
+    await page.selectOption('form[data-role="run-form"] select[data-param="table"]', 'users');
+    await page.check('form[data-role="run-form"] input[data-role="no-cache"]');
+    await page.click('form[data-role="run-form"] button[data-action="run-with-options"]');
+    await page.waitForSelector('.action-result[data-ok="true"]', { timeout: 30_000 });
+    expect(await page.textContent('.action-result')).toContain('a manual run was requested with table=users, no cache');
+    const third = (await waitForPipeline(c, n, 'daily', 'the run with options Succeeded', (p) =>
+      p.status?.lastRun?.id !== second.id && p.status?.lastRun?.trigger === 'manual' && p.status.lastRun.phase === 'Succeeded', RUN_TIMEOUT_MS)).status!.lastRun as RunStatus;
+    expect(third).toMatchObject({ params: { table: 'users' }, noCache: true });
+    expect(third.stages?.find((s) => s.name === 'extract')?.reason).not.toBe('Cached');
+    await waitFor('the page on the run with options', 30_000, async () => (await page.getAttribute('section.pipeline-view', 'data-run')) === third.id);
+    const thirdFacts = page.locator(`.run-facts[data-run="${third.id}"]`);
+    await waitFor('the params chip of the run with options', 30_000, async () => (await thirdFacts.locator('[data-role="param"]').allTextContents()).join() === 'table=users');
+    expect(await thirdFacts.locator('[data-role="no-cache"]').textContent()).toBe('no cache');
+    await waitFor('extract drawn as run, not cached', 30_000, async () => (await page.getAttribute('svg.dag g.dag-node[data-stage="extract"]', 'data-phase')) === 'Succeeded');
+    expect(await page.getAttribute('svg.dag g.dag-node[data-stage="extract"]', 'data-cached')).toBeNull();
+
+    // Back to the cached run through its grid row, then to the run that computed the result.
+    await page.click(`.run-grid td[data-run="${second.id}"][data-stage="extract"]`);
     await panel.locator('[data-role="cached-source"]').click();
     await waitFor('the page on g1', 30_000, async () => (await page.getAttribute('section.pipeline-view', 'data-run')) === 'g1');
     expect(await page.getAttribute('aside.stage-panel[data-stage="extract"]', 'data-cached')).toBeNull();
     expect(await fillOf(page, 'extract')).toBe(phaseColour('Succeeded'));
     expect(problems(page)).toEqual([]);
     await page.close();
-  }, 2 * RUN_TIMEOUT_MS + 120_000);
+  }, 3 * RUN_TIMEOUT_MS + 120_000);
 
   it('shows a backfill\'s progress while it runs and its final phase, and a run\'s no-cache and backfill', async () => {
     const n = still.name;

@@ -4,7 +4,8 @@
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, KIND } from '../../api/constants.ts';
 import type { Pipeline } from '../../api/types.ts';
-import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../kube/labels.ts';
+import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../kube/labels.ts';
+import type { RunOptions } from '../../plan/params.ts';
 import type { ActionName, ActionRequest } from '../protocol.ts';
 
 export const ACTIONS: readonly ActionName[] = ['run', 'retry', 'cancel', 'suspend', 'resume'];
@@ -20,7 +21,7 @@ export function actionPatch(action: ActionName, request: ActionRequest, now: Dat
   const aboutRun = request.run ? `${request.run}:${stamp}` : stamp;
   switch (action) {
     case 'run':
-      return { metadata: { annotations: { [ANN_RUN_REQUESTED]: stamp } } };
+      return { metadata: { annotations: { [ANN_RUN_REQUESTED]: stamp, ...runOptionsAnnotation(request, stamp) } } };
     case 'retry':
       return { metadata: { annotations: { [ANN_RETRY_REQUESTED]: aboutRun } } };
     case 'cancel':
@@ -32,13 +33,20 @@ export function actionPatch(action: ActionName, request: ActionRequest, now: Dat
   }
 }
 
+/** A run's options as `conveyor run` writes them: naming their request, `at` the request time; none without options. */
+function runOptionsAnnotation(request: ActionRequest, stamp: string): Record<string, string> {
+  if (request.params === undefined && request.noCache !== true) return {};
+  const options: RunOptions = { request: stamp, ...(request.params ? { params: request.params } : {}), at: stamp, ...(request.noCache ? { noCache: true } : {}) };
+  return { [ANN_RUN_OPTIONS]: JSON.stringify(options) };
+}
+
 /** What the operator was asked, for the answer the user reads. */
 export function actionDoneMessage(action: ActionName, namespace: string, name: string, request: ActionRequest): string {
   const pipeline = `pipeline ${namespace}/${name}`;
   const run = request.run ? `run ${request.run}` : 'the latest run';
   switch (action) {
     case 'run':
-      return `${pipeline}: a manual run was requested`;
+      return `${pipeline}: a manual run was requested${runOptionWords(request)}`;
     case 'retry':
       return `${pipeline}: a retry of ${run} was requested`;
     case 'cancel':
@@ -48,6 +56,12 @@ export function actionDoneMessage(action: ActionName, namespace: string, name: s
     case 'resume':
       return `${pipeline} is resumed`;
   }
+}
+
+/** " with table=users, no cache": the options of a run request, in the CLI's words. */
+function runOptionWords(request: ActionRequest): string {
+  const words = [...Object.entries(request.params ?? {}).map(([k, v]) => `${k}=${v}`), ...(request.noCache ? ['no cache'] : [])];
+  return words.length > 0 ? ` with ${words.join(', ')}` : '';
 }
 
 export type ParsedPipeline = { ok: true; pipeline: Pipeline } | { ok: false; message: string };

@@ -11,7 +11,9 @@ import { makeApiClient } from '../../kube/client.ts';
 import { httpStatus } from '../../kube/errors.ts';
 import { LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, statusMessage, streamPodLog } from '../../kube/logs.ts';
 import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Snapshot } from '../protocol.ts';
-import { ACTION_VERB, ACTIONS, actionDoneMessage, actionPatch, parsePipelineDocument } from './actions.ts';
+import { ACTION_VERB, ACTIONS, actionDoneMessage, actionPatch, parsePipelineDocument, type MergePatch } from './actions.ts';
+import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../kube/labels.ts';
+import { checkRunRequest } from '../../plan/params.ts';
 import type { ConsoleBackend } from './backend.ts';
 import { WatchCache } from './watch-cache.ts';
 
@@ -118,15 +120,32 @@ const refused = (verb: string, namespace: string): string => `you may not ${verb
 async function act(clients: Clients, namespace: string, name: string, action: ActionName, request: ActionRequest): Promise<{ status: number; result: ActionResult }> {
   const verb = ACTION_VERB[action];
   if (!(await allowed(clients, namespace, verb))) return { status: 403, result: { ok: false, message: refused(verb, namespace) } };
+  const patch = actionPatch(action, request, new Date());
   try {
+    const problem = await runOptionsProblem(clients, namespace, name, patch);
+    if (problem) return { status: 422, result: { ok: false, message: `pipeline ${namespace}/${name}: ${problem}` } };
     await clients.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: actionPatch(action, request, new Date()) },
+      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: patch },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
   } catch (err) {
     return failure(err);
   }
   return { status: 200, result: { ok: true, message: actionDoneMessage(action, namespace, name, request) } };
+}
+
+/**
+ * What the operator would refuse in a run request's options (an unknown parameter, a value
+ * outside its enum), checked with its own function against the Pipeline as the user may read it,
+ * as `conveyor run` does before writing; undefined when there are no options or they are fine.
+ */
+async function runOptionsProblem(clients: Clients, namespace: string, name: string, patch: MergePatch): Promise<string | undefined> {
+  const annotations = patch.metadata?.annotations ?? {};
+  const raw = annotations[ANN_RUN_OPTIONS];
+  if (raw === undefined) return undefined;
+  const pipeline = (await clients.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Pipeline;
+  const checked = checkRunRequest(pipeline.spec.params, raw, annotations[ANN_RUN_REQUESTED]);
+  return checked.ok ? undefined : checked.message;
 }
 
 /** An API error as an answer: the API server's status and its own message. */

@@ -86,7 +86,7 @@ async function pipelineRoute(method: string, [ns, pipeline, verb]: [string, stri
   if (!(ACTIONS as string[]).includes(verb)) throw new HttpError(404, `no such action: ${verb} (one of ${ACTIONS.join(', ')})`);
   allow(method, ['POST']);
   const body = await readJson(request, SMALL_BODY_LIMIT, {});
-  const { status, result } = await ctx.backend.act(ns, pipeline, verb as ActionName, actionRequest(body));
+  const { status, result } = await ctx.backend.act(ns, pipeline, verb as ActionName, actionRequest(body, verb as ActionName));
   sendJson(response, status, result, ctx.headers);
 }
 
@@ -107,11 +107,23 @@ function name(value: string | null, what: string): string {
   return value;
 }
 
-function actionRequest(body: unknown): ActionRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object: { "run"?: string }');
-  const run = (body as { run?: unknown }).run;
+/** At most this many parameters in a request (spec.params allows fewer). */
+const MAX_PARAMS = 100;
+
+function actionRequest(body: unknown, action: ActionName): ActionRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object: { "run"?: string, "params"?: {…}, "noCache"?: boolean }');
+  const { run, params, noCache } = body as { run?: unknown; params?: unknown; noCache?: unknown };
   if (run !== undefined && typeof run !== 'string') throw new HttpError(400, '"run" must be a string (a run id)');
-  return run === undefined ? {} : { run };
+  if ((params !== undefined || noCache !== undefined) && action !== 'run') throw new HttpError(400, '"params" and "noCache" are options of action run only');
+  if (params !== undefined && !isStringMap(params)) throw new HttpError(400, `"params" must map at most ${MAX_PARAMS} parameter names to strings`);
+  if (noCache !== undefined && typeof noCache !== 'boolean') throw new HttpError(400, '"noCache" must be true or false');
+  return { ...(run === undefined ? {} : { run }), ...(params === undefined ? {} : { params }), ...(noCache === true ? { noCache } : {}) };
+}
+
+function isStringMap(value: unknown): value is Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return entries.length <= MAX_PARAMS && entries.every(([, v]) => typeof v === 'string');
 }
 
 function yamlOf(body: unknown): string {

@@ -3,7 +3,7 @@
 //   #/                      overview
 //   #/p/NAMESPACE/NAME      a pipeline (DAG, grid, timeline, stage panel, logs, actions)
 //   #/builder               the builder
-import type { Access, ActionName, ActionResult, CheckResult, EventSummary, JobSummary, Pipeline } from '../protocol.ts';
+import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, EventSummary, JobSummary, Pipeline } from '../protocol.ts';
 
 export interface ConsoleStore {
   pipelines(): Pipeline[];
@@ -17,7 +17,8 @@ export interface ConsoleStore {
   /** Called after every applied change (batched per animation frame). */
   subscribe(listener: () => void): () => void;
   access(namespace: string): Promise<Access>;
-  act(namespace: string, name: string, action: ActionName, run?: string): Promise<ActionResult>;
+  /** `request`: the run a retry or cancel is about; a run's params and noCache. */
+  act(namespace: string, name: string, action: ActionName, request?: ActionRequest): Promise<ActionResult>;
   logsUrl(namespace: string, name: string, stage: string, run: string, follow: boolean): string;
   dryRun(yaml: string): Promise<CheckResult>;
   apply(yaml: string): Promise<CheckResult>;

@@ -3,7 +3,7 @@
 // Last-Event-ID, so the server replays what was missed (or resets); if the browser gives up
 // (the stream answered with an error status), we open a new one after a pause. Subscribers hear
 // once per animation frame however many messages arrived, so a burst costs one render.
-import type { Access, ActionName, ActionResult, CheckResult, Pipeline, StreamMessage } from '../protocol.ts';
+import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Pipeline, StreamMessage } from '../protocol.ts';
 import { getJson, pipelinePath, postOutcome } from './api.ts';
 import { ConsoleState } from './store-state.ts';
 import type { ConsoleStore } from './store-types.ts';
@@ -127,8 +127,8 @@ export class StreamStore implements ConsoleStore {
     return answer;
   }
 
-  act(namespace: string, name: string, action: ActionName, run?: string): Promise<ActionResult> {
-    return postOutcome<ActionResult>(pipelinePath(namespace, name, action), run ? { run } : {});
+  act(namespace: string, name: string, action: ActionName, request: ActionRequest = {}): Promise<ActionResult> {
+    return postOutcome<ActionResult>(pipelinePath(namespace, name, action), request);
   }
 
   logsUrl(namespace: string, name: string, stage: string, run: string, follow: boolean): string {

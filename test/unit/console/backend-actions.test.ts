@@ -1,7 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { actionPatch, parsePipelineDocument } from '../../../src/console/server/actions.ts';
+import { actionDoneMessage, actionPatch, parsePipelineDocument } from '../../../src/console/server/actions.ts';
+import { checkRunRequest } from '../../../src/plan/params.ts';
 
 const now = new Date('2026-01-02T03:04:05.678Z');
+
+describe('actionPatch: a run with options', () => {
+  const now = new Date('2026-01-02T03:04:05.678Z');
+  it('writes conveyor.dev/run-options as `conveyor run` does: naming its request, at the request time', () => {
+    const patch = actionPatch('run', { params: { table: 'users' }, noCache: true }, now);
+    const annotations = patch.metadata!.annotations;
+    expect(annotations['conveyor.dev/run-requested']).toBe('2026-01-02T03:04:05.678Z');
+    expect(JSON.parse(annotations['conveyor.dev/run-options']!)).toEqual({ request: '2026-01-02T03:04:05.678Z', params: { table: 'users' }, at: '2026-01-02T03:04:05.678Z', noCache: true });
+    expect(JSON.parse(actionPatch('run', { noCache: true }, now).metadata!.annotations['conveyor.dev/run-options']!)).toEqual({ request: '2026-01-02T03:04:05.678Z', at: '2026-01-02T03:04:05.678Z', noCache: true });
+  });
+  it('the options pass the operator\'s own check of the request', () => {
+    const annotations = actionPatch('run', { params: { table: 'users' } }, now).metadata!.annotations;
+    const checked = checkRunRequest([{ name: 'table', default: 'orders', enum: ['orders', 'users'] }], annotations['conveyor.dev/run-options'], annotations['conveyor.dev/run-requested']);
+    expect(checked).toMatchObject({ ok: true, value: { params: { table: 'users' } } });
+  });
+  it('a run without options writes no options (earlier ones name another request)', () => {
+    expect(actionPatch('run', { noCache: false }, now).metadata!.annotations).toEqual({ 'conveyor.dev/run-requested': '2026-01-02T03:04:05.678Z' });
+  });
+  it('the answer names the options', () => {
+    expect(actionDoneMessage('run', 'ns', 'p', { params: { table: 'users' }, noCache: true })).toBe('pipeline ns/p: a manual run was requested with table=users, no cache');
+    expect(actionDoneMessage('run', 'ns', 'p', {})).toBe('pipeline ns/p: a manual run was requested');
+  });
+});
 
 describe('actionPatch', () => {
   it('asks for a run, a retry and a cancel with the annotations the operator reads', () => {

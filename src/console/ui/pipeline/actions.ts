@@ -2,9 +2,10 @@
 // store.access) says the user may make the underlying request; the server checks again.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { Access, ActionName, Pipeline } from '../../protocol.ts';
+import type { Access, ActionName, ActionRequest, Pipeline } from '../../protocol.ts';
 import type { ConsoleStore } from '../store-types.ts';
 import { isActive, type RunView } from './runs.ts';
+import { offersRunOptions, RunForm } from './run-form.ts';
 
 type Button = { action: ActionName; label: string; run?: string; enabled: boolean; why: string };
 
@@ -29,6 +30,7 @@ export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; select
   const [access, setAccess] = useState<Access | undefined>(undefined);
   const [result, setResult] = useState<{ ok: boolean; message: string } | undefined>(undefined);
   const [busy, setBusy] = useState(false);
+  const [formOpen, setFormOpen] = useState(false);
   useEffect(() => {
     let live = true;
     store.access(namespace).then(
@@ -45,10 +47,10 @@ export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; select
     };
   }, [store, namespace]);
   if (!access) return html`<div class="pipeline-actions" data-access="pending"></div>`;
-  const act = async (b: Button) => {
+  const act = async (action: ActionName, request: ActionRequest) => {
     setBusy(true);
     try {
-      setResult(await store.act(namespace, name, b.action, b.run));
+      setResult(await store.act(namespace, name, action, request));
     } catch (err) {
       setResult({ ok: false, message: (err as Error).message });
     } finally {
@@ -56,9 +58,12 @@ export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; select
     }
   };
   const shown = buttonsFor(pipeline, props.selected, props.runs.find(isActive)).filter((b) => access[b.action]);
+  const withOptions = access.run && !pipeline.spec.suspend && offersRunOptions(pipeline);
   // data-access="loaded" tells that the answer is in (and no button means: not allowed).
   return html`<div class="pipeline-actions" data-access="loaded">
-    ${shown.map((b) => html`<button key=${b.action} data-action=${b.action} disabled=${busy || !b.enabled} title=${b.why} onClick=${() => act(b)}>${b.label}</button> `)}
+    ${shown.map((b) => html`<button key=${b.action} data-action=${b.action} disabled=${busy || !b.enabled} title=${b.why} onClick=${() => act(b.action, b.run ? { run: b.run } : {})}>${b.label}</button> `)}
+    ${withOptions ? html`<button data-action="run-form" disabled=${busy} aria-expanded=${String(formOpen)} title="choose the run's parameters, or bypass the cache" onClick=${() => setFormOpen(!formOpen)}>Run with parameters…</button>` : null}
+    ${withOptions && formOpen ? html`<${RunForm} pipeline=${pipeline} busy=${busy} onRun=${(r: ActionRequest) => act('run', r)} onClose=${() => setFormOpen(false)} />` : null}
     ${result ? html`<span class="action-result" data-ok=${String(result.ok)} style=${{ color: result.ok ? '#15803d' : '#b91c1c', marginLeft: '8px' }}>${result.message}</span>` : null}
   </div>`;
 }

@@ -87,6 +87,9 @@ describe('the router with an in-memory backend', () => {
     const denied = await send(server, 'POST', '/api/pipelines/team-b/etl/run', json(), '{}');
     expect([denied.status, JSON.parse(denied.body).ok]).toEqual([403, false]);
     expect(denied.headers['cache-control']).toBe('no-store');
+    const withOptions = await send(server, 'POST', '/api/pipelines/team-a/etl/run', json(), JSON.stringify({ params: { table: 'users' }, noCache: true }));
+    expect(withOptions.status).toBe(200);
+    expect(backend.calls).toContainEqual(['act', 'team-a', 'etl', 'run', { params: { table: 'users' }, noCache: true }]);
   });
 
   const bad: [string, string, string, Record<string, string>, string | undefined, number, string][] = [
@@ -95,6 +98,10 @@ describe('the router with an in-memory backend', () => {
     ['bad namespace', 'POST', '/api/pipelines/Team_A/etl/run', {}, '{}', 400, 'not a Kubernetes name'],
     ['run not a string', 'POST', '/api/pipelines/team-a/etl/retry', {}, '{"run":5}', 400, '"run" must be a string'],
     ['not JSON', 'POST', '/api/pipelines/team-a/etl/run', {}, '{run', 400, 'not valid JSON'],
+    ['params not strings', 'POST', '/api/pipelines/team-a/etl/run', {}, '{"params":{"day":5}}', 400, '"params" must map'],
+    ['params a list', 'POST', '/api/pipelines/team-a/etl/run', {}, '{"params":["a=b"]}', 400, '"params" must map'],
+    ['noCache not a boolean', 'POST', '/api/pipelines/team-a/etl/run', {}, '{"noCache":"yes"}', 400, '"noCache" must be true or false'],
+    ['params on a retry', 'POST', '/api/pipelines/team-a/etl/retry', {}, '{"params":{"a":"b"}}', 400, 'options of action run only'],
     ['form content type', 'POST', '/api/pipelines/team-a/etl/run', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'run=1', 415, 'application/json'],
     ['action body over 4 KiB', 'POST', '/api/pipelines/team-a/etl/run', {}, JSON.stringify({ run: 'x'.repeat(5000) }), 413, 'over the limit of 4 KiB'],
     ['YAML body over 2 MiB', 'POST', '/api/dry-run', {}, JSON.stringify({ yaml: 'x'.repeat(2 * 1024 * 1024) }), 413, 'over the limit of 2048 KiB'],
