@@ -54,7 +54,7 @@ export type EventSummary = {
 };
 
 export type Snapshot = {
-  /** Trimmed (server/summaries.ts toPipelineView): no managedFields, no status.cache entries. */
+  /** Trimmed (server/summaries.ts toPipelineView): no last-applied annotation, no status.cache entries (the informer drops managedFields). */
   pipelines: Pipeline[];
   jobs: JobSummary[];
   events: EventSummary[];

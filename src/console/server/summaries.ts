@@ -39,12 +39,13 @@ export function toJobSummary(job: k8s.V1Job): JobSummary | undefined {
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
- * A Pipeline as the Console sends it: without managedFields, kubectl's copy of the last applied
- * spec and the cache entries (up to 200, ~140 KB, which no view reads: a cached stage names its
- * source run in its own status). The runs, their values and the backfill's progress stay.
+ * A Pipeline as the Console sends it: without kubectl's copy of the last applied spec and the
+ * cache entries (up to 200, ~140 KB, which no view reads: a cached stage names its source run in
+ * its own status). The runs, their values and the backfill's progress stay. (managedFields never
+ * get this far: the informer drops them.)
  */
 export function toPipelineView(p: Pipeline): Pipeline {
-  const { managedFields: _managed, ...metadata } = p.metadata as Pipeline['metadata'] & { managedFields?: unknown };
+  const metadata = { ...p.metadata };
   if (metadata.annotations?.[LAST_APPLIED] !== undefined) {
     const { [LAST_APPLIED]: _applied, ...annotations } = metadata.annotations;
     metadata.annotations = annotations;
