@@ -4,6 +4,7 @@ import { html } from 'htm/preact';
 import type { Pipeline, RunSummary } from '../../api/types.ts';
 import { phaseOf } from './overview-filter.ts';
 import { exact, relative } from './time-words.ts';
+import { utcTime } from './pipeline/run-words.ts';
 
 /** The CLI's symbols (src/cli/graph.ts), so terminal and browser read alike. */
 const SYMBOL: Record<string, string> = {
@@ -26,7 +27,8 @@ function Progress(props: { progress: string | undefined; phase: string }) {
 
 function runTitle(r: RunSummary): string {
   const when = r.startTime ? `, started ${exact(r.startTime)}` : '';
-  return `${r.id}: ${r.phase} (${r.trigger}${when})${r.message ? ` — ${r.message}` : ''}`;
+  const logical = r.logicalTime ? `, logical time ${utcTime(r.logicalTime)}` : '';
+  return `${r.id}: ${r.phase} (${r.trigger}${when}${logical})${r.message ? ` — ${r.message}` : ''}`;
 }
 
 function RecentRuns(props: { runs: RunSummary[] | undefined }) {
