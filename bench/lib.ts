@@ -50,6 +50,22 @@ export async function connect(): Promise<Clients> {
   return { kubeconfig, kc, core: kc.makeApiClient(k8s.CoreV1Api), batch: kc.makeApiClient(k8s.BatchV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), apps: kc.makeApiClient(k8s.AppsV1Api) };
 }
 
+/** Every namespace any scenario of this process created and has not deleted yet. */
+const live = new Set<string>();
+let interrupted = false;
+
+/** Interrupted (Ctrl-C, SIGTERM): ask the API server to delete what is left, then exit. */
+function deleteOnInterrupt(core: k8s.CoreV1Api): void {
+  const handler = (signal: string) => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${signal}: deleting ${[...live].join(', ') || 'nothing'} (not waiting) and exiting`);
+    void Promise.allSettled([...live].map((name) => core.deleteNamespace({ name }))).then(() => process.exit(130));
+  };
+  process.once('SIGINT', () => handler('SIGINT'));
+  process.once('SIGTERM', () => handler('SIGTERM'));
+}
+
 /** Namespaces this run created: all are deleted, and waited for, by cleanup(). */
 export class Namespaces {
   private readonly created: string[] = [];
@@ -58,6 +74,7 @@ export class Namespaces {
 
   constructor(core: k8s.CoreV1Api) {
     this.core = core;
+    deleteOnInterrupt(core);
   }
 
   /** A new namespace `bench-<what>-<random>`, once its default ServiceAccount exists. */
@@ -65,6 +82,7 @@ export class Namespaces {
     const name = `bench-${what}-${this.suffix}`;
     await this.core.createNamespace({ body: { metadata: { name, labels: { 'conveyor-bench': 'yes' } } } });
     this.created.push(name);
+    live.add(name);
     for (let i = 0; i < 120; i++) {
       if (await this.core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true, () => false)) break;
       await sleep(250);
@@ -79,6 +97,7 @@ export class Namespaces {
     while (performance.now() - start < timeoutMs) {
       if (await this.core.readNamespace({ name }).then(() => false, () => true)) {
         this.created.splice(this.created.indexOf(name), 1);
+        live.delete(name);
         log(`namespace ${name} gone after ${((performance.now() - start) / 1000).toFixed(0)} s`);
         return;
       }

@@ -10,7 +10,7 @@ import type { PipelineStatus } from '../api/types.ts';
 import { normalize } from './status.ts';
 
 /** How long a change that only fills in stage start times may wait for company. */
-export const START_TIME_HOLD_MS = 10_000;
+export const START_TIME_HOLD_MS = 30_000;
 
 /** True when `after` differs from `before` only in lastRun.stages[].startTime. */
 export function onlyStartTimesChanged(before: PipelineStatus | undefined, after: PipelineStatus): boolean {
