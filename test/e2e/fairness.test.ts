@@ -55,6 +55,6 @@ describe('fairness between namespaces', () => {
     expect(outcome.notYet, `burst Pipelines not reconciled once when the small one Succeeded: ${outcome.notYet} of ${BURST}`).toBeGreaterThan(0);
 
     // Fair, not starving the other way: the whole burst is reconciled too.
-    await waitFor(`all ${BURST} burst Pipelines reconciled`, 170_000, async () => (await listPipelines(big)).every(reconciled), 1_000);
-  }, 360_000);
+    await waitFor(`all ${BURST} burst Pipelines reconciled`, 240_000, async () => (await listPipelines(big)).every(reconciled), 1_000);
+  }, 450_000);
 });
