@@ -15,20 +15,41 @@ const fullJob = (): V1Job => ({
     backoffLimit: 0,
     template: { metadata: { labels: { x: 'y' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'stage', image: 'busybox', command: ['true'], env: [{ name: 'A', value: 'x'.repeat(1000) }] }] } },
   },
-  status: { failed: 1, conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', lastTransitionTime: new Date('2026-01-01T00:00:00Z') }] },
+  status: {
+    failed: 1,
+    ready: 0,
+    terminating: 0,
+    uncountedTerminatedPods: {},
+    startTime: new Date('2025-12-31T23:59:00Z'),
+    conditions: [
+      { type: 'FailureTarget', status: 'True', reason: 'DeadlineExceeded', message: 'x', lastProbeTime: new Date('2026-01-01T00:00:00Z'), lastTransitionTime: new Date('2026-01-01T00:00:00Z') },
+      { type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastProbeTime: new Date('2026-01-01T00:00:00Z'), lastTransitionTime: new Date('2026-01-01T00:00:00Z') },
+    ],
+  },
 });
 
 describe('slimJob', () => {
-  it('keeps metadata, status, suspend and activeDeadlineSeconds; drops the pod template', () => {
+  it('keeps metadata, suspend and activeDeadlineSeconds, counts, times and the Complete/Failed conditions', () => {
     const job = fullJob();
     slimJob(job);
     expect(job.spec).toEqual({ suspend: true, activeDeadlineSeconds: 30 });
     expect(job.metadata).toEqual(fullJob().metadata);
-    expect(job.status).toEqual(fullJob().status);
+    expect(job.status).toEqual({
+      failed: 1,
+      startTime: new Date('2025-12-31T23:59:00Z'),
+      conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: new Date('2026-01-01T00:00:00Z') }],
+    });
   });
 
   it('the planner reads a slimmed Job exactly as the full one', () => {
-    const cases: V1Job[] = [fullJob(), { ...fullJob(), status: {} }, { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: { active: 1 } }];
+    const complete: V1Job['status'] = { succeeded: 1, startTime: new Date('2026-01-01T00:00:00Z'), completionTime: new Date('2026-01-01T00:00:09Z'), conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True', lastTransitionTime: new Date('2026-01-01T00:00:10Z') }] };
+    const cases: V1Job[] = [
+      fullJob(),
+      { ...fullJob(), status: {} },
+      { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: { active: 1 } },
+      { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: complete },
+      { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: { ...complete, completionTime: undefined } },
+    ];
     for (const job of cases) {
       const slim = structuredClone(job);
       slimJob(slim);
@@ -40,8 +61,9 @@ describe('slimJob', () => {
   it('is idempotent, and leaves a Job without a spec alone', () => {
     const job = fullJob();
     slimJob(job);
+    const once = structuredClone(job);
     slimJob(job);
-    expect(job.spec).toEqual({ suspend: true, activeDeadlineSeconds: 30 });
+    expect(job).toEqual(once);
     const bare: V1Job = { metadata: { name: 'x' } };
     slimJob(bare);
     expect(bare).toEqual({ metadata: { name: 'x' } });
