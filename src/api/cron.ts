@@ -10,6 +10,7 @@
 // x/n, lists, `*`, `?`, JAN-DEC and SUN-SAT (any case); and @yearly @annually @monthly @weekly
 // @daily @midnight @hourly. Refused although robfig takes them: `@every <duration>` (not a
 // calendar schedule) and `TZ=`/`CRON_TZ=` prefixes (CronJob refuses them; use spec.timeZone).
+import { type ZoneOffsets, zoneOffsets } from './timezone.ts';
 
 type Field = { bits: boolean[]; star: boolean };
 export type CronSpec = { minute: Field; hour: Field; dom: Field; month: Field; dow: Field };
@@ -175,41 +176,34 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
+const positiveMod = (n: number, m: number) => ((n % m) + m) % m;
+
 type Wall = { year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number };
 
 class Zone {
-  readonly #format: Intl.DateTimeFormat | undefined;
-  readonly #offsets = new Map<number, number>();
+  readonly #offsets: ZoneOffsets | undefined;
 
   constructor(timeZone: string | undefined) {
-    this.#format =
-      timeZone === undefined || timeZone === 'UTC'
-        ? undefined
-        : new Intl.DateTimeFormat('en-US', {
-            timeZone,
-            hourCycle: 'h23',
-            year: 'numeric',
-            month: 'numeric',
-            day: 'numeric',
-            hour: 'numeric',
-            minute: 'numeric',
-            second: 'numeric',
-          });
+    this.#offsets = timeZone === undefined || timeZone === 'UTC' ? undefined : zoneOffsets(timeZone);
   }
 
-  /** UTC offset in ms at instant `ms`. Offsets only change on whole minutes, so cache per minute. */
+  /** UTC offset in ms at instant `ms` (the one at the start of its UTC minute). */
   offset(ms: number): number {
-    if (!this.#format) return 0;
-    const bucket = Math.floor(ms / MINUTE);
-    const cached = this.#offsets.get(bucket);
-    if (cached !== undefined) return cached;
-    const part: Record<string, number> = {};
-    for (const { type, value } of this.#format.formatToParts(bucket * MINUTE)) part[type] = Number(value);
-    const wallAsUtc = Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day, part.hour, part.minute, part.second);
-    const offset = wallAsUtc - bucket * MINUTE;
-    if (this.#offsets.size > 100_000) this.#offsets.clear();
-    this.#offsets.set(bucket, offset);
-    return offset;
+    return this.#offsets === undefined ? 0 : this.#offsets.at(ms);
+  }
+
+  // The wall clock's second, minute and hour by arithmetic (what Date's UTC getters compute on
+  // the shifted instant): the walk reads them at every step, so no Date and no object.
+  second(ms: number): number {
+    return positiveMod(Math.floor((ms + this.offset(ms)) / SECOND), 60);
+  }
+
+  minute(ms: number): number {
+    return positiveMod(Math.floor((ms + this.offset(ms)) / MINUTE), 60);
+  }
+
+  hour(ms: number): number {
+    return positiveMod(Math.floor((ms + this.offset(ms)) / HOUR), 24);
   }
 
   wall(ms: number): Wall {
@@ -281,42 +275,74 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
       }
       t = zone.addDate(t, 0, 0, 1);
       // Where DST moves midnight, AddDate lands at 23:00 or 01:00: go back to the day start.
-      const hour = zone.wall(t).hour;
+      const hour = zone.hour(t);
       if (hour !== 0) t = hour > 12 ? t + (24 - hour) * HOUR : t - hour * HOUR;
       if (zone.wall(t).day === 1) continue wrap;
     }
 
-    while (spec.hour.bits[zone.wall(t).hour] !== true) {
+    while (spec.hour.bits[zone.hour(t)] !== true) {
       if (!added) {
         added = true;
         const w = zone.wall(t);
         t = zone.date(w.year, w.month, w.day, w.hour, 0, 0);
       }
       t += HOUR;
-      if (zone.wall(t).hour === 0) continue wrap;
+      if (zone.hour(t) === 0) continue wrap;
     }
 
-    while (spec.minute.bits[zone.wall(t).minute] !== true) {
+    if (spec.minute.bits[zone.minute(t)] !== true) {
       if (!added) {
         added = true;
         t = Math.floor(t / MINUTE) * MINUTE;
       }
-      t += MINUTE;
-      if (zone.wall(t).minute === 0) continue wrap;
+      t = toMatchingMinute(spec, zone, t);
+      if (zone.minute(t) === 0) continue wrap;
     }
 
     // The standard parser's seconds field is always "0".
-    while (zone.wall(t).second !== 0) {
+    if (zone.second(t) !== 0) {
       if (!added) {
         added = true;
         t = Math.floor(t / SECOND) * SECOND;
       }
-      t += SECOND;
-      if (zone.wall(t).second === 0) continue wrap;
+      t = toWholeMinute(zone, t);
+      continue wrap;
     }
 
     return t;
   }
+}
+
+/**
+ * robfig's minute loop: a minute at a time until the minute matches or the hour wraps (minute 0,
+ * where the caller starts over). Where the offset is the same at both ends, the wall minute moves
+ * with UTC, so the minutes in between are skipped, not stepped (an offset never changes and
+ * changes back within the hour: see timezone.ts).
+ */
+function toMatchingMinute(spec: CronSpec, zone: Zone, t: number): number {
+  let at = t;
+  do {
+    const minute = zone.minute(at);
+    let target = minute + 1;
+    while (target < 60 && spec.minute.bits[target] !== true) target++;
+    const jump = at + (target - minute) * MINUTE;
+    at = zone.offset(jump) === zone.offset(at) ? jump : at + MINUTE;
+  } while (spec.minute.bits[zone.minute(at)] !== true && zone.minute(at) !== 0);
+  return at;
+}
+
+/**
+ * robfig's second loop: a second at a time until the wall clock's second is 0. With whole-minute
+ * offsets (all but local mean time) that is the next UTC minute, reached in one step.
+ */
+function toWholeMinute(zone: Zone, t: number): number {
+  let at = t;
+  do {
+    const nextMinute = Math.floor(at / MINUTE) * MINUTE + MINUTE;
+    const wholeMinutes = zone.offset(at) % MINUTE === 0 && zone.offset(nextMinute) % MINUTE === 0;
+    at = wholeMinutes ? nextMinute : at + SECOND;
+  } while (zone.second(at) !== 0);
+  return at;
 }
 
 /**
