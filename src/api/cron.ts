@@ -206,7 +206,17 @@ class Zone {
     return positiveMod(Math.floor((ms + this.offset(ms)) / HOUR), 24);
   }
 
+  /** The walk reads the calendar of one instant several times in a row: the last one is kept. */
+  #lastWall: { at: number; wall: Wall } | undefined;
+
   wall(ms: number): Wall {
+    if (this.#lastWall?.at === ms) return this.#lastWall.wall;
+    const wall = this.#readWall(ms);
+    this.#lastWall = { at: ms, wall };
+    return wall;
+  }
+
+  #readWall(ms: number): Wall {
     const d = new Date(ms + this.offset(ms));
     return {
       year: d.getUTCFullYear(),

@@ -57,6 +57,9 @@ const MAX_DAYS = 30_000;
 /** Zones remembered; there are about 600 names, and a cluster uses a handful. */
 const MAX_ZONES = 1000;
 
+/** How en-US writes the wall clock with hourCycle h23: `3/31/2024, 03:00:00`. */
+const PLAIN_WALL_CLOCK = /^(\d{1,2})\/(\d{1,2})\/(\d{1,6}), (\d{2}):(\d{2}):(\d{2})$/;
+
 /** From `start` (inclusive) to `end` (exclusive), the zone is `offset` ms ahead of UTC. */
 type Span = { start: number; end: number; offset: number };
 
@@ -136,6 +139,13 @@ export class ZoneOffsets {
 
   /** The offset at `ms` as Intl tells it: the wall clock read as if it were UTC, minus `ms`. */
   #read(ms: number): number {
+    // format() and a pattern cost half of formatToParts; anything else (an era, a locale
+    // surprise) goes the long way.
+    const plain = PLAIN_WALL_CLOCK.exec(this.#format.format(ms));
+    if (plain) {
+      const [, month, day, year, hour, minute, second] = plain.map(Number) as number[];
+      return Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute, second) - ms;
+    }
     const part: Record<string, number> = {};
     for (const { type, value } of this.#format.formatToParts(ms)) part[type] = Number(value);
     return Date.UTC(part.year ?? 0, (part.month ?? 1) - 1, part.day, part.hour, part.minute, part.second) - ms;
