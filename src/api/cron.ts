@@ -385,7 +385,9 @@ const PREVIOUS_MAX_WINDOW_MS = 9 * 366 * 24 * HOUR;
  * when there is none within about eight years (29 February). robfig has no "previous": this walks `nextAfter`
  * forward from ever earlier points (a window that doubles), so it agrees with nextScheduleTimes
  * by construction — the answer is a tick that sequence produces, and the next one is >= before.
- * Throws as nextScheduleTimes does.
+ * Cost: not the range but its logarithm — about log2(gap / 2 min) walks (10 for a daily
+ * schedule), each to the first tick after its window's start, and each walk is cheap now that a
+ * zone's offsets are remembered (timezone.ts). Throws as nextScheduleTimes does.
  */
 export function previousScheduleTime(schedule: string, timeZone: string | undefined, before: Date): Date | undefined {
   const spec = parseSchedule(schedule);
