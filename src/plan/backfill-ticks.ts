@@ -16,8 +16,8 @@ export type TickRange = { ticks: Date[] } | { tooMany: true };
  */
 export function ticksBetween(schedule: string, timeZone: string | undefined, from: Date, to: Date, cap = MAX_BACKFILL_TICKS): TickRange {
   if (from.getTime() >= to.getTime()) return { ticks: [] };
-  // Every plan of a running backfill needs its ticks, and the cron port walks a time zone's wall
-  // clock through Intl (about 2 s for 1,000 daily ticks in Europe/Berlin): the same question is
+  // Every plan of a running backfill needs its ticks; walking a time zone's wall clock costs
+  // 20–30 ms for 1,000 daily ticks in Europe/Berlin (npm run bench:cron): the same question is
   // answered once per process. The answer depends on the arguments only, so the planner stays pure.
   const key = JSON.stringify([schedule, timeZone ?? null, from.getTime(), to.getTime(), cap]);
   const known = remembered.get(key);
