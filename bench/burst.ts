@@ -6,11 +6,11 @@
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import type * as k8s from '@kubernetes/client-node';
 import {
-  connect, cpuSecondsOf, diffCounts, header, JobWatch, log, mean, Namespaces, pcts, pool, reconcileRows, reconcileStatsOf,
+  withCluster, cpuSecondsOf, diffCounts, header, JobWatch, log, mean, pcts, pool, reconcileRows, reconcileStatsOf,
   requestRows, requestsOf, rssOf, sleep, stagesOf, startOperator, timingsOf, type Clients,
 } from './lib.ts';
 
-export type BurstOptions = { pipelines: number; stages: number; workers: number; shape: 'chain' | 'wide'; command: string };
+export type BurstOptions = { pipelines: number; stages: number; workers: number; shape: 'chain' | 'wide'; command: string; publish: (report: string) => void };
 const IN_FLIGHT = 16;
 
 const pipelineBody = (name: string, stages: Record<string, unknown>[]) => ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name }, spec: { stages } });
@@ -41,10 +41,8 @@ async function waitAllSucceeded(c: Clients, namespace: string, o: BurstOptions, 
   }
 }
 
-export async function burst(o: BurstOptions): Promise<string> {
-  const c = await connect();
-  const ns = new Namespaces(c.core);
-  try {
+export async function burst(o: BurstOptions): Promise<void> {
+  await withCluster(o.publish, async (c, ns) => {
     log(`plain client: ${o.pipelines} Pipelines and ${o.pipelines} Jobs, ${IN_FLIGHT} in flight`);
     const rawNs = await ns.create('raw');
     const plainSeconds = await plainClient(c, rawNs, o);
@@ -109,7 +107,5 @@ request; the operator's share is measured inside it, from the watch event that w
 to the create request being sent (src/controller/timings.ts). The rest is the cluster's.
 `;
     return report;
-  } finally {
-    await ns.cleanup();
-  }
+  });
 }

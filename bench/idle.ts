@@ -12,11 +12,11 @@ import { execFileSync } from 'node:child_process';
 import type * as k8s from '@kubernetes/client-node';
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import {
-  connect, header, log, memoryOf, Namespaces, pcts, pool, root, rssOf, sleep, stagesOf, startOperator, timingsOf, requestsOf, requestRows,
+  withCluster, header, log, memoryOf, pcts, pool, root, rssOf, sleep, stagesOf, startOperator, timingsOf, requestsOf, requestRows,
   reconcileRows, type Clients, type Memory, type Timings,
 } from './lib.ts';
 
-export type IdleOptions = { pipelines: number; stages: number; workers: number; command: string };
+export type IdleOptions = { pipelines: number; stages: number; workers: number; command: string; publish: (report: string) => void };
 const TEMPLATE = 'idle-t';
 /** Pipelines copied at once (each sends its status, revision and Jobs in parallel). */
 const IN_FLIGHT = 24;
@@ -126,10 +126,8 @@ async function coldRestart(c: Clients, namespace: string, o: IdleOptions) {
   return { op, t, reconciles, peakDuringRestart, requests, idleRss, afterGc };
 }
 
-export async function idleScale(o: IdleOptions): Promise<string> {
-  const c = await connect();
-  const ns = new Namespaces(c.core);
-  try {
+export async function idleScale(o: IdleOptions): Promise<void> {
+  await withCluster(o.publish, async (c, ns) => {
     const namespace = await ns.create('idle');
     const empty = await startOperator(c, [namespace], o.workers);
     await sleep(5000);
@@ -166,7 +164,5 @@ ${reconcileRows(r.reconciles)}
 | loading the operator bundled as in the image (RSS/heap MiB after a GC): node alone → bundle | ${imports.bundled} |
 ${requestRows(r.requests, o.pipelines, 'Pipeline')}
 `;
-  } finally {
-    await ns.cleanup();
-  }
+  });
 }

@@ -111,6 +111,21 @@ export class Namespaces {
   }
 }
 
+/**
+ * Connects, runs a scenario with namespaces of its own, publishes its report, then deletes the
+ * namespaces and waits until they are gone (failed runs included): the report comes first, as
+ * deleting 50,000 Jobs takes minutes.
+ */
+export async function withCluster(publish: (report: string) => void, scenario: (c: Clients, ns: Namespaces) => Promise<string>): Promise<void> {
+  const c = await connect();
+  const ns = new Namespaces(c.core);
+  try {
+    publish(await scenario(c, ns));
+  } finally {
+    await ns.cleanup();
+  }
+}
+
 export type Operator = { process: ChildProcess; port: number; spawnedAt: number; stop: () => Promise<void> };
 
 let entry: string | undefined;

@@ -49,23 +49,24 @@ async function main(): Promise<void> {
   const stages = positive('stages', values.stages);
   const workers = positive('workers', values.workers);
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
-  let report: string;
+  const out = values.out ?? `${root}/bench/results/${scenario}-${pipelines}x${stages}${values.shape === 'wide' ? '-wide' : ''}.md`;
+  const publish = (report: string): void => {
+    mkdirSync(`${root}/bench/results`, { recursive: true });
+    writeFileSync(out, report);
+    process.stdout.write(`${report}\n(written to ${out}; deleting the bench's namespaces next)\n`);
+  };
   if (scenario === 'burst') {
     const { burst } = await import('./burst.ts');
-    report = await burst({ pipelines, stages, workers, shape: values.shape, command });
+    await burst({ pipelines, stages, workers, shape: values.shape, command, publish });
   } else if (scenario === 'steady') {
     const { steady } = await import('./steady.ts');
     const [minSeconds, maxSeconds] = [positive('min', values.min), positive('max', values.max)];
     if (maxSeconds < minSeconds) throw new Error(`--max (${maxSeconds}) is below --min (${minSeconds})`);
-    report = await steady({ pipelines, stages, workers, minSeconds, maxSeconds, windowSeconds: positive('window', values.window), warmupSeconds: positive('warmup', values.warmup), command });
+    await steady({ pipelines, stages, workers, minSeconds, maxSeconds, windowSeconds: positive('window', values.window), warmupSeconds: positive('warmup', values.warmup), command, publish });
   } else {
     const { idleScale } = await import('./idle.ts');
-    report = await idleScale({ pipelines, stages, workers, command });
+    await idleScale({ pipelines, stages, workers, command, publish });
   }
-  mkdirSync(`${root}/bench/results`, { recursive: true });
-  const out = values.out ?? `${root}/bench/results/${scenario}-${pipelines}x${stages}${values.shape === 'wide' ? '-wide' : ''}.md`;
-  writeFileSync(out, report);
-  process.stdout.write(`${report}\n(written to ${out})\n`);
 }
 
 main().then(

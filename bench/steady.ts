@@ -5,16 +5,14 @@
 // share from its timings), queue wait, and API writes per stage finished in the window.
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import {
-  connect, cpuSecondsOf, diffCounts, header, JobWatch, log, mean, Namespaces, pcts, pool, reconcileRows, requestRows, requestsOf,
+  withCluster, cpuSecondsOf, diffCounts, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, requestsOf,
   rssOf, sleep, stagesOf, startOperator, timingsOf,
 } from './lib.ts';
 
-export type SteadyOptions = { pipelines: number; stages: number; workers: number; minSeconds: number; maxSeconds: number; windowSeconds: number; warmupSeconds: number; command: string };
+export type SteadyOptions = { pipelines: number; stages: number; workers: number; minSeconds: number; maxSeconds: number; windowSeconds: number; warmupSeconds: number; command: string; publish: (report: string) => void };
 
-export async function steady(o: SteadyOptions): Promise<string> {
-  const c = await connect();
-  const ns = new Namespaces(c.core);
-  try {
+export async function steady(o: SteadyOptions): Promise<void> {
+  await withCluster(o.publish, async (c, ns) => {
     const namespace = await ns.create('steady');
     const op = await startOperator(c, [namespace], o.workers);
     const watch = new JobWatch(c, namespace);
@@ -63,7 +61,5 @@ ${requestRows(requests, Math.max(1, finished))}
 
 Writes per stage divide the operator's requests in the window by the stages that finished in it.
 `;
-  } finally {
-    await ns.cleanup();
-  }
+  });
 }

@@ -154,7 +154,8 @@ export async function listInPages<T extends k8s.KubernetesObject>(
   let page = await list({ limit });
   for (;;) {
     for (const item of page.items) items.push(slim(item));
-    const token = page.metadata?._continue;
+    // Typed lists (client-node's models) call it _continue; custom objects come as the server's JSON.
+    const token = page.metadata?._continue ?? (page.metadata as { continue?: string } | undefined)?.continue;
     if (!token) return { ...page, items };
     page = await list({ limit, _continue: token });
   }

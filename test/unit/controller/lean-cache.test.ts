@@ -103,6 +103,18 @@ describe('listInPages', () => {
     });
   }
 
+  it("a custom objects list (the server's JSON: metadata.continue) is read to its last page", async () => {
+    const calls: (string | undefined)[] = [];
+    const list = async (page?: ListPage): Promise<KubernetesListObject<V1Job>> => {
+      calls.push(page?._continue);
+      const next = page?._continue ? undefined : 'token-2';
+      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '9', ...(next ? { continue: next } : {}) } as never, items: [{ metadata: { name: next ? 'a' : 'b' } }] };
+    };
+    const result = await listInPages(list, (j) => j, 1);
+    expect(calls).toEqual([undefined, 'token-2']);
+    expect(result.items.map((j) => j.metadata?.name)).toEqual(['a', 'b']);
+  });
+
   it('a list that ignores the page is read in one request', async () => {
     let calls = 0;
     const result = await listInPages(async () => (calls++, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'a' } }] }), (j) => j);
