@@ -9,6 +9,7 @@
 //   startBackfill       — ticks that start now, given the runs still active and the room left;
 //   backfillStatusParts — runs that ended now are counted (settleBackfill); the phase, progress,
 //                         succeededTimes and Events follow.
+import { requestAnnotation } from './request-annotation.ts';
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
 import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
@@ -34,11 +35,6 @@ export type BackfillState = {
   /** The ticks of `status` (its range in the current schedule), oldest first. */
   ticks: Date[];
 };
-
-function annotation(pipeline: Pipeline, key: string): string | undefined {
-  const raw = pipeline.metadata.annotations?.[key];
-  return typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
-}
 
 /** "3/7 ticks done, 2 running" (plus failed and skipped when there are any). */
 export function backfillProgress(b: Pick<BackfillStatus, 'total' | 'done' | 'failed' | 'skipped' | 'running'>): string {
@@ -118,7 +114,7 @@ export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: 
   let status = previous.backfill;
   let lastRequest = previous.lastBackfillRequest;
   const events: PlanEvent[] = [];
-  const raw = annotation(pipeline, ANN_BACKFILL_REQUESTED);
+  const raw = requestAnnotation(pipeline, ANN_BACKFILL_REQUESTED);
   if (raw !== undefined && raw !== lastRequest) {
     const handled = handleRequest(pipeline, raw, status, now, cancel);
     status = handled.status;
@@ -130,7 +126,7 @@ export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: 
     status = stopBackfill(status, `backfill ${status.request} stopped: the pipeline has no schedule (or no tick in the range) any more`, now, cancel);
     events.push({ type: 'Warning', reason: 'BackfillCancelled', message: `${status.message}` });
   }
-  const cancelId = annotation(pipeline, ANN_BACKFILL_CANCEL)?.trim();
+  const cancelId = requestAnnotation(pipeline, ANN_BACKFILL_CANCEL)?.trim();
   if (status?.phase === 'Running' && cancelId === status.request) {
     status = stopBackfill(status, `backfill ${status.request} cancelled on request (${ANN_BACKFILL_CANCEL})`, now, cancel);
     events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${status.message}; ${status.progress}` });

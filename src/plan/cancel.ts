@@ -2,6 +2,7 @@
 // cancels that run, any other value the latest run. Like the other requests it is declarative —
 // a value is handled once (status.lastCancelRequest) — and it only stops: the run's unfinished
 // stages are marked, its Jobs deleted after the status says why, and no new run starts.
+import { requestAnnotation } from './request-annotation.ts';
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
 import { ANN_CANCEL_REQUESTED } from '../kube/labels.ts';
 import { isRunId } from './names.ts';
@@ -16,8 +17,7 @@ export type CancelRequest = {
 };
 
 export function readCancelRequest(pipeline: Pipeline, previous: PipelineStatus): CancelRequest {
-  const raw = pipeline.metadata.annotations?.[ANN_CANCEL_REQUESTED];
-  const value = typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
+  const value = requestAnnotation(pipeline, ANN_CANCEL_REQUESTED);
   if (value === undefined) return previous.lastCancelRequest ? { value: previous.lastCancelRequest } : {};
   if (value === previous.lastCancelRequest) return { value };
   const named = parseRetryRequest(value).target ?? (isRunId(value) ? value : undefined);

@@ -3,6 +3,7 @@
 // wanted (generation, annotations, triggers); the Jobs are evidence (a CronJob's tick, a run a
 // lost status forgot). Run ids are derived from the trigger, so deciding twice (after a crash)
 // picks the same ids. Whether a new run may start next to the active ones is concurrency.ts's.
+import { requestAnnotation } from './request-annotation.ts';
 import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/types.ts';
 import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
 import { checkRunRequest } from './params.ts';
@@ -85,11 +86,6 @@ export function rememberedRuns(previous: PipelineStatus): Map<string, Remembered
   return runs;
 }
 
-function annotation(pipeline: Pipeline, key: string): string | undefined {
-  const raw = pipeline.metadata.annotations?.[key];
-  return typeof raw === 'string' && raw.trim() !== '' ? raw : undefined;
-}
-
 /** Status lost (new object, or status wiped): memory must be rebuilt from the Jobs. */
 function statusLost(previous: PipelineStatus): boolean {
   return previous.observedGeneration === undefined && previous.lastRun === undefined;
@@ -146,8 +142,8 @@ type Requests = {
 
 function readRequests(ctx: SelectContext): Requests {
   const { pipeline, previous } = ctx;
-  const runRequest = annotation(pipeline, ANN_RUN_REQUESTED);
-  const retryRequest = annotation(pipeline, ANN_RETRY_REQUESTED);
+  const runRequest = requestAnnotation(pipeline, ANN_RUN_REQUESTED);
+  const retryRequest = requestAnnotation(pipeline, ANN_RETRY_REQUESTED);
   return {
     ...(runRequest ? { runRequest } : {}),
     ...(retryRequest ? { retryRequest } : {}),
@@ -189,7 +185,7 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   if (isNewRunRequest(ctx, r)) {
     const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
     // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
-    const checked = checkRunRequest(ctx.pipeline.spec.params, annotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
+    const checked = checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
     if (checked.ok) {
       const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
       requests.push({ id, trigger: 'manual', generation, governed: false, at: now, values });
