@@ -11,6 +11,8 @@ import { REPO_ROOT, ensureHelm, ensurePromtool } from '../../support/tools.ts';
 
 const CHART = join(REPO_ROOT, 'charts/conveyor');
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/alerts');
+/** Fixture tests for the rules of a chart with `shards: [a]`. */
+const SHARD_FIXTURES = join(FIXTURES, 'shards');
 const PER_PIPELINE = ['ConveyorRunFailed', 'ConveyorPipelineStalled', 'ConveyorScheduleMissedTicks'];
 const OPERATOR_WIDE = ['ConveyorOperatorDown', 'ConveyorOperatorNotLeading', 'ConveyorReconcileErrors', 'ConveyorQueueBacklog'];
 
@@ -40,11 +42,12 @@ function ruleFile(...set: string[]): string {
   return stringify({ groups: rules[0]!.spec!.groups });
 }
 
-/** Writes the rules and the fixture tests into a fresh directory; returns the test file names. */
-function stage(rules: string): string[] {
+/** Writes the rules and the fixture tests of `fixtures` into the work directory; returns the test file names. */
+function stage(rules: string, fixtures = FIXTURES): string[] {
+  for (const f of readdirSync(work).filter((x) => x.endsWith('.test.yaml'))) rmSync(join(work, f));
   writeFileSync(join(work, 'rules.yaml'), rules);
-  const tests = readdirSync(FIXTURES).filter((f) => f.endsWith('.test.yaml'));
-  for (const f of tests) copyFileSync(join(FIXTURES, f), join(work, f));
+  const tests = readdirSync(fixtures).filter((f) => f.endsWith('.test.yaml'));
+  for (const f of tests) copyFileSync(join(fixtures, f), join(work, f));
   return tests;
 }
 
@@ -77,6 +80,28 @@ describe('alert rules', () => {
     expect(test.status).not.toBe(0);
     expect(test.out).toContain('ConveyorPipelineStalled');
     expect(test.out).toContain('ConveyorQueueBacklog');
+  });
+
+  it('alert per shard: a shard without a leader or without a live replica alerts while another shard leads', () => {
+    const tests = stage(ruleFile('shards={a}'), SHARD_FIXTURES);
+    const test = exec(promtool, ['test', 'rules', ...tests], work);
+    expect(test.status, test.out).toBe(0);
+    expect(test.out).toMatch(/SUCCESS/);
+  });
+
+  it('fail the shard fixture tests for a chart that deploys no shard a (the tests can fail)', () => {
+    const tests = stage(ruleFile(), SHARD_FIXTURES);
+    const test = exec(promtool, ['test', 'rules', ...tests], work);
+    expect(test.status).not.toBe(0);
+    expect(test.out).toContain('ConveyorOperatorDown');
+  });
+
+  it('copy the pod\'s shard onto every scraped series (ServiceMonitor podTargetLabels)', () => {
+    const monitors = render('metrics.serviceMonitor.enabled=true').filter((m) => m.kind === 'ServiceMonitor') as unknown as { spec: { podTargetLabels?: string[] } }[];
+    expect(monitors).toHaveLength(1);
+    expect(monitors[0]!.spec.podTargetLabels).toEqual(['conveyor.dev/shard']);
+    const shardPods = render('shards={a}').filter((m) => m.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }[];
+    expect(shardPods.map((d) => d.spec.template.metadata.labels['conveyor.dev/shard'])).toEqual([undefined, 'a']);
   });
 
   it('has each alert firing in one fixture test and staying silent in another', () => {
