@@ -1,6 +1,7 @@
 // Operator configuration: command-line flags, each with an environment variable fallback.
 import { parseArgs } from 'node:util';
 import { MAX_TIMER_DELAY_MS } from './time-limits.ts';
+import { EVENT_SELECTIONS, type EventSelection } from './controller/events.ts';
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -30,6 +31,8 @@ export interface OperatorConfig {
   shardKey?: string;
   /** Label selector of the Pipeline watch; loadConfig derives it from shardKey. */
   pipelineSelector?: string;
+  /** Which Kubernetes Events are written (events.ts); loadConfig always sets it, default all. */
+  events?: EventSelection;
 }
 
 /** The label that assigns a Pipeline to a shard (as Flux's sharding.fluxcd.io/key). */
@@ -65,6 +68,8 @@ Flags (environment variable in brackets):
   --shard-key KEY          handle only Pipelines labelled sharding.conveyor.dev/key=KEY (a DNS label: lowercase
                            letters, digits, '-'; at most 47 characters); without it, only Pipelines without
                            that label (the default shard). The Lease becomes conveyor-leader-KEY [CONVEYOR_SHARD_KEY]
+  --events all|warnings    which Kubernetes Events to write: all (default), or only Warnings (no RunStarted,
+                           RunSucceeded, ... per run: fewer API writes for large installations) [CONVEYOR_EVENTS]
   --help                   show this help`;
 
 function positiveInt(name: string, raw: string, min: number): number {
@@ -99,6 +104,12 @@ function shardKey(raw: string | undefined): string | undefined {
   return raw;
 }
 
+function eventSelection(raw: string): EventSelection {
+  const found = EVENT_SELECTIONS.find((s) => s === raw);
+  if (found === undefined) throw new ConfigError(`--events: expected ${EVENT_SELECTIONS.join(' or ')}, got "${raw}"`);
+  return found;
+}
+
 /** Parses flags and environment; throws ConfigError with the offending flag named. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig | 'help' {
   const { values } = parseArgs({
@@ -117,6 +128,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       'lease-duration-seconds': { type: 'string' },
       'api-timeout-seconds': { type: 'string' },
       'shard-key': { type: 'string' },
+      events: { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -146,6 +158,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     apiTimeoutSeconds: apiTimeoutSeconds(values['api-timeout-seconds'] ?? env.CONVEYOR_API_TIMEOUT_SECONDS ?? '30'),
     shardKey: shard,
     pipelineSelector: shardSelector(shard),
+    events: eventSelection(values.events ?? (env.CONVEYOR_EVENTS || 'all')),
   };
 }
 

@@ -9,6 +9,7 @@ import { VERSION } from './version.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
 import { debugEnabled, debugRoutes } from './debug.ts';
+import { setDefaultEventSelection } from './controller/events.ts';
 
 export interface RunningOperator {
   healthPort: number;
@@ -24,7 +25,9 @@ export async function startOperator(config: OperatorConfig, baseLog: Logger, onL
   const identity = process.env.POD_NAME ?? hostname();
   // Every line names the shard, so the logs of side-by-side shards tell which one acted.
   const log = config.pipelineSelector === undefined ? baseLog : baseLog.child({ shard: config.shardKey ?? 'default' });
-  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds, pipelineSelector: config.pipelineSelector }, 'starting conveyor');
+  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds, pipelineSelector: config.pipelineSelector, events: config.events ?? 'all' }, 'starting conveyor');
+  // The Controller builds its EventRecorder itself: the selection reaches it as the default.
+  setDefaultEventSelection(config.events ?? 'all');
   const controller = new Controller(apis, log, {
     namespaces: config.namespaces,
     workers: config.workers,

@@ -15,23 +15,49 @@ export interface PlannedEvent {
 const COMPONENT = 'conveyor';
 const MAX_MESSAGE = 1024;
 
+/**
+ * Which Events are written (`--events`): `all`, or `warnings` only. A large installation may
+ * drop the Normal per-run Events (RunStarted, RunSucceeded, ...): at 5 stages they are 0.4 of a
+ * run's API writes per stage, and status already holds the same facts.
+ */
+export type EventSelection = 'all' | 'warnings';
+export const EVENT_SELECTIONS: readonly EventSelection[] = ['all', 'warnings'];
+
+/**
+ * The selection recorders are made with unless told otherwise. The Controller builds its
+ * recorder itself, so the operator sets this once, from its flags, before building it.
+ */
+let defaultSelection: EventSelection = 'all';
+export function setDefaultEventSelection(selection: EventSelection): void {
+  defaultSelection = selection;
+}
+
+/** True when an Event of this type is written under this selection. */
+export function isSelected(selection: EventSelection, type: PlannedEvent['type']): boolean {
+  return selection === 'all' || type === 'Warning';
+}
+
 export class EventRecorder {
   private readonly core: k8s.CoreV1Api;
   private readonly log: Logger;
   private readonly host: string;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly selection: EventSelection;
 
-  constructor(core: k8s.CoreV1Api, log: Logger, host = 'conveyor') {
+  constructor(core: k8s.CoreV1Api, log: Logger, host = 'conveyor', selection: EventSelection = defaultSelection) {
     this.core = core;
     this.log = log;
     this.host = host;
+    this.selection = selection;
   }
 
   /**
    * Sends an Event without holding up the reconcile that decided it (Events are for people, and
    * a reconcile's latency is the next stage's start). flush() waits for those still in flight.
+   * An Event the selection leaves out is not sent at all (the reconciler logs every one).
    */
   emit(pipeline: Pipeline, event: PlannedEvent): void {
+    if (!isSelected(this.selection, event.type)) return;
     const sent = this.record(pipeline, event).finally(() => this.inFlight.delete(sent));
     this.inFlight.add(sent);
   }

@@ -46,3 +46,17 @@ describe('--api-timeout-seconds', () => {
     expect(() => loadConfig([`--api-timeout-seconds=${raw}`], {})).toThrow(`--api-timeout-seconds: expected a whole number of seconds from 1 to 2147483, got "${raw}"`);
   });
 });
+
+describe('--events', () => {
+  it('defaults to all and reads the flag before the environment', () => {
+    expect(loadConfig([], {})).toMatchObject({ events: 'all' });
+    expect(loadConfig(['--events', 'warnings'], { CONVEYOR_EVENTS: 'all' })).toMatchObject({ events: 'warnings' });
+    expect(loadConfig([], { CONVEYOR_EVENTS: 'warnings' })).toMatchObject({ events: 'warnings' });
+    expect(loadConfig([], { CONVEYOR_EVENTS: '' })).toMatchObject({ events: 'all' });
+  });
+
+  it.each(['none', 'Warnings', 'failures', ''])('refuses "%s", naming the flag and the choices', (raw) => {
+    expect(() => loadConfig([`--events=${raw}`], {})).toThrow(ConfigError);
+    expect(() => loadConfig([`--events=${raw}`], {})).toThrow(`--events: expected all or warnings, got "${raw}"`);
+  });
+});

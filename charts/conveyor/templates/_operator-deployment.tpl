@@ -83,6 +83,7 @@ spec:
             - --workers={{ $root.Values.workers }}
             - --log-level={{ $root.Values.logLevel }}
             - --resync-seconds={{ $root.Values.resyncSeconds }}
+            - --events={{ $root.Values.events }}
             {{- with $root.Values.watchNamespaces }}
             - --namespaces={{ join "," . }}
             {{- end }}
