@@ -10,11 +10,33 @@ const FIELD_MANAGER = 'conveyor';
 /** Creates in flight at once for one Pipeline: fast for wide DAGs, gentle on the API server. */
 const PARALLELISM = 8;
 /**
- * Created before any Job (phase 0): a Job's pod needs its claim, and a run's pinned spec (its
- * ControllerRevision) must exist before the first Job of that run, or a crash in between would
- * leave a run whose spec nobody recorded.
+ * The phases of one execution, in order. Before any Job (0): a Job's pod needs its claim, a
+ * CronJob is applied whole, and the pinned spec of a pipeline whose runs outlive a change of spec
+ * (a revision marked beforeJobs) must exist before that run's Jobs, or a crash in between would
+ * leave a run whose spec nobody recorded. Then Jobs (1), with the other revisions: the planner
+ * marks when a revision may go alongside the Jobs (planner.ts revisionActions says why it is
+ * safe), and it is sent first among them. Deletions last (2).
  */
-const FIRST: ReadonlySet<Action['kind']> = new Set(['createClaim', 'applyCronJob', 'createRevision']);
+export function executionPhase(action: Action): 0 | 1 | 2 {
+  switch (action.kind) {
+    case 'createClaim':
+    case 'applyCronJob':
+      return 0;
+    case 'createRevision':
+      return action.beforeJobs ? 0 : 1;
+    case 'createJob':
+    case 'startJob':
+      return 1;
+    default:
+      return 2;
+  }
+}
+
+/** The actions of one phase, revisions first: the pinned spec's request goes out before the Jobs'. */
+export function phaseBatch(actions: Action[], phase: 0 | 1 | 2): Action[] {
+  const batch = actions.filter((a) => executionPhase(a) === phase);
+  return [...batch.filter((a) => a.kind === 'createRevision'), ...batch.filter((a) => a.kind !== 'createRevision')];
+}
 
 export interface ActionFailure {
   action: Action;
@@ -61,16 +83,15 @@ export class ActionExecutor {
   }
 
   /**
-   * Runs every action, claims before Jobs (a Job's pod needs its claim) and deletions last.
+   * Runs every action in its phase (executionPhase): claims before Jobs, deletions last.
    * Returns the actions that failed; the caller decides whether to retry.
    */
   async execute(namespace: string, actions: Action[], log: Logger): Promise<ActionFailure[]> {
-    const order = (a: Action): number => (FIRST.has(a.kind) ? 0 : a.kind === 'createJob' || a.kind === 'startJob' ? 1 : 2);
     const failures: ActionFailure[] = [];
-    for (const phase of [0, 1, 2]) {
+    for (const phase of [0, 1, 2] as const) {
       // What later phases need (a claim, the pinned spec) is not there: try again later.
       if (failures.some((f) => !f.terminal)) break;
-      const batch = actions.filter((a) => order(a) === phase);
+      const batch = phaseBatch(actions, phase);
       for (let i = 0; i < batch.length; i += PARALLELISM) {
         const results = await Promise.all(batch.slice(i, i + PARALLELISM).map((action) => this.attempt(namespace, action, log)));
         failures.push(...results.filter((f): f is ActionFailure => f !== undefined));

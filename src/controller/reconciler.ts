@@ -1,7 +1,8 @@
 // One reconcile of one Pipeline: gather → plan → execute → write.
 //   gather  (gather.ts)   the planner's complete input, from the caches;
 //   plan    (src/plan)    the pure decision: actions, the whole new status, Events;
-//   execute (executor.ts) creates and starts first — what the API server refuses outright is fed
+//   execute (executor.ts) creates and starts first (a run's pinned spec before or alongside its
+//                         Jobs: executor.ts executionPhase) — what the API server refuses outright is fed
 //                         back and planned again, so status never claims a Job that was refused;
 //   write   (status.ts)   status, only when it changed, conditional on the resourceVersion the
 //                         plan saw; then deletions, then Events.

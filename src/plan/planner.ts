@@ -74,7 +74,7 @@ export function plan(input: PlanInput): Plan {
   const keep = protectedRuns(activeIds, lastRun?.id, outcome.refs, observed);
   const activeGenerations = new Set([...runs.values()].filter((r) => isActiveRun(r.phase)).map((r) => r.generation ?? generation));
   const actions = dedupe([
-    ...revisionActions({ ...pipeline, spec: input.pipeline.spec }, revisions, generation, activeGenerations),
+    ...revisionActions({ ...pipeline, spec: input.pipeline.spec }, revisions, { generation, inUse: activeGenerations, outlivesChanges: waitsForTrigger }),
     ...cronJobActions(pipeline, cronJobs, generation),
     ...outcome.actions,
     ...stopInactiveRuns(observed, activeIds, reasonFor),
@@ -300,16 +300,36 @@ function rememberAll(outcome: RunsOutcome, previous: PipelineStatus, supersede: 
 }
 
 /**
- * A run of the current generation has its ControllerRevision from its first plan on (the executor
- * creates it ahead of the run's Jobs), so that a later change of spec cannot reach it; revisions
- * that are not the current generation's and that no active run uses are deleted.
+ * A run of the current generation has its ControllerRevision from its first plan on, so that a
+ * later change of spec cannot reach it; revisions that are not the current generation's and that
+ * no active run uses are deleted.
+ *
+ * When it is created. A run needs its generation's revision only once the Pipeline has moved on
+ * to a newer generation and the run still goes on. Runs of a pipeline that waits for triggers (a
+ * schedule, a chain) do go on across changes of spec, so for them the revision is created before
+ * any Job is created or started (beforeJobs). An unscheduled pipeline's first Jobs of a
+ * generation are created alongside it, one round trip sooner, because no run can need a revision
+ * that is missing:
+ * - status records a run only after a reconcile whose creates all succeeded, the revision's
+ *   included (reconciler.ts writes status only then), so a run whose revision is missing is known
+ *   from its Jobs alone;
+ * - the unscheduled selection continues such a run only at its own generation (select.ts
+ *   newestRunOf; a suspended pipeline continues only the run status records), and at its own
+ *   generation the run reads the Pipeline's spec, which is that generation's, and this plan
+ *   creates the revision again;
+ * - at a newer generation the run is superseded (or, suspended, stopped): its Jobs are deleted,
+ *   the newer generation's run uses the Pipeline's current spec; nothing runs on a spec it did
+ *   not start with.
+ * Crash windows: killed after the Jobs and before the revision, or the revision's create failing,
+ * the next plan at the same generation adopts the run and creates the revision; at a newer one it
+ * supersedes the run (test/unit/plan/revision-alongside.test.ts).
  */
-function revisionActions(pipeline: Pipeline, revisions: PinnedSpec[], generation: number, inUse: Set<number>): Action[] {
+function revisionActions(pipeline: Pipeline, revisions: PinnedSpec[], g: { generation: number; inUse: Set<number>; outlivesChanges: boolean }): Action[] {
   const actions: Action[] = [];
-  const needed = inUse.has(generation) && !revisions.some((r) => r.generation === generation);
-  if (needed) actions.push({ kind: 'createRevision', revision: buildRevision(pipeline) });
+  const needed = g.inUse.has(g.generation) && !revisions.some((r) => r.generation === g.generation);
+  if (needed) actions.push({ kind: 'createRevision', revision: buildRevision(pipeline), beforeJobs: g.outlivesChanges });
   for (const r of revisions) {
-    if (r.generation !== generation && !inUse.has(r.generation)) {
+    if (r.generation !== g.generation && !g.inUse.has(r.generation)) {
       actions.push({ kind: 'deleteRevision', name: r.name, reason: `no active run uses generation ${r.generation}` });
     }
   }

@@ -49,8 +49,12 @@ export type Action =
   /** Server-side apply (field manager `conveyor`): create or update the CronJob. */
   | { kind: 'applyCronJob'; cronJob: V1CronJob }
   | { kind: 'deleteCronJob'; name: string; reason: string }
-  /** Records the spec of a generation before any run of it starts (revision.ts). */
-  | { kind: 'createRevision'; revision: V1ControllerRevision }
+  /**
+   * Records the spec of a generation (revision.ts). `beforeJobs`: it must exist before this
+   * plan's Jobs are created or started (a pipeline whose runs outlive a change of spec); otherwise
+   * it is created alongside them (planner.ts revisionActions says why that is safe).
+   */
+  | { kind: 'createRevision'; revision: V1ControllerRevision; beforeJobs: boolean }
   | { kind: 'deleteRevision'; name: string; reason: string }
   /**
    * Start a suspended Job (a scheduled run's root): `patch` is the JSON merge patch body to send
