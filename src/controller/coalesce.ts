@@ -5,21 +5,21 @@
 // that created it). Such a change waits up to START_TIME_HOLD_MS: if anything else changes
 // meanwhile (the stage finishes, the next one starts), one write carries both; if not, the
 // reconcile asked for when the hold ends writes it then.
-import { isDeepStrictEqual } from 'node:util';
 import type { PipelineStatus } from '../api/types.ts';
-import { normalize } from './status.ts';
+import { jsonEqual } from './json-equal.ts';
 
 /** How long a change that only fills in stage start times may wait for company. */
 export const START_TIME_HOLD_MS = 30_000;
 
 /** True when `after` differs from `before` only in lastRun.stages[].startTime. */
 export function onlyStartTimesChanged(before: PipelineStatus | undefined, after: PipelineStatus): boolean {
+  // Shallow copies down to the stages only: the rest is compared in place.
   const strip = (status: PipelineStatus | undefined): PipelineStatus => {
-    const copy = normalize(status ?? {}) as PipelineStatus;
-    for (const stage of copy.lastRun?.stages ?? []) delete (stage as { startTime?: unknown }).startTime;
-    return copy;
+    const stages = status?.lastRun?.stages;
+    if (!status?.lastRun || !Array.isArray(stages)) return status ?? {};
+    return { ...status, lastRun: { ...status.lastRun, stages: stages.map((stage) => ({ ...stage, startTime: undefined })) } };
   };
-  return isDeepStrictEqual(strip(before), strip(after));
+  return jsonEqual(strip(before), strip(after));
 }
 
 /** Per Pipeline key: since when a start-time-only change has been held. */

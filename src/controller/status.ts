@@ -1,16 +1,17 @@
 // Writes a Pipeline's status subresource, only when it changed.
-import { isDeepStrictEqual } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../api/constants.ts';
+import { jsonEqual } from './json-equal.ts';
 
-/** Drops undefined fields so that comparison sees what the API server would store. */
+/** Drops undefined fields: the value as the API server would store it (for the request body). */
 export function normalize<T>(value: T): T {
   return JSON.parse(JSON.stringify(value ?? {})) as T;
 }
 
+/** Whether the API server would store `after` differently from `before` (json-equal.ts: no copies). */
 export function statusChanged(before: PipelineStatus | undefined, after: PipelineStatus): boolean {
-  return !isDeepStrictEqual(normalize(before ?? {}), normalize(after));
+  return !jsonEqual(before ?? {}, after ?? {});
 }
 
 export class StatusWriter {
