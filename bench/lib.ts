@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { clusterScript } from '../hack/cluster-script.ts';
+import { describeUsage, snapshot, usageBetween, type Snapshot } from './conditions.ts';
 import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
 import { ConveyorKubeConfig } from '../src/kube/kubeconfig.ts';
 
@@ -52,14 +53,21 @@ export async function connect(): Promise<Clients> {
 
 /** Every namespace any scenario of this process created and has not deleted yet. */
 const live = new Set<string>();
+/** Every operator process this bench started and has not stopped yet: stopped on failure too. */
+const liveOperators = new Set<ChildProcess>();
 let interrupted = false;
+
+function killOperators(): void {
+  for (const child of liveOperators) if (child.exitCode === null) child.kill('SIGKILL');
+}
 
 /** Interrupted (Ctrl-C, SIGTERM): ask the API server to delete what is left, then exit. */
 function deleteOnInterrupt(core: k8s.CoreV1Api): void {
   const handler = (signal: string) => {
     if (interrupted) return;
     interrupted = true;
-    log(`${signal}: deleting ${[...live].join(', ') || 'nothing'} (not waiting) and exiting`);
+    log(`${signal}: stopping ${liveOperators.size} operator(s), deleting ${[...live].join(', ') || 'nothing'} (not waiting) and exiting`);
+    killOperators();
     void Promise.allSettled([...live].map((name) => core.deleteNamespace({ name }))).then(() => process.exit(130));
   };
   process.once('SIGINT', () => handler('SIGINT'));
@@ -119,9 +127,13 @@ export class Namespaces {
 export async function withCluster(publish: (report: string) => void, scenario: (c: Clients, ns: Namespaces) => Promise<string>): Promise<void> {
   const c = await connect();
   const ns = new Namespaces(c.core);
+  compileOnce(); // before the conditions' first reading: tsc and esbuild are not the run's
+  runStart = snapshot();
   try {
     publish(await scenario(c, ns));
   } finally {
+    if (liveOperators.size > 0) log(`stopping ${liveOperators.size} operator(s) the scenario left running`);
+    killOperators();
     await ns.cleanup();
   }
 }
@@ -152,14 +164,19 @@ function compileOnce(): string {
  * its node (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof); the environment passes through (e.g.
  * MALLOC_ARENA_MAX).
  */
-export async function startOperator(c: Clients, namespaces: string[], workers: number, opts: { waitReady?: boolean; env?: Record<string, string> } = {}): Promise<Operator> {
+export async function startOperator(c: Clients, namespaces: string[], workers: number, opts: { waitReady?: boolean; env?: Record<string, string>; args?: string[] } = {}): Promise<Operator> {
   const main = compileOnce();
   const port = 18000 + Math.floor(Math.random() * 1000);
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const env: NodeJS.ProcessEnv = { ...process.env, CONVEYOR_DEBUG_ENDPOINTS: '1', ...opts.env };
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, main, '--kubeconfig', c.kubeconfig, '--namespaces', namespaces.join(','), '--health-port', String(port), '--log-level', 'warn', '--workers', String(workers)], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const child = spawn(process.execPath, [...nodeArgs, main, '--kubeconfig', c.kubeconfig, '--namespaces', namespaces.join(','), '--health-port', String(port), '--log-level', 'warn', '--workers', String(workers), ...(opts.args ?? [])], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  liveOperators.add(child);
+  operatorPids.add(child.pid!);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    liveOperators.delete(child);
+    resolve();
+  }));
   const path = opts.waitReady === false ? '/healthz' : '/readyz';
   for (let i = 0; i < 1200; i++) {
     if (await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.ok, () => false)) break;
@@ -183,8 +200,11 @@ export class JobWatch {
   readonly completed = new Map<string, number>();
   readonly meta = new Map<string, { pipeline: string; stage: string }>();
   private readonly informer: k8s.Informer<k8s.V1Job>;
+  /** Whether a pipeline's stages form a chain s0 → s1 → … (only those have hand-offs). */
+  private readonly chained: (pipeline: string) => boolean;
 
-  constructor(c: Clients, namespace: string) {
+  constructor(c: Clients, namespace: string, chained: (pipeline: string) => boolean = () => true) {
+    this.chained = chained;
     this.informer = k8s.makeInformer<k8s.V1Job>(c.kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => c.batch.listNamespacedJob({ namespace }));
     const seen = (j: k8s.V1Job): void => {
       const name = j.metadata?.name ?? '';
@@ -222,7 +242,7 @@ export class JobWatch {
     const out: number[] = [];
     for (const [name, m] of this.meta) {
       const i = Number(m.stage.slice(1));
-      if (!(i > 0)) continue;
+      if (!(i > 0) || !this.chained(m.pipeline)) continue;
       const up = byKey.get(`${m.pipeline}/s${i - 1}`);
       const upDone = up ? this.completed.get(up) : undefined;
       const downSeen = this.created.get(name);
@@ -307,7 +327,17 @@ export function rssOf(pid: number, which: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
   return Number(new RegExp(`${which}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
 }
 
-/** The lines every report starts with: what ran, where, and that others shared the machine. */
+/** When the current scenario started (withCluster), and every operator pid of this process. */
+let runStart: Snapshot | undefined;
+const operatorPids = new Set<number>();
+
+/** What else used the machine since the scenario started (bench/conditions.ts). */
+function conditions(): string {
+  if (!runStart) return 'Conditions: not measured (the scenario ran outside withCluster).';
+  return describeUsage(usageBetween(runStart, snapshot(), new Set([process.pid, ...operatorPids])));
+}
+
+/** The lines every report starts with: what ran, where, and what else used the machine meanwhile. */
 export function header(title: string, command: string, workload: string): string {
   const versions = readFileSync(`${root}/hack/versions.env`, 'utf8').match(/^[A-Z_]+=.*$/gm)?.join(', ');
   return `# ${title}
@@ -315,7 +345,8 @@ export function header(title: string, command: string, workload: string): string
 Written by \`${command}\` (bench/run.ts) on ${new Date().toISOString()}.
 
 Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${versions}.
-Cluster: the local KWOK cluster (real API server, etcd and controllers on the same cores; pods finish when their kwok run-duration ends). Other engineers' tests shared the 2 cores during this run, so absolute times are noisy: compare the ratios measured in one run.
+Cluster: the local KWOK cluster (real API server, etcd and controllers on the same cores; pods finish when their kwok run-duration ends).
+${conditions()}
 Workload: ${workload}.
 `;
 }
