@@ -6,8 +6,12 @@ import type { Pipeline } from '../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
 import type { KubeApis } from '../kube/client.ts';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
-import { ResilientInformer, type ListPage } from './informer.ts';
-import { slimJob } from './slim.ts';
+import { ResilientInformer } from './informer.ts';
+import { listAsJson } from '../kube/json-list.ts';
+import { DownstreamIndex } from './downstream-index.ts';
+import { unchangedForReaders } from './unchanged.ts';
+import { shareSpec } from './spec-share.ts';
+import { slimJob, slimPipeline } from './slim.ts';
 import { timings, type WokenBy } from './timings.ts';
 import { WorkQueue } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
@@ -40,15 +44,20 @@ type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
 const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
-type ListNs<T extends k8s.KubernetesObject> = (namespace: string, page?: ListPage) => Promise<k8s.KubernetesListObject<T>>;
-type ListAll<T extends k8s.KubernetesObject> = (page?: ListPage) => Promise<k8s.KubernetesListObject<T>>;
+/**
+ * Jobs per list page. A Job's JSON is 2–10 KB (mostly its pod template, dropped by slim.ts once
+ * parsed), so a page is a 4–20 MB body, held with its parse only until the page is slimmed: the
+ * peak stays bounded, and 50,000 Jobs take 25 requests one after another instead of 100 at 500.
+ */
+export const JOB_LIST_PAGE_SIZE = 2000;
+
 /** One kind of object Conveyor creates: where to watch it and which owner index it feeds. */
 type ManagedKind<T extends k8s.KubernetesObject> = {
   kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions';
   apiPath: string;
   resource: string;
-  listNs: ListNs<T>;
-  listAll: ListAll<T>;
+  /** Objects per list page (informer.ts LIST_PAGE_SIZE when unset). */
+  pageSize?: number;
   slim?: (obj: T) => void;
 };
 
@@ -81,24 +90,17 @@ export class Controller {
   /** The informers of one namespace (or of all, `ns` undefined). */
   private watch(apis: KubeApis, ns: string | undefined): void {
     this.pipelines.push(this.pipelineInformer(apis, ns));
-    const selector = { labelSelector: MANAGED };
-    const managed = <T extends k8s.KubernetesObject>(kind: keyof Controller['owners'], apiPath: string, resource: string, listNs: ListNs<T>, listAll: ListAll<T>, slim?: (obj: T) => void) =>
-      this.managedInformer(apis, ns, { kind, apiPath, resource, listNs, listAll, ...(slim ? { slim } : {}) });
-    this.cronJobs.push(managed('cronjobs', '/apis/batch/v1', 'cronjobs', (namespace, page) => apis.batch.listNamespacedCronJob({ namespace, ...selector, ...page }), (page) => apis.batch.listCronJobForAllNamespaces({ ...selector, ...page })));
-    // Jobs are the bulk of the caches: only the fields the planner reads are kept (slim.ts).
-    this.jobs.push(managed('jobs', '/apis/batch/v1', 'jobs', (namespace, page) => apis.batch.listNamespacedJob({ namespace, ...selector, ...page }), (page) => apis.batch.listJobForAllNamespaces({ ...selector, ...page }), slimJob));
-    this.claims.push(
-      managed('claims', '/api/v1', 'persistentvolumeclaims', (namespace, page) => apis.core.listNamespacedPersistentVolumeClaim({ namespace, ...selector, ...page }), (page) =>
-        apis.core.listPersistentVolumeClaimForAllNamespaces({ ...selector, ...page }),
-      ),
-    );
+    const managed = <T extends k8s.KubernetesObject>(what: ManagedKind<T>) => this.managedInformer(apis, ns, what);
+    this.cronJobs.push(managed<k8s.V1CronJob>({ kind: 'cronjobs', apiPath: '/apis/batch/v1', resource: 'cronjobs' }));
+    // Jobs are the bulk of the caches: only the fields the planner reads are kept (slim.ts), and
+    // they are listed in pages of JOB_LIST_PAGE_SIZE.
+    this.jobs.push(managed<k8s.V1Job>({ kind: 'jobs', apiPath: '/apis/batch/v1', resource: 'jobs', pageSize: JOB_LIST_PAGE_SIZE, slim: slimJob }));
+    this.claims.push(managed<k8s.V1PersistentVolumeClaim>({ kind: 'claims', apiPath: '/api/v1', resource: 'persistentvolumeclaims' }));
     // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
     // sees at once that a run's pinned spec is gone.
-    this.revisions.push(
-      managed('revisions', '/apis/apps/v1', 'controllerrevisions', (namespace, page) => apis.apps.listNamespacedControllerRevision({ namespace, ...selector, ...page }), (page) =>
-        apis.apps.listControllerRevisionForAllNamespaces({ ...selector, ...page }),
-      ),
-    );
+    // A revision of the current generation shares its Pipeline's spec object (spec-share.ts).
+    const shareWithOwner = (rev: k8s.V1ControllerRevision) => void shareSpec(rev, this.ownerPipeline(rev));
+    this.revisions.push(managed<k8s.V1ControllerRevision>({ kind: 'revisions', apiPath: '/apis/apps/v1', resource: 'controllerrevisions', slim: shareWithOwner }));
   }
 
   private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
@@ -113,6 +115,7 @@ export class Controller {
             ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector, ...page })
             : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector, ...page })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
         labelSelector,
+        slim: slimPipeline,
       },
       this.log,
       (p, verb) => {
@@ -126,6 +129,9 @@ export class Controller {
           this.queue.forget(`${p.metadata.namespace}/${p.metadata.name}`);
         }
         if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
+        this.downstream.update(p, verb);
+        // Revisions listed before their Pipeline share its spec now (spec-share.ts).
+        if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
         this.enqueueDownstream(p);
       },
     );
@@ -140,14 +146,20 @@ export class Controller {
         kind,
         path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
         labelSelector: MANAGED,
-        list: (page) => (ns ? what.listNs(ns, page) : what.listAll(page)),
+        // The server's JSON, as the watch delivers it (json-list.ts), not client-node's models.
+        list: (page) => listAsJson<T>(apis.custom, { apiPath, resource, labelSelector: MANAGED, ...(ns ? { namespace: ns } : {}) }, page),
+        ...(what.pageSize ? { pageSize: what.pageSize } : {}),
         ...(what.slim ? { slim: what.slim } : {}),
       },
       this.log,
       (obj, verb) => {
-        (this.owners[kind] as OwnerIndex<T>).update(obj, verb);
+        const index = this.owners[kind] as OwnerIndex<T>;
+        const before = verb === 'update' ? index.current(obj) : undefined;
+        index.update(obj, verb);
         // The watch echoing a Job this operator just created tells its reconcile nothing new.
         if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
+        // Nor does an update of nothing the cache keeps (unchanged.ts; CONVEYOR_DEBUG_FULL_CACHE=1 keeps it all).
+        if (before && before !== obj && unchangedForReaders(before, obj)) return;
         this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
       },
     );
@@ -240,6 +252,9 @@ export class Controller {
     revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
   };
 
+  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
+  private readonly downstream = new DownstreamIndex();
+
   /** What, besides status, can change what a reconcile decides, per Pipeline last seen. */
   private readonly seen = new Map<string, string>();
 
@@ -257,6 +272,12 @@ export class Controller {
       if (p) return p;
     }
     return undefined;
+  }
+
+  /** The cached Pipeline an object names in its Pipeline owner reference. */
+  private ownerPipeline(obj: k8s.KubernetesObject): CachedPipeline | undefined {
+    const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
+    return owner && obj.metadata?.namespace ? this.cachedPipeline(obj.metadata.namespace, owner.name) : undefined;
   }
 
   private resyncAll(): void {
@@ -288,11 +309,8 @@ export class Controller {
   /** A Pipeline's run finishing may start the Pipelines chained after it. */
   private enqueueDownstream(upstream: Pipeline): void {
     const ns = upstream.metadata.namespace;
-    for (const inf of this.pipelines) {
-      for (const p of inf.list(ns)) {
-        if (p.spec?.triggers?.after?.some((t) => t.pipeline === upstream.metadata.name)) this.enqueue(ns, p.metadata.name);
-      }
-    }
+    if (!ns || !upstream.metadata.name) return;
+    for (const name of this.downstream.downstreamOf(ns, upstream.metadata.name)) this.enqueue(ns, name);
   }
 }
 

@@ -4,13 +4,15 @@
 // restarts it with exponential backoff: start() resumes the watch from the last resourceVersion,
 // and the informer relists by itself when that version has expired (410 Gone).
 //
-// Memory: managedFields are stripped as objects enter the cache (large, never read), and a spec
-// may slim each object further (keep only the fields its readers use). A list is read in pages
+// Memory: managedFields are stripped as objects enter the cache (large, never read), a spec
+// may slim each object further (keep only the fields its readers use), and recurring string
+// values are shared (intern.ts). A list is read in pages
 // (LIST_PAGE_SIZE objects each, limit/continue) and each page is slimmed before the next is
 // fetched: one unpaginated list of 50,000 Jobs is a ~200 MB response body held in full, twice
 // (text and parsed), next to the objects it becomes.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { cachePool } from './intern.ts';
 
 /** One page of a list: pass both to the API's list call as `limit` and `_continue`. */
 export interface ListPage {
@@ -31,6 +33,8 @@ export interface InformerSpec<T extends k8s.KubernetesObject> {
   labelSelector?: string;
   /** Drops, in place, what no reader of the cache uses. Runs once per object on arrival. */
   slim?: (obj: T) => void;
+  /** Objects per list page; LIST_PAGE_SIZE when unset. */
+  pageSize?: number;
 }
 
 /** Objects per list request: small enough that a page's body is a few MB, large enough to be few. */
@@ -63,11 +67,13 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     const lean = process.env.CONVEYOR_DEBUG_FULL_CACHE !== '1';
     const strip = (obj: T): T => {
       if (obj.metadata) delete obj.metadata.managedFields;
-      if (lean) spec.slim?.(obj);
-      return obj;
+      if (!lean) return obj;
+      spec.slim?.(obj);
+      // Recurring strings (namespace, labels, times, condition texts) held once (intern.ts).
+      return cachePool.internAll(obj);
     };
     const list = async (): Promise<k8s.KubernetesListObject<T>> => {
-      const result = lean ? await listInPages(spec.list, strip) : await spec.list();
+      const result = lean ? await listInPages(spec.list, strip, spec.pageSize) : await spec.list();
       this.listed = true;
       this.backoffMs = BASE_BACKOFF_MS;
       return result;

@@ -29,6 +29,13 @@ export class OwnerIndex<T extends KubernetesObject> {
     this.ownerOf.set(key, owner);
   }
 
+  /** The indexed object with the same namespace and name as `obj` (the one before an update). */
+  current(obj: KubernetesObject): T | undefined {
+    const key = keyOf(obj);
+    const owner = this.ownerOf.get(key);
+    return owner === undefined ? undefined : this.byOwner.get(owner)?.get(key);
+  }
+
   /** The objects `ownerUid` controls (empty when none, or no uid). */
   owned(ownerUid: string | undefined): T[] {
     if (!ownerUid) return [];

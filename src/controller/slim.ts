@@ -24,9 +24,12 @@ export function slimJob(job: k8s.V1Job): void {
   if (!job.status) return;
   const status = pick(job.status, JOB_STATUS_KEPT) as k8s.V1JobStatus;
   if (Array.isArray(status.conditions)) {
-    status.conditions = status.conditions
+    const kept = status.conditions
       .filter((c) => JOB_CONDITIONS_KEPT.has(c?.type))
       .map(({ type, status: value, reason, message, lastTransitionTime }) => ({ type, status: value, reason, message, lastTransitionTime }));
+    // None kept is no conditions: a Job gaining only SuccessCriteriaMet looks unchanged (unchanged.ts).
+    if (kept.length > 0) status.conditions = kept;
+    else delete status.conditions;
   }
   job.status = status;
 }
@@ -38,4 +41,17 @@ function pick<T extends object>(from: T, fields: readonly string[]): Partial<T> 
     if (value !== undefined) kept[field] = value;
   }
   return kept as Partial<T>;
+}
+
+/**
+ * What `kubectl apply` (client-side) keeps on a Pipeline: a whole copy of the applied object. No
+ * reader of the operator's cache uses it (the planner reads Conveyor's own annotations; a status
+ * write to the /status subresource keeps the stored metadata whatever the body says).
+ */
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** Drops the last-applied copy from a cached Pipeline. Idempotent. */
+export function slimPipeline(pipeline: k8s.KubernetesObject): void {
+  const annotations = pipeline.metadata?.annotations;
+  if (annotations && LAST_APPLIED in annotations) delete annotations[LAST_APPLIED];
 }

@@ -2,7 +2,7 @@
 // and API requests classified by verb and resource (writes apart from reads and watches).
 import { describe, expect, it } from 'vitest';
 import type { KubernetesListObject, V1Job } from '@kubernetes/client-node';
-import { slimJob } from '../../../src/controller/slim.ts';
+import { slimJob, slimPipeline } from '../../../src/controller/slim.ts';
 import { listInPages, type ListPage } from '../../../src/controller/informer.ts';
 import { classifyRequest } from '../../../src/kube/request-counter.ts';
 import { readJob, isSuspendedJob } from '../../../src/plan/observed.ts';
@@ -68,6 +68,24 @@ describe('slimJob', () => {
     slimJob(bare);
     expect(bare).toEqual({ metadata: { name: 'x' } });
   });
+});
+
+describe('slimPipeline', () => {
+  const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
+  const cases: { title: string; annotations: Record<string, string> | undefined; want: Record<string, string> | undefined }[] = [
+    { title: 'drops the last-applied copy, keeps the rest', annotations: { [LAST]: '{"spec":{}}', 'conveyor.dev/run-requested': 'A' }, want: { 'conveyor.dev/run-requested': 'A' } },
+    { title: 'leaves a Pipeline without it alone', annotations: { a: 'b' }, want: { a: 'b' } },
+    { title: 'and one without annotations', annotations: undefined, want: undefined },
+  ];
+  for (const c of cases) {
+    it(c.title, () => {
+      const p = { metadata: { name: 'p', ...(c.annotations ? { annotations: { ...c.annotations } } : {}) }, spec: { stages: [] } };
+      slimPipeline(p);
+      slimPipeline(p);
+      expect(p.metadata.annotations).toEqual(c.want);
+      expect(p.spec).toEqual({ stages: [] });
+    });
+  }
 });
 
 describe('listInPages', () => {

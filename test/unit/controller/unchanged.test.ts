@@ -1,0 +1,57 @@
+// unchangedForReaders (src/controller/unchanged.ts): which Job updates wake the owning Pipeline,
+// with both objects slimmed as the cache holds them (slim.ts).
+import type * as k8s from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { slimJob } from '../../../src/controller/slim.ts';
+import { unchangedForReaders } from '../../../src/controller/unchanged.ts';
+
+const T0 = '2026-12-01T10:00:00Z';
+const T1 = '2026-12-01T10:00:05Z';
+
+/** A running stage Job as the API server sends it, with `change` applied to a copy. */
+function job(change: (j: any) => void = () => {}): k8s.V1Job {
+  // Timestamps are strings, as the server's JSON has them (client-node's type says Date).
+  const j: any = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: {
+      name: 'p-g1-a', namespace: 'ns', uid: 'u1', resourceVersion: '100', generation: 1, creationTimestamp: T0,
+      labels: { 'conveyor.dev/stage': 'a' }, annotations: { 'conveyor.dev/run': 'g1' },
+      ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'pu', controller: true }],
+      managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }],
+    },
+    spec: { suspend: false, parallelism: 1, template: { spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'Never' } } },
+    status: { active: 1, ready: 0, terminating: 0, startTime: T0, uncountedTerminatedPods: {} },
+  };
+  change(j);
+  slimJob(j as k8s.V1Job);
+  return j as k8s.V1Job;
+}
+
+const cases: { title: string; change: (j: any) => void; want: boolean }[] = [
+  { title: 'only the resourceVersion', change: (j) => (j.metadata.resourceVersion = '101'), want: true },
+  { title: 'managedFields and generation', change: (j) => ((j.metadata.managedFields = []), (j.metadata.generation = 2)), want: true },
+  { title: 'the pod became ready (status.ready)', change: (j) => (j.status.ready = 1), want: true },
+  { title: 'terminating and uncounted pods', change: (j) => ((j.status.terminating = 1), (j.status.uncountedTerminatedPods = { succeeded: ['x'] })), want: true },
+  { title: 'SuccessCriteriaMet before Complete', change: (j) => (j.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: T1 }]), want: true },
+  { title: 'the pod template (parallelism) changed', change: (j) => (j.spec.parallelism = 2), want: true },
+  { title: 'Complete', change: (j) => (j.status.conditions = [{ type: 'Complete', status: 'True', lastTransitionTime: T1 }]), want: false },
+  { title: 'a pod succeeded', change: (j) => ((j.status.active = 0), (j.status.succeeded = 1)), want: false },
+  { title: 'a pod failed', change: (j) => (j.status.failed = 1), want: false },
+  { title: 'completionTime', change: (j) => (j.status.completionTime = T1), want: false },
+  { title: 'suspended', change: (j) => (j.spec.suspend = true), want: false },
+  { title: 'deletionTimestamp', change: (j) => (j.metadata.deletionTimestamp = T1), want: false },
+  { title: 'an annotation', change: (j) => (j.metadata.annotations['conveyor.dev/prior-attempts'] = '1'), want: false },
+  { title: 'a label', change: (j) => (j.metadata.labels['x'] = 'y'), want: false },
+  { title: 'the owner reference', change: (j) => (j.metadata.ownerReferences = []), want: false },
+  { title: 'a finalizer', change: (j) => (j.metadata.finalizers = ['f']), want: false },
+];
+
+describe('unchangedForReaders (slimmed Jobs)', () => {
+  for (const c of cases) {
+    it(`${c.title} → ${c.want ? 'unchanged' : 'changed'}`, () => {
+      expect(unchangedForReaders(job(), job(c.change))).toBe(c.want);
+      expect(unchangedForReaders(job(c.change), job())).toBe(c.want);
+    });
+  }
+});
