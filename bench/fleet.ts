@@ -24,6 +24,18 @@ export async function startFleet(c: Clients, namespaces: string[], workers: numb
   return { shards, operators, labelsOf: (i) => ({ [SHARD_LABEL]: keyOf(i % shards) }) };
 }
 
+/** Reads one operator's endpoint; a failure names the process and whether it exited. */
+async function ask<T>(f: Fleet, i: number, read: (port: number) => Promise<T>): Promise<T> {
+  const op = f.operators[i]!;
+  try {
+    return await read(op.port);
+  } catch (err) {
+    const { exitCode, signalCode, pid } = op.process;
+    const state = exitCode !== null || signalCode !== null ? `exited (${signalCode ?? `code ${exitCode}`})` : 'running';
+    throw new Error(`operator ${f.shards === 0 ? '' : `${keyOf(i)} `}(pid ${pid}, ${state}) did not answer on port ${op.port}: ${String(err)}`);
+  }
+}
+
 export async function stopFleet(f: Fleet): Promise<void> {
   await Promise.all(f.operators.map((op) => op.stop()));
 }
@@ -31,7 +43,7 @@ export async function stopFleet(f: Fleet): Promise<void> {
 /** The operators' request counts, summed. */
 export async function fleetRequests(f: Fleet): Promise<Map<string, number>> {
   const sum = new Map<string, number>();
-  for (const op of f.operators) for (const [k, n] of await requestsOf(op.port)) sum.set(k, (sum.get(k) ?? 0) + n);
+  for (let i = 0; i < f.operators.length; i++) for (const [k, n] of await ask(f, i, requestsOf)) sum.set(k, (sum.get(k) ?? 0) + n);
   return sum;
 }
 
@@ -42,8 +54,8 @@ export async function fleetRequestsSince(f: Fleet, before: Map<string, number>):
 /** Every operator's timing samples since the previous call, joined. */
 export async function fleetTimings(f: Fleet): Promise<Timings['samples']> {
   const all: Timings['samples'] = { queueWaitMs: [], handoffMs: [], reconciles: [] };
-  for (const op of f.operators) {
-    const s = (await timingsOf(op.port)).samples;
+  for (let i = 0; i < f.operators.length; i++) {
+    const s = (await ask(f, i, timingsOf)).samples;
     all.queueWaitMs.push(...s.queueWaitMs);
     all.handoffMs.push(...s.handoffMs);
     all.reconciles.push(...s.reconciles);
@@ -53,7 +65,7 @@ export async function fleetTimings(f: Fleet): Promise<Timings['samples']> {
 
 export async function fleetReconciles(f: Fleet): Promise<number> {
   let count = 0;
-  for (const op of f.operators) count += (await reconcileStatsOf(op.port)).count;
+  for (let i = 0; i < f.operators.length; i++) count += (await ask(f, i, reconcileStatsOf)).count;
   return count;
 }
 

@@ -71,7 +71,8 @@ async function burstSizes(o: Common): Promise<void> {
   const reports: string[] = [];
   const walls: number[] = [];
   for (const n of o.pipelines) {
-    const publishOne = publisher(outFor('burst', String(n), o.stages, undefined));
+    // Each size's own report: next to --out when given (FILE-N.md), else its default file.
+    const publishOne = publisher(values.out ? values.out.replace(/(\.md)?$/, `-${n}.md`) : outFor('burst', String(n), o.stages, undefined));
     const publish = (report: string): void => {
       reports.push(report);
       publishOne(report);
