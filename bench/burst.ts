@@ -8,7 +8,7 @@
 // shard processes (bench/fleet.ts).
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import type * as k8s from '@kubernetes/client-node';
-import { withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
+import { createRetrying, withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
 import {
   fleetDescription, fleetReconciles, fleetRequests, fleetRequestsSince, fleetTimings, fleetUsage, startFleet, stopFleet, usageRows, type Fleet,
 } from './fleet.ts';
@@ -46,15 +46,20 @@ async function plainClient(c: Clients, namespace: string, groups: Group[]): Prom
   const items = pipelinesOf(groups);
   const start = performance.now();
   await pool(items, IN_FLIGHT, async ({ name, group }) => {
-    await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: pipelineBody(`raw-${name}`, stagesOf(group.stages, group.shape)) });
-    await c.batch.createNamespacedJob({ namespace, body: plainJob(`raw-${name}`) });
+    const body = pipelineBody(`raw-${name}`, stagesOf(group.stages, group.shape));
+    await createRetrying(`Pipeline raw-${name}`, () => c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }));
+    await createRetrying(`Job raw-${name}`, () => c.batch.createNamespacedJob({ namespace, body: plainJob(`raw-${name}`) }));
   });
   return (performance.now() - start) / 1000;
 }
 
 async function waitAllSucceeded(c: Clients, namespace: string, pipelines: number, jobs: number, watch: JobWatch, start: number): Promise<void> {
   for (let i = 0; ; i++) {
-    const list = (await c.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as { items: { status?: { phase?: string } }[] };
+    // A list the busy API server fails is asked again next second (the timeout below still holds).
+    const list = (await c.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL }).catch((err: unknown) => {
+      log(`listing Pipelines: ${String(err).split('\n')[0]}; asking again`);
+      return { items: [] };
+    })) as { items: { status?: { phase?: string } }[] };
     const done = list.items.filter((p) => p.status?.phase === 'Succeeded').length;
     if (done === pipelines) return;
     if (i % 10 === 0) log(`${done}/${pipelines} pipelines succeeded, ${watch.created.size}/${jobs} Jobs`);
@@ -78,7 +83,8 @@ async function runBurst(c: Clients, namespace: string, fleet: Fleet, groups: Gro
   const start = performance.now();
   const createdAt = new Map<string, number>();
   await pool(items.map((item, i) => ({ ...item, labels: fleet.labelsOf(i) })), IN_FLIGHT, async ({ name, group, labels }) => {
-    await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: pipelineBody(name, stagesOf(group.stages, group.shape), labels) });
+    const body = pipelineBody(name, stagesOf(group.stages, group.shape), labels);
+    await createRetrying(`Pipeline ${name}`, () => c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }));
     createdAt.set(name, performance.now());
   });
   const createSeconds = (performance.now() - start) / 1000;

@@ -36,6 +36,28 @@ export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => 
   }));
 }
 
+/** Answers of an overloaded API server worth another try (a 504 may still have created the object). */
+const TRANSIENT = new Set([429, 500, 503, 504]);
+
+/**
+ * A create that survives a busy API server: retried up to 5 times on 429/5xx with a growing pause;
+ * AlreadyExists on a retry means the timed-out attempt went through. `what` names it in the log.
+ */
+export async function createRetrying(what: string, create: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (err) {
+      const code = (err as { code?: number }).code ?? 0;
+      if (attempt > 1 && code === 409) return;
+      if (!TRANSIENT.has(code) || attempt === 5) throw err;
+      log(`create ${what}: HTTP ${code}, retrying (attempt ${attempt + 1} of 5)`);
+      await sleep(1000 * attempt);
+    }
+  }
+}
+
 export type Clients = { kubeconfig: string; kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api; custom: k8s.CustomObjectsApi; apps: k8s.AppsV1Api };
 
 /** The shared local cluster (never restarted here), the CRD, and clients set up as the operator's. */
@@ -131,6 +153,10 @@ export async function withCluster(publish: (report: string) => void, scenario: (
   runStart = snapshot();
   try {
     publish(await scenario(c, ns));
+  } catch (err) {
+    // Said now: deleting the namespaces can take minutes before main reports the failure.
+    log(`the scenario failed (${err instanceof Error ? err.message : String(err)}); stopping operators and deleting namespaces`);
+    throw err;
   } finally {
     if (liveOperators.size > 0) log(`stopping ${liveOperators.size} operator(s) the scenario left running`);
     killOperators();
@@ -202,6 +228,7 @@ export class JobWatch {
   private readonly informer: k8s.Informer<k8s.V1Job>;
   /** Whether a pipeline's stages form a chain s0 → s1 → … (only those have hand-offs). */
   private readonly chained: (pipeline: string) => boolean;
+  private stopped = false;
 
   constructor(c: Clients, namespace: string, chained: (pipeline: string) => boolean = () => true) {
     this.chained = chained;
@@ -215,13 +242,24 @@ export class JobWatch {
     };
     this.informer.on('add', seen);
     this.informer.on('update', seen);
+    // client-node's informer stops on an error (a busy API server's 504, a dropped watch): start
+    // it again from the last resourceVersion, or the bench would stop seeing Jobs.
+    this.informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      log(`Job watch: ${String(err)}; restarting it`);
+      setTimeout(() => {
+        if (!this.stopped) void this.informer.start().catch(() => undefined);
+      }, 1000);
+    });
   }
 
   start(): Promise<void> {
+    this.stopped = false;
     return this.informer.start();
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     return this.informer.stop();
   }
 

@@ -5,7 +5,7 @@
 // share from its timings), queue wait, and API writes per stage finished in the window.
 // --shards K runs K shard processes (bench/fleet.ts).
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
-import { withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
+import { createRetrying, withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
 import { fleetDescription, fleetRequests, fleetRequestsSince, fleetTimings, fleetUsage, startFleet, stopFleet, usageRows, type Fleet } from './fleet.ts';
 
 export type SteadyOptions = {
@@ -16,12 +16,10 @@ export type SteadyOptions = {
 async function createAndStart(c: Clients, namespace: string, fleet: Fleet, watch: JobWatch, o: SteadyOptions): Promise<void> {
   const duration = () => o.minSeconds + Math.floor(Math.random() * (o.maxSeconds - o.minSeconds + 1));
   log(`operator: ${o.pipelines} pipelines × ${o.stages} stages of ${o.minSeconds}–${o.maxSeconds} s; ${fleetDescription(fleet, o.workers)}`);
-  await pool(Array.from({ length: o.pipelines }, (_, i) => i), 16, (i) =>
-    c.custom.createNamespacedCustomObject({
-      group: GROUP, version: VERSION, namespace, plural: PLURAL,
-      body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name: `steady-${i}`, labels: fleet.labelsOf(i) }, spec: { stages: stagesOf(o.stages, 'chain', duration) } },
-    }),
-  );
+  await pool(Array.from({ length: o.pipelines }, (_, i) => i), 16, (i) => {
+    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name: `steady-${i}`, labels: fleet.labelsOf(i) }, spec: { stages: stagesOf(o.stages, 'chain', duration) } };
+    return createRetrying(`Pipeline steady-${i}`, () => c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }));
+  });
   for (let i = 0; watch.rootSeen().size < o.pipelines; i++) {
     if (i % 10 === 0) log(`${watch.rootSeen().size}/${o.pipelines} pipelines started`);
     if (i > 1200) throw new Error(`only ${watch.rootSeen().size} of ${o.pipelines} pipelines started within 10 minutes`);
