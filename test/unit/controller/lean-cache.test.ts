@@ -55,6 +55,13 @@ describe('slimJob', () => {
       slimJob(slim);
       expect(readJob(slim)).toEqual(readJob(job));
       expect(isSuspendedJob(slim)).toBe(isSuspendedJob(job));
+      // The same Job as the server's JSON (lists and watches since json-list.ts): string
+      // timestamps, read the same as client-node's Date objects.
+      const json = JSON.parse(JSON.stringify(job)) as V1Job;
+      expect(typeof (json.status?.startTime ?? '')).toBe('string');
+      slimJob(json);
+      expect(readJob(json)).toEqual(readJob(job));
+      expect(isSuspendedJob(json)).toBe(isSuspendedJob(job));
     }
   });
 
