@@ -10,7 +10,7 @@ import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import type * as k8s from '@kubernetes/client-node';
 import { createRetrying, withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
 import {
-  fleetDescription, fleetReconciles, fleetRequests, fleetRequestsSince, fleetTimings, fleetUsage, startFleet, stopFleet, usageRows, type Fleet,
+  fleetDescription, fleetReconciles, fleetRequests, fleetRequestsSince, fleetTimings, fleetUsage, startFleet, stopFleet, usageRows, type Fleet, type Requests,
 } from './fleet.ts';
 
 /** A group of identical pipelines in the burst. */
@@ -70,7 +70,7 @@ async function waitAllSucceeded(c: Clients, namespace: string, pipelines: number
 
 type Measured = {
   wall: number; createSeconds: number; start: number; createdAt: Map<string, number>;
-  requests: Map<string, number>; reconciles: number; samples: Awaited<ReturnType<typeof fleetTimings>>; usage: ReturnType<typeof fleetUsage>;
+  requests: Requests; reconciles: number; samples: Awaited<ReturnType<typeof fleetTimings>>; usage: ReturnType<typeof fleetUsage>;
 };
 
 /** Creates the burst for the fleet and waits until every pipeline Succeeded. */
@@ -120,8 +120,8 @@ function report(o: BurstOptions, groups: Group[], fleet: Fleet, m: Measured, pla
 | queue wait (watch event → reconcile starts) p50 / p95 / p99, mean | ${pcts(m.samples.queueWaitMs, 1)} ms, ${mean(m.samples.queueWaitMs).toFixed(1)} ms |
 | reconciles | ${m.reconciles} (${(m.reconciles / total).toFixed(2)} per stage) |
 ${reconcileRows(m.samples.reconciles)}
-${requestRows(m.requests, total)}
-${usageRows(fleet, m.usage, m.wall, 'over the wall time')}
+${requestRows(m.requests.total, total)}
+${usageRows(fleet, m.usage, m.requests, m.wall, 'over the wall time')}
 
 The bench's hand-off (one watch in the bench process sees the upstream Job Complete and the
 downstream Job appear) includes the watch deliveries to the operator and back and the create

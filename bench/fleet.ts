@@ -40,15 +40,24 @@ export async function stopFleet(f: Fleet): Promise<void> {
   await Promise.all(f.operators.map((op) => op.stop()));
 }
 
-/** The operators' request counts, summed. */
-export async function fleetRequests(f: Fleet): Promise<Map<string, number>> {
-  const sum = new Map<string, number>();
-  for (let i = 0; i < f.operators.length; i++) for (const [k, n] of await ask(f, i, requestsOf)) sum.set(k, (sum.get(k) ?? 0) + n);
-  return sum;
+/** Request counts by "VERB resource": summed over the operators, and each operator's. */
+export type Requests = { total: Map<string, number>; perShard: Map<string, number>[] };
+
+function summed(perShard: Map<string, number>[]): Requests {
+  const total = new Map<string, number>();
+  for (const counts of perShard) for (const [k, n] of counts) total.set(k, (total.get(k) ?? 0) + n);
+  return { total, perShard };
 }
 
-export async function fleetRequestsSince(f: Fleet, before: Map<string, number>): Promise<Map<string, number>> {
-  return diffCounts(await fleetRequests(f), before);
+export async function fleetRequests(f: Fleet): Promise<Requests> {
+  const perShard: Map<string, number>[] = [];
+  for (let i = 0; i < f.operators.length; i++) perShard.push(await ask(f, i, requestsOf));
+  return summed(perShard);
+}
+
+export async function fleetRequestsSince(f: Fleet, before: Requests): Promise<Requests> {
+  const now = await fleetRequests(f);
+  return summed(now.perShard.map((counts, i) => diffCounts(counts, before.perShard[i] ?? new Map())));
 }
 
 /** Every operator's timing samples since the previous call, joined. */
@@ -79,8 +88,8 @@ export function fleetUsage(f: Fleet, before?: number[]): ProcessUsage {
   };
 }
 
-/** Report rows: CPU and peak RSS in all, and per shard when there are several processes. */
-export function usageRows(f: Fleet, u: ProcessUsage, seconds: number, over: string): string {
+/** Report rows: CPU and peak RSS in all, and per shard (with the Jobs each created) when there are several processes. */
+export function usageRows(f: Fleet, u: ProcessUsage, requests: Requests, seconds: number, over: string): string {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const cpu = sum(u.cpuSeconds);
   const what = f.shards === 0 ? 'operator' : `${f.shards} shard processes, summed`;
@@ -89,8 +98,8 @@ export function usageRows(f: Fleet, u: ProcessUsage, seconds: number, over: stri
     `| ${what}: CPU time (user + system) ${over} | ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)} % of one core) |`,
   ];
   if (f.shards > 1) {
-    const per = f.operators.map((_, i) => `${keyOf(i)} ${u.cpuSeconds[i]!.toFixed(1)} s / ${u.peakRssMiB[i]!.toFixed(0)} MiB`).join('; ');
-    rows.push(`| per shard: CPU / peak RSS | ${per} |`);
+    const per = f.operators.map((_, i) => `${keyOf(i)} ${u.cpuSeconds[i]!.toFixed(1)} s / ${u.peakRssMiB[i]!.toFixed(0)} MiB / ${requests.perShard[i]?.get('POST jobs') ?? 0}`).join('; ');
+    rows.push(`| per shard: CPU / peak RSS / Jobs created | ${per} |`);
   }
   return rows.join('\n');
 }

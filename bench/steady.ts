@@ -56,8 +56,8 @@ async function measureWindow(fleet: Fleet, watch: JobWatch, o: SteadyOptions): P
 | cluster's share (bench hand-off minus operator's share, medians) | ${(median(pcts(handoffs)) - median(pcts(opHandoff, 1))).toFixed(0)} ms |
 | queue wait (watch event → reconcile starts) p50 / p95 / p99, mean | ${pcts(samples.queueWaitMs, 1)} ms, ${mean(samples.queueWaitMs).toFixed(1)} ms |
 ${reconcileRows(samples.reconciles)}
-${requestRows(requests, Math.max(1, finished))}
-${usageRows(fleet, usage, o.windowSeconds, 'in the window')}
+${requestRows(requests.total, Math.max(1, finished))}
+${usageRows(fleet, usage, requests, o.windowSeconds, 'in the window')}
 
 Writes per stage divide the operator's requests in the window by the stages that finished in it.
 Pipelines that finish all their stages before the window ends stay finished: with short chains,
