@@ -81,7 +81,9 @@ export function describeUsage(u: Usage): string {
   const pct = (s: number) => `${((s / capacity) * 100).toFixed(0)} %`;
   const others = u.otherNode + u.rest;
   const cluster = [...u.cluster].sort(([, a], [, b]) => b - a).map(([name, s]) => `${name} ${s.toFixed(0)} s`).join(', ');
-  const verdict = others / capacity < QUIET_SHARE && u.loadStart[0]! < cores / 2
+  // The CPU others used decides, not the load average: right after a previous run (its namespaces
+  // still being deleted) the 1-minute load is high for a minute although nothing else runs.
+  const verdict = others / capacity < QUIET_SHARE
     ? 'a **quiet** run: nothing outside the bench and the cluster used more than 5 % of the machine'
     : `a **shared** run: other processes used ${pct(others)} of the machine (other Node processes ${u.otherNode.toFixed(0)} s, the rest ${u.rest.toFixed(0)} s), so absolute times are noisy: compare the ratios measured in one run`;
   return `Conditions (measured from /proc over the run's ${u.seconds.toFixed(0)} s on ${cores} cores): load average ${u.loadStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${u.loadEnd.map((l) => l.toFixed(2)).join(' / ')} at the end (1 / 5 / 15 min); machine busy ${pct(u.busySeconds)}; the bench and its operators ${u.ours.toFixed(0)} s of CPU; the cluster ${cluster || 'not found in /proc'}; ${verdict}.`;
