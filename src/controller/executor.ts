@@ -38,6 +38,9 @@ export function phaseBatch(actions: Action[], phase: 0 | 1 | 2): Action[] {
   return [...batch.filter((a) => a.kind === 'createRevision'), ...batch.filter((a) => a.kind !== 'createRevision')];
 }
 
+/** What one execute() did: the actions that failed, and the Jobs it created. */
+export type Execution = { failures: ActionFailure[]; jobsCreated: number };
+
 export interface ActionFailure {
   action: Action;
   error: string;
@@ -84,27 +87,30 @@ export class ActionExecutor {
 
   /**
    * Runs every action in its phase (executionPhase): claims before Jobs, deletions last.
-   * Returns the actions that failed; the caller decides whether to retry.
+   * Returns the actions that failed (the caller decides whether to retry) and how many Jobs this
+   * call created (not counting ones that already existed).
    */
-  async execute(namespace: string, actions: Action[], log: Logger): Promise<ActionFailure[]> {
-    const failures: ActionFailure[] = [];
+  async execute(namespace: string, actions: Action[], log: Logger): Promise<Execution> {
+    const done: Execution = { failures: [], jobsCreated: 0 };
     for (const phase of [0, 1, 2] as const) {
       // What later phases need (a claim, the pinned spec) is not there: try again later.
-      if (failures.some((f) => !f.terminal)) break;
+      if (done.failures.some((f) => !f.terminal)) break;
       const batch = phaseBatch(actions, phase);
       for (let i = 0; i < batch.length; i += PARALLELISM) {
         const results = await Promise.all(batch.slice(i, i + PARALLELISM).map((action) => this.attempt(namespace, action, log)));
-        failures.push(...results.filter((f): f is ActionFailure => f !== undefined));
+        for (const r of results) {
+          if (r === 'created') done.jobsCreated++;
+          else if (r !== undefined) done.failures.push(r);
+        }
       }
     }
-    return failures;
+    return done;
   }
 
   /** One action; its failure as data. Terminal: the server will never accept it as it is. */
-  private async attempt(namespace: string, action: Action, log: Logger): Promise<ActionFailure | undefined> {
+  private async attempt(namespace: string, action: Action, log: Logger): Promise<ActionFailure | 'created' | undefined> {
     try {
-      await this.run(namespace, action, log);
-      return undefined;
+      return (await this.run(namespace, action, log)) === 'created' ? 'created' : undefined;
     } catch (err) {
       const status = (err as { code?: number }).code;
       const terminal = isOwnershipConflict(err) || classifyApiError(err).verdict === 'terminal';
@@ -112,7 +118,8 @@ export class ActionExecutor {
     }
   }
 
-  private async run(namespace: string, action: Action, log: Logger): Promise<void> {
+  /** 'created' when this call created a Job (a new object, not one found already there). */
+  private async run(namespace: string, action: Action, log: Logger): Promise<'created' | void> {
     switch (action.kind) {
       case 'createJob':
         return this.createJob(namespace, action.job, log);
@@ -147,15 +154,17 @@ export class ActionExecutor {
     }
   }
 
-  private async createJob(namespace: string, job: k8s.V1Job, log: Logger): Promise<void> {
+  private async createJob(namespace: string, job: k8s.V1Job, log: Logger): Promise<'created' | undefined> {
     const name = job.metadata?.name ?? '';
     try {
       await this.batch.createNamespacedJob({ namespace, body: job, fieldManager: FIELD_MANAGER });
       this.onJobCreated(namespace, name);
       log.info({ job: name, stage: job.metadata?.labels?.['conveyor.dev/stage'], run: job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
+      return 'created';
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
       await this.requireOurs('Job', job.metadata, () => this.batch.readNamespacedJob({ name, namespace }));
+      return undefined;
     }
   }
 

@@ -5,7 +5,9 @@
 //                         Jobs: executor.ts executionPhase) — what the API server refuses outright is fed
 //                         back and planned again, so status never claims a Job that was refused;
 //   write   (status.ts)   status, only when it changed, conditional on the resourceVersion the
-//                         plan saw; then deletions, then Events.
+//                         plan saw; then deletions, then Events. When the reconcile created a Job
+//                         and deletes nothing, the write goes on without the worker and the next
+//                         reconcile waits for it (deferred-status.ts says why that is safe).
 // The order is what makes a crash anywhere harmless: new work exists (as evidence) before status
 // records it, and nothing is deleted before status records why. A crash after creates replans
 // from the Jobs; a crash after the write re-derives the same deletions; a write that conflicts
@@ -26,6 +28,7 @@ import type { HandlerResult } from './queue.ts';
 import { forgetPipelineKey, recordTransitions } from './run-metrics.ts';
 import { timings } from './timings.ts';
 import { onlyStartTimesChanged, StartTimeHold } from './coalesce.ts';
+import { DeferredStatusWrites, mayDefer } from './deferred-status.ts';
 
 /** How often one reconcile plans again because the API server refused something it created. */
 const MAX_PLAN_ROUNDS = 3;
@@ -56,6 +59,8 @@ export class Reconciler {
   private readonly written = new Map<string, Pipeline>();
   /** Status changes that only fill in stage start times, held for company (coalesce.ts). */
   private readonly startTimes = new StartTimeHold();
+  /** Status writes left in flight by the reconcile that decided them (deferred-status.ts). */
+  private readonly deferred = new DeferredStatusWrites();
 
   constructor(deps: ReconcilerDeps) {
     this.executor = deps.executor;
@@ -67,6 +72,8 @@ export class Reconciler {
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
+    // Read-your-writes: the status the last reconcile of this key left in flight comes first.
+    await this.deferred.settle(key);
     const now = this.now();
     const planStart = performance.now();
     const gathered = this.gatherer.gather(key, now, (cached) => this.freshest(key, cached));
@@ -86,16 +93,36 @@ export class Reconciler {
 
     const held = this.holdStartTimes(key, pipeline, decided.plan);
     if (held !== undefined) return { requeueAfterMs: Math.min(held, decided.plan.requeueAfterMs ?? Infinity) };
+    const requeue = decided.plan.requeueAfterMs !== undefined ? { requeueAfterMs: decided.plan.requeueAfterMs } : undefined;
+    const deletions = decided.plan.actions.filter((a) => DELETIONS.has(a.kind));
+    if (mayDefer({ jobsCreated: decided.jobsCreated, deletions: deletions.length })) {
+      this.deferred.start(key, () => this.writeThenAnnounce(key, pipeline, decided.plan, log));
+      return requeue;
+    }
     const written = await this.writeStatus(key, pipeline, decided.plan, log);
     if (written === 'conflict') return { requeueAfterMs: CONFLICT_REQUEUE_MS };
-    const deletions = decided.plan.actions.filter((a) => DELETIONS.has(a.kind));
-    const failed = this.countFailures(await this.executor.execute(namespace, deletions, log));
-    for (const event of decided.plan.events) {
+    const failed = this.countFailures((await this.executor.execute(namespace, deletions, log)).failures);
+    this.announce(pipeline, decided.plan, log);
+    if (failed.length > 0) throw actionsFailed(failed);
+    return requeue;
+  }
+
+  /** The write of a deferred reconcile, then its Events; a failure is dropped (deferred-status.ts). */
+  private async writeThenAnnounce(key: string, pipeline: Pipeline, decision: Plan, log: Logger): Promise<void> {
+    try {
+      if ((await this.writeStatus(key, pipeline, decision, log)) === 'conflict') return;
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'status write failed; the next reconcile writes it');
+      return;
+    }
+    this.announce(pipeline, decision, log);
+  }
+
+  private announce(pipeline: Pipeline, decision: Plan, log: Logger): void {
+    for (const event of decision.events) {
       log.info({ reason: event.reason, eventType: event.type }, event.message);
       this.events.emit(pipeline, event);
     }
-    if (failed.length > 0) throw actionsFailed(failed);
-    return decided.plan.requeueAfterMs !== undefined ? { requeueAfterMs: decided.plan.requeueAfterMs } : undefined;
   }
 
   /**
@@ -103,18 +130,21 @@ export class Reconciler {
    * (invalid, or a name taken by someone else's object) becomes a fact, and gathering and
    * planning are done again, so the status written next tells the truth about it.
    */
-  private async planAndCreate(key: string, input: PlanInput, namespace: string, log: Logger, planStart: number): Promise<{ plan: Plan; failures: ActionFailure[] }> {
+  private async planAndCreate(key: string, input: PlanInput, namespace: string, log: Logger, planStart: number): Promise<{ plan: Plan; failures: ActionFailure[]; jobsCreated: number }> {
     const uid = input.pipeline.metadata.uid ?? '';
     let decision = plan(input);
+    let jobsCreated = 0;
     timings.planned(input.pipeline.spec?.stages?.length ?? 0, performance.now() - planStart);
     for (let round = 1; ; round++) {
       const work = decision.actions.filter((a) => !DELETIONS.has(a.kind));
-      const failures = this.countFailures(await this.executor.execute(namespace, work, log));
+      const done = await this.executor.execute(namespace, work, log);
+      jobsCreated += done.jobsCreated;
+      const failures = this.countFailures(done.failures);
       const refused = failures.filter((f) => this.absorbRefusal(uid, f, log));
       const others = failures.filter((f) => !refused.includes(f));
-      if (refused.length === 0 || others.length > 0 || round >= MAX_PLAN_ROUNDS) return { plan: decision, failures: others };
+      if (refused.length === 0 || others.length > 0 || round >= MAX_PLAN_ROUNDS) return { plan: decision, failures: others, jobsCreated };
       const again = this.gatherer.gather(key, input.now, (cached) => this.freshest(key, cached));
-      if (again.kind === 'gone') return { plan: decision, failures: [] };
+      if (again.kind === 'gone') return { plan: decision, failures: [], jobsCreated };
       decision = plan(again.input);
     }
   }
