@@ -51,13 +51,15 @@ export type Usage = { seconds: number; busySeconds: number; loadStart: number[];
 
 /**
  * CPU seconds per group between two snapshots. `ours` are this bench's pids (itself and its
- * operators). A process that started after `from` counts whole; one that exited before `to` is
- * missed by the per-process groups but not by the machine's busy time, so `rest` is what the
- * machine used minus the groups (never below 0).
+ * operators); `oursExited` the CPU seconds of those that exited, read as they were stopped. A
+ * process that started after `from` counts whole; another one that exited before `to` is missed
+ * by the per-process groups but not by the machine's busy time, so `rest` is what the machine
+ * used minus the groups (never below 0).
  */
-export function usageBetween(from: Snapshot, to: Snapshot, ours: Set<number>): Usage {
+export function usageBetween(from: Snapshot, to: Snapshot, ours: Set<number>, oursExited = new Map<number, number>()): Usage {
   const cluster = new Map<string, number>();
   let [oursSeconds, otherNode] = [0, 0];
+  for (const [pid, seconds] of oursExited) if (!to.processes.has(pid)) oursSeconds += seconds - (from.processes.get(pid)?.seconds ?? 0);
   for (const [pid, now] of to.processes) {
     const before = from.processes.get(pid);
     const used = now.seconds - (before?.comm === now.comm ? before.seconds : 0);

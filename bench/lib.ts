@@ -214,7 +214,15 @@ export async function startOperator(c: Clients, namespaces: string[], workers: n
     port,
     spawnedAt,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null) {
+        // Its last CPU reading, for the report's conditions: /proc forgets it once it exits.
+        try {
+          stoppedOperatorCpu.set(child.pid!, cpuSecondsOf(child.pid!));
+        } catch {
+          // already gone
+        }
+        child.kill('SIGTERM');
+      }
       await exited;
     },
   };
@@ -365,14 +373,15 @@ export function rssOf(pid: number, which: 'VmHWM' | 'VmRSS' = 'VmHWM'): number {
   return Number(new RegExp(`${which}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
 }
 
-/** When the current scenario started (withCluster), and every operator pid of this process. */
+/** When the current scenario started (withCluster), every operator pid of this process, and the CPU seconds of those stopped. */
 let runStart: Snapshot | undefined;
 const operatorPids = new Set<number>();
+const stoppedOperatorCpu = new Map<number, number>();
 
 /** What else used the machine since the scenario started (bench/conditions.ts). */
 function conditions(): string {
   if (!runStart) return 'Conditions: not measured (the scenario ran outside withCluster).';
-  return describeUsage(usageBetween(runStart, snapshot(), new Set([process.pid, ...operatorPids])));
+  return describeUsage(usageBetween(runStart, snapshot(), new Set([process.pid, ...operatorPids]), stoppedOperatorCpu));
 }
 
 /** The lines every report starts with: what ran, where, and what else used the machine meanwhile. */

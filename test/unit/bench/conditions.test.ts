@@ -33,6 +33,14 @@ describe('run conditions', () => {
     expect(u.rest).toBe(10);
   });
 
+  it('counts the bench\'s operators that were stopped before the report as the bench\'s, from their last reading', () => {
+    const from = snap(0, 0, 0, [[7, 'MainThread', 2]]);
+    const to = snap(10, 20, 0, [[1, 'MainThread', 5]]); // operators 7 and 8 have exited
+    const u = usageBetween(from, to, new Set([1, 7, 8]), new Map([[7, 6], [8, 3]]));
+    expect(u.ours).toBe(5 + (6 - 2) + 3);
+    expect(u.rest).toBe(20 - 12);
+  });
+
   it('never reports a negative rest when the groups exceed the machine counter', () => {
     const u = usageBetween(snap(0, 0, 0, []), snap(10, 5, 0, [[2, 'etcd', 8]]), new Set());
     expect(u.rest).toBe(0);
