@@ -163,7 +163,7 @@ export async function idleScale(o: IdleOptions): Promise<void> {
     await r.op.stop();
     const created = r.requests.get('POST jobs') ?? 0;
     const mem = (m: Memory) => `RSS ${m.rssMiB.toFixed(0)} MiB, JS heap used ${m.heapUsedMiB.toFixed(0)} MiB (heap total ${m.heapTotalMiB.toFixed(0)}, external ${m.externalMiB.toFixed(0)}, array buffers ${m.arrayBuffersMiB.toFixed(0)})`;
-    return `${header('Benchmark: idle-scale', o.command, `${o.pipelines} Pipelines of ${o.stages} stages whose runs finished, ${o.pipelines * o.stages} Jobs and ${o.pipelines * template.revisions.length} ControllerRevisions, made as described in bench/README.md; operator with ${o.workers} workers${process.env.MALLOC_ARENA_MAX ? `, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX}` : ''}${process.env.BENCH_UNBUNDLED === '1' ? ', unbundled (tsc output)' : ', bundled as in the image'}`)}
+    return `${header('Benchmark: idle-scale', o.command, `${o.pipelines} Pipelines of ${o.stages} stages whose runs finished, ${o.pipelines * o.stages} Jobs and ${o.pipelines * template.revisions.length} ControllerRevisions, made as described in bench/README.md; operator with ${o.workers} workers, MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '2 (as the image)'}${process.env.BENCH_UNBUNDLED === '1' ? ', unbundled (tsc output)' : ', bundled as in the image'}`)}
 | figure | value |
 |---|---|
 | **cold restart**: operator process start → every one of the ${o.pipelines} Pipelines reconciled once | ${(r.t.lastFirstReconcileMs / 1000).toFixed(1)} s |

@@ -194,7 +194,8 @@ export async function startOperator(c: Clients, namespaces: string[], workers: n
   const main = compileOnce();
   const port = 18000 + Math.floor(Math.random() * 1000);
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const env: NodeJS.ProcessEnv = { ...process.env, CONVEYOR_DEBUG_ENDPOINTS: '1', ...opts.env };
+  // MALLOC_ARENA_MAX=2 as the image sets it (Dockerfile); the environment may override it.
+  const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, CONVEYOR_DEBUG_ENDPOINTS: '1', ...opts.env };
   const spawnedAt = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, main, '--kubeconfig', c.kubeconfig, '--namespaces', namespaces.join(','), '--health-port', String(port), '--log-level', 'warn', '--workers', String(workers), ...(opts.args ?? [])], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   liveOperators.add(child);
