@@ -92,7 +92,7 @@ export function fleetUsage(f: Fleet, before?: number[]): ProcessUsage {
 export function usageRows(f: Fleet, u: ProcessUsage, requests: Requests, seconds: number, over: string): string {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const cpu = sum(u.cpuSeconds);
-  const what = f.shards === 0 ? 'operator' : `${f.shards} shard processes, summed`;
+  const what = f.shards === 0 ? 'operator' : f.shards === 1 ? 'the one shard process (shard-0)' : `${f.shards} shard processes, summed`;
   const rows = [
     `| ${what}: peak RSS (VmHWM) | ${sum(u.peakRssMiB).toFixed(0)} MiB |`,
     `| ${what}: CPU time (user + system) ${over} | ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)} % of one core) |`,
@@ -107,4 +107,6 @@ export function usageRows(f: Fleet, u: ProcessUsage, requests: Requests, seconds
 export const fleetDescription = (f: Fleet, workers: number): string =>
   f.shards === 0
     ? `one operator with ${workers} workers`
-    : `${f.shards} shard operator processes (--shard-key shard-0 … shard-${f.shards - 1}, pipelines labelled ${SHARD_LABEL} round-robin), each with ${workers} workers`;
+    : f.shards === 1
+      ? `one shard operator process (--shard-key shard-0, every pipeline labelled ${SHARD_LABEL}=shard-0) with ${workers} workers`
+      : `${f.shards} shard operator processes (--shard-key shard-0 … shard-${f.shards - 1}, pipelines labelled ${SHARD_LABEL} round-robin), each with ${workers} workers`;
