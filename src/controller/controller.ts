@@ -9,7 +9,7 @@ import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from 
 import { ResilientInformer } from './informer.ts';
 import { listAsJson } from '../kube/json-list.ts';
 import { DownstreamIndex } from './downstream-index.ts';
-import { unchangedForReaders } from './unchanged.ts';
+import { jobUnchangedForPlanner, unchangedForReaders } from './unchanged.ts';
 import { shareSpec } from './spec-share.ts';
 import { slimJob, slimPipeline } from './slim.ts';
 import { timings, type WokenBy } from './timings.ts';
@@ -158,8 +158,8 @@ export class Controller {
         index.update(obj, verb);
         // The watch echoing a Job this operator just created tells its reconcile nothing new.
         if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
-        // Nor does an update of nothing the cache keeps (unchanged.ts; CONVEYOR_DEBUG_FULL_CACHE=1 keeps it all).
-        if (before && before !== obj && unchangedForReaders(before, obj)) return;
+        // Nor does an update of nothing the cache keeps, or for a Job nothing the planner reads (unchanged.ts).
+        if (before && before !== obj && (kind === 'jobs' ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job) : unchangedForReaders(before, obj))) return;
         this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
       },
     );

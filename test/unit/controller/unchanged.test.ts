@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { slimJob } from '../../../src/controller/slim.ts';
-import { unchangedForReaders } from '../../../src/controller/unchanged.ts';
+import { jobUnchangedForPlanner, unchangedForReaders } from '../../../src/controller/unchanged.ts';
 
 const T0 = '2026-12-01T10:00:00Z';
 const T1 = '2026-12-01T10:00:05Z';
@@ -52,6 +52,28 @@ describe('unchangedForReaders (slimmed Jobs)', () => {
     it(`${c.title} → ${c.want ? 'unchanged' : 'changed'}`, () => {
       expect(unchangedForReaders(job(), job(c.change))).toBe(c.want);
       expect(unchangedForReaders(job(c.change), job())).toBe(c.want);
+    });
+  }
+});
+
+describe('jobUnchangedForPlanner: status changes the planner reads the same', () => {
+  const done = (j: any) => ((j.status.active = 0), (j.status.succeeded = 1));
+  const planner: { title: string; change: (j: any) => void; want: boolean }[] = [
+    ...cases,
+    { title: 'the pod finished before Complete (active 1 → 0, succeeded 0 → 1)', change: done, want: true },
+    { title: 'the pod finished and SuccessCriteriaMet', change: (j) => (done(j), (j.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: T1 }])), want: true },
+    { title: 'a second pod (attempt) started', change: (j) => ((j.status.failed = 1), (j.status.active = 1)), want: false },
+    { title: 'a suspended Job got its pod (isSuspendedJob)', change: (j) => ((j.spec.suspend = true), (j.status.active = 0)), want: false },
+    { title: 'the start time moved', change: (j) => (j.status.startTime = T1), want: false },
+  ];
+  for (const c of planner) {
+    // Everything unchangedForReaders calls unchanged stays so. Two of its changes are none to the
+    // planner: a pod succeeded without Complete (still one attempt, Running), and a completionTime
+    // without Complete (read only with the Complete condition, which comes with it).
+    const want = c.title === 'a pod succeeded' || c.title === 'completionTime' ? true : c.want;
+    it(`${c.title} → ${want ? 'unchanged' : 'changed'}`, () => {
+      expect(jobUnchangedForPlanner(job(), job(c.change))).toBe(want);
+      expect(jobUnchangedForPlanner(job(c.change), job())).toBe(want);
     });
   }
 });
