@@ -48,6 +48,14 @@ export function shardLeaseName(shardKey: string | undefined): string {
   return shardKey === undefined ? 'conveyor-leader' : `conveyor-leader-${shardKey}`;
 }
 
+/**
+ * Reconciles at once. A reconcile spends ~0.2–2 ms of CPU deciding and the rest of its wall time
+ * (~100 ms, seconds on a busy server) waiting on API calls, so workers are slots for requests in
+ * flight, not threads. Measured on 100 × 5 bursts (bench/README.md): with 16 a new Pipeline's key
+ * waited up to 2.9 s (p99) for a free worker, with 32 0.6 s, with 64 0.3 s, at the same CPU.
+ */
+export const DEFAULT_WORKERS = 64;
+
 export class ConfigError extends Error {}
 
 const USAGE = `Usage: conveyor-operator [flags]
@@ -55,7 +63,7 @@ const USAGE = `Usage: conveyor-operator [flags]
 Flags (environment variable in brackets):
   --kubeconfig PATH        kubeconfig file [KUBECONFIG]; in a pod the service account is used
   --namespaces a,b         namespaces to watch, comma-separated; default all [CONVEYOR_NAMESPACES]
-  --workers N              concurrent reconciles, default 16 [CONVEYOR_WORKERS]
+  --workers N              concurrent reconciles, default 64 (they wait on the API server) [CONVEYOR_WORKERS]
   --log-level LEVEL        trace|debug|info|warn|error, default info [CONVEYOR_LOG_LEVEL]
   --health-port N          port of /healthz and /readyz, default 8081; 0 picks a free port [CONVEYOR_HEALTH_PORT]
   --health-host HOST       address the health server binds, default 127.0.0.1 [CONVEYOR_HEALTH_HOST]
@@ -146,7 +154,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
   return {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
     namespaces,
-    workers: positiveInt('--workers', values.workers ?? env.CONVEYOR_WORKERS ?? '16', 1),
+    workers: positiveInt('--workers', values.workers ?? env.CONVEYOR_WORKERS ?? String(DEFAULT_WORKERS), 1),
     logLevel,
     healthPort: positiveInt('--health-port', values['health-port'] ?? env.CONVEYOR_HEALTH_PORT ?? '8081', 0),
     healthHost: values['health-host'] ?? env.CONVEYOR_HEALTH_HOST ?? '127.0.0.1',

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 describe('operator configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig([], {});
-    expect(c).toMatchObject({ namespaces: [], workers: 16, logLevel: 'info', healthPort: 8081, healthHost: '127.0.0.1', leaderElect: false, leaderElectionId: 'conveyor-leader' });
+    expect(c).toMatchObject({ namespaces: [], workers: 64, logLevel: 'info', healthPort: 8081, healthHost: '127.0.0.1', leaderElect: false, leaderElectionId: 'conveyor-leader' });
   });
 
   it('reads flags before environment', () => {

@@ -211,7 +211,7 @@ describe('Deployment', () => {
     const leader = (a: string): boolean => a.startsWith('--leader-elect');
     const accepted = USAGE.includes('--leader-elect') ? args : args.filter((a) => !leader(a));
     const config = loadConfig(accepted, {});
-    expect(config).toMatchObject({ healthHost: '0.0.0.0', healthPort: 8081, workers: 4, logLevel: 'info', resyncSeconds: 300, namespaces: [], events: 'all' });
+    expect(config).toMatchObject({ healthHost: '0.0.0.0', healthPort: 8081, workers: 64, logLevel: 'info', resyncSeconds: 300, namespaces: [], events: 'all' });
     expect(loadConfig(containerOf(one(render('events=warnings'), 'Deployment', RELEASE)).args!.filter((a) => !leader(a)), {})).toMatchObject({ events: 'warnings' });
     expect((loadConfig(containerOf(one(render('watchNamespaces={a,b}'), 'Deployment', RELEASE)).args!.filter((a) => !leader(a)), {}) as { namespaces: string[] }).namespaces).toEqual(['a', 'b']);
   });

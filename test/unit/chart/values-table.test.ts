@@ -14,7 +14,7 @@ describe('docs/install.md values table', () => {
     for (const key of ['image.repository', 'watchNamespaces', 'leaderElection.enabled', 'rbac.aggregateToDefaultRoles', 'metrics.serviceMonitor.enabled', 'metrics.dashboard.enabled', 'resources', 'runAsUser']) {
       expect(table).toContain(`| \`${key}\` |`);
     }
-    expect(table).toContain('| `workers` | integer | `4` |');
+    expect(table).toContain('| `workers` | integer | `64` |');
     for (const line of table.split('\n').slice(2)) expect(line.split(' | ').at(-1)!.replace(/ \|$/, '').length, line).toBeGreaterThan(5);
   });
 });
