@@ -100,10 +100,12 @@ function deleteOnInterrupt(core: k8s.CoreV1Api): void {
 export class Namespaces {
   private readonly created: string[] = [];
   private readonly core: k8s.CoreV1Api;
+  private readonly batch: k8s.BatchV1Api | undefined;
   private readonly suffix = Math.random().toString(36).slice(2, 7);
 
-  constructor(core: k8s.CoreV1Api) {
+  constructor(core: k8s.CoreV1Api, batch?: k8s.BatchV1Api) {
     this.core = core;
+    this.batch = batch;
     deleteOnInterrupt(core);
   }
 
@@ -122,6 +124,7 @@ export class Namespaces {
 
   async delete(name: string, timeoutMs = 15 * 60_000): Promise<void> {
     log(`deleting namespace ${name}`);
+    await this.emptyFast(name);
     await this.core.deleteNamespace({ name }).catch(() => undefined);
     const start = performance.now();
     while (performance.now() - start < timeoutMs) {
@@ -136,6 +139,21 @@ export class Namespaces {
     log(`namespace ${name} still terminating after ${timeoutMs / 1000} s; the namespace controller finishes it`);
   }
 
+  /**
+   * Left to itself, a namespace of 5,000 finished Jobs takes ~10 minutes to go on 2 cores: the
+   * garbage collector deletes each Job's pod with a request of its own. Pods first, in one
+   * collection delete (grace 0: the kwok node confirms nothing), then the Jobs in one more; the
+   * garbage collector then finds no dependents. Best effort: the namespace deletion that follows
+   * removes whatever this left.
+   */
+  private async emptyFast(namespace: string): Promise<void> {
+    if (!this.batch) return;
+    const started = performance.now();
+    await this.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
+    await this.batch.deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' }).catch(() => undefined);
+    log(`pods and Jobs of ${namespace} deleted as collections in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  }
+
   async cleanup(): Promise<void> {
     for (const name of [...this.created]) await this.delete(name);
   }
@@ -148,7 +166,7 @@ export class Namespaces {
  */
 export async function withCluster(publish: (report: string) => void, scenario: (c: Clients, ns: Namespaces) => Promise<string>): Promise<void> {
   const c = await connect();
-  const ns = new Namespaces(c.core);
+  const ns = new Namespaces(c.core, c.batch);
   compileOnce(); // before the conditions' first reading: tsc and esbuild are not the run's
   runStart = snapshot();
   try {
