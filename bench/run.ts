@@ -7,7 +7,7 @@
 //   --scenario idle-scale  N Pipelines with finished runs (default 10,000 × 5 stages): memory and
 //                          cold-restart time.
 //   --console              the Console (bench/console.ts), writing bench/RESULTS-console.md.
-// Common options: --pipelines N --stages M --workers W (the operator's, default 16) --out FILE
+// Common options: --pipelines N --stages M --workers W (the operator's, default 64 as the operator's own) --out FILE
 // (default bench/results/<scenario>-<N>x<M>.md). Every scenario deletes the namespaces it made.
 // burst and steady: --shards K runs K operator processes, one per shard key (bench/fleet.ts).
 // burst: --pipelines A,B runs a burst of each size back to back and reports B's wall time as a
@@ -22,7 +22,7 @@ const { values } = parseArgs({
     scenario: { type: 'string', default: 'burst' },
     pipelines: { type: 'string' },
     stages: { type: 'string', default: process.env.BENCH_STAGES },
-    workers: { type: 'string', default: process.env.BENCH_WORKERS ?? '16' },
+    workers: { type: 'string', default: process.env.BENCH_WORKERS ?? '64' },
     shape: { type: 'string', default: 'chain' },
     min: { type: 'string', default: '5' },
     max: { type: 'string', default: '15' },
