@@ -190,6 +190,8 @@ export class Controller {
       statusWriter: new StatusWriter(apis.custom),
       events: this.events,
       log: this.log,
+      // A dropped deferred status write (reconciler.ts) is planned again soon.
+      requeue: (key, ms) => this.queue.addAfter(key, ms),
     });
   }
 

@@ -9,11 +9,10 @@
 //   follow a successful write, as in the synchronous path;
 // - conditional: the write carries the resourceVersion the plan saw; a conflict or an error
 //   drops it (logged), never overwriting a newer decision;
-// - nothing is lost: a dropped write is planned again by the Pipeline's next reconcile, and there
-//   is one: the Job this reconcile created wakes its Pipeline when its pods start, when it ends or
-//   is deleted (only a Job this process actually created counts, not one that already existed);
-//   a Job whose pods never start leaves that to the resync (--resync-seconds), as any missed
-//   event would. A drop is rare: the plan's resourceVersion is the newest this process knows
+// - nothing is lost: a dropped write is planned again by the Pipeline's next reconcile, which the
+//   reconciler asks for at once (200 ms after a conflict, 1 s after another failure); the Job
+//   this reconcile created wakes its Pipeline too when its pods start, end or it is deleted
+//   (only a Job this process actually created counts, not one that already existed). A drop is rare: the plan's resourceVersion is the newest this process knows
 //   (its own last write included), so only a change by someone else in between conflicts;
 // - read-your-writes: that next reconcile first waits for the write left in flight (settle), so it
 //   plans from the status written (reconciler.ts `freshest`), or from the cache after a conflict;

@@ -34,6 +34,8 @@ import { DeferredStatusWrites, mayDefer } from './deferred-status.ts';
 const MAX_PLAN_ROUNDS = 3;
 /** A status write that lost a race: plan again soon, from the newer Pipeline the watch brings. */
 const CONFLICT_REQUEUE_MS = 200;
+/** A deferred status write that failed (no verdict to go by): plan and write again after this. */
+const FAILED_WRITE_REQUEUE_MS = 1_000;
 
 const DELETIONS: ReadonlySet<Action['kind']> = new Set(['deleteJob', 'deleteClaim', 'deleteCronJob', 'deleteRevision']);
 
@@ -45,6 +47,11 @@ export type ReconcilerDeps = {
   log: Logger;
   expectations?: Expectations;
   now?: () => Date;
+  /**
+   * Asks for another reconcile of `key` after `ms`: a deferred status write that was dropped
+   * (conflict, error) is planned again then, without waiting for the next event or the resync.
+   */
+  requeue?: (key: string, ms: number) => void;
 };
 
 export class Reconciler {
@@ -54,6 +61,7 @@ export class Reconciler {
   private readonly events: EventRecorder;
   private readonly log: Logger;
   private readonly now: () => Date;
+  private readonly requeue: (key: string, ms: number) => void;
   private readonly rejections = new Rejections();
   /** Status we wrote, newer than the cache until the watch delivers it (keyed ns/name). */
   private readonly written = new Map<string, Pipeline>();
@@ -68,6 +76,7 @@ export class Reconciler {
     this.events = deps.events;
     this.log = deps.log;
     this.now = deps.now ?? (() => new Date());
+    this.requeue = deps.requeue ?? (() => {});
     this.gatherer = new Gatherer(deps.view, deps.expectations ?? new Expectations(), this.rejections);
   }
 
@@ -110,9 +119,13 @@ export class Reconciler {
   /** The write of a deferred reconcile, then its Events; a failure is dropped (deferred-status.ts). */
   private async writeThenAnnounce(key: string, pipeline: Pipeline, decision: Plan, log: Logger): Promise<void> {
     try {
-      if ((await this.writeStatus(key, pipeline, decision, log)) === 'conflict') return;
+      if ((await this.writeStatus(key, pipeline, decision, log)) === 'conflict') {
+        this.requeue(key, CONFLICT_REQUEUE_MS);
+        return;
+      }
     } catch (err) {
       log.warn({ err: err instanceof Error ? err.message : String(err) }, 'status write failed; the next reconcile writes it');
+      this.requeue(key, FAILED_WRITE_REQUEUE_MS);
       return;
     }
     this.announce(pipeline, decision, log);
