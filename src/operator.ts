@@ -9,7 +9,6 @@ import { VERSION } from './version.ts';
 import { LeaderElector } from './controller/leader.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
 import { debugEnabled, debugRoutes } from './debug.ts';
-import { setDefaultEventSelection } from './controller/events.ts';
 
 export interface RunningOperator {
   healthPort: number;
@@ -26,13 +25,12 @@ export async function startOperator(config: OperatorConfig, baseLog: Logger, onL
   // Every line names the shard, so the logs of side-by-side shards tell which one acted.
   const log = config.pipelineSelector === undefined ? baseLog : baseLog.child({ shard: config.shardKey ?? 'default' });
   log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds, pipelineSelector: config.pipelineSelector, events: config.events ?? 'all' }, 'starting conveyor');
-  // The Controller builds its EventRecorder itself: the selection reaches it as the default.
-  setDefaultEventSelection(config.events ?? 'all');
   const controller = new Controller(apis, log, {
     namespaces: config.namespaces,
     workers: config.workers,
     resyncSeconds: config.resyncSeconds,
     identity,
+    events: config.events ?? 'all',
     ...(config.pipelineSelector !== undefined ? { pipelineSelector: config.pipelineSelector } : {}),
     onProcessed: (_key, ms, err) => {
       reconcileTotal.inc({ result: err ? 'error' : 'success' });

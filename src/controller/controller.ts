@@ -20,7 +20,7 @@ import { Expectations } from './expectations.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { ActionExecutor } from './executor.ts';
 import { StatusWriter } from './status.ts';
-import { EventRecorder } from './events.ts';
+import { EventRecorder, type EventSelection } from './events.ts';
 
 export interface ControllerOptions {
   /** Namespaces to watch; empty means all. */
@@ -29,6 +29,8 @@ export interface ControllerOptions {
   resyncSeconds: number;
   /** Identity shown on Events (host or pod name). */
   identity: string;
+  /** Which Events are written (`--events`); default all. */
+  events?: EventSelection;
   /**
    * Label selector of the Pipeline watch: the shard this instance is (README "Shards"). Unset:
    * every Pipeline. Jobs and the rest are watched in full; those of Pipelines outside the
@@ -83,7 +85,7 @@ export class Controller {
     this.syncedPromise = new Promise((resolve) => (this.markSynced = resolve));
     const scopes: (string | undefined)[] = options.namespaces.length > 0 ? options.namespaces : [undefined];
     for (const ns of scopes) this.watch(apis, ns);
-    this.events = new EventRecorder(apis.core, log, options.identity);
+    this.events = new EventRecorder(apis.core, log, options.identity, options.events ?? 'all');
     this.queue = this.workQueue(this.reconciler(apis));
   }
 

@@ -23,15 +23,6 @@ const MAX_MESSAGE = 1024;
 export type EventSelection = 'all' | 'warnings';
 export const EVENT_SELECTIONS: readonly EventSelection[] = ['all', 'warnings'];
 
-/**
- * The selection recorders are made with unless told otherwise. The Controller builds its
- * recorder itself, so the operator sets this once, from its flags, before building it.
- */
-let defaultSelection: EventSelection = 'all';
-export function setDefaultEventSelection(selection: EventSelection): void {
-  defaultSelection = selection;
-}
-
 /** True when an Event of this type is written under this selection. */
 export function isSelected(selection: EventSelection, type: PlannedEvent['type']): boolean {
   return selection === 'all' || type === 'Warning';
@@ -44,7 +35,7 @@ export class EventRecorder {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly selection: EventSelection;
 
-  constructor(core: k8s.CoreV1Api, log: Logger, host = 'conveyor', selection: EventSelection = defaultSelection) {
+  constructor(core: k8s.CoreV1Api, log: Logger, host = 'conveyor', selection: EventSelection = 'all') {
     this.core = core;
     this.log = log;
     this.host = host;
