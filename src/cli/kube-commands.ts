@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Pipeline, RunSummary } from '../api/types.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
 import { readBackfillRequest } from '../plan/backfill-request.ts';
+import { requestedRunTimes } from '../plan/logical-time.ts';
 import { checkRunRequest, type RunOptions } from '../plan/params.ts';
 import { iso } from '../plan/time.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
@@ -124,7 +125,7 @@ function runValueLines(run: RunSummary, indent: string): string[] {
  * `run NAME [--param k=v ...] [--at RFC3339] [--no-cache]`: the request and its options in one
  * patch. The options name the request they belong to, so a later request without options (the
  * Console's Run) does not inherit them. `at` defaults to now: the logical time is fixed by the
- * request itself. The options are checked first with the planner's own check (params.ts).
+ * request itself (for a scheduled pipeline, the end of the last complete interval at or before it). The options are checked first with the planner's own check (params.ts).
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv, { param: { type: 'string', multiple: true }, at: { type: 'string' }, 'no-cache': { type: 'boolean' } });
@@ -144,7 +145,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (!checked.ok) throw new CliError(`pipeline ${name}: ${checked.message}`);
   await patchAnnotations(ctx, name, { [ANN_RUN_REQUESTED]: value, [ANN_RUN_OPTIONS]: raw });
   const given = Object.entries(options.params ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
-  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${options.at}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`);
+  // As the operator decides it: a scheduled pipeline's run takes the last complete interval's end.
+  const logical = requestedRunTimes(pipeline.spec, new Date(options.at ?? value)).logicalTime;
+  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${logical}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`);
   return 0;
 }
 

@@ -34,7 +34,9 @@ export const COMMANDS: Record<string, Command> = {
     details:
       'Starts a run now (conveyor.dev/run-requested), with its options in the same patch (conveyor.dev/run-options).\n' +
       '  --param k=v       value of parameter k for this run (repeatable); unknown names and values outside enum are refused\n' +
-      '  --at T            the run\'s logical time (RFC 3339; default: now)\n' +
+      '  --at T            run as if asked for at T (RFC 3339; default: now): a scheduled pipeline processes the last\n' +
+      '                    complete interval ending at or before T, whose end is the logical time; otherwise T is\n' +
+      '                    the logical time\n' +
       '  --no-cache        run every stage, ignoring cached results',
     run: lazy(kube, (m) => m.runCommand),
   },

@@ -8,6 +8,7 @@ import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/t
 import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
 import { checkRunRequest } from './params.ts';
 import { chainRunValues, manualRunValues } from './select-values.ts';
+import { extraTickMessage } from './logical-time.ts';
 import type { PlanEvent } from './types.ts';
 import { evaluateChainTriggers, type HandledTrigger } from './chain.ts';
 import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './names.ts';
@@ -347,8 +348,9 @@ function scheduledContinuing(ctx: SelectContext, remembered: Map<string, Remembe
 
 /**
  * New ticks: a CronJob's Jobs nobody has decided on yet (not started). A Job made with `kubectl
- * create job --from=cronjob/...` is a manual run; a tick is skipped while suspended or past its
- * starting deadline, and otherwise asks for a run that concurrencyPolicy governs.
+ * create job --from=cronjob/...` is a manual run; a tick is skipped when it is no wall-clock time
+ * of its own (a repeat as the clocks went back), while suspended or past its starting deadline,
+ * and otherwise asks for a run that concurrencyPolicy governs.
  */
 function newTicks(ctx: SelectContext, unknown: ObservedRun[]): { requests: RunRequest[]; skipped: SkippedRun[] } {
   const { pipeline, generation, now } = ctx;
@@ -364,7 +366,11 @@ function newTicks(ctx: SelectContext, unknown: ObservedRun[]): { requests: RunRe
       continue;
     }
     if (!run.scheduledAt) continue;
-    if (spec.suspend === true) {
+    const extra = extraTickMessage(spec, run.scheduledAt);
+    if (extra) {
+      // A wall-clock time runs once: its hour is in the next tick's interval (logical-time.ts).
+      skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: extra });
+    } else if (spec.suspend === true) {
       skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: 'skipped: the pipeline is suspended' });
     } else if (typeof deadline === 'number' && now.getTime() > run.scheduledAt.getTime() + deadline * 1000) {
       // The CronJob controller keeps this deadline for creating the Job; Conveyor keeps it for
