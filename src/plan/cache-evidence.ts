@@ -55,7 +55,8 @@ export function cachedUpstreamAnnotation(served: ReadonlyMap<string, StageStatus
 export function servedOnJobs(jobs: readonly V1Job[], stages: readonly StageSpec[]): Map<string, StageStatus> {
   const names = new Set(stages.map((s) => s.name));
   const served = new Map<string, StageStatus>();
-  const sorted = [...jobs].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const recording = jobs.filter((job) => job.metadata?.annotations?.[ANN_CACHED_UPSTREAM] !== undefined);
+  const sorted = recording.sort((a, b) => String(a.metadata?.name ?? '').localeCompare(String(b.metadata?.name ?? '')));
   for (const job of sorted) {
     for (const [name, [run, dataVersion]] of readAnnotation(job.metadata?.annotations?.[ANN_CACHED_UPSTREAM])) {
       if (!names.has(name) || served.has(name)) continue;
