@@ -90,6 +90,8 @@ export const MAX_PARAM_VALUE_LENGTH = 4096;
 export const MAX_CACHE_KEY_LENGTH = 512;
 /** status.cache: entries kept per Pipeline, newest first (the cache's bound). */
 export const MAX_CACHE_ENTRIES = 200;
+/** A result's data version and a cache entry's upstream hash: 16 hex characters. */
+export const DATA_VERSION_PATTERN = '^[0-9a-f]{16}$';
 /** status.succeededTimes: logical times of succeeded runs kept. */
 export const MAX_SUCCEEDED_TIMES = 1000;
 /** A parameter name: usable in an environment variable name (CONVEYOR_PARAM_<NAME>). */
@@ -482,6 +484,12 @@ export const StageStatusSchema = closed({
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   cachedFrom: Type.Optional(Type.String({ description: 'Reason Cached: the run whose result was reused.' })),
+  dataVersion: Type.Optional(
+    Type.String({
+      description: 'Reason Cached or FromRun: the version of the result reused (a hash of the stage, the run that computed it and when it finished); cache entries of later stages record it.',
+      pattern: DATA_VERSION_PATTERN,
+    }),
+  ),
 });
 
 const runSummaryFields = {
@@ -524,6 +532,12 @@ export const CacheEntrySchema = closed(
     specHash: Type.String({ description: 'Hash of the stage’s image, command, args, env, envFrom and workingDir (after defaults) when it ran.' }),
     run: Type.String({ description: 'The run that produced the result.' }),
     time: timestamp('When the stage succeeded.'),
+    upstream: Type.Optional(
+      Type.String({
+        description: 'Hash of the versions of the results its dependencies had when it ran; absent for a stage without dependencies. A run reuses the entry only if its dependencies have the same.',
+        pattern: DATA_VERSION_PATTERN,
+      }),
+    ),
   },
   { description: 'A Succeeded stage result that later runs may reuse.' },
 );

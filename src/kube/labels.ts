@@ -82,3 +82,10 @@ export const ANN_RUN_BACKFILL = 'conveyor.dev/backfill';
 export const ANN_BACKFILL_REQUESTED = 'conveyor.dev/backfill-requested';
 /** Set on a Pipeline to cancel the backfill with this id (its runs in flight are cancelled). */
 export const ANN_BACKFILL_CANCEL = 'conveyor.dev/backfill-cancel';
+/**
+ * On a stage Job whose dependencies were served from the cache: JSON {"<stage>": ["<run>",
+ * "<dataVersion>"]}, the served stages it builds on (through served stages only). The decision
+ * to use an entry is evidence before status says so: a run rebuilt from its Jobs after a lost
+ * status write keeps those stages Cached instead of running them under a Job that used them.
+ */
+export const ANN_CACHED_UPSTREAM = 'conveyor.dev/cached-upstream';

@@ -34,7 +34,7 @@ export function summarize(run: RunStatus): RunSummary {
  * attempts, reason); a running one also its Job and start, to tell a deleted Job from a new one.
  */
 function stageMemory(stage: StageStatus): StageStatus {
-  const { name, phase, job, attempts, reason, startTime, cachedFrom } = stage;
+  const { name, phase, job, attempts, reason, startTime, cachedFrom, dataVersion } = stage;
   const running = phase === 'Running';
   return {
     name,
@@ -43,6 +43,8 @@ function stageMemory(stage: StageStatus): StageStatus {
     ...(attempts ? { attempts } : {}),
     ...(reason ? { reason } : {}),
     ...(cachedFrom ? { cachedFrom } : {}),
+    // What a served or kept result was: its downstream stages are served (and recorded) by it.
+    ...(dataVersion ? { dataVersion } : {}),
     ...(running && startTime ? { startTime } : {}),
   };
 }

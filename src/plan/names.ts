@@ -155,3 +155,12 @@ export function backfillRunId(requestId: string, tick: Date): string {
 export function isRunId(text: string): boolean {
   return /^(g\d+|s\d+|[mrcb][0-9a-f]{8})$/.test(text);
 }
+
+/**
+ * The data version of one stage result (as Dagster calls it): which computation of the stage it
+ * is — the stage, the run that computed it and when it finished — in 16 hex characters. Cache
+ * entries record their dependencies' versions (cache.ts).
+ */
+export function resultVersion(stage: string, run: string, completionTime: string): string {
+  return shortHash(`${stage}\n${run}\n${completionTime}`, 16);
+}

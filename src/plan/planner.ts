@@ -109,7 +109,7 @@ type StatusParts = {
   selection: Selection;
   schedule: ScheduleStatus;
   cancel: string | undefined;
-  /** Results of cached stages of runs that succeeded in this plan (status.cache). */
+  /** Results of stages with cache that succeeded in this plan (status.cache). */
   cacheEntries: CacheEntry[];
   /** status.backfill, lastBackfillRequest and succeededTimes (backfill.ts). */
   backfill: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>;
@@ -219,7 +219,7 @@ type RunsOutcome = {
   actions: Action[];
   events: PlanEvent[];
   requeues: number[];
-  /** Results of cached stages of the runs that succeeded now (cancelled runs record none). */
+  /** Results of stages with cache that succeeded now, in any run (a cancelled one too). */
   cacheEntries: CacheEntry[];
   /** The backfill after this plan's ticks started (backfill.ts); runs that ended are counted later. */
   backfill: BackfillState;
@@ -255,6 +255,8 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   for (const { ref, progress } of [...going, ...started]) {
     outcome.refs.push(ref);
     const reason = cancelled.get(ref.id);
+    // A cancelled run's stages that succeeded (this plan saw them end) have complete results.
+    outcome.cacheEntries.push(...(progress.cacheEntries ?? []));
     if (reason !== undefined) {
       outcome.runs.set(ref.id, cancelRun(progress.run, reason, now));
       continue;
@@ -263,7 +265,6 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
     outcome.actions.push(...progress.actions);
     outcome.events.push(...(progress.events ?? []));
     if (progress.requeueAfterMs !== undefined) outcome.requeues.push(progress.requeueAfterMs);
-    outcome.cacheEntries.push(...(progress.cacheEntries ?? []));
   }
   return outcome;
 }
