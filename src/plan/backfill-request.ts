@@ -7,6 +7,7 @@ import { CronError } from '../api/cron.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from './backfill-ticks.ts';
 import { isPlainObject } from './merge.ts';
 import { resolveParams } from './params.ts';
+import { iso } from './time.ts';
 
 export type BackfillRequest = {
   id: string;
@@ -113,6 +114,16 @@ export function checkBackfillRequest(spec: PipelineSpec, request: BackfillReques
   const params = resolveParams(spec.params, request.params);
   if (!params.ok) return refuse('params', params.message);
   return { ok: true, value: { request, ticks: range.ticks, params: params.value } };
+}
+
+/**
+ * A backfill runs ticks that have passed. A tick after `now` would be run before its interval is
+ * complete — Succeeded on missing data — and the schedule runs it again when it comes.
+ */
+export function futureTickProblem(accepted: AcceptedBackfill, now: Date): BackfillProblem | undefined {
+  const first = accepted.ticks.find((t) => t.getTime() > now.getTime());
+  if (!first) return undefined;
+  return { field: 'to', message: `the range holds ticks after now (the first ${iso(first)}); a backfill runs ticks that have passed, the schedule runs the others` };
 }
 
 /** parse, then check: what the operator does with a new annotation value. */

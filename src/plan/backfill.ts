@@ -16,7 +16,7 @@ import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, 
 import { MAX_BACKFILL_ACTIVE } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
 import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from './backfill-ids.ts';
-import { checkBackfillRequest, describeProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './backfill-request.ts';
+import { checkBackfillRequest, describeProblem, futureTickProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './backfill-request.ts';
 import { ticksBetween } from './backfill-ticks.ts';
 import { scheduledRunTimes } from './logical-time.ts';
 import { compact } from './merge.ts';
@@ -118,6 +118,8 @@ function handleRequest(pipeline: Pipeline, raw: string, before: Handled, now: Da
   if (reused) return refused(reused);
   const read = checkBackfillRequest(pipeline.spec, parsed.value);
   if (!read.ok) return refused(read.problem);
+  const future = futureTickProblem(read.value, now);
+  if (future) return refused(future);
   const id = read.value.request.id;
   const events: PlanEvent[] = [];
   if (current?.phase === 'Running') {

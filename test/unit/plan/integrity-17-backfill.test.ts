@@ -236,3 +236,14 @@ describe('issue 17 case 7: a backfill request id is handled once, ever', () => {
     expect(backfill(cluster)?.request).toBe('bf2');
   });
 });
+
+describe('issue 17, found on the way: a backfill tick after now', () => {
+  it('is refused: it would run before its interval is complete, and the schedule runs it again', () => {
+    const cluster = scheduled();
+    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'ahead', from: FROM, to: '2025-01-04T00:00:00Z' }));
+    const result = cluster.reconcile(at(10));
+    expect(result.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/to: the range holds ticks after now \(the first 2025-01-02T00:00:00Z\)/);
+    expect(createdJobs(result)).toEqual([]);
+    expect(backfill(cluster)).toBeUndefined();
+  });
+});
