@@ -97,7 +97,7 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
   if (run) lines.push(`Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`);
   if (run) lines.push(...runValueLines(run, '             '));
   if (s.backfill) lines.push(backfillLine(s.backfill));
-  if (s.lastBackfillRefusal) lines.push(`             last request: ${s.lastBackfillRefusal}`);
+  if (s.lastBackfillRefusal) lines.push(`${s.backfill ? '' : 'Backfill:'}`.padEnd(13) + s.lastBackfillRefusal);
   for (const c of s.conditions ?? []) lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
   lines.push('', 'Stages:', drawDag(p, now));
   if (s.runs?.length) {

@@ -1,7 +1,7 @@
 // Backfill, the pure parts: which ticks a range holds (schedule, time zone, DST, the cap), and how
 // a request is read and checked against a spec.
 import { describe, expect, it } from 'vitest';
-import type { PipelineSpec } from '../../../src/api/types.ts';
+import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill-ticks.ts';
 import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill-request.ts';
 import { backfillProgress } from '../../../src/plan/backfill.ts';
@@ -132,17 +132,25 @@ describe('backfill run ids, progress and succeededTimes', () => {
 });
 
 describe('conveyor describe', () => {
-  it('shows the backfill: id, phase, progress, range and max-active', () => {
-    const text = describePipeline({
+  const describeWith = (status: Pipeline['status']): string =>
+    describePipeline({
       apiVersion: 'conveyor.dev/v1alpha1',
       kind: 'Pipeline',
       metadata: { name: 'nightly', namespace: 'data' },
       spec: { schedule: '@daily', stages: [{ name: 'load', image: 'busybox' }] },
-      status: {
-        backfill: { request: 'bf-1', from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, running: ['b1', 'b2'], progress: '3/7 ticks done, 2 running' },
-      },
+      status,
+    });
+
+  it('shows the backfill: id, phase, progress, range and max-active', () => {
+    const text = describeWith({
+      backfill: { request: 'bf-1', from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, running: ['b1', 'b2'], progress: '3/7 ticks done, 2 running' },
     });
     expect(text).toContain('Backfill:    bf-1 Running, 3/7 ticks done, 2 running; [2026-03-01T00:00:00Z, 2026-03-08T00:00:00Z), at most 2 at once');
+  });
+
+  it('shows why the last request was refused', () => {
+    const text = describeWith({ lastBackfillRefusal: 'backfill request refused: id: "bf-1" was already used by an earlier backfill' });
+    expect(text).toContain('Backfill:    backfill request refused: id: "bf-1" was already used');
   });
 });
 
