@@ -92,8 +92,19 @@ export const MAX_CACHE_KEY_LENGTH = 512;
 export const MAX_CACHE_ENTRIES = 200;
 /** A result's data version and a cache entry's upstream hash: 16 hex characters. */
 export const DATA_VERSION_PATTERN = '^[0-9a-f]{16}$';
-/** status.succeededTimes: logical times of succeeded runs kept. */
+/** status.succeededTimes: (logical time, parameter values) of succeeded runs kept. */
 export const MAX_SUCCEEDED_TIMES = 1000;
+/**
+ * Of the MAX_ACTIVE_RUNS, a backfill never takes the last this many: ticks, manual runs, retries
+ * and chained runs always find room next to one (they follow their own concurrencyPolicy).
+ */
+export const RESERVED_RUN_SLOTS = 5;
+/** A backfill's maxActive: at most the active runs a Pipeline may have less the reserved ones. */
+export const MAX_BACKFILL_ACTIVE = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS;
+/** status.backfillIds: the ids of the last this many backfills started (a request reusing one is refused). */
+export const MAX_BACKFILL_IDS = 50;
+/** A status.succeededTimes entry: an RFC 3339 UTC time, and `/` and 16 hex of its parameter values' hash. */
+export const SUCCEEDED_ENTRY = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z(/[0-9a-f]{16})?$';
 /** A parameter name: usable in an environment variable name (CONVEYOR_PARAM_<NAME>). */
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** A duration such as 90s, 30m, 24h, 7d or 1h30m. */
@@ -545,6 +556,7 @@ export const CacheEntrySchema = closed(
 export const BackfillStatusSchema = closed(
   {
     request: Type.String({ description: 'The handled backfill request (its id).' }),
+    requestedAt: Type.Optional(timestamp('When the request says it was made (its requestedAt); part of its run ids.')),
     from: timestamp('First tick (inclusive).'),
     to: timestamp('End of the range (exclusive).'),
     maxActive: Type.Integer({ minimum: 1, description: 'At most this many backfill runs at once.' }),
@@ -591,9 +603,26 @@ export const PipelineStatusSchema = closed(
     lastBackfillRequest: Type.Optional(
       Type.String({ description: 'The last handled backfill request (conveyor.dev/backfill-requested), accepted or refused.' }),
     ),
+    lastBackfillRefusal: Type.Optional(
+      Type.String({ description: 'Why the last backfill request was refused (until one is accepted).', maxLength: 1024 }),
+    ),
+    backfillIds: Type.Optional(
+      Type.Array(
+        closed({
+          id: Type.String({ description: 'A backfill request id.', maxLength: 63 }),
+          time: timestamp('Its requestedAt, or when it was handled when it had none.'),
+        }),
+        { description: `The ids of the last ${MAX_BACKFILL_IDS} backfills started, newest first: a request reusing one is refused.`, maxItems: MAX_BACKFILL_IDS },
+      ),
+    ),
+    backfillIdsForgottenUntil: Type.Optional(
+      timestamp('Set once backfillIds overflowed: a request must carry a requestedAt later than this (older ids are no longer listed).'),
+    ),
     succeededTimes: Type.Optional(
-      Type.Array(Type.String({ format: 'date-time' }), {
-        description: `Logical times of runs that succeeded, newest first, at most ${MAX_SUCCEEDED_TIMES}: a backfill skips these ticks unless asked to rerun them.`,
+      Type.Array(Type.String({ pattern: SUCCEEDED_ENTRY, maxLength: 37 }), {
+        description:
+          `Logical times of runs that succeeded, each with a hash of the run's parameter values (<time>/<16 hex>; the time alone for a run without parameters), newest first, at most ${MAX_SUCCEEDED_TIMES}: ` +
+          'a backfill skips a tick that succeeded with its parameter values unless asked to rerun it.',
         maxItems: MAX_SUCCEEDED_TIMES,
       }),
     ),

@@ -48,9 +48,11 @@ export const COMMANDS: Record<string, Command> = {
     details:
       'Runs the pipeline once for each tick of its schedule (in its timeZone) in [T1, T2), RFC 3339 times,\n' +
       'each run with that tick as its logical time, oldest first. Ticks that already\n' +
-      'succeeded are skipped unless --rerun. The request is checked here first, then written to the Pipeline\n' +
-      '(conveyor.dev/backfill-requested); conveyor describe NAME shows its progress. A new backfill replaces a running one.\n' +
-      '  --max-active N    at most N backfill runs at once (1 to 20, default 1)\n' +
+      'succeeded with the same parameter values are skipped unless --rerun. The request is checked here first, then\n' +
+      'written to the Pipeline (conveyor.dev/backfill-requested); conveyor describe NAME shows its progress. A new\n' +
+      'backfill replaces a running one.\n' +
+      '  --max-active N    at most N backfill runs at once (1 to 15, default 1: 5 of the 20 runs a Pipeline\n' +
+      '                    may have at once are kept for ticks, manual runs and retries)\n' +
       '  --param k=v       parameter value for every run of the backfill (repeatable)\n' +
       '  --rerun           run ticks that already succeeded again\n' +
       '  --cancel          cancel the running backfill: its runs in flight are stopped, no more ticks start',

@@ -144,11 +144,13 @@ export function chainRunId(upstreamPipeline: string, upstreamRunId: string): str
 }
 
 /**
- * Run of one tick of a backfill: from the request id and the tick, so planning again after a
- * crash (or a lost status write) picks the same id, and the same Job names.
+ * Run of one tick of a backfill: from the request id (and its requestedAt, when it has one) and
+ * the tick, so planning again after a crash (or a lost status write) picks the same id, and the
+ * same Job names; an old id reused with a new requestedAt names other runs.
  */
-export function backfillRunId(requestId: string, tick: Date): string {
-  return `b${shortHash(`${requestId}/${tick.toISOString()}`)}`;
+export function backfillRunId(requestId: string, tick: Date, requestedAt?: string): string {
+  const request = requestedAt ? `${requestId}@${requestedAt}` : requestId;
+  return `b${shortHash(`${request}/${tick.toISOString()}`)}`;
 }
 
 /** Whether `text` has the shape of a run id Conveyor derives (used to read `<runId>:<nonce>`). */

@@ -26,8 +26,8 @@ import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
 import { withRunValues } from './select-values.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
-import { MAX_ACTIVE_RUNS } from '../api/schema.ts';
-import { backfillRunIds, backfillStatusParts, readBackfill, recordSucceededTimes, startBackfill, type BackfillState, type StartContext } from './backfill.ts';
+import { MAX_ACTIVE_RUNS, RESERVED_RUN_SLOTS } from '../api/schema.ts';
+import { backfillRunIds, backfillStatusParts, readBackfill, startBackfill, type BackfillState, type BackfillStatusParts, type StartContext } from './backfill.ts';
 
 export type { Action, Plan } from './types.ts';
 
@@ -62,7 +62,7 @@ export function plan(input: PlanInput): Plan {
   const selection = withRunValues(context, waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context));
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
-  const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation, succeeded: new Set(recordSucceededTimes(previous.succeededTimes, [])) } };
+  const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation } };
   const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel, backfill }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
   const backfilled = backfillStatusParts(outcome.backfill, previous, runs, now);
@@ -111,8 +111,8 @@ type StatusParts = {
   cancel: string | undefined;
   /** Results of stages with cache that succeeded in this plan (status.cache). */
   cacheEntries: CacheEntry[];
-  /** status.backfill, lastBackfillRequest and succeededTimes (backfill.ts). */
-  backfill: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>;
+  /** status.backfill, lastBackfillRequest, succeededTimes and the other fields backfill.ts owns. */
+  backfill: BackfillStatusParts;
   /** It waits for a trigger (a schedule, a chain) or is suspended: between runs it is Ready. */
   holds: boolean;
   active: boolean;
@@ -243,10 +243,11 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(rules.policy, stillActive.map((g) => g.ref));
   const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
   const decision = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
-  // Backfill ticks take the room the other new runs leave; they start first, so that a tick or a
-  // manual run starting in the same plan is lastRun.
+  // Backfill ticks take the room the other new runs leave, less RESERVED_RUN_SLOTS kept for the
+  // ticks and manual runs to come; they start first, so that a tick or a manual run starting in
+  // the same plan is lastRun.
   const remaining = active.filter((id) => !decision.cancelled.has(id));
-  const room = MAX_ACTIVE_RUNS - remaining.length - decision.start.length;
+  const room = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS - remaining.length - decision.start.length;
   const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
   const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
@@ -401,6 +402,9 @@ function planInvalid(
     cache: updateCache(previous.cache, []),
     backfill: previous.backfill,
     lastBackfillRequest: previous.lastBackfillRequest,
+    lastBackfillRefusal: previous.lastBackfillRefusal,
+    backfillIds: previous.backfillIds,
+    backfillIdsForgottenUntil: previous.backfillIdsForgottenUntil,
     succeededTimes: previous.succeededTimes,
   });
   return { actions, status, events: transitionEvents(previous, status) };
