@@ -80,6 +80,13 @@ export const MAX_RUNS = MAX_RUN_HISTORY_LIMIT + MAX_ACTIVE_RUNS;
 /** lastRun.stages has one entry per stage and onFailure stage. */
 export const MAX_STAGE_STATUSES = MAX_STAGES + MAX_ON_FAILURE_STAGES;
 export const MAX_TRIGGERS = 20;
+/**
+ * status.lastTriggers[].ended: ids of one upstream's ended runs a chained pipeline has handled,
+ * of those the upstream's status still shows (its lastRun and runs[] keep about ten finished).
+ */
+export const MAX_HANDLED_UPSTREAM_RUNS = 32;
+/** A run id Conveyor derives is at most 13 characters; one read from another Pipeline, at most this. */
+export const MAX_RUN_ID_LENGTH = 63;
 const MAX_LIST = 64; // env, envFrom, tolerations, command, args, ...
 const MAX_IMAGE = 1024;
 const MAX_SCHEDULE = 128;
@@ -638,8 +645,20 @@ export const PipelineStatusSchema = closed(
           pipeline: Type.String({ description: 'The upstream Pipeline named in spec.triggers.after.' }),
           uid: Type.Optional(Type.String({ description: 'Its uid: a re-created upstream is a new one.' })),
           run: Type.String({ description: 'Its last run handled (started a run here, or was seen first); empty when it had none.' }),
+          ended: Type.Optional(
+            Type.Array(Type.String({ maxLength: MAX_RUN_ID_LENGTH }), {
+              description: 'Its ended runs handled (each fired once, or ended in another phase, or had ended when first seen), of those its status still shows.',
+              maxItems: MAX_HANDLED_UPSTREAM_RUNS,
+            }),
+          ),
+          active: Type.Optional(
+            Type.Array(Type.String({ maxLength: MAX_RUN_ID_LENGTH }), {
+              description: 'Its runs that were still active when last seen: one that leaves its history unseen is reported (TriggerMissed).',
+              maxItems: MAX_ACTIVE_RUNS,
+            }),
+          ),
         }),
-        { description: 'Chain triggers: per upstream Pipeline, the last of its runs handled.', maxItems: MAX_TRIGGERS },
+        { description: 'Chain triggers: per upstream Pipeline, which of its runs are handled.', maxItems: MAX_TRIGGERS },
       ),
     ),
   },

@@ -64,18 +64,24 @@ export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus
  * The updated summaries (`newest`) merged into the previous history, one entry per run id, newest
  * first (by start time, or completion time for a run that never started; entries without either
  * keep their order after those with one). Every active run stays, however many others there are:
- * it is the memory its next stages are created from. Finished and skipped runs are bounded.
+ * it is the memory its next stages are created from. Finished and skipped runs are bounded: the
+ * ones that ended last are kept, so that a run that ends is shown for a while even when it started
+ * before ten others that ended already (an old run of Allow, a backfill's first tick) — chained
+ * pipelines read an upstream's ended runs here (chain.ts).
  */
 export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[]): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
   const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
-  let finished = 0;
-  return [...newest, ...older]
-    .map((run, index) => ({ run, index }))
-    .sort((a, b) => time(b.run) - time(a.run) || a.index - b.index)
-    .map(({ run }) => run)
-    .filter((run) => isActiveRun(run.phase) || ++finished <= MAX_RUN_SUMMARIES);
+  const ended = (r: RunSummary) => toDate(r.completionTime ?? r.startTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const byRecency = (when: (r: RunSummary) => number) => (runs: RunSummary[]) =>
+    runs
+      .map((run, index) => ({ run, index }))
+      .sort((a, b) => when(b.run) - when(a.run) || a.index - b.index)
+      .map(({ run }) => run);
+  const all = [...newest, ...older];
+  const kept = new Set(byRecency(ended)(all.filter((run) => !isActiveRun(run.phase))).slice(0, MAX_RUN_SUMMARIES));
+  return byRecency(time)(all).filter((run) => isActiveRun(run.phase) || kept.has(run));
 }
 
 /**

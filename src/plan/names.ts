@@ -138,9 +138,13 @@ export function scheduledTimeOf(runId: string): Date | undefined {
   return match ? new Date(Number(match[1]) * 1000) : undefined;
 }
 
-/** Run started because a run of another Pipeline (chaining, spec.triggers.after) finished. */
-export function chainRunId(upstreamPipeline: string, upstreamRunId: string): string {
-  return `c${shortHash(`${upstreamPipeline}/${upstreamRunId}`)}`;
+/**
+ * Run started because a run of another Pipeline (chaining, spec.triggers.after) finished. The
+ * upstream's uid is part of it: a Pipeline deleted and created again under the same name starts
+ * its run ids afresh (its first run is g1 again), and that run must get a run of its own here.
+ */
+export function chainRunId(upstreamPipeline: string, upstreamUid: string | undefined, upstreamRunId: string): string {
+  return `c${shortHash(upstreamUid ? `${upstreamPipeline}/${upstreamUid}/${upstreamRunId}` : `${upstreamPipeline}/${upstreamRunId}`)}`;
 }
 
 /**

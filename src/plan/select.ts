@@ -10,7 +10,7 @@ import { checkRunRequest } from './params.ts';
 import { chainRunValues, manualRunValues } from './select-values.ts';
 import { extraTickMessage } from './logical-time.ts';
 import type { PlanEvent } from './types.ts';
-import { evaluateChainTriggers, type HandledTrigger } from './chain.ts';
+import { evaluateChainTriggers, type FiredTrigger, type HandledTrigger } from './chain.ts';
 import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './names.ts';
 import type { ObservedRun } from './observed.ts';
 import { resolveRetry, succeededStages, type RememberedRun } from './retry.ts';
@@ -176,13 +176,9 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
   let count = requestCountOf(previous);
-  // Chained runs are automatic: when several upstream runs fire in one plan, one run answers all.
-  const fired = r.chain.fired[0];
-  if (fired) {
-    const id = chainRunId(fired.pipeline, fired.run);
-    const values = chainRunValues(ctx.pipeline, ctx.upstream, fired, now);
-    requests.push({ id, trigger: 'chain', generation, governed: chainGoverned, at: now, values });
-  }
+  const chained = chainRequests(ctx, r.chain.fired, chainGoverned);
+  requests.push(...chained.requests);
+  events.push(...r.chain.events, ...chained.events);
   if (isNewRunRequest(ctx, r)) {
     const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
     // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
@@ -203,6 +199,29 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
     } else {
       events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request "${value}" refused: ${resolved.message}` });
     }
+  }
+  return { requests, events };
+}
+
+/**
+ * One run per upstream run that fired, in the order they ended (concurrencyPolicy decides which
+ * start). Its id is derived from the upstream run, so deciding again after a crash picks the same
+ * one. An id this pipeline's history already holds means the upstream used one of its run ids
+ * again (its status was wiped): that run cannot start twice, and an Event says so.
+ */
+function chainRequests(ctx: SelectContext, fired: FiredTrigger[], governed: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+  const remembered = rememberedRuns(ctx.previous);
+  const requests: RunRequest[] = [];
+  const events: PlanEvent[] = [];
+  for (const trigger of fired) {
+    const id = chainRunId(trigger.pipeline, trigger.uid, trigger.run);
+    if (remembered.has(id)) {
+      const message = `run ${trigger.run} of ${trigger.pipeline} ended ${trigger.phase}, but run ${id} it would start is already in this pipeline's history (${trigger.pipeline} used run id ${trigger.run} twice); no run started`;
+      events.push({ type: 'Warning', reason: 'TriggerIgnored', message });
+      continue;
+    }
+    const values = chainRunValues(ctx.pipeline, trigger, ctx.now);
+    requests.push({ id, trigger: 'chain', generation: ctx.generation, governed, at: ctx.now, values });
   }
   return { requests, events };
 }
