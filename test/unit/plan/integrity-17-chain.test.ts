@@ -95,13 +95,14 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
     up.reconcile(at(0));
     const down = downstream({ concurrencyPolicy: 'Allow' });
     look(down, up.pipeline, 1);
-    const to = new Date(tick(12)).toISOString();
-    up.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf1', from: FROM, to, maxActive: 2 }));
+    // Twelve daily ticks, all before T0 (a backfill never reaches past now).
+    const tick12 = (n: number): Date => new Date(Date.parse(TO) - (12 - n) * DAY);
+    up.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf1', from: tick12(0).toISOString(), to: TO, maxActive: 2 }));
     up.reconcile(at(10));
     const missed: string[] = [];
     let t = 20;
     for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0]) {
-      up.setIn(backfillRunId('bf1', tick(n)), 'x', { state: 'succeeded', at: at(t) });
+      up.setIn(backfillRunId('bf1', tick12(n)), 'x', { state: 'succeeded', at: at(t) });
       up.reconcile(at(t++));
       missed.push(...messages(look(down, up.pipeline, t++), 'TriggerMissed'));
     }
