@@ -49,20 +49,24 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 /** An operation, with a fault in the reconcile after it one time in five. */
 export const opArbitrary: fc.Arbitrary<Op> = fc.tuple(action, fc.option(fault, { freq: 4, nil: undefined })).map(([a, f]) => (f ? { ...a, fault: f } : a));
 
-export const configArbitrary: fc.Arbitrary<SimConfig> = fc
-  .record(
-    {
-      variant: fc.constantFrom('hourly', 'hourly', 'daily', 'dst-fall', 'dst-spring'),
-      concurrencyPolicy: fc.constantFrom('Allow', 'Forbid', 'Replace'),
-      maxAge: fc.record({ extract: fc.constantFrom('1h', '2h', '30d'), clean: fc.constantFrom('1h', '30d') }),
-      chained: fc.boolean(),
-      unscheduled: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true as const) }),
-      large: fc.oneof({ weight: 18, arbitrary: fc.constant<SimConfig['large']>(undefined) }, { weight: 1, arbitrary: fc.constantFrom<SimConfig['large']>('dag', 'params') }),
-      startingDeadlineSeconds: fc.option(fc.constantFrom(60, 3600), { nil: undefined }),
-    },
-    { requiredKeys: ['variant', 'concurrencyPolicy', 'maxAge', 'chained'] },
-  )
-  .map((c) => normalizeConfig(c as SimConfig));
+/** A world; `large`: also the largest specs (slow: 40–140 ms a step, against 3–8). */
+export function configArbitrary(large = true): fc.Arbitrary<SimConfig> {
+  const size = large ? fc.oneof({ weight: 18, arbitrary: fc.constant<SimConfig['large']>(undefined) }, { weight: 1, arbitrary: fc.constantFrom<SimConfig['large']>('dag', 'params') }) : fc.constant(undefined);
+  return fc
+    .record(
+      {
+        variant: fc.constantFrom('hourly', 'hourly', 'daily', 'dst-fall', 'dst-spring'),
+        concurrencyPolicy: fc.constantFrom('Allow', 'Forbid', 'Replace'),
+        maxAge: fc.record({ extract: fc.constantFrom('1h', '2h', '30d'), clean: fc.constantFrom('1h', '30d') }),
+        chained: fc.boolean(),
+        unscheduled: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true as const) }),
+        large: size,
+        startingDeadlineSeconds: fc.option(fc.constantFrom(60, 3600), { nil: undefined }),
+      },
+      { requiredKeys: ['variant', 'concurrencyPolicy', 'maxAge', 'chained'] },
+    )
+    .map((c) => normalizeConfig(c as SimConfig));
+}
 
 /** Combinations that make no sense are folded into ones that do. */
 function normalizeConfig(c: SimConfig): SimConfig {
@@ -78,6 +82,6 @@ function normalizeConfig(c: SimConfig): SimConfig {
 }
 
 /** A world and a history of up to `steps` operations (both shrink). */
-export function historyArbitrary(steps: number): fc.Arbitrary<{ config: SimConfig; ops: Op[] }> {
-  return fc.record({ config: configArbitrary, ops: fc.array(opArbitrary, { maxLength: steps, size: 'max' }) });
+export function historyArbitrary(steps: number, large = true): fc.Arbitrary<{ config: SimConfig; ops: Op[] }> {
+  return fc.record({ config: configArbitrary(large), ops: fc.array(opArbitrary, { maxLength: steps, size: 'max' }) });
 }

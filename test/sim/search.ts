@@ -20,6 +20,10 @@ export type SearchOptions = {
   withoutFaults?: ReadonlySet<Fault['kind']>;
   /** Replay this counterexample path of `seed` (fast-check's), then shrink. */
   path?: string;
+  /** Shrink a failing history (default true); without, it is reported as found, with its path to shrink later. */
+  shrink?: boolean;
+  /** Worlds with the largest specs too (default true; slow). */
+  large?: boolean;
 };
 
 export type Counterexample = {
@@ -53,7 +57,7 @@ class InvariantBroken extends Error {
 /** Histories from `seed`; the first that breaks an enforced invariant is shrunk, holding to that invariant. */
 export function search(options: SearchOptions): SearchOutcome {
   const outcome: SearchOutcome = { histories: 0, steps: 0, maxPlanSteps: 0, tolerated: {} };
-  const arbitrary = historyArbitrary(options.steps).map((h) => ({ ...h, ops: withoutFaults(h.ops, options.withoutFaults) }));
+  const arbitrary = historyArbitrary(options.steps, options.large ?? true).map((h) => ({ ...h, ops: withoutFaults(h.ops, options.withoutFaults) }));
   let counting = true;
   const property = (enforce: ReadonlySet<InvariantId>) =>
     fc.property(arbitrary, ({ config, ops }) => {
@@ -71,6 +75,12 @@ export function search(options: SearchOptions): SearchOutcome {
     });
   const found = fc.check(property(options.enforce), { seed: options.seed, numRuns: options.histories, ...(options.path ? { path: options.path } : {}), endOnFailure: true });
   if (!found.failed || !found.counterexample || found.counterexamplePath === null) return outcome;
+  if (options.shrink === false) {
+    const [{ config, ops }] = found.counterexample as [{ config: SimConfig; ops: Op[] }];
+    const result = (found.errorInstance as InvariantBroken).result;
+    outcome.counterexample = { config, ops, result, seed: options.seed, path: found.counterexamplePath, shrinks: 0 };
+    return outcome;
+  }
   // Shrink again holding to the invariant found (and to its known problem, or to none), so the
   // short history shows the same problem.
   const [original] = found.counterexample as [{ config: SimConfig; ops: Op[] }];

@@ -13,7 +13,7 @@ import { validatePipeline } from '../../src/api/validate.ts';
 import { statusChanged } from '../../src/controller/status.ts';
 import { plan, type Action as PlanAction, type Plan } from '../../src/plan/planner.ts';
 import { pinnedSpecOf } from '../../src/plan/revision.ts';
-import type { PlanEvent, Problem } from '../../src/plan/types.ts';
+import type { PlanEvent, PlanInput, Problem } from '../../src/plan/types.ts';
 import {
   ANN_BACKFILL_CANCEL,
   ANN_BACKFILL_REQUESTED,
@@ -368,35 +368,32 @@ export class World {
     if (!stored) return;
     const read = fault?.kind === 'stale' ? this.staleVersion(name, fault.back) : stored;
     const mode: Mode = fault && !(fault.kind === 'stale' && read === stored) ? fault.kind : 'clean';
-    const view = this.jobView(mode === 'lag');
-    const uid = read.metadata.uid ?? '';
-    const ownCronJobs = [...this.cronJobs.values()].filter((c) => c.metadata?.ownerReferences?.some((r) => r.uid === uid));
-    const cronUids = new Set(ownCronJobs.map((c) => c.metadata?.uid));
-    const jobs = [...view.values()].filter((j) => j.metadata?.ownerReferences?.some((r) => r.uid === uid || cronUids.has(r.uid)));
-    const before = cronWalkSteps.steps;
-    // Past the budget the walk is cut short (cron.ts throws, the planner takes it as "no tick"):
-    // a runaway plan ends, and invariant 6 reports it.
-    cronWalkSteps.limit = before + this.budget.steps + 1;
-    let result: Plan;
-    try {
-      result = plan({
-        pipeline: read,
-        problems: this.problemsOf(read),
-        jobs,
-        claims: [...this.claims.values()].filter((c) => c.metadata?.ownerReferences?.some((r) => r.uid === uid)),
-        cronJobs: ownCronJobs,
-        upstream: (read.spec.triggers?.after ?? []).flatMap((t) => this.pipelines.get(t.pipeline) ?? []),
-        revisions: [...this.revisions.values()].filter((r) => r.metadata?.ownerReferences?.some((o) => o.uid === uid)).map(pinnedSpecOf),
-        rejections: new Map(),
-        pendingJobs: this.pendingJobs(view),
-        now: new Date(this.now),
-      });
-    } finally {
-      cronWalkSteps.limit = Number.POSITIVE_INFINITY;
-    }
-    const record: ReconcileRecord = { pipeline: name, uid, mode, now: new Date(this.now), read, sawJobs: new Set(jobs.map((j) => j.metadata?.name ?? '')), plan: result, steps: cronWalkSteps.steps - before, wrote: false, announced: false };
+    const input = this.planInput(read, this.jobView(mode === 'lag'));
+    const { plan: result, steps } = planCounted(input, this.budget.steps);
+    const sawJobs = new Set(input.jobs.map((j) => j.metadata?.name ?? ''));
+    const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, plan: result, steps, wrote: false, announced: false };
     this.execute(record, stored, fault);
     this.fact({ type: 'reconcile', step: this.step, record });
+  }
+
+  /** What the gatherer hands the planner for Pipeline `read` (src/controller/gather.ts), from a Job cache `view`. */
+  planInput(read: Pipeline, view: ReadonlyMap<string, V1Job> = this.jobs): PlanInput {
+    const uid = read.metadata.uid ?? '';
+    const owned = (o: { metadata?: { ownerReferences?: { uid?: string }[] } }, owners: Set<string | undefined>) => o.metadata?.ownerReferences?.some((r) => owners.has(r.uid)) ?? false;
+    const cronJobs = [...this.cronJobs.values()].filter((c) => owned(c, new Set([uid])));
+    const jobOwners = new Set([uid, ...cronJobs.map((c) => c.metadata?.uid)]);
+    return {
+      pipeline: read,
+      problems: this.problemsOf(read),
+      jobs: [...view.values()].filter((j) => owned(j, jobOwners)),
+      claims: [...this.claims.values()].filter((c) => owned(c, new Set([uid]))),
+      cronJobs,
+      upstream: (read.spec.triggers?.after ?? []).flatMap((t) => this.pipelines.get(t.pipeline) ?? []),
+      revisions: [...this.revisions.values()].filter((r) => owned(r, new Set([uid]))).map(pinnedSpecOf),
+      rejections: new Map(),
+      pendingJobs: this.pendingJobs(view),
+      now: new Date(this.now),
+    };
   }
 
   private execute(record: ReconcileRecord, stored: Pipeline, fault: Fault | undefined): void {
@@ -440,7 +437,7 @@ export class World {
   }
 
   /** Expectations: Jobs this operator created, not yet in its cache, created less than the TTL ago. */
-  private pendingJobs(view: Map<string, V1Job>): Set<string> {
+  private pendingJobs(view: ReadonlyMap<string, V1Job>): Set<string> {
     const pending = new Set<string>();
     for (const [name, at] of this.expectations) if (!view.has(name) && this.now - at < EXPECTATION_TTL_MS) pending.add(name);
     return pending;
@@ -456,7 +453,9 @@ export class World {
     const key = `${p.metadata.uid}/${p.metadata.generation}`;
     let problems = this.problemsByGeneration.get(key);
     if (!problems) {
-      problems = validatePipeline(p).map((v) => ({ path: v.path, message: v.message }));
+      // As the gatherer validates: the spec, with the name it needs (src/controller/gather.ts).
+      const doc = { apiVersion: p.apiVersion, kind: p.kind, metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, spec: p.spec };
+      problems = validatePipeline(doc).map((v) => ({ path: v.path, message: v.message }));
       this.problemsByGeneration.set(key, problems);
     }
     return problems;
@@ -541,6 +540,22 @@ export class World {
 }
 
 export type RequestKind = 'run' | 'retry' | 'cancel' | 'backfill' | 'backfillCancel';
+
+/**
+ * plan(), and the cron walk steps it took (src/api/cron.ts cronWalkSteps). Past `budget` the walk
+ * is cut short — cron.ts throws, which the planner takes as "no tick" — so a runaway plan ends,
+ * and invariant 6 reports it.
+ */
+export function planCounted(input: PlanInput, budget: number): { plan: Plan; steps: number } {
+  const before = cronWalkSteps.steps;
+  cronWalkSteps.limit = before + budget + 1;
+  try {
+    const result = plan(input);
+    return { plan: result, steps: cronWalkSteps.steps - before };
+  } finally {
+    cronWalkSteps.limit = Number.POSITIVE_INFINITY;
+  }
+}
 
 /** Creates and starts in the executor's phases (src/controller/executor.ts executionPhase): claims, CronJobs, pinned specs, then Jobs. */
 function orderedCreates(actions: PlanAction[]): PlanAction[] {
