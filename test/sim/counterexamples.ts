@@ -35,6 +35,20 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ops: [{ do: 'advance', percent: 9 }, done, done, done, { do: 'advance', percent: 10 }, { do: 'run' }, done, { do: 'wait' }],
   },
   {
+    problem: 'case 3',
+    found: "the issue's sequence: extract served from an entry 57 min into its 1 h maxAge, load created, the write lost; 14 min later extract runs while load does",
+    config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
+    ops: [
+      { do: 'advance', percent: 9 },
+      done,
+      done,
+      done,
+      { do: 'advance', percent: 4 },
+      { do: 'run', fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'advance', percent: 1 },
+    ],
+  },
+  {
     problem: 'case 4',
     found: 'seeded explorations (seeds 11, 12: 11 histories); written plainer by hand',
     config: hourly,

@@ -1,7 +1,7 @@
 // One history: a world, its operations one by one, the invariants after each. Pure data in, a
 // verdict out — what fast-check runs (search.ts), and what a counterexample replays.
 import type { SimConfig } from './config.ts';
-import { Checker, INVARIANT_IDS, knownProblem, STEP_BUDGET, type InvariantId, type Violation } from './invariants.ts';
+import { Checker, INVARIANT_IDS, knownProblem, type InvariantId, type Violation } from './invariants.ts';
 import type { Op } from './ops.ts';
 import { World } from './world.ts';
 
@@ -30,7 +30,7 @@ export function runHistory(config: SimConfig, ops: readonly Op[], options: Histo
   const result: HistoryResult = { tolerated: {}, steps: 0, plans: 0, maxPlanSteps: 0 };
   const judge = judgeOf({ config, ops }, options, result);
   try {
-    const world = new World(config, { steps: STEP_BUDGET });
+    const world = new World(config);
     if (judge(world)) return result;
     for (const op of ops) {
       result.steps++;

@@ -52,7 +52,7 @@ function printCounterexample(c: Pick<Counterexample, 'config' | 'ops' | 'result'
   console.log(`\nhistory (${c.ops.length} operations):`);
   console.log(JSON.stringify({ config: c.config, ops: c.ops }, null, 1).replace(/\n\s*(?=[}\]"\d])/g, ' '));
   if (trace) {
-    const world = new World(c.config, { steps: STEP_BUDGET });
+    const world = new World(c.config);
     for (const op of c.ops.slice(0, v?.step ?? c.ops.length)) world.apply(op);
     console.log(`\ntrace:\n${describeFacts(world.facts, c.ops).join('\n')}`);
   }

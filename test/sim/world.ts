@@ -7,13 +7,13 @@
 //
 // What happens is recorded as facts (`World.facts`), which the invariants read (invariants.ts).
 import type { V1ControllerRevision, V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import type { Pipeline, PipelineSpec, PipelineStatus } from '../../src/api/types.ts';
+import type { Pipeline, PipelineSpec } from '../../src/api/types.ts';
 import { cronWalkSteps, nextScheduleTimes } from '../../src/api/cron.ts';
 import { validatePipeline } from '../../src/api/validate.ts';
 import { statusChanged } from '../../src/controller/status.ts';
 import { plan, type Action as PlanAction, type Plan } from '../../src/plan/planner.ts';
 import { pinnedSpecOf } from '../../src/plan/revision.ts';
-import type { PlanEvent, PlanInput, Problem } from '../../src/plan/types.ts';
+import type { PlanInput, Problem } from '../../src/plan/types.ts';
 import {
   ANN_BACKFILL_CANCEL,
   ANN_BACKFILL_REQUESTED,
@@ -27,6 +27,7 @@ import {
 import { DOWNSTREAM, MAIN, downstreamSpec, mainSpec, newPipeline, scheduleOf, type SimConfig } from './config.ts';
 import type { Action, Fault, Op, PipelineRef } from './ops.ts';
 import { type Fact, jobFacts } from './facts.ts';
+import { STEP_BUDGET } from './invariants.ts';
 
 /** src/controller/expectations.ts EXPECTATION_TTL_MS. */
 const EXPECTATION_TTL_MS = 60_000;
@@ -57,8 +58,6 @@ export type ReconcileRecord = {
   announced: boolean;
 };
 
-export type StepBudget = { steps: number };
-
 export class World {
   readonly config: SimConfig;
   now: number;
@@ -77,11 +76,12 @@ export class World {
   private jobCache: Map<string, V1Job> | undefined;
   private readonly expectations = new Map<string, number>();
   private counter = 0;
-  private readonly budget: StepBudget;
+  /** Cron walk steps one plan() may take before its walk is cut short (invariants.ts STEP_BUDGET). */
+  private readonly stepBudget: number;
 
-  constructor(config: SimConfig, budget: StepBudget) {
+  constructor(config: SimConfig, stepBudget = STEP_BUDGET) {
     this.config = config;
-    this.budget = budget;
+    this.stepBudget = stepBudget;
     this.now = Date.parse(scheduleOf(config).start);
     this.createPipeline(MAIN, mainSpec(config));
     if (config.chained) this.createPipeline(DOWNSTREAM, downstreamSpec());
@@ -369,7 +369,7 @@ export class World {
     const read = fault?.kind === 'stale' ? this.staleVersion(name, fault.back) : stored;
     const mode: Mode = fault && !(fault.kind === 'stale' && read === stored) ? fault.kind : 'clean';
     const input = this.planInput(read, this.jobView(mode === 'lag'));
-    const { plan: result, steps } = planCounted(input, this.budget.steps);
+    const { plan: result, steps } = planCounted(input, this.stepBudget);
     const sawJobs = new Set(input.jobs.map((j) => j.metadata?.name ?? ''));
     const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, plan: result, steps, wrote: false, announced: false };
     this.execute(record, stored, fault);
@@ -654,4 +654,3 @@ export function isoSeconds(ms: number): string {
 
 const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 
-export type { PlanEvent, PipelineStatus };

@@ -30,7 +30,7 @@ const WORLDS: { name: string; config: SimConfig; ops: Op[] }[] = [
 ];
 
 const worlds = WORLDS.map(({ name, config, ops }) => {
-  const world = new World(config, { steps: STEP_BUDGET });
+  const world = new World(config);
   for (const op of ops) world.apply(op);
   return { name, world };
 });
