@@ -10,6 +10,7 @@
 //   --all             known problems (KNOWN_FAILING) fail histories too; default: tolerated, as in npm test
 //   --only a,b        only these invariants (ids: once, accounted, one-success, cache-match, status-size, step-budget, end-event)
 //   --without f,g     leave these faults out (crash, writeLost, stale, lag, crashAfterWrite)
+//   --small           leave out the worlds with the largest specs (as npm test does; they are slow)
 //   --trace           print the counterexample step by step
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     without: { type: 'string' },
     trace: { type: 'boolean' },
+    small: { type: 'boolean' },
   },
 });
 
@@ -78,14 +80,14 @@ function main(): number {
   const withoutFaults = new Set([...list(values.without), ...(values.all ? [] : knownFaults())] as Fault['kind'][]);
   console.log(`seed ${seed}, up to ${steps} operations per history, ${histories} histories; invariants: ${[...enforce].join(', ')}${withoutFaults.size ? `; without faults: ${[...withoutFaults].join(', ')}` : ''}`);
   const started = performance.now();
-  const outcome = search({ seed, steps, histories, enforce, tolerateKnown: values.all !== true, withoutFaults, ...(values.path ? { path: values.path } : {}) });
+  const outcome = search({ seed, steps, histories, enforce, tolerateKnown: values.all !== true, withoutFaults, large: values.small !== true, ...(values.path ? { path: values.path } : {}) });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`played ${outcome.histories} histories, ${outcome.steps} operations, in ${seconds} s; costliest plan: ${outcome.maxPlanSteps} cron walk steps (budget ${STEP_BUDGET})`);
   for (const [problem, n] of Object.entries(outcome.tolerated)) console.log(`  tolerated ${n}× ${problem}`);
   const c = outcome.counterexample;
   if (!c) return 0;
   printCounterexample(c, values.trace === true);
-  const flags = `${values.only ? ` --only ${values.only}` : ''}${values.without ? ` --without ${values.without}` : ''}${values.all ? ' --all' : ''}`;
+  const flags = `${values.only ? ` --only ${values.only}` : ''}${values.without ? ` --without ${values.without}` : ''}${values.all ? ' --all' : ''}${values.small ? ' --small' : ''}`;
   console.log(`\nreplay: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${steps}${flags} (shrunk ${c.shrinks} times)`);
   return 1;
 }

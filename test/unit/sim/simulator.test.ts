@@ -1,7 +1,7 @@
 // Issue 17: the simulator (test/sim) in the unit suite. Each counterexample it found replays as
 // KNOWN_FAILING says (still failing while listed, holding once fixed), and a fixed set of seeded
 // histories holds every invariant, known problems tolerated. A failure prints the history, or
-// the seed and path to shrink it with `npm run sim -- --seed S --path P --steps N`.
+// the seed and path to shrink it with `npm run sim -- --seed S --path P --steps N --small`.
 import { describe, expect, it } from 'vitest';
 import { COUNTEREXAMPLES, knownKey } from '../../sim/counterexamples.ts';
 import { runHistory, type HistoryResult } from '../../sim/history.ts';
@@ -47,7 +47,7 @@ describe('simulator seeded histories', () => {
       const outcome = search({ seed: SEED, steps: STEPS, histories: HISTORIES, enforce: new Set(INVARIANT_IDS), tolerateKnown: true, withoutFaults: knownFaults(), shrink: false, large: false });
       const c = outcome.counterexample;
       const found = c
-        ? `${verdict(c, c.result)}\n  shrink it: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${STEPS}\n  history: ${JSON.stringify({ config: c.config, ops: c.ops })}`
+        ? `${verdict(c, c.result)}\n  shrink it: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${STEPS} --small\n  history: ${JSON.stringify({ config: c.config, ops: c.ops })}`
         : undefined;
       expect(found).toBeUndefined();
       expect(outcome.histories).toBe(HISTORIES);
