@@ -178,6 +178,18 @@ const HOUR = 60 * MINUTE;
 
 const positiveMod = (n: number, m: number) => ((n % m) + m) % m;
 
+/**
+ * Steps of every cron walk in this process: one per reading of a zone's clock, the walk's unit of
+ * work. For tests that bound what one plan() may cost (test/sim, issue 17 invariant 6): `steps`
+ * only grows; past `limit` the walk throws CronError, so that a runaway walk under test ends
+ * (callers already treat a CronError as "no tick"). Production leaves `limit` at Infinity.
+ */
+export const cronWalkSteps = { steps: 0, limit: Number.POSITIVE_INFINITY };
+
+function countCronStep(): void {
+  if (++cronWalkSteps.steps > cronWalkSteps.limit) throw new CronError(`cron walk exceeded its step limit (${cronWalkSteps.limit})`);
+}
+
 type Wall = { year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number };
 
 class Zone {
@@ -189,6 +201,7 @@ class Zone {
 
   /** UTC offset in ms at instant `ms` (the one at the start of its UTC minute). */
   offset(ms: number): number {
+    countCronStep();
     return this.#offsets === undefined ? 0 : this.#offsets.at(ms);
   }
 

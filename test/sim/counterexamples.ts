@@ -1,0 +1,183 @@
+// The counterexamples the simulator found, as short histories that replay exactly
+// (test/unit/sim/simulator.test.ts runs each). One per problem in KNOWN_FAILING: while the problem
+// is listed, its history must still break the invariant it names; once its fix has merged and the
+// entry is removed, the same history must hold every invariant.
+//
+// `found` says where each came from: a seeded search (`npm run sim`) shrunk by fast-check, then
+// made plainer by hand where that kept the failure; or the issue's own sequence, written as a
+// history. See test/sim/README.md for the list with the invariant each one breaks.
+import type { SimConfig } from './config.ts';
+import type { Op } from './ops.ts';
+import { KNOWN_FAILING } from './invariants.ts';
+
+export type Counterexample = {
+  /** The KNOWN_FAILING entry it shows: its key up to the colon ("case 1", "NEW-A"). */
+  problem: string;
+  found: string;
+  config: SimConfig;
+  ops: Op[];
+};
+
+const done = { do: 'finish', seed: 0, failPercent: 0, all: true } as const;
+const hourly = { variant: 'hourly', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '1h' }, chained: false } as const;
+
+export const COUNTEREXAMPLES: Counterexample[] = [
+  {
+    problem: 'case 1',
+    found: "the issue's sequence: daily-orders (03:00 Berlin), conveyor run at 01:28 Berlin, the 03:00 tick is served the manual run's entry",
+    config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
+    ops: [{ do: 'advance', percent: 2 }, { do: 'run' }, done, done, done, { do: 'advance', percent: 7 }],
+  },
+  {
+    problem: 'case 2',
+    found: "the issue's sequence: extract maxAge 1h, clean 30d, a run of the same day 2 h later",
+    config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
+    ops: [{ do: 'advance', percent: 9 }, done, done, done, { do: 'advance', percent: 10 }, { do: 'run' }, done, { do: 'wait' }],
+  },
+  {
+    problem: 'case 3',
+    found: "the issue's sequence: extract served from an entry 57 min into its 1 h maxAge, load created, the write lost; 14 min later extract runs while load does",
+    config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
+    ops: [
+      { do: 'advance', percent: 9 },
+      done,
+      done,
+      done,
+      { do: 'advance', percent: 4 },
+      { do: 'run', fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'advance', percent: 1 },
+    ],
+  },
+  {
+    problem: 'case 4',
+    found: 'seeded explorations (seeds 11, 12: 11 histories); written plainer by hand',
+    config: hourly,
+    ops: [{ do: 'advance', percent: 100 }, done, done, done, { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, region: 'us' }],
+  },
+  {
+    problem: 'case 5',
+    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only accounted (shrunk to 6 operations); written plainer by hand as a 2-tick backfill',
+    config: { ...hourly, chained: true },
+    ops: [{ do: 'backfill', fromPeriodsAgo: 3, periods: 2, maxActive: 1 }, done, done, done, done, done, done],
+  },
+  {
+    problem: 'case 7',
+    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only once (shrunk by fast-check to these 3 operations)',
+    config: hourly,
+    ops: [
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      { do: 'reapplyBackfill', index: 0 },
+    ],
+  },
+  {
+    problem: 'case 9',
+    found: 'npm run sim -- --seed 1 --steps 60 --histories 50 (shrunk by fast-check to 2 operations)',
+    config: { ...hourly, large: 'dag' },
+    ops: [{ do: 'advance', percent: 100 }, { ...done, failPercent: 100 }],
+  },
+  {
+    problem: 'case 9',
+    found: "the issue's numbers: 50 parameters of 4 KB; written by hand (5 runs pass 1 MiB)",
+    config: { ...hourly, large: 'params' },
+    ops: Array.from({ length: 5 }, (): Op => ({ do: 'run' })),
+  },
+  {
+    problem: 'case 10',
+    found: "the issue's sequence: 0 2 * * * Europe/Berlin fires twice on 2026-10-25",
+    config: { variant: 'dst-fall', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
+    ops: [{ do: 'advance', percent: 300 }, done, done, done, { do: 'advance', percent: 5 }],
+  },
+  {
+    problem: 'case 11',
+    found: "the issue's sequence: the upstream deleted and created again; its runs g1, g2 start afresh",
+    config: { ...hourly, chained: true, unscheduled: true },
+    ops: [
+      done,
+      done,
+      done,
+      { do: 'edit', change: 'image', value: 1 },
+      done,
+      done,
+      done,
+      { do: 'recreate' },
+      done,
+      done,
+      done,
+      { do: 'edit', change: 'image', value: 2 },
+      done,
+      done,
+      done,
+    ],
+  },
+  {
+    problem: 'case 12',
+    found: 'seeded explorations (seeds 11, 12: 21 histories, often through a cancel request whose run left runs[]); written plainer by hand',
+    config: hourly,
+    ops: [...Array.from({ length: 11 }, (): Op => ({ do: 'run' })), done, done, done],
+  },
+  {
+    problem: 'NEW-A',
+    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only one-success (shrunk to 8 operations); written plainer by hand',
+    config: hourly,
+    ops: [{ do: 'advance', percent: 101 }, { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 }, done, done, done, done],
+  },
+  {
+    problem: 'NEW-B',
+    found: 'seeded exploration (seed 11); shrunk by hand',
+    config: { ...hourly, unscheduled: true },
+    ops: [
+      { do: 'run', fault: { kind: 'crash', keep: 0, on: 'main' } },
+      { do: 'edit', change: 'image', value: 1 },
+    ],
+  },
+  {
+    problem: 'NEW-C',
+    found: 'every seeded search with stale reads (the first one: seed 42); shrunk by hand',
+    config: { ...hourly, unscheduled: true },
+    ops: [done, { do: 'run' }, { do: 'wait', fault: { kind: 'stale', back: 2, on: 'main' } }],
+  },
+  {
+    problem: 'NEW-D',
+    found: 'seeded exploration (seed 12); shrunk by hand',
+    config: { ...hourly, concurrencyPolicy: 'Replace' },
+    ops: [
+      { do: 'advance', percent: 101, fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'advance', percent: 100 },
+    ],
+  },
+  {
+    problem: 'NEW-E',
+    found: 'seeded exploration (seed 11); shrunk by hand',
+    config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
+    ops: [
+      { do: 'advance', percent: 9 },
+      done,
+      { do: 'run', region: 'us' },
+      { do: 'deleteJob', index: 1 },
+      { do: 'advance', percent: 10 },
+      done,
+      done,
+      done,
+      { do: 'run' },
+      { do: 'wait' },
+    ],
+  },
+  {
+    problem: 'NEW-G',
+    found: 'npm test seeded histories (seed 17, 60 histories), then npm run sim -- --seed 17 --path 13 --steps 60 (shrunk by fast-check to these 2 operations)',
+    config: { ...hourly, chained: true },
+    ops: [{ do: 'recreate', fault: { kind: 'crash', keep: 0, on: 'main' } }, { do: 'run' }],
+  },
+  {
+    problem: 'NEW-F',
+    found: 'seeded searches with a chained pipeline without schedule; shrunk by hand',
+    config: { ...hourly, chained: true, unscheduled: true },
+    ops: [done, done, done],
+  },
+];
+
+/** The KNOWN_FAILING key of a problem id ("case 1"), or undefined once the entry is gone. */
+export function knownKey(problem: string): string | undefined {
+  return Object.keys(KNOWN_FAILING).find((key) => key.startsWith(`${problem}:`));
+}

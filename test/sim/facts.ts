@@ -1,0 +1,60 @@
+// What happened in the world, as data the invariants read (invariants.ts). Each fact carries the
+// step (the index of the operation in the history, 0 for the initial reconcile) it happened in.
+import type { V1Job } from '@kubernetes/client-node';
+import type { PipelineSpec } from '../../src/api/types.ts';
+import { ANN_GENERATION, ANN_PRIOR_ATTEMPTS, ANN_RETRY_OF, ANN_SCHEDULED_TIMESTAMP, LABEL_ROLE, LABEL_RUN, LABEL_STAGE } from '../../src/kube/labels.ts';
+import type { ReconcileRecord, RequestKind } from './world.ts';
+
+/** Who a Job belongs to and what it runs, read from its labels and annotations. */
+export type JobFacts = {
+  /** The Pipeline's uid (through its CronJob for a tick's Job). */
+  uid: string;
+  name: string;
+  /** Run id; undefined for a CronJob's Job nobody started yet. */
+  run?: string;
+  stage?: string;
+  role: string;
+  /** 0 for a stage's first Job; the attempts of the Jobs deleted before it otherwise. */
+  attempt: number;
+  generation?: number;
+  retryOf?: string;
+  /** The tick a CronJob created it for. */
+  scheduledAt?: string;
+  /** Started (not a suspended Job waiting) and not finished. */
+  running: boolean;
+  finished: boolean;
+};
+
+export function jobFacts(job: V1Job, uid: string): JobFacts {
+  const labels = job.metadata?.labels ?? {};
+  const annotations = job.metadata?.annotations ?? {};
+  const generation = Number(annotations[ANN_GENERATION]);
+  const finished = job.status?.conditions?.some((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed')) ?? false;
+  return {
+    uid,
+    name: job.metadata?.name ?? '',
+    ...(labels[LABEL_RUN] ? { run: labels[LABEL_RUN] } : {}),
+    ...(labels[LABEL_STAGE] ? { stage: labels[LABEL_STAGE] } : {}),
+    role: labels[LABEL_ROLE] ?? 'stage',
+    attempt: Number(annotations[ANN_PRIOR_ATTEMPTS] ?? 0) || 0,
+    ...(Number.isFinite(generation) ? { generation } : {}),
+    ...(annotations[ANN_RETRY_OF] ? { retryOf: annotations[ANN_RETRY_OF] } : {}),
+    ...(annotations[ANN_SCHEDULED_TIMESTAMP] ? { scheduledAt: annotations[ANN_SCHEDULED_TIMESTAMP] } : {}),
+    running: (job.status?.active ?? 0) > 0 && !finished,
+    finished,
+  };
+}
+
+export type Fact =
+  /** A Pipeline was created (generation 1) or its spec edited. */
+  | { type: 'spec'; step: number; pipeline: string; uid: string; generation: number; spec: PipelineSpec }
+  /** A Job of a run began to run: created by the operator, or a CronJob's suspended Job started. */
+  | ({ type: 'jobRuns'; step: number; how: 'created' | 'started'; at: number } & JobFacts)
+  | ({ type: 'jobFinished'; step: number; phase: 'Succeeded' | 'Failed'; at: number } & JobFacts)
+  /** `statusSaid`: what the stored status said of the Job then (a run's memory of it). */
+  | ({ type: 'jobDeleted'; step: number; by: 'operator' | 'hand' | 'gc'; statusSaid: 'nothing' | 'running' | 'ended' } & JobFacts)
+  /** The CronJob controller created the Job of a tick. */
+  | { type: 'tick'; step: number; uid: string; job: string; time: number }
+  /** A user's request annotation. */
+  | { type: 'request'; step: number; pipeline: string; uid: string; kind: RequestKind; value: string }
+  | { type: 'reconcile'; step: number; record: ReconcileRecord };
