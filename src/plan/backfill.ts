@@ -9,7 +9,7 @@
 //   startBackfill       — ticks that start now, given the runs still active and the room left;
 //   backfillStatusParts — runs that ended now are counted (settleBackfill); the phase, progress,
 //                         succeededTimes and Events follow.
-import { requestAnnotation } from './request-annotation.ts';
+import { handledRecord, MAX_REQUEST_JSON_LENGTH, requestAnnotation } from './request-annotation.ts';
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
 import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
@@ -115,11 +115,13 @@ export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: 
   let lastRequest = previous.lastBackfillRequest;
   const events: PlanEvent[] = [];
   const raw = requestAnnotation(pipeline, ANN_BACKFILL_REQUESTED);
-  if (raw !== undefined && raw !== lastRequest) {
+  // A value too long to read is recorded as its digest: handled once, not copied into status.
+  const record = raw === undefined ? undefined : handledRecord(raw, MAX_REQUEST_JSON_LENGTH);
+  if (raw !== undefined && record !== lastRequest) {
     const handled = handleRequest(pipeline, raw, status, now, cancel);
     status = handled.status;
     events.push(...handled.events);
-    lastRequest = raw;
+    lastRequest = record;
   }
   const ticks = ticksOf(pipeline.spec, status);
   if (status?.phase === 'Running' && ticks.length === 0) {

@@ -270,6 +270,7 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
 
 /** The run a new cancel request names, if it is active; otherwise an Event that says why not. */
 function requestedCancel(request: CancelRequest, active: string[]): { cancelled: Map<string, string>; events: PlanEvent[] } {
+  if (request.problem) return { cancelled: new Map(), events: [cancelRefused(request, request.problem)] };
   if (!request.target) return { cancelled: new Map(), events: [] };
   if (active.includes(request.target)) return { cancelled: new Map([[request.target, cancelReason(request)]]), events: [] };
   return { cancelled: new Map(), events: [cancelRefused(request, `run ${request.target} is not active`)] };
