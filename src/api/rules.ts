@@ -155,6 +155,29 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
       ? [problem(['spec', 'staging'], CEL.stagingVolumeFields.message)]
       : [],
 
+  uniqueParamNamesIgnoringCase: (_doc, spec) => {
+    const first = new Map<string, string>();
+    return items(spec.params).flatMap(([i, param]) => {
+      if (typeof param.name !== 'string') return [];
+      const key = param.name.toLowerCase();
+      const twin = first.get(key);
+      if (twin === undefined) {
+        first.set(key, param.name);
+        return [];
+      }
+      if (twin === param.name) return []; // an exact repeat: the list type's problem
+      const message = `parameters "${twin}" and "${param.name}" differ only in case: both would be the environment variable CONVEYOR_PARAM_${param.name.toUpperCase()}`;
+      return [problem(['spec', 'params', i, 'name'], message)];
+    });
+  },
+
+  paramEnumNeedsDefault: (_doc, spec) =>
+    items(spec.params).flatMap(([i, param]) =>
+      has(param, 'enum') && !has(param, 'default') && !(Array.isArray(param.enum) && param.enum.includes(''))
+        ? [problem(['spec', 'params', i, 'enum'], say('paramEnumNeedsDefault', param.name, (n) => `parameter "${n}" has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum`))]
+        : [],
+    ),
+
   noSelfTrigger: (doc, spec) => {
     const name = isObj(doc.metadata) ? doc.metadata.name : undefined;
     if (typeof name !== 'string' || !isObj(spec.triggers)) return [];

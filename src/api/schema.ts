@@ -362,7 +362,7 @@ export const ParamSchema = closed(
       }),
     ),
   },
-  { description: 'A run parameter.' },
+  { description: 'A run parameter.', ...cel('paramEnumNeedsDefault') },
 );
 
 export const PipelineSpecSchema = closed(
@@ -373,6 +373,7 @@ export const PipelineSpecSchema = closed(
         maxItems: MAX_PARAMS,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
+        ...cel('uniqueParamNamesIgnoringCase'),
       }),
     ),
     stages: Type.Array(StageSchema, {

@@ -62,9 +62,11 @@ export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus
  * The updated summaries (`newest`) merged into the previous history, one entry per run id, newest
  * first (by start time, or completion time for a run that never started; entries without either
  * keep their order after those with one). Every active run stays, however many others there are:
- * it is the memory its next stages are created from. Finished and skipped runs are bounded.
+ * it is the memory its next stages are created from. Finished and skipped runs are bounded
+ * (`limit`; Events are derived from the whole list, so a run that ends is reported also when
+ * status no longer keeps it).
  */
-export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[]): RunSummary[] {
+export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[], limit = MAX_RUN_SUMMARIES): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
   const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
@@ -73,7 +75,7 @@ export function runHistory(previous: RunSummary[] | undefined, newest: RunSummar
     .map((run, index) => ({ run, index }))
     .sort((a, b) => time(b.run) - time(a.run) || a.index - b.index)
     .map(({ run }) => run)
-    .filter((run) => isActiveRun(run.phase) || ++finished <= MAX_RUN_SUMMARIES);
+    .filter((run) => isActiveRun(run.phase) || ++finished <= limit);
 }
 
 /**

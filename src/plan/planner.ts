@@ -90,10 +90,13 @@ export function plan(input: PlanInput): Plan {
   });
   const requeues = [...outcome.requeues, ...(schedule.requeueAfterMs !== undefined ? [schedule.requeueAfterMs] : [])];
   if (backfilled.requeueAfterMs !== undefined) requeues.push(backfilled.requeueAfterMs);
+  // Events compare every run this plan decided, also those past the ten finished runs runs[] keeps.
+  const decided = runSummaries(runs, lastRun, [...skipped.values()], now);
+  const reported = { ...status, runs: runHistory(previous.runs, decided, Number.POSITIVE_INFINITY) };
   return compact({
     actions,
     status,
-    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events, ...backfilled.events],
+    events: [...transitionEvents(previous, reported), ...selection.events, ...outcome.events, ...backfilled.events],
     requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
   });
 }
@@ -125,11 +128,7 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
   const desired = p.holds
     ? scheduledConditions({ lastRun, active: p.active, spec, generation, cronChanging: p.cronChanging, next: schedule.nextScheduleTime })
     : runConditions(lastRun, spec);
-  const summaries: RunSummary[] = [
-    // lastRun carries its stages itself; its entry in runs[] need not repeat them.
-    ...[...p.runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
-    ...p.skipped.map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
-  ];
+  const summaries = runSummaries(p.runs, lastRun, p.skipped, now);
   return compact({
     observedGeneration: generation,
     phase: p.holds ? scheduledPhase(lastRun, p.active, spec) : pipelinePhase(lastRun),
@@ -147,6 +146,15 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
     ...p.backfill,
     cache: updateCache(previous.cache, p.cacheEntries),
   });
+}
+
+/** The runs[] entries of the runs this plan advanced, started or skipped. */
+function runSummaries(runs: Map<string, RunStatus>, lastRun: RunStatus | undefined, skipped: SkippedRun[], now: Date): RunSummary[] {
+  return [
+    // lastRun carries its stages itself; its entry in runs[] need not repeat them.
+    ...[...runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
+    ...skipped.map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
+  ];
 }
 
 function supersededBy(id: string | undefined): string {
@@ -403,7 +411,8 @@ function planInvalid(
     lastBackfillRequest: previous.lastBackfillRequest,
     succeededTimes: previous.succeededTimes,
   });
-  return { actions, status, events: transitionEvents(previous, status) };
+  const reported = { ...status, runs: runHistory(previous.runs, changed, Number.POSITIVE_INFINITY) };
+  return { actions, status, events: transitionEvents(previous, reported) };
 }
 
 /** One action per object (the first wins): a Job may be both superseded and past the history limit. */

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { PipelineStatusSchema } from '../../../src/api/schema.ts';
 import type { PipelineSpec, PipelineStatus } from '../../../src/api/types.ts';
 import { nextScheduleTimes, previousScheduleTime } from '../../../src/api/cron.ts';
+import { validatePipeline } from '../../../src/api/validate.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../../src/kube/labels.ts';
 import { FakeCluster, at, eventReasons, pipeline, stage } from './fixtures.ts';
 
@@ -177,5 +178,75 @@ describe('issue 17 case 8: hostile annotations never throw out of plan() nor sta
       }),
       { seed: 17, numRuns: 150 },
     );
+  });
+});
+
+describe('issue 17 case 12: every run that ends has its Event', () => {
+  const HOUR = 3600;
+  const hourly = () => {
+    const cluster = new FakeCluster(pipeline({ stages: [stage('extract')], schedule: '0 * * * *', concurrencyPolicy: 'Allow' }));
+    cluster.reconcile(at(0));
+    for (let n = 1; n <= 12; n++) {
+      cluster.tick(at(n * HOUR));
+      cluster.reconcile(at(n * HOUR + 1));
+    }
+    return cluster;
+  };
+  const active = (s: PipelineStatus | undefined) => (s?.runs ?? []).filter((r) => r.phase === 'Running').map((r) => r.id);
+
+  it('12 runs end in one plan: 12 RunSucceeded Events, though runs[] keeps ten finished runs', () => {
+    const cluster = hourly();
+    const ids = active(cluster.pipeline.status);
+    expect(ids).toHaveLength(12);
+    for (const id of ids) cluster.setIn(id, 'extract', { state: 'succeeded' });
+    cluster.reconcile(at(13 * HOUR));
+    expect(cluster.pipeline.status?.runs?.filter((r) => r.phase === 'Succeeded')).toHaveLength(10);
+    const succeeded = cluster.last?.events.filter((e) => e.reason === 'RunSucceeded').map((e) => e.message) ?? [];
+    expect(succeeded.sort()).toEqual(ids.map((id) => `run ${id} succeeded`).sort());
+  });
+
+  it('12 runs cancelled by an invalid spec: 12 RunCancelled Events', () => {
+    const cluster = hourly();
+    const ids = active(cluster.pipeline.status);
+    cluster.edit((spec) => void (spec.stages = [stage('extract', ['extract'])]));
+    cluster.problems = [{ path: 'spec.stages[0].dependsOn[0]', message: 'stage "extract" depends on itself' }];
+    cluster.reconcile(at(13 * HOUR));
+    const cancelled = cluster.last?.events.filter((e) => e.reason === 'RunCancelled').map((e) => e.message.split(' ')[1]) ?? [];
+    expect(cancelled.sort()).toEqual([...ids].sort());
+  });
+});
+
+describe('issue 17 case 12: parameters the spec cannot run with are refused', () => {
+  const invalid = (params: PipelineSpec['params']) => {
+    const p = pipeline({ stages: [stage('a', undefined, { args: ['$(params.mode)'] })], schedule: '0 3 * * *', params });
+    const problems = validatePipeline(p);
+    const cluster = new FakeCluster(p);
+    cluster.problems = problems;
+    cluster.reconcile(at(0));
+    cluster.annotate(ANN_RUN_REQUESTED, 'go');
+    cluster.reconcile(at(10));
+    return { problems, cluster };
+  };
+
+  it('an enum without a default (a tick would run with "", outside the enum): the spec is Invalid, nothing runs', () => {
+    const { problems, cluster } = invalid([{ name: 'mode', enum: ['full', 'delta'] }]);
+    expect(problems).toEqual([
+      { path: 'spec.params[0].enum', message: 'parameter "mode" has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum' },
+    ]);
+    expect(cluster.pipeline.status?.phase).toBe('Invalid');
+    expect(cluster.jobs.size).toBe(0);
+  });
+
+  it('"" in the enum is a default like any other: valid', () => {
+    expect(validatePipeline(pipeline({ stages: [stage('a')], params: [{ name: 'mode', enum: ['', 'full'] }] }))).toEqual([]);
+  });
+
+  it('names that differ only in case (one env var CONVEYOR_PARAM_DAY): the spec is Invalid, naming both', () => {
+    const { problems, cluster } = invalid([{ name: 'mode', default: 'x' }, { name: 'day' }, { name: 'DAY' }]);
+    expect(problems).toEqual([
+      { path: 'spec.params[2].name', message: 'parameters "day" and "DAY" differ only in case: both would be the environment variable CONVEYOR_PARAM_DAY' },
+    ]);
+    expect(cluster.pipeline.status?.phase).toBe('Invalid');
+    expect(cluster.jobs.size).toBe(0);
   });
 });
