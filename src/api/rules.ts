@@ -6,6 +6,7 @@
 // CEL's has(x.f) is "present and not null" here: the API server drops nulls before it runs rules.
 import type { CelRuleId } from './cel.ts';
 import { CEL, SCHEDULE_SHAPE, SCHEDULE_SHAPE_HINT } from './cel.ts';
+import { MAX_PARAMS_LENGTH } from './constants.ts';
 import { formatPath, type PathSegment } from './path.ts';
 import type { ValidationProblem } from './problem.ts';
 
@@ -169,6 +170,15 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
       const message = `parameters "${twin}" and "${param.name}" differ only in case: both would be the environment variable CONVEYOR_PARAM_${param.name.toUpperCase()}`;
       return [problem(['spec', 'params', i, 'name'], message)];
     });
+  },
+
+  paramsLength: (_doc, spec) => {
+    const length = items(spec.params).reduce(
+      (sum, [, p]) => sum + (typeof p.name === 'string' ? p.name.length : 0) + (typeof p.default === 'string' ? p.default.length : 0),
+      0,
+    );
+    if (length <= MAX_PARAMS_LENGTH) return [];
+    return [problem(['spec', 'params'], `the names and defaults of the parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed`)];
   },
 
   paramEnumNeedsDefault: (_doc, spec) =>

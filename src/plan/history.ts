@@ -4,8 +4,8 @@
 import type { RunStatus, RunSummary, StageStatus } from '../api/types.ts';
 import { DEFAULT_RUN_HISTORY_LIMIT } from '../api/constants.ts';
 import type { Action } from './types.ts';
-import { isDeleting, isJobFinished, type ObservedRun } from './observed.ts';
-import { isActiveRun } from './run.ts';
+import { isDeleting, isJobFinished, trimMessage, type ObservedRun } from './observed.ts';
+import { isActiveRun, MAX_RUN_MESSAGE } from './run.ts';
 import { isTerminalStage } from './stage-steps.ts';
 import { iso, toDate } from './time.ts';
 
@@ -48,14 +48,15 @@ function stageMemory(stage: StageStatus): StageStatus {
 }
 
 /** A run stopped before its end: unfinished stages are marked, the run is Cancelled. */
-export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus {
+export function cancelRun(run: RunStatus, reason: string, now: Date): RunStatus {
+  const message = trimMessage(reason) ?? '';
   const stages = run.stages?.map((stage): StageStatus => {
     if (isTerminalStage(stage.phase)) return stage;
     return stage.phase === 'Running'
       ? { ...stage, phase: 'Failed', reason: 'RunCancelled', message, completionTime: iso(now) }
       : { ...stage, phase: 'Skipped', reason: 'RunCancelled', message };
   });
-  return { ...run, phase: 'Cancelled', completionTime: iso(now), message, ...(stages ? { stages } : {}) };
+  return { ...run, phase: 'Cancelled', completionTime: iso(now), message: trimMessage(reason, MAX_RUN_MESSAGE) ?? '', ...(stages ? { stages } : {}) };
 }
 
 /**

@@ -2,7 +2,7 @@
 // spec.params. One pure check, used by the planner (which refuses a bad request with RunRefused)
 // and by `conveyor run` (which refuses it before writing anything), so both say the same.
 import type { ParamSpec } from '../api/types.ts';
-import { MAX_PARAM_VALUE_LENGTH } from '../api/schema.ts';
+import { MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_LENGTH } from '../api/schema.ts';
 import { isPlainObject } from './merge.ts';
 import { MAX_REQUEST_JSON_LENGTH, MAX_REQUEST_VALUE_LENGTH, quoted, readRequestTime } from './request-annotation.ts';
 import { iso } from './time.ts';
@@ -51,6 +51,10 @@ export function resolveParams(specs: ParamSpec[] | undefined, given: Record<stri
     const problem = enumProblem(spec, value);
     if (problem) return { ok: false, message: problem };
     values[name] = value;
+  }
+  const length = Object.entries(values).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+  if (length > MAX_PARAMS_LENGTH) {
+    return { ok: false, message: `the names and values of the run's parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed` };
   }
   return { ok: true, value: values };
 }

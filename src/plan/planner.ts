@@ -12,7 +12,7 @@ import type { V1CronJob } from '@kubernetes/client-node';
 import type { CacheEntry, Pipeline, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
 import type { Action, PinnedSpec, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
 import { stalled, toConditions } from './conditions.ts';
-import { decideConcurrency, policyOf, replacedRuns, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
+import { decideConcurrency, policyOf, replacedRuns, stageRoom, withinStageBudget, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
 import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
 import { buildRevision } from './revision.ts';
 import { cacheEntriesOf, updateCache } from './cache.ts';
@@ -63,7 +63,8 @@ export function plan(input: PlanInput): Plan {
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
   const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation, succeeded: new Set(recordSucceededTimes(previous.succeededTimes, [])) } };
-  const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel, backfill }, now);
+  const stagesOf = stageCounter(pipeline, revisions, generation);
+  const outcome = planRuns(selection, advance, { policy: policyOf(spec), stagesOf, cancel, backfill }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
   const backfilled = backfillStatusParts(outcome.backfill, previous, runs, now);
 
@@ -209,6 +210,17 @@ function pinnedPipeline(pipeline: Pipeline, revisions: PinnedSpec[], generation:
   return spec ? normalizePipeline({ ...pipeline, spec }) : undefined;
 }
 
+/** Stages and onFailure stages of a run of each generation: its pinned spec's, else the current one's. */
+function stageCounter(pipeline: Pipeline, revisions: PinnedSpec[], generation: number): (g: number) => number {
+  const count = (p: Pipeline | undefined) => (p ? p.spec.stages.length + (p.spec.onFailure?.length ?? 0) : 0);
+  const counts = new Map([[generation, count(pipeline)]]);
+  return (g) => {
+    let n = counts.get(g);
+    if (n === undefined) counts.set(g, (n = count(pinnedPipeline(pipeline, revisions, g)) || (counts.get(generation) ?? 0)));
+    return n;
+  };
+}
+
 /** A run whose spec is gone (its ControllerRevision was deleted) cannot go on: it fails, saying why. */
 function specUnavailable(ref: RunRef, now: Date): RunStatus {
   const message = `the spec of generation ${ref.generation} that run ${ref.id} started with is no longer available (its ControllerRevision is gone); the run cannot go on`;
@@ -239,6 +251,8 @@ type RunsOutcome = {
  */
 type RunRules = {
   policy: ConcurrencyPolicy;
+  /** Stages and onFailure stages of a run of that generation (the stage budget, concurrency.ts). */
+  stagesOf: (generation: number) => number;
   cancel: CancelRequest;
   backfill: { state: BackfillState; context: Omit<StartContext, 'active' | 'room'> };
 };
@@ -250,11 +264,16 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   for (const [id, reason] of rules.backfill.state.cancel) if (stillActive.some((g) => g.ref.id === id)) stopped.cancelled.set(id, reason);
   const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(rules.policy, stillActive.map((g) => g.ref));
   const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
-  const decision = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
+  const decided = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
   // Backfill ticks take the room the other new runs leave; they start first, so that a tick or a
   // manual run starting in the same plan is lastRun.
-  const remaining = active.filter((id) => !decision.cancelled.has(id));
-  const room = MAX_ACTIVE_RUNS - remaining.length - decision.start.length;
+  const remaining = active.filter((id) => !decided.cancelled.has(id));
+  // The stage budget: every active run's stages are remembered in status (concurrency.ts).
+  const stagesOf = rules.stagesOf;
+  const held = stillActive.filter((g) => remaining.includes(g.ref.id)).reduce((sum, g) => sum + stagesOf(g.ref.generation), 0);
+  const decision = withinStageBudget(decided, held, stagesOf);
+  const starting = decision.start.reduce((sum, r) => sum + stagesOf(r.generation), 0);
+  const room = Math.min(MAX_ACTIVE_RUNS - remaining.length - decision.start.length, stageRoom(held + starting, stagesOf(rules.backfill.context.generation)));
   const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
   const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);

@@ -1,22 +1,13 @@
 // Issue 17, cases 8, 9 and part of 12: no input stalls the operator, status stays within a
 // bound, and every run that ends is reported. Each scenario failed before the fix it names.
 import { describe, expect, it } from 'vitest';
-import { Ajv } from 'ajv';
 import fc from 'fast-check';
-import { PipelineStatusSchema } from '../../../src/api/schema.ts';
 import type { PipelineSpec, PipelineStatus } from '../../../src/api/types.ts';
 import { nextScheduleTimes, previousScheduleTime } from '../../../src/api/cron.ts';
 import { validatePipeline } from '../../../src/api/validate.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../../src/kube/labels.ts';
 import { FakeCluster, at, eventReasons, pipeline, stage } from './fixtures.ts';
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-const validStatus = ajv.compile(PipelineStatusSchema);
-const expectValidStatus = (status: PipelineStatus | undefined) => {
-  validStatus(status);
-  expect(validStatus.errors ?? []).toEqual([]);
-};
+import { expectValidStatus } from './status-check.ts';
 
 /** examples/daily-orders.yaml, in short: daily at 03:00 Berlin. */
 const daily = (extra: Partial<PipelineSpec> = {}): FakeCluster => {

@@ -36,7 +36,7 @@ describe('checkRunRequest: the one check of `conveyor run` and the planner', () 
     ['a time before 1970', '{"at":"1969-12-31T23:59:59Z"}', 'run options: "at" must lie between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z, not "1969-12-31T23:59:59Z"'],
     ['an unknown field', '{"at":"2026-03-01T00:00:00Z","noCahce":true}', 'run options: unknown field "noCahce" (allowed: request, params, at, noCache)'],
     ['a request value too long', `{"request":"${'r'.repeat(257)}"}`, 'run options: "request" must be a string of at most 256 characters'],
-    ['a parameter value too long', `{"params":{"day":"${'d'.repeat(5000)}"}}`, 'value of parameter "day" is 5000 characters long; at most 4096 are allowed'],
+    ['a parameter value too long', `{"params":{"day":"${'d'.repeat(5000)}"}}`, 'value of parameter "day" is 5000 characters long; at most 1024 are allowed'],
     ['noCache not a boolean', '{"noCache":"yes"}', 'run options: "noCache" must be true or false'],
   ])('refuses %s', (_case, raw, message) => {
     expect(checkRunRequest(specs, raw)).toEqual({ ok: false, message });
