@@ -445,3 +445,93 @@ function lastTickBefore(spec: CronSpec, zone: Zone, tick: number, end: number): 
   }
   return best;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Ticks of their own. A schedule names wall-clock times; around a DST change a CronJob fires
+// instants that are not one of them:
+// - a repeat: when the clocks go back, a time that comes twice fires twice (`0 2 * * *` in
+//   Europe/Berlin at 02:00 CEST = 00:00Z and 02:00 CET = 01:00Z on 2026-10-25: robfig's Next
+//   walks UTC and both instants read 02:00). Not for a schedule that fires every hour (`@hourly`,
+//   `*/15 * * * *`): it follows real time, and its second 02:00 is the next hour of data;
+// - off the schedule: when the clocks go forward by half an hour (Australia/Lord_Howe), robfig's
+//   minute loop does not look at the hour again, so `45 1 * * *` also fires at 02:45 on 2026-10-04.
+// Conveyor runs each wall-clock time of the schedule once (src/plan/logical-time.ts).
+
+/** Further back than any zone's clocks ever went back at once (the tz database's largest is 24 h). */
+const REPEAT_LOOKBACK_HOURS = 26;
+
+/** The earliest instant before `t` whose wall clock reads the same as `t`'s, if there is one. */
+function firstOccurrence(zone: Zone, t: number): number | undefined {
+  const offset = zone.offset(t);
+  const wallAsUtc = t + offset;
+  let first: number | undefined;
+  // Every offset the zone had in the hours before `t` (each lasts weeks, so hourly samples see them all).
+  for (let hours = 1; hours <= REPEAT_LOOKBACK_HOURS; hours++) {
+    const earlier = zone.offset(t - hours * HOUR);
+    if (earlier <= offset) continue;
+    const twin = wallAsUtc - earlier;
+    if (zone.offset(twin) === earlier && (first === undefined || twin < first)) first = twin;
+  }
+  return first;
+}
+
+/** Where the clocks went back between `first` and its repeat `t`: every tick from there to `t` is a repeat. */
+function clocksWentBack(zone: Zone, first: number, t: number): number {
+  const after = zone.offset(t);
+  let lo = first;
+  let hi = t;
+  while (hi - lo > MINUTE) {
+    const mid = lo + Math.floor((hi - lo) / 2 / MINUTE) * MINUTE;
+    if (mid <= lo) break;
+    if (zone.offset(mid) === after) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+function onSchedule(spec: CronSpec, zone: Zone, t: number): boolean {
+  const w = zone.wall(t);
+  return w.second === 0 && spec.minute.bits[w.minute] === true && spec.hour.bits[w.hour] === true && spec.month.bits[w.month] === true && dayMatches(spec, w);
+}
+
+/** Why a CronJob's tick is not a wall-clock time of its own: a repeat (of `first`), or off the schedule. */
+export type ExtraTick = { kind: 'repeat'; first: Date } | { kind: 'offSchedule' };
+
+function extraTickOf(spec: CronSpec, zone: Zone, t: number): ExtraTick | undefined {
+  if (!onSchedule(spec, zone, t)) return { kind: 'offSchedule' };
+  // A schedule that fires every hour follows real time, as Vixie cron's "wildcard" jobs do: its
+  // repeated hour is an hour of data like any other, and its runs share their logicalDate anyway.
+  if (spec.hour.bits.every((bit) => bit)) return undefined;
+  const first = firstOccurrence(zone, t);
+  if (first === undefined || nextAfter(spec, zone, first - SECOND) !== first) return undefined;
+  return { kind: 'repeat', first: new Date(first) };
+}
+
+/**
+ * Whether `tick` (one nextScheduleTimes gives) is not a wall-clock time of its own, and why;
+ * undefined for every ordinary tick. Throws as nextScheduleTimes does.
+ */
+export function extraTick(schedule: string, timeZone: string | undefined, tick: Date): ExtraTick | undefined {
+  // Without a time zone (or in UTC) every tick is its own: offsets never change.
+  if (timeZone === undefined || timeZone === 'UTC') return undefined;
+  return extraTickOf(parseSchedule(schedule), new Zone(timeZone), tick.getTime());
+}
+
+/**
+ * previousScheduleTime without extra ticks: the last tick strictly before `before` that is a
+ * wall-clock time of its own. Throws as nextScheduleTimes does.
+ */
+export function previousOwnTick(schedule: string, timeZone: string | undefined, before: Date): Date | undefined {
+  const spec = parseSchedule(schedule);
+  const zone = new Zone(timeZone);
+  let end = before;
+  // Extra ticks come a night at a time, and such nights are months apart: a few steps suffice.
+  for (let step = 0; step < 4; step++) {
+    const tick = previousScheduleTime(schedule, timeZone, end);
+    if (tick === undefined) return undefined;
+    const extra = timeZone === undefined || timeZone === 'UTC' ? undefined : extraTickOf(spec, zone, tick.getTime());
+    if (extra === undefined) return tick;
+    end = extra.kind === 'repeat' ? new Date(clocksWentBack(zone, extra.first.getTime(), tick.getTime())) : tick;
+  }
+  return undefined;
+}

@@ -86,6 +86,13 @@ export const MAX_RUNS = MAX_RUN_HISTORY_LIMIT + MAX_ACTIVE_RUNS;
 /** lastRun.stages has one entry per stage and onFailure stage. */
 export const MAX_STAGE_STATUSES = MAX_STAGES + MAX_ON_FAILURE_STAGES;
 export const MAX_TRIGGERS = 20;
+/**
+ * status.lastTriggers[].ended: ids of one upstream's ended runs a chained pipeline has handled,
+ * of those the upstream's status still shows (its lastRun and runs[] keep about ten finished).
+ */
+export const MAX_HANDLED_UPSTREAM_RUNS = 32;
+/** A run id Conveyor derives is at most 13 characters; one read from another Pipeline, at most this. */
+export const MAX_RUN_ID_LENGTH = 63;
 const MAX_LIST = 64; // env, envFrom, tolerations, command, args, ...
 const MAX_IMAGE = 1024;
 const MAX_SCHEDULE = 128;
@@ -103,8 +110,21 @@ export { MAX_PARAMS_LENGTH } from './constants.ts';
 export const MAX_CACHE_KEY_LENGTH = 512;
 /** status.cache: entries kept per Pipeline, newest first (the cache's bound). */
 export const MAX_CACHE_ENTRIES = 200;
-/** status.succeededTimes: logical times of succeeded runs kept. */
+/** A result's data version and a cache entry's upstream hash: 16 hex characters. */
+export const DATA_VERSION_PATTERN = '^[0-9a-f]{16}$';
+/** status.succeededTimes: (logical time, parameter values) of succeeded runs kept. */
 export const MAX_SUCCEEDED_TIMES = 1000;
+/**
+ * Of the MAX_ACTIVE_RUNS, a backfill never takes the last this many: ticks, manual runs, retries
+ * and chained runs always find room next to one (they follow their own concurrencyPolicy).
+ */
+export const RESERVED_RUN_SLOTS = 5;
+/** A backfill's maxActive: at most the active runs a Pipeline may have less the reserved ones. */
+export const MAX_BACKFILL_ACTIVE = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS;
+/** status.backfillIds: the ids of the last this many backfills started (a request reusing one is refused). */
+export const MAX_BACKFILL_IDS = 50;
+/** A status.succeededTimes entry: an RFC 3339 UTC time, and `/` and 16 hex of its parameter values' hash. */
+export const SUCCEEDED_ENTRY = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z(/[0-9a-f]{16})?$';
 /** A parameter name: usable in an environment variable name (CONVEYOR_PARAM_<NAME>). */
 export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** A duration such as 90s, 30m, 24h, 7d or 1h30m. */
@@ -496,6 +516,12 @@ export const StageStatusSchema = closed({
   reason: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   cachedFrom: Type.Optional(Type.String({ description: 'Reason Cached: the run whose result was reused.' })),
+  dataVersion: Type.Optional(
+    Type.String({
+      description: 'Reason Cached or FromRun: the version of the result reused (a hash of the stage, the run that computed it and when it finished); cache entries of later stages record it.',
+      pattern: DATA_VERSION_PATTERN,
+    }),
+  ),
 });
 
 const runSummaryFields = {
@@ -538,6 +564,12 @@ export const CacheEntrySchema = closed(
     specHash: Type.String({ description: 'Hash of the stage’s image, command, args, env, envFrom and workingDir (after defaults) when it ran.' }),
     run: Type.String({ description: 'The run that produced the result.' }),
     time: timestamp('When the stage succeeded.'),
+    upstream: Type.Optional(
+      Type.String({
+        description: 'Hash of the versions of the results its dependencies had when it ran; absent for a stage without dependencies. A run reuses the entry only if its dependencies have the same.',
+        pattern: DATA_VERSION_PATTERN,
+      }),
+    ),
   },
   { description: 'A Succeeded stage result that later runs may reuse.' },
 );
@@ -545,6 +577,7 @@ export const CacheEntrySchema = closed(
 export const BackfillStatusSchema = closed(
   {
     request: Type.String({ description: 'The handled backfill request (its id).' }),
+    requestedAt: Type.Optional(timestamp('When the request says it was made (its requestedAt); part of its run ids.')),
     from: timestamp('First tick (inclusive).'),
     to: timestamp('End of the range (exclusive).'),
     maxActive: Type.Integer({ minimum: 1, description: 'At most this many backfill runs at once.' }),
@@ -591,9 +624,26 @@ export const PipelineStatusSchema = closed(
     lastBackfillRequest: Type.Optional(
       Type.String({ description: 'The last handled backfill request (conveyor.dev/backfill-requested), accepted or refused.' }),
     ),
+    lastBackfillRefusal: Type.Optional(
+      Type.String({ description: 'Why the last backfill request was refused (until one is accepted).', maxLength: 1024 }),
+    ),
+    backfillIds: Type.Optional(
+      Type.Array(
+        closed({
+          id: Type.String({ description: 'A backfill request id.', maxLength: 63 }),
+          time: timestamp('Its requestedAt, or when it was handled when it had none.'),
+        }),
+        { description: `The ids of the last ${MAX_BACKFILL_IDS} backfills started, newest first: a request reusing one is refused.`, maxItems: MAX_BACKFILL_IDS },
+      ),
+    ),
+    backfillIdsForgottenUntil: Type.Optional(
+      timestamp('Set once backfillIds overflowed: a request must carry a requestedAt later than this (older ids are no longer listed).'),
+    ),
     succeededTimes: Type.Optional(
-      Type.Array(Type.String({ format: 'date-time' }), {
-        description: `Logical times of runs that succeeded, newest first, at most ${MAX_SUCCEEDED_TIMES}: a backfill skips these ticks unless asked to rerun them.`,
+      Type.Array(Type.String({ pattern: SUCCEEDED_ENTRY, maxLength: 37 }), {
+        description:
+          `Logical times of runs that succeeded, each with a hash of the run's parameter values (<time>/<16 hex>; the time alone for a run without parameters), newest first, at most ${MAX_SUCCEEDED_TIMES}: ` +
+          'a backfill skips a tick that succeeded with its parameter values unless asked to rerun it.',
         maxItems: MAX_SUCCEEDED_TIMES,
       }),
     ),
@@ -609,8 +659,20 @@ export const PipelineStatusSchema = closed(
           pipeline: Type.String({ description: 'The upstream Pipeline named in spec.triggers.after.' }),
           uid: Type.Optional(Type.String({ description: 'Its uid: a re-created upstream is a new one.' })),
           run: Type.String({ description: 'Its last run handled (started a run here, or was seen first); empty when it had none.' }),
+          ended: Type.Optional(
+            Type.Array(Type.String({ maxLength: MAX_RUN_ID_LENGTH }), {
+              description: 'Its ended runs handled (each fired once, or ended in another phase, or had ended when first seen), of those its status still shows.',
+              maxItems: MAX_HANDLED_UPSTREAM_RUNS,
+            }),
+          ),
+          active: Type.Optional(
+            Type.Array(Type.String({ maxLength: MAX_RUN_ID_LENGTH }), {
+              description: 'Its runs that were still active when last seen: one that leaves its history unseen is reported (TriggerMissed).',
+              maxItems: MAX_ACTIVE_RUNS,
+            }),
+          ),
         }),
-        { description: 'Chain triggers: per upstream Pipeline, the last of its runs handled.', maxItems: MAX_TRIGGERS },
+        { description: 'Chain triggers: per upstream Pipeline, which of its runs are handled.', maxItems: MAX_TRIGGERS },
       ),
     ),
   },

@@ -5,7 +5,9 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline, RunSummary } from '../api/types.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
-import { readBackfillRequest } from '../plan/backfill-request.ts';
+import { readUsedIds, usedIdProblem } from '../plan/backfill-ids.ts';
+import { futureTickProblem, readBackfillRequest, type BackfillProblem } from '../plan/backfill-request.ts';
+import { requestedRunTimes } from '../plan/logical-time.ts';
 import { checkRunRequest, type RunOptions } from '../plan/params.ts';
 import { iso } from '../plan/time.ts';
 import { quoted, readRequestTime } from '../plan/request-annotation.ts';
@@ -98,6 +100,7 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
   if (run) lines.push(`Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`);
   if (run) lines.push(...runValueLines(run, '             '));
   if (s.backfill) lines.push(backfillLine(s.backfill));
+  if (s.lastBackfillRefusal) lines.push(`${s.backfill ? '' : 'Backfill:'}`.padEnd(13) + s.lastBackfillRefusal);
   for (const c of s.conditions ?? []) lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
   lines.push('', 'Stages:', drawDag(p, now));
   if (s.runs?.length) {
@@ -126,7 +129,7 @@ function runValueLines(run: RunSummary, indent: string): string[] {
  * `run NAME [--param k=v ...] [--at RFC3339] [--no-cache]`: the request and its options in one
  * patch. The options name the request they belong to, so a later request without options (the
  * Console's Run) does not inherit them. `at` defaults to now: the logical time is fixed by the
- * request itself. The options are checked first with the planner's own check (params.ts).
+ * request itself (for a scheduled pipeline, the end of the last complete interval at or before it). The options are checked first with the planner's own check (params.ts).
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv, { param: { type: 'string', multiple: true }, at: { type: 'string' }, 'no-cache': { type: 'boolean' } });
@@ -146,7 +149,9 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   if (!checked.ok) throw new CliError(`pipeline ${name}: ${checked.message}`);
   await patchAnnotations(ctx, name, { [ANN_RUN_REQUESTED]: value, [ANN_RUN_OPTIONS]: raw });
   const given = Object.entries(options.params ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
-  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${options.at}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`);
+  // As the operator decides it: a scheduled pipeline's run takes the last complete interval's end.
+  const logical = requestedRunTimes(pipeline.spec, new Date(options.at ?? value)).logicalTime;
+  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${logical}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`);
   return 0;
 }
 
@@ -282,11 +287,16 @@ export async function backfillCommand(argv: string[], io: CliIO): Promise<number
   if (typeof values.from !== 'string' || typeof values.to !== 'string') throw new CliError('backfill needs --from and --to (RFC 3339 times), or --cancel');
   const maxActive = values['max-active'] === undefined ? undefined : Number(values['max-active']);
   if (maxActive !== undefined && !Number.isInteger(maxActive)) throw new CliError(`--max-active: expected a whole number, got "${values['max-active']}"`);
-  const id = `bf-${Date.now().toString(36)}`;
-  const request = { id, from: values.from, to: values.to, ...(maxActive !== undefined ? { maxActive } : {}), ...paramsOption(values.param), ...(values.rerun ? { rerun: true } : {}) };
-  const raw = JSON.stringify(request);
+  const now = new Date();
+  const id = `bf-${now.getTime().toString(36)}`;
+  const options = { ...(maxActive !== undefined ? { maxActive } : {}), ...paramsOption(values.param), ...(values.rerun ? { rerun: true } : {}) };
+  // requestedAt: the request is told from an old one applied again (backfill-ids.ts).
+  const raw = JSON.stringify({ id, from: values.from, to: values.to, ...options, requestedAt: iso(now) });
   const checked = readBackfillRequest(pipeline.spec, raw);
-  if (!checked.ok) throw new CliError(`pipeline ${name}: backfill refused: ${BACKFILL_FLAGS[checked.problem.field] ?? checked.problem.field}: ${checked.problem.message}`);
+  const refused = (problem: BackfillProblem) => new CliError(`pipeline ${name}: backfill refused: ${BACKFILL_FLAGS[problem.field] ?? problem.field}: ${problem.message}`);
+  if (!checked.ok) throw refused(checked.problem);
+  const problem = futureTickProblem(checked.value, now) ?? usedIdProblem(readUsedIds(pipeline.status ?? {}, now), checked.value.request, now);
+  if (problem) throw refused(problem);
   await patchAnnotations(ctx, name, { [ANN_BACKFILL_REQUESTED]: raw });
   const { ticks, request: r } = checked.value;
   const running = pipeline.status?.backfill?.phase === 'Running' ? `; it replaces backfill ${pipeline.status.backfill.request}, whose runs in flight are cancelled` : '';

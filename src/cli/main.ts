@@ -34,7 +34,9 @@ export const COMMANDS: Record<string, Command> = {
     details:
       'Starts a run now (conveyor.dev/run-requested), with its options in the same patch (conveyor.dev/run-options).\n' +
       '  --param k=v       value of parameter k for this run (repeatable); unknown names and values outside enum are refused\n' +
-      '  --at T            the run\'s logical time (RFC 3339; default: now)\n' +
+      '  --at T            run as if asked for at T (RFC 3339; default: now): a scheduled pipeline processes the last\n' +
+      '                    complete interval ending at or before T, whose end is the logical time; otherwise T is\n' +
+      '                    the logical time\n' +
       '  --no-cache        run every stage, ignoring cached results',
     run: lazy(kube, (m) => m.runCommand),
   },
@@ -46,9 +48,11 @@ export const COMMANDS: Record<string, Command> = {
     details:
       'Runs the pipeline once for each tick of its schedule (in its timeZone) in [T1, T2), RFC 3339 times,\n' +
       'each run with that tick as its logical time, oldest first. Ticks that already\n' +
-      'succeeded are skipped unless --rerun. The request is checked here first, then written to the Pipeline\n' +
-      '(conveyor.dev/backfill-requested); conveyor describe NAME shows its progress. A new backfill replaces a running one.\n' +
-      '  --max-active N    at most N backfill runs at once (1 to 20, default 1)\n' +
+      'succeeded with the same parameter values are skipped unless --rerun. The request is checked here first, then\n' +
+      'written to the Pipeline (conveyor.dev/backfill-requested); conveyor describe NAME shows its progress. A new\n' +
+      'backfill replaces a running one.\n' +
+      '  --max-active N    at most N backfill runs at once (1 to 15, default 1: 5 of the 20 runs a Pipeline\n' +
+      '                    may have at once are kept for ticks, manual runs and retries)\n' +
       '  --param k=v       parameter value for every run of the backfill (repeatable)\n' +
       '  --rerun           run ticks that already succeeded again\n' +
       '  --cancel          cancel the running backfill: its runs in flight are stopped, no more ticks start',

@@ -76,9 +76,17 @@ export const ANN_PARAMS = 'conveyor.dev/params';
 export const ANN_NO_CACHE = 'conveyor.dev/no-cache';
 export const ANN_RUN_BACKFILL = 'conveyor.dev/backfill';
 /**
- * Set on a Pipeline to ask for a backfill: JSON {"id","from","to","maxActive","params","rerun"}
- * (src/plan/backfill-request.ts). Handled once per value (status.lastBackfillRequest).
+ * Set on a Pipeline to ask for a backfill: JSON {"id","from","to","maxActive","params","rerun",
+ * "requestedAt"} (src/plan/backfill-request.ts). Handled once per value (status.lastBackfillRequest),
+ * and each id accepted once, ever (src/plan/backfill-ids.ts).
  */
 export const ANN_BACKFILL_REQUESTED = 'conveyor.dev/backfill-requested';
 /** Set on a Pipeline to cancel the backfill with this id (its runs in flight are cancelled). */
 export const ANN_BACKFILL_CANCEL = 'conveyor.dev/backfill-cancel';
+/**
+ * On a stage Job whose dependencies were served from the cache: JSON {"<stage>": ["<run>",
+ * "<dataVersion>"]}, the served stages it builds on (through served stages only). The decision
+ * to use an entry is evidence before status says so: a run rebuilt from its Jobs after a lost
+ * status write keeps those stages Cached instead of running them under a Job that used them.
+ */
+export const ANN_CACHED_UPSTREAM = 'conveyor.dev/cached-upstream';

@@ -2,7 +2,7 @@
 // against the Pipeline's spec. One pure function for the operator and the CLI, so `conveyor
 // backfill` refuses locally, with the same words, what the operator would refuse.
 import type { PipelineSpec } from '../api/types.ts';
-import { MAX_ACTIVE_RUNS, MAX_PARAM_VALUE_LENGTH } from '../api/schema.ts';
+import { MAX_ACTIVE_RUNS, MAX_BACKFILL_ACTIVE, MAX_PARAM_VALUE_LENGTH, RESERVED_RUN_SLOTS } from '../api/schema.ts';
 import { CronError } from '../api/cron.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from './backfill-ticks.ts';
 import { isPlainObject } from './merge.ts';
@@ -14,11 +14,13 @@ export type BackfillRequest = {
   id: string;
   from: Date;
   to: Date;
-  /** At most this many backfill runs at once; default 1 (one tick after the other). */
+  /** At most this many backfill runs at once; default 1 (one tick after the other), at most MAX_BACKFILL_ACTIVE. */
   maxActive: number;
   /** The values the request gives (not yet overlaid on the defaults). */
   params: Record<string, string>;
   rerun: boolean;
+  /** When the request was made (`conveyor backfill` sets it): see backfill-ids.ts. */
+  requestedAt?: Date;
 };
 
 /** A refused request: the field at fault and what is wrong with it. */
@@ -29,8 +31,8 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; problem: Backfill
 /** An accepted request: the ticks it covers and every declared parameter's value. */
 export type AcceptedBackfill = { request: BackfillRequest; ticks: Date[]; params: Record<string, string> };
 
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
-const FIELDS = new Set(['id', 'from', 'to', 'maxActive', 'params', 'rerun']);
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
+const FIELDS = new Set(['id', 'from', 'to', 'maxActive', 'params', 'rerun', 'requestedAt']);
 
 const refuse = <T>(field: string, message: string): Checked<T> => ({ ok: false, problem: { field, message } });
 
@@ -58,8 +60,9 @@ function parseParams(value: unknown): Checked<Record<string, string>> {
 
 function parseMaxActive(value: unknown): Checked<number> {
   if (value === undefined) return { ok: true, value: 1 };
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_ACTIVE_RUNS) {
-    return refuse('maxActive', `must be a whole number from 1 to ${MAX_ACTIVE_RUNS}, got ${quoted(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_ACTIVE) {
+    const why = `${RESERVED_RUN_SLOTS} of the ${MAX_ACTIVE_RUNS} runs a Pipeline may have at once are kept for ticks, manual runs and retries`;
+    return refuse('maxActive', `must be a whole number from 1 to ${MAX_BACKFILL_ACTIVE}, got ${quoted(value)} (${why})`);
   }
   return { ok: true, value };
 }
@@ -94,8 +97,10 @@ export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
   const params = parseParams(json.params);
   if (!params.ok) return params;
   if (json.rerun !== undefined && typeof json.rerun !== 'boolean') return refuse('rerun', 'must be true or false');
-  const request = { id: json.id, from: from.value, to: to.value, maxActive: maxActive.value, params: params.value, rerun: json.rerun === true };
-  return { ok: true, value: request };
+  const requestedAt = json.requestedAt === undefined ? undefined : parseTime('requestedAt', json.requestedAt);
+  if (requestedAt && !requestedAt.ok) return requestedAt;
+  const request: BackfillRequest = { id: json.id, from: from.value, to: to.value, maxActive: maxActive.value, params: params.value, rerun: json.rerun === true };
+  return { ok: true, value: requestedAt ? { ...request, requestedAt: requestedAt.value } : request };
 }
 
 /** A parsed request checked against the spec: a schedule, a range with ticks (at most the cap), known params. */
@@ -114,6 +119,16 @@ export function checkBackfillRequest(spec: PipelineSpec, request: BackfillReques
   const params = resolveParams(spec.params, request.params);
   if (!params.ok) return refuse('params', params.message);
   return { ok: true, value: { request, ticks: range.ticks, params: params.value } };
+}
+
+/**
+ * A backfill runs ticks that have passed. A tick after `now` would be run before its interval is
+ * complete — Succeeded on missing data — and the schedule runs it again when it comes.
+ */
+export function futureTickProblem(accepted: AcceptedBackfill, now: Date): BackfillProblem | undefined {
+  const first = accepted.ticks.find((t) => t.getTime() > now.getTime());
+  if (!first) return undefined;
+  return { field: 'to', message: `the range holds ticks after now (the first ${iso(first)}); a backfill runs ticks that have passed, the schedule runs the others` };
 }
 
 /** parse, then check: what the operator does with a new annotation value. */

@@ -6,21 +6,26 @@
 //
 // Each plan, in three steps the planner calls in order:
 //   readBackfill        — a new request (accepted, refused, or replacing the one running) or a cancel;
+//                         a request id is accepted once, ever (backfill-ids.ts);
 //   startBackfill       — ticks that start now, given the runs still active and the room left;
 //   backfillStatusParts — runs that ended now are counted (settleBackfill); the phase, progress,
-//                         succeededTimes and Events follow.
+//                         succeededTimes (by logical time and parameter values: succeeded.ts) and
+//                         Events follow.
 import { handledRecord, MAX_REQUEST_JSON_LENGTH, requestAnnotation } from './request-annotation.ts';
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
-import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
+import { MAX_BACKFILL_ACTIVE } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
-import { describeProblem, readBackfillRequest, type AcceptedBackfill } from './backfill-request.ts';
+import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from './backfill-ids.ts';
+import { checkBackfillRequest, describeProblem, futureTickProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './backfill-request.ts';
 import { ticksBetween } from './backfill-ticks.ts';
 import { scheduledRunTimes } from './logical-time.ts';
 import { compact } from './merge.ts';
 import { backfillRunId } from './names.ts';
+import { trimMessage } from './observed.ts';
 import { isActiveRun } from './run.ts';
 import type { RunValues } from './run-values.ts';
 import type { RunRef } from './select.ts';
+import { readSucceeded, recordSucceeded, succeededEntry } from './succeeded.ts';
 import { iso, toDate } from './time.ts';
 import type { PlanEvent } from './types.ts';
 
@@ -29,6 +34,12 @@ export type BackfillState = {
   status?: BackfillStatus;
   /** status.lastBackfillRequest: the last annotation value handled. */
   lastRequest?: string;
+  /** status.backfillIds and backfillIdsForgottenUntil: the request ids used. */
+  used: UsedIds;
+  /** status.lastBackfillRefusal: why the last request was refused, until one is accepted. */
+  refusal?: string;
+  /** status.succeededTimes as read (succeeded.ts): (logical time, parameter values) done before. */
+  succeeded: string[];
   /** Backfill runs to cancel now (the backfill was cancelled or replaced), with the reason. */
   cancel: Map<string, string>;
   events: PlanEvent[];
@@ -68,6 +79,7 @@ function started(accepted: AcceptedBackfill, now: Date): BackfillStatus {
   const { request, ticks, params } = accepted;
   const status: BackfillStatus = compact({
     request: request.id,
+    requestedAt: request.requestedAt ? iso(request.requestedAt) : undefined,
     from: iso(request.from),
     to: iso(request.to),
     maxActive: request.maxActive,
@@ -82,47 +94,69 @@ function started(accepted: AcceptedBackfill, now: Date): BackfillStatus {
   return { ...status, progress: backfillProgress(status) };
 }
 
+/** The longest lastBackfillRefusal kept (the schema's bound). */
+const MAX_REFUSAL = 1024;
+
+type Handled = { status?: BackfillStatus; used: UsedIds; refusal?: string; events: PlanEvent[] };
+
 /**
- * A new request value is handled once: refused (Warning BackfillRefused naming the field), or
- * started — replacing a backfill still running, whose runs in flight are cancelled (choice: the
- * newest request wins, as the newest value of any declarative field does).
+ * A new request value is handled once: refused (Warning BackfillRefused naming the field, and
+ * status.lastBackfillRefusal), or started — replacing a backfill still running, whose runs in
+ * flight are cancelled (choice: the newest request wins, as the newest value of any declarative
+ * field does). A request whose id was used before is refused (backfill-ids.ts): an old request
+ * applied again must neither adopt its old runs nor replace the backfill that runs.
  */
-function handleRequest(pipeline: Pipeline, raw: string, current: BackfillStatus | undefined, now: Date, cancel: Map<string, string>) {
-  const events: PlanEvent[] = [];
-  const refused = (why: string) => {
-    events.push({ type: 'Warning', reason: 'BackfillRefused', message: `backfill request refused: ${why}` });
-    return { status: current, events };
+function handleRequest(pipeline: Pipeline, raw: string, before: Handled, now: Date, cancel: Map<string, string>): Handled {
+  const current = before.status;
+  const refused = (problem: BackfillProblem): Handled => {
+    const message = `backfill request refused: ${describeProblem(problem)}`;
+    return { ...before, refusal: trimMessage(message, MAX_REFUSAL), events: [{ type: 'Warning', reason: 'BackfillRefused', message }] };
   };
-  const read = readBackfillRequest(pipeline.spec, raw);
-  if (!read.ok) return refused(describeProblem(read.problem));
+  const parsed = parseBackfillRequest(raw);
+  if (!parsed.ok) return refused(parsed.problem);
+  const reused = usedIdProblem(before.used, parsed.value, now);
+  if (reused) return refused(reused);
+  const read = checkBackfillRequest(pipeline.spec, parsed.value);
+  if (!read.ok) return refused(read.problem);
+  const future = futureTickProblem(read.value, now);
+  if (future) return refused(future);
   const id = read.value.request.id;
-  if (id === current?.request) return refused(`id: "${id}" was already used by the current backfill; give each request a new id`);
-  let previous = current;
-  if (previous?.phase === 'Running') {
-    previous = stopBackfill(previous, `backfill ${previous.request} replaced by backfill ${id}`, now, cancel);
-    events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${previous.message}` });
+  const events: PlanEvent[] = [];
+  if (current?.phase === 'Running') {
+    const stopped = stopBackfill(current, `backfill ${current.request} replaced by backfill ${id}`, now, cancel);
+    events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${stopped.message}` });
   }
   const status = started(read.value, now);
   const { from, to, maxActive } = status;
   events.push({ type: 'Normal', reason: 'BackfillStarted', message: `backfill ${id}: ${status.total} ticks in [${from}, ${to}), at most ${maxActive} at once` });
-  return { status, events };
+  return { status, used: rememberId(before.used, read.value.request, now), events };
+}
+
+/**
+ * A backfill the previous version started may have a maxActive above MAX_BACKFILL_ACTIVE: it goes
+ * on with that many at most, so that it leaves the reserved run slots free too.
+ */
+function withinBounds(status: BackfillStatus | undefined): BackfillStatus | undefined {
+  if (status?.phase !== 'Running') return status;
+  const maxActive = Number.isSafeInteger(status.maxActive) ? Math.min(Math.max(status.maxActive, 1), MAX_BACKFILL_ACTIVE) : 1;
+  return maxActive === status.maxActive ? status : { ...status, maxActive };
 }
 
 /** Reads the request and cancel annotations against what status remembers. */
 export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: Date): BackfillState {
   const cancel = new Map<string, string>();
-  let status = previous.backfill;
   let lastRequest = previous.lastBackfillRequest;
-  const events: PlanEvent[] = [];
+  const refusal = typeof previous.lastBackfillRefusal === 'string' ? trimMessage(previous.lastBackfillRefusal, MAX_REFUSAL) : undefined;
+  let handled: Handled = { status: withinBounds(previous.backfill), used: readUsedIds(previous, now), refusal, events: [] };
   const raw = requestAnnotation(pipeline, ANN_BACKFILL_REQUESTED);
   // A value too long to read is recorded as its digest: handled once, not copied into status.
   const record = raw === undefined ? undefined : handledRecord(raw, MAX_REQUEST_JSON_LENGTH);
   if (raw !== undefined && record !== lastRequest) {
-    const handled = handleRequest(pipeline, raw, status, now, cancel);
-    status = handled.status;
-    events.push(...handled.events);
+    handled = handleRequest(pipeline, raw, handled, now, cancel);
     lastRequest = record;
   }
+  let status = handled.status;
+  const events = [...handled.events];
   const ticks = ticksOf(pipeline.spec, status);
   if (status?.phase === 'Running' && ticks.length === 0) {
     status = stopBackfill(status, `backfill ${status.request} stopped: the pipeline has no schedule (or no tick in the range) any more`, now, cancel);
@@ -133,7 +167,8 @@ export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: 
     status = stopBackfill(status, `backfill ${status.request} cancelled on request (${ANN_BACKFILL_CANCEL})`, now, cancel);
     events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${status.message}; ${status.progress}` });
   }
-  return compact({ status, lastRequest, cancel, events, ticks });
+  const succeeded = readSucceeded(previous, pipeline.spec.params);
+  return compact({ status, lastRequest, used: handled.used, refusal: handled.refusal, succeeded, cancel, events, ticks });
 }
 
 export type StartContext = {
@@ -141,11 +176,14 @@ export type StartContext = {
   generation: number;
   /** Ids of the runs active after this plan advanced the ones going on. */
   active: ReadonlySet<string>;
-  /** How many more runs may start at all (MAX_ACTIVE_RUNS less the active ones and other new ones). */
+  /** How many more backfill runs may start (MAX_ACTIVE_RUNS less the reserved slots, the active runs and other new ones). */
   room: number;
-  /** status.succeededTimes, as RFC 3339 UTC. */
-  succeeded: ReadonlySet<string>;
 };
+
+/** The id of the run of a backfill's tick. */
+function runIdOf(status: BackfillStatus, tick: Date): string {
+  return backfillRunId(status.request, tick, status.requestedAt);
+}
 
 /** What a backfill run processes: its tick, the interval since the tick before (as a scheduled run's), the backfill's params. */
 function valuesOf(state: BackfillState, status: BackfillStatus, index: number, spec: PipelineSpec): RunValues {
@@ -167,16 +205,17 @@ export function startBackfill(state: BackfillState, ctx: StartContext): { state:
   let { next, done, skipped = 0 } = status;
   const starts: RunRef[] = [];
   let room = ctx.room;
+  const succeeded = new Set(state.succeeded);
   while (next < state.ticks.length) {
     const tick = state.ticks[next] as Date;
-    if (!status.rerun && ctx.succeeded.has(iso(tick))) {
+    if (!status.rerun && succeeded.has(succeededEntry(iso(tick), status.params) ?? '')) {
       next++;
       done++;
       skipped++;
       continue;
     }
     if (running.length >= status.maxActive || room <= 0) break;
-    const id = backfillRunId(status.request, tick);
+    const id = runIdOf(status, tick);
     if (!ctx.active.has(id)) {
       starts.push({ id, trigger: 'backfill', generation: ctx.generation, values: valuesOf(state, status, next, ctx.spec) });
       room--;
@@ -191,7 +230,7 @@ export function startBackfill(state: BackfillState, ctx: StartContext): { state:
 
 export type Settled = {
   status?: BackfillStatus;
-  /** Logical times (RFC 3339) of backfill runs that succeeded now. */
+  /** succeededTimes entries of the backfill runs that succeeded now. */
   succeeded: string[];
   events: PlanEvent[];
 };
@@ -204,7 +243,7 @@ export type Settled = {
 export function settleBackfill(state: BackfillState, phaseOf: (id: string) => RunPhase | undefined, now: Date): Settled {
   const status = state.status;
   if (status?.phase !== 'Running') return { status, succeeded: [], events: [] };
-  const tickOf = new Map(state.ticks.slice(0, status.next).map((t) => [backfillRunId(status.request, t), t]));
+  const tickOf = new Map(state.ticks.slice(0, status.next).map((t) => [runIdOf(status, t), t]));
   let { done, failed = 0 } = status;
   const running: string[] = [];
   const succeeded: string[] = [];
@@ -216,7 +255,8 @@ export function settleBackfill(state: BackfillState, phaseOf: (id: string) => Ru
     }
     done++;
     const tick = tickOf.get(id);
-    if (phase === 'Succeeded' && tick) succeeded.push(iso(tick));
+    const entry = tick && succeededEntry(iso(tick), status.params);
+    if (phase === 'Succeeded' && entry) succeeded.push(entry);
     else if (phase !== 'Succeeded') failed++;
   }
   const counted = compact({ ...status, done, failed: failed || undefined, running: running.length > 0 ? running : undefined });
@@ -239,43 +279,42 @@ function endEvent(status: BackfillStatus): PlanEvent {
     : { type: 'Warning', reason: 'BackfillFailed', message: text };
 }
 
-/**
- * status.succeededTimes with `times` added: every logical time a run succeeded for, newest first,
- * each once, at most MAX_SUCCEEDED_TIMES (the oldest fall off). Undefined while there are none.
- */
-export function recordSucceededTimes(previous: readonly string[] | undefined, times: readonly string[]): string[] | undefined {
-  const all = new Map<number, string>();
-  for (const value of [...(Array.isArray(previous) ? previous : []), ...times]) {
-    const date = toDate(value);
-    if (date) all.set(date.getTime(), iso(date));
-  }
-  const sorted = [...all.entries()].sort((a, b) => b[0] - a[0]).map(([, text]) => text);
-  return sorted.length > 0 ? sorted.slice(0, MAX_SUCCEEDED_TIMES) : undefined;
-}
-
 /** The backfill runs among `refs`: concurrencyPolicy does not govern them (concurrency.ts). */
 export function backfillRunIds(refs: readonly Pick<RunRef, 'id' | 'trigger'>[]): Set<string> {
   return new Set(refs.filter((r) => r.trigger === 'backfill').map((r) => r.id));
 }
 
+/** The status fields backfill owns (planner.ts writes them as they are). */
+export type BackfillStatusParts = Pick<
+  PipelineStatus,
+  'backfill' | 'lastBackfillRequest' | 'lastBackfillRefusal' | 'backfillIds' | 'backfillIdsForgottenUntil' | 'succeededTimes'
+>;
+
 /**
  * The status fields backfill owns after a plan, and its Events: runs that ended are counted
  * (their phase from this plan's runs, else from what status remembered), and every run with a
- * logical time that succeeded — backfill or not — joins status.succeededTimes.
+ * logical time that succeeded — backfill or not — joins status.succeededTimes with its parameter
+ * values.
  */
 export function backfillStatusParts(
   state: BackfillState,
   previous: PipelineStatus,
-  runs: ReadonlyMap<string, Pick<RunStatus, 'phase' | 'logicalTime'>>,
+  runs: ReadonlyMap<string, Pick<RunStatus, 'phase' | 'logicalTime' | 'params'>>,
   now: Date,
-): { status: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>; events: PlanEvent[]; requeueAfterMs?: number } {
+): { status: BackfillStatusParts; events: PlanEvent[]; requeueAfterMs?: number } {
   const remembered = new Map([...(previous.runs ?? []), ...(previous.lastRun ? [previous.lastRun] : [])].map((r) => [r.id, r.phase]));
   const settled = settleBackfill(state, (id) => runs.get(id)?.phase ?? remembered.get(id), now);
-  const logical = [...runs.values()].flatMap((r) => (r.phase === 'Succeeded' && r.logicalTime ? [r.logicalTime] : []));
+  const logical = [...runs.values()].flatMap((r) => {
+    const entry = r.phase === 'Succeeded' && r.logicalTime ? succeededEntry(r.logicalTime, r.params) : undefined;
+    return entry ? [entry] : [];
+  });
   const status = compact({
     backfill: settled.status,
     lastBackfillRequest: state.lastRequest,
-    succeededTimes: recordSucceededTimes(previous.succeededTimes, [...settled.succeeded, ...logical]),
+    lastBackfillRefusal: state.refusal,
+    backfillIds: state.used.ids.length > 0 ? state.used.ids : undefined,
+    backfillIdsForgottenUntil: state.used.forgottenUntil,
+    succeededTimes: recordSucceeded(state.succeeded, [...settled.succeeded, ...logical]),
   });
   return compact({ status, events: [...state.events, ...settled.events], requeueAfterMs: waitsForSlot(settled.status) ? BACKFILL_RECHECK_MS : undefined });
 }

@@ -1,14 +1,19 @@
 // Stage caching (memoization), the pure part. A stage with `cache: {key, maxAge}` is not run when
-// status.cache holds a result of the same stage, with the same resolved key and the same spec
-// hash, younger than maxAge. Entries are recorded when a run succeeds: only stages of successful
-// runs are trusted. The cache lives in the Pipeline's status (the operator already writes it), one
+// status.cache holds a result of the same stage, with the same resolved key, the same spec hash
+// and the same upstream, younger than maxAge. The upstream is what Dagster calls the input data
+// versions: every result has a data version (a hash of the stage, the run that computed it and
+// when it finished), and an entry records a hash of its dependencies' versions; a stage is served
+// only if its dependencies in this run were themselves served (or kept) those very results, so a
+// dependency that ran again invalidates everything after it (transitively: each served dependency
+// matched its own upstream). A result is recorded as soon as its stage succeeds, whatever the run
+// does later. The cache lives in the Pipeline's status (the operator already writes it), one
 // entry per (stage, key), newest first, at most MAX_CACHE_ENTRIES.
 import type { CacheEntry, OnFailureStageSpec, Pipeline, RunStatus, StageSpec, StageStatus } from '../api/types.ts';
-import { MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH } from '../api/schema.ts';
+import { DATA_VERSION_PATTERN, MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH } from '../api/schema.ts';
 import type { PlanEvent } from './types.ts';
 import type { RunValues } from './run-values.ts';
 import { isPlainObject, mergeList } from './merge.ts';
-import { shortHash } from './names.ts';
+import { resultVersion, shortHash } from './names.ts';
 import { FROM_RUN } from './retry.ts';
 import { substitute, templateVariables } from './substitute.ts';
 import { iso, toDate } from './time.ts';
@@ -83,15 +88,55 @@ export function resolveCacheKey(stage: StageSpec, values: RunValues | undefined,
   return `${key.slice(0, MAX_CACHE_KEY_LENGTH - hash.length - 1)}-${hash}`;
 }
 
+export function entryVersion(entry: CacheEntry): string {
+  return resultVersion(entry.stage, entry.run, entry.time);
+}
+
+const VERSION = new RegExp(DATA_VERSION_PATTERN);
+
 /**
- * The newest entry for (stage, key, specHash) that is younger than maxAge at `now`. An entry
- * exactly maxAge old has expired: a result is valid for maxAge, not a moment longer.
+ * The data version of a stage's result in run `runId`: the one it was served (Cached) or kept
+ * (FromRun) from, or — when it ran in this run — its own. Undefined when it has not succeeded or
+ * its version is not known (a status written before versions existed).
  */
-export function findCached(entries: readonly CacheEntry[], stage: string, key: string, specHash: string, now: Date, maxAgeMs: number): CacheEntry | undefined {
+export function dataVersionOf(status: StageStatus | undefined, runId: string, now: Date): string | undefined {
+  if (status?.phase !== 'Succeeded') return undefined;
+  if (status.reason === CACHED || status.reason === FROM_RUN) return typeof status.dataVersion === 'string' && VERSION.test(status.dataVersion) ? status.dataVersion : undefined;
+  return resultVersion(status.name, runId, status.completionTime ?? iso(now));
+}
+
+/**
+ * What a result of `stage` is computed from: a hash of its dependencies' data versions in this
+ * run (`versionOf`), '' for a stage without dependencies, undefined when one is not known.
+ */
+export function upstreamOf(stage: StageSpec, versionOf: (name: string) => string | undefined): string | undefined {
+  const deps = [...new Set(stage.dependsOn ?? [])].sort();
+  if (deps.length === 0) return '';
+  const parts: string[] = [];
+  for (const dep of deps) {
+    const version = versionOf(dep);
+    if (version === undefined) return undefined;
+    parts.push(`${dep}=${version}`);
+  }
+  return shortHash(parts.join('\n'), SPEC_HASH_CHARS);
+}
+
+/**
+ * The newest entry for (stage, key, specHash, upstream) that is younger than maxAge at `now`. An
+ * entry exactly maxAge old has expired: a result is valid for maxAge, not a moment longer.
+ * `upstream` is upstreamOf's ('' for a root stage, which matches entries without one).
+ */
+export function findCached(
+  entries: readonly CacheEntry[],
+  wanted: { stage: string; key: string; specHash: string; upstream: string },
+  now: Date,
+  maxAgeMs: number,
+): CacheEntry | undefined {
+  const { stage, key, specHash, upstream } = wanted;
   let best: CacheEntry | undefined;
   let bestTime = Number.NEGATIVE_INFINITY;
   for (const entry of entries) {
-    if (entry.stage !== stage || entry.key !== key || entry.specHash !== specHash) continue;
+    if (entry.stage !== stage || entry.key !== key || entry.specHash !== specHash || (entry.upstream ?? '') !== upstream) continue;
     const time = toDate(entry.time)?.getTime();
     if (time === undefined || now.getTime() - time >= maxAgeMs || time <= bestTime) continue;
     best = entry;
@@ -100,57 +145,82 @@ export function findCached(entries: readonly CacheEntry[], stage: string, key: s
   return best;
 }
 
-/** `entry` first, replacing any entry of the same stage and key; the oldest fall off past the bound. */
+/**
+ * `entry` first, replacing any entry of the same stage and key — unless that one is newer (a result
+ * recorded again, e.g. from a run rebuilt after a lost status, never replaces a later one); the
+ * oldest fall off past the bound.
+ */
 export function recordCached(entries: readonly CacheEntry[], entry: CacheEntry): CacheEntry[] {
-  const others = entries.filter((e) => e.stage !== entry.stage || e.key !== entry.key);
-  return [entry, ...others].slice(0, MAX_CACHE_ENTRIES);
+  const same = (e: CacheEntry) => e.stage === entry.stage && e.key === entry.key;
+  const time = (e: CacheEntry) => toDate(e.time)?.getTime() ?? Number.NEGATIVE_INFINITY;
+  if (entries.some((e) => same(e) && time(e) > time(entry))) return [...entries];
+  return [entry, ...entries.filter((e) => !same(e))].slice(0, MAX_CACHE_ENTRIES);
 }
 
 /** status.cache as read back: only well-formed entries (the planner never trusts its input's shape). */
 export function cacheEntriesOf(value: unknown): CacheEntry[] {
   if (!Array.isArray(value)) return [];
   const text = (v: unknown) => typeof v === 'string' && v !== '';
+  const upstream = (v: unknown) => v === undefined || (typeof v === 'string' && VERSION.test(v));
   return value.filter(
-    (e): e is CacheEntry => isPlainObject(e) && text(e.stage) && typeof e.key === 'string' && text(e.specHash) && text(e.run) && toDate(e.time) !== undefined,
+    (e): e is CacheEntry =>
+      isPlainObject(e) && text(e.stage) && typeof e.key === 'string' && text(e.specHash) && text(e.run) && toDate(e.time) !== undefined && upstream(e.upstream),
   );
 }
 
-/** What a run needs to use the cache: status.cache before this plan, and the run's values. */
-export type RunCache = { entries: readonly CacheEntry[]; values?: RunValues; runId: string; now: Date };
+/**
+ * What a run needs to use the cache: status.cache before this plan, the run's values, and the
+ * stage statuses decided so far in this run (its dependencies among them).
+ */
+export type RunCache = { entries: readonly CacheEntry[]; values?: RunValues; runId: string; now: Date; decided: (name: string) => StageStatus | undefined };
 
 /**
  * The stage served from the cache, with its StageCached event; undefined when it must run: no
- * `cache`, a run started with --no-cache, no entry, or only entries of another spec or too old.
+ * `cache`, a run started with --no-cache, no entry, or only entries of another spec, too old, or
+ * computed from other results of its dependencies than this run has.
  */
 export function cachedStage(pipeline: Pipeline, stage: StageSpec, cache: RunCache): { status: StageStatus; event: PlanEvent } | undefined {
   if (!stage.cache || cache.values?.noCache === true) return undefined;
   const key = resolveCacheKey(stage, cache.values, cache.runId, pipeline.spec.timeZone);
   const maxAge = maxAgeOf(stage);
-  if (key === undefined || maxAge === undefined) return undefined;
-  const hit = findCached(cache.entries, stage.name, key, stageSpecHash(effectiveStage(pipeline, stage)), cache.now, maxAge);
+  const upstream = upstreamOf(stage, (dep) => dataVersionOf(cache.decided(dep), cache.runId, cache.now));
+  if (key === undefined || maxAge === undefined || upstream === undefined) return undefined;
+  const specHash = stageSpecHash(effectiveStage(pipeline, stage));
+  const hit = findCached(cache.entries, { stage: stage.name, key, specHash, upstream }, cache.now, maxAge);
   if (!hit) return undefined;
   const now = iso(cache.now);
   const message = `cached: key "${key}", result of run ${hit.run} (${hit.time})`;
+  const dataVersion = entryVersion(hit);
   return {
-    status: { name: stage.name, phase: 'Succeeded', reason: CACHED, message, cachedFrom: hit.run, startTime: now, completionTime: now },
-    event: { type: 'Normal', reason: 'StageCached', message: `run ${cache.runId}: stage "${stage.name}" served from the cache (key "${key}", run ${hit.run})` },
+    status: { name: stage.name, phase: 'Succeeded', reason: CACHED, message, cachedFrom: hit.run, dataVersion, startTime: now, completionTime: now },
+    event: stageCachedEvent(cache.runId, stage.name, key, hit.run),
   };
 }
 
+/** The Normal Event of a stage served from the cache (the console reads it back: run-words.ts). */
+export function stageCachedEvent(runId: string, stage: string, key: string, fromRun: string): PlanEvent {
+  return { type: 'Normal', reason: 'StageCached', message: `run ${runId}: stage "${stage}" served from the cache (key "${key}", run ${fromRun})` };
+}
+
 /**
- * The entries a run that just succeeded adds: each stage with `cache` that ran in this run (not
- * one served from the cache, nor one a retry kept from an earlier, failed run), oldest first.
+ * The entries a run adds: each stage with `cache` that ran and succeeded in this run (not one
+ * served from the cache, nor one a retry kept from an earlier run) and is not in `recorded` (the
+ * stages that had already succeeded when status last spoke of the run: recorded then), oldest
+ * first. Whatever the run does later — fail, be cancelled — does not change a result that is
+ * complete. A result whose upstream cannot be named is not recorded: it could never be served.
  */
-export function succeededEntries(pipeline: Pipeline, run: RunStatus, values: RunValues | undefined, now: Date): CacheEntry[] {
-  if (run.phase === 'Pending' || run.phase === 'Running' || run.phase === 'Skipped') return [];
+export function succeededEntries(pipeline: Pipeline, run: RunStatus, values: RunValues | undefined, now: Date, recorded: ReadonlySet<string> = new Set()): CacheEntry[] {
+  const statuses = new Map((run.stages ?? []).map((s) => [s.name, s]));
   const entries: CacheEntry[] = [];
   for (const stage of pipeline.spec.stages) {
-    const status = run.stages?.find((s) => s.name === stage.name);
-    if (!stage.cache || status?.phase !== 'Succeeded' || status.reason === CACHED || status.reason === FROM_RUN) continue;
+    const status = statuses.get(stage.name);
+    if (!stage.cache || recorded.has(stage.name) || status?.phase !== 'Succeeded' || status.reason === CACHED || status.reason === FROM_RUN) continue;
     const key = resolveCacheKey(stage, values, run.id, pipeline.spec.timeZone);
-    if (key === undefined) continue;
+    const upstream = upstreamOf(stage, (dep) => dataVersionOf(statuses.get(dep), run.id, now));
+    if (key === undefined || upstream === undefined) continue;
     const time = status.completionTime ?? iso(now);
-    entries.push({ stage: stage.name, key, specHash: stageSpecHash(effectiveStage(pipeline, stage)), run: run.id, time });
+    const specHash = stageSpecHash(effectiveStage(pipeline, stage));
+    entries.push({ stage: stage.name, key, specHash, run: run.id, time, ...(upstream ? { upstream } : {}) });
   }
   return entries.sort((a, b) => a.time.localeCompare(b.time));
 }

@@ -34,7 +34,7 @@ export function summarize(run: RunStatus): RunSummary {
  * attempts, reason); a running one also its Job and start, to tell a deleted Job from a new one.
  */
 function stageMemory(stage: StageStatus): StageStatus {
-  const { name, phase, job, attempts, reason, startTime, cachedFrom } = stage;
+  const { name, phase, job, attempts, reason, startTime, cachedFrom, dataVersion } = stage;
   const running = phase === 'Running';
   return {
     name,
@@ -43,6 +43,8 @@ function stageMemory(stage: StageStatus): StageStatus {
     ...(attempts ? { attempts } : {}),
     ...(reason ? { reason } : {}),
     ...(cachedFrom ? { cachedFrom } : {}),
+    // What a served or kept result was: its downstream stages are served (and recorded) by it.
+    ...(dataVersion ? { dataVersion } : {}),
     ...(running && startTime ? { startTime } : {}),
   };
 }
@@ -64,19 +66,24 @@ export function cancelRun(run: RunStatus, reason: string, now: Date): RunStatus 
  * first (by start time, or completion time for a run that never started; entries without either
  * keep their order after those with one). Every active run stays, however many others there are:
  * it is the memory its next stages are created from. Finished and skipped runs are bounded
- * (`limit`; Events are derived from the whole list, so a run that ends is reported also when
- * status no longer keeps it).
+ * (`limit`): the ones that ended last are kept, so that a run that ends is shown for a while even
+ * when it started before ten others that ended already (an old run of Allow, a backfill's first
+ * tick) — chained pipelines read an upstream's ended runs here (chain.ts). Events are derived from
+ * the whole list, so a run that ends is reported also when status no longer keeps it.
  */
 export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[], limit = MAX_RUN_SUMMARIES): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
   const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
-  let finished = 0;
-  return [...newest, ...older]
-    .map((run, index) => ({ run, index }))
-    .sort((a, b) => time(b.run) - time(a.run) || a.index - b.index)
-    .map(({ run }) => run)
-    .filter((run) => isActiveRun(run.phase) || ++finished <= limit);
+  const ended = (r: RunSummary) => toDate(r.completionTime ?? r.startTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const byRecency = (when: (r: RunSummary) => number) => (runs: RunSummary[]) =>
+    runs
+      .map((run, index) => ({ run, index }))
+      .sort((a, b) => when(b.run) - when(a.run) || a.index - b.index)
+      .map(({ run }) => run);
+  const all = [...newest, ...older];
+  const kept = new Set(byRecency(ended)(all.filter((run) => !isActiveRun(run.phase))).slice(0, limit));
+  return byRecency(time)(all).filter((run) => isActiveRun(run.phase) || kept.has(run));
 }
 
 /**

@@ -138,20 +138,35 @@ export function scheduledTimeOf(runId: string): Date | undefined {
   return match ? new Date(Number(match[1]) * 1000) : undefined;
 }
 
-/** Run started because a run of another Pipeline (chaining, spec.triggers.after) finished. */
-export function chainRunId(upstreamPipeline: string, upstreamRunId: string): string {
-  return `c${shortHash(`${upstreamPipeline}/${upstreamRunId}`)}`;
+/**
+ * Run started because a run of another Pipeline (chaining, spec.triggers.after) finished. The
+ * upstream's uid is part of it: a Pipeline deleted and created again under the same name starts
+ * its run ids afresh (its first run is g1 again), and that run must get a run of its own here.
+ */
+export function chainRunId(upstreamPipeline: string, upstreamUid: string | undefined, upstreamRunId: string): string {
+  return `c${shortHash(upstreamUid ? `${upstreamPipeline}/${upstreamUid}/${upstreamRunId}` : `${upstreamPipeline}/${upstreamRunId}`)}`;
 }
 
 /**
- * Run of one tick of a backfill: from the request id and the tick, so planning again after a
- * crash (or a lost status write) picks the same id, and the same Job names.
+ * Run of one tick of a backfill: from the request id (and its requestedAt, when it has one) and
+ * the tick, so planning again after a crash (or a lost status write) picks the same id, and the
+ * same Job names; an old id reused with a new requestedAt names other runs.
  */
-export function backfillRunId(requestId: string, tick: Date): string {
-  return `b${shortHash(`${requestId}/${tick.toISOString()}`)}`;
+export function backfillRunId(requestId: string, tick: Date, requestedAt?: string): string {
+  const request = requestedAt ? `${requestId}@${requestedAt}` : requestId;
+  return `b${shortHash(`${request}/${tick.toISOString()}`)}`;
 }
 
 /** Whether `text` has the shape of a run id Conveyor derives (used to read `<runId>:<nonce>`). */
 export function isRunId(text: string): boolean {
   return /^(g\d+|s\d+|[mrcb][0-9a-f]{8})$/.test(text);
+}
+
+/**
+ * The data version of one stage result (as Dagster calls it): which computation of the stage it
+ * is — the stage, the run that computed it and when it finished — in 16 hex characters. Cache
+ * entries record their dependencies' versions (cache.ts).
+ */
+export function resultVersion(stage: string, run: string, completionTime: string): string {
+  return shortHash(`${stage}\n${run}\n${completionTime}`, 16);
 }

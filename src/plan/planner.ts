@@ -26,8 +26,8 @@ import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
 import { withRunValues } from './select-values.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
-import { MAX_ACTIVE_RUNS } from '../api/schema.ts';
-import { backfillRunIds, backfillStatusParts, readBackfill, recordSucceededTimes, startBackfill, type BackfillState, type StartContext } from './backfill.ts';
+import { MAX_ACTIVE_RUNS, MAX_ACTIVE_STAGES, RESERVED_RUN_SLOTS } from '../api/schema.ts';
+import { backfillRunIds, backfillStatusParts, readBackfill, startBackfill, type BackfillState, type BackfillStatusParts, type StartContext } from './backfill.ts';
 
 export type { Action, Plan } from './types.ts';
 
@@ -62,7 +62,7 @@ export function plan(input: PlanInput): Plan {
   const selection = withRunValues(context, waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context));
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
-  const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation, succeeded: new Set(recordSucceededTimes(previous.succeededTimes, [])) } };
+  const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation } };
   const stagesOf = stageCounter(pipeline, revisions, generation);
   const outcome = planRuns(selection, advance, { policy: policyOf(spec), stagesOf, cancel, backfill }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
@@ -113,10 +113,10 @@ type StatusParts = {
   selection: Selection;
   schedule: ScheduleStatus;
   cancel: string | undefined;
-  /** Results of cached stages of runs that succeeded in this plan (status.cache). */
+  /** Results of stages with cache that succeeded in this plan (status.cache). */
   cacheEntries: CacheEntry[];
-  /** status.backfill, lastBackfillRequest and succeededTimes (backfill.ts). */
-  backfill: Pick<PipelineStatus, 'backfill' | 'lastBackfillRequest' | 'succeededTimes'>;
+  /** status.backfill, lastBackfillRequest, succeededTimes and the other fields backfill.ts owns. */
+  backfill: BackfillStatusParts;
   /** It waits for a trigger (a schedule, a chain) or is suspended: between runs it is Ready. */
   holds: boolean;
   active: boolean;
@@ -239,7 +239,7 @@ type RunsOutcome = {
   actions: Action[];
   events: PlanEvent[];
   requeues: number[];
-  /** Results of cached stages of the runs that succeeded now (cancelled runs record none). */
+  /** Results of stages with cache that succeeded now, in any run (a cancelled one too). */
   cacheEntries: CacheEntry[];
   /** The backfill after this plan's ticks started (backfill.ts); runs that ended are counted later. */
   backfill: BackfillState;
@@ -265,15 +265,19 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(rules.policy, stillActive.map((g) => g.ref));
   const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
   const decided = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
-  // Backfill ticks take the room the other new runs leave; they start first, so that a tick or a
-  // manual run starting in the same plan is lastRun.
   const remaining = active.filter((id) => !decided.cancelled.has(id));
   // The stage budget: every active run's stages are remembered in status (concurrency.ts).
   const stagesOf = rules.stagesOf;
   const held = stillActive.filter((g) => remaining.includes(g.ref.id)).reduce((sum, g) => sum + stagesOf(g.ref.generation), 0);
   const decision = withinStageBudget(decided, held, stagesOf);
   const starting = decision.start.reduce((sum, r) => sum + stagesOf(r.generation), 0);
-  const room = Math.min(MAX_ACTIVE_RUNS - remaining.length - decision.start.length, stageRoom(held + starting, stagesOf(rules.backfill.context.generation)));
+  // Backfill ticks take the room the other new runs leave, less RESERVED_RUN_SLOTS kept for the
+  // ticks and manual runs to come, and their share of the stage budget (250: more than the
+  // largest run has); they start first, so that a tick or a manual run starting in the same plan
+  // is lastRun.
+  const reservedStages = (MAX_ACTIVE_STAGES * RESERVED_RUN_SLOTS) / MAX_ACTIVE_RUNS;
+  const slots = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS - remaining.length - decision.start.length;
+  const room = Math.min(slots, stageRoom(held + starting + reservedStages, stagesOf(rules.backfill.context.generation)));
   const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
   const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
@@ -282,6 +286,8 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   for (const { ref, progress } of [...going, ...started]) {
     outcome.refs.push(ref);
     const reason = cancelled.get(ref.id);
+    // A cancelled run's stages that succeeded (this plan saw them end) have complete results.
+    outcome.cacheEntries.push(...(progress.cacheEntries ?? []));
     if (reason !== undefined) {
       outcome.runs.set(ref.id, cancelRun(progress.run, reason, now));
       continue;
@@ -290,7 +296,6 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
     outcome.actions.push(...progress.actions);
     outcome.events.push(...(progress.events ?? []));
     if (progress.requeueAfterMs !== undefined) outcome.requeues.push(progress.requeueAfterMs);
-    outcome.cacheEntries.push(...(progress.cacheEntries ?? []));
   }
   return outcome;
 }
@@ -428,6 +433,9 @@ function planInvalid(
     cache: updateCache(previous.cache, []),
     backfill: previous.backfill,
     lastBackfillRequest: previous.lastBackfillRequest,
+    lastBackfillRefusal: previous.lastBackfillRefusal,
+    backfillIds: previous.backfillIds,
+    backfillIdsForgottenUntil: previous.backfillIdsForgottenUntil,
     succeededTimes: previous.succeededTimes,
   });
   const reported = { ...status, runs: runHistory(previous.runs, changed, Number.POSITIVE_INFINITY) };

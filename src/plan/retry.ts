@@ -3,7 +3,7 @@
 // target run's Jobs (evidence), so the retry also works for a run status no longer details.
 import type { RunStatus, RunSummary, StageSpec, StageStatus } from '../api/types.ts';
 import { ROLE_STAGE } from '../kube/labels.ts';
-import { isRunId, labelValue, retryRunId } from './names.ts';
+import { isRunId, labelValue, resultVersion, retryRunId } from './names.ts';
 import { indexStageJobs, isSuspendedJob, readJob, stageKey, type ObservedRun } from './observed.ts';
 import { compact } from './merge.ts';
 
@@ -26,7 +26,10 @@ export function parseRetryRequest(value: string): { target?: string } {
   return isRunId(prefix) ? { target: prefix } : {};
 }
 
-/** Stage status of a stage a retry keeps: it succeeded in `from` and is not run again. */
+/**
+ * Stage status of a stage a retry keeps: it succeeded in `from` and is not run again. Its data
+ * version is that result's, as `from` recorded it in the cache (cache.ts).
+ */
 export function keptStage(name: string, from: string, original?: StageStatus): StageStatus {
   return compact({
     name,
@@ -36,6 +39,7 @@ export function keptStage(name: string, from: string, original?: StageStatus): S
     completionTime: original?.completionTime,
     reason: FROM_RUN,
     message: `succeeded in run ${from}`,
+    dataVersion: original?.completionTime ? resultVersion(name, from, original.completionTime) : undefined,
   });
 }
 

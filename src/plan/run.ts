@@ -12,6 +12,7 @@ import { boundStage, indexStageJobs, trimMessage, type ObservedRun } from './obs
 import { earliest, iso, latest } from './time.ts';
 import { compact } from './merge.ts';
 import { succeededEntries } from './cache.ts';
+import { servedOnJobs } from './cache-evidence.ts';
 import type { RunValues } from './run-values.ts';
 import {
   createStageJob,
@@ -65,7 +66,7 @@ export type RunProgress = {
   actions: Action[];
   requeueAfterMs?: number;
   events?: PlanEvent[];
-  /** The run succeeded now: the results of its cached stages, for status.cache. */
+  /** Results of its stages with cache that succeeded since status last spoke of it, for status.cache. */
   cacheEntries?: CacheEntry[];
 };
 
@@ -134,10 +135,12 @@ export function advanceRun(ctx: RunContext): RunProgress {
   }
   const run = runStatus(ctx, view, [...stages, ...end.onFailure], end.phase, deadline.seconds);
   const requeueAfterMs = runRequeue(view, run, deadline, effects);
-  // A run that has ended records every stage with cache that succeeded in it, whatever the run's
-  // outcome: a stage's result depends on its inputs, not on a later stage failing — so re-running a
-  // failed week does not redo the extracts that worked.
-  const cacheEntries = isActiveRun(run.phase) ? [] : succeededEntries(view.pipeline, run, ctx.values, now);
+  // A stage with cache is recorded as soon as it succeeds, whatever the run does later (fail, be
+  // cancelled): a stage's result depends on its inputs, not on a later stage failing — so re-running
+  // a failed week does not redo the extracts that worked. Stages memory already had Succeeded were
+  // recorded by the plan that wrote it.
+  const recorded = new Set((previous?.stages ?? []).filter((s) => s.phase === 'Succeeded').map((s) => s.name));
+  const cacheEntries = succeededEntries(view.pipeline, run, ctx.values, now, recorded);
   return compact({
     run,
     actions: effects.actions,
@@ -169,6 +172,7 @@ function runView(ctx: RunContext): RunView {
     pendingJobs: ctx.pendingJobs ?? new Set<string>(),
     values: ctx.values,
     cacheEntries: ctx.cacheEntries,
+    servedOnJobs: servedOnJobs(observed?.jobs ?? [], pipeline.spec.stages),
     now,
   });
 }

@@ -5,7 +5,6 @@
 // backfill.ts; everything else here.
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
 import type { FiredTrigger } from './chain.ts';
-import { upstreamRunTimes } from './chain.ts';
 import { requestedRunTimes, scheduledRunTimes, type RunTimes } from './logical-time.ts';
 import { scheduledTimeOf } from './names.ts';
 import type { ObservedRun } from './observed.ts';
@@ -53,9 +52,13 @@ export function manualRunValues(pipeline: Pipeline, params: Record<string, strin
   };
 }
 
-/** A chained run: the upstream run's logical time and interval, this pipeline's default params. */
-export function chainRunValues(pipeline: Pipeline, upstream: Pipeline[], fired: FiredTrigger, now: Date): RunValues {
-  const times = upstreamRunTimes(upstream, fired) ?? requestedRunTimes({}, now);
+/**
+ * A chained run: the logical time and interval of the upstream run that fired it (it processes
+ * the same slice of data), this pipeline's default params. An upstream run that records no times
+ * (one of an older version): the moment it is handled.
+ */
+export function chainRunValues(pipeline: Pipeline, fired: FiredTrigger, now: Date): RunValues {
+  const times = fired.times ?? requestedRunTimes({}, now);
   return { ...times, ...defaults(pipeline) };
 }
 

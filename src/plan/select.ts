@@ -9,8 +9,9 @@ import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/t
 import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
 import { checkRunRequest } from './params.ts';
 import { chainRunValues, manualRunValues } from './select-values.ts';
+import { extraTickMessage } from './logical-time.ts';
 import type { PlanEvent } from './types.ts';
-import { evaluateChainTriggers, type HandledTrigger } from './chain.ts';
+import { evaluateChainTriggers, type FiredTrigger, type HandledTrigger } from './chain.ts';
 import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './names.ts';
 import type { ObservedRun } from './observed.ts';
 import { resolveRetry, succeededStages, type RememberedRun } from './retry.ts';
@@ -184,13 +185,9 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
   let count = requestCountOf(previous);
-  // Chained runs are automatic: when several upstream runs fire in one plan, one run answers all.
-  const fired = r.chain.fired[0];
-  if (fired) {
-    const id = chainRunId(fired.pipeline, fired.run);
-    const values = chainRunValues(ctx.pipeline, ctx.upstream, fired, now);
-    requests.push({ id, trigger: 'chain', generation, governed: chainGoverned, at: now, values });
-  }
+  const chained = chainRequests(ctx, r.chain.fired, chainGoverned);
+  requests.push(...chained.requests);
+  events.push(...r.chain.events, ...chained.events);
   if (isNewRunRequest(ctx, r)) {
     const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
     // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
@@ -212,6 +209,29 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
     } else {
       events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request "${value}" refused: ${resolved.message}` });
     }
+  }
+  return { requests, events };
+}
+
+/**
+ * One run per upstream run that fired, in the order they ended (concurrencyPolicy decides which
+ * start). Its id is derived from the upstream run, so deciding again after a crash picks the same
+ * one. An id this pipeline's history already holds means the upstream used one of its run ids
+ * again (its status was wiped): that run cannot start twice, and an Event says so.
+ */
+function chainRequests(ctx: SelectContext, fired: FiredTrigger[], governed: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+  const remembered = rememberedRuns(ctx.previous);
+  const requests: RunRequest[] = [];
+  const events: PlanEvent[] = [];
+  for (const trigger of fired) {
+    const id = chainRunId(trigger.pipeline, trigger.uid, trigger.run);
+    if (remembered.has(id)) {
+      const message = `run ${trigger.run} of ${trigger.pipeline} ended ${trigger.phase}, but run ${id} it would start is already in this pipeline's history (${trigger.pipeline} used run id ${trigger.run} twice); no run started`;
+      events.push({ type: 'Warning', reason: 'TriggerIgnored', message });
+      continue;
+    }
+    const values = chainRunValues(ctx.pipeline, trigger, ctx.now);
+    requests.push({ id, trigger: 'chain', generation: ctx.generation, governed, at: ctx.now, values });
   }
   return { requests, events };
 }
@@ -357,8 +377,9 @@ function scheduledContinuing(ctx: SelectContext, remembered: Map<string, Remembe
 
 /**
  * New ticks: a CronJob's Jobs nobody has decided on yet (not started). A Job made with `kubectl
- * create job --from=cronjob/...` is a manual run; a tick is skipped while suspended or past its
- * starting deadline, and otherwise asks for a run that concurrencyPolicy governs.
+ * create job --from=cronjob/...` is a manual run; a tick is skipped when it is no wall-clock time
+ * of its own (a repeat as the clocks went back), while suspended or past its starting deadline,
+ * and otherwise asks for a run that concurrencyPolicy governs.
  */
 function newTicks(ctx: SelectContext, unknown: ObservedRun[]): { requests: RunRequest[]; skipped: SkippedRun[] } {
   const { pipeline, generation, now } = ctx;
@@ -374,7 +395,11 @@ function newTicks(ctx: SelectContext, unknown: ObservedRun[]): { requests: RunRe
       continue;
     }
     if (!run.scheduledAt) continue;
-    if (spec.suspend === true) {
+    const extra = extraTickMessage(spec, run.scheduledAt);
+    if (extra) {
+      // A wall-clock time runs once: its hour is in the next tick's interval (logical-time.ts).
+      skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: extra });
+    } else if (spec.suspend === true) {
       skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: 'skipped: the pipeline is suspended' });
     } else if (typeof deadline === 'number' && now.getTime() > run.scheduledAt.getTime() + deadline * 1000) {
       // The CronJob controller keeps this deadline for creating the Job; Conveyor keeps it for

@@ -12,7 +12,8 @@ import type { CacheEntry, OnFailureStageSpec, Pipeline, RunTrigger, StageSpec, S
 import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../kube/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStageJob, startJobPatch } from './job.ts';
-import { cachedStage } from './cache.ts';
+import { cachedStage, resolveCacheKey, stageCachedEvent } from './cache.ts';
+import { cachedUpstreamAnnotation, servedUpstream } from './cache-evidence.ts';
 import type { RunValues } from './run-values.ts';
 import { topologicalOrder } from './dag.ts';
 import { jobName, labelValue, MAX_JOB_NAME, shortName } from './names.ts';
@@ -43,6 +44,8 @@ export type RunView = {
   values?: RunValues;
   /** status.cache before this plan: results a stage with `cache` may reuse. */
   cacheEntries?: readonly CacheEntry[];
+  /** Stages the run's Jobs say were served from the cache (cache-evidence.ts). */
+  servedOnJobs?: ReadonlyMap<string, StageStatus>;
   now: Date;
 };
 
@@ -83,6 +86,14 @@ export function recallStage(view: RunView, role: Role, name: string, effects: Ef
   if (seen && isTerminalStage(seen.phase)) return seen;
   const remembered = view.memory.get(name);
   if (remembered && isTerminalStage(remembered.phase)) return remembered;
+  // Served from the cache in a plan whose status write did not land: a Job built on it says so.
+  // That plan's StageCached Event was not emitted either (Events follow the write): it is now.
+  const served = role === ROLE_STAGE ? view.servedOnJobs?.get(name) : undefined;
+  if (served) {
+    const key = resolveCacheKey(stageSpec(view, role, name) as StageSpec, view.values, view.runId, view.pipeline.spec.timeZone) ?? '';
+    effects.events.push(stageCachedEvent(view.runId, name, key, served.cachedFrom ?? ''));
+    return served;
+  }
   if (role === ROLE_STAGE && view.kept.has(name)) return view.kept.get(name);
   if (seen) return seen;
   const refused = view.rejections.get(ownJobName(view, name));
@@ -105,7 +116,8 @@ function missingJob(view: RunView, role: Role, name: string, remembered: StageSt
   if (remembered.job && view.pendingJobs.has(remembered.job)) return remembered;
   const deleted = remembered.job ?? ownJobName(view, name);
   const prior = remembered.attempts ?? 1;
-  const recreated = createStageJob(view, stageSpec(view, role, name), role, effects, prior);
+  const decided = (stage: string) => recalledTerminal(view, stage);
+  const recreated = createStageJob(view, stageSpec(view, role, name), role, effects, prior, decided);
   effects.events.push({
     type: 'Warning',
     reason: 'StageJobDeleted',
@@ -114,13 +126,29 @@ function missingJob(view: RunView, role: Role, name: string, remembered: StageSt
   return compact({ ...recreated, startTime: remembered.startTime });
 }
 
+/** What memory or the Jobs' served stages already say has ended (for a Job created in step 1). */
+function recalledTerminal(view: RunView, name: string): StageStatus | undefined {
+  const remembered = view.memory.get(name);
+  return remembered && isTerminalStage(remembered.phase) ? remembered : view.servedOnJobs?.get(name);
+}
+
 function stageSpec(view: RunView, role: Role, name: string): StageSpec | OnFailureStageSpec {
   const list = role === ROLE_STAGE ? view.pipeline.spec.stages : (view.pipeline.spec.onFailure ?? []);
   return list.find((s) => s.name === name) ?? { name };
 }
 
-/** A createJob action for a stage; `priorAttempts` counts attempts of Jobs deleted before it. */
-export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageSpec, role: Role, effects: Effects, priorAttempts = 0): StageStatus {
+/**
+ * A createJob action for a stage; `priorAttempts` counts attempts of Jobs deleted before it;
+ * `decided` (the run's stage statuses so far) names on the Job the served stages it builds on.
+ */
+export function createStageJob(
+  view: RunView,
+  stage: StageSpec | OnFailureStageSpec,
+  role: Role,
+  effects: Effects,
+  priorAttempts = 0,
+  decided?: (name: string) => StageStatus | undefined,
+): StageStatus {
   const job = buildStageJob(view.pipeline, stage, {
     runId: view.runId,
     trigger: view.trigger,
@@ -138,6 +166,10 @@ export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageS
     const name = shortName(`${job.metadata?.name ?? ownJobName(view, stage.name)}-x${priorAttempts}`, MAX_JOB_NAME);
     job.metadata = { ...job.metadata, name, annotations: { ...job.metadata?.annotations, [ANN_PRIOR_ATTEMPTS]: String(priorAttempts) } };
   }
+  if (decided && role === ROLE_STAGE) {
+    const served = cachedUpstreamAnnotation(servedUpstream(stage as StageSpec, view.pipeline.spec.stages, decided));
+    job.metadata = { ...job.metadata, annotations: { ...job.metadata?.annotations, ...served } };
+  }
   effects.actions.push({ kind: 'createJob', job });
   const name = job.metadata?.name ?? ownJobName(view, stage.name);
   return { name: stage.name, phase: 'Running', job: name, attempts: priorAttempts + 1 };
@@ -148,6 +180,7 @@ export function createStageJob(view: RunView, stage: StageSpec | OnFailureStageS
  * its template could not name the run's claim, so Conveyor creates the stage's Job itself.
  */
 function startSuspended(view: RunView, stage: StageSpec, job: V1Job, effects: Effects): StageStatus {
+  // A root stage: it builds on nothing served.
   if (view.stagingClaim) return createStageJob(view, stage, ROLE_STAGE, effects);
   const name = job.metadata?.name ?? '';
   effects.starting.add(name);
@@ -188,7 +221,7 @@ function decideStage(view: RunView, stage: StageSpec, status: Map<string, StageS
   // StopAll: nothing new starts after a failure; running stages are left to finish.
   if (rule.stopAll && rule.anyFailed) return { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' };
   if (!deps.every((d) => status.get(d)?.phase === 'Succeeded')) return { name: stage.name, phase: 'Pending' };
-  return startStage(view, stage, deps.length === 0, effects);
+  return startStage(view, stage, (name) => status.get(name), effects);
 }
 
 /** Names quoted, at most the first three and how many more: a stage may depend on 199 others, and each message is status. */
@@ -199,11 +232,13 @@ export function someNames(names: string[], shown = 3): string {
 
 /**
  * All dependencies succeeded: reuse a cached result, start the CronJob's Job, wait for it, or
- * create the stage's Job. A CronJob's suspended Job of a cached stage is deleted in step 4.
+ * create the stage's Job (naming the served stages it builds on). A CronJob's suspended Job of a
+ * cached stage is deleted in step 4. `decided`: the run's stage statuses so far.
  */
-function startStage(view: RunView, stage: StageSpec, root: boolean, effects: Effects): StageStatus {
+function startStage(view: RunView, stage: StageSpec, decided: (name: string) => StageStatus | undefined, effects: Effects): StageStatus {
+  const root = (stage.dependsOn ?? []).length === 0;
   const cached = view.cacheEntries
-    ? cachedStage(view.pipeline, stage, { entries: view.cacheEntries, values: view.values, runId: view.runId, now: view.now })
+    ? cachedStage(view.pipeline, stage, { entries: view.cacheEntries, values: view.values, runId: view.runId, now: view.now, decided })
     : undefined;
   if (cached) {
     effects.events.push(cached.event);
@@ -219,7 +254,7 @@ function startStage(view: RunView, stage: StageSpec, root: boolean, effects: Eff
     effects.awaiting = true;
     return { name: stage.name, phase: 'Pending', message: 'waiting for its CronJob to create the Job of this run' };
   }
-  return createStageJob(view, stage, ROLE_STAGE, effects);
+  return createStageJob(view, stage, ROLE_STAGE, effects, 0, decided);
 }
 
 /**

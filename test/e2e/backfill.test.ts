@@ -2,20 +2,23 @@
 // server. Five daily ticks with --max-active 2 run each tick exactly once (one Job per stage per
 // tick, never created twice), never more than two at a time, and complete although the operator
 // is SIGKILLed in the middle; a backfill cancelled mid-way stops its run in flight and starts no
-// more ticks; a bad request is refused before it is written (CLI) and by the operator (Event).
+// more ticks; a bad request is refused before it is written (CLI) and by the operator (Event);
+// ticks and a manual run start next to a backfill at its most parallel (issue 17 case 6).
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type * as k8s from '@kubernetes/client-node';
+import type { Pipeline } from '../../src/api/types.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backfillRunId } from '../../src/plan/names.ts';
+import { succeededEntry } from '../../src/plan/succeeded.ts';
 import { recordJobs } from './support/job-watch.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import { createPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stage, stageJobs, waitForPipeline } from './support/pipelines.ts';
 
 const c: Clients = clients();
-const suite = operatorSuite(c, 'backfill', ['five', 'cancel', 'refused'], () => installCrd(c));
+const suite = operatorSuite(c, 'backfill', ['five', 'cancel', 'refused', 'reserve'], () => installCrd(c));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const conveyor = (args: string[]) => promisify(execFile)(process.execPath, [`${root}/bin/conveyor.js`, ...args, '--kubeconfig', inject('kubeconfig')]);
 beforeAll(suite.setUp);
@@ -72,10 +75,12 @@ describe.concurrent('backfill', () => {
       const done = await waitForPipeline(c, n, 'daily', 'backfill Succeeded', (p) => p.status?.backfill?.phase === 'Succeeded', 180_000);
       const request = done.status?.backfill?.request ?? '';
       expect(done.status?.backfill).toMatchObject({ total: 5, next: 5, done: 5, maxActive: 2, progress: '5/5 ticks done, 0 running', params: { table: 'refunds' } });
-      expect(done.status?.succeededTimes).toEqual([...ticks].reverse().map((t) => t.toISOString().replace('.000Z', 'Z')));
+      // Each tick, with the backfill's parameter values (a hash of them).
+      expect(done.status?.succeededTimes).toEqual([...ticks].reverse().map((t) => succeededEntry(t.toISOString(), { table: 'refunds' })));
 
       const jobs = await stageJobs(c, n, 'daily');
-      const ids = ticks.map((t) => backfillRunId(request, t));
+      expect(done.status?.backfill?.requestedAt).toBeDefined();
+      const ids = ticks.map((t) => backfillRunId(request, t, done.status?.backfill?.requestedAt));
       // Exactly one Job per stage per tick, and none created twice under its name (the watch saw every uid).
       expect(jobs.map((j) => `${runOf(j)}/${stageOf(j)}`).sort()).toEqual(ids.flatMap((id) => [`${id}/extract`, `${id}/load`]).sort());
       for (const j of jobs) expect(recorder.jobs.get(j.metadata?.name ?? '')?.uids, `uids of ${j.metadata?.name}`).toHaveLength(1);
@@ -129,4 +134,27 @@ describe.concurrent('backfill', () => {
       (await c.core.listNamespacedEvent({ namespace: n })).items.find((e) => e.reason === 'BackfillRefused'));
     expect(refused).toMatchObject({ type: 'Warning', message: expect.stringContaining('from: the range holds more than 1000 ticks') });
   }, 120_000);
+
+  it('issue 17 case 6: next to a backfill of 15 at once, three ticks and a manual run all start; maxActive 20 is refused', async () => {
+    const n = suite.ns('reserve');
+    // Every run lasts 10 minutes: nothing ends during the test, so every slot taken stays taken.
+    await createPipeline(c, n, pipeline('busy', { schedule: '*/1 * * * *', concurrencyPolicy: 'Allow', runHistoryLimit: 5, stages: [stage('work', { podTemplate: runsFor(600) })] }));
+    await waitForPipeline(c, n, 'busy', 'Scheduled', (p) => p.status?.phase === 'Scheduled');
+    const minute = 60_000;
+    const start = Math.floor(Date.now() / minute) * minute;
+    const range = ['--from', new Date(start - 60 * minute).toISOString(), '--to', new Date(start - 30 * minute).toISOString()];
+    await expect(conveyor(['backfill', 'busy', '-n', n, ...range, '--max-active', '20'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('--max-active: must be a whole number from 1 to 15, got 20'),
+    });
+    await conveyor(['backfill', 'busy', '-n', n, ...range, '--max-active', '15']);
+    await waitForPipeline(c, n, 'busy', '15 backfill runs in flight', (p) => (p.status?.backfill?.running?.length ?? 0) === 15, 120_000);
+    await conveyor(['run', 'busy', '-n', n]);
+    const others = (p: Pipeline) => (p.status?.runs ?? []).filter((r) => r.trigger !== 'backfill');
+    const done = await waitForPipeline(c, n, 'busy', 'three ticks and the manual run', (p) => others(p).filter((r) => r.trigger === 'schedule').length >= 3 && others(p).some((r) => r.trigger === 'manual'), 300_000);
+    const skipped = (done.status?.runs ?? []).filter((r) => r.phase === 'Skipped');
+    expect(skipped, JSON.stringify(skipped)).toEqual([]);
+    expect(others(done).every((r) => r.phase === 'Running'), JSON.stringify(others(done))).toBe(true);
+    expect(done.status?.backfill).toMatchObject({ phase: 'Running', maxActive: 15 });
+    expect(done.status?.backfill?.running).toHaveLength(15);
+  }, 480_000);
 });

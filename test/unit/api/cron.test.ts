@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
-import { CronError, nextScheduleTimes, parseSchedule, scheduleProblem } from '../../../src/api/cron.ts';
+import { CronError, extraTick, nextScheduleTimes, parseSchedule, previousOwnTick, scheduleProblem } from '../../../src/api/cron.ts';
 
 type OracleCase = { schedule: string; timeZone?: string; after: string; count: number; error?: string; times?: string[] };
 
@@ -109,6 +109,14 @@ describe('semantics', () => {
     ]);
   });
 
+  it('45 1 * * * in Lord Howe also fires at 02:45 when the clocks go forward half an hour (robfig does not look at the hour again)', () => {
+    expect(iso(nextScheduleTimes('45 1 * * *', 'Australia/Lord_Howe', new Date('2026-10-03T12:00:00Z'), 3))).toEqual([
+      '2026-10-03T15:15:00Z', // 10-04 01:45 +10:30
+      '2026-10-03T15:45:00Z', // 10-04 02:45 +11
+      '2026-10-04T14:45:00Z', // 10-05 01:45 +11
+    ]);
+  });
+
   it('a schedule that never fires yields nothing, quickly', () => {
     expect(nextScheduleTimes('0 0 30 2 *', 'Europe/Berlin', after, 3)).toEqual([]);
     expect(nextScheduleTimes(', * * * *', undefined, after, 3)).toEqual([]);
@@ -130,5 +138,42 @@ describe('agrees with croner where both follow the same rules', () => {
     const from = new Date('2024-02-27T10:11:12Z');
     const croner = new Cron(schedule, { timezone: 'UTC', mode: '5-part' }).nextRuns(12, from);
     expect(iso(nextScheduleTimes(schedule, 'UTC', from, 12))).toEqual(iso(croner));
+  });
+});
+
+describe('extraTick: ticks a CronJob fires that are no wall-clock time of their own', () => {
+  it.each<[string, string, string | undefined, string, unknown]>([
+    ['the second 02:00 of 2026-10-25 in Berlin', '0 2 * * *', 'Europe/Berlin', '2026-10-25T01:00:00Z', { kind: 'repeat', first: new Date('2026-10-25T00:00:00Z') }],
+    ['the first 02:00 of 2026-10-25 in Berlin', '0 2 * * *', 'Europe/Berlin', '2026-10-25T00:00:00Z', undefined],
+    ['an ordinary day', '0 2 * * *', 'Europe/Berlin', '2026-10-26T01:00:00Z', undefined],
+    ['the second 02:30 of 2026-10-25 in Berlin', '30 2 * * *', 'Europe/Berlin', '2026-10-25T01:30:00Z', { kind: 'repeat', first: new Date('2026-10-25T00:30:00Z') }],
+    ['the second 02:00 of a fixed-hours schedule (0 1-3)', '0 1-3 * * *', 'Europe/Berlin', '2026-10-25T01:00:00Z', { kind: 'repeat', first: new Date('2026-10-25T00:00:00Z') }],
+    ['the second 02:00 of @hourly: real time, not a repeat', '@hourly', 'Europe/Berlin', '2026-10-25T01:00:00Z', undefined],
+    ['the second 02:30 of */30: real time, not a repeat', '*/30 * * * *', 'Europe/Berlin', '2026-10-25T01:30:00Z', undefined],
+    ['the second 01:30 of 2026-11-01 in New York', '30 1 * * *', 'America/New_York', '2026-11-01T06:30:00Z', { kind: 'repeat', first: new Date('2026-11-01T05:30:00Z') }],
+    ['the second 01:45 of 2026-04-05 in Lord Howe (30 minutes back)', '45 1 * * *', 'Australia/Lord_Howe', '2026-04-04T15:15:00Z', { kind: 'repeat', first: new Date('2026-04-04T14:45:00Z') }],
+    ['02:45 on 2026-10-04 in Lord Howe: off the schedule', '45 1 * * *', 'Australia/Lord_Howe', '2026-10-03T15:45:00Z', { kind: 'offSchedule' }],
+    ['UTC has none', '0 2 * * *', undefined, '2026-10-25T02:00:00Z', undefined],
+  ])('%s', (_case, schedule, timeZone, tick, expected) => {
+    expect(extraTick(schedule, timeZone, new Date(tick))).toEqual(expected);
+  });
+});
+
+describe('previousOwnTick: previousScheduleTime without extra ticks', () => {
+  it.each<[string, string, string | undefined, string, string]>([
+    ['after the repeat: the first 02:00', '0 2 * * *', 'Europe/Berlin', '2026-10-26T01:00:00Z', '2026-10-25T00:00:00Z'],
+    ['between the two 02:00s', '0 2 * * *', 'Europe/Berlin', '2026-10-25T00:30:00Z', '2026-10-25T00:00:00Z'],
+    ['at the repeat itself', '0 2 * * *', 'Europe/Berlin', '2026-10-25T01:00:00Z', '2026-10-25T00:00:00Z'],
+    ['after two repeats (0,45 2): the first 02:45', '0,45 2 * * *', 'Europe/Berlin', '2026-10-26T01:00:00Z', '2026-10-25T00:45:00Z'],
+    ['after a tick off the schedule: the 01:45 before it', '45 1 * * *', 'Australia/Lord_Howe', '2026-10-04T14:45:00Z', '2026-10-03T15:15:00Z'],
+    ['@hourly: the repeated hour is a tick of its own', '@hourly', 'Europe/Berlin', '2026-10-25T02:00:00Z', '2026-10-25T01:00:00Z'],
+    ['spring forward: the day before', '30 2 * * *', 'Europe/Berlin', '2026-03-30T00:30:00Z', '2026-03-28T01:30:00Z'],
+    ['UTC: as previousScheduleTime', '0 2 * * *', undefined, '2026-10-26T02:00:00Z', '2026-10-25T02:00:00Z'],
+  ])('%s', (_case, schedule, timeZone, before, expected) => {
+    expect(previousOwnTick(schedule, timeZone, new Date(before))?.toISOString()).toBe(new Date(expected).toISOString());
+  });
+
+  it('a schedule that never fires has none', () => {
+    expect(previousOwnTick('0 0 30 2 *', 'Europe/Berlin', new Date('2026-03-01T00:00:00Z'))).toBeUndefined();
   });
 });

@@ -94,22 +94,22 @@ describe('a backfill runs every tick once, oldest first, at most maxActive at on
     expect(cluster.pipeline.status?.succeededTimes).toEqual([tick(1).toISOString().replace('.000Z', 'Z')]);
   });
 
-  it('maxActive 20 next to 0 other runs starts 20 at once, and never more than MAX_ACTIVE_RUNS', () => {
+  it('maxActive 15 (the most) next to 0 other runs starts 15 at once', () => {
     const cluster = scheduled();
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'big', from: '2024-11-01T00:00:00Z', to: TO, maxActive: 20 }));
-    expect(createdRuns(cluster.reconcile(at(10)))).toHaveLength(20);
-    expect(backfill(cluster)).toMatchObject({ total: 61, next: 20 });
+    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'big', from: '2024-11-01T00:00:00Z', to: TO, maxActive: 15 }));
+    expect(createdRuns(cluster.reconcile(at(10)))).toHaveLength(15);
+    expect(backfill(cluster)).toMatchObject({ total: 61, next: 15 });
   });
 });
 
 describe('the 20 active runs a Pipeline may have', () => {
-  it('bound backfill runs too: with 19 manual runs active one tick starts, and the plan asks to look again', () => {
+  it('bound backfill runs too, less the 5 reserved: with 14 manual runs active one tick starts, and the plan asks to look again', () => {
     const cluster = scheduled({ concurrencyPolicy: 'Allow' });
-    for (let i = 1; i <= 19; i++) {
+    for (let i = 1; i <= 14; i++) {
       cluster.annotate('conveyor.dev/run-requested', `m${i}`);
       cluster.reconcile(at(i));
     }
-    expect((cluster.pipeline.status?.runs ?? []).filter((r) => r.phase === 'Running')).toHaveLength(19);
+    expect((cluster.pipeline.status?.runs ?? []).filter((r) => r.phase === 'Running')).toHaveLength(14);
     request(cluster);
     const result = cluster.reconcile(at(30));
     expect(createdRuns(result)).toEqual([runOf(0)]);

@@ -1,10 +1,13 @@
 // Backfill, the pure parts: which ticks a range holds (schedule, time zone, DST, the cap), and how
 // a request is read and checked against a spec.
 import { describe, expect, it } from 'vitest';
-import type { PipelineSpec } from '../../../src/api/types.ts';
+import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill-ticks.ts';
 import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill-request.ts';
-import { backfillProgress, recordSucceededTimes } from '../../../src/plan/backfill.ts';
+import { backfillProgress } from '../../../src/plan/backfill.ts';
+import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from '../../../src/plan/succeeded.ts';
+import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from '../../../src/plan/backfill-ids.ts';
+import { MAX_BACKFILL_IDS } from '../../../src/api/schema.ts';
 import { backfillRunId, isRunId } from '../../../src/plan/names.ts';
 import { describePipeline } from '../../../src/cli/kube-commands.ts';
 
@@ -68,8 +71,8 @@ describe('readBackfillRequest: a request refused names the field and the problem
     ['to not a time', request({ to: 7 }), /^to: must be an RFC 3339 time/],
     ['from = to', request({ to: '2025-01-01T00:00:00Z' }), /^to: must be after from/],
     ['from after to', request({ from: '2025-02-01T00:00:00Z' }), /^to: must be after from/],
-    ['maxActive 0', request({ maxActive: 0 }), /^maxActive: must be a whole number from 1 to 20, got 0/],
-    ['maxActive 21', request({ maxActive: 21 }), /^maxActive: .* got 21/],
+    ['maxActive 0', request({ maxActive: 0 }), /^maxActive: must be a whole number from 1 to 15, got 0/],
+    ['maxActive 16', request({ maxActive: 16 }), /^maxActive: .* got 16 \(5 of the 20 runs a Pipeline may have at once are kept for ticks, manual runs and retries\)/],
     ['maxActive 1.5', request({ maxActive: 1.5 }), /^maxActive: /],
     ['rerun not a boolean', request({ rerun: 'yes' }), /^rerun: must be true or false/],
     ['params not an object', request({ params: ['a'] }), /^params: must be an object/],
@@ -113,30 +116,139 @@ describe('backfill run ids, progress and succeededTimes', () => {
     expect(backfillProgress(b)).toBe(text);
   });
 
-  it('succeededTimes: newest first, each time once (whatever its offset), capped', () => {
-    expect(recordSucceededTimes(['2025-01-02T00:00:00Z'], ['2025-01-03T00:00:00Z', '2025-01-02T01:00:00+01:00', 'nonsense'])).toEqual([
+  it('succeededTimes: newest first, each entry once, capped', () => {
+    const hash = '0123456789abcdef';
+    expect(recordSucceeded(['2025-01-02T00:00:00Z'], ['2025-01-03T00:00:00Z', `2025-01-02T00:00:00Z/${hash}`, '2025-01-02T00:00:00Z', 'nonsense'])).toEqual([
       '2025-01-03T00:00:00Z',
       '2025-01-02T00:00:00Z',
+      `2025-01-02T00:00:00Z/${hash}`,
     ]);
-    expect(recordSucceededTimes(undefined, [])).toBeUndefined();
-    const many = Array.from({ length: 1005 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString());
-    const kept = recordSucceededTimes([], many) ?? [];
+    expect(recordSucceeded([], [])).toBeUndefined();
+    const many = Array.from({ length: 1005 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace('.000Z', 'Z'));
+    const kept = recordSucceeded([], many) ?? [];
     expect(kept).toHaveLength(1000);
     expect(kept[0]).toBe(many[1004]?.replace('.000Z', 'Z'));
   });
 });
 
 describe('conveyor describe', () => {
-  it('shows the backfill: id, phase, progress, range and max-active', () => {
-    const text = describePipeline({
+  const describeWith = (status: Pipeline['status']): string =>
+    describePipeline({
       apiVersion: 'conveyor.dev/v1alpha1',
       kind: 'Pipeline',
       metadata: { name: 'nightly', namespace: 'data' },
       spec: { schedule: '@daily', stages: [{ name: 'load', image: 'busybox' }] },
-      status: {
-        backfill: { request: 'bf-1', from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, running: ['b1', 'b2'], progress: '3/7 ticks done, 2 running' },
-      },
+      status,
+    });
+
+  it('shows the backfill: id, phase, progress, range and max-active', () => {
+    const text = describeWith({
+      backfill: { request: 'bf-1', from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, running: ['b1', 'b2'], progress: '3/7 ticks done, 2 running' },
     });
     expect(text).toContain('Backfill:    bf-1 Running, 3/7 ticks done, 2 running; [2026-03-01T00:00:00Z, 2026-03-08T00:00:00Z), at most 2 at once');
+  });
+
+  it('shows why the last request was refused', () => {
+    const text = describeWith({ lastBackfillRefusal: 'backfill request refused: id: "bf-1" was already used by an earlier backfill' });
+    expect(text).toContain('Backfill:    backfill request refused: id: "bf-1" was already used');
+  });
+});
+
+describe('succeededTimes entries: (logical time, parameter values)', () => {
+  it('the parameter hash: the same values in any order give one hash, other values another, none gives none', () => {
+    expect(paramsHash({ region: 'eu', table: 'orders' })).toBe(paramsHash({ table: 'orders', region: 'eu' }));
+    expect(paramsHash({ region: 'eu' })).not.toBe(paramsHash({ region: 'us' }));
+    expect(paramsHash({ region: 'eu' })).not.toBe(paramsHash({ region: 'eu', note: '' }));
+    expect(paramsHash({ region: 'eu' })).toMatch(/^[0-9a-f]{16}$/);
+    expect(paramsHash({})).toBe('');
+    expect(paramsHash(undefined)).toBe('');
+  });
+
+  it.each([
+    ['a time with params', '2025-01-02T00:00:00Z', { region: 'eu' }, `2025-01-02T00:00:00Z/${paramsHash({ region: 'eu' })}`],
+    ['another offset, same time', '2025-01-02T01:00:00+01:00', {}, '2025-01-02T00:00:00Z'],
+    ['not a time', 'yesterday', {}, undefined],
+    ['a number', '5', {}, undefined],
+  ])('succeededEntry: %s', (_name, time, params, expected) => {
+    expect(succeededEntry(time, params)).toBe(expected);
+  });
+
+  const regional = [{ name: 'region', default: 'eu' }];
+  const eu = paramsHash({ region: 'eu' });
+  const us = paramsHash({ region: 'us' });
+
+  it.each([
+    ['new entries are read as they are', { succeededTimes: [`2025-01-02T00:00:00Z/${us}`] }, regional, [`2025-01-02T00:00:00Z/${us}`]],
+    ['a time alone, no parameters declared: the run had none', { succeededTimes: ['2025-01-02T00:00:00Z'] }, undefined, ['2025-01-02T00:00:00Z']],
+    ['a time alone (previous version): the current defaults', { succeededTimes: ['2025-01-02T00:00:00.000Z'] }, regional, [`2025-01-02T00:00:00Z/${eu}`]],
+    [
+      'a time alone, a remembered run of that time: its values',
+      { succeededTimes: ['2025-01-02T00:00:00Z'], runs: [{ id: 'm1', trigger: 'manual' as const, phase: 'Succeeded' as const, logicalTime: '2025-01-02T00:00:00Z', params: { region: 'us' } }] },
+      regional,
+      [`2025-01-02T00:00:00Z/${us}`],
+    ],
+    ['entries that are none are dropped', { succeededTimes: ['nonsense', 7, `2025-01-02T00:00:00Z/${eu}x`, null] as unknown as string[] }, regional, []],
+  ])('readSucceeded: %s', (_name, status, specs, expected) => {
+    expect(readSucceeded(status, specs)).toEqual(expected);
+  });
+});
+
+describe('backfill ids: each handled once, ever, in a bounded memory', () => {
+  const now = d('2025-06-01T00:00:00Z');
+  const req = (id: string, requestedAt?: string) => ({ id, ...(requestedAt ? { requestedAt: d(requestedAt) } : {}) });
+  const problem = (used: UsedIds, id: string, requestedAt?: string): string => {
+    const found = usedIdProblem(used, req(id, requestedAt), now);
+    return found ? describeProblem(found) : 'ok';
+  };
+  /** The memory after accepting `n` requests `bf0`..`bf<n-1>`, one hour apart from 2025-01-01. */
+  const after = (n: number): UsedIds => {
+    let used: UsedIds = { ids: [] };
+    for (let i = 0; i < n; i++) used = rememberId(used, req(`bf${i}`, new Date(Date.parse('2025-01-01T00:00:00Z') + i * 3_600_000).toISOString()), now);
+    return used;
+  };
+
+  it('a listed id is refused; an unlisted one, with or without requestedAt, is accepted while nothing was forgotten', () => {
+    const used = after(3);
+    expect(problem(used, 'bf1', '2025-01-01T01:00:00Z')).toMatch(/^id: "bf1" was already used/);
+    expect(problem(used, 'bf1')).toMatch(/^id: "bf1" was already used/);
+    expect(problem(used, 'new')).toBe('ok');
+    expect(problem(used, 'new', '2020-01-01T00:00:00Z')).toBe('ok');
+  });
+
+  it(`keeps the last ${MAX_BACKFILL_IDS} ids; one that fell off is still refused, by its time`, () => {
+    const used = after(MAX_BACKFILL_IDS + 3);
+    expect(used.ids).toHaveLength(MAX_BACKFILL_IDS);
+    expect(used.ids[0]?.id).toBe(`bf${MAX_BACKFILL_IDS + 2}`);
+    expect(used.forgottenUntil).toBe('2025-01-01T02:00:00Z');
+    // bf0's request again (same JSON): not listed any more, but made before the mark.
+    expect(problem(used, 'bf0', '2025-01-01T00:00:00Z')).toMatch(/^requestedAt: 2025-01-01T00:00:00Z is too old/);
+    expect(problem(used, 'bf2', '2025-01-01T02:00:00Z')).toMatch(/^requestedAt: .* is too old/);
+    // Without requestedAt it cannot be told from an old one.
+    expect(problem(used, 'bf0')).toMatch(/^requestedAt: is needed/);
+    expect(problem(used, 'fresh', '2025-05-31T23:59:00Z')).toBe('ok');
+  });
+
+  it('a requestedAt far ahead of the clock is refused (it would later refuse every request)', () => {
+    expect(problem({ ids: [] }, 'x', '2025-06-01T00:59:00Z')).toBe('ok');
+    expect(problem({ ids: [] }, 'x', '2025-06-01T01:01:00Z')).toMatch(/^requestedAt: 2025-06-01T01:01:00Z is in the future/);
+  });
+
+  it('status of the previous version (no list): seeded with the last backfill and the backfill runs it remembers', () => {
+    const used = readUsedIds(
+      {
+        backfill: { request: 'last', from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z', maxActive: 1, phase: 'Succeeded', total: 1, next: 1, done: 1, startTime: '2025-01-03T00:00:00Z' },
+        runs: [{ id: 'b1', trigger: 'backfill', phase: 'Succeeded', backfill: 'older' }, { id: 'b2', trigger: 'backfill', phase: 'Failed', backfill: 'last' }],
+      },
+      now,
+    );
+    expect(used).toEqual({ ids: [{ id: 'last', time: '2025-01-03T00:00:00Z' }, { id: 'older', time: '2025-06-01T00:00:00Z' }] });
+  });
+
+  it('a listed entry that is not an id is dropped; the list is read to its bound', () => {
+    const ids = [{ id: 'ok', time: '2025-01-01T00:00:00Z' }, { id: 'not an id', time: 'x' }, { id: 7 }, ...Array.from({ length: 80 }, (_, i) => ({ id: `b${i}`, time: 'x' }))];
+    const used = readUsedIds({ backfillIds: ids as UsedIds['ids'] }, now);
+    expect(used.ids[0]).toEqual({ id: 'ok', time: '2025-01-01T00:00:00Z' });
+    expect(used.ids.some((e) => e.id === 'not an id')).toBe(false);
+    expect(used.ids.length).toBeLessThanOrEqual(MAX_BACKFILL_IDS);
   });
 });

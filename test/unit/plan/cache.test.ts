@@ -2,13 +2,15 @@
 // lookup (key, spec, expiry) and the bounded, de-duplicated record.
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
-import type { CacheEntry, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
+import type { CacheEntry, PipelineSpec, PipelineStatus, StageSpec, StageStatus } from '../../../src/api/types.ts';
 import { MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH, PipelineStatusSchema } from '../../../src/api/schema.ts';
 import { jsonBytes, MAX_OBJECT_BYTES } from '../../../src/api/size.ts';
 import {
   cachedStage,
   cacheEntriesOf,
+  dataVersionOf,
   effectiveStage,
+  entryVersion,
   findCached,
   parseDuration,
   recordCached,
@@ -16,7 +18,9 @@ import {
   stageSpecHash,
   succeededEntries,
   updateCache,
+  upstreamOf,
 } from '../../../src/plan/cache.ts';
+import { resultVersion } from '../../../src/plan/names.ts';
 import { drawDag } from '../../../src/cli/graph.ts';
 import { summarize } from '../../../src/plan/history.ts';
 import { observeRuns } from '../../../src/plan/observed.ts';
@@ -151,7 +155,46 @@ describe('findCached', () => {
     ['every match past maxAge: none', [entry({ run: 'a', time: iso(at(-4000)) }), entry({ run: 'b', time: iso(at(-3700)) })], at(0), undefined],
     ['an entry from the future (clock skew) counts as fresh', [entry({ time: iso(at(120)) })], at(0), 'r1'],
     ['an unreadable time never matches', [entry({ time: 'yesterday' })], at(0), undefined],
-  ])('%s', (_what, entries, now, run) => expect(findCached(entries, 's', 'k', 'h', now, maxAge)?.run).toBe(run));
+    ['another upstream (a dependency was computed again)', [entry({ upstream: 'a'.repeat(16) })], at(60), undefined],
+    ['an entry of a stage with dependencies never matches a root', [entry({ upstream: 'b'.repeat(16) })], at(60), undefined],
+  ])('%s', (_what, entries, now, run) => expect(findCached(entries, { stage: 's', key: 'k', specHash: 'h', upstream: '' }, now, maxAge)?.run).toBe(run));
+
+  it('matches the same upstream only', () => {
+    const entries = [entry({ run: 'x', upstream: 'a'.repeat(16) }), entry({ stage: 't', run: 'y', upstream: 'b'.repeat(16) })];
+    expect(findCached(entries, { stage: 's', key: 'k', specHash: 'h', upstream: 'a'.repeat(16) }, at(60), maxAge)?.run).toBe('x');
+    expect(findCached(entries, { stage: 't', key: 'k', specHash: 'h', upstream: 'a'.repeat(16) }, at(60), maxAge)).toBeUndefined();
+  });
+});
+
+describe('data versions and upstreamOf', () => {
+  const s = (name: string, over: Partial<StageStatus> = {}): StageStatus => ({ name, phase: 'Succeeded', completionTime: iso(T0), ...over });
+  const v = 'c'.repeat(16);
+
+  it.each<[string, StageStatus | undefined, string | undefined]>([
+    ['ran in this run: its own (stage, run, completion)', s('a'), resultVersion('a', 'r9', iso(T0))],
+    ['served: the version it was served', s('a', { reason: 'Cached', cachedFrom: 'r1', dataVersion: v }), v],
+    ['kept by a retry: the version it was kept with', s('a', { reason: 'FromRun', dataVersion: v }), v],
+    ['served without a version (an older status): unknown', s('a', { reason: 'Cached', cachedFrom: 'r1' }), undefined],
+    ['served with a malformed version: unknown', s('a', { reason: 'Cached', dataVersion: 'zz' }), undefined],
+    ['not succeeded: none', s('a', { phase: 'Running' }), undefined],
+    ['no status: none', undefined, undefined],
+  ])('dataVersionOf: %s', (_what, status, expected) => expect(dataVersionOf(status, 'r9', at(60))).toBe(expected));
+
+  it('an entry has the version of the result it records', () => {
+    expect(entryVersion(entry({ stage: 'a', run: 'r9', time: iso(T0) }))).toBe(resultVersion('a', 'r9', iso(T0)));
+  });
+
+  it("upstreamOf: '' without dependencies, a hash of the dependencies' versions (order-free), undefined when one is unknown", () => {
+    const versions: Record<string, string> = { a: 'a'.repeat(16), b: 'b'.repeat(16) };
+    const of = (name: string) => versions[name];
+    expect(upstreamOf(stage('x'), of)).toBe('');
+    const ab = upstreamOf(stage('x', ['a', 'b']), of);
+    expect(ab).toMatch(/^[0-9a-f]{16}$/);
+    expect(upstreamOf(stage('x', ['b', 'a', 'b']), of)).toBe(ab);
+    expect(upstreamOf(stage('x', ['a']), of)).not.toBe(ab);
+    expect(upstreamOf(stage('x', ['a', 'b']), (n) => (n === 'a' ? 'd'.repeat(16) : of(n)))).not.toBe(ab);
+    expect(upstreamOf(stage('x', ['a', 'ghost']), of)).toBeUndefined();
+  });
 });
 
 describe('recordCached', () => {
@@ -162,6 +205,11 @@ describe('recordCached', () => {
   it('keeps one entry per (stage, key): the new one replaces the old, even of another spec', () => {
     const out = recordCached([entry({ key: 'a' }), entry({ run: 'r1' }), entry({ stage: 't' })], entry({ run: 'r2', specHash: 'h2' }));
     expect(out.map((e) => `${e.stage}/${e.key}/${e.run}`)).toEqual(['s/k/r2', 's/a/r1', 't/k/r1']);
+  });
+
+  it('never replaces a newer result by an older one (recorded again after a lost status)', () => {
+    const newer = entry({ run: 'r2', time: iso(at(60)) });
+    expect(recordCached([newer], entry({ run: 'r1', time: iso(at(10)) }))).toEqual([newer]);
   });
 
   it(`is bounded: at most ${MAX_CACHE_ENTRIES}, the oldest fall off`, () => {
@@ -182,7 +230,11 @@ describe('recordCached', () => {
 describe('cacheEntriesOf and updateCache', () => {
   it('drops malformed entries', () => {
     const good = entry();
-    expect(cacheEntriesOf([good, null, 'x', { ...good, run: 3 }, { ...good, time: 'never' }, { ...good, specHash: '' }])).toEqual([good]);
+    const withUpstream = { ...good, upstream: 'a'.repeat(16) };
+    expect(cacheEntriesOf([good, null, 'x', { ...good, run: 3 }, { ...good, time: 'never' }, { ...good, specHash: '' }, { ...good, upstream: 'x' }, withUpstream])).toEqual([
+      good,
+      withUpstream,
+    ]);
     expect(cacheEntriesOf(undefined)).toEqual([]);
     expect(cacheEntriesOf({})).toEqual([]);
   });
@@ -202,13 +254,16 @@ describe('cachedStage and succeededEntries', () => {
   const hash = stageSpecHash(effectiveStage(p, cached));
   const recorded = [entry({ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm1', time: iso(T0) })];
 
-  it('serves a hit as Succeeded/Cached with the run it came from and a StageCached event', () => {
-    const hit = cachedStage(p, cached, { entries: recorded, values, runId: 'm2', now: at(60) });
+  const decided = () => undefined;
+
+  it('serves a hit as Succeeded/Cached with the run it came from, its data version and a StageCached event', () => {
+    const hit = cachedStage(p, cached, { entries: recorded, values, runId: 'm2', now: at(60), decided });
     expect(hit?.status).toEqual({
       name: 'extract',
       phase: 'Succeeded',
       reason: 'Cached',
       cachedFrom: 'm1',
+      dataVersion: resultVersion('extract', 'm1', iso(T0)),
       message: `cached: key "orders-2026-11-02", result of run m1 (${iso(T0)})`,
       startTime: iso(at(60)),
       completionTime: iso(at(60)),
@@ -223,10 +278,22 @@ describe('cachedStage and succeededEntries', () => {
     ['a stage without cache', {}, stage('extract', undefined, { args: ['$(params.day)'] })],
     ['a changed spec', {}, { ...cached, args: ['--day', '$(params.day)'] }],
   ])('misses on %s', (_what, over, spec = cached) => {
-    expect(cachedStage(p, spec, { entries: recorded, values, runId: 'm2', now: at(60), ...over })).toBeUndefined();
+    expect(cachedStage(p, spec, { entries: recorded, values, runId: 'm2', now: at(60), decided, ...over })).toBeUndefined();
   });
 
-  it('records the stages with cache that succeeded in an ended run (succeeded, failed or cancelled), not cached or kept ones, not an active run', () => {
+  it("serves a stage with dependencies only when they have the versions its entry records", () => {
+    const load = stage('load', ['extract'], { cache: { key: 'load' } });
+    const p2 = pipeline({ stages: [cached, load] });
+    const upstream = upstreamOf(load, () => 'e'.repeat(16)) ?? '';
+    const entries = [entry({ stage: 'load', key: 'load', specHash: stageSpecHash(effectiveStage(p2, load)), run: 'm1', upstream })];
+    const served = (dataVersion: string) => () => ({ name: 'extract', phase: 'Succeeded' as const, reason: 'Cached', cachedFrom: 'm1', dataVersion });
+    expect(cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: served('e'.repeat(16)) })?.status.cachedFrom).toBe('m1');
+    expect(cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: served('f'.repeat(16)) })).toBeUndefined();
+    const ranAgain = () => ({ name: 'extract', phase: 'Succeeded' as const, completionTime: iso(at(30)) });
+    expect(cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: ranAgain })).toBeUndefined();
+  });
+
+  it('records the stages with cache that succeeded in a run, whatever its phase (an active, failed or cancelled run too), not cached or kept ones, not ones already recorded', () => {
     const other = stage('other', undefined, { cache: { key: 'o' } });
     const p2 = pipeline({ stages: [cached, other, stage('load', ['extract'])] });
     const run = {
@@ -239,15 +306,29 @@ describe('cachedStage and succeededEntries', () => {
         { name: 'load', phase: 'Succeeded' as const },
       ],
     };
-    expect(succeededEntries(p2, run, values, at(90))).toEqual([{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm3', time: iso(at(30)) }]);
+    const extractEntry = [{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm3', time: iso(at(30)) }];
+    expect(succeededEntries(p2, run, values, at(90))).toEqual(extractEntry);
     const kept = { ...run, stages: [{ name: 'extract', phase: 'Succeeded' as const, reason: 'FromRun' }] };
     expect(succeededEntries(p2, kept, values, at(90))).toEqual([]);
-    const extractEntry = [{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm3', time: iso(at(30)) }];
-    expect(succeededEntries(p2, { ...run, phase: 'Failed' }, values, at(90))).toEqual(extractEntry);
-    expect(succeededEntries(p2, { ...run, phase: 'Cancelled' }, values, at(90))).toEqual(extractEntry);
-    expect(succeededEntries(p2, { ...run, phase: 'Running' }, values, at(90))).toEqual([]);
+    for (const phase of ['Failed', 'Cancelled', 'Running'] as const) expect(succeededEntries(p2, { ...run, phase }, values, at(90))).toEqual(extractEntry);
+    expect(succeededEntries(p2, run, values, at(90), new Set(['extract']))).toEqual([]);
     const failedExtract = { ...run, phase: 'Failed' as const, stages: [{ name: 'extract', phase: 'Failed' as const }] };
     expect(succeededEntries(p2, failedExtract, values, at(90))).toEqual([]);
+  });
+
+  it("records a stage with dependencies with their versions (upstream); not when one is unknown", () => {
+    const load = stage('load', ['extract'], { cache: { key: 'load' } });
+    const p2 = pipeline({ stages: [cached, load] });
+    const run = (extract: StageStatus) => ({
+      id: 'm3', trigger: 'manual' as const, phase: 'Running' as const,
+      stages: [extract, { name: 'load', phase: 'Succeeded' as const, completionTime: iso(at(40)) }],
+    });
+    const ran = { name: 'extract', phase: 'Succeeded' as const, completionTime: iso(at(30)) };
+    const [, loadEntry] = succeededEntries(p2, run(ran), values, at(90));
+    expect(loadEntry?.upstream).toBe(upstreamOf(load, () => resultVersion('extract', 'm3', iso(at(30)))));
+    const served = { name: 'extract', phase: 'Succeeded' as const, reason: 'Cached', cachedFrom: 'm1', dataVersion: 'a'.repeat(16) };
+    expect(succeededEntries(p2, run(served), values, at(90))).toEqual([expect.objectContaining({ stage: 'load', upstream: upstreamOf(load, () => 'a'.repeat(16)) })]);
+    expect(succeededEntries(p2, run({ ...served, dataVersion: undefined } as StageStatus), values, at(90))).toEqual([]);
   });
 });
 

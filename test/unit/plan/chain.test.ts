@@ -34,7 +34,7 @@ function downstream(after: { pipeline: string; phase?: 'Succeeded' | 'Failed' }[
 describe('chain triggers', () => {
   it('do not fire on first sight of the upstream: its current run is recorded as handled', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: ['g4'] }]);
     expect(cluster.pipeline.status?.lastRun).toBeUndefined();
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
   });
@@ -58,15 +58,15 @@ describe('chain triggers', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
     cluster.upstream = [upstream({ id: 'm1' })]; // running: not yet
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: [], active: ['m1'] }]);
 
     cluster.upstream = [finished('m1')];
     const fired = cluster.reconcile(at(30));
-    const id = chainRunId('ingest', 'm1');
+    const id = chainRunId('ingest', 'uid-ingest', 'm1');
     expect(id).toMatch(/^c[0-9a-f]{8}$/);
     expect(lastRun(fired.status)).toMatchObject({ id, trigger: 'chain', phase: 'Running' });
     expect(createdStages(fired)).toEqual(['r']);
-    expect(fired.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1', uid: 'uid-ingest' }]);
+    expect(fired.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1', uid: 'uid-ingest', ended: ['m1'] }]);
     expect(eventReasons(fired)).toEqual(['RunStarted']);
 
     // The same upstream run never fires again, also after this run ended.
@@ -76,7 +76,7 @@ describe('chain triggers', () => {
     expect(createdStages(cluster.reconcile(at(50)))).toEqual([]);
 
     cluster.upstream = [finished('m2')];
-    expect(lastRun(cluster.reconcile(at(60)).status).id).toBe(chainRunId('ingest', 'm2'));
+    expect(lastRun(cluster.reconcile(at(60)).status).id).toBe(chainRunId('ingest', 'uid-ingest', 'm2'));
   });
 
   it('do not fire on a Failed upstream run when Succeeded is asked for (the default), but record it', () => {
@@ -84,7 +84,7 @@ describe('chain triggers', () => {
     cluster.upstream = [finished('m1', 'Failed')];
     const result = cluster.reconcile(at(30));
     expect(result.actions).toEqual([]);
-    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1', uid: 'uid-ingest' }]);
+    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'm1', uid: 'uid-ingest', ended: ['m1'] }]);
     expect(result.status.lastRun).toBeUndefined();
   });
 
@@ -93,21 +93,21 @@ describe('chain triggers', () => {
     cluster.upstream = [finished('m1', 'Succeeded')];
     expect(cluster.reconcile(at(30)).actions).toEqual([]);
     cluster.upstream = [finished('m2', 'Failed')];
-    expect(lastRun(cluster.reconcile(at(40)).status)).toMatchObject({ id: chainRunId('ingest', 'm2'), trigger: 'chain' });
+    expect(lastRun(cluster.reconcile(at(40)).status)).toMatchObject({ id: chainRunId('ingest', 'uid-ingest', 'm2'), trigger: 'chain' });
   });
 
   it('an upstream with no run yet fires on its first finished run', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], upstream());
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: '', uid: 'uid-ingest' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: '', uid: 'uid-ingest', ended: [] }]);
     cluster.upstream = [finished('g1')];
-    expect(lastRun(cluster.reconcile(at(30)).status).id).toBe(chainRunId('ingest', 'g1'));
+    expect(lastRun(cluster.reconcile(at(30)).status).id).toBe(chainRunId('ingest', 'uid-ingest', 'g1'));
   });
 
   it('a missing upstream keeps its entry', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
     cluster.upstream = [];
     const result = cluster.reconcile(at(30));
-    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest' }]);
+    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: ['g4'] }]);
     expect(result.actions).toEqual([]);
   });
 
@@ -117,13 +117,13 @@ describe('chain triggers', () => {
     cluster.reconcile(at(0));
     cluster.upstream = [finished('g5')];
     const first = cluster.reconcile(at(10));
-    const firstId = chainRunId('ingest', 'g5');
+    const firstId = chainRunId('ingest', 'uid-ingest', 'g5');
     expect(lastRun(first.status)).toMatchObject({ id: firstId, trigger: 'chain', phase: 'Running' });
     cluster.upstream = [finished('g6')];
     const result = cluster.reconcile(at(20));
     expect(deletedJobs(result)).toEqual([jobName('report', 'r', firstId)]);
     expect(result.status.runs?.map((r) => [r.id, r.phase])).toEqual([
-      [chainRunId('ingest', 'g6'), 'Running'],
+      [chainRunId('ingest', 'uid-ingest', 'g6'), 'Running'],
       [firstId, 'Cancelled'],
     ]);
   });
@@ -138,10 +138,10 @@ describe('chain triggers', () => {
     const manual = cluster.reconcile(at(10));
     cluster.upstream = [finished('g5')];
     const result = cluster.reconcile(at(20));
-    const id = chainRunId('ingest', 'g5');
+    const id = chainRunId('ingest', 'uid-ingest', 'g5');
     expect(result.actions).toEqual([]);
     expect(result.status.runs?.[0]).toMatchObject({ id, trigger: 'chain', phase: 'Skipped', message: `skipped: run ${lastRun(manual.status).id} still active (concurrencyPolicy Forbid)` });
-    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g5', uid: 'uid-ingest' }]);
+    expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g5', uid: 'uid-ingest', ended: ['g5'] }]);
     expect(eventReasons(result)).toEqual(['RunSkipped']);
   });
 });

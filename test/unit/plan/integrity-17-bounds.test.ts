@@ -51,7 +51,8 @@ describe('issue 17 case 8: one annotation stalls the operator', () => {
     cluster.annotate(ANN_RUN_OPTIONS, JSON.stringify({ request: 'go', at: '2026-11-05T12:00:00+01:00' }));
     cluster.annotate(ANN_RUN_REQUESTED, 'go');
     cluster.reconcile(at(10));
-    expect(cluster.pipeline.status?.lastRun).toMatchObject({ trigger: 'manual', logicalTime: '2026-11-05T11:00:00Z', intervalEnd: '2026-11-05T02:00:00Z' });
+    // 12:00+01:00 is 11:00Z; the last complete interval then ends at the 03:00 Berlin tick (02:00Z).
+    expect(cluster.pipeline.status?.lastRun).toMatchObject({ trigger: 'manual', logicalTime: '2026-11-05T02:00:00Z', intervalEnd: '2026-11-05T02:00:00Z' });
   });
 
   it.each([

@@ -12,11 +12,12 @@
 //   lastRun, so lastRun's 220 and 780 remembered stages of others is the most;
 // - parameters: at most MAX_PARAMS_LENGTH (4,096) characters per run, recorded by lastRun, each
 //   runs[] entry and the backfill (32 copies at most);
-// - cache 200 entries (key <= 512), succeededTimes 1,000, lastTriggers 20, conditions (1,000 each),
-//   request records (256 each; a backfill request 16 KiB).
-// Measured: 604 KiB (the test prints the size of each part).
+// - cache 200 entries (key <= 512), succeededTimes 1,000, backfillIds 50, lastTriggers 20,
+//   conditions (1,000 each), request records (256 each; a backfill request 16 KiB, its refusal 1 KiB).
+// Measured: 633 KiB (the test prints the size of each part): lastRun 134, runs[] 287 (of which
+// parameters ~130), cache 139, succeededTimes 39, the rest 34.
 import { describe, expect, it } from 'vitest';
-import { MAX_ACTIVE_STAGES, MAX_CACHE_ENTRIES, MAX_PARAMS_LENGTH, MAX_SUCCEEDED_TIMES } from '../../../src/api/schema.ts';
+import { MAX_ACTIVE_STAGES, MAX_BACKFILL_IDS, MAX_CACHE_ENTRIES, MAX_PARAMS_LENGTH, MAX_SUCCEEDED_TIMES } from '../../../src/api/schema.ts';
 import { MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES } from '../../../src/api/constants.ts';
 import type { ParamSpec, Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
 import { ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/kube/labels.ts';
@@ -58,8 +59,9 @@ function upstream(name: string): Pipeline {
 function seededStatus(): PipelineStatus {
   const time = (i: number) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace('.000Z', 'Z');
   return {
-    cache: Array.from({ length: MAX_CACHE_ENTRIES }, (_, i) => ({ stage: longName('a', i), key: 'k'.repeat(512), specHash: '0123456789abcdef', run: 'g9007199254740991', time: time(i) })),
-    succeededTimes: Array.from({ length: MAX_SUCCEEDED_TIMES }, (_, i) => time(i)),
+    cache: Array.from({ length: MAX_CACHE_ENTRIES }, (_, i) => ({ stage: longName('a', i), key: 'k'.repeat(512), specHash: '0123456789abcdef', run: 'g9007199254740991', time: time(i), upstream: '0123456789abcdef' })),
+    succeededTimes: Array.from({ length: MAX_SUCCEEDED_TIMES }, (_, i) => `${time(i)}/0123456789abcdef`),
+    backfillIds: Array.from({ length: MAX_BACKFILL_IDS }, (_, i) => ({ id: longName('i', i), time: time(i) })),
   };
 }
 
@@ -92,7 +94,7 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
 
     // Ten finished runs, each failing with the longest run message (five stages of long names and
     // reasons), started together by a backfill of ten ticks.
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'b'.repeat(63), from: '2024-01-01T00:00:00Z', to: '2024-01-11T00:00:00Z', maxActive: 10 }));
+    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'b'.repeat(63), from: '2024-01-01T00:00:00Z', to: '2024-01-11T00:00:00Z', maxActive: 10, requestedAt: '2024-12-01T00:00:00Z' }));
     cluster.reconcile(now());
     const finished = (cluster.pipeline.status?.runs ?? []).map((r) => r.id);
     expect(finished).toHaveLength(10);
@@ -109,11 +111,14 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     cluster.jobs.clear();
     cluster.reconcile(now());
 
-    // Sixteen small runs (a backfill of 16 ticks): 19 active runs in all, holding 3 x 220 + 16 x 7 = 772 stages.
+    // Sixteen small runs (a backfill of 12 ticks, all the room it has next to 660 stages and the
+    // 250 it leaves for others, and 4 manual runs): 19 active runs in all, holding 3 x 220 + 16 x 7
+    // = 772 stages.
     cluster.edit((s) => Object.assign(s, spec(roots(6, 'b'), 1), { schedule: '0 3 * * *' }));
     cluster.reconcile(now());
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'c'.repeat(63), from: '2024-02-01T00:00:00Z', to: '2024-02-17T00:00:00Z', maxActive: 16 }));
+    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'c'.repeat(63), from: '2024-02-01T00:00:00Z', to: '2024-02-13T00:00:00Z', maxActive: 12, requestedAt: '2024-12-02T00:00:00Z' }));
     cluster.reconcile(now());
+    for (let n = 0; n < 4; n++) requestRun(cluster, now());
 
     // lastRun: 200 stages (its 220 fit the budget: 992) that all fail, with the longest Job name,
     // reason and message each, and so do the onFailure stages: the longest a stage of lastRun gets
@@ -130,8 +135,10 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     // The requests status records, each at its longest.
     cluster.annotate(ANN_RETRY_REQUESTED, `m00000000:${'n'.repeat(MAX_REQUEST_VALUE_LENGTH - 10)}`);
     cluster.annotate(ANN_CANCEL_REQUESTED, 'c'.repeat(MAX_REQUEST_VALUE_LENGTH));
-    const backfill = JSON.stringify({ id: 'bf', pad: '' });
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf', pad: 'x'.repeat(MAX_REQUEST_JSON_LENGTH - backfill.length) }));
+    // A backfill request as long as is read, refused for an unknown parameter: the refusal lists
+    // the 50 declared ones (lastBackfillRefusal, at most 1,024 characters).
+    const request = (pad: string) => JSON.stringify({ id: 'd'.repeat(63), from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z', requestedAt: '2024-12-03T00:00:00Z', params: { ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`zz${i}`, 'x'.repeat(1000)])), last: pad } });
+    cluster.annotate(ANN_BACKFILL_REQUESTED, request('x'.repeat(MAX_REQUEST_JSON_LENGTH - request('').length)));
     cluster.reconcile(now());
 
     const status = cluster.pipeline.status as PipelineStatus;
@@ -147,6 +154,8 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     expect(status.succeededTimes).toHaveLength(MAX_SUCCEEDED_TIMES);
     expect(status.lastTriggers).toHaveLength(20);
     expect(status.lastBackfillRequest).toHaveLength(MAX_REQUEST_JSON_LENGTH);
+    expect(status.lastBackfillRefusal).toHaveLength(1024);
+    expect(status.backfillIds).toHaveLength(MAX_BACKFILL_IDS);
     expect(status.lastCancelRequest).toHaveLength(MAX_REQUEST_VALUE_LENGTH);
     expect(status.lastRetryRequest).toHaveLength(MAX_REQUEST_VALUE_LENGTH);
     expectValidStatus(status);

@@ -241,7 +241,7 @@ describe('finding 9: a chained pipeline sees the first run of a re-created upstr
     const cluster = new FakeCluster(pipeline({ stages: [stage('r')], triggers: { after: [{ pipeline: 'ingest' }] } }, { name: 'report', uid: 'uid-report' }));
     cluster.upstream = [upstream('uid-old', 'Succeeded')];
     cluster.reconcile(at(0));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1', uid: 'uid-old' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1', uid: 'uid-old', ended: ['g1'] }]);
     cluster.upstream = [upstream('uid-new', 'Running')];
     expect(createdJobs(cluster.reconcile(at(10)))).toEqual([]);
     cluster.upstream = [upstream('uid-new', 'Succeeded')];

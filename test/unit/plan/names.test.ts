@@ -205,11 +205,15 @@ describe('run ids of schedules and chains', () => {
     expect(scheduledTimeOf('g3')).toBeUndefined();
   });
 
-  it('derives a chain run id from the upstream pipeline and run', () => {
-    expect(chainRunId('ingest', 'g4')).toMatch(/^c[0-9a-f]{8}$/);
-    expect(chainRunId('ingest', 'g4')).toBe(chainRunId('ingest', 'g4'));
-    expect(chainRunId('ingest', 'g4')).not.toBe(chainRunId('ingest', 'g5'));
-    expect(chainRunId('ingest', 'g4')).not.toBe(chainRunId('other', 'g4'));
+  it('derives a chain run id from the upstream pipeline, its uid and its run', () => {
+    expect(chainRunId('ingest', 'uid-1', 'g4')).toMatch(/^c[0-9a-f]{8}$/);
+    expect(chainRunId('ingest', 'uid-1', 'g4')).toBe(chainRunId('ingest', 'uid-1', 'g4'));
+    expect(chainRunId('ingest', 'uid-1', 'g4')).not.toBe(chainRunId('ingest', 'uid-1', 'g5'));
+    expect(chainRunId('ingest', 'uid-1', 'g4')).not.toBe(chainRunId('other', 'uid-1', 'g4'));
+    // issue 17 case 11: a re-created upstream's g1 is another run than the old one's g1.
+    expect(chainRunId('ingest', 'uid-2', 'g1')).not.toBe(chainRunId('ingest', 'uid-1', 'g1'));
+    // An upstream without a uid (odd input) keeps the id of the previous version.
+    expect(chainRunId('ingest', undefined, 'g4')).toMatch(/^c[0-9a-f]{8}$/);
   });
 
   it.each([
@@ -217,7 +221,7 @@ describe('run ids of schedules and chains', () => {
     ['s1735693200', true],
     [manualRunId('x'), true],
     [retryRunId('x'), true],
-    [chainRunId('a', 'g1'), true],
+    [chainRunId('a', 'uid-a', 'g1'), true],
     ['2025-01-01T00', false],
     ['mzzzzzzzz', false],
     ['', false],

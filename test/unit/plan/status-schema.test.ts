@@ -30,7 +30,7 @@ describe('statuses the planner writes', () => {
     cluster.reconcile(at(20));
     cluster.annotate('conveyor.dev/retry-requested', '1');
     cluster.reconcile(at(30));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1', uid: 'uid-1' }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1', uid: 'uid-1', ended: ['g1'] }]);
     expect(cluster.pipeline.status?.lastRun?.stages?.[0]?.reason).toBe('FromRun');
     check(cluster.pipeline.status);
   });
