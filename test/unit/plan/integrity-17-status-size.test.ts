@@ -192,4 +192,18 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
       'skipped: the active runs hold 1000 stages and this run has 200; the active runs of one Pipeline hold at most 1000 (status remembers each)',
     ]);
   });
+
+  it('a backfill leaves room for a manual run also where 5 runs fill the stage budget (200 stages)', { timeout: 30_000 }, () => {
+    const cluster = new FakeCluster({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 }, spec: { stages: roots(MAX_STAGES), schedule: '0 3 * * *' } });
+    cluster.reconcile(at(0));
+    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf1', from: '2024-01-01T00:00:00Z', to: '2024-01-11T00:00:00Z', maxActive: 10 }));
+    cluster.reconcile(at(1));
+    const active = () => (cluster.pipeline.status?.runs ?? []).filter((r) => r.phase === 'Running');
+    // 3 x 200 stages: a fourth would leave less than the 250 kept for others.
+    expect(active().map((r) => r.trigger)).toEqual(['backfill', 'backfill', 'backfill']);
+    cluster.annotate(ANN_RUN_REQUESTED, 'now');
+    cluster.reconcile(at(2));
+    expect(cluster.pipeline.status?.lastRun).toMatchObject({ trigger: 'manual', phase: 'Running' });
+    expect(active()).toHaveLength(4);
+  });
 });
