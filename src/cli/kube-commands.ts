@@ -129,7 +129,8 @@ function runValueLines(run: RunSummary, indent: string): string[] {
  * `run NAME [--param k=v ...] [--at RFC3339] [--no-cache]`: the request and its options in one
  * patch. The options name the request they belong to, so a later request without options (the
  * Console's Run) does not inherit them. `at` defaults to now: the logical time is fixed by the
- * request itself (for a scheduled pipeline, the end of the last complete interval at or before it). The options are checked first with the planner's own check (params.ts).
+ * request itself (for a scheduled pipeline, the end of the last complete interval at or before
+ * it). The options are checked first with the planner's own check (params.ts).
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv, { param: { type: 'string', multiple: true }, at: { type: 'string' }, 'no-cache': { type: 'boolean' } });

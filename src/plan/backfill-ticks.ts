@@ -1,7 +1,8 @@
 // The schedule ticks a backfill runs: every time the pipeline's CronJobs would have fired in
 // [from, to), in its timeZone, read with the same cron port the CronJobs' schedule is checked
 // with (src/api/cron.ts), so a backfill tick is exactly a tick the schedule would have made and
-// run (not a repeated wall-clock time: see logical-time.ts).
+// run (not an extra tick, such as a wall-clock time repeated as the clocks go back: see
+// logical-time.ts).
 import { extraTick, nextScheduleTimes } from '../api/cron.ts';
 
 /** A backfill covers at most this many ticks: each is a run, and status counts them. */
@@ -43,7 +44,7 @@ function enumerate(schedule: string, timeZone: string | undefined, from: Date, t
     const batch = nextScheduleTimes(schedule, timeZone, cursor, BATCH);
     for (const t of batch) {
       if (t.getTime() >= to.getTime()) return { ticks };
-      // A repeated wall-clock time (the clocks went back) is no run of its own, as for the CronJobs' ticks.
+      // An extra tick (a wall-clock time repeated as the clocks went back) is no run, as for the CronJobs.
       if (t.getTime() >= from.getTime() && !extraTick(schedule, timeZone, t)) ticks.push(t);
       if (ticks.length > cap) return { tooMany: true };
     }
