@@ -266,18 +266,7 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
   const decided = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
   const remaining = active.filter((id) => !decided.cancelled.has(id));
-  // The stage budget: every active run's stages are remembered in status (concurrency.ts).
-  const stagesOf = rules.stagesOf;
-  const held = stillActive.filter((g) => remaining.includes(g.ref.id)).reduce((sum, g) => sum + stagesOf(g.ref.generation), 0);
-  const decision = withinStageBudget(decided, held, stagesOf);
-  const starting = decision.start.reduce((sum, r) => sum + stagesOf(r.generation), 0);
-  // Backfill ticks take the room the other new runs leave, less RESERVED_RUN_SLOTS kept for the
-  // ticks and manual runs to come, and their share of the stage budget (250: more than the
-  // largest run has); they start first, so that a tick or a manual run starting in the same plan
-  // is lastRun.
-  const reservedStages = (MAX_ACTIVE_STAGES * RESERVED_RUN_SLOTS) / MAX_ACTIVE_RUNS;
-  const slots = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS - remaining.length - decision.start.length;
-  const room = Math.min(slots, stageRoom(held + starting + reservedStages, stagesOf(rules.backfill.context.generation)));
+  const { decision, room } = admit(decided, stillActive.filter((g) => remaining.includes(g.ref.id)).map((g) => g.ref), rules);
   const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
   const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
@@ -298,6 +287,23 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
     if (progress.requeueAfterMs !== undefined) outcome.requeues.push(progress.requeueAfterMs);
   }
   return outcome;
+}
+
+/**
+ * The new runs that also fit the stage budget (every active run's stages are remembered in
+ * status: concurrency.ts), and the room left for backfill ticks: what the other new runs leave,
+ * less RESERVED_RUN_SLOTS kept for the ticks and manual runs to come and their share of the stage
+ * budget (250: more than the largest run has). `remaining`: the runs still active after this plan.
+ */
+function admit(decided: ConcurrencyDecision, remaining: RunRef[], rules: RunRules): { decision: ConcurrencyDecision; room: number } {
+  const { stagesOf } = rules;
+  const held = remaining.reduce((sum, ref) => sum + stagesOf(ref.generation), 0);
+  const decision = withinStageBudget(decided, held, stagesOf);
+  const starting = decision.start.reduce((sum, r) => sum + stagesOf(r.generation), 0);
+  const reservedStages = (MAX_ACTIVE_STAGES * RESERVED_RUN_SLOTS) / MAX_ACTIVE_RUNS;
+  const slots = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS - remaining.length - decision.start.length;
+  // Backfill ticks start first, so that a tick or a manual run starting in the same plan is lastRun.
+  return { decision, room: Math.min(slots, stageRoom(held + starting + reservedStages, stagesOf(rules.backfill.context.generation))) };
 }
 
 /** The run a new cancel request names, if it is active; otherwise an Event that says why not. */
