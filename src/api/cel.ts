@@ -13,6 +13,8 @@
 // per object (test/e2e/api-validation.test.ts applies it). Needs Kubernetes ≥ 1.33 (sets library,
 // fieldPath, and transformMapEntry in knownDependencies).
 
+import { MAX_PARAMS_LENGTH } from './constants.ts';
+
 export type CelRule = {
   rule: string;
   /** Fallback when messageExpression cannot be evaluated. */
@@ -43,6 +45,11 @@ export const SCHEDULE_SHAPE = `^(@(${SCHEDULE_MACROS.map((m) => m.slice(1)).join
 const KNOWN = '[self.stages.transformMapEntry(i, s, {s.name: true})]';
 /** transformMapEntry fails on a repeated key: build the map only when stage names are unique. */
 const UNIQUE_NAMES = 'self.stages.all(s, self.stages.exists_one(t, t.name == s.name))';
+
+/** Characters of the parameters' names and defaults together. */
+const PARAMS_LENGTH = 'self.map(p, size(p.name) + (has(p.default) ? size(p.default) : 0)).sum()';
+/** The first parameter name that another one equals but for case. */
+const FIRST_CASE_TWIN = 'self.map(p, p.name).filter(n, !self.exists_one(q, q.name.lowerAscii() == n.lowerAscii()))[0]';
 
 export const SCHEDULE_SHAPE_HINT =
   `must have 5 fields (minute hour day-of-month month day-of-week) or be one of ${SCHEDULE_MACROS.join(', ')}`;
@@ -139,6 +146,33 @@ export const CEL = {
   stagingVolumeFields: {
     rule: 'has(self.size) || (!has(self.storageClassName) && !has(self.accessModes))',
     message: 'storageClassName and accessModes apply only to a staging volume (size)',
+  },
+  // --- on spec.params and each of its items ---
+  // Each parameter is the environment variable CONVEYOR_PARAM_<NAME in upper case>: `day` and `DAY`
+  // would be one variable holding one of the two values.
+  uniqueParamNamesIgnoringCase: {
+    rule: 'self.all(p, self.exists_one(q, q.name.lowerAscii() == p.name.lowerAscii()))',
+    message: 'parameter names must differ in more than case: each is the environment variable CONVEYOR_PARAM_<NAME in upper case>',
+    messageExpression:
+      // The first name with a twin, and the second of its group (the first is itself): about 2.8M of the 10M per expression.
+      `'parameters ' + ${q(FIRST_CASE_TWIN)} + ' and ' + ${q(`self.map(p, p.name).filter(m, m.lowerAscii() == ${FIRST_CASE_TWIN}.lowerAscii())[1]`)}` +
+      ` + ' differ only in case: both would be the environment variable CONVEYOR_PARAM_' + ${FIRST_CASE_TWIN}.upperAscii()`,
+  },
+  // Every run records its parameters in status (MAX_PARAMS_LENGTH in schema.ts); a run's own
+  // values are checked where it is asked for (params.ts).
+  paramsLength: {
+    rule: `${PARAMS_LENGTH} <= ${MAX_PARAMS_LENGTH}`,
+    message: `the names and defaults of the parameters add up to more than ${MAX_PARAMS_LENGTH} characters`,
+    messageExpression: `'the names and defaults of the parameters add up to ' + string(${PARAMS_LENGTH}) + ' characters; at most ${MAX_PARAMS_LENGTH} are allowed'`,
+  },
+  // Ticks, chained runs and the Console's Run give no values: without a default such a run would
+  // get "", outside the enum.
+  paramEnumNeedsDefault: {
+    rule: "!has(self.enum) || has(self.default) || '' in self.enum",
+    message: 'a parameter with enum needs a default: runs that give no value (ticks, chained runs) would get "", which is not in the enum',
+    messageExpression:
+      `'parameter ' + ${q('self.name')} + ' has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum'`,
+    fieldPath: '.enum',
   },
   // --- on the whole Pipeline (only the root can see metadata.name) ---
   noSelfTrigger: {

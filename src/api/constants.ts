@@ -19,3 +19,5 @@ export const MAX_ON_FAILURE_STAGES = 20;
 export const MAX_STAGE_NAME_LENGTH = 63;
 /** metadata.name: Conveyor puts it into label values (≤ 63) and object names. */
 export const MAX_PIPELINE_NAME_LENGTH = 63;
+/** All of one run's parameters together, names and values (see MAX_PARAM_VALUE_LENGTH in schema.ts). */
+export const MAX_PARAMS_LENGTH = 4096;

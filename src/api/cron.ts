@@ -270,17 +270,36 @@ function neverFires(spec: CronSpec): boolean {
   return !days;
 }
 
+/**
+ * The instants a walk covers: years 1000 to 9999. Past 9999 RFC 3339 cannot write a tick (and
+ * at JavaScript's end of time, +275760, every step is NaN and robfig's loops never end); before
+ * 1000 Date.UTC reads years 0–99 as 1900–1999. Outside, there is no tick.
+ */
+const FIRST_WALK_MS = -30_610_224_000_000; // 1000-01-01T00:00:00Z
+const LAST_WALK_MS = 253_402_300_799_000; // 9999-12-31T23:59:59Z
+/**
+ * Steps one nextAfter may take: robfig's walk over its five years takes at most a few thousand
+ * (a month, a day, an hour at a time); past this many it answers "no tick", so no schedule, zone
+ * or instant can make it run long.
+ */
+const WALK_BUDGET = 20_000;
+/** Steps of one minute or second loop: 60 with whole-minute offsets; more only where offsets jump by seconds. */
+const INNER_BUDGET = 4_000;
+
 /** SpecSchedule.Next: the first activation strictly after `after` (ms), or undefined within 5 years. */
 function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefined {
+  if (!(after >= FIRST_WALK_MS && after < LAST_WALK_MS)) return undefined;
   // Start at the earliest possible time (the upcoming second).
   let t = Math.floor(after / SECOND) * SECOND + SECOND;
   let added = false;
   const yearLimit = zone.wall(t).year + 5;
+  let steps = 0;
 
   wrap: for (;;) {
-    if (zone.wall(t).year > yearLimit) return undefined;
+    if (++steps > WALK_BUDGET || !(t <= LAST_WALK_MS) || zone.wall(t).year > yearLimit) return undefined;
 
     while (spec.month.bits[zone.wall(t).month] !== true) {
+      if (++steps > WALK_BUDGET) return undefined;
       if (!added) {
         added = true;
         const w = zone.wall(t);
@@ -291,6 +310,7 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
     }
 
     while (!dayMatches(spec, zone.wall(t))) {
+      if (++steps > WALK_BUDGET) return undefined;
       if (!added) {
         added = true;
         const w = zone.wall(t);
@@ -304,6 +324,7 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
     }
 
     while (spec.hour.bits[zone.hour(t)] !== true) {
+      if (++steps > WALK_BUDGET) return undefined;
       if (!added) {
         added = true;
         const w = zone.wall(t);
@@ -332,7 +353,7 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
       continue wrap;
     }
 
-    return t;
+    return t <= LAST_WALK_MS ? t : undefined;
   }
 }
 
@@ -344,13 +365,14 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
  */
 function toMatchingMinute(spec: CronSpec, zone: Zone, t: number): number {
   let at = t;
+  let steps = 0;
   do {
     const minute = zone.minute(at);
     let target = minute + 1;
     while (target < 60 && spec.minute.bits[target] !== true) target++;
     const jump = at + (target - minute) * MINUTE;
     at = zone.offset(jump) === zone.offset(at) ? jump : at + MINUTE;
-  } while (spec.minute.bits[zone.minute(at)] !== true && zone.minute(at) !== 0);
+  } while (spec.minute.bits[zone.minute(at)] !== true && zone.minute(at) !== 0 && ++steps < INNER_BUDGET);
   return at;
 }
 
@@ -360,11 +382,12 @@ function toMatchingMinute(spec: CronSpec, zone: Zone, t: number): number {
  */
 function toWholeMinute(zone: Zone, t: number): number {
   let at = t;
+  let steps = 0;
   do {
     const nextMinute = Math.floor(at / MINUTE) * MINUTE + MINUTE;
     const wholeMinutes = zone.offset(at) % MINUTE === 0 && zone.offset(nextMinute) % MINUTE === 0;
     at = wholeMinutes ? nextMinute : at + SECOND;
-  } while (zone.second(at) !== 0);
+  } while (zone.second(at) !== 0 && ++steps < INNER_BUDGET);
   return at;
 }
 
@@ -395,24 +418,45 @@ const PREVIOUS_MAX_WINDOW_MS = 9 * 366 * 24 * HOUR;
 
 /**
  * The last time a CronJob with this schedule starts a Job strictly before `before`, or undefined
- * when there is none within about eight years (29 February). robfig has no "previous": this walks `nextAfter`
- * forward from ever earlier points (a window that doubles), so it agrees with nextScheduleTimes
- * by construction — the answer is a tick that sequence produces, and the next one is >= before.
- * Cost: not the range but its logarithm — about log2(gap / 2 min) walks (10 for a daily
- * schedule), each to the first tick after its window's start, and each walk is cheap now that a
- * zone's offsets are remembered (timezone.ts). Throws as nextScheduleTimes does.
+ * when there is none within about eight years (29 February). robfig has no "previous": this asks
+ * `nextAfter` from ever earlier points (a window that doubles from 2 minutes) until a tick falls
+ * in the window, then halves the stretch between that tick and `before` (lastTickBefore), so the
+ * answer is a tick nextScheduleTimes produces, and the next one is >= before.
+ * Cost: about log2(gap / 2 min) calls to find the window (10 for a daily schedule) and about
+ * log2(window / 1 ms) to halve it (at most 38), whatever the schedule — a walk from tick to tick
+ * through the window took 45,000 steps, a second, for `* * * 1 *` asked in December. Each call is
+ * bounded (WALK_BUDGET). Throws as nextScheduleTimes does.
  */
 export function previousScheduleTime(schedule: string, timeZone: string | undefined, before: Date): Date | undefined {
   const spec = parseSchedule(schedule);
   const zone = new Zone(timeZone);
-  if (neverFires(spec)) return undefined;
   const end = before.getTime();
+  if (neverFires(spec) || !(end > FIRST_WALK_MS && end <= LAST_WALK_MS + SECOND)) return undefined;
   for (let window = PREVIOUS_FIRST_WINDOW_MS; window <= PREVIOUS_MAX_WINDOW_MS; window *= 2) {
-    let last: number | undefined;
-    for (let t = nextAfter(spec, zone, end - window - SECOND); t !== undefined && t < end; t = nextAfter(spec, zone, t)) last = t;
-    if (last !== undefined) return new Date(last);
+    const from = Math.max(FIRST_WALK_MS, end - window - SECOND);
+    const first = nextAfter(spec, zone, from);
+    if (first !== undefined && first < end) return new Date(lastTickBefore(spec, zone, first, end));
+    if (from === FIRST_WALK_MS) return undefined;
   }
   return undefined;
+}
+
+/**
+ * The last tick before `end`, knowing `tick` is one: no tick lies in (high, end), and each step
+ * asks for the first tick after the middle of (best, high] and keeps the half that holds the
+ * answer. The stretch is at most the window (9 years), so its halves are under the 5 years a
+ * nextAfter looks ahead: "no tick within 5 years" means none in that half.
+ */
+function lastTickBefore(spec: CronSpec, zone: Zone, tick: number, end: number): number {
+  let best = tick;
+  let high = end - 1;
+  while (high > best) {
+    const middle = best + Math.floor((high - best) / 2);
+    const next = nextAfter(spec, zone, middle);
+    if (next !== undefined && next <= high) best = next;
+    else high = middle;
+  }
+  return best;
 }
 
 // ---------------------------------------------------------------------------------------------

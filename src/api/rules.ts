@@ -6,6 +6,7 @@
 // CEL's has(x.f) is "present and not null" here: the API server drops nulls before it runs rules.
 import type { CelRuleId } from './cel.ts';
 import { CEL, SCHEDULE_SHAPE, SCHEDULE_SHAPE_HINT } from './cel.ts';
+import { MAX_PARAMS_LENGTH } from './constants.ts';
 import { formatPath, type PathSegment } from './path.ts';
 import type { ValidationProblem } from './problem.ts';
 
@@ -154,6 +155,38 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
     (has(spec.staging, 'storageClassName') || has(spec.staging, 'accessModes'))
       ? [problem(['spec', 'staging'], CEL.stagingVolumeFields.message)]
       : [],
+
+  uniqueParamNamesIgnoringCase: (_doc, spec) => {
+    const first = new Map<string, string>();
+    return items(spec.params).flatMap(([i, param]) => {
+      if (typeof param.name !== 'string') return [];
+      const key = param.name.toLowerCase();
+      const twin = first.get(key);
+      if (twin === undefined) {
+        first.set(key, param.name);
+        return [];
+      }
+      if (twin === param.name) return []; // an exact repeat: the list type's problem
+      const message = `parameters "${twin}" and "${param.name}" differ only in case: both would be the environment variable CONVEYOR_PARAM_${param.name.toUpperCase()}`;
+      return [problem(['spec', 'params', i, 'name'], message)];
+    });
+  },
+
+  paramsLength: (_doc, spec) => {
+    const length = items(spec.params).reduce(
+      (sum, [, p]) => sum + (typeof p.name === 'string' ? p.name.length : 0) + (typeof p.default === 'string' ? p.default.length : 0),
+      0,
+    );
+    if (length <= MAX_PARAMS_LENGTH) return [];
+    return [problem(['spec', 'params'], `the names and defaults of the parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed`)];
+  },
+
+  paramEnumNeedsDefault: (_doc, spec) =>
+    items(spec.params).flatMap(([i, param]) =>
+      has(param, 'enum') && !has(param, 'default') && !(Array.isArray(param.enum) && param.enum.includes(''))
+        ? [problem(['spec', 'params', i, 'enum'], say('paramEnumNeedsDefault', param.name, (n) => `parameter "${n}" has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum`))]
+        : [],
+    ),
 
   noSelfTrigger: (doc, spec) => {
     const name = isObj(doc.metadata) ? doc.metadata.name : undefined;

@@ -75,6 +75,12 @@ export const MAX_CONDITIONS = 16;
  * active run keeps per-stage memory in status, and status must stay far below etcd's 1.5 MiB.
  */
 export const MAX_ACTIVE_RUNS = 20;
+/**
+ * The stages of all active runs of one Pipeline together (each run counts every stage and
+ * onFailure stage of its spec): each is remembered in status until its run ends. 20 runs of up
+ * to 50 stages, 4 of the largest spec (220). Status stays within its bound (issue 17 case 9).
+ */
+export const MAX_ACTIVE_STAGES = 1000;
 /** runs[] keeps the finished runs of the history plus every active run. */
 export const MAX_RUNS = MAX_RUN_HISTORY_LIMIT + MAX_ACTIVE_RUNS;
 /** lastRun.stages has one entry per stage and onFailure stage. */
@@ -93,7 +99,14 @@ const MAX_SCHEDULE = 128;
 const MAX_TIME_ZONE = 64;
 export const MAX_PARAMS = 50;
 export const MAX_PARAM_NAME_LENGTH = 63;
-export const MAX_PARAM_VALUE_LENGTH = 4096;
+/**
+ * A parameter's value (a default, an enum value, a value a run gives), and all of one run's
+ * parameters together, names and values: each run records its values in status (lastRun, runs[],
+ * backfill), up to 32 times. 4,096 and no total let 50 parameters fill 2.35 MiB after 11 runs
+ * (issue 17 case 9).
+ */
+export const MAX_PARAM_VALUE_LENGTH = 1024;
+export { MAX_PARAMS_LENGTH } from './constants.ts';
 export const MAX_CACHE_KEY_LENGTH = 512;
 /** status.cache: entries kept per Pipeline, newest first (the cache's bound). */
 export const MAX_CACHE_ENTRIES = 200;
@@ -382,7 +395,7 @@ export const ParamSchema = closed(
       }),
     ),
   },
-  { description: 'A run parameter.' },
+  { description: 'A run parameter.', ...cel('paramEnumNeedsDefault') },
 );
 
 export const PipelineSpecSchema = closed(
@@ -393,6 +406,7 @@ export const PipelineSpecSchema = closed(
         maxItems: MAX_PARAMS,
         'x-kubernetes-list-type': 'map',
         'x-kubernetes-list-map-keys': ['name'],
+        ...cel('uniqueParamNamesIgnoringCase', 'paramsLength'),
       }),
     ),
     stages: Type.Array(StageSchema, {

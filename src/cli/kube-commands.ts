@@ -10,6 +10,8 @@ import { futureTickProblem, readBackfillRequest, type BackfillProblem } from '..
 import { requestedRunTimes } from '../plan/logical-time.ts';
 import { checkRunRequest, type RunOptions } from '../plan/params.ts';
 import { iso } from '../plan/time.ts';
+import { quoted, readRequestTime } from '../plan/request-annotation.ts';
+import { isRunId } from '../plan/names.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
 import { annotatePipeline, CliError, kubeContext, listPipelines, patchAnnotations, readPipeline, type KubeContext } from './kube-context.ts';
@@ -167,11 +169,12 @@ function paramsOption(raw: unknown): Pick<RunOptions, 'params'> {
   return { params };
 }
 
+/** `--at`, read by the operator's own reader of run-options' "at" (request-annotation.ts). */
 function atOption(raw: unknown, now: Date): string {
   if (typeof raw !== 'string') return iso(now);
-  const at = new Date(raw);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(raw) || Number.isNaN(at.getTime())) throw new CliError(`--at: expected an RFC 3339 time such as 2026-03-01T00:00:00Z, got "${raw}"`);
-  return iso(at);
+  const at = readRequestTime(raw);
+  if (!at.ok) throw new CliError(`--at: ${at.message}`);
+  return iso(at.value);
 }
 
 export async function retryCommand(argv: string[], io: CliIO): Promise<number> {
@@ -190,6 +193,8 @@ async function requestAboutRun(argv: string[], io: CliIO, what: { annotation: st
   const p = await readPipeline(ctx, name);
   const target = typeof values.run === 'string' ? values.run : p.status?.lastRun?.id;
   if (!target) throw new CliError(`pipeline ${name} has no run to ${what.verb} yet`);
+  // The operator reads `<run id>:<nonce>`; with anything else before the colon it would act on the latest run.
+  if (!isRunId(target)) throw new CliError(`--run: ${quoted(target)} is not a run id (g<n>, s<n>, or m, r, c or b and 8 hex digits)`);
   const value = `${target}:${Date.now().toString(36)}`;
   await annotatePipeline(ctx, name, what.annotation, value);
   io.out(`pipeline ${ctx.namespace}/${name}: ${what.verb} of run ${target} requested (${what.annotation}=${value}); ${what.outcome}`);

@@ -7,6 +7,7 @@ import { CronError } from '../api/cron.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from './backfill-ticks.ts';
 import { isPlainObject } from './merge.ts';
 import { resolveParams } from './params.ts';
+import { MAX_REQUEST_JSON_LENGTH, quoted, readRequestTime } from './request-annotation.ts';
 import { iso } from './time.ts';
 
 export type BackfillRequest = {
@@ -31,7 +32,6 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; problem: Backfill
 export type AcceptedBackfill = { request: BackfillRequest; ticks: Date[]; params: Record<string, string> };
 
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 const FIELDS = new Set(['id', 'from', 'to', 'maxActive', 'params', 'rerun', 'requestedAt']);
 
 const refuse = <T>(field: string, message: string): Checked<T> => ({ ok: false, problem: { field, message } });
@@ -42,9 +42,8 @@ export function describeProblem(problem: BackfillProblem): string {
 }
 
 function parseTime(field: string, value: unknown): Checked<Date> {
-  if (typeof value !== 'string' || !RFC3339.test(value)) return refuse(field, `must be an RFC 3339 time such as 2025-01-01T00:00:00Z, got ${JSON.stringify(value)}`);
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? refuse(field, `"${value}" is not a valid time`) : { ok: true, value: date };
+  const time = readRequestTime(value);
+  return time.ok ? time : refuse(field, time.message);
 }
 
 function parseParams(value: unknown): Checked<Record<string, string>> {
@@ -52,8 +51,8 @@ function parseParams(value: unknown): Checked<Record<string, string>> {
   if (!isPlainObject(value)) return refuse('params', 'must be an object of parameter names to string values');
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
-    if (typeof v !== 'string') return refuse(`params.${name}`, `must be a string, got ${JSON.stringify(v)}`);
-    if (v.length > MAX_PARAM_VALUE_LENGTH) return refuse(`params.${name}`, `is longer than ${MAX_PARAM_VALUE_LENGTH} characters`);
+    if (typeof v !== 'string') return refuse(`params.${quotedName(name)}`, `must be a string, got ${quoted(v)}`);
+    if (v.length > MAX_PARAM_VALUE_LENGTH) return refuse(`params.${quotedName(name)}`, `is longer than ${MAX_PARAM_VALUE_LENGTH} characters`);
     out[name] = v;
   }
   return { ok: true, value: out };
@@ -63,22 +62,28 @@ function parseMaxActive(value: unknown): Checked<number> {
   if (value === undefined) return { ok: true, value: 1 };
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_ACTIVE) {
     const why = `${RESERVED_RUN_SLOTS} of the ${MAX_ACTIVE_RUNS} runs a Pipeline may have at once are kept for ticks, manual runs and retries`;
-    return refuse('maxActive', `must be a whole number from 1 to ${MAX_BACKFILL_ACTIVE}, got ${JSON.stringify(value)} (${why})`);
+    return refuse('maxActive', `must be a whole number from 1 to ${MAX_BACKFILL_ACTIVE}, got ${quoted(value)} (${why})`);
   }
   return { ok: true, value };
 }
 
+/** A field name from the request, as a problem names it: cut, since anyone may have written it. */
+function quotedName(name: string): string {
+  return name.length <= 63 ? name : `${name.slice(0, 60)}...`;
+}
+
 /** The annotation's JSON, shape-checked (not yet against the spec). */
 export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
+  if (raw.length > MAX_REQUEST_JSON_LENGTH) return refuse('request', `is ${raw.length} characters long; at most ${MAX_REQUEST_JSON_LENGTH} are allowed`);
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    return refuse('request', `is not valid JSON (${(error as Error).message})`);
+    return refuse('request', `is not valid JSON (${(error as Error).message.slice(0, 200)})`);
   }
   if (!isPlainObject(json)) return refuse('request', 'must be a JSON object {"id", "from", "to", ...}');
   const unknown = Object.keys(json).find((k) => !FIELDS.has(k));
-  if (unknown !== undefined) return refuse(unknown, `unknown field (allowed: ${[...FIELDS].join(', ')})`);
+  if (unknown !== undefined) return refuse(quotedName(unknown), `unknown field (allowed: ${[...FIELDS].join(', ')})`);
   if (typeof json.id !== 'string' || !ID_PATTERN.test(json.id)) {
     return refuse('id', 'must be 1 to 63 letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
   }
@@ -86,7 +91,7 @@ export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
   if (!from.ok) return from;
   const to = parseTime('to', json.to);
   if (!to.ok) return to;
-  if (from.value.getTime() >= to.value.getTime()) return refuse('to', `must be after from (${String(json.from)})`);
+  if (from.value.getTime() >= to.value.getTime()) return refuse('to', `must be after from (${iso(from.value)})`);
   const maxActive = parseMaxActive(json.maxActive);
   if (!maxActive.ok) return maxActive;
   const params = parseParams(json.params);

@@ -11,7 +11,7 @@
 //   backfillStatusParts — runs that ended now are counted (settleBackfill); the phase, progress,
 //                         succeededTimes (by logical time and parameter values: succeeded.ts) and
 //                         Events follow.
-import { requestAnnotation } from './request-annotation.ts';
+import { handledRecord, MAX_REQUEST_JSON_LENGTH, requestAnnotation } from './request-annotation.ts';
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
 import { MAX_BACKFILL_ACTIVE } from '../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
@@ -149,9 +149,11 @@ export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: 
   const refusal = typeof previous.lastBackfillRefusal === 'string' ? trimMessage(previous.lastBackfillRefusal, MAX_REFUSAL) : undefined;
   let handled: Handled = { status: withinBounds(previous.backfill), used: readUsedIds(previous, now), refusal, events: [] };
   const raw = requestAnnotation(pipeline, ANN_BACKFILL_REQUESTED);
-  if (raw !== undefined && raw !== lastRequest) {
+  // A value too long to read is recorded as its digest: handled once, not copied into status.
+  const record = raw === undefined ? undefined : handledRecord(raw, MAX_REQUEST_JSON_LENGTH);
+  if (raw !== undefined && record !== lastRequest) {
     handled = handleRequest(pipeline, raw, handled, now, cancel);
-    lastRequest = raw;
+    lastRequest = record;
   }
   let status = handled.status;
   const events = [...handled.events];

@@ -2,7 +2,7 @@
 // cancels that run, any other value the latest run. Like the other requests it is declarative —
 // a value is handled once (status.lastCancelRequest) — and it only stops: the run's unfinished
 // stages are marked, its Jobs deleted after the status says why, and no new run starts.
-import { requestAnnotation } from './request-annotation.ts';
+import { readRequestValue } from './request-annotation.ts';
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
 import { ANN_CANCEL_REQUESTED } from '../kube/labels.ts';
 import { isRunId } from './names.ts';
@@ -14,12 +14,16 @@ export type CancelRequest = {
   value?: string;
   /** The run to cancel, when a new request names one (or the latest run is the target). */
   target?: string;
+  /** A new request refused before it is read (too long): why. */
+  problem?: string;
 };
 
 export function readCancelRequest(pipeline: Pipeline, previous: PipelineStatus): CancelRequest {
-  const value = requestAnnotation(pipeline, ANN_CANCEL_REQUESTED);
+  const read = readRequestValue(pipeline, ANN_CANCEL_REQUESTED);
+  const value = read?.value;
   if (value === undefined) return previous.lastCancelRequest ? { value: previous.lastCancelRequest } : {};
   if (value === previous.lastCancelRequest) return { value };
+  if (read?.problem) return { value, problem: read.problem };
   const named = parseRetryRequest(value).target ?? (isRunId(value) ? value : undefined);
   const target = named ?? previous.lastRun?.id;
   return target ? { value, target } : { value };

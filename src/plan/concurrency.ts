@@ -3,7 +3,7 @@
 // Replace: the active runs are cancelled and the new one starts. Only requests marked `governed`
 // are subject to it (see select.ts); an unscheduled pipeline always supersedes (Replace).
 import type { PipelineSpec } from '../api/types.ts';
-import { MAX_ACTIVE_RUNS } from '../api/schema.ts';
+import { MAX_ACTIVE_RUNS, MAX_ACTIVE_STAGES } from '../api/schema.ts';
 import type { RunRef, RunRequest, SkippedRun } from './select.ts';
 
 export type ConcurrencyPolicy = NonNullable<PipelineSpec['concurrencyPolicy']>;
@@ -83,6 +83,33 @@ export function decideConcurrency(
     return false;
   });
   return { start: started, skipped, cancelled };
+}
+
+/**
+ * The requests of `decision` that fit within MAX_ACTIVE_STAGES, in order; the others are skipped,
+ * saying why. `held`: the stages of the runs still active after this plan; `stagesOf`: the stages
+ * (and onFailure stages) of a run of that generation.
+ */
+export function withinStageBudget(decision: ConcurrencyDecision, held: number, stagesOf: (generation: number) => number): ConcurrencyDecision {
+  const start: RunRequest[] = [];
+  const skipped = [...decision.skipped];
+  let total = held;
+  for (const request of decision.start) {
+    const stages = stagesOf(request.generation);
+    if (total + stages > MAX_ACTIVE_STAGES) {
+      const why = `skipped: the active runs hold ${total} stages and this run has ${stages}; the active runs of one Pipeline hold at most ${MAX_ACTIVE_STAGES} (status remembers each)`;
+      skipped.push(skip(request, why));
+      continue;
+    }
+    start.push(request);
+    total += stages;
+  }
+  return { ...decision, start, skipped };
+}
+
+/** How many more runs of `stagesPerRun` stages fit next to `heldStages`. */
+export function stageRoom(heldStages: number, stagesPerRun: number): number {
+  return Math.max(0, Math.floor((MAX_ACTIVE_STAGES - heldStages) / Math.max(1, stagesPerRun)));
 }
 
 function skip(request: RunRequest, message: string): SkippedRun {

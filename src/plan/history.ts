@@ -4,8 +4,8 @@
 import type { RunStatus, RunSummary, StageStatus } from '../api/types.ts';
 import { DEFAULT_RUN_HISTORY_LIMIT } from '../api/constants.ts';
 import type { Action } from './types.ts';
-import { isDeleting, isJobFinished, type ObservedRun } from './observed.ts';
-import { isActiveRun } from './run.ts';
+import { isDeleting, isJobFinished, trimMessage, type ObservedRun } from './observed.ts';
+import { isActiveRun, MAX_RUN_MESSAGE } from './run.ts';
 import { isTerminalStage } from './stage-steps.ts';
 import { iso, toDate } from './time.ts';
 
@@ -50,26 +50,28 @@ function stageMemory(stage: StageStatus): StageStatus {
 }
 
 /** A run stopped before its end: unfinished stages are marked, the run is Cancelled. */
-export function cancelRun(run: RunStatus, message: string, now: Date): RunStatus {
+export function cancelRun(run: RunStatus, reason: string, now: Date): RunStatus {
+  const message = trimMessage(reason) ?? '';
   const stages = run.stages?.map((stage): StageStatus => {
     if (isTerminalStage(stage.phase)) return stage;
     return stage.phase === 'Running'
       ? { ...stage, phase: 'Failed', reason: 'RunCancelled', message, completionTime: iso(now) }
       : { ...stage, phase: 'Skipped', reason: 'RunCancelled', message };
   });
-  return { ...run, phase: 'Cancelled', completionTime: iso(now), message, ...(stages ? { stages } : {}) };
+  return { ...run, phase: 'Cancelled', completionTime: iso(now), message: trimMessage(reason, MAX_RUN_MESSAGE) ?? '', ...(stages ? { stages } : {}) };
 }
 
 /**
  * The updated summaries (`newest`) merged into the previous history, one entry per run id, newest
  * first (by start time, or completion time for a run that never started; entries without either
  * keep their order after those with one). Every active run stays, however many others there are:
- * it is the memory its next stages are created from. Finished and skipped runs are bounded: the
- * ones that ended last are kept, so that a run that ends is shown for a while even when it started
- * before ten others that ended already (an old run of Allow, a backfill's first tick) — chained
- * pipelines read an upstream's ended runs here (chain.ts).
+ * it is the memory its next stages are created from. Finished and skipped runs are bounded
+ * (`limit`): the ones that ended last are kept, so that a run that ends is shown for a while even
+ * when it started before ten others that ended already (an old run of Allow, a backfill's first
+ * tick) — chained pipelines read an upstream's ended runs here (chain.ts). Events are derived from
+ * the whole list, so a run that ends is reported also when status no longer keeps it.
  */
-export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[]): RunSummary[] {
+export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[], limit = MAX_RUN_SUMMARIES): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
   const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
@@ -80,7 +82,7 @@ export function runHistory(previous: RunSummary[] | undefined, newest: RunSummar
       .sort((a, b) => when(b.run) - when(a.run) || a.index - b.index)
       .map(({ run }) => run);
   const all = [...newest, ...older];
-  const kept = new Set(byRecency(ended)(all.filter((run) => !isActiveRun(run.phase))).slice(0, MAX_RUN_SUMMARIES));
+  const kept = new Set(byRecency(ended)(all.filter((run) => !isActiveRun(run.phase))).slice(0, limit));
   return byRecency(time)(all).filter((run) => isActiveRun(run.phase) || kept.has(run));
 }
 

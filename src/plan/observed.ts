@@ -21,7 +21,9 @@ import { earliest, isoOf, toDate } from './time.ts';
 import { valuesFromAnnotations } from './job-values.ts';
 import type { RunValues } from './run-values.ts';
 
-const MAX_STAGE_MESSAGE = 256;
+/** A stage's message and reason in status: status lives in etcd, and a run has up to 220 stages. */
+export const MAX_STAGE_MESSAGE = 256;
+export const MAX_STAGE_REASON = 64;
 const TRIGGERS: readonly RunTrigger[] = ['create', 'change', 'manual', 'schedule', 'retry', 'chain', 'backfill'];
 
 /** One run as the cluster shows it. */
@@ -101,6 +103,18 @@ export function trimMessage(text: string | undefined, max = MAX_STAGE_MESSAGE): 
   return text.length <= max ? text : `${text.slice(0, max - 3)}...`;
 }
 
+/**
+ * A stage as status records it: message and reason within their bounds, whatever produced them
+ * (a Job's condition, the API server's refusal, a cache key, a cancel request).
+ */
+export function boundStage<T extends { message?: string; reason?: string }>(stage: T): T {
+  const long = (stage.message?.length ?? 0) > MAX_STAGE_MESSAGE || (stage.reason?.length ?? 0) > MAX_STAGE_REASON;
+  if (!long) return stage;
+  const message = trimMessage(stage.message);
+  const reason = trimMessage(stage.reason, MAX_STAGE_REASON);
+  return { ...stage, ...(message !== undefined ? { message } : {}), ...(reason !== undefined ? { reason } : {}) };
+}
+
 export function readJob(job: V1Job): JobOutcome {
   const status = job.status ?? {};
   // Every pod the Job made is an attempt; a created Job counts as one before its pod exists. A
@@ -117,7 +131,7 @@ export function readJob(job: V1Job): JobOutcome {
   }
   const failed = trueCondition(job, 'Failed');
   if (failed) {
-    const reason = failed.reason || 'Failed';
+    const reason = trimMessage(failed.reason, MAX_STAGE_REASON) || 'Failed';
     const deadline = job.spec?.activeDeadlineSeconds;
     const message =
       reason === 'DeadlineExceeded' && typeof deadline === 'number' ? `timed out after ${deadline}s` : trimMessage(failed.message);

@@ -2,7 +2,10 @@
 // spec.params. One pure check, used by the planner (which refuses a bad request with RunRefused)
 // and by `conveyor run` (which refuses it before writing anything), so both say the same.
 import type { ParamSpec } from '../api/types.ts';
+import { MAX_PARAM_VALUE_LENGTH, MAX_PARAMS_LENGTH } from '../api/schema.ts';
 import { isPlainObject } from './merge.ts';
+import { MAX_REQUEST_JSON_LENGTH, MAX_REQUEST_VALUE_LENGTH, quoted, readRequestTime } from './request-annotation.ts';
+import { iso } from './time.ts';
 
 /**
  * What `conveyor run` asks for besides the run itself (the JSON of ANN_RUN_OPTIONS). `request`
@@ -32,7 +35,7 @@ function allowedNames(specs: ParamSpec[]): string {
 /** The problem with `value` for parameter `spec`, if it is outside its enum. */
 export function enumProblem(spec: ParamSpec, value: string): string | undefined {
   if (!spec.enum || spec.enum.includes(value)) return undefined;
-  return `value "${value}" of parameter "${spec.name}" is not allowed; allowed values: ${spec.enum.map((v) => `"${v}"`).join(', ')}`;
+  return `value ${quoted(value)} of parameter "${spec.name}" is not allowed; allowed values: ${spec.enum.map((v) => `"${v}"`).join(', ')}`;
 }
 
 /** The run's parameters: every declared one, given values over defaults; unknown names and values outside enum refused. */
@@ -41,17 +44,29 @@ export function resolveParams(specs: ParamSpec[] | undefined, given: Record<stri
   const values = defaultParams(declared);
   for (const [name, value] of Object.entries(given ?? {})) {
     const spec = declared.find((s) => s.name === name);
-    if (!spec) return { ok: false, message: `unknown parameter "${name}" (${allowedNames(declared)})` };
+    if (!spec) return { ok: false, message: `unknown parameter ${quoted(name)} (${allowedNames(declared)})` };
+    if (value.length > MAX_PARAM_VALUE_LENGTH) {
+      return { ok: false, message: `value of parameter "${name}" is ${value.length} characters long; at most ${MAX_PARAM_VALUE_LENGTH} are allowed` };
+    }
     const problem = enumProblem(spec, value);
     if (problem) return { ok: false, message: problem };
     values[name] = value;
   }
+  const length = Object.entries(values).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
+  if (length > MAX_PARAMS_LENGTH) {
+    return { ok: false, message: `the names and values of the run's parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed` };
+  }
   return { ok: true, value: values };
 }
 
-/** The options of a run request, read from the annotation's JSON; absent means none. */
+const OPTION_FIELDS = ['request', 'params', 'at', 'noCache'];
+
+/** The options of a run request, read from the annotation's JSON; absent means none. Strict: see request-annotation.ts. */
 export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
   if (raw === undefined || raw.trim() === '') return { ok: true, value: {} };
+  if (raw.length > MAX_REQUEST_JSON_LENGTH) {
+    return { ok: false, message: `the run options (conveyor.dev/run-options) are ${raw.length} characters long; at most ${MAX_REQUEST_JSON_LENGTH} are allowed` };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -59,21 +74,24 @@ export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
     return { ok: false, message: 'the run options (conveyor.dev/run-options) are not JSON' };
   }
   if (!isPlainObject(parsed)) return { ok: false, message: 'the run options (conveyor.dev/run-options) must be a JSON object' };
-  const { request, params, at, noCache } = parsed as Record<string, unknown>;
-  if (request !== undefined && typeof request !== 'string') return { ok: false, message: 'run options: "request" must be a string' };
+  const unknown = Object.keys(parsed).find((key) => !OPTION_FIELDS.includes(key));
+  if (unknown !== undefined) return { ok: false, message: `run options: unknown field ${quoted(unknown)} (allowed: ${OPTION_FIELDS.join(', ')})` };
+  const { request, params, at, noCache } = parsed;
+  if (request !== undefined && (typeof request !== 'string' || request.length > MAX_REQUEST_VALUE_LENGTH)) {
+    return { ok: false, message: `run options: "request" must be a string of at most ${MAX_REQUEST_VALUE_LENGTH} characters` };
+  }
   if (params !== undefined && (!isPlainObject(params) || Object.values(params).some((v) => typeof v !== 'string'))) {
     return { ok: false, message: 'run options: "params" must map parameter names to strings' };
   }
-  if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) {
-    return { ok: false, message: `run options: "at" must be an RFC 3339 time, not ${JSON.stringify(at)}` };
-  }
+  const time = at === undefined ? undefined : readRequestTime(at);
+  if (time && !time.ok) return { ok: false, message: `run options: "at" ${time.message}` };
   if (noCache !== undefined && typeof noCache !== 'boolean') return { ok: false, message: 'run options: "noCache" must be true or false' };
   return {
     ok: true,
     value: {
       ...(request !== undefined ? { request: request as string } : {}),
       ...(params !== undefined ? { params: params as Record<string, string> } : {}),
-      ...(at !== undefined ? { at: at as string } : {}),
+      ...(time?.ok ? { at: iso(time.value) } : {}),
       ...(noCache === true ? { noCache: true } : {}),
     },
   };

@@ -12,7 +12,7 @@ import type { V1CronJob } from '@kubernetes/client-node';
 import type { CacheEntry, Pipeline, PipelineSpec, PipelineStatus, RunStatus, RunSummary } from '../api/types.ts';
 import type { Action, PinnedSpec, Plan, PlanEvent, PlanInput, Problem } from './types.ts';
 import { stalled, toConditions } from './conditions.ts';
-import { decideConcurrency, policyOf, replacedRuns, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
+import { decideConcurrency, policyOf, replacedRuns, stageRoom, withinStageBudget, type ConcurrencyDecision, type ConcurrencyPolicy } from './concurrency.ts';
 import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
 import { buildRevision } from './revision.ts';
 import { cacheEntriesOf, updateCache } from './cache.ts';
@@ -26,7 +26,7 @@ import { advanceRun, isActiveRun, type RunProgress } from './run.ts';
 import { withRunValues } from './select-values.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
-import { MAX_ACTIVE_RUNS, RESERVED_RUN_SLOTS } from '../api/schema.ts';
+import { MAX_ACTIVE_RUNS, MAX_ACTIVE_STAGES, RESERVED_RUN_SLOTS } from '../api/schema.ts';
 import { backfillRunIds, backfillStatusParts, readBackfill, startBackfill, type BackfillState, type BackfillStatusParts, type StartContext } from './backfill.ts';
 
 export type { Action, Plan } from './types.ts';
@@ -63,7 +63,8 @@ export function plan(input: PlanInput): Plan {
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
   const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation } };
-  const outcome = planRuns(selection, advance, { policy: policyOf(spec), cancel, backfill }, now);
+  const stagesOf = stageCounter(pipeline, revisions, generation);
+  const outcome = planRuns(selection, advance, { policy: policyOf(spec), stagesOf, cancel, backfill }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);
   const backfilled = backfillStatusParts(outcome.backfill, previous, runs, now);
 
@@ -90,10 +91,13 @@ export function plan(input: PlanInput): Plan {
   });
   const requeues = [...outcome.requeues, ...(schedule.requeueAfterMs !== undefined ? [schedule.requeueAfterMs] : [])];
   if (backfilled.requeueAfterMs !== undefined) requeues.push(backfilled.requeueAfterMs);
+  // Events compare every run this plan decided, also those past the ten finished runs runs[] keeps.
+  const decided = runSummaries(runs, lastRun, [...skipped.values()], now);
+  const reported = { ...status, runs: runHistory(previous.runs, decided, Number.POSITIVE_INFINITY) };
   return compact({
     actions,
     status,
-    events: [...transitionEvents(previous, status), ...selection.events, ...outcome.events, ...backfilled.events],
+    events: [...transitionEvents(previous, reported), ...selection.events, ...outcome.events, ...backfilled.events],
     requeueAfterMs: requeues.length > 0 ? Math.min(...requeues) : undefined,
   });
 }
@@ -125,11 +129,7 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
   const desired = p.holds
     ? scheduledConditions({ lastRun, active: p.active, spec, generation, cronChanging: p.cronChanging, next: schedule.nextScheduleTime })
     : runConditions(lastRun, spec);
-  const summaries: RunSummary[] = [
-    // lastRun carries its stages itself; its entry in runs[] need not repeat them.
-    ...[...p.runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
-    ...p.skipped.map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
-  ];
+  const summaries = runSummaries(p.runs, lastRun, p.skipped, now);
   return compact({
     observedGeneration: generation,
     phase: p.holds ? scheduledPhase(lastRun, p.active, spec) : pipelinePhase(lastRun),
@@ -147,6 +147,15 @@ function pipelineStatus(p: StatusParts): PipelineStatus {
     ...p.backfill,
     cache: updateCache(previous.cache, p.cacheEntries),
   });
+}
+
+/** The runs[] entries of the runs this plan advanced, started or skipped. */
+function runSummaries(runs: Map<string, RunStatus>, lastRun: RunStatus | undefined, skipped: SkippedRun[], now: Date): RunSummary[] {
+  return [
+    // lastRun carries its stages itself; its entry in runs[] need not repeat them.
+    ...[...runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
+    ...skipped.map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
+  ];
 }
 
 function supersededBy(id: string | undefined): string {
@@ -201,6 +210,17 @@ function pinnedPipeline(pipeline: Pipeline, revisions: PinnedSpec[], generation:
   return spec ? normalizePipeline({ ...pipeline, spec }) : undefined;
 }
 
+/** Stages and onFailure stages of a run of each generation: its pinned spec's, else the current one's. */
+function stageCounter(pipeline: Pipeline, revisions: PinnedSpec[], generation: number): (g: number) => number {
+  const count = (p: Pipeline | undefined) => (p ? p.spec.stages.length + (p.spec.onFailure?.length ?? 0) : 0);
+  const counts = new Map([[generation, count(pipeline)]]);
+  return (g) => {
+    let n = counts.get(g);
+    if (n === undefined) counts.set(g, (n = count(pinnedPipeline(pipeline, revisions, g)) || (counts.get(generation) ?? 0)));
+    return n;
+  };
+}
+
 /** A run whose spec is gone (its ControllerRevision was deleted) cannot go on: it fails, saying why. */
 function specUnavailable(ref: RunRef, now: Date): RunStatus {
   const message = `the spec of generation ${ref.generation} that run ${ref.id} started with is no longer available (its ControllerRevision is gone); the run cannot go on`;
@@ -231,6 +251,8 @@ type RunsOutcome = {
  */
 type RunRules = {
   policy: ConcurrencyPolicy;
+  /** Stages and onFailure stages of a run of that generation (the stage budget, concurrency.ts). */
+  stagesOf: (generation: number) => number;
   cancel: CancelRequest;
   backfill: { state: BackfillState; context: Omit<StartContext, 'active' | 'room'> };
 };
@@ -242,12 +264,9 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   for (const [id, reason] of rules.backfill.state.cancel) if (stillActive.some((g) => g.ref.id === id)) stopped.cancelled.set(id, reason);
   const replaced = selection.supersede ? new Map<string, string>() : replacedRuns(rules.policy, stillActive.map((g) => g.ref));
   const active = stillActive.filter((g) => !replaced.has(g.ref.id) && !stopped.cancelled.has(g.ref.id)).map((g) => g.ref.id);
-  const decision = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
-  // Backfill ticks take the room the other new runs leave, less RESERVED_RUN_SLOTS kept for the
-  // ticks and manual runs to come; they start first, so that a tick or a manual run starting in
-  // the same plan is lastRun.
-  const remaining = active.filter((id) => !decision.cancelled.has(id));
-  const room = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS - remaining.length - decision.start.length;
+  const decided = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
+  const remaining = active.filter((id) => !decided.cancelled.has(id));
+  const { decision, room } = admit(decided, stillActive.filter((g) => remaining.includes(g.ref.id)).map((g) => g.ref), rules);
   const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
   const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
@@ -270,8 +289,26 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   return outcome;
 }
 
+/**
+ * The new runs that also fit the stage budget (every active run's stages are remembered in
+ * status: concurrency.ts), and the room left for backfill ticks: what the other new runs leave,
+ * less RESERVED_RUN_SLOTS kept for the ticks and manual runs to come and their share of the stage
+ * budget (250: more than the largest run has). `remaining`: the runs still active after this plan.
+ */
+function admit(decided: ConcurrencyDecision, remaining: RunRef[], rules: RunRules): { decision: ConcurrencyDecision; room: number } {
+  const { stagesOf } = rules;
+  const held = remaining.reduce((sum, ref) => sum + stagesOf(ref.generation), 0);
+  const decision = withinStageBudget(decided, held, stagesOf);
+  const starting = decision.start.reduce((sum, r) => sum + stagesOf(r.generation), 0);
+  const reservedStages = (MAX_ACTIVE_STAGES * RESERVED_RUN_SLOTS) / MAX_ACTIVE_RUNS;
+  const slots = MAX_ACTIVE_RUNS - RESERVED_RUN_SLOTS - remaining.length - decision.start.length;
+  // Backfill ticks start first, so that a tick or a manual run starting in the same plan is lastRun.
+  return { decision, room: Math.min(slots, stageRoom(held + starting + reservedStages, stagesOf(rules.backfill.context.generation))) };
+}
+
 /** The run a new cancel request names, if it is active; otherwise an Event that says why not. */
 function requestedCancel(request: CancelRequest, active: string[]): { cancelled: Map<string, string>; events: PlanEvent[] } {
+  if (request.problem) return { cancelled: new Map(), events: [cancelRefused(request, request.problem)] };
   if (!request.target) return { cancelled: new Map(), events: [] };
   if (active.includes(request.target)) return { cancelled: new Map([[request.target, cancelReason(request)]]), events: [] };
   return { cancelled: new Map(), events: [cancelRefused(request, `run ${request.target} is not active`)] };
@@ -407,7 +444,8 @@ function planInvalid(
     backfillIdsForgottenUntil: previous.backfillIdsForgottenUntil,
     succeededTimes: previous.succeededTimes,
   });
-  return { actions, status, events: transitionEvents(previous, status) };
+  const reported = { ...status, runs: runHistory(previous.runs, changed, Number.POSITIVE_INFINITY) };
+  return { actions, status, events: transitionEvents(previous, reported) };
 }
 
 /** One action per object (the first wins): a Job may be both superseded and past the history limit. */

@@ -8,7 +8,7 @@ import { ROLE_ON_FAILURE, ROLE_STAGE } from '../kube/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStagingClaim } from './job.ts';
 import { claimName } from './names.ts';
-import { indexStageJobs, trimMessage, type ObservedRun } from './observed.ts';
+import { boundStage, indexStageJobs, trimMessage, type ObservedRun } from './observed.ts';
 import { earliest, iso, latest } from './time.ts';
 import { compact } from './merge.ts';
 import { succeededEntries } from './cache.ts';
@@ -28,7 +28,8 @@ import {
 } from './stage-steps.ts';
 import type { Pipeline } from '../api/types.ts';
 
-const MAX_RUN_MESSAGE = 1000;
+/** A run's message in status (naming its failed stages). */
+export const MAX_RUN_MESSAGE = 1000;
 
 export type RunContext = {
   pipeline: Pipeline;
@@ -211,7 +212,7 @@ function runStatus(ctx: RunContext, view: RunView, all: StageStatus[], phase: Ru
     message: describeRunFailure(dag) ?? deadlineNote(dag, deadlineSeconds),
     // Recorded once, read back on every later plan (select-values.ts): a run's values never change.
     ...runValueFields(ctx.values),
-    stages: all,
+    stages: all.map(boundStage),
   });
 }
 

@@ -3,7 +3,8 @@
 // wanted (generation, annotations, triggers); the Jobs are evidence (a CronJob's tick, a run a
 // lost status forgot). Run ids are derived from the trigger, so deciding twice (after a crash)
 // picks the same ids. Whether a new run may start next to the active ones is concurrency.ts's.
-import { requestAnnotation } from './request-annotation.ts';
+import { readRequestValue, requestAnnotation } from './request-annotation.ts';
+import { compact } from './merge.ts';
 import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/types.ts';
 import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
 import { checkRunRequest } from './params.ts';
@@ -136,20 +137,26 @@ function withRunDetails(ctx: SelectContext, ref: RunRef): RunRef {
 
 /** Bookkeeping of the explicit requests (annotations) and chain triggers, shared by both modes. */
 type Requests = {
+  /** The request values as status records them (request-annotation.ts: a digest past the length bound). */
   runRequest?: string;
   retryRequest?: string;
+  /** Why a request value is refused before it is read (too long). */
+  runProblem?: string;
+  retryProblem?: string;
   chain: ReturnType<typeof evaluateChainTriggers>;
 };
 
 function readRequests(ctx: SelectContext): Requests {
   const { pipeline, previous } = ctx;
-  const runRequest = requestAnnotation(pipeline, ANN_RUN_REQUESTED);
-  const retryRequest = requestAnnotation(pipeline, ANN_RETRY_REQUESTED);
-  return {
-    ...(runRequest ? { runRequest } : {}),
-    ...(retryRequest ? { retryRequest } : {}),
+  const run = readRequestValue(pipeline, ANN_RUN_REQUESTED);
+  const retry = readRequestValue(pipeline, ANN_RETRY_REQUESTED);
+  return compact({
+    runRequest: run?.value,
+    runProblem: run?.problem,
+    retryRequest: retry?.value,
+    retryProblem: retry?.problem,
     chain: evaluateChainTriggers(pipeline, ctx.upstream, previous.lastTriggers),
-  };
+  });
 }
 
 /** Everything pending counts as handled (satisfied by a run, or unknowable after a lost status). */
@@ -170,6 +177,8 @@ export function requestSeed(value: string, count: number): string {
   return `${value}#${count}`;
 }
 
+const refused = (message: string) => ({ ok: false as const, message });
+
 /** Explicit and chained requests, in the order they are considered. */
 function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
   const { previous, now, generation } = ctx;
@@ -182,7 +191,7 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   if (isNewRunRequest(ctx, r)) {
     const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
     // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
-    const checked = checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
+    const checked = r.runProblem ? refused(r.runProblem) : checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
     if (checked.ok) {
       const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
       requests.push({ id, trigger: 'manual', generation, governed: false, at: now, values });
@@ -192,7 +201,8 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   }
   if (isNewRetryRequest(ctx, r)) {
     const value = r.retryRequest ?? '';
-    const resolved = resolveRetry(value, previous.lastRun, rememberedRuns(previous), ctx.observed, ctx.pipeline.spec.stages, requestSeed(value, count++));
+    const seed = requestSeed(value, count++);
+    const resolved = r.retryProblem ? refused(r.retryProblem) : resolveRetry(value, previous.lastRun, rememberedRuns(previous), ctx.observed, ctx.pipeline.spec.stages, seed);
     if (resolved.ok) {
       const { id, of, kept } = resolved.retry;
       requests.push({ id, trigger: 'retry', generation, governed: false, at: now, retryOf: of, kept });

@@ -215,14 +215,19 @@ function decideStage(view: RunView, stage: StageSpec, status: Map<string, StageS
   const deps = stage.dependsOn ?? [];
   const blocked = deps.filter((d) => status.get(d)?.phase === 'Failed' || status.get(d)?.phase === 'Skipped');
   if (blocked.length > 0) {
-    const list = blocked.map((d) => `"${d}"`).join(', ');
-    return { name: stage.name, phase: 'Skipped', reason: 'UpstreamFailed', message: `upstream stage ${list} did not succeed` };
+    return { name: stage.name, phase: 'Skipped', reason: 'UpstreamFailed', message: `upstream stage ${someNames(blocked)} did not succeed` };
   }
   if (rule.deadlinePassed) return { name: stage.name, phase: 'Skipped', reason: 'RunDeadlineExceeded', message: 'run deadline passed before it could start' };
   // StopAll: nothing new starts after a failure; running stages are left to finish.
   if (rule.stopAll && rule.anyFailed) return { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' };
   if (!deps.every((d) => status.get(d)?.phase === 'Succeeded')) return { name: stage.name, phase: 'Pending' };
   return startStage(view, stage, (name) => status.get(name), effects);
+}
+
+/** Names quoted, at most the first three and how many more: a stage may depend on 199 others, and each message is status. */
+export function someNames(names: string[], shown = 3): string {
+  const list = names.slice(0, shown).map((n) => `"${n}"`).join(', ');
+  return names.length > shown ? `${list} and ${names.length - shown} more` : list;
 }
 
 /**

@@ -66,7 +66,7 @@ describe('the CRD', () => {
   });
 
   it('bounds every string a CEL rule reads', () => {
-    for (const path of ['.metadata.name', '.spec.stages[].name', '.spec.stages[].dependsOn[]', '.spec.onFailure[].name', '.spec.onFailure[].dependsOn[]', '.spec.schedule', '.spec.triggers.after[].pipeline']) {
+    for (const path of ['.metadata.name', '.spec.stages[].name', '.spec.stages[].dependsOn[]', '.spec.onFailure[].name', '.spec.onFailure[].dependsOn[]', '.spec.schedule', '.spec.triggers.after[].pipeline', '.spec.params[].name', '.spec.params[].enum[]']) {
       expect(node(path)?.maxLength, path).toBeTypeOf('number');
     }
   });

@@ -1,18 +1,8 @@
 // The statuses the planner writes must be accepted by the status schema (the CRD's status
 // subresource): new phases (Skipped), lastTriggers, schedule times, FromRun stages.
 import { describe, expect, it } from 'vitest';
-import { Ajv } from 'ajv';
-import { PipelineStatusSchema } from '../../../src/api/schema.ts';
-import type { PipelineStatus } from '../../../src/api/types.ts';
 import { FakeCluster, at, pipeline, stage } from './fixtures.ts';
-
-const ajv = new Ajv({ strict: false, allErrors: true });
-ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
-const validate = ajv.compile(PipelineStatusSchema);
-const check = (status: PipelineStatus | undefined) => {
-  validate(status);
-  expect(validate.errors ?? []).toEqual([]);
-};
+import { expectValidStatus as check } from './status-check.ts';
 
 describe('statuses the planner writes', () => {
   it('a scheduled pipeline with a skipped tick', () => {
