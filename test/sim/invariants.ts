@@ -57,35 +57,6 @@ const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
  * entry whose signature matches a violation claims it.
  */
 export const KNOWN_FAILING: Record<string, KnownFailure> = {
-  'case 1: a manual run gets the logical date of its request, not of the interval it processes': {
-    invariants: ['cache-match'],
-    message: /\bm[0-9a-f]{8}\b.*processed \[|processed \[.*\bm[0-9a-f]{8}\b/,
-  },
-  'case 2: a cached stage is served although its upstream stage ran again': { invariants: ['cache-match'], message: /its upstream stage/ },
-  'case 4: backfill succeededTimes are keyed by logical time only, not parameters': {
-    invariants: ['accounted'],
-    message: /backfill bf-\d+ ended/,
-    history: (h) => h.ops.some((op) => (op.do === 'backfill' || op.do === 'run') && op.region === 'us'),
-  },
-  'case 11: a re-created upstream never fires its chained pipeline': { invariants: ['accounted'], message: /chain trigger.*was re-created/ },
-  'case 5: chaining reads only the upstream lastRun': { invariants: ['accounted'], message: /chain trigger.*never \S+'s lastRun once it had ended/ },
-  'case 7: a re-applied backfill request adopts its old runs': {
-    invariants: ['once', 'cache-match', 'accounted'],
-    message: /\bb[0-9a-f]{8}\b|backfill bf-/,
-    history: (h) => has(h, 'reapplyBackfill'),
-  },
-  'case 8: a far date in run-options "at" makes plan() walk the cron schedule forever': {
-    invariants: ['step-budget'],
-    // Histories never write such a date: test/unit/sim/annotation-fuzz.test.ts shows this one.
-    message: /^$/,
-  },
-  'case 9: status can outgrow 1 MiB': { invariants: ['status-size'] },
-  'case 10: DST days give two runs one logical date': {
-    invariants: ['cache-match'],
-    message: /processed \[/,
-    history: (h) => h.config.variant.startsWith('dst'),
-  },
-  'case 12: a run that ends as it leaves runs[] (10 finished kept) gets no Event': { invariants: ['end-event', 'accounted'], message: /left status/ },
   'NEW-A: a backfill runs a tick whose scheduled run is still in flight, and both succeed': {
     invariants: ['one-success'],
     message: /runs s\d+ and b[0-9a-f]{8}\b|runs b[0-9a-f]{8} and s\d+/,
@@ -107,20 +78,6 @@ export const KNOWN_FAILING: Record<string, KnownFailure> = {
   'NEW-D: a run first recorded already Cancelled (started by a plan whose write was lost) gets no Event': {
     invariants: ['end-event'],
     message: /Cancelled, first recorded ended/,
-  },
-  'NEW-F: a chained pipeline that first sees its upstream while a run of it is in flight never fires for that run': {
-    invariants: ['accounted'],
-    message: /chain trigger.*in flight when/,
-  },
-  // Checked in order: this signature is looser than the ones above, which it must not take.
-  'case 3: a decision to use a cache entry does not survive a lost status write': {
-    invariants: ['cache-match'],
-    message: /started "[^"]+" after .* had begun/,
-    history: (h) => h.ops.some((op) => op.fault?.kind === 'writeLost' || op.fault?.kind === 'crash'),
-  },
-  'NEW-E: a cache entry of a run that was not lastRun is dated when the run ended, not when the stage did: older results are served past maxAge': {
-    invariants: ['cache-match'],
-    message: /min old, maxAge/,
   },
 };
 
