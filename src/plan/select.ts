@@ -214,6 +214,26 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
 }
 
 /**
+ * Requests read with no status (a new Pipeline, a first write lost, a status wiped): with no run
+ * in the Jobs either, nothing was handled yet and they go ahead. Once Jobs show runs, the
+ * annotations still set were most likely handled before the status was lost (requestCount, which
+ * tells their run ids apart, was lost with it): a request whose run is not among the Jobs is not
+ * run again, and a Warning says so — request it again to run.
+ */
+function afterLostStatus(ctx: SelectContext, r: Requests, asked: { requests: RunRequest[]; events: PlanEvent[] }): { requests: RunRequest[]; events: PlanEvent[] } {
+  const started = [...ctx.observed.values()].filter((run) => run.started);
+  if (started.length === 0) return asked;
+  const known = new Set(started.map((run) => run.id));
+  const dropped = (q: RunRequest) => !known.has(q.id) && (q.trigger === 'manual' || q.trigger === 'retry');
+  const events = [...asked.events];
+  for (const q of asked.requests.filter(dropped)) {
+    const message = `${askedBy(r, q)} not started: the Pipeline's status was lost while its Jobs show earlier runs, so it was most likely handled already; request it again to run`;
+    events.push({ type: 'Warning', reason: q.trigger === 'manual' ? 'RunRefused' : 'RetryRefused', message });
+  }
+  return { requests: asked.requests.filter((q) => !dropped(q)), events };
+}
+
+/**
  * One run per upstream run that fired, in the order they ended (concurrencyPolicy decides which
  * start). Its id is derived from the upstream run, so deciding again after a crash picks the same
  * one. An id this pipeline's history already holds means the upstream used one of its run ids
@@ -293,10 +313,12 @@ export function selectUnscheduled(ctx: SelectContext): Selection {
   // Status lost: rebuild memory from the Jobs rather than start the same work again.
   if (statusLost(previous)) {
     const adopted = newestRunOf(observed, generation);
-    const handled = allHandled(ctx, r);
-    if (adopted) return { ...base, continuing: [fromEvidence(ctx, adopted)], requests: [], ...handled, events: [] };
+    if (adopted) {
+      const events = afterLostStatus(ctx, r, newRequests(ctx, r, true)).events;
+      return { ...base, continuing: [fromEvidence(ctx, adopted)], requests: [], ...allHandled(ctx, r), events };
+    }
     const request: RunRequest = { id: generationRunId(generation), trigger: 'create', generation, governed: true, at: ctx.now };
-    return { ...base, continuing: [], requests: [request], ...handled, events: [] };
+    return oneRun(ctx, r, request);
   }
 
   // A new spec (or one that was invalid and is now accepted) runs at once and satisfies
@@ -306,20 +328,49 @@ export function selectUnscheduled(ctx: SelectContext): Selection {
     // scheduled until this change has a history even without runs.
     const changed = lastRun !== undefined || (previous.observedGeneration !== undefined && previous.phase !== 'Invalid');
     const request: RunRequest = { id: generationRunId(generation), trigger: changed ? 'change' : 'create', generation, governed: true, at: ctx.now };
-    return { ...base, continuing: [], requests: [request], ...allHandled(ctx, r), events: [] };
+    return oneRun(ctx, r, request);
   }
 
-  const { requests, events } = newRequests(ctx, r, true);
+  const chosen = oneRun(ctx, r);
+  if (chosen.requests.length > 0) return chosen;
   const handled = allHandled(ctx, r);
-  const priority: RunTrigger[] = ['retry', 'manual', 'chain'];
-  const chosen = priority.map((t) => requests.find((q) => q.trigger === t)).find((q) => q !== undefined);
-  if (chosen) return { ...base, continuing: [], requests: [{ ...chosen, governed: true }], ...handled, events };
   if (lastRun) {
     const ref = withRunDetails(ctx, { id: lastRun.id, trigger: lastRun.trigger, generation: lastRun.generation ?? generation, previous: lastRun });
-    return { ...base, continuing: [ref], requests: [], ...handled, events };
+    return { ...base, continuing: [ref], requests: [], ...handled, events: chosen.events };
   }
   const request: RunRequest = { id: generationRunId(generation), trigger: 'create', generation, governed: true, at: ctx.now };
-  return { ...base, continuing: [], requests: [request], ...handled, events };
+  return { ...base, continuing: [], requests: [request], ...handled, events: chosen.events };
+}
+
+/** What an unscheduled run's trigger was asked by, for the message of one that did not start. */
+function askedBy(r: Requests, ref: RunRequest): string {
+  if (ref.trigger === 'manual') return `run request "${r.runRequest ?? ''}"`;
+  if (ref.trigger === 'retry') return `retry request "${r.retryRequest ?? ''}"`;
+  return `${ref.trigger} of generation ${ref.generation}`;
+}
+
+/**
+ * One run at a time (unscheduled): of the runs asked for in this plan, one starts — a change or
+ * create first (`first`: it runs everything on the current spec), then a retry, a manual request,
+ * a chain trigger. Each other one is recorded Skipped under its own run id, saying which run
+ * superseded it (a RunSkipped Event names the request), never dropped unseen. Its id is derived
+ * from the request, so planning again after a lost write records the same one.
+ */
+function oneRun(ctx: SelectContext, r: Requests, first?: RunRequest): Selection {
+  const { requests, events } = newRequests(ctx, r, true);
+  const priority: RunTrigger[] = ['retry', 'manual', 'chain'];
+  const ordered = [...(first ? [first] : []), ...priority.flatMap((t) => requests.filter((q) => q.trigger === t))];
+  const [chosen, ...others] = ordered;
+  const skipped = others.map(
+    (q): SkippedRun => ({
+      id: q.id,
+      trigger: q.trigger,
+      generation: q.generation,
+      message: `skipped: ${askedBy(r, q)} was superseded by run ${chosen?.id ?? ''}, asked for at the same time (a pipeline without a schedule runs one run at a time)`,
+    }),
+  );
+  const started = chosen ? [{ ...chosen, governed: true }] : [];
+  return { continuing: [], requests: started, skipped, supersede: true, ...allHandled(ctx, r), events };
 }
 
 /**
@@ -339,8 +390,8 @@ export function selectScheduled(ctx: SelectContext): Selection {
   const continuing = scheduledContinuing(ctx, remembered, unknown, lost);
   const { requests, skipped } = newTicks(ctx, unknown);
 
-  if (lost) return { continuing, requests, skipped, supersede: false, ...allHandled(ctx, r), events: [] };
-  const explicit = newRequests(ctx, r, true);
+  const asked = newRequests(ctx, r, true);
+  const explicit = lost ? afterLostStatus(ctx, r, asked) : asked;
   // A request whose run already goes on (its status write did not land) is that run.
   const going = new Set(continuing.map((ref) => ref.id));
   return {

@@ -61,15 +61,6 @@ export const KNOWN_FAILING: Record<string, KnownFailure> = {
     invariants: ['one-success'],
     message: /runs s\d+ and b[0-9a-f]{8}\b|runs b[0-9a-f]{8} and s\d+/,
   },
-  'NEW-G: a run or retry request read with a status never written (a new Pipeline, a lost first write) is marked handled with no run and no Event': {
-    invariants: ['accounted'],
-    message: /(run|retry) request.*status never written/,
-  },
-  'NEW-B: without a schedule, when requests (or a spec change) come together in one plan, one starts and the others are marked handled with no run and no Event': {
-    invariants: ['accounted'],
-    message: /(run|retry) request/,
-    history: (h) => h.config.unscheduled === true,
-  },
   'NEW-C: a plan made from a stale status (its write then conflicts) re-creates Jobs of runs that have ended; the next plan adopts them as runs again': {
     invariants: [...INVARIANT_IDS],
     history: (h) => h.ops.some((op) => op.fault?.kind === 'stale'),
