@@ -57,10 +57,6 @@ const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
  * entry whose signature matches a violation claims it.
  */
 export const KNOWN_FAILING: Record<string, KnownFailure> = {
-  'NEW-A: a backfill runs a tick whose scheduled run is still in flight, and both succeed': {
-    invariants: ['one-success'],
-    message: /runs s\d+ and b[0-9a-f]{8}\b|runs b[0-9a-f]{8} and s\d+/,
-  },
   'NEW-G: a run or retry request read with a status never written (a new Pipeline, a lost first write) is marked handled with no run and no Event': {
     invariants: ['accounted'],
     message: /(run|retry) request.*status never written/,
@@ -74,10 +70,6 @@ export const KNOWN_FAILING: Record<string, KnownFailure> = {
     invariants: [...INVARIANT_IDS],
     history: (h) => h.ops.some((op) => op.fault?.kind === 'stale'),
     fault: 'stale',
-  },
-  'NEW-D: a run first recorded already Cancelled (started by a plan whose write was lost) gets no Event': {
-    invariants: ['end-event'],
-    message: /Cancelled, first recorded ended/,
   },
 };
 
