@@ -25,7 +25,9 @@ import { trimMessage } from './observed.ts';
 import { isActiveRun } from './run.ts';
 import type { RunValues } from './run-values.ts';
 import type { RunRef } from './select.ts';
-import { readSucceeded, recordSucceeded, succeededEntry } from './succeeded.ts';
+import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from './succeeded.ts';
+import { defaultParams } from './params.ts';
+import { ROOT_JOIN_GRACE_MS } from './select.ts';
 import { iso, toDate } from './time.ts';
 import type { PlanEvent } from './types.ts';
 
@@ -178,7 +180,33 @@ export type StartContext = {
   active: ReadonlySet<string>;
   /** How many more backfill runs may start (MAX_ACTIVE_RUNS less the reserved slots, the active runs and other new ones). */
   room: number;
+  /** (logical time, parameter values) entries of the runs active after this plan (new ones too), and of those that succeeded now. */
+  runs: { held: ReadonlySet<string>; succeeded: readonly string[] };
+  now: Date;
 };
+
+/** The succeededTimes entries of runs: those an active run holds, and those of runs that succeeded. */
+export function runEntries(runs: readonly { values?: RunValues; active: boolean; phase?: RunPhase }[]): StartContext['runs'] {
+  const held = new Set<string>();
+  const succeeded: string[] = [];
+  for (const { values, active, phase } of runs) {
+    const entry = values?.logicalTime ? succeededEntry(values.logicalTime, values.params) : undefined;
+    if (entry && active) held.add(entry);
+    else if (entry && phase === 'Succeeded') succeeded.push(entry);
+  }
+  return { held, succeeded };
+}
+
+/**
+ * A tick that may not have its scheduled run yet: the CronJob makes a tick's Job a few seconds
+ * after it. For ROOT_JOIN_GRACE_MS after a tick (what a tick's roots wait for their CronJobs'
+ * Jobs), a backfill tick with the default parameter values waits, so that the scheduled run,
+ * once seen, holds it (or has done it) instead of both running it.
+ */
+function scheduledRunMayCome(spec: PipelineSpec, status: BackfillStatus, tick: Date, now: Date): boolean {
+  if (spec.suspend === true || now.getTime() - tick.getTime() >= ROOT_JOIN_GRACE_MS) return false;
+  return paramsHash(status.params) === paramsHash(defaultParams(Array.isArray(spec.params) ? spec.params : []));
+}
 
 /** The id of the run of a backfill's tick. */
 function runIdOf(status: BackfillStatus, tick: Date): string {
@@ -195,7 +223,10 @@ function valuesOf(state: BackfillState, status: BackfillStatus, index: number, s
  * The ticks that start now, oldest first: while fewer than maxActive of the backfill's runs are
  * active and there is room. Ticks that already succeeded are skipped (unless rerun), also when no
  * slot is free, so a backfill of done work ends at once. A tick whose run is already going (found
- * from its Jobs after a lost status) is taken up instead of started again.
+ * from its Jobs after a lost status) is taken up instead of started again. A tick whose (logical
+ * time, parameter values) another active run holds (its scheduled run, a manual run, another
+ * backfill's) waits for it, and the ticks after it too (unless rerun): skipped if it succeeds,
+ * run if it does not — one run per interval and values succeeds.
  */
 export function startBackfill(state: BackfillState, ctx: StartContext): { state: BackfillState; starts: RunRef[] } {
   const status = state.status;
@@ -205,10 +236,11 @@ export function startBackfill(state: BackfillState, ctx: StartContext): { state:
   let { next, done, skipped = 0 } = status;
   const starts: RunRef[] = [];
   let room = ctx.room;
-  const succeeded = new Set(state.succeeded);
+  const succeeded = new Set([...state.succeeded, ...ctx.runs.succeeded]);
   while (next < state.ticks.length) {
     const tick = state.ticks[next] as Date;
-    if (!status.rerun && succeeded.has(succeededEntry(iso(tick), status.params) ?? '')) {
+    const entry = succeededEntry(iso(tick), status.params) ?? '';
+    if (!status.rerun && succeeded.has(entry)) {
       next++;
       done++;
       skipped++;
@@ -216,6 +248,8 @@ export function startBackfill(state: BackfillState, ctx: StartContext): { state:
     }
     if (running.length >= status.maxActive || room <= 0) break;
     const id = runIdOf(status, tick);
+    const waits = !status.rerun && !ctx.active.has(id) && (ctx.runs.held.has(entry) || scheduledRunMayCome(ctx.spec, status, tick, ctx.now));
+    if (waits) break;
     if (!ctx.active.has(id)) {
       starts.push({ id, trigger: 'backfill', generation: ctx.generation, values: valuesOf(state, status, next, ctx.spec) });
       room--;

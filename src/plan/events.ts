@@ -26,7 +26,8 @@ export function transitionEvents(previous: PipelineStatus, next: PipelineStatus)
 
   for (const [id, run] of after) {
     const old = before.get(id);
-    if (old && isActiveRun(old.phase) && run.phase === 'Cancelled') {
+    // A run first recorded already cancelled (the plan that started it lost its write) ended too.
+    if ((!old || isActiveRun(old.phase)) && run.phase === 'Cancelled') {
       events.push({ type: 'Normal', reason: 'RunCancelled', message: `${runLabel(run)} cancelled: ${run.message ?? 'superseded'}` });
     }
   }

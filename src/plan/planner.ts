@@ -27,7 +27,7 @@ import { withRunValues } from './select-values.ts';
 import { rememberedRuns, selectScheduled, selectUnscheduled, type RunRef, type Selection, type SkippedRun } from './select.ts';
 import { iso } from './time.ts';
 import { MAX_ACTIVE_RUNS, MAX_ACTIVE_STAGES, RESERVED_RUN_SLOTS } from '../api/schema.ts';
-import { backfillRunIds, backfillStatusParts, readBackfill, startBackfill, type BackfillState, type BackfillStatusParts, type StartContext } from './backfill.ts';
+import { backfillRunIds, backfillStatusParts, readBackfill, runEntries, startBackfill, type BackfillState, type BackfillStatusParts, type StartContext } from './backfill.ts';
 
 export type { Action, Plan } from './types.ts';
 
@@ -254,7 +254,7 @@ type RunRules = {
   /** Stages and onFailure stages of a run of that generation (the stage budget, concurrency.ts). */
   stagesOf: (generation: number) => number;
   cancel: CancelRequest;
-  backfill: { state: BackfillState; context: Omit<StartContext, 'active' | 'room'> };
+  backfill: { state: BackfillState; context: Omit<StartContext, 'active' | 'room' | 'runs' | 'now'> };
 };
 
 function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, rules: RunRules, now: Date): RunsOutcome {
@@ -267,7 +267,9 @@ function planRuns(selection: Selection, advance: (ref: RunRef) => RunProgress, r
   const decided = decideConcurrency(rules.policy, active, selection.requests, selection.supersede, backfillRunIds(stillActive.map((g) => g.ref)));
   const remaining = active.filter((id) => !decided.cancelled.has(id));
   const { decision, room } = admit(decided, stillActive.filter((g) => remaining.includes(g.ref.id)).map((g) => g.ref), rules);
-  const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room });
+  const goingRuns = going.map((g) => ({ values: g.ref.values, active: remaining.includes(g.ref.id), phase: g.progress.run.phase }));
+  const runs = runEntries([...goingRuns, ...decision.start.map((ref) => ({ values: ref.values, active: true }))]);
+  const backfill = startBackfill(rules.backfill.state, { ...rules.backfill.context, active: new Set(remaining), room, runs, now });
   const started = [...backfill.starts, ...decision.start].map((ref) => ({ ref, progress: advance(ref) }));
   const cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
   const events = [...stopped.events];

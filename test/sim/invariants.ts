@@ -57,18 +57,10 @@ const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
  * entry whose signature matches a violation claims it.
  */
 export const KNOWN_FAILING: Record<string, KnownFailure> = {
-  'NEW-A: a backfill runs a tick whose scheduled run is still in flight, and both succeed': {
-    invariants: ['one-success'],
-    message: /runs s\d+ and b[0-9a-f]{8}\b|runs b[0-9a-f]{8} and s\d+/,
-  },
   'NEW-C: a plan made from a stale status (its write then conflicts) re-creates Jobs of runs that have ended; the next plan adopts them as runs again': {
     invariants: [...INVARIANT_IDS],
     history: (h) => h.ops.some((op) => op.fault?.kind === 'stale'),
     fault: 'stale',
-  },
-  'NEW-D: a run first recorded already Cancelled (started by a plan whose write was lost) gets no Event': {
-    invariants: ['end-event'],
-    message: /Cancelled, first recorded ended/,
   },
 };
 
