@@ -249,7 +249,7 @@ export class Checker {
   // 1. once
 
   /** A Job of a run began; judged with the reconcile that made it (its mode and plan), which comes next. */
-  private jobRuns(fact: JobFacts & { step: number }): Violation[] {
+  private jobRuns(fact: Extract<Fact, { type: 'jobRuns' }>): Violation[] {
     this.starting.push(fact);
     if (fact.run && fact.how === 'created') {
       for (const [stage, from] of fact.servedUpstream ?? []) {

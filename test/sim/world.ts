@@ -438,7 +438,7 @@ export class World {
   private staleVersion(name: string, back: number): Pipeline {
     const stored = this.pipelines.get(name) as Pipeline;
     const floor = this.cacheFloor.get(name);
-    const kept = (this.versions.get(name) ?? []).filter((p) => p.metadata.uid === stored.metadata.uid && !(floor?.uid === p.metadata.uid && rvOf(p) < floor.rv));
+    const kept = (this.versions.get(name) ?? []).filter((p) => p.metadata.uid === stored.metadata.uid && !(floor !== undefined && floor.uid === p.metadata.uid && rvOf(p) < floor.rv));
     if (kept.length < 2) return stored;
     const index = Math.max(0, kept.length - 1 - Math.max(1, Math.abs(back) % STALE_VERSIONS));
     return kept[index] as Pipeline;
