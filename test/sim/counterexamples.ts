@@ -122,6 +122,24 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ],
   },
   {
+    // The upstream deleted after its run ended, before the downstream (its plan crashed) wrote a
+    // plan that saw the end: the evidence went first, nothing to account for (the checker once asked).
+    problem: 'case 11',
+    found: 'npm run sim -- --seed 2 --steps 100 (shrunk by fast-check to these 9 operations)',
+    config: { ...hourly, chained: true },
+    ops: [
+      { do: 'run', atPeriodsAgo: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'runFromCronJob' },
+      { do: 'cancel', index: 5 },
+      { do: 'retry', index: 0 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'backfill', fromPeriodsAgo: 2, periods: 1, maxActive: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false, fault: { kind: 'crash', keep: 0, on: 'downstream' } },
+      { do: 'recreate' },
+    ],
+  },
+  {
     problem: 'case 12',
     found: 'seeded explorations (seeds 11, 12: 21 histories, often through a cancel request whose run left runs[]); written plainer by hand',
     config: hourly,

@@ -424,7 +424,7 @@ export class Checker {
         const key = `${down.uid}/${k.uid}/${id}`;
         if (run.phase !== 'Succeeded' || k.noted.has(key)) continue;
         k.noted.add(key);
-        if (down.sawUpstream) down.pending.push(chainObligation(step, k.name, id, run.logicalTime, this.chainContext(k, down, id)));
+        if (down.sawUpstream) down.pending.push(chainObligation(step, k.name, k.uid, id, run.logicalTime, this.chainContext(k, down, id)));
       }
     }
   }
@@ -629,11 +629,14 @@ function requestObligation(step: number, kind: string, value: string, field: key
   };
 }
 
-function chainObligation(step: number, upstream: string, upRun: string, logicalTime: string | undefined, context: string): Obligation {
+function chainObligation(step: number, upstream: string, upstreamUid: string, upRun: string, logicalTime: string | undefined, context: string): Obligation {
   return {
     step,
     describe: `the end of run ${upRun} of ${upstream} (chain trigger${logicalTime ? `, logical time ${logicalTime}` : ''}${context})`,
     due: () => true,
+    // The upstream was deleted before a downstream plan that wrote saw the run's end: its only
+    // evidence (the upstream's status) went first, as a tick's Job deleted before any plan saw it.
+    drop: (r) => !r.sawUpstreams.has(upstreamUid),
     discharged: (r, k) => {
       if (r.plan.events.some((e) => e.type === 'Warning' && mentionsRun(e, upRun))) return true;
       const index = k.chainPool.findIndex((id) => {

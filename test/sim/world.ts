@@ -49,6 +49,8 @@ export type ReconcileRecord = {
   read: Pipeline;
   /** Names of the Jobs the planner saw. */
   sawJobs: Set<string>;
+  /** Uids of the upstream Pipelines the planner saw. */
+  sawUpstreams: Set<string>;
   plan: Plan;
   /** Cron walk steps the plan took (src/api/cron.ts cronWalkSteps). */
   steps: number;
@@ -380,7 +382,8 @@ export class World {
     const input = this.planInput(read, this.jobView(mode === 'lag'));
     const { plan: result, steps } = planCounted(input, this.stepBudget);
     const sawJobs = new Set(input.jobs.map((j) => j.metadata?.name ?? ''));
-    const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, plan: result, steps, wrote: false, announced: false };
+    const sawUpstreams = new Set((input.upstream ?? []).map((u) => u.metadata.uid ?? ''));
+    const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, sawUpstreams, plan: result, steps, wrote: false, announced: false };
     this.execute(record, stored, fault);
     this.fact({ type: 'reconcile', step: this.step, record });
   }
