@@ -195,6 +195,17 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ],
   },
   {
+    problem: 'NEW-H',
+    found: 'npm run sim -- --seed 101 --steps 100 --histories 300 --small (shrunk by fast-check to these 4 operations)',
+    config: hourly,
+    ops: [
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'runFromCronJob', fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'advance', percent: 100, fault: { kind: 'lag', on: 'main' } },
+    ],
+  },
+  {
     problem: 'NEW-E',
     found: 'seeded exploration (seed 11); shrunk by hand',
     config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
