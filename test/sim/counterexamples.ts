@@ -62,12 +62,15 @@ export const COUNTEREXAMPLES: Counterexample[] = [
   },
   {
     problem: 'case 7',
-    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only once (shrunk by fast-check to these 3 operations)',
+    // The cancel (added after the fix): the refused re-apply is no second acceptance of bf1, whose
+    // tick then ran for it (the checker once took it for one, with no run of its own: seed 17).
+    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only once (shrunk by fast-check to the first 3 operations)',
     config: hourly,
     ops: [
       { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
       { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
       { do: 'reapplyBackfill', index: 0 },
+      { do: 'cancel', index: 0 },
     ],
   },
   {
@@ -87,6 +90,14 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     found: "the issue's sequence: 0 2 * * * Europe/Berlin fires twice on 2026-10-25",
     config: { variant: 'dst-fall', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
     ops: [{ do: 'advance', percent: 300 }, done, done, done, { do: 'advance', percent: 5 }],
+  },
+  {
+    // A backfill over that night has 3 ticks of its own, not 4: 01:00Z is 02:00 come again
+    // (extraTick), its hour in the next tick's interval (the simulator once expected a run for it).
+    problem: 'case 10',
+    found: 'npm test (seed 17) after the case 10 fix: a backfill over 2026-10-25 in dst-fall; written plainer by hand',
+    config: { variant: 'dst-fall', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
+    ops: [{ do: 'advance', percent: 400 }, done, done, done, { do: 'backfill', fromPeriodsAgo: 4, periods: 4, maxActive: 5, region: 'us' }, done, done, done],
   },
   {
     problem: 'case 11',
@@ -111,6 +122,24 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ],
   },
   {
+    // The upstream deleted after its run ended, before the downstream (its plan crashed) wrote a
+    // plan that saw the end: the evidence went first, nothing to account for (the checker once asked).
+    problem: 'case 11',
+    found: 'npm run sim -- --seed 2 --steps 100 (shrunk by fast-check to these 9 operations)',
+    config: { ...hourly, chained: true },
+    ops: [
+      { do: 'run', atPeriodsAgo: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'runFromCronJob' },
+      { do: 'cancel', index: 5 },
+      { do: 'retry', index: 0 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'backfill', fromPeriodsAgo: 2, periods: 1, maxActive: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false, fault: { kind: 'crash', keep: 0, on: 'downstream' } },
+      { do: 'recreate' },
+    ],
+  },
+  {
     problem: 'case 12',
     found: 'seeded explorations (seeds 11, 12: 21 histories, often through a cancel request whose run left runs[]); written plainer by hand',
     config: hourly,
@@ -132,10 +161,29 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ],
   },
   {
+    // Never a problem of the operator: the simulator let a plan read a status older than the
+    // operator's own last write, which reconciler.ts (read-your-writes, `freshest`) never does
+    // there. With the stale fault modelled as reconciler.ts reads (README, faults), it holds.
     problem: 'NEW-C',
     found: 'every seeded search with stale reads (the first one: seed 42); shrunk by hand',
     config: { ...hourly, unscheduled: true },
     ops: [done, { do: 'run' }, { do: 'wait', fault: { kind: 'stale', back: 2, on: 'main' } }],
+  },
+  {
+    // After a conflict the operator forgets its own write (reconciler.ts), and the next plan reads
+    // the lagging informer: here a status in which the run replaced at operation 2 still runs, its
+    // Job deleted. The planner finds it replaced again (no Job re-created).
+    problem: 'NEW-C',
+    found: 'by hand: the stale read older than the own last write that reconciler.ts allows (after a conflict)',
+    config: { ...hourly, concurrencyPolicy: 'Replace' },
+    ops: [
+      { do: 'advance', percent: 100 },
+      { do: 'advance', percent: 100, fault: { kind: 'stale', back: 1, on: 'main' } },
+      { do: 'run', fault: { kind: 'stale', back: 3, on: 'main' } },
+      { ...done, fault: { kind: 'stale', back: 3, on: 'main' } },
+      { do: 'wait', fault: { kind: 'stale', back: 2, on: 'main' } },
+      { do: 'wait' },
+    ],
   },
   {
     problem: 'NEW-D',
@@ -144,6 +192,17 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ops: [
       { do: 'advance', percent: 101, fault: { kind: 'writeLost', on: 'main' } },
       { do: 'advance', percent: 100 },
+    ],
+  },
+  {
+    problem: 'NEW-H',
+    found: 'npm run sim -- --seed 101 --steps 100 --histories 300 --small (shrunk by fast-check to these 4 operations)',
+    config: hourly,
+    ops: [
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'runFromCronJob', fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'advance', percent: 100, fault: { kind: 'lag', on: 'main' } },
     ],
   },
   {

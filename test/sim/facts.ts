@@ -2,7 +2,7 @@
 // step (the index of the operation in the history, 0 for the initial reconcile) it happened in.
 import type { V1Job } from '@kubernetes/client-node';
 import type { PipelineSpec } from '../../src/api/types.ts';
-import { ANN_GENERATION, ANN_PRIOR_ATTEMPTS, ANN_RETRY_OF, ANN_SCHEDULED_TIMESTAMP, LABEL_ROLE, LABEL_RUN, LABEL_STAGE } from '../../src/kube/labels.ts';
+import { ANN_CACHED_UPSTREAM, ANN_GENERATION, ANN_PRIOR_ATTEMPTS, ANN_RETRY_OF, ANN_SCHEDULED_TIMESTAMP, LABEL_ROLE, LABEL_RUN, LABEL_STAGE } from '../../src/kube/labels.ts';
 import type { ReconcileRecord, RequestKind } from './world.ts';
 
 /** Who a Job belongs to and what it runs, read from its labels and annotations. */
@@ -23,6 +23,8 @@ export type JobFacts = {
   /** Started (not a suspended Job waiting) and not finished. */
   running: boolean;
   finished: boolean;
+  /** The served stages it builds on and the run each was served from, as its cached-upstream annotation records them (src/plan/cache-evidence.ts). */
+  servedUpstream?: [stage: string, from: string][];
 };
 
 export function jobFacts(job: V1Job, uid: string): JobFacts {
@@ -42,7 +44,20 @@ export function jobFacts(job: V1Job, uid: string): JobFacts {
     ...(annotations[ANN_SCHEDULED_TIMESTAMP] ? { scheduledAt: annotations[ANN_SCHEDULED_TIMESTAMP] } : {}),
     running: (job.status?.active ?? 0) > 0 && !finished,
     finished,
+    ...servedOn(annotations[ANN_CACHED_UPSTREAM]),
   };
+}
+
+/** The (stage, run served from) pairs a cached-upstream annotation records; nothing when it is absent or unreadable. */
+function servedOn(value: string | undefined): { servedUpstream?: [string, string][] } {
+  if (value === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    return { servedUpstream: Object.entries(parsed).map(([stage, entry]) => [stage, Array.isArray(entry) ? String(entry[0]) : '']) };
+  } catch {
+    return {};
+  }
 }
 
 export type Fact =

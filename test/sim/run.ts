@@ -53,11 +53,13 @@ function printCounterexample(c: Pick<Counterexample, 'config' | 'ops' | 'result'
   console.log(`  ${known ? `known problem (KNOWN_FAILING): ${known}` : 'NEW: matches no KNOWN_FAILING entry'}`);
   console.log(`\nhistory (${c.ops.length} operations):`);
   console.log(JSON.stringify({ config: c.config, ops: c.ops }, null, 1).replace(/\n\s*(?=[}\]"\d])/g, ' '));
-  if (trace) {
-    const world = new World(c.config);
-    for (const op of c.ops.slice(0, v?.step ?? c.ops.length)) world.apply(op);
-    console.log(`\ntrace:\n${describeFacts(world.facts, c.ops).join('\n')}`);
-  }
+  if (trace) printTrace(c.config, c.ops.slice(0, v?.step ?? c.ops.length));
+}
+
+function printTrace(config: SimConfig, ops: Op[]): void {
+  const world = new World(config);
+  for (const op of ops) world.apply(op);
+  console.log(`\ntrace:\n${describeFacts(world.facts, ops).join('\n')}`);
 }
 
 function replay(file: string): number {
@@ -65,6 +67,7 @@ function replay(file: string): number {
   const result = runHistory(config, ops, { enforce: enforcedSet(), tolerateKnown: values.all !== true });
   if (!result.violation) {
     console.log(`replay ${file}: ${result.steps} operations, ${result.plans} plans, every invariant held`);
+    if (values.trace === true) printTrace(config, ops);
     return 0;
   }
   printCounterexample({ config, ops, result }, values.trace === true);

@@ -32,7 +32,7 @@ import { STEP_BUDGET } from './invariants.ts';
 /** src/controller/expectations.ts EXPECTATION_TTL_MS. */
 const EXPECTATION_TTL_MS = 60_000;
 const SECOND = 1000;
-/** Earlier versions of a Pipeline kept for stale reads. */
+/** Earlier versions of a Pipeline (anyone's writes) kept for an informer that lags. */
 const STALE_VERSIONS = 4;
 /** The CronJob controller creates at most this many missed ticks at once (the newest). */
 const MAX_MISSED_TICKS = 5;
@@ -49,6 +49,8 @@ export type ReconcileRecord = {
   read: Pipeline;
   /** Names of the Jobs the planner saw. */
   sawJobs: Set<string>;
+  /** Uids of the upstream Pipelines the planner saw. */
+  sawUpstreams: Set<string>;
   plan: Plan;
   /** Cron walk steps the plan took (src/api/cron.ts cronWalkSteps). */
   steps: number;
@@ -71,6 +73,13 @@ export class World {
   /** Every backfill request's JSON, in order (reapplyBackfill picks one). */
   readonly backfillRequests: string[] = [];
   private readonly versions = new Map<string, Pipeline[]>();
+  /**
+   * The operator's read-your-writes (src/controller/reconciler.ts `written`, `freshest`): its last
+   * successful status write per Pipeline, until the informer delivers it or a write conflicts.
+   */
+  private readonly ownWrite = new Map<string, Pipeline>();
+  /** The resourceVersion the operator's informer has reached per Pipeline (uid/rv): it never goes back. */
+  private readonly cacheFloor = new Map<string, { uid: string; rv: number }>();
   private readonly problemsByGeneration = new Map<string, Problem[]>();
   /** The operator's Job cache as of its last sync, and its expectations (Job name → created at). */
   private jobCache: Map<string, V1Job> | undefined;
@@ -151,6 +160,7 @@ export class World {
     const p = freeze(newPipeline(name, uid, spec));
     this.pipelines.set(name, p);
     this.versions.set(name, []);
+    this.remember(name, p);
     this.fact({ type: 'spec', step: this.step, pipeline: name, uid, generation: 1, spec: structuredClone(spec) });
   }
 
@@ -162,6 +172,7 @@ export class World {
     const rv = String(Number(p.metadata.resourceVersion ?? '0') + 1);
     const stored = freeze({ ...next, metadata: { ...next.metadata, resourceVersion: rv } });
     this.pipelines.set(name, stored);
+    this.remember(name, stored);
     return stored;
   }
 
@@ -366,12 +377,13 @@ export class World {
   private reconcile(name: string, fault: Fault | undefined): void {
     const stored = this.pipelines.get(name);
     if (!stored) return;
-    const read = fault?.kind === 'stale' ? this.staleVersion(name, fault.back) : stored;
+    const read = this.freshest(name, fault?.kind === 'stale' ? this.staleVersion(name, fault.back) : stored);
     const mode: Mode = fault && !(fault.kind === 'stale' && read === stored) ? fault.kind : 'clean';
     const input = this.planInput(read, this.jobView(mode === 'lag'));
     const { plan: result, steps } = planCounted(input, this.stepBudget);
     const sawJobs = new Set(input.jobs.map((j) => j.metadata?.name ?? ''));
-    const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, plan: result, steps, wrote: false, announced: false };
+    const sawUpstreams = new Set((input.upstream ?? []).map((u) => u.metadata.uid ?? ''));
+    const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, sawUpstreams, plan: result, steps, wrote: false, announced: false };
     this.execute(record, stored, fault);
     this.fact({ type: 'reconcile', step: this.step, record });
   }
@@ -401,24 +413,53 @@ export class World {
     const keep = fault?.kind === 'crash' ? Math.abs(fault.keep) % (creates.length + 1) : creates.length;
     for (const action of creates.slice(0, keep)) this.applyCreate(action);
     if (fault?.kind === 'crash') return this.restartOperator();
-    if (record.mode === 'writeLost' || record.mode === 'stale') return;
-    if (statusChanged(stored.status, record.plan.status)) {
-      const written = this.store(record.pipeline, (p) => ({ ...p, status: structuredClone(record.plan.status) }));
-      if (written) this.remember(record.pipeline, written);
+    if (record.mode === 'writeLost') return;
+    // As reconciler.ts writeStatus: only a changed status is written, conditional on the
+    // resourceVersion the plan read; a conflict drops the decision (no deletions, no Events) and
+    // forgets the operator's own last write.
+    const changed = statusChanged(record.read.status, record.plan.status);
+    if (changed && record.read.metadata.resourceVersion !== stored.metadata.resourceVersion) {
+      this.ownWrite.delete(record.pipeline);
+      return;
     }
-    record.wrote = true;
+    if (changed) {
+      const written = this.store(record.pipeline, (p) => ({ ...p, status: structuredClone(record.plan.status) }));
+      if (written) this.ownWrite.set(record.pipeline, written);
+    }
+    // A stale plan that changed nothing wrote nothing: its status is not the stored one.
+    record.wrote = record.read === stored || changed;
     if (fault?.kind === 'crashAfterWrite') return this.restartOperator();
     for (const action of record.plan.actions) this.applyDeletion(action);
     record.announced = true;
   }
 
-  /** The Pipeline `back` writes ago (at least one), or the oldest kept. */
+  /**
+   * What a lagging informer holds: the Pipeline `back` writes (anyone's) ago, at least one, but
+   * never older than what this operator's informer already delivered (it never goes back; a
+   * restarted operator lists afresh).
+   */
   private staleVersion(name: string, back: number): Pipeline {
-    const kept = this.versions.get(name) ?? [];
     const stored = this.pipelines.get(name) as Pipeline;
+    const floor = this.cacheFloor.get(name);
+    const kept = (this.versions.get(name) ?? []).filter((p) => p.metadata.uid === stored.metadata.uid && !(floor !== undefined && floor.uid === p.metadata.uid && rvOf(p) < floor.rv));
     if (kept.length < 2) return stored;
     const index = Math.max(0, kept.length - 1 - Math.max(1, Math.abs(back) % STALE_VERSIONS));
     return kept[index] as Pipeline;
+  }
+
+  /**
+   * reconciler.ts `freshest`: the informer's Pipeline `cached`, unless the operator's own last
+   * write is newer (read-your-writes). The informer has then reached `cached`.
+   */
+  private freshest(name: string, cached: Pipeline): Pipeline {
+    this.cacheFloor.set(name, { uid: cached.metadata.uid ?? '', rv: rvOf(cached) });
+    const mine = this.ownWrite.get(name);
+    if (!mine) return cached;
+    if (mine.metadata.uid !== cached.metadata.uid || rvOf(cached) >= rvOf(mine)) {
+      this.ownWrite.delete(name);
+      return cached;
+    }
+    return mine;
   }
 
   private remember(name: string, p: Pipeline): void {
@@ -447,6 +488,9 @@ export class World {
   private restartOperator(): void {
     this.expectations.clear();
     this.jobCache = undefined;
+    // A new process lists every Pipeline afresh: its informer starts at the stored versions.
+    this.ownWrite.clear();
+    for (const [name, p] of this.pipelines) this.cacheFloor.set(name, { uid: p.metadata.uid ?? '', rv: rvOf(p) });
   }
 
   private problemsOf(p: Pipeline): Problem[] {
@@ -654,3 +698,6 @@ export function isoSeconds(ms: number): string {
 
 const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 
+function rvOf(p: Pipeline): number {
+  return Number(p.metadata.resourceVersion ?? '0');
+}
