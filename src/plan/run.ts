@@ -7,8 +7,8 @@ import type { CacheEntry, RunPhase, RunStatus, RunTrigger, StageStatus } from '.
 import { ROLE_ON_FAILURE, ROLE_STAGE } from '../kube/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStagingClaim } from './job.ts';
-import { claimName } from './names.ts';
-import { boundStage, indexStageJobs, trimMessage, type ObservedRun } from './observed.ts';
+import { claimName, jobName } from './names.ts';
+import { boundStage, indexStageJobs, stageKey, trimMessage, type ObservedRun } from './observed.ts';
 import { earliest, iso, latest } from './time.ts';
 import { compact } from './merge.ts';
 import { succeededEntries } from './cache.ts';
@@ -110,6 +110,11 @@ export function advanceRun(ctx: RunContext): RunProgress {
   const view = runView(ctx);
   const spec = view.pipeline.spec;
   const effects = newEffects();
+  // A Job this operator created is not in the cache yet and memory does not know it (the write
+  // that recorded it was lost): what it says (its cache decision, its attempt) cannot be read yet,
+  // so the run waits for it rather than decide again without it. Bounded: the Job's arrival wakes
+  // the Pipeline, and the reconciler forgets an expectation after its TTL.
+  if (awaitsUnseenJob(view)) return { run: previous ?? { id: ctx.runId, trigger: ctx.trigger, generation: ctx.generation, phase: 'Running', startTime: view.startTime }, actions: [] };
 
   // 1. Stages whose outcome is already known.
   const status = new Map<string, StageStatus>();
@@ -147,6 +152,15 @@ export function advanceRun(ctx: RunContext): RunProgress {
     requeueAfterMs,
     events: effects.events.length > 0 ? effects.events : undefined,
     cacheEntries: cacheEntries.length > 0 ? cacheEntries : undefined,
+  });
+}
+
+/** Whether a stage's own Job is on its way (created, not in the cache) while memory does not record it. */
+function awaitsUnseenJob(view: RunView): boolean {
+  if (view.pendingJobs.size === 0) return false;
+  return view.pipeline.spec.stages.some((stage) => {
+    const own = jobName(view.pipeline.metadata.name ?? '', stage.name, view.runId);
+    return view.pendingJobs.has(own) && !view.jobs.has(stageKey(ROLE_STAGE, stage.name)) && view.memory.get(stage.name)?.job !== own;
   });
 }
 

@@ -57,10 +57,6 @@ const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
  * entry whose signature matches a violation claims it.
  */
 export const KNOWN_FAILING: Record<string, KnownFailure> = {
-  'NEW-H: the Job that carries a cache decision (cached-upstream) is not in the lagging Job cache yet, its status write lost: the next plan, the entry expired by then, starts the served upstream stage after the stage built on it': {
-    invariants: ['cache-match'],
-    message: /started "[^"]+" after .*which build on it, had begun \(in a lag reconcile\)/,
-  },
 };
 
 /** The known problem a violation is an instance of (its KNOWN_FAILING key), if any. */

@@ -127,6 +127,26 @@ describe('issue 17 case 3: the decision to serve an entry survives a lost status
     expect(cluster.reconcile(at(5 + HOUR + 20)).status.lastRun?.phase).toBe('Succeeded');
   });
 
+  it('NEW-H (found by the simulator): the Job carrying the decision is not in the lagging cache yet: the run waits for it instead of starting extract', () => {
+    const { cluster, decided } = served('writeLost');
+    const [load] = createdJobs(decided);
+    const name = load?.metadata?.name ?? '';
+    // The operator created load's Job; its informer has not delivered it (an expectation only).
+    const created = cluster.jobs.get(name);
+    cluster.jobs.delete(name);
+    cluster.pendingJobs.add(name);
+    const lagging = cluster.reconcile(at(5 + HOUR + 1));
+    expect(createdStages(lagging)).toEqual([]);
+    expect(lagging.actions.filter((a) => a.kind === 'startJob')).toEqual([]);
+    // The cache shows it: the decision is read from it, extract stays Cached, nothing starts.
+    if (created) cluster.jobs.set(name, created);
+    cluster.pendingJobs.delete(name);
+    const caught = cluster.reconcile(at(5 + HOUR + 2));
+    expect(createdStages(caught)).toEqual([]);
+    expect(lastStage(cluster, 'extract')).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
+    expect(lastStage(cluster, 'load')?.phase).toBe('Running');
+  });
+
   it('served stages reached through other served stages are named too: a rebuilt run keeps both', () => {
     const cluster = new FakeCluster(pipeline(etl('1h', '1h')));
     runToEnd(cluster, 0);
