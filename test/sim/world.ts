@@ -28,6 +28,7 @@ import { DOWNSTREAM, MAIN, downstreamSpec, mainSpec, newPipeline, scheduleOf, ty
 import type { Action, Fault, Op, PipelineRef } from './ops.ts';
 import { type Fact, jobFacts } from './facts.ts';
 import { STEP_BUDGET } from './invariants.ts';
+import { mergePatch } from '../unit/plan/fixtures.ts';
 
 /** src/controller/expectations.ts EXPECTATION_TTL_MS. */
 const EXPECTATION_TTL_MS = 60_000;
@@ -649,18 +650,6 @@ function failedStatus(job: V1Job, done: Date): V1Job['status'] {
       { type: 'Failed', status: 'True', reason, message: 'Job has reached the specified backoff limit', lastTransitionTime: done },
     ],
   };
-}
-
-/** A JSON merge patch (RFC 7386), as the API server applies the executor's. */
-function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return structuredClone(patch);
-  const out: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) && !(target instanceof Date) ? { ...(target as Record<string, unknown>) } : {};
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete out[key];
-    else out[key] = mergePatch(out[key], value);
-  }
-  return out;
 }
 
 /**
