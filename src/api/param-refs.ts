@@ -3,7 +3,7 @@
 // `conveyor validate` and the operator (validate.ts); each problem names the exact field.
 import { formatPath, type PathSegment } from './path.ts';
 import type { ValidationProblem } from './problem.ts';
-import { templateReferences } from '../plan/substitute.ts';
+import { templateReferences } from './template.ts';
 
 type Obj = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline, RunSummary } from '../api/types.ts';
-import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../api/labels.ts';
 import { readUsedIds, usedIdProblem } from '../plan/backfill-ids.ts';
 import { futureTickProblem, readBackfillRequest, type BackfillProblem } from '../plan/backfill-request.ts';
 import { requestedRunTimes } from '../plan/logical-time.ts';

@@ -18,10 +18,10 @@ import type { ValidationProblem } from '../api/problem.ts';
 import { MAX_OBJECT_BYTES } from '../api/size.ts';
 import { validatePipeline } from '../api/validate.ts';
 import type { CliIO } from './io.ts';
-import { parseKubernetesYaml } from './kube-yaml.ts';
+import { parseKubernetesYaml } from '../api/kube-yaml.ts';
 import { decodeUtf8 } from './utf8.ts';
 import { measureExpansion } from './yaml-expand.ts';
-import { locate } from './yaml-locate.ts';
+import { locate } from '../api/yaml-locate.ts';
 
 export type FileProblem = { file: string; line: number; col: number; path: string; message: string };
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
 import type { KubeApis } from '../kube/client.ts';
-import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../kube/labels.ts';
+import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../api/labels.ts';
 import { ResilientInformer } from './informer.ts';
 import { listAsJson } from '../kube/json-list.ts';
 import { DownstreamIndex } from './downstream-index.ts';
@@ -20,7 +20,8 @@ import { Expectations } from './expectations.ts';
 import { OwnerIndex } from './owner-index.ts';
 import { ActionExecutor } from './executor.ts';
 import { StatusWriter } from './status.ts';
-import { EventRecorder, type EventSelection } from './events.ts';
+import type { EventSelection } from '../config.ts';
+import { EventRecorder } from './events.ts';
 
 export interface ControllerOptions {
   /** Namespaces to watch; empty means all. */

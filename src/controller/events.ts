@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Pipeline } from '../api/types.ts';
 import { API_VERSION, KIND } from '../api/constants.ts';
 import { describeError } from '../kube/errors.ts';
+import type { EventSelection } from '../config.ts';
 
 export interface PlannedEvent {
   type: 'Normal' | 'Warning';
@@ -14,14 +15,6 @@ export interface PlannedEvent {
 
 const COMPONENT = 'conveyor';
 const MAX_MESSAGE = 1024;
-
-/**
- * Which Events are written (`--events`): `all`, or `warnings` only. A large installation may
- * drop the Normal per-run Events (RunStarted, RunSucceeded, ...): at 5 stages they are 0.4 of a
- * run's API writes per stage, and status already holds the same facts.
- */
-export type EventSelection = 'all' | 'warnings';
-export const EVENT_SELECTIONS: readonly EventSelection[] = ['all', 'warnings'];
 
 /** True when an Event of this type is written under this selection. */
 export function isSelected(selection: EventSelection, type: PlannedEvent['type']): boolean {

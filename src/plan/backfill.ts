@@ -14,7 +14,7 @@
 import { handledRecord, MAX_REQUEST_JSON_LENGTH, requestAnnotation } from './request-annotation.ts';
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
 import { MAX_BACKFILL_ACTIVE } from '../api/schema.ts';
-import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../kube/labels.ts';
+import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../api/labels.ts';
 import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from './backfill-ids.ts';
 import { checkBackfillRequest, describeProblem, futureTickProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './backfill-request.ts';
 import { ticksBetween } from './backfill-ticks.ts';

@@ -9,7 +9,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { StageSpec, StageStatus } from '../api/types.ts';
 import { MAX_STAGES } from '../api/constants.ts';
 import { DATA_VERSION_PATTERN } from '../api/schema.ts';
-import { ANN_CACHED_UPSTREAM } from '../kube/labels.ts';
+import { ANN_CACHED_UPSTREAM } from '../api/labels.ts';
 import { CACHED } from './cache.ts';
 import { isPlainObject } from './merge.ts';
 

@@ -4,7 +4,7 @@
 // stages are marked, its Jobs deleted after the status says why, and no new run starts.
 import { readRequestValue } from './request-annotation.ts';
 import type { Pipeline, PipelineStatus } from '../api/types.ts';
-import { ANN_CANCEL_REQUESTED } from '../kube/labels.ts';
+import { ANN_CANCEL_REQUESTED } from '../api/labels.ts';
 import { isRunId } from './names.ts';
 import { parseRetryRequest } from './retry.ts';
 import type { PlanEvent } from './types.ts';

@@ -4,7 +4,7 @@
 import type { V1CronJob, V1CronJobSpec } from '@kubernetes/client-node';
 import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../api/types.ts';
 import { nextScheduleTimes } from '../api/cron.ts';
-import { ANN_GENERATION, LABEL_STAGE, ROLE_STAGE } from '../kube/labels.ts';
+import { ANN_GENERATION, LABEL_STAGE, ROLE_STAGE } from '../api/labels.ts';
 import type { Action } from './types.ts';
 import { buildStageJobTemplate, pipelineAnnotations, pipelineOwnerReference, stageLabels } from './job.ts';
 import { historyLimit } from './history.ts';

@@ -10,7 +10,7 @@ import {
   ANN_NO_CACHE,
   ANN_PARAMS,
   ANN_RUN_BACKFILL,
-} from '../kube/labels.ts';
+} from '../api/labels.ts';
 import type { RunValues } from './run-values.ts';
 import { paramEnvName } from './params.ts';
 import { kubeletLiteral, logicalDate } from './substitute.ts';

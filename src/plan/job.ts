@@ -30,7 +30,7 @@ import {
   MANAGED_BY_VALUE,
   ROLE_STAGE,
   type Role,
-} from '../kube/labels.ts';
+} from '../api/labels.ts';
 import { claimName, jobName, labelValue } from './names.ts';
 import { compact, isPlainObject, mergeList, mergeObjects } from './merge.ts';
 import type { RunValues } from './run-values.ts';

@@ -15,7 +15,7 @@ import {
   LABEL_RUN,
   LABEL_STAGE,
   ROLE_STAGE,
-} from '../kube/labels.ts';
+} from '../api/labels.ts';
 import { manualRunId, scheduledRunId } from './names.ts';
 import { earliest, isoOf, toDate } from './time.ts';
 import { valuesFromAnnotations } from './job-values.ts';

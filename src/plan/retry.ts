@@ -2,7 +2,7 @@
 // not succeed in a finished run and keeps the ones that did. The kept stages are taken from the
 // target run's Jobs (evidence), so the retry also works for a run status no longer details.
 import type { RunStatus, RunSummary, StageSpec, StageStatus } from '../api/types.ts';
-import { ROLE_STAGE } from '../kube/labels.ts';
+import { ROLE_STAGE } from '../api/labels.ts';
 import { isRunId, labelValue, resultVersion, retryRunId } from './names.ts';
 import { indexStageJobs, isSuspendedJob, readJob, stageKey, type ObservedRun } from './observed.ts';
 import { compact } from './merge.ts';

@@ -4,7 +4,7 @@
 // A missing Job for a stage that memory calls Running is created again only when it was really
 // deleted (not merely missing from a cache that lags behind our own create), and counted.
 import type { CacheEntry, RunPhase, RunStatus, RunTrigger, StageStatus } from '../api/types.ts';
-import { ROLE_ON_FAILURE, ROLE_STAGE } from '../kube/labels.ts';
+import { ROLE_ON_FAILURE, ROLE_STAGE } from '../api/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStagingClaim } from './job.ts';
 import { claimName, jobName } from './names.ts';

@@ -6,7 +6,7 @@
 import { readRequestValue, requestAnnotation } from './request-annotation.ts';
 import { compact } from './merge.ts';
 import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/types.ts';
-import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../kube/labels.ts';
+import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../api/labels.ts';
 import { checkRunRequest } from './params.ts';
 import { chainRunValues, manualRunValues } from './select-values.ts';
 import { extraTickMessage } from './logical-time.ts';

@@ -9,7 +9,7 @@
 // active (a stale cache, or a Job being deleted).
 import type { V1Job } from '@kubernetes/client-node';
 import type { CacheEntry, OnFailureStageSpec, Pipeline, RunTrigger, StageSpec, StageStatus } from '../api/types.ts';
-import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../kube/labels.ts';
+import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../api/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStageJob, startJobPatch } from './job.ts';
 import { cachedStage, resolveCacheKey, stageCachedEvent } from './cache.ts';

@@ -7,12 +7,11 @@
 // Single pass: a substituted value is never scanned again. Unknown names stay as written (the
 // kubelet may expand a container env var there).
 
+import { tokenize } from '../api/template.ts';
 import type { RunValues } from './run-values.ts';
 
 export type SubstituteMode = 'kubelet' | 'plain';
 
-/** The namespaces of references Conveyor substitutes; anything else is the kubelet's. */
-const CONVEYOR_PREFIXES = ['params.', 'run.'];
 
 /** The variables of one run: `params.<name>` for each parameter, and the `run.*` values. */
 export function templateVariables(values: RunValues, runId: string, timeZone?: string): Record<string, string> {
@@ -42,49 +41,6 @@ export function logicalDate(time: string, timeZone?: string): string | undefined
   }).format(date);
 }
 
-/** One lexical piece of a template. */
-type Token =
-  | { kind: 'text'; text: string }
-  | { kind: 'escape' } // `$$(`
-  | { kind: 'ref'; name: string; raw: string };
-
-/** Splits a template the way the kubelet reads it: `$$` is a pair, `$(name)` a reference. */
-function tokenize(template: string): Token[] {
-  const tokens: Token[] = [];
-  let text = '';
-  let i = 0;
-  while (i < template.length) {
-    const ch = template[i];
-    const next = template[i + 1];
-    if (ch === '$' && next === '$') {
-      if (template[i + 2] === '(') {
-        if (text) tokens.push({ kind: 'text', text });
-        text = '';
-        tokens.push({ kind: 'escape' });
-        i += 3;
-      } else {
-        text += '$$';
-        i += 2;
-      }
-      continue;
-    }
-    if (ch === '$' && next === '(') {
-      const close = template.indexOf(')', i + 2);
-      if (close !== -1) {
-        if (text) tokens.push({ kind: 'text', text });
-        text = '';
-        tokens.push({ kind: 'ref', name: template.slice(i + 2, close), raw: template.slice(i, close + 1) });
-        i = close + 1;
-        continue;
-      }
-    }
-    text += ch;
-    i += 1;
-  }
-  if (text) tokens.push({ kind: 'text', text });
-  return tokens;
-}
-
 /**
  * Replaces each `$(name)` whose name is in `vars`, once; see the file comment for the modes.
  * `references` (kubelet mode) maps names to kubelet references such as `$(CONVEYOR_LOGICAL_TIME)`,
@@ -112,11 +68,3 @@ export function kubeletLiteral(value: string): string {
   return value.split('$').join('$$');
 }
 
-/** The `params.*` and `run.*` names a template refers to (escaped ones excluded), each once. */
-export function templateReferences(template: string): string[] {
-  const names = new Set<string>();
-  for (const token of tokenize(template)) {
-    if (token.kind === 'ref' && CONVEYOR_PREFIXES.some((prefix) => token.name.startsWith(prefix))) names.add(token.name);
-  }
-  return [...names];
-}

@@ -5,7 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineSpec, RunStatus } from '../../src/api/types.ts';
-import { ANN_GENERATION, ANN_RUN_REQUESTED, LABEL_RUN, LABEL_STAGE, MANAGED_BY, MANAGED_BY_VALUE } from '../../src/kube/labels.ts';
+import { ANN_GENERATION, ANN_RUN_REQUESTED, LABEL_RUN, LABEL_STAGE, MANAGED_BY, MANAGED_BY_VALUE } from '../../src/api/labels.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import { createPipeline, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stage, stageJobs, waitForPipeline } from './support/pipelines.ts';

@@ -2,7 +2,7 @@
 // step (the index of the operation in the history, 0 for the initial reconcile) it happened in.
 import type { V1Job } from '@kubernetes/client-node';
 import type { PipelineSpec } from '../../src/api/types.ts';
-import { ANN_CACHED_UPSTREAM, ANN_GENERATION, ANN_PRIOR_ATTEMPTS, ANN_RETRY_OF, ANN_SCHEDULED_TIMESTAMP, LABEL_ROLE, LABEL_RUN, LABEL_STAGE } from '../../src/kube/labels.ts';
+import { ANN_CACHED_UPSTREAM, ANN_GENERATION, ANN_PRIOR_ATTEMPTS, ANN_RETRY_OF, ANN_SCHEDULED_TIMESTAMP, LABEL_ROLE, LABEL_RUN, LABEL_STAGE } from '../../src/api/labels.ts';
 import type { ReconcileRecord, RequestKind } from './world.ts';
 
 /** Who a Job belongs to and what it runs, read from its labels and annotations. */

@@ -23,7 +23,7 @@ import {
   ANN_RUN_OPTIONS,
   ANN_RUN_REQUESTED,
   ANN_SCHEDULED_TIMESTAMP,
-} from '../../src/kube/labels.ts';
+} from '../../src/api/labels.ts';
 import { DOWNSTREAM, MAIN, downstreamSpec, mainSpec, newPipeline, scheduleOf, type SimConfig } from './config.ts';
 import type { Action, Fault, Op, PipelineRef } from './ops.ts';
 import { type Fact, jobFacts } from './facts.ts';

@@ -12,7 +12,7 @@ import { httpStatus } from '../../kube/errors.ts';
 import { LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, statusMessage, streamPodLog } from '../../kube/logs.ts';
 import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Snapshot } from '../protocol.ts';
 import { ACTION_VERB, ACTIONS, actionDoneMessage, actionPatch, parsePipelineDocument, type MergePatch } from './actions.ts';
-import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../kube/labels.ts';
+import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
 import { checkRunRequest } from '../../plan/params.ts';
 import type { ConsoleBackend } from './backend.ts';
 import { WatchCache } from './watch-cache.ts';

@@ -1,7 +1,7 @@
 // What the Console shows of Jobs and Events: the few fields the views read (protocol.ts), trimmed
 // from the watched objects so the browser never receives pod templates or managedFields.
 import type * as k8s from '@kubernetes/client-node';
-import { ANN_PIPELINE_NAME, LABEL_PIPELINE, LABEL_ROLE, LABEL_RUN, LABEL_STAGE, ROLE_ON_FAILURE } from '../../kube/labels.ts';
+import { ANN_PIPELINE_NAME, LABEL_PIPELINE, LABEL_ROLE, LABEL_RUN, LABEL_STAGE, ROLE_ON_FAILURE } from '../../api/labels.ts';
 import type { Pipeline } from '../../api/types.ts';
 import { valuesFromAnnotations } from '../../plan/job-values.ts';
 import type { EventSummary, JobSummary } from '../protocol.ts';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validatePipeline } from '../../../src/api/validate.ts';
-import { parseKubernetesYaml } from '../../../src/cli/kube-yaml.ts';
+import { parseKubernetesYaml } from '../../../src/api/kube-yaml.ts';
 
 const root = join(import.meta.dirname, '../../fixtures/pipelines');
 const files = (kind: 'good' | 'bad') => readdirSync(join(root, kind)).filter((f) => f.endsWith('.yaml')).sort();

@@ -1,6 +1,7 @@
 // --events: which planned Events the recorder sends (the API call itself is exercised by e2e).
 import { describe, expect, it } from 'vitest';
-import { isSelected, type EventSelection } from '../../../src/controller/events.ts';
+import type { EventSelection } from '../../../src/config.ts';
+import { isSelected } from '../../../src/controller/events.ts';
 
 describe('isSelected', () => {
   it.each<[EventSelection, 'Normal' | 'Warning', boolean]>([

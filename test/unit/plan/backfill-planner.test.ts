@@ -4,7 +4,7 @@
 // FakeCluster applies each plan's actions and plays the Job controller (setIn).
 import { describe, expect, it } from 'vitest';
 import type { PipelineSpec, RunSummary } from '../../../src/api/types.ts';
-import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../../../src/kube/labels.ts';
+import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../../../src/api/labels.ts';
 import { backfillRunId, jobName, scheduledRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, createdJobs, deletedJobs, eventReasons, pipeline, stage, type JobState } from './fixtures.ts';

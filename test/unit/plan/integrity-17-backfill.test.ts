@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineSpec, RunSummary } from '../../../src/api/types.ts';
 import { MAX_BACKFILL_IDS } from '../../../src/api/schema.ts';
-import { ANN_BACKFILL_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/kube/labels.ts';
+import { ANN_BACKFILL_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
 import { scheduledRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, createdJobs, eventReasons, pipeline, stage } from './fixtures.ts';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { PipelineSpec, PipelineStatus } from '../../../src/api/types.ts';
 import { nextScheduleTimes, previousScheduleTime } from '../../../src/api/cron.ts';
 import { validatePipeline } from '../../../src/api/validate.ts';
-import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../../src/kube/labels.ts';
+import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
 import { FakeCluster, at, eventReasons, pipeline, stage } from './fixtures.ts';
 import { expectValidStatus } from './status-check.ts';
 

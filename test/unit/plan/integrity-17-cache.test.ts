@@ -3,7 +3,7 @@
 // and a cancelled run records the results of the stages that succeeded in it (case 12).
 import { describe, expect, it } from 'vitest';
 import type { PipelineSpec, StageSpec, StageStatus } from '../../../src/api/types.ts';
-import { ANN_CACHED_UPSTREAM } from '../../../src/kube/labels.ts';
+import { ANN_CACHED_UPSTREAM } from '../../../src/api/labels.ts';
 import { iso } from '../../../src/plan/time.ts';
 import { FakeCluster, at, createdJobs, createdStages, jobStatus, pipeline, stage, type JobState } from './fixtures.ts';
 

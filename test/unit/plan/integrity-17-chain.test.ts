@@ -5,7 +5,7 @@
 // upstream's status each time the upstream's is written, as the downstream index wakes it.
 import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineSpec, RunSummary } from '../../../src/api/types.ts';
-import { ANN_BACKFILL_REQUESTED } from '../../../src/kube/labels.ts';
+import { ANN_BACKFILL_REQUESTED } from '../../../src/api/labels.ts';
 import { MAX_RUN_SUMMARIES, runHistory } from '../../../src/plan/history.ts';
 import { backfillRunId, chainRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';

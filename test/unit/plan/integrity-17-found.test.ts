@@ -4,7 +4,7 @@
 //   NEW-D — a run first recorded already ended (the plan that started it lost its write, the next
 //           one cancels it) gets its end Event.
 import { describe, expect, it } from 'vitest';
-import { ANN_BACKFILL_REQUESTED } from '../../../src/kube/labels.ts';
+import { ANN_BACKFILL_REQUESTED } from '../../../src/api/labels.ts';
 import { scheduledRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, createdJobs, pipeline, stage } from './fixtures.ts';

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import type { StageStatus } from '../../../src/api/types.ts';
-import { ANN_PRIOR_ATTEMPTS } from '../../../src/kube/labels.ts';
+import { ANN_PRIOR_ATTEMPTS } from '../../../src/api/labels.ts';
 import { jobName } from '../../../src/plan/names.ts';
 import { indexStageJobs } from '../../../src/plan/observed.ts';
 import {

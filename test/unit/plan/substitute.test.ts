@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { logicalDate, substitute, templateReferences, templateVariables } from '../../../src/plan/substitute.ts';
+import { templateReferences } from '../../../src/api/template.ts';
+import { logicalDate, substitute, templateVariables } from '../../../src/plan/substitute.ts';
 
 const VARS = {
   'params.table': 'orders',

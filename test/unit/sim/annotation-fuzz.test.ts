@@ -14,7 +14,7 @@ import {
   ANN_RETRY_REQUESTED,
   ANN_RUN_OPTIONS,
   ANN_RUN_REQUESTED,
-} from '../../../src/kube/labels.ts';
+} from '../../../src/api/labels.ts';
 import type { SimConfig } from '../../sim/config.ts';
 import { knownKey } from '../../sim/counterexamples.ts';
 import { STEP_BUDGET } from '../../sim/invariants.ts';

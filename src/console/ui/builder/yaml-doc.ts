@@ -4,8 +4,8 @@
 import { LineCounter, stringify } from 'yaml';
 import { parsePath } from '../../../api/path.ts';
 import { validatePipeline } from '../../../api/validate.ts';
-import { parseKubernetesYaml } from '../../../cli/kube-yaml.ts';
-import { locate } from '../../../cli/yaml-locate.ts';
+import { parseKubernetesYaml } from '../../../api/kube-yaml.ts';
+import { locate } from '../../../api/yaml-locate.ts';
 import type { PipelineDoc } from './model.ts';
 
 export type Problem = { line: number; col: number; path: string; message: string; stage?: number };

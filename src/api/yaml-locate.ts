@@ -6,7 +6,7 @@
 // anchor is somewhere else, shared with other uses, and pointing there would send the reader to
 // a line that is right for another stage. So the walk stops at the first alias on the path.
 import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { PathSegment } from '../api/path.ts';
+import type { PathSegment } from './path.ts';
 
 export type Position = { line: number; col: number };
 
