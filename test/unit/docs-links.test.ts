@@ -144,7 +144,11 @@ const FIXTURE: Record<string, string> = {
 
 const CASES: { name: string; page: string; problems: string[]; external?: string[] }[] = [
   { name: 'a file beside it', page: '[g](guide.md)', problems: [] },
-  { name: 'a missing file', page: 'x\n[g](gide.md)', problems: ['docs/page.md:2: gide.md: no such file: docs/gide.md'] },
+  {
+    name: 'a missing file',
+    page: 'x\n[g](gide.md)',
+    problems: ['docs/page.md:2: gide.md: no such file: docs/gide.md'],
+  },
   { name: 'a folder', page: '[s](../src/plan)', problems: [] },
   { name: 'a source file', page: '[p](../src/plan/planner.ts)', problems: [] },
   {
