@@ -21,7 +21,7 @@
 import type { PipelineStatus } from '../api/types.ts';
 import { MAX_BACKFILL_IDS } from '../api/schema.ts';
 import { ID_PATTERN, type BackfillProblem, type BackfillRequest } from './backfill-request.ts';
-import { rememberedRuns } from './select.ts';
+import { rememberedRuns } from './remembered.ts';
 import { iso, isoOf, latest, toDate } from './time.ts';
 
 /** How far a request's requestedAt may be ahead of the operator's clock (clock skew between machines). */

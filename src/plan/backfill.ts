@@ -4,189 +4,35 @@
 // run's id derives from (request id, tick), so planning again after a crash or a lost status
 // write picks the same runs and the same Job names: a tick's Jobs collide instead of doubling.
 //
-// Each plan, in three steps the planner calls in order:
-//   readBackfill        — a new request (accepted, refused, or replacing the one running) or a cancel;
-//                         a request id is accepted once, ever (backfill-ids.ts);
-//   startBackfill       — ticks that start now, given the runs still active and the room left;
-//   backfillStatusParts — runs that ended now are counted (settleBackfill); the phase, progress,
-//                         succeededTimes (by logical time and parameter values: succeeded.ts) and
-//                         Events follow.
-import { handledRecord, MAX_REQUEST_JSON_LENGTH, requestAnnotation } from './request-annotation.ts';
-import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
-import { MAX_BACKFILL_ACTIVE } from '../api/schema.ts';
-import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../api/labels.ts';
-import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from './backfill-ids.ts';
-import { checkBackfillRequest, describeProblem, futureTickProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './backfill-request.ts';
-import { ticksBetween } from './backfill-ticks.ts';
+// Each plan, in three steps the planner's phases take in order:
+//   readBackfill        — (backfill-read.ts, with the facts) a new request (accepted, refused, or
+//                         replacing the one running) or a cancel;
+//   startBackfill       — (start phase) ticks that start now, given the runs still active and the room left;
+//   backfillStatusParts — (status phase) runs that ended now are counted (settleBackfill); the phase,
+//                         progress, succeededTimes (by logical time and parameter values: succeeded.ts)
+//                         and Events follow.
+import type { BackfillStatus, PipelineSpec, PipelineStatus, RunPhase, RunStatus } from '../api/types.ts';
+import { backfillProgress, type BackfillState } from './backfill-read.ts';
+import type { Decisions } from './decisions.ts';
+import type { PlanFacts } from './facts.ts';
 import { scheduledRunTimes } from './logical-time.ts';
 import { compact } from './merge.ts';
 import { backfillRunId } from './names.ts';
-import { trimMessage } from './observed.ts';
 import { isActiveRun } from './run.ts';
 import type { RunValues } from './run-values.ts';
-import type { RunRef } from './select.ts';
-import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from './succeeded.ts';
+import { ROOT_JOIN_GRACE_MS, type RunRef } from './selection.ts';
+import { paramsHash, recordSucceeded, succeededEntry } from './succeeded.ts';
 import { defaultParams } from './params.ts';
-import { ROOT_JOIN_GRACE_MS } from './select.ts';
-import { iso, toDate } from './time.ts';
+import { iso } from './time.ts';
 import type { PlanEvent } from './types.ts';
 
-export type BackfillState = {
-  /** The backfill after the request and cancel annotations are read (before runs start or end). */
-  status?: BackfillStatus;
-  /** status.lastBackfillRequest: the last annotation value handled. */
-  lastRequest?: string;
-  /** status.backfillIds and backfillIdsForgottenUntil: the request ids used. */
-  used: UsedIds;
-  /** status.lastBackfillRefusal: why the last request was refused, until one is accepted. */
-  refusal?: string;
-  /** status.succeededTimes as read (succeeded.ts): (logical time, parameter values) done before. */
-  succeeded: string[];
-  /** Backfill runs to cancel now (the backfill was cancelled or replaced), with the reason. */
-  cancel: Map<string, string>;
-  events: PlanEvent[];
-  /** The ticks of `status` (its range in the current schedule), oldest first. */
-  ticks: Date[];
-};
+/** (logical time, parameter values) entries of the runs active after this plan (new ones too), and of those that succeeded now. */
+type RunEntries = { held: ReadonlySet<string>; succeeded: readonly string[] };
 
-/** "3/7 ticks done, 2 running" (plus failed and skipped when there are any). */
-export function backfillProgress(b: Pick<BackfillStatus, 'total' | 'done' | 'failed' | 'skipped' | 'running'>): string {
-  const parts = [`${b.done}/${b.total} ticks done`, `${b.running?.length ?? 0} running`];
-  if (b.failed) parts.push(`${b.failed} failed`);
-  if (b.skipped) parts.push(`${b.skipped} skipped (already succeeded)`);
-  return parts.join(', ');
-}
-
-/** The ticks of a backfill's range in the current schedule ([] when it no longer has one). */
-function ticksOf(spec: PipelineSpec, status: BackfillStatus | undefined): Date[] {
-  const from = toDate(status?.from);
-  const to = toDate(status?.to);
-  if (!status || !from || !to || typeof spec.schedule !== 'string' || spec.schedule.trim() === '') return [];
-  try {
-    const range = ticksBetween(spec.schedule, spec.timeZone, from, to);
-    return 'ticks' in range ? range.ticks : [];
-  } catch {
-    return [];
-  }
-}
-
-/** The backfill ended by a cancel or a replacing request: runs in flight are cancelled with `reason`. */
-function stopBackfill(status: BackfillStatus, reason: string, now: Date, cancel: Map<string, string>): BackfillStatus {
-  for (const id of status.running ?? []) cancel.set(id, reason);
-  const stopped = { ...status, phase: 'Cancelled' as const, running: [], message: reason, completionTime: iso(now) };
-  return { ...stopped, progress: backfillProgress(stopped) };
-}
-
-function started(accepted: AcceptedBackfill, now: Date): BackfillStatus {
-  const { request, ticks, params } = accepted;
-  const status: BackfillStatus = compact({
-    request: request.id,
-    requestedAt: request.requestedAt ? iso(request.requestedAt) : undefined,
-    from: iso(request.from),
-    to: iso(request.to),
-    maxActive: request.maxActive,
-    rerun: request.rerun || undefined,
-    params: Object.keys(params).length > 0 ? params : undefined,
-    phase: 'Running' as const,
-    total: ticks.length,
-    next: 0,
-    done: 0,
-    startTime: iso(now),
-  });
-  return { ...status, progress: backfillProgress(status) };
-}
-
-/** The longest lastBackfillRefusal kept (the schema's bound). */
-const MAX_REFUSAL = 1024;
-
-type Handled = { status?: BackfillStatus; used: UsedIds; refusal?: string; events: PlanEvent[] };
-
-/**
- * A new request value is handled once: refused (Warning BackfillRefused naming the field, and
- * status.lastBackfillRefusal), or started — replacing a backfill still running, whose runs in
- * flight are cancelled (choice: the newest request wins, as the newest value of any declarative
- * field does). A request whose id was used before is refused (backfill-ids.ts): an old request
- * applied again must neither adopt its old runs nor replace the backfill that runs.
- */
-function handleRequest(pipeline: Pipeline, raw: string, before: Handled, now: Date, cancel: Map<string, string>): Handled {
-  const current = before.status;
-  const refused = (problem: BackfillProblem): Handled => {
-    const message = `backfill request refused: ${describeProblem(problem)}`;
-    return { ...before, refusal: trimMessage(message, MAX_REFUSAL), events: [{ type: 'Warning', reason: 'BackfillRefused', message }] };
-  };
-  const parsed = parseBackfillRequest(raw);
-  if (!parsed.ok) return refused(parsed.problem);
-  const reused = usedIdProblem(before.used, parsed.value, now);
-  if (reused) return refused(reused);
-  const read = checkBackfillRequest(pipeline.spec, parsed.value);
-  if (!read.ok) return refused(read.problem);
-  const future = futureTickProblem(read.value, now);
-  if (future) return refused(future);
-  const id = read.value.request.id;
-  const events: PlanEvent[] = [];
-  if (current?.phase === 'Running') {
-    const stopped = stopBackfill(current, `backfill ${current.request} replaced by backfill ${id}`, now, cancel);
-    events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${stopped.message}` });
-  }
-  const status = started(read.value, now);
-  const { from, to, maxActive } = status;
-  events.push({ type: 'Normal', reason: 'BackfillStarted', message: `backfill ${id}: ${status.total} ticks in [${from}, ${to}), at most ${maxActive} at once` });
-  return { status, used: rememberId(before.used, read.value.request, now), events };
-}
-
-/**
- * A backfill the previous version started may have a maxActive above MAX_BACKFILL_ACTIVE: it goes
- * on with that many at most, so that it leaves the reserved run slots free too.
- */
-function withinBounds(status: BackfillStatus | undefined): BackfillStatus | undefined {
-  if (status?.phase !== 'Running') return status;
-  const maxActive = Number.isSafeInteger(status.maxActive) ? Math.min(Math.max(status.maxActive, 1), MAX_BACKFILL_ACTIVE) : 1;
-  return maxActive === status.maxActive ? status : { ...status, maxActive };
-}
-
-/** Reads the request and cancel annotations against what status remembers. */
-export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: Date): BackfillState {
-  const cancel = new Map<string, string>();
-  let lastRequest = previous.lastBackfillRequest;
-  const refusal = typeof previous.lastBackfillRefusal === 'string' ? trimMessage(previous.lastBackfillRefusal, MAX_REFUSAL) : undefined;
-  let handled: Handled = { status: withinBounds(previous.backfill), used: readUsedIds(previous, now), refusal, events: [] };
-  const raw = requestAnnotation(pipeline, ANN_BACKFILL_REQUESTED);
-  // A value too long to read is recorded as its digest: handled once, not copied into status.
-  const record = raw === undefined ? undefined : handledRecord(raw, MAX_REQUEST_JSON_LENGTH);
-  if (raw !== undefined && record !== lastRequest) {
-    handled = handleRequest(pipeline, raw, handled, now, cancel);
-    lastRequest = record;
-  }
-  let status = handled.status;
-  const events = [...handled.events];
-  const ticks = ticksOf(pipeline.spec, status);
-  if (status?.phase === 'Running' && ticks.length === 0) {
-    status = stopBackfill(status, `backfill ${status.request} stopped: the pipeline has no schedule (or no tick in the range) any more`, now, cancel);
-    events.push({ type: 'Warning', reason: 'BackfillCancelled', message: `${status.message}` });
-  }
-  const cancelId = requestAnnotation(pipeline, ANN_BACKFILL_CANCEL)?.trim();
-  if (status?.phase === 'Running' && cancelId === status.request) {
-    status = stopBackfill(status, `backfill ${status.request} cancelled on request (${ANN_BACKFILL_CANCEL})`, now, cancel);
-    events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${status.message}; ${status.progress}` });
-  }
-  const succeeded = readSucceeded(previous, pipeline.spec.params);
-  return compact({ status, lastRequest, used: handled.used, refusal: handled.refusal, succeeded, cancel, events, ticks });
-}
-
-export type StartContext = {
-  spec: PipelineSpec;
-  generation: number;
-  /** Ids of the runs active after this plan advanced the ones going on. */
-  active: ReadonlySet<string>;
-  /** How many more backfill runs may start (MAX_ACTIVE_RUNS less the reserved slots, the active runs and other new ones). */
-  room: number;
-  /** (logical time, parameter values) entries of the runs active after this plan (new ones too), and of those that succeeded now. */
-  runs: { held: ReadonlySet<string>; succeeded: readonly string[] };
-  now: Date;
-};
-
-/** The succeededTimes entries of runs: those an active run holds, and those of runs that succeeded. */
-export function runEntries(runs: readonly { values?: RunValues; active: boolean; phase?: RunPhase }[]): StartContext['runs'] {
+/** The succeededTimes entries of the runs going on and of those starting: those an active run holds, and those that succeeded. */
+function runEntries(d: Decisions): RunEntries {
+  const going = d.going.map((g) => ({ values: g.ref.values, active: d.active.includes(g.ref.id), phase: g.progress.run.phase }));
+  const runs = [...going, ...d.concurrency.start.map((ref) => ({ values: ref.values, active: true, phase: undefined }))];
   const held = new Set<string>();
   const succeeded: string[] = [];
   for (const { values, active, phase } of runs) {
@@ -228,15 +74,19 @@ function valuesOf(state: BackfillState, status: BackfillStatus, index: number, s
  * backfill's) waits for it, and the ticks after it too (unless rerun): skipped if it succeeds,
  * run if it does not — one run per interval and values succeeds.
  */
-export function startBackfill(state: BackfillState, ctx: StartContext): { state: BackfillState; starts: RunRef[] } {
+export function startBackfill(facts: PlanFacts, d: Decisions): RunRef[] {
+  const state = d.backfill;
   const status = state.status;
-  if (status?.phase !== 'Running') return { state, starts: [] };
-  const running = (status.running ?? []).filter((id) => ctx.active.has(id));
-  const ended = (status.running ?? []).filter((id) => !ctx.active.has(id));
+  if (status?.phase !== 'Running') return [];
+  const { spec, generation, now } = facts;
+  const active = new Set(d.active);
+  const runs = runEntries(d);
+  const running = (status.running ?? []).filter((id) => active.has(id));
+  const ended = (status.running ?? []).filter((id) => !active.has(id));
   let { next, done, skipped = 0 } = status;
   const starts: RunRef[] = [];
-  let room = ctx.room;
-  const succeeded = new Set([...state.succeeded, ...ctx.runs.succeeded]);
+  let room = d.room;
+  const succeeded = new Set([...state.succeeded, ...runs.succeeded]);
   while (next < state.ticks.length) {
     const tick = state.ticks[next] as Date;
     const entry = succeededEntry(iso(tick), status.params) ?? '';
@@ -248,10 +98,10 @@ export function startBackfill(state: BackfillState, ctx: StartContext): { state:
     }
     if (running.length >= status.maxActive || room <= 0) break;
     const id = runIdOf(status, tick);
-    const waits = !status.rerun && !ctx.active.has(id) && (ctx.runs.held.has(entry) || scheduledRunMayCome(ctx.spec, status, tick, ctx.now));
+    const waits = !status.rerun && !active.has(id) && (runs.held.has(entry) || scheduledRunMayCome(spec, status, tick, now));
     if (waits) break;
-    if (!ctx.active.has(id)) {
-      starts.push({ id, trigger: 'backfill', generation: ctx.generation, values: valuesOf(state, status, next, ctx.spec) });
+    if (!active.has(id)) {
+      starts.push({ id, trigger: 'backfill', generation, values: valuesOf(state, status, next, spec) });
       room--;
     }
     running.push(id);
@@ -259,7 +109,8 @@ export function startBackfill(state: BackfillState, ctx: StartContext): { state:
   }
   // Runs that ended stay listed until settleBackfill counts them.
   const updated = compact({ ...status, next, done, skipped: skipped || undefined, running: [...ended, ...running] });
-  return { state: { ...state, status: updated }, starts };
+  d.backfill = { ...state, status: updated };
+  return starts;
 }
 
 export type Settled = {

@@ -4,7 +4,7 @@
 // are subject to it (see select.ts); an unscheduled pipeline always supersedes (Replace).
 import type { PipelineSpec } from '../api/types.ts';
 import { MAX_ACTIVE_RUNS, MAX_ACTIVE_STAGES } from '../api/schema.ts';
-import type { RunRef, RunRequest, SkippedRun } from './select.ts';
+import type { RunRef, RunRequest, SkippedRun } from './selection.ts';
 
 export type ConcurrencyPolicy = NonNullable<PipelineSpec['concurrencyPolicy']>;
 

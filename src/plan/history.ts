@@ -49,6 +49,11 @@ function stageMemory(stage: StageStatus): StageStatus {
   };
 }
 
+/** Why an active run of an unscheduled pipeline ended: a newer run took its place. */
+export function supersededBy(id: string | undefined): string {
+  return `superseded by run ${id ?? ''}`;
+}
+
 /** A run stopped before its end: unfinished stages are marked, the run is Cancelled. */
 export function cancelRun(run: RunStatus, reason: string, now: Date): RunStatus {
   const message = trimMessage(reason) ?? '';

@@ -11,7 +11,7 @@ import {
   ANN_PARAMS,
   ANN_RUN_BACKFILL,
 } from '../api/labels.ts';
-import type { RunValues } from './run-values.ts';
+import { setRunValues, type RunValues } from './run-values.ts';
 import { paramEnvName } from './params.ts';
 import { kubeletLiteral, logicalDate } from './substitute.ts';
 import { isoOf } from './time.ts';
@@ -92,15 +92,12 @@ export function valuesFromAnnotations(annotations: Record<string, string> | unde
   const a = annotations ?? {};
   const logicalTime = isoOf(a[ANN_LOGICAL_TIME]);
   if (logicalTime === undefined) return undefined;
-  const intervalStart = isoOf(a[ANN_INTERVAL_START]);
-  const intervalEnd = isoOf(a[ANN_INTERVAL_END]);
-  const params = parseParams(a[ANN_PARAMS]);
-  return {
+  return setRunValues({
     logicalTime,
-    ...(intervalStart ? { intervalStart } : {}),
-    ...(intervalEnd ? { intervalEnd } : {}),
-    ...(params ? { params } : {}),
-    ...(a[ANN_NO_CACHE] === 'true' ? { noCache: true } : {}),
-    ...(a[ANN_RUN_BACKFILL] ? { backfill: a[ANN_RUN_BACKFILL] } : {}),
-  };
+    intervalStart: isoOf(a[ANN_INTERVAL_START]),
+    intervalEnd: isoOf(a[ANN_INTERVAL_END]),
+    params: parseParams(a[ANN_PARAMS]),
+    noCache: a[ANN_NO_CACHE] === 'true',
+    backfill: a[ANN_RUN_BACKFILL],
+  });
 }

@@ -17,3 +17,16 @@ export type RunValues = {
   /** The backfill request the run belongs to. */
   backfill?: string;
 };
+
+/** The values set in `fields` (a status entry, a Job's annotations, a run's values): empty ones left out. */
+export function setRunValues(fields: RunValues): RunValues {
+  const { logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = fields;
+  return {
+    ...(logicalTime ? { logicalTime } : {}),
+    ...(intervalStart ? { intervalStart } : {}),
+    ...(intervalEnd ? { intervalEnd } : {}),
+    ...(params ? { params } : {}),
+    ...(noCache === true ? { noCache: true } : {}),
+    ...(backfill ? { backfill } : {}),
+  };
+}

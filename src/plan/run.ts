@@ -3,17 +3,17 @@
 // themselves are in stage-steps.ts; this file runs them in order and assembles the run's status.
 // A missing Job for a stage that memory calls Running is created again only when it was really
 // deleted (not merely missing from a cache that lags behind our own create), and counted.
-import type { CacheEntry, RunPhase, RunStatus, RunTrigger, StageStatus } from '../api/types.ts';
+import type { CacheEntry, RunPhase, RunStatus, StageStatus } from '../api/types.ts';
 import { ROLE_ON_FAILURE, ROLE_STAGE } from '../api/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStagingClaim } from './job.ts';
 import { claimName, jobName } from './names.ts';
-import { boundStage, indexStageJobs, stageKey, trimMessage, type ObservedRun } from './observed.ts';
+import { boundStage, indexStageJobs, stageKey, trimMessage } from './observed.ts';
 import { earliest, iso, latest } from './time.ts';
 import { compact } from './merge.ts';
 import { succeededEntries } from './cache.ts';
 import { servedOnJobs } from './cache-evidence.ts';
-import type { RunValues } from './run-values.ts';
+import { setRunValues } from './run-values.ts';
 import {
   createStageJob,
   deadlineDeletes,
@@ -24,42 +24,12 @@ import {
   stopAtDeadline,
   unusedSuspendedJobs,
   type Effects,
+  type RunContext,
   type RunView,
 } from './stage-steps.ts';
-import type { Pipeline } from '../api/types.ts';
 
 /** A run's message in status (naming its failed stages). */
 export const MAX_RUN_MESSAGE = 1000;
-
-export type RunContext = {
-  pipeline: Pipeline;
-  runId: string;
-  trigger: RunTrigger;
-  generation: number;
-  /** This same run as status last recorded it (memory), if it did. */
-  previous?: RunStatus;
-  /** This run's Jobs and claims (evidence), if any exist. */
-  observed?: ObservedRun;
-  /** A retry run: the stages that succeeded in the run it retries (not run again). */
-  kept?: StageStatus[];
-  /** A retry run: the run it retries (stamped on its Jobs). */
-  retryOf?: string;
-  /**
-   * A scheduled tick: each root CronJob creates its own Job for the tick, not all at the same
-   * instant. Until this time a root without a Job waits for its CronJob's; after it, Conveyor
-   * creates the root's Job itself (the CronJob's Job may never come, e.g. past its deadline).
-   */
-  awaitRootsUntil?: Date;
-  /** Jobs the API server refused, by name: the stage fails with the server's message. */
-  rejections?: ReadonlyMap<string, string>;
-  /** Jobs created and not in the cache yet: a stage whose Job is missing is not "deleted". */
-  pendingJobs?: ReadonlySet<string>;
-  /** The run's logical time, interval, params and cache bypass (select.ts). */
-  values?: RunValues;
-  /** status.cache before this plan: stage results this run may reuse (cache.ts). */
-  cacheEntries?: readonly CacheEntry[];
-  now: Date;
-};
 
 export type RunProgress = {
   run: RunStatus;
@@ -164,30 +134,23 @@ function awaitsUnseenJob(view: RunView): boolean {
   });
 }
 
-/** The run's spec (pinned by the planner), evidence and memory, read once. */
+/** The run's spec (pinned by the planner), evidence and memory, read once: the context plus its indexes. */
 function runView(ctx: RunContext): RunView {
-  const { pipeline, runId, previous, observed, now } = ctx;
+  const { previous, observed, kept, ...run } = ctx;
+  const jobs = observed?.jobs ?? [];
   // The run began at its first record: status, the run-start annotation, or its first Job.
-  const start = earliest(previous?.startTime, observed?.startedAt, observed?.activeSince) ?? now;
+  const start = earliest(previous?.startTime, observed?.startedAt, observed?.activeSince) ?? ctx.now;
   return compact({
-    pipeline,
-    runId,
-    trigger: ctx.trigger,
-    generation: ctx.generation,
-    jobs: indexStageJobs(observed?.jobs ?? []),
-    allJobs: observed?.jobs ?? [],
+    ...run,
+    jobs: indexStageJobs(jobs),
+    allJobs: jobs,
     memory: new Map((previous?.stages ?? []).map((s) => [s.name, s])),
-    kept: new Map((ctx.kept ?? []).map((s) => [s.name, s])),
-    retryOf: ctx.retryOf,
+    kept: new Map((kept ?? []).map((s) => [s.name, s])),
     startTime: iso(start),
-    stagingClaim: pipeline.spec.staging?.size ? claimName(pipeline.metadata.name ?? '', runId) : undefined,
-    awaitRootsUntil: ctx.awaitRootsUntil,
+    stagingClaim: ctx.pipeline.spec.staging?.size ? claimName(ctx.pipeline.metadata.name ?? '', ctx.runId) : undefined,
     rejections: ctx.rejections ?? new Map<string, string>(),
     pendingJobs: ctx.pendingJobs ?? new Set<string>(),
-    values: ctx.values,
-    cacheEntries: ctx.cacheEntries,
-    servedOnJobs: servedOnJobs(observed?.jobs ?? [], pipeline.spec.stages),
-    now,
+    servedOnJobs: servedOnJobs(jobs, ctx.pipeline.spec.stages),
   });
 }
 
@@ -225,16 +188,9 @@ function runStatus(ctx: RunContext, view: RunView, all: StageStatus[], phase: Ru
     completionTime: finished ? iso(latest(...all.map((s) => s.completionTime)) ?? ctx.now) : undefined,
     message: describeRunFailure(dag) ?? deadlineNote(dag, deadlineSeconds),
     // Recorded once, read back on every later plan (select-values.ts): a run's values never change.
-    ...runValueFields(ctx.values),
+    ...(ctx.values ? setRunValues(ctx.values) : {}),
     stages: all.map(boundStage),
   });
-}
-
-/** The status fields of a run's values (absent ones left out). */
-function runValueFields(values: RunValues | undefined): Partial<RunStatus> {
-  if (!values) return {};
-  const { logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = values;
-  return compact({ logicalTime, intervalStart, intervalEnd, params, noCache: noCache === true ? true : undefined, backfill });
 }
 
 /** Plan again at the run deadline, or when a tick's roots stop waiting for their CronJobs. */

@@ -3,37 +3,21 @@
 // status — so a run's logical time and parameters never change while it runs. Manual and
 // chained runs get theirs where their request is read (select.ts); backfill runs from
 // backfill.ts; everything else here.
-import type { Pipeline, PipelineStatus } from '../api/types.ts';
+import type { Pipeline } from '../api/types.ts';
 import type { FiredTrigger } from './chain.ts';
 import { requestedRunTimes, scheduledRunTimes, type RunTimes } from './logical-time.ts';
 import { scheduledTimeOf } from './names.ts';
-import type { ObservedRun } from './observed.ts';
 import { defaultParams, type RunOptions } from './params.ts';
 import type { RememberedRun } from './retry.ts';
-import type { RunValues } from './run-values.ts';
-import type { RunRef, Selection } from './select.ts';
+import { setRunValues, type RunValues } from './run-values.ts';
+import type { Decisions } from './decisions.ts';
+import type { PlanFacts } from './facts.ts';
+import type { RunRef } from './selection.ts';
 import { toDate } from './time.ts';
-
-type ValuesContext = {
-  pipeline: Pipeline;
-  previous: PipelineStatus;
-  observed: Map<string, ObservedRun>;
-  upstream: Pipeline[];
-  now: Date;
-};
 
 /** The values a status entry records, or undefined when it records none (a run of an older version). */
 export function recordedValues(run: RememberedRun | undefined): RunValues | undefined {
-  if (!run?.logicalTime) return undefined;
-  const { logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = run;
-  return {
-    logicalTime,
-    ...(intervalStart ? { intervalStart } : {}),
-    ...(intervalEnd ? { intervalEnd } : {}),
-    ...(params ? { params } : {}),
-    ...(noCache === true ? { noCache: true } : {}),
-    ...(backfill ? { backfill } : {}),
-  };
+  return run?.logicalTime ? setRunValues(run) : undefined;
 }
 
 /** Every declared parameter at its default, or nothing when the pipeline declares none. */
@@ -63,18 +47,13 @@ export function chainRunValues(pipeline: Pipeline, fired: FiredTrigger, now: Dat
 }
 
 /** What a run already recorded: its status entry, else its Jobs. */
-function knownValues(ctx: ValuesContext, id: string, previous: RememberedRun | undefined): RunValues | undefined {
-  const remembered = previous ?? rememberedRun(ctx.previous, id);
+function knownValues(ctx: PlanFacts, id: string, previous: RememberedRun | undefined): RunValues | undefined {
+  const remembered = previous ?? ctx.remembered.get(id);
   return recordedValues(remembered) ?? ctx.observed.get(id)?.values;
 }
 
-function rememberedRun(previous: PipelineStatus, id: string): RememberedRun | undefined {
-  if (previous.lastRun?.id === id) return previous.lastRun;
-  return (Array.isArray(previous.runs) ? previous.runs : []).find((r) => r?.id === id);
-}
-
 /** The times of a run that recorded none yet, from what triggered it. */
-function decidedTimes(ctx: ValuesContext, ref: RunRef): RunTimes {
+function decidedTimes(ctx: PlanFacts, ref: RunRef): RunTimes {
   const evidence = ctx.observed.get(ref.id);
   if (ref.trigger === 'schedule') {
     const tick = evidence?.scheduledAt ?? scheduledTimeOf(ref.id);
@@ -87,7 +66,7 @@ function decidedTimes(ctx: ValuesContext, ref: RunRef): RunTimes {
 }
 
 /** The values of one run: recorded ones, a retry's target's, or decided now. */
-export function runValuesOf(ctx: ValuesContext, ref: RunRef): RunValues {
+export function runValuesOf(ctx: PlanFacts, ref: RunRef): RunValues {
   if (ref.values) return ref.values;
   const known = knownValues(ctx, ref.id, ref.previous);
   if (known) return known;
@@ -101,8 +80,8 @@ export function runValuesOf(ctx: ValuesContext, ref: RunRef): RunValues {
   return { ...decidedTimes(ctx, ref), ...defaults(ctx.pipeline) };
 }
 
-/** The selection with every run's values filled in (those already decided kept). */
-export function withRunValues(ctx: ValuesContext, selection: Selection): Selection {
-  const fill = <T extends RunRef>(ref: T): T => ({ ...ref, values: runValuesOf(ctx, ref) });
-  return { ...selection, continuing: selection.continuing.map(fill), requests: selection.requests.map(fill) };
+/** Phase 2, values: every run's values filled in (those already decided kept). */
+export function decideValues(facts: PlanFacts, d: Decisions): void {
+  const fill = <T extends RunRef>(ref: T): T => ({ ...ref, values: runValuesOf(facts, ref) });
+  d.selection = { ...d.selection, continuing: d.selection.continuing.map(fill), requests: d.selection.requests.map(fill) };
 }

@@ -3,90 +3,22 @@
 // wanted (generation, annotations, triggers); the Jobs are evidence (a CronJob's tick, a run a
 // lost status forgot). Run ids are derived from the trigger, so deciding twice (after a crash)
 // picks the same ids. Whether a new run may start next to the active ones is concurrency.ts's.
-import { readRequestValue, requestAnnotation } from './request-annotation.ts';
-import { compact } from './merge.ts';
-import type { Pipeline, PipelineStatus, RunTrigger, StageStatus } from '../api/types.ts';
-import { ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../api/labels.ts';
+import { requestAnnotation } from './request-annotation.ts';
+import type { PipelineStatus, RunTrigger } from '../api/types.ts';
+import { ANN_RUN_OPTIONS } from '../api/labels.ts';
 import { checkRunRequest } from './params.ts';
 import { chainRunValues, manualRunValues } from './select-values.ts';
 import { extraTickMessage } from './logical-time.ts';
 import type { PlanEvent } from './types.ts';
-import { evaluateChainTriggers, type FiredTrigger, type HandledTrigger } from './chain.ts';
+import type { FiredTrigger } from './chain.ts';
+import type { Decisions } from './decisions.ts';
+import type { PlanFacts } from './facts.ts';
 import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from './names.ts';
 import type { ObservedRun } from './observed.ts';
 import { resolveRetry, succeededStages, type RememberedRun } from './retry.ts';
 import { isActiveRun } from './run.ts';
-import type { RunValues } from './run-values.ts';
-
-/**
- * A scheduled tick's roots are created by separate CronJobs; a root whose Job has not appeared
- * this long after the tick is created by Conveyor instead (see RunContext.awaitRootsUntil).
- */
-export const ROOT_JOIN_GRACE_MS = 60_000;
-
-/** A run this plan advances: one going on, or one it starts. */
-export type RunRef = {
-  id: string;
-  trigger: RunTrigger;
-  /** Generation whose spec the run uses. */
-  generation: number;
-  /** The run as status remembers it (detailed for lastRun, a summary for other runs). */
-  previous?: RememberedRun;
-  retryOf?: string;
-  kept?: StageStatus[];
-  /** Until when a scheduled tick's roots wait for their CronJobs' Jobs. */
-  awaitRootsUntil?: Date;
-  /**
-   * Leave the run as status remembers it this time: a retry run that status no longer details
-   * and whose Jobs the cache does not show yet — advancing it blind would run its kept stages.
-   */
-  hold?: boolean;
-  /** Logical time, interval, parameters, cache bypass: decided when the run is selected (run-values.ts). */
-  values?: RunValues;
-};
-
-export type RunRequest = RunRef & {
-  /** concurrencyPolicy decides whether it starts; explicit requests (manual, retry) always start. */
-  governed: boolean;
-  /** When it was asked for: runs started in one plan start in this order (the last is lastRun). */
-  at: Date;
-};
-
-/** A run decided against before it started (a tick while suspended or past its deadline). */
-export type SkippedRun = { id: string; trigger: RunTrigger; generation: number; message: string };
-
-export type Selection = {
-  /** Runs going on, oldest first. */
-  continuing: RunRef[];
-  requests: RunRequest[];
-  skipped: SkippedRun[];
-  /** An unscheduled pipeline has one run at a time: any new run supersedes the others. */
-  supersede: boolean;
-  lastRunRequest?: string;
-  lastRetryRequest?: string;
-  lastTriggers?: HandledTrigger[];
-  /** Run and retry requests handled so far (status.requestCount). */
-  requestCount?: number;
-  /** RetryRefused and RunRefused events. */
-  events: PlanEvent[];
-};
-
-export type SelectContext = {
-  pipeline: Pipeline;
-  previous: PipelineStatus;
-  observed: Map<string, ObservedRun>;
-  upstream: Pipeline[];
-  generation: number;
-  now: Date;
-};
-
-/** Runs status remembers, by id: lastRun (detailed) over its summary in runs[]. */
-export function rememberedRuns(previous: PipelineStatus): Map<string, RememberedRun> {
-  const runs = new Map<string, RememberedRun>();
-  for (const run of Array.isArray(previous.runs) ? previous.runs : []) if (run?.id && !runs.has(run.id)) runs.set(run.id, run);
-  if (previous.lastRun?.id) runs.set(previous.lastRun.id, previous.lastRun);
-  return runs;
-}
+import type { Requests } from './select-requests.ts';
+import { ROOT_JOIN_GRACE_MS, type RunRef, type RunRequest, type Selection, type SkippedRun } from './selection.ts';
 
 /** Status lost (new object, or status wiped): memory must be rebuilt from the Jobs. */
 function statusLost(previous: PipelineStatus): boolean {
@@ -108,7 +40,7 @@ function newestRunOf(observed: Map<string, ObservedRun>, generation: number): Ob
 }
 
 /** A run known from its Jobs only: what they say about its trigger and retry target. */
-function fromEvidence(ctx: SelectContext, run: ObservedRun, previous?: RememberedRun): RunRef {
+function fromEvidence(ctx: PlanFacts, run: ObservedRun, previous?: RememberedRun): RunRef {
   const trigger = previous?.trigger ?? run.trigger ?? (run.manualFromCronJob ? 'manual' : run.scheduledAt ? 'schedule' : 'create');
   return withRunDetails(ctx, {
     id: run.id,
@@ -119,7 +51,7 @@ function fromEvidence(ctx: SelectContext, run: ObservedRun, previous?: Remembere
 }
 
 /** A retry run's kept stages (from the Jobs of the run it retries) and a tick's root grace. */
-function withRunDetails(ctx: SelectContext, ref: RunRef): RunRef {
+function withRunDetails(ctx: PlanFacts, ref: RunRef): RunRef {
   const evidence = ctx.observed.get(ref.id);
   const retryOf = ref.retryOf ?? evidence?.retryOf;
   const scheduledAt = ref.trigger === 'schedule' ? (evidence?.scheduledAt ?? scheduledTimeOf(ref.id)) : undefined;
@@ -135,32 +67,8 @@ function withRunDetails(ctx: SelectContext, ref: RunRef): RunRef {
   return out;
 }
 
-/** Bookkeeping of the explicit requests (annotations) and chain triggers, shared by both modes. */
-type Requests = {
-  /** The request values as status records them (request-annotation.ts: a digest past the length bound). */
-  runRequest?: string;
-  retryRequest?: string;
-  /** Why a request value is refused before it is read (too long). */
-  runProblem?: string;
-  retryProblem?: string;
-  chain: ReturnType<typeof evaluateChainTriggers>;
-};
-
-function readRequests(ctx: SelectContext): Requests {
-  const { pipeline, previous } = ctx;
-  const run = readRequestValue(pipeline, ANN_RUN_REQUESTED);
-  const retry = readRequestValue(pipeline, ANN_RETRY_REQUESTED);
-  return compact({
-    runRequest: run?.value,
-    runProblem: run?.problem,
-    retryRequest: retry?.value,
-    retryProblem: retry?.problem,
-    chain: evaluateChainTriggers(pipeline, ctx.upstream, previous.lastTriggers),
-  });
-}
-
 /** Everything pending counts as handled (satisfied by a run, or unknowable after a lost status). */
-function allHandled(ctx: SelectContext, r: Requests): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers' | 'requestCount'> {
+function allHandled(ctx: PlanFacts, r: Requests): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers' | 'requestCount'> {
   const lastRunRequest = r.runRequest ?? ctx.previous.lastRunRequest;
   const lastRetryRequest = r.retryRequest ?? ctx.previous.lastRetryRequest;
   const requestCount = countRequests(ctx, r);
@@ -180,7 +88,7 @@ export function requestSeed(value: string, count: number): string {
 const refused = (message: string) => ({ ok: false as const, message });
 
 /** Explicit and chained requests, in the order they are considered. */
-function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+function newRequests(ctx: PlanFacts, r: Requests, chainGoverned: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
   const { previous, now, generation } = ctx;
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
@@ -202,7 +110,7 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
   if (isNewRetryRequest(ctx, r)) {
     const value = r.retryRequest ?? '';
     const seed = requestSeed(value, count++);
-    const resolved = r.retryProblem ? refused(r.retryProblem) : resolveRetry(value, previous.lastRun, rememberedRuns(previous), ctx.observed, ctx.pipeline.spec.stages, seed);
+    const resolved = r.retryProblem ? refused(r.retryProblem) : resolveRetry(value, previous.lastRun, ctx.remembered, ctx.observed, ctx.pipeline.spec.stages, seed);
     if (resolved.ok) {
       const { id, of, kept } = resolved.retry;
       requests.push({ id, trigger: 'retry', generation, governed: false, at: now, retryOf: of, kept });
@@ -220,7 +128,7 @@ function newRequests(ctx: SelectContext, r: Requests, chainGoverned: boolean): {
  * tells their run ids apart, was lost with it): a request whose run is not among the Jobs is not
  * run again, and a Warning says so — request it again to run.
  */
-function afterLostStatus(ctx: SelectContext, r: Requests, asked: { requests: RunRequest[]; events: PlanEvent[] }): { requests: RunRequest[]; events: PlanEvent[] } {
+function afterLostStatus(ctx: PlanFacts, r: Requests, asked: { requests: RunRequest[]; events: PlanEvent[] }): { requests: RunRequest[]; events: PlanEvent[] } {
   const started = [...ctx.observed.values()].filter((run) => run.started);
   if (started.length === 0) return asked;
   const known = new Set(started.map((run) => run.id));
@@ -239,8 +147,8 @@ function afterLostStatus(ctx: SelectContext, r: Requests, asked: { requests: Run
  * one. An id this pipeline's history already holds means the upstream used one of its run ids
  * again (its status was wiped): that run cannot start twice, and an Event says so.
  */
-function chainRequests(ctx: SelectContext, fired: FiredTrigger[], governed: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
-  const remembered = rememberedRuns(ctx.previous);
+function chainRequests(ctx: PlanFacts, fired: FiredTrigger[], governed: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+  const remembered = ctx.remembered;
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
   for (const trigger of fired) {
@@ -256,11 +164,11 @@ function chainRequests(ctx: SelectContext, fired: FiredTrigger[], governed: bool
   return { requests, events };
 }
 
-function isNewRunRequest(ctx: SelectContext, r: Requests): boolean {
+function isNewRunRequest(ctx: PlanFacts, r: Requests): boolean {
   return r.runRequest !== undefined && r.runRequest !== ctx.previous.lastRunRequest;
 }
 
-function isNewRetryRequest(ctx: SelectContext, r: Requests): boolean {
+function isNewRetryRequest(ctx: PlanFacts, r: Requests): boolean {
   return r.retryRequest !== undefined && r.retryRequest !== ctx.previous.lastRetryRequest;
 }
 
@@ -270,7 +178,7 @@ function requestCountOf(previous: PipelineStatus): number {
 }
 
 /** status.requestCount after this plan: one more for every new run or retry request handled. */
-function countRequests(ctx: SelectContext, r: Requests): number {
+function countRequests(ctx: PlanFacts, r: Requests): number {
   return requestCountOf(ctx.previous) + Number(isNewRunRequest(ctx, r)) + Number(isNewRetryRequest(ctx, r));
 }
 
@@ -280,7 +188,7 @@ function countRequests(ctx: SelectContext, r: Requests): number {
  * Requests that come meanwhile are refused with an Event and count as handled, so resuming does
  * not start a pile of stale ones; resuming is a change of spec, which runs the current spec.
  */
-function selectSuspended(ctx: SelectContext, r: Requests): Selection {
+function selectSuspended(ctx: PlanFacts, r: Requests): Selection {
   const lastRun = ctx.previous.lastRun;
   const lost = statusLost(ctx.previous) ? newestRunOf(ctx.observed, ctx.generation) : undefined;
   const continuing = lost
@@ -303,9 +211,9 @@ function selectSuspended(ctx: SelectContext, r: Requests): Selection {
  * Several requests in one plan start one run — a change first (it runs everything), then a retry,
  * a manual request, a chain trigger; the others count as handled.
  */
-export function selectUnscheduled(ctx: SelectContext): Selection {
+export function selectUnscheduled(ctx: PlanFacts): Selection {
   const { previous, observed, generation } = ctx;
-  const r = readRequests(ctx);
+  const r = ctx.requests;
   if (ctx.pipeline.spec.suspend === true) return selectSuspended(ctx, r);
   const lastRun = previous.lastRun;
   const base = { skipped: [], supersede: true };
@@ -356,7 +264,7 @@ function askedBy(r: Requests, ref: RunRequest): string {
  * superseded it (a RunSkipped Event names the request), never dropped unseen. Its id is derived
  * from the request, so planning again after a lost write records the same one.
  */
-function oneRun(ctx: SelectContext, r: Requests, first?: RunRequest): Selection {
+function oneRun(ctx: PlanFacts, r: Requests, first?: RunRequest): Selection {
   const { requests, events } = newRequests(ctx, r, true);
   const priority: RunTrigger[] = ['retry', 'manual', 'chain'];
   const ordered = [...(first ? [first] : []), ...priority.flatMap((t) => requests.filter((q) => q.trigger === t))];
@@ -381,11 +289,11 @@ function oneRun(ctx: SelectContext, r: Requests, first?: RunRequest): Selection 
  * (they neither wait for nor replace the active run); automatic ones — ticks and chain triggers —
  * are. spec.suspend stops ticks only, as a CronJob's suspend does.
  */
-export function selectScheduled(ctx: SelectContext): Selection {
+export function selectScheduled(ctx: PlanFacts): Selection {
   const { previous, observed } = ctx;
-  const r = readRequests(ctx);
+  const r = ctx.requests;
   const lost = statusLost(previous);
-  const remembered = rememberedRuns(previous);
+  const remembered = ctx.remembered;
   const unknown = [...observed.values()].filter((run) => !remembered.has(run.id));
   const continuing = scheduledContinuing(ctx, remembered, unknown, lost);
   const { requests, skipped } = newTicks(ctx, unknown);
@@ -409,7 +317,7 @@ export function selectScheduled(ctx: SelectContext): Selection {
  * forgot them (a status write that did not land, a lost status): still running, or newer than
  * lastRun. Older finished ones are history that fell off runs[], not to be woken up.
  */
-function scheduledContinuing(ctx: SelectContext, remembered: Map<string, RememberedRun>, unknown: ObservedRun[], lost: boolean): RunRef[] {
+function scheduledContinuing(ctx: PlanFacts, remembered: Map<string, RememberedRun>, unknown: ObservedRun[], lost: boolean): RunRef[] {
   const { previous, observed, generation } = ctx;
   const continuing: RunRef[] = [];
   for (const run of remembered.values()) {
@@ -432,7 +340,7 @@ function scheduledContinuing(ctx: SelectContext, remembered: Map<string, Remembe
  * of its own (a repeat as the clocks went back), while suspended or past its starting deadline,
  * and otherwise asks for a run that concurrencyPolicy governs.
  */
-function newTicks(ctx: SelectContext, unknown: ObservedRun[]): { requests: RunRequest[]; skipped: SkippedRun[] } {
+function newTicks(ctx: PlanFacts, unknown: ObservedRun[]): { requests: RunRequest[]; skipped: SkippedRun[] } {
   const { pipeline, generation, now } = ctx;
   const spec = pipeline.spec;
   const requests: RunRequest[] = [];
@@ -473,4 +381,10 @@ function startOf(ref: RunRef, observed: Map<string, ObservedRun>): number {
   if (!Number.isNaN(remembered)) return remembered;
   const evidence = observed.get(ref.id);
   return evidence ? runTime(evidence) : 0;
+}
+
+/** Phase 1, select: which runs go on and which new ones are asked for, by trigger. */
+export function selectRuns(facts: PlanFacts, d: Decisions): void {
+  d.selection = facts.waitsForTrigger ? selectScheduled(facts) : selectUnscheduled(facts);
+  d.events.push(...d.selection.events);
 }

@@ -8,7 +8,7 @@
 // Stage phases only move forward: a terminal phase in memory beats a Job that still looks
 // active (a stale cache, or a Job being deleted).
 import type { V1Job } from '@kubernetes/client-node';
-import type { CacheEntry, OnFailureStageSpec, Pipeline, RunTrigger, StageSpec, StageStatus } from '../api/types.ts';
+import type { CacheEntry, OnFailureStageSpec, Pipeline, RunStatus, RunTrigger, StageSpec, StageStatus } from '../api/types.ts';
 import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../api/labels.ts';
 import type { Action, PlanEvent } from './types.ts';
 import { buildStageJob, startJobPatch } from './job.ts';
@@ -17,36 +17,55 @@ import { cachedUpstreamAnnotation, servedUpstream } from './cache-evidence.ts';
 import type { RunValues } from './run-values.ts';
 import { topologicalOrder } from './dag.ts';
 import { jobName, labelValue, MAX_JOB_NAME, shortName } from './names.ts';
-import { isDeleting, isJobFinished, isSuspendedJob, jobStageKey, readJob, stageKey } from './observed.ts';
+import { isDeleting, isJobFinished, isSuspendedJob, jobStageKey, readJob, stageKey, type ObservedRun } from './observed.ts';
 import { compact } from './merge.ts';
 import { iso } from './time.ts';
 
 /** Everything one run's steps read: the run's spec, its evidence and its memory. */
-export type RunView = {
+export type RunContext = {
   pipeline: Pipeline;
   runId: string;
   trigger: RunTrigger;
   generation: number;
+  /** This same run as status last recorded it (memory), if it did. */
+  previous?: RunStatus;
+  /** This run's Jobs and claims (evidence), if any exist. */
+  observed?: ObservedRun;
+  /** A retry run: the stages that succeeded in the run it retries (not run again). */
+  kept?: StageStatus[];
+  /** A retry run: the run it retries (stamped on its Jobs). */
+  retryOf?: string;
+  /**
+   * A scheduled tick: each root CronJob creates its own Job for the tick, not all at the same
+   * instant. Until this time a root without a Job waits for its CronJob's; after it, Conveyor
+   * creates the root's Job itself (the CronJob's Job may never come, e.g. past its deadline).
+   */
+  awaitRootsUntil?: Date;
+  /** Jobs the API server refused, by name: the stage fails with the server's message. */
+  rejections?: ReadonlyMap<string, string>;
+  /** Jobs created and not in the cache yet: a stage whose Job is missing is not "deleted". */
+  pendingJobs?: ReadonlySet<string>;
+  /** The run's logical time, interval, params and cache bypass (select.ts). */
+  values?: RunValues;
+  /** status.cache before this plan: stage results this run may reuse (cache.ts). */
+  cacheEntries?: readonly CacheEntry[];
+  now: Date;
+};
+
+/** A run's context with its evidence and memory indexed (run.ts runView): what every step reads. */
+export type RunView = Omit<RunContext, 'previous' | 'observed' | 'kept' | 'rejections' | 'pendingJobs'> & {
   /** This run's Jobs by stage key (indexStageJobs). */
   jobs: Map<string, V1Job>;
   /** Every Job of the run, suspended ones included. */
   allJobs: V1Job[];
   memory: Map<string, StageStatus>;
   kept: Map<string, StageStatus>;
-  retryOf?: string;
   startTime: string;
   stagingClaim?: string;
-  /** Until when a scheduled tick's roots wait for their CronJobs' Jobs. */
-  awaitRootsUntil?: Date;
   rejections: ReadonlyMap<string, string>;
   pendingJobs: ReadonlySet<string>;
-  /** The run's logical time, interval, params and cache bypass. */
-  values?: RunValues;
-  /** status.cache before this plan: results a stage with `cache` may reuse. */
-  cacheEntries?: readonly CacheEntry[];
   /** Stages the run's Jobs say were served from the cache (cache-evidence.ts). */
   servedOnJobs?: ReadonlyMap<string, StageStatus>;
-  now: Date;
 };
 
 /** What the steps decide besides stage phases. */

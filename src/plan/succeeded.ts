@@ -16,7 +16,7 @@ import type { ParamSpec, PipelineStatus } from '../api/types.ts';
 import { MAX_SUCCEEDED_TIMES } from '../api/schema.ts';
 import { shortHash } from './names.ts';
 import { defaultParams } from './params.ts';
-import { rememberedRuns } from './select.ts';
+import { rememberedRuns } from './remembered.ts';
 import { toDate, iso } from './time.ts';
 
 const PARAMS_HASH_CHARS = 16;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill-ticks.ts';
 import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill-request.ts';
-import { backfillProgress } from '../../../src/plan/backfill.ts';
+import { backfillProgress } from '../../../src/plan/backfill-read.ts';
 import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from '../../../src/plan/succeeded.ts';
 import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from '../../../src/plan/backfill-ids.ts';
 import { MAX_BACKFILL_IDS } from '../../../src/api/schema.ts';
