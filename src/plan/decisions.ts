@@ -2,10 +2,10 @@
 // them). Each phase fills in its own fields and reads those of the phases before it; the facts
 // (facts.ts) stay as they were read.
 import type { CacheEntry, RunStatus } from '../api/types.ts';
-import type { BackfillState } from './backfill-read.ts';
-import type { ConcurrencyDecision } from './concurrency.ts';
-import type { RunProgress } from './run.ts';
-import type { RunRef, Selection, SkippedRun } from './selection.ts';
+import type { BackfillState } from './backfill/read.ts';
+import type { ConcurrencyDecision } from './stop/concurrency.ts';
+import type { RunProgress } from './run/run.ts';
+import type { RunRef, Selection, SkippedRun } from './select/selection.ts';
 import type { Action, PlanEvent } from './types.ts';
 
 /** A run this plan moved on: which one, and how. */

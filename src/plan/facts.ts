@@ -5,17 +5,17 @@
 // decide goes into the Decisions they hand forward (decisions.ts).
 import type { V1CronJob } from '@kubernetes/client-node';
 import type { CacheEntry, Pipeline, PipelineSpec, PipelineStatus } from '../api/types.ts';
-import { readBackfill, type BackfillState } from './backfill-read.ts';
-import { cacheEntriesOf } from './cache.ts';
-import { readCancelRequest, type CancelRequest } from './cancel.ts';
-import { policyOf, type ConcurrencyPolicy } from './concurrency.ts';
-import { isScheduled } from './cronjob.ts';
-import { historyLimit } from './history.ts';
-import { compact, isPlainObject } from './merge.ts';
+import { readBackfill, type BackfillState } from './backfill/read.ts';
+import { cacheEntriesOf } from './cache/cache.ts';
+import { readCancelRequest, type CancelRequest } from './stop/cancel.ts';
+import { policyOf, type ConcurrencyPolicy } from './stop/concurrency.ts';
+import { isScheduled } from './tidy/cronjob.ts';
+import { historyLimit } from './tidy/history.ts';
+import { compact, isPlainObject } from './objects.ts';
 import { observeRuns, ownedBy, type ObservedRun } from './observed.ts';
 import { rememberedRuns } from './remembered.ts';
-import type { RememberedRun } from './retry.ts';
-import { readRequests, type Requests } from './select-requests.ts';
+import type { RememberedRun } from './select/retry.ts';
+import { readRequests, type Requests } from './select/requests.ts';
 import type { PinnedSpec, PlanInput, Problem } from './types.ts';
 
 /** What a plan reads of its input before it knows whether the spec is valid. */

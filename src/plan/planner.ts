@@ -6,30 +6,30 @@
 //
 // A plan reads its facts once (facts.ts: the normalized spec, observed and remembered runs, pinned
 // specs, requests, CronJobs), then runs its phases in order, each a function over the facts and
-// the Decisions the phases before it handed forward (decisions.ts):
+// the Decisions the phases before it handed forward (decisions.ts). Each phase has its folder:
 //
-//   select   which runs go on and which new ones are asked for, by trigger    select.ts
-//   values   each run's logical time, interval and params: read back or decided select-values.ts
-//   advance  the runs going on move through their DAG, on their pinned spec   advance.ts, run.ts
-//   stop     cancel requests, Replace, a backfill's end; concurrencyPolicy and
-//            the stage budget admit the new runs                              stop.ts, concurrency.ts
-//   start    the backfill's ticks, then the admitted runs, start              advance.ts, backfill.ts
-//   record   cancellations applied, lastRun, forgotten active runs superseded record.ts
-//   tidy     Jobs of inactive runs stopped, history pruned, revisions, CronJobs cleanup.ts
-//   status   phase, conditions, runs[], bookkeeping, Events, requeue          status.ts
+//   select   which runs go on, which new ones are asked for (triggers, requests)  select/
+//   values   each run's logical time, interval and params: read back or decided   values/
+//   advance  the runs going on move through their DAG, on their pinned spec        run/advance.ts
+//   stop     cancel requests, Replace, a backfill's end; concurrencyPolicy and the
+//            stage budget admit the new runs                                       stop/
+//   start    the backfill's ticks, then the admitted runs, start                   run/advance.ts, backfill/
+//   record   cancellations applied, lastRun, forgotten active runs superseded      run/record.ts
+//   tidy     Jobs of inactive runs stopped, history pruned, revisions, CronJobs     tidy/
+//   status   phase, conditions, runs[], bookkeeping, Events, requeue               status/
 //
-// A new trigger is a request read in the facts and a rule in select; a new policy that ends runs
-// is a rule in stop. An invalid spec skips the phases (invalid.ts).
-import { advanceGoing, startRuns } from './advance.ts';
-import { tidyObjects } from './cleanup.ts';
+// A new trigger is a request read with the facts (select/requests.ts) and a rule in select/; a
+// policy that ends runs is a rule in stop/. An invalid spec skips the phases (status/invalid.ts).
 import { newDecisions } from './decisions.ts';
 import { readFacts, withRequests } from './facts.ts';
-import { planInvalid } from './invalid.ts';
-import { recordRuns } from './record.ts';
-import { selectRuns } from './select.ts';
-import { decideValues } from './select-values.ts';
-import { writeStatus } from './status.ts';
-import { stopRuns } from './stop.ts';
+import { selectRuns } from './select/select.ts';
+import { decideValues } from './values/decide.ts';
+import { advanceGoing, startRuns } from './run/advance.ts';
+import { stopRuns } from './stop/stop.ts';
+import { recordRuns } from './run/record.ts';
+import { tidyObjects } from './tidy/tidy.ts';
+import { writeStatus } from './status/status.ts';
+import { planInvalid } from './status/invalid.ts';
 import type { Plan, PlanInput } from './types.ts';
 
 export type { Action, Plan } from './types.ts';

@@ -1,7 +1,7 @@
 // The runs status remembers: what select, retry, backfill ids and succeededTimes read of the
 // Pipeline's memory.
 import type { PipelineStatus } from '../api/types.ts';
-import type { RememberedRun } from './retry.ts';
+import type { RememberedRun } from './select/retry.ts';
 
 /** Runs status remembers, by id: lastRun (detailed) over its summary in runs[]. */
 export function rememberedRuns(previous: PipelineStatus): Map<string, RememberedRun> {

@@ -10,7 +10,7 @@ import type { PipelineSpec, PipelineStatus, RunStatus, RunSummary, StageStatus }
 import { extraTick, nextScheduleTimes } from '../../src/api/cron.ts';
 import type { PlanEvent } from '../../src/plan/types.ts';
 import { scheduledRunId } from '../../src/plan/names.ts';
-import { MAX_RUN_SUMMARIES } from '../../src/plan/history.ts';
+import { MAX_RUN_SUMMARIES } from '../../src/plan/tidy/history.ts';
 import type { SimConfig } from './config.ts';
 import type { Fact, JobFacts } from './facts.ts';
 import type { Fault, Op } from './ops.ts';

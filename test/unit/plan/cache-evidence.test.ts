@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import type { StageStatus } from '../../../src/api/types.ts';
 import { ANN_CACHED_UPSTREAM } from '../../../src/api/labels.ts';
-import { cachedUpstreamAnnotation, servedOnJobs, servedUpstream } from '../../../src/plan/cache-evidence.ts';
-import { summarize } from '../../../src/plan/history.ts';
+import { cachedUpstreamAnnotation, servedOnJobs, servedUpstream } from '../../../src/plan/cache/evidence.ts';
+import { summarize } from '../../../src/plan/tidy/history.ts';
 import { stage } from './fixtures.ts';
 
 const V = 'a'.repeat(16);

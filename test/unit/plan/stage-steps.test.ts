@@ -18,7 +18,7 @@ import {
   unusedSuspendedJobs,
   type Effects,
   type RunView,
-} from '../../../src/plan/stage-steps.ts';
+} from '../../../src/plan/run/stage-steps.ts';
 import type { Action } from '../../../src/plan/types.ts';
 import { iso } from '../../../src/plan/time.ts';
 import { T0, at, diamond, job, pipeline, stage, type JobState } from './fixtures.ts';
