@@ -12,7 +12,8 @@ import type { CacheEntry, OnFailureStageSpec, Pipeline, RunStatus, StageSpec, St
 import { DATA_VERSION_PATTERN, MAX_CACHE_ENTRIES, MAX_CACHE_KEY_LENGTH } from '../../api/schema.ts';
 import type { PlanEvent } from '../types.ts';
 import type { RunValues } from '../values/values.ts';
-import { isPlainObject, mergeList } from '../objects.ts';
+import { isPlainObject } from '../objects.ts';
+import { mergeList } from '../merge.ts';
 import { resultVersion, shortHash } from '../names.ts';
 import { FROM_RUN } from '../select/retry.ts';
 import { substitute, templateVariables } from '../values/substitute.ts';

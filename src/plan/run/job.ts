@@ -32,7 +32,8 @@ import {
   type Role,
 } from '../../api/labels.ts';
 import { claimName, jobName, labelValue } from '../names.ts';
-import { compact, isPlainObject, mergeList, mergeObjects } from '../objects.ts';
+import { compact, isPlainObject } from '../objects.ts';
+import { mergeList, mergeObjects } from '../merge.ts';
 import type { RunValues } from '../values/values.ts';
 import { defaultParams } from '../select/params.ts';
 import { substitute, templateVariables } from '../values/substitute.ts';

@@ -1,4 +1,4 @@
-// The served stages a Job builds on (src/plan/cache-evidence.ts): what is written, and that
+// The served stages a Job builds on (src/plan/cache/evidence.ts): what is written, and that
 // anything else read from the annotation is ignored rather than trusted.
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';

@@ -1,4 +1,4 @@
-// Stage caching, the pure part (src/plan/cache.ts): durations, the spec hash, key resolution,
+// Stage caching, the pure part (src/plan/cache/cache.ts): durations, the spec hash, key resolution,
 // lookup (key, spec, expiry) and the bounded, de-duplicated record.
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mergeObjects, mergeOver } from '../../../src/plan/objects.ts';
+import { mergeObjects, mergeOver } from '../../../src/plan/merge.ts';
 import { topologicalOrder } from '../../../src/plan/run/dag.ts';
 
 describe('mergeOver', () => {
