@@ -468,7 +468,7 @@ function lastTickBefore(spec: CronSpec, zone: Zone, tick: number, end: number): 
 //   `*/15 * * * *`): it follows real time, and its second 02:00 is the next hour of data;
 // - off the schedule: when the clocks go forward by half an hour (Australia/Lord_Howe), robfig's
 //   minute loop does not look at the hour again, so `45 1 * * *` also fires at 02:45 on 2026-10-04.
-// Conveyor runs each wall-clock time of the schedule once (src/plan/logical-time.ts).
+// Conveyor runs each wall-clock time of the schedule once (src/plan/values/logical-time.ts).
 
 /** Further back than any zone's clocks ever went back at once (the tz database's largest is 24 h). */
 const REPEAT_LOOKBACK_HOURS = 26;

@@ -77,8 +77,8 @@ export const ANN_NO_CACHE = 'conveyor.dev/no-cache';
 export const ANN_RUN_BACKFILL = 'conveyor.dev/backfill';
 /**
  * Set on a Pipeline to ask for a backfill: JSON {"id","from","to","maxActive","params","rerun",
- * "requestedAt"} (src/plan/backfill-request.ts). Handled once per value (status.lastBackfillRequest),
- * and each id accepted once, ever (src/plan/backfill-ids.ts).
+ * "requestedAt"} (src/plan/backfill/request.ts). Handled once per value (status.lastBackfillRequest),
+ * and each id accepted once, ever (src/plan/backfill/ids.ts).
  */
 export const ANN_BACKFILL_REQUESTED = 'conveyor.dev/backfill-requested';
 /** Set on a Pipeline to cancel the backfill with this id (its runs in flight are cancelled). */

@@ -7,7 +7,7 @@ import { templateReferences } from './template.ts';
 
 type Obj = Record<string, unknown>;
 
-/** The `run.*` names a template may use (templateVariables in src/plan/substitute.ts). */
+/** The `run.*` names a template may use (templateVariables in src/plan/values/substitute.ts). */
 export const RUN_VARIABLES = ['run.id', 'run.logicalTime', 'run.logicalDate', 'run.intervalStart', 'run.intervalEnd'];
 
 function isObj(value: unknown): value is Obj {

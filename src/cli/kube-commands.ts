@@ -5,12 +5,12 @@ import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline, RunSummary } from '../api/types.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../api/labels.ts';
-import { readUsedIds, usedIdProblem } from '../plan/backfill-ids.ts';
-import { futureTickProblem, readBackfillRequest, type BackfillProblem } from '../plan/backfill-request.ts';
-import { requestedRunTimes } from '../plan/logical-time.ts';
-import { checkRunRequest, type RunOptions } from '../plan/params.ts';
+import { readUsedIds, usedIdProblem } from '../plan/backfill/ids.ts';
+import { futureTickProblem, readBackfillRequest, type BackfillProblem } from '../plan/backfill/request.ts';
+import { requestedRunTimes } from '../plan/values/logical-time.ts';
+import { checkRunRequest, type RunOptions } from '../plan/select/params.ts';
 import { iso } from '../plan/time.ts';
-import { quoted, readRequestTime } from '../plan/request-annotation.ts';
+import { quoted, readRequestTime } from '../plan/select/request-annotation.ts';
 import { isRunId } from '../plan/names.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
@@ -291,7 +291,7 @@ export async function backfillCommand(argv: string[], io: CliIO): Promise<number
   const now = new Date();
   const id = `bf-${now.getTime().toString(36)}`;
   const options = { ...(maxActive !== undefined ? { maxActive } : {}), ...paramsOption(values.param), ...(values.rerun ? { rerun: true } : {}) };
-  // requestedAt: the request is told from an old one applied again (backfill-ids.ts).
+  // requestedAt: the request is told from an old one applied again (backfill/ids.ts).
   const raw = JSON.stringify({ id, from: values.from, to: values.to, ...options, requestedAt: iso(now) });
   const checked = readBackfillRequest(pipeline.spec, raw);
   const refused = (problem: BackfillProblem) => new CliError(`pipeline ${name}: backfill refused: ${BACKFILL_FLAGS[problem.field] ?? problem.field}: ${problem.message}`);

@@ -5,8 +5,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Pipeline } from '../api/types.ts';
 import { validatePipeline } from '../api/validate.ts';
-import { findTriggerCycle } from '../plan/chain.ts';
-import { pinnedSpecOf } from '../plan/revision.ts';
+import { findTriggerCycle } from '../plan/select/chain.ts';
+import { pinnedSpecOf } from '../plan/tidy/revision.ts';
 import type { PlanInput, Problem } from '../plan/types.ts';
 import type { Expectations } from './expectations.ts';
 import type { Rejections } from './rejections.ts';

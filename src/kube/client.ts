@@ -21,7 +21,7 @@ export interface KubeApis {
   core: k8s.CoreV1Api;
   custom: k8s.CustomObjectsApi;
   coordination: k8s.CoordinationV1Api;
-  /** ControllerRevisions: the pinned spec of each Pipeline generation (src/plan/revision.ts). */
+  /** ControllerRevisions: the pinned spec of each Pipeline generation (src/plan/tidy/revision.ts). */
   apps: k8s.AppsV1Api;
 }
 

@@ -2,7 +2,7 @@
 // objects merge field by field, lists of named things merge by their key, other lists are
 // replaced. The `over` side wins. Inputs are never mutated.
 
-type Plain = Record<string, unknown>;
+import { isPlainObject, type Plain } from './objects.ts';
 
 /**
  * Lists merged item by item, by key. `deep` items (containers) merge field by field; the others
@@ -22,10 +22,6 @@ const LIST_KEYS: Record<string, { key: string; deep: boolean }> = {
   ports: { key: 'containerPort', deep: false },
   hostAliases: { key: 'ip', deep: false },
 };
-
-export function isPlainObject(value: unknown): value is Plain {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
-}
 
 function clone<T>(value: T): T {
   return value === undefined ? value : structuredClone(value);
@@ -64,11 +60,4 @@ export function mergeList(base: unknown[], over: unknown[], key: string, deep: b
 export function mergeObjects(base: Plain | undefined, over: Plain | undefined): Plain {
   const merged = mergeOver(base ?? {}, over ?? {});
   return isPlainObject(merged) ? merged : {};
-}
-
-/** A copy without undefined fields, so objects and status stay small and compare exactly. */
-export function compact<T extends object>(value: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) if (field !== undefined) out[key] = field;
-  return out as T;
 }

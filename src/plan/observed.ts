@@ -18,8 +18,8 @@ import {
 } from '../api/labels.ts';
 import { manualRunId, scheduledRunId } from './names.ts';
 import { earliest, isoOf, toDate } from './time.ts';
-import { valuesFromAnnotations } from './job-values.ts';
-import type { RunValues } from './run-values.ts';
+import { valuesFromAnnotations } from './values/on-jobs.ts';
+import type { RunValues } from './values/values.ts';
 
 /** A stage's message and reason in status: status lives in etcd, and a run has up to 220 stages. */
 export const MAX_STAGE_MESSAGE = 256;
@@ -43,7 +43,7 @@ export type ObservedRun = {
   manualFromCronJob?: boolean;
   /** The run this one retries (conveyor.dev/retry-of on its Jobs). */
   retryOf?: string;
-  /** The run's logical time, interval and params as its Jobs record them (job-values.ts). */
+  /** The run's logical time, interval and params as its Jobs record them (values/on-jobs.ts). */
   values?: RunValues;
   /**
    * Earliest creation of the objects Conveyor itself created for the run (its own Jobs, its

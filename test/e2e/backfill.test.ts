@@ -11,7 +11,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Pipeline } from '../../src/api/types.ts';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { backfillRunId } from '../../src/plan/names.ts';
-import { succeededEntry } from '../../src/plan/succeeded.ts';
+import { succeededEntry } from '../../src/plan/backfill/succeeded.ts';
 import { recordJobs } from './support/job-watch.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';

@@ -23,7 +23,7 @@ export type JobFacts = {
   /** Started (not a suspended Job waiting) and not finished. */
   running: boolean;
   finished: boolean;
-  /** The served stages it builds on and the run each was served from, as its cached-upstream annotation records them (src/plan/cache-evidence.ts). */
+  /** The served stages it builds on and the run each was served from, as its cached-upstream annotation records them (src/plan/cache/evidence.ts). */
   servedUpstream?: [stage: string, from: string][];
 };
 

@@ -10,7 +10,7 @@ import type { PipelineSpec, PipelineStatus, RunStatus, RunSummary, StageStatus }
 import { extraTick, nextScheduleTimes } from '../../src/api/cron.ts';
 import type { PlanEvent } from '../../src/plan/types.ts';
 import { scheduledRunId } from '../../src/plan/names.ts';
-import { MAX_RUN_SUMMARIES } from '../../src/plan/history.ts';
+import { MAX_RUN_SUMMARIES } from '../../src/plan/tidy/history.ts';
 import type { SimConfig } from './config.ts';
 import type { Fact, JobFacts } from './facts.ts';
 import type { Fault, Op } from './ops.ts';
@@ -734,7 +734,7 @@ function downstreamOf(spec: PipelineSpec, stage: string): string[] {
  * Ticks of the schedule in [from, to) that are wall-clock times of their own, RFC 3339 — the same
  * cron code as the CronJobs'. A CronJob's repeated tick on the night the clocks go back (or one off
  * the schedule as they go forward) is no tick of its own (`extraTick`): its hour is in the next
- * tick's interval, so a backfill has nothing to run for it (src/plan/backfill-ticks.ts).
+ * tick's interval, so a backfill has nothing to run for it (src/plan/backfill/ticks.ts).
  */
 function ticksIn(schedule: string, timeZone: string | undefined, from: number, to: number): string[] {
   const out: string[] = [];

@@ -12,7 +12,7 @@ import { cronWalkSteps, nextScheduleTimes } from '../../src/api/cron.ts';
 import { validatePipeline } from '../../src/api/validate.ts';
 import { statusChanged } from '../../src/controller/status.ts';
 import { plan, type Action as PlanAction, type Plan } from '../../src/plan/planner.ts';
-import { pinnedSpecOf } from '../../src/plan/revision.ts';
+import { pinnedSpecOf } from '../../src/plan/tidy/revision.ts';
 import type { PlanInput, Problem } from '../../src/plan/types.ts';
 import {
   ANN_BACKFILL_CANCEL,

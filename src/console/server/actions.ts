@@ -5,7 +5,7 @@ import { parseAllDocuments } from 'yaml';
 import { API_VERSION, KIND } from '../../api/constants.ts';
 import type { Pipeline } from '../../api/types.ts';
 import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
-import type { RunOptions } from '../../plan/params.ts';
+import type { RunOptions } from '../../plan/select/params.ts';
 import type { ActionName, ActionRequest } from '../protocol.ts';
 
 export const ACTIONS: readonly ActionName[] = ['run', 'retry', 'cancel', 'suspend', 'resume'];

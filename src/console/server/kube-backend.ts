@@ -13,7 +13,7 @@ import { LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, statusMess
 import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Snapshot } from '../protocol.ts';
 import { ACTION_VERB, ACTIONS, actionDoneMessage, actionPatch, parsePipelineDocument, type MergePatch } from './actions.ts';
 import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
-import { checkRunRequest } from '../../plan/params.ts';
+import { checkRunRequest } from '../../plan/select/params.ts';
 import type { ConsoleBackend } from './backend.ts';
 import { WatchCache } from './watch-cache.ts';
 

@@ -3,7 +3,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, LABEL_ROLE, LABEL_RUN, LABEL_STAGE, ROLE_ON_FAILURE } from '../../api/labels.ts';
 import type { Pipeline } from '../../api/types.ts';
-import { valuesFromAnnotations } from '../../plan/job-values.ts';
+import { valuesFromAnnotations } from '../../plan/values/on-jobs.ts';
 import type { EventSummary, JobSummary } from '../protocol.ts';
 
 const iso = (t: Date | string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());

@@ -4,7 +4,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../src/api/types.ts';
 import { shareSpec } from '../../../src/controller/spec-share.ts';
-import { pinnedSpecOf } from '../../../src/plan/revision.ts';
+import { pinnedSpecOf } from '../../../src/plan/tidy/revision.ts';
 
 const spec = () => ({ stages: [{ name: 'a', image: 'busybox' }] });
 const pipeline = (generation: number, s: unknown = spec()): Pipeline =>

@@ -2,11 +2,11 @@
 // a request is read and checked against a spec.
 import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
-import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill-ticks.ts';
-import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill-request.ts';
-import { backfillProgress } from '../../../src/plan/backfill.ts';
-import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from '../../../src/plan/succeeded.ts';
-import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from '../../../src/plan/backfill-ids.ts';
+import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill/ticks.ts';
+import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill/request.ts';
+import { backfillProgress } from '../../../src/plan/backfill/read.ts';
+import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from '../../../src/plan/backfill/succeeded.ts';
+import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from '../../../src/plan/backfill/ids.ts';
 import { MAX_BACKFILL_IDS } from '../../../src/api/schema.ts';
 import { backfillRunId, isRunId } from '../../../src/plan/names.ts';
 import { describePipeline } from '../../../src/cli/kube-commands.ts';

@@ -1,11 +1,11 @@
-// The served stages a Job builds on (src/plan/cache-evidence.ts): what is written, and that
+// The served stages a Job builds on (src/plan/cache/evidence.ts): what is written, and that
 // anything else read from the annotation is ignored rather than trusted.
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import type { StageStatus } from '../../../src/api/types.ts';
 import { ANN_CACHED_UPSTREAM } from '../../../src/api/labels.ts';
-import { cachedUpstreamAnnotation, servedOnJobs, servedUpstream } from '../../../src/plan/cache-evidence.ts';
-import { summarize } from '../../../src/plan/history.ts';
+import { cachedUpstreamAnnotation, servedOnJobs, servedUpstream } from '../../../src/plan/cache/evidence.ts';
+import { summarize } from '../../../src/plan/tidy/history.ts';
 import { stage } from './fixtures.ts';
 
 const V = 'a'.repeat(16);

@@ -1,4 +1,4 @@
-// Stage caching, the pure part (src/plan/cache.ts): durations, the spec hash, key resolution,
+// Stage caching, the pure part (src/plan/cache/cache.ts): durations, the spec hash, key resolution,
 // lookup (key, spec, expiry) and the bounded, de-duplicated record.
 import { describe, expect, it } from 'vitest';
 import { Ajv } from 'ajv';
@@ -19,13 +19,13 @@ import {
   succeededEntries,
   updateCache,
   upstreamOf,
-} from '../../../src/plan/cache.ts';
+} from '../../../src/plan/cache/cache.ts';
 import { resultVersion } from '../../../src/plan/names.ts';
 import { drawDag } from '../../../src/cli/graph.ts';
-import { summarize } from '../../../src/plan/history.ts';
+import { summarize } from '../../../src/plan/tidy/history.ts';
 import { observeRuns } from '../../../src/plan/observed.ts';
-import { advanceRun } from '../../../src/plan/run.ts';
-import type { RunValues } from '../../../src/plan/run-values.ts';
+import { advanceRun } from '../../../src/plan/run/run.ts';
+import type { RunValues } from '../../../src/plan/values/values.ts';
 import { iso } from '../../../src/plan/time.ts';
 import { FakeCluster, T0, at, createdJobs, createdStages, deletedJobs, eventReasons, job, pipeline, stage, type JobState } from './fixtures.ts';
 

@@ -1,7 +1,7 @@
 // Chaining (spec.triggers.after) and trigger cycles.
 import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineStatus, RunStatus } from '../../../src/api/types.ts';
-import { findTriggerCycle } from '../../../src/plan/chain.ts';
+import { findTriggerCycle } from '../../../src/plan/select/chain.ts';
 import { chainRunId, jobName } from '../../../src/plan/names.ts';
 import { FakeCluster, at, createdStages, deletedJobs, eventReasons, pipeline, stage } from './fixtures.ts';
 

@@ -2,9 +2,9 @@
 // that applies a plan's actions so multi-step scenarios read like what happens for real.
 import type { V1ControllerRevision, V1CronJob, V1Job, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
-import { buildStageJob } from '../../../src/plan/job.ts';
+import { buildStageJob } from '../../../src/plan/run/job.ts';
 import { plan, type Plan } from '../../../src/plan/planner.ts';
-import { pinnedSpecOf } from '../../../src/plan/revision.ts';
+import { pinnedSpecOf } from '../../../src/plan/tidy/revision.ts';
 import type { Problem } from '../../../src/plan/types.ts';
 
 export const T0 = new Date('2025-01-01T00:00:00Z');

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Pipeline, PipelineSpec, RunSummary } from '../../../src/api/types.ts';
 import { ANN_BACKFILL_REQUESTED } from '../../../src/api/labels.ts';
-import { MAX_RUN_SUMMARIES, runHistory } from '../../../src/plan/history.ts';
+import { MAX_RUN_SUMMARIES, runHistory } from '../../../src/plan/tidy/history.ts';
 import { backfillRunId, chainRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, createdJobs, eventReasons, pipeline, stage } from './fixtures.ts';

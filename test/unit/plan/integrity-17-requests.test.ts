@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../src/api/types.ts';
 import { ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
 import { manualRunId } from '../../../src/plan/names.ts';
-import { requestSeed } from '../../../src/plan/select.ts';
+import { requestSeed } from '../../../src/plan/select/select.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, createdJobs, pipeline, stage } from './fixtures.ts';
 

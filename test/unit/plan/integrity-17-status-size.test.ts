@@ -21,7 +21,7 @@ import { MAX_ACTIVE_STAGES, MAX_BACKFILL_IDS, MAX_CACHE_ENTRIES, MAX_PARAMS_LENG
 import { MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES } from '../../../src/api/constants.ts';
 import type { ParamSpec, Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
 import { ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
-import { MAX_REQUEST_JSON_LENGTH, MAX_REQUEST_VALUE_LENGTH } from '../../../src/plan/request-annotation.ts';
+import { MAX_REQUEST_JSON_LENGTH, MAX_REQUEST_VALUE_LENGTH } from '../../../src/plan/select/request-annotation.ts';
 import { FakeCluster, at, stage } from './fixtures.ts';
 import { expectValidStatus } from './status-check.ts';
 

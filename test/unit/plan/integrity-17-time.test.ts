@@ -6,9 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { PipelineSpec, RunStatus, RunSummary } from '../../../src/api/types.ts';
 import { nextScheduleTimes } from '../../../src/api/cron.ts';
-import { extraTickMessage, scheduledRunTimes, type RunTimes } from '../../../src/plan/logical-time.ts';
+import { extraTickMessage, scheduledRunTimes, type RunTimes } from '../../../src/plan/values/logical-time.ts';
 import { scheduledRunId } from '../../../src/plan/names.ts';
-import { logicalDate } from '../../../src/plan/substitute.ts';
+import { logicalDate } from '../../../src/plan/values/substitute.ts';
 import { FakeCluster, pipeline } from './fixtures.ts';
 
 const MINUTE = 60_000;

@@ -6,7 +6,7 @@ import { MAX_ACTIVE_RUNS } from '../../../src/api/schema.ts';
 import { plan } from '../../../src/plan/planner.ts';
 import { jobName, manualRunId, scheduledRunId } from '../../../src/plan/names.ts';
 import { readJob } from '../../../src/plan/observed.ts';
-import { requestSeed } from '../../../src/plan/select.ts';
+import { requestSeed } from '../../../src/plan/select/select.ts';
 import { FakeCluster, at, condition, createdJobs, createdStages, deletedJobs, eventReasons, pipeline, stage, stagePhases } from './fixtures.ts';
 
 const HOUR = 3600;

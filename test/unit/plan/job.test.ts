@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Container } from '@kubernetes/client-node';
-import { buildStageJob, buildStageJobTemplate, buildStagingClaim, type StageJobContext } from '../../../src/plan/job.ts';
-import { buildCronJob } from '../../../src/plan/cronjob.ts';
+import { buildStageJob, buildStageJobTemplate, buildStagingClaim, type StageJobContext } from '../../../src/plan/run/job.ts';
+import { buildCronJob } from '../../../src/plan/tidy/cronjob.ts';
 import { jobName, shortHash } from '../../../src/plan/names.ts';
 import { pipeline, stage } from './fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { nextScheduleTimes, previousScheduleTime } from '../../../src/api/cron.ts';
-import { extraTickMessage, requestedRunTimes, scheduledRunTimes } from '../../../src/plan/logical-time.ts';
+import { extraTickMessage, requestedRunTimes, scheduledRunTimes } from '../../../src/plan/values/logical-time.ts';
 
 describe('scheduledRunTimes: the tick, and the interval since the previous tick', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mergeObjects, mergeOver } from '../../../src/plan/merge.ts';
-import { topologicalOrder } from '../../../src/plan/dag.ts';
+import { topologicalOrder } from '../../../src/plan/run/dag.ts';
 
 describe('mergeOver', () => {
   it('merges objects field by field, the over side winning', () => {

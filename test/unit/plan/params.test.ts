@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRunRequest, defaultParams, paramEnvName } from '../../../src/plan/params.ts';
+import { checkRunRequest, defaultParams, paramEnvName } from '../../../src/plan/select/params.ts';
 
 const specs = [{ name: 'table', default: 'orders', enum: ['orders', 'users'] }, { name: 'day' }];
 

@@ -3,7 +3,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { PipelineStatus, RunStatus } from '../../../src/api/types.ts';
 import { plan } from '../../../src/plan/planner.ts';
 import { jobName, manualRunId } from '../../../src/plan/names.ts';
-import { requestSeed } from '../../../src/plan/select.ts';
+import { requestSeed } from '../../../src/plan/select/select.ts';
 import {
   FakeCluster,
   T0,

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineStatus, RunStatus } from '../../../src/api/types.ts';
 import { jobName, retryRunId } from '../../../src/plan/names.ts';
-import { requestSeed } from '../../../src/plan/select.ts';
-import { parseRetryRequest } from '../../../src/plan/retry.ts';
+import { requestSeed } from '../../../src/plan/select/select.ts';
+import { parseRetryRequest } from '../../../src/plan/select/retry.ts';
 import { plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, condition, createdJobs, createdStages, diamond, eventReasons, pipeline, stage, stagePhases } from './fixtures.ts';
 

@@ -2,7 +2,7 @@ import type { V1ControllerRevision } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../../../src/api/labels.ts';
 import { labelValue } from '../../../src/plan/names.ts';
-import { buildRevision, pinnedSpecOf, revisionName } from '../../../src/plan/revision.ts';
+import { buildRevision, pinnedSpecOf, revisionName } from '../../../src/plan/tidy/revision.ts';
 import { pipeline, stage } from './fixtures.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

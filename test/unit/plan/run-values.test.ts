@@ -3,7 +3,7 @@
 // the Jobs after a lost status.
 import { describe, expect, it } from 'vitest';
 import type { V1Container, V1Job } from '@kubernetes/client-node';
-import { buildStageJob, buildStageJobTemplate } from '../../../src/plan/job.ts';
+import { buildStageJob, buildStageJobTemplate } from '../../../src/plan/run/job.ts';
 import { at, FakeCluster, pipeline, stage, T0, eventReasons } from './fixtures.ts';
 
 const params = [{ name: 'table', default: 'orders', enum: ['orders', 'users'] }, { name: 'day' }];

@@ -5,7 +5,7 @@ import type { V1CronJob } from '@kubernetes/client-node';
 import type { PipelineSpec, PipelineStatus, RunStatus } from '../../../src/api/types.ts';
 import { plan, type Action, type Plan } from '../../../src/plan/planner.ts';
 import { cronJobName, jobName, manualRunId, scheduledRunId } from '../../../src/plan/names.ts';
-import { requestSeed } from '../../../src/plan/select.ts';
+import { requestSeed } from '../../../src/plan/select/select.ts';
 import { FakeCluster, at, condition, createdJobs, deletedJobs, eventReasons, pipeline, stage, stagePhases, runActions } from './fixtures.ts';
 
 const HOUR = 3600;

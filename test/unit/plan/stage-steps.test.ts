@@ -1,4 +1,4 @@
-// Each step of advancing a run (src/plan/stage-steps.ts) on its own, over a RunView built by
+// Each step of advancing a run (src/plan/run/stage-steps.ts) on its own, over a RunView built by
 // hand: precedence of evidence and memory, the decision for open stages, the deadline and the
 // clean-up of Jobs. The planner tables (planner.test.ts) cover the same rules end to end; these
 // pin down which step makes each decision, so a step that goes wrong fails here by name.
@@ -18,7 +18,7 @@ import {
   unusedSuspendedJobs,
   type Effects,
   type RunView,
-} from '../../../src/plan/stage-steps.ts';
+} from '../../../src/plan/run/stage-steps.ts';
 import type { Action } from '../../../src/plan/types.ts';
 import { iso } from '../../../src/plan/time.ts';
 import { T0, at, diamond, job, pipeline, stage, type JobState } from './fixtures.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { templateReferences } from '../../../src/api/template.ts';
-import { logicalDate, substitute, templateVariables } from '../../../src/plan/substitute.ts';
+import { logicalDate, substitute, templateVariables } from '../../../src/plan/values/substitute.ts';
 
 const VARS = {
   'params.table': 'orders',

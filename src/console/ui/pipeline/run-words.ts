@@ -56,7 +56,7 @@ const STAGE_CACHED = /^run (\S+): stage "(.+)" served from the cache \(key "(.*)
 
 /**
  * Stages served from the cache in a run, by stage name → the run that computed them, read from
- * the StageCached Events (src/plan/cache.ts writes their message). Finished runs in
+ * the StageCached Events (src/plan/cache/cache.ts writes their message). Finished runs in
  * status.runs keep no stage list and a cached stage has no Job: the Event is what is left.
  */
 export function cachedFromEvents(events: EventSummary[], runId: string): Map<string, string> {

@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
-import { topologicalOrder } from '../../../plan/dag.ts';
+import { topologicalOrder } from '../../../plan/run/dag.ts';
 import type { ConsoleStore } from '../store-types.ts';
 import { Actions } from './actions.ts';
 import { Dag } from './dag.ts';
