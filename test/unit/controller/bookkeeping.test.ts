@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import { OwnerIndex } from '../../../src/controller/owner-index.ts';
-import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/expectations.ts';
-import { CRONJOB_REFUSAL_TTL_MS, Rejections } from '../../../src/controller/rejections.ts';
+import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/reconcile/expected-jobs.ts';
+import { CRONJOB_REFUSAL_TTL_MS, Rejections } from '../../../src/controller/reconcile/refusals.ts';
 
 const job = (name: string, owner?: string, namespace = 'data'): V1Job => ({
   metadata: { name, namespace, ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pipeline', name: 'p', uid: owner, controller: true }] } : {}) },

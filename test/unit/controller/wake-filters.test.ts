@@ -1,9 +1,9 @@
-// unchangedForReaders (src/controller/unchanged.ts): which Job updates wake the owning Pipeline,
+// unchangedForReaders (src/controller/runtime/wake-filters.ts): which Job updates wake the owning Pipeline,
 // with both objects slimmed as the cache holds them (slim.ts).
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { slimJob } from '../../../src/controller/slim.ts';
-import { jobUnchangedForPlanner, unchangedForReaders } from '../../../src/controller/unchanged.ts';
+import { jobUnchangedForPlanner, unchangedForReaders } from '../../../src/controller/runtime/wake-filters.ts';
 
 const T0 = '2026-12-01T10:00:00Z';
 const T1 = '2026-12-01T10:00:05Z';

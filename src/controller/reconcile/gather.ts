@@ -3,13 +3,13 @@
 // a run may still need, its validation result (cached per uid and generation), the API server's
 // refusals and the Jobs created but not yet seen. Nothing else feeds the planner.
 import type * as k8s from '@kubernetes/client-node';
-import type { Pipeline } from '../api/types.ts';
-import { validatePipeline } from '../api/validate.ts';
-import { findTriggerCycle } from '../plan/chain.ts';
-import { pinnedSpecOf } from '../plan/revision.ts';
-import type { PlanInput, Problem } from '../plan/types.ts';
-import type { Expectations } from './expectations.ts';
-import type { Rejections } from './rejections.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { validatePipeline } from '../../api/validate.ts';
+import { findTriggerCycle } from '../../plan/chain.ts';
+import { pinnedSpecOf } from '../../plan/revision.ts';
+import type { PlanInput, Problem } from '../../plan/types.ts';
+import type { Expectations } from './expected-jobs.ts';
+import type { Rejections } from './refusals.ts';
 
 /** What the caches hold, as gathering reads it. */
 export interface ClusterView {

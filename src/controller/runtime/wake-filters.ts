@@ -5,8 +5,8 @@
 // uncountedTerminatedPods, the SuccessCriteriaMet condition before Complete, lastProbeTime); each
 // used to wake the owning Pipeline for a reconcile that decided nothing new.
 import type { KubernetesObject, V1Job } from '@kubernetes/client-node';
-import { isSuspendedJob, readJob } from '../plan/observed.ts';
-import { jsonEqual } from './json-equal.ts';
+import { isSuspendedJob, readJob } from '../../plan/observed.ts';
+import { jsonEqual } from '../json-equal.ts';
 
 /** Metadata fields that change on every write and that no reader of the caches uses. */
 const VOLATILE_METADATA = ['resourceVersion', 'managedFields', 'generation'] as const;

@@ -2,26 +2,26 @@
 // manages feed a work queue keyed by Pipeline; workers reconcile one Pipeline at a time.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Pipeline } from '../api/types.ts';
-import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
-import type { KubeApis } from '../kube/client.ts';
-import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../api/labels.ts';
-import { ResilientInformer } from './informer.ts';
-import { listAsJson } from '../kube/json-list.ts';
-import { DownstreamIndex } from './downstream-index.ts';
-import { jobUnchangedForPlanner, unchangedForReaders } from './unchanged.ts';
-import { shareSpec } from './spec-share.ts';
-import { slimJob, slimPipeline } from './slim.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { GROUP, KIND, PLURAL, VERSION } from '../../api/constants.ts';
+import type { KubeApis } from '../../kube/client.ts';
+import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../../api/labels.ts';
+import { ResilientInformer } from '../informer.ts';
+import { listAsJson } from '../../kube/json-list.ts';
+import { DownstreamIndex } from '../downstream-index.ts';
+import { jobUnchangedForPlanner, unchangedForReaders } from './wake-filters.ts';
+import { shareSpec } from '../spec-share.ts';
+import { slimJob, slimPipeline } from '../slim.ts';
 import { timings, type WokenBy } from './timings.ts';
-import { WorkQueue } from './queue.ts';
-import { Reconciler } from './reconciler.ts';
-import type { ClusterView } from './gather.ts';
-import { Expectations } from './expectations.ts';
-import { OwnerIndex } from './owner-index.ts';
-import { ActionExecutor } from './executor.ts';
-import { StatusWriter } from './status.ts';
-import type { EventSelection } from '../config.ts';
-import { EventRecorder } from './events.ts';
+import { WorkQueue } from './work-queue.ts';
+import { Reconciler } from '../reconcile/reconciler.ts';
+import type { ClusterView } from '../reconcile/gather.ts';
+import { Expectations } from '../reconcile/expected-jobs.ts';
+import { OwnerIndex } from '../owner-index.ts';
+import { ActionExecutor } from '../reconcile/execute.ts';
+import { StatusWriter } from '../reconcile/write-status.ts';
+import type { EventSelection } from '../../config.ts';
+import { EventRecorder } from '../reconcile/event-recorder.ts';
 
 export interface ControllerOptions {
   /** Namespaces to watch; empty means all. */

@@ -2,9 +2,9 @@
 // so AlreadyExists on create and NotFound on delete mean the work is already done.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Action } from '../plan/planner.ts';
-import { classifyApiError, describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
-import { checkOwnership, isOwnershipConflict } from '../kube/ownership.ts';
+import type { Action } from '../../plan/planner.ts';
+import { classifyApiError, describeError, isAlreadyExists, isNotFound } from '../../kube/errors.ts';
+import { checkOwnership, isOwnershipConflict } from '../../kube/ownership.ts';
 
 const FIELD_MANAGER = 'conveyor';
 /** Creates in flight at once for one Pipeline: fast for wide DAGs, gentle on the API server. */

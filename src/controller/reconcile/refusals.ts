@@ -3,7 +3,7 @@
 // stage; once status records that failure, the memory has done its job and is dropped. A CronJob
 // refusal makes the Pipeline Stalled; it is forgotten after a while so the apply is tried again
 // (the object in the way may have been removed).
-import type { PipelineStatus } from '../api/types.ts';
+import type { PipelineStatus } from '../../api/types.ts';
 
 export const CRONJOB_REFUSAL_TTL_MS = 60_000;
 

@@ -13,22 +13,22 @@
 // from the Jobs; a crash after the write re-derives the same deletions; a write that conflicts
 // discards the whole decision and plans again from the newer Pipeline.
 import type { Logger } from 'pino';
-import type { Pipeline } from '../api/types.ts';
-import { plan, type Action, type Plan } from '../plan/planner.ts';
-import type { PlanInput } from '../plan/types.ts';
-import { classifyApiError } from '../kube/errors.ts';
-import { apiErrors } from '../metrics.ts';
-import { EventRecorder } from './events.ts';
-import { ActionExecutor, type ActionFailure } from './executor.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { plan, type Action, type Plan } from '../../plan/planner.ts';
+import type { PlanInput } from '../../plan/types.ts';
+import { classifyApiError } from '../../kube/errors.ts';
+import { apiErrors } from '../../metrics.ts';
+import { EventRecorder } from './event-recorder.ts';
+import { ActionExecutor, type ActionFailure } from './execute.ts';
 import { Gatherer, type ClusterView } from './gather.ts';
-import { Expectations } from './expectations.ts';
-import { Rejections } from './rejections.ts';
-import { StatusWriter, statusChanged } from './status.ts';
-import type { HandlerResult } from './queue.ts';
+import { Expectations } from './expected-jobs.ts';
+import { Rejections } from './refusals.ts';
+import { StatusWriter, statusChanged } from './write-status.ts';
+import type { HandlerResult } from '../runtime/work-queue.ts';
 import { forgetPipelineKey, recordTransitions } from './run-metrics.ts';
-import { timings } from './timings.ts';
-import { onlyStartTimesChanged, StartTimeHold } from './coalesce.ts';
-import { DeferredStatusWrites, mayDefer } from './deferred-status.ts';
+import { timings } from '../runtime/timings.ts';
+import { onlyStartTimesChanged, StartTimeHold } from './start-time-hold.ts';
+import { DeferredStatusWrites, mayDefer } from './deferred-writes.ts';
 
 /** How often one reconcile plans again because the API server refused something it created. */
 const MAX_PLAN_ROUNDS = 3;
