@@ -1,4 +1,4 @@
-// The reconciler's bookkeeping around the planner: owner indexes (gathering by owner, not by
+// The parts of the reconciler's bookkeeping around the planner: owner indexes (gathering by owner, not by
 // filtering lists), expectations (Jobs created and not seen yet) and remembered refusals.
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
