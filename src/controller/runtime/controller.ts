@@ -1,5 +1,9 @@
-// Wires observe → queue → reconcile: informers on Pipelines and on the Jobs and claims Conveyor
-// manages feed a work queue keyed by Pipeline; workers reconcile one Pipeline at a time.
+// Wires observe → queue → reconcile: informers on Pipelines and on the objects Conveyor manages
+// (Jobs, CronJobs, claims, ControllerRevisions) feed the owner indexes and, through the wake
+// filters (wake-filters.ts), a work queue keyed by Pipeline; workers reconcile one Pipeline at a
+// time (reconcile/reconciler.ts). Nothing here decides anything about a Pipeline: the indexes hold
+// what the watch delivered, and the one memory shared with the reconciler is its
+// PendingObservations, which the watch tells of the created Jobs it delivers.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../../api/types.ts';
@@ -79,6 +83,25 @@ export class Controller {
   private synced = false;
   private readonly syncedPromise: Promise<void>;
   private markSynced: () => void = () => {};
+
+  /**
+   * What the cache cannot show yet (reconcile/pending-observations.ts): the reconciler's, shared
+   * here because the watch tells it which created Jobs it delivered.
+   */
+  private readonly pending = new PendingObservations();
+  /** Managed objects of each kind by their controller's uid (see owner-index.ts), fed by the watch alone. */
+  private readonly owners = {
+    jobs: new OwnerIndex<k8s.V1Job>(),
+    cronjobs: new OwnerIndex<k8s.V1CronJob>(),
+    claims: new OwnerIndex<k8s.V1PersistentVolumeClaim>(),
+    revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
+  };
+
+  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
+  private readonly downstream = new DownstreamIndex();
+
+  /** Each Pipeline as the watch delivered it last: the "before" of the wake filter (wake-filters.ts). */
+  private readonly lastPipelines = new LastDelivered<CachedPipeline>();
 
   constructor(apis: KubeApis, log: Logger, options: ControllerOptions) {
     this.log = log;
@@ -246,25 +269,6 @@ export class Controller {
   private informers(): AnyInformer[] {
     return [...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs, ...this.revisions] as AnyInformer[];
   }
-
-  /**
-   * What the cache cannot show yet (reconcile/pending-observations.ts): the reconciler's, shared
-   * here because the watch tells it which created Jobs it delivered.
-   */
-  private readonly pending = new PendingObservations();
-  /** Managed objects of each kind by their controller's uid (see owner-index.ts), fed by the watch alone. */
-  private readonly owners = {
-    jobs: new OwnerIndex<k8s.V1Job>(),
-    cronjobs: new OwnerIndex<k8s.V1CronJob>(),
-    claims: new OwnerIndex<k8s.V1PersistentVolumeClaim>(),
-    revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
-  };
-
-  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
-  private readonly downstream = new DownstreamIndex();
-
-  /** Each Pipeline as the watch delivered it last: the "before" of the wake filter (wake-filters.ts). */
-  private readonly lastPipelines = new LastDelivered<CachedPipeline>();
 
   private cachedPipeline(namespace: string, name: string): CachedPipeline | undefined {
     for (const inf of this.pipelines) {
