@@ -29,7 +29,11 @@ const view: ClusterView = {
 
 /** Every create succeeds and counts as created by this process. */
 const executor = {
-  execute: async (_ns: string, actions: Execution['done']): Promise<Execution> => ({ failures: [], jobsCreated: actions.filter((a) => a.kind === 'createJob').length, done: actions }),
+  execute: async (_ns: string, actions: Execution['done']): Promise<Execution> => ({
+    failures: [],
+    jobsCreated: actions.filter((a) => a.kind === 'createJob').length,
+    done: actions,
+  }),
 } as unknown as ActionExecutor;
 
 const events = { emit: () => {} } as unknown as EventRecorder;

@@ -11,7 +11,8 @@ const rev = (name: string): V1ControllerRevision => ({ metadata: { name, namespa
 const create = (name: string): Action => ({ kind: 'createRevision', revision: rev(name), beforeJobs: false });
 const remove = (name: string): Action => ({ kind: 'deleteRevision', name, reason: 'no run needs it' });
 const names = (revisions: V1ControllerRevision[]) => revisions.map((r) => r.metadata?.name).sort();
-const view = (pending: PendingObservations, cached: V1ControllerRevision[], pipeline = P) => pending.view(pipeline, 'data', cached, 0);
+const view = (pending: PendingObservations, cached: V1ControllerRevision[], pipeline = P) =>
+  pending.view(pipeline, 'data', cached, 0);
 
 describe('PendingObservations', () => {
   it('a revision created shows until the cache holds it; then the cache\'s own is read', () => {

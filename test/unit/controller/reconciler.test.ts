@@ -21,7 +21,10 @@ import { controllerUid } from '../../../src/controller/owner-index.ts';
 import { at, jobStatus, pipeline, stage, T0, type JobState } from '../plan/fixtures.ts';
 
 const KEY = 'data/etl';
-const conflict = Object.assign(new Error('conflict'), { code: 409, body: { reason: 'Conflict', message: 'the object has been modified' } });
+const conflict = Object.assign(new Error('conflict'), {
+  code: 409,
+  body: { reason: 'Conflict', message: 'the object has been modified' },
+});
 
 /** A write the test lets through when it wants. */
 function gate(): { promise: Promise<void>; open: () => void } {
@@ -68,7 +71,9 @@ class MemoryCluster {
   /** The watch delivers everything the API server holds now (telling the process of Jobs it created). */
   sync(): void {
     const known = new Set(this.cache.jobs.map((j) => j.metadata?.name));
-    for (const j of this.jobs.values()) if (!known.has(j.metadata?.name)) this.pending.jobObserved(j.metadata?.namespace, j.metadata?.name);
+    for (const j of this.jobs.values()) {
+      if (!known.has(j.metadata?.name)) this.pending.jobObserved(j.metadata?.namespace, j.metadata?.name);
+    }
     this.cache = { pipeline: this.pipeline, jobs: [...this.jobs.values()], revisions: [...this.revisions.values()] };
   }
 
@@ -80,7 +85,8 @@ class MemoryCluster {
 
   /** Someone else changes the Pipeline (a label): its resourceVersion moves on. */
   touch(): void {
-    this.pipeline = { ...this.pipeline, metadata: { ...this.pipeline.metadata, labels: { touched: 'yes' }, resourceVersion: String(++this.rv) } };
+    const metadata = { ...this.pipeline.metadata, labels: { touched: 'yes' }, resourceVersion: String(++this.rv) };
+    this.pipeline = { ...this.pipeline, metadata };
   }
 
   /** The Job controller moves the stage's Job on. */
@@ -134,12 +140,15 @@ class MemoryCluster {
       const refusal = this.refuse.get(stageName);
       if (refusal) return refusal;
       if (this.jobs.has(name)) return undefined; // AlreadyExists: ours, the work is done
-      this.jobs.set(name, { ...structuredClone(action.job), metadata: { ...structuredClone(action.job.metadata), namespace, uid: `job-${name}` } });
+      const metadata = { ...structuredClone(action.job.metadata), namespace, uid: `job-${name}` };
+      this.jobs.set(name, { ...structuredClone(action.job), metadata });
       this.created.push(stageName);
       this.pending.jobCreated(namespace, name);
       this.jobsCreatedByLastCall++;
     }
-    if (action.kind === 'createRevision') this.revisions.set(action.revision.metadata?.name ?? '', structuredClone(action.revision));
+    if (action.kind === 'createRevision') {
+      this.revisions.set(action.revision.metadata?.name ?? '', structuredClone(action.revision));
+    }
     if (action.kind === 'deleteJob') this.jobs.delete(action.name);
     if (action.kind === 'deleteRevision') this.revisions.delete(action.name);
     return undefined;
@@ -154,7 +163,8 @@ class MemoryCluster {
       if (hold) await hold;
       if (fail) throw fail;
       if (p.metadata.resourceVersion !== this.pipeline.metadata.resourceVersion) throw conflict;
-      this.pipeline = { ...this.pipeline, metadata: { ...this.pipeline.metadata, resourceVersion: String(++this.rv) }, status: normalize(status) };
+      const metadata = { ...this.pipeline.metadata, resourceVersion: String(++this.rv) };
+      this.pipeline = { ...this.pipeline, metadata, status: normalize(status) };
       this.written.push(normalize(status));
       return this.pipeline;
     };
@@ -164,7 +174,8 @@ class MemoryCluster {
   /** The operator's reconciler; each call is a new process (a restart), with empty stores. */
   reconciler(): Reconciler {
     this.pending = new PendingObservations(() => this.now.getTime());
-    const events = { emit: (_p: Pipeline, e: { reason: string }) => this.events.push(e.reason) } as unknown as EventRecorder;
+    const emit = (_p: Pipeline, e: { reason: string }) => this.events.push(e.reason);
+    const events = { emit } as unknown as EventRecorder;
     return new Reconciler({
       view: this.view(),
       executor: this.executor(),
@@ -178,7 +189,8 @@ class MemoryCluster {
   }
 }
 
-const stageOf = (status: PipelineStatus | undefined, name: string) => status?.lastRun?.stages?.find((s) => s.name === name);
+const stageOf = (status: PipelineStatus | undefined, name: string) =>
+  status?.lastRun?.stages?.find((s) => s.name === name);
 /** The Job of stage `name` in the first run (names carry a hash after the run id). */
 const jobOf = (name: string) => expect.stringMatching(new RegExp(`^etl-${name}-g1`));
 const time = (value: unknown) => new Date(String(value)).getTime();

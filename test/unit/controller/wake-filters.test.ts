@@ -4,7 +4,12 @@ import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { slimJob } from '../../../src/controller/slim.ts';
 import type { Pipeline } from '../../../src/api/types.ts';
-import { jobUnchangedForPlanner, LastDelivered, pipelineChangeWakes, unchangedForReaders } from '../../../src/controller/runtime/wake-filters.ts';
+import {
+  jobUnchangedForPlanner,
+  LastDelivered,
+  pipelineChangeWakes,
+  unchangedForReaders,
+} from '../../../src/controller/runtime/wake-filters.ts';
 
 const T0 = '2026-12-01T10:00:00Z';
 const T1 = '2026-12-01T10:00:05Z';
@@ -89,11 +94,19 @@ describe('pipelineChangeWakes: what in a Pipeline change wakes its own reconcile
       status: { phase: 'Running' },
     }) as Pipeline;
   const changes: { title: string; change: (p: any) => void; wakes: boolean }[] = [
-    { title: 'status only (our own write coming back)', change: (p) => ((p.status = { phase: 'Succeeded' }), (p.metadata.resourceVersion = '6')), wakes: false },
+    {
+      title: 'status only (our own write coming back)',
+      change: (p) => ((p.status = { phase: 'Succeeded' }), (p.metadata.resourceVersion = '6')),
+      wakes: false,
+    },
     { title: 'a label', change: (p) => (p.metadata.labels = { team: 'x' }), wakes: false },
     { title: 'the generation (a spec change)', change: (p) => (p.metadata.generation = 2), wakes: true },
-    { title: 'an annotation (a request)', change: (p) => (p.metadata.annotations = { a: '1', 'conveyor.dev/run-requested': 'now' }), wakes: true },
-    { title: 'a deletion timestamp', change: (p) => (p.metadata.deletionTimestamp = '2026-12-01T10:00:00Z'), wakes: true },
+    {
+      title: 'an annotation (a request)',
+      change: (p) => (p.metadata.annotations = { a: '1', 'conveyor.dev/run-requested': 'now' }),
+      wakes: true,
+    },
+    { title: 'a deletion timestamp', change: (p) => (p.metadata.deletionTimestamp = T0), wakes: true },
     { title: 'another uid (deleted and created again)', change: (p) => (p.metadata.uid = 'u2'), wakes: true },
   ];
   for (const c of changes) {
