@@ -31,8 +31,10 @@ export type Gathered =
  * a memo of a pure function, not a memory that decides anything. Keyed by namespace/name like
  * the stores, so the reconcile that finds a Pipeline gone forgets it with them.
  */
+type ValidationEntry = { uid: string | undefined; generation: number | undefined; problems: Problem[] };
+
 class ValidationMemo {
-  private readonly entries = new Map<string, { uid: string | undefined; generation: number | undefined; problems: Problem[] }>();
+  private readonly entries = new Map<string, ValidationEntry>();
 
   problems(key: string, pipeline: Pipeline): Problem[] {
     const { uid, generation } = pipeline.metadata;

@@ -61,7 +61,9 @@ export class PendingObservations {
   /** What an execution for `pipeline` did that the watch will show later: its revisions. */
   executed(pipeline: PipelineRef, done: readonly Action[]): void {
     for (const action of done) {
-      if (action.kind === 'createRevision') this.revisionWrites(pipeline).set(action.revision.metadata?.name ?? '', action.revision);
+      if (action.kind === 'createRevision') {
+        this.revisionWrites(pipeline).set(action.revision.metadata?.name ?? '', action.revision);
+      }
       if (action.kind === 'deleteRevision') this.revisionWrites(pipeline).set(action.name, DELETED);
     }
   }

@@ -46,6 +46,8 @@ export interface ControllerOptions {
 }
 
 type AnyInformer = ResilientInformer<k8s.KubernetesObject>;
+/** What an informer says happened to an object. */
+type Verb = 'add' | 'update' | 'delete';
 /** A Pipeline as the informer holds it (client-node's object shape). */
 type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
@@ -155,10 +157,11 @@ export class Controller {
    * forgets it (no writes, no deletions; the garbage collector alone removes what a truly deleted
    * Pipeline owned).
    */
-  private onPipeline(p: CachedPipeline, verb: 'add' | 'update' | 'delete'): void {
+  private onPipeline(p: CachedPipeline, verb: Verb): void {
     const before = this.lastPipelines.swap(p, verb);
     if (verb === 'delete') this.queue.forget(`${p.metadata.namespace}/${p.metadata.name}`);
-    if (verb === 'delete' || pipelineChangeWakes(before, p)) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
+    const wakes = verb === 'delete' || pipelineChangeWakes(before, p);
+    if (wakes) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
     this.downstream.update(p, verb);
     // Revisions listed before their Pipeline share its spec now (spec-share.ts).
     if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
@@ -185,7 +188,7 @@ export class Controller {
   }
 
   /** A managed object's event feeds its owner index, then wakes its Pipeline unless it is news to nobody. */
-  private onManaged<T extends k8s.KubernetesObject>(kind: ManagedKind<T>['kind'], obj: T, verb: 'add' | 'update' | 'delete'): void {
+  private onManaged<T extends k8s.KubernetesObject>(kind: ManagedKind<T>['kind'], obj: T, verb: Verb): void {
     const index = this.owners[kind] as OwnerIndex<T>;
     const before = verb === 'update' ? index.current(obj) : undefined;
     index.update(obj, verb);

@@ -67,7 +67,8 @@ let markers = 0;
 export async function reconciledSince(c: Clients, namespace: string, name: string): Promise<Pipeline> {
   const marker = `e2e-marker-${Date.now()}-${++markers}`;
   await mergePatchPipeline(c, namespace, name, { metadata: { annotations: { [ANN_CANCEL_REQUESTED]: marker } } });
-  return waitForPipeline(c, namespace, name, `the cancel marker ${marker} handled`, (p) => p.status?.lastCancelRequest === marker);
+  const handled = (p: Pipeline) => p.status?.lastCancelRequest === marker;
+  return waitForPipeline(c, namespace, name, `the cancel marker ${marker} handled`, handled);
 }
 
 export function condition(p: Pipeline, type: string): { status: string; reason: string; message: string } | undefined {
