@@ -75,7 +75,7 @@ export class World {
   readonly backfillRequests: string[] = [];
   private readonly versions = new Map<string, Pipeline[]>();
   /**
-   * The operator's read-your-writes (src/controller/reconcile/reconciler.ts `written`, `freshest`): its last
+   * The operator's read-your-writes (src/controller/reconcile/status-writes.ts `written`, `freshest`): its last
    * successful status write per Pipeline, until the informer delivers it or a write conflicts.
    */
   private readonly ownWrite = new Map<string, Pipeline>();
@@ -449,7 +449,7 @@ export class World {
   }
 
   /**
-   * reconciler.ts `freshest`: the informer's Pipeline `cached`, unless the operator's own last
+   * status-writes.ts `freshest`: the informer's Pipeline `cached`, unless the operator's own last
    * write is newer (read-your-writes). The informer has then reached `cached`.
    */
   private freshest(name: string, cached: Pipeline): Pipeline {
