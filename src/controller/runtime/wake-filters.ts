@@ -65,7 +65,7 @@ export function pipelineChangeWakes(before: Pipeline | undefined, after: Pipelin
  * which client-node's informer does not hand over. It holds the objects the cache holds (no
  * copies), feeds only the wake filters above, and forgets an object when the watch deletes it.
  */
-export class LastDelivered<T extends KubernetesObject> {
+export class LastDelivered<T extends { metadata?: { name?: string; namespace?: string } }> {
   private readonly byKey = new Map<string, T>();
 
   /** Records `obj` as delivered with `verb`; returns the one it follows (undefined if none). */
