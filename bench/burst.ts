@@ -126,7 +126,7 @@ ${usageRows(fleet, m.usage, m.requests, m.wall, 'over the wall time')}
 The bench's hand-off (one watch in the bench process sees the upstream Job Complete and the
 downstream Job appear) includes the watch deliveries to the operator and back and the create
 request; the operator's share is measured inside it, from the watch event that woke the Pipeline
-to the create request being sent (src/controller/timings.ts). The rest is the cluster's.
+to the create request being sent (src/controller/runtime/timings.ts). The rest is the cluster's.
 `;
 }
 

@@ -366,7 +366,7 @@ export type Timings = {
   samples: { queueWaitMs: number[]; handoffMs: { by: string; ms: number }[]; reconciles: { stages: number; planMs: number; wallMs: number }[] };
 };
 
-/** The operator's timing samples since the previous call (src/controller/timings.ts). */
+/** The operator's timing samples since the previous call (src/controller/runtime/timings.ts). */
 export async function timingsOf(port: number): Promise<Timings> {
   return (await fetch(`http://127.0.0.1:${port}/debug/timings`).then((r) => r.json())) as Timings;
 }

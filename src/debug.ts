@@ -1,12 +1,12 @@
 // Endpoints for measuring the operator (the benchmark), served with /metrics when
 // CONVEYOR_DEBUG_ENDPOINTS=1. Not for production: /debug/memory runs a full GC.
 //   /debug/memory   process.memoryUsage() and v8 heap statistics, after a full GC;
-//   /debug/timings  the raw timing samples since the last call (controller/timings.ts), how many
+//   /debug/timings  the raw timing samples since the last call (controller/runtime/timings.ts), how many
 //                   Pipelines were reconciled at least once and when the last of them finished,
 //                   and when the caches were synced (ms since process start).
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { timings } from './controller/timings.ts';
+import { timings } from './controller/runtime/timings.ts';
 
 type Route = () => Promise<{ contentType: string; body: string }>;
 

@@ -3,10 +3,10 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.ts';
 import { loadKubeConfig, makeApis } from './kube/client.ts';
-import { Controller } from './controller/controller.ts';
-import { startHealthServer } from './controller/health.ts';
+import { Controller } from './controller/runtime/controller.ts';
+import { startHealthServer } from './controller/runtime/health.ts';
 import { VERSION } from './version.ts';
-import { LeaderElector } from './controller/leader.ts';
+import { LeaderElector } from './controller/runtime/leader-election.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
 import { debugEnabled, debugRoutes } from './debug.ts';
 

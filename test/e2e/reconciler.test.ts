@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import type { StageSpec } from '../../src/api/types.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { condition, createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
+import { condition, createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, reconciledSince, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
 
 const run = promisify(execFile);
 const c: Clients = clients();
@@ -87,7 +87,7 @@ describe.concurrent('reconciler', () => {
     expect(jobs.get('alert')?.length).toBe(1);
     expect(jobs.get('load')).toBeUndefined();
     // The onFailure stage ran once: it is not started again on later reconciles.
-    await new Promise((r) => setTimeout(r, 2000));
+    await reconciledSince(c, n, 'fail');
     expect(byStage(await stageJobs(c, n, 'fail')).get('alert')?.length).toBe(1);
     const events = await c.core.listNamespacedEvent({ namespace: n, fieldSelector: 'involvedObject.name=fail' });
     expect(events.items.map((e) => e.reason)).toEqual(expect.arrayContaining(['RunStarted', 'StageFailed', 'RunFailed']));

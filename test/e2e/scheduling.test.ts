@@ -7,7 +7,7 @@ import type { Pipeline } from '../../src/api/types.ts';
 import { cronJobName } from '../../src/plan/names.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
+import { createPipeline, failsWith, getPipeline, installCrd, mergePatchPipeline, pipeline, reconciledSince, runsFor, stageJobs, waitForPipeline, stage } from './support/pipelines.ts';
 
 const exec = promisify(execFile);
 const c: Clients = clients();
@@ -138,8 +138,8 @@ describe.concurrent('manual runs, retry and chaining', () => {
     expect(count('extract')).toBe(1);
     expect(count('transform')).toBe(2);
     expect(count('load')).toBe(1);
-    // The same request again starts nothing new.
-    await new Promise((r) => setTimeout(r, 3000));
+    // The same request again starts nothing new: not even on a reconcile after it was handled.
+    await reconciledSince(c, n, 'flaky');
     expect((await stageJobs(c, n, 'flaky')).length).toBe(jobs.length);
   });
 
@@ -157,8 +157,9 @@ describe.concurrent('manual runs, retry and chaining', () => {
     const ok = await waitForPipeline(c, n, 'load-ok', 'a chain run Succeeded', (x) => x.status?.lastRun?.trigger === 'chain' && x.status?.lastRun?.phase === 'Succeeded');
     expect(ok.status?.lastTriggers?.[0]?.pipeline).toBe('ingest-ok');
     await waitForPipeline(c, n, 'ingest-bad', 'ingest-bad Failed', (x) => x.status?.phase === 'Failed');
-    await new Promise((r) => setTimeout(r, 3000));
-    const bad = await getPipeline(c, n, 'load-bad');
+    // A reconcile of load-bad after the watch delivered ingest-bad's failure (one Pipeline watch,
+    // in order): a chain run would have started by then.
+    const bad = await reconciledSince(c, n, 'load-bad');
     expect(runsOf(bad, 'chain')).toEqual([]);
     expect(bad.status?.lastRun?.trigger).not.toBe('chain');
   });

@@ -2,7 +2,7 @@
 // ControllerRevisions), the CronJob controller (ticks from the same cron code the operator uses),
 // Jobs that run and end when a history says so, users who annotate and edit, and the operator's
 // loop — gather → plan → execute creates → write status → delete → announce Events — in the
-// reconciler's order (src/controller/reconciler.ts), with its faults. Deterministic: no wall
+// reconciler's order (src/controller/reconcile/reconciler.ts), with its faults. Deterministic: no wall
 // clock, no randomness; uids and resourceVersions are counters.
 //
 // What happens is recorded as facts (`World.facts`), which the invariants read (invariants.ts).
@@ -10,7 +10,7 @@ import type { V1ControllerRevision, V1CronJob, V1Job, V1PersistentVolumeClaim } 
 import type { Pipeline, PipelineSpec } from '../../src/api/types.ts';
 import { cronWalkSteps, nextScheduleTimes } from '../../src/api/cron.ts';
 import { validatePipeline } from '../../src/api/validate.ts';
-import { statusChanged } from '../../src/controller/status.ts';
+import { statusChanged } from '../../src/controller/reconcile/write-status.ts';
 import { plan, type Action as PlanAction, type Plan } from '../../src/plan/planner.ts';
 import { pinnedSpecOf } from '../../src/plan/tidy/revision.ts';
 import type { PlanInput, Problem } from '../../src/plan/types.ts';
@@ -30,7 +30,7 @@ import { type Fact, jobFacts } from './facts.ts';
 import { STEP_BUDGET } from './invariants.ts';
 import { mergePatch } from '../unit/plan/fixtures.ts';
 
-/** src/controller/expectations.ts EXPECTATION_TTL_MS. */
+/** src/controller/reconcile/expected-jobs.ts EXPECTATION_TTL_MS. */
 const EXPECTATION_TTL_MS = 60_000;
 const SECOND = 1000;
 /** Earlier versions of a Pipeline (anyone's writes) kept for an informer that lags. */
@@ -75,7 +75,7 @@ export class World {
   readonly backfillRequests: string[] = [];
   private readonly versions = new Map<string, Pipeline[]>();
   /**
-   * The operator's read-your-writes (src/controller/reconciler.ts `written`, `freshest`): its last
+   * The operator's read-your-writes (src/controller/reconcile/status-writes.ts `written`, `freshest`): its last
    * successful status write per Pipeline, until the informer delivers it or a write conflicts.
    */
   private readonly ownWrite = new Map<string, Pipeline>();
@@ -374,7 +374,7 @@ export class World {
     }
   }
 
-  /** gather → plan → execute creates → write → delete → announce, as src/controller/reconciler.ts. */
+  /** gather → plan → execute creates → write → delete → announce, as src/controller/reconcile/reconciler.ts. */
   private reconcile(name: string, fault: Fault | undefined): void {
     const stored = this.pipelines.get(name);
     if (!stored) return;
@@ -389,7 +389,7 @@ export class World {
     this.fact({ type: 'reconcile', step: this.step, record });
   }
 
-  /** What the gatherer hands the planner for Pipeline `read` (src/controller/gather.ts), from a Job cache `view`. */
+  /** What the gatherer hands the planner for Pipeline `read` (src/controller/reconcile/gather.ts), from a Job cache `view`. */
   planInput(read: Pipeline, view: ReadonlyMap<string, V1Job> = this.jobs): PlanInput {
     const uid = read.metadata.uid ?? '';
     const owned = (o: { metadata?: { ownerReferences?: { uid?: string }[] } }, owners: Set<string | undefined>) => o.metadata?.ownerReferences?.some((r) => owners.has(r.uid)) ?? false;
@@ -449,7 +449,7 @@ export class World {
   }
 
   /**
-   * reconciler.ts `freshest`: the informer's Pipeline `cached`, unless the operator's own last
+   * status-writes.ts `freshest`: the informer's Pipeline `cached`, unless the operator's own last
    * write is newer (read-your-writes). The informer has then reached `cached`.
    */
   private freshest(name: string, cached: Pipeline): Pipeline {
@@ -498,7 +498,7 @@ export class World {
     const key = `${p.metadata.uid}/${p.metadata.generation}`;
     let problems = this.problemsByGeneration.get(key);
     if (!problems) {
-      // As the gatherer validates: the spec, with the name it needs (src/controller/gather.ts).
+      // As the gatherer validates: the spec, with the name it needs (src/controller/reconcile/gather.ts).
       const doc = { apiVersion: p.apiVersion, kind: p.kind, metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, spec: p.spec };
       problems = validatePipeline(doc).map((v) => ({ path: v.path, message: v.message }));
       this.problemsByGeneration.set(key, problems);
@@ -602,7 +602,7 @@ export function planCounted(input: PlanInput, budget: number): { plan: Plan; ste
   }
 }
 
-/** Creates and starts in the executor's phases (src/controller/executor.ts executionPhase): claims, CronJobs, pinned specs, then Jobs. */
+/** Creates and starts in the executor's phases (src/controller/reconcile/execute.ts executionPhase): claims, CronJobs, pinned specs, then Jobs. */
 function orderedCreates(actions: PlanAction[]): PlanAction[] {
   const phase = (a: PlanAction): number =>
     a.kind === 'createClaim' || a.kind === 'applyCronJob' || (a.kind === 'createRevision' && a.beforeJobs) ? 0 : a.kind === 'createRevision' ? 1 : 2;

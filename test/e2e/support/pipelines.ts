@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import type { Pipeline, PipelineSpec, StageSpec } from '../../../src/api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../../../src/api/constants.ts';
+import { ANN_CANCEL_REQUESTED } from '../../../src/api/labels.ts';
 import { applyCrd, waitEstablished } from '../../../src/kube/crd.ts';
 import { waitFor, type Clients } from './kube.ts';
 
@@ -53,6 +54,21 @@ export async function waitForPipeline(c: Clients, namespace: string, name: strin
   } catch (err) {
     throw new Error(`${(err as Error).message}\nlast status: ${JSON.stringify(last?.status, null, 1)}`);
   }
+}
+
+let markers = 0;
+
+/**
+ * Waits until the operator has reconciled the Pipeline after this call: it records a fresh cancel
+ * request as handled (status.lastCancelRequest). With no active run, a cancel changes nothing but
+ * that field (and a CancelRefused Event), so a test that something did NOT happen waits for this
+ * proof of a later reconcile, then asserts the absence, instead of sleeping a fixed time.
+ */
+export async function reconciledSince(c: Clients, namespace: string, name: string): Promise<Pipeline> {
+  const marker = `e2e-marker-${Date.now()}-${++markers}`;
+  await mergePatchPipeline(c, namespace, name, { metadata: { annotations: { [ANN_CANCEL_REQUESTED]: marker } } });
+  const handled = (p: Pipeline) => p.status?.lastCancelRequest === marker;
+  return waitForPipeline(c, namespace, name, `the cancel marker ${marker} handled`, handled);
 }
 
 export function condition(p: Pipeline, type: string): { status: string; reason: string; message: string } | undefined {

@@ -1,10 +1,10 @@
-// The reconciler's bookkeeping around the planner: owner indexes (gathering by owner, not by
+// The parts of the reconciler's bookkeeping around the planner: owner indexes (gathering by owner, not by
 // filtering lists), expectations (Jobs created and not seen yet) and remembered refusals.
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import { OwnerIndex } from '../../../src/controller/owner-index.ts';
-import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/expectations.ts';
-import { CRONJOB_REFUSAL_TTL_MS, Rejections } from '../../../src/controller/rejections.ts';
+import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/reconcile/expected-jobs.ts';
+import { CRONJOB_REFUSAL_TTL_MS, Refusals } from '../../../src/controller/reconcile/refusals.ts';
 
 const job = (name: string, owner?: string, namespace = 'data'): V1Job => ({
   metadata: { name, namespace, ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pipeline', name: 'p', uid: owner, controller: true }] } : {}) },
@@ -71,9 +71,9 @@ describe('Expectations', () => {
   });
 });
 
-describe('Rejections', () => {
+describe('Refusals', () => {
   it('a Job refusal is a fact until status records the failed stage', () => {
-    const r = new Rejections();
+    const r = new Refusals();
     r.refuseJob('u1', 'etl-a-g1', 'HTTP 422: invalid', 0);
     expect(r.jobs('u1')).toEqual(new Map([['etl-a-g1', 'HTTP 422: invalid']]));
     r.settle('u1', { lastRun: { id: 'g1', trigger: 'create', phase: 'Running', stages: [{ name: 'a', phase: 'Running', job: 'etl-a-g1' }] } });
@@ -83,14 +83,14 @@ describe('Rejections', () => {
   });
 
   it('a CronJob refusal lapses so the apply is tried again', () => {
-    const r = new Rejections();
+    const r = new Refusals();
     r.refuseCronJob('u1', 'etl-extract', 'taken', 0);
     expect(r.cronJobs('u1', CRONJOB_REFUSAL_TTL_MS - 1).size).toBe(1);
     expect(r.cronJobs('u1', CRONJOB_REFUSAL_TTL_MS).size).toBe(0);
   });
 
   it('forgets a deleted Pipeline', () => {
-    const r = new Rejections();
+    const r = new Refusals();
     r.refuseJob('u1', 'j', 'm', 0);
     r.forget('u1');
     expect(r.jobs('u1').size).toBe(0);

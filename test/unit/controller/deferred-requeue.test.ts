@@ -1,15 +1,15 @@
-// A status write left in flight after a Job create (deferred-status.ts) that is dropped must not
+// A status write left in flight after a Job create (reconcile/deferred-writes.ts) that is dropped must not
 // wait for the next watch event or the resync: the reconciler asks for another reconcile of the
 // key. The reconciler runs here with its collaborators replaced by in-memory ones; the planner is
 // the real one.
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import type { Pipeline } from '../../../src/api/types.ts';
-import type { ActionExecutor, Execution } from '../../../src/controller/executor.ts';
-import type { EventRecorder } from '../../../src/controller/events.ts';
-import type { ClusterView } from '../../../src/controller/gather.ts';
-import { Reconciler } from '../../../src/controller/reconciler.ts';
-import type { StatusWriter } from '../../../src/controller/status.ts';
+import type { ActionExecutor, Execution } from '../../../src/controller/reconcile/execute.ts';
+import type { EventRecorder } from '../../../src/controller/reconcile/event-recorder.ts';
+import type { ClusterView } from '../../../src/controller/reconcile/gather.ts';
+import { Reconciler } from '../../../src/controller/reconcile/reconciler.ts';
+import type { StatusWriter } from '../../../src/controller/reconcile/write-status.ts';
 
 const pipeline: Pipeline = {
   apiVersion: 'conveyor.dev/v1alpha1',
@@ -29,7 +29,11 @@ const view: ClusterView = {
 
 /** Every create succeeds and counts as created by this process. */
 const executor = {
-  execute: async (_ns: string, actions: { kind: string }[]): Promise<Execution> => ({ failures: [], jobsCreated: actions.filter((a) => a.kind === 'createJob').length }),
+  execute: async (_ns: string, actions: Execution['done']): Promise<Execution> => ({
+    failures: [],
+    jobsCreated: actions.filter((a) => a.kind === 'createJob').length,
+    done: actions,
+  }),
 } as unknown as ActionExecutor;
 
 const events = { emit: () => {} } as unknown as EventRecorder;

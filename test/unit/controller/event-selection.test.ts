@@ -1,7 +1,7 @@
 // --events: which planned Events the recorder sends (the API call itself is exercised by e2e).
 import { describe, expect, it } from 'vitest';
 import type { EventSelection } from '../../../src/config.ts';
-import { isSelected } from '../../../src/controller/events.ts';
+import { isSelected } from '../../../src/controller/reconcile/event-recorder.ts';
 
 describe('isSelected', () => {
   it.each<[EventSelection, 'Normal' | 'Warning', boolean]>([

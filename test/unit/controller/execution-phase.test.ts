@@ -1,7 +1,7 @@
 // The executor's order: what must exist before Jobs, Jobs (with the revisions that may go along),
 // deletions last.
 import { describe, expect, it } from 'vitest';
-import { executionPhase, phaseBatch } from '../../../src/controller/executor.ts';
+import { executionPhase, phaseBatch } from '../../../src/controller/reconcile/execute.ts';
 import type { Action } from '../../../src/plan/planner.ts';
 
 const revision = (name: string, beforeJobs: boolean): Action => ({ kind: 'createRevision', revision: { metadata: { name }, revision: 1 }, beforeJobs });

@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { jsonEqual } from '../../../src/controller/json-equal.ts';
-import { statusChanged } from '../../../src/controller/status.ts';
+import { statusChanged } from '../../../src/controller/reconcile/write-status.ts';
 import type { PipelineStatus } from '../../../src/api/types.ts';
 
 const roundTrip = (v: unknown): unknown => JSON.parse(JSON.stringify(v ?? {}));

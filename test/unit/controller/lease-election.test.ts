@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import pino from 'pino';
 import { makeApiClient } from '../../../src/kube/client.ts';
-import { LeaderElector, type LeaderElectionOptions } from '../../../src/controller/leader.ts';
+import { LeaderElector, type LeaderElectionOptions } from '../../../src/controller/runtime/leader-election.ts';
 import { kubeConfigFor, serve } from '../kube/local-server.ts';
 
 const PATH = '/apis/coordination.k8s.io/v1/namespaces/ops/leases';

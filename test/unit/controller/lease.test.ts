@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideLease, recordFingerprint } from '../../../src/controller/lease.ts';
+import { decideLease, recordFingerprint } from '../../../src/controller/runtime/lease.ts';
 
 describe('decideLease', () => {
   const cases: [string, Parameters<typeof decideLease>, string][] = [

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PipelineStatus } from '../../../src/api/types.ts';
 import { registry } from '../../../src/metrics.ts';
-import { forgetPipelineKey, recordTransitions } from '../../../src/controller/run-metrics.ts';
+import { forgetPipelineKey, recordTransitions } from '../../../src/controller/reconcile/run-metrics.ts';
 
 async function series(name: string): Promise<Map<string, number>> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);

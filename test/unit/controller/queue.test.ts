@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WorkQueue, type Clock } from '../../../src/controller/queue.ts';
-import { FairFifo } from '../../../src/controller/fair-fifo.ts';
+import { WorkQueue, type Clock } from '../../../src/controller/runtime/work-queue.ts';
+import { FairFifo } from '../../../src/controller/runtime/fair-fifo.ts';
 
 /** A promise the test settles by hand, to hold a handler "in flight". */
 function gate() {

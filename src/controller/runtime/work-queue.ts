@@ -15,7 +15,7 @@
 // second. A longer delay becomes a wake-up at the limit; the handler then re-plans and asks for
 // the time that remains.
 
-import { MAX_TIMER_DELAY_MS } from '../time-limits.ts';
+import { MAX_TIMER_DELAY_MS } from '../../time-limits.ts';
 import { FairFifo } from './fair-fifo.ts';
 
 export type Clock = {

@@ -2,10 +2,10 @@
 import { randomBytes } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Pipeline } from '../api/types.ts';
-import { API_VERSION, KIND } from '../api/constants.ts';
-import { describeError } from '../kube/errors.ts';
-import type { EventSelection } from '../config.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { API_VERSION, KIND } from '../../api/constants.ts';
+import { describeError } from '../../kube/errors.ts';
+import type { EventSelection } from '../../config.ts';
 
 export interface PlannedEvent {
   type: 'Normal' | 'Warning';

@@ -1,27 +1,31 @@
-// Wires observe → queue → reconcile: informers on Pipelines and on the Jobs and claims Conveyor
-// manages feed a work queue keyed by Pipeline; workers reconcile one Pipeline at a time.
+// Wires observe → queue → reconcile: informers on Pipelines and on the objects Conveyor manages
+// (Jobs, CronJobs, claims, ControllerRevisions) feed the owner indexes and, through the wake
+// filters (wake-filters.ts), a work queue keyed by Pipeline; workers reconcile one Pipeline at a
+// time (reconcile/reconciler.ts). Nothing here decides anything about a Pipeline: the indexes hold
+// what the watch delivered, and the one memory shared with the reconciler is its
+// PendingObservations, which the watch tells of the created Jobs it delivers.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Pipeline } from '../api/types.ts';
-import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
-import type { KubeApis } from '../kube/client.ts';
-import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../api/labels.ts';
-import { ResilientInformer } from './informer.ts';
-import { listAsJson } from '../kube/json-list.ts';
-import { DownstreamIndex } from './downstream-index.ts';
-import { jobUnchangedForPlanner, unchangedForReaders } from './unchanged.ts';
-import { shareSpec } from './spec-share.ts';
-import { slimJob, slimPipeline } from './slim.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { GROUP, KIND, PLURAL, VERSION } from '../../api/constants.ts';
+import type { KubeApis } from '../../kube/client.ts';
+import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../../api/labels.ts';
+import { ResilientInformer } from '../informer.ts';
+import { listAsJson } from '../../kube/json-list.ts';
+import { DownstreamIndex } from '../downstream-index.ts';
+import { jobUnchangedForPlanner, LastDelivered, pipelineChangeWakes, unchangedForReaders } from './wake-filters.ts';
+import { shareSpec } from '../spec-share.ts';
+import { slimJob, slimPipeline } from '../slim.ts';
 import { timings, type WokenBy } from './timings.ts';
-import { WorkQueue } from './queue.ts';
-import { Reconciler } from './reconciler.ts';
-import type { ClusterView } from './gather.ts';
-import { Expectations } from './expectations.ts';
-import { OwnerIndex } from './owner-index.ts';
-import { ActionExecutor } from './executor.ts';
-import { StatusWriter } from './status.ts';
-import type { EventSelection } from '../config.ts';
-import { EventRecorder } from './events.ts';
+import { WorkQueue } from './work-queue.ts';
+import { Reconciler } from '../reconcile/reconciler.ts';
+import type { ClusterView } from '../reconcile/gather.ts';
+import { PendingObservations } from '../reconcile/pending-observations.ts';
+import { OwnerIndex } from '../owner-index.ts';
+import { ActionExecutor } from '../reconcile/execute.ts';
+import { StatusWriter } from '../reconcile/write-status.ts';
+import type { EventSelection } from '../../config.ts';
+import { EventRecorder } from '../reconcile/event-recorder.ts';
 
 export interface ControllerOptions {
   /** Namespaces to watch; empty means all. */
@@ -42,6 +46,8 @@ export interface ControllerOptions {
 }
 
 type AnyInformer = ResilientInformer<k8s.KubernetesObject>;
+/** What an informer says happened to an object. */
+type Verb = 'add' | 'update' | 'delete';
 /** A Pipeline as the informer holds it (client-node's object shape). */
 type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
@@ -79,6 +85,25 @@ export class Controller {
   private synced = false;
   private readonly syncedPromise: Promise<void>;
   private markSynced: () => void = () => {};
+
+  /**
+   * What the cache cannot show yet (reconcile/pending-observations.ts): the reconciler's, shared
+   * here because the watch tells it which created Jobs it delivered.
+   */
+  private readonly pending = new PendingObservations();
+  /** Managed objects of each kind by their controller's uid (see owner-index.ts), fed by the watch alone. */
+  private readonly owners = {
+    jobs: new OwnerIndex<k8s.V1Job>(),
+    cronjobs: new OwnerIndex<k8s.V1CronJob>(),
+    claims: new OwnerIndex<k8s.V1PersistentVolumeClaim>(),
+    revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
+  };
+
+  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
+  private readonly downstream = new DownstreamIndex();
+
+  /** Each Pipeline as the watch delivered it last: the "before" of the wake filter (wake-filters.ts). */
+  private readonly lastPipelines = new LastDelivered<CachedPipeline>();
 
   constructor(apis: KubeApis, log: Logger, options: ControllerOptions) {
     this.log = log;
@@ -121,23 +146,26 @@ export class Controller {
         slim: slimPipeline,
       },
       this.log,
-      (p, verb) => {
-        // A change of status alone is (almost always) Conveyor's own write coming back: it
-        // needs no reconcile of its own, only of the Pipelines chained after this one.
-        // 'delete' is also a Pipeline relabelled to another shard, leaving this watch: the
-        // reconcile then finds it gone from the cache and only forgets it (no writes, no
-        // deletions; the garbage collector alone removes what a truly deleted Pipeline owned).
-        if (verb === 'delete') {
-          this.seen.delete(`${p.metadata.namespace}/${p.metadata.name}`);
-          this.queue.forget(`${p.metadata.namespace}/${p.metadata.name}`);
-        }
-        if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
-        this.downstream.update(p, verb);
-        // Revisions listed before their Pipeline share its spec now (spec-share.ts).
-        if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
-        this.enqueueDownstream(p);
-      },
+      (p, verb) => this.onPipeline(p, verb),
     );
+  }
+
+  /**
+   * A Pipeline event wakes its own reconcile only when it can change the decision (wake-filters.ts);
+   * any event may start the Pipelines chained after it. 'delete' is also a Pipeline relabelled to
+   * another shard, leaving this watch: the reconcile then finds it gone from the cache and only
+   * forgets it (no writes, no deletions; the garbage collector alone removes what a truly deleted
+   * Pipeline owned).
+   */
+  private onPipeline(p: CachedPipeline, verb: Verb): void {
+    const before = this.lastPipelines.swap(p, verb);
+    if (verb === 'delete') this.queue.forget(`${p.metadata.namespace}/${p.metadata.name}`);
+    const wakes = verb === 'delete' || pipelineChangeWakes(before, p);
+    if (wakes) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
+    this.downstream.update(p, verb);
+    // Revisions listed before their Pipeline share its spec now (spec-share.ts).
+    if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
+    this.enqueueDownstream(p);
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */
@@ -155,17 +183,20 @@ export class Controller {
         ...(what.slim ? { slim: what.slim } : {}),
       },
       this.log,
-      (obj, verb) => {
-        const index = this.owners[kind] as OwnerIndex<T>;
-        const before = verb === 'update' ? index.current(obj) : undefined;
-        index.update(obj, verb);
-        // The watch echoing a Job this operator just created tells its reconcile nothing new.
-        if (verb === 'add' && this.expectations.observed(obj.metadata?.namespace, obj.metadata?.name)) return;
-        // Nor does an update of nothing the cache keeps, or for a Job nothing the planner reads (unchanged.ts).
-        if (before && before !== obj && (kind === 'jobs' ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job) : unchangedForReaders(before, obj))) return;
-        this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
-      },
+      (obj, verb) => this.onManaged(kind, obj, verb),
     );
+  }
+
+  /** A managed object's event feeds its owner index, then wakes its Pipeline unless it is news to nobody. */
+  private onManaged<T extends k8s.KubernetesObject>(kind: ManagedKind<T>['kind'], obj: T, verb: Verb): void {
+    const index = this.owners[kind] as OwnerIndex<T>;
+    const before = verb === 'update' ? index.current(obj) : undefined;
+    index.update(obj, verb);
+    // The watch echoing a Job this operator just created tells its reconcile nothing new.
+    if (verb === 'add' && this.pending.jobObserved(obj.metadata?.namespace, obj.metadata?.name)) return;
+    // Nor does an update of nothing the cache keeps, or for a Job nothing the planner reads (wake-filters.ts).
+    if (before && before !== obj && (kind === 'jobs' ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job) : unchangedForReaders(before, obj))) return;
+    this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
   }
 
   /** What gathering reads: the Pipeline caches and the owner indexes. */
@@ -183,13 +214,8 @@ export class Controller {
   private reconciler(apis: KubeApis): Reconciler {
     return new Reconciler({
       view: this.clusterView(),
-      expectations: this.expectations,
-      executor: new ActionExecutor(
-        apis,
-        (namespace, name) => this.expectations.expect(namespace, name),
-        // Read-your-writes for pinned specs: the next plan sees a revision before the watch does.
-        (revision, verb) => this.owners.revisions.update(revision, verb),
-      ),
+      pending: this.pending,
+      executor: new ActionExecutor(apis, (namespace, name) => this.pending.jobCreated(namespace, name)),
       statusWriter: new StatusWriter(apis.custom),
       events: this.events,
       log: this.log,
@@ -245,30 +271,6 @@ export class Controller {
   /** Every cache: all must be synced before the first reconcile, and all stop together. */
   private informers(): AnyInformer[] {
     return [...this.pipelines, ...this.jobs, ...this.claims, ...this.cronJobs, ...this.revisions] as AnyInformer[];
-  }
-
-  /** Jobs created and not yet seen on the watch (see expectations.ts). */
-  private readonly expectations = new Expectations();
-  /** Managed objects of each kind by their controller's uid (see owner-index.ts). */
-  private readonly owners = {
-    jobs: new OwnerIndex<k8s.V1Job>(),
-    cronjobs: new OwnerIndex<k8s.V1CronJob>(),
-    claims: new OwnerIndex<k8s.V1PersistentVolumeClaim>(),
-    revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
-  };
-
-  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
-  private readonly downstream = new DownstreamIndex();
-
-  /** What, besides status, can change what a reconcile decides, per Pipeline last seen. */
-  private readonly seen = new Map<string, string>();
-
-  private specChanged(p: Pipeline): boolean {
-    const key = `${p.metadata.namespace}/${p.metadata.name}`;
-    const fingerprint = JSON.stringify([p.metadata.uid, p.metadata.generation, p.metadata.annotations ?? {}, p.metadata.deletionTimestamp ?? null]);
-    if (this.seen.get(key) === fingerprint) return false;
-    this.seen.set(key, fingerprint);
-    return true;
   }
 
   private cachedPipeline(namespace: string, name: string): CachedPipeline | undefined {

@@ -12,10 +12,10 @@
 // the client's 30 s while the lease lasts 15.
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { describeError, isConflict, isNotFound, isAlreadyExists } from '../kube/errors.ts';
-import { answerBy } from '../kube/client.ts';
+import { describeError, isConflict, isNotFound, isAlreadyExists } from '../../kube/errors.ts';
+import { answerBy } from '../../kube/client.ts';
 import { decideLease, recordFingerprint } from './lease.ts';
-import { setLeaderProbe } from '../metrics.ts';
+import { setLeaderProbe } from '../../metrics.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;

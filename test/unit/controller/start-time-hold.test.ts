@@ -1,7 +1,7 @@
-// Status writes that only fill in stage start times wait for company (src/controller/coalesce.ts).
+// Status writes that only fill in stage start times wait for company (src/controller/reconcile/start-time-hold.ts).
 import { describe, expect, it } from 'vitest';
 import type { PipelineStatus } from '../../../src/api/types.ts';
-import { onlyStartTimesChanged, START_TIME_HOLD_MS, StartTimeHold } from '../../../src/controller/coalesce.ts';
+import { onlyStartTimesChanged, START_TIME_HOLD_MS, StartTimeHold } from '../../../src/controller/reconcile/start-time-hold.ts';
 
 const status = (stages: { phase: string; startTime?: string; completionTime?: string }[], extra: Record<string, unknown> = {}): PipelineStatus =>
   ({ phase: 'Running', lastRun: { id: 'g1', trigger: 'create', phase: 'Running', stages: stages.map((s, i) => ({ name: `s${i}`, attempts: 1, ...s })) }, ...extra }) as unknown as PipelineStatus;

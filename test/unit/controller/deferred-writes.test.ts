@@ -1,6 +1,6 @@
-// Status writes that go on without the worker (deferred-status.ts): when, and read-your-writes.
+// Status writes that go on without the worker (reconcile/deferred-writes.ts): when, and read-your-writes.
 import { describe, expect, it } from 'vitest';
-import { DeferredStatusWrites, mayDefer } from '../../../src/controller/deferred-status.ts';
+import { DeferredStatusWrites, mayDefer } from '../../../src/controller/reconcile/deferred-writes.ts';
 
 describe('mayDefer', () => {
   it.each([

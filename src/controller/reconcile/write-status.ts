@@ -1,8 +1,8 @@
 // Writes a Pipeline's status subresource, only when it changed.
 import * as k8s from '@kubernetes/client-node';
-import type { Pipeline, PipelineStatus } from '../api/types.ts';
-import { GROUP, PLURAL, VERSION } from '../api/constants.ts';
-import { jsonEqual } from './json-equal.ts';
+import type { Pipeline, PipelineStatus } from '../../api/types.ts';
+import { GROUP, PLURAL, VERSION } from '../../api/constants.ts';
+import { jsonEqual } from '../json-equal.ts';
 
 /** Drops undefined fields: the value as the API server would store it (for the request body). */
 export function normalize<T>(value: T): T {

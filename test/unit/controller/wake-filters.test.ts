@@ -1,9 +1,15 @@
-// unchangedForReaders (src/controller/unchanged.ts): which Job updates wake the owning Pipeline,
+// unchangedForReaders (src/controller/runtime/wake-filters.ts): which Job updates wake the owning Pipeline,
 // with both objects slimmed as the cache holds them (slim.ts).
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { slimJob } from '../../../src/controller/slim.ts';
-import { jobUnchangedForPlanner, unchangedForReaders } from '../../../src/controller/unchanged.ts';
+import type { Pipeline } from '../../../src/api/types.ts';
+import {
+  jobUnchangedForPlanner,
+  LastDelivered,
+  pipelineChangeWakes,
+  unchangedForReaders,
+} from '../../../src/controller/runtime/wake-filters.ts';
 
 const T0 = '2026-12-01T10:00:00Z';
 const T1 = '2026-12-01T10:00:05Z';
@@ -76,4 +82,51 @@ describe('jobUnchangedForPlanner: status changes the planner reads the same', ()
       expect(jobUnchangedForPlanner(job(c.change), job())).toBe(want);
     });
   }
+});
+
+describe('pipelineChangeWakes: what in a Pipeline change wakes its own reconcile', () => {
+  const base = (): Pipeline =>
+    ({
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'etl', namespace: 'data', uid: 'u1', generation: 1, resourceVersion: '5', annotations: { a: '1' } },
+      spec: { stages: [{ name: 'a', image: 'busybox' }] },
+      status: { phase: 'Running' },
+    }) as Pipeline;
+  const changes: { title: string; change: (p: any) => void; wakes: boolean }[] = [
+    {
+      title: 'status only (our own write coming back)',
+      change: (p) => ((p.status = { phase: 'Succeeded' }), (p.metadata.resourceVersion = '6')),
+      wakes: false,
+    },
+    { title: 'a label', change: (p) => (p.metadata.labels = { team: 'x' }), wakes: false },
+    { title: 'the generation (a spec change)', change: (p) => (p.metadata.generation = 2), wakes: true },
+    {
+      title: 'an annotation (a request)',
+      change: (p) => (p.metadata.annotations = { a: '1', 'conveyor.dev/run-requested': 'now' }),
+      wakes: true,
+    },
+    { title: 'a deletion timestamp', change: (p) => (p.metadata.deletionTimestamp = T0), wakes: true },
+    { title: 'another uid (deleted and created again)', change: (p) => (p.metadata.uid = 'u2'), wakes: true },
+  ];
+  for (const c of changes) {
+    it(`${c.title} → ${c.wakes ? 'wakes' : 'does not wake'}`, () => {
+      const after = base();
+      c.change(after);
+      expect(pipelineChangeWakes(base(), after)).toBe(c.wakes);
+    });
+  }
+
+  it('a Pipeline seen for the first time wakes', () => {
+    expect(pipelineChangeWakes(undefined, base())).toBe(true);
+  });
+
+  it('LastDelivered hands over the object before each event and forgets it on delete', () => {
+    const last = new LastDelivered<Pipeline>();
+    const [first, second] = [base(), base()];
+    expect(last.swap(first, 'add')).toBeUndefined();
+    expect(last.swap(second, 'update')).toBe(first);
+    expect(last.swap(second, 'delete')).toBe(second);
+    expect(last.swap(first, 'add')).toBeUndefined();
+  });
 });

@@ -8,8 +8,8 @@
 // Histograms for Prometheus (metrics.ts), and with CONVEYOR_DEBUG_ENDPOINTS=1 the raw samples on
 // /debug/timings for the benchmark's percentiles.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { handoffOperatorSeconds, planSeconds, queueWaitSeconds } from '../metrics.ts';
-import { onApiRequest } from '../kube/request-counter.ts';
+import { handoffOperatorSeconds, planSeconds, queueWaitSeconds } from '../../metrics.ts';
+import { onApiRequest } from '../../kube/request-counter.ts';
 
 export type WokenBy = 'job' | 'pipeline' | 'other';
 type Woken = { at: number; by: WokenBy };

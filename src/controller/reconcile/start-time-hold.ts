@@ -5,8 +5,8 @@
 // that created it). Such a change waits up to START_TIME_HOLD_MS: if anything else changes
 // meanwhile (the stage finishes, the next one starts), one write carries both; if not, the
 // reconcile asked for when the hold ends writes it then.
-import type { PipelineStatus } from '../api/types.ts';
-import { jsonEqual } from './json-equal.ts';
+import type { PipelineStatus } from '../../api/types.ts';
+import { jsonEqual } from '../json-equal.ts';
 
 /** How long a change that only fills in stage start times may wait for company. */
 export const START_TIME_HOLD_MS = 30_000;

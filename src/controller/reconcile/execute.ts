@@ -2,9 +2,9 @@
 // so AlreadyExists on create and NotFound on delete mean the work is already done.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { Action } from '../plan/planner.ts';
-import { classifyApiError, describeError, isAlreadyExists, isNotFound } from '../kube/errors.ts';
-import { checkOwnership, isOwnershipConflict } from '../kube/ownership.ts';
+import type { Action } from '../../plan/planner.ts';
+import { classifyApiError, describeError, isAlreadyExists, isNotFound } from '../../kube/errors.ts';
+import { checkOwnership, isOwnershipConflict } from '../../kube/ownership.ts';
 
 const FIELD_MANAGER = 'conveyor';
 /** Creates in flight at once for one Pipeline: fast for wide DAGs, gentle on the API server. */
@@ -38,8 +38,11 @@ export function phaseBatch(actions: Action[], phase: 0 | 1 | 2): Action[] {
   return [...batch.filter((a) => a.kind === 'createRevision'), ...batch.filter((a) => a.kind !== 'createRevision')];
 }
 
-/** What one execute() did: the actions that failed, and the Jobs it created. */
-export type Execution = { failures: ActionFailure[]; jobsCreated: number };
+/**
+ * What one execute() did: the actions that failed, the Jobs it created, and the actions that
+ * succeeded (the caller records what the watch will show later: pending-observations.ts).
+ */
+export type Execution = { failures: ActionFailure[]; jobsCreated: number; done: Action[] };
 
 export interface ActionFailure {
   action: Action;
@@ -53,36 +56,25 @@ export interface ActionFailure {
   terminal?: true;
 }
 
-/**
- * Told of each revision this executor created (or found already there) and deleted, before the
- * watch says so. A run's pinned spec must be visible to the very next plan: a plan that sees the
- * run but not yet its revision would take the spec as lost and fail the run. The verbs are an
- * informer's, so an owner index can take them as they are.
- */
-export type RevisionObserver = (revision: k8s.V1ControllerRevision, verb: 'add' | 'delete') => void;
-
 export class ActionExecutor {
   private readonly batch: k8s.BatchV1Api;
   private readonly core: k8s.CoreV1Api;
   private readonly apps: k8s.AppsV1Api;
 
   private readonly onJobCreated: (namespace: string, name: string) => void;
-  private readonly onRevision: RevisionObserver;
 
   /**
-   * `onJobCreated` learns of every Job this executor created (see Controller: expectations);
-   * `onRevision` of every ControllerRevision it created or deleted (read-your-writes, see there).
+   * `onJobCreated` learns of every Job this executor created, as soon as the API server answers
+   * (pending-observations.ts: the watch's echo of it then wakes no reconcile).
    */
   constructor(
     apis: { batch: k8s.BatchV1Api; core: k8s.CoreV1Api; apps: k8s.AppsV1Api },
     onJobCreated: (namespace: string, name: string) => void = () => {},
-    onRevision: RevisionObserver = () => {},
   ) {
     this.batch = apis.batch;
     this.core = apis.core;
     this.apps = apis.apps;
     this.onJobCreated = onJobCreated;
-    this.onRevision = onRevision;
   }
 
   /**
@@ -91,17 +83,19 @@ export class ActionExecutor {
    * call created (not counting ones that already existed).
    */
   async execute(namespace: string, actions: Action[], log: Logger): Promise<Execution> {
-    const done: Execution = { failures: [], jobsCreated: 0 };
+    const done: Execution = { failures: [], jobsCreated: 0, done: [] };
     for (const phase of [0, 1, 2] as const) {
       // What later phases need (a claim, the pinned spec) is not there: try again later.
       if (done.failures.some((f) => !f.terminal)) break;
       const batch = phaseBatch(actions, phase);
       for (let i = 0; i < batch.length; i += PARALLELISM) {
-        const results = await Promise.all(batch.slice(i, i + PARALLELISM).map((action) => this.attempt(namespace, action, log)));
-        for (const r of results) {
+        const slice = batch.slice(i, i + PARALLELISM);
+        const results = await Promise.all(slice.map((action) => this.attempt(namespace, action, log)));
+        results.forEach((r, j) => {
           if (r === 'created') done.jobsCreated++;
-          else if (r !== undefined) done.failures.push(r);
-        }
+          if (r === 'created' || r === undefined) done.done.push(slice[j] as Action);
+          else done.failures.push(r);
+        });
       }
     }
     return done;
@@ -145,12 +139,9 @@ export class ActionExecutor {
           log.info({ claim: action.name, why: action.reason }, 'deleted staging claim'),
         );
       case 'deleteRevision':
-        await gone(() => this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace }), () =>
+        return gone(() => this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace }), () =>
           log.info({ revision: action.name, why: action.reason }, 'deleted spec revision'),
         );
-        // A tombstone, as an informer's delete carries: only the name and namespace matter.
-        this.onRevision({ metadata: { name: action.name, namespace }, revision: 0 }, 'delete');
-        return;
     }
   }
 
@@ -207,13 +198,11 @@ export class ActionExecutor {
 
   private async createRevision(namespace: string, revision: k8s.V1ControllerRevision, log: Logger): Promise<void> {
     try {
-      const created = await this.apps.createNamespacedControllerRevision({ namespace, body: revision, fieldManager: FIELD_MANAGER });
-      this.onRevision(created, 'add');
+      await this.apps.createNamespacedControllerRevision({ namespace, body: revision, fieldManager: FIELD_MANAGER });
       log.info({ revision: revision.metadata?.name, generation: revision.revision }, 'recorded spec revision');
     } catch (err) {
       // Same name = same Pipeline uid and generation = same spec (a generation's spec never changes).
       if (!isAlreadyExists(err)) throw err;
-      this.onRevision({ ...revision, metadata: { ...revision.metadata, namespace } }, 'add');
     }
   }
 

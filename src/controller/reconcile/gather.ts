@@ -1,15 +1,15 @@
 // Gather: one function builds the planner's complete, typed input for one Pipeline key — the
 // Pipeline, the objects it owns (from the owner indexes), the pinned spec of every generation
-// a run may still need, its validation result (cached per uid and generation), the API server's
-// refusals and the Jobs created but not yet seen. Nothing else feeds the planner.
+// a run may still need, its validation result (memoized per Pipeline and generation), and what
+// the cache cannot show yet (pending-observations.ts: the Jobs and revisions this process wrote
+// and the watch has not delivered, the API server's refusals). Nothing else feeds the planner.
 import type * as k8s from '@kubernetes/client-node';
-import type { Pipeline } from '../api/types.ts';
-import { validatePipeline } from '../api/validate.ts';
-import { findTriggerCycle } from '../plan/select/chain.ts';
-import { pinnedSpecOf } from '../plan/tidy/revision.ts';
-import type { PlanInput, Problem } from '../plan/types.ts';
-import type { Expectations } from './expectations.ts';
-import type { Rejections } from './rejections.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { validatePipeline } from '../../api/validate.ts';
+import { findTriggerCycle } from '../../plan/select/chain.ts';
+import { pinnedSpecOf } from '../../plan/tidy/revision.ts';
+import type { PlanInput, Problem } from '../../plan/types.ts';
+import type { PendingObservations, PendingView } from './pending-observations.ts';
 
 /** What the caches hold, as gathering reads it. */
 export interface ClusterView {
@@ -23,79 +23,84 @@ export interface ClusterView {
 }
 
 export type Gathered =
-  | { kind: 'gone'; namespace: string; name: string; uid?: string }
+  | { kind: 'gone'; namespace: string; name: string }
   | { kind: 'pipeline'; namespace: string; name: string; pipeline: Pipeline; input: PlanInput };
 
-/** Validation depends only on the spec and name, so one result per uid and generation. */
-class ValidationCache {
-  private readonly entries = new Map<string, { generation: number | undefined; problems: Problem[] }>();
+/**
+ * Validation depends only on the spec and name, so one result per Pipeline (uid) and generation:
+ * a memo of a pure function, not a memory that decides anything. Keyed by namespace/name like
+ * the stores, so the reconcile that finds a Pipeline gone forgets it with them.
+ */
+type ValidationEntry = { uid: string | undefined; generation: number | undefined; problems: Problem[] };
 
-  problems(pipeline: Pipeline): Problem[] {
-    const uid = pipeline.metadata.uid ?? '';
-    const generation = pipeline.metadata.generation;
-    const cached = this.entries.get(uid);
-    if (cached && cached.generation === generation) return cached.problems;
+class ValidationMemo {
+  private readonly entries = new Map<string, ValidationEntry>();
+
+  problems(key: string, pipeline: Pipeline): Problem[] {
+    const { uid, generation } = pipeline.metadata;
+    const cached = this.entries.get(key);
+    if (cached && cached.uid === uid && cached.generation === generation) return cached.problems;
     const { name, namespace } = pipeline.metadata;
     const problems = validatePipeline({ apiVersion: pipeline.apiVersion, kind: pipeline.kind, metadata: { name, namespace }, spec: pipeline.spec });
-    this.entries.set(uid, { generation, problems });
+    this.entries.set(key, { uid, generation, problems });
     return problems;
   }
 
-  forget(uid: string | undefined): void {
-    if (uid) this.entries.delete(uid);
+  forget(key: string): void {
+    this.entries.delete(key);
   }
 }
 
 export class Gatherer {
   private readonly view: ClusterView;
-  private readonly expectations: Expectations;
-  private readonly rejections: Rejections;
-  private readonly validation = new ValidationCache();
+  private readonly pending: PendingObservations;
+  private readonly validation = new ValidationMemo();
 
-  constructor(view: ClusterView, expectations: Expectations, rejections: Rejections) {
+  constructor(view: ClusterView, pending: PendingObservations) {
     this.view = view;
-    this.expectations = expectations;
-    this.rejections = rejections;
+    this.pending = pending;
   }
 
   /** `fresher` may replace the cached Pipeline (the status this process just wrote). */
   gather(key: string, now: Date, fresher: (cached: Pipeline | undefined) => Pipeline | undefined): Gathered {
     const [namespace = '', name = ''] = key.split('/');
     const pipeline = fresher(this.view.pipeline(namespace, name));
-    if (!pipeline || pipeline.metadata.deletionTimestamp) return { kind: 'gone', namespace, name, ...(pipeline?.metadata.uid ? { uid: pipeline.metadata.uid } : {}) };
+    if (!pipeline || pipeline.metadata.deletionTimestamp) return { kind: 'gone', namespace, name };
     const uid = pipeline.metadata.uid ?? '';
+    const pending = this.pending.view({ key, uid }, namespace, this.view.revisionsOwnedBy(uid), now.getTime());
     const cronJobs = this.view.cronJobsOwnedBy(uid);
     // A scheduled run's root Jobs are owned by the CronJob, which is owned by the Pipeline.
     const jobs = [...this.view.jobsOwnedBy(uid), ...cronJobs.flatMap((c) => this.view.jobsOwnedBy(c.metadata?.uid ?? ''))];
     const input: PlanInput = {
       pipeline,
-      problems: this.problems(pipeline, now),
+      problems: this.problems(key, pipeline, pending),
       jobs,
       claims: this.view.claimsOwnedBy(uid),
       cronJobs,
       upstream: this.upstream(pipeline, namespace),
-      revisions: this.view.revisionsOwnedBy(uid).map(pinnedSpecOf),
-      rejections: this.rejections.jobs(uid),
-      pendingJobs: this.expectations.pending(namespace),
+      revisions: pending.revisions.map(pinnedSpecOf),
+      rejections: pending.refusedJobs,
+      pendingJobs: pending.pendingJobs,
       now,
     };
     return { kind: 'pipeline', namespace, name, pipeline, input };
   }
 
-  forget(uid: string | undefined): void {
-    this.validation.forget(uid);
-    this.rejections.forget(uid);
+  /** The Pipeline `key` is gone: what the cache could not show of it, and its validation. */
+  forget(key: string): void {
+    this.validation.forget(key);
+    this.pending.forget(key);
   }
 
   /** Validation problems, a trigger cycle through this Pipeline, and CronJobs the server refused. */
-  private problems(pipeline: Pipeline, now: Date): Problem[] {
-    const problems = [...this.validation.problems(pipeline)];
+  private problems(key: string, pipeline: Pipeline, pending: PendingView): Problem[] {
+    const problems = [...this.validation.problems(key, pipeline)];
     const name = pipeline.metadata.name ?? '';
     if (pipeline.spec?.triggers?.after?.length) {
       const cycle = findTriggerCycle([...this.view.pipelines(pipeline.metadata.namespace ?? '')], name);
       if (cycle) problems.push({ path: 'spec.triggers.after', message: `trigger cycle: ${cycle.join(' → ')}` });
     }
-    for (const [cronJob, message] of this.rejections.cronJobs(pipeline.metadata.uid, now.getTime())) {
+    for (const [cronJob, message] of pending.refusedCronJobs) {
       problems.push({ path: 'spec.schedule', message: `CronJob ${cronJob} could not be applied: ${message}` });
     }
     return problems;

@@ -1,5 +1,5 @@
 // Turns status transitions into metrics: runs started and finished, stage durations.
-import type { PipelineStatus } from '../api/types.ts';
+import type { PipelineStatus } from '../../api/types.ts';
 import {
   pipelineLastRunFailed,
   pipelineLastSchedule,
@@ -8,7 +8,7 @@ import {
   runsFinished,
   runsStarted,
   stageDuration,
-} from '../metrics.ts';
+} from '../../metrics.ts';
 
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 
