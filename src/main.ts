@@ -4,7 +4,7 @@ import { makeLogger } from './log.ts';
 import { startOperator } from './operator.ts';
 
 async function main(): Promise<number> {
-  let config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(process.argv.slice(2), process.env);
   } catch (err) {

@@ -340,7 +340,7 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
         t = Math.floor(t / MINUTE) * MINUTE;
       }
       t = toMatchingMinute(spec, zone, t);
-      if (zone.minute(t) === 0) continue wrap;
+      if (zone.minute(t) === 0) continue;
     }
 
     // The standard parser's seconds field is always "0".
@@ -350,7 +350,7 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
         t = Math.floor(t / SECOND) * SECOND;
       }
       t = toWholeMinute(zone, t);
-      continue wrap;
+      continue;
     }
 
     return t <= LAST_WALK_MS ? t : undefined;

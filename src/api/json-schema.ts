@@ -22,5 +22,5 @@ export function pipelineJsonSchema(): JsonSchema {
 }
 
 export function renderJsonSchema(): string {
-  return JSON.stringify(pipelineJsonSchema(), null, 2) + '\n';
+  return `${JSON.stringify(pipelineJsonSchema(), null, 2)}\n`;
 }

@@ -32,7 +32,7 @@ function walk(schema: TSchema | Node, value: unknown, at: PathSegment[], out: Va
         (item) => `duplicate entry with ${keys.map((k: string) => `${k} ${JSON.stringify((item as Node)[k])}`).join(', ')}`,
       );
     }
-    value.forEach((item, i) => walk(node.items as Node, item, [...at, i], out));
+    for (const [i, item] of value.entries()) walk(node.items as Node, item, [...at, i], out);
   } else if (isObj(value) && isObj(node.properties)) {
     for (const [key, child] of Object.entries(node.properties)) {
       if (key in value && isObj(child)) walk(child, value[key], [...at, key], out);

@@ -22,7 +22,8 @@ function objects(value: unknown): [number, Obj][] {
 function templates(spec: Obj): { path: PathSegment[]; text: string }[] {
   const out: { path: PathSegment[]; text: string }[] = [];
   const strings = (value: unknown, path: PathSegment[]) => {
-    if (Array.isArray(value)) value.forEach((text, i) => typeof text === 'string' && out.push({ path: [...path, i], text }));
+    if (!Array.isArray(value)) return;
+    for (const [i, text] of value.entries()) if (typeof text === 'string') out.push({ path: [...path, i], text });
   };
   const envValues = (env: unknown, path: PathSegment[]) => {
     for (const [i, item] of objects(env)) if (typeof item.value === 'string') out.push({ path: [...path, i, 'value'], text: item.value });

@@ -308,7 +308,7 @@ export async function backfillCommand(argv: string[], io: CliIO): Promise<number
 async function cancelBackfill(ctx: KubeContext, pipeline: Pipeline, io: CliIO): Promise<number> {
   const name = pipeline.metadata.name ?? '';
   const backfill = pipeline.status?.backfill;
-  if (!backfill || backfill.phase !== 'Running') throw new CliError(`pipeline ${name} has no backfill running${backfill ? ` (backfill ${backfill.request} is ${backfill.phase})` : ''}`);
+  if (backfill?.phase !== 'Running') throw new CliError(`pipeline ${name} has no backfill running${backfill ? ` (backfill ${backfill.request} is ${backfill.phase})` : ''}`);
   await annotatePipeline(ctx, name, ANN_BACKFILL_CANCEL, backfill.request);
   io.out(`pipeline ${ctx.namespace}/${name}: cancel of backfill ${backfill.request} requested (${ANN_BACKFILL_CANCEL}=${backfill.request}); its runs in flight are stopped`);
   return 0;

@@ -69,15 +69,20 @@ function checkDocument(doc: Document.Parsed, file: string, lines: LineCounter, r
     return;
   }
   const { nodes, cycle } = measureExpansion(doc);
-  if (cycle) return broken(cycle.range?.[0] ?? doc.range[0], `alias *${cycle.source} is inside the node its anchor names: the document would contain itself`);
+  if (cycle) {
+    broken(cycle.range?.[0] ?? doc.range[0], `alias *${cycle.source} is inside the node its anchor names: the document would contain itself`);
+    return;
+  }
   if (nodes > MAX_EXPANDED_NODES) {
-    return broken(doc.range[0], `aliases expand this document to more than ${MAX_EXPANDED_NODES} values, more than the API server stores (1.5 MiB as JSON)`);
+    broken(doc.range[0], `aliases expand this document to more than ${MAX_EXPANDED_NODES} values, more than the API server stores (1.5 MiB as JSON)`);
+    return;
   }
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: -1 }); // the expansion is bounded above
   } catch (error) {
-    return broken(doc.range[0], (error as Error).message);
+    broken(doc.range[0], (error as Error).message);
+    return;
   }
   const problems = conveyorProblems(value);
   if (problems === undefined) return;
@@ -121,10 +126,14 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
+function parseValidateArgs(argv: string[]) {
+  return parseArgs({ args: argv, options: { output: { type: 'string', short: 'o', default: 'text' } }, allowPositionals: true });
+}
+
 export async function validateCommand(argv: string[], io: CliIO): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseValidateArgs>;
   try {
-    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o', default: 'text' } }, allowPositionals: true });
+    parsed = parseValidateArgs(argv);
   } catch (error) {
     io.err(`${(error as Error).message}\n${USAGE}`);
     return 2;

@@ -192,7 +192,7 @@ describe('console builder', () => {
       await setField(page, 'builder-meta-namespace', ns);
       await page.getByTestId('builder-check').click();
       await expect.poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 }).toBe('false');
-      expect(await page.getByTestId('builder-check-result').innerText()).toMatch(/forbidden|not allowed|cannot create/i);
+      expect(await page.getByTestId('builder-check-result').textContent()).toMatch(/forbidden|not allowed|cannot create/i);
     } finally {
       await viewer.stop();
     }

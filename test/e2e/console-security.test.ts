@@ -144,8 +144,8 @@ describe('conveyor dashboard: another site in the same browser', () => {
       const post = await posted;
       expect(post.status()).toBe(403);
       const sent = await post.request().allHeaders();
-      expect(sent['origin']).toBe(site.origin);
-      expect(sent['cookie']).toMatch(/conveyor_session_\d+=/);
+      expect(sent.origin).toBe(site.origin);
+      expect(sent.cookie).toMatch(/conveyor_session_\d+=/);
       expect(JSON.parse(await post.text()).message).toContain('Cross-origin request refused');
 
       // Reading: the same fetch that works from the Console's own page fails from the other site (no CORS headers).

@@ -1,7 +1,7 @@
 // Lists as the server's JSON (src/kube/json-list.ts) against the real API server: a named group
 // (batch Jobs) and the core group (claims, whose URL is rewritten), by namespace and across all,
 // in pages; timestamps stay the strings the watch also delivers, never Date objects.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listAsJson } from '../../src/kube/json-list.ts';
 import { makeApis, type KubeApis } from '../../src/kube/client.ts';

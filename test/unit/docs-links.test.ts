@@ -40,7 +40,7 @@ function blank(s: string): string {
 }
 
 /** GitHub's anchor for a heading (github-slugger): its text, lower case, punctuation dropped, spaces as '-'. */
-export function githubSlug(heading: string): string {
+function githubSlug(heading: string): string {
   const text = heading
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/<[^>]+>/g, '')

@@ -1,5 +1,5 @@
 // Writes a Pipeline's status subresource, only when it changed.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Pipeline, PipelineStatus } from '../../api/types.ts';
 import { GROUP, PLURAL, VERSION } from '../../api/constants.ts';
 import { jsonEqual } from '../json-equal.ts';

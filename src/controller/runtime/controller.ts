@@ -4,7 +4,7 @@
 // time (reconcile/reconciler.ts). Nothing here decides anything about a Pipeline: the indexes hold
 // what the watch delivered, and the one memory shared with the reconciler is its
 // PendingObservations, which the watch tells of the created Jobs it delivers.
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../../api/constants.ts';

@@ -12,7 +12,7 @@ export interface LeaseRecord {
 export type LeaseDecision = 'renew' | 'acquire' | 'wait';
 
 export function decideLease(record: LeaseRecord | undefined, identity: string, nowMs: number, observedAtMs: number, defaultDurationSeconds: number): LeaseDecision {
-  if (!record || !record.holderIdentity) return 'acquire';
+  if (!record?.holderIdentity) return 'acquire';
   if (record.holderIdentity === identity) return 'renew';
   const durationMs = (record.leaseDurationSeconds ?? defaultDurationSeconds) * 1000;
   return observedAtMs + durationMs <= nowMs ? 'acquire' : 'wait';

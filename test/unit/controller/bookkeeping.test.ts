@@ -39,7 +39,7 @@ describe('OwnerIndex', () => {
 
 describe('Expectations', () => {
   it('a created Job is pending until the watch delivers it', () => {
-    let now = 0;
+    const now = 0;
     const e = new Expectations(() => now);
     e.expect('data', 'etl-a-g1');
     expect([...e.pending('data')]).toEqual(['etl-a-g1']);

@@ -48,7 +48,7 @@ const cases: { title: string; change: (j: any) => void; want: boolean }[] = [
   { title: 'suspended', change: (j) => (j.spec.suspend = true), want: false },
   { title: 'deletionTimestamp', change: (j) => (j.metadata.deletionTimestamp = T1), want: false },
   { title: 'an annotation', change: (j) => (j.metadata.annotations['conveyor.dev/prior-attempts'] = '1'), want: false },
-  { title: 'a label', change: (j) => (j.metadata.labels['x'] = 'y'), want: false },
+  { title: 'a label', change: (j) => (j.metadata.labels.x = 'y'), want: false },
   { title: 'the owner reference', change: (j) => (j.metadata.ownerReferences = []), want: false },
   { title: 'a finalizer', change: (j) => (j.metadata.finalizers = ['f']), want: false },
 ];

@@ -64,7 +64,7 @@ describe('health of each phase', () => {
 
   it('a failed run is Degraded with the message that names the failing stage', () => {
     const p = fixture('failed');
-    const stalled = (p.status?.conditions as { type: string; reason: string; message: string }[]).find((c) => c.type === 'Stalled')!;
+    const stalled = ((p.status?.conditions ?? []) as { type: string; reason: string; message: string }[]).find((c) => c.type === 'Stalled')!;
     expect(stalled.message).toContain('"work"');
     expect(argo(p)).toEqual({ status: 'Degraded', message: `${stalled.reason}: ${stalled.message}` });
     expect(kstat(p).message).toBe(stalled.message);

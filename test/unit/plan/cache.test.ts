@@ -118,8 +118,8 @@ describe('resolveCacheKey', () => {
 
   it('a key longer than the schema allows keeps a prefix and a hash of the whole', () => {
     const long = (fill: string) => resolveCacheKey(stage('s', undefined, { cache: { key: '$(params.p)' } }), { params: { p: fill } }, 'g1', undefined) ?? '';
-    const a = long('x'.repeat(4000) + 'a');
-    const b = long('x'.repeat(4000) + 'b');
+    const a = long(`${'x'.repeat(4000)}a`);
+    const b = long(`${'x'.repeat(4000)}b`);
     expect(a).toHaveLength(MAX_CACHE_KEY_LENGTH);
     expect(a.startsWith('xxxx')).toBe(true);
     expect(a).not.toBe(b);
