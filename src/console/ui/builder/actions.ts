@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { CheckResult } from '../../protocol.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 
 export type ExportProps = { store: ConsoleStore; yaml: string; fileName: string; namespace: string; disabled: boolean };
 

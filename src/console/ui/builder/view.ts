@@ -4,8 +4,8 @@
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import schema from '../../../../schema/pipeline.schema.json' with { type: 'json' };
-import { useStoreVersion } from '../pipeline/use-store.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import { useStoreVersion } from '../shared/use-store.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { ExportBar } from './actions.ts';
 import { Canvas, Palette } from './canvas.ts';
 import { YamlEditor } from './editor.ts';

@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Access, ActionName, ActionRequest, Pipeline } from '../../protocol.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { isActive, type RunView } from './runs.ts';
 import { offersRunOptions, RunForm } from './run-form.ts';
 

@@ -9,7 +9,7 @@ import type { LayoutRequest, LayoutResult, LayoutNode } from './layout.ts';
 import { cachedLayout, layoutsRequested, requestLayout } from './layout-client.ts';
 import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
 import { PanZoom } from './pan-zoom.ts';
-import { cachedWords } from './run-words.ts';
+import { cachedWords } from './cached-stages.ts';
 
 export type DagProps = {
   pipeline: Pipeline;

@@ -4,8 +4,8 @@
 import { html } from 'htm/preact';
 import { cachedIn, phaseIn, type RunView } from './runs.ts';
 import { CACHED_COLOUR, phaseColour } from './phases.ts';
-import { LogicalTime } from './run-facts.ts';
-import { cachedWords } from './run-words.ts';
+import { LogicalTime } from './run-details.ts';
+import { cachedWords } from './cached-stages.ts';
 
 export type GridProps = {
   runs: RunView[];

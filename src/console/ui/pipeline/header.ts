@@ -2,8 +2,9 @@
 import { html } from 'htm/preact';
 import type { Pipeline } from '../../protocol.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
-import { conditionSentence, localTime } from './words.ts';
-import { backfillLine } from './run-words.ts';
+import { conditionSentence } from './conditions.ts';
+import { localTime } from '../shared/time.ts';
+import { backfillLine } from './describe-run.ts';
 
 function scheduleLine(p: Pipeline): string {
   const s = p.spec.schedule;

@@ -2,14 +2,14 @@
 // and message, the Events about it, and its logs. The exit code lives on the pod, which the
 // Console does not read: the panel says to look in the logs.
 import { html } from 'htm/preact';
-import { useNow } from '../clock.ts';
+import { useNow } from '../shared/clock.ts';
 import type { EventSummary } from '../../protocol.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { Logs } from './logs.ts';
 import { cachedIn, phaseIn, type RunView, type StageView } from './runs.ts';
 import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
-import { cachedWords } from './run-words.ts';
-import { between, localTime } from './words.ts';
+import { cachedWords } from './cached-stages.ts';
+import { between, localTime } from '../shared/time.ts';
 
 export type StagePanelProps = {
   store: ConsoleStore;

@@ -3,8 +3,8 @@
 import { html } from 'htm/preact';
 import { cachedIn, isActive, phaseIn, type RunView } from './runs.ts';
 import { CACHED_COLOUR, phaseColour } from './phases.ts';
-import { cachedWords } from './run-words.ts';
-import { between } from './words.ts';
+import { cachedWords } from './cached-stages.ts';
+import { between } from '../shared/time.ts';
 
 const ROW = 18;
 const LABEL = 160;

@@ -4,18 +4,18 @@ import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
 import { topologicalOrder } from '../../../plan/dag.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { Actions } from './actions.ts';
 import { Dag } from './dag.ts';
 import { RunGrid } from './grid.ts';
 import { Header } from './header.ts';
 import { cachedIn, isActive, phaseIn, runsOf, type RunView } from './runs.ts';
-import { RunFacts } from './run-facts.ts';
-import { utcTime } from './run-words.ts';
+import { RunFacts } from './run-details.ts';
+import { utcTime } from '../shared/time.ts';
 import { StagePanel } from './stage-panel.ts';
 import { Timeline } from './timeline.ts';
-import { useStoreVersion } from './use-store.ts';
-import { useNow } from '../clock.ts';
+import { useStoreVersion } from '../shared/use-store.ts';
+import { useNow } from '../shared/clock.ts';
 
 export type PipelineViewProps = { store: ConsoleStore; namespace: string; name: string };
 
