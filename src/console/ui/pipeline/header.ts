@@ -22,7 +22,8 @@ export function Header(props: { pipeline: Pipeline }) {
   const conditions = (p.status?.conditions ?? []).filter((c) => !(c.type === 'Ready' && c.status === 'True') && !(c.type === 'Ready' && (p.status?.conditions ?? []).some((o) => o.type !== 'Ready' && o.status === 'True')));
   return html`<header class="pipeline-header">
     <h2>${p.metadata.namespace}/${p.metadata.name}
-      <span data-role="pipeline-phase" data-phase=${phase} style=${{ background: phaseColour(phase === 'Scheduled' ? 'Succeeded' : phase), color: phaseTextColour(phase), padding: '2px 8px', borderRadius: '4px', fontSize: '14px', marginLeft: '8px' }}>${phase}</span>
+      <span class="pipeline-phase" data-role="pipeline-phase" data-phase=${phase}
+        style=${{ background: phaseColour(phase === 'Scheduled' ? 'Succeeded' : phase), color: phaseTextColour(phase) }}>${phase}</span>
       ${p.status?.progress ? html` <small>${p.status.progress} stages</small>` : null}
     </h2>
     <p class="schedule">${scheduleLine(p)}</p>

@@ -48,7 +48,7 @@ export function Logs(props: { url: string; follow: boolean }) {
   const note = state.status === 'loading' ? 'loading logs…' : state.status === 'streaming' && props.follow ? 'following…' : '';
   return html`<div class="stage-logs">
     ${state.status === 'error' ? html`<p class="logs-message" data-logs="error">${state.message}</p>` : null}
-    ${state.status !== 'error' ? html`<pre data-logs=${state.status} style=${{ maxHeight: '320px', overflow: 'auto', background: '#0f172a', color: '#e2e8f0', padding: '8px', fontSize: '12px', whiteSpace: 'pre-wrap' }}>${state.text || (state.status === 'done' ? '(no output)' : '')}</pre>` : null}
+    ${state.status !== 'error' ? html`<pre data-logs=${state.status}>${state.text || (state.status === 'done' ? '(no output)' : '')}</pre>` : null}
     ${note ? html`<small>${note}</small>` : null}
   </div>`;
 }

@@ -60,8 +60,8 @@ export function PipelineView(props: PipelineViewProps) {
     <${Actions} store=${store} pipeline=${p} selected=${run} runs=${runs} />
     <${RunSelector} runs=${runs} selected=${run?.id} onSelect=${(r: string) => select(r)} />
     <${RunFacts} run=${run} />
-    <div class="pipeline-main" style=${{ display: 'flex', gap: '12px', alignItems: 'flex-start' }}>
-      <div style=${{ flex: '1 1 auto', minWidth: 0 }}>
+    <div class="pipeline-main">
+      <div class="pipeline-main-column">
         <${Dag} pipeline=${p} phaseOf=${(s: string) => phaseIn(run, s)} cachedFrom=${(s: string) => cachedIn(run, s)} selected=${stage} onSelect=${setStage} />
         <h3>Runs</h3>
         <${RunGrid} runs=${runs} stages=${order} selectedRun=${run?.id} selectedStage=${stage} onSelect=${select} />
