@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { StageSpec } from '../../src/api/types.ts';
+import { utcTime } from '../../src/console/ui/shared/time.ts';
 import { openConsole, pageProblems, screenshot, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
@@ -125,6 +126,10 @@ describe('Console pipeline view', () => {
     await waitFor('the panel to show the failure reason', 30_000, async () => (await panel.textContent())?.includes(load.reason!));
     expect(await panel.getAttribute('data-phase')).toBe('Failed');
     expect(await panel.textContent()).toContain('see logs');
+    // Its times in UTC, as the rest of the Console writes them (not in the browser's locale).
+    expect(load.startTime && load.completionTime).toBeTruthy();
+    expect(await panel.locator('tr[data-fact="Started"] td').textContent()).toBe(utcTime(load.startTime));
+    expect(await panel.locator('tr[data-fact="Finished"] td').textContent()).toBe(utcTime(load.completionTime));
     // The header says why the pipeline stalled, in words.
     const stalled = failed.status!.conditions!.find((x) => x.type === 'Stalled')!;
     await waitFor('the Stalled condition in the header', 30_000, async () => (await page.textContent('[data-condition="Stalled"]'))?.includes(`Stalled: ${stalled.message}`));

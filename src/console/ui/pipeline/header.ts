@@ -3,15 +3,15 @@ import { html } from 'htm/preact';
 import type { Pipeline } from '../../protocol.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
 import { conditionSentence } from './conditions.ts';
-import { localTime } from '../shared/time.ts';
+import { utcTime } from '../shared/time.ts';
 import { backfillLine } from './describe-run.ts';
 
 function scheduleLine(p: Pipeline): string {
   const s = p.spec.schedule;
   if (!s) return 'No schedule: runs on create, on change and on request.';
   const zone = p.spec.timeZone ? ` (${p.spec.timeZone})` : '';
-  const next = p.status?.nextScheduleTime ? `; next run ${localTime(p.status.nextScheduleTime)}` : '';
-  const last = p.status?.lastScheduleTime ? `; last ${localTime(p.status.lastScheduleTime)}` : '';
+  const next = p.status?.nextScheduleTime ? `; next run ${utcTime(p.status.nextScheduleTime)}` : '';
+  const last = p.status?.lastScheduleTime ? `; last ${utcTime(p.status.lastScheduleTime)}` : '';
   return `Schedule ${s}${zone}${p.spec.suspend ? ', suspended' : ''}${next}${last}.`;
 }
 

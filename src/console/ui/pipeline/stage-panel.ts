@@ -1,6 +1,6 @@
-// The side panel of the selected stage in the selected run: its Job, attempts, times, reason
-// and message, the Events about it, and its logs. The exit code lives on the pod, which the
-// Console does not read: the panel says to look in the logs.
+// The side panel of the selected stage in the selected run: its Job, attempts, times (in UTC, as
+// everywhere in the Console), reason and message, the Events about it, and its logs. The exit
+// code lives on the pod, which the Console does not read: the panel says to look in the logs.
 import { html } from 'htm/preact';
 import { useNow } from '../shared/clock.ts';
 import type { EventSummary } from '../../protocol.ts';
@@ -9,7 +9,7 @@ import { Logs } from './logs.ts';
 import { cachedIn, phaseIn, type RunView, type StageView } from './runs.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
 import { cachedWords } from './cached-stages.ts';
-import { between, localTime } from '../shared/time.ts';
+import { between, utcTime } from '../shared/time.ts';
 
 export type StagePanelProps = {
   store: ConsoleStore;
@@ -33,20 +33,29 @@ export function stageEvents(events: EventSummary[], run: RunView, stage: string,
   );
 }
 
+type Fact = [label: string, value: string | number];
+
+/** The facts table's rows as [label, value], unknown values left out; times in UTC. */
+export function stageFacts(s: StageView | undefined, phase: string, cached: boolean, now = Date.now()): Fact[] {
+  const rows: [string, string | number | undefined][] = [
+    ['Job', s?.job ?? (cached ? 'none in this run: served from the cache' : '(none yet)')],
+    ['Attempts', s?.attempts],
+    ['Started', utcTime(s?.startTime)],
+    ['Finished', utcTime(s?.completionTime)],
+    [s?.completionTime ? 'Took' : 'Running for', between(s?.startTime, s?.completionTime, now)],
+    ['Reason', s?.reason],
+    ['Message', s?.message],
+  ];
+  if (phase === 'Failed') rows.push(['Exit code', 'not known here (it is on the pod): see logs']);
+  return rows.filter((row): row is Fact => row[1] !== undefined && row[1] !== '');
+}
+
 function Facts(props: { s: StageView | undefined; phase: string; cached: boolean }) {
   // "Running for" keeps counting between store changes while the stage runs.
-  useNow(props.s?.completionTime || !props.s?.startTime ? 3_600_000 : 1000);
-  const s = props.s;
-  const row = (label: string, value: unknown) => (value === undefined || value === '' ? null : html`<tr><th>${label}</th><td>${value}</td></tr>`);
+  const now = useNow(props.s?.completionTime || !props.s?.startTime ? 3_600_000 : 1000);
+  const rows = stageFacts(props.s, props.phase, props.cached, now);
   return html`<table class="stage-facts"><tbody>
-    ${row('Job', s?.job ?? (props.cached ? 'none in this run: served from the cache' : '(none yet)'))}
-    ${row('Attempts', s?.attempts)}
-    ${row('Started', localTime(s?.startTime))}
-    ${row('Finished', localTime(s?.completionTime))}
-    ${row(s?.completionTime ? 'Took' : 'Running for', between(s?.startTime, s?.completionTime))}
-    ${row('Reason', s?.reason)}
-    ${row('Message', s?.message)}
-    ${props.phase === 'Failed' ? row('Exit code', 'not known here (it is on the pod): see logs') : null}
+    ${rows.map(([label, value]) => html`<tr key=${label} data-fact=${label}><th>${label}</th><td>${value}</td></tr>`)}
   </tbody></table>`;
 }
 

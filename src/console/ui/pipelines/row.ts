@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import type { Pipeline, RunSummary } from '../../../api/types.ts';
 import { phaseOf } from './filter.ts';
-import { exact, relative, utcTime } from '../shared/time.ts';
+import { relative, utcTime } from '../shared/time.ts';
 
 /** The CLI's symbols (src/cli/graph.ts), so terminal and browser read alike. */
 const SYMBOL: Record<string, string> = {
@@ -25,7 +25,7 @@ function Progress(props: { progress: string | undefined; phase: string }) {
 }
 
 function runTitle(r: RunSummary): string {
-  const when = r.startTime ? `, started ${exact(r.startTime)}` : '';
+  const when = r.startTime ? `, started ${utcTime(r.startTime)}` : '';
   const logical = r.logicalTime ? `, logical time ${utcTime(r.logicalTime)}` : '';
   return `${r.id}: ${r.phase} (${r.trigger}${when}${logical})${r.message ? ` — ${r.message}` : ''}`;
 }
@@ -53,7 +53,8 @@ function NextRun(props: { pipeline: Pipeline; now: number }) {
   if (!p.spec.schedule) return html`<span class="muted">—</span>`;
   if (p.spec.suspend) return html`<span class="muted">suspended</span>`;
   const next = p.status?.nextScheduleTime;
-  return next ? html`<span title=${exact(next)}>${relative(next, props.now)}</span>` : html`<span class="muted">—</span>`;
+  if (!next) return html`<span class="muted">—</span>`;
+  return html`<span title=${utcTime(next)}>${relative(next, props.now)}</span>`;
 }
 
 export function pipelineHref(p: Pipeline): string {

@@ -22,18 +22,10 @@ export function relative(iso: string | Date | undefined, now: number): string {
   return diff < 0 ? `${span(diff)} ago` : `in ${span(diff)}`;
 }
 
-/** The full local time, for titles. */
-export function exact(iso: string | Date | undefined): string {
-  if (!iso) return '';
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
-  return Number.isFinite(d.getTime()) ? d.toLocaleString() : '';
-}
-
-export function localTime(t?: string): string {
-  return t ? new Date(t).toLocaleString() : '';
-}
-
-/** "2026-11-03 02:00Z"; seconds only when they are not zero; "" for no time or a bad one. */
+/**
+ * "2026-11-03 02:00Z"; seconds only when they are not zero; "" for no time or a bad one. Every
+ * absolute time the Console shows is written so, never in the browser's locale.
+ */
 export function utcTime(t: string | undefined): string {
   if (!t) return '';
   const d = new Date(t);

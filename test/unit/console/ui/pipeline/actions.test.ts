@@ -3,7 +3,6 @@ import type { Pipeline } from '../../../../../src/console/protocol.ts';
 import { buttonsFor } from '../../../../../src/console/ui/pipeline/actions.ts';
 import { initialValues, offersRunOptions, runOptionsRequest } from '../../../../../src/console/ui/pipeline/run-form.ts';
 import type { RunView } from '../../../../../src/console/ui/pipeline/runs.ts';
-import { stageEvents } from '../../../../../src/console/ui/pipeline/stage-panel.ts';
 
 const p = (suspend: boolean): Pipeline => ({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p', namespace: 'ns' }, spec: { suspend, stages: [{ name: 'a', image: 'x' }] } });
 const run = (id: string, phase: RunView['phase']): RunView => ({ id, phase, stages: new Map(), jobs: [] });
@@ -31,14 +30,5 @@ describe('run with parameters', () => {
     expect(runOptionsRequest(specs, { table: 'users', note: 'x' }, true)).toEqual({ params: { table: 'users', note: 'x' }, noCache: true });
     expect(runOptionsRequest(undefined, {}, true)).toEqual({ noCache: true });
     expect(runOptionsRequest([], {}, false)).toEqual({});
-  });
-});
-
-describe('stageEvents', () => {
-  it('keeps events about the stage’s Jobs in the run and Pipeline events naming the stage and run', () => {
-    const r: RunView = { ...run('r1', 'Failed'), stages: new Map([['load', { name: 'load', phase: 'Failed', job: 'p-load-r1' }]]) };
-    const ev = (kind: string, name: string, message: string) => ({ namespace: 'ns', name: message, uid: message, involved: { kind, name }, type: 'Warning', reason: 'X', message, count: 1 });
-    const events = [ev('Job', 'p-load-r1', 'job event'), ev('Job', 'p-other-r1', 'other job'), ev('Pipeline', 'p', 'run r1: stage "load" failed'), ev('Pipeline', 'p', 'run r0: stage "load" failed')];
-    expect(stageEvents(events, r, 'load', 'p').map((e) => e.message)).toEqual(['job event', 'run r1: stage "load" failed']);
   });
 });

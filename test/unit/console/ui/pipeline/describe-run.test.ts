@@ -3,20 +3,6 @@ import type { BackfillStatus } from '../../../../../src/api/types.ts';
 import type { EventSummary } from '../../../../../src/console/protocol.ts';
 import { cachedFromEvents, cachedWords, isCached } from '../../../../../src/console/ui/pipeline/cached-stages.ts';
 import { backfillLine, intervalText, paramChips } from '../../../../../src/console/ui/pipeline/describe-run.ts';
-import { utcTime } from '../../../../../src/console/ui/shared/time.ts';
-
-describe('utcTime', () => {
-  it.each([
-    ['2026-11-03T02:00:00Z', '2026-11-03 02:00Z'],
-    ['2026-11-03T02:00:07Z', '2026-11-03 02:00:07Z'],
-    ['2026-11-03T03:00:00+01:00', '2026-11-03 02:00Z'],
-    [undefined, ''],
-    ['', ''],
-    ['not a time', ''],
-  ])('%s → %s', (input, expected) => {
-    expect(utcTime(input)).toBe(expected);
-  });
-});
 
 describe('intervalText', () => {
   it.each([
