@@ -24,7 +24,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
 // As in test/e2e/support/browser.ts: headless, and nothing that talks beyond 127.0.0.1.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const PAGE_SIZE = 50; // src/console/ui/overview.ts
+const PAGE_SIZE = 50; // src/console/ui/pipelines/view.ts
 const CREATE_CONCURRENCY = 16;
 const UPDATE_CONCURRENCY = 10;
 const log = (m: string): void => void process.stderr.write(`[bench:console] ${m}\n`);

@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { clusterScript } from './cluster-script.ts';
+import { closingHint } from './dev-hint.ts';
 import { pino, type Logger } from 'pino';
 import { parse } from 'yaml';
 import type { Pipeline } from '../src/api/types.ts';
@@ -79,13 +80,7 @@ async function main(): Promise<void> {
     if ((phase === 'Succeeded' || phase === 'Failed') && p.status?.lastRun?.completionTime) break;
     await new Promise((r) => setTimeout(r, 500));
   }
-  say(`the run finished. The operator and the Console keep running: ${consoleServer.url}
-  (the link logs you in once; open it again from this output to log in again). Try also:
-    export KUBECONFIG=${kubeconfig}
-    kubectl -n ${NAMESPACE} get pipelines
-    kubectl -n ${NAMESPACE} describe pipeline ${name}
-    kubectl -n ${NAMESPACE} annotate pipeline ${name} --overwrite conveyor.dev/run-requested="$(date +%s)"   # another run
-  Ctrl-C stops the operator (the cluster keeps running; npm run cluster:down stops it).`);
+  say(closingHint({ consoleUrl: consoleServer.url, kubeconfig, namespace: NAMESPACE, name }));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -15,7 +15,7 @@ export type DashboardOptions = {
   open: boolean;
   address: string;
   kubeconfig?: string;
-  /** In a cluster: every request acts with its sender's token (see in-cluster-server.ts). */
+  /** In a cluster: every request acts with its sender's token (see in-cluster-routes.ts). */
   inCluster?: { allowedHosts: string[] };
 };
 
@@ -80,7 +80,7 @@ export async function dashboardCommand(argv: string[], io: CliIO): Promise<numbe
  * rights and no token (the chart mounts none): the server reads only the API address and CA.
  */
 async function inClusterDashboard(options: DashboardOptions, allowedHosts: string[], io: CliIO): Promise<number> {
-  const { createInClusterConsole } = await import('../console/server/in-cluster-console.ts');
+  const { createInClusterConsole } = await import('../console/server/in-cluster-credentials.ts');
   const people = createInClusterConsole({ namespaces: options.namespaces });
   const server = await startConsoleServer({ inCluster: { console: people, allowedHosts }, port: options.port, address: options.address });
   io.out(`Conveyor Console (in-cluster) listening on ${server.origin} for ${allowedHosts.join(', ')}; each request acts with its sender's own token`);

@@ -7,13 +7,20 @@
 //   GET  /api/stream                 server-sent events: StreamMessage; resume with Last-Event-ID
 //   GET  /api/access?namespace=NS    Access (SelfSubjectAccessReviews with the user's credentials)
 //   POST /api/pipelines/NS/NAME/ACTION   ActionRequest → ActionResult (403 when not allowed)
-//   GET  /api/pipelines/NS/NAME/logs?stage=S&run=R[&follow=1]   text/plain stream, or 404 ApiError
+//   GET  /api/pipelines/NS/NAME/logs?stage=S&run=R[&follow=1]   text/plain stream, or 404 ApiError;
+//        with CANNED_LOGS_HEADER when the lines are not the pod's own (the local cluster's KWOK)
 //   POST /api/dry-run   { yaml } → CheckResult (server-side dry run of a create)
 //   POST /api/apply     { yaml } → CheckResult (server-side apply; only if Access.create)
 //   GET  /api/schema    the Pipeline JSON Schema (schema/pipeline.schema.json)
 import type { Pipeline, RunStatus } from '../api/types.ts';
 
 export type { Pipeline };
+
+/**
+ * On a logs answer: the pod runs on a KWOK node, and KWOK serves every pod of the cluster the
+ * same canned log (server/canned-logs.ts); its value is the node's name.
+ */
+export const CANNED_LOGS_HEADER = 'X-Conveyor-Canned-Logs';
 
 /** What a run processed and how it was asked for, as its Jobs record it (annotations). */
 export type RunValuesSummary = Pick<RunStatus, 'logicalTime' | 'intervalStart' | 'intervalEnd' | 'params' | 'noCache' | 'backfill'>;

@@ -143,11 +143,17 @@ describe('console backend', () => {
     const backend = await started(kubeConfig(), [ns]);
     appendPodLog(`${marker} before`);
     const { out, text } = collector();
-    const done = backend.logs(ns, 'talk', 'speak', run, true, out);
+    let cannedOn: string | undefined;
+    const done = backend.logs(ns, 'talk', 'speak', run, true, out, (node) => (cannedOn = node));
     await waitFor('the first line', 20_000, async () => text().includes(`${marker} before`));
     appendPodLog(`${marker} while following`);
     await waitFor('the line written while following', 20_000, async () => text().includes(`${marker} while following`));
     expect(await done).toEqual({ status: 200 });
+    // KWOK serves every pod that one file: the backend says the lines are canned, on the pod's node.
+    const job = running.status?.lastRun?.stages?.find((s) => s.name === 'speak')?.job ?? '';
+    const pods = await c.core.listNamespacedPod({ namespace: ns, labelSelector: `job-name=${job}` });
+    expect(cannedOn).toBeTruthy();
+    expect(cannedOn).toBe(pods.items[0]?.spec?.nodeName);
     await waitForPipeline(c, ns, 'talk', 'talk Succeeded', (p) => p.status?.phase === 'Succeeded');
     const cli = await promisify(execFile)(process.execPath, [`${root}/bin/conveyor.js`, 'logs', 'talk', 'speak', '-n', ns, '--kubeconfig', inject('kubeconfig')]);
     expect(cli.stdout).toContain(`${marker} while following`);

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 import type { Pipeline, PipelineStatus, RunStatus } from '../../src/api/types.ts';
 import { CACHED_COLOUR, phaseColour } from '../../src/console/ui/pipeline/phases.ts';
-import { utcTime } from '../../src/console/ui/pipeline/run-words.ts';
+import { utcTime } from '../../src/console/ui/shared/time.ts';
 import { openConsole, pageProblems, screenshot, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, testNamespace, waitFor, type Clients } from './support/kube.ts';

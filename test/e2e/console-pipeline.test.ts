@@ -6,6 +6,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { StageSpec } from '../../src/api/types.ts';
+import { isKwokNode } from '../../src/console/server/canned-logs.ts';
+import { utcTime } from '../../src/console/ui/shared/time.ts';
 import { openConsole, pageProblems, screenshot, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
@@ -114,6 +116,11 @@ describe('Console pipeline view', () => {
     await waitFor('the running stage\'s logs', 30_000, async () => (await logs.textContent())?.includes(`${mark} transforming`));
     appendPodLog(`${mark} followed`);
     await waitFor('a line written after the panel opened', 30_000, async () => (await logs.textContent())?.includes(`${mark} followed`));
+    // Lines every pod prints are not this stage's output: the panel says so, naming the KWOK node.
+    const note = page.locator('aside.stage-panel [data-role="canned-logs"]');
+    expect(await note.textContent()).toContain('Canned logs.');
+    const kwokNodes = (await c.core.listNode()).items.filter(isKwokNode).map((node) => node.metadata?.name);
+    expect(kwokNodes).toContain(await note.getAttribute('data-node'));
     await screenshot(page, 'pipeline-running');
 
     await waitForPhase(page, 'load', 'Failed');
@@ -125,6 +132,10 @@ describe('Console pipeline view', () => {
     await waitFor('the panel to show the failure reason', 30_000, async () => (await panel.textContent())?.includes(load.reason!));
     expect(await panel.getAttribute('data-phase')).toBe('Failed');
     expect(await panel.textContent()).toContain('see logs');
+    // Its times in UTC, as the rest of the Console writes them (not in the browser's locale).
+    expect(load.startTime && load.completionTime).toBeTruthy();
+    expect(await panel.locator('tr[data-fact="Started"] td').textContent()).toBe(utcTime(load.startTime));
+    expect(await panel.locator('tr[data-fact="Finished"] td').textContent()).toBe(utcTime(load.completionTime));
     // The header says why the pipeline stalled, in words.
     const stalled = failed.status!.conditions!.find((x) => x.type === 'Stalled')!;
     await waitFor('the Stalled condition in the header', 30_000, async () => (await page.textContent('[data-condition="Stalled"]'))?.includes(`Stalled: ${stalled.message}`));

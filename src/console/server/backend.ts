@@ -18,8 +18,12 @@ export interface ConsoleBackend {
   /**
    * Writes the logs of a stage's pod of run `run` to `out` (following while it runs when
    * `follow`); status 404 with a plain message when there is no pod (gone, or never made).
+   * `canned` is called, before any line, when the lines are not the pod's own: its node is
+   * KWOK's, which serves every pod one shared file (canned-logs.ts).
    */
-  logs(namespace: string, name: string, stage: string, run: string, follow: boolean, out: Writable): Promise<{ status: number; message?: string }>;
+  logs(
+    namespace: string, name: string, stage: string, run: string, follow: boolean, out: Writable, canned?: (node: string) => void,
+  ): Promise<{ status: number; message?: string }>;
   dryRun(yaml: string): Promise<{ status: number; result: CheckResult }>;
   apply(yaml: string): Promise<{ status: number; result: CheckResult }>;
 }

@@ -16,6 +16,7 @@ import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
 import { checkRunRequest } from '../../plan/select/params.ts';
 import type { ConsoleBackend } from './backend.ts';
 import { WatchCache } from './watch-cache.ts';
+import { onKwokNode } from './canned-logs.ts';
 
 /** The field manager of the Console's server-side applies. */
 export const FIELD_MANAGER = 'conveyor-console';
@@ -69,7 +70,8 @@ export function createKubeBackend(kc: k8s.KubeConfig, options: KubeBackendOption
     subscribe: (listener) => started().subscribe(listener),
     access: (namespace) => access(clients, namespace),
     act: (namespace, name, action, request) => act(clients, namespace, name, action, request),
-    logs: (namespace, name, stage, run, follow, out) => stageLogs(clients, started(), { namespace, name, stage, run }, follow, out),
+    logs: (namespace, name, stage, run, follow, out, canned) =>
+      stageLogs(clients, started(), { namespace, name, stage, run }, { follow, ...(canned ? { canned } : {}) }, out),
     dryRun: (yaml) => dryRun(clients, contextNamespace, yaml),
     apply: (yaml) => apply(clients, contextNamespace, yaml),
   };
@@ -157,13 +159,17 @@ function failure(err: unknown): { status: number; result: { ok: false; message: 
 
 type StageRef = { namespace: string; name: string; stage: string; run: string };
 
-async function stageLogs(clients: Clients, cache: WatchCache, ref: StageRef, follow: boolean, out: Writable): Promise<{ status: number; message?: string }> {
+type LogOptions = { follow: boolean; canned?: (node: string) => void };
+
+async function stageLogs(clients: Clients, cache: WatchCache, ref: StageRef, options: LogOptions, out: Writable): Promise<{ status: number; message?: string }> {
   const job = cache.stageJobs(ref.namespace, ref.name, ref.stage, ref.run)[0]?.name ?? jobOfPrunedStage(cache, ref);
   if (!job) return { status: 404, message: `stage ${ref.stage} has no Job in run ${ref.run}` };
   try {
     const pod = await newestJobPod(clients.core, ref.namespace, job);
     if (!pod?.metadata?.name) return { status: 404, message: podsGoneMessage(job) };
-    await streamPodLog(clients.kc, clients.core, { namespace: ref.namespace, pod: pod.metadata.name, container: STAGE_CONTAINER }, { follow }, out);
+    if (options.canned && (await onKwokNode(clients.core, pod))) options.canned(pod.spec!.nodeName!);
+    const target = { namespace: ref.namespace, pod: pod.metadata.name, container: STAGE_CONTAINER };
+    await streamPodLog(clients.kc, clients.core, target, { follow: options.follow }, out);
     return { status: 200 };
   } catch (err) {
     if (err instanceof LogsRefused) return { status: err.status, message: err.message };

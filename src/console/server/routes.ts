@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { ActionName, ActionRequest } from '../protocol.ts';
+import { CANNED_LOGS_HEADER, type ActionName, type ActionRequest } from '../protocol.ts';
 import type { ConsoleBackend } from './backend.ts';
 import type { StreamHub } from './sse.ts';
 import { readStatic } from './static.ts';
@@ -170,14 +170,15 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
 
 /**
  * GET …/logs: the backend writes the log text (following while the pod runs). Headers go out
- * with the first bytes, so a backend that finds no pod can still answer 404 with its message.
- * When the tab goes away the sink is destroyed, which ends a follow.
+ * with the first bytes, so a backend that finds no pod can still answer 404 with its message, and
+ * one that finds the pod's log canned (a KWOK node's) can say so in a header. When the tab goes away the sink is destroyed, which ends a follow.
  */
 async function streamLogs(ns: string, pipeline: string, query: URLSearchParams, request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
   const stage = query.get('stage');
   const run = query.get('run');
   if (!stage || !run) throw new HttpError(400, 'logs need ?stage=STAGE&run=RUN');
-  const start = () => response.headersSent || response.writeHead(200, { ...ctx.headers, 'Content-Type': 'text/plain; charset=utf-8' });
+  const canned: Record<string, string> = {};
+  const start = () => response.headersSent || response.writeHead(200, { ...ctx.headers, ...canned, 'Content-Type': 'text/plain; charset=utf-8' });
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       start();
@@ -186,7 +187,8 @@ async function streamLogs(ns: string, pipeline: string, query: URLSearchParams, 
     },
   });
   response.on('close', () => sink.destroy());
-  const answer = await ctx.backend.logs(ns, pipeline, stage, run, query.get('follow') === '1', sink);
+  const follow = query.get('follow') === '1';
+  const answer = await ctx.backend.logs(ns, pipeline, stage, run, follow, sink, (node) => (canned[CANNED_LOGS_HEADER] = node));
   if (sink.destroyed) return;
   await new Promise<void>((resolve) => sink.end(resolve));
   if (response.headersSent) return void response.end();

@@ -7,8 +7,8 @@ import type { ConsoleBackend } from './backend.ts';
 import { Gate, newSecret, securityHeaders } from './security.ts';
 import { HttpError, route, sendJson } from './routes.ts';
 import { StreamHub } from './sse.ts';
-import type { InClusterConsole } from './in-cluster-console.ts';
-import { handleInCluster, InClusterGate } from './in-cluster-server.ts';
+import type { InClusterConsole } from './in-cluster-credentials.ts';
+import { handleInCluster, InClusterGate } from './in-cluster-routes.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1';
 
@@ -17,7 +17,7 @@ export interface ConsoleServerOptions {
   backend?: ConsoleBackend;
   /**
    * In a cluster (`--in-cluster`): each request acts with its sender's own token, through a
-   * backend per person; no one-time link (in-cluster-server.ts). Exactly one of the two is set.
+   * backend per person; no one-time link (in-cluster-routes.ts). Exactly one of the two is set.
    */
   inCluster?: { console: InClusterConsole; allowedHosts: string[] };
   /** 0 (default): any free port. */

@@ -4,11 +4,11 @@
 import { html } from 'htm/preact';
 import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { Overview } from './overview.ts';
-import { useStoreVersion } from './pipeline/use-store.ts';
-import { useRoute, type Route } from './router.ts';
-import type { StreamState, StreamStore } from './store.ts';
-import type { ConsoleStore } from './store-types.ts';
+import { Overview } from './pipelines/view.ts';
+import { useStoreVersion } from './shared/use-store.ts';
+import { useRoute, type Route } from './shared/router.ts';
+import type { StreamState, StreamStore } from './shared/store.ts';
+import type { ConsoleStore } from './shared/store-types.ts';
 
 // eslint-style note: `any` props because each lazy view declares its own props type.
 type AnyView = ComponentType<any>;

@@ -4,8 +4,8 @@
 import { html } from 'htm/preact';
 import { render } from 'preact';
 import { App } from './app.ts';
-import { Refused, SignIn, sessionState } from './sign-in.ts';
-import { StreamStore } from './store.ts';
+import { Refused, SignIn, sessionState } from './shared/sign-in.ts';
+import { StreamStore } from './shared/store.ts';
 
 const root = document.getElementById('app')!;
 const session = await sessionState().catch((error: unknown) => ({ kind: 'refused' as const, message: String(error) }));

@@ -4,7 +4,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { CheckResult } from '../../protocol.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 
 export type ExportProps = { store: ConsoleStore; yaml: string; fileName: string; namespace: string; disabled: boolean };
 
@@ -52,13 +52,13 @@ export function ExportBar(props: ExportProps) {
       () => setOutcome({ what: 'copy', result: { ok: true, message: 'Copied to the clipboard.' } }),
       () => setOutcome({ what: 'copy', result: { ok: false, message: 'The browser did not allow copying; use Download.' } }),
     );
-  return html`<div style=${{ display: 'grid', gap: '8px' }}>
-    <div data-testid="builder-export" data-namespace=${props.namespace} data-create-access=${createAccess} style=${{ display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' }}>
+  return html`<div class="builder-export">
+    <div class="builder-export-buttons" data-testid="builder-export" data-namespace=${props.namespace} data-create-access=${createAccess}>
       <button type="button" data-testid="builder-copy" disabled=${props.disabled} onClick=${copy}>Copy YAML</button>
       <button type="button" data-testid="builder-download" disabled=${props.disabled} onClick=${() => download(props.yaml, props.fileName)}>Download ${props.fileName}</button>
       <button type="button" data-testid="builder-check" disabled=${props.disabled} title="A server-side dry run: the API server's own checks, nothing is stored"
         onClick=${() => ask('check', () => props.store.dryRun(props.yaml))}>Check on cluster</button>
-      <span style=${{ flex: 1 }}></span>
+      <span class="spacer"></span>
       ${createAccess === 'allowed'
         ? html`<button type="button" data-testid="builder-apply" class="link" disabled=${props.disabled} title=${`Server-side apply into ${props.namespace}; the usual path is Git`}
             onClick=${() => ask('apply', () => props.store.apply(props.yaml))}>Apply to ${props.namespace}…</button>`
@@ -68,7 +68,7 @@ export function ExportBar(props: ExportProps) {
       ? outcome.what === 'pending'
         ? html`<p class="muted" role="status">${outcome.label}</p>`
         : html`<pre data-testid=${`builder-${outcome.what}-result`} data-ok=${String(outcome.result.ok)} role="status"
-            style=${{ whiteSpace: 'pre-wrap', margin: 0, padding: '8px', borderRadius: 'var(--radius)', border: `1px solid ${outcome.result.ok ? 'var(--succeeded)' : 'var(--danger)'}` }}>${outcome.result.ok ? '✓ ' : '✗ '}${outcome.result.message}</pre>`
+            class="builder-result">${outcome.result.ok ? '✓ ' : '✗ '}${outcome.result.message}</pre>`
       : null}
   </div>`;
 }

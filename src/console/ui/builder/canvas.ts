@@ -28,11 +28,10 @@ export function Palette(props: { onAdd: (kind: StageKind) => void }) {
     e.dataTransfer?.setData(KIND_MIME, kind);
     if (e.dataTransfer) e.dataTransfer.effectAllowed = 'copy';
   };
-  return html`<div data-testid="builder-palette" role="list" aria-label="Stage kinds: drag one onto the canvas" style=${{ display: 'flex', gap: '8px', flexWrap: 'wrap' }}>
+  return html`<div data-testid="builder-palette" role="list" aria-label="Stage kinds: drag one onto the canvas" class="builder-palette">
     ${STAGE_KINDS.map(
       (kind) => html`<button type="button" role="listitem" draggable="true" data-testid=${`builder-palette-${kind}`} onDragStart=${start(kind)} onClick=${() => props.onAdd(kind)}
-        title=${`Drag onto the canvas, or click to add a ${kind} stage`}
-        style=${{ padding: '6px 12px', border: '1px dashed var(--accent)', borderRadius: 'var(--radius)', background: 'var(--accent-soft)', color: 'var(--text)', cursor: 'grab', userSelect: 'none' }}>${kind}</button>`,
+        title=${`Drag onto the canvas, or click to add a ${kind} stage`} class="palette-kind">${kind}</button>`,
     )}
   </div>`;
 }
@@ -54,7 +53,7 @@ function Arrow(props: { from: Point; to: Point; onClick?: () => void; edge?: { f
   const d = `M${from.x},${from.y} C${mid},${from.y} ${mid},${to.y} ${to.x},${to.y}`;
   return html`<path d=${d} fill="none" stroke="var(--muted)" stroke-width="2" marker-end="url(#builder-arrow)"
     data-testid=${props.edge ? 'builder-edge' : 'builder-wire'} data-from=${props.edge?.from} data-to=${props.edge?.to}
-    style=${{ pointerEvents: props.onClick ? 'stroke' : 'none', cursor: 'pointer' }} onClick=${props.onClick}><title>${props.edge ? `${props.edge.to} depends on ${props.edge.from} (click to remove)` : ''}</title></path>`;
+    class=${props.onClick ? 'builder-arrow clickable' : 'builder-arrow'} onClick=${props.onClick}><title>${props.edge ? `${props.edge.to} depends on ${props.edge.from} (click to remove)` : ''}</title></path>`;
 }
 
 function useCanvasDrag(props: CanvasProps, canvas: { current: HTMLDivElement | null }) {
@@ -102,15 +101,16 @@ function useCanvasDrag(props: CanvasProps, canvas: { current: HTMLDivElement | n
 function StageBox(props: { stage: StageDoc; index: number; at: Point; problems: string[]; selected: boolean; onPointerDown: (e: PointerEvent) => void; onHandle: (e: PointerEvent) => void }) {
   const { stage, at, problems } = props;
   const image = typeof stage.image === 'string' ? stage.image : '';
-  const border = problems.length > 0 ? '2px solid var(--danger)' : props.selected ? '2px solid var(--accent)' : '1px solid var(--border)';
+  const look = problems.length > 0 ? 'builder-node has-problems' : props.selected ? 'builder-node selected' : 'builder-node';
+  // Where the layout put it: the only geometry left inline (its size is layout.ts's, as the arrows').
+  const box = { left: `${at.x}px`, top: `${at.y}px`, width: `${NODE_WIDTH}px`, height: `${NODE_HEIGHT}px` };
   return html`<div data-testid="builder-node" data-stage=${stage.name} data-problems=${problems.length} aria-selected=${props.selected}
-      title=${problems.join('\n') || stage.name} onPointerDown=${props.onPointerDown}
-      style=${{ position: 'absolute', left: `${at.x}px`, top: `${at.y}px`, width: `${NODE_WIDTH}px`, height: `${NODE_HEIGHT}px`, boxSizing: 'border-box', border, borderRadius: 'var(--radius)', background: 'var(--surface)', boxShadow: 'var(--shadow)', padding: '6px 10px', cursor: 'move', userSelect: 'none', touchAction: 'none' }}>
-    <div style=${{ fontWeight: 600, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>${stage.name || '(no name)'}</div>
-    <div class="muted" style=${{ fontSize: '12px', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>${image || 'no image'}</div>
-    ${problems.length > 0 ? html`<span data-testid="builder-node-problems" style=${{ position: 'absolute', top: '-8px', left: '-8px', background: 'var(--danger)', color: '#fff', borderRadius: '9px', padding: '0 6px', fontSize: '11px' }}>${problems.length}</span>` : null}
+      title=${problems.join('\n') || stage.name} onPointerDown=${props.onPointerDown} class=${look} style=${box}>
+    <div class="builder-node-name">${stage.name || '(no name)'}</div>
+    <div class="builder-node-image muted">${image || 'no image'}</div>
+    ${problems.length > 0 ? html`<span class="builder-node-problems" data-testid="builder-node-problems">${problems.length}</span>` : null}
     <span data-testid="builder-handle-out" data-stage-handle=${stage.name} title="Drag to the stage that depends on this one" onPointerDown=${props.onHandle}
-      style=${{ position: 'absolute', right: '-7px', top: `${NODE_HEIGHT / 2 - 7}px`, width: '14px', height: '14px', borderRadius: '7px', background: 'var(--accent)', border: '2px solid var(--surface)', cursor: 'crosshair', touchAction: 'none' }}></span>
+      class="builder-handle" style=${{ top: `${NODE_HEIGHT / 2 - 7}px` }}></span>
   </div>`;
 }
 
@@ -133,8 +133,8 @@ export function Canvas(props: CanvasProps) {
   return html`<div ref=${canvas} data-testid="builder-canvas" aria-label="Pipeline drawing: drop stage kinds here"
       onDragOver=${(e: DragEvent) => e.preventDefault()} onDrop=${drop}
       onPointerDown=${(e: PointerEvent) => e.target === canvas.current && props.onSelect(undefined)}
-      style=${{ position: 'relative', height: '460px', overflow: 'auto', border: '1px solid var(--border)', borderRadius: 'var(--radius)', background: 'var(--surface-2)' }}>
-    <svg width=${width} height=${height} style=${{ position: 'absolute', left: 0, top: 0, pointerEvents: 'none' }}>
+      class="builder-canvas">
+    <svg width=${width} height=${height}>
       <defs><marker id="builder-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="var(--muted)" /></marker></defs>
       ${props.edges.map((edge) => {
         const from = anchor(edge.from, 'out');
@@ -148,6 +148,6 @@ export function Canvas(props: CanvasProps) {
       return at ? html`<${StageBox} key=${`${index}:${stage.name}`} stage=${stage} index=${index} at=${at} problems=${props.problemsByStage.get(index) ?? []}
         selected=${props.selected === index} onPointerDown=${startMove(stage.name, index)} onHandle=${startWire(stage.name)} />` : null;
     })}
-    ${props.stages.length === 0 ? html`<p class="muted" style=${{ position: 'absolute', left: '24px', top: '16px' }}>Drag a stage kind from the palette onto this canvas.</p>` : null}
+    ${props.stages.length === 0 ? html`<p class="builder-canvas-hint muted">Drag a stage kind from the palette onto this canvas.</p>` : null}
   </div>`;
 }

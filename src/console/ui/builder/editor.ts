@@ -47,5 +47,5 @@ export function YamlEditor(props: YamlEditorProps) {
     editor.focus();
   }, [props.reveal]);
 
-  return html`<div ref=${host} data-testid="builder-yaml" aria-label="Pipeline YAML" style=${{ border: '1px solid var(--border)', borderRadius: 'var(--radius)', background: 'var(--surface)', minHeight: '300px', maxHeight: '620px', overflow: 'auto', fontSize: '12.5px' }}></div>`;
+  return html`<div ref=${host} data-testid="builder-yaml" aria-label="Pipeline YAML" class="builder-yaml"></div>`;
 }

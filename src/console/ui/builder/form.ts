@@ -16,19 +16,19 @@ export type StageFormProps = {
 
 function Input(props: { field: FieldSpec; text: string; commit: (text: string) => void }) {
   const { field, text, commit } = props;
-  const common = { id: `builder-field-${field.name}`, 'data-testid': `builder-field-${field.name}`, title: field.description, style: { width: '100%', boxSizing: 'border-box' } };
+  const common = { id: `builder-field-${field.name}`, 'data-testid': `builder-field-${field.name}`, title: field.description };
   const onChange = (e: Event) => commit((e.currentTarget as HTMLInputElement).value);
   switch (field.kind) {
     case 'boolean':
-      return html`<input ...${common} type="checkbox" checked=${text === 'true'} onChange=${(e: Event) => commit(String((e.currentTarget as HTMLInputElement).checked))} style=${{}} />`;
+      return html`<input ...${common} type="checkbox" checked=${text === 'true'} onChange=${(e: Event) => commit(String((e.currentTarget as HTMLInputElement).checked))} />`;
     case 'enum':
-      return html`<select ...${common} value=${text} onChange=${onChange}><option value="">(not set)</option>${field.options?.map((o) => html`<option value=${o}>${o}</option>`)}</select>`;
+      return html`<select ...${common} class="builder-input" value=${text} onChange=${onChange}><option value="">(not set)</option>${field.options?.map((o) => html`<option value=${o}>${o}</option>`)}</select>`;
     case 'list':
     case 'yaml':
-      return html`<textarea ...${common} rows=${Math.min(8, Math.max(2, text.split('\n').length))} defaultValue=${text} onChange=${onChange}
-        placeholder=${field.kind === 'list' ? 'one item per line' : 'YAML'} style=${{ ...common.style, fontFamily: 'var(--mono)', fontSize: '12px' }}></textarea>`;
+      return html`<textarea ...${common} class="builder-input mono" rows=${Math.min(8, Math.max(2, text.split('\n').length))} defaultValue=${text} onChange=${onChange}
+        placeholder=${field.kind === 'list' ? 'one item per line' : 'YAML'}></textarea>`;
     default:
-      return html`<input ...${common} type=${field.kind === 'integer' ? 'number' : 'text'} defaultValue=${text} onChange=${onChange} />`;
+      return html`<input ...${common} class="builder-input" type=${field.kind === 'integer' ? 'number' : 'text'} defaultValue=${text} onChange=${onChange} />`;
   }
 }
 
@@ -45,17 +45,17 @@ export function StageForm(props: StageFormProps) {
     if ('value' in result) props.onSet(field.name, result.value);
   };
   return html`<form data-testid="builder-form" aria-label=${`Stage ${props.stage.name}`} onSubmit=${(e: Event) => e.preventDefault()}
-      style=${{ display: 'grid', gap: '8px', padding: '12px', border: '1px solid var(--border)', borderRadius: 'var(--radius)', background: 'var(--surface)' }}>
-    <div style=${{ display: 'flex', alignItems: 'center' }}><strong style=${{ flex: 1 }}>Stage ${props.stage.name}</strong>
+      class="builder-form">
+    <div class="builder-form-head"><strong>Stage ${props.stage.name}</strong>
       <button type="button" data-testid="builder-remove-stage" onClick=${props.onRemove}>Remove stage</button></div>
     ${props.fields.map((field) => {
       const text = fieldText(field.kind, props.stage[field.name]);
       const own = props.problems.filter((p) => fieldOf(p.path) === field.name);
-      return html`<label key=${field.name} for=${`builder-field-${field.name}`} style=${{ display: 'grid', gap: '2px' }}>
-        <span>${field.name}${field.required ? ' *' : ''} <span class="muted" style=${{ fontSize: '12px' }}>${field.description}</span></span>
+      return html`<label key=${field.name} for=${`builder-field-${field.name}`} class="builder-field">
+        <span>${field.name}${field.required ? ' *' : ''} <span class="muted builder-field-help">${field.description}</span></span>
         <${Input} key=${`${field.name}:${text}`} field=${field} text=${text} commit=${commit(field)} />
-        ${errors[field.name] ? html`<span role="alert" style=${{ color: 'var(--danger)', fontSize: '12px' }}>${errors[field.name]}</span>` : null}
-        ${own.map((p) => html`<span data-testid="builder-field-problem" style=${{ color: 'var(--danger)', fontSize: '12px' }}>${p.message}</span>`)}
+        ${errors[field.name] ? html`<span class="builder-field-error" role="alert">${errors[field.name]}</span>` : null}
+        ${own.map((p) => html`<span class="builder-field-error" data-testid="builder-field-problem">${p.message}</span>`)}
       </label>`;
     })}
   </form>`;

@@ -4,8 +4,8 @@
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import schema from '../../../../schema/pipeline.schema.json' with { type: 'json' };
-import { useStoreVersion } from '../pipeline/use-store.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import { useStoreVersion } from '../shared/use-store.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { ExportBar } from './actions.ts';
 import { Canvas, Palette } from './canvas.ts';
 import { YamlEditor } from './editor.ts';
@@ -14,8 +14,6 @@ import { stageFields } from './form-fields.ts';
 import { emptyPipeline, etlTemplate, type PipelineDoc, type StageKind } from './model.ts';
 import { useBuilder, type Builder } from './state.ts';
 import { cleanForGit, problemLine, toYaml, type Problem } from './yaml-doc.ts';
-
-const panel = { display: 'grid', gap: '10px', alignContent: 'start', minWidth: 0 };
 
 function StartBar(props: { store: ConsoleStore; builder: Builder }) {
   useStoreVersion(props.store);
@@ -26,7 +24,7 @@ function StartBar(props: { store: ConsoleStore; builder: Builder }) {
     const found = namespace && name ? props.store.pipeline(namespace, name) : undefined;
     if (found) props.builder.load(cleanForGit(found as unknown as PipelineDoc));
   };
-  return html`<div style=${{ display: 'flex', gap: '8px', flexWrap: 'wrap', alignItems: 'center' }}>
+  return html`<div class="builder-start">
     <strong>Start</strong>
     <button type="button" data-testid="builder-start-empty" onClick=${() => props.builder.load(emptyPipeline())}>Empty</button>
     <button type="button" data-testid="builder-start-template" title="ingest → transform → stage → load" onClick=${() => props.builder.load(etlTemplate())}>ETL template</button>
@@ -42,11 +40,11 @@ function StartBar(props: { store: ConsoleStore; builder: Builder }) {
 }
 
 function ProblemList(props: { problems: Problem[]; onPick: (problem: Problem) => void }) {
-  if (props.problems.length === 0) return html`<p data-testid="builder-problems" data-count="0" style=${{ color: 'var(--succeeded)', margin: 0 }}>✓ No problems: conveyor validate accepts this pipeline.</p>`;
-  return html`<ul data-testid="builder-problems" data-count=${props.problems.length} aria-label="Problems" style=${{ margin: 0, paddingLeft: '18px', color: 'var(--danger)' }}>
+  if (props.problems.length === 0) return html`<p class="builder-problems none" data-testid="builder-problems" data-count="0">✓ No problems: conveyor validate accepts this pipeline.</p>`;
+  return html`<ul class="builder-problems" data-testid="builder-problems" data-count=${props.problems.length} aria-label="Problems">
     ${props.problems.map(
       (p) => html`<li data-testid="builder-problem" data-path=${p.path} data-stage=${p.stage}>
-        <button type="button" class="link" style=${{ color: 'inherit', textAlign: 'left' }} title="Show in the YAML" onClick=${() => props.onPick(p)}>${problemLine(p)}</button></li>`,
+        <button type="button" class="link" title="Show in the YAML" onClick=${() => props.onPick(p)}>${problemLine(p)}</button></li>`,
     )}
   </ul>`;
 }
@@ -56,7 +54,7 @@ function MetadataFields(props: { builder: Builder }) {
   const field = (name: 'name' | 'namespace', placeholder: string) => html`<label>${name}
     <input key=${String(metadata?.[name] ?? '')} data-testid=${`builder-meta-${name}`} defaultValue=${metadata?.[name] ?? ''} placeholder=${placeholder}
       onChange=${(e: Event) => props.builder.setMetadata(name, (e.currentTarget as HTMLInputElement).value.trim())} /></label>`;
-  return html`<div style=${{ display: 'flex', gap: '12px', flexWrap: 'wrap' }}>${field('name', 'my-pipeline')}${field('namespace', 'default')}</div>`;
+  return html`<div class="builder-meta">${field('name', 'my-pipeline')}${field('namespace', 'default')}</div>`;
 }
 
 export function BuilderView(props: { store: ConsoleStore }) {
@@ -73,12 +71,12 @@ export function BuilderView(props: { store: ConsoleStore }) {
   const exported = useMemo(() => toYaml(builder.doc), [builder.doc]);
   const namespace = typeof builder.doc.metadata?.namespace === 'string' ? builder.doc.metadata.namespace : 'default';
   const fileName = `${typeof builder.doc.metadata?.name === 'string' && builder.doc.metadata.name ? builder.doc.metadata.name : 'pipeline'}.yaml`;
-  return html`<section data-testid="builder" style=${{ display: 'grid', gap: '12px', padding: '12px 16px' }}>
+  return html`<section class="builder" data-testid="builder">
     <${StartBar} store=${props.store} builder=${builder} />
     <${MetadataFields} builder=${builder} />
     <${Palette} onAdd=${(kind: StageKind) => builder.add(kind)} />
-    <div style=${{ display: 'grid', gridTemplateColumns: 'minmax(0, 3fr) minmax(0, 2fr)', gap: '16px' }}>
-      <div style=${panel}>
+    <div class="builder-columns">
+      <div class="builder-panel">
         <${Canvas} stages=${builder.stages} edges=${builder.edges} positions=${builder.positions} problemsByStage=${builder.problemsByStage} selected=${builder.selected}
           onDropKind=${builder.add} onConnect=${builder.connect} onDisconnect=${builder.disconnect} onMove=${builder.move} onSelect=${builder.select} />
         <${ProblemList} problems=${builder.problems} onPick=${pick} />
@@ -87,7 +85,7 @@ export function BuilderView(props: { store: ConsoleStore }) {
               onSet=${(field: string, value: unknown) => builder.setField(builder.selected!, field, value, fieldOrder)} onRemove=${() => builder.remove(builder.selected!)} />`
           : html`<p class="muted">Select a stage to edit it; drag from its blue handle to another stage to make that one depend on it.</p>`}
       </div>
-      <div style=${panel}>
+      <div class="builder-panel">
         <${YamlEditor} text=${builder.text} onChange=${builder.typed} reveal=${reveal} />
         <${ExportBar} store=${props.store} yaml=${exported} fileName=${fileName} namespace=${namespace} disabled=${builder.broken} />
       </div>

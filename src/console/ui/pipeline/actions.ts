@@ -3,7 +3,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Access, ActionName, ActionRequest, Pipeline } from '../../protocol.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { isActive, type RunView } from './runs.ts';
 import { offersRunOptions, RunForm } from './run-form.ts';
 
@@ -64,6 +64,6 @@ export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; select
     ${shown.map((b) => html`<button key=${b.action} data-action=${b.action} disabled=${busy || !b.enabled} title=${b.why} onClick=${() => act(b.action, b.run ? { run: b.run } : {})}>${b.label}</button> `)}
     ${withOptions ? html`<button data-action="run-form" disabled=${busy} aria-expanded=${String(formOpen)} title="choose the run's parameters, or bypass the cache" onClick=${() => setFormOpen(!formOpen)}>Run with parameters…</button>` : null}
     ${withOptions && formOpen ? html`<${RunForm} pipeline=${pipeline} busy=${busy} onRun=${(r: ActionRequest) => act('run', r)} onClose=${() => setFormOpen(false)} />` : null}
-    ${result ? html`<span class="action-result" data-ok=${String(result.ok)} style=${{ color: result.ok ? '#15803d' : '#b91c1c', marginLeft: '8px' }}>${result.message}</span>` : null}
+    ${result ? html`<span class="action-result" data-ok=${String(result.ok)}>${result.message}</span>` : null}
   </div>`;
 }

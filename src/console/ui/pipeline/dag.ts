@@ -9,7 +9,7 @@ import type { LayoutRequest, LayoutResult, LayoutNode } from './layout.ts';
 import { cachedLayout, layoutsRequested, requestLayout } from './layout-client.ts';
 import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
 import { PanZoom } from './pan-zoom.ts';
-import { cachedWords } from './run-words.ts';
+import { cachedWords } from './cached-stages.ts';
 
 export type DagProps = {
   pipeline: Pipeline;
@@ -72,7 +72,7 @@ function Node(props: NodeProps) {
     if (e.key === 'Enter' || e.key === ' ') props.onClick();
   };
   return html`<g class="dag-node" data-stage=${n.id} data-phase=${phase} data-kind=${n.kind} data-members=${props.groupSize} data-cached=${props.cachedFrom}
-      role="button" tabindex="0" aria-label=${`${lines[0]}: ${cached ? cachedWords(props.cachedFrom) : phase}`} onClick=${props.onClick} onKeyDown=${onKey} style=${{ cursor: 'pointer' }}>
+      role="button" tabindex="0" aria-label=${`${lines[0]}: ${cached ? cachedWords(props.cachedFrom) : phase}`} onClick=${props.onClick} onKeyDown=${onKey}>
     <title>${lines[0]} (${cached ? `${phase}, ${cachedWords(props.cachedFrom)}: it did not run in this run` : phase})</title>
     <rect x=${n.x} y=${n.y} width=${n.w} height=${n.h} rx="6" fill=${look.fill}
       stroke=${look.stroke} stroke-width=${selected ? 3 : cached ? 1.5 : 1} stroke-dasharray=${look.dash} />

@@ -4,8 +4,8 @@
 import { html } from 'htm/preact';
 import { cachedIn, phaseIn, type RunView } from './runs.ts';
 import { CACHED_COLOUR, phaseColour } from './phases.ts';
-import { LogicalTime } from './run-facts.ts';
-import { cachedWords } from './run-words.ts';
+import { LogicalTime } from './run-details.ts';
+import { cachedWords } from './cached-stages.ts';
 
 export type GridProps = {
   runs: RunView[];
@@ -23,24 +23,25 @@ function onGridClick(e: MouseEvent, onSelect: GridProps['onSelect']): void {
 function Row(props: { run: RunView; stages: string[]; selected: boolean; selectedStage?: string }) {
   const { run } = props;
   return html`<tr class=${props.selected ? 'grid-run selected' : 'grid-run'}>
-    <th data-run=${run.id} title=${`${run.trigger ?? ''} ${run.message ?? ''}`} style=${{ textAlign: 'left', fontWeight: props.selected ? 'bold' : 'normal', cursor: 'pointer', whiteSpace: 'nowrap' }}>
-      <span style=${{ display: 'inline-block', width: '10px', height: '10px', marginRight: '4px', background: phaseColour(run.phase) }}></span>${run.id} <${LogicalTime} run=${run} /></th>
+    <th class="run-label" data-run=${run.id} title=${`${run.trigger ?? ''} ${run.message ?? ''}`}>
+      <span class="run-swatch" style=${{ background: phaseColour(run.phase) }}></span>${run.id} <${LogicalTime} run=${run} /></th>
     ${props.stages.map((s) => {
       const phase = phaseIn(run, s);
       const cached = cachedIn(run, s);
       const picked = props.selected && props.selectedStage === s;
-      return html`<td data-run=${run.id} data-stage=${s} data-phase=${phase} data-cached=${cached} class=${cached === undefined ? undefined : 'cached'}
+      const classes = [cached === undefined ? '' : 'cached', picked ? 'picked' : ''].filter(Boolean).join(' ');
+      return html`<td data-run=${run.id} data-stage=${s} data-phase=${phase} data-cached=${cached} class=${classes || undefined}
         title=${`${s}: ${cached === undefined ? phase : cachedWords(cached)}`}
-        style=${{ background: cached === undefined ? phaseColour(phase) : CACHED_COLOUR, width: '14px', height: '14px', cursor: 'pointer', outline: picked ? '2px solid #0f172a' : 'none' }}></td>`;
+        style=${{ background: cached === undefined ? phaseColour(phase) : CACHED_COLOUR }}></td>`;
     })}
   </tr>`;
 }
 
 export function RunGrid(props: GridProps) {
   if (props.runs.length === 0) return html`<p class="grid-empty">No runs yet.</p>`;
-  return html`<div class="run-grid" style=${{ overflowX: 'auto' }}>
-    <table onClick=${(e: MouseEvent) => onGridClick(e, props.onSelect)} style=${{ borderCollapse: 'separate', borderSpacing: '2px', fontSize: '12px' }}>
-      <thead><tr><th></th>${props.stages.map((s) => html`<th key=${s} title=${s} style=${{ writingMode: 'vertical-rl', fontSize: '10px', fontWeight: 'normal', maxHeight: '90px', overflow: 'hidden', whiteSpace: 'nowrap' }}>${s}</th>`)}</tr></thead>
+  return html`<div class="run-grid">
+    <table onClick=${(e: MouseEvent) => onGridClick(e, props.onSelect)}>
+      <thead><tr><th></th>${props.stages.map((s) => html`<th key=${s} class="stage-name" title=${s}>${s}</th>`)}</tr></thead>
       <tbody>
         ${props.runs.map((run) => html`<${Row} key=${run.id} run=${run} stages=${props.stages} selected=${run.id === props.selectedRun} selectedStage=${props.selectedStage} />`)}
       </tbody>

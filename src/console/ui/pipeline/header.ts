@@ -2,15 +2,16 @@
 import { html } from 'htm/preact';
 import type { Pipeline } from '../../protocol.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
-import { conditionSentence, localTime } from './words.ts';
-import { backfillLine } from './run-words.ts';
+import { conditionSentence } from './conditions.ts';
+import { utcTime } from '../shared/time.ts';
+import { backfillLine } from './describe-run.ts';
 
 function scheduleLine(p: Pipeline): string {
   const s = p.spec.schedule;
   if (!s) return 'No schedule: runs on create, on change and on request.';
   const zone = p.spec.timeZone ? ` (${p.spec.timeZone})` : '';
-  const next = p.status?.nextScheduleTime ? `; next run ${localTime(p.status.nextScheduleTime)}` : '';
-  const last = p.status?.lastScheduleTime ? `; last ${localTime(p.status.lastScheduleTime)}` : '';
+  const next = p.status?.nextScheduleTime ? `; next run ${utcTime(p.status.nextScheduleTime)}` : '';
+  const last = p.status?.lastScheduleTime ? `; last ${utcTime(p.status.lastScheduleTime)}` : '';
   return `Schedule ${s}${zone}${p.spec.suspend ? ', suspended' : ''}${next}${last}.`;
 }
 
@@ -21,7 +22,8 @@ export function Header(props: { pipeline: Pipeline }) {
   const conditions = (p.status?.conditions ?? []).filter((c) => !(c.type === 'Ready' && c.status === 'True') && !(c.type === 'Ready' && (p.status?.conditions ?? []).some((o) => o.type !== 'Ready' && o.status === 'True')));
   return html`<header class="pipeline-header">
     <h2>${p.metadata.namespace}/${p.metadata.name}
-      <span data-role="pipeline-phase" data-phase=${phase} style=${{ background: phaseColour(phase === 'Scheduled' ? 'Succeeded' : phase), color: phaseTextColour(phase), padding: '2px 8px', borderRadius: '4px', fontSize: '14px', marginLeft: '8px' }}>${phase}</span>
+      <span class="pipeline-phase" data-role="pipeline-phase" data-phase=${phase}
+        style=${{ background: phaseColour(phase === 'Scheduled' ? 'Succeeded' : phase), color: phaseTextColour(phase) }}>${phase}</span>
       ${p.status?.progress ? html` <small>${p.status.progress} stages</small>` : null}
     </h2>
     <p class="schedule">${scheduleLine(p)}</p>

@@ -3,8 +3,10 @@
 // is shown as it is: the user learns why, not just that nothing came.
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
+import { CANNED_LOGS_HEADER } from '../../protocol.ts';
 
-type LogState = { text: string; status: 'loading' | 'streaming' | 'done' | 'error'; message?: string };
+/** `cannedOn`: the KWOK node whose canned log this is, not the pod's own output. */
+type LogState = { text: string; status: 'loading' | 'streaming' | 'done' | 'error'; message?: string; cannedOn?: string };
 const MAX_CHARS = 500_000;
 
 async function errorMessage(res: Response): Promise<string> {
@@ -23,16 +25,25 @@ async function stream(url: string, signal: AbortSignal, update: (s: LogState) =>
     return;
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  const canned = res.headers.get(CANNED_LOGS_HEADER);
+  const source = canned ? { cannedOn: canned } : {};
   let text = '';
-  update({ text, status: 'streaming' });
+  update({ text, status: 'streaming', ...source });
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     // Keep the tail of very long logs: the page must stay responsive.
     text = (text + value).slice(-MAX_CHARS);
-    update({ text, status: 'streaming' });
+    update({ text, status: 'streaming', ...source });
   }
-  update({ text, status: 'done' });
+  update({ text, status: 'done', ...source });
+}
+
+/** The local cluster's pods all print KWOK's one shared file: say so before anyone reads it as this stage's. */
+function CannedNote(props: { node: string }) {
+  return html`<p class="logs-note" data-role="canned-logs" data-node=${props.node}>
+    <b>Canned logs.</b> This pod runs on ${props.node}, a KWOK node of a simulated cluster, which serves every pod
+    the same log file: these lines may come from other stages and pipelines, not from this stage.</p>`;
 }
 
 export function Logs(props: { url: string; follow: boolean }) {
@@ -47,8 +58,9 @@ export function Logs(props: { url: string; follow: boolean }) {
   }, [props.url]);
   const note = state.status === 'loading' ? 'loading logs…' : state.status === 'streaming' && props.follow ? 'following…' : '';
   return html`<div class="stage-logs">
+    ${state.cannedOn ? html`<${CannedNote} node=${state.cannedOn} />` : null}
     ${state.status === 'error' ? html`<p class="logs-message" data-logs="error">${state.message}</p>` : null}
-    ${state.status !== 'error' ? html`<pre data-logs=${state.status} style=${{ maxHeight: '320px', overflow: 'auto', background: '#0f172a', color: '#e2e8f0', padding: '8px', fontSize: '12px', whiteSpace: 'pre-wrap' }}>${state.text || (state.status === 'done' ? '(no output)' : '')}</pre>` : null}
+    ${state.status !== 'error' ? html`<pre data-logs=${state.status}>${state.text || (state.status === 'done' ? '(no output)' : '')}</pre>` : null}
     ${note ? html`<small>${note}</small>` : null}
   </div>`;
 }

@@ -34,7 +34,7 @@ export function PanZoom(props: { width: number; height: number; layoutKey?: stri
   return html`<svg class="dag" data-width=${props.width} data-height=${props.height} data-layout-key=${props.layoutKey} data-layouts=${props.layouts} width="100%" height=${shownHeight}
       viewBox=${`0 0 ${props.width} ${shownHeight}`} preserveAspectRatio="xMinYMin meet"
       onWheel=${onWheel} onPointerDown=${onDown} onPointerMove=${onMove} onPointerUp=${onUp} onPointerLeave=${onUp}
-      style=${{ border: '1px solid #e2e8f0', background: '#fff', touchAction: 'none', maxWidth: `${props.width}px` }}>
+      style=${{ maxWidth: `${props.width}px` }}>
     <defs><marker id="dag-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
       <path d="M0,0 L10,5 L0,10 z" fill="#94a3b8" /></marker></defs>
     <g transform=${`translate(${view.x},${view.y}) scale(${view.scale})`}>${props.children}</g>

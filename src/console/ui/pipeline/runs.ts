@@ -4,7 +4,7 @@
 // in status.runs) is read from its Jobs. Pure logic, unit-tested.
 import type { EventSummary, JobSummary, Pipeline } from '../../protocol.ts';
 import type { RunStatus, RunSummary, StageStatus } from '../../../api/types.ts';
-import { cachedFromEvents, isCached } from './run-words.ts';
+import { cachedFromEvents, isCached } from './cached-stages.ts';
 
 /** A stage's state in one run; phase 'None' when nothing is known (no status, no Job). */
 export type StageView = {

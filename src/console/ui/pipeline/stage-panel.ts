@@ -1,15 +1,15 @@
-// The side panel of the selected stage in the selected run: its Job, attempts, times, reason
-// and message, the Events about it, and its logs. The exit code lives on the pod, which the
-// Console does not read: the panel says to look in the logs.
+// The side panel of the selected stage in the selected run: its Job, attempts, times (in UTC, as
+// everywhere in the Console), reason and message, the Events about it, and its logs. The exit
+// code lives on the pod, which the Console does not read: the panel says to look in the logs.
 import { html } from 'htm/preact';
-import { useNow } from '../clock.ts';
+import { useNow } from '../shared/clock.ts';
 import type { EventSummary } from '../../protocol.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { Logs } from './logs.ts';
 import { cachedIn, phaseIn, type RunView, type StageView } from './runs.ts';
-import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
-import { cachedWords } from './run-words.ts';
-import { between, localTime } from './words.ts';
+import { phaseColour, phaseTextColour } from './phases.ts';
+import { cachedWords } from './cached-stages.ts';
+import { between, utcTime } from '../shared/time.ts';
 
 export type StagePanelProps = {
   store: ConsoleStore;
@@ -33,20 +33,29 @@ export function stageEvents(events: EventSummary[], run: RunView, stage: string,
   );
 }
 
+type Fact = [label: string, value: string | number];
+
+/** The facts table's rows as [label, value], unknown values left out; times in UTC. */
+export function stageFacts(s: StageView | undefined, phase: string, cached: boolean, now = Date.now()): Fact[] {
+  const rows: [string, string | number | undefined][] = [
+    ['Job', s?.job ?? (cached ? 'none in this run: served from the cache' : '(none yet)')],
+    ['Attempts', s?.attempts],
+    ['Started', utcTime(s?.startTime)],
+    ['Finished', utcTime(s?.completionTime)],
+    [s?.completionTime ? 'Took' : 'Running for', between(s?.startTime, s?.completionTime, now)],
+    ['Reason', s?.reason],
+    ['Message', s?.message],
+  ];
+  if (phase === 'Failed') rows.push(['Exit code', 'not known here (it is on the pod): see logs']);
+  return rows.filter((row): row is Fact => row[1] !== undefined && row[1] !== '');
+}
+
 function Facts(props: { s: StageView | undefined; phase: string; cached: boolean }) {
   // "Running for" keeps counting between store changes while the stage runs.
-  useNow(props.s?.completionTime || !props.s?.startTime ? 3_600_000 : 1000);
-  const s = props.s;
-  const row = (label: string, value: unknown) => (value === undefined || value === '' ? null : html`<tr><th style=${{ textAlign: 'left', paddingRight: '8px' }}>${label}</th><td>${value}</td></tr>`);
-  return html`<table class="stage-facts" style=${{ fontSize: '13px' }}><tbody>
-    ${row('Job', s?.job ?? (props.cached ? 'none in this run: served from the cache' : '(none yet)'))}
-    ${row('Attempts', s?.attempts)}
-    ${row('Started', localTime(s?.startTime))}
-    ${row('Finished', localTime(s?.completionTime))}
-    ${row(s?.completionTime ? 'Took' : 'Running for', between(s?.startTime, s?.completionTime))}
-    ${row('Reason', s?.reason)}
-    ${row('Message', s?.message)}
-    ${props.phase === 'Failed' ? row('Exit code', 'not known here (it is on the pod): see logs') : null}
+  const now = useNow(props.s?.completionTime || !props.s?.startTime ? 3_600_000 : 1000);
+  const rows = stageFacts(props.s, props.phase, props.cached, now);
+  return html`<table class="stage-facts"><tbody>
+    ${rows.map(([label, value]) => html`<tr key=${label} data-fact=${label}><th>${label}</th><td>${value}</td></tr>`)}
   </tbody></table>`;
 }
 
@@ -54,15 +63,15 @@ function Facts(props: { s: StageView | undefined; phase: string; cached: boolean
 function CachedNote(props: { from: string; onSelectRun?: (run: string) => void }) {
   const { from, onSelectRun } = props;
   const link = from && onSelectRun ? html` <button class="link" data-role="cached-source" onClick=${() => onSelectRun(from)}>Show run ${from}</button>` : null;
-  return html`<p class="cached-note" data-role="cached" data-cached-from=${from} style=${{ background: CACHED_COLOUR, color: CACHED_STROKE, border: `1px dashed ${CACHED_STROKE}`, padding: '4px 8px', borderRadius: '4px', fontSize: '13px' }}>
+  return html`<p class="cached-note" data-role="cached" data-cached-from=${from}>
     <b>${cachedWords(from)}</b>. This stage did not run in this run: no Job, no logs of its own.${link}</p>`;
 }
 
+/** The stage's phase in its colour; a cached stage pale and dashed (style.css), as in the DAG. */
 function PhaseBadge(props: { phase: string; cached: boolean }) {
-  const style = props.cached
-    ? { background: CACHED_COLOUR, color: CACHED_STROKE, border: `1px dashed ${CACHED_STROKE}` }
-    : { background: phaseColour(props.phase), color: phaseTextColour(props.phase) };
-  return html`<span data-role="phase" style=${{ ...style, padding: '1px 6px', borderRadius: '4px', fontSize: '12px' }}>${props.cached ? `${props.phase} · Cached` : props.phase}</span>`;
+  if (props.cached) return html`<span class="stage-phase cached" data-role="phase">${props.phase} · Cached</span>`;
+  const colours = { background: phaseColour(props.phase), color: phaseTextColour(props.phase) };
+  return html`<span class="stage-phase" data-role="phase" style=${colours}>${props.phase}</span>`;
 }
 
 export function StagePanel(props: StagePanelProps) {
@@ -74,9 +83,9 @@ export function StagePanel(props: StagePanelProps) {
   const events = stageEvents(props.events, run, stage, props.name);
   const running = phase === 'Running' || phase === 'Pending';
   const started = Boolean(s?.job || run.jobs.some((j) => j.stage === stage));
-  return html`<aside class="stage-panel" data-stage=${stage} data-phase=${phase} data-cached=${cachedFrom} style=${{ borderLeft: '1px solid #e2e8f0', paddingLeft: '12px', minWidth: '320px' }}>
+  return html`<aside class="stage-panel" data-stage=${stage} data-phase=${phase} data-cached=${cachedFrom}>
     <h3>${stage} <${PhaseBadge} phase=${phase} cached=${cached} /></h3>
-    <p style=${{ fontSize: '12px', color: '#475569' }}>run ${run.id}</p>
+    <p class="stage-run">run ${run.id}</p>
     ${cached ? html`<${CachedNote} from=${cachedFrom} onSelectRun=${props.onSelectRun} />` : null}
     <${Facts} s=${s} phase=${phase} cached=${cached} />
     <h4>Events</h4>

@@ -3,12 +3,12 @@
 import { html } from 'htm/preact';
 import { cachedIn, isActive, phaseIn, type RunView } from './runs.ts';
 import { CACHED_COLOUR, phaseColour } from './phases.ts';
-import { cachedWords } from './run-words.ts';
-import { between } from './words.ts';
+import { cachedWords } from './cached-stages.ts';
+import { between } from '../shared/time.ts';
 
 const ROW = 18;
 const LABEL = 160;
-const WIDTH = 640;
+const WIDTH = 640; // style.css caps .timeline at this width
 
 export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (stage: string) => void; now?: number }) {
   const run = props.run;
@@ -24,11 +24,11 @@ export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (st
   const end = (r: (typeof rows)[number]) => (r.s!.completionTime ? Date.parse(r.s!.completionTime) : now);
   // Drawn on a fixed 640-wide grid and scaled to its column, so it never runs into the side panel.
   const height = rows.length * ROW + 4;
-  return html`<svg class="timeline" viewBox=${`0 0 ${WIDTH} ${height}`} width="100%" style=${{ fontSize: '11px', maxWidth: `${WIDTH}px` }} preserveAspectRatio="xMinYMin meet">
+  return html`<svg class="timeline" viewBox=${`0 0 ${WIDTH} ${height}`} width="100%" preserveAspectRatio="xMinYMin meet">
     ${rows.map((r, i) => {
       const x = LABEL + (Date.parse(r.s!.startTime!) - t0) * scale;
       const w = Math.max(2, (end(r) - Date.parse(r.s!.startTime!)) * scale);
-      return html`<g key=${r.name} data-stage=${r.name} data-phase=${r.phase} data-cached=${r.cached} onClick=${() => props.onSelect(r.name)} style=${{ cursor: 'pointer' }}>
+      return html`<g key=${r.name} data-stage=${r.name} data-phase=${r.phase} data-cached=${r.cached} onClick=${() => props.onSelect(r.name)}>
         <text x="0" y=${i * ROW + 13}>${r.name.length > 24 ? `${r.name.slice(0, 23)}…` : r.name}</text>
         <rect x=${x} y=${i * ROW + 3} width=${w} height=${ROW - 6} rx="2" fill=${r.cached === undefined ? phaseColour(r.phase) : CACHED_COLOUR}>
           <title>${r.name}: ${r.cached === undefined ? `${r.phase}, ${between(r.s!.startTime, r.s!.completionTime, now)}` : cachedWords(r.cached)}</title></rect>

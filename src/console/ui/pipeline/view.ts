@@ -4,18 +4,18 @@ import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
 import { topologicalOrder } from '../../../plan/run/dag.ts';
-import type { ConsoleStore } from '../store-types.ts';
+import type { ConsoleStore } from '../shared/store-types.ts';
 import { Actions } from './actions.ts';
 import { Dag } from './dag.ts';
 import { RunGrid } from './grid.ts';
 import { Header } from './header.ts';
 import { cachedIn, isActive, phaseIn, runsOf, type RunView } from './runs.ts';
-import { RunFacts } from './run-facts.ts';
-import { utcTime } from './run-words.ts';
+import { RunFacts } from './run-details.ts';
+import { utcTime } from '../shared/time.ts';
 import { StagePanel } from './stage-panel.ts';
 import { Timeline } from './timeline.ts';
-import { useStoreVersion } from './use-store.ts';
-import { useNow } from '../clock.ts';
+import { useStoreVersion } from '../shared/use-store.ts';
+import { useNow } from '../shared/clock.ts';
 
 export type PipelineViewProps = { store: ConsoleStore; namespace: string; name: string };
 
@@ -60,8 +60,8 @@ export function PipelineView(props: PipelineViewProps) {
     <${Actions} store=${store} pipeline=${p} selected=${run} runs=${runs} />
     <${RunSelector} runs=${runs} selected=${run?.id} onSelect=${(r: string) => select(r)} />
     <${RunFacts} run=${run} />
-    <div class="pipeline-main" style=${{ display: 'flex', gap: '12px', alignItems: 'flex-start' }}>
-      <div style=${{ flex: '1 1 auto', minWidth: 0 }}>
+    <div class="pipeline-main">
+      <div class="pipeline-main-column">
         <${Dag} pipeline=${p} phaseOf=${(s: string) => phaseIn(run, s)} cachedFrom=${(s: string) => cachedIn(run, s)} selected=${stage} onSelect=${setStage} />
         <h3>Runs</h3>
         <${RunGrid} runs=${runs} stages=${order} selectedRun=${run?.id} selectedStage=${stage} onSelect=${select} />

@@ -1,6 +1,6 @@
 // The in-cluster Console's Host and Origin checks (the credentials are checked per request).
 import { describe, expect, it } from 'vitest';
-import { InClusterGate } from '../../../../src/console/server/in-cluster-server.ts';
+import { InClusterGate } from '../../../../src/console/server/in-cluster-routes.ts';
 
 describe('InClusterGate', () => {
   const gate = new InClusterGate(['console.example.com', 'localhost:8080']);

@@ -18,6 +18,8 @@ export class MemoryBackend implements ConsoleBackend {
   allowed = new Set<string>(['team-a']);
   /** What logs() writes; undefined = no pod (404). */
   logText: string | undefined = 'line 1\nline 2\n';
+  /** The KWOK node logs() says its lines are canned on, when set. */
+  cannedOn: string | undefined;
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
@@ -51,9 +53,10 @@ export class MemoryBackend implements ConsoleBackend {
     return { status: 200, result: { ok: true, message: `${action} requested` } };
   }
 
-  async logs(namespace: string, name: string, stage: string, run: string, follow: boolean, out: Writable) {
+  async logs(namespace: string, name: string, stage: string, run: string, follow: boolean, out: Writable, canned?: (node: string) => void) {
     this.calls.push(['logs', namespace, name, stage, run, follow]);
     if (this.logText === undefined) return { status: 404, message: `the pod of stage ${stage} is gone` };
+    if (this.cannedOn) canned?.(this.cannedOn);
     out.write(this.logText);
     return { status: 200 };
   }

@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleServer, type ConsoleServer } from '../../../../src/console/server/server.ts';
+import { CANNED_LOGS_HEADER } from '../../../../src/console/protocol.ts';
 import { MemoryBackend, pipeline } from './memory-backend.ts';
 
 type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
@@ -135,6 +136,15 @@ describe('the router with an in-memory backend', () => {
     const gone = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1', { Cookie: cookie });
     backend.logText = 'line 1\n';
     expect([gone.status, JSON.parse(gone.body).message]).toEqual([404, 'the pod of stage load is gone']);
+  });
+
+  it('logs: a KWOK node\'s canned lines come with a header naming the node, a pod\'s own without', async () => {
+    const own = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1', { Cookie: cookie });
+    expect(own.headers[CANNED_LOGS_HEADER.toLowerCase()]).toBeUndefined();
+    backend.cannedOn = 'node-000000';
+    const canned = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1', { Cookie: cookie });
+    backend.cannedOn = undefined;
+    expect([canned.status, canned.headers[CANNED_LOGS_HEADER.toLowerCase()], canned.body]).toEqual([200, 'node-000000', backend.logText]);
   });
 
   it('the stream starts with a reset, then changes with ids, over HTTP', async () => {
