@@ -198,7 +198,7 @@ export function cachedStage(pipeline: Pipeline, stage: StageSpec, cache: RunCach
   };
 }
 
-/** The Normal Event of a stage served from the cache (the console reads it back: run-words.ts). */
+/** The Normal Event of a stage served from the cache (the Console reads it back: src/console/ui/pipeline/cached-stages.ts). */
 export function stageCachedEvent(runId: string, stage: string, key: string, fromRun: string): PlanEvent {
   return { type: 'Normal', reason: 'StageCached', message: `run ${runId}: stage "${stage}" served from the cache (key "${key}", run ${fromRun})` };
 }
