@@ -75,7 +75,7 @@ export function parsePipelineDocument(text: string): ParsedPipeline {
   const objects = docs.map((d) => d.toJS() as unknown).filter((o) => o !== null && o !== undefined);
   if (objects.length !== 1) return { ok: false, message: `expected exactly one YAML document, got ${objects.length}` };
   const obj = objects[0];
-  if (typeof obj !== 'object' || Array.isArray(obj)) return { ok: false, message: 'expected a Pipeline object, got a YAML ' + (Array.isArray(obj) ? 'list' : typeof obj) };
+  if (typeof obj !== 'object' || Array.isArray(obj)) return { ok: false, message: `expected a Pipeline object, got a YAML ${Array.isArray(obj) ? 'list' : typeof obj}` };
   const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
   if (apiVersion !== API_VERSION || kind !== KIND) {
     return { ok: false, message: `expected apiVersion ${API_VERSION} and kind ${KIND}, got apiVersion ${String(apiVersion)} and kind ${String(kind)}` };

@@ -57,14 +57,23 @@ export async function route(request: IncomingMessage, response: ServerResponse, 
 async function apiRoute(method: string, url: URL, request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
   const path = url.pathname;
   const { backend, headers } = ctx;
-  if (path === '/api/stream') return allow(method, ['GET']), ctx.hub.open(request, response, headers);
+  if (path === '/api/stream') {
+    allow(method, ['GET']);
+    return ctx.hub.open(request, response, headers);
+  }
   // Reaching this route means the request passed the gate: on a laptop the session is the link's.
-  if (path === '/api/session') return allow(method, ['GET']), sendJson(response, 200, { mode: 'local', via: 'link' }, headers);
+  if (path === '/api/session') {
+    allow(method, ['GET']);
+    return sendJson(response, 200, { mode: 'local', via: 'link' }, headers);
+  }
   if (path === '/api/access') {
     allow(method, ['GET']);
     return sendJson(response, 200, await backend.access(name(url.searchParams.get('namespace'), 'namespace')), headers);
   }
-  if (path === '/api/schema') return allow(method, ['GET']), sendJson(response, 200, await schema(), headers);
+  if (path === '/api/schema') {
+    allow(method, ['GET']);
+    return sendJson(response, 200, await schema(), headers);
+  }
   if (path === '/api/dry-run' || path === '/api/apply') {
     allow(method, ['POST']);
     const yaml = yamlOf(await readJson(request, YAML_BODY_LIMIT));
@@ -173,7 +182,7 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
  * with the first bytes, so a backend that finds no pod can still answer 404 with its message, and
  * one that finds the pod's log canned (a KWOK node's) can say so in a header. When the tab goes away the sink is destroyed, which ends a follow.
  */
-async function streamLogs(ns: string, pipeline: string, query: URLSearchParams, request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
+async function streamLogs(ns: string, pipeline: string, query: URLSearchParams, _request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
   const stage = query.get('stage');
   const run = query.get('run');
   if (!stage || !run) throw new HttpError(400, 'logs need ?stage=STAGE&run=RUN');

@@ -10,7 +10,7 @@ import { useRoute, type Route } from './shared/router.ts';
 import type { StreamState, StreamStore } from './shared/store.ts';
 import type { ConsoleStore } from './shared/store-types.ts';
 
-// eslint-style note: `any` props because each lazy view declares its own props type.
+// biome-ignore lint/suspicious/noExplicitAny: each lazy view declares its own props type.
 type AnyView = ComponentType<any>;
 
 const loaders: Record<'pipeline' | 'builder', () => Promise<AnyView>> = {

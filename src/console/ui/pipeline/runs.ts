@@ -109,7 +109,7 @@ export function runsOf(p: Pipeline, jobs: JobSummary[], events: EventSummary[] =
 const ACTIVE_RUN = new Set(['Pending', 'Running']);
 
 export function isActive(run: RunView | undefined): boolean {
-  return Boolean(run && run.phase && ACTIVE_RUN.has(run.phase));
+  return Boolean(run?.phase && ACTIVE_RUN.has(run.phase));
 }
 
 /** A stage's phase in a run; a stage without a record is Pending while the run goes on. */

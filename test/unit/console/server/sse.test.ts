@@ -62,7 +62,9 @@ function fakeResponse(): ServerResponse & { text: () => string; status?: number;
       return res;
     },
     text: () => chunks.join(''),
-    closeNow: () => handlers.forEach((h) => h()),
+    closeNow: () => {
+      for (const h of handlers) h();
+    },
   } as unknown as ServerResponse & { text: () => string; status?: number; closeNow: () => void };
   return res;
 }
