@@ -62,7 +62,7 @@ export function plan(input: PlanInput): Plan {
   const selection = withRunValues(context, waitsForTrigger ? selectScheduled(context) : selectUnscheduled(context));
   const advance = runAdvancer({ pipeline, generation, revisions, observed, input, now, cacheEntries: cacheEntriesOf(previous.cache) });
   const cancel = readCancelRequest(pipeline, previous);
-  const backfill = { state: readBackfill(pipeline, previous, now), context: { spec, generation } };
+  const backfill = { state: readBackfill(pipeline, previous, observed, now), context: { spec, generation } };
   const stagesOf = stageCounter(pipeline, revisions, generation);
   const outcome = planRuns(selection, advance, { policy: policyOf(spec), stagesOf, cancel, backfill }, now);
   const { runs, lastRun } = rememberAll(outcome, previous, selection.supersede, now);

@@ -56,13 +56,7 @@ const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
  * merged: its counterexample's test then fails until you do, so none is forgotten. The first
  * entry whose signature matches a violation claims it.
  */
-export const KNOWN_FAILING: Record<string, KnownFailure> = {
-  'NEW-I: after a crash and a stale read among backfill requests, re-applying an old backfill request creates again a Job of a backfill run that the operator had deleted': {
-    invariants: ['once'],
-    message: /run b[0-9a-f]{8}, .*created again under the same name \(deleted by the operator before\)/,
-    history: (h) => has(h, 'reapplyBackfill'),
-  },
-};
+export const KNOWN_FAILING: Record<string, KnownFailure> = {};
 
 /** The known problem a violation is an instance of (its KNOWN_FAILING key), if any. */
 export function knownProblem(violation: Violation, history: History): string | undefined {
