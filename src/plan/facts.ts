@@ -113,7 +113,7 @@ export function withRequests(seen: SeenFacts): PlanFacts {
   const requests = {
     ...readRequests(pipeline, previous, seen.upstream),
     cancel: readCancelRequest(pipeline, previous),
-    backfill: readBackfill(pipeline, previous, now),
+    backfill: readBackfill(pipeline, previous, seen.observed, now),
   };
   return { ...seen, requests };
 }

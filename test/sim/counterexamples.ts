@@ -217,6 +217,27 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     ],
   },
   {
+    // A retry of a run cancelled while clean ran (its Job then succeeded): clean is kept, extract
+    // (Cached there, the entry expired since) runs again, load starts at once beside it. 14 min
+    // later the Job cache still shows neither Job (lag; expectations last 60 s): the plan takes
+    // them for deleted and creates both again, extract after load had begun. Not fixed.
+    problem: 'NEW-J',
+    found: 'npm run sim -- --seed 7 --steps 120 --histories 200 --small (shrunk by fast-check to these 10 operations)',
+    config: { variant: 'daily', concurrencyPolicy: 'Replace', maxAge: { extract: '1h', clean: '1h' }, chained: false },
+    ops: [
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      { do: 'backfill', fromPeriodsAgo: 4, periods: 1, maxActive: 1, region: 'us' },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'run', region: 'us', atPeriodsAgo: 3 },
+      { do: 'runFromCronJob' },
+      { do: 'run' },
+      { do: 'advance', percent: 109, fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'finish', seed: 0, failPercent: 0, all: false, fault: { kind: 'crashAfterWrite', on: 'main' } },
+      { do: 'retry', index: 3 },
+      { do: 'advance', percent: 1, fault: { kind: 'lag', on: 'main' } },
+    ],
+  },
+  {
     problem: 'NEW-H',
     found: 'npm run sim -- --seed 101 --steps 100 --histories 300 --small (shrunk by fast-check to these 4 operations)',
     config: hourly,

@@ -18,11 +18,22 @@
 // What it does not cover: a lost status (the whole memory is gone; as with run requests, the
 // annotation is then read as new), and an old id reused in a new request with a new requestedAt —
 // that is a new request, and its run ids differ from the old ones (they include requestedAt).
+//
+// Evidence before status: a plan that accepted a request may create its runs' Jobs and then lose
+// its status write (a crash, a lost or conflicting write), and a later plan may handle another
+// request first. The Jobs carry their backfill's id (conveyor.dev/backfill): a run status does not
+// record yet is adopted from them, and its id joins the list in the same plan (rememberRunsSeen),
+// before any plan can prune those Jobs (status is written before deletions). Otherwise the old
+// request applied again would be accepted, and --rerun would create the pruned Jobs again under
+// their old names (simulator, NEW-I). The request's requestedAt is not on the Jobs; it is at most
+// MAX_REQUEST_SKEW_MS after the run started (it was not in the future when accepted), so that is
+// the time listed: when the id falls off, backfillIdsForgottenUntil still covers the request.
 import type { PipelineStatus } from '../../api/types.ts';
 import { MAX_BACKFILL_IDS } from '../../api/schema.ts';
 import { ID_PATTERN, type BackfillProblem, type BackfillRequest } from './request.ts';
 import { rememberedRuns } from '../remembered.ts';
 import { iso, isoOf, latest, toDate } from '../time.ts';
+import type { ObservedRun } from '../observed.ts';
 
 /** How far a request's requestedAt may be ahead of the operator's clock (clock skew between machines). */
 export const MAX_REQUEST_SKEW_MS = 60 * 60 * 1000;
@@ -68,8 +79,38 @@ export function usedIdProblem(used: UsedIds, request: Pick<BackfillRequest, 'id'
 
 /** The memory after `request` is accepted: its id first; ids past the bound fall off, moving the time mark. */
 export function rememberId(used: UsedIds, request: Pick<BackfillRequest, 'id' | 'requestedAt'>, now: Date): UsedIds {
-  const ids = [{ id: request.id, time: iso(request.requestedAt ?? now) }, ...used.ids.filter((e) => e.id !== request.id)];
-  const dropped = ids.slice(MAX_BACKFILL_IDS);
-  const until = latest(used.forgottenUntil, ...dropped.map((e) => e.time));
+  const others = used.ids.filter((e) => e.id !== request.id);
+  return bounded([{ id: request.id, time: iso(request.requestedAt ?? now) }, ...others], used.forgottenUntil);
+}
+
+/** At most MAX_BACKFILL_IDS ids; those past it fall off, and the time mark moves to the latest of theirs. */
+function bounded(ids: UsedId[], forgottenUntil: string | undefined): UsedIds {
+  const until = latest(forgottenUntil, ...ids.slice(MAX_BACKFILL_IDS).map((e) => e.time));
   return { ids: ids.slice(0, MAX_BACKFILL_IDS), ...(until ? { forgottenUntil: iso(until) } : {}) };
+}
+
+/**
+ * The memory with the ids of the backfill runs the Jobs show and status does not record (adopted
+ * now: the plan that accepted their request lost its status), first. Each is listed at the latest
+ * its request's requestedAt can be; an id that time mark already covers is left out, so that an id
+ * that fell off is not listed again while its old Jobs stay.
+ */
+export function rememberRunsSeen(
+  used: UsedIds,
+  previous: PipelineStatus,
+  observed: ReadonlyMap<string, ObservedRun>,
+  now: Date,
+): UsedIds {
+  const recorded = rememberedRuns(previous);
+  const until = toDate(used.forgottenUntil)?.getTime() ?? Number.NEGATIVE_INFINITY;
+  const seen = new Map<string, UsedId>();
+  for (const run of observed.values()) {
+    if (recorded.has(run.id)) continue;
+    const started = run.startedAt ?? run.activeSince ?? run.createdAt ?? now;
+    const entry = usedId(run.values?.backfill, new Date(started.getTime() + MAX_REQUEST_SKEW_MS), now);
+    if (!entry || Date.parse(entry.time) <= until || used.ids.some((e) => e.id === entry.id)) continue;
+    const other = seen.get(entry.id);
+    if (!other || entry.time < other.time) seen.set(entry.id, entry);
+  }
+  return seen.size === 0 ? used : bounded([...seen.values(), ...used.ids], used.forgottenUntil);
 }

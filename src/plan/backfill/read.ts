@@ -5,11 +5,11 @@ import { handledRecord, MAX_REQUEST_JSON_LENGTH, requestAnnotation } from '../se
 import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus } from '../../api/types.ts';
 import { MAX_BACKFILL_ACTIVE } from '../../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../../api/labels.ts';
-import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from './ids.ts';
+import { readUsedIds, rememberId, rememberRunsSeen, usedIdProblem, type UsedIds } from './ids.ts';
 import { checkBackfillRequest, describeProblem, futureTickProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './request.ts';
 import { ticksBetween } from './ticks.ts';
 import { compact } from '../objects.ts';
-import { trimMessage } from '../observed.ts';
+import { trimMessage, type ObservedRun } from '../observed.ts';
 import { readSucceeded } from './succeeded.ts';
 import { iso, toDate } from '../time.ts';
 import type { PlanEvent } from '../types.ts';
@@ -127,8 +127,17 @@ function withinBounds(status: BackfillStatus | undefined): BackfillStatus | unde
   return maxActive === status.maxActive ? status : { ...status, maxActive };
 }
 
-/** Reads the request and cancel annotations against what status remembers. */
-export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: Date): BackfillState {
+/**
+ * Reads the request and cancel annotations against what status remembers; the ids of backfill runs
+ * seen only on their Jobs (`observed`) join the memory after the request is handled (ids.ts: a plan
+ * repeating one whose write was lost accepts its request again, as decided before).
+ */
+export function readBackfill(
+  pipeline: Pipeline,
+  previous: PipelineStatus,
+  observed: ReadonlyMap<string, ObservedRun>,
+  now: Date,
+): BackfillState {
   const cancel = new Map<string, string>();
   let lastRequest = previous.lastBackfillRequest;
   const refusal = typeof previous.lastBackfillRefusal === 'string' ? trimMessage(previous.lastBackfillRefusal, MAX_REFUSAL) : undefined;
@@ -153,5 +162,6 @@ export function readBackfill(pipeline: Pipeline, previous: PipelineStatus, now: 
     events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${status.message}; ${status.progress}` });
   }
   const succeeded = readSucceeded(previous, pipeline.spec.params);
-  return compact({ status, lastRequest, used: handled.used, refusal: handled.refusal, succeeded, cancel, events, ticks });
+  const used = rememberRunsSeen(handled.used, previous, observed, now);
+  return compact({ status, lastRequest, used, refusal: handled.refusal, succeeded, cancel, events, ticks });
 }

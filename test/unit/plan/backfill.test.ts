@@ -1,12 +1,14 @@
 // Backfill, the pure parts: which ticks a range holds (schedule, time zone, DST, the cap), and how
 // a request is read and checked against a spec.
 import { describe, expect, it } from 'vitest';
-import type { Pipeline, PipelineSpec } from '../../../src/api/types.ts';
+import type { Pipeline, PipelineSpec, PipelineStatus } from '../../../src/api/types.ts';
 import { MAX_BACKFILL_TICKS, ticksBetween } from '../../../src/plan/backfill/ticks.ts';
 import { describeProblem, readBackfillRequest } from '../../../src/plan/backfill/request.ts';
 import { backfillProgress } from '../../../src/plan/backfill/read.ts';
 import { paramsHash, readSucceeded, recordSucceeded, succeededEntry } from '../../../src/plan/backfill/succeeded.ts';
-import { readUsedIds, rememberId, usedIdProblem, type UsedIds } from '../../../src/plan/backfill/ids.ts';
+import { readUsedIds, rememberId, rememberRunsSeen, usedIdProblem } from '../../../src/plan/backfill/ids.ts';
+import type { UsedIds } from '../../../src/plan/backfill/ids.ts';
+import type { ObservedRun } from '../../../src/plan/observed.ts';
 import { MAX_BACKFILL_IDS } from '../../../src/api/schema.ts';
 import { backfillRunId, isRunId } from '../../../src/plan/names.ts';
 import { describePipeline } from '../../../src/cli/kube-commands.ts';
@@ -242,6 +244,50 @@ describe('backfill ids: each handled once, ever, in a bounded memory', () => {
       now,
     );
     expect(used).toEqual({ ids: [{ id: 'last', time: '2025-01-03T00:00:00Z' }, { id: 'older', time: '2025-06-01T00:00:00Z' }] });
+  });
+
+  describe('rememberRunsSeen: the ids of backfill runs seen only on their Jobs (NEW-I)', () => {
+    /** A run its Jobs show: a backfill's (`backfill`) or not, started at `startedAt`. */
+    const seen = (id: string, backfill: string | undefined, startedAt: string): [string, ObservedRun] => {
+      const values = { logicalTime: '2025-01-01T00:00:00Z', ...(backfill ? { backfill } : {}) };
+      return [id, { id, jobs: [], claims: [], started: true, unfinished: false, startedAt: d(startedAt), values }];
+    };
+    const observed = (...runs: [string, ObservedRun][]) => new Map(runs);
+    const ids = (used: UsedIds): string[] => used.ids.map((e) => e.id);
+
+    it('an id status does not list comes first, at the run’s start plus the hour a requestedAt may be ahead', () => {
+      const runs = observed(seen('b1', 'lost', '2025-05-01T10:00:00Z'), seen('m1', undefined, '2025-05-01T10:00:00Z'));
+      const used = rememberRunsSeen(after(2), {}, runs, now);
+      expect(ids(used)).toEqual(['lost', 'bf1', 'bf0']);
+      expect(used.ids[0]?.time).toBe('2025-05-01T11:00:00Z');
+      // The same request applied again is then refused by its id.
+      expect(problem(used, 'lost', '2025-05-01T10:30:00Z')).toMatch(/^id: "lost" was already used/);
+    });
+
+    it('two runs of one backfill: listed at the earliest start', () => {
+      const runs = observed(seen('b2', 'x', '2025-05-02T00:00:00Z'), seen('b1', 'x', '2025-05-01T00:00:00Z'));
+      expect(rememberRunsSeen({ ids: [] }, {}, runs, now).ids).toEqual([{ id: 'x', time: '2025-05-01T01:00:00Z' }]);
+    });
+
+    it('unchanged for an id listed, a run status records, an id the time mark covers', () => {
+      const used = after(2);
+      expect(rememberRunsSeen(used, {}, observed(seen('b1', 'bf1', '2025-05-01T00:00:00Z')), now)).toBe(used);
+      const run = { id: 'b1', trigger: 'backfill', phase: 'Succeeded', backfill: 'old' } as const;
+      const recorded: PipelineStatus = { runs: [run] };
+      expect(rememberRunsSeen(used, recorded, observed(seen('b1', 'old', '2025-05-01T00:00:00Z')), now)).toBe(used);
+      const marked = { ids: [], forgottenUntil: '2025-05-01T01:00:00Z' };
+      expect(rememberRunsSeen(marked, {}, observed(seen('b1', 'old', '2025-05-01T00:00:00Z')), now)).toBe(marked);
+      const later = observed(seen('b1', 'old', '2025-05-01T00:00:01Z'));
+      expect(ids(rememberRunsSeen(marked, {}, later, now))).toEqual(['old']);
+    });
+
+    it(`stays within ${MAX_BACKFILL_IDS}: the oldest listed id falls off and moves the mark`, () => {
+      const runs = observed(seen('b1', 'lost', '2025-05-01T00:00:00Z'));
+      const used = rememberRunsSeen(after(MAX_BACKFILL_IDS), {}, runs, now);
+      expect(used.ids).toHaveLength(MAX_BACKFILL_IDS);
+      expect(used.ids[0]?.id).toBe('lost');
+      expect(used.forgottenUntil).toBe('2025-01-01T00:00:00Z');
+    });
   });
 
   it('a listed entry that is not an id is dropped; the list is read to its bound', () => {

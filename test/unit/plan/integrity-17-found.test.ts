@@ -2,12 +2,14 @@
 //   NEW-A — a backfill tick whose (logical time, parameter values) an active run holds waits for
 //           that run: skipped if it succeeds, run if it fails (unless --rerun);
 //   NEW-D — a run first recorded already ended (the plan that started it lost its write, the next
-//           one cancels it) gets its end Event.
+//           one cancels it) gets its end Event;
+//   NEW-I — a backfill id whose acceptance status lost is remembered from its runs' Jobs, before
+//           they are pruned: its request applied again is refused, not run again under old names.
 import { describe, expect, it } from 'vitest';
 import { ANN_BACKFILL_REQUESTED } from '../../../src/api/labels.ts';
-import { scheduledRunId } from '../../../src/plan/names.ts';
+import { backfillRunId, scheduledRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
-import { FakeCluster, createdJobs, pipeline, stage } from './fixtures.ts';
+import { FakeCluster, createdJobs, deletedJobs, pipeline, stage } from './fixtures.ts';
 
 const HOUR = 3_600_000;
 const T = new Date('2025-01-01T10:00:00Z');
@@ -93,5 +95,48 @@ describe('issue 17 NEW-D: a run first recorded already ended gets its end Event'
     const first = scheduledRunId(T);
     expect(cluster.pipeline.status?.runs?.find((r) => r.id === first)?.phase).toBe('Cancelled');
     expect(next.events.filter((e) => e.reason === 'RunCancelled' && e.message.includes(first))).toHaveLength(1);
+  });
+});
+
+describe('issue 17 NEW-I: a backfill id seen only on its Jobs is remembered before they go', () => {
+  /** A backfill of the one tick `hoursAgo` before T, requested (and applied again later) with this JSON. */
+  const request = (id: string, hoursAgo: number, requestedAt: Date, rerun = false) => {
+    const [from, to] = [after(-hoursAgo * HOUR).toISOString(), after(-hoursAgo * HOUR + 1000).toISOString()];
+    return JSON.stringify({ id, from, to, maxActive: 1, rerun, requestedAt: requestedAt.toISOString() });
+  };
+
+  it('bf1; bf2 --rerun (its plan dies after creating a Job); bf3; bf2’s run ends, pruned; bf2 again: refused', () => {
+    const cluster = new FakeCluster(pipeline({ stages: [stage('extract')], schedule: '@hourly', runHistoryLimit: 0 }));
+    cluster.reconcile(after(0));
+    cluster.annotate(ANN_BACKFILL_REQUESTED, request('bf1', 3, after(1_000)));
+    cluster.reconcile(after(1_000));
+    const bf2 = request('bf2', 2, after(2_000), true);
+    cluster.annotate(ANN_BACKFILL_REQUESTED, bf2);
+    const bf2Run = backfillRunId('bf2', after(-2 * HOUR), after(2_000).toISOString().replace('.000Z', 'Z'));
+    expect(createdRuns(cluster.reconcile(after(2_000), 'beforeWrite'))).toEqual([bf2Run]);
+    // bf3 comes before any plan wrote bf2: the next plan reads the status bf1's plan wrote, and finds
+    // bf2's run only on its Job. The Job is the evidence bf2 was accepted: status must list bf2 now.
+    cluster.annotate(ANN_BACKFILL_REQUESTED, request('bf3', 1, after(3_000)));
+    cluster.reconcile(after(3_000));
+    expect(cluster.pipeline.status?.backfill?.request).toBe('bf3');
+    expect(cluster.pipeline.status?.backfillIds?.map((e) => e.id)).toContain('bf2');
+
+    // Every run ends; with runHistoryLimit 0 their Jobs go (bf2's among them).
+    const pruned: string[] = [];
+    const runIds = [...cluster.jobs.values()].map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? '');
+    for (const [n, id] of runIds.entries()) {
+      cluster.setIn(id, 'extract', { state: 'succeeded' });
+      pruned.push(...deletedJobs(cluster.reconcile(after(10_000 + n * 1_000))));
+    }
+    pruned.push(...deletedJobs(cluster.reconcile(after(20_000))));
+    expect(pruned.some((name) => name.includes(bf2Run))).toBe(true);
+
+    // Argo CD self-heal applies bf2's JSON again, byte for byte: refused. (Accepted, --rerun would run
+    // its tick again under the same run id: the Job the operator deleted, created again.)
+    cluster.annotate(ANN_BACKFILL_REQUESTED, bf2);
+    const reapplied = cluster.reconcile(after(30_000));
+    expect(createdJobs(reapplied)).toEqual([]);
+    expect(reapplied.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/id: "bf2" was already used/);
+    expect(cluster.pipeline.status?.backfill?.request).toBe('bf3');
   });
 });
