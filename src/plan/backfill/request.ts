@@ -107,7 +107,7 @@ export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
 export function checkBackfillRequest(spec: PipelineSpec, request: BackfillRequest): Checked<AcceptedBackfill> {
   const schedule = typeof spec.schedule === 'string' ? spec.schedule.trim() : '';
   if (schedule === '') return refuse('spec.schedule', 'the pipeline has no schedule: a backfill runs the schedule’s ticks');
-  let range;
+  let range: ReturnType<typeof ticksBetween>;
   try {
     range = ticksBetween(schedule, spec.timeZone, request.from, request.to);
   } catch (error) {
