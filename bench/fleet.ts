@@ -1,5 +1,5 @@
 // One operator, or K shards of it (--shards K): each shard is an operator process started with
-// --shard-key shard-<i> (README "Shards"), and pipeline i carries the label of shard i mod K. The
+// --shard-key shard-<i> (docs/operations.md, "Shards"), and pipeline i carries the label of shard i mod K. The
 // fleet reads the figures of all its processes as one (requests summed, timing samples joined)
 // and its CPU and peak RSS per process and in all.
 import {

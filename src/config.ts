@@ -31,7 +31,7 @@ export interface OperatorConfig {
    */
   apiTimeoutSeconds?: number;
   /**
-   * The shard this instance is (see README "Shards"): it handles only the Pipelines labelled
+   * The shard this instance is (see docs/operations.md, "Shards"): it handles only the Pipelines labelled
    * sharding.conveyor.dev/key=<shardKey>. Unset: the default shard, which handles only the
    * Pipelines without that label. A config built by hand without it watches every Pipeline.
    */

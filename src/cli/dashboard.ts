@@ -1,7 +1,7 @@
 // `conveyor dashboard` (also `kubectl conveyor dashboard`): the Console, a local web server on
 // 127.0.0.1 that talks to Kubernetes with the user's own kubeconfig, so Kubernetes RBAC is the
 // only authority. Prints the one-time login URL, optionally opens it, and runs until SIGINT or
-// SIGTERM. The security model is in src/console/server/security.ts and the README's "Console".
+// SIGTERM. The security model is in src/console/server/security.ts and docs/console.md.
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { ConsoleBackend } from '../console/server/backend.ts';

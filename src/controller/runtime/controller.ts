@@ -37,7 +37,7 @@ export interface ControllerOptions {
   /** Which Events are written (`--events`); default all. */
   events?: EventSelection;
   /**
-   * Label selector of the Pipeline watch: the shard this instance is (README "Shards"). Unset:
+   * Label selector of the Pipeline watch: the shard this instance is (docs/operations.md, "Shards"). Unset:
    * every Pipeline. Jobs and the rest are watched in full; those of Pipelines outside the
    * selection are ignored.
    */

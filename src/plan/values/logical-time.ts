@@ -5,7 +5,7 @@
 // The rule: a run's logical time is the END of the data interval it processes — for a scheduled
 // pipeline always a tick, so two runs share a logical time exactly when they process the same
 // interval, and a daily schedule's logicalDate names one interval. (Airflow's logical_date is the
-// interval's START; see the README, "Parameters and logical time", for why ours is the end.)
+// interval's START; see docs/parameters.md for why ours is the end.)
 //
 // - a scheduled (or backfill) run: logical time = its tick; interval = previous tick → this tick.
 // - a manual run (request time or --at) of a scheduled pipeline: the last complete interval
