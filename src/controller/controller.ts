@@ -6,18 +6,18 @@ import type { Pipeline } from '../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../api/constants.ts';
 import type { KubeApis } from '../kube/client.ts';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../api/labels.ts';
-import { ResilientInformer } from './informer.ts';
+import { ResilientInformer } from '../kube/informer.ts';
 import { listAsJson } from '../kube/json-list.ts';
-import { DownstreamIndex } from './downstream-index.ts';
+import { DownstreamIndex } from './cache/downstream-index.ts';
 import { jobUnchangedForPlanner, unchangedForReaders } from './unchanged.ts';
-import { shareSpec } from './spec-share.ts';
-import { slimJob, slimPipeline } from './slim.ts';
+import { shareSpec } from './cache/revision-spec-share.ts';
+import { slimJob, slimPipeline } from './cache/drop-unread-fields.ts';
 import { timings, type WokenBy } from './timings.ts';
 import { WorkQueue } from './queue.ts';
 import { Reconciler } from './reconciler.ts';
 import type { ClusterView } from './gather.ts';
 import { Expectations } from './expectations.ts';
-import { OwnerIndex } from './owner-index.ts';
+import { OwnerIndex } from './cache/owner-index.ts';
 import { ActionExecutor } from './executor.ts';
 import { StatusWriter } from './status.ts';
 import type { EventSelection } from '../config.ts';
@@ -48,7 +48,7 @@ type CachedPipeline = Pipeline & k8s.KubernetesObject;
 const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 /**
- * Jobs per list page. A Job's JSON is 2–10 KB (mostly its pod template, dropped by slim.ts once
+ * Jobs per list page. A Job's JSON is 2–10 KB (mostly its pod template, dropped by cache/drop-unread-fields.ts once
  * parsed), so a page is a 4–20 MB body, held with its parse only until the page is slimmed: the
  * peak stays bounded, and 50,000 Jobs take 25 requests one after another instead of 100 at 500.
  */
@@ -59,7 +59,7 @@ type ManagedKind<T extends k8s.KubernetesObject> = {
   kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions';
   apiPath: string;
   resource: string;
-  /** Objects per list page (informer.ts LIST_PAGE_SIZE when unset). */
+  /** Objects per list page (kube/informer.ts LIST_PAGE_SIZE when unset). */
   pageSize?: number;
   slim?: (obj: T) => void;
 };
@@ -95,13 +95,13 @@ export class Controller {
     this.pipelines.push(this.pipelineInformer(apis, ns));
     const managed = <T extends k8s.KubernetesObject>(what: ManagedKind<T>) => this.managedInformer(apis, ns, what);
     this.cronJobs.push(managed<k8s.V1CronJob>({ kind: 'cronjobs', apiPath: '/apis/batch/v1', resource: 'cronjobs' }));
-    // Jobs are the bulk of the caches: only the fields the planner reads are kept (slim.ts), and
+    // Jobs are the bulk of the caches: only the fields the planner reads are kept (cache/drop-unread-fields.ts), and
     // they are listed in pages of JOB_LIST_PAGE_SIZE.
     this.jobs.push(managed<k8s.V1Job>({ kind: 'jobs', apiPath: '/apis/batch/v1', resource: 'jobs', pageSize: JOB_LIST_PAGE_SIZE, slim: slimJob }));
     this.claims.push(managed<k8s.V1PersistentVolumeClaim>({ kind: 'claims', apiPath: '/api/v1', resource: 'persistentvolumeclaims' }));
     // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
     // sees at once that a run's pinned spec is gone.
-    // A revision of the current generation shares its Pipeline's spec object (spec-share.ts).
+    // A revision of the current generation shares its Pipeline's spec object (cache/revision-spec-share.ts).
     const shareWithOwner = (rev: k8s.V1ControllerRevision) => void shareSpec(rev, this.ownerPipeline(rev));
     this.revisions.push(managed<k8s.V1ControllerRevision>({ kind: 'revisions', apiPath: '/apis/apps/v1', resource: 'controllerrevisions', slim: shareWithOwner }));
   }
@@ -133,7 +133,7 @@ export class Controller {
         }
         if (verb === 'delete' || this.specChanged(p)) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
         this.downstream.update(p, verb);
-        // Revisions listed before their Pipeline share its spec now (spec-share.ts).
+        // Revisions listed before their Pipeline share its spec now (cache/revision-spec-share.ts).
         if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
         this.enqueueDownstream(p);
       },
@@ -249,7 +249,7 @@ export class Controller {
 
   /** Jobs created and not yet seen on the watch (see expectations.ts). */
   private readonly expectations = new Expectations();
-  /** Managed objects of each kind by their controller's uid (see owner-index.ts). */
+  /** Managed objects of each kind by their controller's uid (see cache/owner-index.ts). */
   private readonly owners = {
     jobs: new OwnerIndex<k8s.V1Job>(),
     cronjobs: new OwnerIndex<k8s.V1CronJob>(),
@@ -257,7 +257,7 @@ export class Controller {
     revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
   };
 
-  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
+  /** The Pipelines chained after each Pipeline (see cache/downstream-index.ts). */
   private readonly downstream = new DownstreamIndex();
 
   /** What, besides status, can change what a reconcile decides, per Pipeline last seen. */

@@ -2,10 +2,10 @@
 // and API requests classified by verb and resource (writes apart from reads and watches).
 import { describe, expect, it } from 'vitest';
 import type { KubernetesListObject, V1Job } from '@kubernetes/client-node';
-import { slimJob, slimPipeline } from '../../../src/controller/slim.ts';
-import { listInPages, type ListPage } from '../../../src/controller/informer.ts';
-import { classifyRequest } from '../../../src/kube/request-counter.ts';
-import { readJob, isSuspendedJob } from '../../../src/plan/observed.ts';
+import { slimJob, slimPipeline } from '../../../../src/controller/cache/drop-unread-fields.ts';
+import { listInPages, type ListPage } from '../../../../src/kube/informer.ts';
+import { classifyRequest } from '../../../../src/kube/request-counter.ts';
+import { readJob, isSuspendedJob } from '../../../../src/plan/observed.ts';
 
 const fullJob = (): V1Job => ({
   metadata: { name: 'p-s0', namespace: 'data', labels: { 'conveyor.dev/stage': 's0' }, annotations: { a: 'b' }, ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'u', controller: true }] },

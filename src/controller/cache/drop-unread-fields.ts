@@ -1,5 +1,5 @@
 // What the operator's caches keep of the objects they watch: only the fields a reader uses.
-// Objects are slimmed in place as they arrive (informer.ts), before they enter the cache.
+// Objects are slimmed in place as they arrive (kube/informer.ts), before they enter the cache.
 //
 // A stage Job is mostly its pod template (containers, env, volumes: 2–10 KB as JSON), and the
 // template is read by nobody once the Job exists: the planner reads a Job's metadata (name,

@@ -6,13 +6,13 @@
 //
 // Memory: managedFields are stripped as objects enter the cache (large, never read), a spec
 // may slim each object further (keep only the fields its readers use), and recurring string
-// values are shared (intern.ts). A list is read in pages
+// values are shared (string-pool.ts). A list is read in pages
 // (LIST_PAGE_SIZE objects each, limit/continue) and each page is slimmed before the next is
 // fetched: one unpaginated list of 50,000 Jobs is a ~200 MB response body held in full, twice
 // (text and parsed), next to the objects it becomes.
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { cachePool } from './intern.ts';
+import { cachePool } from './string-pool.ts';
 
 /** One page of a list: pass both to the API's list call as `limit` and `_continue`. */
 export interface ListPage {
@@ -69,7 +69,7 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
       if (obj.metadata) delete obj.metadata.managedFields;
       if (!lean) return obj;
       spec.slim?.(obj);
-      // Recurring strings (namespace, labels, times, condition texts) held once (intern.ts).
+      // Recurring strings (namespace, labels, times, condition texts) held once (string-pool.ts).
       return cachePool.internAll(obj);
     };
     const list = async (): Promise<k8s.KubernetesListObject<T>> => {
