@@ -26,7 +26,7 @@ const GENERATED_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid'
 
 type Template = { pipeline: Record<string, unknown> & { spec: unknown; status: unknown; metadata: { uid: string } }; jobs: k8s.V1Job[]; revisions: k8s.V1ControllerRevision[] };
 
-async function runTemplate(c: Clients, namespace: string, stages: number, workers: number): Promise<Template> {
+export async function runTemplate(c: Clients, namespace: string, stages: number, workers: number): Promise<Template> {
   const op = await startOperator(c, [namespace], workers);
   await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name: TEMPLATE }, spec: { stages: stagesOf(stages, 'chain') } } });
   let pipeline: Template['pipeline'] | undefined;
@@ -74,7 +74,7 @@ function jobBody(job: k8s.V1Job): k8s.V1Job {
   return { metadata: { name, namespace, labels, annotations, ownerReferences }, spec };
 }
 
-async function copyPipeline(c: Clients, namespace: string, t: Template, i: number): Promise<void> {
+export async function copyPipeline(c: Clients, namespace: string, t: Template, i: number): Promise<void> {
   const name = `idle-${i}`;
   const created = (await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name }, spec: t.pipeline.spec } })) as Template['pipeline'];
   const uid = created.metadata.uid;
@@ -133,7 +133,7 @@ async function coldRestart(c: Clients, namespace: string, o: IdleOptions) {
  * buffers and what the allocator keeps after frees) against file-backed pages (node's binary
  * and libraries). RSS minus the JS heap minus file-backed is native memory outside V8.
  */
-function rollupOf(pid: number): { rssMiB: number; anonymousMiB: number; fileMiB: number } {
+export function rollupOf(pid: number): { rssMiB: number; anonymousMiB: number; fileMiB: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
   const rssMiB = kb('Rss');
@@ -167,7 +167,7 @@ export async function idleScale(o: IdleOptions): Promise<void> {
 | figure | value |
 |---|---|
 | **cold restart**: operator process start → every one of the ${o.pipelines} Pipelines reconciled once | ${(r.t.lastFirstReconcileMs / 1000).toFixed(1)} s |
-| … of which: process start → caches synced (lists of Pipelines, Jobs, revisions in parallel; Jobs in pages of 2,000, the rest of 500) | ${((r.t.syncedAtMs ?? NaN) / 1000).toFixed(1)} s |
+| … of which: process start → caches synced (lists of Pipelines, Jobs, revisions in parallel; Jobs in pages of 2,000, Pipelines and revisions of 1,000) | ${((r.t.syncedAtMs ?? NaN) / 1000).toFixed(1)} s |
 | Jobs created by the restarted operator (0 = none twice) | ${created} |
 | reconcile wall time during the restart p50 / p95 / p99 | ${pcts(r.reconciles.map((x) => x.wallMs), 1)} ms |
 ${reconcileRows(r.reconciles)}

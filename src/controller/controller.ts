@@ -54,6 +54,13 @@ const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
  */
 export const JOB_LIST_PAGE_SIZE = 2000;
 
+/**
+ * Pipelines and revisions per list page: 10 requests one after another for 10,000 instead of 20
+ * at 500. Not 2,000 like Jobs: nothing is dropped from them once parsed, and a 200-stage spec is
+ * tens of KB, so a page is 2–5 MB for typical Pipelines and stays bounded for large ones.
+ */
+export const PIPELINE_LIST_PAGE_SIZE = 1000;
+
 /** One kind of object Conveyor creates: where to watch it and which owner index it feeds. */
 type ManagedKind<T extends k8s.KubernetesObject> = {
   kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions';
@@ -103,7 +110,7 @@ export class Controller {
     // sees at once that a run's pinned spec is gone.
     // A revision of the current generation shares its Pipeline's spec object (cache/revision-spec-share.ts).
     const shareWithOwner = (rev: k8s.V1ControllerRevision) => void shareSpec(rev, this.ownerPipeline(rev));
-    this.revisions.push(managed<k8s.V1ControllerRevision>({ kind: 'revisions', apiPath: '/apis/apps/v1', resource: 'controllerrevisions', slim: shareWithOwner }));
+    this.revisions.push(managed<k8s.V1ControllerRevision>({ kind: 'revisions', apiPath: '/apis/apps/v1', resource: 'controllerrevisions', pageSize: PIPELINE_LIST_PAGE_SIZE, slim: shareWithOwner }));
   }
 
   private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
@@ -118,6 +125,7 @@ export class Controller {
             ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector, ...page })
             : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector, ...page })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
         labelSelector,
+        pageSize: PIPELINE_LIST_PAGE_SIZE,
         slim: slimPipeline,
       },
       this.log,

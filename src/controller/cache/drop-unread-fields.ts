@@ -50,8 +50,13 @@ function pick<T extends object>(from: T, fields: readonly string[]): Partial<T> 
  */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** Drops the last-applied copy from a cached Pipeline. Idempotent. */
+/**
+ * Drops the last-applied copy from a cached Pipeline. Idempotent. The annotations are copied
+ * without it rather than deleted from: a `delete` turns a V8 object into a hash table.
+ */
 export function slimPipeline(pipeline: k8s.KubernetesObject): void {
-  const annotations = pipeline.metadata?.annotations;
-  if (annotations && LAST_APPLIED in annotations) delete annotations[LAST_APPLIED];
+  const metadata = pipeline.metadata;
+  if (!metadata?.annotations || !(LAST_APPLIED in metadata.annotations)) return;
+  const { [LAST_APPLIED]: _dropped, ...kept } = metadata.annotations;
+  metadata.annotations = kept;
 }
