@@ -26,7 +26,7 @@ const GENERATED_LABELS = ['controller-uid', 'batch.kubernetes.io/controller-uid'
 
 type Template = { pipeline: Record<string, unknown> & { spec: unknown; status: unknown; metadata: { uid: string } }; jobs: k8s.V1Job[]; revisions: k8s.V1ControllerRevision[] };
 
-export async function runTemplate(c: Clients, namespace: string, stages: number, workers: number): Promise<Template> {
+async function runTemplate(c: Clients, namespace: string, stages: number, workers: number): Promise<Template> {
   const op = await startOperator(c, [namespace], workers);
   await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name: TEMPLATE }, spec: { stages: stagesOf(stages, 'chain') } } });
   let pipeline: Template['pipeline'] | undefined;
@@ -74,7 +74,7 @@ function jobBody(job: k8s.V1Job): k8s.V1Job {
   return { metadata: { name, namespace, labels, annotations, ownerReferences }, spec };
 }
 
-export async function copyPipeline(c: Clients, namespace: string, t: Template, i: number): Promise<void> {
+async function copyPipeline(c: Clients, namespace: string, t: Template, i: number): Promise<void> {
   const name = `idle-${i}`;
   const created = (await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name }, spec: t.pipeline.spec } })) as Template['pipeline'];
   const uid = created.metadata.uid;
@@ -133,7 +133,7 @@ async function coldRestart(c: Clients, namespace: string, o: IdleOptions) {
  * buffers and what the allocator keeps after frees) against file-backed pages (node's binary
  * and libraries). RSS minus the JS heap minus file-backed is native memory outside V8.
  */
-export function rollupOf(pid: number): { rssMiB: number; anonymousMiB: number; fileMiB: number } {
+function rollupOf(pid: number): { rssMiB: number; anonymousMiB: number; fileMiB: number } {
   const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
   const rssMiB = kb('Rss');
