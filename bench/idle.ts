@@ -167,7 +167,7 @@ export async function idleScale(o: IdleOptions): Promise<void> {
 | figure | value |
 |---|---|
 | **cold restart**: operator process start → every one of the ${o.pipelines} Pipelines reconciled once | ${(r.t.lastFirstReconcileMs / 1000).toFixed(1)} s |
-| … of which: process start → caches synced (lists of Pipelines, Jobs, revisions in parallel; Jobs in pages of 2,000, the rest of 500) | ${((r.t.syncedAtMs ?? NaN) / 1000).toFixed(1)} s |
+| … of which: process start → caches synced (lists of Pipelines, Jobs, revisions in parallel; Jobs in pages of 2,000, Pipelines and revisions of 1,000) | ${((r.t.syncedAtMs ?? NaN) / 1000).toFixed(1)} s |
 | Jobs created by the restarted operator (0 = none twice) | ${created} |
 | reconcile wall time during the restart p50 / p95 / p99 | ${pcts(r.reconciles.map((x) => x.wallMs), 1)} ms |
 ${reconcileRows(r.reconciles)}

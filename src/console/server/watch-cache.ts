@@ -10,7 +10,7 @@ import type { Pipeline } from '../../api/types.ts';
 import { makeApiClient } from '../../kube/client.ts';
 import { httpStatus } from '../../kube/errors.ts';
 import { MANAGED_BY, MANAGED_BY_VALUE } from '../../api/labels.ts';
-import { ResilientInformer, type InformerSpec } from '../../controller/informer.ts';
+import { ResilientInformer, type InformerSpec } from '../../kube/informer.ts';
 import type { EventSummary, JobSummary, StreamMessage } from '../protocol.ts';
 import { toEventSummary, toJobSummary, toPipelineView } from './summaries.ts';
 

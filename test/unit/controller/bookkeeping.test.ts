@@ -2,7 +2,7 @@
 // filtering lists), expectations (Jobs created and not seen yet) and remembered refusals.
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
-import { OwnerIndex } from '../../../src/controller/owner-index.ts';
+import { OwnerIndex } from '../../../src/controller/cache/owner-index.ts';
 import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/reconcile/expected-jobs.ts';
 import { CRONJOB_REFUSAL_TTL_MS, Refusals } from '../../../src/controller/reconcile/refusals.ts';
 

@@ -1,8 +1,8 @@
 // unchangedForReaders (src/controller/runtime/wake-filters.ts): which Job updates wake the owning Pipeline,
-// with both objects slimmed as the cache holds them (slim.ts).
+// with both objects slimmed as the cache holds them (cache/drop-unread-fields.ts).
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { slimJob } from '../../../src/controller/slim.ts';
+import { slimJob } from '../../../src/controller/cache/drop-unread-fields.ts';
 import type { Pipeline } from '../../../src/api/types.ts';
 import {
   jobUnchangedForPlanner,

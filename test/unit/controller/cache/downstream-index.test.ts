@@ -1,7 +1,7 @@
-// DownstreamIndex (src/controller/downstream-index.ts): Pipelines by the upstream they trigger after.
+// DownstreamIndex (src/controller/cache/downstream-index.ts): Pipelines by the upstream they trigger after.
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../../src/api/types.ts';
-import { DownstreamIndex } from '../../../src/controller/downstream-index.ts';
+import type { Pipeline } from '../../../../src/api/types.ts';
+import { DownstreamIndex } from '../../../../src/controller/cache/downstream-index.ts';
 
 const pipeline = (namespace: string, name: string, after?: unknown): Pipeline =>
   ({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { namespace, name }, spec: { stages: [], ...(after === undefined ? {} : { triggers: { after } }) } }) as unknown as Pipeline;

@@ -2,10 +2,10 @@
 // and API requests classified by verb and resource (writes apart from reads and watches).
 import { describe, expect, it } from 'vitest';
 import type { KubernetesListObject, V1Job } from '@kubernetes/client-node';
-import { slimJob, slimPipeline } from '../../../src/controller/slim.ts';
-import { listInPages, type ListPage } from '../../../src/controller/informer.ts';
-import { classifyRequest } from '../../../src/kube/request-counter.ts';
-import { readJob, isSuspendedJob } from '../../../src/plan/observed.ts';
+import { slimJob, slimPipeline } from '../../../../src/controller/cache/drop-unread-fields.ts';
+import { listInPages, withoutManagedFields, type ListPage } from '../../../../src/kube/informer.ts';
+import { classifyRequest } from '../../../../src/kube/request-counter.ts';
+import { readJob, isSuspendedJob } from '../../../../src/plan/observed.ts';
 
 const fullJob = (): V1Job => ({
   metadata: { name: 'p-s0', namespace: 'data', labels: { 'conveyor.dev/stage': 's0' }, annotations: { a: 'b' }, ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'u', controller: true }] },
@@ -93,6 +93,17 @@ describe('slimPipeline', () => {
       expect(p.spec).toEqual({ stages: [] });
     });
   }
+});
+
+describe('withoutManagedFields', () => {
+  it('copies every other field of the metadata, in order, and leaves the original as it was', () => {
+    const managedFields = [{ manager: 'kubectl', operation: 'Update' }];
+    const metadata = { name: 'j', namespace: 'n', uid: 'u', labels: { a: 'b' }, managedFields, annotations: { c: 'd' } };
+    const kept = withoutManagedFields(metadata);
+    expect(Object.keys(kept)).toEqual(['name', 'namespace', 'uid', 'labels', 'annotations']);
+    expect(kept.labels).toBe(metadata.labels);
+    expect(metadata.managedFields).toBe(managedFields);
+  });
 });
 
 describe('listInPages', () => {

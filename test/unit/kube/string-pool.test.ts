@@ -1,6 +1,6 @@
-// StringPool (src/controller/intern.ts): one copy of recurring strings, bounded.
+// StringPool (src/kube/string-pool.ts): one copy of recurring strings, bounded.
 import { describe, expect, it } from 'vitest';
-import { StringPool } from '../../../src/controller/intern.ts';
+import { StringPool } from '../../../src/kube/string-pool.ts';
 
 /** A string equal to `s` but a distinct heap object (not a literal V8 would share). */
 const fresh = (s: string): string => JSON.parse(JSON.stringify(s)) as string;

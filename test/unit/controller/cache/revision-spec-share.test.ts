@@ -1,10 +1,10 @@
-// shareSpec (src/controller/spec-share.ts): a revision of the current generation shares the
+// shareSpec (src/controller/cache/revision-spec-share.ts): a revision of the current generation shares the
 // cached Pipeline's spec object; anything else keeps its own copy.
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../../src/api/types.ts';
-import { shareSpec } from '../../../src/controller/spec-share.ts';
-import { pinnedSpecOf } from '../../../src/plan/tidy/revision.ts';
+import type { Pipeline } from '../../../../src/api/types.ts';
+import { shareSpec } from '../../../../src/controller/cache/revision-spec-share.ts';
+import { pinnedSpecOf } from '../../../../src/plan/tidy/revision.ts';
 
 const spec = () => ({ stages: [{ name: 'a', image: 'busybox' }] });
 const pipeline = (generation: number, s: unknown = spec()): Pipeline =>
