@@ -48,7 +48,6 @@ const MAX_BACKOFF_MS = 30_000;
 
 export class ResilientInformer<T extends k8s.KubernetesObject> {
   private readonly informer: k8s.Informer<T> & k8s.ObjectCache<T>;
-  private readonly spec: InformerSpec<T>;
   private readonly log: Logger;
   private backoffMs = BASE_BACKOFF_MS;
   private stopped = false;
@@ -60,7 +59,6 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
   private starting = false;
 
   constructor(kc: k8s.KubeConfig, spec: InformerSpec<T>, log: Logger, onChange: ChangeHandler<T>) {
-    this.spec = spec;
     this.log = log.child({ informer: spec.kind });
     // client-node's start() does not throw when the list fails (it emits 'error' and returns),
     // so success is recorded here, where the list itself resolves.
