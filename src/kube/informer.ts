@@ -111,7 +111,10 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
         return;
       }
       const delay = this.nextBackoff();
-      this.log.warn({ err: failure === undefined ? 'list failed' : String(failure), retryInMs: delay }, 'initial list failed; retrying');
+      this.log.warn(
+        { err: failure === undefined ? 'list failed' : String(failure), retryInMs: delay },
+        'initial list failed; retrying',
+      );
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -32,7 +32,9 @@ function withoutFences(text: string): string {
 
 /** Also code spans and HTML comments: text in them looks like links and is not. */
 function prose(text: string): string {
-  return withoutFences(text).replace(/(`+)[\s\S]*?\1/g, blank).replace(/<!--[\s\S]*?-->/g, blank);
+  return withoutFences(text)
+    .replace(/(`+)[\s\S]*?\1/g, blank)
+    .replace(/<!--[\s\S]*?-->/g, blank);
 }
 
 function blank(s: string): string {

@@ -26,7 +26,13 @@ export function slimJob(job: k8s.V1Job): void {
   if (Array.isArray(status.conditions)) {
     const kept = status.conditions
       .filter((c) => JOB_CONDITIONS_KEPT.has(c?.type))
-      .map(({ type, status: value, reason, message, lastTransitionTime }) => ({ type, status: value, reason, message, lastTransitionTime }));
+      .map(({ type, status: value, reason, message, lastTransitionTime }) => ({
+        type,
+        status: value,
+        reason,
+        message,
+        lastTransitionTime,
+      }));
     // None kept is no conditions: a Job gaining only SuccessCriteriaMet looks unchanged (runtime/wake-filters.ts).
     if (kept.length > 0) status.conditions = kept;
     else delete status.conditions;

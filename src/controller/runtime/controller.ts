@@ -129,13 +129,31 @@ export class Controller {
     this.cronJobs.push(managed<k8s.V1CronJob>({ kind: 'cronjobs', apiPath: '/apis/batch/v1', resource: 'cronjobs' }));
     // Jobs are the bulk of the caches: only the fields the planner reads are kept (cache/drop-unread-fields.ts), and
     // they are listed in pages of JOB_LIST_PAGE_SIZE.
-    this.jobs.push(managed<k8s.V1Job>({ kind: 'jobs', apiPath: '/apis/batch/v1', resource: 'jobs', pageSize: JOB_LIST_PAGE_SIZE, slim: slimJob }));
-    this.claims.push(managed<k8s.V1PersistentVolumeClaim>({ kind: 'claims', apiPath: '/api/v1', resource: 'persistentvolumeclaims' }));
+    this.jobs.push(
+      managed<k8s.V1Job>({
+        kind: 'jobs',
+        apiPath: '/apis/batch/v1',
+        resource: 'jobs',
+        pageSize: JOB_LIST_PAGE_SIZE,
+        slim: slimJob,
+      }),
+    );
+    this.claims.push(
+      managed<k8s.V1PersistentVolumeClaim>({ kind: 'claims', apiPath: '/api/v1', resource: 'persistentvolumeclaims' }),
+    );
     // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
     // sees at once that a run's pinned spec is gone.
     // A revision of the current generation shares its Pipeline's spec object (cache/revision-spec-share.ts).
     const shareWithOwner = (rev: k8s.V1ControllerRevision) => void shareSpec(rev, this.ownerPipeline(rev));
-    this.revisions.push(managed<k8s.V1ControllerRevision>({ kind: 'revisions', apiPath: '/apis/apps/v1', resource: 'controllerrevisions', pageSize: PIPELINE_LIST_PAGE_SIZE, slim: shareWithOwner }));
+    this.revisions.push(
+      managed<k8s.V1ControllerRevision>({
+        kind: 'revisions',
+        apiPath: '/apis/apps/v1',
+        resource: 'controllerrevisions',
+        pageSize: PIPELINE_LIST_PAGE_SIZE,
+        slim: shareWithOwner,
+      }),
+    );
   }
 
   private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
@@ -147,8 +165,21 @@ export class Controller {
         path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         list: (page) =>
           (ns
-            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector, ...page })
-            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector, ...page })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+            ? apis.custom.listNamespacedCustomObject({
+                group: GROUP,
+                version: VERSION,
+                namespace: ns,
+                plural: PLURAL,
+                labelSelector,
+                ...page,
+              })
+            : apis.custom.listClusterCustomObject({
+                group: GROUP,
+                version: VERSION,
+                plural: PLURAL,
+                labelSelector,
+                ...page,
+              })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
         labelSelector,
         pageSize: PIPELINE_LIST_PAGE_SIZE,
         slim: slimPipeline,
@@ -177,7 +208,11 @@ export class Controller {
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */
-  private managedInformer<T extends k8s.KubernetesObject>(apis: KubeApis, ns: string | undefined, what: ManagedKind<T>): ResilientInformer<T> {
+  private managedInformer<T extends k8s.KubernetesObject>(
+    apis: KubeApis,
+    ns: string | undefined,
+    what: ManagedKind<T>,
+  ): ResilientInformer<T> {
     const { kind, apiPath, resource } = what;
     return new ResilientInformer<T>(
       apis.kc,
@@ -186,7 +221,12 @@ export class Controller {
         path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
         labelSelector: MANAGED,
         // The server's JSON, as the watch delivers it (json-list.ts), not client-node's models.
-        list: (page) => listAsJson<T>(apis.custom, { apiPath, resource, labelSelector: MANAGED, ...(ns ? { namespace: ns } : {}) }, page),
+        list: (page) =>
+          listAsJson<T>(
+            apis.custom,
+            { apiPath, resource, labelSelector: MANAGED, ...(ns ? { namespace: ns } : {}) },
+            page,
+          ),
         ...(what.pageSize ? { pageSize: what.pageSize } : {}),
         ...(what.slim ? { slim: what.slim } : {}),
       },
@@ -203,7 +243,14 @@ export class Controller {
     // The watch echoing a Job this operator just created tells its reconcile nothing new.
     if (verb === 'add' && this.pending.jobObserved(obj.metadata?.namespace, obj.metadata?.name)) return;
     // Nor does an update of nothing the cache keeps, or for a Job nothing the planner reads (wake-filters.ts).
-    if (before && before !== obj && (kind === 'jobs' ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job) : unchangedForReaders(before, obj))) return;
+    if (
+      before &&
+      before !== obj &&
+      (kind === 'jobs'
+        ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job)
+        : unchangedForReaders(before, obj))
+    )
+      return;
     this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
   }
 
@@ -242,7 +289,11 @@ export class Controller {
       {
         concurrency: this.options.workers,
         onProcessed: (key, ms, err) => {
-          if (err) this.log.warn({ pipeline: key, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; will retry');
+          if (err)
+            this.log.warn(
+              { pipeline: key, err: err instanceof Error ? err.message : String(err) },
+              'reconcile failed; will retry',
+            );
           this.options.onProcessed?.(key, ms, err);
         },
       },
@@ -253,7 +304,10 @@ export class Controller {
     await Promise.all(this.informers().map((inf) => inf.start()));
     this.synced = true;
     this.markSynced();
-    this.log.info({ namespaces: this.options.namespaces.length ? this.options.namespaces : 'all' }, 'caches synced; reconciling');
+    this.log.info(
+      { namespaces: this.options.namespaces.length ? this.options.namespaces : 'all' },
+      'caches synced; reconciling',
+    );
     // client-node informers have no resync: reconcile everything periodically as a safety net.
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncSeconds * 1000);
     this.resyncTimer.unref();
@@ -314,7 +368,8 @@ export class Controller {
    */
   private enqueueOwner(obj: k8s.KubernetesObject, by: WokenBy): void {
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
-    const name = owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
+    const name =
+      owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
     // Another shard's Pipeline (or one not listed yet: its own add enqueues it then): not ours.
     const namespace = obj.metadata?.namespace;
     if (!namespace || !name || !this.cachedPipeline(namespace, name)) return;
@@ -328,4 +383,3 @@ export class Controller {
     for (const name of this.downstream.downstreamOf(ns, upstream.metadata.name)) this.enqueue(ns, name);
   }
 }
-

@@ -8,7 +8,15 @@ const fresh = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
 describe('StringPool', () => {
   it('leaves values equal, structure intact, and non-strings untouched', () => {
     const pool = new StringPool();
-    const before = { a: 'x', n: 1, b: true, z: null, u: undefined, list: ['p', 2, { q: 'r' }], nested: { deep: { s: 'x' } } };
+    const before = {
+      a: 'x',
+      n: 1,
+      b: true,
+      z: null,
+      u: undefined,
+      list: ['p', 2, { q: 'r' }],
+      nested: { deep: { s: 'x' } },
+    };
     const copy = structuredClone(before);
     expect(pool.internAll(copy)).toEqual(before);
   });
