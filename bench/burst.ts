@@ -8,26 +8,67 @@
 // shard processes (bench/fleet.ts).
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
 import type * as k8s from '@kubernetes/client-node';
-import { createRetrying, withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
 import {
-  fleetDescription, fleetReconciles, fleetRequests, fleetRequestsSince, fleetTimings, fleetUsage, startFleet, stopFleet, usageRows, type Fleet, type Requests,
+  createRetrying,
+  withCluster,
+  header,
+  JobWatch,
+  log,
+  mean,
+  pcts,
+  pool,
+  reconcileRows,
+  requestRows,
+  sleep,
+  stagesOf,
+  type Clients,
+} from './lib.ts';
+import {
+  fleetDescription,
+  fleetReconciles,
+  fleetRequests,
+  fleetRequestsSince,
+  fleetTimings,
+  fleetUsage,
+  startFleet,
+  stopFleet,
+  usageRows,
+  type Fleet,
+  type Requests,
 } from './fleet.ts';
 
 /** A group of identical pipelines in the burst. */
 export type Group = { pipelines: number; stages: number; shape: 'chain' | 'wide'; prefix: string };
 export type BurstOptions = {
-  pipelines: number; stages: number; workers: number; shape: 'chain' | 'wide'; shards: number;
+  pipelines: number;
+  stages: number;
+  workers: number;
+  shape: 'chain' | 'wide';
+  shards: number;
   /** Extra pipelines in the same burst (--mix), always `wide`. */
   mix?: { pipelines: number; stages: number };
-  command: string; publish: (report: string) => void;
+  command: string;
+  publish: (report: string) => void;
 };
 const IN_FLIGHT = 16;
 
-const pipelineBody = (name: string, stages: Record<string, unknown>[], labels: Record<string, string> = {}) =>
-  ({ apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name, labels }, spec: { stages } });
+const pipelineBody = (name: string, stages: Record<string, unknown>[], labels: Record<string, string> = {}) => ({
+  apiVersion: `${GROUP}/${VERSION}`,
+  kind: 'Pipeline',
+  metadata: { name, labels },
+  spec: { stages },
+});
 
 function plainJob(name: string): k8s.V1Job {
-  return { metadata: { name }, spec: { backoffLimit: 0, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'stage', image: 'busybox:1.36', command: ['true'] }] } } } };
+  return {
+    metadata: { name },
+    spec: {
+      backoffLimit: 0,
+      template: {
+        spec: { restartPolicy: 'Never', containers: [{ name: 'stage', image: 'busybox:1.36', command: ['true'] }] },
+      },
+    },
+  };
 }
 
 export function groupsOf(o: BurstOptions): Group[] {
@@ -37,7 +78,13 @@ export function groupsOf(o: BurstOptions): Group[] {
 
 /** Every pipeline of the burst, in creation order: the mix is spread evenly among the main group. */
 function pipelinesOf(groups: Group[]): { name: string; group: Group }[] {
-  const all = groups.flatMap((g) => Array.from({ length: g.pipelines }, (_, i) => ({ name: `${g.prefix}-${i}`, group: g, at: (i + 0.5) / g.pipelines })));
+  const all = groups.flatMap((g) =>
+    Array.from({ length: g.pipelines }, (_, i) => ({
+      name: `${g.prefix}-${i}`,
+      group: g,
+      at: (i + 0.5) / g.pipelines,
+    })),
+  );
   return all.sort((a, b) => a.at - b.at).map(({ name, group }) => ({ name, group }));
 }
 
@@ -47,34 +94,60 @@ async function plainClient(c: Clients, namespace: string, groups: Group[]): Prom
   const start = performance.now();
   await pool(items, IN_FLIGHT, async ({ name, group }) => {
     const body = pipelineBody(`raw-${name}`, stagesOf(group.stages, group.shape));
-    await createRetrying(`Pipeline raw-${name}`, () => c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }));
-    await createRetrying(`Job raw-${name}`, () => c.batch.createNamespacedJob({ namespace, body: plainJob(`raw-${name}`) }));
+    await createRetrying(`Pipeline raw-${name}`, () =>
+      c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }),
+    );
+    await createRetrying(`Job raw-${name}`, () =>
+      c.batch.createNamespacedJob({ namespace, body: plainJob(`raw-${name}`) }),
+    );
   });
   return (performance.now() - start) / 1000;
 }
 
-async function waitAllSucceeded(c: Clients, namespace: string, pipelines: number, jobs: number, watch: JobWatch, start: number): Promise<void> {
+async function waitAllSucceeded(
+  c: Clients,
+  namespace: string,
+  pipelines: number,
+  jobs: number,
+  watch: JobWatch,
+  start: number,
+): Promise<void> {
   for (let i = 0; ; i++) {
     // A list the busy API server fails is asked again next second (the timeout below still holds).
-    const list = (await c.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL }).catch((err: unknown) => {
-      log(`listing Pipelines: ${String(err).split('\n')[0]}; asking again`);
-      return { items: [] };
-    })) as { items: { status?: { phase?: string } }[] };
+    const list = (await c.custom
+      .listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })
+      .catch((err: unknown) => {
+        log(`listing Pipelines: ${String(err).split('\n')[0]}; asking again`);
+        return { items: [] };
+      })) as { items: { status?: { phase?: string } }[] };
     const done = list.items.filter((p) => p.status?.phase === 'Succeeded').length;
     if (done === pipelines) return;
     if (i % 10 === 0) log(`${done}/${pipelines} pipelines succeeded, ${watch.created.size}/${jobs} Jobs`);
-    if (performance.now() - start > 30 * 60_000) throw new Error(`timed out with ${done}/${pipelines} pipelines succeeded`);
+    if (performance.now() - start > 30 * 60_000)
+      throw new Error(`timed out with ${done}/${pipelines} pipelines succeeded`);
     await sleep(1000);
   }
 }
 
 type Measured = {
-  wall: number; createSeconds: number; start: number; createdAt: Map<string, number>;
-  requests: Requests; reconciles: number; samples: Awaited<ReturnType<typeof fleetTimings>>; usage: ReturnType<typeof fleetUsage>;
+  wall: number;
+  createSeconds: number;
+  start: number;
+  createdAt: Map<string, number>;
+  requests: Requests;
+  reconciles: number;
+  samples: Awaited<ReturnType<typeof fleetTimings>>;
+  usage: ReturnType<typeof fleetUsage>;
 };
 
 /** Creates the burst for the fleet and waits until every pipeline Succeeded. */
-async function runBurst(c: Clients, namespace: string, fleet: Fleet, groups: Group[], watch: JobWatch): Promise<Measured> {
+async function runBurst(
+  c: Clients,
+  namespace: string,
+  fleet: Fleet,
+  groups: Group[],
+  watch: JobWatch,
+): Promise<Measured> {
   const items = pipelinesOf(groups);
   const jobs = groups.reduce((n, g) => n + g.pipelines * g.stages, 0);
   const before = await fleetRequests(fleet);
@@ -82,21 +155,44 @@ async function runBurst(c: Clients, namespace: string, fleet: Fleet, groups: Gro
   const cpuBefore = fleetUsage(fleet).cpuSeconds;
   const start = performance.now();
   const createdAt = new Map<string, number>();
-  await pool(items.map((item, i) => ({ ...item, labels: fleet.labelsOf(i) })), IN_FLIGHT, async ({ name, group, labels }) => {
-    const body = pipelineBody(name, stagesOf(group.stages, group.shape), labels);
-    await createRetrying(`Pipeline ${name}`, () => c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }));
-    createdAt.set(name, performance.now());
-  });
+  await pool(
+    items.map((item, i) => ({ ...item, labels: fleet.labelsOf(i) })),
+    IN_FLIGHT,
+    async ({ name, group, labels }) => {
+      const body = pipelineBody(name, stagesOf(group.stages, group.shape), labels);
+      await createRetrying(`Pipeline ${name}`, () =>
+        c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }),
+      );
+      createdAt.set(name, performance.now());
+    },
+  );
   const createSeconds = (performance.now() - start) / 1000;
   await waitAllSucceeded(c, namespace, items.length, jobs, watch, start);
   const wall = (performance.now() - start) / 1000;
   const requests = await fleetRequestsSince(fleet, before);
-  return { wall, createSeconds, start, createdAt, requests, reconciles: await fleetReconciles(fleet), samples: await fleetTimings(fleet), usage: fleetUsage(fleet, cpuBefore) };
+  return {
+    wall,
+    createSeconds,
+    start,
+    createdAt,
+    requests,
+    reconciles: await fleetReconciles(fleet),
+    samples: await fleetTimings(fleet),
+    usage: fleetUsage(fleet, cpuBefore),
+  };
 }
 
-const describeGroup = (g: Group) => `${g.pipelines} pipelines × ${g.stages} stages (${g.shape === 'chain' ? 's0 → s1 → … in a chain' : 'all stages independent'})`;
+const describeGroup = (g: Group) =>
+  `${g.pipelines} pipelines × ${g.stages} stages (${g.shape === 'chain' ? 's0 → s1 → … in a chain' : 'all stages independent'})`;
 
-function report(o: BurstOptions, groups: Group[], fleet: Fleet, m: Measured, plainSeconds: number, watch: JobWatch): string {
+function report(
+  o: BurstOptions,
+  groups: Group[],
+  fleet: Fleet,
+  m: Measured,
+  plainSeconds: number,
+  watch: JobWatch,
+): string {
   const pipelines = groups.reduce((n, g) => n + g.pipelines, 0);
   const total = groups.reduce((n, g) => n + g.pipelines * g.stages, 0);
   const roots = watch.rootSeen();
@@ -135,7 +231,9 @@ export async function burst(o: BurstOptions): Promise<number> {
   let wall = NaN;
   const groups = groupsOf(o);
   await withCluster(o.publish, async (c, ns) => {
-    log(`plain client: ${groups.map(describeGroup).join(' and ')}: one Pipeline and one Job each, ${IN_FLIGHT} in flight`);
+    log(
+      `plain client: ${groups.map(describeGroup).join(' and ')}: one Pipeline and one Job each, ${IN_FLIGHT} in flight`,
+    );
     const rawNs = await ns.create('raw');
     const plainSeconds = await plainClient(c, rawNs, groups);
     log(`plain client: ${plainSeconds.toFixed(1)} s`);

@@ -47,7 +47,16 @@ export function snapshot(): Snapshot {
   return { at: performance.now(), load: loadavg(), busySeconds: machineBusySeconds(), processes };
 }
 
-export type Usage = { seconds: number; busySeconds: number; loadStart: number[]; loadEnd: number[]; cluster: Map<string, number>; ours: number; otherNode: number; rest: number };
+export type Usage = {
+  seconds: number;
+  busySeconds: number;
+  loadStart: number[];
+  loadEnd: number[];
+  cluster: Map<string, number>;
+  ours: number;
+  otherNode: number;
+  rest: number;
+};
 
 /**
  * CPU seconds per group between two snapshots. `ours` are this bench's pids (itself and its
@@ -56,10 +65,16 @@ export type Usage = { seconds: number; busySeconds: number; loadStart: number[];
  * by the per-process groups but not by the machine's busy time, so `rest` is what the machine
  * used minus the groups (never below 0).
  */
-export function usageBetween(from: Snapshot, to: Snapshot, ours: Set<number>, oursExited = new Map<number, number>()): Usage {
+export function usageBetween(
+  from: Snapshot,
+  to: Snapshot,
+  ours: Set<number>,
+  oursExited = new Map<number, number>(),
+): Usage {
   const cluster = new Map<string, number>();
   let [oursSeconds, otherNode] = [0, 0];
-  for (const [pid, seconds] of oursExited) if (!to.processes.has(pid)) oursSeconds += seconds - (from.processes.get(pid)?.seconds ?? 0);
+  for (const [pid, seconds] of oursExited)
+    if (!to.processes.has(pid)) oursSeconds += seconds - (from.processes.get(pid)?.seconds ?? 0);
   for (const [pid, now] of to.processes) {
     const before = from.processes.get(pid);
     const used = now.seconds - (before?.comm === now.comm ? before.seconds : 0);
@@ -70,7 +85,16 @@ export function usageBetween(from: Snapshot, to: Snapshot, ours: Set<number>, ou
   }
   const busySeconds = to.busySeconds - from.busySeconds;
   const grouped = oursSeconds + otherNode + [...cluster.values()].reduce((a, b) => a + b, 0);
-  return { seconds: (to.at - from.at) / 1000, busySeconds, loadStart: from.load, loadEnd: to.load, cluster, ours: oursSeconds, otherNode, rest: Math.max(0, busySeconds - grouped) };
+  return {
+    seconds: (to.at - from.at) / 1000,
+    busySeconds,
+    loadStart: from.load,
+    loadEnd: to.load,
+    cluster,
+    ours: oursSeconds,
+    otherNode,
+    rest: Math.max(0, busySeconds - grouped),
+  };
 }
 
 /** Below this share of the machine, what else ran is called quiet (a few % is the kernel and shells). */
@@ -82,11 +106,15 @@ export function describeUsage(u: Usage): string {
   const capacity = u.seconds * cores;
   const pct = (s: number) => `${((s / capacity) * 100).toFixed(0)} %`;
   const others = u.otherNode + u.rest;
-  const cluster = [...u.cluster].sort(([, a], [, b]) => b - a).map(([name, s]) => `${name} ${s.toFixed(0)} s`).join(', ');
+  const cluster = [...u.cluster]
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, s]) => `${name} ${s.toFixed(0)} s`)
+    .join(', ');
   // The CPU others used decides, not the load average: right after a previous run (its namespaces
   // still being deleted) the 1-minute load is high for a minute although nothing else runs.
-  const verdict = others / capacity < QUIET_SHARE
-    ? 'a **quiet** run: nothing outside the bench and the cluster used more than 5 % of the machine'
-    : `a **shared** run: other processes used ${pct(others)} of the machine (other Node processes ${u.otherNode.toFixed(0)} s, the rest ${u.rest.toFixed(0)} s), so absolute times are noisy: compare the ratios measured in one run`;
+  const verdict =
+    others / capacity < QUIET_SHARE
+      ? 'a **quiet** run: nothing outside the bench and the cluster used more than 5 % of the machine'
+      : `a **shared** run: other processes used ${pct(others)} of the machine (other Node processes ${u.otherNode.toFixed(0)} s, the rest ${u.rest.toFixed(0)} s), so absolute times are noisy: compare the ratios measured in one run`;
   return `Conditions (measured from /proc over the run's ${u.seconds.toFixed(0)} s on ${cores} cores): load average ${u.loadStart.map((l) => l.toFixed(2)).join(' / ')} at the start, ${u.loadEnd.map((l) => l.toFixed(2)).join(' / ')} at the end (1 / 5 / 15 min); machine busy ${pct(u.busySeconds)}; the bench and its operators ${u.ours.toFixed(0)} s of CPU; the cluster ${cluster || 'not found in /proc'}; ${verdict}.`;
 }

@@ -11,9 +11,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** bench-0000, bench-0001, …: zero-padded so the overview's name order is the numeric order. */
@@ -31,7 +33,13 @@ export async function deleteNamespace(core: k8s.CoreV1Api, name: string, timeout
   await core.deleteNamespace({ name }).catch(() => undefined);
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
-    if (await core.readNamespace({ name }).then(() => false, () => true)) return true;
+    if (
+      await core.readNamespace({ name }).then(
+        () => false,
+        () => true,
+      )
+    )
+      return true;
     await sleep(500);
   }
   return false;
@@ -49,11 +57,23 @@ function pipeline(name: string, updated: boolean): Pipeline {
 /** A run as the operator would report it: Running (from creation) or Succeeded a little later. */
 export function runStatus(phase: 'Running' | 'Succeeded', startTime: string): PipelineStatus {
   const done = phase === 'Succeeded';
-  const run = { id: 'g1', trigger: 'create' as const, phase, generation: 1, startTime, ...(done ? { completionTime: new Date().toISOString() } : {}) };
+  const run = {
+    id: 'g1',
+    trigger: 'create' as const,
+    phase,
+    generation: 1,
+    startTime,
+    ...(done ? { completionTime: new Date().toISOString() } : {}),
+  };
   return { observedGeneration: 1, phase, progress: done ? '1/1' : '0/1', lastRun: run, runs: [run] };
 }
 
-export async function writeStatus(custom: k8s.CustomObjectsApi, namespace: string, name: string, status: PipelineStatus): Promise<void> {
+export async function writeStatus(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  name: string,
+  status: PipelineStatus,
+): Promise<void> {
   await custom.patchNamespacedCustomObjectStatus(
     { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
@@ -61,10 +81,26 @@ export async function writeStatus(custom: k8s.CustomObjectsApi, namespace: strin
 }
 
 /** Creates the Pipelines (the first `updated` carry the label) and gives each a Running status. */
-export async function createPipelines(custom: k8s.CustomObjectsApi, namespace: string, names: string[], updated: number, concurrency: number): Promise<void> {
+export async function createPipelines(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  names: string[],
+  updated: number,
+  concurrency: number,
+): Promise<void> {
   const startTime = new Date().toISOString();
-  await pool(names.map((name, i) => ({ name, i })), concurrency, async ({ name, i }) => {
-    await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: pipeline(name, i < updated) });
-    await writeStatus(custom, namespace, name, runStatus('Running', startTime));
-  });
+  await pool(
+    names.map((name, i) => ({ name, i })),
+    concurrency,
+    async ({ name, i }) => {
+      await custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        body: pipeline(name, i < updated),
+      });
+      await writeStatus(custom, namespace, name, runStatus('Running', startTime));
+    },
+  );
 }

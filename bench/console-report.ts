@@ -27,7 +27,11 @@ export interface ConsoleFigures {
   backendStartMs: number;
   /** RSS before the backend started (pipelines created, browser launched). */
   rssBefore: number;
-  firstRender: { nodeMs: number; pageMs: number; navigation?: { responseEnd: number; domContentLoaded: number; load: number } };
+  firstRender: {
+    nodeMs: number;
+    pageMs: number;
+    navigation?: { responseEnd: number; domContentLoaded: number; load: number };
+  };
   /** rowLatencies: per visible row, its write returned → the row shows Succeeded (ms, sorted). */
   update: { nodeMs: number; pageMs: number; writesMs: number; concurrency: number; rowLatencies: number[] };
   memoryAfterRender: Memory;
@@ -49,8 +53,12 @@ function peakRss(): number {
 }
 
 function versions(browserVersion: string): string {
-  const cluster = readFileSync(`${root}/hack/versions.env`, 'utf8').match(/^[A-Z_]+=.*$/gm)?.join(', ');
-  const playwright = (JSON.parse(readFileSync(`${root}/node_modules/playwright-core/package.json`, 'utf8')) as { version: string }).version;
+  const cluster = readFileSync(`${root}/hack/versions.env`, 'utf8')
+    .match(/^[A-Z_]+=.*$/gm)
+    ?.join(', ');
+  const playwright = (
+    JSON.parse(readFileSync(`${root}/node_modules/playwright-core/package.json`, 'utf8')) as { version: string }
+  ).version;
   return `Node ${process.version}; Chromium ${browserVersion} (Debian, headless) driven by playwright-core ${playwright}; ${cluster}`;
 }
 

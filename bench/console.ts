@@ -17,13 +17,31 @@ import { ConveyorKubeConfig } from '../src/kube/kubeconfig.ts';
 import { createKubeBackend } from '../src/console/server/kube-backend.ts';
 import { startConsoleServer } from '../src/console/server/server.ts';
 import type { ConsoleBackend } from '../src/console/server/backend.ts';
-import { createNamespace, createPipelines, deleteNamespace, pipelineNames, pool, runStatus, UPDATED_LABEL, writeStatus } from './console-cluster.ts';
+import {
+  createNamespace,
+  createPipelines,
+  deleteNamespace,
+  pipelineNames,
+  pool,
+  runStatus,
+  UPDATED_LABEL,
+  writeStatus,
+} from './console-cluster.ts';
 import { consoleReport, type ConsoleFigures, type Memory } from './console-report.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
 // As in test/e2e/support/browser.ts: headless, and nothing that talks beyond 127.0.0.1.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const PAGE_SIZE = 50; // src/console/ui/pipelines/view.ts
 const CREATE_CONCURRENCY = 16;
 const UPDATE_CONCURRENCY = 10;
@@ -55,7 +73,8 @@ export async function consoleBench(options: ConsoleBenchOptions): Promise<void> 
     process.stdout.write(report);
   } finally {
     log(`deleting namespace ${namespace}`);
-    if (!(await deleteNamespace(core, namespace))) log(`namespace ${namespace} was not gone after 3 minutes; delete it by hand`);
+    if (!(await deleteNamespace(core, namespace)))
+      log(`namespace ${namespace} was not gone after 3 minutes; delete it by hand`);
   }
 }
 
@@ -77,7 +96,13 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-async function measure(kc: k8s.KubeConfig, custom: k8s.CustomObjectsApi, namespace: string, options: ConsoleBenchOptions, uiBuilt: string): Promise<ConsoleFigures> {
+async function measure(
+  kc: k8s.KubeConfig,
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  options: ConsoleBenchOptions,
+  uiBuilt: string,
+): Promise<ConsoleFigures> {
   const names = pipelineNames(options.pipelines);
   log(`creating ${names.length} Pipelines with a Running status in ${namespace}`);
   let started = performance.now();
@@ -92,7 +117,16 @@ async function measure(kc: k8s.KubeConfig, custom: k8s.CustomObjectsApi, namespa
     await backend.start();
     const backendStartMs = performance.now() - started;
     server = await startConsoleServer({ backend });
-    return { ...options, namespace, uiBuilt, createSeconds, backendStartMs, rssBefore, browserVersion: browser.version(), ...(await inBrowser(browser, server.url, custom, namespace, names, options)) };
+    return {
+      ...options,
+      namespace,
+      uiBuilt,
+      createSeconds,
+      backendStartMs,
+      rssBefore,
+      browserVersion: browser.version(),
+      ...(await inBrowser(browser, server.url, custom, namespace, names, options)),
+    };
   } finally {
     await browser.close();
     await server?.close();
@@ -104,9 +138,19 @@ async function stopQuietly(backend: ConsoleBackend): Promise<void> {
   await backend.stop().catch((err: unknown) => log(`backend stop: ${String(err)}`));
 }
 
-type BrowserFigures = Pick<ConsoleFigures, 'firstRender' | 'update' | 'memoryAfterRender' | 'memoryAfterUpdates' | 'pageProblems'>;
+type BrowserFigures = Pick<
+  ConsoleFigures,
+  'firstRender' | 'update' | 'memoryAfterRender' | 'memoryAfterUpdates' | 'pageProblems'
+>;
 
-async function inBrowser(browser: Browser, url: string, custom: k8s.CustomObjectsApi, namespace: string, names: string[], options: ConsoleBenchOptions): Promise<BrowserFigures> {
+async function inBrowser(
+  browser: Browser,
+  url: string,
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  names: string[],
+  options: ConsoleBenchOptions,
+): Promise<BrowserFigures> {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
@@ -131,7 +175,9 @@ async function timeFirstRender(page: Page, url: string, total: number): Promise<
       const shown = document.querySelectorAll('tr[data-overview-row]').length;
       const info = document.querySelector('[data-role="page-info"]')?.textContent ?? '';
       const running = document.querySelector('[data-phase-count="Running"] b')?.textContent;
-      return shown === rows && new RegExp(`of ${total}(\\D|$)`).test(info) && running === String(total) ? performance.now() : false;
+      return shown === rows && new RegExp(`of ${total}(\\D|$)`).test(info) && running === String(total)
+        ? performance.now()
+        : false;
     },
     { rows: Math.min(PAGE_SIZE, total), total },
     { polling: 'raf', timeout: 120_000 },
@@ -140,7 +186,9 @@ async function timeFirstRender(page: Page, url: string, total: number): Promise<
   const pageMs = (await handle.jsonValue()) as number;
   const navigation = await page.evaluate(() => {
     const entry = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
-    return entry ? { responseEnd: entry.responseEnd, domContentLoaded: entry.domContentLoadedEventEnd, load: entry.loadEventEnd } : undefined;
+    return entry
+      ? { responseEnd: entry.responseEnd, domContentLoaded: entry.domContentLoadedEventEnd, load: entry.loadEventEnd }
+      : undefined;
   });
   return { nodeMs, pageMs, ...(navigation ? { navigation } : {}) };
 }
@@ -151,11 +199,19 @@ async function timeFirstRender(page: Page, url: string, total: number): Promise<
  * visible page Succeeded, and the Succeeded chip (counted over every Pipeline in the store)
  * at U with the Running chip at N − U.
  */
-async function timeUpdates(page: Page, custom: k8s.CustomObjectsApi, namespace: string, targets: string[], total: number): Promise<ConsoleFigures['update']> {
+async function timeUpdates(
+  page: Page,
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  targets: string[],
+  total: number,
+): Promise<ConsoleFigures['update']> {
   const rows = Math.min(PAGE_SIZE, targets.length);
   await page.fill('input[aria-label="Labels"]', `${UPDATED_LABEL}=yes`);
   await page.waitForFunction(
-    ({ rows, count }) => document.querySelectorAll('tr[data-overview-row]').length === rows && new RegExp(`of ${count}(\\D|$)`).test(document.querySelector('[data-role="page-info"]')?.textContent ?? ''),
+    ({ rows, count }) =>
+      document.querySelectorAll('tr[data-overview-row]').length === rows &&
+      new RegExp(`of ${count}(\\D|$)`).test(document.querySelector('[data-role="page-info"]')?.textContent ?? ''),
     { rows, count: targets.length },
     { polling: 'raf', timeout: 30_000 },
   );
@@ -182,7 +238,10 @@ async function timeUpdates(page: Page, custom: k8s.CustomObjectsApi, namespace: 
   const pageWall = (await (await done).jsonValue()) as number;
   const nodeMs = performance.now() - started;
   const seen = await page.evaluate(() => (window as unknown as { benchSeen: Record<string, number> }).benchSeen);
-  const rowLatencies = Object.entries(seen).map(([row, at]) => at - (written.get(row) ?? NaN)).filter(Number.isFinite).sort((a, b) => a - b);
+  const rowLatencies = Object.entries(seen)
+    .map(([row, at]) => at - (written.get(row) ?? NaN))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   return { nodeMs, pageMs: pageWall - firstWriteWall, writesMs, concurrency: UPDATE_CONCURRENCY, rowLatencies };
 }
 
@@ -197,10 +256,16 @@ async function watchRowsTurnSucceeded(page: Page): Promise<void> {
     const scan = (): void => {
       for (const row of document.querySelectorAll('tr[data-overview-row]')) {
         const key = row.getAttribute('data-overview-row') ?? '';
-        if (!(key in seen) && row.querySelector('td:first-child .badge')?.getAttribute('data-phase') === 'Succeeded') seen[key] = Date.now();
+        if (!(key in seen) && row.querySelector('td:first-child .badge')?.getAttribute('data-phase') === 'Succeeded')
+          seen[key] = Date.now();
       }
     };
-    new MutationObserver(scan).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    new MutationObserver(scan).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    });
   });
 }
 
@@ -209,5 +274,10 @@ async function memory(cdp: CDPSession): Promise<Memory> {
   await cdp.send('HeapProfiler.collectGarbage');
   const { metrics } = await cdp.send('Performance.getMetrics');
   const metric = (name: string) => metrics.find((m) => m.name === name)?.value ?? NaN;
-  return { jsHeapUsed: metric('JSHeapUsedSize'), jsHeapTotal: metric('JSHeapTotalSize'), nodes: metric('Nodes'), rss: process.memoryUsage().rss };
+  return {
+    jsHeapUsed: metric('JSHeapUsedSize'),
+    jsHeapTotal: metric('JSHeapTotalSize'),
+    nodes: metric('Nodes'),
+    rss: process.memoryUsage().rss,
+  };
 }

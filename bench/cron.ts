@@ -15,12 +15,42 @@ type Walk = 'next' | 'previous';
 type Scenario = { name: string; schedule: string; timeZone?: string; count: number; walk: Walk };
 
 const SCENARIOS: Scenario[] = [
-  { name: '1,000 daily ticks, 02:00 Europe/Berlin (a backfill)', schedule: '0 2 * * *', timeZone: 'Europe/Berlin', count: 1000, walk: 'next' },
-  { name: '1,000 hourly ticks, Europe/Berlin', schedule: '@hourly', timeZone: 'Europe/Berlin', count: 1000, walk: 'next' },
-  { name: '1,000 ticks every 15 min, America/New_York', schedule: '*/15 * * * *', timeZone: 'America/New_York', count: 1000, walk: 'next' },
-  { name: '120 monthly ticks, Australia/Sydney', schedule: '@monthly', timeZone: 'Australia/Sydney', count: 120, walk: 'next' },
+  {
+    name: '1,000 daily ticks, 02:00 Europe/Berlin (a backfill)',
+    schedule: '0 2 * * *',
+    timeZone: 'Europe/Berlin',
+    count: 1000,
+    walk: 'next',
+  },
+  {
+    name: '1,000 hourly ticks, Europe/Berlin',
+    schedule: '@hourly',
+    timeZone: 'Europe/Berlin',
+    count: 1000,
+    walk: 'next',
+  },
+  {
+    name: '1,000 ticks every 15 min, America/New_York',
+    schedule: '*/15 * * * *',
+    timeZone: 'America/New_York',
+    count: 1000,
+    walk: 'next',
+  },
+  {
+    name: '120 monthly ticks, Australia/Sydney',
+    schedule: '@monthly',
+    timeZone: 'Australia/Sydney',
+    count: 120,
+    walk: 'next',
+  },
   { name: '1,000 daily ticks, 02:00 UTC', schedule: '0 2 * * *', count: 1000, walk: 'next' },
-  { name: 'previous tick of 200 daily ticks, 02:30 Europe/Berlin (data intervals)', schedule: '30 2 * * *', timeZone: 'Europe/Berlin', count: 200, walk: 'previous' },
+  {
+    name: 'previous tick of 200 daily ticks, 02:30 Europe/Berlin (data intervals)',
+    schedule: '30 2 * * *',
+    timeZone: 'Europe/Berlin',
+    count: 200,
+    walk: 'previous',
+  },
 ];
 
 const REPETITIONS = 3;
@@ -40,7 +70,8 @@ function ticksPerSecond(impl: Implementation, scenario: Scenario, year: number):
   const after = new Date(Date.UTC(year, 0, 1, 0, 0, 7));
   // For "previous", the ticks to ask about are found first, outside the clock, with the old walk
   // (which remembers nothing, so the new one still meets fresh days).
-  const ticks = scenario.walk === 'previous' ? OLD.next(scenario.schedule, scenario.timeZone, after, scenario.count) : [];
+  const ticks =
+    scenario.walk === 'previous' ? OLD.next(scenario.schedule, scenario.timeZone, after, scenario.count) : [];
   const started = process.hrtime.bigint();
   let produced = 0;
   if (scenario.walk === 'next') {
@@ -53,7 +84,8 @@ function ticksPerSecond(impl: Implementation, scenario: Scenario, year: number):
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-const rate = (perSecond: number) => (perSecond >= 100 ? Math.round(perSecond).toLocaleString('en-US') : perSecond.toFixed(1));
+const rate = (perSecond: number) =>
+  perSecond >= 100 ? Math.round(perSecond).toLocaleString('en-US') : perSecond.toFixed(1);
 
 type Row = { scenario: Scenario; old: number; fresh: number; same: number };
 
@@ -73,7 +105,9 @@ function measure(scenario: Scenario): Row {
 
 function main(): void {
   console.log(`# cron.ts ticks per second (median of ${REPETITIONS}), ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, load ${os.loadavg()[0]?.toFixed(1)}\n`);
+  console.log(
+    `node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, load ${os.loadavg()[0]?.toFixed(1)}\n`,
+  );
   console.log('| scenario | old walk | new, fresh days | new, same range | speed-up (fresh / same) |');
   console.log('|---|---|---|---|---|');
   for (const scenario of SCENARIOS) {

@@ -3,7 +3,16 @@
 // fleet reads the figures of all its processes as one (requests summed, timing samples joined)
 // and its CPU and peak RSS per process and in all.
 import {
-  cpuSecondsOf, diffCounts, reconcileStatsOf, requestsOf, rssOf, startOperator, timingsOf, type Clients, type Operator, type Timings,
+  cpuSecondsOf,
+  diffCounts,
+  reconcileStatsOf,
+  requestsOf,
+  rssOf,
+  startOperator,
+  timingsOf,
+  type Clients,
+  type Operator,
+  type Timings,
 } from './lib.ts';
 
 export const SHARD_LABEL = 'sharding.conveyor.dev/key';
@@ -20,7 +29,11 @@ const keyOf = (i: number) => `shard-${i}`;
 
 export async function startFleet(c: Clients, namespaces: string[], workers: number, shards: number): Promise<Fleet> {
   if (shards === 0) return { shards, operators: [await startOperator(c, namespaces, workers)], labelsOf: () => ({}) };
-  const operators = await Promise.all(Array.from({ length: shards }, (_, i) => startOperator(c, namespaces, workers, { args: ['--shard-key', keyOf(i)] })));
+  const operators = await Promise.all(
+    Array.from({ length: shards }, (_, i) =>
+      startOperator(c, namespaces, workers, { args: ['--shard-key', keyOf(i)] }),
+    ),
+  );
   return { shards, operators, labelsOf: (i) => ({ [SHARD_LABEL]: keyOf(i % shards) }) };
 }
 
@@ -32,7 +45,9 @@ async function ask<T>(f: Fleet, i: number, read: (port: number) => Promise<T>): 
   } catch (err) {
     const { exitCode, signalCode, pid } = op.process;
     const state = exitCode !== null || signalCode !== null ? `exited (${signalCode ?? `code ${exitCode}`})` : 'running';
-    throw new Error(`operator ${f.shards === 0 ? '' : `${keyOf(i)} `}(pid ${pid}, ${state}) did not answer on port ${op.port}: ${String(err)}`);
+    throw new Error(
+      `operator ${f.shards === 0 ? '' : `${keyOf(i)} `}(pid ${pid}, ${state}) did not answer on port ${op.port}: ${String(err)}`,
+    );
   }
 }
 
@@ -92,13 +107,23 @@ export function fleetUsage(f: Fleet, before?: number[]): ProcessUsage {
 export function usageRows(f: Fleet, u: ProcessUsage, requests: Requests, seconds: number, over: string): string {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const cpu = sum(u.cpuSeconds);
-  const what = f.shards === 0 ? 'operator' : f.shards === 1 ? 'the one shard process (shard-0)' : `${f.shards} shard processes, summed`;
+  const what =
+    f.shards === 0
+      ? 'operator'
+      : f.shards === 1
+        ? 'the one shard process (shard-0)'
+        : `${f.shards} shard processes, summed`;
   const rows = [
     `| ${what}: peak RSS (VmHWM) | ${sum(u.peakRssMiB).toFixed(0)} MiB |`,
     `| ${what}: CPU time (user + system) ${over} | ${cpu.toFixed(1)} s (${((cpu / seconds) * 100).toFixed(0)} % of one core) |`,
   ];
   if (f.shards > 1) {
-    const per = f.operators.map((_, i) => `${keyOf(i)} ${u.cpuSeconds[i]!.toFixed(1)} s / ${u.peakRssMiB[i]!.toFixed(0)} MiB / ${requests.perShard[i]?.get('POST jobs') ?? 0}`).join('; ');
+    const per = f.operators
+      .map(
+        (_, i) =>
+          `${keyOf(i)} ${u.cpuSeconds[i]!.toFixed(1)} s / ${u.peakRssMiB[i]!.toFixed(0)} MiB / ${requests.perShard[i]?.get('POST jobs') ?? 0}`,
+      )
+      .join('; ');
     rows.push(`| per shard: CPU / peak RSS / Jobs created | ${per} |`);
   }
   return rows.join('\n');

@@ -13,7 +13,8 @@ import { applyCrd, waitEstablished } from '../src/kube/crd.ts';
 import { ConveyorKubeConfig } from '../src/kube/kubeconfig.ts';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
-export const log = (m: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+export const log = (m: string): void =>
+  void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export function percentile(sorted: number[], p: number): number {
@@ -31,9 +32,11 @@ export function pcts(xs: number[], digits = 0): string {
 
 export async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 /** Answers of an overloaded API server worth another try (a 504 may still have created the object). */
@@ -58,19 +61,34 @@ export async function createRetrying(what: string, create: () => Promise<unknown
   }
 }
 
-export type Clients = { kubeconfig: string; kc: k8s.KubeConfig; core: k8s.CoreV1Api; batch: k8s.BatchV1Api; custom: k8s.CustomObjectsApi; apps: k8s.AppsV1Api };
+export type Clients = {
+  kubeconfig: string;
+  kc: k8s.KubeConfig;
+  core: k8s.CoreV1Api;
+  batch: k8s.BatchV1Api;
+  custom: k8s.CustomObjectsApi;
+  apps: k8s.AppsV1Api;
+};
 
 /** The shared local cluster (never restarted here), the CRD, and clients set up as the operator's. */
 export async function connect(): Promise<Clients> {
   const status = clusterScript(['status']);
-  if (/not running/.test(status)) throw new Error('the local cluster is not running (npm run cluster:status); the bench does not start it');
+  if (/not running/.test(status))
+    throw new Error('the local cluster is not running (npm run cluster:status); the bench does not start it');
   const kubeconfig = clusterScript(['kubeconfig']);
   const kc = new ConveyorKubeConfig();
   kc.loadFromFile(kubeconfig);
   const crd = parse(readFileSync(`${root}/crds/conveyor.dev_pipelines.yaml`, 'utf8')) as k8s.V1CustomResourceDefinition;
   await applyCrd(kc, crd, 'conveyor-bench');
   await waitEstablished(kc, crd.metadata?.name ?? '');
-  return { kubeconfig, kc, core: kc.makeApiClient(k8s.CoreV1Api), batch: kc.makeApiClient(k8s.BatchV1Api), custom: kc.makeApiClient(k8s.CustomObjectsApi), apps: kc.makeApiClient(k8s.AppsV1Api) };
+  return {
+    kubeconfig,
+    kc,
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    batch: kc.makeApiClient(k8s.BatchV1Api),
+    custom: kc.makeApiClient(k8s.CustomObjectsApi),
+    apps: kc.makeApiClient(k8s.AppsV1Api),
+  };
 }
 
 /** Every namespace any scenario of this process created and has not deleted yet. */
@@ -88,7 +106,9 @@ function deleteOnInterrupt(core: k8s.CoreV1Api): void {
   const handler = (signal: string) => {
     if (interrupted) return;
     interrupted = true;
-    log(`${signal}: stopping ${liveOperators.size} operator(s), deleting ${[...live].join(', ') || 'nothing'} (not waiting) and exiting`);
+    log(
+      `${signal}: stopping ${liveOperators.size} operator(s), deleting ${[...live].join(', ') || 'nothing'} (not waiting) and exiting`,
+    );
     killOperators();
     void Promise.allSettled([...live].map((name) => core.deleteNamespace({ name }))).then(() => process.exit(130));
   };
@@ -116,7 +136,13 @@ export class Namespaces {
     this.created.push(name);
     live.add(name);
     for (let i = 0; i < 120; i++) {
-      if (await this.core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true, () => false)) break;
+      if (
+        await this.core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await sleep(250);
     }
     return name;
@@ -128,7 +154,12 @@ export class Namespaces {
     await this.core.deleteNamespace({ name }).catch(() => undefined);
     const start = performance.now();
     while (performance.now() - start < timeoutMs) {
-      if (await this.core.readNamespace({ name }).then(() => false, () => true)) {
+      if (
+        await this.core.readNamespace({ name }).then(
+          () => false,
+          () => true,
+        )
+      ) {
         this.created.splice(this.created.indexOf(name), 1);
         live.delete(name);
         log(`namespace ${name} gone after ${((performance.now() - start) / 1000).toFixed(0)} s`);
@@ -150,8 +181,12 @@ export class Namespaces {
     if (!this.batch) return;
     const started = performance.now();
     await this.core.deleteCollectionNamespacedPod({ namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
-    await this.batch.deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' }).catch(() => undefined);
-    log(`pods and Jobs of ${namespace} deleted as collections in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    await this.batch
+      .deleteCollectionNamespacedJob({ namespace, propagationPolicy: 'Background' })
+      .catch(() => undefined);
+    log(
+      `pods and Jobs of ${namespace} deleted as collections in ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    );
   }
 
   async cleanup(): Promise<void> {
@@ -164,7 +199,10 @@ export class Namespaces {
  * namespaces and waits until they are gone (failed runs included): the report comes first, as
  * deleting 50,000 Jobs takes minutes.
  */
-export async function withCluster(publish: (report: string) => void, scenario: (c: Clients, ns: Namespaces) => Promise<string>): Promise<void> {
+export async function withCluster(
+  publish: (report: string) => void,
+  scenario: (c: Clients, ns: Namespaces) => Promise<string>,
+): Promise<void> {
   const c = await connect();
   const ns = new Namespaces(c.core, c.batch);
   compileOnce(); // before the conditions' first reading: tsc and esbuild are not the run's
@@ -173,7 +211,9 @@ export async function withCluster(publish: (report: string) => void, scenario: (
     publish(await scenario(c, ns));
   } catch (err) {
     // Said now: deleting the namespaces can take minutes before main reports the failure.
-    log(`the scenario failed (${err instanceof Error ? err.message : String(err)}); stopping operators and deleting namespaces`);
+    log(
+      `the scenario failed (${err instanceof Error ? err.message : String(err)}); stopping operators and deleting namespaces`,
+    );
     throw err;
   } finally {
     if (liveOperators.size > 0) log(`stopping ${liveOperators.size} operator(s) the scenario left running`);
@@ -192,12 +232,29 @@ let entry: string | undefined;
  */
 function compileOnce(): string {
   if (entry) return entry;
-  execFileSync(`${root}/node_modules/.bin/tsc`, ['-p', `${root}/tsconfig.json`, '--outDir', `${root}/bench/.dist`], { stdio: 'inherit' });
+  execFileSync(`${root}/node_modules/.bin/tsc`, ['-p', `${root}/tsconfig.json`, '--outDir', `${root}/bench/.dist`], {
+    stdio: 'inherit',
+  });
   if (process.env.BENCH_UNBUNDLED === '1') return (entry = 'bench/.dist/main.js');
-  const banner = "import { createRequire as __conveyorRequire } from 'node:module'; const require = __conveyorRequire(import.meta.url);";
+  const banner =
+    "import { createRequire as __conveyorRequire } from 'node:module'; const require = __conveyorRequire(import.meta.url);";
   // operator.js bundled too: its import cost, without starting it (bench/idle.ts).
   for (const name of ['main', 'operator']) {
-    execFileSync(`${root}/node_modules/.bin/esbuild`, [`bench/.dist/${name}.js`, '--bundle', '--platform=node', '--format=esm', '--minify-whitespace', '--minify-syntax', `--banner:js=${banner}`, `--outfile=bench/.dist/${name}.bundle.mjs`, '--log-level=warning'], { cwd: root, stdio: 'inherit' });
+    execFileSync(
+      `${root}/node_modules/.bin/esbuild`,
+      [
+        `bench/.dist/${name}.js`,
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        '--minify-whitespace',
+        '--minify-syntax',
+        `--banner:js=${banner}`,
+        `--outfile=bench/.dist/${name}.bundle.mjs`,
+        '--log-level=warning',
+      ],
+      { cwd: root, stdio: 'inherit' },
+    );
   }
   return (entry = 'bench/.dist/main.bundle.mjs');
 }
@@ -208,23 +265,54 @@ function compileOnce(): string {
  * its node (e.g. --cpu-prof --cpu-prof-dir=/tmp/prof); the environment passes through (e.g.
  * MALLOC_ARENA_MAX).
  */
-export async function startOperator(c: Clients, namespaces: string[], workers: number, opts: { waitReady?: boolean; env?: Record<string, string>; args?: string[] } = {}): Promise<Operator> {
+export async function startOperator(
+  c: Clients,
+  namespaces: string[],
+  workers: number,
+  opts: { waitReady?: boolean; env?: Record<string, string>; args?: string[] } = {},
+): Promise<Operator> {
   const main = compileOnce();
   const port = 18000 + Math.floor(Math.random() * 1000);
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // MALLOC_ARENA_MAX=2 as the image sets it (Dockerfile); the environment may override it.
   const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, CONVEYOR_DEBUG_ENDPOINTS: '1', ...opts.env };
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, main, '--kubeconfig', c.kubeconfig, '--namespaces', namespaces.join(','), '--health-port', String(port), '--log-level', 'warn', '--workers', String(workers), ...(opts.args ?? [])], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      main,
+      '--kubeconfig',
+      c.kubeconfig,
+      '--namespaces',
+      namespaces.join(','),
+      '--health-port',
+      String(port),
+      '--log-level',
+      'warn',
+      '--workers',
+      String(workers),
+      ...(opts.args ?? []),
+    ],
+    { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   liveOperators.add(child);
   operatorPids.add(child.pid!);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    liveOperators.delete(child);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      liveOperators.delete(child);
+      resolve();
+    }),
+  );
   const path = opts.waitReady === false ? '/healthz' : '/readyz';
   for (let i = 0; i < 1200; i++) {
-    if (await fetch(`http://127.0.0.1:${port}${path}`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`http://127.0.0.1:${port}${path}`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (child.exitCode !== null) throw new Error(`the operator exited with ${child.exitCode}`);
     await sleep(100);
   }
@@ -259,13 +347,23 @@ export class JobWatch {
 
   constructor(c: Clients, namespace: string, chained: (pipeline: string) => boolean = () => true) {
     this.chained = chained;
-    this.informer = k8s.makeInformer<k8s.V1Job>(c.kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () => c.batch.listNamespacedJob({ namespace }));
+    this.informer = k8s.makeInformer<k8s.V1Job>(c.kc, `/apis/batch/v1/namespaces/${namespace}/jobs`, () =>
+      c.batch.listNamespacedJob({ namespace }),
+    );
     const seen = (j: k8s.V1Job): void => {
       const name = j.metadata?.name ?? '';
       const now = performance.now();
       if (!this.created.has(name)) this.created.set(name, now);
-      if (!this.meta.has(name)) this.meta.set(name, { pipeline: j.metadata?.labels?.['conveyor.dev/pipeline'] ?? '', stage: j.metadata?.labels?.['conveyor.dev/stage'] ?? '' });
-      if (!this.completed.has(name) && j.status?.conditions?.some((cond) => cond.type === 'Complete' && cond.status === 'True')) this.completed.set(name, now);
+      if (!this.meta.has(name))
+        this.meta.set(name, {
+          pipeline: j.metadata?.labels?.['conveyor.dev/pipeline'] ?? '',
+          stage: j.metadata?.labels?.['conveyor.dev/stage'] ?? '',
+        });
+      if (
+        !this.completed.has(name) &&
+        j.status?.conditions?.some((cond) => cond.type === 'Complete' && cond.status === 'True')
+      )
+        this.completed.set(name, now);
     };
     this.informer.on('add', seen);
     this.informer.on('update', seen);
@@ -349,21 +447,31 @@ export function requestRows(counts: Map<string, number>, stages: number, unit = 
     else others += n;
     rows.push(`| ${isWrite ? 'write' : 'read/watch'}: ${key} | ${per(n)} |`);
   }
-  rows.unshift(`| **API writes** (creates, patches, status writes, events, deletes) | **${per(writes)}** |`, `| API reads and watch starts | ${per(others)} |`);
+  rows.unshift(
+    `| **API writes** (creates, patches, status writes, events, deletes) | **${per(writes)}** |`,
+    `| API reads and watch starts | ${per(others)} |`,
+  );
   return rows.join('\n');
 }
 
 export async function reconcileStatsOf(port: number): Promise<{ count: number; sum: number }> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
   const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { count: value('conveyor_reconcile_duration_seconds_count'), sum: value('conveyor_reconcile_duration_seconds_sum') };
+  return {
+    count: value('conveyor_reconcile_duration_seconds_count'),
+    sum: value('conveyor_reconcile_duration_seconds_sum'),
+  };
 }
 
 export type Timings = {
   keys: number;
   lastFirstReconcileMs: number;
   syncedAtMs?: number;
-  samples: { queueWaitMs: number[]; handoffMs: { by: string; ms: number }[]; reconciles: { stages: number; planMs: number; wallMs: number }[] };
+  samples: {
+    queueWaitMs: number[];
+    handoffMs: { by: string; ms: number }[];
+    reconciles: { stages: number; planMs: number; wallMs: number }[];
+  };
 };
 
 /** The operator's timing samples since the previous call (src/controller/runtime/timings.ts). */
@@ -371,13 +479,27 @@ export async function timingsOf(port: number): Promise<Timings> {
   return (await fetch(`http://127.0.0.1:${port}/debug/timings`).then((r) => r.json())) as Timings;
 }
 
-export type Memory = { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number; arrayBuffersMiB: number };
+export type Memory = {
+  rssMiB: number;
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  arrayBuffersMiB: number;
+};
 
 /** The operator's memory after a full GC (/debug/memory). */
 export async function memoryOf(port: number): Promise<Memory> {
-  const m = (await fetch(`http://127.0.0.1:${port}/debug/memory`).then((r) => r.json())) as { memory: NodeJS.MemoryUsage };
+  const m = (await fetch(`http://127.0.0.1:${port}/debug/memory`).then((r) => r.json())) as {
+    memory: NodeJS.MemoryUsage;
+  };
   const mib = (n: number) => n / 2 ** 20;
-  return { rssMiB: mib(m.memory.rss), heapUsedMiB: mib(m.memory.heapUsed), heapTotalMiB: mib(m.memory.heapTotal), externalMiB: mib(m.memory.external), arrayBuffersMiB: mib(m.memory.arrayBuffers) };
+  return {
+    rssMiB: mib(m.memory.rss),
+    heapUsedMiB: mib(m.memory.heapUsed),
+    heapTotalMiB: mib(m.memory.heapTotal),
+    externalMiB: mib(m.memory.external),
+    arrayBuffersMiB: mib(m.memory.arrayBuffers),
+  };
 }
 
 /** User + system CPU time of a process, from /proc (clock ticks of 1/100 s on Linux). */
@@ -405,7 +527,9 @@ function conditions(): string {
 
 /** The lines every report starts with: what ran, where, and what else used the machine meanwhile. */
 export function header(title: string, command: string, workload: string): string {
-  const versions = readFileSync(`${root}/hack/versions.env`, 'utf8').match(/^[A-Z_]+=.*$/gm)?.join(', ');
+  const versions = readFileSync(`${root}/hack/versions.env`, 'utf8')
+    .match(/^[A-Z_]+=.*$/gm)
+    ?.join(', ');
   return `# ${title}
 
 Written by \`${command}\` (bench/run.ts) on ${new Date().toISOString()}.
@@ -430,8 +554,12 @@ export function reconcileRows(samples: Timings['samples']['reconciles']): string
   const rows: string[] = [];
   for (const [stages, e] of [...byStages].sort(([a], [b]) => a - b)) {
     const p99 = (xs: number[]) => percentile(sortNum(xs), 99);
-    rows.push(`| reconcile of a ${stages}-stage pipeline (${e.wallMs.length}): gather + plan (CPU) mean / p99 | ${mean(e.planMs).toFixed(2)} / ${p99(e.planMs).toFixed(2)} ms |`);
-    rows.push(`| reconcile of a ${stages}-stage pipeline: wall time (API calls included) mean / p99 | ${mean(e.wallMs).toFixed(1)} / ${p99(e.wallMs).toFixed(1)} ms |`);
+    rows.push(
+      `| reconcile of a ${stages}-stage pipeline (${e.wallMs.length}): gather + plan (CPU) mean / p99 | ${mean(e.planMs).toFixed(2)} / ${p99(e.planMs).toFixed(2)} ms |`,
+    );
+    rows.push(
+      `| reconcile of a ${stages}-stage pipeline: wall time (API calls included) mean / p99 | ${mean(e.wallMs).toFixed(1)} / ${p99(e.wallMs).toFixed(1)} ms |`,
+    );
   }
   return rows.join('\n');
 }
@@ -443,6 +571,8 @@ export function stagesOf(count: number, shape: 'chain' | 'wide', duration?: () =
     image: 'busybox:1.36',
     command: ['true'],
     ...(shape === 'chain' && i > 0 ? { dependsOn: [`s${i - 1}`] } : {}),
-    ...(duration ? { podTemplate: { metadata: { annotations: { 'kwok.conveyor.dev/run-duration': `${duration()}s` } } } } : {}),
+    ...(duration
+      ? { podTemplate: { metadata: { annotations: { 'kwok.conveyor.dev/run-duration': `${duration()}s` } } } }
+      : {}),
   }));
 }

@@ -40,7 +40,12 @@ const { values } = parseArgs({
 function timing(): { minSeconds: number; maxSeconds: number; windowSeconds: number; warmupSeconds: number } {
   const [minSeconds, maxSeconds] = [positive('min', values.min), positive('max', values.max)];
   if (maxSeconds < minSeconds) throw new Error(`--max (${maxSeconds}) is below --min (${minSeconds})`);
-  return { minSeconds, maxSeconds, windowSeconds: positive('window', values.window), warmupSeconds: positive('warmup', values.warmup) };
+  return {
+    minSeconds,
+    maxSeconds,
+    windowSeconds: positive('window', values.window),
+    warmupSeconds: positive('warmup', values.warmup),
+  };
 }
 
 type Common = { pipelines: number[]; stages: number; workers: number; shards: number; command: string };
@@ -65,14 +70,22 @@ async function burstSizes(o: Common): Promise<void> {
   const shape = values.shape as 'chain' | 'wide';
   const mix = mixOf(values.mix);
   if (o.pipelines.length === 1) {
-    await burst({ ...o, pipelines: o.pipelines[0]!, shape, mix, publish: publisher(outFor('burst', String(o.pipelines[0]), o.stages, values.out)) });
+    await burst({
+      ...o,
+      pipelines: o.pipelines[0]!,
+      shape,
+      mix,
+      publish: publisher(outFor('burst', String(o.pipelines[0]), o.stages, values.out)),
+    });
     return;
   }
   const reports: string[] = [];
   const walls: number[] = [];
   for (const n of o.pipelines) {
     // Each size's own report: next to --out when given (FILE-N.md), else its default file.
-    const publishOne = publisher(values.out ? values.out.replace(/(\.md)?$/, `-${n}.md`) : outFor('burst', String(n), o.stages, undefined));
+    const publishOne = publisher(
+      values.out ? values.out.replace(/(\.md)?$/, `-${n}.md`) : outFor('burst', String(n), o.stages, undefined),
+    );
     const publish = (report: string): void => {
       reports.push(report);
       publishOne(report);
@@ -88,18 +101,30 @@ async function burstSizes(o: Common): Promise<void> {
 async function main(): Promise<void> {
   if (values.console) {
     const { consoleBench } = await import('./console.ts');
-    await consoleBench({ pipelines: Number(values.pipelines ?? 1000), updates: Number(values.updates), out: values.out ?? `${root}/bench/RESULTS-console.md` });
+    await consoleBench({
+      pipelines: Number(values.pipelines ?? 1000),
+      updates: Number(values.updates),
+      out: values.out ?? `${root}/bench/RESULTS-console.md`,
+    });
     return;
   }
   const scenario = values.scenario ?? 'burst';
   const defaults: Record<string, string> = { burst: '200', steady: '1000', 'idle-scale': '10000' };
-  if (!(scenario in defaults)) throw new Error(`--scenario: expected burst, steady or idle-scale, got ${JSON.stringify(scenario)}`);
-  if (values.shape !== 'chain' && values.shape !== 'wide') throw new Error(`--shape: expected chain or wide, got ${JSON.stringify(values.shape)}`);
+  if (!(scenario in defaults))
+    throw new Error(`--scenario: expected burst, steady or idle-scale, got ${JSON.stringify(scenario)}`);
+  if (values.shape !== 'chain' && values.shape !== 'wide')
+    throw new Error(`--shape: expected chain or wide, got ${JSON.stringify(values.shape)}`);
   const sizes = sizesOf(values.pipelines ?? process.env.BENCH_PIPELINES ?? defaults[scenario]!, scenario);
   if (values.mix !== undefined && scenario !== 'burst') throw new Error('--mix: only with --scenario burst');
   const shards = shardCount(values.shards);
   if (shards > 0 && scenario === 'idle-scale') throw new Error('--shards: only with --scenario burst or steady');
-  const o: Common = { pipelines: sizes, stages: values.stages ? positive('stages', values.stages) : defaultStages(scenario, timing()), workers: positive('workers', values.workers), shards, command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim() };
+  const o: Common = {
+    pipelines: sizes,
+    stages: values.stages ? positive('stages', values.stages) : defaultStages(scenario, timing()),
+    workers: positive('workers', values.workers),
+    shards,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  };
   const publish = publisher(outFor(scenario, String(sizes[0]), o.stages, values.out));
   if (scenario === 'burst') {
     await burstSizes(o);

@@ -5,24 +5,76 @@
 // share from its timings), queue wait, and API writes per stage finished in the window.
 // --shards K runs K shard processes (bench/fleet.ts).
 import { GROUP, PLURAL, VERSION } from '../src/api/constants.ts';
-import { createRetrying, withCluster, header, JobWatch, log, mean, pcts, pool, reconcileRows, requestRows, sleep, stagesOf, type Clients } from './lib.ts';
-import { fleetDescription, fleetRequests, fleetRequestsSince, fleetTimings, fleetUsage, startFleet, stopFleet, usageRows, type Fleet } from './fleet.ts';
+import {
+  createRetrying,
+  withCluster,
+  header,
+  JobWatch,
+  log,
+  mean,
+  pcts,
+  pool,
+  reconcileRows,
+  requestRows,
+  sleep,
+  stagesOf,
+  type Clients,
+} from './lib.ts';
+import {
+  fleetDescription,
+  fleetRequests,
+  fleetRequestsSince,
+  fleetTimings,
+  fleetUsage,
+  startFleet,
+  stopFleet,
+  usageRows,
+  type Fleet,
+} from './fleet.ts';
 
 export type SteadyOptions = {
-  pipelines: number; stages: number; workers: number; shards: number; minSeconds: number; maxSeconds: number;
-  windowSeconds: number; warmupSeconds: number; command: string; publish: (report: string) => void;
+  pipelines: number;
+  stages: number;
+  workers: number;
+  shards: number;
+  minSeconds: number;
+  maxSeconds: number;
+  windowSeconds: number;
+  warmupSeconds: number;
+  command: string;
+  publish: (report: string) => void;
 };
 
-async function createAndStart(c: Clients, namespace: string, fleet: Fleet, watch: JobWatch, o: SteadyOptions): Promise<void> {
+async function createAndStart(
+  c: Clients,
+  namespace: string,
+  fleet: Fleet,
+  watch: JobWatch,
+  o: SteadyOptions,
+): Promise<void> {
   const duration = () => o.minSeconds + Math.floor(Math.random() * (o.maxSeconds - o.minSeconds + 1));
-  log(`operator: ${o.pipelines} pipelines × ${o.stages} stages of ${o.minSeconds}–${o.maxSeconds} s; ${fleetDescription(fleet, o.workers)}`);
-  await pool(Array.from({ length: o.pipelines }, (_, i) => i), 16, (i) => {
-    const body = { apiVersion: `${GROUP}/${VERSION}`, kind: 'Pipeline', metadata: { name: `steady-${i}`, labels: fleet.labelsOf(i) }, spec: { stages: stagesOf(o.stages, 'chain', duration) } };
-    return createRetrying(`Pipeline steady-${i}`, () => c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }));
-  });
+  log(
+    `operator: ${o.pipelines} pipelines × ${o.stages} stages of ${o.minSeconds}–${o.maxSeconds} s; ${fleetDescription(fleet, o.workers)}`,
+  );
+  await pool(
+    Array.from({ length: o.pipelines }, (_, i) => i),
+    16,
+    (i) => {
+      const body = {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: 'Pipeline',
+        metadata: { name: `steady-${i}`, labels: fleet.labelsOf(i) },
+        spec: { stages: stagesOf(o.stages, 'chain', duration) },
+      };
+      return createRetrying(`Pipeline steady-${i}`, () =>
+        c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body }),
+      );
+    },
+  );
   for (let i = 0; watch.rootSeen().size < o.pipelines; i++) {
     if (i % 10 === 0) log(`${watch.rootSeen().size}/${o.pipelines} pipelines started`);
-    if (i > 1200) throw new Error(`only ${watch.rootSeen().size} of ${o.pipelines} pipelines started within 10 minutes`);
+    if (i > 1200)
+      throw new Error(`only ${watch.rootSeen().size} of ${o.pipelines} pipelines started within 10 minutes`);
     await sleep(500);
   }
 }
@@ -42,7 +94,9 @@ async function measureWindow(fleet: Fleet, watch: JobWatch, o: SteadyOptions): P
 
   const finished = [...watch.completed.values()].filter((t) => t >= from && t < to).length;
   const lastStage = `s${o.stages - 1}`;
-  const done = [...watch.meta].filter(([name, m]) => m.stage === lastStage && (watch.completed.get(name) ?? Infinity) < to).length;
+  const done = [...watch.meta].filter(
+    ([name, m]) => m.stage === lastStage && (watch.completed.get(name) ?? Infinity) < to,
+  ).length;
   const handoffs = watch.handoffs(from, to);
   const opHandoff = samples.handoffMs.filter((h) => h.by === 'job').map((h) => h.ms);
   const median = (text: string) => Number(text.split(' / ')[0]);

@@ -59,13 +59,18 @@ async function main(): Promise<void> {
   await build({ ...common, entryPoints: Object.fromEntries(present.map((e) => [e.out, e.src])), outdir: out });
   for (const file of ['index.html', 'style.css']) copyFileSync(join(ui, file), join(out, file));
   for (const e of present) console.log(`dist/console/${e.out}.js: ${sizeOf(join(out, `${e.out}.js`))}`);
-  for (const name of readdirSync(out).filter((n) => /^chunk-.*\.js$/.test(n))) console.log(`dist/console/${name}: ${sizeOf(join(out, name))}`);
+  for (const name of readdirSync(out).filter((n) => /^chunk-.*\.js$/.test(n)))
+    console.log(`dist/console/${name}: ${sizeOf(join(out, name))}`);
   console.log(`dist/console/style.css: ${sizeOf(join(out, 'style.css'))}`);
   const first = firstLoad('app.js');
   const firstBytes = first.map((n) => readFileSync(join(out, n)));
   const sum = (bs: Buffer[], f: (b: Buffer) => number) => bs.reduce((n, b) => n + f(b), 0);
-  console.log(`overview's scripts (${first.join(', ')}): ${sum(firstBytes, (b) => b.length)} bytes, ${sum(firstBytes, (b) => gzipSync(b, { level: 9 }).length)} gzipped`);
-  const all = readdirSync(out).filter((n) => /\.(js|css|html)$/.test(n)).map((n) => readFileSync(join(out, n)));
+  console.log(
+    `overview's scripts (${first.join(', ')}): ${sum(firstBytes, (b) => b.length)} bytes, ${sum(firstBytes, (b) => gzipSync(b, { level: 9 }).length)} gzipped`,
+  );
+  const all = readdirSync(out)
+    .filter((n) => /\.(js|css|html)$/.test(n))
+    .map((n) => readFileSync(join(out, n)));
   const total = all.reduce((n, b) => n + b.length, 0);
   const gzipped = all.reduce((n, b) => n + gzipSync(b, { level: 9 }).length, 0);
   console.log(`dist/console total: ${total} bytes, ${gzipped} gzipped`);

@@ -43,9 +43,27 @@ async function main(): Promise<void> {
   const logDir = `${process.env.HOME}/.kwok/clusters/conveyor/logs`;
   mkdirSync(logDir, { recursive: true });
   const logFile = `${logDir}/conveyor-operator.log`;
-  const log = pino({ level: 'debug', base: { component: 'conveyor' }, timestamp: pino.stdTimeFunctions.isoTime }, createWriteStream(logFile, { flags: 'a' }));
+  const log = pino(
+    { level: 'debug', base: { component: 'conveyor' }, timestamp: pino.stdTimeFunctions.isoTime },
+    createWriteStream(logFile, { flags: 'a' }),
+  );
   const stopVolumes = startLocalVolumes(kc);
-  const operator = await startOperator({ kubeconfig, namespaces: [], workers: 4, logLevel: 'debug', healthPort: 0, healthHost: '127.0.0.1', resyncSeconds: 300, leaderElect: false, leaderElectionNamespace: 'default', leaderElectionId: 'conveyor-leader', leaseDurationSeconds: 15 }, log);
+  const operator = await startOperator(
+    {
+      kubeconfig,
+      namespaces: [],
+      workers: 4,
+      logLevel: 'debug',
+      healthPort: 0,
+      healthHost: '127.0.0.1',
+      resyncSeconds: 300,
+      leaderElect: false,
+      leaderElectionNamespace: 'default',
+      leaderElectionId: 'conveyor-leader',
+      leaseDurationSeconds: 15,
+    },
+    log,
+  );
   say(`operator started; its JSON logs: ${logFile}`);
   const consoleServer = await startConsole(kc, log);
 
@@ -53,22 +71,44 @@ async function main(): Promise<void> {
   const example = parse(readFileSync(`${root}/${EXAMPLE}`, 'utf8')) as Pipeline;
   const name = example.metadata.name ?? 'etl-nightly';
   // KWOK pods have no containers: give each stage a few seconds of "work" so the run is watchable.
-  example.spec.defaults = { ...example.spec.defaults, podTemplate: { metadata: { annotations: { 'kwok.conveyor.dev/run-duration': '3s' } } } };
+  example.spec.defaults = {
+    ...example.spec.defaults,
+    podTemplate: { metadata: { annotations: { 'kwok.conveyor.dev/run-duration': '3s' } } },
+  };
   example.metadata = { name, namespace: NAMESPACE };
-  await custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: PLURAL, name }).catch(() => undefined);
+  await custom
+    .deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: PLURAL, name })
+    .catch(() => undefined);
   for (let i = 0; i < 50; i++) {
-    const gone = await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: PLURAL, name }).then(() => false, () => true);
+    const gone = await custom
+      .getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: PLURAL, name })
+      .then(
+        () => false,
+        () => true,
+      );
     if (gone) break;
     await new Promise((r) => setTimeout(r, 200));
   }
-  await custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: PLURAL, body: example });
+  await custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace: NAMESPACE,
+    plural: PLURAL,
+    body: example,
+  });
   say(`applied ${EXAMPLE} as ${NAMESPACE}/${name}; watching its run:\n`);
 
   const tty = process.stdout.isTTY;
   let lastFrame = '';
   let lines = 0;
   for (;;) {
-    const p = (await custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: NAMESPACE, plural: PLURAL, name })) as Pipeline;
+    const p = (await custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: NAMESPACE,
+      plural: PLURAL,
+      name,
+    })) as Pipeline;
     const frame = renderPipeline(p);
     if (frame !== lastFrame) {
       if (tty && lines > 0) process.stdout.write(`\x1b[${lines}A\x1b[J`);
@@ -102,7 +142,10 @@ async function startConsole(kc: k8s.KubeConfig, log: Logger): Promise<ConsoleSer
   say(`Conveyor Console: ${server.url}`);
   const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
   // Best effort: no browser here is fine, the link above works from this machine.
-  if (process.env.CONVEYOR_DEV_OPEN !== '0') spawn(opener, [server.url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+  if (process.env.CONVEYOR_DEV_OPEN !== '0')
+    spawn(opener, [server.url], { stdio: 'ignore', detached: true })
+      .on('error', () => undefined)
+      .unref();
   return server;
 }
 

@@ -12,13 +12,23 @@ export function startLocalVolumes(kc: k8s.KubeConfig, intervalMs = 1000): () => 
   let timer: NodeJS.Timeout | undefined;
 
   const tick = async (): Promise<void> => {
-    const claims = await core.listPersistentVolumeClaimForAllNamespaces({ labelSelector: 'app.kubernetes.io/managed-by=conveyor' });
+    const claims = await core.listPersistentVolumeClaimForAllNamespaces({
+      labelSelector: 'app.kubernetes.io/managed-by=conveyor',
+    });
     const volumes = await core.listPersistentVolume({ labelSelector: `${MARK}=true` });
-    const claimed = new Set(volumes.items.map((v) => `${v.spec?.claimRef?.namespace}/${v.spec?.claimRef?.name}/${v.spec?.claimRef?.uid}`));
+    const claimed = new Set(
+      volumes.items.map((v) => `${v.spec?.claimRef?.namespace}/${v.spec?.claimRef?.name}/${v.spec?.claimRef?.uid}`),
+    );
     const live = new Set(claims.items.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}/${c.metadata?.uid}`));
     for (const claim of claims.items) {
       const key = `${claim.metadata?.namespace}/${claim.metadata?.name}/${claim.metadata?.uid}`;
-      if (claim.status?.phase !== 'Pending' || claim.spec?.volumeName || claimed.has(key) || claim.metadata?.deletionTimestamp) continue;
+      if (
+        claim.status?.phase !== 'Pending' ||
+        claim.spec?.volumeName ||
+        claimed.has(key) ||
+        claim.metadata?.deletionTimestamp
+      )
+        continue;
       const name = `local-${claim.metadata?.uid}`;
       await core
         .createPersistentVolume({

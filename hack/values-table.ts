@@ -27,13 +27,17 @@ interface Schema {
 
 function typeOf(s: Schema): string {
   const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
-  if (types.includes('array') && s.items?.type) return `array of ${Array.isArray(s.items.type) ? s.items.type.join(' or ') : s.items.type}`;
+  if (types.includes('array') && s.items?.type)
+    return `array of ${Array.isArray(s.items.type) ? s.items.type.join(' or ') : s.items.type}`;
   return types.join(' or ') || 'any';
 }
 
 function defaultOf(value: unknown): string {
   if (value === undefined) return '';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, null, 0).replaceAll(',', ', ').replaceAll(':', ': ');
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : JSON.stringify(value, null, 0).replaceAll(',', ', ').replaceAll(':', ': ');
   return `\`${text}\``;
 }
 

@@ -99,7 +99,9 @@ const MAX_API_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_DELAY_MS / 1000);
 function apiTimeoutSeconds(raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > MAX_API_TIMEOUT_SECONDS) {
-    throw new ConfigError(`--api-timeout-seconds: expected a whole number of seconds from 1 to ${MAX_API_TIMEOUT_SECONDS}, got "${raw}"`);
+    throw new ConfigError(
+      `--api-timeout-seconds: expected a whole number of seconds from 1 to ${MAX_API_TIMEOUT_SECONDS}, got "${raw}"`,
+    );
   }
   return n;
 }

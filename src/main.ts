@@ -8,7 +8,9 @@ async function main(): Promise<number> {
   try {
     config = loadConfig(process.argv.slice(2), process.env);
   } catch (err) {
-    process.stderr.write(`conveyor-operator: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}\n\n${USAGE}\n`);
+    process.stderr.write(
+      `conveyor-operator: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}\n\n${USAGE}\n`,
+    );
     return 2;
   }
   if (config === 'help') {
@@ -42,7 +44,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`conveyor-operator: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `conveyor-operator: fatal: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

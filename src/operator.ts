@@ -18,13 +18,30 @@ export interface RunningOperator {
 }
 
 /** `onLostLeadership` is called when a leader can no longer renew its Lease: it must stop acting. */
-export async function startOperator(config: OperatorConfig, baseLog: Logger, onLostLeadership: () => void = () => {}): Promise<RunningOperator> {
+export async function startOperator(
+  config: OperatorConfig,
+  baseLog: Logger,
+  onLostLeadership: () => void = () => {},
+): Promise<RunningOperator> {
   const kc = loadKubeConfig(config.kubeconfig);
-  const apis = makeApis(kc, { requestTimeoutMs: config.apiTimeoutSeconds === undefined ? undefined : config.apiTimeoutSeconds * 1000 });
+  const apis = makeApis(kc, {
+    requestTimeoutMs: config.apiTimeoutSeconds === undefined ? undefined : config.apiTimeoutSeconds * 1000,
+  });
   const identity = process.env.POD_NAME ?? hostname();
   // Every line names the shard, so the logs of side-by-side shards tell which one acted.
   const log = config.pipelineSelector === undefined ? baseLog : baseLog.child({ shard: config.shardKey ?? 'default' });
-  log.info({ version: VERSION, server: kc.getCurrentCluster()?.server, namespaces: config.namespaces, workers: config.workers, apiTimeoutSeconds: config.apiTimeoutSeconds, pipelineSelector: config.pipelineSelector, events: config.events ?? 'all' }, 'starting conveyor');
+  log.info(
+    {
+      version: VERSION,
+      server: kc.getCurrentCluster()?.server,
+      namespaces: config.namespaces,
+      workers: config.workers,
+      apiTimeoutSeconds: config.apiTimeoutSeconds,
+      pipelineSelector: config.pipelineSelector,
+      events: config.events ?? 'all',
+    },
+    'starting conveyor',
+  );
   const controller = new Controller(apis, log, {
     namespaces: config.namespaces,
     workers: config.workers,

@@ -49,8 +49,7 @@ const UNIQUE_NAMES = 'self.stages.all(s, self.stages.exists_one(t, t.name == s.n
 /** Characters of the parameters' names and defaults together. */
 const PARAMS_LENGTH = 'self.map(p, size(p.name) + (has(p.default) ? size(p.default) : 0)).sum()';
 
-export const SCHEDULE_SHAPE_HINT =
-  `must have 5 fields (minute hour day-of-month month day-of-week) or be one of ${SCHEDULE_MACROS.join(', ')}`;
+export const SCHEDULE_SHAPE_HINT = `must have 5 fields (minute hour day-of-month month day-of-week) or be one of ${SCHEDULE_MACROS.join(', ')}`;
 
 export const CEL = {
   // --- on one stage (spec.stages[i]) ---
@@ -89,8 +88,7 @@ export const CEL = {
     message: 'dependsOn names a stage that does not exist',
     // The first stage with unknown entries, all of them: unknown stage "ghost", "phantom".
     // Evaluated only when the rule failed, so the names are unique and the map can be built.
-    messageExpression:
-      `'unknown stage ' + ${q(`${KNOWN}.map(known, self.stages.map(s, has(s.dependsOn) ? s.dependsOn.filter(d, !(d in known)) : []).filter(l, size(l) > 0)[0].join('", "'))[0]`)}`,
+    messageExpression: `'unknown stage ' + ${q(`${KNOWN}.map(known, self.stages.map(s, has(s.dependsOn) ? s.dependsOn.filter(d, !(d in known)) : []).filter(l, size(l) > 0)[0].join('", "'))[0]`)}`,
     fieldPath: '.stages',
   },
   onFailureNamesDistinct: {
@@ -104,15 +102,13 @@ export const CEL = {
   stageImage: {
     rule: '(has(self.defaults) && has(self.defaults.image)) || self.stages.all(s, has(s.image))',
     message: 'every stage needs an image, or spec.defaults.image must be set',
-    messageExpression:
-      `'stage ' + ${q("self.stages.map(s, has(s.image) ? '' : s.name).filter(n, n != '')[0]")} + ' has no image, and spec.defaults.image is not set'`,
+    messageExpression: `'stage ' + ${q("self.stages.map(s, has(s.image) ? '' : s.name).filter(n, n != '')[0]")} + ' has no image, and spec.defaults.image is not set'`,
     fieldPath: '.stages',
   },
   onFailureImage: {
     rule: '(has(self.defaults) && has(self.defaults.image)) || !has(self.onFailure) || self.onFailure.all(s, has(s.image))',
     message: 'every onFailure stage needs an image, or spec.defaults.image must be set',
-    messageExpression:
-      `'onFailure stage ' + ${q("self.onFailure.map(s, has(s.image) ? '' : s.name).filter(n, n != '')[0]")} + ' has no image, and spec.defaults.image is not set'`,
+    messageExpression: `'onFailure stage ' + ${q("self.onFailure.map(s, has(s.image) ? '' : s.name).filter(n, n != '')[0]")} + ' has no image, and spec.defaults.image is not set'`,
     fieldPath: '.onFailure',
   },
   timeZoneNeedsSchedule: {
@@ -150,7 +146,8 @@ export const CEL = {
   // would be one variable holding one of the two values.
   uniqueParamNamesIgnoringCase: {
     rule: 'self.all(p, self.exists_one(q, q.name.lowerAscii() == p.name.lowerAscii()))',
-    message: 'parameter names must differ in more than case: each is the environment variable CONVEYOR_PARAM_<NAME in upper case>',
+    message:
+      'parameter names must differ in more than case: each is the environment variable CONVEYOR_PARAM_<NAME in upper case>',
     // No messageExpression: naming the twins needs a filter inside a filter, whose estimated cost
     // (cubic in MAX_PARAMS) is over the API server's budget; `conveyor validate` and the operator name them.
   },
@@ -164,9 +161,9 @@ export const CEL = {
   // get "", outside the enum.
   paramEnumNeedsDefault: {
     rule: "!has(self.enum) || has(self.default) || '' in self.enum",
-    message: 'a parameter with enum needs a default: runs that give no value (ticks, chained runs) would get "", which is not in the enum',
-    messageExpression:
-      `'parameter ' + ${q('self.name')} + ' has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum'`,
+    message:
+      'a parameter with enum needs a default: runs that give no value (ticks, chained runs) would get "", which is not in the enum',
+    messageExpression: `'parameter ' + ${q('self.name')} + ' has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum'`,
     fieldPath: '.enum',
   },
   // --- on the whole Pipeline (only the root can see metadata.name) ---

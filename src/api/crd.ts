@@ -4,28 +4,41 @@
 // reshapes the TypeBox schema into that and refuses keys it does not know, so a new TypeBox
 // feature cannot slip an invalid or silently ignored keyword into the CRD.
 import { stringify } from 'yaml';
-import {
-  CATEGORIES,
-  CRD_NAME,
-  GROUP,
-  KIND,
-  LIST_KIND,
-  PLURAL,
-  SHORT_NAMES,
-  SINGULAR,
-  VERSION,
-} from './constants.ts';
+import { CATEGORIES, CRD_NAME, GROUP, KIND, LIST_KIND, PLURAL, SHORT_NAMES, SINGULAR, VERSION } from './constants.ts';
 import { PipelineSchema } from './schema.ts';
 import { isObject, orderKeys, transformSchema, type JsonSchema } from './schema-walk.ts';
 
 /** Keywords of apiextensions.k8s.io/v1 JSONSchemaProps that Conveyor uses and that are structural. */
 const CRD_KEYWORDS = new Set([
-  'description', 'type', 'format', 'enum', 'default', 'nullable',
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
-  'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'minProperties', 'maxProperties',
-  'required', 'properties', 'additionalProperties', 'items',
-  'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-int-or-string',
-  'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-validations',
+  'description',
+  'type',
+  'format',
+  'enum',
+  'default',
+  'nullable',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'minProperties',
+  'maxProperties',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
+  'x-kubernetes-validations',
 ]);
 
 /** A structural copy of a schema node; throws on what a CRD cannot hold. */
@@ -73,7 +86,12 @@ export const PRINTER_COLUMNS = [
   { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
   { name: 'Progress', type: 'string', jsonPath: '.status.progress' },
   { name: 'Last Run', type: 'string', jsonPath: '.status.lastRun.id' },
-  { name: 'Next Run', type: 'string', jsonPath: '.status.nextScheduleTime', description: 'When the schedule starts the next run (RFC 3339, UTC).' },
+  {
+    name: 'Next Run',
+    type: 'string',
+    jsonPath: '.status.nextScheduleTime',
+    description: 'When the schedule starts the next run (RFC 3339, UTC).',
+  },
   { name: 'Schedule', type: 'string', jsonPath: '.spec.schedule', priority: 1 },
   { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
 ];
@@ -85,7 +103,14 @@ export function pipelineCrd(): JsonSchema {
     metadata: { name: CRD_NAME },
     spec: {
       group: GROUP,
-      names: { kind: KIND, listKind: LIST_KIND, plural: PLURAL, singular: SINGULAR, shortNames: SHORT_NAMES, categories: CATEGORIES },
+      names: {
+        kind: KIND,
+        listKind: LIST_KIND,
+        plural: PLURAL,
+        singular: SINGULAR,
+        shortNames: SHORT_NAMES,
+        categories: CATEGORIES,
+      },
       scope: 'Namespaced',
       versions: [
         {
@@ -111,7 +136,8 @@ export function renderCrdYaml(): string {
 export function* schemaNodes(node: JsonSchema, path = ''): Generator<[string, JsonSchema]> {
   yield [path, node];
   if (isObject(node.properties)) {
-    for (const [name, child] of Object.entries(node.properties)) yield* schemaNodes(child as JsonSchema, `${path}.${name}`);
+    for (const [name, child] of Object.entries(node.properties))
+      yield* schemaNodes(child as JsonSchema, `${path}.${name}`);
   }
   if (isObject(node.items)) yield* schemaNodes(node.items, `${path}[]`);
   if (isObject(node.additionalProperties)) yield* schemaNodes(node.additionalProperties, `${path}{}`);

@@ -110,7 +110,8 @@ function getRange(expr: string, bounds: Bounds): { start: number; end: number; s
   } else {
     throw new CronError(`too many slashes: ${expr}`);
   }
-  if (start < BigInt(bounds.min)) throw new CronError(`beginning of range (${start}) below minimum (${bounds.min}): ${expr}`);
+  if (start < BigInt(bounds.min))
+    throw new CronError(`beginning of range (${start}) below minimum (${bounds.min}): ${expr}`);
   if (end > BigInt(bounds.max)) throw new CronError(`end of range (${end}) above maximum (${bounds.max}): ${expr}`);
   if (start > end) throw new CronError(`beginning of range (${start}) beyond end of range (${end}): ${expr}`);
   if (step === 0n) throw new CronError(`step of range should be a positive number: ${expr}`);
@@ -127,11 +128,15 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** strconv.Atoi, then no negatives. */
 function mustParseInt(expr: string): bigint {
   if (!/^[+-]?\d+$/.test(expr)) {
-    throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`);
+    throw new CronError(
+      `failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`,
+    );
   }
   const num = BigInt(expr);
   if (num > INT64_MAX || num < -INT64_MAX - 1n) {
-    throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: value out of range`);
+    throw new CronError(
+      `failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: value out of range`,
+    );
   }
   if (num < 0n) throw new CronError(`negative number (${num}) not allowed: ${expr}`);
   return num;
@@ -150,7 +155,13 @@ function only(bounds: Bounds, value: number): Field {
 }
 
 function parseDescriptor(descriptor: string): CronSpec {
-  const base = { minute: only(MINUTES, 0), hour: only(HOURS, 0), dom: allOf(DOM), month: allOf(MONTHS), dow: allOf(DOW) };
+  const base = {
+    minute: only(MINUTES, 0),
+    hour: only(HOURS, 0),
+    dom: allOf(DOM),
+    month: allOf(MONTHS),
+    dow: allOf(DOW),
+  };
   switch (descriptor) {
     case '@yearly':
     case '@annually':
@@ -187,7 +198,8 @@ const positiveMod = (n: number, m: number) => ((n % m) + m) % m;
 export const cronWalkSteps = { steps: 0, limit: Number.POSITIVE_INFINITY };
 
 function countCronStep(): void {
-  if (++cronWalkSteps.steps > cronWalkSteps.limit) throw new CronError(`cron walk exceeded its step limit (${cronWalkSteps.limit})`);
+  if (++cronWalkSteps.steps > cronWalkSteps.limit)
+    throw new CronError(`cron walk exceeded its step limit (${cronWalkSteps.limit})`);
 }
 
 type Wall = { year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number };
@@ -504,7 +516,13 @@ function clocksWentBack(zone: Zone, first: number, t: number): number {
 
 function onSchedule(spec: CronSpec, zone: Zone, t: number): boolean {
   const w = zone.wall(t);
-  return w.second === 0 && spec.minute.bits[w.minute] === true && spec.hour.bits[w.hour] === true && spec.month.bits[w.month] === true && dayMatches(spec, w);
+  return (
+    w.second === 0 &&
+    spec.minute.bits[w.minute] === true &&
+    spec.hour.bits[w.hour] === true &&
+    spec.month.bits[w.month] === true &&
+    dayMatches(spec, w)
+  );
 }
 
 /** Why a CronJob's tick is not a wall-clock time of its own: a repeat (of `first`), or off the schedule. */

@@ -5,8 +5,20 @@
 import { LineCounter, parseAllDocuments, type ScalarTag } from 'yaml';
 
 const BOOL = 'tag:yaml.org,2002:bool';
-const YAML11_TRUE: ScalarTag = { identify: (v) => v === true, default: true, tag: BOOL, test: /^(?:y|Y|yes|Yes|YES|on|On|ON)$/, resolve: () => true };
-const YAML11_FALSE: ScalarTag = { identify: (v) => v === false, default: true, tag: BOOL, test: /^(?:n|N|no|No|NO|off|Off|OFF)$/, resolve: () => false };
+const YAML11_TRUE: ScalarTag = {
+  identify: (v) => v === true,
+  default: true,
+  tag: BOOL,
+  test: /^(?:y|Y|yes|Yes|YES|on|On|ON)$/,
+  resolve: () => true,
+};
+const YAML11_FALSE: ScalarTag = {
+  identify: (v) => v === false,
+  default: true,
+  tag: BOOL,
+  test: /^(?:n|N|no|No|NO|off|Off|OFF)$/,
+  resolve: () => false,
+};
 
 /** All documents of a multi-document YAML text; positions through `lines`. */
 export function parseKubernetesYaml(text: string, lines: LineCounter = new LineCounter()) {

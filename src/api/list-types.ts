@@ -22,14 +22,22 @@ function walk(schema: TSchema | Node, value: unknown, at: PathSegment[], out: Va
   if (Array.isArray(value) && isObj(node.items)) {
     const listType = node['x-kubernetes-list-type'];
     const keys = node['x-kubernetes-list-map-keys'];
-    if (listType === 'set') repeated(value, at, out, (item) => JSON.stringify(item), (item) => `duplicate value ${JSON.stringify(item)}`);
+    if (listType === 'set')
+      repeated(
+        value,
+        at,
+        out,
+        (item) => JSON.stringify(item),
+        (item) => `duplicate value ${JSON.stringify(item)}`,
+      );
     if (listType === 'map' && Array.isArray(keys)) {
       repeated(
         value,
         at,
         out,
         (item) => (isObj(item) ? JSON.stringify(keys.map((k: string) => item[k])) : undefined),
-        (item) => `duplicate entry with ${keys.map((k: string) => `${k} ${JSON.stringify((item as Node)[k])}`).join(', ')}`,
+        (item) =>
+          `duplicate entry with ${keys.map((k: string) => `${k} ${JSON.stringify((item as Node)[k])}`).join(', ')}`,
       );
     }
     for (const [i, item] of value.entries()) walk(node.items as Node, item, [...at, i], out);

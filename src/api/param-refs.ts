@@ -26,14 +26,16 @@ function templates(spec: Obj): { path: PathSegment[]; text: string }[] {
     for (const [i, text] of value.entries()) if (typeof text === 'string') out.push({ path: [...path, i], text });
   };
   const envValues = (env: unknown, path: PathSegment[]) => {
-    for (const [i, item] of objects(env)) if (typeof item.value === 'string') out.push({ path: [...path, i, 'value'], text: item.value });
+    for (const [i, item] of objects(env))
+      if (typeof item.value === 'string') out.push({ path: [...path, i, 'value'], text: item.value });
   };
   for (const list of ['stages', 'onFailure'] as const) {
     for (const [i, stage] of objects(spec[list])) {
       strings(stage.command, ['spec', list, i, 'command']);
       strings(stage.args, ['spec', list, i, 'args']);
       envValues(stage.env, ['spec', list, i, 'env']);
-      if (isObj(stage.cache) && typeof stage.cache.key === 'string') out.push({ path: ['spec', list, i, 'cache', 'key'], text: stage.cache.key });
+      if (isObj(stage.cache) && typeof stage.cache.key === 'string')
+        out.push({ path: ['spec', list, i, 'cache', 'key'], text: stage.cache.key });
     }
   }
   if (isObj(spec.defaults)) envValues(spec.defaults.env, ['spec', 'defaults', 'env']);
@@ -59,7 +61,10 @@ export function paramProblems(spec: Obj): ValidationProblem[] {
   for (const [i, param] of params) {
     if (typeof param.default === 'string' && Array.isArray(param.enum) && !param.enum.includes(param.default)) {
       const allowed = param.enum.map((v) => JSON.stringify(v)).join(', ');
-      problems.push({ path: formatPath(['spec', 'params', i, 'default']), message: `default "${param.default}" of parameter "${String(param.name)}" is not one of its enum values: ${allowed}` });
+      problems.push({
+        path: formatPath(['spec', 'params', i, 'default']),
+        message: `default "${param.default}" of parameter "${String(param.name)}" is not one of its enum values: ${allowed}`,
+      });
     }
   }
   for (const { path, text } of templates(spec)) {

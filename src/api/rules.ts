@@ -121,13 +121,19 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
             : [
                 problem(
                   ['spec', 'onFailure', i, 'image'],
-                  say('onFailureImage', stage.name, (n) => `onFailure stage "${n}" has no image, and spec.defaults.image is not set`),
+                  say(
+                    'onFailureImage',
+                    stage.name,
+                    (n) => `onFailure stage "${n}" has no image, and spec.defaults.image is not set`,
+                  ),
                 ),
               ],
         ),
 
   timeZoneNeedsSchedule: (_doc, spec) =>
-    has(spec, 'timeZone') && !has(spec, 'schedule') ? [problem(['spec', 'timeZone'], CEL.timeZoneNeedsSchedule.message)] : [],
+    has(spec, 'timeZone') && !has(spec, 'schedule')
+      ? [problem(['spec', 'timeZone'], CEL.timeZoneNeedsSchedule.message)]
+      : [],
 
   startingDeadlineNeedsSchedule: (_doc, spec) =>
     has(spec, 'startingDeadlineSeconds') && !has(spec, 'schedule')
@@ -174,17 +180,33 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
 
   paramsLength: (_doc, spec) => {
     const length = items(spec.params).reduce(
-      (sum, [, p]) => sum + (typeof p.name === 'string' ? p.name.length : 0) + (typeof p.default === 'string' ? p.default.length : 0),
+      (sum, [, p]) =>
+        sum + (typeof p.name === 'string' ? p.name.length : 0) + (typeof p.default === 'string' ? p.default.length : 0),
       0,
     );
     if (length <= MAX_PARAMS_LENGTH) return [];
-    return [problem(['spec', 'params'], `the names and defaults of the parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed`)];
+    return [
+      problem(
+        ['spec', 'params'],
+        `the names and defaults of the parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed`,
+      ),
+    ];
   },
 
   paramEnumNeedsDefault: (_doc, spec) =>
     items(spec.params).flatMap(([i, param]) =>
       has(param, 'enum') && !has(param, 'default') && !(Array.isArray(param.enum) && param.enum.includes(''))
-        ? [problem(['spec', 'params', i, 'enum'], say('paramEnumNeedsDefault', param.name, (n) => `parameter "${n}" has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum`))]
+        ? [
+            problem(
+              ['spec', 'params', i, 'enum'],
+              say(
+                'paramEnumNeedsDefault',
+                param.name,
+                (n) =>
+                  `parameter "${n}" has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum`,
+              ),
+            ),
+          ]
         : [],
     ),
 

@@ -47,7 +47,10 @@ function describe(error: ErrorObject, value: unknown): ValidationProblem {
     case 'required':
       return { path: path([String(params.missingProperty)]), message: 'required field is missing' };
     case 'additionalProperties':
-      return { path: path([String(params.additionalProperty)]), message: `unknown field "${String(params.additionalProperty)}"` };
+      return {
+        path: path([String(params.additionalProperty)]),
+        message: `unknown field "${String(params.additionalProperty)}"`,
+      };
     case 'type':
       return { path: path(), message: `must be ${article(String(params.type))}, not ${show(value)}` };
     case 'enum': {
@@ -70,7 +73,10 @@ function describe(error: ErrorObject, value: unknown): ValidationProblem {
         message: `must be at most ${String(params.limit)} characters long, not ${typeof value === 'string' ? value.length : '?'}`,
       };
     case 'minItems':
-      return { path: path(), message: `must have at least ${String(params.limit)} ${plural(Number(params.limit), 'item')}` };
+      return {
+        path: path(),
+        message: `must have at least ${String(params.limit)} ${plural(Number(params.limit), 'item')}`,
+      };
     case 'maxItems':
       return {
         path: path(),

@@ -29,7 +29,12 @@ const UCS2LENGTH = `function ucs2length(str) {
 }`;
 
 export function renderSchemaValidator(): string {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, code: { source: true, esm: true, formats: _`formats` } });
+  const ajv = new Ajv({
+    allErrors: true,
+    strict: true,
+    allowUnionTypes: true,
+    code: { source: true, esm: true, formats: _`formats` },
+  });
   for (const [name, format] of Object.entries(SCHEMA_FORMATS)) ajv.addFormat(name, format);
   const code = standaloneModule.default(ajv, ajv.compile(pipelineJsonSchema())).split(UCS2_REQUIRE).join('ucs2length');
   if (code.includes('require(')) throw new Error('ajv standalone code needs a runtime module it did not need before');

@@ -12,7 +12,11 @@ const SCHEMA_VALUES = new Set(['items', 'additionalProperties', 'not', 'anyOf', 
  * A plain copy of `schema` in which every schema node (root included) went through `visit`.
  * `visit` gets the node with its children already copied and returns the node to keep.
  */
-export function transformSchema(schema: unknown, visit: (node: JsonSchema, path: string) => JsonSchema, path = ''): JsonSchema {
+export function transformSchema(
+  schema: unknown,
+  visit: (node: JsonSchema, path: string) => JsonSchema,
+  path = '',
+): JsonSchema {
   const node: JsonSchema = {};
   for (const [key, value] of Object.entries(schema as JsonSchema)) {
     if (SCHEMA_MAPS.has(key) && isObject(value)) {
@@ -32,9 +36,26 @@ export function transformSchema(schema: unknown, visit: (node: JsonSchema, path:
 
 /** The keys of `node` in the order people expect to read them in a schema. */
 const KEY_ORDER = [
-  '$schema', '$id', 'title', 'description', 'type', 'format', 'enum', 'default',
-  'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems',
-  'required', 'properties', 'additionalProperties', 'items', 'anyOf',
+  '$schema',
+  '$id',
+  'title',
+  'description',
+  'type',
+  'format',
+  'enum',
+  'default',
+  'minimum',
+  'maximum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minItems',
+  'maxItems',
+  'required',
+  'properties',
+  'additionalProperties',
+  'items',
+  'anyOf',
 ];
 
 /** A copy with keys in KEY_ORDER first (x-kubernetes-* and unknown keys last, sorted). */
@@ -43,7 +64,9 @@ export function orderKeys(node: JsonSchema): JsonSchema {
     const at = KEY_ORDER.indexOf(key);
     return at < 0 ? KEY_ORDER.length : at;
   };
-  const keys = Object.keys(node).sort((a, b) => rank(a) - rank(b) || (rank(a) === KEY_ORDER.length ? a.localeCompare(b) : 0));
+  const keys = Object.keys(node).sort(
+    (a, b) => rank(a) - rank(b) || (rank(a) === KEY_ORDER.length ? a.localeCompare(b) : 0),
+  );
   const out: JsonSchema = {};
   for (const key of keys) out[key] = node[key];
   return out;

@@ -203,7 +203,10 @@ const stageFields = (what: string) => ({
     Type.Array(Type.String(), { description: 'Entrypoint; the image ENTRYPOINT when unset.', maxItems: MAX_LIST }),
   ),
   args: Type.Optional(
-    Type.Array(Type.String(), { description: 'Arguments to the entrypoint; the image CMD when unset.', maxItems: MAX_LIST * 4 }),
+    Type.Array(Type.String(), {
+      description: 'Arguments to the entrypoint; the image CMD when unset.',
+      maxItems: MAX_LIST * 4,
+    }),
   ),
   env: Type.Optional(env),
   envFrom: Type.Optional(
@@ -377,13 +380,17 @@ export const TriggersSchema = closed(
 export const ParamSchema = closed(
   {
     name: Type.String({
-      description: 'Parameter name: letters, digits and _, not starting with a digit. Stages see it as CONVEYOR_PARAM_<NAME> (upper case) and as $(params.<name>).',
+      description:
+        'Parameter name: letters, digits and _, not starting with a digit. Stages see it as CONVEYOR_PARAM_<NAME> (upper case) and as $(params.<name>).',
       minLength: 1,
       maxLength: MAX_PARAM_NAME_LENGTH,
       pattern: PARAM_NAME_PATTERN,
     }),
     default: Type.Optional(
-      Type.String({ description: 'Value when a run does not give one; empty when unset.', maxLength: MAX_PARAM_VALUE_LENGTH }),
+      Type.String({
+        description: 'Value when a run does not give one; empty when unset.',
+        maxLength: MAX_PARAM_VALUE_LENGTH,
+      }),
     ),
     description: Type.Optional(Type.String({ description: 'What the parameter means.', maxLength: 1024 })),
     enum: Type.Optional(
@@ -433,7 +440,8 @@ export const PipelineSpecSchema = closed(
     ),
     timeZone: Type.Optional(
       Type.String({
-        description: 'IANA time zone of the schedule, e.g. Europe/Berlin; the controller manager’s zone (usually UTC) when unset.',
+        description:
+          'IANA time zone of the schedule, e.g. Europe/Berlin; the controller manager’s zone (usually UTC) when unset.',
         minLength: 1,
         maxLength: MAX_TIME_ZONE,
       }),
@@ -447,7 +455,10 @@ export const PipelineSpecSchema = closed(
       }),
     ),
     startingDeadlineSeconds: Type.Optional(
-      Type.Integer({ description: 'A scheduled run that cannot start within this many seconds is skipped.', minimum: 0 }),
+      Type.Integer({
+        description: 'A scheduled run that cannot start within this many seconds is skipped.',
+        minimum: 0,
+      }),
     ),
     activeDeadlineSeconds: Type.Optional(
       Type.Integer({ description: 'Deadline of a whole run; unfinished stages then fail.', minimum: 1 }),
@@ -518,7 +529,8 @@ export const StageStatusSchema = closed({
   cachedFrom: Type.Optional(Type.String({ description: 'Reason Cached: the run whose result was reused.' })),
   dataVersion: Type.Optional(
     Type.String({
-      description: 'Reason Cached or FromRun: the version of the result reused (a hash of the stage, the run that computed it and when it finished); cache entries of later stages record it.',
+      description:
+        'Reason Cached or FromRun: the version of the result reused (a hash of the stage, the run that computed it and when it finished); cache entries of later stages record it.',
       pattern: DATA_VERSION_PATTERN,
     }),
   ),
@@ -533,12 +545,16 @@ const runSummaryFields = {
   completionTime: Type.Optional(timestamp('When the run finished.')),
   message: Type.Optional(Type.String()),
   logicalTime: Type.Optional(
-    timestamp('The moment the run processes data for: the schedule tick, the request time (or --at), or the upstream run’s.'),
+    timestamp(
+      'The moment the run processes data for: the schedule tick, the request time (or --at), or the upstream run’s.',
+    ),
   ),
   intervalStart: Type.Optional(timestamp('Start of the data interval (the previous tick of a scheduled pipeline).')),
   intervalEnd: Type.Optional(timestamp('End of the data interval (the tick itself).')),
   params: Type.Optional(stringMap('The parameter values of the run.')),
-  noCache: Type.Optional(Type.Boolean({ description: 'The run ignores cached stage results (conveyor run --no-cache).' })),
+  noCache: Type.Optional(
+    Type.Boolean({ description: 'The run ignores cached stage results (conveyor run --no-cache).' }),
+  ),
   backfill: Type.Optional(Type.String({ description: 'The backfill request this run belongs to.' })),
 };
 
@@ -551,7 +567,8 @@ export const RunSummarySchema = closed({
   ...runSummaryFields,
   stages: Type.Optional(
     Type.Array(StageStatusSchema, {
-      description: 'Active runs only: what each started stage has done so far (the memory that keeps a run from redoing work).',
+      description:
+        'Active runs only: what each started stage has done so far (the memory that keeps a run from redoing work).',
       maxItems: MAX_STAGE_STATUSES,
     }),
   ),
@@ -561,12 +578,16 @@ export const CacheEntrySchema = closed(
   {
     stage: Type.String({ description: 'The stage.' }),
     key: Type.String({ description: 'The resolved cache key.', maxLength: MAX_CACHE_KEY_LENGTH }),
-    specHash: Type.String({ description: 'Hash of the stage’s image, command, args, env, envFrom and workingDir (after defaults) when it ran.' }),
+    specHash: Type.String({
+      description:
+        'Hash of the stage’s image, command, args, env, envFrom and workingDir (after defaults) when it ran.',
+    }),
     run: Type.String({ description: 'The run that produced the result.' }),
     time: timestamp('When the stage succeeded.'),
     upstream: Type.Optional(
       Type.String({
-        description: 'Hash of the versions of the results its dependencies had when it ran; absent for a stage without dependencies. A run reuses the entry only if its dependencies have the same.',
+        description:
+          'Hash of the versions of the results its dependencies had when it ran; absent for a stage without dependencies. A run reuses the entry only if its dependencies have the same.',
         pattern: DATA_VERSION_PATTERN,
       }),
     ),
@@ -588,8 +609,12 @@ export const BackfillStatusSchema = closed(
     next: Type.Integer({ minimum: 0, description: 'Index of the next tick to start (ticks start oldest first).' }),
     done: Type.Integer({ minimum: 0, description: 'Ticks finished (succeeded, failed or skipped as already done).' }),
     failed: Type.Optional(Type.Integer({ minimum: 0, description: 'Ticks whose run failed.' })),
-    skipped: Type.Optional(Type.Integer({ minimum: 0, description: 'Ticks skipped because a run already succeeded for them.' })),
-    running: Type.Optional(Type.Array(Type.String(), { description: 'Ids of the backfill runs in flight.', maxItems: MAX_ACTIVE_RUNS })),
+    skipped: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Ticks skipped because a run already succeeded for them.' }),
+    ),
+    running: Type.Optional(
+      Type.Array(Type.String(), { description: 'Ids of the backfill runs in flight.', maxItems: MAX_ACTIVE_RUNS }),
+    ),
     progress: Type.Optional(Type.String({ description: 'e.g. 3/7 ticks done, 2 running.' })),
     message: Type.Optional(Type.String()),
     startTime: Type.Optional(timestamp('When the backfill started.')),
@@ -601,7 +626,9 @@ export const BackfillStatusSchema = closed(
 export const PipelineStatusSchema = closed(
   {
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
-    phase: Type.Optional(stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Scheduled', 'Suspended', 'Invalid'])),
+    phase: Type.Optional(
+      stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Scheduled', 'Suspended', 'Invalid']),
+    ),
     conditions: Type.Optional(
       Type.Array(ConditionSchema, {
         maxItems: MAX_CONDITIONS,
@@ -611,21 +638,34 @@ export const PipelineStatusSchema = closed(
     ),
     progress: Type.Optional(Type.String({ description: 'Finished stages of the latest run, e.g. 3/5.' })),
     lastRun: Type.Optional(RunStatusSchema),
-    runs: Type.Optional(Type.Array(RunSummarySchema, { description: 'Recent runs, newest first.', maxItems: MAX_RUNS })),
+    runs: Type.Optional(
+      Type.Array(RunSummarySchema, { description: 'Recent runs, newest first.', maxItems: MAX_RUNS }),
+    ),
     lastScheduleTime: Type.Optional(timestamp('When the schedule last started a run.')),
     nextScheduleTime: Type.Optional(timestamp('When the schedule starts the next run.')),
     lastRunRequest: Type.Optional(Type.String({ description: 'The last handled manual run request.' })),
     lastRetryRequest: Type.Optional(Type.String({ description: 'The last handled retry request.' })),
-    lastCancelRequest: Type.Optional(Type.String({ description: 'The last handled cancel request (conveyor.dev/cancel-requested).' })),
+    lastCancelRequest: Type.Optional(
+      Type.String({ description: 'The last handled cancel request (conveyor.dev/cancel-requested).' }),
+    ),
     requestCount: Type.Optional(
-      Type.Integer({ description: 'How many run and retry requests were handled: part of their run ids, so a value used again starts a new run.', minimum: 0 }),
+      Type.Integer({
+        description:
+          'How many run and retry requests were handled: part of their run ids, so a value used again starts a new run.',
+        minimum: 0,
+      }),
     ),
     backfill: Type.Optional(BackfillStatusSchema),
     lastBackfillRequest: Type.Optional(
-      Type.String({ description: 'The last handled backfill request (conveyor.dev/backfill-requested), accepted or refused.' }),
+      Type.String({
+        description: 'The last handled backfill request (conveyor.dev/backfill-requested), accepted or refused.',
+      }),
     ),
     lastBackfillRefusal: Type.Optional(
-      Type.String({ description: 'Why the last backfill request was refused (until one is accepted).', maxLength: 1024 }),
+      Type.String({
+        description: 'Why the last backfill request was refused (until one is accepted).',
+        maxLength: 1024,
+      }),
     ),
     backfillIds: Type.Optional(
       Type.Array(
@@ -633,11 +673,16 @@ export const PipelineStatusSchema = closed(
           id: Type.String({ description: 'A backfill request id.', maxLength: 63 }),
           time: timestamp('Its requestedAt, or when it was handled when it had none.'),
         }),
-        { description: `The ids of the last ${MAX_BACKFILL_IDS} backfills started, newest first: a request reusing one is refused.`, maxItems: MAX_BACKFILL_IDS },
+        {
+          description: `The ids of the last ${MAX_BACKFILL_IDS} backfills started, newest first: a request reusing one is refused.`,
+          maxItems: MAX_BACKFILL_IDS,
+        },
       ),
     ),
     backfillIdsForgottenUntil: Type.Optional(
-      timestamp('Set once backfillIds overflowed: a request must carry a requestedAt later than this (older ids are no longer listed).'),
+      timestamp(
+        'Set once backfillIds overflowed: a request must carry a requestedAt later than this (older ids are no longer listed).',
+      ),
     ),
     succeededTimes: Type.Optional(
       Type.Array(Type.String({ pattern: SUCCEEDED_ENTRY, maxLength: 37 }), {
@@ -658,21 +703,28 @@ export const PipelineStatusSchema = closed(
         closed({
           pipeline: Type.String({ description: 'The upstream Pipeline named in spec.triggers.after.' }),
           uid: Type.Optional(Type.String({ description: 'Its uid: a re-created upstream is a new one.' })),
-          run: Type.String({ description: 'Its last run handled (started a run here, or was seen first); empty when it had none.' }),
+          run: Type.String({
+            description: 'Its last run handled (started a run here, or was seen first); empty when it had none.',
+          }),
           ended: Type.Optional(
             Type.Array(Type.String({ maxLength: MAX_RUN_ID_LENGTH }), {
-              description: 'Its ended runs handled (each fired once, or ended in another phase, or had ended when first seen), of those its status still shows.',
+              description:
+                'Its ended runs handled (each fired once, or ended in another phase, or had ended when first seen), of those its status still shows.',
               maxItems: MAX_HANDLED_UPSTREAM_RUNS,
             }),
           ),
           active: Type.Optional(
             Type.Array(Type.String({ maxLength: MAX_RUN_ID_LENGTH }), {
-              description: 'Its runs that were still active when last seen: one that leaves its history unseen is reported (TriggerMissed).',
+              description:
+                'Its runs that were still active when last seen: one that leaves its history unseen is reported (TriggerMissed).',
               maxItems: MAX_ACTIVE_RUNS,
             }),
           ),
         }),
-        { description: 'Chain triggers: per upstream Pipeline, which of its runs are handled.', maxItems: MAX_TRIGGERS },
+        {
+          description: 'Chain triggers: per upstream Pipeline, which of its runs are handled.',
+          maxItems: MAX_TRIGGERS,
+        },
       ),
     ),
   },

@@ -62,7 +62,13 @@ function mib(bytes: number): string {
 export function sizeProblems(doc: unknown): ValidationProblem[] {
   const bytes = jsonBytes(doc);
   if (bytes <= MAX_OBJECT_BYTES) return [];
-  if (bytes === Infinity) return [{ path: '', message: 'the document contains itself (a YAML alias inside its own anchor)' }];
+  if (bytes === Infinity)
+    return [{ path: '', message: 'the document contains itself (a YAML alias inside its own anchor)' }];
   const size = bytes > COUNT_CAP ? `more than ${mib(COUNT_CAP)}` : mib(bytes);
-  return [{ path: '', message: `too large: ${size} as JSON, and the API server stores at most ${mib(MAX_OBJECT_BYTES)} per object` }];
+  return [
+    {
+      path: '',
+      message: `too large: ${size} as JSON, and the API server stores at most ${mib(MAX_OBJECT_BYTES)} per object`,
+    },
+  ];
 }

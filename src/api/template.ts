@@ -52,7 +52,8 @@ export function tokenize(template: string): Token[] {
 export function templateReferences(template: string): string[] {
   const names = new Set<string>();
   for (const token of tokenize(template)) {
-    if (token.kind === 'ref' && CONVEYOR_PREFIXES.some((prefix) => token.name.startsWith(prefix))) names.add(token.name);
+    if (token.kind === 'ref' && CONVEYOR_PREFIXES.some((prefix) => token.name.startsWith(prefix)))
+      names.add(token.name);
   }
   return [...names];
 }

@@ -35,7 +35,8 @@ export function validatePipeline(doc: unknown): ValidationProblem[] {
   const problems = checkSchema(doc);
   if (!isObj(doc)) return problems;
   problems.push(...listTypeProblems(doc), ...ruleProblems(doc), ...metadataProblems(doc));
-  if (isObj(doc.spec)) problems.push(...cycleProblems(doc.spec), ...scheduleProblems(doc.spec), ...paramProblems(doc.spec));
+  if (isObj(doc.spec))
+    problems.push(...cycleProblems(doc.spec), ...scheduleProblems(doc.spec), ...paramProblems(doc.spec));
   return problems;
 }
 
@@ -52,7 +53,10 @@ function cycleProblems(spec: Obj): ValidationProblem[] {
   if (!Array.isArray(stages) || stages.length > MAX_STAGES) return [];
   const refs: StageRef[] = stages.map((stage) =>
     isObj(stage) && typeof stage.name === 'string'
-      ? { name: stage.name, dependsOn: Array.isArray(stage.dependsOn) ? stage.dependsOn.filter((d) => typeof d === 'string') : [] }
+      ? {
+          name: stage.name,
+          dependsOn: Array.isArray(stage.dependsOn) ? stage.dependsOn.filter((d) => typeof d === 'string') : [],
+        }
       : { name: '', dependsOn: [] },
   );
   return findCycles(refs).map((cycle) => ({

@@ -5,7 +5,17 @@
 // A value reached through an alias (`env: *common`, `<<: *base`) is written at the alias: the
 // anchor is somewhere else, shared with other uses, and pointing there would send the reader to
 // a line that is right for another stage. So the walk stops at the first alias on the path.
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Document,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from 'yaml';
 import type { PathSegment } from './path.ts';
 
 export type Position = { line: number; col: number };
@@ -41,7 +51,8 @@ function mapStep(doc: Document, map: YAMLMap, segment: PathSegment): Step | unde
   for (const source of mergeSources(map)) {
     if (isAlias(source)) {
       // Merged from an anchor: point at the alias that brings the key in.
-      if (containsKey(doc, source.resolve(doc), segment)) return { node: source, offset: rangeStart(source), stop: true };
+      if (containsKey(doc, source.resolve(doc), segment))
+        return { node: source, offset: rangeStart(source), stop: true };
     } else if (isMap(source)) {
       const step = mapStep(doc, source, segment);
       if (step) return step;
@@ -58,7 +69,9 @@ function mergeSources(map: YAMLMap): unknown[] {
 function containsKey(doc: Document, node: unknown, segment: PathSegment, depth = 0): boolean {
   if (!isMap(node) || depth > 32) return false;
   if (node.items.some((item) => namesKey(item, segment))) return true;
-  return mergeSources(node).some((source) => containsKey(doc, isAlias(source) ? source.resolve(doc) : source, segment, depth + 1));
+  return mergeSources(node).some((source) =>
+    containsKey(doc, isAlias(source) ? source.resolve(doc) : source, segment, depth + 1),
+  );
 }
 
 /** A plain `<<` key: the yaml library resolves it to a Symbol when merge keys are on ("<<" quoted stays a string). */

@@ -36,12 +36,24 @@ export function parseDashboardArgs(argv: string[]): DashboardOptions {
   });
   if (positionals.length) throw new CliError(`unexpected argument: ${positionals[0]}`);
   const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port > 65535) throw new CliError(`--port must be a port number (0 for any free port), not ${JSON.stringify(values.port)}`);
-  const namespaces = (values.namespace ?? []).flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
-  const allowedHosts = (values['allowed-host'] ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
-  if (values['in-cluster'] && allowedHosts.length === 0) throw new CliError('--in-cluster needs --allowed-host HOST: the name the Console is reached by (its Ingress host)');
-  if (!values['in-cluster'] && allowedHosts.length > 0) throw new CliError('--allowed-host goes with --in-cluster; on this machine the Console answers to 127.0.0.1 and localhost');
-  if (values['in-cluster'] && values.kubeconfig) throw new CliError('--in-cluster acts with each person\'s own token, never with a kubeconfig: drop --kubeconfig');
+  if (!/^\d+$/.test(values.port) || port > 65535)
+    throw new CliError(`--port must be a port number (0 for any free port), not ${JSON.stringify(values.port)}`);
+  const namespaces = (values.namespace ?? [])
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const allowedHosts = (values['allowed-host'] ?? [])
+    .flatMap((h) => h.split(','))
+    .map((h) => h.trim())
+    .filter(Boolean);
+  if (values['in-cluster'] && allowedHosts.length === 0)
+    throw new CliError('--in-cluster needs --allowed-host HOST: the name the Console is reached by (its Ingress host)');
+  if (!values['in-cluster'] && allowedHosts.length > 0)
+    throw new CliError(
+      '--allowed-host goes with --in-cluster; on this machine the Console answers to 127.0.0.1 and localhost',
+    );
+  if (values['in-cluster'] && values.kubeconfig)
+    throw new CliError("--in-cluster acts with each person's own token, never with a kubeconfig: drop --kubeconfig");
   return {
     port,
     namespaces,
@@ -82,8 +94,14 @@ export async function dashboardCommand(argv: string[], io: CliIO): Promise<numbe
 async function inClusterDashboard(options: DashboardOptions, allowedHosts: string[], io: CliIO): Promise<number> {
   const { createInClusterConsole } = await import('../console/server/in-cluster-credentials.ts');
   const people = createInClusterConsole({ namespaces: options.namespaces });
-  const server = await startConsoleServer({ inCluster: { console: people, allowedHosts }, port: options.port, address: options.address });
-  io.out(`Conveyor Console (in-cluster) listening on ${server.origin} for ${allowedHosts.join(', ')}; each request acts with its sender's own token`);
+  const server = await startConsoleServer({
+    inCluster: { console: people, allowedHosts },
+    port: options.port,
+    address: options.address,
+  });
+  io.out(
+    `Conveyor Console (in-cluster) listening on ${server.origin} for ${allowedHosts.join(', ')}; each request acts with its sender's own token`,
+  );
   await signalled();
   await server.close();
   return 0;
@@ -115,6 +133,8 @@ function signalled(): Promise<NodeJS.Signals> {
 function openInBrowser(url: string, io: CliIO): void {
   const opener = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
   const child = spawn(opener, [url], { stdio: 'ignore', detached: true });
-  child.on('error', (error) => io.err(`could not open a browser (${opener}: ${error.message}); open the URL above yourself`));
+  child.on('error', (error) =>
+    io.err(`could not open a browser (${opener}: ${error.message}); open the URL above yourself`),
+  );
   child.unref();
 }

@@ -26,7 +26,14 @@ export function layers(stages: { name: string; dependsOn?: string[] }[]): string
 }
 
 /** One glyph per stage phase, shared by every terminal view. */
-export const PHASE_SYMBOL: Record<string, string> = { Pending: '·', Running: '▶', Succeeded: '✔', Failed: '✖', Skipped: '↷', 'not run': '–' };
+export const PHASE_SYMBOL: Record<string, string> = {
+  Pending: '·',
+  Running: '▶',
+  Succeeded: '✔',
+  Failed: '✖',
+  Skipped: '↷',
+  'not run': '–',
+};
 
 /** Time from `from` to `to` (or now) as `42s` or `3m07s`; empty when it has not started. */
 export function elapsed(from: string | undefined, to: string | undefined, now: Date): string {
@@ -40,12 +47,15 @@ function stageStates(p: Pipeline): Map<string, StageStatus> {
   return new Map((p.status?.lastRun?.stages ?? []).map((s) => [s.name, s]));
 }
 
-
 /** The DAG drawn for a terminal: one block per layer, each stage with state, attempts, time. */
 export function drawDag(p: Pipeline, now = new Date()): string {
   const states = stageStates(p);
   const deps = new Map(p.spec.stages.map((s) => [s.name, s.dependsOn ?? []]));
-  const width = Math.max(8, ...p.spec.stages.map((s) => s.name.length), ...(p.spec.onFailure ?? []).map((s) => s.name.length));
+  const width = Math.max(
+    8,
+    ...p.spec.stages.map((s) => s.name.length),
+    ...(p.spec.onFailure ?? []).map((s) => s.name.length),
+  );
   const runEnded = Boolean(p.status?.lastRun?.completionTime);
   const line = (name: string, after: string): string => {
     const s = states.get(name);
@@ -108,19 +118,33 @@ export function toMermaid(p: Pipeline): string {
   return out.join('\n');
 }
 
-const DOT_COLOR: Record<string, string> = { Succeeded: 'palegreen', Failed: 'lightpink', Running: 'lightblue', Skipped: 'lightgrey', Pending: 'white' };
+const DOT_COLOR: Record<string, string> = {
+  Succeeded: 'palegreen',
+  Failed: 'lightpink',
+  Running: 'lightblue',
+  Skipped: 'lightgrey',
+  Pending: 'white',
+};
 
 export function toDot(p: Pipeline): string {
   const states = stageStates(p);
-  const out = [`digraph "${p.metadata.name ?? 'pipeline'}" {`, '  rankdir=LR;', '  node [shape=box, style="rounded,filled", fillcolor=white];'];
+  const out = [
+    `digraph "${p.metadata.name ?? 'pipeline'}" {`,
+    '  rankdir=LR;',
+    '  node [shape=box, style="rounded,filled", fillcolor=white];',
+  ];
   for (const s of p.spec.stages) {
     const phase = states.get(s.name)?.phase;
-    out.push(`  "${s.name}" [label="${s.name}${phase ? `\\n${phase}` : ''}"${phase ? `, fillcolor=${DOT_COLOR[phase]}` : ''}];`);
+    out.push(
+      `  "${s.name}" [label="${s.name}${phase ? `\\n${phase}` : ''}"${phase ? `, fillcolor=${DOT_COLOR[phase]}` : ''}];`,
+    );
   }
   for (const s of p.spec.stages) for (const d of s.dependsOn ?? []) out.push(`  "${d}" -> "${s.name}";`);
   for (const s of p.spec.onFailure ?? []) {
     const phase = states.get(s.name)?.phase;
-    out.push(`  "${s.name}" [shape=octagon, label="on failure: ${s.name}${phase ? `\\n${phase}` : ''}"${phase ? `, fillcolor=${DOT_COLOR[phase]}` : ''}];`);
+    out.push(
+      `  "${s.name}" [shape=octagon, label="on failure: ${s.name}${phase ? `\\n${phase}` : ''}"${phase ? `, fillcolor=${DOT_COLOR[phase]}` : ''}];`,
+    );
   }
   out.push('}');
   return out.join('\n');

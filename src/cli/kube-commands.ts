@@ -4,7 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import type { Pipeline, RunSummary } from '../api/types.ts';
-import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../api/labels.ts';
+import {
+  ANN_BACKFILL_CANCEL,
+  ANN_BACKFILL_REQUESTED,
+  ANN_CANCEL_REQUESTED,
+  ANN_RETRY_REQUESTED,
+  ANN_RUN_OPTIONS,
+  ANN_RUN_REQUESTED,
+} from '../api/labels.ts';
 import { readUsedIds, usedIdProblem } from '../plan/backfill/ids.ts';
 import { futureTickProblem, readBackfillRequest, type BackfillProblem } from '../plan/backfill/request.ts';
 import { requestedRunTimes } from '../plan/values/logical-time.ts';
@@ -14,7 +21,15 @@ import { quoted, readRequestTime } from '../plan/select/request-annotation.ts';
 import { isRunId } from '../plan/names.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
-import { annotatePipeline, CliError, kubeContext, listPipelines, patchAnnotations, readPipeline, type KubeContext } from './kube-context.ts';
+import {
+  annotatePipeline,
+  CliError,
+  kubeContext,
+  listPipelines,
+  patchAnnotations,
+  readPipeline,
+  type KubeContext,
+} from './kube-context.ts';
 
 export interface CliIO {
   out: (text: string) => void;
@@ -26,7 +41,10 @@ const KUBE_OPTIONS = {
   kubeconfig: { type: 'string' },
 } as const;
 
-function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>(argv: string[], options: T) {
+function parse<T extends Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>>(
+  argv: string[],
+  options: T,
+) {
   return parseArgs({ args: argv, options: { ...KUBE_OPTIONS, ...options }, allowPositionals: true, strict: true });
 }
 
@@ -57,7 +75,10 @@ function table(rows: string[][]): string {
 }
 
 export async function getCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(argv, { 'all-namespaces': { type: 'boolean', short: 'A' }, output: { type: 'string', short: 'o' } });
+  const { values, positionals } = parse(argv, {
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    output: { type: 'string', short: 'o' },
+  });
   const ctx = ctxOf(values);
   let pipelines = await listPipelines(ctx, values['all-namespaces'] === true);
   if (positionals.length) pipelines = pipelines.filter((p) => positionals.includes(p.metadata.name ?? ''));
@@ -65,7 +86,16 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
     io.out(JSON.stringify(pipelines, null, 2));
     return 0;
   }
-  const header = [...(values['all-namespaces'] ? ['NAMESPACE'] : []), 'NAME', 'PHASE', 'PROGRESS', 'LAST RUN', 'TRIGGER', 'NEXT RUN', 'AGE'];
+  const header = [
+    ...(values['all-namespaces'] ? ['NAMESPACE'] : []),
+    'NAME',
+    'PHASE',
+    'PROGRESS',
+    'LAST RUN',
+    'TRIGGER',
+    'NEXT RUN',
+    'AGE',
+  ];
   const rows = pipelines.map((p) => [
     ...(values['all-namespaces'] ? [p.metadata.namespace ?? ''] : []),
     p.metadata.name ?? '',
@@ -76,7 +106,11 @@ export async function getCommand(argv: string[], io: CliIO): Promise<number> {
     p.status?.nextScheduleTime ?? '<none>',
     age(p.metadata.creationTimestamp),
   ]);
-  io.out(rows.length ? table([header, ...rows]) : `No pipelines found in ${values['all-namespaces'] ? 'any namespace' : `namespace ${ctx.namespace}`}.`);
+  io.out(
+    rows.length
+      ? table([header, ...rows])
+      : `No pipelines found in ${values['all-namespaces'] ? 'any namespace' : `namespace ${ctx.namespace}`}.`,
+  );
   return 0;
 }
 
@@ -96,17 +130,26 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
     `Namespace:   ${p.metadata.namespace ?? ''}`,
     `Phase:       ${s.phase ?? 'Pending'}${s.progress ? `   Progress: ${s.progress}` : ''}`,
   ];
-  if (p.spec.schedule) lines.push(`Schedule:    ${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}${p.spec.suspend ? ' — suspended' : ''}   Next: ${s.nextScheduleTime ?? '<none>'}`);
-  if (run) lines.push(`Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`);
+  if (p.spec.schedule)
+    lines.push(
+      `Schedule:    ${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}${p.spec.suspend ? ' — suspended' : ''}   Next: ${s.nextScheduleTime ?? '<none>'}`,
+    );
+  if (run)
+    lines.push(
+      `Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`,
+    );
   if (run) lines.push(...runValueLines(run, '             '));
   if (s.backfill) lines.push(backfillLine(s.backfill));
   if (s.lastBackfillRefusal) lines.push(`${s.backfill ? '' : 'Backfill:'}`.padEnd(13) + s.lastBackfillRefusal);
-  for (const c of s.conditions ?? []) lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
+  for (const c of s.conditions ?? [])
+    lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
   lines.push('', 'Stages:', drawDag(p, now));
   if (s.runs?.length) {
     lines.push('', 'Runs:');
     for (const r of s.runs) {
-      lines.push(`  ${r.id.padEnd(12)} ${r.trigger.padEnd(8)} ${r.phase.padEnd(10)} ${r.startTime ?? ''}${r.message ? `  ${r.message}` : ''}`);
+      lines.push(
+        `  ${r.id.padEnd(12)} ${r.trigger.padEnd(8)} ${r.phase.padEnd(10)} ${r.startTime ?? ''}${r.message ? `  ${r.message}` : ''}`,
+      );
       lines.push(...runValueLines(r, '    '));
     }
   }
@@ -133,7 +176,11 @@ function runValueLines(run: RunSummary, indent: string): string[] {
  * it). The options are checked first with the planner's own check (params.ts).
  */
 export async function runCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parse(argv, { param: { type: 'string', multiple: true }, at: { type: 'string' }, 'no-cache': { type: 'boolean' } });
+  const { values, positionals } = parse(argv, {
+    param: { type: 'string', multiple: true },
+    at: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+  });
   const ctx = ctxOf(values);
   const name = one(positionals, 'pipeline name');
   const now = new Date();
@@ -149,10 +196,14 @@ export async function runCommand(argv: string[], io: CliIO): Promise<number> {
   const checked = checkRunRequest(pipeline.spec.params, raw, value);
   if (!checked.ok) throw new CliError(`pipeline ${name}: ${checked.message}`);
   await patchAnnotations(ctx, name, { [ANN_RUN_REQUESTED]: value, [ANN_RUN_OPTIONS]: raw });
-  const given = Object.entries(options.params ?? {}).map(([k, v]) => ` ${k}=${v}`).join('');
+  const given = Object.entries(options.params ?? {})
+    .map(([k, v]) => ` ${k}=${v}`)
+    .join('');
   // As the operator decides it: a scheduled pipeline's run takes the last complete interval's end.
   const logical = requestedRunTimes(pipeline.spec, new Date(options.at ?? value)).logicalTime;
-  io.out(`pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${logical}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`);
+  io.out(
+    `pipeline ${ctx.namespace}/${name}: run requested (${ANN_RUN_REQUESTED}=${value}), logical time ${logical}${given ? `, params${given}` : ''}${options.noCache ? ', no cache' : ''}`,
+  );
   return 0;
 }
 
@@ -178,15 +229,27 @@ function atOption(raw: unknown, now: Date): string {
 }
 
 export async function retryCommand(argv: string[], io: CliIO): Promise<number> {
-  return requestAboutRun(argv, io, { annotation: ANN_RETRY_REQUESTED, verb: 'retry', outcome: 'failed and skipped stages run again' });
+  return requestAboutRun(argv, io, {
+    annotation: ANN_RETRY_REQUESTED,
+    verb: 'retry',
+    outcome: 'failed and skipped stages run again',
+  });
 }
 
 export async function cancelCommand(argv: string[], io: CliIO): Promise<number> {
-  return requestAboutRun(argv, io, { annotation: ANN_CANCEL_REQUESTED, verb: 'cancel', outcome: 'its running stages are stopped' });
+  return requestAboutRun(argv, io, {
+    annotation: ANN_CANCEL_REQUESTED,
+    verb: 'cancel',
+    outcome: 'its running stages are stopped',
+  });
 }
 
 /** Sets a `<run>:<nonce>` request annotation about one run (--run, default the latest). */
-async function requestAboutRun(argv: string[], io: CliIO, what: { annotation: string; verb: string; outcome: string }): Promise<number> {
+async function requestAboutRun(
+  argv: string[],
+  io: CliIO,
+  what: { annotation: string; verb: string; outcome: string },
+): Promise<number> {
   const { values, positionals } = parse(argv, { run: { type: 'string' } });
   const ctx = ctxOf(values);
   const name = one(positionals, 'pipeline name');
@@ -194,10 +257,13 @@ async function requestAboutRun(argv: string[], io: CliIO, what: { annotation: st
   const target = typeof values.run === 'string' ? values.run : p.status?.lastRun?.id;
   if (!target) throw new CliError(`pipeline ${name} has no run to ${what.verb} yet`);
   // The operator reads `<run id>:<nonce>`; with anything else before the colon it would act on the latest run.
-  if (!isRunId(target)) throw new CliError(`--run: ${quoted(target)} is not a run id (g<n>, s<n>, or m, r, c or b and 8 hex digits)`);
+  if (!isRunId(target))
+    throw new CliError(`--run: ${quoted(target)} is not a run id (g<n>, s<n>, or m, r, c or b and 8 hex digits)`);
   const value = `${target}:${Date.now().toString(36)}`;
   await annotatePipeline(ctx, name, what.annotation, value);
-  io.out(`pipeline ${ctx.namespace}/${name}: ${what.verb} of run ${target} requested (${what.annotation}=${value}); ${what.outcome}`);
+  io.out(
+    `pipeline ${ctx.namespace}/${name}: ${what.verb} of run ${target} requested (${what.annotation}=${value}); ${what.outcome}`,
+  );
   return 0;
 }
 
@@ -209,7 +275,10 @@ export async function logsCommand(argv: string[], io: CliIO): Promise<number> {
   const p = await readPipeline(ctx, name);
   const stages = (p.status?.lastRun?.stages ?? []).filter((s) => s.job && (!stage || s.name === stage));
   if (stage && stages.length === 0) throw new CliError(`stage "${stage}" has no Job in the latest run of ${name}`);
-  const options = { follow: values.follow === true, ...(typeof values.tail === 'string' ? { tailLines: Number(values.tail) } : {}) };
+  const options = {
+    follow: values.follow === true,
+    ...(typeof values.tail === 'string' ? { tailLines: Number(values.tail) } : {}),
+  };
   let failures = 0;
   for (const s of stages) {
     const problem = await printStageLog(ctx, s.name, s.job ?? '', options, io);
@@ -222,13 +291,25 @@ export async function logsCommand(argv: string[], io: CliIO): Promise<number> {
 }
 
 /** Prints the log of a stage's newest pod; returns why there is none (the server's words), if so. */
-async function printStageLog(ctx: KubeContext, stage: string, job: string, options: { follow: boolean; tailLines?: number }, io: CliIO): Promise<string | undefined> {
+async function printStageLog(
+  ctx: KubeContext,
+  stage: string,
+  job: string,
+  options: { follow: boolean; tailLines?: number },
+  io: CliIO,
+): Promise<string | undefined> {
   const pod = await newestJobPod(ctx.core, ctx.namespace, job);
   io.out(`==> ${stage} (${pod?.metadata?.name ?? job}) <==`);
   if (!pod) return podsGoneMessage(job);
   const out = lineWriter(io.out);
   try {
-    await streamPodLog(ctx.kc, ctx.core, { namespace: ctx.namespace, pod: pod.metadata?.name ?? '', container: STAGE_CONTAINER }, options, out);
+    await streamPodLog(
+      ctx.kc,
+      ctx.core,
+      { namespace: ctx.namespace, pod: pod.metadata?.name ?? '', container: STAGE_CONTAINER },
+      options,
+      out,
+    );
   } catch (err) {
     if (err instanceof LogsRefused) return err.message;
     throw err;
@@ -243,7 +324,8 @@ export async function graphCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parse(argv, { format: { type: 'string', short: 'f' } });
   const target = one(positionals, 'pipeline name or file');
   const format = typeof values.format === 'string' ? values.format : 'mermaid';
-  if (format !== 'mermaid' && format !== 'dot') throw new CliError(`--format: expected mermaid or dot, got "${format}"`);
+  if (format !== 'mermaid' && format !== 'dot')
+    throw new CliError(`--format: expected mermaid or dot, got "${format}"`);
   const pipelines: Pipeline[] = [];
   if (existsSync(target)) {
     for (const doc of parseAllDocuments(readFileSync(target, 'utf8'))) {
@@ -265,7 +347,13 @@ function backfillLine(b: NonNullable<Pipeline['status']>['backfill'] & object): 
 }
 
 /** The CLI flag a backfill request field comes from, for errors in the user's words. */
-const BACKFILL_FLAGS: Record<string, string> = { from: '--from', to: '--to', maxActive: '--max-active', params: '--param', rerun: '--rerun' };
+const BACKFILL_FLAGS: Record<string, string> = {
+  from: '--from',
+  to: '--to',
+  maxActive: '--max-active',
+  params: '--param',
+  rerun: '--rerun',
+};
 
 /**
  * `backfill NAME --from T1 --to T2 [--max-active N] [--param k=v ...] [--rerun]`, or `--cancel`:
@@ -285,32 +373,53 @@ export async function backfillCommand(argv: string[], io: CliIO): Promise<number
   const name = one(positionals, 'pipeline name');
   const pipeline = await readPipeline(ctx, name);
   if (values.cancel === true) return cancelBackfill(ctx, pipeline, io);
-  if (typeof values.from !== 'string' || typeof values.to !== 'string') throw new CliError('backfill needs --from and --to (RFC 3339 times), or --cancel');
+  if (typeof values.from !== 'string' || typeof values.to !== 'string')
+    throw new CliError('backfill needs --from and --to (RFC 3339 times), or --cancel');
   const maxActive = values['max-active'] === undefined ? undefined : Number(values['max-active']);
-  if (maxActive !== undefined && !Number.isInteger(maxActive)) throw new CliError(`--max-active: expected a whole number, got "${values['max-active']}"`);
+  if (maxActive !== undefined && !Number.isInteger(maxActive))
+    throw new CliError(`--max-active: expected a whole number, got "${values['max-active']}"`);
   const now = new Date();
   const id = `bf-${now.getTime().toString(36)}`;
-  const options = { ...(maxActive !== undefined ? { maxActive } : {}), ...paramsOption(values.param), ...(values.rerun ? { rerun: true } : {}) };
+  const options = {
+    ...(maxActive !== undefined ? { maxActive } : {}),
+    ...paramsOption(values.param),
+    ...(values.rerun ? { rerun: true } : {}),
+  };
   // requestedAt: the request is told from an old one applied again (backfill/ids.ts).
   const raw = JSON.stringify({ id, from: values.from, to: values.to, ...options, requestedAt: iso(now) });
   const checked = readBackfillRequest(pipeline.spec, raw);
-  const refused = (problem: BackfillProblem) => new CliError(`pipeline ${name}: backfill refused: ${BACKFILL_FLAGS[problem.field] ?? problem.field}: ${problem.message}`);
+  const refused = (problem: BackfillProblem) =>
+    new CliError(
+      `pipeline ${name}: backfill refused: ${BACKFILL_FLAGS[problem.field] ?? problem.field}: ${problem.message}`,
+    );
   if (!checked.ok) throw refused(checked.problem);
-  const problem = futureTickProblem(checked.value, now) ?? usedIdProblem(readUsedIds(pipeline.status ?? {}, now), checked.value.request, now);
+  const problem =
+    futureTickProblem(checked.value, now) ??
+    usedIdProblem(readUsedIds(pipeline.status ?? {}, now), checked.value.request, now);
   if (problem) throw refused(problem);
   await patchAnnotations(ctx, name, { [ANN_BACKFILL_REQUESTED]: raw });
   const { ticks, request: r } = checked.value;
-  const running = pipeline.status?.backfill?.phase === 'Running' ? `; it replaces backfill ${pipeline.status.backfill.request}, whose runs in flight are cancelled` : '';
-  io.out(`pipeline ${ctx.namespace}/${name}: backfill ${id} requested: ${ticks.length} ticks in [${iso(r.from)}, ${iso(r.to)}), at most ${r.maxActive} at once${r.rerun ? ', ticks already done run again' : ''}${running}; follow it with conveyor describe ${name}`);
+  const running =
+    pipeline.status?.backfill?.phase === 'Running'
+      ? `; it replaces backfill ${pipeline.status.backfill.request}, whose runs in flight are cancelled`
+      : '';
+  io.out(
+    `pipeline ${ctx.namespace}/${name}: backfill ${id} requested: ${ticks.length} ticks in [${iso(r.from)}, ${iso(r.to)}), at most ${r.maxActive} at once${r.rerun ? ', ticks already done run again' : ''}${running}; follow it with conveyor describe ${name}`,
+  );
   return 0;
 }
 
 async function cancelBackfill(ctx: KubeContext, pipeline: Pipeline, io: CliIO): Promise<number> {
   const name = pipeline.metadata.name ?? '';
   const backfill = pipeline.status?.backfill;
-  if (backfill?.phase !== 'Running') throw new CliError(`pipeline ${name} has no backfill running${backfill ? ` (backfill ${backfill.request} is ${backfill.phase})` : ''}`);
+  if (backfill?.phase !== 'Running')
+    throw new CliError(
+      `pipeline ${name} has no backfill running${backfill ? ` (backfill ${backfill.request} is ${backfill.phase})` : ''}`,
+    );
   await annotatePipeline(ctx, name, ANN_BACKFILL_CANCEL, backfill.request);
-  io.out(`pipeline ${ctx.namespace}/${name}: cancel of backfill ${backfill.request} requested (${ANN_BACKFILL_CANCEL}=${backfill.request}); its runs in flight are stopped`);
+  io.out(
+    `pipeline ${ctx.namespace}/${name}: cancel of backfill ${backfill.request} requested (${ANN_BACKFILL_CANCEL}=${backfill.request}); its runs in flight are stopped`,
+  );
   return 0;
 }
 

@@ -31,7 +31,13 @@ export class CliError extends Error {}
 
 export async function readPipeline(ctx: KubeContext, name: string): Promise<Pipeline> {
   try {
-    return (await ctx.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ctx.namespace, plural: PLURAL, name })) as Pipeline;
+    return (await ctx.custom.getNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ctx.namespace,
+      plural: PLURAL,
+      name,
+    })) as Pipeline;
   } catch (err) {
     if (httpStatus(err) === 404) throw new CliError(`pipeline "${name}" not found in namespace "${ctx.namespace}"`);
     throw err;
@@ -39,9 +45,16 @@ export async function readPipeline(ctx: KubeContext, name: string): Promise<Pipe
 }
 
 export async function listPipelines(ctx: KubeContext, allNamespaces: boolean): Promise<Pipeline[]> {
-  const list = (allNamespaces
-    ? await ctx.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
-    : await ctx.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ctx.namespace, plural: PLURAL })) as { items: Pipeline[] };
+  const list = (
+    allNamespaces
+      ? await ctx.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
+      : await ctx.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ctx.namespace,
+          plural: PLURAL,
+        })
+  ) as { items: Pipeline[] };
   return list.items;
 }
 
@@ -52,9 +65,20 @@ export async function annotatePipeline(ctx: KubeContext, name: string, key: stri
 }
 
 /** Sets several annotations in one merge patch (a run request and its options land together). */
-export async function patchAnnotations(ctx: KubeContext, name: string, annotations: Record<string, string>): Promise<Pipeline> {
+export async function patchAnnotations(
+  ctx: KubeContext,
+  name: string,
+  annotations: Record<string, string>,
+): Promise<Pipeline> {
   return (await ctx.custom.patchNamespacedCustomObject(
-    { group: GROUP, version: VERSION, namespace: ctx.namespace, plural: PLURAL, name, body: { metadata: { annotations } } },
+    {
+      group: GROUP,
+      version: VERSION,
+      namespace: ctx.namespace,
+      plural: PLURAL,
+      name,
+      body: { metadata: { annotations } },
+    },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   )) as Pipeline;
 }

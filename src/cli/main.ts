@@ -23,11 +23,22 @@ export const COMMANDS: Record<string, Command> = {
       'Checks Pipeline YAML without a cluster: the schema, the rules the API server enforces, dependency cycles,\n' +
       'cron schedules and time zones. Directories are searched for *.yaml and *.yml; - reads stdin.\n' +
       'Prints file:line:col: path: message per problem (--output json: a JSON array). Exits 1 on any problem.',
-    run: lazy(() => import('./validate.ts'), (m) => m.validateCommand),
+    run: lazy(
+      () => import('./validate.ts'),
+      (m) => m.validateCommand,
+    ),
   },
   // Cluster commands (src/cli/kube-commands.ts); all take -n NAMESPACE and --kubeconfig FILE.
-  get: { usage: 'get [NAME...] [-A] [-o json]', summary: 'list Pipelines: phase, progress, last and next run', run: lazy(kube, (m) => m.getCommand) },
-  describe: { usage: 'describe NAME', summary: 'show a Pipeline: conditions, stages, recent runs', run: lazy(kube, (m) => m.describeCommand) },
+  get: {
+    usage: 'get [NAME...] [-A] [-o json]',
+    summary: 'list Pipelines: phase, progress, last and next run',
+    run: lazy(kube, (m) => m.getCommand),
+  },
+  describe: {
+    usage: 'describe NAME',
+    summary: 'show a Pipeline: conditions, stages, recent runs',
+    run: lazy(kube, (m) => m.describeCommand),
+  },
   run: {
     usage: 'run NAME [--param k=v ...] [--at RFC3339] [--no-cache]',
     summary: 'start a run now',
@@ -40,8 +51,16 @@ export const COMMANDS: Record<string, Command> = {
       '  --no-cache        run every stage, ignoring cached results',
     run: lazy(kube, (m) => m.runCommand),
   },
-  retry: { usage: 'retry NAME [--run ID]', summary: 'run the failed and skipped stages of a run again', run: lazy(kube, (m) => m.retryCommand) },
-  cancel: { usage: 'cancel NAME [--run ID]', summary: 'stop a run in flight (default: the latest run)', run: lazy(kube, (m) => m.cancelCommand) },
+  retry: {
+    usage: 'retry NAME [--run ID]',
+    summary: 'run the failed and skipped stages of a run again',
+    run: lazy(kube, (m) => m.retryCommand),
+  },
+  cancel: {
+    usage: 'cancel NAME [--run ID]',
+    summary: 'stop a run in flight (default: the latest run)',
+    run: lazy(kube, (m) => m.cancelCommand),
+  },
   backfill: {
     usage: 'backfill NAME --from T1 --to T2 [options] | --cancel',
     summary: 'run a scheduled pipeline once for each tick in [T1, T2), oldest first',
@@ -58,8 +77,16 @@ export const COMMANDS: Record<string, Command> = {
       '  --cancel          cancel the running backfill: its runs in flight are stopped, no more ticks start',
     run: lazy(kube, (m) => m.backfillCommand),
   },
-  logs: { usage: 'logs NAME [STAGE] [--tail N] [--follow]', summary: 'print the logs of the latest run’s stages', run: lazy(kube, (m) => m.logsCommand) },
-  graph: { usage: 'graph NAME|FILE [--format mermaid|dot]', summary: 'draw the stage graph', run: lazy(kube, (m) => m.graphCommand) },
+  logs: {
+    usage: 'logs NAME [STAGE] [--tail N] [--follow]',
+    summary: 'print the logs of the latest run’s stages',
+    run: lazy(kube, (m) => m.logsCommand),
+  },
+  graph: {
+    usage: 'graph NAME|FILE [--format mermaid|dot]',
+    summary: 'draw the stage graph',
+    run: lazy(kube, (m) => m.graphCommand),
+  },
   dashboard: {
     usage: 'dashboard [--port N] [-n NAMESPACE ...] [--open] [--address A]',
     summary: 'serve the Console (web UI) on 127.0.0.1 with your own kubeconfig',
@@ -71,14 +98,24 @@ export const COMMANDS: Record<string, Command> = {
       '  -n, --namespace   watch only this namespace (repeat, or comma-separated; default: all you may list)\n' +
       '  --open            open the URL in your browser (xdg-open / open)\n' +
       '  --address A       listen on A instead of 127.0.0.1: anyone who can reach A with the link acts as you',
-    run: lazy(() => import('./dashboard.ts'), (m) => m.dashboardCommand),
+    run: lazy(
+      () => import('./dashboard.ts'),
+      (m) => m.dashboardCommand,
+    ),
   },
 };
 
 export function usage(): string {
   const width = Math.max(...Object.values(COMMANDS).map((c) => c.usage.length));
   const rows = Object.values(COMMANDS).map((c) => `  conveyor ${c.usage.padEnd(width)}  ${c.summary}`);
-  return ['usage: conveyor <command> [options]', '', 'commands:', ...rows, '', 'conveyor <command> --help for details.'].join('\n');
+  return [
+    'usage: conveyor <command> [options]',
+    '',
+    'commands:',
+    ...rows,
+    '',
+    'conveyor <command> --help for details.',
+  ].join('\n');
 }
 
 const processIO: CliIO = {

@@ -48,7 +48,13 @@ export function validateYaml(input: string | Uint8Array, file: string): Validati
   if (!('text' in decoded)) {
     report.broken++;
     const byte = decoded.byte.toString(16).toUpperCase().padStart(2, '0');
-    report.problems.push({ file, line: decoded.line, col: decoded.col, path: '', message: `invalid YAML: not UTF-8 (byte 0x${byte}); kubectl would store U+FFFD (�) in its place` });
+    report.problems.push({
+      file,
+      line: decoded.line,
+      col: decoded.col,
+      path: '',
+      message: `invalid YAML: not UTF-8 (byte 0x${byte}); kubectl would store U+FFFD (�) in its place`,
+    });
     return report;
   }
   const lines = new LineCounter();
@@ -65,16 +71,28 @@ function checkDocument(doc: Document.Parsed, file: string, lines: LineCounter, r
   };
   if (doc.errors.length > 0) {
     report.broken++;
-    for (const error of doc.errors) report.problems.push({ file, ...lines.linePos(error.pos[0]), path: '', message: `invalid YAML: ${error.message}` });
+    for (const error of doc.errors)
+      report.problems.push({
+        file,
+        ...lines.linePos(error.pos[0]),
+        path: '',
+        message: `invalid YAML: ${error.message}`,
+      });
     return;
   }
   const { nodes, cycle } = measureExpansion(doc);
   if (cycle) {
-    broken(cycle.range?.[0] ?? doc.range[0], `alias *${cycle.source} is inside the node its anchor names: the document would contain itself`);
+    broken(
+      cycle.range?.[0] ?? doc.range[0],
+      `alias *${cycle.source} is inside the node its anchor names: the document would contain itself`,
+    );
     return;
   }
   if (nodes > MAX_EXPANDED_NODES) {
-    broken(doc.range[0], `aliases expand this document to more than ${MAX_EXPANDED_NODES} values, more than the API server stores (1.5 MiB as JSON)`);
+    broken(
+      doc.range[0],
+      `aliases expand this document to more than ${MAX_EXPANDED_NODES} values, more than the API server stores (1.5 MiB as JSON)`,
+    );
     return;
   }
   let value: unknown;
@@ -88,7 +106,8 @@ function checkDocument(doc: Document.Parsed, file: string, lines: LineCounter, r
   if (problems === undefined) return;
   report.pipelines++;
   if (problems.length > 0) report.invalid++;
-  for (const { path, message } of problems) report.problems.push({ file, ...locate(doc, parsePath(path), lines), path, message });
+  for (const { path, message } of problems)
+    report.problems.push({ file, ...locate(doc, parsePath(path), lines), path, message });
 }
 
 /**
@@ -101,7 +120,10 @@ function conveyorProblems(value: unknown): ValidationProblem[] | undefined {
   const { apiVersion, kind } = value as { apiVersion?: unknown; kind?: unknown };
   const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : undefined;
   if (group === GROUP && kind !== KIND) {
-    const message = kind === undefined ? 'required field is missing' : `must be ${KIND} (the only kind in ${GROUP}), not ${JSON.stringify(kind)}`;
+    const message =
+      kind === undefined
+        ? 'required field is missing'
+        : `must be ${KIND} (the only kind in ${GROUP}), not ${JSON.stringify(kind)}`;
     return [{ path: 'kind', message }];
   }
   if (kind !== KIND || (group !== undefined && group !== GROUP)) return undefined;
@@ -127,7 +149,11 @@ function plural(n: number, word: string): string {
 }
 
 function parseValidateArgs(argv: string[]) {
-  return parseArgs({ args: argv, options: { output: { type: 'string', short: 'o', default: 'text' } }, allowPositionals: true });
+  return parseArgs({
+    args: argv,
+    options: { output: { type: 'string', short: 'o', default: 'text' } },
+    allowPositionals: true,
+  });
 }
 
 export async function validateCommand(argv: string[], io: CliIO): Promise<number> {
@@ -155,10 +181,13 @@ export async function validateCommand(argv: string[], io: CliIO): Promise<number
     try {
       // Bytes, not 'utf8' strings: Node would replace invalid UTF-8 silently.
       if (arg === '-') sources = [{ file: '<stdin>', text: () => (io.stdin ? io.stdin() : '') }];
-      else if (statSync(arg).isDirectory()) sources = yamlFiles(arg).map((file) => ({ file, text: () => readFileSync(file) }));
+      else if (statSync(arg).isDirectory())
+        sources = yamlFiles(arg).map((file) => ({ file, text: () => readFileSync(file) }));
       else sources = [{ file: arg, text: () => readFileSync(arg) }];
     } catch (error) {
-      io.err(`${arg}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(error)}`);
+      io.err(
+        `${arg}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : String(error)}`,
+      );
       unreadable++;
       continue;
     }

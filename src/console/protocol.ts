@@ -23,7 +23,10 @@ export type { Pipeline };
 export const CANNED_LOGS_HEADER = 'X-Conveyor-Canned-Logs';
 
 /** What a run processed and how it was asked for, as its Jobs record it (annotations). */
-export type RunValuesSummary = Pick<RunStatus, 'logicalTime' | 'intervalStart' | 'intervalEnd' | 'params' | 'noCache' | 'backfill'>;
+export type RunValuesSummary = Pick<
+  RunStatus,
+  'logicalTime' | 'intervalStart' | 'intervalEnd' | 'params' | 'noCache' | 'backfill'
+>;
 
 /** A stage Job as the Console needs it (the server trims everything else). */
 export type JobSummary = {

@@ -27,7 +27,9 @@ function same(a: unknown, b: unknown): boolean {
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
   const aList = Array.isArray(a);
   if (aList !== Array.isArray(b)) return false;
-  return aList ? sameArrays(a as unknown[], b as unknown[]) : sameObjects(a as Record<string, unknown>, b as Record<string, unknown>);
+  return aList
+    ? sameArrays(a as unknown[], b as unknown[])
+    : sameObjects(a as Record<string, unknown>, b as Record<string, unknown>);
 }
 
 function sameArrays(a: unknown[], b: unknown[]): boolean {

@@ -60,7 +60,8 @@ export type ApiClass<T> = new (configuration: k8s.Configuration) => T;
 export function makeApiClient<T>(kc: k8s.KubeConfig, api: ApiClass<T>, options: ApiOptions = {}): T {
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_API_TIMEOUT_MS;
   // Node fires a timer above MAX_TIMER_DELAY_MS after 1 ms: that would abort every request.
-  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_DELAY_MS)) throw new RangeError(`requestTimeoutMs: expected 1 to ${MAX_TIMER_DELAY_MS} ms, got ${timeoutMs}`);
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_DELAY_MS))
+    throw new RangeError(`requestTimeoutMs: expected 1 to ${MAX_TIMER_DELAY_MS} ms, got ${timeoutMs}`);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('No active cluster!');
   const configuration = k8s.createConfiguration({

@@ -6,7 +6,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { makeApiClient } from './client.ts';
 
-export async function applyCrd(kc: k8s.KubeConfig, crd: k8s.V1CustomResourceDefinition, fieldManager: string): Promise<void> {
+export async function applyCrd(
+  kc: k8s.KubeConfig,
+  crd: k8s.V1CustomResourceDefinition,
+  fieldManager: string,
+): Promise<void> {
   const api = makeApiClient(kc, k8s.ApiextensionsV1Api);
   await api.patchCustomResourceDefinition(
     { name: crd.metadata?.name ?? '', body: crd, fieldManager, force: true },

@@ -27,9 +27,19 @@ export interface JsonListPage {
 const CORE_PLACEHOLDER = 'core.conveyor.invalid';
 
 /** One page of a list, as the server's JSON (its metadata.continue is the next page's token). */
-export async function listAsJson<T extends k8s.KubernetesObject>(custom: k8s.CustomObjectsApi, target: JsonListTarget, page: JsonListPage = {}): Promise<k8s.KubernetesListObject<T>> {
+export async function listAsJson<T extends k8s.KubernetesObject>(
+  custom: k8s.CustomObjectsApi,
+  target: JsonListTarget,
+  page: JsonListPage = {},
+): Promise<k8s.KubernetesListObject<T>> {
   const { group, version } = groupVersionOf(target.apiPath);
-  const request = { group: group ?? CORE_PLACEHOLDER, version, plural: target.resource, labelSelector: target.labelSelector, ...page };
+  const request = {
+    group: group ?? CORE_PLACEHOLDER,
+    version,
+    plural: target.resource,
+    labelSelector: target.labelSelector,
+    ...page,
+  };
   const options = group === undefined ? rewriteToCore() : undefined;
   const list = target.namespace
     ? custom.listNamespacedCustomObject({ ...request, namespace: target.namespace }, options)

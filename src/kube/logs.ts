@@ -31,7 +31,11 @@ export interface LogTarget {
 }
 
 /** The newest pod of Job `jobName` (by creation time), or undefined when it has none left. */
-export async function newestJobPod(core: k8s.CoreV1Api, namespace: string, jobName: string): Promise<k8s.V1Pod | undefined> {
+export async function newestJobPod(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  jobName: string,
+): Promise<k8s.V1Pod | undefined> {
   // batch.kubernetes.io/job-name since Kubernetes 1.27; job-name before (and still, for now).
   for (const key of ['batch.kubernetes.io/job-name', 'job-name']) {
     const pods = await core.listNamespacedPod({ namespace, labelSelector: `${key}=${jobName}` });
@@ -45,14 +49,21 @@ function newest(pods: k8s.V1Pod[]): k8s.V1Pod | undefined {
   return [...pods].sort((a, b) => created(b) - created(a))[0];
 }
 
-export const isPodFinished = (pod: k8s.V1Pod | undefined): boolean => pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed';
+export const isPodFinished = (pod: k8s.V1Pod | undefined): boolean =>
+  pod?.status?.phase === 'Succeeded' || pod?.status?.phase === 'Failed';
 
 /**
  * Streams the log of `target` into `out` (which is left open for the caller to end). Resolves when
  * the log is complete: at once without `follow`; with it, once the pod has ended (or is gone) or
  * `out` closes. Rejects with LogsRefused when the API server will not serve the log.
  */
-export async function streamPodLog(kc: k8s.KubeConfig, core: k8s.CoreV1Api, target: LogTarget, options: { follow: boolean; tailLines?: number }, out: Writable): Promise<void> {
+export async function streamPodLog(
+  kc: k8s.KubeConfig,
+  core: k8s.CoreV1Api,
+  target: LogTarget,
+  options: { follow: boolean; tailLines?: number },
+  out: Writable,
+): Promise<void> {
   const sink = new PassThrough();
   // Log pipes the response body into sink and keeps no error handler on it: an aborted or broken
   // response would be an uncaught error. The body ending early ends the log as it is.
@@ -84,13 +95,20 @@ export async function streamPodLog(kc: k8s.KubeConfig, core: k8s.CoreV1Api, targ
 }
 
 /** Polls the pod until it has ended (or is gone), then lets the last lines in and stops the stream. */
-async function stopWhenPodEnds(core: k8s.CoreV1Api, target: LogTarget, done: Promise<void>, stop: () => void): Promise<void> {
+async function stopWhenPodEnds(
+  core: k8s.CoreV1Api,
+  target: LogTarget,
+  done: Promise<void>,
+  stop: () => void,
+): Promise<void> {
   let streaming = true;
   void done.then(() => (streaming = false));
   while (streaming) {
     await Promise.race([done, new Promise((r) => setTimeout(r, POD_END_POLL_MS).unref())]);
     if (!streaming) return;
-    const pod = await core.readNamespacedPod({ name: target.pod, namespace: target.namespace }).catch((err: unknown) => (httpStatus(err) === 404 ? undefined : 'unknown'));
+    const pod = await core
+      .readNamespacedPod({ name: target.pod, namespace: target.namespace })
+      .catch((err: unknown) => (httpStatus(err) === 404 ? undefined : 'unknown'));
     if (pod === 'unknown' || (pod && !isPodFinished(pod))) continue;
     await Promise.race([done, new Promise((r) => setTimeout(r, TRAILING_OUTPUT_MS).unref())]);
     stop();
@@ -107,7 +125,12 @@ async function refusal(core: k8s.CoreV1Api, target: LogTarget, err: unknown): Pr
   const status = httpStatus(err);
   if (status === undefined) return err;
   try {
-    await core.readNamespacedPodLog({ name: target.pod, namespace: target.namespace, container: target.container, limitBytes: 1 });
+    await core.readNamespacedPodLog({
+      name: target.pod,
+      namespace: target.namespace,
+      container: target.container,
+      limitBytes: 1,
+    });
   } catch (again) {
     return new LogsRefused(httpStatus(again) ?? status, statusMessage(again) ?? `HTTP ${status}`);
   }

@@ -25,7 +25,10 @@ export class OwnershipConflict extends Error {
 }
 
 export function isOwnershipConflict(err: unknown): err is OwnershipConflict {
-  return err instanceof OwnershipConflict || (typeof err === 'object' && err !== null && (err as { reason?: unknown }).reason === 'OwnershipConflict');
+  return (
+    err instanceof OwnershipConflict ||
+    (typeof err === 'object' && err !== null && (err as { reason?: unknown }).reason === 'OwnershipConflict')
+  );
 }
 
 /**
@@ -37,9 +40,16 @@ export function isOwnershipConflict(err: unknown): err is OwnershipConflict {
  *   succession lands here).
  * - an OwnershipConflict naming the object and its owner: anything else.
  */
-export type Ownership = { verdict: 'ours' } | { verdict: 'stale'; message: string } | { verdict: 'conflict'; error: OwnershipConflict };
+export type Ownership =
+  | { verdict: 'ours' }
+  | { verdict: 'stale'; message: string }
+  | { verdict: 'conflict'; error: OwnershipConflict };
 
-export function checkOwnership(kind: string, existing: V1ObjectMeta | undefined, wanted: V1ObjectMeta | undefined): Ownership {
+export function checkOwnership(
+  kind: string,
+  existing: V1ObjectMeta | undefined,
+  wanted: V1ObjectMeta | undefined,
+): Ownership {
   const name = existing?.name ?? wanted?.name ?? '';
   const mine = controllerOf(wanted);
   const theirs = controllerOf(existing);

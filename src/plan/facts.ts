@@ -75,7 +75,9 @@ export function readFacts(input: PlanInput): SeenFacts {
   const previous: PipelineStatus = isPlainObject(pipeline.status) ? pipeline.status : {};
   const generation = typeof pipeline.metadata.generation === 'number' ? pipeline.metadata.generation : 0;
   const uid = pipeline.metadata.uid;
-  const cronJobs = (Array.isArray(input.cronJobs) ? input.cronJobs : []).filter((c): c is V1CronJob => isPlainObject(c) && ownedBy(c, uid));
+  const cronJobs = (Array.isArray(input.cronJobs) ? input.cronJobs : []).filter(
+    (c): c is V1CronJob => isPlainObject(c) && ownedBy(c, uid),
+  );
   const cronJobUids = new Set(cronJobs.flatMap((c) => (c.metadata?.uid ? [c.metadata.uid] : [])));
   const revisions = Array.isArray(input.revisions) ? input.revisions : [];
   const upstream = Array.isArray(input.upstream) ? input.upstream : [];
@@ -143,7 +145,9 @@ function normalizePipeline(pipeline: Pipeline): Pipeline {
   const metadata = isPlainObject(pipeline?.metadata) ? pipeline.metadata : {};
   const spec: Partial<PipelineSpec> = isPlainObject(pipeline?.spec) ? pipeline.spec : {};
   const named = <T extends { name?: unknown }>(list: unknown): T[] =>
-    Array.isArray(list) ? list.filter((s): s is T => isPlainObject(s) && typeof s.name === 'string' && s.name !== '') : [];
+    Array.isArray(list)
+      ? list.filter((s): s is T => isPlainObject(s) && typeof s.name === 'string' && s.name !== '')
+      : [];
   const dependsOn = (value: unknown): string[] | undefined =>
     Array.isArray(value) ? value.filter((d): d is string => typeof d === 'string') : undefined;
   return {
@@ -151,7 +155,9 @@ function normalizePipeline(pipeline: Pipeline): Pipeline {
     metadata,
     spec: {
       ...spec,
-      stages: named<PipelineSpec['stages'][number]>(spec.stages).map((s) => compact({ ...s, dependsOn: dependsOn(s.dependsOn) })),
+      stages: named<PipelineSpec['stages'][number]>(spec.stages).map((s) =>
+        compact({ ...s, dependsOn: dependsOn(s.dependsOn) }),
+      ),
       onFailure: named<NonNullable<PipelineSpec['onFailure']>[number]>(spec.onFailure),
     },
   } as Pipeline;

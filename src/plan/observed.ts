@@ -134,9 +134,17 @@ export function readJob(job: V1Job): JobOutcome {
     const reason = trimMessage(failed.reason, MAX_STAGE_REASON) || 'Failed';
     const deadline = job.spec?.activeDeadlineSeconds;
     const message =
-      reason === 'DeadlineExceeded' && typeof deadline === 'number' ? `timed out after ${deadline}s` : trimMessage(failed.message);
+      reason === 'DeadlineExceeded' && typeof deadline === 'number'
+        ? `timed out after ${deadline}s`
+        : trimMessage(failed.message);
     const completionTime = isoOf(failed.lastTransitionTime);
-    return { ...base, phase: 'Failed', reason, ...(message ? { message } : {}), ...(completionTime ? { completionTime } : {}) };
+    return {
+      ...base,
+      phase: 'Failed',
+      reason,
+      ...(message ? { message } : {}),
+      ...(completionTime ? { completionTime } : {}),
+    };
   }
   // A suspended Job has not started (scheduled runs waiting for Conveyor's go-ahead).
   if (job.spec?.suspend === true && count(status.active) === 0) return { ...base, phase: 'Pending' };
@@ -160,7 +168,11 @@ export function stageKey(role: string, stageLabel: string): string {
  * collector catches up) carry another owner uid: they are not evidence about this one. A
  * scheduled run's root Jobs are owned by the Pipeline's CronJobs instead.
  */
-export function ownedBy(obj: Meta, pipelineUid: string | undefined, cronJobUids: ReadonlySet<string> = new Set()): boolean {
+export function ownedBy(
+  obj: Meta,
+  pipelineUid: string | undefined,
+  cronJobUids: ReadonlySet<string> = new Set(),
+): boolean {
   if (!pipelineUid) return true;
   const owners = Array.isArray(obj.metadata?.ownerReferences) ? obj.metadata.ownerReferences : [];
   const controller = owners.find((ref) => ref?.controller === true && (ref.kind === KIND || ref.kind === 'CronJob'));
@@ -217,7 +229,8 @@ export function observeRuns(
     if (started) run.startedAt = started;
     run.generation ??= parseGeneration(annotations[ANN_GENERATION]);
     // kubectl copies the CronJob template's trigger annotation (`schedule`) onto a manual Job.
-    const manual = annotations[ANN_CRONJOB_INSTANTIATE] === 'manual' && annotations[ANN_SCHEDULED_TIMESTAMP] === undefined;
+    const manual =
+      annotations[ANN_CRONJOB_INSTANTIATE] === 'manual' && annotations[ANN_SCHEDULED_TIMESTAMP] === undefined;
     if (manual) run.manualFromCronJob = true;
     const trigger = (manual ? 'manual' : annotations[ANN_TRIGGER]) as RunTrigger | undefined;
     if (trigger && TRIGGERS.includes(trigger)) run.trigger ??= trigger;

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { GROUP, MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES, PLURAL, VERSION } from '../../src/api/constants.ts';
+import {
+  GROUP,
+  MAX_ON_FAILURE_STAGES,
+  MAX_STAGE_NAME_LENGTH,
+  MAX_STAGES,
+  PLURAL,
+  VERSION,
+} from '../../src/api/constants.ts';
 import type { Pipeline } from '../../src/api/types.ts';
 import { validatePipeline } from '../../src/api/validate.ts';
 import { describeError } from '../../src/kube/errors.ts';
@@ -23,7 +30,16 @@ const BAD = join(REPO_ROOT, 'test/fixtures/pipelines/bad');
 const EXAMPLES = join(REPO_ROOT, 'examples');
 
 /** Rules no OpenAPI schema or affordable CEL expression can check: the operator's validator does. */
-const CODE_ONLY = new Set(['cycle.yaml', 'schedule-bad-name.yaml', 'schedule-out-of-range.yaml', 'schedule-sunday-seven.yaml', 'timezone-case.yaml', 'timezone-local.yaml', 'timezone-offset.yaml', 'timezone-unknown.yaml']);
+const CODE_ONLY = new Set([
+  'cycle.yaml',
+  'schedule-bad-name.yaml',
+  'schedule-out-of-range.yaml',
+  'schedule-sunday-seven.yaml',
+  'timezone-case.yaml',
+  'timezone-local.yaml',
+  'timezone-offset.yaml',
+  'timezone-unknown.yaml',
+]);
 
 beforeAll(async () => {
   await installCrd(c);
@@ -33,7 +49,17 @@ afterAll(async () => ns?.cleanup());
 
 async function apply(file: string): Promise<{ ok: boolean; output: string }> {
   try {
-    const { stdout, stderr } = await exec(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), '-n', ns.name, 'apply', '--server-side', '--dry-run=server', '-f', file]);
+    const { stdout, stderr } = await exec(inject('kubectl'), [
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '-n',
+      ns.name,
+      'apply',
+      '--server-side',
+      '--dry-run=server',
+      '-f',
+      file,
+    ]);
     return { ok: true, output: stdout + stderr };
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string };
@@ -52,7 +78,9 @@ function expectations(file: string): { path: string; message: string }[] {
     });
 }
 
-const badFiles = readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort();
+const badFiles = readdirSync(BAD)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe.concurrent('kubectl apply --server-side', () => {
   it.each(badFiles.filter((f) => !CODE_ONLY.has(f)))('rejects %s with its message', async (file) => {
@@ -69,7 +97,17 @@ describe.concurrent('kubectl apply --server-side', () => {
       return;
     }
     // CEL rules carry Conveyor's own message; schema rules the server's wording for the same field.
-    const named = expected.some((e) => output.includes(e.message) || output.includes(e.path.replace(/\[\d+\]$/, '')) || output.includes(`.${e.path.split('.').pop()!.replace(/\[\d+\]$/, '')}`));
+    const named = expected.some(
+      (e) =>
+        output.includes(e.message) ||
+        output.includes(e.path.replace(/\[\d+\]$/, '')) ||
+        output.includes(
+          `.${e.path
+            .split('.')
+            .pop()!
+            .replace(/\[\d+\]$/, '')}`,
+        ),
+    );
     expect(named, `none of ${JSON.stringify(expected)} in:\n${output}`).toBe(true);
   });
 
@@ -99,7 +137,9 @@ describe.concurrent('kubectl apply --server-side', () => {
     const [doc] = parseAllDocuments(readFileSync(join(BAD, file), 'utf8')).map((d) => d.toJS());
     const problems = validatePipeline(doc);
     const expected = expectations(join(BAD, file));
-    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual(expect.arrayContaining(expected.map((e) => `${e.path}: ${e.message}`)));
+    expect(problems.map((p) => `${p.path}: ${p.message}`)).toEqual(
+      expect.arrayContaining(expected.map((e) => `${e.path}: ${e.message}`)),
+    );
   });
 
   it.each(readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')))('accepts examples/%s', async (file) => {
@@ -111,18 +151,31 @@ describe.concurrent('kubectl apply --server-side', () => {
 describe('the cost of CEL', () => {
   // 200 stages of 63-character names, each depending on every stage before it (19,900 entries),
   // 20 onFailure stages: every rule must run within the API server's budget (cel.ts).
-  const name = (prefix: string, i: number) => `${prefix}-${String(i).padStart(3, '0')}-`.padEnd(MAX_STAGE_NAME_LENGTH, 'x');
+  const name = (prefix: string, i: number) =>
+    `${prefix}-${String(i).padStart(3, '0')}-`.padEnd(MAX_STAGE_NAME_LENGTH, 'x');
   function largest(): Pipeline {
     const stages = Array.from({ length: MAX_STAGES }, (_, i) => ({
       name: name('stage', i),
       ...(i > 0 ? { dependsOn: Array.from({ length: i }, (_, j) => name('stage', j)) } : {}),
     }));
     const onFailure = Array.from({ length: MAX_ON_FAILURE_STAGES }, (_, i) => ({ name: name('alert', i) }));
-    return { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'largest' }, spec: { defaults: { image: 'busybox:1.36' }, stages, onFailure } };
+    return {
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'largest' },
+      spec: { defaults: { image: 'busybox:1.36' }, stages, onFailure },
+    };
   }
   async function dryRun(body: Pipeline): Promise<string> {
     try {
-      await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns.name, plural: PLURAL, body, dryRun: 'All' });
+      await c.custom.createNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: ns.name,
+        plural: PLURAL,
+        body,
+        dryRun: 'All',
+      });
       return 'accepted';
     } catch (err) {
       return describeError(err);
@@ -135,7 +188,7 @@ describe('the cost of CEL', () => {
     expect(await dryRun(body)).toBe('accepted');
   });
 
-  it('still rejects an unknown stage in it, with the rule\'s message', async () => {
+  it("still rejects an unknown stage in it, with the rule's message", async () => {
     const body = largest();
     body.spec.stages[199]!.dependsOn![198] = 'ghost';
     const output = await dryRun(body);

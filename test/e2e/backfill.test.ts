@@ -15,12 +15,22 @@ import { succeededEntry } from '../../src/plan/backfill/succeeded.ts';
 import { recordJobs } from './support/job-watch.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { createPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stage, stageJobs, waitForPipeline } from './support/pipelines.ts';
+import {
+  createPipeline,
+  installCrd,
+  mergePatchPipeline,
+  pipeline,
+  runsFor,
+  stage,
+  stageJobs,
+  waitForPipeline,
+} from './support/pipelines.ts';
 
 const c: Clients = clients();
 const suite = operatorSuite(c, 'backfill', ['five', 'cancel', 'refused', 'reserve'], () => installCrd(c));
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const conveyor = (args: string[]) => promisify(execFile)(process.execPath, [`${root}/bin/conveyor.js`, ...args, '--kubeconfig', inject('kubeconfig')]);
+const conveyor = (args: string[]) =>
+  promisify(execFile)(process.execPath, [`${root}/bin/conveyor.js`, ...args, '--kubeconfig', inject('kubeconfig')]);
 beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
@@ -58,41 +68,94 @@ describe.concurrent('backfill', () => {
     const n = suite.ns('five');
     const recorder = await recordJobs(c, n);
     try {
-      await createPipeline(c, n, pipeline('daily', {
-        schedule: '@daily',
-        runHistoryLimit: 10,
-        params: [{ name: 'table', default: 'orders' }],
-        stages: [stage('extract', { podTemplate: runsFor(4) }), stage('load', { dependsOn: ['extract'], podTemplate: runsFor(2) })],
-      }));
+      await createPipeline(
+        c,
+        n,
+        pipeline('daily', {
+          schedule: '@daily',
+          runHistoryLimit: 10,
+          params: [{ name: 'table', default: 'orders' }],
+          stages: [
+            stage('extract', { podTemplate: runsFor(4) }),
+            stage('load', { dependsOn: ['extract'], podTemplate: runsFor(2) }),
+          ],
+        }),
+      );
       await waitForPipeline(c, n, 'daily', 'Scheduled', (p) => p.status?.phase === 'Scheduled');
-      const { stdout } = await conveyor(['backfill', 'daily', '-n', n, '--from', FROM, '--to', TO, '--max-active', '2', '--param', 'table=refunds']);
-      expect(stdout).toMatch(/backfill bf-\w+ requested: 5 ticks in \[2025-01-01T00:00:00Z, 2025-01-06T00:00:00Z\), at most 2 at once/);
+      const { stdout } = await conveyor([
+        'backfill',
+        'daily',
+        '-n',
+        n,
+        '--from',
+        FROM,
+        '--to',
+        TO,
+        '--max-active',
+        '2',
+        '--param',
+        'table=refunds',
+      ]);
+      expect(stdout).toMatch(
+        /backfill bf-\w+ requested: 5 ticks in \[2025-01-01T00:00:00Z, 2025-01-06T00:00:00Z\), at most 2 at once/,
+      );
 
       // Kill the operator once some ticks are done and others are in flight.
-      await waitForPipeline(c, n, 'daily', 'a tick done, more to go', (p) => (p.status?.backfill?.done ?? 0) >= 1 && (p.status?.backfill?.next ?? 0) < 5, 120_000);
+      await waitForPipeline(
+        c,
+        n,
+        'daily',
+        'a tick done, more to go',
+        (p) => (p.status?.backfill?.done ?? 0) >= 1 && (p.status?.backfill?.next ?? 0) < 5,
+        120_000,
+      );
       await suite.restart('backfill-after-kill');
 
-      const done = await waitForPipeline(c, n, 'daily', 'backfill Succeeded', (p) => p.status?.backfill?.phase === 'Succeeded', 180_000);
+      const done = await waitForPipeline(
+        c,
+        n,
+        'daily',
+        'backfill Succeeded',
+        (p) => p.status?.backfill?.phase === 'Succeeded',
+        180_000,
+      );
       const request = done.status?.backfill?.request ?? '';
-      expect(done.status?.backfill).toMatchObject({ total: 5, next: 5, done: 5, maxActive: 2, progress: '5/5 ticks done, 0 running', params: { table: 'refunds' } });
+      expect(done.status?.backfill).toMatchObject({
+        total: 5,
+        next: 5,
+        done: 5,
+        maxActive: 2,
+        progress: '5/5 ticks done, 0 running',
+        params: { table: 'refunds' },
+      });
       // Each tick, with the backfill's parameter values (a hash of them).
-      expect(done.status?.succeededTimes).toEqual([...ticks].reverse().map((t) => succeededEntry(t.toISOString(), { table: 'refunds' })));
+      expect(done.status?.succeededTimes).toEqual(
+        [...ticks].reverse().map((t) => succeededEntry(t.toISOString(), { table: 'refunds' })),
+      );
 
       const jobs = await stageJobs(c, n, 'daily');
       expect(done.status?.backfill?.requestedAt).toBeDefined();
       const ids = ticks.map((t) => backfillRunId(request, t, done.status?.backfill?.requestedAt));
       // Exactly one Job per stage per tick, and none created twice under its name (the watch saw every uid).
-      expect(jobs.map((j) => `${runOf(j)}/${stageOf(j)}`).sort()).toEqual(ids.flatMap((id) => [`${id}/extract`, `${id}/load`]).sort());
-      for (const j of jobs) expect(recorder.jobs.get(j.metadata?.name ?? '')?.uids, `uids of ${j.metadata?.name}`).toHaveLength(1);
+      expect(jobs.map((j) => `${runOf(j)}/${stageOf(j)}`).sort()).toEqual(
+        ids.flatMap((id) => [`${id}/extract`, `${id}/load`]).sort(),
+      );
+      for (const j of jobs)
+        expect(recorder.jobs.get(j.metadata?.name ?? '')?.uids, `uids of ${j.metadata?.name}`).toHaveLength(1);
       expect(recorder.jobs.size).toBe(10);
       // Each run's values: its tick and the params of the backfill, on its Jobs.
       for (const [i, id] of ids.entries()) {
         const extract = jobs.find((j) => runOf(j) === id && stageOf(j) === 'extract');
-        expect(extract?.metadata?.annotations).toMatchObject({ 'conveyor.dev/trigger': 'backfill', 'conveyor.dev/logical-time': ticks[i]?.toISOString().replace('.000Z', 'Z') });
+        expect(extract?.metadata?.annotations).toMatchObject({
+          'conveyor.dev/trigger': 'backfill',
+          'conveyor.dev/logical-time': ticks[i]?.toISOString().replace('.000Z', 'Z'),
+        });
       }
       expect(maxInFlight(jobs)).toBeLessThanOrEqual(2);
       expect(maxInFlight(jobs)).toBe(2);
-      await waitFor('a BackfillCompleted Event', 30_000, async () => (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'BackfillCompleted'));
+      await waitFor('a BackfillCompleted Event', 30_000, async () =>
+        (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'BackfillCompleted'),
+      );
     } finally {
       recorder.stop();
     }
@@ -100,60 +163,134 @@ describe.concurrent('backfill', () => {
 
   it('cancel mid-way: the run in flight is cancelled, its Jobs deleted, no further tick starts', async () => {
     const n = suite.ns('cancel');
-    await createPipeline(c, n, pipeline('slow', { schedule: '@daily', stages: [stage('work', { podTemplate: runsFor(600) })] }));
+    await createPipeline(
+      c,
+      n,
+      pipeline('slow', { schedule: '@daily', stages: [stage('work', { podTemplate: runsFor(600) })] }),
+    );
     await waitForPipeline(c, n, 'slow', 'Scheduled', (p) => p.status?.phase === 'Scheduled');
     await conveyor(['backfill', 'slow', '-n', n, '--from', FROM, '--to', TO]);
-    const running = await waitForPipeline(c, n, 'slow', 'first tick running', (p) => (p.status?.backfill?.running?.length ?? 0) === 1);
+    const running = await waitForPipeline(
+      c,
+      n,
+      'slow',
+      'first tick running',
+      (p) => (p.status?.backfill?.running?.length ?? 0) === 1,
+    );
     const first = running.status?.backfill?.running?.[0] ?? '';
     await waitFor('its Job', 60_000, async () => (await stageJobs(c, n, 'slow')).some((j) => runOf(j) === first));
 
     const { stdout } = await conveyor(['backfill', 'slow', '-n', n, '--cancel']);
     expect(stdout).toContain('cancel of backfill');
-    const cancelled = await waitForPipeline(c, n, 'slow', 'backfill Cancelled', (p) => p.status?.backfill?.phase === 'Cancelled');
+    const cancelled = await waitForPipeline(
+      c,
+      n,
+      'slow',
+      'backfill Cancelled',
+      (p) => p.status?.backfill?.phase === 'Cancelled',
+    );
     expect(cancelled.status?.backfill).toMatchObject({ next: 1, done: 0, total: 5 });
     expect(cancelled.status?.runs?.find((r) => r.id === first)?.phase).toBe('Cancelled');
     await waitFor('the cancelled run’s Job deleted', 60_000, async () => (await stageJobs(c, n, 'slow')).length === 0);
-    await waitFor('a BackfillCancelled Event', 30_000, async () => (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'BackfillCancelled'));
+    await waitFor('a BackfillCancelled Event', 30_000, async () =>
+      (await c.core.listNamespacedEvent({ namespace: n })).items.some((e) => e.reason === 'BackfillCancelled'),
+    );
     // Cancelling again is refused: nothing is running.
-    await expect(conveyor(['backfill', 'slow', '-n', n, '--cancel'])).rejects.toMatchObject({ stderr: expect.stringContaining('has no backfill running (backfill') });
+    await expect(conveyor(['backfill', 'slow', '-n', n, '--cancel'])).rejects.toMatchObject({
+      stderr: expect.stringContaining('has no backfill running (backfill'),
+    });
   }, 180_000);
 
   it('a bad request is refused by the CLI before it is written, and by the operator with a Warning Event', async () => {
     const n = suite.ns('refused');
-    await createPipeline(c, n, pipeline('plain', { schedule: '@daily', params: [{ name: 'mode', default: 'full', enum: ['full', 'delta'] }], stages: [stage('a')] }));
+    await createPipeline(
+      c,
+      n,
+      pipeline('plain', {
+        schedule: '@daily',
+        params: [{ name: 'mode', default: 'full', enum: ['full', 'delta'] }],
+        stages: [stage('a')],
+      }),
+    );
     await waitForPipeline(c, n, 'plain', 'Scheduled', (p) => p.status?.phase === 'Scheduled');
-    await expect(conveyor(['backfill', 'plain', '-n', n, '--from', TO, '--to', FROM])).rejects.toMatchObject({ stderr: expect.stringContaining('backfill refused: --to: must be after from') });
-    await expect(conveyor(['backfill', 'plain', '-n', n, '--from', FROM, '--to', TO, '--param', 'mode=partial'])).rejects.toMatchObject({
+    await expect(conveyor(['backfill', 'plain', '-n', n, '--from', TO, '--to', FROM])).rejects.toMatchObject({
+      stderr: expect.stringContaining('backfill refused: --to: must be after from'),
+    });
+    await expect(
+      conveyor(['backfill', 'plain', '-n', n, '--from', FROM, '--to', TO, '--param', 'mode=partial']),
+    ).rejects.toMatchObject({
       stderr: expect.stringContaining('value "partial" of parameter "mode" is not allowed'),
     });
     const raw = JSON.stringify({ id: 'hand', from: FROM, to: '2030-01-01T00:00:00Z' });
     await mergePatchPipeline(c, n, 'plain', { metadata: { annotations: { 'conveyor.dev/backfill-requested': raw } } });
-    const handled = await waitForPipeline(c, n, 'plain', 'request handled', (p) => p.status?.lastBackfillRequest === raw);
+    const handled = await waitForPipeline(
+      c,
+      n,
+      'plain',
+      'request handled',
+      (p) => p.status?.lastBackfillRequest === raw,
+    );
     expect(handled.status?.backfill).toBeUndefined();
     const refused = await waitFor('a BackfillRefused Event', 30_000, async () =>
-      (await c.core.listNamespacedEvent({ namespace: n })).items.find((e) => e.reason === 'BackfillRefused'));
-    expect(refused).toMatchObject({ type: 'Warning', message: expect.stringContaining('from: the range holds more than 1000 ticks') });
+      (await c.core.listNamespacedEvent({ namespace: n })).items.find((e) => e.reason === 'BackfillRefused'),
+    );
+    expect(refused).toMatchObject({
+      type: 'Warning',
+      message: expect.stringContaining('from: the range holds more than 1000 ticks'),
+    });
   }, 120_000);
 
   it('issue 17 case 6: next to a backfill of 15 at once, three ticks and a manual run all start; maxActive 20 is refused', async () => {
     const n = suite.ns('reserve');
     // Every run lasts 10 minutes: nothing ends during the test, so every slot taken stays taken.
-    await createPipeline(c, n, pipeline('busy', { schedule: '*/1 * * * *', concurrencyPolicy: 'Allow', runHistoryLimit: 5, stages: [stage('work', { podTemplate: runsFor(600) })] }));
+    await createPipeline(
+      c,
+      n,
+      pipeline('busy', {
+        schedule: '*/1 * * * *',
+        concurrencyPolicy: 'Allow',
+        runHistoryLimit: 5,
+        stages: [stage('work', { podTemplate: runsFor(600) })],
+      }),
+    );
     await waitForPipeline(c, n, 'busy', 'Scheduled', (p) => p.status?.phase === 'Scheduled');
     const minute = 60_000;
     const start = Math.floor(Date.now() / minute) * minute;
-    const range = ['--from', new Date(start - 60 * minute).toISOString(), '--to', new Date(start - 30 * minute).toISOString()];
+    const range = [
+      '--from',
+      new Date(start - 60 * minute).toISOString(),
+      '--to',
+      new Date(start - 30 * minute).toISOString(),
+    ];
     await expect(conveyor(['backfill', 'busy', '-n', n, ...range, '--max-active', '20'])).rejects.toMatchObject({
       stderr: expect.stringContaining('--max-active: must be a whole number from 1 to 15, got 20'),
     });
     await conveyor(['backfill', 'busy', '-n', n, ...range, '--max-active', '15']);
-    await waitForPipeline(c, n, 'busy', '15 backfill runs in flight', (p) => (p.status?.backfill?.running?.length ?? 0) === 15, 120_000);
+    await waitForPipeline(
+      c,
+      n,
+      'busy',
+      '15 backfill runs in flight',
+      (p) => (p.status?.backfill?.running?.length ?? 0) === 15,
+      120_000,
+    );
     await conveyor(['run', 'busy', '-n', n]);
     const others = (p: Pipeline) => (p.status?.runs ?? []).filter((r) => r.trigger !== 'backfill');
-    const done = await waitForPipeline(c, n, 'busy', 'three ticks and the manual run', (p) => others(p).filter((r) => r.trigger === 'schedule').length >= 3 && others(p).some((r) => r.trigger === 'manual'), 300_000);
+    const done = await waitForPipeline(
+      c,
+      n,
+      'busy',
+      'three ticks and the manual run',
+      (p) =>
+        others(p).filter((r) => r.trigger === 'schedule').length >= 3 && others(p).some((r) => r.trigger === 'manual'),
+      300_000,
+    );
     const skipped = (done.status?.runs ?? []).filter((r) => r.phase === 'Skipped');
     expect(skipped, JSON.stringify(skipped)).toEqual([]);
-    expect(others(done).every((r) => r.phase === 'Running'), JSON.stringify(others(done))).toBe(true);
+    expect(
+      others(done).every((r) => r.phase === 'Running'),
+      JSON.stringify(others(done)),
+    ).toBe(true);
     expect(done.status?.backfill).toMatchObject({ phase: 'Running', maxActive: 15 });
     expect(done.status?.backfill?.running).toHaveLength(15);
   }, 480_000);

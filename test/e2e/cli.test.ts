@@ -20,7 +20,11 @@ const pluginDir = mkdtempSync(join(tmpdir(), 'conveyor-plugin-'));
 symlinkSync(join(REPO_ROOT, 'bin/conveyor.js'), join(pluginDir, 'kubectl-conveyor'));
 // kubectl hands plugins its environment, not its flags: the plugin finds the cluster through
 // $KUBECONFIG, as it would for a user.
-const env = (): NodeJS.ProcessEnv => ({ ...process.env, KUBECONFIG: inject('kubeconfig'), PATH: `${pluginDir}:${dirname(process.execPath)}:${process.env.PATH}` });
+const env = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  KUBECONFIG: inject('kubeconfig'),
+  PATH: `${pluginDir}:${dirname(process.execPath)}:${process.env.PATH}`,
+});
 
 async function kubectl(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   try {
@@ -38,8 +42,24 @@ beforeAll(async () => {
   ns = await testNamespace(c, 'cli');
   operator = await startOperatorProcess('cli', ['--namespaces', ns.name]);
   const image = 'busybox:1.36';
-  await createPipeline(c, ns.name, pipeline('report', { stages: [{ name: 'extract', image }, { name: 'load', image, dependsOn: ['extract'] }] }));
-  await createPipeline(c, ns.name, pipeline('broken', { stages: [{ name: 'only', image, command: ['sh', '-c', 'exit 4'], podTemplate: failsWith(4) }], onFailure: [{ name: 'alert', image }] }));
+  await createPipeline(
+    c,
+    ns.name,
+    pipeline('report', {
+      stages: [
+        { name: 'extract', image },
+        { name: 'load', image, dependsOn: ['extract'] },
+      ],
+    }),
+  );
+  await createPipeline(
+    c,
+    ns.name,
+    pipeline('broken', {
+      stages: [{ name: 'only', image, command: ['sh', '-c', 'exit 4'], podTemplate: failsWith(4) }],
+      onFailure: [{ name: 'alert', image }],
+    }),
+  );
   await waitForPipeline(c, ns.name, 'report', 'report Succeeded', (p) => p.status?.phase === 'Succeeded');
   await waitForPipeline(c, ns.name, 'broken', 'broken Failed', (p) => p.status?.phase === 'Failed');
 });
@@ -79,7 +99,13 @@ describe('kubectl conveyor', () => {
   it('run starts a manual run', async () => {
     const r = await plugin('run', 'report');
     expect(r.code, r.err).toBe(0);
-    const p = await waitForPipeline(c, ns.name, 'report', 'a manual run Succeeded', (x) => x.status?.lastRun?.trigger === 'manual' && x.status?.phase === 'Succeeded');
+    const p = await waitForPipeline(
+      c,
+      ns.name,
+      'report',
+      'a manual run Succeeded',
+      (x) => x.status?.lastRun?.trigger === 'manual' && x.status?.phase === 'Succeeded',
+    );
     expect(p.status?.runs?.length).toBe(2);
   });
 

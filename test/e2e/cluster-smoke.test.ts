@@ -14,7 +14,10 @@ afterAll(async () => {
   await ns?.cleanup();
 });
 
-function job(name: string, opts: { annotations?: Record<string, string>; backoffLimit?: number; command?: string[] } = {}): k8s.V1Job {
+function job(
+  name: string,
+  opts: { annotations?: Record<string, string>; backoffLimit?: number; command?: string[] } = {},
+): k8s.V1Job {
   return {
     metadata: { name },
     spec: {
@@ -48,7 +51,11 @@ describe.concurrent('local cluster smoke', () => {
   it('fails a Job whose pod carries the fail annotation, with the chosen exit code, after backoffLimit', async () => {
     await c.batch.createNamespacedJob({
       namespace: ns.name,
-      body: job('fails', { backoffLimit: 1, annotations: { 'kwok.conveyor.dev/fail-exit-code': '3' }, command: ['sh', '-c', 'exit 3'] }),
+      body: job('fails', {
+        backoffLimit: 1,
+        annotations: { 'kwok.conveyor.dev/fail-exit-code': '3' },
+        command: ['sh', '-c', 'exit 3'],
+      }),
     });
     const failed = await waitFor('Job fails Failed', 90_000, async () => {
       const j = await readJob('fails');
@@ -69,7 +76,10 @@ describe.concurrent('local cluster smoke', () => {
     const seconds = 5;
     await c.batch.createNamespacedJob({
       namespace: ns.name,
-      body: job('slow', { annotations: { 'kwok.conveyor.dev/run-duration': `${seconds}s` }, command: ['sleep', String(seconds)] }),
+      body: job('slow', {
+        annotations: { 'kwok.conveyor.dev/run-duration': `${seconds}s` },
+        command: ['sleep', String(seconds)],
+      }),
     });
     // While the duration has not passed, the pod is Running and the Job not finished.
     const running = await waitFor('pod of slow Running', 60_000, async () => {
@@ -99,10 +109,17 @@ describe.concurrent('local cluster smoke', () => {
         spec: { schedule: '* * * * *', jobTemplate: { spec: job('unused').spec } },
       },
     });
-    const created = await waitFor('a Job owned by CronJob every-minute', 90_000, async () => {
-      const jobs = await c.batch.listNamespacedJob({ namespace: ns.name });
-      return jobs.items.find((j) => j.metadata?.ownerReferences?.some((o) => o.kind === 'CronJob' && o.name === 'every-minute'));
-    }, 1000);
+    const created = await waitFor(
+      'a Job owned by CronJob every-minute',
+      90_000,
+      async () => {
+        const jobs = await c.batch.listNamespacedJob({ namespace: ns.name });
+        return jobs.items.find((j) =>
+          j.metadata?.ownerReferences?.some((o) => o.kind === 'CronJob' && o.name === 'every-minute'),
+        );
+      },
+      1000,
+    );
     expect(created.metadata?.annotations?.['batch.kubernetes.io/cronjob-scheduled-timestamp']).toBeTruthy();
   });
 
@@ -123,7 +140,9 @@ describe.concurrent('local cluster smoke', () => {
 
   it.runIf(onKwok())('has two Ready fake nodes', async () => {
     const nodes = await c.core.listNode();
-    const ready = nodes.items.filter((n) => n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'));
+    const ready = nodes.items.filter((n) =>
+      n.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True'),
+    );
     expect(ready.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -40,7 +40,13 @@ async function cliValidate(file: string): Promise<{ code: number; lines: string[
     (r) => ({ code: 0, out: r.stdout }),
     (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
   );
-  return { code: result.code, lines: result.out.split('\n').filter(Boolean).map((l) => l.slice(file.length + 1)) };
+  return {
+    code: result.code,
+    lines: result.out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(file.length + 1)),
+  };
 }
 
 async function openBuilder(url = consoleProcess.url): Promise<Page> {
@@ -84,7 +90,11 @@ describe('console builder', () => {
     await setField(page, 'builder-meta-name', 'drawn');
     await setField(page, 'builder-meta-namespace', ns);
     const canvas = page.getByTestId('builder-canvas');
-    for (const [kind, x] of [['ingest', 120], ['transform', 360], ['load', 600]] as const) {
+    for (const [kind, x] of [
+      ['ingest', 120],
+      ['transform', 360],
+      ['load', 600],
+    ] as const) {
       await page.getByTestId(`builder-palette-${kind}`).dragTo(canvas, { targetPosition: { x, y: 120 } });
       await page.waitForSelector(node(kind));
     }
@@ -98,7 +108,11 @@ describe('console builder', () => {
     const broken = await exportYaml(page, 'drawn-broken.yaml');
     const cli = await cliValidate(broken.file);
     expect(cli.code).toBe(1);
-    expect(cli.lines).toEqual(['spec.stages[2].image: stage "load" has no image, and spec.defaults.image is not set'].map((l) => expect.stringContaining(l)));
+    expect(cli.lines).toEqual(
+      ['spec.stages[2].image: stage "load" has no image, and spec.defaults.image is not set'].map((l) =>
+        expect.stringContaining(l),
+      ),
+    );
     expect(await problemTexts(page)).toEqual(cli.lines);
 
     await setField(page, 'builder-field-image', 'busybox:1.36');
@@ -108,15 +122,34 @@ describe('console builder', () => {
     expect(await cliValidate(fixed.file)).toEqual({ code: 0, lines: [] });
 
     await page.getByTestId('builder-check').click();
-    await expect.poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 }).toBe('true');
+    await expect
+      .poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 })
+      .toBe('true');
     // The suite's user may create Pipelines: Apply is offered, as the secondary choice.
     await page.waitForSelector(`[data-testid="builder-export"][data-namespace="${ns}"][data-create-access="allowed"]`);
     expect(await page.getByTestId('builder-apply').getAttribute('class')).toBe('link');
     await screenshot(page, 'builder');
 
-    await promisify(execFile)(inject('kubectl'), ['apply', '--server-side', '-f', fixed.file, '--kubeconfig', inject('kubeconfig')]);
-    const done = await waitForPipeline(c, ns, 'drawn', 'the drawn pipeline Succeeded', (p) => p.status?.phase === 'Succeeded');
-    expect(done.spec.stages.map((s) => [s.name, s.dependsOn ?? []])).toEqual([['ingest', []], ['transform', ['ingest']], ['load', ['transform']]]);
+    await promisify(execFile)(inject('kubectl'), [
+      'apply',
+      '--server-side',
+      '-f',
+      fixed.file,
+      '--kubeconfig',
+      inject('kubeconfig'),
+    ]);
+    const done = await waitForPipeline(
+      c,
+      ns,
+      'drawn',
+      'the drawn pipeline Succeeded',
+      (p) => p.status?.phase === 'Succeeded',
+    );
+    expect(done.spec.stages.map((s) => [s.name, s.dependsOn ?? []])).toEqual([
+      ['ingest', []],
+      ['transform', ['ingest']],
+      ['load', ['transform']],
+    ]);
 
     // Back into the builder from the cluster: the live object, without its status or server fields.
     await page.getByTestId('builder-start-empty').click();
@@ -163,7 +196,9 @@ describe('console builder', () => {
     expect(await page.getByTestId('builder-edge').count()).toBe(3);
     expect(await page.locator('[data-testid="builder-node"][data-problems="1"]').count()).toBe(1);
     // Picking the problem selects the stage it names.
-    const cycleStage = ['a', 'b', 'c'][Number(await page.getByTestId('builder-problem').first().getAttribute('data-stage'))];
+    const cycleStage = ['a', 'b', 'c'][
+      Number(await page.getByTestId('builder-problem').first().getAttribute('data-stage'))
+    ];
     await page.getByTestId('builder-problem').first().getByRole('button').click();
     await page.waitForSelector(`${node(cycleStage!)}[aria-selected="true"]`);
     expect(await page.getByTestId('builder-form').getAttribute('aria-label')).toBe(`Stage ${cycleStage}`);
@@ -191,8 +226,12 @@ describe('console builder', () => {
       await page.getByTestId('builder-start-template').click();
       await setField(page, 'builder-meta-namespace', ns);
       await page.getByTestId('builder-check').click();
-      await expect.poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 }).toBe('false');
-      expect(await page.getByTestId('builder-check-result').textContent()).toMatch(/forbidden|not allowed|cannot create/i);
+      await expect
+        .poll(() => page.getByTestId('builder-check-result').getAttribute('data-ok'), { timeout: 30_000 })
+        .toBe('false');
+      expect(await page.getByTestId('builder-check-result').textContent()).toMatch(
+        /forbidden|not allowed|cannot create/i,
+      );
     } finally {
       await viewer.stop();
     }

@@ -28,12 +28,19 @@ let cleanup: () => Promise<void> = async () => {};
 let api: ApiServer;
 let viewToken = '';
 let noRightsToken = '';
-const pool = new BackendPool({ factory: (token) => createKubeBackend(kubeConfigForToken(api, token), { namespaces: [ns] }) });
+const pool = new BackendPool({
+  factory: (token) => createKubeBackend(kubeConfigForToken(api, token), { namespaces: [ns] }),
+});
 
 /** The API server and CA of the test cluster, as a pod would find them. */
 function apiServerOf(kc: k8s.KubeConfig, namespace: string): ApiServer {
   const cluster = kc.getCurrentCluster()!;
-  return { server: cluster.server, namespace, ...(cluster.caData ? { caData: cluster.caData } : {}), ...(cluster.caFile ? { caFile: cluster.caFile } : {}) };
+  return {
+    server: cluster.server,
+    namespace,
+    ...(cluster.caData ? { caData: cluster.caData } : {}),
+    ...(cluster.caFile ? { caFile: cluster.caFile } : {}),
+  };
 }
 
 /** The bearer token a kubeconfig written by kubeconfigFor() carries. */
@@ -49,7 +56,11 @@ beforeAll(async () => {
   viewToken = tokenOf(await kubeconfigFor(c, ns, 'view'));
   // What the chart gives the Console's own ServiceAccount: nothing.
   await c.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'console-server' } } });
-  const request = await c.core.createNamespacedServiceAccountToken({ name: 'console-server', namespace: ns, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const request = await c.core.createNamespacedServiceAccountToken({
+    name: 'console-server',
+    namespace: ns,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   noRightsToken = request.status?.token ?? '';
   await createPipeline(c, ns, pipeline('visible', { stages: [stage('a')] }));
 }, 120_000);
@@ -61,18 +72,26 @@ afterAll(async () => {
 
 describe('in-cluster Console credentials', () => {
   it('validateUser: the API server names the owner of a good token', async () => {
-    expect(await validateUser(api, viewToken)).toMatchObject({ ok: true, username: `system:serviceaccount:${ns}:console-view`, groups: expect.arrayContaining(['system:authenticated']) });
+    expect(await validateUser(api, viewToken)).toMatchObject({
+      ok: true,
+      username: `system:serviceaccount:${ns}:console-view`,
+      groups: expect.arrayContaining(['system:authenticated']),
+    });
   });
 
   it('validateUser: a garbage or forged token is refused with 401 and plain words', async () => {
     const forged = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.bm90LWEtc2lnbmF0dXJl';
     for (const token of ['garbage', forged]) {
       const check = await validateUser(api, token);
-      expect(check, token).toEqual({ ok: false, status: 401, message: expect.stringContaining('does not accept this token (401 Unauthorized)') });
+      expect(check, token).toEqual({
+        ok: false,
+        status: 401,
+        message: expect.stringContaining('does not accept this token (401 Unauthorized)'),
+      });
     }
   });
 
-  it('a view token: its backend from the pool lists the namespace\'s Pipelines and may do nothing', async () => {
+  it("a view token: its backend from the pool lists the namespace's Pipelines and may do nothing", async () => {
     const backend = await pool.get(viewToken);
     expect(backend.snapshot().pipelines.map((p) => p.metadata.name)).toEqual(['visible']);
     expect(backend.snapshot().user).toBe(`system:serviceaccount:${ns}:console-view`);
@@ -86,8 +105,11 @@ describe('in-cluster Console credentials', () => {
     expect(await pool.get(viewToken)).toBe(backend);
   });
 
-  it('the Console\'s own ServiceAccount (no bindings) authenticates but sees and may do nothing', async () => {
-    expect(await validateUser(api, noRightsToken)).toMatchObject({ ok: true, username: `system:serviceaccount:${ns}:console-server` });
+  it("the Console's own ServiceAccount (no bindings) authenticates but sees and may do nothing", async () => {
+    expect(await validateUser(api, noRightsToken)).toMatchObject({
+      ok: true,
+      username: `system:serviceaccount:${ns}:console-server`,
+    });
     const backend = await pool.get(noRightsToken);
     expect(backend.snapshot().pipelines).toEqual([]);
     const { namespace: _ns, ...rights } = await backend.access(ns);
@@ -124,7 +146,7 @@ function podEnvironment(kc: k8s.KubeConfig): { env: NodeJS.ProcessEnv; caFile: s
 }
 
 describe('in-cluster Console as a pod would run it', () => {
-  it('finds the API server from the pod environment and the mounted CA, and acts with the proxy\'s bearer token', async () => {
+  it("finds the API server from the pod environment and the mounted CA, and acts with the proxy's bearer token", async () => {
     const { env, caFile } = podEnvironment(c.kc);
     const ic = createInClusterConsole({ namespaces: [ns], env, files: { caFile } });
     try {
@@ -140,24 +162,63 @@ describe('in-cluster Console as a pod would run it', () => {
 
   it('the API server accepts every Console object the chart renders (server-side dry run, strict field validation)', () => {
     const helm = ensureHelm();
-    const set = ['console.enabled=true', 'console.host=console.example.com', 'console.ingress.enabled=true', 'console.networkPolicy.enabled=true', 'console.networkPolicy.from[0].podSelector.matchLabels.app=oauth2-proxy', `console.namespaces={${ns}}`];
-    const env = { ...process.env, HELM_CACHE_HOME: '/tmp/conveyor-helm/cache', HELM_CONFIG_HOME: '/tmp/conveyor-helm/config', HELM_DATA_HOME: '/tmp/conveyor-helm/data' };
-    const rendered = spawnSync(helm, ['template', 'conveyor', join(REPO_ROOT, 'charts/conveyor'), '--namespace', ns, ...set.flatMap((x) => ['--set', x])], { encoding: 'utf8', env });
+    const set = [
+      'console.enabled=true',
+      'console.host=console.example.com',
+      'console.ingress.enabled=true',
+      'console.networkPolicy.enabled=true',
+      'console.networkPolicy.from[0].podSelector.matchLabels.app=oauth2-proxy',
+      `console.namespaces={${ns}}`,
+    ];
+    const env = {
+      ...process.env,
+      HELM_CACHE_HOME: '/tmp/conveyor-helm/cache',
+      HELM_CONFIG_HOME: '/tmp/conveyor-helm/config',
+      HELM_DATA_HOME: '/tmp/conveyor-helm/data',
+    };
+    const rendered = spawnSync(
+      helm,
+      [
+        'template',
+        'conveyor',
+        join(REPO_ROOT, 'charts/conveyor'),
+        '--namespace',
+        ns,
+        ...set.flatMap((x) => ['--set', x]),
+      ],
+      { encoding: 'utf8', env },
+    );
     expect(rendered.status, rendered.stderr).toBe(0);
     const objs = parseAllDocuments(rendered.stdout)
       .map((d) => d.toJS() as k8s.KubernetesObject | null)
       .filter((o): o is k8s.KubernetesObject => o?.metadata?.labels?.['app.kubernetes.io/component'] === 'console');
-    expect(objs.map((o) => o.kind).sort()).toEqual(['Deployment', 'Ingress', 'NetworkPolicy', 'Service', 'ServiceAccount']);
+    expect(objs.map((o) => o.kind).sort()).toEqual([
+      'Deployment',
+      'Ingress',
+      'NetworkPolicy',
+      'Service',
+      'ServiceAccount',
+    ]);
     const file = join(mkdtempSync(join(tmpdir(), 'conveyor-console-chart-')), 'console.yaml');
     writeFileSync(file, objs.map((o) => stringify(o)).join('---\n'));
-    const applied = spawnSync(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), 'apply', '--dry-run=server', '--validate=strict', '-f', file], { encoding: 'utf8' });
+    const applied = spawnSync(
+      inject('kubectl'),
+      ['--kubeconfig', inject('kubeconfig'), 'apply', '--dry-run=server', '--validate=strict', '-f', file],
+      { encoding: 'utf8' },
+    );
     expect(applied.status, applied.stderr).toBe(0);
     expect(applied.stdout.trim().split('\n')).toHaveLength(5);
   });
 });
 
 /** One HTTP request with exactly these headers (fetch will not send a Host of our choosing). */
-function call(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       let text = '';
@@ -176,12 +237,17 @@ function call(port: number, method: string, path: string, headers: Record<string
 /** Starts `conveyor dashboard --in-cluster` as the chart does, with a pod's environment; resolves its port. */
 function startInCluster(args: string[]): Promise<{ port: number; stop: () => void }> {
   const { env, caFile } = podEnvironment(c.kc);
-  const entry = "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
-  const child = spawn(process.execPath, ['--input-type=module', '-e', entry, 'dashboard', '--in-cluster', ...args, '-n', ns], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, CONVEYOR_CONSOLE_CA_FILE: caFile, KUBECONFIG: '/nonexistent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const entry =
+    "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));";
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', entry, 'dashboard', '--in-cluster', ...args, '-n', ns],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, CONVEYOR_CONSOLE_CA_FILE: caFile, KUBECONFIG: '/nonexistent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -193,12 +259,14 @@ function startInCluster(args: string[]): Promise<{ port: number; stop: () => voi
   });
 }
 
-
 describe('the in-cluster Console in a browser', () => {
   it('asks for a token, refuses a bad one in plain words, and with a good one shows what that person may see', async () => {
     const port = await freePort();
     const consoleProcess = await startInCluster(['--allowed-host', `127.0.0.1:${port}`, '--port', String(port)]);
-    const context = await (await browser()).newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+    const context = await (await browser()).newContext({
+      viewport: { width: 1280, height: 800 },
+      colorScheme: 'light',
+    });
     try {
       const page = await context.newPage();
       await page.goto(`http://127.0.0.1:${port}/`);
@@ -218,7 +286,7 @@ describe('the in-cluster Console in a browser', () => {
 });
 
 describe('conveyor dashboard --in-cluster, as the chart runs it', () => {
-  it('acts as each request\'s sender: the proxy\'s bearer token or a pasted token; a wrong Host, no token or a cross-origin POST is refused', async () => {
+  it("acts as each request's sender: the proxy's bearer token or a pasted token; a wrong Host, no token or a cross-origin POST is refused", async () => {
     const consoleProcess = await startInCluster(['--allowed-host', 'console.test', '--port', '0']);
     try {
       const port = consoleProcess.port;
@@ -232,16 +300,37 @@ describe('conveyor dashboard --in-cluster, as the chart runs it', () => {
       expect(stream.status).toBe(200);
       expect(stream.text).toContain('event: reset');
       expect(stream.text).toContain('"visible"');
-      const access = JSON.parse((await call(port, 'GET', `/api/access?namespace=${ns}`, bearer)).text) as Record<string, unknown>;
+      const access = JSON.parse((await call(port, 'GET', `/api/access?namespace=${ns}`, bearer)).text) as Record<
+        string,
+        unknown
+      >;
       expect(access).toMatchObject({ run: false, create: false });
       const post = (origin: string, headers: Record<string, string>) =>
-        call(port, 'POST', `/api/pipelines/${ns}/visible/run`, { ...headers, Origin: origin, 'Content-Type': 'application/json' }, '{}');
+        call(
+          port,
+          'POST',
+          `/api/pipelines/${ns}/visible/run`,
+          { ...headers, Origin: origin, 'Content-Type': 'application/json' },
+          '{}',
+        );
       expect((await post('https://evil.example', bearer)).status).toBe(403);
       expect((await post('https://console.test', bearer)).status).toBe(403); // RBAC: a view user may not run
       // Pasted at login: the API server must accept the token; the cookie then acts with it.
-      const bad = await call(port, 'POST', '/api/login', { ...host, Origin: 'https://console.test', 'Content-Type': 'application/json' }, JSON.stringify({ token: 'not-a-token' }));
+      const bad = await call(
+        port,
+        'POST',
+        '/api/login',
+        { ...host, Origin: 'https://console.test', 'Content-Type': 'application/json' },
+        JSON.stringify({ token: 'not-a-token' }),
+      );
       expect(bad.status).toBe(401);
-      const good = await call(port, 'POST', '/api/login', { ...host, Origin: 'https://console.test', 'Content-Type': 'application/json' }, JSON.stringify({ token: viewToken }));
+      const good = await call(
+        port,
+        'POST',
+        '/api/login',
+        { ...host, Origin: 'https://console.test', 'Content-Type': 'application/json' },
+        JSON.stringify({ token: viewToken }),
+      );
       expect(good.status).toBe(200);
       const cookie = String(good.headers['set-cookie']).split(';')[0]!;
       expect(String(good.headers['set-cookie'])).toMatch(/HttpOnly; SameSite=Strict; Secure/);

@@ -7,7 +7,16 @@ import { openConsole, pageProblems, screenshot, useBrowser } from './support/bro
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { createPipeline, failsWith, installCrd, mergePatchPipeline, pipeline, runsFor, stage, waitForPipeline } from './support/pipelines.ts';
+import {
+  createPipeline,
+  failsWith,
+  installCrd,
+  mergePatchPipeline,
+  pipeline,
+  runsFor,
+  stage,
+  waitForPipeline,
+} from './support/pipelines.ts';
 
 const c: Clients = clients();
 const suite = operatorSuite(c, 'console-overview', ['co-live', 'co-filter'], () => installCrd(c));
@@ -19,7 +28,9 @@ let consoleProcess: ConsoleProcess;
 beforeAll(async () => {
   await suite.setUp();
   many = await testNamespace(c, 'co-many');
-  consoleProcess = await startConsole({ args: ['-n', [suite.ns('co-live'), suite.ns('co-filter'), many.name].join(',')] });
+  consoleProcess = await startConsole({
+    args: ['-n', [suite.ns('co-live'), suite.ns('co-filter'), many.name].join(',')],
+  });
 });
 afterAll(async () => {
   await consoleProcess?.stop();
@@ -30,13 +41,20 @@ afterAll(async () => {
 const row = (namespace: string, name: string): string => `tr[data-overview-row="${namespace}/${name}"]`;
 
 async function shownRows(page: Page): Promise<string[]> {
-  return page.$$eval('tr[data-overview-row]', (rows) => rows.map((r) => r.getAttribute('data-overview-row')!.split('/')[1]!));
+  return page.$$eval('tr[data-overview-row]', (rows) =>
+    rows.map((r) => r.getAttribute('data-overview-row')!.split('/')[1]!),
+  );
 }
 
 /** Waits until the table shows exactly these pipelines (by name, in order): a re-render is not synchronous with an input. */
 async function waitForRows(page: Page, names: string[]): Promise<void> {
   await page.waitForFunction(
-    (want) => JSON.stringify([...document.querySelectorAll('tr[data-overview-row]')].map((r) => r.getAttribute('data-overview-row')!.split('/')[1])) === want,
+    (want) =>
+      JSON.stringify(
+        [...document.querySelectorAll('tr[data-overview-row]')].map(
+          (r) => r.getAttribute('data-overview-row')!.split('/')[1],
+        ),
+      ) === want,
     JSON.stringify(names),
     { timeout: 30_000 },
   );
@@ -48,7 +66,11 @@ async function pageInfo(page: Page): Promise<string> {
 
 /** Waits until the pager (or the count line) says exactly `text`. */
 async function waitForPageInfo(page: Page, text: string, timeout = 60_000): Promise<void> {
-  await page.waitForFunction((want) => document.querySelector('[data-role=page-info]')?.textContent?.trim() === want, text, { timeout });
+  await page.waitForFunction(
+    (want) => document.querySelector('[data-role=page-info]')?.textContent?.trim() === want,
+    text,
+    { timeout },
+  );
 }
 
 /** Creates `count` Pipelines through the API, at most `parallel` requests at a time. */
@@ -72,7 +94,13 @@ describe('Console overview', () => {
     await page.evaluate(() => ((window as unknown as { loadedOnce: boolean }).loadedOnce = true));
     expect(await page.locator(`tr[data-overview-row^="${ns}/"]`).count()).toBe(0);
 
-    await createPipeline(c, ns, pipeline('arrives-later', { stages: [stage('extract', { podTemplate: runsFor(2) }), stage('load', { dependsOn: ['extract'] })] }));
+    await createPipeline(
+      c,
+      ns,
+      pipeline('arrives-later', {
+        stages: [stage('extract', { podTemplate: runsFor(2) }), stage('load', { dependsOn: ['extract'] })],
+      }),
+    );
     await page.waitForSelector(row(ns, 'arrives-later'), { timeout: 60_000 });
     await page.waitForSelector(`${row(ns, 'arrives-later')} .badge[data-phase="Succeeded"]`, { timeout: 120_000 });
 
@@ -93,16 +121,34 @@ describe('Console overview', () => {
       return createPipeline(c, ns, p);
     };
     await make('orders-ingest', 'data', { stages: [stage('fetch'), stage('store', { dependsOn: ['fetch'] })] });
-    await make('sales-transform', 'analytics', { stages: [stage('clean'), stage('aggregate', { dependsOn: ['clean'], podTemplate: failsWith(3) })] });
+    await make('sales-transform', 'analytics', {
+      stages: [stage('clean'), stage('aggregate', { dependsOn: ['clean'], podTemplate: failsWith(3) })],
+    });
     await make('nightly-report', 'analytics', { schedule: '0 2 * * *', stages: [stage('report')] });
-    await make('warehouse-load', 'data', { stages: [stage('extract'), stage('load', { dependsOn: ['extract'], podTemplate: runsFor(600) })] });
+    await make('warehouse-load', 'data', {
+      stages: [stage('extract'), stage('load', { dependsOn: ['extract'], podTemplate: runsFor(600) })],
+    });
     await waitForPipeline(c, ns, 'orders-ingest', 'orders-ingest Succeeded', (p) => p.status?.phase === 'Succeeded');
     // A change starts a second run: two squares in "recent runs".
-    await mergePatchPipeline(c, ns, 'orders-ingest', { spec: { stages: [stage('fetch'), stage('store', { dependsOn: ['fetch'], command: ['sh', '-c', 'echo again'] })] } });
-    await waitForPipeline(c, ns, 'orders-ingest', 'orders-ingest ran twice', (p) => p.status?.phase === 'Succeeded' && (p.status.runs?.length ?? 0) >= 2);
+    await mergePatchPipeline(c, ns, 'orders-ingest', {
+      spec: { stages: [stage('fetch'), stage('store', { dependsOn: ['fetch'], command: ['sh', '-c', 'echo again'] })] },
+    });
+    await waitForPipeline(
+      c,
+      ns,
+      'orders-ingest',
+      'orders-ingest ran twice',
+      (p) => p.status?.phase === 'Succeeded' && (p.status.runs?.length ?? 0) >= 2,
+    );
     await waitForPipeline(c, ns, 'warehouse-load', 'warehouse-load Running', (p) => p.status?.phase === 'Running');
     await waitForPipeline(c, ns, 'sales-transform', 'sales-transform Failed', (p) => p.status?.phase === 'Failed');
-    const nightly = await waitForPipeline(c, ns, 'nightly-report', 'nightly-report has a phase', (p) => !!p.status?.phase && !!p.status.nextScheduleTime);
+    const nightly = await waitForPipeline(
+      c,
+      ns,
+      'nightly-report',
+      'nightly-report has a phase',
+      (p) => !!p.status?.phase && !!p.status.nextScheduleTime,
+    );
 
     const page = await openConsole(consoleProcess.url);
     await page.waitForSelector(`${row(ns, 'sales-transform')} .badge[data-phase="Failed"]`);
@@ -111,7 +157,9 @@ describe('Console overview', () => {
     expect(await shownRows(page)).toEqual(['nightly-report', 'orders-ingest', 'sales-transform', 'warehouse-load']);
     expect(await page.locator(`${row(ns, 'orders-ingest')} .run-square[data-phase="Succeeded"]`).count()).toBe(2);
     expect(await page.locator(`${row(ns, 'warehouse-load')} .badge`).getAttribute('data-phase')).toBe('Running');
-    expect(await page.locator(`${row(ns, 'nightly-report')} .badge`).getAttribute('data-phase')).toBe(nightly.status!.phase);
+    expect(await page.locator(`${row(ns, 'nightly-report')} .badge`).getAttribute('data-phase')).toBe(
+      nightly.status!.phase,
+    );
 
     await page.getByLabel('Phase').selectOption('Failed');
     await waitForRows(page, ['sales-transform']);
@@ -157,7 +205,10 @@ describe('Console overview', () => {
     const page = await openConsole(consoleProcess.url);
     // preact sets an option's value as a property, not an attribute: ask the select itself.
     await page.waitForFunction(
-      (ns) => [...document.querySelector<HTMLSelectElement>('select[aria-label="Namespace"]')!.options].some((o) => o.value === ns),
+      (ns) =>
+        [...document.querySelector<HTMLSelectElement>('select[aria-label="Namespace"]')!.options].some(
+          (o) => o.value === ns,
+        ),
       many.name,
       { timeout: 60_000 },
     );

@@ -12,7 +12,16 @@ import { openConsole, pageProblems, screenshot, useBrowser } from './support/bro
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
-import { createPipeline, failsWith, getPipeline, installCrd, pipeline, runsFor, stage, waitForPipeline } from './support/pipelines.ts';
+import {
+  createPipeline,
+  failsWith,
+  getPipeline,
+  installCrd,
+  pipeline,
+  runsFor,
+  stage,
+  waitForPipeline,
+} from './support/pipelines.ts';
 import { kubeconfigFor } from './support/rbac.ts';
 
 const c: Clients = clients();
@@ -53,7 +62,15 @@ async function dagRects(page: Page): Promise<Rect[]> {
     nodes.map((g) => {
       const r = g.querySelector('rect')!;
       const n = (a: string) => Number(r.getAttribute(a));
-      return { stage: g.getAttribute('data-stage')!, phase: g.getAttribute('data-phase')!, kind: g.getAttribute('data-kind')!, x: n('x'), y: n('y'), w: n('width'), h: n('height') };
+      return {
+        stage: g.getAttribute('data-stage')!,
+        phase: g.getAttribute('data-phase')!,
+        kind: g.getAttribute('data-kind')!,
+        x: n('x'),
+        y: n('y'),
+        w: n('width'),
+        h: n('height'),
+      };
     }),
   );
 }
@@ -63,7 +80,12 @@ async function phaseOf(page: Page, stageName: string): Promise<string | null> {
 }
 
 async function waitForPhase(page: Page, stageName: string, phase: string, timeoutMs = 90_000): Promise<void> {
-  await waitFor(`stage ${stageName} drawn ${phase}`, timeoutMs, async () => (await phaseOf(page, stageName)) === phase, 200);
+  await waitFor(
+    `stage ${stageName} drawn ${phase}`,
+    timeoutMs,
+    async () => (await phaseOf(page, stageName)) === phase,
+    200,
+  );
 }
 
 function overlapping(rects: Rect[]): [string, string][] {
@@ -90,18 +112,27 @@ async function drawingWidth(page: Page): Promise<number> {
 describe('Console pipeline view', () => {
   it('recolours the DAG as a run progresses, and shows why a stage failed', async () => {
     const n = suite.ns('cp-live');
-    await createPipeline(c, n, pipeline('live', {
-      stages: [
-        stage('extract', { podTemplate: runsFor(8) }),
-        stage('transform', { dependsOn: ['extract'], podTemplate: runsFor(8) }),
-        stage('load', { dependsOn: ['transform'], podTemplate: failsWith(3) }),
-      ],
-      onFailure: [stage('alert')],
-    }));
+    await createPipeline(
+      c,
+      n,
+      pipeline('live', {
+        stages: [
+          stage('extract', { podTemplate: runsFor(8) }),
+          stage('transform', { dependsOn: ['extract'], podTemplate: runsFor(8) }),
+          stage('load', { dependsOn: ['transform'], podTemplate: failsWith(3) }),
+        ],
+        onFailure: [stage('alert')],
+      }),
+    );
     const page = await showPipeline(admin.url, n, 'live');
     // Every stage of the spec is drawn from the start, pending ones included, onFailure apart.
     await page.waitForSelector('svg.dag g.dag-node[data-stage="load"]', { timeout: 30_000 });
-    expect((await dagRects(page)).map((r) => `${r.stage}:${r.kind}`).sort()).toEqual(['alert:onFailure', 'extract:stage', 'load:stage', 'transform:stage']);
+    expect((await dagRects(page)).map((r) => `${r.stage}:${r.kind}`).sort()).toEqual([
+      'alert:onFailure',
+      'extract:stage',
+      'load:stage',
+      'transform:stage',
+    ]);
     await waitForPhase(page, 'extract', 'Running');
     expect(await phaseOf(page, 'load')).toBe('Pending');
     await waitForPhase(page, 'transform', 'Running');
@@ -113,9 +144,13 @@ describe('Console pipeline view', () => {
     await page.click('svg.dag g.dag-node[data-stage="transform"]');
     await page.waitForSelector('aside.stage-panel[data-stage="transform"]');
     const logs = page.locator('aside.stage-panel pre[data-logs]');
-    await waitFor('the running stage\'s logs', 30_000, async () => (await logs.textContent())?.includes(`${mark} transforming`));
+    await waitFor("the running stage's logs", 30_000, async () =>
+      (await logs.textContent())?.includes(`${mark} transforming`),
+    );
     appendPodLog(`${mark} followed`);
-    await waitFor('a line written after the panel opened', 30_000, async () => (await logs.textContent())?.includes(`${mark} followed`));
+    await waitFor('a line written after the panel opened', 30_000, async () =>
+      (await logs.textContent())?.includes(`${mark} followed`),
+    );
     // Lines every pod prints are not this stage's output: the panel says so, naming the KWOK node.
     const note = page.locator('aside.stage-panel [data-role="canned-logs"]');
     expect(await note.textContent()).toContain('Canned logs.');
@@ -129,7 +164,9 @@ describe('Console pipeline view', () => {
     expect(load.reason).toBeTruthy();
     await page.click('svg.dag g.dag-node[data-stage="load"]');
     const panel = page.locator('aside.stage-panel[data-stage="load"]');
-    await waitFor('the panel to show the failure reason', 30_000, async () => (await panel.textContent())?.includes(load.reason!));
+    await waitFor('the panel to show the failure reason', 30_000, async () =>
+      (await panel.textContent())?.includes(load.reason!),
+    );
     expect(await panel.getAttribute('data-phase')).toBe('Failed');
     expect(await panel.textContent()).toContain('see logs');
     // Its times in UTC, as the rest of the Console writes them (not in the browser's locale).
@@ -138,19 +175,39 @@ describe('Console pipeline view', () => {
     expect(await panel.locator('tr[data-fact="Finished"] td').textContent()).toBe(utcTime(load.completionTime));
     // The header says why the pipeline stalled, in words.
     const stalled = failed.status!.conditions!.find((x) => x.type === 'Stalled')!;
-    await waitFor('the Stalled condition in the header', 30_000, async () => (await page.textContent('[data-condition="Stalled"]'))?.includes(`Stalled: ${stalled.message}`));
+    await waitFor('the Stalled condition in the header', 30_000, async () =>
+      (await page.textContent('[data-condition="Stalled"]'))?.includes(`Stalled: ${stalled.message}`),
+    );
     // The grid's row for this run has a red cell for load.
     const run = failed.status!.lastRun!.id;
-    await waitFor('the grid cell of load', 30_000, async () => (await page.getAttribute(`.run-grid td[data-run="${run}"][data-stage="load"]`, 'data-phase')) === 'Failed');
+    await waitFor(
+      'the grid cell of load',
+      30_000,
+      async () =>
+        (await page.getAttribute(`.run-grid td[data-run="${run}"][data-stage="load"]`, 'data-phase')) === 'Failed',
+    );
     await screenshot(page, 'pipeline-failed');
     // A whole run of status changes recoloured the drawing: it was laid out once.
     expect(await page.getAttribute('svg.dag', 'data-layouts')).toBe('1');
     // When the stage's pods are gone, the panel says so in the server's words.
-    await c.core.deleteCollectionNamespacedPod({ namespace: n, labelSelector: `job-name=${load.job}`, gracePeriodSeconds: 0 });
-    await waitFor('the pods of load gone', 30_000, async () => (await c.core.listNamespacedPod({ namespace: n, labelSelector: `job-name=${load.job}` })).items.length === 0);
+    await c.core.deleteCollectionNamespacedPod({
+      namespace: n,
+      labelSelector: `job-name=${load.job}`,
+      gracePeriodSeconds: 0,
+    });
+    await waitFor(
+      'the pods of load gone',
+      30_000,
+      async () =>
+        (await c.core.listNamespacedPod({ namespace: n, labelSelector: `job-name=${load.job}` })).items.length === 0,
+    );
     await page.click('svg.dag g.dag-node[data-stage="extract"]');
     await page.click('svg.dag g.dag-node[data-stage="load"]');
-    await waitFor('the logs message', 30_000, async () => (await page.textContent('aside.stage-panel[data-stage="load"] .logs-message', { timeout: 1000 }))?.includes(`the pods of Job ${load.job} are gone`));
+    await waitFor('the logs message', 30_000, async () =>
+      (await page.textContent('aside.stage-panel[data-stage="load"] .logs-message', { timeout: 1000 }))?.includes(
+        `the pods of Job ${load.job} are gone`,
+      ),
+    );
     expect(problems(page)).toEqual([]);
     await page.close();
   });
@@ -174,7 +231,8 @@ describe('Console pipeline view', () => {
     expect(overlapping(rects)).toEqual([]);
     // Layered left to right: every stage is right of what it depends on.
     const at = new Map(rects.map((r) => [r.stage, r]));
-    for (const s of stages) for (const d of s.dependsOn ?? []) expect(at.get(s.name)!.x).toBeGreaterThan(at.get(d)!.x + at.get(d)!.w);
+    for (const s of stages)
+      for (const d of s.dependsOn ?? []) expect(at.get(s.name)!.x).toBeGreaterThan(at.get(d)!.x + at.get(d)!.w);
     expect(problems(page)).toEqual([]);
     await page.close();
   });
@@ -182,10 +240,18 @@ describe('Console pipeline view', () => {
   it('keeps a 1→150→1 fan-out readable: one group node, expandable without overlap', async () => {
     const n = suite.ns('cp-big');
     const mids = Array.from({ length: 150 }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);
-    await createPipeline(c, n, pipeline('fan', {
-      suspend: true,
-      stages: [stage('first'), ...mids.map((m) => stage(m, { dependsOn: ['first'] })), stage('last', { dependsOn: mids })],
-    }));
+    await createPipeline(
+      c,
+      n,
+      pipeline('fan', {
+        suspend: true,
+        stages: [
+          stage('first'),
+          ...mids.map((m) => stage(m, { dependsOn: ['first'] })),
+          stage('last', { dependsOn: mids }),
+        ],
+      }),
+    );
     const page = await showPipeline(admin.url, n, 'fan');
     await page.waitForSelector('svg.dag g.dag-node[data-kind="group"]', { timeout: 30_000 });
     const grouped = await dagRects(page);
@@ -216,7 +282,11 @@ describe('Console pipeline view', () => {
     expect(await viewPage.$$('.pipeline-actions button')).toHaveLength(0);
     // Hidden is not all: the server refuses the viewer's action too (same session, same origin).
     const cookie = (await viewPage.context().cookies()).map((k) => `${k.name}=${k.value}`).join('; ');
-    const refused = await fetch(`${viewer.origin}/api/pipelines/${n}/rights/run`, { method: 'POST', headers: { cookie, origin: viewer.origin, 'content-type': 'application/json' }, body: '{}' });
+    const refused = await fetch(`${viewer.origin}/api/pipelines/${n}/rights/run`, {
+      method: 'POST',
+      headers: { cookie, origin: viewer.origin, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(refused.status).toBe(403);
     await viewPage.close();
 
@@ -225,10 +295,20 @@ describe('Console pipeline view', () => {
     const editPage = await showPipeline(editor.url, n, 'rights');
     await editPage.click('.pipeline-actions button[data-action="run"]', { timeout: 30_000 });
     await editPage.waitForSelector('.action-result[data-ok="true"]', { timeout: 30_000 });
-    const again = await waitForPipeline(c, n, 'rights', 'a manual run Succeeded', (p) => p.status?.lastRun?.trigger === 'manual' && p.status.lastRun.phase === 'Succeeded');
+    const again = await waitForPipeline(
+      c,
+      n,
+      'rights',
+      'a manual run Succeeded',
+      (p) => p.status?.lastRun?.trigger === 'manual' && p.status.lastRun.phase === 'Succeeded',
+    );
     expect(again.status!.lastRun!.id).not.toBe(first.status!.lastRun!.id);
     // The page follows the latest run: the new run is selected and drawn green.
-    await waitFor('the page on the manual run', 30_000, async () => (await editPage.getAttribute('section.pipeline-view', 'data-run')) === again.status!.lastRun!.id);
+    await waitFor(
+      'the page on the manual run',
+      30_000,
+      async () => (await editPage.getAttribute('section.pipeline-view', 'data-run')) === again.status!.lastRun!.id,
+    );
     await waitForPhase(editPage, 'only', 'Succeeded', 30_000);
     expect((await getPipeline(c, n, 'rights')).status?.runs?.some((r) => r.trigger === 'manual')).toBe(true);
     expect(problems(editPage)).toEqual([]);
@@ -241,9 +321,19 @@ describe('Console pipeline view', () => {
     await waitForPhase(retryPage, 'fails', 'Failed', 30_000);
     await retryPage.click('.pipeline-actions button[data-action="retry"]:not([disabled])', { timeout: 30_000 });
     await retryPage.waitForSelector('.action-result[data-ok="true"]', { timeout: 30_000 });
-    const retried = await waitForPipeline(c, n, 'broken', 'a retry run finished', (p) => p.status?.lastRun?.trigger === 'retry' && p.status.lastRun.phase === 'Failed');
+    const retried = await waitForPipeline(
+      c,
+      n,
+      'broken',
+      'a retry run finished',
+      (p) => p.status?.lastRun?.trigger === 'retry' && p.status.lastRun.phase === 'Failed',
+    );
     expect(retried.status!.lastRun!.id).not.toBe(failed.status!.lastRun!.id);
-    await waitFor('the page on the retry run', 30_000, async () => (await retryPage.getAttribute('section.pipeline-view', 'data-run')) === retried.status!.lastRun!.id);
+    await waitFor(
+      'the page on the retry run',
+      30_000,
+      async () => (await retryPage.getAttribute('section.pipeline-view', 'data-run')) === retried.status!.lastRun!.id,
+    );
     expect(problems(retryPage)).toEqual([]);
     await retryPage.close();
   });

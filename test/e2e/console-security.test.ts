@@ -34,13 +34,24 @@ afterAll(async () => {
 type Answer = { status: number; headers: IncomingMessage['headers']; body: string };
 
 /** A raw request, so that Host can be anything (fetch would not send a foreign Host). */
-function send(target: ConsoleProcess, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+function send(
+  target: ConsoleProcess,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: target.port, method, path, headers: { Host: `127.0.0.1:${target.port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port: target.port, method, path, headers: { Host: `127.0.0.1:${target.port}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -61,7 +72,9 @@ describe('conveyor dashboard: security over real HTTP', () => {
       const answer = await send(main, 'GET', `/api/access?namespace=${ns}`, { Host: host, Cookie: cookie });
       expect([host, answer.status]).toEqual([host, 421]);
     }
-    expect((await send(main, 'GET', '/api/schema', { Host: `localhost:${main.port}`, Cookie: cookie })).status).toBe(200);
+    expect((await send(main, 'GET', '/api/schema', { Host: `localhost:${main.port}`, Cookie: cookie })).status).toBe(
+      200,
+    );
   });
 
   it('without token or session everything is refused (401); the token works once, then not', async () => {
@@ -74,7 +87,9 @@ describe('conveyor dashboard: security over real HTTP', () => {
     const first = await send(fresh, 'GET', path);
     expect(first.status).toBe(303);
     expect(first.headers.location).toBe('/');
-    expect(String(first.headers['set-cookie'])).toMatch(/^conveyor_session_\d+=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/);
+    expect(String(first.headers['set-cookie'])).toMatch(
+      /^conveyor_session_\d+=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/$/,
+    );
     const second = await send(fresh, 'GET', path);
     expect(second.status).toBe(401);
     expect(second.headers['set-cookie']).toBeUndefined();
@@ -99,8 +114,15 @@ describe('conveyor dashboard: security over real HTTP', () => {
     const answers = [
       await send(main, 'GET', '/', { Cookie: cookie }),
       await send(main, 'GET', '/api/schema', { Cookie: cookie, Origin: 'http://evil.example' }),
-      await send(main, 'OPTIONS', '/api/apply', { Cookie: cookie, Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' }),
-      await send(main, 'OPTIONS', '/api/apply', { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' }),
+      await send(main, 'OPTIONS', '/api/apply', {
+        Cookie: cookie,
+        Origin: 'http://evil.example',
+        'Access-Control-Request-Method': 'POST',
+      }),
+      await send(main, 'OPTIONS', '/api/apply', {
+        Origin: 'http://evil.example',
+        'Access-Control-Request-Method': 'POST',
+      }),
       await send(main, 'GET', '/', { Host: 'evil.example' }),
     ];
     for (const answer of answers) {
@@ -136,7 +158,11 @@ describe('conveyor dashboard: another site in the same browser', () => {
       const action = `${target.origin}/api/pipelines/${ns}/csrf-target/run`;
       const posted = page.waitForResponse((r) => r.url() === action);
       await page.evaluate((url) => {
-        const form = Object.assign(document.createElement('form'), { method: 'POST', action: url, enctype: 'text/plain' });
+        const form = Object.assign(document.createElement('form'), {
+          method: 'POST',
+          action: url,
+          enctype: 'text/plain',
+        });
         form.append(Object.assign(document.createElement('input'), { name: '{"run":"', value: '"}' }));
         document.body.append(form);
         form.submit();
@@ -152,7 +178,14 @@ describe('conveyor dashboard: another site in the same browser', () => {
       const access = `${target.origin}/api/access?namespace=${ns}`;
       const readFrom = async (origin: string) => {
         await page.goto(`${origin}/`);
-        return page.evaluate((url) => fetch(url, { credentials: 'include' }).then((r) => `read ${r.status}`, (error: Error) => error.name), access);
+        return page.evaluate(
+          (url) =>
+            fetch(url, { credentials: 'include' }).then(
+              (r) => `read ${r.status}`,
+              (error: Error) => error.name,
+            ),
+          access,
+        );
       };
       expect(await readFrom(target.origin)).toBe('read 200');
       expect(await readFrom(site.origin)).toBe('TypeError');
@@ -167,7 +200,12 @@ describe('conveyor dashboard: another site in the same browser', () => {
 /** An open /api/stream and the frames received so far. */
 type Frame = { event: string; id: string; data: unknown };
 function openStream(target: ConsoleProcess, lastEventId?: string): Promise<{ frames: Frame[]; close: () => void }> {
-  const headers: Record<string, string> = { Host: `127.0.0.1:${target.port}`, Cookie: cookie, Accept: 'text/event-stream', ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) };
+  const headers: Record<string, string> = {
+    Host: `127.0.0.1:${target.port}`,
+    Cookie: cookie,
+    Accept: 'text/event-stream',
+    ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}),
+  };
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port: target.port, path: '/api/stream', headers }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
@@ -190,13 +228,21 @@ function openStream(target: ConsoleProcess, lastEventId?: string): Promise<{ fra
 
 /** One SSE block; undefined for comments and the retry line. */
 function parseFrame(block: string): Frame | undefined {
-  const field = (name: string) => block.split('\n').find((line) => line.startsWith(`${name}: `))?.slice(name.length + 2);
+  const field = (name: string) =>
+    block
+      .split('\n')
+      .find((line) => line.startsWith(`${name}: `))
+      ?.slice(name.length + 2);
   const event = field('event');
-  return event === undefined ? undefined : { event, id: field('id') ?? '', data: JSON.parse(field('data') ?? 'null') as unknown };
+  return event === undefined
+    ? undefined
+    : { event, id: field('id') ?? '', data: JSON.parse(field('data') ?? 'null') as unknown };
 }
 
 function names(frames: Frame[]): string[] {
-  return frames.filter((f) => f.event === 'pipeline').map((f) => (f.data as { object: { metadata: { name: string } } }).object.metadata.name);
+  return frames
+    .filter((f) => f.event === 'pipeline')
+    .map((f) => (f.data as { object: { metadata: { name: string } } }).object.metadata.name);
 }
 
 describe('conveyor dashboard: the event stream', () => {

@@ -14,7 +14,9 @@ beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
 const conveyorEvents = async (namespace: string) =>
-  (await c.core.listNamespacedEvent({ namespace })).items.filter((e) => e.reportingComponent === 'conveyor' || e.source?.component === 'conveyor');
+  (await c.core.listNamespacedEvent({ namespace })).items.filter(
+    (e) => e.reportingComponent === 'conveyor' || e.source?.component === 'conveyor',
+  );
 
 describe('--events warnings', () => {
   it('writes the Warning of a failed run and none of the Normal per-run Events', async () => {
@@ -24,12 +26,15 @@ describe('--events warnings', () => {
     await createPipeline(c, n, pipeline('broken', { stages: [stage('only', { podTemplate: failsWith(3) })] }));
     await waitForPipeline(c, n, 'broken', 'Failed', (p) => p.status?.phase === 'Failed');
     await waitFor('a RunFailed Event for broken', 30_000, async () =>
-      (await conveyorEvents(n)).some((e) => e.reason === 'RunFailed' && e.involvedObject.name === 'broken' && e.type === 'Warning'),
+      (await conveyorEvents(n)).some(
+        (e) => e.reason === 'RunFailed' && e.involvedObject.name === 'broken' && e.type === 'Warning',
+      ),
     );
 
     const events = await conveyorEvents(n);
     expect(events.filter((e) => e.type !== 'Warning').map((e) => `${e.involvedObject.name}: ${e.reason}`)).toEqual([]);
     const log = readFileSync(suite.operator().logFile, 'utf8');
-    for (const reason of ['RunStarted', 'RunSucceeded']) expect(log, `the log names ${reason}`).toContain(`"reason":"${reason}"`);
+    for (const reason of ['RunStarted', 'RunSucceeded'])
+      expect(log, `the log names ${reason}`).toContain(`"reason":"${reason}"`);
   });
 });

@@ -15,12 +15,22 @@ const BURST = 400;
 const CREATES_IN_FLIGHT = 40;
 
 const c: Clients = clients();
-const suite = operatorSuite(c, 'fairness', ['fair-big', 'fair-small'], () => installCrd(c), ['--workers', '2', '--log-level', 'info']);
+const suite = operatorSuite(c, 'fairness', ['fair-big', 'fair-small'], () => installCrd(c), [
+  '--workers',
+  '2',
+  '--log-level',
+  'info',
+]);
 beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
 async function listPipelines(namespace: string): Promise<Pipeline[]> {
-  const list = (await c.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL })) as { items: Pipeline[] };
+  const list = (await c.custom.listNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+  })) as { items: Pipeline[] };
   return list.items;
 }
 
@@ -40,21 +50,38 @@ describe('fairness between namespaces', () => {
     const big = suite.ns('fair-big');
     const small = suite.ns('fair-small');
     // Stages that run for a while: the burst's own Job updates stay few during the test.
-    await pool(BURST, CREATES_IN_FLIGHT, (i) => createPipeline(c, big, pipeline(`burst-${i}`, { stages: [stage('work', { podTemplate: runsFor(120) })] })));
+    await pool(BURST, CREATES_IN_FLIGHT, (i) =>
+      createPipeline(c, big, pipeline(`burst-${i}`, { stages: [stage('work', { podTemplate: runsFor(120) })] })),
+    );
     await createPipeline(c, small, pipeline('small', { stages: [stage('only')] }));
 
     // Read the small Pipeline first, then the burst: the count of burst Pipelines not reconciled
     // can only have shrunk since the small one was seen Succeeded.
-    const outcome = await waitFor('the small Pipeline Succeeded, or every burst Pipeline reconciled first', 150_000, async () => {
-      const smallDone = (await getPipeline(c, small, 'small')).status?.phase === 'Succeeded';
-      const burst = await listPipelines(big);
-      const notYet = burst.filter((p) => !reconciled(p)).length;
-      return smallDone || (burst.length === BURST && notYet === 0) ? { smallDone, notYet } : undefined;
-    }, 1_000);
-    expect(outcome.smallDone, 'the whole burst was reconciled before the small namespace Pipeline Succeeded').toBe(true);
-    expect(outcome.notYet, `burst Pipelines not reconciled once when the small one Succeeded: ${outcome.notYet} of ${BURST}`).toBeGreaterThan(0);
+    const outcome = await waitFor(
+      'the small Pipeline Succeeded, or every burst Pipeline reconciled first',
+      150_000,
+      async () => {
+        const smallDone = (await getPipeline(c, small, 'small')).status?.phase === 'Succeeded';
+        const burst = await listPipelines(big);
+        const notYet = burst.filter((p) => !reconciled(p)).length;
+        return smallDone || (burst.length === BURST && notYet === 0) ? { smallDone, notYet } : undefined;
+      },
+      1_000,
+    );
+    expect(outcome.smallDone, 'the whole burst was reconciled before the small namespace Pipeline Succeeded').toBe(
+      true,
+    );
+    expect(
+      outcome.notYet,
+      `burst Pipelines not reconciled once when the small one Succeeded: ${outcome.notYet} of ${BURST}`,
+    ).toBeGreaterThan(0);
 
     // Fair, not starving the other way: the whole burst is reconciled too.
-    await waitFor(`all ${BURST} burst Pipelines reconciled`, 240_000, async () => (await listPipelines(big)).every(reconciled), 1_000);
+    await waitFor(
+      `all ${BURST} burst Pipelines reconciled`,
+      240_000,
+      async () => (await listPipelines(big)).every(reconciled),
+      1_000,
+    );
   }, 450_000);
 });

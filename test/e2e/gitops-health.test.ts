@@ -38,13 +38,54 @@ function judge(tool: string, args: string[], obj: unknown): { status: string; me
 
 const image = 'busybox:1.36';
 const CASES: { name: string; phase: string; spec: PipelineSpec; argo: string; kstatus: string }[] = [
-  { name: 'running', phase: 'Running', spec: { stages: [{ name: 'work', image, command: ['sleep', '120'], podTemplate: runsFor(120) }] }, argo: 'Progressing', kstatus: 'InProgress' },
-  { name: 'succeeded', phase: 'Succeeded', spec: { stages: [{ name: 'work', image }] }, argo: 'Healthy', kstatus: 'Current' },
-  { name: 'failed', phase: 'Failed', spec: { stages: [{ name: 'work', image, command: ['sh', '-c', 'exit 1'], podTemplate: failsWith(1) }] }, argo: 'Degraded', kstatus: 'Failed' },
+  {
+    name: 'running',
+    phase: 'Running',
+    spec: { stages: [{ name: 'work', image, command: ['sleep', '120'], podTemplate: runsFor(120) }] },
+    argo: 'Progressing',
+    kstatus: 'InProgress',
+  },
+  {
+    name: 'succeeded',
+    phase: 'Succeeded',
+    spec: { stages: [{ name: 'work', image }] },
+    argo: 'Healthy',
+    kstatus: 'Current',
+  },
+  {
+    name: 'failed',
+    phase: 'Failed',
+    spec: { stages: [{ name: 'work', image, command: ['sh', '-c', 'exit 1'], podTemplate: failsWith(1) }] },
+    argo: 'Degraded',
+    kstatus: 'Failed',
+  },
   // A dependency cycle passes the API server's rules; the operator finds it and marks the spec Invalid.
-  { name: 'invalid', phase: 'Invalid', spec: { stages: [{ name: 'a', image, dependsOn: ['b'] }, { name: 'b', image, dependsOn: ['a'] }] }, argo: 'Degraded', kstatus: 'Failed' },
-  { name: 'suspended', phase: 'Suspended', spec: { schedule: '0 2 * * *', suspend: true, stages: [{ name: 'work', image }] }, argo: 'Suspended', kstatus: 'Current' },
-  { name: 'scheduled', phase: 'Scheduled', spec: { schedule: '0 2 * * *', timeZone: 'Europe/Berlin', stages: [{ name: 'work', image }] }, argo: 'Healthy', kstatus: 'Current' },
+  {
+    name: 'invalid',
+    phase: 'Invalid',
+    spec: {
+      stages: [
+        { name: 'a', image, dependsOn: ['b'] },
+        { name: 'b', image, dependsOn: ['a'] },
+      ],
+    },
+    argo: 'Degraded',
+    kstatus: 'Failed',
+  },
+  {
+    name: 'suspended',
+    phase: 'Suspended',
+    spec: { schedule: '0 2 * * *', suspend: true, stages: [{ name: 'work', image }] },
+    argo: 'Suspended',
+    kstatus: 'Current',
+  },
+  {
+    name: 'scheduled',
+    phase: 'Scheduled',
+    spec: { schedule: '0 2 * * *', timeZone: 'Europe/Berlin', stages: [{ name: 'work', image }] },
+    argo: 'Healthy',
+    kstatus: 'Current',
+  },
 ];
 
 describe.concurrent('GitOps health of live Pipelines', () => {
@@ -59,7 +100,10 @@ describe.concurrent('GitOps health of live Pipelines', () => {
     const live: Pipeline = await waitForPipeline(c, ns.name, tc.name, `phase ${tc.phase}, settled`, settled, 90_000);
     if (process.env.CONVEYOR_CAPTURE_FIXTURES === '1') {
       const { managedFields: _m, ...metadata } = live.metadata as Record<string, unknown>;
-      writeFileSync(join(REPO_ROOT, 'test/fixtures/status', `${tc.name}.json`), `${JSON.stringify({ ...live, metadata }, null, 2)}\n`);
+      writeFileSync(
+        join(REPO_ROOT, 'test/fixtures/status', `${tc.name}.json`),
+        `${JSON.stringify({ ...live, metadata }, null, 2)}\n`,
+      );
     }
     const argo = judge(luaHealth, [join(REPO_ROOT, 'deploy/argocd/health.lua')], live);
     const k = judge(kstatus, [], live);

@@ -16,7 +16,15 @@ import { ensureHelm, REPO_ROOT } from '../support/tools.ts';
 import { clients, onKwok, testNamespace, waitFor, type Clients } from './support/kube.ts';
 import { httpStatus as statusCode } from '../../src/kube/errors.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator.ts';
-import { createPipeline, getPipeline, installCrd, pipeline, runsFor, stageJobs, waitForPipeline } from './support/pipelines.ts';
+import {
+  createPipeline,
+  getPipeline,
+  installCrd,
+  pipeline,
+  runsFor,
+  stageJobs,
+  waitForPipeline,
+} from './support/pipelines.ts';
 
 const c: Clients = clients();
 const CHART = join(REPO_ROOT, 'charts/conveyor');
@@ -40,7 +48,12 @@ function helmRun(args: string[]): string {
   const res = spawnSync(helm, [...args, '--kubeconfig', inject('kubeconfig')], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    env: { ...process.env, HELM_CACHE_HOME: join(work, 'helm/cache'), HELM_CONFIG_HOME: join(work, 'helm/config'), HELM_DATA_HOME: join(work, 'helm/data') },
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: join(work, 'helm/cache'),
+      HELM_CONFIG_HOME: join(work, 'helm/config'),
+      HELM_DATA_HOME: join(work, 'helm/data'),
+    },
   });
   if (res.status !== 0) throw new Error(`helm ${args.join(' ')} failed:\n${res.stdout}${res.stderr}`);
   return res.stdout;
@@ -65,17 +78,27 @@ async function crdInstalled(): Promise<boolean> {
 async function install(name: string, set: string[], running: boolean): Promise<void> {
   const skipCrds = await crdInstalled();
   helmRun([
-    'install', name, CHART, '--namespace', releaseNs,
+    'install',
+    name,
+    CHART,
+    '--namespace',
+    releaseNs,
     ...(skipCrds ? ['--skip-crds'] : []),
     ...[...set, `replicaCount=${running ? 1 : 0}`].flatMap((s) => ['--set', s]),
-    '--wait', '--timeout', '120s',
+    '--wait',
+    '--timeout',
+    '120s',
   ]);
   releases.push({ name, namespace: releaseNs });
 }
 
 /** A kubeconfig for the test cluster whose user is a fresh token of a ServiceAccount. */
 async function serviceAccountKubeconfig(sa: string, namespace: string, file: string): Promise<k8s.KubeConfig> {
-  const res = await c.core.createNamespacedServiceAccountToken({ name: sa, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const res = await c.core.createNamespacedServiceAccountToken({
+    name: sa,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   const token = res.status?.token;
   if (!token) throw new Error('TokenRequest returned no token');
   const cluster = c.kc.getCurrentCluster()!;
@@ -85,7 +108,15 @@ async function serviceAccountKubeconfig(sa: string, namespace: string, file: str
     stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'test', cluster: { server: cluster.server, ...(ca ? { 'certificate-authority-data': ca } : { 'insecure-skip-tls-verify': true }) } }],
+      clusters: [
+        {
+          name: 'test',
+          cluster: {
+            server: cluster.server,
+            ...(ca ? { 'certificate-authority-data': ca } : { 'insecure-skip-tls-verify': true }),
+          },
+        },
+      ],
       users: [{ name: sa, user: { token } }],
       contexts: [{ name: sa, context: { cluster: 'test', user: sa } }],
       'current-context': sa,
@@ -108,7 +139,9 @@ async function expectForbidden(what: string, call: () => Promise<unknown>): Prom
 }
 
 async function allowed(kc: k8s.KubeConfig, attrs: k8s.V1ResourceAttributes): Promise<boolean> {
-  const review = await kc.makeApiClient(k8s.AuthorizationV1Api).createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: attrs } } });
+  const review = await kc
+    .makeApiClient(k8s.AuthorizationV1Api)
+    .createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: attrs } } });
   return review.status?.allowed === true;
 }
 
@@ -165,7 +198,10 @@ describe('helm chart on the cluster', () => {
     const identity = `c6-helm-operator-${suffix}`;
     // startOperatorProcess passes the suite's admin kubeconfig first; the later --kubeconfig wins
     // (node:util parseArgs keeps the last value of a repeated option).
-    operator = await startOperatorProcess('helm-rbac', ['--kubeconfig', kcFile, '--namespaces', pipelineNs], { POD_NAME: identity, POD_NAMESPACE: releaseNs });
+    operator = await startOperatorProcess('helm-rbac', ['--kubeconfig', kcFile, '--namespaces', pipelineNs], {
+      POD_NAME: identity,
+      POD_NAMESPACE: releaseNs,
+    });
     await createPipeline(
       c,
       pipelineNs,
@@ -176,7 +212,14 @@ describe('helm chart on the cluster', () => {
         ],
       }),
     );
-    const done = await waitForPipeline(c, pipelineNs, 'ab', 'pipeline ab Succeeded', (p) => p.status?.phase === 'Succeeded', 120_000);
+    const done = await waitForPipeline(
+      c,
+      pipelineNs,
+      'ab',
+      'pipeline ab Succeeded',
+      (p) => p.status?.phase === 'Succeeded',
+      120_000,
+    );
     expect(done.status?.lastRun?.stages?.map((s) => [s.name, s.phase])).toEqual([
       ['a', 'Succeeded'],
       ['b', 'Succeeded'],
@@ -184,7 +227,9 @@ describe('helm chart on the cluster', () => {
     expect((await stageJobs(c, pipelineNs, 'ab')).length).toBe(2);
     // This process, and no other operator on the cluster, did the work: Conveyor's Events on the
     // pipeline name it as their reporting instance (POD_NAME).
-    const events = (await c.core.listNamespacedEvent({ namespace: pipelineNs, fieldSelector: 'involvedObject.name=ab' })).items.filter((e) => e.reportingComponent === 'conveyor');
+    const events = (
+      await c.core.listNamespacedEvent({ namespace: pipelineNs, fieldSelector: 'involvedObject.name=ab' })
+    ).items.filter((e) => e.reportingComponent === 'conveyor');
     expect(events.length).toBeGreaterThan(0);
     expect([...new Set(events.map((e) => e.reportingInstance))]).toEqual([identity]);
     // And nothing it tried was refused (a refused Event or status write is only logged).
@@ -194,78 +239,142 @@ describe('helm chart on the cluster', () => {
     operator = undefined;
   });
 
-  it.runIf(leaderElection)("leader election works with the chart's Lease Role, as the chart runs it (--leader-elect)", async () => {
-    const kcFile = join(work, 'namespaced.kubeconfig');
-    await serviceAccountKubeconfig(NAMESPACED, releaseNs, kcFile);
-    const identity = `c6-helm-leader-${suffix}`;
-    operator = await startOperatorProcess(
-      'helm-rbac-leader',
-      ['--kubeconfig', kcFile, '--namespaces', pipelineNs, '--leader-elect', '--leader-election-namespace', releaseNs, '--leader-election-id', LEASE],
-      { POD_NAME: identity, POD_NAMESPACE: releaseNs },
-    );
-    const leases = c.kc.makeApiClient(k8s.CoordinationV1Api);
-    const logFile = operator.logFile;
-    await waitFor(`this operator to hold Lease ${releaseNs}/${LEASE} (log: ${logFile})`, 30_000, async () => {
-      const lease = await leases.readNamespacedLease({ name: LEASE, namespace: releaseNs });
-      return lease.spec?.holderIdentity?.startsWith(identity);
-    });
-    // As leader it reconciles: the pipeline stays Succeeded, and nothing was refused.
-    await waitFor('the leader to become ready', 30_000, async () => (await fetch(`http://127.0.0.1:${operator!.port}/readyz`)).ok);
-    expect((await getPipeline(c, pipelineNs, 'ab')).status?.phase).toBe('Succeeded');
-    expect(readFileSync(logFile, 'utf8')).not.toMatch(/forbidden|\b403\b/i);
-  });
+  it.runIf(leaderElection)(
+    "leader election works with the chart's Lease Role, as the chart runs it (--leader-elect)",
+    async () => {
+      const kcFile = join(work, 'namespaced.kubeconfig');
+      await serviceAccountKubeconfig(NAMESPACED, releaseNs, kcFile);
+      const identity = `c6-helm-leader-${suffix}`;
+      operator = await startOperatorProcess(
+        'helm-rbac-leader',
+        [
+          '--kubeconfig',
+          kcFile,
+          '--namespaces',
+          pipelineNs,
+          '--leader-elect',
+          '--leader-election-namespace',
+          releaseNs,
+          '--leader-election-id',
+          LEASE,
+        ],
+        { POD_NAME: identity, POD_NAMESPACE: releaseNs },
+      );
+      const leases = c.kc.makeApiClient(k8s.CoordinationV1Api);
+      const logFile = operator.logFile;
+      await waitFor(`this operator to hold Lease ${releaseNs}/${LEASE} (log: ${logFile})`, 30_000, async () => {
+        const lease = await leases.readNamespacedLease({ name: LEASE, namespace: releaseNs });
+        return lease.spec?.holderIdentity?.startsWith(identity);
+      });
+      // As leader it reconciles: the pipeline stays Succeeded, and nothing was refused.
+      await waitFor(
+        'the leader to become ready',
+        30_000,
+        async () => (await fetch(`http://127.0.0.1:${operator!.port}/readyz`)).ok,
+      );
+      expect((await getPipeline(c, pipelineNs, 'ab')).status?.phase).toBe('Succeeded');
+      expect(readFileSync(logFile, 'utf8')).not.toMatch(/forbidden|\b403\b/i);
+    },
+  );
 
   it('the same credentials are refused what the chart does not grant', async () => {
     const kc = await serviceAccountKubeconfig(NAMESPACED, releaseNs, join(work, 'namespaced.kubeconfig'));
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    await expectForbidden('listing Secrets in the watched namespace', () => core.listNamespacedSecret({ namespace: pipelineNs }));
+    await expectForbidden('listing Secrets in the watched namespace', () =>
+      core.listNamespacedSecret({ namespace: pipelineNs }),
+    );
     await expectForbidden('reading Pods', () => core.listNamespacedPod({ namespace: pipelineNs }));
     await expectForbidden('creating a Deployment', () =>
       apps.createNamespacedDeployment({
         namespace: pipelineNs,
         body: {
           metadata: { name: 'nope' },
-          spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } },
+          spec: {
+            selector: { matchLabels: { a: 'b' } },
+            template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+          },
         },
       }),
     );
     await expectForbidden('changing a Pipeline spec (the operator only reads specs)', () =>
       custom.patchNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace: pipelineNs, plural: PLURAL, name: 'ab', body: { metadata: { labels: { x: 'y' } } } },
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: pipelineNs,
+          plural: PLURAL,
+          name: 'ab',
+          body: { metadata: { labels: { x: 'y' } } },
+        },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       ),
     );
-    await expectForbidden('listing Pipelines in a namespace it does not watch', () => custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: otherNs, plural: PLURAL }));
+    await expectForbidden('listing Pipelines in a namespace it does not watch', () =>
+      custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: otherNs, plural: PLURAL }),
+    );
     await expectForbidden('creating Jobs in a namespace it does not watch', () =>
       kc.makeApiClient(k8s.BatchV1Api).createNamespacedJob({
         namespace: otherNs,
-        body: { metadata: { name: 'nope' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+        body: {
+          metadata: { name: 'nope' },
+          spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
+        },
       }),
     );
-    await expectForbidden('listing Pipelines cluster-wide', () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }));
-    await expectForbidden('reading another Lease', () => kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'someone-else', namespace: releaseNs }));
+    await expectForbidden('listing Pipelines cluster-wide', () =>
+      custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }),
+    );
+    await expectForbidden('reading another Lease', () =>
+      kc.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name: 'someone-else', namespace: releaseNs }),
+    );
   });
 
   it('cluster-wide mode (default values): Pipelines and Jobs in every namespace, still no Secrets', async () => {
     await install(CLUSTER_WIDE, [], false);
     const kc = await serviceAccountKubeconfig(CLUSTER_WIDE, releaseNs, join(work, 'cluster-wide.kubeconfig'));
     // Asked, not exercised: an operator with these rights would reconcile every test's Pipelines.
-    await waitFor('ClusterRoleBinding effective', 10_000, () => allowed(kc, { group: GROUP, resource: PLURAL, verb: 'list' }));
+    await waitFor('ClusterRoleBinding effective', 10_000, () =>
+      allowed(kc, { group: GROUP, resource: PLURAL, verb: 'list' }),
+    );
     expect(await allowed(kc, { group: GROUP, resource: PLURAL, verb: 'watch' })).toBe(true);
-    expect(await allowed(kc, { group: GROUP, resource: `${PLURAL}`, subresource: 'status', verb: 'update', namespace: otherNs })).toBe(true);
+    expect(
+      await allowed(kc, {
+        group: GROUP,
+        resource: `${PLURAL}`,
+        subresource: 'status',
+        verb: 'update',
+        namespace: otherNs,
+      }),
+    ).toBe(true);
     expect(await allowed(kc, { group: 'batch', resource: 'jobs', verb: 'create', namespace: otherNs })).toBe(true);
     expect(await allowed(kc, { group: 'batch', resource: 'cronjobs', verb: 'patch', namespace: otherNs })).toBe(true);
-    expect(await allowed(kc, { group: '', resource: 'persistentvolumeclaims', verb: 'delete', namespace: otherNs })).toBe(true);
+    expect(
+      await allowed(kc, { group: '', resource: 'persistentvolumeclaims', verb: 'delete', namespace: otherNs }),
+    ).toBe(true);
     // A run's pinned spec: recorded and dropped, never changed.
-    expect(await allowed(kc, { group: 'apps', resource: 'controllerrevisions', verb: 'create', namespace: otherNs })).toBe(true);
-    expect(await allowed(kc, { group: 'apps', resource: 'controllerrevisions', verb: 'update', namespace: otherNs })).toBe(false);
+    expect(
+      await allowed(kc, { group: 'apps', resource: 'controllerrevisions', verb: 'create', namespace: otherNs }),
+    ).toBe(true);
+    expect(
+      await allowed(kc, { group: 'apps', resource: 'controllerrevisions', verb: 'update', namespace: otherNs }),
+    ).toBe(false);
     expect(await allowed(kc, { group: '', resource: 'secrets', verb: 'list' })).toBe(false);
     expect(await allowed(kc, { group: '', resource: 'secrets', verb: 'get', namespace: otherNs })).toBe(false);
-    expect(await allowed(kc, { group: 'apps', resource: 'deployments', verb: 'create', namespace: otherNs })).toBe(false);
+    expect(await allowed(kc, { group: 'apps', resource: 'deployments', verb: 'create', namespace: otherNs })).toBe(
+      false,
+    );
     expect(await allowed(kc, { group: GROUP, resource: PLURAL, verb: 'update', namespace: otherNs })).toBe(false);
-    expect(await allowed(kc, { group: 'coordination.k8s.io', resource: 'leases', verb: 'update', namespace: otherNs, name: LEASE })).toBe(false);
+    expect(
+      await allowed(kc, {
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+        verb: 'update',
+        namespace: otherNs,
+        name: LEASE,
+      }),
+    ).toBe(false);
     await expectForbidden('listing Secrets', () => kc.makeApiClient(k8s.CoreV1Api).listSecretForAllNamespaces());
   });
 
@@ -273,7 +382,9 @@ describe('helm chart on the cluster', () => {
     const rbac = c.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
     const has = async (role: string, verb: string): Promise<boolean> => {
       const r = await rbac.readClusterRole({ name: role });
-      return (r.rules ?? []).some((x) => x.apiGroups?.includes(GROUP) && x.resources?.includes(PLURAL) && x.verbs.includes(verb));
+      return (r.rules ?? []).some(
+        (x) => x.apiGroups?.includes(GROUP) && x.resources?.includes(PLURAL) && x.verbs.includes(verb),
+      );
     };
     await waitFor('view aggregates pipelines', 20_000, () => has('view', 'list'));
     await waitFor('edit aggregates pipelines', 20_000, () => has('edit', 'create'));

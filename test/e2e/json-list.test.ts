@@ -18,18 +18,30 @@ beforeAll(async () => {
   for (const i of [0, 1, 2]) {
     await c.batch.createNamespacedJob({
       namespace: ns.name,
-      body: { metadata: { name: `j${i}`, labels }, spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } } },
+      body: {
+        metadata: { name: `j${i}`, labels },
+        spec: {
+          suspend: true,
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } },
+        },
+      },
     });
     await c.core.createNamespacedPersistentVolumeClaim({
       namespace: ns.name,
-      body: { metadata: { name: `c${i}`, labels }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } } },
+      body: {
+        metadata: { name: `c${i}`, labels },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+      },
     });
   }
 }, 120_000);
 afterAll(() => ns?.cleanup());
 
 /** Every page of a list, following metadata.continue. */
-async function allPages(target: Parameters<typeof listAsJson>[1], limit: number): Promise<{ pages: number; items: k8s.KubernetesObject[] }> {
+async function allPages(
+  target: Parameters<typeof listAsJson>[1],
+  limit: number,
+): Promise<{ pages: number; items: k8s.KubernetesObject[] }> {
   const items: k8s.KubernetesObject[] = [];
   let pages = 0;
   let token: string | undefined;
@@ -46,14 +58,31 @@ describe('listAsJson', () => {
   const cases = [
     { title: 'Jobs of one namespace', apiPath: '/apis/batch/v1', resource: 'jobs', scoped: true },
     { title: 'Jobs of every namespace', apiPath: '/apis/batch/v1', resource: 'jobs', scoped: false },
-    { title: 'claims of one namespace (core group)', apiPath: '/api/v1', resource: 'persistentvolumeclaims', scoped: true },
-    { title: 'claims of every namespace (core group)', apiPath: '/api/v1', resource: 'persistentvolumeclaims', scoped: false },
+    {
+      title: 'claims of one namespace (core group)',
+      apiPath: '/api/v1',
+      resource: 'persistentvolumeclaims',
+      scoped: true,
+    },
+    {
+      title: 'claims of every namespace (core group)',
+      apiPath: '/api/v1',
+      resource: 'persistentvolumeclaims',
+      scoped: false,
+    },
   ];
   for (const t of cases) {
     it(`${t.title}: all three, in pages of 2, as plain JSON`, async () => {
-      const target = { apiPath: t.apiPath, resource: t.resource, labelSelector: `${LABEL}=${ns.name}`, ...(t.scoped ? { namespace: ns.name } : {}) };
+      const target = {
+        apiPath: t.apiPath,
+        resource: t.resource,
+        labelSelector: `${LABEL}=${ns.name}`,
+        ...(t.scoped ? { namespace: ns.name } : {}),
+      };
       const { pages, items } = await allPages(target, 2);
-      expect(items.map((o) => o.metadata?.name).sort()).toEqual(t.resource === 'jobs' ? ['j0', 'j1', 'j2'] : ['c0', 'c1', 'c2']);
+      expect(items.map((o) => o.metadata?.name).sort()).toEqual(
+        t.resource === 'jobs' ? ['j0', 'j1', 'j2'] : ['c0', 'c1', 'c2'],
+      );
       expect(pages).toBe(2);
       for (const o of items) {
         expect(typeof o.metadata?.creationTimestamp, 'creationTimestamp as the server wrote it').toBe('string');

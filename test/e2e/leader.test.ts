@@ -21,13 +21,25 @@ afterAll(async () => {
 });
 
 async function holder(): Promise<string | undefined> {
-  const lease = await c.kc.makeApiClient((await import('@kubernetes/client-node')).CoordinationV1Api).readNamespacedLease({ name: 'conveyor-e2e-leader', namespace: ns.name });
+  const lease = await c.kc
+    .makeApiClient((await import('@kubernetes/client-node')).CoordinationV1Api)
+    .readNamespacedLease({ name: 'conveyor-e2e-leader', namespace: ns.name });
   return lease.spec?.holderIdentity ?? undefined;
 }
 
 describe('leader election', () => {
   it('hands over to the standby when the leader dies, without duplicate Jobs', async () => {
-    const args = ['--leader-elect', '--leader-election-namespace', ns.name, '--leader-election-id', 'conveyor-e2e-leader', '--lease-duration-seconds', String(LEASE_SECONDS), '--namespaces', ns.name];
+    const args = [
+      '--leader-elect',
+      '--leader-election-namespace',
+      ns.name,
+      '--leader-election-id',
+      'conveyor-e2e-leader',
+      '--lease-duration-seconds',
+      String(LEASE_SECONDS),
+      '--namespaces',
+      ns.name,
+    ];
     const first = await startOperatorProcess('leader-a', args, { POD_NAME: 'replica-a' });
     operators.push(first);
     await waitFor('replica-a to hold the lease', 30_000, async () => (await holder())?.startsWith('replica-a'));
@@ -42,13 +54,24 @@ describe('leader election', () => {
       ...(i > 0 ? { dependsOn: [`s${i - 1}`] } : {}),
     }));
     await createPipeline(c, ns.name, pipeline('relay', { stages }));
-    await waitFor('stage s1 Job', 60_000, async () => (await stageJobs(c, ns.name, 'relay')).some((j) => j.metadata?.labels?.['conveyor.dev/stage'] === 's1'));
+    await waitFor('stage s1 Job', 60_000, async () =>
+      (await stageJobs(c, ns.name, 'relay')).some((j) => j.metadata?.labels?.['conveyor.dev/stage'] === 's1'),
+    );
     // Only the leader acts: the standby logs no created Job.
     expect(await holder()).toMatch(/^replica-a/);
 
     await first.kill();
-    await waitFor('replica-b to take the lease over', LEASE_SECONDS * 3 * 1000, async () => (await holder())?.startsWith('replica-b'));
-    const done = await waitForPipeline(c, ns.name, 'relay', 'phase Succeeded', (p) => p.status?.phase === 'Succeeded', 120_000);
+    await waitFor('replica-b to take the lease over', LEASE_SECONDS * 3 * 1000, async () =>
+      (await holder())?.startsWith('replica-b'),
+    );
+    const done = await waitForPipeline(
+      c,
+      ns.name,
+      'relay',
+      'phase Succeeded',
+      (p) => p.status?.phase === 'Succeeded',
+      120_000,
+    );
     expect(done.status?.progress).toBe('6/6');
     const jobs = await stageJobs(c, ns.name, 'relay');
     const perStage = new Map<string, k8s.V1Job[]>();

@@ -16,7 +16,9 @@ import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 const exec = promisify(execFile);
 const kubectl = (args: string[]) => exec(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), ...args]);
 const c: Clients = clients();
-const suite = operatorSuite(c, 'names', ['collide', 'cronclash', 'foreign', 'foreigncron', 'recreate', 'dotted'], () => installCrd(c));
+const suite = operatorSuite(c, 'names', ['collide', 'cronclash', 'foreign', 'foreigncron', 'recreate', 'dotted'], () =>
+  installCrd(c),
+);
 beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
@@ -28,10 +30,12 @@ const PAIR: ReadonlyArray<{ name: string; stage: string }> = [
 ];
 const FAR_AHEAD = '0 0 1 1 *';
 
-const controllerUid = (o: k8s.KubernetesObject | undefined): string | undefined => o?.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
+const controllerUid = (o: k8s.KubernetesObject | undefined): string | undefined =>
+  o?.metadata?.ownerReferences?.find((r) => r.controller)?.uid;
 const seconds = (v: unknown): number => new Date(String(v)).getTime() / 1000;
 const runs = (p: Pipeline) => [...(p.status?.runs ?? []), ...(p.status?.lastRun ? [p.status.lastRun] : [])];
-const succeededRun = (p: Pipeline, trigger: string) => runs(p).find((r) => r.trigger === trigger && r.phase === 'Succeeded');
+const succeededRun = (p: Pipeline, trigger: string) =>
+  runs(p).find((r) => r.trigger === trigger && r.phase === 'Succeeded');
 
 async function createPair(n: string, spec: (stageName: string) => PipelineSpec): Promise<Pipeline[]> {
   return Promise.all(PAIR.map((x) => createPipeline(c, n, pipeline(x.name, spec(x.stage)))));
@@ -57,7 +61,8 @@ describe.concurrent('names', () => {
   it('two scheduled pipelines whose names join to the same text keep their own CronJob and template', async () => {
     const n = suite.ns('cronclash');
     const created = await createPair(n, (s) => ({ schedule: FAR_AHEAD, stages: [stage(s)] }));
-    for (const x of PAIR) await waitForPipeline(c, n, x.name, 'phase Scheduled', (y) => y.status?.phase === 'Scheduled');
+    for (const x of PAIR)
+      await waitForPipeline(c, n, x.name, 'phase Scheduled', (y) => y.status?.phase === 'Scheduled');
     const list = (await c.batch.listNamespacedCronJob({ namespace: n })).items;
     expect(list.map((cj) => cj.metadata?.name).sort()).toEqual(PAIR.map((x) => cronJobName(x.name, x.stage)).sort());
     for (const [i, x] of PAIR.entries()) {
@@ -67,19 +72,34 @@ describe.concurrent('names', () => {
       expect(cronJob.metadata?.generation).toBe(1);
       const template = cronJob.spec?.jobTemplate;
       expect(template?.metadata?.annotations?.[ANN_PIPELINE_NAME]).toBe(x.name);
-      expect(template?.metadata?.labels).toMatchObject({ 'conveyor.dev/pipeline': x.name, 'conveyor.dev/stage': x.stage });
+      expect(template?.metadata?.labels).toMatchObject({
+        'conveyor.dev/pipeline': x.name,
+        'conveyor.dev/stage': x.stage,
+      });
       const env = template?.spec?.template.spec?.containers[0]?.env ?? [];
       expect(env.find((e) => e.name === 'CONVEYOR_PIPELINE')?.value).toBe(x.name);
       expect(env.find((e) => e.name === 'CONVEYOR_STAGE')?.value).toBe(x.stage);
     }
     // A run of each CronJob is a run of its own pipeline.
-    for (const x of PAIR) await kubectl(['-n', n, 'create', 'job', `--from=cronjob/${cronJobName(x.name, x.stage)}`, `by-hand-${x.name}`]);
+    for (const x of PAIR)
+      await kubectl(['-n', n, 'create', 'job', `--from=cronjob/${cronJobName(x.name, x.stage)}`, `by-hand-${x.name}`]);
     for (const x of PAIR) {
-      const p = await waitForPipeline(c, n, x.name, 'a manual run Succeeded', (y) => succeededRun(y, 'manual') !== undefined);
+      const p = await waitForPipeline(
+        c,
+        n,
+        x.name,
+        'a manual run Succeeded',
+        (y) => succeededRun(y, 'manual') !== undefined,
+      );
       const byHand = await c.batch.readNamespacedJob({ name: `by-hand-${x.name}`, namespace: n });
-      expect(byHand.metadata?.labels).toMatchObject({ 'conveyor.dev/run': succeededRun(p, 'manual')?.id, 'conveyor.dev/stage': x.stage });
+      expect(byHand.metadata?.labels).toMatchObject({
+        'conveyor.dev/run': succeededRun(p, 'manual')?.id,
+        'conveyor.dev/stage': x.stage,
+      });
       expect(byHand.metadata?.annotations?.[ANN_PIPELINE_NAME]).toBe(x.name);
-      expect(controllerUid(byHand)).toBe(list.find((cj) => cj.metadata?.name === cronJobName(x.name, x.stage))?.metadata?.uid);
+      expect(controllerUid(byHand)).toBe(
+        list.find((cj) => cj.metadata?.name === cronJobName(x.name, x.stage))?.metadata?.uid,
+      );
       expect(jobCondition(byHand, 'Complete')).toBe(true);
     }
   });
@@ -92,12 +112,22 @@ describe.concurrent('names', () => {
       namespace: n,
       body: {
         metadata: { name: taken, labels: { team: 'other' } },
-        spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: 'busybox:1.36' }] } } },
+        spec: {
+          suspend: true,
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: 'busybox:1.36' }] } },
+        },
       },
     });
     const before = await c.batch.readNamespacedJob({ name: taken, namespace: n });
     await createPipeline(c, n, pipeline('ingest', { stages: [stage('load')] }));
-    const p = await waitForPipeline(c, n, 'ingest', 'stage load Failed', (y) => y.status?.lastRun?.stages?.[0]?.phase === 'Failed', 60_000);
+    const p = await waitForPipeline(
+      c,
+      n,
+      'ingest',
+      'stage load Failed',
+      (y) => y.status?.lastRun?.stages?.[0]?.phase === 'Failed',
+      60_000,
+    );
     const failed = p.status?.lastRun?.stages?.[0];
     expect(failed?.message).toContain(`Job ${taken} already exists and has no owner`);
     expect(failed?.message).toContain('does not adopt');
@@ -119,14 +149,30 @@ describe.concurrent('names', () => {
         spec: {
           schedule: FAR_AHEAD,
           suspend: true,
-          jobTemplate: { spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'theirs', image: 'busybox:1.36' }] } } } },
+          jobTemplate: {
+            spec: {
+              template: { spec: { restartPolicy: 'Never', containers: [{ name: 'theirs', image: 'busybox:1.36' }] } },
+            },
+          },
         },
       },
     });
     const before = await c.batch.readNamespacedCronJob({ name: taken, namespace: n });
     await createPipeline(c, n, pipeline('nightly', { schedule: '0 3 * * *', stages: [stage('extract')] }));
-    const p = await waitForPipeline(c, n, 'nightly', 'Stalled naming the CronJob', (y) => (y.status?.conditions ?? []).some((x) => x.type === 'Stalled' && x.status === 'True' && x.message.includes(taken)), 60_000);
-    expect(p.status?.conditions?.find((x) => x.type === 'Stalled')?.message).toContain(`CronJob ${taken} already exists and has no owner`);
+    const p = await waitForPipeline(
+      c,
+      n,
+      'nightly',
+      'Stalled naming the CronJob',
+      (y) =>
+        (y.status?.conditions ?? []).some(
+          (x) => x.type === 'Stalled' && x.status === 'True' && x.message.includes(taken),
+        ),
+      60_000,
+    );
+    expect(p.status?.conditions?.find((x) => x.type === 'Stalled')?.message).toContain(
+      `CronJob ${taken} already exists and has no owner`,
+    );
     const after = await c.batch.readNamespacedCronJob({ name: taken, namespace: n });
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
     expect(after.spec?.jobTemplate.spec?.template.spec?.containers.map((x) => x.name)).toEqual(['theirs']);
@@ -141,18 +187,36 @@ describe.concurrent('names', () => {
     // A finalizer holds the old Job after the garbage collector deletes it, so the new Pipeline
     // (same name, same run id g1, same Job name) certainly meets it.
     const hold = (finalizers: string[] | null) =>
-      c.batch.patchNamespacedJob({ name, namespace: n, body: { metadata: { finalizers } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      c.batch.patchNamespacedJob(
+        { name, namespace: n, body: { metadata: { finalizers } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
     await hold(['conveyor.dev/e2e-hold']);
-    await c.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: n, plural: PLURAL, name: 'again' });
+    await c.custom.deleteNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: n,
+      plural: PLURAL,
+      name: 'again',
+    });
     const second = await createPipeline(c, n, pipeline('again', spec));
     expect(second.metadata.uid).not.toBe(first.metadata.uid);
     const log = suite.operator().logFile;
     await waitFor('the operator to wait for the old Job', 30_000, async () =>
-      readFileSync(log, 'utf8').includes(`Job ${name} still belongs to an earlier Pipeline again (uid ${first.metadata.uid})`),
+      readFileSync(log, 'utf8').includes(
+        `Job ${name} still belongs to an earlier Pipeline again (uid ${first.metadata.uid})`,
+      ),
     );
     expect((await getPipeline(c, n, 'again')).status?.lastRun?.stages?.[0]?.phase).not.toBe('Failed');
     await hold(null);
-    const p = await waitForPipeline(c, n, 'again', 'the second incarnation Succeeded', (y) => ['Succeeded', 'Failed'].includes(y.status?.phase ?? ''), 90_000);
+    const p = await waitForPipeline(
+      c,
+      n,
+      'again',
+      'the second incarnation Succeeded',
+      (y) => ['Succeeded', 'Failed'].includes(y.status?.phase ?? ''),
+      90_000,
+    );
     expect(p.status?.phase, JSON.stringify(p.status?.lastRun)).toBe('Succeeded');
     const job = await c.batch.readNamespacedJob({ name, namespace: n });
     expect(controllerUid(job)).toBe(second.metadata.uid);
@@ -161,11 +225,28 @@ describe.concurrent('names', () => {
   it('a dotted scheduled pipeline runs a tick end to end, and a kubectl create job --from run', async () => {
     const n = suite.ns('dotted');
     const name = 'etl.nightly';
-    await createPipeline(c, n, pipeline(name, { schedule: '*/1 * * * *', stages: [stage('extract'), stage('load', { dependsOn: ['extract'] })] }));
-    const ticked = await waitForPipeline(c, n, name, 'a scheduled run Succeeded', (y) => succeededRun(y, 'schedule') !== undefined, 150_000);
+    await createPipeline(
+      c,
+      n,
+      pipeline(name, {
+        schedule: '*/1 * * * *',
+        stages: [stage('extract'), stage('load', { dependsOn: ['extract'] })],
+      }),
+    );
+    const ticked = await waitForPipeline(
+      c,
+      n,
+      name,
+      'a scheduled run Succeeded',
+      (y) => succeededRun(y, 'schedule') !== undefined,
+      150_000,
+    );
     const tick = succeededRun(ticked, 'schedule')!;
     const jobsOf = async (run: string) => {
-      const list = await c.batch.listNamespacedJob({ namespace: n, labelSelector: `conveyor.dev/pipeline=${name},conveyor.dev/run=${run}` });
+      const list = await c.batch.listNamespacedJob({
+        namespace: n,
+        labelSelector: `conveyor.dev/pipeline=${name},conveyor.dev/run=${run}`,
+      });
       const byStage = (s: string) => list.items.find((j) => j.metadata?.labels?.['conveyor.dev/stage'] === s)!;
       return { extract: byStage('extract'), load: byStage('load') };
     };
@@ -179,10 +260,26 @@ describe.concurrent('names', () => {
     expect(seconds(scheduled.load.metadata?.creationTimestamp) - extractDone).toBeLessThan(20);
 
     // The CronJob's name as a user finds it: by label, since it carries a hash.
-    const { stdout } = await kubectl(['-n', n, 'get', 'cronjob', '-l', `conveyor.dev/pipeline=${name},conveyor.dev/stage=extract`, '-o', 'name']);
+    const { stdout } = await kubectl([
+      '-n',
+      n,
+      'get',
+      'cronjob',
+      '-l',
+      `conveyor.dev/pipeline=${name},conveyor.dev/stage=extract`,
+      '-o',
+      'name',
+    ]);
     expect(stdout.trim()).toBe(`cronjob.batch/${cronJobName(name, 'extract')}`);
     await kubectl(['-n', n, 'create', 'job', `--from=${stdout.trim()}`, 'by-hand']);
-    const manual = await waitForPipeline(c, n, name, 'the manual run Succeeded', (y) => succeededRun(y, 'manual') !== undefined, 60_000);
+    const manual = await waitForPipeline(
+      c,
+      n,
+      name,
+      'the manual run Succeeded',
+      (y) => succeededRun(y, 'manual') !== undefined,
+      60_000,
+    );
     const byHand = await c.batch.readNamespacedJob({ name: 'by-hand', namespace: n });
     expect(byHand.metadata?.annotations?.[ANN_PIPELINE_NAME]).toBe(name);
     expectPrompt(byHand);
@@ -196,5 +293,7 @@ describe.concurrent('names', () => {
 function expectPrompt(job: k8s.V1Job): void {
   const created = seconds(job.metadata?.creationTimestamp);
   const started = seconds(job.status?.startTime);
-  expect(started - created, `${job.metadata?.name} started ${started - created} s after it was created`).toBeLessThan(20);
+  expect(started - created, `${job.metadata?.name} started ${started - created} s after it was created`).toBeLessThan(
+    20,
+  );
 }

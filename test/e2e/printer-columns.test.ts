@@ -46,7 +46,11 @@ async function writeStatus(name: string, status: PipelineStatus): Promise<void> 
 beforeAll(async () => {
   await installCrd(c);
   ns = await testNamespace(c, 'printcols');
-  const stages = [stage('extract'), stage('transform', { dependsOn: ['extract'] }), stage('load', { dependsOn: ['transform'] })];
+  const stages = [
+    stage('extract'),
+    stage('transform', { dependsOn: ['extract'] }),
+    stage('load', { dependsOn: ['transform'] }),
+  ];
   await createPipeline(c, ns.name, pipeline('nightly', { schedule: '0 2 * * *', stages }));
   await createPipeline(c, ns.name, pipeline('once', { stages: stages.slice(0, 2) }));
   await createPipeline(c, ns.name, pipeline('fresh', { stages: stages.slice(0, 1) }));
@@ -55,8 +59,18 @@ beforeAll(async () => {
 afterAll(async () => ns?.cleanup());
 
 /** `kubectl get pipelines` as rows of {COLUMN: value}, cut at the header's column starts. */
-async function kubectlGet(...args: string[]): Promise<{ header: string[]; rows: Record<string, Record<string, string>> }> {
-  const { stdout } = await exec(inject('kubectl'), ['--kubeconfig', inject('kubeconfig'), '-n', ns.name, 'get', 'pipelines', ...args]);
+async function kubectlGet(
+  ...args: string[]
+): Promise<{ header: string[]; rows: Record<string, Record<string, string>> }> {
+  const { stdout } = await exec(inject('kubectl'), [
+    '--kubeconfig',
+    inject('kubeconfig'),
+    '-n',
+    ns.name,
+    'get',
+    'pipelines',
+    ...args,
+  ]);
   const [headerLine = '', ...lines] = stdout.trimEnd().split('\n');
   const header = headerLine.trim().split(/ {2,}/);
   const starts = header.map((name) => headerLine.indexOf(name));
@@ -72,7 +86,12 @@ describe('kubectl get pipelines', () => {
   it('prints every column: the next run as its RFC 3339 time, never <invalid>', async () => {
     const { header, rows } = await kubectlGet();
     expect(header).toEqual(['NAME', 'PHASE', 'PROGRESS', 'LAST RUN', 'NEXT RUN', 'AGE']);
-    expect(rows.nightly).toMatchObject({ PHASE: 'Scheduled', PROGRESS: '3/3', 'LAST RUN': 's-20250101-0200', 'NEXT RUN': NEXT });
+    expect(rows.nightly).toMatchObject({
+      PHASE: 'Scheduled',
+      PROGRESS: '3/3',
+      'LAST RUN': 's-20250101-0200',
+      'NEXT RUN': NEXT,
+    });
     // kubectl leaves the cell of a field that is not set empty (custom columns print no <none>).
     expect(rows.once).toMatchObject({ PHASE: 'Succeeded', PROGRESS: '2/2', 'LAST RUN': 'g1', 'NEXT RUN': '' });
     expect(rows.fresh).toMatchObject({ PHASE: '', PROGRESS: '', 'LAST RUN': '', 'NEXT RUN': '' });

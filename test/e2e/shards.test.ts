@@ -9,7 +9,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline, StageSpec } from '../../src/api/types.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite, startOperatorProcess, type OperatorProcess } from './support/operator.ts';
-import { createPipeline, installCrd, mergePatchPipeline, pipeline, runsFor, stage, stageJobs, waitForPipeline } from './support/pipelines.ts';
+import {
+  createPipeline,
+  installCrd,
+  mergePatchPipeline,
+  pipeline,
+  runsFor,
+  stage,
+  stageJobs,
+  waitForPipeline,
+} from './support/pipelines.ts';
 
 const SHARD_LABEL = 'sharding.conveyor.dev/key';
 const c: Clients = clients();
@@ -21,7 +30,13 @@ let shardA: OperatorProcess | undefined;
 
 beforeAll(async () => {
   await suite.setUp();
-  shardA = await startOperatorProcess('shards-a', ['--namespaces', `${suite.ns('shards')},${suite.ns('move')}`, '--shard-key', 'a', ...leaseArgs(suite.ns)]);
+  shardA = await startOperatorProcess('shards-a', [
+    '--namespaces',
+    `${suite.ns('shards')},${suite.ns('move')}`,
+    '--shard-key',
+    'a',
+    ...leaseArgs(suite.ns),
+  ]);
 });
 afterAll(async () => {
   await shardA?.stop();
@@ -66,7 +81,8 @@ describe('shards', () => {
       ['default-2', undefined],
     ];
     for (const [name, shard] of owners) await createPipeline(c, n, labelled(name, { stages: twoStages() }, shard));
-    for (const [name] of owners) await waitForPipeline(c, n, name, `${name} Succeeded`, (p) => p.status?.phase === 'Succeeded');
+    for (const [name] of owners)
+      await waitForPipeline(c, n, name, `${name} Succeeded`, (p) => p.status?.phase === 'Succeeded');
 
     const byA = jobsCreatedBy(shardALog());
     const byDefault = jobsCreatedBy(defaultLog());
@@ -74,15 +90,22 @@ describe('shards', () => {
       const key = `${n}/${name}`;
       const mine = (shard === 'a' ? byA : byDefault).filter((l) => l.pipeline === key);
       const other = (shard === 'a' ? byDefault : byA).filter((l) => l.pipeline === key);
-      expect(mine.map((l) => l.stage).sort(), `Jobs of ${name} created by its shard (${shard ?? 'default'})`).toEqual(['extract', 'load']);
+      expect(mine.map((l) => l.stage).sort(), `Jobs of ${name} created by its shard (${shard ?? 'default'})`).toEqual([
+        'extract',
+        'load',
+      ]);
       expect(other, `Jobs of ${name} created by the other shard`).toEqual([]);
       // Not even a status write or a log line: the other shard never reconciled it.
-      expect(linesAbout(shard === 'a' ? defaultLog() : shardALog(), key), `log lines about ${name} in the other shard's log`).toEqual([]);
+      expect(
+        linesAbout(shard === 'a' ? defaultLog() : shardALog(), key),
+        `log lines about ${name} in the other shard's log`,
+      ).toEqual([]);
       const jobs = await stageJobs(c, n, name);
       expect(jobs.map(stageOf).sort(), `Jobs of ${name} in the API`).toEqual(['extract', 'load']);
     }
 
-    const holder = async (name: string) => (await coordination.readNamespacedLease({ name, namespace: n })).spec?.holderIdentity;
+    const holder = async (name: string) =>
+      (await coordination.readNamespacedLease({ name, namespace: n })).spec?.holderIdentity;
     const [defaultHolder, aHolder] = [await holder('conveyor-leader'), await holder('conveyor-leader-a')];
     expect(defaultHolder).toMatch(new RegExp(`_${suite.operator().child.pid}$`));
     expect(aHolder).toMatch(new RegExp(`_${shardA!.child.pid}$`));
@@ -91,10 +114,27 @@ describe('shards', () => {
   it('a Pipeline relabelled to shard a while a stage runs is finished by shard a, no stage run twice', async () => {
     const n = suite.ns('move');
     const key = `${n}/mover`;
-    await createPipeline(c, n, labelled('mover', { stages: [stage('slow', { podTemplate: runsFor(15) }), stage('after', { dependsOn: ['slow'] })] }));
-    const running = await waitForPipeline(c, n, 'mover', 'stage slow Running', (p) => p.status?.lastRun?.stages?.find((s) => s.name === 'slow')?.phase === 'Running');
+    await createPipeline(
+      c,
+      n,
+      labelled('mover', {
+        stages: [stage('slow', { podTemplate: runsFor(15) }), stage('after', { dependsOn: ['slow'] })],
+      }),
+    );
+    const running = await waitForPipeline(
+      c,
+      n,
+      'mover',
+      'stage slow Running',
+      (p) => p.status?.lastRun?.stages?.find((s) => s.name === 'slow')?.phase === 'Running',
+    );
     const slowJob = running.status?.lastRun?.stages?.find((s) => s.name === 'slow')?.job ?? '';
-    const before = await waitFor('the slow Job in the API', 30_000, async () => (await c.batch.readNamespacedJob({ name: slowJob, namespace: n }).catch(() => undefined)) ?? undefined);
+    const before = await waitFor(
+      'the slow Job in the API',
+      30_000,
+      async () =>
+        (await c.batch.readNamespacedJob({ name: slowJob, namespace: n }).catch(() => undefined)) ?? undefined,
+    );
 
     await mergePatchPipeline(c, n, 'mover', { metadata: { labels: { [SHARD_LABEL]: 'a' } } });
     const done = await waitForPipeline(c, n, 'mover', 'mover Succeeded', (p) => p.status?.phase === 'Succeeded');
@@ -105,10 +145,20 @@ describe('shards', () => {
 
     const jobs = await stageJobs(c, n, 'mover');
     expect(jobs.map(stageOf).sort(), 'one Job per stage').toEqual(['after', 'slow']);
-    expect(jobs.find((j) => stageOf(j) === 'slow')?.metadata?.uid, 'the running Job was kept, not made again').toBe(before.metadata?.uid);
+    expect(jobs.find((j) => stageOf(j) === 'slow')?.metadata?.uid, 'the running Job was kept, not made again').toBe(
+      before.metadata?.uid,
+    );
     // The default shard started the run; shard a, after the move, created the next stage.
-    expect(jobsCreatedBy(defaultLog()).filter((l) => l.pipeline === key).map((l) => l.stage)).toEqual(['slow']);
-    expect(jobsCreatedBy(shardALog()).filter((l) => l.pipeline === key).map((l) => l.stage)).toEqual(['after']);
+    expect(
+      jobsCreatedBy(defaultLog())
+        .filter((l) => l.pipeline === key)
+        .map((l) => l.stage),
+    ).toEqual(['slow']);
+    expect(
+      jobsCreatedBy(shardALog())
+        .filter((l) => l.pipeline === key)
+        .map((l) => l.stage),
+    ).toEqual(['after']);
     // A clean hand-over: the default shard said its last word about mover before shard a said its first.
     expect(Math.max(...linesAbout(defaultLog(), key))).toBeLessThan(Math.min(...linesAbout(shardALog(), key)));
   });

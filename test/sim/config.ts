@@ -38,8 +38,18 @@ type Schedule = { schedule: string; timeZone?: string; start: string; periodMinu
 const SCHEDULES: Record<Variant, Schedule> = {
   hourly: { schedule: '0 * * * *', start: '2025-01-01T00:00:30Z', periodMinutes: 60 },
   daily: { schedule: '0 3 * * *', timeZone: 'Europe/Berlin', start: '2026-11-01T00:00:00Z', periodMinutes: 24 * 60 },
-  'dst-fall': { schedule: '0 2 * * *', timeZone: 'Europe/Berlin', start: '2026-10-22T00:00:00Z', periodMinutes: 24 * 60 },
-  'dst-spring': { schedule: '30 2 * * *', timeZone: 'Europe/Berlin', start: '2026-03-26T00:00:00Z', periodMinutes: 24 * 60 },
+  'dst-fall': {
+    schedule: '0 2 * * *',
+    timeZone: 'Europe/Berlin',
+    start: '2026-10-22T00:00:00Z',
+    periodMinutes: 24 * 60,
+  },
+  'dst-spring': {
+    schedule: '30 2 * * *',
+    timeZone: 'Europe/Berlin',
+    start: '2026-03-26T00:00:00Z',
+    periodMinutes: 24 * 60,
+  },
 };
 
 export function scheduleOf(config: SimConfig): Schedule {
@@ -75,7 +85,9 @@ export function mainSpec(config: SimConfig): PipelineSpec {
     : {
         schedule,
         ...(timeZone ? { timeZone } : {}),
-        ...(config.startingDeadlineSeconds !== undefined ? { startingDeadlineSeconds: config.startingDeadlineSeconds } : {}),
+        ...(config.startingDeadlineSeconds !== undefined
+          ? { startingDeadlineSeconds: config.startingDeadlineSeconds }
+          : {}),
       };
   return {
     ...timing,

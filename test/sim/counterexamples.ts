@@ -19,12 +19,18 @@ export type Counterexample = {
 };
 
 const done = { do: 'finish', seed: 0, failPercent: 0, all: true } as const;
-const hourly = { variant: 'hourly', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '1h' }, chained: false } as const;
+const hourly = {
+  variant: 'hourly',
+  concurrencyPolicy: 'Allow',
+  maxAge: { extract: '1h', clean: '1h' },
+  chained: false,
+} as const;
 
 export const COUNTEREXAMPLES: Counterexample[] = [
   {
     problem: 'case 1',
-    found: "the issue's sequence: daily-orders (03:00 Berlin), conveyor run at 01:28 Berlin, the 03:00 tick is served the manual run's entry",
+    found:
+      "the issue's sequence: daily-orders (03:00 Berlin), conveyor run at 01:28 Berlin, the 03:00 tick is served the manual run's entry",
     config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
     ops: [{ do: 'advance', percent: 2 }, { do: 'run' }, done, done, done, { do: 'advance', percent: 7 }],
   },
@@ -32,11 +38,21 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     problem: 'case 2',
     found: "the issue's sequence: extract maxAge 1h, clean 30d, a run of the same day 2 h later",
     config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
-    ops: [{ do: 'advance', percent: 9 }, done, done, done, { do: 'advance', percent: 10 }, { do: 'run' }, done, { do: 'wait' }],
+    ops: [
+      { do: 'advance', percent: 9 },
+      done,
+      done,
+      done,
+      { do: 'advance', percent: 10 },
+      { do: 'run' },
+      done,
+      { do: 'wait' },
+    ],
   },
   {
     problem: 'case 3',
-    found: "the issue's sequence: extract served from an entry 57 min into its 1 h maxAge, load created, the write lost; 14 min later extract runs while load does",
+    found:
+      "the issue's sequence: extract served from an entry 57 min into its 1 h maxAge, load created, the write lost; 14 min later extract runs while load does",
     config: { variant: 'daily', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '30d' }, chained: false },
     ops: [
       { do: 'advance', percent: 9 },
@@ -52,11 +68,18 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     problem: 'case 4',
     found: 'seeded explorations (seeds 11, 12: 11 histories); written plainer by hand',
     config: hourly,
-    ops: [{ do: 'advance', percent: 100 }, done, done, done, { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, region: 'us' }],
+    ops: [
+      { do: 'advance', percent: 100 },
+      done,
+      done,
+      done,
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, region: 'us' },
+    ],
   },
   {
     problem: 'case 5',
-    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only accounted (shrunk to 6 operations); written plainer by hand as a 2-tick backfill',
+    found:
+      'npm run sim -- --seed 1 --steps 80 --histories 150 --only accounted (shrunk to 6 operations); written plainer by hand as a 2-tick backfill',
     config: { ...hourly, chained: true },
     ops: [{ do: 'backfill', fromPeriodsAgo: 3, periods: 2, maxActive: 1 }, done, done, done, done, done, done],
   },
@@ -64,7 +87,8 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     problem: 'case 7',
     // The cancel (added after the fix): the refused re-apply is no second acceptance of bf1, whose
     // tick then ran for it (the checker once took it for one, with no run of its own: seed 17).
-    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only once (shrunk by fast-check to the first 3 operations)',
+    found:
+      'npm run sim -- --seed 1 --steps 80 --histories 150 --only once (shrunk by fast-check to the first 3 operations)',
     config: hourly,
     ops: [
       { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
@@ -77,7 +101,10 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     problem: 'case 9',
     found: 'npm run sim -- --seed 1 --steps 60 --histories 50 (shrunk by fast-check to 2 operations)',
     config: { ...hourly, large: 'dag' },
-    ops: [{ do: 'advance', percent: 100 }, { ...done, failPercent: 100 }],
+    ops: [
+      { do: 'advance', percent: 100 },
+      { ...done, failPercent: 100 },
+    ],
   },
   {
     problem: 'case 9',
@@ -88,7 +115,12 @@ export const COUNTEREXAMPLES: Counterexample[] = [
   {
     problem: 'case 10',
     found: "the issue's sequence: 0 2 * * * Europe/Berlin fires twice on 2026-10-25",
-    config: { variant: 'dst-fall', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
+    config: {
+      variant: 'dst-fall',
+      concurrencyPolicy: 'Allow',
+      maxAge: { extract: '30d', clean: '30d' },
+      chained: false,
+    },
     ops: [{ do: 'advance', percent: 300 }, done, done, done, { do: 'advance', percent: 5 }],
   },
   {
@@ -96,8 +128,22 @@ export const COUNTEREXAMPLES: Counterexample[] = [
     // (extraTick), its hour in the next tick's interval (the simulator once expected a run for it).
     problem: 'case 10',
     found: 'npm test (seed 17) after the case 10 fix: a backfill over 2026-10-25 in dst-fall; written plainer by hand',
-    config: { variant: 'dst-fall', concurrencyPolicy: 'Allow', maxAge: { extract: '30d', clean: '30d' }, chained: false },
-    ops: [{ do: 'advance', percent: 400 }, done, done, done, { do: 'backfill', fromPeriodsAgo: 4, periods: 4, maxActive: 5, region: 'us' }, done, done, done],
+    config: {
+      variant: 'dst-fall',
+      concurrencyPolicy: 'Allow',
+      maxAge: { extract: '30d', clean: '30d' },
+      chained: false,
+    },
+    ops: [
+      { do: 'advance', percent: 400 },
+      done,
+      done,
+      done,
+      { do: 'backfill', fromPeriodsAgo: 4, periods: 4, maxActive: 5, region: 'us' },
+      done,
+      done,
+      done,
+    ],
   },
   {
     problem: 'case 11',
@@ -141,15 +187,24 @@ export const COUNTEREXAMPLES: Counterexample[] = [
   },
   {
     problem: 'case 12',
-    found: 'seeded explorations (seeds 11, 12: 21 histories, often through a cancel request whose run left runs[]); written plainer by hand',
+    found:
+      'seeded explorations (seeds 11, 12: 21 histories, often through a cancel request whose run left runs[]); written plainer by hand',
     config: hourly,
     ops: [...Array.from({ length: 11 }, (): Op => ({ do: 'run' })), done, done, done],
   },
   {
     problem: 'NEW-A',
-    found: 'npm run sim -- --seed 1 --steps 80 --histories 150 --only one-success (shrunk to 8 operations); written plainer by hand',
+    found:
+      'npm run sim -- --seed 1 --steps 80 --histories 150 --only one-success (shrunk to 8 operations); written plainer by hand',
     config: hourly,
-    ops: [{ do: 'advance', percent: 101 }, { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 }, done, done, done, done],
+    ops: [
+      { do: 'advance', percent: 101 },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      done,
+      done,
+      done,
+      done,
+    ],
   },
   {
     problem: 'NEW-B',
@@ -196,11 +251,19 @@ export const COUNTEREXAMPLES: Counterexample[] = [
   },
   {
     problem: 'NEW-I',
-    found: 'npm run sim -- --seed 303 --steps 150 --histories 300 --small (shrunk by fast-check to these 15 operations)',
+    found:
+      'npm run sim -- --seed 303 --steps 150 --histories 300 --small (shrunk by fast-check to these 15 operations)',
     config: hourly,
     ops: [
       { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
-      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, rerun: true, fault: { kind: 'crash', keep: 0, on: 'main' } },
+      {
+        do: 'backfill',
+        fromPeriodsAgo: 1,
+        periods: 1,
+        maxActive: 1,
+        rerun: true,
+        fault: { kind: 'crash', keep: 0, on: 'main' },
+      },
       { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, fault: { kind: 'stale', back: 1, on: 'main' } },
       { do: 'finish', seed: 0, failPercent: 0, all: false },
       { do: 'run' },
@@ -267,7 +330,8 @@ export const COUNTEREXAMPLES: Counterexample[] = [
   },
   {
     problem: 'NEW-G',
-    found: 'npm test seeded histories (seed 17, 60 histories), then npm run sim -- --seed 17 --path 13 --steps 60 (shrunk by fast-check to these 2 operations)',
+    found:
+      'npm test seeded histories (seed 17, 60 histories), then npm run sim -- --seed 17 --path 13 --steps 60 (shrunk by fast-check to these 2 operations)',
     config: { ...hourly, chained: true },
     ops: [{ do: 'recreate', fault: { kind: 'crash', keep: 0, on: 'main' } }, { do: 'run' }],
   },

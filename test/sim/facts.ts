@@ -2,7 +2,16 @@
 // step (the index of the operation in the history, 0 for the initial reconcile) it happened in.
 import type { V1Job } from '@kubernetes/client-node';
 import type { PipelineSpec } from '../../src/api/types.ts';
-import { ANN_CACHED_UPSTREAM, ANN_GENERATION, ANN_PRIOR_ATTEMPTS, ANN_RETRY_OF, ANN_SCHEDULED_TIMESTAMP, LABEL_ROLE, LABEL_RUN, LABEL_STAGE } from '../../src/api/labels.ts';
+import {
+  ANN_CACHED_UPSTREAM,
+  ANN_GENERATION,
+  ANN_PRIOR_ATTEMPTS,
+  ANN_RETRY_OF,
+  ANN_SCHEDULED_TIMESTAMP,
+  LABEL_ROLE,
+  LABEL_RUN,
+  LABEL_STAGE,
+} from '../../src/api/labels.ts';
 import type { ReconcileRecord, RequestKind } from './world.ts';
 
 /** Who a Job belongs to and what it runs, read from its labels and annotations. */
@@ -31,7 +40,8 @@ export function jobFacts(job: V1Job, uid: string): JobFacts {
   const labels = job.metadata?.labels ?? {};
   const annotations = job.metadata?.annotations ?? {};
   const generation = Number(annotations[ANN_GENERATION]);
-  const finished = job.status?.conditions?.some((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed')) ?? false;
+  const finished =
+    job.status?.conditions?.some((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed')) ?? false;
   return {
     uid,
     name: job.metadata?.name ?? '',
@@ -54,7 +64,12 @@ function servedOn(value: string | undefined): { servedUpstream?: [string, string
   try {
     const parsed: unknown = JSON.parse(value);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    return { servedUpstream: Object.entries(parsed).map(([stage, entry]) => [stage, Array.isArray(entry) ? String(entry[0]) : '']) };
+    return {
+      servedUpstream: Object.entries(parsed).map(([stage, entry]) => [
+        stage,
+        Array.isArray(entry) ? String(entry[0]) : '',
+      ]),
+    };
   } catch {
     return {};
   }
@@ -67,7 +82,12 @@ export type Fact =
   | ({ type: 'jobRuns'; step: number; how: 'created' | 'started'; at: number } & JobFacts)
   | ({ type: 'jobFinished'; step: number; phase: 'Succeeded' | 'Failed'; at: number } & JobFacts)
   /** `statusSaid`: what the stored status said of the Job then (a run's memory of it). */
-  | ({ type: 'jobDeleted'; step: number; by: 'operator' | 'hand' | 'gc'; statusSaid: 'nothing' | 'running' | 'ended' } & JobFacts)
+  | ({
+      type: 'jobDeleted';
+      step: number;
+      by: 'operator' | 'hand' | 'gc';
+      statusSaid: 'nothing' | 'running' | 'ended';
+    } & JobFacts)
   /** The CronJob controller created the Job of a tick. */
   | { type: 'tick'; step: number; uid: string; job: string; time: number }
   /** A user's request annotation. */

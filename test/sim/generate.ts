@@ -22,36 +22,79 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
 );
 
 /** The clock moves by 1% to 200% of a schedule period. */
-const advance: fc.Arbitrary<Action> = fc.record({ do: fc.constant('advance' as const), percent: fc.integer({ min: 1, max: 200 }) });
+const advance: fc.Arbitrary<Action> = fc.record({
+  do: fc.constant('advance' as const),
+  percent: fc.integer({ min: 1, max: 200 }),
+});
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-    { weight: 6, arbitrary: advance },
-    { weight: 7, arbitrary: fc.record({ do: fc.constant('finish' as const), seed: fc.nat(1000), failPercent: fc.constantFrom(0, 0, 20, 50, 100), all: fc.boolean() }) },
-    { weight: 3, arbitrary: fc.constant<Action>({ do: 'wait' }) },
-    { weight: 3, arbitrary: fc.record({ do: fc.constant('run' as const), region: fc.option(region, { nil: undefined }), atPeriodsAgo: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }), noCache: fc.option(fc.boolean(), { nil: undefined }) }, { requiredKeys: ['do'] }) },
-    { weight: 1, arbitrary: fc.constant<Action>({ do: 'runFromCronJob' }) },
-    {
-      weight: 2,
-      arbitrary: fc.record(
-        { do: fc.constant('backfill' as const), fromPeriodsAgo: fc.integer({ min: 1, max: 8 }), periods: fc.integer({ min: 1, max: 8 }), maxActive: fc.integer({ min: 1, max: 20 }), region: fc.option(region, { nil: undefined }), rerun: fc.option(fc.boolean(), { nil: undefined }) },
-        { requiredKeys: ['do', 'fromPeriodsAgo', 'periods', 'maxActive'] },
-      ),
-    },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('reapplyBackfill' as const), index: fc.nat(5) }) },
-    { weight: 1, arbitrary: fc.constant<Action>({ do: 'cancelBackfill' }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('cancel' as const), index: fc.nat(5) }) },
-    { weight: 2, arbitrary: fc.record({ do: fc.constant('retry' as const), index: fc.nat(5) }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('edit' as const), change: fc.constantFrom('image', 'maxAge', 'suspend', 'resume', 'policy'), value: fc.nat(5) }) },
-    { weight: 1, arbitrary: fc.record({ do: fc.constant('deleteJob' as const), index: fc.nat(50) }) },
-    { weight: 1, arbitrary: fc.constant<Action>({ do: 'recreate' }) },
+  { weight: 6, arbitrary: advance },
+  {
+    weight: 7,
+    arbitrary: fc.record({
+      do: fc.constant('finish' as const),
+      seed: fc.nat(1000),
+      failPercent: fc.constantFrom(0, 0, 20, 50, 100),
+      all: fc.boolean(),
+    }),
+  },
+  { weight: 3, arbitrary: fc.constant<Action>({ do: 'wait' }) },
+  {
+    weight: 3,
+    arbitrary: fc.record(
+      {
+        do: fc.constant('run' as const),
+        region: fc.option(region, { nil: undefined }),
+        atPeriodsAgo: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+        noCache: fc.option(fc.boolean(), { nil: undefined }),
+      },
+      { requiredKeys: ['do'] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.constant<Action>({ do: 'runFromCronJob' }) },
+  {
+    weight: 2,
+    arbitrary: fc.record(
+      {
+        do: fc.constant('backfill' as const),
+        fromPeriodsAgo: fc.integer({ min: 1, max: 8 }),
+        periods: fc.integer({ min: 1, max: 8 }),
+        maxActive: fc.integer({ min: 1, max: 20 }),
+        region: fc.option(region, { nil: undefined }),
+        rerun: fc.option(fc.boolean(), { nil: undefined }),
+      },
+      { requiredKeys: ['do', 'fromPeriodsAgo', 'periods', 'maxActive'] },
+    ),
+  },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('reapplyBackfill' as const), index: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.constant<Action>({ do: 'cancelBackfill' }) },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('cancel' as const), index: fc.nat(5) }) },
+  { weight: 2, arbitrary: fc.record({ do: fc.constant('retry' as const), index: fc.nat(5) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      do: fc.constant('edit' as const),
+      change: fc.constantFrom('image', 'maxAge', 'suspend', 'resume', 'policy'),
+      value: fc.nat(5),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ do: fc.constant('deleteJob' as const), index: fc.nat(50) }) },
+  { weight: 1, arbitrary: fc.constant<Action>({ do: 'recreate' }) },
 );
 
 /** An operation, with a fault in the reconcile after it one time in five. */
-export const opArbitrary: fc.Arbitrary<Op> = fc.tuple(action, fc.option(fault, { freq: 4, nil: undefined })).map(([a, f]) => (f ? { ...a, fault: f } : a));
+export const opArbitrary: fc.Arbitrary<Op> = fc
+  .tuple(action, fc.option(fault, { freq: 4, nil: undefined }))
+  .map(([a, f]) => (f ? { ...a, fault: f } : a));
 
 /** A world; `large`: also the largest specs (slow: 40–140 ms a step, against 3–8). */
 export function configArbitrary(large = true): fc.Arbitrary<SimConfig> {
-  const size = large ? fc.oneof({ weight: 18, arbitrary: fc.constant<SimConfig['large']>(undefined) }, { weight: 1, arbitrary: fc.constantFrom<SimConfig['large']>('dag', 'params') }) : fc.constant(undefined);
+  const size = large
+    ? fc.oneof(
+        { weight: 18, arbitrary: fc.constant<SimConfig['large']>(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom<SimConfig['large']>('dag', 'params') },
+      )
+    : fc.constant(undefined);
   return fc
     .record(
       {
@@ -59,7 +102,10 @@ export function configArbitrary(large = true): fc.Arbitrary<SimConfig> {
         concurrencyPolicy: fc.constantFrom('Allow', 'Forbid', 'Replace'),
         maxAge: fc.record({ extract: fc.constantFrom('1h', '2h', '30d'), clean: fc.constantFrom('1h', '30d') }),
         chained: fc.boolean(),
-        unscheduled: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(true as const) }),
+        unscheduled: fc.oneof(
+          { weight: 4, arbitrary: fc.constant(undefined) },
+          { weight: 1, arbitrary: fc.constant(true as const) },
+        ),
         large: size,
         startingDeadlineSeconds: fc.option(fc.constantFrom(60, 3600), { nil: undefined }),
       },

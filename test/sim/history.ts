@@ -39,13 +39,21 @@ export function runHistory(config: SimConfig, ops: readonly Op[], options: Histo
     }
   } catch (error) {
     const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    result.violation = { invariant: 'step-budget', step: result.steps, message: `plan() (or the world around it) threw: ${text.split('\n').slice(0, 4).join(' | ')}` };
+    result.violation = {
+      invariant: 'step-budget',
+      step: result.steps,
+      message: `plan() (or the world around it) threw: ${text.split('\n').slice(0, 4).join(' | ')}`,
+    };
   }
   return result;
 }
 
 /** Checks the facts of the last step; true when a violation that counts was found. */
-function judgeOf(history: { config: SimConfig; ops: readonly Op[] }, options: HistoryOptions, result: HistoryResult): (world: World) => boolean {
+function judgeOf(
+  history: { config: SimConfig; ops: readonly Op[] },
+  options: HistoryOptions,
+  result: HistoryResult,
+): (world: World) => boolean {
   const checker = new Checker();
   const enforce = options.enforce ?? new Set(INVARIANT_IDS);
   let seen = 0;
@@ -59,7 +67,8 @@ function judgeOf(history: { config: SimConfig; ops: readonly Op[] }, options: Hi
     for (const violation of checker.check(world.facts)) {
       const problem = options.tolerateKnown ? knownProblem(violation, history) : undefined;
       const known = problem !== options.except ? problem : undefined;
-      const excuse = known ?? (enforce.has(violation.invariant) ? undefined : `invariant ${violation.invariant} (not checked)`);
+      const excuse =
+        known ?? (enforce.has(violation.invariant) ? undefined : `invariant ${violation.invariant} (not checked)`);
       if (excuse === undefined) {
         result.violation = violation;
         return true;

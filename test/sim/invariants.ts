@@ -20,11 +20,13 @@ export const INVARIANTS = {
   once: '1. no Job is created twice for one (run, stage, attempt) — deleted and created again under the same name counts',
   accounted:
     '2. every tick and every accepted request (run, retry, cancel, backfill, chain trigger) runs, or is recorded as skipped or refused with a true reason (status runs[]/lastRun, or a Warning Event naming it); never dropped silently',
-  'one-success': '3. for one (pipeline, data interval, parameters) at most one scheduled or backfill run succeeds, unless a backfill asked for --rerun',
+  'one-success':
+    '3. for one (pipeline, data interval, parameters) at most one scheduled or backfill run succeeds, unless a backfill asked for --rerun',
   'cache-match':
     '4. a stage is Cached only from a run that processed the same interval and parameters with the same stage spec, within maxAge, on the same upstream results; and no upstream stage of a run starts after a stage built on it',
   'status-size': '5. the status JSON is at most 1 MiB',
-  'step-budget': '6. one plan() call never throws and takes at most STEP_BUDGET cron walk steps (src/api/cron.ts cronWalkSteps)',
+  'step-budget':
+    '6. one plan() call never throws and takes at most STEP_BUDGET cron walk steps (src/api/cron.ts cronWalkSteps)',
   'end-event': '7. every run that ends has its Event (RunSucceeded, RunFailed, RunCancelled, RunSkipped naming it)',
 } as const;
 
@@ -197,7 +199,23 @@ export class Checker {
   private know(uid: string, name = ''): PipelineKnowledge {
     let k = this.pipelines.get(uid);
     if (!k) {
-      k = { uid, name, specs: new Map(), runs: new Map(), fresh: new Set(), written: {}, pending: [], backfills: [], acceptedBackfills: new Set(), rerun: new Set(), chainPool: [], sawUpstream: false, noted: new Set(), endedAsLast: new Set(), inFlightAtFirstSight: new Set() };
+      k = {
+        uid,
+        name,
+        specs: new Map(),
+        runs: new Map(),
+        fresh: new Set(),
+        written: {},
+        pending: [],
+        backfills: [],
+        acceptedBackfills: new Set(),
+        rerun: new Set(),
+        chainPool: [],
+        sawUpstream: false,
+        noted: new Set(),
+        endedAsLast: new Set(),
+        inFlightAtFirstSight: new Set(),
+      };
       this.pipelines.set(uid, k);
     }
     return k;
@@ -211,7 +229,8 @@ export class Checker {
       case 'jobRuns':
         return this.jobRuns(fact);
       case 'jobFinished':
-        if (fact.phase === 'Succeeded' && fact.run && fact.stage && fact.role === 'stage') this.results.set(`${fact.uid}/${fact.run}/${fact.stage}`, fact.at);
+        if (fact.phase === 'Succeeded' && fact.run && fact.stage && fact.role === 'stage')
+          this.results.set(`${fact.uid}/${fact.run}/${fact.stage}`, fact.at);
         return [];
       case 'jobDeleted':
         // A Job deleted by hand before status recorded it (or its end) leaves no trace of what it
@@ -220,7 +239,10 @@ export class Checker {
           this.exempt.add(jobKey(fact));
           this.lostByHand.add(`${fact.uid}/${fact.run}/${fact.stage}`);
         }
-        this.deletedBy.set(fact.name, fact.by === 'gc' ? 'the garbage collector' : fact.by === 'hand' ? 'hand' : 'the operator');
+        this.deletedBy.set(
+          fact.name,
+          fact.by === 'gc' ? 'the garbage collector' : fact.by === 'hand' ? 'hand' : 'the operator',
+        );
         return [];
       case 'tick':
         this.know(fact.uid).pending.push(tickObligation(fact.step, fact.job, scheduledRunId(new Date(fact.time))));
@@ -255,8 +277,13 @@ export class Checker {
     const before = this.created.get(key);
     this.created.set(key, fact.name);
     if (before === undefined || this.exempt.delete(key)) return [];
-    const how = before === fact.name ? `Job ${fact.name} was created again under the same name${this.deletedBy.has(fact.name) ? ` (deleted by ${this.deletedBy.get(fact.name)} before)` : ''}` : `Jobs ${before} and ${fact.name}`;
-    return [v('once', step, `run ${fact.run}, ${fact.role} "${fact.stage}", attempt ${fact.attempt}: ${how}${modeNote(r)}`)];
+    const how =
+      before === fact.name
+        ? `Job ${fact.name} was created again under the same name${this.deletedBy.has(fact.name) ? ` (deleted by ${this.deletedBy.get(fact.name)} before)` : ''}`
+        : `Jobs ${before} and ${fact.name}`;
+    return [
+      v('once', step, `run ${fact.run}, ${fact.role} "${fact.stage}", attempt ${fact.attempt}: ${how}${modeNote(r)}`),
+    ];
   }
 
   // ---------------------------------------------------------------------------------------
@@ -279,8 +306,12 @@ export class Checker {
   private reconciled(r: ReconcileRecord, step: number): Violation[] {
     const out: Violation[] = [];
     const bytes = Buffer.byteLength(JSON.stringify(r.plan.status));
-    if (bytes > MAX_STATUS_BYTES) out.push(v('status-size', step, `${r.pipeline}: status is ${bytes} bytes (${(bytes / 1048576).toFixed(2)} MiB)`));
-    if (r.steps > STEP_BUDGET) out.push(v('step-budget', step, `${r.pipeline}: one plan() took ${r.steps} cron walk steps (budget ${STEP_BUDGET})`));
+    if (bytes > MAX_STATUS_BYTES)
+      out.push(v('status-size', step, `${r.pipeline}: status is ${bytes} bytes (${(bytes / 1048576).toFixed(2)} MiB)`));
+    if (r.steps > STEP_BUDGET)
+      out.push(
+        v('step-budget', step, `${r.pipeline}: one plan() took ${r.steps} cron walk steps (budget ${STEP_BUDGET})`),
+      );
     const k = this.know(r.uid, r.pipeline);
     out.push(...this.ordering(r, k, step));
     if (!r.wrote) return out;
@@ -305,12 +336,26 @@ export class Checker {
     for (const run of runsOf(status)) {
       let known = k.runs.get(run.id);
       if (!known) {
-        known = { firstSeenStep: step, trigger: run.trigger, phase: run.phase, stages: new Map(), succeededSeen: false, cacheChecked: new Set() };
+        known = {
+          firstSeenStep: step,
+          trigger: run.trigger,
+          phase: run.phase,
+          stages: new Map(),
+          succeededSeen: false,
+          cacheChecked: new Set(),
+        };
         k.runs.set(run.id, known);
         k.fresh.add(run.id);
       }
       known.phase = run.phase;
-      for (const field of ['generation', 'logicalTime', 'intervalStart', 'intervalEnd', 'params', 'backfill'] as const) {
+      for (const field of [
+        'generation',
+        'logicalTime',
+        'intervalStart',
+        'intervalEnd',
+        'params',
+        'backfill',
+      ] as const) {
         if (run[field] !== undefined) (known as Record<string, unknown>)[field] = run[field];
       }
       for (const s of run.stages ?? []) known.stages.set(s.name, { ...known.stages.get(s.name), ...s });
@@ -332,7 +377,13 @@ export class Checker {
         continue;
       }
       if (o.discharged(r, k) || !r.announced) continue;
-      out.push(v('accounted', step, `${k.name}: ${o.describe} (step ${o.step}) was neither run nor recorded as skipped or refused${settleContext(o, r)}`));
+      out.push(
+        v(
+          'accounted',
+          step,
+          `${k.name}: ${o.describe} (step ${o.step}) was neither run nor recorded as skipped or refused${settleContext(o, r)}`,
+        ),
+      );
     }
     k.pending = still;
     return out;
@@ -346,10 +397,21 @@ export class Checker {
     const raw = k.written.lastBackfillRequest;
     // A request is accepted once, ever, by id: an old request applied again (refused, BackfillRefused)
     // while status still names that backfill is not accepted again.
-    const fresh = raw !== undefined && raw !== previous.lastBackfillRequest && status?.request !== undefined && !k.acceptedBackfills.has(status.request);
+    const fresh =
+      raw !== undefined &&
+      raw !== previous.lastBackfillRequest &&
+      status?.request !== undefined &&
+      !k.acceptedBackfills.has(status.request);
     if (fresh && status && safeJson(raw)?.id === status.request) {
       k.acceptedBackfills.add(status.request);
-      k.backfills.push({ id: status.request, acceptedStep: step, rerun: status.rerun === true, from: status.from, to: status.to, settled: false });
+      k.backfills.push({
+        id: status.request,
+        acceptedStep: step,
+        rerun: status.rerun === true,
+        from: status.from,
+        to: status.to,
+        settled: false,
+      });
     }
     const out: Violation[] = [];
     for (const watch of k.backfills) {
@@ -366,20 +428,35 @@ export class Checker {
     return out;
   }
 
-  private backfillTicks(k: PipelineKnowledge, watch: BackfillWatch, params: Record<string, string>, step: number): Violation[] {
+  private backfillTicks(
+    k: PipelineKnowledge,
+    watch: BackfillWatch,
+    params: Record<string, string>,
+    step: number,
+  ): Violation[] {
     const spec = latestSpec(k);
     if (!spec?.schedule) return [];
     const ticks = ticksIn(spec.schedule, spec.timeZone, Date.parse(watch.from), Date.parse(watch.to));
     const full = { ...defaultsOf(spec), ...params };
     const runs = [...k.runs.values()];
     const missing = ticks.filter((tick) => {
-      const ranForIt = runs.some((r) => r.backfill === watch.id && r.logicalTime === tick && r.firstSeenStep >= watch.acceptedStep);
-      const doneBefore = runs.some((r) => r.phase === 'Succeeded' && r.logicalTime === tick && sameParams(r.params, full));
+      const ranForIt = runs.some(
+        (r) => r.backfill === watch.id && r.logicalTime === tick && r.firstSeenStep >= watch.acceptedStep,
+      );
+      const doneBefore = runs.some(
+        (r) => r.phase === 'Succeeded' && r.logicalTime === tick && sameParams(r.params, full),
+      );
       return !ranForIt && (watch.rerun || !doneBefore);
     });
     if (missing.length === 0) return [];
     const list = `${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`;
-    return [v('accounted', step, `${k.name}: backfill ${watch.id} ended, but ${missing.length} of its ${ticks.length} ticks neither ran for it nor had succeeded before with params ${canonicalParams(full)}: ${list}`)];
+    return [
+      v(
+        'accounted',
+        step,
+        `${k.name}: backfill ${watch.id} ended, but ${missing.length} of its ${ticks.length} ticks neither ran for it nor had succeeded before with params ${canonicalParams(full)}: ${list}`,
+      ),
+    ];
   }
 
   // ---------------------------------------------------------------------------------------
@@ -389,7 +466,9 @@ export class Checker {
   private firstSight(down: PipelineKnowledge, status: PipelineStatus): void {
     down.sawUpstream = true;
     for (const seen of status.lastTriggers ?? []) {
-      const up = [...this.pipelines.values()].find((p) => p.name === seen.pipeline && (!seen.uid || p.uid === seen.uid));
+      const up = [...this.pipelines.values()].find(
+        (p) => p.name === seen.pipeline && (!seen.uid || p.uid === seen.uid),
+      );
       const last = up?.written.lastRun;
       if (up && last && !TERMINAL.has(last.phase)) down.inFlightAtFirstSight.add(`${up.uid}/${last.id}`);
     }
@@ -397,8 +476,11 @@ export class Checker {
 
   /** What may explain a chain trigger left unanswered, for the message (and KNOWN_FAILING). */
   private chainContext(up: PipelineKnowledge, down: PipelineKnowledge, id: string): string {
-    if (down.inFlightAtFirstSight.has(`${up.uid}/${id}`)) return `; it was in flight when ${down.name} first saw ${up.name}`;
-    const before = [...this.pipelines.values()].some((p) => p.name === up.name && p.uid !== up.uid && p.runs.get(id)?.phase === 'Succeeded');
+    if (down.inFlightAtFirstSight.has(`${up.uid}/${id}`))
+      return `; it was in flight when ${down.name} first saw ${up.name}`;
+    const before = [...this.pipelines.values()].some(
+      (p) => p.name === up.name && p.uid !== up.uid && p.runs.get(id)?.phase === 'Succeeded',
+    );
     if (before) return `; ${up.name} was re-created, and a run ${id} of the earlier ${up.name} had fired already`;
     if (!up.endedAsLast.has(id)) return `; it was never ${up.name}'s lastRun once it had ended`;
     return '';
@@ -412,7 +494,8 @@ export class Checker {
         const key = `${down.uid}/${k.uid}/${id}`;
         if (run.phase !== 'Succeeded' || k.noted.has(key)) continue;
         k.noted.add(key);
-        if (down.sawUpstream) down.pending.push(chainObligation(step, k.name, k.uid, id, run.logicalTime, this.chainContext(k, down, id)));
+        if (down.sawUpstream)
+          down.pending.push(chainObligation(step, k.name, k.uid, id, run.logicalTime, this.chainContext(k, down, id)));
       }
     }
   }
@@ -433,7 +516,13 @@ export class Checker {
       const other = this.successes.get(key);
       if (other === undefined) this.successes.set(key, id);
       else if (!(run.backfill && k.rerun.has(run.backfill))) {
-        out.push(v('one-success', step, `${k.name}: runs ${other} and ${id} both succeeded for [${run.intervalStart}, ${run.intervalEnd}) with params ${canonicalParams(run.params)}`));
+        out.push(
+          v(
+            'one-success',
+            step,
+            `${k.name}: runs ${other} and ${id} both succeeded for [${run.intervalStart}, ${run.intervalEnd}) with params ${canonicalParams(run.params)}`,
+          ),
+        );
       }
     }
     return out;
@@ -450,15 +539,32 @@ export class Checker {
         run.cacheChecked.add(name);
         // The entry's age counts when the decision to serve it was made durable (a Job built on
         // it, or this status): a stage rebuilt from that evidence later stays Cached by design.
-        const decided = Math.min(r.now.getTime(), this.servedDecided.get(`${k.uid}/${id}/${name}/${stage.cachedFrom}`) ?? Number.POSITIVE_INFINITY);
+        const decided = Math.min(
+          r.now.getTime(),
+          this.servedDecided.get(`${k.uid}/${id}/${name}/${stage.cachedFrom}`) ?? Number.POSITIVE_INFINITY,
+        );
         const problem = this.cacheProblem(k, id, run, name, stage, decided);
-        if (problem) out.push(v('cache-match', step, `${k.name}: run ${id}, stage "${name}" Cached from run ${stage.cachedFrom}: ${problem}`));
+        if (problem)
+          out.push(
+            v(
+              'cache-match',
+              step,
+              `${k.name}: run ${id}, stage "${name}" Cached from run ${stage.cachedFrom}: ${problem}`,
+            ),
+          );
       }
     }
     return out;
   }
 
-  private cacheProblem(k: PipelineKnowledge, id: string, run: RunKnowledge, name: string, stage: StageStatus, now: number): string | undefined {
+  private cacheProblem(
+    k: PipelineKnowledge,
+    id: string,
+    run: RunKnowledge,
+    name: string,
+    stage: StageStatus,
+    now: number,
+  ): string | undefined {
     const from = stage.cachedFrom;
     if (!from) return 'no cachedFrom';
     const finished = this.results.get(`${k.uid}/${from}/${name}`);
@@ -468,16 +574,20 @@ export class Checker {
     if (source.intervalStart !== run.intervalStart || source.intervalEnd !== run.intervalEnd) {
       return `run ${from} processed [${source.intervalStart}, ${source.intervalEnd}), this run [${run.intervalStart}, ${run.intervalEnd})`;
     }
-    if (canonicalParams(source.params) !== canonicalParams(run.params)) return `run ${from} had params ${canonicalParams(source.params)}, this run ${canonicalParams(run.params)}`;
+    if (canonicalParams(source.params) !== canonicalParams(run.params))
+      return `run ${from} had params ${canonicalParams(source.params)}, this run ${canonicalParams(run.params)}`;
     const mine = k.specs.get(run.generation ?? 0)?.stages.find((s) => s.name === name);
     const theirs = k.specs.get(source.generation ?? 0)?.stages.find((s) => s.name === name);
-    if (mine && theirs && stageWork(mine) !== stageWork(theirs)) return `its spec differs (${stageWork(theirs)} then, ${stageWork(mine)} now)`;
+    if (mine && theirs && stageWork(mine) !== stageWork(theirs))
+      return `its spec differs (${stageWork(theirs)} then, ${stageWork(mine)} now)`;
     const maxAge = mine?.cache?.maxAge ? durationMs(mine.cache.maxAge) : undefined;
-    if (maxAge !== undefined && now - finished >= maxAge) return `the result is ${Math.round((now - finished) / 60000)} min old, maxAge ${mine?.cache?.maxAge}`;
+    if (maxAge !== undefined && now - finished >= maxAge)
+      return `the result is ${Math.round((now - finished) / 60000)} min old, maxAge ${mine?.cache?.maxAge}`;
     for (const dep of mine?.dependsOn ?? []) {
       const here = this.sourceOf(k, id, dep, 0);
       const there = this.sourceOf(k, from, dep, 0);
-      if (here !== there) return `its upstream stage "${dep}" has the result of run ${here ?? '?'} here, but run ${from} built on run ${there ?? '?'}'s`;
+      if (here !== there)
+        return `its upstream stage "${dep}" has the result of run ${here ?? '?'} here, but run ${from} built on run ${there ?? '?'}'s`;
     }
     return undefined;
   }
@@ -511,14 +621,37 @@ export class Checker {
     return out;
   }
 
-  private order(k: PipelineKnowledge, r: ReconcileRecord, job: JobFacts & { run: string; stage: string }, spec: PipelineSpec, step: number): Violation[] {
+  private order(
+    k: PipelineKnowledge,
+    r: ReconcileRecord,
+    job: JobFacts & { run: string; stage: string },
+    spec: PipelineSpec,
+    step: number,
+  ): Violation[] {
     const out: Violation[] = [];
     const decided = runsOf(r.plan.status).find((x) => x.id === job.run);
-    const unmet = (spec.stages.find((s) => s.name === job.stage)?.dependsOn ?? []).filter((dep) => !this.succeededIn(k, job.run, dep, decided));
-    if (unmet.length > 0) out.push(v('cache-match', step, `${k.name}: run ${job.run} started "${job.stage}" before ${unmet.map((d) => `"${d}"`).join(', ')} succeeded${modeNote(r)}`));
-    const built = downstreamOf(spec, job.stage).filter((s) => this.ran.has(`${k.uid}/${job.run}/${s}`) || k.runs.get(job.run)?.stages.get(s)?.reason === 'Cached');
+    const unmet = (spec.stages.find((s) => s.name === job.stage)?.dependsOn ?? []).filter(
+      (dep) => !this.succeededIn(k, job.run, dep, decided),
+    );
+    if (unmet.length > 0)
+      out.push(
+        v(
+          'cache-match',
+          step,
+          `${k.name}: run ${job.run} started "${job.stage}" before ${unmet.map((d) => `"${d}"`).join(', ')} succeeded${modeNote(r)}`,
+        ),
+      );
+    const built = downstreamOf(spec, job.stage).filter(
+      (s) => this.ran.has(`${k.uid}/${job.run}/${s}`) || k.runs.get(job.run)?.stages.get(s)?.reason === 'Cached',
+    );
     if (built.length > 0 && !this.lostEvidence(k.uid, job.run, job.stage)) {
-      out.push(v('cache-match', step, `${k.name}: run ${job.run} started "${job.stage}" after ${built.map((s) => `"${s}"`).join(', ')}, which build on it, had begun${modeNote(r)}`));
+      out.push(
+        v(
+          'cache-match',
+          step,
+          `${k.name}: run ${job.run} started "${job.stage}" after ${built.map((s) => `"${s}"`).join(', ')}, which build on it, had begun${modeNote(r)}`,
+        ),
+      );
     }
     return out;
   }
@@ -533,7 +666,12 @@ export class Checker {
     return false;
   }
 
-  private succeededIn(k: PipelineKnowledge, run: string, stage: string, decided: RunStatus | RunSummary | undefined): boolean {
+  private succeededIn(
+    k: PipelineKnowledge,
+    run: string,
+    stage: string,
+    decided: RunStatus | RunSummary | undefined,
+  ): boolean {
     if (this.results.has(`${k.uid}/${run}/${stage}`)) return true;
     const s = decided?.stages?.find((x) => x.name === stage) ?? k.runs.get(run)?.stages.get(stage);
     return s?.phase === 'Succeeded' && (s.reason === 'Cached' || s.reason === 'FromRun');
@@ -550,14 +688,26 @@ export class Checker {
     const gone: string[] = [];
     for (const [id, phase] of after) if (TERMINAL.has(phase) && !TERMINAL.has(before.get(id) ?? '')) ended.push(id);
     for (const [id, phase] of before) if (!TERMINAL.has(phase) && !after.has(id)) gone.push(id);
-    const silent = (ids: string[]) => ids.filter((id) => !r.plan.events.some((e) => END_REASONS.has(e.reason) && mentionsRun(e, id)));
+    const silent = (ids: string[]) =>
+      ids.filter((id) => !r.plan.events.some((e) => END_REASONS.has(e.reason) && mentionsRun(e, id)));
     const out: Violation[] = [];
     const list = (ids: string[]) => `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}`;
-    const inStatus = silent(ended).map((id) => `${id} (${after.get(id)}${before.has(id) ? '' : ', first recorded ended'})`);
-    if (inStatus.length > 0) out.push(v('end-event', step, `${r.pipeline}: ${inStatus.length} run(s) ended without an Event: ${list(inStatus)}`));
+    const inStatus = silent(ended).map(
+      (id) => `${id} (${after.get(id)}${before.has(id) ? '' : ', first recorded ended'})`,
+    );
+    if (inStatus.length > 0)
+      out.push(
+        v('end-event', step, `${r.pipeline}: ${inStatus.length} run(s) ended without an Event: ${list(inStatus)}`),
+      );
     const dropped = silent(gone);
     if (dropped.length > 0) {
-      out.push(v('end-event', step, `${r.pipeline}: ${dropped.length} active run(s) left status (runs[] keeps ${MAX_FINISHED} finished) without an Event: ${list(dropped)}; ${ended.length + gone.length} runs ended in this plan`));
+      out.push(
+        v(
+          'end-event',
+          step,
+          `${r.pipeline}: ${dropped.length} active run(s) left status (runs[] keeps ${MAX_FINISHED} finished) without an Event: ${list(dropped)}; ${ended.length + gone.length} runs ended in this plan`,
+        ),
+      );
     }
     return out;
   }
@@ -576,9 +726,11 @@ const REQUEST_FIELDS: Record<string, keyof PipelineStatus | undefined> = {
 
 /** What may explain an obligation left unanswered, for the message (and KNOWN_FAILING). */
 function settleContext(o: Obligation, r: ReconcileRecord): string {
-  if (o.target && !runsOf(r.plan.status).some((x) => x.id === o.target)) return `; run ${o.target} left status (runs[] keeps ${MAX_FINISHED} finished)`;
+  if (o.target && !runsOf(r.plan.status).some((x) => x.id === o.target))
+    return `; run ${o.target} left status (runs[] keeps ${MAX_FINISHED} finished)`;
   const read = r.read.status ?? {};
-  if (read.observedGeneration === undefined && read.lastRun === undefined) return '; the plan read a status never written';
+  if (read.observedGeneration === undefined && read.lastRun === undefined)
+    return '; the plan read a status never written';
   if (read.observedGeneration !== r.read.metadata.generation) return '; the plan also handled a change of spec';
   return '';
 }
@@ -590,7 +742,8 @@ function tickObligation(step: number, job: string, runId: string): Obligation {
     due: (r) => r.sawJobs.has(job),
     // Deleted (by hand, with its CronJob) before any plan saw it.
     drop: (r) => r.mode === 'clean' && !r.sawJobs.has(job),
-    discharged: (r, k) => k.runs.has(runId) || r.plan.events.some((e) => e.type === 'Warning' && e.message.includes(runId)),
+    discharged: (r, k) =>
+      k.runs.has(runId) || r.plan.events.some((e) => e.type === 'Warning' && e.message.includes(runId)),
   };
 }
 
@@ -599,7 +752,11 @@ function requestObligation(step: number, kind: string, value: string, field: key
   const trigger = kind === 'run' ? 'manual' : kind === 'retry' ? 'retry' : undefined;
   const target = value.split(':')[0] ?? '';
   const backfillId = kind === 'backfill' ? safeJson(value)?.id : undefined;
-  const warned = (r: ReconcileRecord) => r.plan.events.some((e) => e.type === 'Warning' && (e.message.includes(value) || (kind === 'backfill' && e.reason === 'BackfillRefused')));
+  const warned = (r: ReconcileRecord) =>
+    r.plan.events.some(
+      (e) =>
+        e.type === 'Warning' && (e.message.includes(value) || (kind === 'backfill' && e.reason === 'BackfillRefused')),
+    );
   return {
     step,
     ...(kind === 'cancel' ? { target } : {}),
@@ -617,7 +774,14 @@ function requestObligation(step: number, kind: string, value: string, field: key
   };
 }
 
-function chainObligation(step: number, upstream: string, upstreamUid: string, upRun: string, logicalTime: string | undefined, context: string): Obligation {
+function chainObligation(
+  step: number,
+  upstream: string,
+  upstreamUid: string,
+  upRun: string,
+  logicalTime: string | undefined,
+  context: string,
+): Obligation {
   return {
     step,
     describe: `the end of run ${upRun} of ${upstream} (chain trigger${logicalTime ? `, logical time ${logicalTime}` : ''}${context})`,
@@ -629,7 +793,11 @@ function chainObligation(step: number, upstream: string, upstreamUid: string, up
       if (r.plan.events.some((e) => e.type === 'Warning' && mentionsRun(e, upRun))) return true;
       const index = k.chainPool.findIndex((id) => {
         const run = k.runs.get(id);
-        return run !== undefined && run.firstSeenStep >= step && (run.logicalTime === undefined || run.logicalTime === logicalTime);
+        return (
+          run !== undefined &&
+          run.firstSeenStep >= step &&
+          (run.logicalTime === undefined || run.logicalTime === logicalTime)
+        );
       });
       if (index < 0) return false;
       k.chainPool.splice(index, 1);
@@ -718,11 +886,13 @@ function downstreamOf(spec: PipelineSpec, stage: string): string[] {
   if (!all) {
     all = new Map();
     const children = new Map<string, string[]>();
-    for (const s of spec.stages) for (const d of s.dependsOn ?? []) children.set(d, [...(children.get(d) ?? []), s.name]);
+    for (const s of spec.stages)
+      for (const d of s.dependsOn ?? []) children.set(d, [...(children.get(d) ?? []), s.name]);
     for (const s of spec.stages) {
       const out = new Set<string>();
       const queue = [s.name];
-      while (queue.length > 0) for (const c of children.get(queue.shift() as string) ?? []) if (!out.has(c)) (out.add(c), queue.push(c));
+      while (queue.length > 0)
+        for (const c of children.get(queue.shift() as string) ?? []) if (!out.has(c)) out.add(c), queue.push(c);
       all.set(s.name, [...out]);
     }
     downstreamCache.set(spec, all);

@@ -29,7 +29,14 @@ export type Action =
   /** `kubectl create job --from=cronjob/<root>`. */
   | { do: 'runFromCronJob' }
   /** `conveyor backfill orders --from .. --to ..`: `periods` schedule periods starting `fromPeriodsAgo` ago. */
-  | { do: 'backfill'; fromPeriodsAgo: number; periods: number; maxActive: number; region?: 'eu' | 'us'; rerun?: boolean }
+  | {
+      do: 'backfill';
+      fromPeriodsAgo: number;
+      periods: number;
+      maxActive: number;
+      region?: 'eu' | 'us';
+      rerun?: boolean;
+    }
   /** The JSON of an earlier backfill request applied again (Argo CD self-heal, case 7). */
   | { do: 'reapplyBackfill'; index: number }
   /** `conveyor backfill orders --cancel`. */

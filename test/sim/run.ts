@@ -37,11 +37,19 @@ const { values } = parseArgs({
   },
 });
 
-const list = (text: string | undefined): string[] => (text ? text.split(',').map((s) => s.trim()).filter(Boolean) : []);
+const list = (text: string | undefined): string[] =>
+  text
+    ? text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 
 function enforcedSet(): Set<InvariantId> {
   const only = list(values.only);
-  for (const id of only) if (!INVARIANT_IDS.includes(id as InvariantId)) throw new Error(`--only: unknown invariant "${id}" (${INVARIANT_IDS.join(', ')})`);
+  for (const id of only)
+    if (!INVARIANT_IDS.includes(id as InvariantId))
+      throw new Error(`--only: unknown invariant "${id}" (${INVARIANT_IDS.join(', ')})`);
   return new Set(only.length > 0 ? (only as InvariantId[]) : INVARIANT_IDS);
 }
 
@@ -81,17 +89,32 @@ function main(): number {
   const histories = Number(values.histories ?? 100);
   const enforce = enforcedSet();
   const withoutFaults = new Set([...list(values.without), ...(values.all ? [] : knownFaults())] as Fault['kind'][]);
-  console.log(`seed ${seed}, up to ${steps} operations per history, ${histories} histories; invariants: ${[...enforce].join(', ')}${withoutFaults.size ? `; without faults: ${[...withoutFaults].join(', ')}` : ''}`);
+  console.log(
+    `seed ${seed}, up to ${steps} operations per history, ${histories} histories; invariants: ${[...enforce].join(', ')}${withoutFaults.size ? `; without faults: ${[...withoutFaults].join(', ')}` : ''}`,
+  );
   const started = performance.now();
-  const outcome = search({ seed, steps, histories, enforce, tolerateKnown: values.all !== true, withoutFaults, large: values.small !== true, ...(values.path ? { path: values.path } : {}) });
+  const outcome = search({
+    seed,
+    steps,
+    histories,
+    enforce,
+    tolerateKnown: values.all !== true,
+    withoutFaults,
+    large: values.small !== true,
+    ...(values.path ? { path: values.path } : {}),
+  });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`played ${outcome.histories} histories, ${outcome.steps} operations, in ${seconds} s; costliest plan: ${outcome.maxPlanSteps} cron walk steps (budget ${STEP_BUDGET})`);
+  console.log(
+    `played ${outcome.histories} histories, ${outcome.steps} operations, in ${seconds} s; costliest plan: ${outcome.maxPlanSteps} cron walk steps (budget ${STEP_BUDGET})`,
+  );
   for (const [problem, n] of Object.entries(outcome.tolerated)) console.log(`  tolerated ${n}× ${problem}`);
   const c = outcome.counterexample;
   if (!c) return 0;
   printCounterexample(c, values.trace === true);
   const flags = `${values.only ? ` --only ${values.only}` : ''}${values.without ? ` --without ${values.without}` : ''}${values.all ? ' --all' : ''}${values.small ? ' --small' : ''}`;
-  console.log(`\nreplay: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${steps}${flags} (shrunk ${c.shrinks} times)`);
+  console.log(
+    `\nreplay: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${steps}${flags} (shrunk ${c.shrinks} times)`,
+  );
   return 1;
 }
 

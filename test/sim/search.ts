@@ -57,7 +57,10 @@ class InvariantBroken extends Error {
 /** Histories from `seed`; the first that breaks an enforced invariant is shrunk, holding to that invariant. */
 export function search(options: SearchOptions): SearchOutcome {
   const outcome: SearchOutcome = { histories: 0, steps: 0, maxPlanSteps: 0, tolerated: {} };
-  const arbitrary = historyArbitrary(options.steps, options.large ?? true).map((h) => ({ ...h, ops: withoutFaults(h.ops, options.withoutFaults) }));
+  const arbitrary = historyArbitrary(options.steps, options.large ?? true).map((h) => ({
+    ...h,
+    ops: withoutFaults(h.ops, options.withoutFaults),
+  }));
   let counting = true;
   const property = (enforce: ReadonlySet<InvariantId>) =>
     fc.property(arbitrary, ({ config, ops }) => {
@@ -73,7 +76,12 @@ export function search(options: SearchOptions): SearchOutcome {
         throw new InvariantBroken(result);
       }
     });
-  const found = fc.check(property(options.enforce), { seed: options.seed, numRuns: options.histories, ...(options.path ? { path: options.path } : {}), endOnFailure: true });
+  const found = fc.check(property(options.enforce), {
+    seed: options.seed,
+    numRuns: options.histories,
+    ...(options.path ? { path: options.path } : {}),
+    endOnFailure: true,
+  });
   if (!found.failed || !found.counterexample || found.counterexamplePath === null) return outcome;
   if (options.shrink === false) {
     const [{ config, ops }] = found.counterexample as [{ config: SimConfig; ops: Op[] }];
@@ -89,7 +97,8 @@ export function search(options: SearchOptions): SearchOutcome {
   const problem = first ? knownProblem(first, original) : undefined;
   const same = fc.property(arbitrary, ({ config, ops }) => {
     const result = runHistory(config, ops, { enforce: only, tolerateKnown: options.tolerateKnown });
-    if (result.violation && knownProblem(result.violation, { config, ops }) === problem) throw new InvariantBroken(result);
+    if (result.violation && knownProblem(result.violation, { config, ops }) === problem)
+      throw new InvariantBroken(result);
   });
   const shrunk = fc.check(same, { seed: options.seed, path: found.counterexamplePath, numRuns: 1 });
   const details = shrunk.failed && shrunk.counterexample ? shrunk : found;

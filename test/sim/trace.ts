@@ -38,9 +38,14 @@ function describeFact(fact: Fact): string {
     case 'reconcile': {
       const r = fact.record;
       const runs = runsOf(r.plan.status)
-        .map((x) => `${x.id}:${x.trigger}:${x.phase}${'stages' in x && x.stages ? `[${x.stages.map((s) => `${s.name}=${s.phase}${s.reason ? `/${s.reason}` : ''}`).join(' ')}]` : ''}`)
+        .map(
+          (x) =>
+            `${x.id}:${x.trigger}:${x.phase}${'stages' in x && x.stages ? `[${x.stages.map((s) => `${s.name}=${s.phase}${s.reason ? `/${s.reason}` : ''}`).join(' ')}]` : ''}`,
+        )
         .join(', ');
-      const actions = r.plan.actions.map((a) => `${a.kind} ${'name' in a ? a.name : a.kind === 'createJob' ? a.job.metadata?.name : ''}`).join('; ');
+      const actions = r.plan.actions
+        .map((a) => `${a.kind} ${'name' in a ? a.name : a.kind === 'createJob' ? a.job.metadata?.name : ''}`)
+        .join('; ');
       const events = r.plan.events.map((e) => `${e.reason}: ${e.message}`).join(' | ');
       return `reconcile ${r.pipeline} @${r.now.toISOString()} (${r.mode}${r.wrote ? ', written' : ', NOT written'}${r.announced ? '' : ', Events lost'}): runs ${runs || '-'}; actions ${actions || '-'}; events ${events || '-'}`;
     }

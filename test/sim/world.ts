@@ -120,7 +120,8 @@ export class World {
   private act(op: Action): void {
     switch (op.do) {
       case 'advance':
-        this.now += Math.max(1, Math.floor((Math.abs(op.percent) * scheduleOf(this.config).periodMinutes) / 100)) * 60 * SECOND;
+        this.now +=
+          Math.max(1, Math.floor((Math.abs(op.percent) * scheduleOf(this.config).periodMinutes) / 100)) * 60 * SECOND;
         this.cronJobController();
         return;
       case 'finish':
@@ -138,13 +139,22 @@ export class World {
       }
       case 'cancelBackfill': {
         const running = this.pipelines.get(MAIN)?.status?.backfill;
-        if (running?.phase === 'Running') this.annotate(MAIN, { [ANN_BACKFILL_CANCEL]: running.request }, 'backfillCancel');
+        if (running?.phase === 'Running')
+          this.annotate(MAIN, { [ANN_BACKFILL_CANCEL]: running.request }, 'backfillCancel');
         return;
       }
       case 'cancel':
-        return this.requestAboutRun(ANN_CANCEL_REQUESTED, op.index, (phase) => phase === 'Running' || phase === 'Pending');
+        return this.requestAboutRun(
+          ANN_CANCEL_REQUESTED,
+          op.index,
+          (phase) => phase === 'Running' || phase === 'Pending',
+        );
       case 'retry':
-        return this.requestAboutRun(ANN_RETRY_REQUESTED, op.index, (phase) => phase === 'Failed' || phase === 'Cancelled');
+        return this.requestAboutRun(
+          ANN_RETRY_REQUESTED,
+          op.index,
+          (phase) => phase === 'Failed' || phase === 'Cancelled',
+        );
       case 'edit':
         return this.edit(op.change, op.value);
       case 'deleteJob':
@@ -178,10 +188,20 @@ export class World {
   }
 
   private annotate(name: string, annotations: Record<string, string>, kind: RequestKind): void {
-    const p = this.store(name, (old) => ({ ...old, metadata: { ...old.metadata, annotations: { ...old.metadata.annotations, ...annotations } } }));
+    const p = this.store(name, (old) => ({
+      ...old,
+      metadata: { ...old.metadata, annotations: { ...old.metadata.annotations, ...annotations } },
+    }));
     if (!p) return;
     const key = Object.keys(annotations)[0] ?? '';
-    this.fact({ type: 'request', step: this.step, pipeline: name, uid: p.metadata.uid ?? '', kind, value: annotations[key] ?? '' });
+    this.fact({
+      type: 'request',
+      step: this.step,
+      pipeline: name,
+      uid: p.metadata.uid ?? '',
+      kind,
+      value: annotations[key] ?? '',
+    });
   }
 
   /** What `conveyor run` writes: run-requested and run-options in one patch. */
@@ -219,7 +239,9 @@ export class World {
   /** `conveyor cancel|retry --run <id>`: `<runId>:<nonce>`, the run picked among status's. */
   private requestAboutRun(annotation: string, index: number, preferred: (phase: string) => boolean): void {
     const status = this.pipelines.get(MAIN)?.status;
-    const runs = [...(status?.lastRun ? [status.lastRun] : []), ...(status?.runs ?? [])].filter((r) => r.phase !== 'Skipped');
+    const runs = [...(status?.lastRun ? [status.lastRun] : []), ...(status?.runs ?? [])].filter(
+      (r) => r.phase !== 'Skipped',
+    );
     const candidates = runs.some((r) => preferred(r.phase)) ? runs.filter((r) => preferred(r.phase)) : runs;
     const target = candidates[Math.abs(index) % Math.max(1, candidates.length)];
     if (!target) return;
@@ -233,14 +255,22 @@ export class World {
     const spec = structuredClone(p.spec);
     const extract = spec.stages.find((s) => s.name === 'extract');
     if (change === 'image' && extract) extract.image = `busybox:1.${Math.abs(value) % 4}`;
-    if (change === 'maxAge' && extract?.cache) extract.cache.maxAge = ['1h', '90m', '30d', '2h'][Math.abs(value) % 4] ?? '1h';
+    if (change === 'maxAge' && extract?.cache)
+      extract.cache.maxAge = ['1h', '90m', '30d', '2h'][Math.abs(value) % 4] ?? '1h';
     if (change === 'suspend') spec.suspend = true;
     if (change === 'resume') delete spec.suspend;
     if (change === 'policy') spec.concurrencyPolicy = (['Allow', 'Forbid', 'Replace'] as const)[Math.abs(value) % 3];
     if (JSON.stringify(spec) === JSON.stringify(p.spec)) return;
     const generation = (p.metadata.generation ?? 1) + 1;
     const stored = this.store(MAIN, (old) => ({ ...old, metadata: { ...old.metadata, generation }, spec }));
-    this.fact({ type: 'spec', step: this.step, pipeline: MAIN, uid: stored?.metadata.uid ?? '', generation, spec: structuredClone(spec) });
+    this.fact({
+      type: 'spec',
+      step: this.step,
+      pipeline: MAIN,
+      uid: stored?.metadata.uid ?? '',
+      generation,
+      spec: structuredClone(spec),
+    });
   }
 
   /** orders deleted (the garbage collector takes what it owned) and created again under a new uid. */
@@ -253,7 +283,8 @@ export class World {
   }
 
   private collectGarbage(uid: string): void {
-    const ownedBy = (o: { metadata?: { ownerReferences?: { uid?: string }[] } }, owner: string) => o.metadata?.ownerReferences?.some((r) => r.uid === owner) ?? false;
+    const ownedBy = (o: { metadata?: { ownerReferences?: { uid?: string }[] } }, owner: string) =>
+      o.metadata?.ownerReferences?.some((r) => r.uid === owner) ?? false;
     for (const [name, c] of this.cronJobs) {
       if (!ownedBy(c, uid)) continue;
       this.cronJobs.delete(name);
@@ -275,7 +306,13 @@ export class World {
     if (!job) return;
     this.jobs.delete(name);
     const uid = this.ownerOf(job);
-    this.fact({ type: 'jobDeleted', step: this.step, by, statusSaid: this.statusNames(uid, name), ...jobFacts(job, uid) });
+    this.fact({
+      type: 'jobDeleted',
+      step: this.step,
+      by,
+      statusSaid: this.statusNames(uid, name),
+      ...jobFacts(job, uid),
+    });
   }
 
   /** What the stored status of Pipeline `uid` says of Job `job`: nothing, that its stage runs, or that it has ended. */
@@ -308,7 +345,13 @@ export class World {
       const status = failed ? failedStatus(job, done) : succeededStatus(job, done);
       const next = freeze({ ...job, status });
       this.jobs.set(name, next);
-      this.fact({ type: 'jobFinished', step: this.step, phase: failed ? 'Failed' : 'Succeeded', at: this.now, ...jobFacts(next, this.ownerOf(next)) });
+      this.fact({
+        type: 'jobFinished',
+        step: this.step,
+        phase: failed ? 'Failed' : 'Succeeded',
+        at: this.now,
+        ...jobFacts(next, this.ownerOf(next)),
+      });
     }
   }
 
@@ -322,7 +365,10 @@ export class World {
       for (const tick of due) this.createTickJob(cronJob, tick);
       const newest = due[due.length - 1];
       if (newest !== undefined) {
-        this.cronJobs.set(cronJob.metadata?.name ?? '', { ...cronJob, status: { ...cronJob.status, lastScheduleTime: new Date(newest) } });
+        this.cronJobs.set(cronJob.metadata?.name ?? '', {
+          ...cronJob,
+          status: { ...cronJob.status, lastScheduleTime: new Date(newest) },
+        });
       }
     }
   }
@@ -355,7 +401,15 @@ export class World {
         creationTimestamp: new Date(this.now),
         labels: template?.metadata?.labels,
         annotations: { ...template?.metadata?.annotations, ...annotations },
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata?.name ?? '', uid: cronJob.metadata?.uid ?? '', controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'CronJob',
+            name: cronJob.metadata?.name ?? '',
+            uid: cronJob.metadata?.uid ?? '',
+            controller: true,
+          },
+        ],
       },
       spec: template?.spec ?? { template: {} },
       status: {},
@@ -384,7 +438,19 @@ export class World {
     const { plan: result, steps } = planCounted(input, this.stepBudget);
     const sawJobs = new Set(input.jobs.map((j) => j.metadata?.name ?? ''));
     const sawUpstreams = new Set((input.upstream ?? []).map((u) => u.metadata.uid ?? ''));
-    const record: ReconcileRecord = { pipeline: name, uid: read.metadata.uid ?? '', mode, now: new Date(this.now), read, sawJobs, sawUpstreams, plan: result, steps, wrote: false, announced: false };
+    const record: ReconcileRecord = {
+      pipeline: name,
+      uid: read.metadata.uid ?? '',
+      mode,
+      now: new Date(this.now),
+      read,
+      sawJobs,
+      sawUpstreams,
+      plan: result,
+      steps,
+      wrote: false,
+      announced: false,
+    };
     this.execute(record, stored, fault);
     this.fact({ type: 'reconcile', step: this.step, record });
   }
@@ -392,7 +458,8 @@ export class World {
   /** What the gatherer hands the planner for Pipeline `read` (src/controller/reconcile/gather.ts), from a Job cache `view`. */
   planInput(read: Pipeline, view: ReadonlyMap<string, V1Job> = this.jobs): PlanInput {
     const uid = read.metadata.uid ?? '';
-    const owned = (o: { metadata?: { ownerReferences?: { uid?: string }[] } }, owners: Set<string | undefined>) => o.metadata?.ownerReferences?.some((r) => owners.has(r.uid)) ?? false;
+    const owned = (o: { metadata?: { ownerReferences?: { uid?: string }[] } }, owners: Set<string | undefined>) =>
+      o.metadata?.ownerReferences?.some((r) => owners.has(r.uid)) ?? false;
     const cronJobs = [...this.cronJobs.values()].filter((c) => owned(c, new Set([uid])));
     const jobOwners = new Set([uid, ...cronJobs.map((c) => c.metadata?.uid)]);
     return {
@@ -442,7 +509,11 @@ export class World {
   private staleVersion(name: string, back: number): Pipeline {
     const stored = this.pipelines.get(name) as Pipeline;
     const floor = this.cacheFloor.get(name);
-    const kept = (this.versions.get(name) ?? []).filter((p) => p.metadata.uid === stored.metadata.uid && !(floor !== undefined && floor.uid === p.metadata.uid && rvOf(p) < floor.rv));
+    const kept = (this.versions.get(name) ?? []).filter(
+      (p) =>
+        p.metadata.uid === stored.metadata.uid &&
+        !(floor !== undefined && floor.uid === p.metadata.uid && rvOf(p) < floor.rv),
+    );
     if (kept.length < 2) return stored;
     const index = Math.max(0, kept.length - 1 - Math.max(1, Math.abs(back) % STALE_VERSIONS));
     return kept[index] as Pipeline;
@@ -481,7 +552,8 @@ export class World {
   /** Expectations: Jobs this operator created, not yet in its cache, created less than the TTL ago. */
   private pendingJobs(view: ReadonlyMap<string, V1Job>): Set<string> {
     const pending = new Set<string>();
-    for (const [name, at] of this.expectations) if (!view.has(name) && this.now - at < EXPECTATION_TTL_MS) pending.add(name);
+    for (const [name, at] of this.expectations)
+      if (!view.has(name) && this.now - at < EXPECTATION_TTL_MS) pending.add(name);
     return pending;
   }
 
@@ -499,7 +571,12 @@ export class World {
     let problems = this.problemsByGeneration.get(key);
     if (!problems) {
       // As the gatherer validates: the spec, with the name it needs (src/controller/reconcile/gather.ts).
-      const doc = { apiVersion: p.apiVersion, kind: p.kind, metadata: { name: p.metadata.name, namespace: p.metadata.namespace }, spec: p.spec };
+      const doc = {
+        apiVersion: p.apiVersion,
+        kind: p.kind,
+        metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+        spec: p.spec,
+      };
       problems = validatePipeline(doc).map((v) => ({ path: v.path, message: v.message }));
       this.problemsByGeneration.set(key, problems);
     }
@@ -514,7 +591,11 @@ export class World {
         return this.startJob(action.name, action.patch);
       case 'createClaim': {
         const name = action.claim.metadata?.name ?? '';
-        if (!this.claims.has(name)) this.claims.set(name, freeze({ ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: new Date(this.now) } }));
+        if (!this.claims.has(name))
+          this.claims.set(
+            name,
+            freeze({ ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: new Date(this.now) } }),
+          );
         return;
       }
       case 'applyCronJob':
@@ -534,12 +615,22 @@ export class World {
     if (this.jobs.has(name)) return; // AlreadyExists: the work is done
     const created = freeze({
       ...structuredClone(job),
-      metadata: { ...structuredClone(job.metadata), uid: this.nextId('uid-job'), creationTimestamp: new Date(this.now) },
+      metadata: {
+        ...structuredClone(job.metadata),
+        uid: this.nextId('uid-job'),
+        creationTimestamp: new Date(this.now),
+      },
       status: { active: 1, startTime: new Date(this.now) },
     });
     this.jobs.set(name, created);
     this.expectations.set(name, this.now);
-    this.fact({ type: 'jobRuns', step: this.step, how: 'created', at: this.now, ...jobFacts(created, this.ownerOf(created)) });
+    this.fact({
+      type: 'jobRuns',
+      step: this.step,
+      how: 'created',
+      at: this.now,
+      ...jobFacts(created, this.ownerOf(created)),
+    });
   }
 
   private startJob(name: string, patch: Record<string, unknown>): void {
@@ -547,9 +638,18 @@ export class World {
     if (!job) return; // NotFound: the executor reports it; the next plan sees the Job gone
     const wasSuspended = job.spec?.suspend === true && !job.status?.active && !job.status?.conditions?.length;
     const patched = mergePatch(job, patch) as V1Job;
-    const started = freeze(wasSuspended ? { ...patched, status: { active: 1, startTime: new Date(this.now) } } : patched);
+    const started = freeze(
+      wasSuspended ? { ...patched, status: { active: 1, startTime: new Date(this.now) } } : patched,
+    );
     this.jobs.set(name, started);
-    if (wasSuspended) this.fact({ type: 'jobRuns', step: this.step, how: 'started', at: this.now, ...jobFacts(started, this.ownerOf(started)) });
+    if (wasSuspended)
+      this.fact({
+        type: 'jobRuns',
+        step: this.step,
+        how: 'started',
+        at: this.now,
+        ...jobFacts(started, this.ownerOf(started)),
+      });
   }
 
   private applyCronJob(cronJob: V1CronJob): void {
@@ -559,7 +659,11 @@ export class World {
     const owner = cronJob.metadata?.ownerReferences?.find((r) => r.controller)?.uid ?? '';
     this.cronJobOwner.set(uid, owner);
     const created = existing?.metadata?.creationTimestamp ?? new Date(this.now);
-    this.cronJobs.set(name, { ...structuredClone(cronJob), metadata: { ...structuredClone(cronJob.metadata), uid, creationTimestamp: created }, status: existing?.status ?? {} });
+    this.cronJobs.set(name, {
+      ...structuredClone(cronJob),
+      metadata: { ...structuredClone(cronJob.metadata), uid, creationTimestamp: created },
+      status: existing?.status ?? {},
+    });
   }
 
   private applyDeletion(action: PlanAction): void {
@@ -575,7 +679,8 @@ export class World {
       case 'deleteCronJob': {
         const uid = this.cronJobs.get(action.name)?.metadata?.uid;
         this.cronJobs.delete(action.name);
-        for (const [jobName, j] of this.jobs) if (j.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.deleteJob(jobName, 'gc');
+        for (const [jobName, j] of this.jobs)
+          if (j.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.deleteJob(jobName, 'gc');
         return;
       }
       default:
@@ -605,7 +710,11 @@ export function planCounted(input: PlanInput, budget: number): { plan: Plan; ste
 /** Creates and starts in the executor's phases (src/controller/reconcile/execute.ts executionPhase): claims, CronJobs, pinned specs, then Jobs. */
 function orderedCreates(actions: PlanAction[]): PlanAction[] {
   const phase = (a: PlanAction): number =>
-    a.kind === 'createClaim' || a.kind === 'applyCronJob' || (a.kind === 'createRevision' && a.beforeJobs) ? 0 : a.kind === 'createRevision' ? 1 : 2;
+    a.kind === 'createClaim' || a.kind === 'applyCronJob' || (a.kind === 'createRevision' && a.beforeJobs)
+      ? 0
+      : a.kind === 'createRevision'
+        ? 1
+        : 2;
   return actions.filter((a) => !a.kind.startsWith('delete')).sort((a, b) => phase(a) - phase(b));
 }
 
@@ -625,7 +734,10 @@ function ticksUntil(schedule: string, timeZone: string | undefined, after: numbe
 }
 
 function isRunning(job: V1Job): boolean {
-  return (job.status?.active ?? 0) > 0 && !job.status?.conditions?.some((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'));
+  return (
+    (job.status?.active ?? 0) > 0 &&
+    !job.status?.conditions?.some((c) => c.status === 'True' && (c.type === 'Complete' || c.type === 'Failed'))
+  );
 }
 
 function succeededStatus(job: V1Job, done: Date): V1Job['status'] {
@@ -647,7 +759,13 @@ function failedStatus(job: V1Job, done: Date): V1Job['status'] {
     startTime: job.status?.startTime,
     conditions: [
       { type: 'FailureTarget', status: 'True', reason, lastTransitionTime: done },
-      { type: 'Failed', status: 'True', reason, message: 'Job has reached the specified backoff limit', lastTransitionTime: done },
+      {
+        type: 'Failed',
+        status: 'True',
+        reason,
+        message: 'Job has reached the specified backoff limit',
+        lastTransitionTime: done,
+      },
     ],
   };
 }
@@ -685,7 +803,8 @@ export function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+const byName = (a: { metadata?: { name?: string } }, b: { metadata?: { name?: string } }) =>
+  (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
 
 function rvOf(p: Pipeline): number {
   return Number(p.metadata.resourceVersion ?? '0');

@@ -4,17 +4,38 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 describe('operator configuration', () => {
   it('has sensible defaults', () => {
     const c = loadConfig([], {});
-    expect(c).toMatchObject({ namespaces: [], workers: 64, logLevel: 'info', healthPort: 8081, healthHost: '127.0.0.1', leaderElect: false, leaderElectionId: 'conveyor-leader' });
+    expect(c).toMatchObject({
+      namespaces: [],
+      workers: 64,
+      logLevel: 'info',
+      healthPort: 8081,
+      healthHost: '127.0.0.1',
+      leaderElect: false,
+      leaderElectionId: 'conveyor-leader',
+    });
   });
 
   it('reads flags before environment', () => {
-    const c = loadConfig(['--namespaces', 'a, b', '--workers', '8'], { CONVEYOR_WORKERS: '2', CONVEYOR_NAMESPACES: 'x' });
+    const c = loadConfig(['--namespaces', 'a, b', '--workers', '8'], {
+      CONVEYOR_WORKERS: '2',
+      CONVEYOR_NAMESPACES: 'x',
+    });
     expect(c).toMatchObject({ namespaces: ['a', 'b'], workers: 8 });
   });
 
   it('reads the environment when no flag is given', () => {
-    const c = loadConfig([], { CONVEYOR_NAMESPACES: 'x,y', CONVEYOR_LOG_LEVEL: 'debug', CONVEYOR_LEADER_ELECT: 'true', POD_NAMESPACE: 'ops' });
-    expect(c).toMatchObject({ namespaces: ['x', 'y'], logLevel: 'debug', leaderElect: true, leaderElectionNamespace: 'ops' });
+    const c = loadConfig([], {
+      CONVEYOR_NAMESPACES: 'x,y',
+      CONVEYOR_LOG_LEVEL: 'debug',
+      CONVEYOR_LEADER_ELECT: 'true',
+      POD_NAMESPACE: 'ops',
+    });
+    expect(c).toMatchObject({
+      namespaces: ['x', 'y'],
+      logLevel: 'debug',
+      leaderElect: true,
+      leaderElectionNamespace: 'ops',
+    });
   });
 
   it('names the flag and the value on bad input', () => {
@@ -32,7 +53,9 @@ describe('operator configuration', () => {
 describe('--api-timeout-seconds', () => {
   it('defaults to 30 s and reads the flag before the environment', () => {
     expect(loadConfig([], {})).toMatchObject({ apiTimeoutSeconds: 30 });
-    expect(loadConfig(['--api-timeout-seconds', '5'], { CONVEYOR_API_TIMEOUT_SECONDS: '9' })).toMatchObject({ apiTimeoutSeconds: 5 });
+    expect(loadConfig(['--api-timeout-seconds', '5'], { CONVEYOR_API_TIMEOUT_SECONDS: '9' })).toMatchObject({
+      apiTimeoutSeconds: 5,
+    });
     expect(loadConfig([], { CONVEYOR_API_TIMEOUT_SECONDS: '9' })).toMatchObject({ apiTimeoutSeconds: 9 });
   });
 
@@ -43,7 +66,9 @@ describe('--api-timeout-seconds', () => {
   it.each(['0', '-1', 'soon', '', '1.5', '2147484', 'Infinity'])('refuses "%s", naming the flag', (raw) => {
     // The = form: parseArgs would take a separate "-1" for a flag.
     expect(() => loadConfig([`--api-timeout-seconds=${raw}`], {})).toThrow(ConfigError);
-    expect(() => loadConfig([`--api-timeout-seconds=${raw}`], {})).toThrow(`--api-timeout-seconds: expected a whole number of seconds from 1 to 2147483, got "${raw}"`);
+    expect(() => loadConfig([`--api-timeout-seconds=${raw}`], {})).toThrow(
+      `--api-timeout-seconds: expected a whole number of seconds from 1 to 2147483, got "${raw}"`,
+    );
   });
 });
 

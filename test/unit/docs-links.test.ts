@@ -1,4 +1,5 @@
-// Every link in README.md and docs/ leads somewhere: a relative link names a file or folder of the
+// Every link in README.md, docs/ and the guides beside the code (bench, chart, examples, hack,
+// test) leads somewhere: a relative link names a file or folder of the
 // repository (into src/ and test/ too), and an #anchor names a heading of the Markdown file it
 // points into, by GitHub's slug. External http(s) links are collected, never fetched: unit tests
 // use no network. The checker reads files through a small interface, so the table below proves on
@@ -32,7 +33,9 @@ function withoutFences(text: string): string {
 
 /** Also code spans and HTML comments: text in them looks like links and is not. */
 function prose(text: string): string {
-  return withoutFences(text).replace(/(`+)[\s\S]*?\1/g, blank).replace(/<!--[\s\S]*?-->/g, blank);
+  return withoutFences(text)
+    .replace(/(`+)[\s\S]*?\1/g, blank)
+    .replace(/<!--[\s\S]*?-->/g, blank);
 }
 
 function blank(s: string): string {
@@ -117,14 +120,26 @@ const repository: Tree = {
   },
 };
 
-/** README.md and every Markdown file under docs/, as repository paths. */
+/** README.md, every Markdown file under docs/, and the other guides kept beside their code. */
 function documentation(): string[] {
   const docs = readdirSync(join(ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
     .filter((path) => path.endsWith('.md'))
     .map((path) => posix.join('docs', path.split('\\').join('/')))
     .sort();
-  return ['README.md', ...docs];
+  return ['README.md', ...docs, ...GUIDES_BESIDE_CODE];
 }
+
+/** Markdown outside docs/ that readers follow links from (bench/results/ are dated records). */
+const GUIDES_BESIDE_CODE = [
+  'bench/README.md',
+  'bench/RESULTS.md',
+  'bench/RESULTS-console.md',
+  'charts/conveyor/README.md',
+  'examples/gitops/README.md',
+  'hack/gitops-health/README.md',
+  'test/fixtures/cron/README.md',
+  'test/sim/README.md',
+];
 
 function memoryTree(files: Record<string, string>): Tree {
   const paths = Object.keys(files);

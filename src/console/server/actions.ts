@@ -11,7 +11,13 @@ import type { ActionName, ActionRequest } from '../protocol.ts';
 export const ACTIONS: readonly ActionName[] = ['run', 'retry', 'cancel', 'suspend', 'resume'];
 
 /** The RBAC verb on pipelines each action needs: all of them patch the Pipeline. */
-export const ACTION_VERB: Record<ActionName, 'patch'> = { run: 'patch', retry: 'patch', cancel: 'patch', suspend: 'patch', resume: 'patch' };
+export const ACTION_VERB: Record<ActionName, 'patch'> = {
+  run: 'patch',
+  retry: 'patch',
+  cancel: 'patch',
+  suspend: 'patch',
+  resume: 'patch',
+};
 
 export type MergePatch = { metadata?: { annotations: Record<string, string> }; spec?: { suspend: boolean } };
 
@@ -36,7 +42,12 @@ export function actionPatch(action: ActionName, request: ActionRequest, now: Dat
 /** A run's options as `conveyor run` writes them: naming their request, `at` the request time; none without options. */
 function runOptionsAnnotation(request: ActionRequest, stamp: string): Record<string, string> {
   if (request.params === undefined && request.noCache !== true) return {};
-  const options: RunOptions = { request: stamp, ...(request.params ? { params: request.params } : {}), at: stamp, ...(request.noCache ? { noCache: true } : {}) };
+  const options: RunOptions = {
+    request: stamp,
+    ...(request.params ? { params: request.params } : {}),
+    at: stamp,
+    ...(request.noCache ? { noCache: true } : {}),
+  };
   return { [ANN_RUN_OPTIONS]: JSON.stringify(options) };
 }
 
@@ -60,7 +71,10 @@ export function actionDoneMessage(action: ActionName, namespace: string, name: s
 
 /** " with table=users, no cache": the options of a run request, in the CLI's words. */
 function runOptionWords(request: ActionRequest): string {
-  const words = [...Object.entries(request.params ?? {}).map(([k, v]) => `${k}=${v}`), ...(request.noCache ? ['no cache'] : [])];
+  const words = [
+    ...Object.entries(request.params ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(request.noCache ? ['no cache'] : []),
+  ];
   return words.length > 0 ? ` with ${words.join(', ')}` : '';
 }
 
@@ -75,10 +89,14 @@ export function parsePipelineDocument(text: string): ParsedPipeline {
   const objects = docs.map((d) => d.toJS() as unknown).filter((o) => o !== null && o !== undefined);
   if (objects.length !== 1) return { ok: false, message: `expected exactly one YAML document, got ${objects.length}` };
   const obj = objects[0];
-  if (typeof obj !== 'object' || Array.isArray(obj)) return { ok: false, message: `expected a Pipeline object, got a YAML ${Array.isArray(obj) ? 'list' : typeof obj}` };
+  if (typeof obj !== 'object' || Array.isArray(obj))
+    return { ok: false, message: `expected a Pipeline object, got a YAML ${Array.isArray(obj) ? 'list' : typeof obj}` };
   const { apiVersion, kind } = obj as { apiVersion?: unknown; kind?: unknown };
   if (apiVersion !== API_VERSION || kind !== KIND) {
-    return { ok: false, message: `expected apiVersion ${API_VERSION} and kind ${KIND}, got apiVersion ${String(apiVersion)} and kind ${String(kind)}` };
+    return {
+      ok: false,
+      message: `expected apiVersion ${API_VERSION} and kind ${KIND}, got apiVersion ${String(apiVersion)} and kind ${String(kind)}`,
+    };
   }
   return { ok: true, pipeline: obj as Pipeline };
 }

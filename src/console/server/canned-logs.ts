@@ -17,7 +17,10 @@ export function isKwokNode(node: Pick<k8s.V1Node, 'metadata'> | undefined): bool
  * cluster-scoped): then, or when the pod is not scheduled yet, the answer is false — the panel
  * says nothing rather than guess.
  */
-export async function onKwokNode(core: Pick<k8s.CoreV1Api, 'readNode'>, pod: Pick<k8s.V1Pod, 'spec'>): Promise<boolean> {
+export async function onKwokNode(
+  core: Pick<k8s.CoreV1Api, 'readNode'>,
+  pod: Pick<k8s.V1Pod, 'spec'>,
+): Promise<boolean> {
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) return false;
   return isKwokNode(await core.readNode({ name: nodeName }).catch(() => undefined));

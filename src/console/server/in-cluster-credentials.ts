@@ -6,7 +6,14 @@ import type { Logger } from 'pino';
 import { BackendPool } from './backend-pool.ts';
 import type { ConsoleBackend } from './backend.ts';
 import { createKubeBackend } from './kube-backend.ts';
-import { inClusterApiServer, kubeConfigForToken, parseAuthorization, validateUser, type ApiServer, type InClusterFiles } from './in-cluster-token.ts';
+import {
+  inClusterApiServer,
+  kubeConfigForToken,
+  parseAuthorization,
+  validateUser,
+  type ApiServer,
+  type InClusterFiles,
+} from './in-cluster-token.ts';
 import { clearedSessionCookie, sessionIdFrom, TokenSessions } from './token-sessions.ts';
 
 export interface InClusterConsoleOptions {
@@ -25,11 +32,16 @@ export interface InClusterConsoleOptions {
 }
 
 /** A request's credentials: the token to act with, or why there is none (always a 401). */
-export type Credentials = { ok: true; token: string; via: 'proxy' | 'session' } | { ok: false; status: 401; message: string };
+export type Credentials =
+  | { ok: true; token: string; via: 'proxy' | 'session' }
+  | { ok: false; status: 401; message: string };
 
-export type LoginResult = { ok: true; setCookie: string; username?: string } | { ok: false; status: 401 | 502; message: string };
+export type LoginResult =
+  | { ok: true; setCookie: string; username?: string }
+  | { ok: false; status: 401 | 502; message: string };
 
-export const SIGN_IN_MESSAGE = 'sign in: this Console acts only with your own Kubernetes token (sent by the auth proxy in front of it, or pasted at login)';
+export const SIGN_IN_MESSAGE =
+  'sign in: this Console acts only with your own Kubernetes token (sent by the auth proxy in front of it, or pasted at login)';
 
 export interface InClusterConsole {
   api: ApiServer;
@@ -45,12 +57,19 @@ export interface InClusterConsole {
 
 export function createInClusterConsole(options: InClusterConsoleOptions): InClusterConsole {
   const api = options.api ?? inClusterApiServer(options.env, options.files);
-  const factory = options.factory ?? ((token: string) => createKubeBackend(kubeConfigForToken(api, token), { namespaces: options.namespaces, ...(options.log ? { log: options.log } : {}) }));
+  const factory =
+    options.factory ??
+    ((token: string) =>
+      createKubeBackend(kubeConfigForToken(api, token), {
+        namespaces: options.namespaces,
+        ...(options.log ? { log: options.log } : {}),
+      }));
   const pool = new BackendPool({
     factory,
     ...(options.backendIdleMs ? { idleMs: options.backendIdleMs } : {}),
     ...(options.maxBackends ? { maxBackends: options.maxBackends } : {}),
-    onStopError: (key, error) => options.log?.warn({ backend: key.slice(0, 12), err: String(error) }, 'a Console backend failed to stop'),
+    onStopError: (key, error) =>
+      options.log?.warn({ backend: key.slice(0, 12), err: String(error) }, 'a Console backend failed to stop'),
   });
   const sessions = new TokenSessions(options.sessionIdleMs ? { idleMs: options.sessionIdleMs } : {});
   const sweeper = setInterval(() => {
@@ -66,7 +85,11 @@ export function createInClusterConsole(options: InClusterConsoleOptions): InClus
     async login(token) {
       const check = await validateUser(api, token);
       if (!check.ok) return check;
-      return { ok: true, setCookie: sessions.cookie(sessions.login(token)), ...(check.username ? { username: check.username } : {}) };
+      return {
+        ok: true,
+        setCookie: sessions.cookie(sessions.login(token)),
+        ...(check.username ? { username: check.username } : {}),
+      };
     },
     logout(cookie) {
       sessions.logout(sessionIdFrom(cookie));
@@ -80,7 +103,10 @@ export function createInClusterConsole(options: InClusterConsoleOptions): InClus
 }
 
 /** The proxy's bearer token wins; a malformed one is refused rather than ignored. */
-function credentialsOf(headers: { authorization?: string | string[] | undefined; cookie?: string | undefined }, sessions: TokenSessions): Credentials {
+function credentialsOf(
+  headers: { authorization?: string | string[] | undefined; cookie?: string | undefined },
+  sessions: TokenSessions,
+): Credentials {
   const auth = parseAuthorization(headers);
   if (auth.kind === 'bearer') return { ok: true, token: auth.token, via: 'proxy' };
   if (auth.kind === 'malformed') return { ok: false, status: 401, message: auth.message };

@@ -21,15 +21,27 @@ export class InClusterGate {
 
   /** `allowedHosts`: the names the Console is reached by (its Ingress host), with or without a port. */
   constructor(allowedHosts: string[]) {
-    if (allowedHosts.length === 0) throw new Error('--in-cluster needs at least one --allowed-host (the name the Console is reached by)');
+    if (allowedHosts.length === 0)
+      throw new Error('--in-cluster needs at least one --allowed-host (the name the Console is reached by)');
     this.hosts = new Set(allowedHosts.map((h) => h.toLowerCase()));
   }
 
   /** undefined when the request may go on; else the refusal. */
-  refuse(method: string, host: string | undefined, origin: string | undefined): { status: 421 | 403; message: string } | undefined {
-    if (!host || !this.allowed(host)) return { status: 421, message: 'This Console answers only to the host names it was configured with (--allowed-host).' };
+  refuse(
+    method: string,
+    host: string | undefined,
+    origin: string | undefined,
+  ): { status: 421 | 403; message: string } | undefined {
+    if (!host || !this.allowed(host))
+      return {
+        status: 421,
+        message: 'This Console answers only to the host names it was configured with (--allowed-host).',
+      };
     if (STATE_CHANGING.has(method.toUpperCase()) && !this.allowedOrigin(origin)) {
-      return { status: 403, message: 'Cross-origin request refused: a state-changing request must come from the Console itself.' };
+      return {
+        status: 403,
+        message: 'Cross-origin request refused: a state-changing request must come from the Console itself.',
+      };
     }
     return undefined;
   }
@@ -43,7 +55,12 @@ export class InClusterGate {
     if (!origin) return false;
     try {
       const url = new URL(origin);
-      return (url.protocol === 'https:' || url.protocol === 'http:') && url.pathname === '/' && origin === url.origin && this.allowed(url.host);
+      return (
+        (url.protocol === 'https:' || url.protocol === 'http:') &&
+        url.pathname === '/' &&
+        origin === url.origin &&
+        this.allowed(url.host)
+      );
     } catch {
       return false;
     }
@@ -59,7 +76,11 @@ export type InClusterContext = {
   stream?: { heartbeatMs?: number; ringSize?: number };
 };
 
-export async function handleInCluster(request: IncomingMessage, response: ServerResponse, ctx: InClusterContext): Promise<void> {
+export async function handleInCluster(
+  request: IncomingMessage,
+  response: ServerResponse,
+  ctx: InClusterContext,
+): Promise<void> {
   const method = request.method ?? 'GET';
   const refusal = ctx.gate.refuse(method, request.headers.host, request.headers.origin);
   if (refusal) throw new HttpError(refusal.status, refusal.message, { Connection: 'close' });
@@ -68,17 +89,32 @@ export async function handleInCluster(request: IncomingMessage, response: Server
   if (path === '/api/logout') return logout(method, request, response, ctx);
   // The UI is code, not data: it loads without credentials and asks for a login when the API says 401.
   if (path !== '/api' && !path.startsWith('/api/')) return staticFile(method, path, response, ctx);
-  const credentials = ctx.console.credentials({ authorization: request.headers.authorization, cookie: request.headers.cookie });
+  const credentials = ctx.console.credentials({
+    authorization: request.headers.authorization,
+    cookie: request.headers.cookie,
+  });
   // WWW-Authenticate says what is missing: a bearer token (the UI then offers its sign-in form).
-  if (!credentials.ok) throw new HttpError(401, credentials.message, { 'WWW-Authenticate': 'Bearer realm="conveyor-console"' });
-  if (path === '/api/session') return sendJson(response, 200, { mode: 'in-cluster', via: credentials.via }, ctx.headers);
+  if (!credentials.ok)
+    throw new HttpError(401, credentials.message, { 'WWW-Authenticate': 'Bearer realm="conveyor-console"' });
+  if (path === '/api/session')
+    return sendJson(response, 200, { mode: 'in-cluster', via: credentials.via }, ctx.headers);
   if (path === '/api/stream') return stream(credentials.token, request, response, ctx);
   const backend = await ctx.console.pool.get(credentials.token);
-  return route(request, response, { backend, hub: hubOf(backend, ctx), headers: ctx.headers, ...(ctx.uiDir ? { uiDir: ctx.uiDir } : {}) });
+  return route(request, response, {
+    backend,
+    hub: hubOf(backend, ctx),
+    headers: ctx.headers,
+    ...(ctx.uiDir ? { uiDir: ctx.uiDir } : {}),
+  });
 }
 
 /** One stream hub per backend (per person); the lease keeps the backend alive while it streams. */
-async function stream(token: string, request: IncomingMessage, response: ServerResponse, ctx: InClusterContext): Promise<void> {
+async function stream(
+  token: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  ctx: InClusterContext,
+): Promise<void> {
   const lease = await ctx.console.pool.lease(token);
   response.on('close', () => lease.release());
   hubOf(lease.backend, ctx).open(request, response, ctx.headers);
@@ -90,17 +126,32 @@ function hubOf(backend: ConsoleBackend, ctx: InClusterContext): StreamHub {
   return hub;
 }
 
-async function login(method: string, request: IncomingMessage, response: ServerResponse, ctx: InClusterContext): Promise<void> {
+async function login(
+  method: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  ctx: InClusterContext,
+): Promise<void> {
   if (method !== 'POST') throw new HttpError(405, 'log in with POST { "token": "…" }', { Allow: 'POST' });
-  const token = (await readJson(request, 32 * 1024) as { token?: unknown } | null)?.token;
-  if (typeof token !== 'string' || token.trim() === '') throw new HttpError(400, 'the body must be { "token": "<your Kubernetes bearer token>" }');
+  const token = ((await readJson(request, 32 * 1024)) as { token?: unknown } | null)?.token;
+  if (typeof token !== 'string' || token.trim() === '')
+    throw new HttpError(400, 'the body must be { "token": "<your Kubernetes bearer token>" }');
   const result = await ctx.console.login(token.trim());
   if (!result.ok) throw new HttpError(result.status, result.message);
-  response.writeHead(200, { ...ctx.headers, 'Content-Type': 'application/json; charset=utf-8', 'Set-Cookie': result.setCookie });
+  response.writeHead(200, {
+    ...ctx.headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Set-Cookie': result.setCookie,
+  });
   response.end(JSON.stringify({ ok: true, ...(result.username ? { user: result.username } : {}) }));
 }
 
-async function logout(method: string, request: IncomingMessage, response: ServerResponse, ctx: InClusterContext): Promise<void> {
+async function logout(
+  method: string,
+  request: IncomingMessage,
+  response: ServerResponse,
+  ctx: InClusterContext,
+): Promise<void> {
   if (method !== 'POST') throw new HttpError(405, 'log out with POST', { Allow: 'POST' });
   await readJson(request, SMALL_BODY_LIMIT, {});
   const cleared = ctx.console.logout(request.headers.cookie);
@@ -108,8 +159,14 @@ async function logout(method: string, request: IncomingMessage, response: Server
   response.end(JSON.stringify({ ok: true }));
 }
 
-async function staticFile(method: string, path: string, response: ServerResponse, ctx: InClusterContext): Promise<void> {
-  if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `method ${method} not allowed here (GET, HEAD)`, { Allow: 'GET, HEAD' });
+async function staticFile(
+  method: string,
+  path: string,
+  response: ServerResponse,
+  ctx: InClusterContext,
+): Promise<void> {
+  if (method !== 'GET' && method !== 'HEAD')
+    throw new HttpError(405, `method ${method} not allowed here (GET, HEAD)`, { Allow: 'GET, HEAD' });
   const file = await readStatic(path, ctx.uiDir);
   response.writeHead(file.status, { ...ctx.headers, 'Content-Type': file.type });
   response.end(method === 'HEAD' ? undefined : file.body);

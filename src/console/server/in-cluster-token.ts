@@ -40,8 +40,13 @@ export const DEFAULT_IN_CLUSTER_FILES: InClusterFiles = { caFile: DEFAULT_CA_FIL
  * replaces it, e.g. with a kube-oidc-proxy in front of the API server, and CONVEYOR_CONSOLE_CA_FILE
  * the CA path. Throws with what is missing.
  */
-export function inClusterApiServer(env: NodeJS.ProcessEnv = process.env, files: InClusterFiles = DEFAULT_IN_CLUSTER_FILES): { server: string; caFile: string } {
-  const server = env.CONVEYOR_CONSOLE_API_SERVER?.trim() ? explicitServer(env.CONVEYOR_CONSOLE_API_SERVER.trim()) : serviceServer(env);
+export function inClusterApiServer(
+  env: NodeJS.ProcessEnv = process.env,
+  files: InClusterFiles = DEFAULT_IN_CLUSTER_FILES,
+): { server: string; caFile: string } {
+  const server = env.CONVEYOR_CONSOLE_API_SERVER?.trim()
+    ? explicitServer(env.CONVEYOR_CONSOLE_API_SERVER.trim())
+    : serviceServer(env);
   const caFile = env.CONVEYOR_CONSOLE_CA_FILE?.trim() || files.caFile;
   if ((files.exists ?? existsSync)(caFile) === false) {
     throw new Error(
@@ -71,7 +76,10 @@ function explicitServer(value: string): string {
   } catch {
     throw new Error(`CONVEYOR_CONSOLE_API_SERVER is not a URL: ${JSON.stringify(value)}`);
   }
-  if (url.protocol !== 'https:') throw new Error(`CONVEYOR_CONSOLE_API_SERVER must be an https URL (tokens travel with every request): ${JSON.stringify(value)}`);
+  if (url.protocol !== 'https:')
+    throw new Error(
+      `CONVEYOR_CONSOLE_API_SERVER must be an https URL (tokens travel with every request): ${JSON.stringify(value)}`,
+    );
   return value.replace(/\/+$/, '');
 }
 
@@ -82,7 +90,13 @@ function explicitServer(value: string): string {
 export function kubeConfigForToken(api: ApiServer, token: string): k8s.KubeConfig {
   if (!isWellFormedToken(token)) throw new Error('not a bearer token');
   const kc = new ConveyorKubeConfig();
-  const cluster = { name: 'cluster', server: api.server, skipTLSVerify: false, ...(api.caFile ? { caFile: api.caFile } : {}), ...(api.caData ? { caData: api.caData } : {}) };
+  const cluster = {
+    name: 'cluster',
+    server: api.server,
+    skipTLSVerify: false,
+    ...(api.caFile ? { caFile: api.caFile } : {}),
+    ...(api.caData ? { caData: api.caData } : {}),
+  };
   kc.loadFromOptions({
     clusters: [cluster],
     users: [{ name: 'console-user', token }],
@@ -100,7 +114,10 @@ export function isWellFormedToken(token: string): boolean {
   return token.length > 0 && token.length <= MAX_TOKEN_LENGTH && TOKEN.test(token);
 }
 
-export type Authorization = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'malformed'; message: string };
+export type Authorization =
+  | { kind: 'none' }
+  | { kind: 'bearer'; token: string }
+  | { kind: 'malformed'; message: string };
 
 /** What the Authorization header says: nothing, a well-formed bearer token, or something refused. */
 export function parseAuthorization(headers: { authorization?: string | string[] | undefined }): Authorization {
@@ -110,7 +127,8 @@ export function parseAuthorization(headers: { authorization?: string | string[] 
   const match = /^Bearer +(\S+)$/i.exec(value);
   if (!match) return { kind: 'malformed', message: 'the Authorization header is not "Bearer <token>"' };
   const token = match[1]!;
-  if (!isWellFormedToken(token)) return { kind: 'malformed', message: 'the bearer token has characters a token cannot have, or is too long' };
+  if (!isWellFormedToken(token))
+    return { kind: 'malformed', message: 'the bearer token has characters a token cannot have, or is too long' };
   return { kind: 'bearer', token };
 }
 
@@ -134,7 +152,9 @@ export async function validateUser(api: ApiServer, token: string): Promise<UserC
   if (!isWellFormedToken(token)) return { ok: false, status: 401, message: 'not a bearer token' };
   const authn = makeApiClient(kubeConfigForToken(api, token), k8s.AuthenticationV1Api, { requestTimeoutMs: 10_000 });
   try {
-    const review = await authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const review = await authn.createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
     const info = review.status?.userInfo;
     return { ok: true, ...(info?.username ? { username: info.username } : {}), groups: info?.groups ?? [] };
   } catch (err) {
@@ -142,8 +162,17 @@ export async function validateUser(api: ApiServer, token: string): Promise<UserC
     // Authenticated but not allowed to review itself: the token is good; RBAC decides the rest.
     if (status === 403) return { ok: true, groups: [] };
     if (status === 401) {
-      return { ok: false, status: 401, message: 'the Kubernetes API server does not accept this token (401 Unauthorized): it is expired, revoked, or not issued for this cluster' };
+      return {
+        ok: false,
+        status: 401,
+        message:
+          'the Kubernetes API server does not accept this token (401 Unauthorized): it is expired, revoked, or not issued for this cluster',
+      };
     }
-    return { ok: false, status: 502, message: `could not ask the Kubernetes API server who this token is: ${describeError(err)}` };
+    return {
+      ok: false,
+      status: 502,
+      message: `could not ask the Kubernetes API server who this token is: ${describeError(err)}`,
+    };
   }
 }

@@ -9,9 +9,23 @@ import type { Pipeline } from '../../api/types.ts';
 import { validatePipeline } from '../../api/validate.ts';
 import { makeApiClient } from '../../kube/client.ts';
 import { httpStatus } from '../../kube/errors.ts';
-import { LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, statusMessage, streamPodLog } from '../../kube/logs.ts';
+import {
+  LogsRefused,
+  newestJobPod,
+  podsGoneMessage,
+  STAGE_CONTAINER,
+  statusMessage,
+  streamPodLog,
+} from '../../kube/logs.ts';
 import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Snapshot } from '../protocol.ts';
-import { ACTION_VERB, ACTIONS, actionDoneMessage, actionPatch, parsePipelineDocument, type MergePatch } from './actions.ts';
+import {
+  ACTION_VERB,
+  ACTIONS,
+  actionDoneMessage,
+  actionPatch,
+  parsePipelineDocument,
+  type MergePatch,
+} from './actions.ts';
 import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
 import { checkRunRequest } from '../../plan/select/params.ts';
 import type { ConsoleBackend } from './backend.ts';
@@ -65,7 +79,13 @@ export function createKubeBackend(kc: k8s.KubeConfig, options: KubeBackendOption
     },
     snapshot(): Snapshot {
       const c = started();
-      return { pipelines: c.pipelineList(), jobs: c.jobList(), events: c.eventList(), namespaces: scope, ...(user ? { user } : {}) };
+      return {
+        pipelines: c.pipelineList(),
+        jobs: c.jobList(),
+        events: c.eventList(),
+        namespaces: scope,
+        ...(user ? { user } : {}),
+      };
     },
     subscribe: (listener) => started().subscribe(listener),
     access: (namespace) => access(clients, namespace),
@@ -86,7 +106,9 @@ async function watchScope(clients: Clients, given: string[], contextNamespace: s
 /** Who the API server says the user is (SelfSubjectReview); undefined when it does not say. */
 async function whoAmI(clients: Clients, log: Logger): Promise<string | undefined> {
   try {
-    const review = await clients.authn.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const review = await clients.authn.createSelfSubjectReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+    });
     return review.status?.userInfo?.username;
   } catch (err) {
     log.warn({ err: String(err) }, 'SelfSubjectReview failed: the Console does not show who you are');
@@ -97,14 +119,20 @@ async function whoAmI(clients: Clients, log: Logger): Promise<string | undefined
 /** One SelfSubjectAccessReview: may the user `verb` pipelines in `namespace` ('' = all namespaces)? */
 async function allowed(clients: Clients, namespace: string, verb: string): Promise<boolean> {
   const review = await clients.authz.createSelfSubjectAccessReview({
-    body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, group: GROUP, resource: PLURAL } } },
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { namespace, verb, group: GROUP, resource: PLURAL } },
+    },
   });
   return review.status?.allowed === true;
 }
 
 async function access(clients: Clients, namespace: string): Promise<Access> {
   const verbs = [...new Set<string>([...ACTIONS.map((a) => ACTION_VERB[a]), 'create'])];
-  const answers = new Map(await Promise.all(verbs.map(async (verb) => [verb, await allowed(clients, namespace, verb)] as const)));
+  const answers = new Map(
+    await Promise.all(verbs.map(async (verb) => [verb, await allowed(clients, namespace, verb)] as const)),
+  );
   const may = (verb: string): boolean => answers.get(verb) === true;
   return {
     namespace,
@@ -119,9 +147,16 @@ async function access(clients: Clients, namespace: string): Promise<Access> {
 
 const refused = (verb: string, namespace: string): string => `you may not ${verb} pipelines in namespace ${namespace}`;
 
-async function act(clients: Clients, namespace: string, name: string, action: ActionName, request: ActionRequest): Promise<{ status: number; result: ActionResult }> {
+async function act(
+  clients: Clients,
+  namespace: string,
+  name: string,
+  action: ActionName,
+  request: ActionRequest,
+): Promise<{ status: number; result: ActionResult }> {
   const verb = ACTION_VERB[action];
-  if (!(await allowed(clients, namespace, verb))) return { status: 403, result: { ok: false, message: refused(verb, namespace) } };
+  if (!(await allowed(clients, namespace, verb)))
+    return { status: 403, result: { ok: false, message: refused(verb, namespace) } };
   const patch = actionPatch(action, request, new Date());
   try {
     const problem = await runOptionsProblem(clients, namespace, name, patch);
@@ -141,11 +176,22 @@ async function act(clients: Clients, namespace: string, name: string, action: Ac
  * outside its enum), checked with its own function against the Pipeline as the user may read it,
  * as `conveyor run` does before writing; undefined when there are no options or they are fine.
  */
-async function runOptionsProblem(clients: Clients, namespace: string, name: string, patch: MergePatch): Promise<string | undefined> {
+async function runOptionsProblem(
+  clients: Clients,
+  namespace: string,
+  name: string,
+  patch: MergePatch,
+): Promise<string | undefined> {
   const annotations = patch.metadata?.annotations ?? {};
   const raw = annotations[ANN_RUN_OPTIONS];
   if (raw === undefined) return undefined;
-  const pipeline = (await clients.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Pipeline;
+  const pipeline = (await clients.custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    name,
+  })) as Pipeline;
   const checked = checkRunRequest(pipeline.spec.params, raw, annotations[ANN_RUN_REQUESTED]);
   return checked.ok ? undefined : checked.message;
 }
@@ -153,7 +199,8 @@ async function runOptionsProblem(clients: Clients, namespace: string, name: stri
 /** An API error as an answer: the API server's status and its own message. */
 function failure(err: unknown): { status: number; result: { ok: false; message: string } } {
   const status = httpStatus(err);
-  if (status === undefined) return { status: 502, result: { ok: false, message: err instanceof Error ? err.message : String(err) } };
+  if (status === undefined)
+    return { status: 502, result: { ok: false, message: err instanceof Error ? err.message : String(err) } };
   return { status, result: { ok: false, message: statusMessage(err) ?? `the API server answered ${status}` } };
 }
 
@@ -161,7 +208,13 @@ type StageRef = { namespace: string; name: string; stage: string; run: string };
 
 type LogOptions = { follow: boolean; canned?: (node: string) => void };
 
-async function stageLogs(clients: Clients, cache: WatchCache, ref: StageRef, options: LogOptions, out: Writable): Promise<{ status: number; message?: string }> {
+async function stageLogs(
+  clients: Clients,
+  cache: WatchCache,
+  ref: StageRef,
+  options: LogOptions,
+  out: Writable,
+): Promise<{ status: number; message?: string }> {
   const job = cache.stageJobs(ref.namespace, ref.name, ref.stage, ref.run)[0]?.name ?? jobOfPrunedStage(cache, ref);
   if (!job) return { status: 404, message: `stage ${ref.stage} has no Job in run ${ref.run}` };
   try {
@@ -180,7 +233,9 @@ async function stageLogs(clients: Clients, cache: WatchCache, ref: StageRef, opt
 
 /** The Job the Pipeline's status names for a stage of its latest run, when the Job itself is gone. */
 function jobOfPrunedStage(cache: WatchCache, ref: StageRef): string | undefined {
-  const pipeline: Pipeline | undefined = cache.pipelineList().find((p) => p.metadata.namespace === ref.namespace && p.metadata.name === ref.name);
+  const pipeline: Pipeline | undefined = cache
+    .pipelineList()
+    .find((p) => p.metadata.namespace === ref.namespace && p.metadata.name === ref.name);
   const lastRun = pipeline?.status?.lastRun;
   if (lastRun?.id !== ref.run) return undefined;
   return lastRun.stages?.find((s) => s.name === ref.stage)?.job;
@@ -191,19 +246,31 @@ type Parsed = { namespace: string; pipeline: Pipeline } | { status: number; resu
 function parse(yaml: string, contextNamespace: string): Parsed {
   const parsed = parsePipelineDocument(yaml);
   if (!parsed.ok) return { status: 422, result: { ok: false, message: parsed.message } };
-  if (typeof parsed.pipeline.metadata?.name !== 'string' || parsed.pipeline.metadata.name === '') return { status: 422, result: { ok: false, message: 'metadata.name is required' } };
+  if (typeof parsed.pipeline.metadata?.name !== 'string' || parsed.pipeline.metadata.name === '')
+    return { status: 422, result: { ok: false, message: 'metadata.name is required' } };
   const namespace = parsed.pipeline.metadata.namespace ?? contextNamespace;
   return { namespace, pipeline: { ...parsed.pipeline, metadata: { ...parsed.pipeline.metadata, namespace } } };
 }
 
 /** The API server's verdict on creating the Pipeline (its schema and CEL rules), without creating it. */
-async function dryRun(clients: Clients, contextNamespace: string, yaml: string): Promise<{ status: number; result: CheckResult }> {
+async function dryRun(
+  clients: Clients,
+  contextNamespace: string,
+  yaml: string,
+): Promise<{ status: number; result: CheckResult }> {
   const parsed = parse(yaml, contextNamespace);
   if ('status' in parsed) return parsed;
   const { namespace, pipeline } = parsed;
   const what = `Pipeline ${namespace}/${pipeline.metadata?.name ?? ''}`;
   try {
-    await clients.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: pipeline, dryRun: 'All' });
+    await clients.custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace,
+      plural: PLURAL,
+      body: pipeline,
+      dryRun: 'All',
+    });
   } catch (err) {
     // It exists: check it as the update an apply would make.
     if (httpStatus(err) !== 409) return failure(err);
@@ -224,23 +291,45 @@ function beyondTheServer(pipeline: Pipeline, accepted: string): { status: number
   return { status: 422, result: { ok: false, message: `${accepted}, but the operator would refuse it: ${listed}` } };
 }
 
-async function apply(clients: Clients, contextNamespace: string, yaml: string): Promise<{ status: number; result: CheckResult }> {
+async function apply(
+  clients: Clients,
+  contextNamespace: string,
+  yaml: string,
+): Promise<{ status: number; result: CheckResult }> {
   const parsed = parse(yaml, contextNamespace);
   if ('status' in parsed) return parsed;
-  if (!(await allowed(clients, parsed.namespace, 'create'))) return { status: 403, result: { ok: false, message: refused('create', parsed.namespace) } };
+  if (!(await allowed(clients, parsed.namespace, 'create')))
+    return { status: 403, result: { ok: false, message: refused('create', parsed.namespace) } };
   return serverSideApply(clients, parsed.namespace, parsed.pipeline, false);
 }
 
-async function serverSideApply(clients: Clients, namespace: string, pipeline: Pipeline, dry: boolean): Promise<{ status: number; result: CheckResult }> {
+async function serverSideApply(
+  clients: Clients,
+  namespace: string,
+  pipeline: Pipeline,
+  dry: boolean,
+): Promise<{ status: number; result: CheckResult }> {
   const name = pipeline.metadata?.name ?? '';
   try {
     await clients.custom.patchNamespacedCustomObject(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: pipeline, fieldManager: FIELD_MANAGER, force: true, ...(dry ? { dryRun: 'All' } : {}) },
+      {
+        group: GROUP,
+        version: VERSION,
+        namespace,
+        plural: PLURAL,
+        name,
+        body: pipeline,
+        fieldManager: FIELD_MANAGER,
+        force: true,
+        ...(dry ? { dryRun: 'All' } : {}),
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),
     );
   } catch (err) {
     return failure(err);
   }
-  const message = dry ? `the API server accepts Pipeline ${namespace}/${name} (dry run)` : `Pipeline ${namespace}/${name} applied`;
+  const message = dry
+    ? `the API server accepts Pipeline ${namespace}/${name} (dry run)`
+    : `Pipeline ${namespace}/${name} applied`;
   return { status: 200, result: { ok: true, message } };
 }

@@ -38,7 +38,12 @@ export interface RouteContext {
   uiDir?: string;
 }
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string>,
+): void {
   response.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8' });
   response.end(JSON.stringify(body));
 }
@@ -54,7 +59,13 @@ export async function route(request: IncomingMessage, response: ServerResponse, 
   response.end(method === 'HEAD' ? undefined : file.body);
 }
 
-async function apiRoute(method: string, url: URL, request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
+async function apiRoute(
+  method: string,
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+  ctx: RouteContext,
+): Promise<void> {
   const path = url.pathname;
   const { backend, headers } = ctx;
   if (path === '/api/stream') {
@@ -81,26 +92,50 @@ async function apiRoute(method: string, url: URL, request: IncomingMessage, resp
     return sendJson(response, status, result, headers);
   }
   const match = /^\/api\/pipelines\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(path);
-  if (match) return pipelineRoute(method, match.slice(1).map(decodeSegment) as [string, string, string], url, request, response, ctx);
+  if (match)
+    return pipelineRoute(
+      method,
+      match.slice(1).map(decodeSegment) as [string, string, string],
+      url,
+      request,
+      response,
+      ctx,
+    );
   throw new HttpError(404, `no such API: ${path}`);
 }
 
-async function pipelineRoute(method: string, [ns, pipeline, verb]: [string, string, string], url: URL, request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
+async function pipelineRoute(
+  method: string,
+  [ns, pipeline, verb]: [string, string, string],
+  url: URL,
+  request: IncomingMessage,
+  response: ServerResponse,
+  ctx: RouteContext,
+): Promise<void> {
   name(ns, 'namespace');
   name(pipeline, 'pipeline name');
   if (verb === 'logs') {
     allow(method, ['GET']);
     return streamLogs(ns, pipeline, url.searchParams, request, response, ctx);
   }
-  if (!(ACTIONS as string[]).includes(verb)) throw new HttpError(404, `no such action: ${verb} (one of ${ACTIONS.join(', ')})`);
+  if (!(ACTIONS as string[]).includes(verb))
+    throw new HttpError(404, `no such action: ${verb} (one of ${ACTIONS.join(', ')})`);
   allow(method, ['POST']);
   const body = await readJson(request, SMALL_BODY_LIMIT, {});
-  const { status, result } = await ctx.backend.act(ns, pipeline, verb as ActionName, actionRequest(body, verb as ActionName));
+  const { status, result } = await ctx.backend.act(
+    ns,
+    pipeline,
+    verb as ActionName,
+    actionRequest(body, verb as ActionName),
+  );
   sendJson(response, status, result, ctx.headers);
 }
 
 function allow(method: string, methods: string[]): void {
-  if (!methods.includes(method)) throw new HttpError(405, `method ${method} not allowed here (${methods.join(', ')})`, { Allow: methods.join(', ') });
+  if (!methods.includes(method))
+    throw new HttpError(405, `method ${method} not allowed here (${methods.join(', ')})`, {
+      Allow: methods.join(', '),
+    });
 }
 
 function decodeSegment(segment: string): string {
@@ -112,7 +147,8 @@ function decodeSegment(segment: string): string {
 }
 
 function name(value: string | null, what: string): string {
-  if (!value || value.length > 253 || !K8S_NAME.test(value)) throw new HttpError(400, `${what} missing or not a Kubernetes name: ${JSON.stringify(value ?? '')}`);
+  if (!value || value.length > 253 || !K8S_NAME.test(value))
+    throw new HttpError(400, `${what} missing or not a Kubernetes name: ${JSON.stringify(value ?? '')}`);
   return value;
 }
 
@@ -120,13 +156,21 @@ function name(value: string | null, what: string): string {
 const MAX_PARAMS = 100;
 
 function actionRequest(body: unknown, action: ActionName): ActionRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object: { "run"?: string, "params"?: {…}, "noCache"?: boolean }');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new HttpError(400, 'the body must be a JSON object: { "run"?: string, "params"?: {…}, "noCache"?: boolean }');
   const { run, params, noCache } = body as { run?: unknown; params?: unknown; noCache?: unknown };
   if (run !== undefined && typeof run !== 'string') throw new HttpError(400, '"run" must be a string (a run id)');
-  if ((params !== undefined || noCache !== undefined) && action !== 'run') throw new HttpError(400, '"params" and "noCache" are options of action run only');
-  if (params !== undefined && !isStringMap(params)) throw new HttpError(400, `"params" must map at most ${MAX_PARAMS} parameter names to strings`);
-  if (noCache !== undefined && typeof noCache !== 'boolean') throw new HttpError(400, '"noCache" must be true or false');
-  return { ...(run === undefined ? {} : { run }), ...(params === undefined ? {} : { params }), ...(noCache === true ? { noCache } : {}) };
+  if ((params !== undefined || noCache !== undefined) && action !== 'run')
+    throw new HttpError(400, '"params" and "noCache" are options of action run only');
+  if (params !== undefined && !isStringMap(params))
+    throw new HttpError(400, `"params" must map at most ${MAX_PARAMS} parameter names to strings`);
+  if (noCache !== undefined && typeof noCache !== 'boolean')
+    throw new HttpError(400, '"noCache" must be true or false');
+  return {
+    ...(run === undefined ? {} : { run }),
+    ...(params === undefined ? {} : { params }),
+    ...(noCache === true ? { noCache } : {}),
+  };
 }
 
 function isStringMap(value: unknown): value is Record<string, string> {
@@ -156,7 +200,8 @@ export async function readJson(request: IncomingMessage, limit: number, empty?: 
   const text = await readBody(request, limit);
   if (text === '' && empty !== undefined) return empty;
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'send the body as JSON with Content-Type: application/json');
+  if (type !== 'application/json')
+    throw new HttpError(415, 'send the body as JSON with Content-Type: application/json');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -182,12 +227,21 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
  * with the first bytes, so a backend that finds no pod can still answer 404 with its message, and
  * one that finds the pod's log canned (a KWOK node's) can say so in a header. When the tab goes away the sink is destroyed, which ends a follow.
  */
-async function streamLogs(ns: string, pipeline: string, query: URLSearchParams, _request: IncomingMessage, response: ServerResponse, ctx: RouteContext): Promise<void> {
+async function streamLogs(
+  ns: string,
+  pipeline: string,
+  query: URLSearchParams,
+  _request: IncomingMessage,
+  response: ServerResponse,
+  ctx: RouteContext,
+): Promise<void> {
   const stage = query.get('stage');
   const run = query.get('run');
   if (!stage || !run) throw new HttpError(400, 'logs need ?stage=STAGE&run=RUN');
   const canned: Record<string, string> = {};
-  const start = () => response.headersSent || response.writeHead(200, { ...ctx.headers, ...canned, 'Content-Type': 'text/plain; charset=utf-8' });
+  const start = () =>
+    response.headersSent ||
+    response.writeHead(200, { ...ctx.headers, ...canned, 'Content-Type': 'text/plain; charset=utf-8' });
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
       start();
@@ -197,11 +251,25 @@ async function streamLogs(ns: string, pipeline: string, query: URLSearchParams, 
   });
   response.on('close', () => sink.destroy());
   const follow = query.get('follow') === '1';
-  const answer = await ctx.backend.logs(ns, pipeline, stage, run, follow, sink, (node) => (canned[CANNED_LOGS_HEADER] = node));
+  const answer = await ctx.backend.logs(
+    ns,
+    pipeline,
+    stage,
+    run,
+    follow,
+    sink,
+    (node) => (canned[CANNED_LOGS_HEADER] = node),
+  );
   if (sink.destroyed) return;
   await new Promise<void>((resolve) => sink.end(resolve));
   if (response.headersSent) return void response.end();
-  if (answer.status !== 200) return sendJson(response, answer.status, { message: answer.message ?? `no logs (HTTP ${answer.status})` }, ctx.headers);
+  if (answer.status !== 200)
+    return sendJson(
+      response,
+      answer.status,
+      { message: answer.message ?? `no logs (HTTP ${answer.status})` },
+      ctx.headers,
+    );
   start();
   response.end();
 }

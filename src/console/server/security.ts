@@ -103,7 +103,8 @@ export class Gate {
 
   decide(request: RequestFacts): Decision {
     const host = request.host?.toLowerCase();
-    if (!host || !this.hosts.has(host)) return refuse(421, 'This Console answers only to 127.0.0.1, localhost or [::1] at its own port.');
+    if (!host || !this.hosts.has(host))
+      return refuse(421, 'This Console answers only to 127.0.0.1, localhost or [::1] at its own port.');
     const method = request.method.toUpperCase();
     if (STATE_CHANGING.has(method) && (!request.origin || !this.origins.has(request.origin.toLowerCase()))) {
       return refuse(403, 'Cross-origin request refused: a state-changing request must come from the Console itself.');
@@ -112,7 +113,9 @@ export class Gate {
     const hasSession = session !== undefined && this.sessions.some((known) => sameSecret(known, session));
     const token = tokenOf(request.url);
     if (method === 'GET' && token !== undefined) return this.exchange(token, hasSession);
-    return hasSession ? { kind: 'pass' } : refuse(401, 'No Console session: open the URL that `conveyor dashboard` printed.');
+    return hasSession
+      ? { kind: 'pass' }
+      : refuse(401, 'No Console session: open the URL that `conveyor dashboard` printed.');
   }
 
   /** GET /?token=…: a valid unused token makes a session; a browser that has one is just sent on. */

@@ -46,7 +46,8 @@ export function isLoopback(address: string): boolean {
 
 /** Starts listening; the backend must already be started (its snapshot is served at once). */
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
-  if (!options.backend === !options.inCluster) throw new Error('the Console serves either one backend (local) or the in-cluster mode, not both or neither');
+  if (!options.backend === !options.inCluster)
+    throw new Error('the Console serves either one backend (local) or the in-cluster mode, not both or neither');
   if (options.inCluster) return startInCluster(options, options.inCluster);
   const backend = options.backend as ConsoleBackend;
   const address = options.address ?? DEFAULT_ADDRESS;
@@ -66,13 +67,23 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 }
 
 /** The in-cluster mode: no link to print; who acts is decided per request. */
-async function startInCluster(options: ConsoleServerOptions, mode: NonNullable<ConsoleServerOptions['inCluster']>): Promise<ConsoleServer> {
+async function startInCluster(
+  options: ConsoleServerOptions,
+  mode: NonNullable<ConsoleServerOptions['inCluster']>,
+): Promise<ConsoleServer> {
   const address = options.address ?? DEFAULT_ADDRESS;
   const gate = new InClusterGate(mode.allowedHosts);
   const hubs = new Map<ConsoleBackend, StreamHub>();
   const server = createServer((request, response) => {
     const headers = securityHeaders(pathOf(request.url ?? '/') ?? '/');
-    const context = { gate, console: mode.console, headers, hubs, ...(options.uiDir ? { uiDir: options.uiDir } : {}), ...(options.stream ? { stream: options.stream } : {}) };
+    const context = {
+      gate,
+      console: mode.console,
+      headers,
+      hubs,
+      ...(options.uiDir ? { uiDir: options.uiDir } : {}),
+      ...(options.stream ? { stream: options.stream } : {}),
+    };
     void answer(response, headers, () => handleInCluster(request, response, context));
   });
   await listen(server, options.port ?? 0, address);
@@ -127,13 +138,18 @@ async function handle(request: IncomingMessage, response: ServerResponse, contex
 }
 
 /** Runs a request's handling; nothing a request does may end the process: every failure becomes an answer. */
-async function answer(response: ServerResponse, headers: Record<string, string>, work: () => Promise<void>): Promise<void> {
+async function answer(
+  response: ServerResponse,
+  headers: Record<string, string>,
+  work: () => Promise<void>,
+): Promise<void> {
   try {
     await work();
   } catch (error) {
     // Nothing a request does may end the process: every failure becomes an answer.
     if (response.headersSent) return void response.destroy();
-    if (error instanceof HttpError) return sendJson(response, error.status, { message: error.message }, { ...headers, ...error.headers });
+    if (error instanceof HttpError)
+      return sendJson(response, error.status, { message: error.message }, { ...headers, ...error.headers });
     sendJson(response, 500, { message: error instanceof Error ? error.message : String(error) }, headers);
   }
 }
@@ -147,7 +163,12 @@ function pathOf(target: string): string | undefined {
   }
 }
 
-async function gateThenRoute(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>, { gate, hub, options, backend }: HandleContext): Promise<void> {
+async function gateThenRoute(
+  request: IncomingMessage,
+  response: ServerResponse,
+  headers: Record<string, string>,
+  { gate, hub, options, backend }: HandleContext,
+): Promise<void> {
   const decision = gate.decide({
     method: request.method ?? 'GET',
     url: request.url ?? '/',
@@ -158,7 +179,12 @@ async function gateThenRoute(request: IncomingMessage, response: ServerResponse,
   if (decision.kind === 'refuse') return refuse(response, decision.status, decision.message, headers);
   if (decision.kind === 'exchange') {
     // 303 to /: the token leaves the address bar and, with no-store, the history and caches.
-    response.writeHead(303, { ...headers, 'Cache-Control': 'no-store', Location: '/', ...(decision.setCookie ? { 'Set-Cookie': decision.setCookie } : {}) });
+    response.writeHead(303, {
+      ...headers,
+      'Cache-Control': 'no-store',
+      Location: '/',
+      ...(decision.setCookie ? { 'Set-Cookie': decision.setCookie } : {}),
+    });
     return void response.end();
   }
   await route(request, response, { backend, hub, headers, ...(options.uiDir ? { uiDir: options.uiDir } : {}) });

@@ -76,7 +76,10 @@ export class StreamHub {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly backend: Pick<ConsoleBackend, 'snapshot' | 'subscribe'>;
 
-  constructor(backend: Pick<ConsoleBackend, 'snapshot' | 'subscribe'>, options: { ringSize?: number; heartbeatMs?: number } = {}) {
+  constructor(
+    backend: Pick<ConsoleBackend, 'snapshot' | 'subscribe'>,
+    options: { ringSize?: number; heartbeatMs?: number } = {},
+  ) {
     this.backend = backend;
     this.ring = new Ring(options.ringSize ?? DEFAULT_RING_SIZE);
     this.unsubscribe = backend.subscribe((message) => this.publish(message));
@@ -99,10 +102,19 @@ export class StreamHub {
 
   /** Serves one stream until the tab goes away. */
   open(request: IncomingMessage, response: ServerResponse, headers: Record<string, string>): void {
-    response.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    response.writeHead(200, {
+      ...headers,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+    });
     response.write('retry: 2000\n\n');
     const header = request.headers['last-event-id'];
-    const plan = planResume(Array.isArray(header) ? header[0] : header, this.ring.oldestId(this.lastId + 1), this.lastId);
+    const plan = planResume(
+      Array.isArray(header) ? header[0] : header,
+      this.ring.oldestId(this.lastId + 1),
+      this.lastId,
+    );
     if (plan.kind === 'replay') {
       for (const { id, message } of this.ring.since(plan.after)) response.write(frame(message.type, id, message.data));
     } else {

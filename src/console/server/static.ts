@@ -28,7 +28,8 @@ const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
  * last segment has no dot is a page of the UI's own (history) routing: index.html.
  */
 export function staticName(path: string): string | undefined {
-  if (path === '/' || path === '/index.html' || !path.slice(path.lastIndexOf('/') + 1).includes('.')) return 'index.html';
+  if (path === '/' || path === '/index.html' || !path.slice(path.lastIndexOf('/') + 1).includes('.'))
+    return 'index.html';
   const name = path.startsWith('/assets/') ? path.slice('/assets/'.length) : path.slice(1);
   if (!FILE_NAME.test(name) || name.includes('..')) return undefined;
   return contentType(name) ? name : undefined;
@@ -50,12 +51,22 @@ export type StaticAnswer = { status: number; type: string; body: Buffer | string
 /** Reads a UI file; a missing index.html gives NOT_BUILT_PAGE, any other missing file 404. */
 export async function readStatic(path: string, dir = UI_DIR): Promise<StaticAnswer> {
   const name = staticName(path);
-  if (!name) return { status: 404, type: 'application/json; charset=utf-8', body: JSON.stringify({ message: `not found: ${path}` }) };
+  if (!name)
+    return {
+      status: 404,
+      type: 'application/json; charset=utf-8',
+      body: JSON.stringify({ message: `not found: ${path}` }),
+    };
   try {
     return { status: 200, type: contentType(name)!, body: await readFile(`${dir}/${name}`) };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'EISDIR') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' && (error as NodeJS.ErrnoException).code !== 'EISDIR')
+      throw error;
     if (name === 'index.html') return { status: 200, type: TYPES['.html']!, body: NOT_BUILT_PAGE };
-    return { status: 404, type: 'application/json; charset=utf-8', body: JSON.stringify({ message: `not found: ${path}` }) };
+    return {
+      status: 404,
+      type: 'application/json; charset=utf-8',
+      body: JSON.stringify({ message: `not found: ${path}` }),
+    };
   }
 }

@@ -1,12 +1,20 @@
 // What the Console shows of Jobs and Events: the few fields the views read (protocol.ts), trimmed
 // from the watched objects so the browser never receives pod templates or managedFields.
 import type * as k8s from '@kubernetes/client-node';
-import { ANN_PIPELINE_NAME, LABEL_PIPELINE, LABEL_ROLE, LABEL_RUN, LABEL_STAGE, ROLE_ON_FAILURE } from '../../api/labels.ts';
+import {
+  ANN_PIPELINE_NAME,
+  LABEL_PIPELINE,
+  LABEL_ROLE,
+  LABEL_RUN,
+  LABEL_STAGE,
+  ROLE_ON_FAILURE,
+} from '../../api/labels.ts';
 import type { Pipeline } from '../../api/types.ts';
 import { valuesFromAnnotations } from '../../plan/values/on-jobs.ts';
 import type { EventSummary, JobSummary } from '../protocol.ts';
 
-const iso = (t: Date | string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());
+const iso = (t: Date | string | undefined): string | undefined =>
+  t === undefined ? undefined : new Date(t).toISOString();
 
 /** A Conveyor stage Job as the Console needs it; undefined for a Job without Conveyor's labels. */
 export function toJobSummary(job: k8s.V1Job): JobSummary | undefined {
@@ -56,7 +64,9 @@ export function toPipelineView(p: Pipeline): Pipeline {
 }
 
 function finishedCondition(job: k8s.V1Job): JobSummary['finished'] {
-  const c = (job.status?.conditions ?? []).find((x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True');
+  const c = (job.status?.conditions ?? []).find(
+    (x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True',
+  );
   if (!c) return undefined;
   const finished: NonNullable<JobSummary['finished']> = { type: c.type as 'Complete' | 'Failed' };
   setIfDefined(finished, 'reason', c.reason);
@@ -78,7 +88,11 @@ export function toEventSummary(event: k8s.CoreV1Event): EventSummary {
     count: event.count ?? event.series?.count ?? 1,
   };
   // Events made with events.k8s.io/v1 (series) have no lastTimestamp: fall back to eventTime.
-  setIfDefined(summary, 'lastTimestamp', iso(event.lastTimestamp ?? event.series?.lastObservedTime ?? event.eventTime ?? event.firstTimestamp));
+  setIfDefined(
+    summary,
+    'lastTimestamp',
+    iso(event.lastTimestamp ?? event.series?.lastObservedTime ?? event.eventTime ?? event.firstTimestamp),
+  );
   return summary;
 }
 

@@ -10,7 +10,7 @@ import type { Pipeline } from '../../api/types.ts';
 import { makeApiClient } from '../../kube/client.ts';
 import { httpStatus } from '../../kube/errors.ts';
 import { MANAGED_BY, MANAGED_BY_VALUE } from '../../api/labels.ts';
-import { ResilientInformer, type InformerSpec } from '../../controller/informer.ts';
+import { ResilientInformer, type InformerSpec } from '../../kube/informer.ts';
 import type { EventSummary, JobSummary, StreamMessage } from '../protocol.ts';
 import { toEventSummary, toJobSummary, toPipelineView } from './summaries.ts';
 
@@ -38,12 +38,38 @@ export class WatchCache {
     for (const ns of namespaces.length > 0 ? namespaces : [undefined]) {
       const at = ns === undefined ? '' : `/namespaces/${ns}`;
       const listPipelines = (): Promise<unknown> =>
-        ns === undefined ? custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) : custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns });
-      this.pipelines.push(this.informer(kc, { kind: 'pipelines', path: `/apis/${GROUP}/${VERSION}${at}/${PLURAL}`, list: listPipelines as () => Promise<k8s.KubernetesListObject<CachedPipeline>> }, (p, verb) => this.onPipeline(p, verb)));
-      const listJobs = (): Promise<k8s.V1JobList> => (ns === undefined ? batch.listJobForAllNamespaces({ labelSelector: JOB_SELECTOR }) : batch.listNamespacedJob({ namespace: ns, labelSelector: JOB_SELECTOR }));
-      this.jobs.push(this.informer(kc, { kind: 'jobs', path: `/apis/batch/v1${at}/jobs`, list: listJobs, labelSelector: JOB_SELECTOR }, (j, verb) => this.onJob(j, verb)));
-      const listEvents = (): Promise<k8s.CoreV1EventList> => (ns === undefined ? core.listEventForAllNamespaces() : core.listNamespacedEvent({ namespace: ns }));
-      this.events.push(this.informer(kc, { kind: 'events', path: `/api/v1${at}/events`, list: listEvents }, (e, verb) => this.onEvent(e, verb)));
+        ns === undefined
+          ? custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL })
+          : custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace: ns });
+      this.pipelines.push(
+        this.informer(
+          kc,
+          {
+            kind: 'pipelines',
+            path: `/apis/${GROUP}/${VERSION}${at}/${PLURAL}`,
+            list: listPipelines as () => Promise<k8s.KubernetesListObject<CachedPipeline>>,
+          },
+          (p, verb) => this.onPipeline(p, verb),
+        ),
+      );
+      const listJobs = (): Promise<k8s.V1JobList> =>
+        ns === undefined
+          ? batch.listJobForAllNamespaces({ labelSelector: JOB_SELECTOR })
+          : batch.listNamespacedJob({ namespace: ns, labelSelector: JOB_SELECTOR });
+      this.jobs.push(
+        this.informer(
+          kc,
+          { kind: 'jobs', path: `/apis/batch/v1${at}/jobs`, list: listJobs, labelSelector: JOB_SELECTOR },
+          (j, verb) => this.onJob(j, verb),
+        ),
+      );
+      const listEvents = (): Promise<k8s.CoreV1EventList> =>
+        ns === undefined ? core.listEventForAllNamespaces() : core.listNamespacedEvent({ namespace: ns });
+      this.events.push(
+        this.informer(kc, { kind: 'events', path: `/api/v1${at}/events`, list: listEvents }, (e, verb) =>
+          this.onEvent(e, verb),
+        ),
+      );
     }
   }
 
@@ -70,7 +96,12 @@ export class WatchCache {
   }
 
   eventList(): EventSummary[] {
-    return this.events.flatMap((i) => i.list().filter((e) => this.isAboutOurs(e)).map(toEventSummary));
+    return this.events.flatMap((i) =>
+      i
+        .list()
+        .filter((e) => this.isAboutOurs(e))
+        .map(toEventSummary),
+    );
   }
 
   /** The Jobs of one stage of one run of a Pipeline, newest first. */
@@ -82,7 +113,11 @@ export class WatchCache {
   }
 
   /** An informer whose refused list (403) yields an empty list instead of retrying start forever. */
-  private informer<T extends k8s.KubernetesObject>(kc: k8s.KubeConfig, spec: InformerSpec<T>, onChange: (obj: T, verb: Verb) => void): ResilientInformer<T> {
+  private informer<T extends k8s.KubernetesObject>(
+    kc: k8s.KubeConfig,
+    spec: InformerSpec<T>,
+    onChange: (obj: T, verb: Verb) => void,
+  ): ResilientInformer<T> {
     const list = async (): Promise<k8s.KubernetesListObject<T>> => {
       try {
         return await spec.list();

@@ -28,11 +28,16 @@ function Lazy(props: { which: keyof typeof loaders; viewProps: Record<string, un
     );
     return () => (live = false);
   }, [props.which]);
-  if (loaded.error) return html`<p class="empty" role="alert">This view could not be loaded: ${loaded.error}. Reload the page to try again.</p>`;
+  if (loaded.error)
+    return html`<p class="empty" role="alert">This view could not be loaded: ${loaded.error}. Reload the page to try again.</p>`;
   return loaded.view ? html`<${loaded.view} ...${props.viewProps} />` : html`<p class="empty muted">Loading…</p>`;
 }
 
-const STATE_WORDS: Record<StreamState, string> = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…' };
+const STATE_WORDS: Record<StreamState, string> = {
+  connecting: 'connecting…',
+  live: 'live',
+  reconnecting: 'reconnecting…',
+};
 
 function Header(props: { store: StreamStore; route: Route }) {
   const state = props.store.streamStatus();

@@ -102,13 +102,22 @@ export class ActionExecutor {
   }
 
   /** One action; its failure as data. Terminal: the server will never accept it as it is. */
-  private async attempt(namespace: string, action: Action, log: Logger): Promise<ActionFailure | 'created' | undefined> {
+  private async attempt(
+    namespace: string,
+    action: Action,
+    log: Logger,
+  ): Promise<ActionFailure | 'created' | undefined> {
     try {
       return (await this.run(namespace, action, log)) === 'created' ? 'created' : undefined;
     } catch (err) {
       const status = (err as { code?: number }).code;
       const terminal = isOwnershipConflict(err) || classifyApiError(err).verdict === 'terminal';
-      return { action, error: describeError(err), ...(typeof status === 'number' ? { status } : {}), ...(terminal ? { terminal: true as const } : {}) };
+      return {
+        action,
+        error: describeError(err),
+        ...(typeof status === 'number' ? { status } : {}),
+        ...(terminal ? { terminal: true as const } : {}),
+      };
     }
   }
 
@@ -127,20 +136,24 @@ export class ActionExecutor {
         return this.createRevision(namespace, action.revision, log);
       case 'deleteJob':
         // Background propagation: the Job's pods go with it.
-        return gone(() => this.batch.deleteNamespacedJob({ name: action.name, namespace, propagationPolicy: 'Background' }), () =>
-          log.info({ job: action.name, why: action.reason }, 'deleted job'),
+        return gone(
+          () => this.batch.deleteNamespacedJob({ name: action.name, namespace, propagationPolicy: 'Background' }),
+          () => log.info({ job: action.name, why: action.reason }, 'deleted job'),
         );
       case 'deleteCronJob':
-        return gone(() => this.batch.deleteNamespacedCronJob({ name: action.name, namespace, propagationPolicy: 'Background' }), () =>
-          log.info({ cronJob: action.name, why: action.reason }, 'deleted cronjob'),
+        return gone(
+          () => this.batch.deleteNamespacedCronJob({ name: action.name, namespace, propagationPolicy: 'Background' }),
+          () => log.info({ cronJob: action.name, why: action.reason }, 'deleted cronjob'),
         );
       case 'deleteClaim':
-        return gone(() => this.core.deleteNamespacedPersistentVolumeClaim({ name: action.name, namespace }), () =>
-          log.info({ claim: action.name, why: action.reason }, 'deleted staging claim'),
+        return gone(
+          () => this.core.deleteNamespacedPersistentVolumeClaim({ name: action.name, namespace }),
+          () => log.info({ claim: action.name, why: action.reason }, 'deleted staging claim'),
         );
       case 'deleteRevision':
-        return gone(() => this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace }), () =>
-          log.info({ revision: action.name, why: action.reason }, 'deleted spec revision'),
+        return gone(
+          () => this.apps.deleteNamespacedControllerRevision({ name: action.name, namespace }),
+          () => log.info({ revision: action.name, why: action.reason }, 'deleted spec revision'),
         );
     }
   }
@@ -150,7 +163,14 @@ export class ActionExecutor {
     try {
       await this.batch.createNamespacedJob({ namespace, body: job, fieldManager: FIELD_MANAGER });
       this.onJobCreated(namespace, name);
-      log.info({ job: name, stage: job.metadata?.labels?.['conveyor.dev/stage'], run: job.metadata?.labels?.['conveyor.dev/run'] }, 'created job');
+      log.info(
+        {
+          job: name,
+          stage: job.metadata?.labels?.['conveyor.dev/stage'],
+          run: job.metadata?.labels?.['conveyor.dev/run'],
+        },
+        'created job',
+      );
       return 'created';
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
@@ -174,7 +194,9 @@ export class ActionExecutor {
       log.info({ claim: name }, 'created staging claim');
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      await this.requireOurs('PersistentVolumeClaim', claim.metadata, () => this.core.readNamespacedPersistentVolumeClaim({ name, namespace }));
+      await this.requireOurs('PersistentVolumeClaim', claim.metadata, () =>
+        this.core.readNamespacedPersistentVolumeClaim({ name, namespace }),
+      );
     }
   }
 
@@ -186,9 +208,19 @@ export class ActionExecutor {
    * apply has no "create only" precondition to close it.
    */
   private async applyCronJob(namespace: string, desired: k8s.V1CronJob, log: Logger): Promise<void> {
-    const cronJob = { apiVersion: 'batch/v1', kind: 'CronJob', ...desired, metadata: { ...desired.metadata, namespace } };
+    const cronJob = {
+      apiVersion: 'batch/v1',
+      kind: 'CronJob',
+      ...desired,
+      metadata: { ...desired.metadata, namespace },
+    };
     const name = cronJob.metadata.name ?? '';
-    await this.requireOurs('CronJob', cronJob.metadata, () => this.batch.readNamespacedCronJob({ name, namespace }), 'absent-is-fine');
+    await this.requireOurs(
+      'CronJob',
+      cronJob.metadata,
+      () => this.batch.readNamespacedCronJob({ name, namespace }),
+      'absent-is-fine',
+    );
     await this.batch.patchNamespacedCronJob(
       { name, namespace, body: cronJob, fieldManager: FIELD_MANAGER, force: true },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply),

@@ -41,7 +41,12 @@ class ValidationMemo {
     const cached = this.entries.get(key);
     if (cached && cached.uid === uid && cached.generation === generation) return cached.problems;
     const { name, namespace } = pipeline.metadata;
-    const problems = validatePipeline({ apiVersion: pipeline.apiVersion, kind: pipeline.kind, metadata: { name, namespace }, spec: pipeline.spec });
+    const problems = validatePipeline({
+      apiVersion: pipeline.apiVersion,
+      kind: pipeline.kind,
+      metadata: { name, namespace },
+      spec: pipeline.spec,
+    });
     this.entries.set(key, { uid, generation, problems });
     return problems;
   }
@@ -70,7 +75,10 @@ export class Gatherer {
     const pending = this.pending.view({ key, uid }, namespace, this.view.revisionsOwnedBy(uid), now.getTime());
     const cronJobs = this.view.cronJobsOwnedBy(uid);
     // A scheduled run's root Jobs are owned by the CronJob, which is owned by the Pipeline.
-    const jobs = [...this.view.jobsOwnedBy(uid), ...cronJobs.flatMap((c) => this.view.jobsOwnedBy(c.metadata?.uid ?? ''))];
+    const jobs = [
+      ...this.view.jobsOwnedBy(uid),
+      ...cronJobs.flatMap((c) => this.view.jobsOwnedBy(c.metadata?.uid ?? '')),
+    ];
     const input: PlanInput = {
       pipeline,
       problems: this.problems(key, pipeline, pending),

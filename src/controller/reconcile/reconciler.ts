@@ -141,13 +141,18 @@ export class Reconciler {
     let jobsCreated = 0;
     timings.planned(input.pipeline.spec?.stages?.length ?? 0, performance.now() - planStart);
     for (let round = 1; ; round++) {
-      const done = await this.executor.execute(namespace, decision.actions.filter((a) => !DELETIONS.has(a.kind)), log);
+      const done = await this.executor.execute(
+        namespace,
+        decision.actions.filter((a) => !DELETIONS.has(a.kind)),
+        log,
+      );
       this.pending.executed(owner, done.done);
       jobsCreated += done.jobsCreated;
       const failures = this.countFailures(done.failures);
       const refused = failures.filter((f) => this.absorbRefusal(owner, f, log));
       const others = failures.filter((f) => !refused.includes(f));
-      if (refused.length === 0 || others.length > 0 || round >= MAX_PLAN_ROUNDS) return { plan: decision, failures: others, jobsCreated };
+      if (refused.length === 0 || others.length > 0 || round >= MAX_PLAN_ROUNDS)
+        return { plan: decision, failures: others, jobsCreated };
       const again = this.gather(key, input.now);
       if (again.kind === 'gone') return { plan: decision, failures: [], jobsCreated };
       decision = plan(again.input);
@@ -205,7 +210,10 @@ export class Reconciler {
         return;
       }
     } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'status write failed; the next reconcile writes it');
+      log.warn(
+        { err: err instanceof Error ? err.message : String(err) },
+        'status write failed; the next reconcile writes it',
+      );
       this.requeue(key, FAILED_WRITE_REQUEUE_MS);
       return;
     }
@@ -225,7 +233,10 @@ export class Reconciler {
    */
   private holdStartTimes(key: string, pipeline: Pipeline, decision: Plan): number | undefined {
     const quiet = decision.events.length === 0 && !decision.actions.some((a) => DELETIONS.has(a.kind));
-    const onlyStartTimes = quiet && statusChanged(pipeline.status, decision.status) && onlyStartTimesChanged(pipeline.status, decision.status);
+    const onlyStartTimes =
+      quiet &&
+      statusChanged(pipeline.status, decision.status) &&
+      onlyStartTimesChanged(pipeline.status, decision.status);
     return this.writes.hold(key, this.now().getTime(), onlyStartTimes);
   }
 
@@ -255,7 +266,9 @@ export class Reconciler {
 }
 
 function actionsFailed(failures: ActionFailure[]): Error {
-  return new Error(`${failures.length} action(s) failed: ${failures.map((f) => `${describe(f.action)}: ${f.error}`).join('; ')}`);
+  return new Error(
+    `${failures.length} action(s) failed: ${failures.map((f) => `${describe(f.action)}: ${f.error}`).join('; ')}`,
+  );
 }
 
 function describe(a: Action): string {

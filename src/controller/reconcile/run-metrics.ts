@@ -27,13 +27,17 @@ export function recordTransitions(before: PipelineStatus | undefined, after: Pip
   const finished = (p?: string): boolean => p === 'Succeeded' || p === 'Failed' || p === 'Cancelled';
   if (finished(next.phase) && !(sameRun && finished(prev?.phase))) runsFinished.inc({ result: next.phase });
   for (const cancelled of after.runs ?? []) {
-    if (cancelled.phase === 'Cancelled' && !(before?.runs ?? []).some((r) => r.id === cancelled.id && r.phase === 'Cancelled')) {
+    if (
+      cancelled.phase === 'Cancelled' &&
+      !(before?.runs ?? []).some((r) => r.id === cancelled.id && r.phase === 'Cancelled')
+    ) {
       runsFinished.inc({ result: 'Cancelled' });
     }
   }
   const prevStages = new Map((sameRun ? (prev?.stages ?? []) : []).map((s) => [s.name, s.phase]));
   for (const s of next.stages ?? []) {
-    if (!TERMINAL.has(s.phase) || TERMINAL.has(prevStages.get(s.name) ?? '') || !s.startTime || !s.completionTime) continue;
+    if (!TERMINAL.has(s.phase) || TERMINAL.has(prevStages.get(s.name) ?? '') || !s.startTime || !s.completionTime)
+      continue;
     const seconds = (new Date(s.completionTime).getTime() - new Date(s.startTime).getTime()) / 1000;
     if (seconds >= 0) stageDuration.observe({ result: s.phase }, seconds);
   }
@@ -56,7 +60,8 @@ export function recordPipelineState(namespace: string, name: string, status: Pip
 /** Forgets a deleted Pipeline, so its last state cannot keep an alert firing. */
 export function forgetPipeline(namespace: string, name: string): void {
   const labels = { pipeline_namespace: namespace, pipeline: name };
-  for (const g of [pipelineStalled, pipelineLastRunFailed, pipelineLastSchedule, pipelineNextSchedule]) g.remove(labels);
+  for (const g of [pipelineStalled, pipelineLastRunFailed, pipelineLastSchedule, pipelineNextSchedule])
+    g.remove(labels);
 }
 
 /** Same, from a work-queue key "namespace/name". */
@@ -65,7 +70,11 @@ export function forgetPipelineKey(key: string): void {
   forgetPipeline(key.slice(0, slash), key.slice(slash + 1));
 }
 
-function setTimestamp(gauge: typeof pipelineLastSchedule, labels: Record<string, string>, time: string | undefined): void {
+function setTimestamp(
+  gauge: typeof pipelineLastSchedule,
+  labels: Record<string, string>,
+  time: string | undefined,
+): void {
   const ms = time ? new Date(time).getTime() : NaN;
   if (Number.isFinite(ms)) gauge.set(labels, ms / 1000);
   else gauge.remove(labels);

@@ -17,7 +17,10 @@ export function onlyStartTimesChanged(before: PipelineStatus | undefined, after:
   const strip = (status: PipelineStatus | undefined): PipelineStatus => {
     const stages = status?.lastRun?.stages;
     if (!status?.lastRun || !Array.isArray(stages)) return status ?? {};
-    return { ...status, lastRun: { ...status.lastRun, stages: stages.map((stage) => ({ ...stage, startTime: undefined })) } };
+    return {
+      ...status,
+      lastRun: { ...status.lastRun, stages: stages.map((stage) => ({ ...stage, startTime: undefined })) },
+    };
   };
   return jsonEqual(strip(before), strip(after));
 }

@@ -10,18 +10,18 @@ import type { Pipeline } from '../../api/types.ts';
 import { GROUP, KIND, PLURAL, VERSION } from '../../api/constants.ts';
 import type { KubeApis } from '../../kube/client.ts';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../../api/labels.ts';
-import { ResilientInformer } from '../informer.ts';
+import { ResilientInformer } from '../../kube/informer.ts';
 import { listAsJson } from '../../kube/json-list.ts';
-import { DownstreamIndex } from '../downstream-index.ts';
+import { DownstreamIndex } from '../cache/downstream-index.ts';
 import { jobUnchangedForPlanner, LastDelivered, pipelineChangeWakes, unchangedForReaders } from './wake-filters.ts';
-import { shareSpec } from '../spec-share.ts';
-import { slimJob, slimPipeline } from '../slim.ts';
+import { shareSpec } from '../cache/revision-spec-share.ts';
+import { slimJob, slimPipeline } from '../cache/drop-unread-fields.ts';
 import { timings, type WokenBy } from './timings.ts';
 import { WorkQueue } from './work-queue.ts';
 import { Reconciler } from '../reconcile/reconciler.ts';
 import type { ClusterView } from '../reconcile/gather.ts';
 import { PendingObservations } from '../reconcile/pending-observations.ts';
-import { OwnerIndex } from '../owner-index.ts';
+import { OwnerIndex } from '../cache/owner-index.ts';
 import { ActionExecutor } from '../reconcile/execute.ts';
 import { StatusWriter } from '../reconcile/write-status.ts';
 import type { EventSelection } from '../../config.ts';
@@ -54,18 +54,25 @@ type CachedPipeline = Pipeline & k8s.KubernetesObject;
 const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
 /**
- * Jobs per list page. A Job's JSON is 2–10 KB (mostly its pod template, dropped by slim.ts once
+ * Jobs per list page. A Job's JSON is 2–10 KB (mostly its pod template, dropped by cache/drop-unread-fields.ts once
  * parsed), so a page is a 4–20 MB body, held with its parse only until the page is slimmed: the
  * peak stays bounded, and 50,000 Jobs take 25 requests one after another instead of 100 at 500.
  */
 export const JOB_LIST_PAGE_SIZE = 2000;
+
+/**
+ * Pipelines and revisions per list page: 10 requests one after another for 10,000 instead of 20
+ * at 500. Not 2,000 like Jobs: nothing is dropped from them once parsed, and a 200-stage spec is
+ * tens of KB, so a page is 2–5 MB for typical Pipelines and stays bounded for large ones.
+ */
+export const PIPELINE_LIST_PAGE_SIZE = 1000;
 
 /** One kind of object Conveyor creates: where to watch it and which owner index it feeds. */
 type ManagedKind<T extends k8s.KubernetesObject> = {
   kind: 'jobs' | 'cronjobs' | 'claims' | 'revisions';
   apiPath: string;
   resource: string;
-  /** Objects per list page (informer.ts LIST_PAGE_SIZE when unset). */
+  /** Objects per list page (kube/informer.ts LIST_PAGE_SIZE when unset). */
   pageSize?: number;
   slim?: (obj: T) => void;
 };
@@ -91,7 +98,7 @@ export class Controller {
    * here because the watch tells it which created Jobs it delivered.
    */
   private readonly pending = new PendingObservations();
-  /** Managed objects of each kind by their controller's uid (see owner-index.ts), fed by the watch alone. */
+  /** Managed objects of each kind by their controller's uid (see cache/owner-index.ts), fed by the watch alone. */
   private readonly owners = {
     jobs: new OwnerIndex<k8s.V1Job>(),
     cronjobs: new OwnerIndex<k8s.V1CronJob>(),
@@ -99,7 +106,7 @@ export class Controller {
     revisions: new OwnerIndex<k8s.V1ControllerRevision>(),
   };
 
-  /** The Pipelines chained after each Pipeline (see downstream-index.ts). */
+  /** The Pipelines chained after each Pipeline (see cache/downstream-index.ts). */
   private readonly downstream = new DownstreamIndex();
 
   /** Each Pipeline as the watch delivered it last: the "before" of the wake filter (wake-filters.ts). */
@@ -120,15 +127,33 @@ export class Controller {
     this.pipelines.push(this.pipelineInformer(apis, ns));
     const managed = <T extends k8s.KubernetesObject>(what: ManagedKind<T>) => this.managedInformer(apis, ns, what);
     this.cronJobs.push(managed<k8s.V1CronJob>({ kind: 'cronjobs', apiPath: '/apis/batch/v1', resource: 'cronjobs' }));
-    // Jobs are the bulk of the caches: only the fields the planner reads are kept (slim.ts), and
+    // Jobs are the bulk of the caches: only the fields the planner reads are kept (cache/drop-unread-fields.ts), and
     // they are listed in pages of JOB_LIST_PAGE_SIZE.
-    this.jobs.push(managed<k8s.V1Job>({ kind: 'jobs', apiPath: '/apis/batch/v1', resource: 'jobs', pageSize: JOB_LIST_PAGE_SIZE, slim: slimJob }));
-    this.claims.push(managed<k8s.V1PersistentVolumeClaim>({ kind: 'claims', apiPath: '/api/v1', resource: 'persistentvolumeclaims' }));
+    this.jobs.push(
+      managed<k8s.V1Job>({
+        kind: 'jobs',
+        apiPath: '/apis/batch/v1',
+        resource: 'jobs',
+        pageSize: JOB_LIST_PAGE_SIZE,
+        slim: slimJob,
+      }),
+    );
+    this.claims.push(
+      managed<k8s.V1PersistentVolumeClaim>({ kind: 'claims', apiPath: '/api/v1', resource: 'persistentvolumeclaims' }),
+    );
     // A revision deleted by someone else wakes its Pipeline too (enqueueOwner), so the planner
     // sees at once that a run's pinned spec is gone.
-    // A revision of the current generation shares its Pipeline's spec object (spec-share.ts).
+    // A revision of the current generation shares its Pipeline's spec object (cache/revision-spec-share.ts).
     const shareWithOwner = (rev: k8s.V1ControllerRevision) => void shareSpec(rev, this.ownerPipeline(rev));
-    this.revisions.push(managed<k8s.V1ControllerRevision>({ kind: 'revisions', apiPath: '/apis/apps/v1', resource: 'controllerrevisions', slim: shareWithOwner }));
+    this.revisions.push(
+      managed<k8s.V1ControllerRevision>({
+        kind: 'revisions',
+        apiPath: '/apis/apps/v1',
+        resource: 'controllerrevisions',
+        pageSize: PIPELINE_LIST_PAGE_SIZE,
+        slim: shareWithOwner,
+      }),
+    );
   }
 
   private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
@@ -140,9 +165,23 @@ export class Controller {
         path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
         list: (page) =>
           (ns
-            ? apis.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL, labelSelector, ...page })
-            : apis.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, labelSelector, ...page })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
+            ? apis.custom.listNamespacedCustomObject({
+                group: GROUP,
+                version: VERSION,
+                namespace: ns,
+                plural: PLURAL,
+                labelSelector,
+                ...page,
+              })
+            : apis.custom.listClusterCustomObject({
+                group: GROUP,
+                version: VERSION,
+                plural: PLURAL,
+                labelSelector,
+                ...page,
+              })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
         labelSelector,
+        pageSize: PIPELINE_LIST_PAGE_SIZE,
         slim: slimPipeline,
       },
       this.log,
@@ -163,13 +202,17 @@ export class Controller {
     const wakes = verb === 'delete' || pipelineChangeWakes(before, p);
     if (wakes) this.enqueue(p.metadata.namespace, p.metadata.name, 'pipeline');
     this.downstream.update(p, verb);
-    // Revisions listed before their Pipeline share its spec now (spec-share.ts).
+    // Revisions listed before their Pipeline share its spec now (cache/revision-spec-share.ts).
     if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
     this.enqueueDownstream(p);
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */
-  private managedInformer<T extends k8s.KubernetesObject>(apis: KubeApis, ns: string | undefined, what: ManagedKind<T>): ResilientInformer<T> {
+  private managedInformer<T extends k8s.KubernetesObject>(
+    apis: KubeApis,
+    ns: string | undefined,
+    what: ManagedKind<T>,
+  ): ResilientInformer<T> {
     const { kind, apiPath, resource } = what;
     return new ResilientInformer<T>(
       apis.kc,
@@ -178,7 +221,12 @@ export class Controller {
         path: ns ? `${apiPath}/namespaces/${ns}/${resource}` : `${apiPath}/${resource}`,
         labelSelector: MANAGED,
         // The server's JSON, as the watch delivers it (json-list.ts), not client-node's models.
-        list: (page) => listAsJson<T>(apis.custom, { apiPath, resource, labelSelector: MANAGED, ...(ns ? { namespace: ns } : {}) }, page),
+        list: (page) =>
+          listAsJson<T>(
+            apis.custom,
+            { apiPath, resource, labelSelector: MANAGED, ...(ns ? { namespace: ns } : {}) },
+            page,
+          ),
         ...(what.pageSize ? { pageSize: what.pageSize } : {}),
         ...(what.slim ? { slim: what.slim } : {}),
       },
@@ -195,7 +243,14 @@ export class Controller {
     // The watch echoing a Job this operator just created tells its reconcile nothing new.
     if (verb === 'add' && this.pending.jobObserved(obj.metadata?.namespace, obj.metadata?.name)) return;
     // Nor does an update of nothing the cache keeps, or for a Job nothing the planner reads (wake-filters.ts).
-    if (before && before !== obj && (kind === 'jobs' ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job) : unchangedForReaders(before, obj))) return;
+    if (
+      before &&
+      before !== obj &&
+      (kind === 'jobs'
+        ? jobUnchangedForPlanner(before as k8s.V1Job, obj as k8s.V1Job)
+        : unchangedForReaders(before, obj))
+    )
+      return;
     this.enqueueOwner(obj, kind === 'jobs' ? 'job' : 'other');
   }
 
@@ -234,7 +289,11 @@ export class Controller {
       {
         concurrency: this.options.workers,
         onProcessed: (key, ms, err) => {
-          if (err) this.log.warn({ pipeline: key, err: err instanceof Error ? err.message : String(err) }, 'reconcile failed; will retry');
+          if (err)
+            this.log.warn(
+              { pipeline: key, err: err instanceof Error ? err.message : String(err) },
+              'reconcile failed; will retry',
+            );
           this.options.onProcessed?.(key, ms, err);
         },
       },
@@ -245,7 +304,10 @@ export class Controller {
     await Promise.all(this.informers().map((inf) => inf.start()));
     this.synced = true;
     this.markSynced();
-    this.log.info({ namespaces: this.options.namespaces.length ? this.options.namespaces : 'all' }, 'caches synced; reconciling');
+    this.log.info(
+      { namespaces: this.options.namespaces.length ? this.options.namespaces : 'all' },
+      'caches synced; reconciling',
+    );
     // client-node informers have no resync: reconcile everything periodically as a safety net.
     this.resyncTimer = setInterval(() => this.resyncAll(), this.options.resyncSeconds * 1000);
     this.resyncTimer.unref();
@@ -306,7 +368,8 @@ export class Controller {
    */
   private enqueueOwner(obj: k8s.KubernetesObject, by: WokenBy): void {
     const owner = obj.metadata?.ownerReferences?.find((r) => r.kind === KIND && r.apiVersion.startsWith(`${GROUP}/`));
-    const name = owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
+    const name =
+      owner?.name ?? obj.metadata?.annotations?.[ANN_PIPELINE_NAME] ?? obj.metadata?.labels?.[LABEL_PIPELINE];
     // Another shard's Pipeline (or one not listed yet: its own add enqueues it then): not ours.
     const namespace = obj.metadata?.namespace;
     if (!namespace || !name || !this.cachedPipeline(namespace, name)) return;
@@ -320,4 +383,3 @@ export class Controller {
     for (const name of this.downstream.downstreamOf(ns, upstream.metadata.name)) this.enqueue(ns, name);
   }
 }
-

@@ -9,7 +9,11 @@ export interface HealthChecks {
   routes?: Record<string, () => Promise<{ contentType: string; body: string }>>;
 }
 
-export async function startHealthServer(host: string, port: number, checks: HealthChecks): Promise<{ server: Server; port: number }> {
+export async function startHealthServer(
+  host: string,
+  port: number,
+  checks: HealthChecks,
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/healthz' || path === '/livez') {

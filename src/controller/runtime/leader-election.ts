@@ -48,8 +48,16 @@ export class LeaderElector {
 
   constructor(api: k8s.CoordinationV1Api, opts: LeaderElectionOptions, log: Logger) {
     // The leader must give up (at renewDeadline) before a standby may take over (at leaseDuration).
-    if (!(opts.leaseDurationSeconds > opts.renewDeadlineSeconds && opts.renewDeadlineSeconds > 0 && opts.retryPeriodSeconds > 0)) {
-      throw new RangeError(`leader election: expected leaseDuration > renewDeadline > 0 and retryPeriod > 0, got ${JSON.stringify(opts)}`);
+    if (
+      !(
+        opts.leaseDurationSeconds > opts.renewDeadlineSeconds &&
+        opts.renewDeadlineSeconds > 0 &&
+        opts.retryPeriodSeconds > 0
+      )
+    ) {
+      throw new RangeError(
+        `leader election: expected leaseDuration > renewDeadline > 0 and retryPeriod > 0, got ${JSON.stringify(opts)}`,
+      );
     }
     this.api = api;
     this.opts = opts;
@@ -103,10 +111,22 @@ export class LeaderElector {
     // Bounded like a renewal, so a hung API server cannot hold up shutdown.
     const options = answerBy(Date.now() + this.renewDeadlineMs());
     try {
-      const lease = await this.api.readNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace }, options);
+      const lease = await this.api.readNamespacedLease(
+        { name: this.opts.name, namespace: this.opts.namespace },
+        options,
+      );
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
-      lease.spec = { ...lease.spec, holderIdentity: undefined, renewTime: undefined, acquireTime: undefined, leaseDurationSeconds: 1 };
-      await this.api.replaceNamespacedLease({ name: this.opts.name, namespace: this.opts.namespace, body: lease }, options);
+      lease.spec = {
+        ...lease.spec,
+        holderIdentity: undefined,
+        renewTime: undefined,
+        acquireTime: undefined,
+        leaseDurationSeconds: 1,
+      };
+      await this.api.replaceNamespacedLease(
+        { name: this.opts.name, namespace: this.opts.namespace, body: lease },
+        options,
+      );
       this.log.info('released leadership');
     } catch (err) {
       this.log.warn({ err: describeError(err) }, 'could not release the lease');
@@ -143,7 +163,19 @@ export class LeaderElector {
     const stamp = microTime(new Date());
     try {
       await this.api.createNamespacedLease(
-        { namespace, body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 } } },
+        {
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds,
+              acquireTime: stamp,
+              renewTime: stamp,
+              leaseTransitions: 0,
+            },
+          },
+        },
         options,
       );
       return true;
@@ -160,7 +192,11 @@ export class LeaderElector {
     const now = new Date();
     const stamp = microTime(now);
     const spec = lease.spec ?? {};
-    const record = { holderIdentity: spec.holderIdentity, leaseDurationSeconds: spec.leaseDurationSeconds, renewTime: spec.renewTime ? new Date(spec.renewTime as unknown as string).toISOString() : undefined };
+    const record = {
+      holderIdentity: spec.holderIdentity,
+      leaseDurationSeconds: spec.leaseDurationSeconds,
+      renewTime: spec.renewTime ? new Date(spec.renewTime as unknown as string).toISOString() : undefined,
+    };
     const fingerprint = recordFingerprint(record);
     if (fingerprint !== this.observed) {
       this.observed = fingerprint;
@@ -174,7 +210,9 @@ export class LeaderElector {
       holderIdentity: identity,
       leaseDurationSeconds,
       renewTime: stamp,
-      ...(takingOver ? { acquireTime: stamp, leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity ? 1 : 0) } : {}),
+      ...(takingOver
+        ? { acquireTime: stamp, leaseTransitions: (spec.leaseTransitions ?? 0) + (spec.holderIdentity ? 1 : 0) }
+        : {}),
     };
     try {
       // resourceVersion in the body makes this a compare-and-swap: two standbys cannot both win.

@@ -11,7 +11,13 @@ export interface LeaseRecord {
 
 export type LeaseDecision = 'renew' | 'acquire' | 'wait';
 
-export function decideLease(record: LeaseRecord | undefined, identity: string, nowMs: number, observedAtMs: number, defaultDurationSeconds: number): LeaseDecision {
+export function decideLease(
+  record: LeaseRecord | undefined,
+  identity: string,
+  nowMs: number,
+  observedAtMs: number,
+  defaultDurationSeconds: number,
+): LeaseDecision {
   if (!record?.holderIdentity) return 'acquire';
   if (record.holderIdentity === identity) return 'renew';
   const durationMs = (record.leaseDurationSeconds ?? defaultDurationSeconds) * 1000;

@@ -54,7 +54,8 @@ export class ReconcileTimings {
     try {
       return await this.context.run(ctx, reconcile);
     } finally {
-      if (this.keepSamples) this.finished(key, { stages: ctx.stages, planMs: ctx.planMs, wallMs: performance.now() - started });
+      if (this.keepSamples)
+        this.finished(key, { stages: ctx.stages, planMs: ctx.planMs, wallMs: performance.now() - started });
     }
   }
 

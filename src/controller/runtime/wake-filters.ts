@@ -1,7 +1,7 @@
 // Which watch events wake a reconcile: pure functions of the object before and after the event.
 //
 // Whether an update of a cached object changes anything a reader of the cache can see. Both
-// objects are as the cache holds them (slimmed by slim.ts where the kind has a slim), so for a
+// objects are as the cache holds them (slimmed by cache/drop-unread-fields.ts where the kind has a slim), so for a
 // Job this compares only what the planner reads. The Job controller updates a running stage's
 // Job several times with nothing the planner reads (status.ready, status.terminating,
 // uncountedTerminatedPods, the SuccessCriteriaMet condition before Complete, lastProbeTime); each

@@ -31,8 +31,15 @@ type RunEntries = { held: ReadonlySet<string>; succeeded: readonly string[] };
 
 /** The succeededTimes entries of the runs going on and of those starting: those an active run holds, and those that succeeded. */
 function runEntries(d: Decisions): RunEntries {
-  const going = d.going.map((g) => ({ values: g.ref.values, active: d.active.includes(g.ref.id), phase: g.progress.run.phase }));
-  const runs = [...going, ...d.concurrency.start.map((ref) => ({ values: ref.values, active: true, phase: undefined }))];
+  const going = d.going.map((g) => ({
+    values: g.ref.values,
+    active: d.active.includes(g.ref.id),
+    phase: g.progress.run.phase,
+  }));
+  const runs = [
+    ...going,
+    ...d.concurrency.start.map((ref) => ({ values: ref.values, active: true, phase: undefined })),
+  ];
   const held = new Set<string>();
   const succeeded: string[] = [];
   for (const { values, active, phase } of runs) {
@@ -98,7 +105,8 @@ export function startBackfill(facts: PlanFacts, d: Decisions): RunRef[] {
     }
     if (running.length >= status.maxActive || room <= 0) break;
     const id = runIdOf(status, tick);
-    const waits = !status.rerun && !active.has(id) && (runs.held.has(entry) || scheduledRunMayCome(spec, status, tick, now));
+    const waits =
+      !status.rerun && !active.has(id) && (runs.held.has(entry) || scheduledRunMayCome(spec, status, tick, now));
     if (waits) break;
     if (!active.has(id)) {
       starts.push({ id, trigger: 'backfill', generation, values: valuesOf(state, status, next, spec) });
@@ -125,7 +133,11 @@ export type Settled = {
  * is done the backfill ends: Succeeded without failures, Failed with some. `phaseOf` gives a run's
  * phase after this plan; undefined for a run nobody tracks any more (counted as failed).
  */
-export function settleBackfill(state: BackfillState, phaseOf: (id: string) => RunPhase | undefined, now: Date): Settled {
+export function settleBackfill(
+  state: BackfillState,
+  phaseOf: (id: string) => RunPhase | undefined,
+  now: Date,
+): Settled {
   const status = state.status;
   if (status?.phase !== 'Running') return { status, succeeded: [], events: [] };
   const tickOf = new Map(state.ticks.slice(0, status.next).map((t) => [runIdOf(status, t), t]));
@@ -144,7 +156,12 @@ export function settleBackfill(state: BackfillState, phaseOf: (id: string) => Ru
     if (phase === 'Succeeded' && entry) succeeded.push(entry);
     else if (phase !== 'Succeeded') failed++;
   }
-  const counted = compact({ ...status, done, failed: failed || undefined, running: running.length > 0 ? running : undefined });
+  const counted = compact({
+    ...status,
+    done,
+    failed: failed || undefined,
+    running: running.length > 0 ? running : undefined,
+  });
   const finished = counted.next >= state.ticks.length && running.length === 0;
   const settled = finished ? finish(counted, state.ticks.length, now) : counted;
   const final = { ...settled, progress: backfillProgress(settled) };
@@ -172,7 +189,12 @@ export function backfillRunIds(refs: readonly Pick<RunRef, 'id' | 'trigger'>[]):
 /** The status fields backfill owns (planner.ts writes them as they are). */
 export type BackfillStatusParts = Pick<
   PipelineStatus,
-  'backfill' | 'lastBackfillRequest' | 'lastBackfillRefusal' | 'backfillIds' | 'backfillIdsForgottenUntil' | 'succeededTimes'
+  | 'backfill'
+  | 'lastBackfillRequest'
+  | 'lastBackfillRefusal'
+  | 'backfillIds'
+  | 'backfillIdsForgottenUntil'
+  | 'succeededTimes'
 >;
 
 /**
@@ -187,7 +209,9 @@ export function backfillStatusParts(
   runs: ReadonlyMap<string, Pick<RunStatus, 'phase' | 'logicalTime' | 'params'>>,
   now: Date,
 ): { status: BackfillStatusParts; events: PlanEvent[]; requeueAfterMs?: number } {
-  const remembered = new Map([...(previous.runs ?? []), ...(previous.lastRun ? [previous.lastRun] : [])].map((r) => [r.id, r.phase]));
+  const remembered = new Map(
+    [...(previous.runs ?? []), ...(previous.lastRun ? [previous.lastRun] : [])].map((r) => [r.id, r.phase]),
+  );
   const settled = settleBackfill(state, (id) => runs.get(id)?.phase ?? remembered.get(id), now);
   const logical = [...runs.values()].flatMap((r) => {
     const entry = r.phase === 'Succeeded' && r.logicalTime ? succeededEntry(r.logicalTime, r.params) : undefined;
@@ -201,7 +225,11 @@ export function backfillStatusParts(
     backfillIdsForgottenUntil: state.used.forgottenUntil,
     succeededTimes: recordSucceeded(state.succeeded, [...settled.succeeded, ...logical]),
   });
-  return compact({ status, events: [...state.events, ...settled.events], requeueAfterMs: waitsForSlot(settled.status) ? BACKFILL_RECHECK_MS : undefined });
+  return compact({
+    status,
+    events: [...state.events, ...settled.events],
+    requeueAfterMs: waitsForSlot(settled.status) ? BACKFILL_RECHECK_MS : undefined,
+  });
 }
 
 /**

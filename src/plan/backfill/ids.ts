@@ -53,7 +53,10 @@ export function readUsedIds(previous: PipelineStatus, now: Date): UsedIds {
   const listed = Array.isArray(previous.backfillIds) ? previous.backfillIds.slice(0, MAX_BACKFILL_IDS) : undefined;
   const seeds = listed
     ? listed.map((e) => usedId(e?.id, e?.time, now))
-    : [usedId(previous.backfill?.request, previous.backfill?.startTime, now), ...[...rememberedRuns(previous).values()].map((r) => usedId(r.backfill, r.startTime, now))];
+    : [
+        usedId(previous.backfill?.request, previous.backfill?.startTime, now),
+        ...[...rememberedRuns(previous).values()].map((r) => usedId(r.backfill, r.startTime, now)),
+      ];
   const ids: UsedId[] = [];
   for (const seed of seeds) if (seed && !ids.some((e) => e.id === seed.id)) ids.push(seed);
   const forgottenUntil = isoOf(previous.backfillIdsForgottenUntil);
@@ -61,10 +64,17 @@ export function readUsedIds(previous: PipelineStatus, now: Date): UsedIds {
 }
 
 /** Why a request's id (or its requestedAt) may not be used now; undefined when it may. */
-export function usedIdProblem(used: UsedIds, request: Pick<BackfillRequest, 'id' | 'requestedAt'>, now: Date): BackfillProblem | undefined {
+export function usedIdProblem(
+  used: UsedIds,
+  request: Pick<BackfillRequest, 'id' | 'requestedAt'>,
+  now: Date,
+): BackfillProblem | undefined {
   const { id, requestedAt } = request;
   if (used.ids.some((e) => e.id === id)) {
-    return { field: 'id', message: `"${id}" was already used by an earlier backfill; a request id is handled once, ever (re-applying an old request does nothing): give each request a new id` };
+    return {
+      field: 'id',
+      message: `"${id}" was already used by an earlier backfill; a request id is handled once, ever (re-applying an old request does nothing): give each request a new id`,
+    };
   }
   if (requestedAt && requestedAt.getTime() > now.getTime() + MAX_REQUEST_SKEW_MS) {
     return { field: 'requestedAt', message: `${iso(requestedAt)} is in the future (now ${iso(now)})` };
@@ -72,8 +82,13 @@ export function usedIdProblem(used: UsedIds, request: Pick<BackfillRequest, 'id'
   const until = toDate(used.forgottenUntil);
   if (!until) return undefined;
   const why = `the ids of backfills older than the last ${MAX_BACKFILL_IDS} are no longer listed, and requests made until ${iso(until)} may have been handled`;
-  if (!requestedAt) return { field: 'requestedAt', message: `is needed: ${why}; give the time the request is made (conveyor backfill does)` };
-  if (requestedAt.getTime() <= until.getTime()) return { field: 'requestedAt', message: `${iso(requestedAt)} is too old: ${why}` };
+  if (!requestedAt)
+    return {
+      field: 'requestedAt',
+      message: `is needed: ${why}; give the time the request is made (conveyor backfill does)`,
+    };
+  if (requestedAt.getTime() <= until.getTime())
+    return { field: 'requestedAt', message: `${iso(requestedAt)} is too old: ${why}` };
   return undefined;
 }
 

@@ -6,7 +6,14 @@ import type { BackfillStatus, Pipeline, PipelineSpec, PipelineStatus } from '../
 import { MAX_BACKFILL_ACTIVE } from '../../api/schema.ts';
 import { ANN_BACKFILL_CANCEL, ANN_BACKFILL_REQUESTED } from '../../api/labels.ts';
 import { readUsedIds, rememberId, rememberRunsSeen, usedIdProblem, type UsedIds } from './ids.ts';
-import { checkBackfillRequest, describeProblem, futureTickProblem, parseBackfillRequest, type AcceptedBackfill, type BackfillProblem } from './request.ts';
+import {
+  checkBackfillRequest,
+  describeProblem,
+  futureTickProblem,
+  parseBackfillRequest,
+  type AcceptedBackfill,
+  type BackfillProblem,
+} from './request.ts';
 import { ticksBetween } from './ticks.ts';
 import { compact } from '../objects.ts';
 import { trimMessage, type ObservedRun } from '../observed.ts';
@@ -91,11 +98,21 @@ type Handled = { status?: BackfillStatus; used: UsedIds; refusal?: string; event
  * field does). A request whose id was used before is refused (backfill/ids.ts): an old request
  * applied again must neither adopt its old runs nor replace the backfill that runs.
  */
-function handleRequest(pipeline: Pipeline, raw: string, before: Handled, now: Date, cancel: Map<string, string>): Handled {
+function handleRequest(
+  pipeline: Pipeline,
+  raw: string,
+  before: Handled,
+  now: Date,
+  cancel: Map<string, string>,
+): Handled {
   const current = before.status;
   const refused = (problem: BackfillProblem): Handled => {
     const message = `backfill request refused: ${describeProblem(problem)}`;
-    return { ...before, refusal: trimMessage(message, MAX_REFUSAL), events: [{ type: 'Warning', reason: 'BackfillRefused', message }] };
+    return {
+      ...before,
+      refusal: trimMessage(message, MAX_REFUSAL),
+      events: [{ type: 'Warning', reason: 'BackfillRefused', message }],
+    };
   };
   const parsed = parseBackfillRequest(raw);
   if (!parsed.ok) return refused(parsed.problem);
@@ -113,7 +130,11 @@ function handleRequest(pipeline: Pipeline, raw: string, before: Handled, now: Da
   }
   const status = started(read.value, now);
   const { from, to, maxActive } = status;
-  events.push({ type: 'Normal', reason: 'BackfillStarted', message: `backfill ${id}: ${status.total} ticks in [${from}, ${to}), at most ${maxActive} at once` });
+  events.push({
+    type: 'Normal',
+    reason: 'BackfillStarted',
+    message: `backfill ${id}: ${status.total} ticks in [${from}, ${to}), at most ${maxActive} at once`,
+  });
   return { status, used: rememberId(before.used, read.value.request, now), events };
 }
 
@@ -123,7 +144,9 @@ function handleRequest(pipeline: Pipeline, raw: string, before: Handled, now: Da
  */
 function withinBounds(status: BackfillStatus | undefined): BackfillStatus | undefined {
   if (status?.phase !== 'Running') return status;
-  const maxActive = Number.isSafeInteger(status.maxActive) ? Math.min(Math.max(status.maxActive, 1), MAX_BACKFILL_ACTIVE) : 1;
+  const maxActive = Number.isSafeInteger(status.maxActive)
+    ? Math.min(Math.max(status.maxActive, 1), MAX_BACKFILL_ACTIVE)
+    : 1;
   return maxActive === status.maxActive ? status : { ...status, maxActive };
 }
 
@@ -140,8 +163,16 @@ export function readBackfill(
 ): BackfillState {
   const cancel = new Map<string, string>();
   let lastRequest = previous.lastBackfillRequest;
-  const refusal = typeof previous.lastBackfillRefusal === 'string' ? trimMessage(previous.lastBackfillRefusal, MAX_REFUSAL) : undefined;
-  let handled: Handled = { status: withinBounds(previous.backfill), used: readUsedIds(previous, now), refusal, events: [] };
+  const refusal =
+    typeof previous.lastBackfillRefusal === 'string'
+      ? trimMessage(previous.lastBackfillRefusal, MAX_REFUSAL)
+      : undefined;
+  let handled: Handled = {
+    status: withinBounds(previous.backfill),
+    used: readUsedIds(previous, now),
+    refusal,
+    events: [],
+  };
   const raw = requestAnnotation(pipeline, ANN_BACKFILL_REQUESTED);
   // A value too long to read is recorded as its digest: handled once, not copied into status.
   const record = raw === undefined ? undefined : handledRecord(raw, MAX_REQUEST_JSON_LENGTH);
@@ -153,12 +184,22 @@ export function readBackfill(
   const events = [...handled.events];
   const ticks = ticksOf(pipeline.spec, status);
   if (status?.phase === 'Running' && ticks.length === 0) {
-    status = stopBackfill(status, `backfill ${status.request} stopped: the pipeline has no schedule (or no tick in the range) any more`, now, cancel);
+    status = stopBackfill(
+      status,
+      `backfill ${status.request} stopped: the pipeline has no schedule (or no tick in the range) any more`,
+      now,
+      cancel,
+    );
     events.push({ type: 'Warning', reason: 'BackfillCancelled', message: `${status.message}` });
   }
   const cancelId = requestAnnotation(pipeline, ANN_BACKFILL_CANCEL)?.trim();
   if (status?.phase === 'Running' && cancelId === status.request) {
-    status = stopBackfill(status, `backfill ${status.request} cancelled on request (${ANN_BACKFILL_CANCEL})`, now, cancel);
+    status = stopBackfill(
+      status,
+      `backfill ${status.request} cancelled on request (${ANN_BACKFILL_CANCEL})`,
+      now,
+      cancel,
+    );
     events.push({ type: 'Normal', reason: 'BackfillCancelled', message: `${status.message}; ${status.progress}` });
   }
   const succeeded = readSucceeded(previous, pipeline.spec.params);

@@ -52,7 +52,8 @@ function parseParams(value: unknown): Checked<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value)) {
     if (typeof v !== 'string') return refuse(`params.${quotedName(name)}`, `must be a string, got ${quoted(v)}`);
-    if (v.length > MAX_PARAM_VALUE_LENGTH) return refuse(`params.${quotedName(name)}`, `is longer than ${MAX_PARAM_VALUE_LENGTH} characters`);
+    if (v.length > MAX_PARAM_VALUE_LENGTH)
+      return refuse(`params.${quotedName(name)}`, `is longer than ${MAX_PARAM_VALUE_LENGTH} characters`);
     out[name] = v;
   }
   return { ok: true, value: out };
@@ -62,7 +63,10 @@ function parseMaxActive(value: unknown): Checked<number> {
   if (value === undefined) return { ok: true, value: 1 };
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_BACKFILL_ACTIVE) {
     const why = `${RESERVED_RUN_SLOTS} of the ${MAX_ACTIVE_RUNS} runs a Pipeline may have at once are kept for ticks, manual runs and retries`;
-    return refuse('maxActive', `must be a whole number from 1 to ${MAX_BACKFILL_ACTIVE}, got ${quoted(value)} (${why})`);
+    return refuse(
+      'maxActive',
+      `must be a whole number from 1 to ${MAX_BACKFILL_ACTIVE}, got ${quoted(value)} (${why})`,
+    );
   }
   return { ok: true, value };
 }
@@ -74,7 +78,8 @@ function quotedName(name: string): string {
 
 /** The annotation's JSON, shape-checked (not yet against the spec). */
 export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
-  if (raw.length > MAX_REQUEST_JSON_LENGTH) return refuse('request', `is ${raw.length} characters long; at most ${MAX_REQUEST_JSON_LENGTH} are allowed`);
+  if (raw.length > MAX_REQUEST_JSON_LENGTH)
+    return refuse('request', `is ${raw.length} characters long; at most ${MAX_REQUEST_JSON_LENGTH} are allowed`);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -99,14 +104,22 @@ export function parseBackfillRequest(raw: string): Checked<BackfillRequest> {
   if (json.rerun !== undefined && typeof json.rerun !== 'boolean') return refuse('rerun', 'must be true or false');
   const requestedAt = json.requestedAt === undefined ? undefined : parseTime('requestedAt', json.requestedAt);
   if (requestedAt && !requestedAt.ok) return requestedAt;
-  const request: BackfillRequest = { id: json.id, from: from.value, to: to.value, maxActive: maxActive.value, params: params.value, rerun: json.rerun === true };
+  const request: BackfillRequest = {
+    id: json.id,
+    from: from.value,
+    to: to.value,
+    maxActive: maxActive.value,
+    params: params.value,
+    rerun: json.rerun === true,
+  };
   return { ok: true, value: requestedAt ? { ...request, requestedAt: requestedAt.value } : request };
 }
 
 /** A parsed request checked against the spec: a schedule, a range with ticks (at most the cap), known params. */
 export function checkBackfillRequest(spec: PipelineSpec, request: BackfillRequest): Checked<AcceptedBackfill> {
   const schedule = typeof spec.schedule === 'string' ? spec.schedule.trim() : '';
-  if (schedule === '') return refuse('spec.schedule', 'the pipeline has no schedule: a backfill runs the schedule’s ticks');
+  if (schedule === '')
+    return refuse('spec.schedule', 'the pipeline has no schedule: a backfill runs the schedule’s ticks');
   let range: ReturnType<typeof ticksBetween>;
   try {
     range = ticksBetween(schedule, spec.timeZone, request.from, request.to);
@@ -114,7 +127,11 @@ export function checkBackfillRequest(spec: PipelineSpec, request: BackfillReques
     if (error instanceof CronError || error instanceof RangeError) return refuse('spec.schedule', error.message);
     throw error;
   }
-  if ('tooMany' in range) return refuse('from', `the range holds more than ${MAX_BACKFILL_TICKS} ticks of "${schedule}"; split it into several backfills`);
+  if ('tooMany' in range)
+    return refuse(
+      'from',
+      `the range holds more than ${MAX_BACKFILL_TICKS} ticks of "${schedule}"; split it into several backfills`,
+    );
   if (range.ticks.length === 0) return refuse('from', `the range [from, to) holds no tick of "${schedule}"`);
   const params = resolveParams(spec.params, request.params);
   if (!params.ok) return refuse('params', params.message);
@@ -128,7 +145,10 @@ export function checkBackfillRequest(spec: PipelineSpec, request: BackfillReques
 export function futureTickProblem(accepted: AcceptedBackfill, now: Date): BackfillProblem | undefined {
   const first = accepted.ticks.find((t) => t.getTime() > now.getTime());
   if (!first) return undefined;
-  return { field: 'to', message: `the range holds ticks after now (the first ${iso(first)}); a backfill runs ticks that have passed, the schedule runs the others` };
+  return {
+    field: 'to',
+    message: `the range holds ticks after now (the first ${iso(first)}); a backfill runs ticks that have passed, the schedule runs the others`,
+  };
 }
 
 /** parse, then check: what the operator does with a new annotation value. */

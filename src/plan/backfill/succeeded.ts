@@ -42,7 +42,10 @@ export function paramsHash(params: Readonly<Record<string, string>> | undefined)
 }
 
 /** The entry for a run with this logical time (any RFC 3339 form) and these values; undefined for a time that is none. */
-export function succeededEntry(logicalTime: string, params: Readonly<Record<string, string>> | undefined): string | undefined {
+export function succeededEntry(
+  logicalTime: string,
+  params: Readonly<Record<string, string>> | undefined,
+): string | undefined {
   const entry = parseEntry(logicalTime);
   if (!entry || entry.hash) return undefined;
   const hash = paramsHash(params);
@@ -67,7 +70,9 @@ export function readSucceeded(previous: PipelineStatus, specs: ParamSpec[] | und
       out.push(hash ? `${time}/${hash}` : time);
       continue;
     }
-    const known = remembered.filter((r) => r.phase === 'Succeeded' && r.params && toDate(r.logicalTime)?.getTime() === at);
+    const known = remembered.filter(
+      (r) => r.phase === 'Succeeded' && r.params && toDate(r.logicalTime)?.getTime() === at,
+    );
     const hashes = known.length > 0 ? known.map((r) => paramsHash(r.params)) : [defaults];
     for (const h of hashes) out.push(h ? `${time}/${h}` : time);
   }
@@ -81,6 +86,8 @@ export function recordSucceeded(entries: readonly string[], added: readonly stri
     const entry = parseEntry(value);
     if (entry) all.set(entry.hash ? `${entry.time}/${entry.hash}` : entry.time, entry.at);
   }
-  const sorted = [...all.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([entry]) => entry);
+  const sorted = [...all.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([entry]) => entry);
   return sorted.length > 0 ? sorted.slice(0, MAX_SUCCEEDED_TIMES) : undefined;
 }

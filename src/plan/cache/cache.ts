@@ -30,7 +30,9 @@ const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 8
 /** `90s`, `30m`, `24h`, `7d`, `1h30m` in milliseconds; an error naming the problem otherwise. */
 export function parseDuration(text: string): number {
   if (typeof text !== 'string' || !/^(\d+[smhd])+$/.test(text)) {
-    throw new Error(`invalid duration "${String(text)}": expected a number and a unit (s, m, h, d), e.g. 30m, 24h, 7d or 1h30m`);
+    throw new Error(
+      `invalid duration "${String(text)}": expected a number and a unit (s, m, h, d), e.g. 30m, 24h, 7d or 1h30m`,
+    );
   }
   let ms = 0;
   for (const [, amount, unit] of text.matchAll(/(\d+)([smhd])/g)) ms += Number(amount) * (UNIT_MS[unit ?? 's'] ?? 0);
@@ -56,7 +58,14 @@ export type EffectiveStage = Pick<StageSpec, 'image' | 'command' | 'args' | 'env
 export function effectiveStage(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec): EffectiveStage {
   const defaults = pipeline.spec.defaults ?? {};
   const env = mergeList(defaults.env ?? [], stage.env ?? [], 'name', false) as EffectiveStage['env'];
-  return { image: stage.image ?? defaults.image, command: stage.command, args: stage.args, env, envFrom: stage.envFrom, workingDir: stage.workingDir };
+  return {
+    image: stage.image ?? defaults.image,
+    command: stage.command,
+    args: stage.args,
+    env,
+    envFrom: stage.envFrom,
+    workingDir: stage.workingDir,
+  };
 }
 
 /** A short, stable hash of the effective stage (sha256 of canonical JSON: keys sorted, empty lists dropped). */
@@ -80,7 +89,12 @@ function canonical(value: unknown): unknown {
  * (plain: no kubelet escaping). A key longer than the schema allows keeps a prefix and a hash of
  * the whole, so different long keys stay different.
  */
-export function resolveCacheKey(stage: StageSpec, values: RunValues | undefined, runId: string, timeZone: string | undefined): string | undefined {
+export function resolveCacheKey(
+  stage: StageSpec,
+  values: RunValues | undefined,
+  runId: string,
+  timeZone: string | undefined,
+): string | undefined {
   const template = stage.cache?.key;
   if (typeof template !== 'string' || template === '') return undefined;
   const key = substitute(template, templateVariables(values ?? {}, runId, timeZone), 'plain');
@@ -102,7 +116,8 @@ const VERSION = new RegExp(DATA_VERSION_PATTERN);
  */
 export function dataVersionOf(status: StageStatus | undefined, runId: string, now: Date): string | undefined {
   if (status?.phase !== 'Succeeded') return undefined;
-  if (status.reason === CACHED || status.reason === FROM_RUN) return typeof status.dataVersion === 'string' && VERSION.test(status.dataVersion) ? status.dataVersion : undefined;
+  if (status.reason === CACHED || status.reason === FROM_RUN)
+    return typeof status.dataVersion === 'string' && VERSION.test(status.dataVersion) ? status.dataVersion : undefined;
   return resultVersion(status.name, runId, status.completionTime ?? iso(now));
 }
 
@@ -137,7 +152,13 @@ export function findCached(
   let best: CacheEntry | undefined;
   let bestTime = Number.NEGATIVE_INFINITY;
   for (const entry of entries) {
-    if (entry.stage !== stage || entry.key !== key || entry.specHash !== specHash || (entry.upstream ?? '') !== upstream) continue;
+    if (
+      entry.stage !== stage ||
+      entry.key !== key ||
+      entry.specHash !== specHash ||
+      (entry.upstream ?? '') !== upstream
+    )
+      continue;
     const time = toDate(entry.time)?.getTime();
     if (time === undefined || now.getTime() - time >= maxAgeMs || time <= bestTime) continue;
     best = entry;
@@ -165,7 +186,13 @@ export function cacheEntriesOf(value: unknown): CacheEntry[] {
   const upstream = (v: unknown) => v === undefined || (typeof v === 'string' && VERSION.test(v));
   return value.filter(
     (e): e is CacheEntry =>
-      isPlainObject(e) && text(e.stage) && typeof e.key === 'string' && text(e.specHash) && text(e.run) && toDate(e.time) !== undefined && upstream(e.upstream),
+      isPlainObject(e) &&
+      text(e.stage) &&
+      typeof e.key === 'string' &&
+      text(e.specHash) &&
+      text(e.run) &&
+      toDate(e.time) !== undefined &&
+      upstream(e.upstream),
   );
 }
 
@@ -173,14 +200,24 @@ export function cacheEntriesOf(value: unknown): CacheEntry[] {
  * What a run needs to use the cache: status.cache before this plan, the run's values, and the
  * stage statuses decided so far in this run (its dependencies among them).
  */
-export type RunCache = { entries: readonly CacheEntry[]; values?: RunValues; runId: string; now: Date; decided: (name: string) => StageStatus | undefined };
+export type RunCache = {
+  entries: readonly CacheEntry[];
+  values?: RunValues;
+  runId: string;
+  now: Date;
+  decided: (name: string) => StageStatus | undefined;
+};
 
 /**
  * The stage served from the cache, with its StageCached event; undefined when it must run: no
  * `cache`, a run started with --no-cache, no entry, or only entries of another spec, too old, or
  * computed from other results of its dependencies than this run has.
  */
-export function cachedStage(pipeline: Pipeline, stage: StageSpec, cache: RunCache): { status: StageStatus; event: PlanEvent } | undefined {
+export function cachedStage(
+  pipeline: Pipeline,
+  stage: StageSpec,
+  cache: RunCache,
+): { status: StageStatus; event: PlanEvent } | undefined {
   if (!stage.cache || cache.values?.noCache === true) return undefined;
   const key = resolveCacheKey(stage, cache.values, cache.runId, pipeline.spec.timeZone);
   const maxAge = maxAgeOf(stage);
@@ -193,14 +230,27 @@ export function cachedStage(pipeline: Pipeline, stage: StageSpec, cache: RunCach
   const message = `cached: key "${key}", result of run ${hit.run} (${hit.time})`;
   const dataVersion = entryVersion(hit);
   return {
-    status: { name: stage.name, phase: 'Succeeded', reason: CACHED, message, cachedFrom: hit.run, dataVersion, startTime: now, completionTime: now },
+    status: {
+      name: stage.name,
+      phase: 'Succeeded',
+      reason: CACHED,
+      message,
+      cachedFrom: hit.run,
+      dataVersion,
+      startTime: now,
+      completionTime: now,
+    },
     event: stageCachedEvent(cache.runId, stage.name, key, hit.run),
   };
 }
 
 /** The Normal Event of a stage served from the cache (the Console reads it back: src/console/ui/pipeline/cached-stages.ts). */
 export function stageCachedEvent(runId: string, stage: string, key: string, fromRun: string): PlanEvent {
-  return { type: 'Normal', reason: 'StageCached', message: `run ${runId}: stage "${stage}" served from the cache (key "${key}", run ${fromRun})` };
+  return {
+    type: 'Normal',
+    reason: 'StageCached',
+    message: `run ${runId}: stage "${stage}" served from the cache (key "${key}", run ${fromRun})`,
+  };
 }
 
 /**
@@ -210,12 +260,25 @@ export function stageCachedEvent(runId: string, stage: string, key: string, from
  * first. Whatever the run does later — fail, be cancelled — does not change a result that is
  * complete. A result whose upstream cannot be named is not recorded: it could never be served.
  */
-export function succeededEntries(pipeline: Pipeline, run: RunStatus, values: RunValues | undefined, now: Date, recorded: ReadonlySet<string> = new Set()): CacheEntry[] {
+export function succeededEntries(
+  pipeline: Pipeline,
+  run: RunStatus,
+  values: RunValues | undefined,
+  now: Date,
+  recorded: ReadonlySet<string> = new Set(),
+): CacheEntry[] {
   const statuses = new Map((run.stages ?? []).map((s) => [s.name, s]));
   const entries: CacheEntry[] = [];
   for (const stage of pipeline.spec.stages) {
     const status = statuses.get(stage.name);
-    if (!stage.cache || recorded.has(stage.name) || status?.phase !== 'Succeeded' || status.reason === CACHED || status.reason === FROM_RUN) continue;
+    if (
+      !stage.cache ||
+      recorded.has(stage.name) ||
+      status?.phase !== 'Succeeded' ||
+      status.reason === CACHED ||
+      status.reason === FROM_RUN
+    )
+      continue;
     const key = resolveCacheKey(stage, values, run.id, pipeline.spec.timeZone);
     const upstream = upstreamOf(stage, (dep) => dataVersionOf(statuses.get(dep), run.id, now));
     if (key === undefined || upstream === undefined) continue;

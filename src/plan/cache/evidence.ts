@@ -24,7 +24,11 @@ const VERSION = new RegExp(DATA_VERSION_PATTERN);
  * one's Job, which exists (it ran), so every served stage some Job builds on is on a Job.
  * `decided`: the stage statuses of this run so far.
  */
-export function servedUpstream(stage: StageSpec, stages: readonly StageSpec[], decided: (name: string) => StageStatus | undefined): Map<string, StageStatus> {
+export function servedUpstream(
+  stage: StageSpec,
+  stages: readonly StageSpec[],
+  decided: (name: string) => StageStatus | undefined,
+): Map<string, StageStatus> {
   const byName = new Map(stages.map((s) => [s.name, s]));
   const served = new Map<string, StageStatus>();
   const queue = [...(stage.dependsOn ?? [])];

@@ -50,6 +50,11 @@ function advance(facts: PlanFacts, ref: RunRef): RunProgress {
 /** A run whose spec is gone (its ControllerRevision was deleted) cannot go on: it fails, saying why. */
 function specUnavailable(ref: RunRef, now: Date): RunStatus {
   const message = `the spec of generation ${ref.generation} that run ${ref.id} started with is no longer available (its ControllerRevision is gone); the run cannot go on`;
-  const base: RunStatus = ref.previous ?? { id: ref.id, trigger: ref.trigger, generation: ref.generation, phase: 'Running' };
+  const base: RunStatus = ref.previous ?? {
+    id: ref.id,
+    trigger: ref.trigger,
+    generation: ref.generation,
+    phase: 'Running',
+  };
   return { ...cancelRun(base, message, now), phase: 'Failed' };
 }

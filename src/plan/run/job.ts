@@ -75,7 +75,11 @@ export function pipelineOwnerReference(pipeline: Pipeline): V1OwnerReference {
 }
 
 /** The labels every object of a run carries; stage and role only on Jobs. */
-export function runLabels(pipeline: Pipeline, runId: string, stage?: { name: string; role: Role }): Record<string, string> {
+export function runLabels(
+  pipeline: Pipeline,
+  runId: string,
+  stage?: { name: string; role: Role },
+): Record<string, string> {
   return { ...stageLabels(pipeline, stage), [LABEL_RUN]: labelValue(runId) };
 }
 
@@ -100,7 +104,11 @@ export function pipelineAnnotations(pipeline: Pipeline): Record<string, string> 
  * Where a stage finds the run's staging area: a mounted volume, an object-store prefix, or none.
  * `runId` may be a `$(CONVEYOR_RUN)` reference (a CronJob's template does not know the run).
  */
-export function stagingLocation(pipeline: Pipeline, runId: string, stagingClaim?: string): { value?: string; mountPath?: string } {
+export function stagingLocation(
+  pipeline: Pipeline,
+  runId: string,
+  stagingClaim?: string,
+): { value?: string; mountPath?: string } {
   const staging = pipeline.spec.staging;
   if (stagingClaim) {
     const mountPath = staging?.mountPath || DEFAULT_MOUNT_PATH;
@@ -125,7 +133,10 @@ function envList(value: unknown): V1EnvVar[] {
 
 export function buildStageJob(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, ctx: StageJobContext): V1Job {
   const labels = runLabels(pipeline, ctx.runId, { name: stage.name, role: ctx.role });
-  const values: RunValues = { ...ctx.values, params: { ...defaultParams(pipeline.spec.params), ...ctx.values?.params } };
+  const values: RunValues = {
+    ...ctx.values,
+    params: { ...defaultParams(pipeline.spec.params), ...ctx.values?.params },
+  };
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -167,7 +178,11 @@ export function buildStageJobTemplate(pipeline: Pipeline, stage: StageSpec, gene
     metadata: {
       labels,
       // kubectl create job --from=cronjob copies these too; observeRuns corrects the trigger.
-      annotations: { ...pipelineAnnotations(pipeline), [ANN_TRIGGER]: 'schedule', [ANN_GENERATION]: String(generation) },
+      annotations: {
+        ...pipelineAnnotations(pipeline),
+        [ANN_TRIGGER]: 'schedule',
+        [ANN_GENERATION]: String(generation),
+      },
     },
     spec: {
       ...jobSpec(pipeline, stage, {
@@ -191,9 +206,19 @@ export function buildStageJobTemplate(pipeline: Pipeline, stage: StageSpec, gene
  * CONVEYOR_LOGICAL_TIME etc. read), and `suspend: false` — all in one request. Kubernetes allows
  * changing the pod template's labels and annotations of a suspended Job that never ran.
  */
-export function startJobPatch(runId: string, trigger: RunTrigger, runStartTime: string, values?: RunValues, timeZone?: string): Record<string, unknown> {
+export function startJobPatch(
+  runId: string,
+  trigger: RunTrigger,
+  runStartTime: string,
+  values?: RunValues,
+  timeZone?: string,
+): Record<string, unknown> {
   const labels = { [LABEL_RUN]: labelValue(runId) };
-  const annotations = { [ANN_TRIGGER]: trigger, [ANN_RUN_STARTED]: runStartTime, ...valueAnnotations(values ?? {}, timeZone) };
+  const annotations = {
+    [ANN_TRIGGER]: trigger,
+    [ANN_RUN_STARTED]: runStartTime,
+    ...valueAnnotations(values ?? {}, timeZone),
+  };
   return {
     metadata: { labels, annotations },
     spec: { suspend: false, template: { metadata: { labels, annotations } } },
@@ -274,7 +299,12 @@ function stageContainer(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpe
  * The pod template: the user's templates (defaults.podTemplate, the pod-level defaults, the
  * stage's podTemplate) with what Conveyor generates merged over them, so user-only fields survive.
  */
-function podTemplate(pipeline: Pipeline, stage: StageSpec | OnFailureStageSpec, parts: JobSpecParts, container: V1Container): V1PodTemplateSpec {
+function podTemplate(
+  pipeline: Pipeline,
+  stage: StageSpec | OnFailureStageSpec,
+  parts: JobSpecParts,
+  container: V1Container,
+): V1PodTemplateSpec {
   const defaults = pipeline.spec.defaults ?? {};
   // Pod-level defaults sit between defaults.podTemplate and the stage's own podTemplate, so a
   // stage can still override e.g. the service account through its podTemplate.

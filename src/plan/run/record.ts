@@ -35,9 +35,13 @@ function rememberAll(facts: PlanFacts, d: Decisions): void {
   const { previous, remembered, now } = facts;
   const runs = d.runs;
   const adopted = newestRun([...runs.values()].filter((r) => !remembered.has(r.id)));
-  const adoptedIsNewer = adopted && (!previous.lastRun?.startTime || (adopted.startTime ?? '') > previous.lastRun.startTime);
+  const adoptedIsNewer =
+    adopted && (!previous.lastRun?.startTime || (adopted.startTime ?? '') > previous.lastRun.startTime);
   const lastId =
-    d.started[d.started.length - 1]?.ref.id ?? (adoptedIsNewer ? adopted.id : undefined) ?? previous.lastRun?.id ?? newestRun([...runs.values()])?.id;
+    d.started[d.started.length - 1]?.ref.id ??
+    (adoptedIsNewer ? adopted.id : undefined) ??
+    previous.lastRun?.id ??
+    newestRun([...runs.values()])?.id;
   for (const [id, run] of remembered) {
     if (isActiveRun(run.phase) && !runs.has(id)) {
       const reason = d.selection.supersede ? supersededBy(lastId) : `run ${id} is no longer tracked`;
@@ -45,7 +49,9 @@ function rememberAll(facts: PlanFacts, d: Decisions): void {
       d.cancelled.set(id, reason);
     }
   }
-  const lastRun = (lastId !== undefined ? runs.get(lastId) : undefined) ?? (previous.lastRun?.id === lastId ? previous.lastRun : undefined);
+  const lastRun =
+    (lastId !== undefined ? runs.get(lastId) : undefined) ??
+    (previous.lastRun?.id === lastId ? previous.lastRun : undefined);
   if (lastRun) d.lastRun = lastRun;
 }
 

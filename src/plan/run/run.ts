@@ -70,7 +70,10 @@ export function describeRunFailure(stages: StageStatus[]): string | undefined {
 function deadlineNote(stages: StageStatus[], seconds: number | undefined): string | undefined {
   const stopped = stages.filter((s) => s.reason === 'RunDeadlineExceeded').map((s) => `"${s.name}"`);
   if (stopped.length === 0) return undefined;
-  return trimMessage(`run exceeded activeDeadlineSeconds (${seconds}s) before stage ${stopped.join(', ')} could start`, MAX_RUN_MESSAGE);
+  return trimMessage(
+    `run exceeded activeDeadlineSeconds (${seconds}s) before stage ${stopped.join(', ')} could start`,
+    MAX_RUN_MESSAGE,
+  );
 }
 
 export function advanceRun(ctx: RunContext): RunProgress {
@@ -84,7 +87,17 @@ export function advanceRun(ctx: RunContext): RunProgress {
   // that recorded it was lost): what it says (its cache decision, its attempt) cannot be read yet,
   // so the run waits for it rather than decide again without it. Bounded: the Job's arrival wakes
   // the Pipeline, and the reconciler forgets an expectation after its TTL.
-  if (awaitsUnseenJob(view)) return { run: previous ?? { id: ctx.runId, trigger: ctx.trigger, generation: ctx.generation, phase: 'Running', startTime: view.startTime }, actions: [] };
+  if (awaitsUnseenJob(view))
+    return {
+      run: previous ?? {
+        id: ctx.runId,
+        trigger: ctx.trigger,
+        generation: ctx.generation,
+        phase: 'Running',
+        startTime: view.startTime,
+      },
+      actions: [],
+    };
 
   // 1. Stages whose outcome is already known.
   const status = new Map<string, StageStatus>();
@@ -101,10 +114,17 @@ export function advanceRun(ctx: RunContext): RunProgress {
   decideOpenStages(view, status, { deadlinePassed: deadline.passed, stopAll, anyFailed }, effects);
   const stages = spec.stages.map((s) => status.get(s.name) ?? { name: s.name, phase: 'Pending' as const });
   // 4. Jobs that must stop or will never start.
-  effects.actions.push(...deadlineDeletes(view, stages, deadline.seconds), ...unusedSuspendedJobs(view, stages, effects.starting));
+  effects.actions.push(
+    ...deadlineDeletes(view, stages, deadline.seconds),
+    ...unusedSuspendedJobs(view, stages, effects.starting),
+  );
   // 5. The end of the run: onFailure stages run once after a failure, never after success.
   const end = runEnd(view, stages, effects);
-  if (view.stagingClaim && isActiveRun(end.phase) && !ctx.observed?.claims.some((c) => c.metadata?.name === view.stagingClaim)) {
+  if (
+    view.stagingClaim &&
+    isActiveRun(end.phase) &&
+    !ctx.observed?.claims.some((c) => c.metadata?.name === view.stagingClaim)
+  ) {
     // The staging volume comes first: every Job of the run mounts it.
     effects.actions.unshift({ kind: 'createClaim', claim: buildStagingClaim(view.pipeline, ctx.runId) });
   }
@@ -130,7 +150,11 @@ function awaitsUnseenJob(view: RunView): boolean {
   if (view.pendingJobs.size === 0) return false;
   return view.pipeline.spec.stages.some((stage) => {
     const own = jobName(view.pipeline.metadata.name ?? '', stage.name, view.runId);
-    return view.pendingJobs.has(own) && !view.jobs.has(stageKey(ROLE_STAGE, stage.name)) && view.memory.get(stage.name)?.job !== own;
+    return (
+      view.pendingJobs.has(own) &&
+      !view.jobs.has(stageKey(ROLE_STAGE, stage.name)) &&
+      view.memory.get(stage.name)?.job !== own
+    );
   });
 }
 
@@ -171,12 +195,19 @@ function runEnd(view: RunView, stages: StageStatus[], effects: Effects): { phase
   }
   if (stages.every((s) => s.phase === 'Succeeded')) return { phase: 'Succeeded', onFailure: [] };
   const onFailure = (view.pipeline.spec.onFailure ?? []).map(
-    (stage) => recallStage(view, ROLE_ON_FAILURE, stage.name, effects) ?? createStageJob(view, stage, ROLE_ON_FAILURE, effects),
+    (stage) =>
+      recallStage(view, ROLE_ON_FAILURE, stage.name, effects) ?? createStageJob(view, stage, ROLE_ON_FAILURE, effects),
   );
   return { phase: onFailure.every((s) => isTerminalStage(s.phase)) ? 'Failed' : 'Running', onFailure };
 }
 
-function runStatus(ctx: RunContext, view: RunView, all: StageStatus[], phase: RunPhase, deadlineSeconds: number | undefined): RunStatus {
+function runStatus(
+  ctx: RunContext,
+  view: RunView,
+  all: StageStatus[],
+  phase: RunPhase,
+  deadlineSeconds: number | undefined,
+): RunStatus {
   const finished = !isActiveRun(phase);
   const dag = all.slice(0, view.pipeline.spec.stages.length);
   return compact({
@@ -197,7 +228,9 @@ function runStatus(ctx: RunContext, view: RunView, all: StageStatus[], phase: Ru
 function runRequeue(view: RunView, run: RunStatus, deadline: Deadline, effects: Effects): number | undefined {
   if (!isActiveRun(run.phase)) return undefined;
   const now = view.now.getTime();
-  const open = view.pipeline.spec.stages.some((s) => !isTerminalStage(run.stages?.find((r) => r.name === s.name)?.phase));
+  const open = view.pipeline.spec.stages.some(
+    (s) => !isTerminalStage(run.stages?.find((r) => r.name === s.name)?.phase),
+  );
   const requeues = [
     deadline.at !== undefined && !deadline.passed && open ? deadline.at - now : undefined,
     effects.awaiting && view.awaitRootsUntil ? view.awaitRootsUntil.getTime() - now : undefined,

@@ -8,7 +8,15 @@
 // Stage phases only move forward: a terminal phase in memory beats a Job that still looks
 // active (a stale cache, or a Job being deleted).
 import type { V1Job } from '@kubernetes/client-node';
-import type { CacheEntry, OnFailureStageSpec, Pipeline, RunStatus, RunTrigger, StageSpec, StageStatus } from '../../api/types.ts';
+import type {
+  CacheEntry,
+  OnFailureStageSpec,
+  Pipeline,
+  RunStatus,
+  RunTrigger,
+  StageSpec,
+  StageStatus,
+} from '../../api/types.ts';
 import { ANN_PRIOR_ATTEMPTS, ROLE_STAGE, type Role } from '../../api/labels.ts';
 import type { Action, PlanEvent } from '../types.ts';
 import { buildStageJob, startJobPatch } from './job.ts';
@@ -17,7 +25,15 @@ import { cachedUpstreamAnnotation, servedUpstream } from '../cache/evidence.ts';
 import type { RunValues } from '../values/values.ts';
 import { topologicalOrder } from './dag.ts';
 import { jobName, labelValue, MAX_JOB_NAME, shortName } from '../names.ts';
-import { isDeleting, isJobFinished, isSuspendedJob, jobStageKey, readJob, stageKey, type ObservedRun } from '../observed.ts';
+import {
+  isDeleting,
+  isJobFinished,
+  isSuspendedJob,
+  jobStageKey,
+  readJob,
+  stageKey,
+  type ObservedRun,
+} from '../observed.ts';
 import { compact } from '../objects.ts';
 import { iso } from '../time.ts';
 
@@ -109,7 +125,9 @@ export function recallStage(view: RunView, role: Role, name: string, effects: Ef
   // That plan's StageCached Event was not emitted either (Events follow the write): it is now.
   const served = role === ROLE_STAGE ? view.servedOnJobs?.get(name) : undefined;
   if (served) {
-    const key = resolveCacheKey(stageSpec(view, role, name) as StageSpec, view.values, view.runId, view.pipeline.spec.timeZone) ?? '';
+    const key =
+      resolveCacheKey(stageSpec(view, role, name) as StageSpec, view.values, view.runId, view.pipeline.spec.timeZone) ??
+      '';
     effects.events.push(stageCachedEvent(view.runId, name, key, served.cachedFrom ?? ''));
     return served;
   }
@@ -123,7 +141,16 @@ export function recallStage(view: RunView, role: Role, name: string, effects: Ef
 
 function rejectedStage(view: RunView, name: string, message: string): StageStatus {
   const now = iso(view.now);
-  return { name, phase: 'Failed', job: ownJobName(view, name), attempts: 1, reason: 'JobRejected', message, startTime: now, completionTime: now };
+  return {
+    name,
+    phase: 'Failed',
+    job: ownJobName(view, name),
+    attempts: 1,
+    reason: 'JobRejected',
+    message,
+    startTime: now,
+    completionTime: now,
+  };
 }
 
 /**
@@ -183,7 +210,11 @@ export function createStageJob(
     // under the name of one just deleted can sit unsynced for minutes. The stage finds its Job
     // by labels, so the name only has to be deterministic and unique.
     const name = shortName(`${job.metadata?.name ?? ownJobName(view, stage.name)}-x${priorAttempts}`, MAX_JOB_NAME);
-    job.metadata = { ...job.metadata, name, annotations: { ...job.metadata?.annotations, [ANN_PRIOR_ATTEMPTS]: String(priorAttempts) } };
+    job.metadata = {
+      ...job.metadata,
+      name,
+      annotations: { ...job.metadata?.annotations, [ANN_PRIOR_ATTEMPTS]: String(priorAttempts) },
+    };
   }
   if (decided && role === ROLE_STAGE) {
     const served = cachedUpstreamAnnotation(servedUpstream(stage as StageSpec, view.pipeline.spec.stages, decided));
@@ -203,7 +234,12 @@ function startSuspended(view: RunView, stage: StageSpec, job: V1Job, effects: Ef
   if (view.stagingClaim) return createStageJob(view, stage, ROLE_STAGE, effects);
   const name = job.metadata?.name ?? '';
   effects.starting.add(name);
-  effects.actions.push({ kind: 'startJob', name, runId: view.runId, patch: startJobPatch(view.runId, view.trigger, view.startTime, view.values, view.pipeline.spec.timeZone) });
+  effects.actions.push({
+    kind: 'startJob',
+    name,
+    runId: view.runId,
+    patch: startJobPatch(view.runId, view.trigger, view.startTime, view.values, view.pipeline.spec.timeZone),
+  });
   return { name: stage.name, phase: 'Running', job: name, attempts: 1 };
 }
 
@@ -224,28 +260,54 @@ export function stopAtDeadline(status: Map<string, StageStatus>, seconds: number
 /** Step 3 for one open stage whose dependencies are decided. */
 type OpenStageRule = { deadlinePassed: boolean; stopAll: boolean; anyFailed: boolean };
 
-export function decideOpenStages(view: RunView, status: Map<string, StageStatus>, rule: OpenStageRule, effects: Effects): void {
+export function decideOpenStages(
+  view: RunView,
+  status: Map<string, StageStatus>,
+  rule: OpenStageRule,
+  effects: Effects,
+): void {
   for (const stage of topologicalOrder(view.pipeline.spec.stages)) {
     if (!status.has(stage.name)) status.set(stage.name, decideStage(view, stage, status, rule, effects));
   }
 }
 
-function decideStage(view: RunView, stage: StageSpec, status: Map<string, StageStatus>, rule: OpenStageRule, effects: Effects): StageStatus {
+function decideStage(
+  view: RunView,
+  stage: StageSpec,
+  status: Map<string, StageStatus>,
+  rule: OpenStageRule,
+  effects: Effects,
+): StageStatus {
   const deps = stage.dependsOn ?? [];
   const blocked = deps.filter((d) => status.get(d)?.phase === 'Failed' || status.get(d)?.phase === 'Skipped');
   if (blocked.length > 0) {
-    return { name: stage.name, phase: 'Skipped', reason: 'UpstreamFailed', message: `upstream stage ${someNames(blocked)} did not succeed` };
+    return {
+      name: stage.name,
+      phase: 'Skipped',
+      reason: 'UpstreamFailed',
+      message: `upstream stage ${someNames(blocked)} did not succeed`,
+    };
   }
-  if (rule.deadlinePassed) return { name: stage.name, phase: 'Skipped', reason: 'RunDeadlineExceeded', message: 'run deadline passed before it could start' };
+  if (rule.deadlinePassed)
+    return {
+      name: stage.name,
+      phase: 'Skipped',
+      reason: 'RunDeadlineExceeded',
+      message: 'run deadline passed before it could start',
+    };
   // StopAll: nothing new starts after a failure; running stages are left to finish.
-  if (rule.stopAll && rule.anyFailed) return { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' };
+  if (rule.stopAll && rule.anyFailed)
+    return { name: stage.name, phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' };
   if (!deps.every((d) => status.get(d)?.phase === 'Succeeded')) return { name: stage.name, phase: 'Pending' };
   return startStage(view, stage, (name) => status.get(name), effects);
 }
 
 /** Names quoted, at most the first three and how many more: a stage may depend on 199 others, and each message is status. */
 export function someNames(names: string[], shown = 3): string {
-  const list = names.slice(0, shown).map((n) => `"${n}"`).join(', ');
+  const list = names
+    .slice(0, shown)
+    .map((n) => `"${n}"`)
+    .join(', ');
   return names.length > shown ? `${list} and ${names.length - shown} more` : list;
 }
 
@@ -254,10 +316,21 @@ export function someNames(names: string[], shown = 3): string {
  * create the stage's Job (naming the served stages it builds on). A CronJob's suspended Job of a
  * cached stage is deleted in step 4. `decided`: the run's stage statuses so far.
  */
-function startStage(view: RunView, stage: StageSpec, decided: (name: string) => StageStatus | undefined, effects: Effects): StageStatus {
+function startStage(
+  view: RunView,
+  stage: StageSpec,
+  decided: (name: string) => StageStatus | undefined,
+  effects: Effects,
+): StageStatus {
   const root = (stage.dependsOn ?? []).length === 0;
   const cached = view.cacheEntries
-    ? cachedStage(view.pipeline, stage, { entries: view.cacheEntries, values: view.values, runId: view.runId, now: view.now, decided })
+    ? cachedStage(view.pipeline, stage, {
+        entries: view.cacheEntries,
+        values: view.values,
+        runId: view.runId,
+        now: view.now,
+        decided,
+      })
     : undefined;
   if (cached) {
     effects.events.push(cached.event);
@@ -266,7 +339,12 @@ function startStage(view: RunView, stage: StageSpec, decided: (name: string) => 
   const suspended = jobOf(view, ROLE_STAGE, stage.name);
   // Memory may name a Job Conveyor created for the stage that the cache does not show yet.
   const remembered = view.memory.get(stage.name)?.job;
-  if (suspended && isSuspendedJob(suspended) && !isDeleting(suspended) && (!remembered || remembered === suspended.metadata?.name)) {
+  if (
+    suspended &&
+    isSuspendedJob(suspended) &&
+    !isDeleting(suspended) &&
+    (!remembered || remembered === suspended.metadata?.name)
+  ) {
     return startSuspended(view, stage, suspended, effects);
   }
   if (root && view.awaitRootsUntil && view.now < view.awaitRootsUntil) {
@@ -286,7 +364,11 @@ export function deadlineDeletes(view: RunView, stages: StageStatus[], seconds: n
     const job = jobOf(view, ROLE_STAGE, stage.name);
     const stopped = stage.phase === 'Failed' && stage.reason === 'RunDeadlineExceeded';
     if (stopped && job?.metadata?.name && !isJobFinished(job) && !isDeleting(job) && !isSuspendedJob(job)) {
-      actions.push({ kind: 'deleteJob', name: job.metadata.name, reason: `run deadline exceeded (activeDeadlineSeconds=${seconds})` });
+      actions.push({
+        kind: 'deleteJob',
+        name: job.metadata.name,
+        reason: `run deadline exceeded (activeDeadlineSeconds=${seconds})`,
+      });
     }
   }
   return actions;

@@ -3,7 +3,13 @@
 // ended runs are handled (status.lastTriggers), so each upstream run fires at most once, and which
 // were still active, so one that leaves the upstream's bounded history unseen is reported.
 import type { ChainTrigger, Pipeline, PipelineStatus } from '../../api/types.ts';
-import { MAX_ACTIVE_RUNS, MAX_HANDLED_UPSTREAM_RUNS, MAX_RUN_ID_LENGTH, MAX_RUNS, MAX_TRIGGERS } from '../../api/schema.ts';
+import {
+  MAX_ACTIVE_RUNS,
+  MAX_HANDLED_UPSTREAM_RUNS,
+  MAX_RUN_ID_LENGTH,
+  MAX_RUNS,
+  MAX_TRIGGERS,
+} from '../../api/schema.ts';
 import { MAX_RUN_SUMMARIES } from '../tidy/history.ts';
 import { isPlainObject } from '../objects.ts';
 import type { RunValues } from '../values/values.ts';
@@ -28,7 +34,9 @@ export type ChainEvaluation = {
 
 function triggersOf(pipeline: Pipeline | undefined): ChainTrigger[] {
   const after = pipeline?.spec?.triggers?.after;
-  return Array.isArray(after) ? after.filter((t): t is ChainTrigger => isPlainObject(t) && typeof t.pipeline === 'string' && t.pipeline !== '') : [];
+  return Array.isArray(after)
+    ? after.filter((t): t is ChainTrigger => isPlainObject(t) && typeof t.pipeline === 'string' && t.pipeline !== '')
+    : [];
 }
 
 /**
@@ -41,10 +49,16 @@ function triggersOf(pipeline: Pipeline | undefined): ChainTrigger[] {
  * missing. Every ended run not handled yet fires once, in the order the runs ended, also an
  * older run that ends after a newer one (concurrencyPolicy Allow, a backfill).
  */
-export function evaluateChainTriggers(pipeline: Pipeline, upstream: Pipeline[], previous: HandledTrigger[] | undefined): ChainEvaluation {
+export function evaluateChainTriggers(
+  pipeline: Pipeline,
+  upstream: Pipeline[],
+  previous: HandledTrigger[] | undefined,
+): ChainEvaluation {
   const triggers = triggersOf(pipeline);
   if (triggers.length === 0) return { fired: [], events: [] };
-  const handled = new Map((Array.isArray(previous) ? previous : []).filter((h) => isPlainObject(h)).map((h) => [h.pipeline, h]));
+  const handled = new Map(
+    (Array.isArray(previous) ? previous : []).filter((h) => isPlainObject(h)).map((h) => [h.pipeline, h]),
+  );
   const wanted = new Map<string, Set<string>>();
   for (const trigger of triggers) {
     const phases = wanted.get(trigger.pipeline) ?? new Set<string>();
@@ -102,19 +116,37 @@ function viewOf(other: Pipeline): UpstreamView {
   const listed = [status.lastRun, ...(Array.isArray(status.runs) ? status.runs.slice(0, MAX_RUNS) : [])];
   const runs = new Map<string, UpstreamRun>();
   for (const run of listed) {
-    if (!isPlainObject(run) || typeof run.id !== 'string' || run.id === '' || run.id.length > MAX_RUN_ID_LENGTH || runs.has(run.id)) continue;
+    if (
+      !isPlainObject(run) ||
+      typeof run.id !== 'string' ||
+      run.id === '' ||
+      run.id.length > MAX_RUN_ID_LENGTH ||
+      runs.has(run.id)
+    )
+      continue;
     const phase = typeof run.phase === 'string' ? run.phase : '';
     const endedAt = (toDate(run.completionTime) ?? toDate(run.startTime))?.getTime() ?? 0;
     const times = timesOf(run);
-    runs.set(run.id, { id: run.id, phase, ended: ENDED_PHASES.has(phase), endedAt, listed: runs.size, ...(times ? { times } : {}) });
+    runs.set(run.id, {
+      id: run.id,
+      phase,
+      ended: ENDED_PHASES.has(phase),
+      endedAt,
+      listed: runs.size,
+      ...(times ? { times } : {}),
+    });
   }
   const all = [...runs.values()];
-  const lastRun = isPlainObject(status.lastRun) && typeof status.lastRun.id === 'string' ? status.lastRun.id : undefined;
+  const lastRun =
+    isPlainObject(status.lastRun) && typeof status.lastRun.id === 'string' ? status.lastRun.id : undefined;
   return {
     ...(typeof other.metadata?.uid === 'string' ? { uid: other.metadata.uid } : {}),
     ...(lastRun !== undefined ? { lastRun } : {}),
     // Of two that ended at the same time, the one listed later (older) ended first.
-    ended: all.filter((r) => r.ended).slice(0, MAX_HANDLED_UPSTREAM_RUNS).sort((a, b) => a.endedAt - b.endedAt || b.listed - a.listed),
+    ended: all
+      .filter((r) => r.ended)
+      .slice(0, MAX_HANDLED_UPSTREAM_RUNS)
+      .sort((a, b) => a.endedAt - b.endedAt || b.listed - a.listed),
     active: all.filter((r) => !r.ended).slice(0, MAX_ACTIVE_RUNS),
     ids: new Set(runs.keys()),
   };
@@ -138,7 +170,12 @@ function knownOf(seen: HandledTrigger, view: UpstreamView): Known {
   if (recreated) return { ended: new Set(), active: new Set(), run: '', legacy: false };
   const run = typeof seen.run === 'string' ? seen.run : '';
   if (Array.isArray(seen.ended)) {
-    return { ended: idsOf(seen.ended, MAX_HANDLED_UPSTREAM_RUNS), active: idsOf(seen.active, MAX_ACTIVE_RUNS), run, legacy: false };
+    return {
+      ended: idsOf(seen.ended, MAX_HANDLED_UPSTREAM_RUNS),
+      active: idsOf(seen.active, MAX_ACTIVE_RUNS),
+      run,
+      legacy: false,
+    };
   }
   const ended = new Set(view.ended.filter((r) => r.id === run || r.id !== view.lastRun).map((r) => r.id));
   return { ended, active: new Set(), run, legacy: true };
@@ -165,7 +202,15 @@ function evaluateUpstream(
   const fresh = view.ended.filter((r) => !known.ended.has(r.id));
   const fired = fresh
     .filter((r) => phases.has(r.phase))
-    .map((r): FiredTrigger => ({ pipeline: name, ...(view.uid ? { uid: view.uid } : {}), run: r.id, phase: r.phase, ...(r.times ? { times: r.times } : {}) }));
+    .map(
+      (r): FiredTrigger => ({
+        pipeline: name,
+        ...(view.uid ? { uid: view.uid } : {}),
+        run: r.id,
+        phase: r.phase,
+        ...(r.times ? { times: r.times } : {}),
+      }),
+    );
   const missed = known.legacy ? [] : missedEvents(name, phases, known, view);
   return { handled: entry(fresh[fresh.length - 1]?.id ?? known.run), fired, events: missed };
 }

@@ -29,7 +29,9 @@ export function defaultParams(specs: ParamSpec[] | undefined): Record<string, st
 }
 
 function allowedNames(specs: ParamSpec[]): string {
-  return specs.length === 0 ? 'this pipeline declares no parameters' : `declared parameters: ${specs.map((s) => s.name).join(', ')}`;
+  return specs.length === 0
+    ? 'this pipeline declares no parameters'
+    : `declared parameters: ${specs.map((s) => s.name).join(', ')}`;
 }
 
 /** The problem with `value` for parameter `spec`, if it is outside its enum. */
@@ -39,14 +41,20 @@ export function enumProblem(spec: ParamSpec, value: string): string | undefined 
 }
 
 /** The run's parameters: every declared one, given values over defaults; unknown names and values outside enum refused. */
-export function resolveParams(specs: ParamSpec[] | undefined, given: Record<string, string> | undefined): Checked<Record<string, string>> {
+export function resolveParams(
+  specs: ParamSpec[] | undefined,
+  given: Record<string, string> | undefined,
+): Checked<Record<string, string>> {
   const declared = specs ?? [];
   const values = defaultParams(declared);
   for (const [name, value] of Object.entries(given ?? {})) {
     const spec = declared.find((s) => s.name === name);
     if (!spec) return { ok: false, message: `unknown parameter ${quoted(name)} (${allowedNames(declared)})` };
     if (value.length > MAX_PARAM_VALUE_LENGTH) {
-      return { ok: false, message: `value of parameter "${name}" is ${value.length} characters long; at most ${MAX_PARAM_VALUE_LENGTH} are allowed` };
+      return {
+        ok: false,
+        message: `value of parameter "${name}" is ${value.length} characters long; at most ${MAX_PARAM_VALUE_LENGTH} are allowed`,
+      };
     }
     const problem = enumProblem(spec, value);
     if (problem) return { ok: false, message: problem };
@@ -54,7 +62,10 @@ export function resolveParams(specs: ParamSpec[] | undefined, given: Record<stri
   }
   const length = Object.entries(values).reduce((sum, [name, value]) => sum + name.length + value.length, 0);
   if (length > MAX_PARAMS_LENGTH) {
-    return { ok: false, message: `the names and values of the run's parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed` };
+    return {
+      ok: false,
+      message: `the names and values of the run's parameters add up to ${length} characters; at most ${MAX_PARAMS_LENGTH} are allowed`,
+    };
   }
   return { ok: true, value: values };
 }
@@ -65,7 +76,10 @@ const OPTION_FIELDS = ['request', 'params', 'at', 'noCache'];
 export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
   if (raw === undefined || raw.trim() === '') return { ok: true, value: {} };
   if (raw.length > MAX_REQUEST_JSON_LENGTH) {
-    return { ok: false, message: `the run options (conveyor.dev/run-options) are ${raw.length} characters long; at most ${MAX_REQUEST_JSON_LENGTH} are allowed` };
+    return {
+      ok: false,
+      message: `the run options (conveyor.dev/run-options) are ${raw.length} characters long; at most ${MAX_REQUEST_JSON_LENGTH} are allowed`,
+    };
   }
   let parsed: unknown;
   try {
@@ -73,19 +87,28 @@ export function parseRunOptions(raw: string | undefined): Checked<RunOptions> {
   } catch {
     return { ok: false, message: 'the run options (conveyor.dev/run-options) are not JSON' };
   }
-  if (!isPlainObject(parsed)) return { ok: false, message: 'the run options (conveyor.dev/run-options) must be a JSON object' };
+  if (!isPlainObject(parsed))
+    return { ok: false, message: 'the run options (conveyor.dev/run-options) must be a JSON object' };
   const unknown = Object.keys(parsed).find((key) => !OPTION_FIELDS.includes(key));
-  if (unknown !== undefined) return { ok: false, message: `run options: unknown field ${quoted(unknown)} (allowed: ${OPTION_FIELDS.join(', ')})` };
+  if (unknown !== undefined)
+    return {
+      ok: false,
+      message: `run options: unknown field ${quoted(unknown)} (allowed: ${OPTION_FIELDS.join(', ')})`,
+    };
   const { request, params, at, noCache } = parsed;
   if (request !== undefined && (typeof request !== 'string' || request.length > MAX_REQUEST_VALUE_LENGTH)) {
-    return { ok: false, message: `run options: "request" must be a string of at most ${MAX_REQUEST_VALUE_LENGTH} characters` };
+    return {
+      ok: false,
+      message: `run options: "request" must be a string of at most ${MAX_REQUEST_VALUE_LENGTH} characters`,
+    };
   }
   if (params !== undefined && (!isPlainObject(params) || Object.values(params).some((v) => typeof v !== 'string'))) {
     return { ok: false, message: 'run options: "params" must map parameter names to strings' };
   }
   const time = at === undefined ? undefined : readRequestTime(at);
   if (time && !time.ok) return { ok: false, message: `run options: "at" ${time.message}` };
-  if (noCache !== undefined && typeof noCache !== 'boolean') return { ok: false, message: 'run options: "noCache" must be true or false' };
+  if (noCache !== undefined && typeof noCache !== 'boolean')
+    return { ok: false, message: 'run options: "noCache" must be true or false' };
   return {
     ok: true,
     value: {

@@ -55,7 +55,10 @@ export function readRequestValue(pipeline: Pipeline, key: string): RequestValue 
   if (raw === undefined) return undefined;
   const value = handledRecord(raw);
   if (value === raw) return { value };
-  return { value, problem: `the value of ${key} is ${raw.length} characters long; at most ${MAX_REQUEST_VALUE_LENGTH} are allowed` };
+  return {
+    value,
+    problem: `the value of ${key} is ${raw.length} characters long; at most ${MAX_REQUEST_VALUE_LENGTH} are allowed`,
+  };
 }
 
 /** `value` as JSON, cut to a readable length: messages quote what they refuse, never all of it. */
@@ -69,9 +72,13 @@ export type TimeCheck = { ok: true; value: Date } | { ok: false; message: string
 /** A time a request names: strict RFC 3339 (time.ts), from EARLIEST_REQUEST_TIME to LATEST_REQUEST_TIME. */
 export function readRequestTime(value: unknown): TimeCheck {
   const date = parseRfc3339(value);
-  if (!date) return { ok: false, message: `must be an RFC 3339 time such as 2026-03-01T00:00:00Z, not ${quoted(value)}` };
+  if (!date)
+    return { ok: false, message: `must be an RFC 3339 time such as 2026-03-01T00:00:00Z, not ${quoted(value)}` };
   if (date < EARLIEST_REQUEST_TIME || date > LATEST_REQUEST_TIME) {
-    return { ok: false, message: `must lie between ${iso(EARLIEST_REQUEST_TIME)} and ${iso(LATEST_REQUEST_TIME)}, not ${quoted(value)}` };
+    return {
+      ok: false,
+      message: `must lie between ${iso(EARLIEST_REQUEST_TIME)} and ${iso(LATEST_REQUEST_TIME)}, not ${quoted(value)}`,
+    };
   }
   return { ok: true, value: date };
 }

@@ -62,11 +62,17 @@ export function succeededStages(
     const job = jobs.get(stageKey(ROLE_STAGE, labelValue(stage.name)));
     if (!job || isSuspendedJob(job)) continue;
     const outcome = readJob(job);
-    if (outcome.phase === 'Succeeded') out.set(stage.name, keptStage(stage.name, runId, { name: stage.name, job: job.metadata?.name, ...outcome }));
+    if (outcome.phase === 'Succeeded')
+      out.set(stage.name, keptStage(stage.name, runId, { name: stage.name, job: job.metadata?.name, ...outcome }));
   }
   // Kept in this run (it is a retry itself): memory says where they succeeded.
   for (const stage of remembered?.stages ?? []) {
-    if (!out.has(stage.name) && stage.phase === 'Succeeded' && stage.reason === FROM_RUN && stages.some((s) => s.name === stage.name)) {
+    if (
+      !out.has(stage.name) &&
+      stage.phase === 'Succeeded' &&
+      stage.reason === FROM_RUN &&
+      stages.some((s) => s.name === stage.name)
+    ) {
       out.set(stage.name, stage);
     }
   }
@@ -106,10 +112,17 @@ export function resolveRetry(
   if (phase === 'Succeeded') return { ok: false, message: `run ${target} succeeded: nothing to retry` };
   if (phase === 'Skipped') return { ok: false, message: `run ${target} was skipped: it never ran` };
   if (!evidence?.started) {
-    return { ok: false, message: `the Jobs of run ${target} were deleted (runHistoryLimit): its outcome cannot be reused` };
+    return {
+      ok: false,
+      message: `the Jobs of run ${target} were deleted (runHistoryLimit): its outcome cannot be reused`,
+    };
   }
   const detailed = latest?.id === target ? latest : undefined;
   const kept = succeededStages(target, stages, observed, detailed);
-  if (stages.every((s) => kept.has(s.name))) return { ok: false, message: `every stage of run ${target} succeeded: nothing to retry` };
-  return { ok: true, retry: { id: retryRunId(idSeed), of: target, kept: stages.flatMap((s) => kept.get(s.name) ?? []) } };
+  if (stages.every((s) => kept.has(s.name)))
+    return { ok: false, message: `every stage of run ${target} succeeded: nothing to retry` };
+  return {
+    ok: true,
+    retry: { id: retryRunId(idSeed), of: target, kept: stages.flatMap((s) => kept.get(s.name) ?? []) },
+  };
 }

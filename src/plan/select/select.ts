@@ -41,7 +41,8 @@ function newestRunOf(observed: Map<string, ObservedRun>, generation: number): Ob
 
 /** A run known from its Jobs only: what they say about its trigger and retry target. */
 function fromEvidence(ctx: PlanFacts, run: ObservedRun, previous?: RememberedRun): RunRef {
-  const trigger = previous?.trigger ?? run.trigger ?? (run.manualFromCronJob ? 'manual' : run.scheduledAt ? 'schedule' : 'create');
+  const trigger =
+    previous?.trigger ?? run.trigger ?? (run.manualFromCronJob ? 'manual' : run.scheduledAt ? 'schedule' : 'create');
   return withRunDetails(ctx, {
     id: run.id,
     trigger,
@@ -63,12 +64,16 @@ function withRunDetails(ctx: PlanFacts, ref: RunRef): RunRef {
   }
   if (scheduledAt) out.awaitRootsUntil = new Date(scheduledAt.getTime() + ROOT_JOIN_GRACE_MS);
   const detailed = ref.previous !== undefined && 'stages' in ref.previous && Array.isArray(ref.previous.stages);
-  if (ref.trigger === 'retry' && !retryOf && ref.previous && !detailed && isActiveRun(ref.previous.phase)) out.hold = true;
+  if (ref.trigger === 'retry' && !retryOf && ref.previous && !detailed && isActiveRun(ref.previous.phase))
+    out.hold = true;
   return out;
 }
 
 /** Everything pending counts as handled (satisfied by a run, or unknowable after a lost status). */
-function allHandled(ctx: PlanFacts, r: Requests): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers' | 'requestCount'> {
+function allHandled(
+  ctx: PlanFacts,
+  r: Requests,
+): Pick<Selection, 'lastRunRequest' | 'lastRetryRequest' | 'lastTriggers' | 'requestCount'> {
   const lastRunRequest = r.runRequest ?? ctx.previous.lastRunRequest;
   const lastRetryRequest = r.retryRequest ?? ctx.previous.lastRetryRequest;
   const requestCount = countRequests(ctx, r);
@@ -88,7 +93,11 @@ export function requestSeed(value: string, count: number): string {
 const refused = (message: string) => ({ ok: false as const, message });
 
 /** Explicit and chained requests, in the order they are considered. */
-function newRequests(ctx: PlanFacts, r: Requests, chainGoverned: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+function newRequests(
+  ctx: PlanFacts,
+  r: Requests,
+  chainGoverned: boolean,
+): { requests: RunRequest[]; events: PlanEvent[] } {
   const { previous, now, generation } = ctx;
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
@@ -99,23 +108,35 @@ function newRequests(ctx: PlanFacts, r: Requests, chainGoverned: boolean): { req
   if (isNewRunRequest(ctx, r)) {
     const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
     // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
-    const checked = r.runProblem ? refused(r.runProblem) : checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
+    const checked = r.runProblem
+      ? refused(r.runProblem)
+      : checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
     if (checked.ok) {
       const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
       requests.push({ id, trigger: 'manual', generation, governed: false, at: now, values });
     } else {
-      events.push({ type: 'Warning', reason: 'RunRefused', message: `run request "${r.runRequest}" refused: ${checked.message}` });
+      events.push({
+        type: 'Warning',
+        reason: 'RunRefused',
+        message: `run request "${r.runRequest}" refused: ${checked.message}`,
+      });
     }
   }
   if (isNewRetryRequest(ctx, r)) {
     const value = r.retryRequest ?? '';
     const seed = requestSeed(value, count++);
-    const resolved = r.retryProblem ? refused(r.retryProblem) : resolveRetry(value, previous.lastRun, ctx.remembered, ctx.observed, ctx.pipeline.spec.stages, seed);
+    const resolved = r.retryProblem
+      ? refused(r.retryProblem)
+      : resolveRetry(value, previous.lastRun, ctx.remembered, ctx.observed, ctx.pipeline.spec.stages, seed);
     if (resolved.ok) {
       const { id, of, kept } = resolved.retry;
       requests.push({ id, trigger: 'retry', generation, governed: false, at: now, retryOf: of, kept });
     } else {
-      events.push({ type: 'Warning', reason: 'RetryRefused', message: `retry request "${value}" refused: ${resolved.message}` });
+      events.push({
+        type: 'Warning',
+        reason: 'RetryRefused',
+        message: `retry request "${value}" refused: ${resolved.message}`,
+      });
     }
   }
   return { requests, events };
@@ -128,7 +149,11 @@ function newRequests(ctx: PlanFacts, r: Requests, chainGoverned: boolean): { req
  * tells their run ids apart, was lost with it): a request whose run is not among the Jobs is not
  * run again, and a Warning says so — request it again to run.
  */
-function afterLostStatus(ctx: PlanFacts, r: Requests, asked: { requests: RunRequest[]; events: PlanEvent[] }): { requests: RunRequest[]; events: PlanEvent[] } {
+function afterLostStatus(
+  ctx: PlanFacts,
+  r: Requests,
+  asked: { requests: RunRequest[]; events: PlanEvent[] },
+): { requests: RunRequest[]; events: PlanEvent[] } {
   const started = [...ctx.observed.values()].filter((run) => run.started);
   if (started.length === 0) return asked;
   const known = new Set(started.map((run) => run.id));
@@ -147,7 +172,11 @@ function afterLostStatus(ctx: PlanFacts, r: Requests, asked: { requests: RunRequ
  * one. An id this pipeline's history already holds means the upstream used one of its run ids
  * again (its status was wiped): that run cannot start twice, and an Event says so.
  */
-function chainRequests(ctx: PlanFacts, fired: FiredTrigger[], governed: boolean): { requests: RunRequest[]; events: PlanEvent[] } {
+function chainRequests(
+  ctx: PlanFacts,
+  fired: FiredTrigger[],
+  governed: boolean,
+): { requests: RunRequest[]; events: PlanEvent[] } {
   const remembered = ctx.remembered;
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
@@ -194,11 +223,22 @@ function selectSuspended(ctx: PlanFacts, r: Requests): Selection {
   const continuing = lost
     ? [fromEvidence(ctx, lost)]
     : lastRun && isActiveRun(lastRun.phase)
-      ? [withRunDetails(ctx, { id: lastRun.id, trigger: lastRun.trigger, generation: lastRun.generation ?? ctx.generation, previous: lastRun })]
+      ? [
+          withRunDetails(ctx, {
+            id: lastRun.id,
+            trigger: lastRun.trigger,
+            generation: lastRun.generation ?? ctx.generation,
+            previous: lastRun,
+          }),
+        ]
       : [];
   const events: PlanEvent[] = [];
   const refuse = (what: string) =>
-    events.push({ type: 'Warning', reason: 'RunRefused', message: `${what} refused: the pipeline is suspended (spec.suspend); resume it to run` });
+    events.push({
+      type: 'Warning',
+      reason: 'RunRefused',
+      message: `${what} refused: the pipeline is suspended (spec.suspend); resume it to run`,
+    });
   if (isNewRunRequest(ctx, r)) refuse(`run request "${r.runRequest}"`);
   if (isNewRetryRequest(ctx, r)) refuse(`retry request "${r.retryRequest}"`);
   for (const fired of r.chain.fired) refuse(`run ${fired.run} of ${fired.pipeline} (trigger)`);
@@ -225,7 +265,13 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
       const events = afterLostStatus(ctx, r, newRequests(ctx, r, true)).events;
       return { ...base, continuing: [fromEvidence(ctx, adopted)], requests: [], ...allHandled(ctx, r), events };
     }
-    const request: RunRequest = { id: generationRunId(generation), trigger: 'create', generation, governed: true, at: ctx.now };
+    const request: RunRequest = {
+      id: generationRunId(generation),
+      trigger: 'create',
+      generation,
+      governed: true,
+      at: ctx.now,
+    };
     return oneRun(ctx, r, request);
   }
 
@@ -234,8 +280,15 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
   if (previous.observedGeneration !== generation || previous.phase === 'Invalid') {
     // A first run is `create`, also when the first generation was invalid; a pipeline that was
     // scheduled until this change has a history even without runs.
-    const changed = lastRun !== undefined || (previous.observedGeneration !== undefined && previous.phase !== 'Invalid');
-    const request: RunRequest = { id: generationRunId(generation), trigger: changed ? 'change' : 'create', generation, governed: true, at: ctx.now };
+    const changed =
+      lastRun !== undefined || (previous.observedGeneration !== undefined && previous.phase !== 'Invalid');
+    const request: RunRequest = {
+      id: generationRunId(generation),
+      trigger: changed ? 'change' : 'create',
+      generation,
+      governed: true,
+      at: ctx.now,
+    };
     return oneRun(ctx, r, request);
   }
 
@@ -243,10 +296,21 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
   if (chosen.requests.length > 0) return chosen;
   const handled = allHandled(ctx, r);
   if (lastRun) {
-    const ref = withRunDetails(ctx, { id: lastRun.id, trigger: lastRun.trigger, generation: lastRun.generation ?? generation, previous: lastRun });
+    const ref = withRunDetails(ctx, {
+      id: lastRun.id,
+      trigger: lastRun.trigger,
+      generation: lastRun.generation ?? generation,
+      previous: lastRun,
+    });
     return { ...base, continuing: [ref], requests: [], ...handled, events: chosen.events };
   }
-  const request: RunRequest = { id: generationRunId(generation), trigger: 'create', generation, governed: true, at: ctx.now };
+  const request: RunRequest = {
+    id: generationRunId(generation),
+    trigger: 'create',
+    generation,
+    governed: true,
+    at: ctx.now,
+  };
   return { ...base, continuing: [], requests: [request], ...handled, events: chosen.events };
 }
 
@@ -317,13 +381,27 @@ export function selectScheduled(ctx: PlanFacts): Selection {
  * forgot them (a status write that did not land, a lost status): still running, or newer than
  * lastRun. Older finished ones are history that fell off runs[], not to be woken up.
  */
-function scheduledContinuing(ctx: PlanFacts, remembered: Map<string, RememberedRun>, unknown: ObservedRun[], lost: boolean): RunRef[] {
+function scheduledContinuing(
+  ctx: PlanFacts,
+  remembered: Map<string, RememberedRun>,
+  unknown: ObservedRun[],
+  lost: boolean,
+): RunRef[] {
   const { previous, observed, generation } = ctx;
   const continuing: RunRef[] = [];
   for (const run of remembered.values()) {
     if (!isActiveRun(run.phase)) continue;
     const evidence = observed.get(run.id);
-    continuing.push(evidence ? fromEvidence(ctx, evidence, run) : withRunDetails(ctx, { id: run.id, trigger: run.trigger, generation: run.generation ?? generation, previous: run }));
+    continuing.push(
+      evidence
+        ? fromEvidence(ctx, evidence, run)
+        : withRunDetails(ctx, {
+            id: run.id,
+            trigger: run.trigger,
+            generation: run.generation ?? generation,
+            previous: run,
+          }),
+    );
   }
   const newest = lost ? unknown.filter((run) => run.started).sort((a, b) => runTime(b) - runTime(a))[0] : undefined;
   const lastStart = previous.lastRun?.startTime ? Date.parse(previous.lastRun.startTime) : Number.NaN;
@@ -350,7 +428,13 @@ function newTicks(ctx: PlanFacts, unknown: ObservedRun[]): { requests: RunReques
     if (run.started) continue;
     const runGeneration = run.generation ?? generation;
     if (run.manualFromCronJob) {
-      requests.push({ id: run.id, trigger: 'manual', generation: runGeneration, governed: false, at: run.createdAt ?? now });
+      requests.push({
+        id: run.id,
+        trigger: 'manual',
+        generation: runGeneration,
+        governed: false,
+        at: run.createdAt ?? now,
+      });
       continue;
     }
     if (!run.scheduledAt) continue;
@@ -359,11 +443,21 @@ function newTicks(ctx: PlanFacts, unknown: ObservedRun[]): { requests: RunReques
       // A wall-clock time runs once: its hour is in the next tick's interval (logical-time.ts).
       skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: extra });
     } else if (spec.suspend === true) {
-      skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: 'skipped: the pipeline is suspended' });
+      skipped.push({
+        id: run.id,
+        trigger: 'schedule',
+        generation: runGeneration,
+        message: 'skipped: the pipeline is suspended',
+      });
     } else if (typeof deadline === 'number' && now.getTime() > run.scheduledAt.getTime() + deadline * 1000) {
       // The CronJob controller keeps this deadline for creating the Job; Conveyor keeps it for
       // starting it (it may have been down since the tick).
-      skipped.push({ id: run.id, trigger: 'schedule', generation: runGeneration, message: `skipped: missed its starting deadline (startingDeadlineSeconds=${deadline})` });
+      skipped.push({
+        id: run.id,
+        trigger: 'schedule',
+        generation: runGeneration,
+        message: `skipped: missed its starting deadline (startingDeadlineSeconds=${deadline})`,
+      });
     } else {
       const ref = withRunDetails(ctx, { id: run.id, trigger: 'schedule', generation: runGeneration });
       requests.push({ ...ref, governed: true, at: run.scheduledAt });

@@ -12,11 +12,17 @@ export type DesiredCondition = Pick<Condition, 'type' | 'status' | 'reason' | 'm
  * Exactly the `desired` conditions (others, e.g. a Reconciling that no longer applies, are
  * removed), each stamped with the generation they describe.
  */
-export function toConditions(desired: DesiredCondition[], previous: Condition[] | undefined, generation: number, now: Date): Condition[] {
+export function toConditions(
+  desired: DesiredCondition[],
+  previous: Condition[] | undefined,
+  generation: number,
+  now: Date,
+): Condition[] {
   const before = Array.isArray(previous) ? previous : [];
   return desired.map((want) => {
     const old = before.find((c) => c?.type === want.type);
-    const lastTransitionTime = old && old.status === want.status && old.lastTransitionTime ? old.lastTransitionTime : iso(now);
+    const lastTransitionTime =
+      old && old.status === want.status && old.lastTransitionTime ? old.lastTransitionTime : iso(now);
     return {
       type: want.type,
       status: want.status,

@@ -23,7 +23,8 @@ const MAX_PROBLEMS_MESSAGE = 1000;
 export function planInvalid(facts: SeenFacts): Plan {
   const { problems, previous, generation, observed, now } = facts;
   const message =
-    trimMessage(problems.map((p) => `${p?.path ?? ''}: ${p?.message ?? ''}`).join('; '), MAX_PROBLEMS_MESSAGE) ?? 'invalid spec';
+    trimMessage(problems.map((p) => `${p?.path ?? ''}: ${p?.message ?? ''}`).join('; '), MAX_PROBLEMS_MESSAGE) ??
+    'invalid spec';
   const before = previous.lastRun;
   const reason = `cancelled: generation ${generation} is invalid`;
   const lastRun = before && isActiveRun(before.phase) ? cancelRun(before, reason, now) : before;

@@ -32,11 +32,18 @@ export function scheduledConditions(s: {
   if (s.cronChanging) return inProgress('CronJobsUpdating', `applying the CronJobs of generation ${s.generation}`);
   const last = lastRun ? `; last run ${lastRun.id}: ${lastRun.phase}` : '';
   if (s.active && lastRun && isActiveRun(lastRun.phase)) {
-    return ready('RunInProgress', `run ${lastRun.id} in progress: ${countSucceeded(lastRun, spec)}/${spec.stages.length} stages succeeded`);
+    return ready(
+      'RunInProgress',
+      `run ${lastRun.id} in progress: ${countSucceeded(lastRun, spec)}/${spec.stages.length} stages succeeded`,
+    );
   }
   if (s.active) return ready('RunInProgress', `runs in progress${last}`);
   if (spec.suspend === true) return ready('Suspended', `schedule suspended: no new runs start${last}`);
-  const waiting = spec.schedule ? (s.next ? `next run at ${s.next}` : 'no next run') : `waiting for ${(spec.triggers?.after ?? []).map((t) => `${t.pipeline} to end ${t.phase ?? 'Succeeded'}`).join(' or ')}`;
+  const waiting = spec.schedule
+    ? s.next
+      ? `next run at ${s.next}`
+      : 'no next run'
+    : `waiting for ${(spec.triggers?.after ?? []).map((t) => `${t.pipeline} to end ${t.phase ?? 'Succeeded'}`).join(' or ')}`;
   return ready('Scheduled', `${waiting}${last}`);
 }
 
@@ -85,4 +92,3 @@ export function runConditions(run: RunStatus | undefined, spec: PipelineSpec): D
     }
   }
 }
-

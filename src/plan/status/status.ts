@@ -72,10 +72,24 @@ function pipelineStatus(
 }
 
 /** The runs[] entries of the runs this plan advanced, started or skipped. */
-function runSummaries(runs: Map<string, RunStatus>, lastRun: RunStatus | undefined, skipped: SkippedRun[], now: Date): RunSummary[] {
+function runSummaries(
+  runs: Map<string, RunStatus>,
+  lastRun: RunStatus | undefined,
+  skipped: SkippedRun[],
+  now: Date,
+): RunSummary[] {
   return [
     // lastRun carries its stages itself; its entry in runs[] need not repeat them.
     ...[...runs.values()].map((r) => summarize(r.id === lastRun?.id ? { ...r, stages: [] } : r)),
-    ...skipped.map((s): RunSummary => ({ id: s.id, trigger: s.trigger, phase: 'Skipped', generation: s.generation, completionTime: iso(now), message: s.message })),
+    ...skipped.map(
+      (s): RunSummary => ({
+        id: s.id,
+        trigger: s.trigger,
+        phase: 'Skipped',
+        generation: s.generation,
+        completionTime: iso(now),
+        message: s.message,
+      }),
+    ),
   ];
 }

@@ -11,7 +11,8 @@ type AnyRun = RunStatus | RunSummary;
 function runsOf(status: PipelineStatus): Map<string, AnyRun> {
   const runs = new Map<string, AnyRun>();
   if (status.lastRun?.id) runs.set(status.lastRun.id, status.lastRun);
-  for (const run of Array.isArray(status.runs) ? status.runs : []) if (run?.id && !runs.has(run.id)) runs.set(run.id, run);
+  for (const run of Array.isArray(status.runs) ? status.runs : [])
+    if (run?.id && !runs.has(run.id)) runs.set(run.id, run);
   return runs;
 }
 
@@ -28,7 +29,11 @@ export function transitionEvents(previous: PipelineStatus, next: PipelineStatus)
     const old = before.get(id);
     // A run first recorded already cancelled (the plan that started it lost its write) ended too.
     if ((!old || isActiveRun(old.phase)) && run.phase === 'Cancelled') {
-      events.push({ type: 'Normal', reason: 'RunCancelled', message: `${runLabel(run)} cancelled: ${run.message ?? 'superseded'}` });
+      events.push({
+        type: 'Normal',
+        reason: 'RunCancelled',
+        message: `${runLabel(run)} cancelled: ${run.message ?? 'superseded'}`,
+      });
     }
   }
 
@@ -40,7 +45,11 @@ export function transitionEvents(previous: PipelineStatus, next: PipelineStatus)
   for (const run of ordered) {
     const old = before.get(run.id);
     if (!old && run.phase !== 'Skipped' && run.phase !== 'Cancelled') {
-      events.push({ type: 'Normal', reason: 'RunStarted', message: `${runLabel(run)} started (trigger: ${run.trigger})` });
+      events.push({
+        type: 'Normal',
+        reason: 'RunStarted',
+        message: `${runLabel(run)} started (trigger: ${run.trigger})`,
+      });
     }
     // Stage failures are only known for the detailed run (lastRun).
     if (run === next.lastRun) {
@@ -48,7 +57,11 @@ export function transitionEvents(previous: PipelineStatus, next: PipelineStatus)
       const failedBefore = new Set((same?.stages ?? []).filter((s) => s.phase === 'Failed').map((s) => s.name));
       for (const stage of next.lastRun.stages ?? []) {
         if (stage.phase === 'Failed' && stage.reason !== 'RunCancelled' && !failedBefore.has(stage.name)) {
-          events.push({ type: 'Warning', reason: 'StageFailed', message: `${runLabel(run)}: ${describeFailure(stage)}` });
+          events.push({
+            type: 'Warning',
+            reason: 'StageFailed',
+            message: `${runLabel(run)}: ${describeFailure(stage)}`,
+          });
         }
       }
     }
@@ -56,14 +69,21 @@ export function transitionEvents(previous: PipelineStatus, next: PipelineStatus)
       if (run.phase === 'Succeeded') {
         events.push({ type: 'Normal', reason: 'RunSucceeded', message: `${runLabel(run)} succeeded` });
       } else if (run.phase === 'Failed') {
-        events.push({ type: 'Warning', reason: 'RunFailed', message: `${runLabel(run)} failed: ${run.message ?? 'a stage failed'}` });
+        events.push({
+          type: 'Warning',
+          reason: 'RunFailed',
+          message: `${runLabel(run)} failed: ${run.message ?? 'a stage failed'}`,
+        });
       } else if (run.phase === 'Skipped') {
         events.push({ type: 'Warning', reason: 'RunSkipped', message: `${runLabel(run)} ${run.message ?? 'skipped'}` });
       }
     }
   }
 
-  if (next.phase === 'Invalid' && !(previous.phase === 'Invalid' && previous.observedGeneration === next.observedGeneration)) {
+  if (
+    next.phase === 'Invalid' &&
+    !(previous.phase === 'Invalid' && previous.observedGeneration === next.observedGeneration)
+  ) {
     const stalledMessage = next.conditions?.find((c) => c.type === 'Stalled')?.message ?? '';
     events.push({ type: 'Warning', reason: 'InvalidSpec', message: `invalid spec: ${stalledMessage}` });
   }

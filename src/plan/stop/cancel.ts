@@ -36,5 +36,9 @@ export function cancelReason(request: CancelRequest): string {
 
 /** A request for a run that is not active is answered with an Event, not an error. */
 export function cancelRefused(request: CancelRequest, why: string): PlanEvent {
-  return { type: 'Warning', reason: 'CancelRefused', message: `cancel request "${request.value ?? ''}" refused: ${why}` };
+  return {
+    type: 'Warning',
+    reason: 'CancelRefused',
+    message: `cancel request "${request.value ?? ''}" refused: ${why}`,
+  };
 }

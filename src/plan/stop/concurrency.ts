@@ -36,7 +36,9 @@ export function decideConcurrency(
 ): ConcurrencyDecision {
   // Oldest first; at the same instant, automatic runs before explicit ones (which then start
   // last and become lastRun).
-  const ordered = [...requests].sort((a, b) => a.at.getTime() - b.at.getTime() || Number(b.governed) - Number(a.governed));
+  const ordered = [...requests].sort(
+    (a, b) => a.at.getTime() - b.at.getTime() || Number(b.governed) - Number(a.governed),
+  );
   const replacing = supersede || policy === 'Replace';
   const word = supersede ? 'superseded' : 'replaced';
   const skipped: SkippedRun[] = [];
@@ -58,7 +60,12 @@ export function decideConcurrency(
   const cancelled = new Map<string, string>();
   for (const request of considered) {
     if (running.length + aside.length >= MAX_ACTIVE_RUNS) {
-      skipped.push(skip(request, `skipped: ${running.length + aside.length} runs are already active, the most one Pipeline may have at once`));
+      skipped.push(
+        skip(
+          request,
+          `skipped: ${running.length + aside.length} runs are already active, the most one Pipeline may have at once`,
+        ),
+      );
       continue;
     }
     if (request.governed && running.length > 0) {
@@ -90,7 +97,11 @@ export function decideConcurrency(
  * saying why. `held`: the stages of the runs still active after this plan; `stagesOf`: the stages
  * (and onFailure stages) of a run of that generation.
  */
-export function withinStageBudget(decision: ConcurrencyDecision, held: number, stagesOf: (generation: number) => number): ConcurrencyDecision {
+export function withinStageBudget(
+  decision: ConcurrencyDecision,
+  held: number,
+  stagesOf: (generation: number) => number,
+): ConcurrencyDecision {
   const start: RunRequest[] = [];
   const skipped = [...decision.skipped];
   let total = held;
@@ -128,7 +139,10 @@ export function isGoverned(ref: Pick<RunRef, 'trigger'>): boolean {
  * Jobs exist, the replaced one is still Running in the old status).
  * `active`: ids of active runs with their trigger, oldest first.
  */
-export function replacedRuns(policy: ConcurrencyPolicy, active: { id: string; trigger: RunRef['trigger'] }[]): Map<string, string> {
+export function replacedRuns(
+  policy: ConcurrencyPolicy,
+  active: { id: string; trigger: RunRef['trigger'] }[],
+): Map<string, string> {
   const cancelled = new Map<string, string>();
   if (policy !== 'Replace') return cancelled;
   const governed = active.filter(isGoverned);

@@ -6,7 +6,13 @@
 import { MAX_ACTIVE_RUNS, MAX_ACTIVE_STAGES, RESERVED_RUN_SLOTS } from '../../api/schema.ts';
 import { backfillRunIds } from '../backfill/backfill.ts';
 import { cancelReason, cancelRefused, type CancelRequest } from './cancel.ts';
-import { decideConcurrency, replacedRuns, stageRoom, withinStageBudget, type ConcurrencyDecision } from './concurrency.ts';
+import {
+  decideConcurrency,
+  replacedRuns,
+  stageRoom,
+  withinStageBudget,
+  type ConcurrencyDecision,
+} from './concurrency.ts';
 import type { Decisions } from '../decisions.ts';
 import type { PlanFacts } from '../facts.ts';
 import { isActiveRun } from '../run/run.ts';
@@ -24,7 +30,11 @@ export function stopRuns(facts: PlanFacts, d: Decisions): void {
   const exempt = backfillRunIds(stillActive);
   const decided = decideConcurrency(facts.policy, active, selection.requests, selection.supersede, exempt);
   const remaining = active.filter((id) => !decided.cancelled.has(id));
-  const { decision, room } = admit(facts, decided, stillActive.filter((ref) => remaining.includes(ref.id)));
+  const { decision, room } = admit(
+    facts,
+    decided,
+    stillActive.filter((ref) => remaining.includes(ref.id)),
+  );
   d.cancelled = new Map([...stopped.cancelled, ...replaced, ...decision.cancelled]);
   d.concurrency = decision;
   d.active = remaining;
@@ -51,9 +61,13 @@ function admit(facts: PlanFacts, decided: ConcurrencyDecision, remaining: RunRef
 }
 
 /** The run a new cancel request names, if it is active; otherwise an Event that says why not. */
-function requestedCancel(request: CancelRequest, active: string[]): { cancelled: Map<string, string>; events: PlanEvent[] } {
+function requestedCancel(
+  request: CancelRequest,
+  active: string[],
+): { cancelled: Map<string, string>; events: PlanEvent[] } {
   if (request.problem) return { cancelled: new Map(), events: [cancelRefused(request, request.problem)] };
   if (!request.target) return { cancelled: new Map(), events: [] };
-  if (active.includes(request.target)) return { cancelled: new Map([[request.target, cancelReason(request)]]), events: [] };
+  if (active.includes(request.target))
+    return { cancelled: new Map([[request.target, cancelReason(request)]]), events: [] };
   return { cancelled: new Map(), events: [cancelRefused(request, `run ${request.target} is not active`)] };
 }

@@ -65,7 +65,10 @@ export function buildCronJob(pipeline: Pipeline, stage: StageSpec, generation: n
     spec: cronSpec,
   };
   const hash = shortHash(JSON.stringify(cronJob), 16);
-  cronJob.metadata = { ...cronJob.metadata, annotations: { ...cronJob.metadata?.annotations, [ANN_CRONJOB_HASH]: hash } };
+  cronJob.metadata = {
+    ...cronJob.metadata,
+    annotations: { ...cronJob.metadata?.annotations, [ANN_CRONJOB_HASH]: hash },
+  };
   return cronJob;
 }
 
@@ -114,10 +117,14 @@ export function cronJobActions(pipeline: Pipeline, observed: V1CronJob[], genera
 function obsoleteReason(cronJob: V1CronJob, scheduled: boolean, rootLabels: Set<string | undefined>): string {
   if (!scheduled) return 'spec.schedule was removed';
   const stage = cronJob.metadata?.labels?.[LABEL_STAGE];
-  return stage !== undefined && rootLabels.has(stage) ? 'replaced by a CronJob under its current name' : 'its stage is no longer a root stage of the pipeline';
+  return stage !== undefined && rootLabels.has(stage)
+    ? 'replaced by a CronJob under its current name'
+    : 'its stage is no longer a root stage of the pipeline';
 }
 
-export type ScheduleStatus = Pick<PipelineStatus, 'lastScheduleTime' | 'nextScheduleTime'> & { requeueAfterMs?: number };
+export type ScheduleStatus = Pick<PipelineStatus, 'lastScheduleTime' | 'nextScheduleTime'> & {
+  requeueAfterMs?: number;
+};
 
 /**
  * lastScheduleTime: the latest tick any root CronJob reports (or status remembers).
@@ -125,7 +132,12 @@ export type ScheduleStatus = Pick<PipelineStatus, 'lastScheduleTime' | 'nextSche
  * missed tick never leaves it in the past. None while suspended. Plan again at that time so that
  * status moves on even when the tick is skipped.
  */
-export function scheduleStatus(spec: PipelineSpec, cronJobs: V1CronJob[], previous: PipelineStatus, now: Date): ScheduleStatus {
+export function scheduleStatus(
+  spec: PipelineSpec,
+  cronJobs: V1CronJob[],
+  previous: PipelineStatus,
+  now: Date,
+): ScheduleStatus {
   const last = latest(previous.lastScheduleTime, ...cronJobs.map((c) => c.status?.lastScheduleTime));
   let next: Date | undefined;
   if (spec.suspend !== true && spec.schedule) {

@@ -13,7 +13,9 @@ import { iso, toDate } from '../time.ts';
 export const MAX_RUN_SUMMARIES = 10;
 
 export function historyLimit(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.max(0, Math.floor(value)) : DEFAULT_RUN_HISTORY_LIMIT;
+  return typeof value === 'number' && Number.isFinite(value)
+    ? Math.max(0, Math.floor(value))
+    : DEFAULT_RUN_HISTORY_LIMIT;
 }
 
 /**
@@ -63,7 +65,13 @@ export function cancelRun(run: RunStatus, reason: string, now: Date): RunStatus 
       ? { ...stage, phase: 'Failed', reason: 'RunCancelled', message, completionTime: iso(now) }
       : { ...stage, phase: 'Skipped', reason: 'RunCancelled', message };
   });
-  return { ...run, phase: 'Cancelled', completionTime: iso(now), message: trimMessage(reason, MAX_RUN_MESSAGE) ?? '', ...(stages ? { stages } : {}) };
+  return {
+    ...run,
+    phase: 'Cancelled',
+    completionTime: iso(now),
+    message: trimMessage(reason, MAX_RUN_MESSAGE) ?? '',
+    ...(stages ? { stages } : {}),
+  };
 }
 
 /**
@@ -76,7 +84,11 @@ export function cancelRun(run: RunStatus, reason: string, now: Date): RunStatus 
  * tick) — chained pipelines read an upstream's ended runs here (chain.ts). Events are derived from
  * the whole list, so a run that ends is reported also when status no longer keeps it.
  */
-export function runHistory(previous: RunSummary[] | undefined, newest: RunSummary[], limit = MAX_RUN_SUMMARIES): RunSummary[] {
+export function runHistory(
+  previous: RunSummary[] | undefined,
+  newest: RunSummary[],
+  limit = MAX_RUN_SUMMARIES,
+): RunSummary[] {
   const ids = new Set(newest.map((r) => r.id));
   const older = (Array.isArray(previous) ? previous : []).filter((r) => r && !ids.has(r.id));
   const time = (r: RunSummary) => toDate(r.startTime ?? r.completionTime)?.getTime() ?? Number.NEGATIVE_INFINITY;
@@ -95,13 +107,18 @@ export function runHistory(previous: RunSummary[] | undefined, newest: RunSummar
  * deleteJob for every unfinished Job (started or still suspended) of the runs not in `active`:
  * what is left of a superseded, cancelled, skipped or already finished run.
  */
-export function stopInactiveRuns(observed: Map<string, ObservedRun>, active: ReadonlySet<string>, reasonFor: (runId: string) => string): Action[] {
+export function stopInactiveRuns(
+  observed: Map<string, ObservedRun>,
+  active: ReadonlySet<string>,
+  reasonFor: (runId: string) => string,
+): Action[] {
   const actions: Action[] = [];
   for (const run of observed.values()) {
     if (active.has(run.id)) continue;
     for (const job of run.jobs) {
       const name = job.metadata?.name;
-      if (name && !isJobFinished(job) && !isDeleting(job)) actions.push({ kind: 'deleteJob', name, reason: reasonFor(run.id) });
+      if (name && !isJobFinished(job) && !isDeleting(job))
+        actions.push({ kind: 'deleteJob', name, reason: reasonFor(run.id) });
     }
   }
   return actions;
@@ -113,7 +130,11 @@ export function stopInactiveRuns(observed: Map<string, ObservedRun>, active: Rea
  * creation time, and deletes those of older runs. Runs that never started (a skipped tick's
  * suspended Jobs, being deleted) are not history and do not count.
  */
-export function pruneHistory(observed: Map<string, ObservedRun>, protectedRuns: ReadonlySet<string>, limit: number): Action[] {
+export function pruneHistory(
+  observed: Map<string, ObservedRun>,
+  protectedRuns: ReadonlySet<string>,
+  limit: number,
+): Action[] {
   const others = [...observed.values()]
     .filter((run) => !protectedRuns.has(run.id) && run.started)
     .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || b.id.localeCompare(a.id));

@@ -31,7 +31,11 @@ const UID_CHARS = 8;
 export function revisionName(pipeline: Pipeline, generation: number): string {
   const uid = pipeline.metadata.uid ?? '';
   // A real uid is a UUID: its first hex characters are what `kubectl get -o yaml` shows.
-  const uidPiece = uid.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, UID_CHARS) || shortHash(uid);
+  const uidPiece =
+    uid
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')
+      .slice(0, UID_CHARS) || shortHash(uid);
   const suffix = `-${uidPiece}-g${generation}`;
   return `${shortName(pipeline.metadata.name ?? '', MAX_LABEL_VALUE - suffix.length)}${suffix}`;
 }

@@ -62,7 +62,8 @@ function revisionActions(facts: PlanFacts, inUse: Set<number>): Action[] {
   const { generation, revisions } = facts;
   const actions: Action[] = [];
   const needed = inUse.has(generation) && !revisions.some((r: PinnedSpec) => r.generation === generation);
-  if (needed) actions.push({ kind: 'createRevision', revision: buildRevision(facts.written), beforeJobs: facts.waitsForTrigger });
+  if (needed)
+    actions.push({ kind: 'createRevision', revision: buildRevision(facts.written), beforeJobs: facts.waitsForTrigger });
   for (const r of revisions) {
     if (r.generation !== generation && !inUse.has(r.generation)) {
       actions.push({ kind: 'deleteRevision', name: r.name, reason: `no active run uses generation ${r.generation}` });
@@ -72,7 +73,12 @@ function revisionActions(facts: PlanFacts, inUse: Set<number>): Action[] {
 }
 
 /** Runs pruning must not touch: active ones, the latest, and what an active retry keeps stages of. */
-function protectedRuns(active: Set<string>, lastId: string | undefined, refs: RunRef[], observed: Map<string, ObservedRun>): Set<string> {
+function protectedRuns(
+  active: Set<string>,
+  lastId: string | undefined,
+  refs: RunRef[],
+  observed: Map<string, ObservedRun>,
+): Set<string> {
   const keep = new Set(active);
   if (lastId) keep.add(lastId);
   for (const ref of refs) {

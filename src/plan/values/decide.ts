@@ -27,7 +27,12 @@ function defaults(pipeline: Pipeline): Pick<RunValues, 'params'> {
 }
 
 /** A manual run asked for with `options` (already checked), at `at` unless the options say when. */
-export function manualRunValues(pipeline: Pipeline, params: Record<string, string>, options: RunOptions, now: Date): RunValues {
+export function manualRunValues(
+  pipeline: Pipeline,
+  params: Record<string, string>,
+  options: RunOptions,
+  now: Date,
+): RunValues {
   const at = toDate(options.at) ?? now;
   return {
     ...requestedRunTimes(pipeline.spec, at),
@@ -61,7 +66,7 @@ function decidedTimes(ctx: PlanFacts, ref: RunRef): RunTimes {
   }
   // `kubectl create job --from=cronjob/...`: the Job's creation is the request. Create, change
   // (and runs of older versions that recorded nothing): when the run started.
-  const at = ref.trigger === 'manual' ? evidence?.createdAt : toDate(ref.previous?.startTime) ?? evidence?.startedAt;
+  const at = ref.trigger === 'manual' ? evidence?.createdAt : (toDate(ref.previous?.startTime) ?? evidence?.startedAt);
   return requestedRunTimes(ctx.pipeline.spec, at ?? ctx.now);
 }
 
@@ -83,5 +88,9 @@ export function runValuesOf(ctx: PlanFacts, ref: RunRef): RunValues {
 /** Phase 2, values: every run's values filled in (those already decided kept). */
 export function decideValues(facts: PlanFacts, d: Decisions): void {
   const fill = <T extends RunRef>(ref: T): T => ({ ...ref, values: runValuesOf(facts, ref) });
-  d.selection = { ...d.selection, continuing: d.selection.continuing.map(fill), requests: d.selection.requests.map(fill) };
+  d.selection = {
+    ...d.selection,
+    continuing: d.selection.continuing.map(fill),
+    requests: d.selection.requests.map(fill),
+  };
 }

@@ -46,7 +46,8 @@ function sortedParams(values: RunValues): [string, string][] {
 export function valueAnnotations(values: RunValues, timeZone: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(timeValues(values, timeZone))) if (value !== undefined) out[key] = value;
-  if (values.params && Object.keys(values.params).length > 0) out[ANN_PARAMS] = JSON.stringify(Object.fromEntries(sortedParams(values)));
+  if (values.params && Object.keys(values.params).length > 0)
+    out[ANN_PARAMS] = JSON.stringify(Object.fromEntries(sortedParams(values)));
   if (values.noCache === true) out[ANN_NO_CACHE] = 'true';
   if (values.backfill) out[ANN_RUN_BACKFILL] = values.backfill;
   return out;
@@ -60,7 +61,8 @@ export function literalValueEnv(values: RunValues, timeZone?: string): V1EnvVar[
     const value = times[annotation];
     if (value !== undefined) env.push({ name, value });
   }
-  for (const [name, value] of sortedParams(values)) env.push({ name: paramEnvName(name), value: kubeletLiteral(value) });
+  for (const [name, value] of sortedParams(values))
+    env.push({ name: paramEnvName(name), value: kubeletLiteral(value) });
   return env;
 }
 

@@ -12,7 +12,6 @@ import type { RunValues } from './values.ts';
 
 export type SubstituteMode = 'kubelet' | 'plain';
 
-
 /** The variables of one run: `params.<name>` for each parameter, and the `run.*` values. */
 export function templateVariables(values: RunValues, runId: string, timeZone?: string): Record<string, string> {
   const vars: Record<string, string> = {};
@@ -57,7 +56,12 @@ function dateFormat(timeZone: string): Intl.DateTimeFormat {
  * `references` (kubelet mode) maps names to kubelet references such as `$(CONVEYOR_LOGICAL_TIME)`,
  * inserted as they are: a CronJob's Job template cannot know a tick's values, its pod can.
  */
-export function substitute(template: string, vars: Record<string, string>, mode: SubstituteMode, references: Record<string, string> = {}): string {
+export function substitute(
+  template: string,
+  vars: Record<string, string>,
+  mode: SubstituteMode,
+  references: Record<string, string> = {},
+): string {
   let out = '';
   for (const token of tokenize(template)) {
     if (token.kind === 'text') out += token.text;
@@ -78,4 +82,3 @@ export function substitute(template: string, vars: Record<string, string>, mode:
 export function kubeletLiteral(value: string): string {
   return value.split('$').join('$$');
 }
-

@@ -9,7 +9,16 @@ import { afterAll } from 'vitest';
 
 const CHROMIUM = process.env.CONVEYOR_CHROMIUM ?? '/usr/bin/chromium';
 // Headless, and nothing that would make Chromium talk to anything beyond 127.0.0.1.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOTS = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
 const UI_BUNDLE = fileURLToPath(new URL('../../../dist/console/app.js', import.meta.url));
 
@@ -45,7 +54,10 @@ function watchProblems(page: Page): void {
 }
 
 /** A new context whose first page has traded the token for the session cookie. */
-async function logIn(url: string, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+async function logIn(
+  url: string,
+  viewport: { width: number; height: number },
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await (await browser()).newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
   const page = await context.newPage();
   watchProblems(page);
@@ -60,7 +72,8 @@ async function logIn(url: string, viewport: { width: number; height: number }): 
  */
 export async function openConsole(url: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
   // npm test builds it; a single e2e file run by hand may not have.
-  if (!existsSync(UI_BUNDLE)) throw new Error('the Console UI is not built (dist/console/app.js): run npm run build:console first');
+  if (!existsSync(UI_BUNDLE))
+    throw new Error('the Console UI is not built (dist/console/app.js): run npm run build:console first');
   const known = sessions.get(url);
   let page: Page;
   if (known) {
@@ -84,12 +97,20 @@ export async function openConsole(url: string, viewport = { width: 1280, height:
  */
 async function waitLive(page: Page): Promise<void> {
   const live = '[data-connection="live"]';
-  if (await page.waitForSelector(live, { timeout: 15_000 }).then(() => true, () => false)) return;
+  if (
+    await page.waitForSelector(live, { timeout: 15_000 }).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const before = `page text: ${(await page.textContent('body').catch(() => ''))?.slice(0, 300)}; problems: ${pageProblems(page).join(' | ')}`;
   process.stderr.write(`[browser] the Console did not go live within 15 s; reloading once (${before})\n`);
   await page.reload();
   await page.waitForSelector(live, { timeout: 30_000 }).catch((error: unknown) => {
-    throw new Error(`the Console never went live (before the reload: ${before}; after: ${pageProblems(page).join(' | ')}): ${String(error)}`);
+    throw new Error(
+      `the Console never went live (before the reload: ${before}; after: ${pageProblems(page).join(' | ')}): ${String(error)}`,
+    );
   });
 }
 

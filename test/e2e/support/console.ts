@@ -24,7 +24,11 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
  * `conveyor` from the sources, as bin/conveyor.js runs it when nothing is built: bin/ prefers a
  * compiled dist/cli, and a dist/ left by an earlier `npm run build` would test old code.
  */
-const FROM_SOURCES = ['--input-type=module', '-e', "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));"];
+const FROM_SOURCES = [
+  '--input-type=module',
+  '-e',
+  "const { main } = await import('./src/cli/main.ts'); process.exitCode = await main(process.argv.slice(1));",
+];
 const URL_LINE = /^Conveyor Console: (http:\/\/\S+\/\?token=[A-Za-z0-9_-]+)$/m;
 
 export interface ConsoleProcess {
@@ -44,11 +48,15 @@ export async function startConsole(opts: { kubeconfig?: string; args?: string[] 
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = `${LOG_DIR}/console-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`;
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...FROM_SOURCES, 'dashboard', '--kubeconfig', opts.kubeconfig ?? inject('kubeconfig'), ...(opts.args ?? [])], {
-    cwd: root,
-    env: { ...process.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...FROM_SOURCES, 'dashboard', '--kubeconfig', opts.kubeconfig ?? inject('kubeconfig'), ...(opts.args ?? [])],
+    {
+      cwd: root,
+      env: { ...process.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stderr?.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await printedUrl(child.stdout!, exited, logFile, log);
@@ -61,10 +69,18 @@ export async function startConsole(opts: { kubeconfig?: string; args?: string[] 
 }
 
 /** Waits (60 s at most) for the URL line; fails at once if the process exits first. */
-function printedUrl(stdout: NodeJS.ReadableStream, exited: Promise<unknown>, logFile: string, log: NodeJS.WritableStream): Promise<string> {
+function printedUrl(
+  stdout: NodeJS.ReadableStream,
+  exited: Promise<unknown>,
+  logFile: string,
+  log: NodeJS.WritableStream,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`conveyor dashboard printed no URL within 60 s; see ${logFile}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`conveyor dashboard printed no URL within 60 s; see ${logFile}`)),
+      60_000,
+    );
     stdout.on('data', (chunk: Buffer) => {
       log.write(chunk);
       text += chunk.toString('utf8');
@@ -88,6 +104,7 @@ function printedUrl(stdout: NodeJS.ReadableStream, exited: Promise<unknown>, log
 export async function login(url: string): Promise<string> {
   const res = await fetch(url, { redirect: 'manual' });
   const setCookie = res.headers.get('set-cookie');
-  if (res.status !== 303 || !setCookie) throw new Error(`login with ${url} answered ${res.status}: ${await res.text()}`);
+  if (res.status !== 303 || !setCookie)
+    throw new Error(`login with ${url} answered ${res.status}: ${await res.text()}`);
   return setCookie.split(';')[0]!;
 }

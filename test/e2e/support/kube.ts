@@ -35,7 +35,10 @@ export function clients(): Clients {
 let counter = 0;
 
 /** Creates a fresh namespace; the returned function deletes it (and everything in it). */
-export async function testNamespace(c: Clients, prefix: string): Promise<{ name: string; cleanup: () => Promise<void> }> {
+export async function testNamespace(
+  c: Clients,
+  prefix: string,
+): Promise<{ name: string; cleanup: () => Promise<void> }> {
   const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`.slice(0, 63).replace(/-+$/, '');
   await c.core.createNamespace({ body: { metadata: { name, labels: { 'conveyor.dev/e2e': 'true' } } } });
   // Pods need the namespace's default ServiceAccount, which a controller creates shortly after.
@@ -56,7 +59,12 @@ export async function testNamespace(c: Clients, prefix: string): Promise<{ name:
 }
 
 /** Polls `check` until it returns a truthy value, or fails with what was awaited. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false | null>, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | undefined | false | null>,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -67,7 +75,9 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
       lastError = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -31,16 +31,33 @@ export interface OperatorProcess {
   kill: () => Promise<void>;
 }
 
-export async function startOperatorProcess(name: string, args: string[] = [], env: Record<string, string> = {}): Promise<OperatorProcess> {
+export async function startOperatorProcess(
+  name: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<OperatorProcess> {
   mkdirSync(LOG_DIR, { recursive: true });
   const port = await freePort();
   const logFile = `${LOG_DIR}/${name}-${Date.now()}.log`;
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['src/main.ts', '--kubeconfig', inject('kubeconfig'), '--health-port', String(port), '--log-level', 'debug', ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      'src/main.ts',
+      '--kubeconfig',
+      inject('kubeconfig'),
+      '--health-port',
+      String(port),
+      '--log-level',
+      'debug',
+      ...args,
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   child.stdout?.pipe(out);
   child.stderr?.pipe(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -89,7 +106,11 @@ export function operatorSuite(
     if (!n) throw new Error(`no namespace prepared for ${prefix}`);
     return n;
   };
-  const args = (): string[] => ['--namespaces', [...namespaces.values()].join(','), ...(typeof extraArgs === 'function' ? extraArgs(ns) : extraArgs)];
+  const args = (): string[] => [
+    '--namespaces',
+    [...namespaces.values()].join(','),
+    ...(typeof extraArgs === 'function' ? extraArgs(ns) : extraArgs),
+  ];
   return {
     ns,
     operator: () => {

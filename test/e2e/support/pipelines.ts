@@ -25,18 +25,40 @@ export function stage(name: string, extra: Partial<StageSpec> = {}): StageSpec {
 }
 
 export function pipeline(name: string, spec: PipelineSpec, annotations?: Record<string, string>): Pipeline {
-  return { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name, ...(annotations ? { annotations } : {}) }, spec };
+  return {
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { name, ...(annotations ? { annotations } : {}) },
+    spec,
+  };
 }
 
 export async function createPipeline(c: Clients, namespace: string, p: Pipeline): Promise<Pipeline> {
-  return (await c.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, body: p })) as Pipeline;
+  return (await c.custom.createNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    body: p,
+  })) as Pipeline;
 }
 
 export async function getPipeline(c: Clients, namespace: string, name: string): Promise<Pipeline> {
-  return (await c.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name })) as Pipeline;
+  return (await c.custom.getNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    namespace,
+    plural: PLURAL,
+    name,
+  })) as Pipeline;
 }
 
-export async function mergePatchPipeline(c: Clients, namespace: string, name: string, patch: object): Promise<Pipeline> {
+export async function mergePatchPipeline(
+  c: Clients,
+  namespace: string,
+  name: string,
+  patch: object,
+): Promise<Pipeline> {
   return (await c.custom.patchNamespacedCustomObject(
     { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: patch },
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
@@ -44,7 +66,14 @@ export async function mergePatchPipeline(c: Clients, namespace: string, name: st
 }
 
 /** Waits until the Pipeline satisfies `check`; the error shows its last status. */
-export async function waitForPipeline(c: Clients, namespace: string, name: string, what: string, check: (p: Pipeline) => boolean, timeoutMs = 120_000): Promise<Pipeline> {
+export async function waitForPipeline(
+  c: Clients,
+  namespace: string,
+  name: string,
+  what: string,
+  check: (p: Pipeline) => boolean,
+  timeoutMs = 120_000,
+): Promise<Pipeline> {
   let last: Pipeline | undefined;
   try {
     return await waitFor(what, timeoutMs, async () => {

@@ -22,7 +22,13 @@ export const CONSOLE_TEST_ROLES: Record<TestRole, { name: string; rules: k8s.V1P
   },
   edit: {
     name: 'conveyor-e2e-pipelines-edit',
-    rules: [{ apiGroups: ['conveyor.dev'], resources: ['pipelines'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] }],
+    rules: [
+      {
+        apiGroups: ['conveyor.dev'],
+        resources: ['pipelines'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+      },
+    ],
   },
 };
 
@@ -38,10 +44,18 @@ export async function kubeconfigFor(c: Clients, namespace: string, role: TestRol
   await ignoreConflict(c.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: account } } }));
   const subjects = [{ kind: 'ServiceAccount', name: account, namespace }];
   for (const clusterRole of [role, spec.name]) {
-    const body = { metadata: { name: `${account}-${clusterRole}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole }, subjects };
+    const body = {
+      metadata: { name: `${account}-${clusterRole}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+      subjects,
+    };
     await ignoreConflict(rbac.createNamespacedRoleBinding({ namespace, body }));
   }
-  const token = await c.core.createNamespacedServiceAccountToken({ name: account, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const token = await c.core.createNamespacedServiceAccountToken({
+    name: account,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   return writeKubeconfig(c.kc, namespace, account, token.status?.token ?? '');
 }
 
@@ -52,7 +66,9 @@ function writeKubeconfig(kc: k8s.KubeConfig, namespace: string, user: string, to
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'test', cluster: { server: cluster.server, ...(ca ? { 'certificate-authority-data': ca } : {}) } }],
+    clusters: [
+      { name: 'test', cluster: { server: cluster.server, ...(ca ? { 'certificate-authority-data': ca } : {}) } },
+    ],
     users: [{ name: user, user: { token } }],
     contexts: [{ name: user, context: { cluster: 'test', user, namespace } }],
     'current-context': user,

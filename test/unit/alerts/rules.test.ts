@@ -14,9 +14,20 @@ const FIXTURES = join(REPO_ROOT, 'test/fixtures/alerts');
 /** Fixture tests for the rules of a chart with `shards: [a]`. */
 const SHARD_FIXTURES = join(FIXTURES, 'shards');
 const PER_PIPELINE = ['ConveyorRunFailed', 'ConveyorPipelineStalled', 'ConveyorScheduleMissedTicks'];
-const OPERATOR_WIDE = ['ConveyorOperatorDown', 'ConveyorOperatorNotLeading', 'ConveyorReconcileErrors', 'ConveyorQueueBacklog'];
+const OPERATOR_WIDE = [
+  'ConveyorOperatorDown',
+  'ConveyorOperatorNotLeading',
+  'ConveyorReconcileErrors',
+  'ConveyorQueueBacklog',
+];
 
-type AlertRule = { alert: string; expr: string; for?: string; labels: Record<string, string>; annotations: Record<string, string> };
+type AlertRule = {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+};
 type Manifest = { kind: string; spec?: { groups: { name: string; rules: AlertRule[] }[] } };
 
 let helm = '';
@@ -24,15 +35,29 @@ let promtool = '';
 let work = '';
 
 function exec(cmd: string, args: string[], cwd = REPO_ROOT): { status: number; out: string } {
-  const env = { ...process.env, HELM_CACHE_HOME: '/tmp/conveyor-helm/cache', HELM_CONFIG_HOME: '/tmp/conveyor-helm/config', HELM_DATA_HOME: '/tmp/conveyor-helm/data' };
+  const env = {
+    ...process.env,
+    HELM_CACHE_HOME: '/tmp/conveyor-helm/cache',
+    HELM_CONFIG_HOME: '/tmp/conveyor-helm/config',
+    HELM_DATA_HOME: '/tmp/conveyor-helm/data',
+  };
   const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', env });
   return { status: res.status ?? -1, out: `${res.stdout}${res.stderr}` };
 }
 
 function render(...set: string[]): Manifest[] {
-  const res = exec(helm, ['template', 'conveyor', CHART, '--namespace', 'conveyor-system', ...set.flatMap((s) => ['--set', s])]);
+  const res = exec(helm, [
+    'template',
+    'conveyor',
+    CHART,
+    '--namespace',
+    'conveyor-system',
+    ...set.flatMap((s) => ['--set', s]),
+  ]);
   if (res.status !== 0) throw new Error(`helm template failed:\n${res.out}`);
-  return parseAllDocuments(res.out).map((d) => d.toJS() as Manifest).filter((m) => m !== null);
+  return parseAllDocuments(res.out)
+    .map((d) => d.toJS() as Manifest)
+    .filter((m) => m !== null);
 }
 
 /** The rule groups of the rendered PrometheusRule, as a Prometheus rule file. */
@@ -51,7 +76,8 @@ function stage(rules: string, fixtures = FIXTURES): string[] {
   return tests;
 }
 
-const allRules = (rules: string): AlertRule[] => (parse(rules) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((g) => g.rules);
+const allRules = (rules: string): AlertRule[] =>
+  (parse(rules) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((g) => g.rules);
 
 beforeAll(() => {
   helm = ensureHelm();
@@ -96,22 +122,39 @@ describe('alert rules', () => {
     expect(test.out).toContain('ConveyorOperatorDown');
   });
 
-  it('copy the pod\'s shard onto every scraped series (ServiceMonitor podTargetLabels)', () => {
-    const monitors = render('metrics.serviceMonitor.enabled=true').filter((m) => m.kind === 'ServiceMonitor') as unknown as { spec: { podTargetLabels?: string[] } }[];
+  it("copy the pod's shard onto every scraped series (ServiceMonitor podTargetLabels)", () => {
+    const monitors = render('metrics.serviceMonitor.enabled=true').filter(
+      (m) => m.kind === 'ServiceMonitor',
+    ) as unknown as { spec: { podTargetLabels?: string[] } }[];
     expect(monitors).toHaveLength(1);
     expect(monitors[0]!.spec.podTargetLabels).toEqual(['conveyor.dev/shard']);
-    const shardPods = render('shards={a}').filter((m) => m.kind === 'Deployment') as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } }[];
+    const shardPods = render('shards={a}').filter((m) => m.kind === 'Deployment') as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    }[];
     expect(shardPods.map((d) => d.spec.template.metadata.labels['conveyor.dev/shard'])).toEqual([undefined, 'a']);
   });
 
   it('has each alert firing in one fixture test and staying silent in another', () => {
     const cases = readdirSync(FIXTURES)
       .filter((f) => f.endsWith('.test.yaml'))
-      .flatMap((f) => (parse(readFileSync(join(FIXTURES, f), 'utf8')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests)
+      .flatMap(
+        (f) =>
+          (
+            parse(readFileSync(join(FIXTURES, f), 'utf8')) as {
+              tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+            }
+          ).tests,
+      )
       .flatMap((t) => t.alert_rule_test);
     for (const name of [...PER_PIPELINE, ...OPERATOR_WIDE]) {
-      expect(cases.some((c) => c.alertname === name && c.exp_alerts.length > 0), `${name} fires`).toBe(true);
-      expect(cases.some((c) => c.alertname === name && c.exp_alerts.length === 0), `${name} stays silent`).toBe(true);
+      expect(
+        cases.some((c) => c.alertname === name && c.exp_alerts.length > 0),
+        `${name} fires`,
+      ).toBe(true);
+      expect(
+        cases.some((c) => c.alertname === name && c.exp_alerts.length === 0),
+        `${name} stays silent`,
+      ).toBe(true);
     }
   });
 
@@ -122,7 +165,9 @@ describe('alert rules', () => {
       expect(r.expr).toMatch(/by \(pipeline_namespace, pipeline\)/);
       expect(r.expr).toContain('"namespace", "$1", "pipeline_namespace"');
       expect(r.annotations.summary).toContain('{{ $labels.namespace }}/{{ $labels.pipeline }}');
-      expect(r.annotations.description).toContain('kubectl conveyor describe -n {{ $labels.namespace }} {{ $labels.pipeline }}');
+      expect(r.annotations.description).toContain(
+        'kubectl conveyor describe -n {{ $labels.namespace }} {{ $labels.pipeline }}',
+      );
     }
     for (const r of rules.filter((x) => OPERATOR_WIDE.includes(x.alert))) {
       expect(r.labels.namespace).toBe('conveyor-system');
@@ -131,12 +176,27 @@ describe('alert rules', () => {
   });
 
   it('take thresholds, severities and extra labels from values', () => {
-    const rules = allRules(ruleFile('alerts.stalledForMinutes=45', 'alerts.pipelineSeverity=page', 'alerts.extraLabels.team=data', 'alerts.missedTicksWindow=3d'));
+    const rules = allRules(
+      ruleFile(
+        'alerts.stalledForMinutes=45',
+        'alerts.pipelineSeverity=page',
+        'alerts.extraLabels.team=data',
+        'alerts.missedTicksWindow=3d',
+      ),
+    );
     const stalled = rules.find((r) => r.alert === 'ConveyorPipelineStalled')!;
     expect(stalled.for).toBe('45m');
     expect(stalled.labels).toEqual({ severity: 'page', team: 'data' });
     expect(rules.find((r) => r.alert === 'ConveyorScheduleMissedTicks')!.expr).toContain('[3d]');
-    const bad = exec(helm, ['template', 'conveyor', CHART, '--set', 'alerts.enabled=true', '--set', 'alerts.missedTicksWindow=soon']);
+    const bad = exec(helm, [
+      'template',
+      'conveyor',
+      CHART,
+      '--set',
+      'alerts.enabled=true',
+      '--set',
+      'alerts.missedTicksWindow=soon',
+    ]);
     expect(bad.status).not.toBe(0);
   });
 });

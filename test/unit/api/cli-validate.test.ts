@@ -13,7 +13,11 @@ const good = (name: string) => join(REPO_ROOT, 'test/fixtures/pipelines/good', n
 async function run(argv: string[], stdin = ''): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(...t.split('\n')), err: (t) => err.push(...t.split('\n')), stdin: async () => stdin };
+  const io: CliIO = {
+    out: (t) => out.push(...t.split('\n')),
+    err: (t) => err.push(...t.split('\n')),
+    stdin: async () => stdin,
+  };
   const code = await main(argv, io);
   return { code, out, err };
 }
@@ -63,8 +67,20 @@ describe('conveyor validate', () => {
     const { code, out } = await run(['validate', '--output', 'json', file, good('minimal.yaml')]);
     expect(code).toBe(1);
     expect(JSON.parse(out.join('\n'))).toEqual([
-      { file, line: 12, col: 9, path: 'spec.triggers.after[1].pipeline', message: 'pipeline "nightly" cannot be triggered by itself' },
-      { file, line: 14, col: 9, path: 'spec.triggers.after[2].phase', message: 'must be one of Succeeded, Failed, not "Done"' },
+      {
+        file,
+        line: 12,
+        col: 9,
+        path: 'spec.triggers.after[1].pipeline',
+        message: 'pipeline "nightly" cannot be triggered by itself',
+      },
+      {
+        file,
+        line: 14,
+        col: 9,
+        path: 'spec.triggers.after[2].phase',
+        message: 'must be one of Succeeded, Failed, not "Done"',
+      },
     ]);
   });
 
@@ -77,7 +93,9 @@ describe('conveyor validate', () => {
       'old.yaml': PIPELINE('old').replace('v1alpha1', 'v1beta1'),
     });
     const { code, out, err } = await run(['validate', dir]);
-    expect(out).toEqual([`${join(dir, 'old.yaml')}:1:1: apiVersion: must be conveyor.dev/v1alpha1, not "conveyor.dev/v1beta1"`]);
+    expect(out).toEqual([
+      `${join(dir, 'old.yaml')}:1:1: apiVersion: must be conveyor.dev/v1alpha1, not "conveyor.dev/v1beta1"`,
+    ]);
     expect(err).toEqual(['1 problem: 1 of 3 pipelines invalid']);
     expect(code).toBe(1);
   });
@@ -85,13 +103,21 @@ describe('conveyor validate', () => {
   it('reports broken YAML with its line and goes on with the other documents', async () => {
     const dir = tempDir({ 'broken.yaml': `${PIPELINE('ok')}---\nkind: Pipeline\nspec: [unclosed\nmetadata: {}\n` });
     const { code, out, err } = await run(['validate', join(dir, 'broken.yaml')]);
-    expect(out).toEqual([expect.stringMatching(new RegExp(`^${join(dir, 'broken.yaml')}:1[0-2]:\\d+: invalid YAML: `))]);
+    expect(out).toEqual([
+      expect.stringMatching(new RegExp(`^${join(dir, 'broken.yaml')}:1[0-2]:\\d+: invalid YAML: `)),
+    ]);
     expect(err).toEqual(['1 problem: 0 of 1 pipeline invalid, 1 document with broken YAML']);
     expect(code).toBe(1);
   });
 
   it('survives an alias bomb', async () => {
-    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 8 }, (_, i) => `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10).fill(i === 0 ? '*a' : `*${'bcdefghi'[i - 1]}`).join(', ')}]`).join('\n')}\nkind: Pipeline\n`;
+    const bomb = `a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from(
+      { length: 8 },
+      (_, i) =>
+        `${'bcdefghi'[i]}: &${'bcdefghi'[i]} [${Array(10)
+          .fill(i === 0 ? '*a' : `*${'bcdefghi'[i - 1]}`)
+          .join(', ')}]`,
+    ).join('\n')}\nkind: Pipeline\n`;
     const { code, out } = await run(['validate', '-'], bomb);
     expect(out).toEqual([expect.stringMatching(/^<stdin>:1:1: invalid YAML: .*alias/i)]);
     expect(code).toBe(1);
@@ -105,7 +131,10 @@ describe('conveyor validate', () => {
 
   it('fails on a path that does not exist, and on bad usage', async () => {
     const missing = await run(['validate', '/nonexistent/pipelines']);
-    expect(missing.err).toEqual(['/nonexistent/pipelines: no such file or directory', '0 problems: 0 of 0 pipelines invalid, 1 path unreadable']);
+    expect(missing.err).toEqual([
+      '/nonexistent/pipelines: no such file or directory',
+      '0 problems: 0 of 0 pipelines invalid, 1 path unreadable',
+    ]);
     expect(missing.code).toBe(1);
     expect((await run(['validate'])).code).toBe(2);
     expect((await run(['validate', '-o', 'yaml', 'x'])).code).toBe(2);
@@ -123,15 +152,24 @@ describe('conveyor', () => {
 
   it('prints help and the version', async () => {
     expect((await run(['--help'])).out[0]).toBe('usage: conveyor <command> [options]');
-    expect((await run(['validate', '--help'])).out[0]).toBe('usage: conveyor validate <file|dir|->... [--output text|json]');
+    expect((await run(['validate', '--help'])).out[0]).toBe(
+      'usage: conveyor validate <file|dir|->... [--output text|json]',
+    );
     expect((await run(['--version'])).out).toEqual([expect.stringMatching(/^\d+\.\d+\.\d+/)]);
   });
 
   it('runs as bin/conveyor.js', () => {
-    const ok = spawnSync(process.execPath, ['bin/conveyor.js', 'validate', 'examples/'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const ok = spawnSync(process.execPath, ['bin/conveyor.js', 'validate', 'examples/'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
     expect(ok.stderr).toMatch(/^\d+ pipelines valid\n$/);
     expect(ok.status).toBe(0);
-    const failed = spawnSync(process.execPath, ['bin/conveyor.js', 'validate', 'test/fixtures/pipelines/bad/cycle.yaml'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    const failed = spawnSync(
+      process.execPath,
+      ['bin/conveyor.js', 'validate', 'test/fixtures/pipelines/bad/cycle.yaml'],
+      { cwd: REPO_ROOT, encoding: 'utf8' },
+    );
     expect(failed.stdout).toBe(
       'test/fixtures/pipelines/bad/cycle.yaml:12:19: spec.stages[0].dependsOn[0]: dependency cycle: a → c → b → a\n' +
         'test/fixtures/pipelines/bad/cycle.yaml:18:22: spec.stages[3].dependsOn[1]: dependency cycle: x → w → x\n',

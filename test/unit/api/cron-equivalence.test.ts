@@ -94,7 +94,9 @@ describe('the fast walk gives the ticks the old walk gave', () => {
       for (const schedule of SCHEDULES) {
         for (const after of ['2024-03-30T21:17:05Z', '2024-10-26T20:00:00Z', '2018-11-03T12:00:00Z']) {
           const c = { schedule, timeZone, after: new Date(after) };
-          expect(nextScheduleTimes(schedule, timeZone, c.after, 2), label(c)).toEqual(referenceNextScheduleTimes(schedule, timeZone, c.after, 2));
+          expect(nextScheduleTimes(schedule, timeZone, c.after, 2), label(c)).toEqual(
+            referenceNextScheduleTimes(schedule, timeZone, c.after, 2),
+          );
         }
       }
     }
@@ -102,17 +104,23 @@ describe('the fast walk gives the ticks the old walk gave', () => {
 
   it('next: 1,500 seeded random cases', { timeout: SLOW_MACHINE_MS }, () => {
     for (const c of randomCases(1500, 20261201)) {
-      expect(nextScheduleTimes(c.schedule, c.timeZone, c.after, 2), label(c)).toEqual(referenceNextScheduleTimes(c.schedule, c.timeZone, c.after, 2));
+      expect(nextScheduleTimes(c.schedule, c.timeZone, c.after, 2), label(c)).toEqual(
+        referenceNextScheduleTimes(c.schedule, c.timeZone, c.after, 2),
+      );
     }
   });
 
   it('previous: 400 seeded random cases', { timeout: SLOW_MACHINE_MS }, () => {
     for (const c of randomCases(400, 7)) {
-      expect(previousScheduleTime(c.schedule, c.timeZone, c.after), label(c)).toEqual(referencePreviousScheduleTime(c.schedule, c.timeZone, c.after));
+      expect(previousScheduleTime(c.schedule, c.timeZone, c.after), label(c)).toEqual(
+        referencePreviousScheduleTime(c.schedule, c.timeZone, c.after),
+      );
     }
   });
 
-  it('a long run: 1,000 daily ticks at 02:30 in Berlin, both DST changes each year', { timeout: SLOW_MACHINE_MS }, () => {
+  it('a long run: 1,000 daily ticks at 02:30 in Berlin, both DST changes each year', {
+    timeout: SLOW_MACHINE_MS,
+  }, () => {
     const after = new Date('2023-01-01T00:00:00Z');
     const fast = nextScheduleTimes('30 2 * * *', 'Europe/Berlin', after, 1000);
     expect(fast).toEqual(referenceNextScheduleTimes('30 2 * * *', 'Europe/Berlin', after, 1000));

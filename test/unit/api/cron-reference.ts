@@ -155,7 +155,12 @@ function nextAfter(spec: CronSpec, zone: Zone, after: number): number | undefine
 }
 
 /** nextScheduleTimes as it was: the same loop over the old nextAfter. */
-export function referenceNextScheduleTimes(schedule: string, timeZone: string | undefined, after: Date, count: number): Date[] {
+export function referenceNextScheduleTimes(
+  schedule: string,
+  timeZone: string | undefined,
+  after: Date,
+  count: number,
+): Date[] {
   const spec = parseSchedule(schedule);
   const zone = new Zone(timeZone);
   const out: Date[] = [];
@@ -174,14 +179,19 @@ const PREVIOUS_FIRST_WINDOW_MS = 2 * MINUTE;
 const PREVIOUS_MAX_WINDOW_MS = 9 * 366 * 24 * HOUR;
 
 /** previousScheduleTime as it was: windows doubling from 2 minutes, each walked with the old nextAfter. */
-export function referencePreviousScheduleTime(schedule: string, timeZone: string | undefined, before: Date): Date | undefined {
+export function referencePreviousScheduleTime(
+  schedule: string,
+  timeZone: string | undefined,
+  before: Date,
+): Date | undefined {
   const spec = parseSchedule(schedule);
   const zone = new Zone(timeZone);
   if (neverFires(spec)) return undefined;
   const end = before.getTime();
   for (let window = PREVIOUS_FIRST_WINDOW_MS; window <= PREVIOUS_MAX_WINDOW_MS; window *= 2) {
     let last: number | undefined;
-    for (let t = nextAfter(spec, zone, end - window - SECOND); t !== undefined && t < end; t = nextAfter(spec, zone, t)) last = t;
+    for (let t = nextAfter(spec, zone, end - window - SECOND); t !== undefined && t < end; t = nextAfter(spec, zone, t))
+      last = t;
     if (last !== undefined) return new Date(last);
   }
   return undefined;

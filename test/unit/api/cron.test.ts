@@ -4,9 +4,23 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Cron } from 'croner';
 import { describe, expect, it } from 'vitest';
-import { CronError, extraTick, nextScheduleTimes, parseSchedule, previousOwnTick, scheduleProblem } from '../../../src/api/cron.ts';
+import {
+  CronError,
+  extraTick,
+  nextScheduleTimes,
+  parseSchedule,
+  previousOwnTick,
+  scheduleProblem,
+} from '../../../src/api/cron.ts';
 
-type OracleCase = { schedule: string; timeZone?: string; after: string; count: number; error?: string; times?: string[] };
+type OracleCase = {
+  schedule: string;
+  timeZone?: string;
+  after: string;
+  count: number;
+  error?: string;
+  times?: string[];
+};
 
 const oracle: OracleCase[] = JSON.parse(
   readFileSync(join(import.meta.dirname, '../../fixtures/cron/robfig-oracle.json'), 'utf8'),
@@ -33,9 +47,12 @@ describe('nextScheduleTimes and parseSchedule match robfig/cron v3', () => {
     expect(cases.filter((c) => c.error).length).toBeGreaterThan(40);
     expect(cases.filter((c) => c.timeZone && c.times?.length).length).toBeGreaterThan(100);
   });
-  it.each(cases.map((c) => [`${JSON.stringify(c.schedule)} ${c.timeZone ?? 'UTC'} after ${c.after}`, c] as const))('%s', (_, c) => {
-    expect(answer(c)).toEqual(c.error !== undefined ? { error: c.error } : { times: c.times ?? [] });
-  });
+  it.each(cases.map((c) => [`${JSON.stringify(c.schedule)} ${c.timeZone ?? 'UTC'} after ${c.after}`, c] as const))(
+    '%s',
+    (_, c) => {
+      expect(answer(c)).toEqual(c.error !== undefined ? { error: c.error } : { times: c.times ?? [] });
+    },
+  );
 });
 
 describe('what CronJob refuses', () => {
@@ -56,7 +73,15 @@ describe('what CronJob refuses', () => {
   });
 
   it('accepts the grammar of a CronJob', () => {
-    for (const schedule of ['* * * * *', '0 2 * * *', '*/15 0-6,22-23 ? jan-MAR Mon-fri', '5/10 * * * *', '@midnight', '@annually', ' 0  2 * * * ']) {
+    for (const schedule of [
+      '* * * * *',
+      '0 2 * * *',
+      '*/15 0-6,22-23 ? jan-MAR Mon-fri',
+      '5/10 * * * *',
+      '@midnight',
+      '@annually',
+      ' 0  2 * * * ',
+    ]) {
       expect(scheduleProblem(schedule), schedule).toBeUndefined();
     }
   });
@@ -78,8 +103,14 @@ describe('semantics', () => {
 
   it('a * (or ?) in one day field: the other decides alone', () => {
     // Mondays only; 2024-01-01 is a Monday but not after `after`.
-    expect(iso(nextScheduleTimes('0 0 ? * MON', undefined, after, 2))).toEqual(['2024-01-08T00:00:00Z', '2024-01-15T00:00:00Z']);
-    expect(iso(nextScheduleTimes('0 0 1 * *', undefined, after, 2))).toEqual(['2024-02-01T00:00:00Z', '2024-03-01T00:00:00Z']);
+    expect(iso(nextScheduleTimes('0 0 ? * MON', undefined, after, 2))).toEqual([
+      '2024-01-08T00:00:00Z',
+      '2024-01-15T00:00:00Z',
+    ]);
+    expect(iso(nextScheduleTimes('0 0 1 * *', undefined, after, 2))).toEqual([
+      '2024-02-01T00:00:00Z',
+      '2024-03-01T00:00:00Z',
+    ]);
   });
 
   it('*/2 in day-of-month is a restriction (robfig drops the star for steps > 1)', () => {
@@ -123,7 +154,9 @@ describe('semantics', () => {
   });
 
   it('times are strictly after `after`', () => {
-    expect(iso(nextScheduleTimes('0 * * * *', undefined, new Date('2024-01-01T05:00:00Z'), 1))).toEqual(['2024-01-01T06:00:00Z']);
+    expect(iso(nextScheduleTimes('0 * * * *', undefined, new Date('2024-01-01T05:00:00Z'), 1))).toEqual([
+      '2024-01-01T06:00:00Z',
+    ]);
   });
 
   it('an unknown time zone is a RangeError', () => {
@@ -133,7 +166,17 @@ describe('semantics', () => {
 
 describe('agrees with croner where both follow the same rules', () => {
   // No ?, no 7, no DST: there croner and robfig mean the same thing.
-  const schedules = ['*/7 * * * *', '0 2 * * *', '15 */3 * * 1-5', '0 0 1,15 * *', '30 4 * jan,jul *', '0 0 13 * 5', '0 12 * * 0', '@weekly', '@monthly'];
+  const schedules = [
+    '*/7 * * * *',
+    '0 2 * * *',
+    '15 */3 * * 1-5',
+    '0 0 1,15 * *',
+    '30 4 * jan,jul *',
+    '0 0 13 * 5',
+    '0 12 * * 0',
+    '@weekly',
+    '@monthly',
+  ];
   it.each(schedules)('%s', (schedule) => {
     const from = new Date('2024-02-27T10:11:12Z');
     const croner = new Cron(schedule, { timezone: 'UTC', mode: '5-part' }).nextRuns(12, from);
@@ -143,16 +186,64 @@ describe('agrees with croner where both follow the same rules', () => {
 
 describe('extraTick: ticks a CronJob fires that are no wall-clock time of their own', () => {
   it.each<[string, string, string | undefined, string, unknown]>([
-    ['the second 02:00 of 2026-10-25 in Berlin', '0 2 * * *', 'Europe/Berlin', '2026-10-25T01:00:00Z', { kind: 'repeat', first: new Date('2026-10-25T00:00:00Z') }],
+    [
+      'the second 02:00 of 2026-10-25 in Berlin',
+      '0 2 * * *',
+      'Europe/Berlin',
+      '2026-10-25T01:00:00Z',
+      { kind: 'repeat', first: new Date('2026-10-25T00:00:00Z') },
+    ],
     ['the first 02:00 of 2026-10-25 in Berlin', '0 2 * * *', 'Europe/Berlin', '2026-10-25T00:00:00Z', undefined],
     ['an ordinary day', '0 2 * * *', 'Europe/Berlin', '2026-10-26T01:00:00Z', undefined],
-    ['the second 02:30 of 2026-10-25 in Berlin', '30 2 * * *', 'Europe/Berlin', '2026-10-25T01:30:00Z', { kind: 'repeat', first: new Date('2026-10-25T00:30:00Z') }],
-    ['the second 02:00 of a fixed-hours schedule (0 1-3)', '0 1-3 * * *', 'Europe/Berlin', '2026-10-25T01:00:00Z', { kind: 'repeat', first: new Date('2026-10-25T00:00:00Z') }],
-    ['the second 02:00 of @hourly: real time, not a repeat', '@hourly', 'Europe/Berlin', '2026-10-25T01:00:00Z', undefined],
-    ['the second 02:30 of */30: real time, not a repeat', '*/30 * * * *', 'Europe/Berlin', '2026-10-25T01:30:00Z', undefined],
-    ['the second 01:30 of 2026-11-01 in New York', '30 1 * * *', 'America/New_York', '2026-11-01T06:30:00Z', { kind: 'repeat', first: new Date('2026-11-01T05:30:00Z') }],
-    ['the second 01:45 of 2026-04-05 in Lord Howe (30 minutes back)', '45 1 * * *', 'Australia/Lord_Howe', '2026-04-04T15:15:00Z', { kind: 'repeat', first: new Date('2026-04-04T14:45:00Z') }],
-    ['02:45 on 2026-10-04 in Lord Howe: off the schedule', '45 1 * * *', 'Australia/Lord_Howe', '2026-10-03T15:45:00Z', { kind: 'offSchedule' }],
+    [
+      'the second 02:30 of 2026-10-25 in Berlin',
+      '30 2 * * *',
+      'Europe/Berlin',
+      '2026-10-25T01:30:00Z',
+      { kind: 'repeat', first: new Date('2026-10-25T00:30:00Z') },
+    ],
+    [
+      'the second 02:00 of a fixed-hours schedule (0 1-3)',
+      '0 1-3 * * *',
+      'Europe/Berlin',
+      '2026-10-25T01:00:00Z',
+      { kind: 'repeat', first: new Date('2026-10-25T00:00:00Z') },
+    ],
+    [
+      'the second 02:00 of @hourly: real time, not a repeat',
+      '@hourly',
+      'Europe/Berlin',
+      '2026-10-25T01:00:00Z',
+      undefined,
+    ],
+    [
+      'the second 02:30 of */30: real time, not a repeat',
+      '*/30 * * * *',
+      'Europe/Berlin',
+      '2026-10-25T01:30:00Z',
+      undefined,
+    ],
+    [
+      'the second 01:30 of 2026-11-01 in New York',
+      '30 1 * * *',
+      'America/New_York',
+      '2026-11-01T06:30:00Z',
+      { kind: 'repeat', first: new Date('2026-11-01T05:30:00Z') },
+    ],
+    [
+      'the second 01:45 of 2026-04-05 in Lord Howe (30 minutes back)',
+      '45 1 * * *',
+      'Australia/Lord_Howe',
+      '2026-04-04T15:15:00Z',
+      { kind: 'repeat', first: new Date('2026-04-04T14:45:00Z') },
+    ],
+    [
+      '02:45 on 2026-10-04 in Lord Howe: off the schedule',
+      '45 1 * * *',
+      'Australia/Lord_Howe',
+      '2026-10-03T15:45:00Z',
+      { kind: 'offSchedule' },
+    ],
     ['UTC has none', '0 2 * * *', undefined, '2026-10-25T02:00:00Z', undefined],
   ])('%s', (_case, schedule, timeZone, tick, expected) => {
     expect(extraTick(schedule, timeZone, new Date(tick))).toEqual(expected);
@@ -164,9 +255,27 @@ describe('previousOwnTick: previousScheduleTime without extra ticks', () => {
     ['after the repeat: the first 02:00', '0 2 * * *', 'Europe/Berlin', '2026-10-26T01:00:00Z', '2026-10-25T00:00:00Z'],
     ['between the two 02:00s', '0 2 * * *', 'Europe/Berlin', '2026-10-25T00:30:00Z', '2026-10-25T00:00:00Z'],
     ['at the repeat itself', '0 2 * * *', 'Europe/Berlin', '2026-10-25T01:00:00Z', '2026-10-25T00:00:00Z'],
-    ['after two repeats (0,45 2): the first 02:45', '0,45 2 * * *', 'Europe/Berlin', '2026-10-26T01:00:00Z', '2026-10-25T00:45:00Z'],
-    ['after a tick off the schedule: the 01:45 before it', '45 1 * * *', 'Australia/Lord_Howe', '2026-10-04T14:45:00Z', '2026-10-03T15:15:00Z'],
-    ['@hourly: the repeated hour is a tick of its own', '@hourly', 'Europe/Berlin', '2026-10-25T02:00:00Z', '2026-10-25T01:00:00Z'],
+    [
+      'after two repeats (0,45 2): the first 02:45',
+      '0,45 2 * * *',
+      'Europe/Berlin',
+      '2026-10-26T01:00:00Z',
+      '2026-10-25T00:45:00Z',
+    ],
+    [
+      'after a tick off the schedule: the 01:45 before it',
+      '45 1 * * *',
+      'Australia/Lord_Howe',
+      '2026-10-04T14:45:00Z',
+      '2026-10-03T15:15:00Z',
+    ],
+    [
+      '@hourly: the repeated hour is a tick of its own',
+      '@hourly',
+      'Europe/Berlin',
+      '2026-10-25T02:00:00Z',
+      '2026-10-25T01:00:00Z',
+    ],
     ['spring forward: the day before', '30 2 * * *', 'Europe/Berlin', '2026-03-30T00:30:00Z', '2026-03-28T01:30:00Z'],
     ['UTC: as previousScheduleTime', '0 2 * * *', undefined, '2026-10-26T02:00:00Z', '2026-10-25T02:00:00Z'],
   ])('%s', (_case, schedule, timeZone, before, expected) => {

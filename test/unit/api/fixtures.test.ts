@@ -7,7 +7,10 @@ import { validatePipeline } from '../../../src/api/validate.ts';
 import { parseKubernetesYaml } from '../../../src/api/kube-yaml.ts';
 
 const root = join(import.meta.dirname, '../../fixtures/pipelines');
-const files = (kind: 'good' | 'bad') => readdirSync(join(root, kind)).filter((f) => f.endsWith('.yaml')).sort();
+const files = (kind: 'good' | 'bad') =>
+  readdirSync(join(root, kind))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
 
 /** `path: message` for every problem of every document in the file. */
 function problemsOf(text: string): string[] {

@@ -39,7 +39,12 @@ describe('the CRD', () => {
 
   it('names, scope, subresource and printer columns', () => {
     expect(crd.metadata.name).toBe('pipelines.conveyor.dev');
-    expect(crd.spec.names).toMatchObject({ kind: 'Pipeline', plural: 'pipelines', shortNames: ['pl'], categories: ['conveyor'] });
+    expect(crd.spec.names).toMatchObject({
+      kind: 'Pipeline',
+      plural: 'pipelines',
+      shortNames: ['pl'],
+      categories: ['conveyor'],
+    });
     expect(crd.spec.scope).toBe('Namespaced');
     expect(version).toMatchObject({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
     expect(version.additionalPrinterColumns.map((c: any) => `${c.name}=${c.jsonPath}:${c.type}`)).toEqual([
@@ -57,7 +62,8 @@ describe('the CRD', () => {
     for (const [path, n] of nodes) {
       expect(typeof n.type, path).toBe('string');
       expect(n.additionalProperties !== undefined && n.properties !== undefined, path).toBe(false);
-      for (const key of ['$ref', 'anyOf', 'oneOf', 'allOf', 'const', '$schema', 'patternProperties']) expect(n[key], `${path} ${key}`).toBeUndefined();
+      for (const key of ['$ref', 'anyOf', 'oneOf', 'allOf', 'const', '$schema', 'patternProperties'])
+        expect(n[key], `${path} ${key}`).toBeUndefined();
     }
   });
 
@@ -66,13 +72,30 @@ describe('the CRD', () => {
   });
 
   it('bounds every string a CEL rule reads', () => {
-    for (const path of ['.metadata.name', '.spec.stages[].name', '.spec.stages[].dependsOn[]', '.spec.onFailure[].name', '.spec.onFailure[].dependsOn[]', '.spec.schedule', '.spec.triggers.after[].pipeline', '.spec.params[].name', '.spec.params[].enum[]']) {
+    for (const path of [
+      '.metadata.name',
+      '.spec.stages[].name',
+      '.spec.stages[].dependsOn[]',
+      '.spec.onFailure[].name',
+      '.spec.onFailure[].dependsOn[]',
+      '.spec.schedule',
+      '.spec.triggers.after[].pipeline',
+      '.spec.params[].name',
+      '.spec.params[].enum[]',
+    ]) {
       expect(node(path)?.maxLength, path).toBeTypeOf('number');
     }
   });
 
   it('keeps embedded Kubernetes types whole', () => {
-    for (const path of ['.spec.stages[].env[]', '.spec.stages[].envFrom[]', '.spec.stages[].resources', '.spec.stages[].podTemplate', '.spec.defaults.tolerations[]', '.spec.defaults.podTemplate']) {
+    for (const path of [
+      '.spec.stages[].env[]',
+      '.spec.stages[].envFrom[]',
+      '.spec.stages[].resources',
+      '.spec.stages[].podTemplate',
+      '.spec.defaults.tolerations[]',
+      '.spec.defaults.podTemplate',
+    ]) {
       expect(node(path)?.['x-kubernetes-preserve-unknown-fields'], path).toBe(true);
     }
   });
@@ -86,7 +109,9 @@ describe('the CRD', () => {
   });
 
   it('carries every CEL rule exactly once, each with a TypeScript twin', () => {
-    const rules = nodes.flatMap(([, n]) => ((n['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []).map((v) => v.rule));
+    const rules = nodes.flatMap(([, n]) =>
+      ((n['x-kubernetes-validations'] as { rule: string }[] | undefined) ?? []).map((v) => v.rule),
+    );
     for (const id of Object.keys(CEL) as CelRuleId[]) {
       expect(rules.filter((r) => r === CEL[id].rule).length, id).toBeGreaterThanOrEqual(1);
     }
@@ -108,6 +133,8 @@ describe('the editor schema', () => {
   it('describes a whole document', () => {
     expect(schema.required).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
     expect(schema.properties.apiVersion.enum).toEqual(['conveyor.dev/v1alpha1']);
-    expect(Object.keys(schema.properties.metadata.properties)).toEqual(expect.arrayContaining(['name', 'namespace', 'labels', 'annotations']));
+    expect(Object.keys(schema.properties.metadata.properties)).toEqual(
+      expect.arrayContaining(['name', 'namespace', 'labels', 'annotations']),
+    );
   });
 });

@@ -5,7 +5,12 @@ import { jsonBytes, MAX_OBJECT_BYTES, sizeProblems } from '../../../src/api/size
 import { validatePipeline } from '../../../src/api/validate.ts';
 
 const stage = (i: number, args: string[] = []) => ({ name: `s${i}`, image: 'busybox', args });
-const pipeline = (stages: object[]) => ({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p' }, spec: { stages } });
+const pipeline = (stages: object[]) => ({
+  apiVersion: 'conveyor.dev/v1alpha1',
+  kind: 'Pipeline',
+  metadata: { name: 'p' },
+  spec: { stages },
+});
 
 describe('jsonBytes', () => {
   it.each([
@@ -15,7 +20,7 @@ describe('jsonBytes', () => {
     ['numbers and booleans', [0, -1.5, 1e21, true, false, null]],
     ['undefined in objects and lists', { a: undefined, b: [undefined, 1] }],
     ['nesting', { spec: { stages: [{ name: 'a', env: [{ name: 'K', value: 'v' }] }], empty: {}, none: [] } }],
-    ['non-identifier keys', { 'app.kubernetes.io/name': 'x', 'ünïcode': 'y' }],
+    ['non-identifier keys', { 'app.kubernetes.io/name': 'x', ünïcode: 'y' }],
   ])('counts %s as JSON.stringify does', (_, value) => {
     expect(jsonBytes(value)).toBe(Buffer.byteLength(JSON.stringify(value), 'utf8'));
   });
@@ -36,11 +41,16 @@ describe('jsonBytes', () => {
 });
 
 describe('a Pipeline too large for the API server', () => {
-  const big = (bytesPerStage: number) => pipeline(Array.from({ length: 200 }, (_, i) => stage(i, ['x'.repeat(bytesPerStage)])));
+  const big = (bytesPerStage: number) =>
+    pipeline(Array.from({ length: 200 }, (_, i) => stage(i, ['x'.repeat(bytesPerStage)])));
 
   it.each([
     ['1.45 MiB', 7_600, []],
-    ['1.53 MiB', 8_000, [{ path: '', message: 'too large: 1.53 MiB as JSON, and the API server stores at most 1.50 MiB per object' }]],
+    [
+      '1.53 MiB',
+      8_000,
+      [{ path: '', message: 'too large: 1.53 MiB as JSON, and the API server stores at most 1.50 MiB per object' }],
+    ],
   ])('%s as JSON: %j', (_, bytesPerStage, problems) => {
     expect(validatePipeline(big(bytesPerStage))).toEqual(problems);
   });
@@ -49,7 +59,9 @@ describe('a Pipeline too large for the API server', () => {
     // 200 × 4,000 three-byte characters: 0.8 M characters, 2.3 MiB.
     expect(sizeProblems(big(0)).length).toBe(0);
     const wide = pipeline(Array.from({ length: 200 }, (_, i) => stage(i, ['☕'.repeat(4000)])));
-    expect(sizeProblems(wide)).toEqual([{ path: '', message: 'too large: 2.30 MiB as JSON, and the API server stores at most 1.50 MiB per object' }]);
+    expect(sizeProblems(wide)).toEqual([
+      { path: '', message: 'too large: 2.30 MiB as JSON, and the API server stores at most 1.50 MiB per object' },
+    ]);
   });
 
   it('the limit is etcd’s default request size', () => {

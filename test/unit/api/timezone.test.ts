@@ -2,10 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { timeZoneProblem } from '../../../src/api/timezone.ts';
 
 describe('timeZoneProblem', () => {
-  it.each(['Europe/Berlin', 'America/New_York', 'America/Argentina/Buenos_Aires', 'UTC', 'Etc/UTC', 'Etc/GMT+5', 'US/Eastern', 'Asia/Kolkata', 'Africa/Dar_es_Salaam'])(
-    'accepts %s',
-    (zone) => expect(timeZoneProblem(zone)).toBeUndefined(),
-  );
+  it.each([
+    'Europe/Berlin',
+    'America/New_York',
+    'America/Argentina/Buenos_Aires',
+    'UTC',
+    'Etc/UTC',
+    'Etc/GMT+5',
+    'US/Eastern',
+    'Asia/Kolkata',
+    'Africa/Dar_es_Salaam',
+  ])('accepts %s', (zone) => expect(timeZoneProblem(zone)).toBeUndefined());
 
   it.each([
     ['', 'timeZone must be nil or non-empty string'],

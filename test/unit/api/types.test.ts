@@ -25,7 +25,19 @@ type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K
 describe('type contract', () => {
   it('StageSpec and OnFailureStageSpec', () => {
     expectTypeOf<keyof StageSpec>().toEqualTypeOf<
-      'name' | 'image' | 'command' | 'args' | 'env' | 'envFrom' | 'resources' | 'workingDir' | 'dependsOn' | 'retries' | 'timeoutSeconds' | 'podTemplate' | 'cache'
+      | 'name'
+      | 'image'
+      | 'command'
+      | 'args'
+      | 'env'
+      | 'envFrom'
+      | 'resources'
+      | 'workingDir'
+      | 'dependsOn'
+      | 'retries'
+      | 'timeoutSeconds'
+      | 'podTemplate'
+      | 'cache'
     >();
     expectTypeOf<RequiredKeys<StageSpec>>().toEqualTypeOf<'name'>();
     expectTypeOf<StageSpec['dependsOn']>().toEqualTypeOf<string[] | undefined>();
@@ -37,12 +49,27 @@ describe('type contract', () => {
 
   it('StageDefaults, StagingSpec, ChainTrigger', () => {
     expectTypeOf<keyof StageDefaults>().toEqualTypeOf<
-      'image' | 'env' | 'resources' | 'retries' | 'timeoutSeconds' | 'serviceAccountName' | 'nodeSelector' | 'tolerations' | 'imagePullSecrets' | 'podTemplate'
+      | 'image'
+      | 'env'
+      | 'resources'
+      | 'retries'
+      | 'timeoutSeconds'
+      | 'serviceAccountName'
+      | 'nodeSelector'
+      | 'tolerations'
+      | 'imagePullSecrets'
+      | 'podTemplate'
     >();
     expectTypeOf<RequiredKeys<StageDefaults>>().toEqualTypeOf<never>();
     expectTypeOf<StageDefaults['nodeSelector']>().toEqualTypeOf<Record<string, string> | undefined>();
     expectTypeOf<StageDefaults['imagePullSecrets']>().toEqualTypeOf<{ name: string }[] | undefined>();
-    expectTypeOf<StagingSpec>().toEqualTypeOf<{ size?: string; storageClassName?: string; accessModes?: ('ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod')[]; mountPath?: string; uri?: string }>();
+    expectTypeOf<StagingSpec>().toEqualTypeOf<{
+      size?: string;
+      storageClassName?: string;
+      accessModes?: ('ReadWriteOnce' | 'ReadOnlyMany' | 'ReadWriteMany' | 'ReadWriteOncePod')[];
+      mountPath?: string;
+      uri?: string;
+    }>();
     expectTypeOf<ChainTrigger>().toEqualTypeOf<{ pipeline: string; phase?: 'Succeeded' | 'Failed' }>();
   });
 
@@ -58,11 +85,22 @@ describe('type contract', () => {
   });
 
   it('status types', () => {
-    expectTypeOf<Condition>().toEqualTypeOf<{ type: string; status: 'True' | 'False' | 'Unknown'; reason: string; message: string; lastTransitionTime: string; observedGeneration?: number }>();
+    expectTypeOf<Condition>().toEqualTypeOf<{
+      type: string;
+      status: 'True' | 'False' | 'Unknown';
+      reason: string;
+      message: string;
+      lastTransitionTime: string;
+      observedGeneration?: number;
+    }>();
     expectTypeOf<StagePhase>().toEqualTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped'>();
-    expectTypeOf<RunTrigger>().toEqualTypeOf<'create' | 'change' | 'manual' | 'schedule' | 'retry' | 'chain' | 'backfill'>();
+    expectTypeOf<RunTrigger>().toEqualTypeOf<
+      'create' | 'change' | 'manual' | 'schedule' | 'retry' | 'chain' | 'backfill'
+    >();
     expectTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled'>().toMatchTypeOf<RunPhase>();
-    expectTypeOf<PipelinePhase>().toEqualTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Scheduled' | 'Suspended' | 'Invalid'>();
+    expectTypeOf<PipelinePhase>().toEqualTypeOf<
+      'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Scheduled' | 'Suspended' | 'Invalid'
+    >();
     expectTypeOf<RequiredKeys<StageStatus>>().toEqualTypeOf<'name' | 'phase'>();
     expectTypeOf<RequiredKeys<RunStatus>>().toEqualTypeOf<'id' | 'trigger' | 'phase'>();
     // An active run's summary keeps its stages (memory); a finished run's summary drops them.
@@ -81,7 +119,11 @@ describe('type contract', () => {
       apiVersion: 'conveyor.dev/v1alpha1',
       kind: 'Pipeline',
       metadata: { name: 'x', anything: 1 },
-      spec: { stages: [{ name: 'a', image: 'busybox', env: [{ name: 'A', value: '1' }], podTemplate: { spec: { nodeName: 'n' } } }] },
+      spec: {
+        stages: [
+          { name: 'a', image: 'busybox', env: [{ name: 'A', value: '1' }], podTemplate: { spec: { nodeName: 'n' } } },
+        ],
+      },
     };
     expectTypeOf(p).toMatchTypeOf<Pipeline>();
   });

@@ -10,7 +10,9 @@ const name = (prefix: string, i: number) => `${prefix}${i}`.padEnd(MAX_STAGE_NAM
 function largest() {
   const stages = Array.from({ length: MAX_STAGES }, (_, i) => ({
     name: name('s', i),
-    ...(i > 0 ? { dependsOn: Array.from({ length: Math.min(i, MAX_DEPENDS_ON) }, (_, k) => name('s', i - 1 - k)) } : {}),
+    ...(i > 0
+      ? { dependsOn: Array.from({ length: Math.min(i, MAX_DEPENDS_ON) }, (_, k) => name('s', i - 1 - k)) }
+      : {}),
   }));
   return {
     apiVersion: 'conveyor.dev/v1alpha1',
@@ -36,7 +38,10 @@ describe('validatePipeline', () => {
     const doc = largest();
     doc.spec.stages[0]!.dependsOn = [name('s', 3)];
     expect(validatePipeline(doc)).toEqual([
-      { path: 'spec.stages[0].dependsOn[0]', message: `dependency cycle: ${name('s', 0)} → ${name('s', 3)} → ${name('s', 0)}` },
+      {
+        path: 'spec.stages[0].dependsOn[0]',
+        message: `dependency cycle: ${name('s', 0)} → ${name('s', 3)} → ${name('s', 0)}`,
+      },
     ]);
   });
 
@@ -53,7 +58,12 @@ describe('validatePipeline', () => {
       apiVersion: 'conveyor.dev/v1alpha1',
       kind: 'Pipeline',
       metadata: { name: 'mixed' },
-      spec: { stages: [{ name: 'a', image: 'busybox', retries: -1, dependsOn: ['b'] }, { name: 'b', image: 'busybox', dependsOn: ['a'] }] },
+      spec: {
+        stages: [
+          { name: 'a', image: 'busybox', retries: -1, dependsOn: ['b'] },
+          { name: 'b', image: 'busybox', dependsOn: ['a'] },
+        ],
+      },
     });
     expect(problems).toEqual([
       { path: 'spec.stages[0].retries', message: 'must be at least 0, not -1' },

@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { cpus } from 'node:os';
 import { describeUsage, snapshot, usageBetween, type Snapshot } from '../../../bench/conditions.ts';
 
-const snap = (atSeconds: number, busySeconds: number, load: number, processes: [number, string, number][]): Snapshot => ({
+const snap = (
+  atSeconds: number,
+  busySeconds: number,
+  load: number,
+  processes: [number, string, number][],
+): Snapshot => ({
   at: atSeconds * 1000,
   load: [load, load, load],
   busySeconds,
@@ -13,7 +18,13 @@ const snap = (atSeconds: number, busySeconds: number, load: number, processes: [
 
 describe('run conditions', () => {
   it('splits CPU seconds into the bench, the cluster, other Node processes and the rest', () => {
-    const from = snap(0, 1000, 0.2, [[1, 'MainThread', 5], [2, 'kube-apiserver', 100], [3, 'etcd', 50], [4, 'node', 10], [9, 'MainThread', 3]]);
+    const from = snap(0, 1000, 0.2, [
+      [1, 'MainThread', 5],
+      [2, 'kube-apiserver', 100],
+      [3, 'etcd', 50],
+      [4, 'node', 10],
+      [9, 'MainThread', 3],
+    ]);
     const to = snap(100, 1150, 0.4, [
       [1, 'MainThread', 15], // the bench: +10
       [2, 'kube-apiserver', 160], // +60
@@ -33,10 +44,18 @@ describe('run conditions', () => {
     expect(u.rest).toBe(10);
   });
 
-  it('counts the bench\'s operators that were stopped before the report as the bench\'s, from their last reading', () => {
+  it("counts the bench's operators that were stopped before the report as the bench's, from their last reading", () => {
     const from = snap(0, 0, 0, [[7, 'MainThread', 2]]);
     const to = snap(10, 20, 0, [[1, 'MainThread', 5]]); // operators 7 and 8 have exited
-    const u = usageBetween(from, to, new Set([1, 7, 8]), new Map([[7, 6], [8, 3]]));
+    const u = usageBetween(
+      from,
+      to,
+      new Set([1, 7, 8]),
+      new Map([
+        [7, 6],
+        [8, 3],
+      ]),
+    );
     expect(u.ours).toBe(5 + (6 - 2) + 3);
     expect(u.rest).toBe(20 - 12);
   });
@@ -55,7 +74,14 @@ describe('run conditions', () => {
     // A high load at the start (a previous run's tail) does not make a run shared: CPU decides.
     [0, cores * 2, /a \*\*quiet\*\* run/],
   ])('others using %d s with a load of %d at the start: %s', (others, load, verdict) => {
-    const u = usageBetween(snap(0, 0, load, []), snap(100, others + 20, 0.5, [[1, 'MainThread', 20], [5, 'node', others]]), new Set([1]));
+    const u = usageBetween(
+      snap(0, 0, load, []),
+      snap(100, others + 20, 0.5, [
+        [1, 'MainThread', 20],
+        [5, 'node', others],
+      ]),
+      new Set([1]),
+    );
     expect(describeUsage(u)).toMatch(verdict);
   });
 
@@ -64,6 +90,8 @@ describe('run conditions', () => {
     const to = snapshot();
     expect(to.processes.get(process.pid)).toBeDefined();
     const text = describeUsage(usageBetween(from, to, new Set([process.pid])));
-    expect(text).toMatch(/^Conditions \(measured from \/proc over the run's \d+ s on \d+ cores\): load average [\d.]+ \/ [\d.]+ \/ [\d.]+ at the start/);
+    expect(text).toMatch(
+      /^Conditions \(measured from \/proc over the run's \d+ s on \d+ cores\): load average [\d.]+ \/ [\d.]+ \/ [\d.]+ at the start/,
+    );
   });
 });

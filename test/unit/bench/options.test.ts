@@ -18,7 +18,9 @@ describe('bench options', () => {
     ['16', 16],
   ])('--shards %s is %d processes', (text, n) => expect(shardCount(text)).toBe(n));
 
-  it.each(['', '-1', '17', 'two'])('--shards %j is refused', (text) => expect(() => shardCount(text)).toThrow(/^--shards: expected a whole number from 0/));
+  it.each(['', '-1', '17', 'two'])('--shards %j is refused', (text) =>
+    expect(() => shardCount(text)).toThrow(/^--shards: expected a whole number from 0/),
+  );
 
   it.each([
     [undefined, undefined],

@@ -14,11 +14,31 @@ const RELEASE = 'conveyor';
 const NAMESPACE = 'conveyor-system';
 let helm = '';
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
-type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+};
+type Rule = {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+};
 
 function run(args: string[]): { status: number; out: string } {
-  const res = spawnSync(helm, args, { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, HELM_CACHE_HOME: '/tmp/conveyor-helm/cache', HELM_CONFIG_HOME: '/tmp/conveyor-helm/config', HELM_DATA_HOME: '/tmp/conveyor-helm/data' } });
+  const res = spawnSync(helm, args, {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: '/tmp/conveyor-helm/cache',
+      HELM_CONFIG_HOME: '/tmp/conveyor-helm/config',
+      HELM_DATA_HOME: '/tmp/conveyor-helm/data',
+    },
+  });
   return { status: res.status ?? -1, out: `${res.stdout}${res.stderr}` };
 }
 
@@ -31,7 +51,12 @@ function render(...set: string[]): Obj[] {
 }
 
 const find = (objs: Obj[], kind: string, name?: string, namespace?: string): Obj[] =>
-  objs.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name) && (namespace === undefined || o.metadata.namespace === namespace));
+  objs.filter(
+    (o) =>
+      o.kind === kind &&
+      (name === undefined || o.metadata.name === name) &&
+      (namespace === undefined || o.metadata.namespace === namespace),
+  );
 const one = (objs: Obj[], kind: string, name?: string, namespace?: string): Obj => {
   const found = find(objs, kind, name, namespace);
   expect(found, `${kind} ${namespace ?? ''}/${name ?? '*'}`).toHaveLength(1);
@@ -44,7 +69,11 @@ const OPERATOR_RULES: Rule[] = [
   { apiGroups: ['conveyor.dev'], resources: ['pipelines'], verbs: ['get', 'list', 'watch'] },
   { apiGroups: ['conveyor.dev'], resources: ['pipelines/status'], verbs: ['get', 'update', 'patch'] },
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
-  { apiGroups: ['batch'], resources: ['cronjobs'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] },
+  {
+    apiGroups: ['batch'],
+    resources: ['cronjobs'],
+    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+  },
   { apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   { apiGroups: ['apps'], resources: ['controllerrevisions'], verbs: ['get', 'list', 'watch', 'create', 'delete'] },
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
@@ -52,7 +81,12 @@ const OPERATOR_RULES: Rule[] = [
 ];
 const LEASE_RULES: Rule[] = [
   { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-  { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['conveyor-leader'], verbs: ['get', 'update'] },
+  {
+    apiGroups: ['coordination.k8s.io'],
+    resources: ['leases'],
+    resourceNames: ['conveyor-leader'],
+    verbs: ['get', 'update'],
+  },
 ];
 
 function expectNoBroadRights(objs: Obj[]): void {
@@ -76,7 +110,10 @@ beforeAll(() => {
 describe('helm lint', () => {
   for (const [label, set] of [
     ['default values', []],
-    ['watchNamespaces, ServiceMonitor and dashboard', ['watchNamespaces={a,b}', 'metrics.serviceMonitor.enabled=true', 'metrics.dashboard.enabled=true']],
+    [
+      'watchNamespaces, ServiceMonitor and dashboard',
+      ['watchNamespaces={a,b}', 'metrics.serviceMonitor.enabled=true', 'metrics.dashboard.enabled=true'],
+    ],
   ] as const) {
     it(`is clean with --strict (${label})`, () => {
       const res = run(['lint', '--strict', CHART, ...set.flatMap((s) => ['--set', s])]);
@@ -95,8 +132,12 @@ describe('RBAC', () => {
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: RELEASE, namespace: NAMESPACE }]);
     one(objs, 'ServiceAccount', RELEASE, NAMESPACE);
     // The only Role is leader election's, in the release namespace.
-    expect(find(objs, 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([`${NAMESPACE}/${RELEASE}-leader-election`]);
-    expect(find(objs, 'RoleBinding').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([`${NAMESPACE}/${RELEASE}-leader-election`]);
+    expect(find(objs, 'Role').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([
+      `${NAMESPACE}/${RELEASE}-leader-election`,
+    ]);
+    expect(find(objs, 'RoleBinding').map((r) => `${r.metadata.namespace}/${r.metadata.name}`)).toEqual([
+      `${NAMESPACE}/${RELEASE}-leader-election`,
+    ]);
     expectNoBroadRights(objs);
   });
 
@@ -110,8 +151,16 @@ describe('RBAC', () => {
     }
     expect(find(objs, 'ClusterRoleBinding')).toEqual([]);
     // Cluster-wide, only the aggregated user roles remain (they grant the operator nothing).
-    expect(find(objs, 'ClusterRole').map((r) => r.metadata.name).sort()).toEqual([`${RELEASE}-edit`, `${RELEASE}-view`]);
-    expect(find(objs, 'Role').map((r) => r.metadata.namespace).sort()).toEqual(['a', 'b', NAMESPACE]);
+    expect(
+      find(objs, 'ClusterRole')
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual([`${RELEASE}-edit`, `${RELEASE}-view`]);
+    expect(
+      find(objs, 'Role')
+        .map((r) => r.metadata.namespace)
+        .sort(),
+    ).toEqual(['a', 'b', NAMESPACE]);
     const args = containerOf(one(objs, 'Deployment', RELEASE)).args as string[];
     expect(args).toContain('--namespaces=a,b');
     expectNoBroadRights(objs);
@@ -133,13 +182,24 @@ describe('RBAC', () => {
     const objs = render();
     const view = one(objs, 'ClusterRole', `${RELEASE}-view`);
     expect(view.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-view']).toBe('true');
-    expect(rules(view)).toEqual([{ apiGroups: ['conveyor.dev'], resources: ['pipelines'], verbs: ['get', 'list', 'watch'] }]);
-    const edit = one(objs, 'ClusterRole', `${RELEASE}-edit`);
-    expect(edit.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-edit': 'true', 'rbac.authorization.k8s.io/aggregate-to-admin': 'true' });
-    expect(rules(edit)).toEqual([
-      { apiGroups: ['conveyor.dev'], resources: ['pipelines'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'] },
+    expect(rules(view)).toEqual([
+      { apiGroups: ['conveyor.dev'], resources: ['pipelines'], verbs: ['get', 'list', 'watch'] },
     ]);
-    expect(find(render('rbac.aggregateToDefaultRoles=false'), 'ClusterRole').map((r) => r.metadata.name)).toEqual([RELEASE]);
+    const edit = one(objs, 'ClusterRole', `${RELEASE}-edit`);
+    expect(edit.metadata.labels).toMatchObject({
+      'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+      'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+    });
+    expect(rules(edit)).toEqual([
+      {
+        apiGroups: ['conveyor.dev'],
+        resources: ['pipelines'],
+        verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+      },
+    ]);
+    expect(find(render('rbac.aggregateToDefaultRoles=false'), 'ClusterRole').map((r) => r.metadata.name)).toEqual([
+      RELEASE,
+    ]);
   });
 
   it('pipelines/finalizers only when asked for (OwnerReferencesPermissionEnforcement)', () => {
@@ -153,12 +213,14 @@ describe('RBAC', () => {
 
   it('rbac.create=false renders no operator RBAC', () => {
     const objs = render('rbac.create=false', 'rbac.aggregateToDefaultRoles=false');
-    for (const kind of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding']) expect(find(objs, kind), kind).toEqual([]);
+    for (const kind of ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'])
+      expect(find(objs, kind), kind).toEqual([]);
   });
 });
 
 type Container = Record<string, unknown> & { args?: string[]; env?: { name: string; valueFrom?: unknown }[] };
-const podSpecOf = (d: Obj): Record<string, unknown> => ((d.spec as { template: { spec: Record<string, unknown> } }).template.spec);
+const podSpecOf = (d: Obj): Record<string, unknown> =>
+  (d.spec as { template: { spec: Record<string, unknown> } }).template.spec;
 const containerOf = (d: Obj): Container => (podSpecOf(d).containers as Container[])[0]!;
 
 describe('Deployment', () => {
@@ -167,7 +229,12 @@ describe('Deployment', () => {
   it('meets the restricted Pod Security Standard and writes only to an emptyDir at /tmp', () => {
     const d = deployment();
     const pod = podSpecOf(d);
-    expect(pod.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     const c = containerOf(d);
     expect(c.securityContext).toEqual({
       allowPrivilegeEscalation: false,
@@ -193,14 +260,25 @@ describe('Deployment', () => {
     expect(c.ports).toEqual([{ name: 'http', containerPort: 8081, protocol: 'TCP' }]);
     expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 'http' } });
     expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/readyz', port: 'http' } });
-    expect(c.resources).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { memory: expect.any(String) } });
+    expect(c.resources).toMatchObject({
+      requests: { cpu: expect.any(String), memory: expect.any(String) },
+      limits: { memory: expect.any(String) },
+    });
     expect(c.image).toBe('ghcr.io/example/conveyor:0.1.0');
   });
 
   it('passes flags the operator accepts, and POD_NAME/POD_NAMESPACE from the downward API', () => {
     const c = containerOf(deployment());
     const args = c.args ?? [];
-    expect(args).toEqual(expect.arrayContaining(['--health-host=0.0.0.0', '--health-port=8081', '--leader-elect', `--leader-election-namespace=${NAMESPACE}`, '--leader-election-id=conveyor-leader']));
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--health-host=0.0.0.0',
+        '--health-port=8081',
+        '--leader-elect',
+        `--leader-election-namespace=${NAMESPACE}`,
+        '--leader-election-id=conveyor-leader',
+      ]),
+    );
     expect(args.some((a) => a.startsWith('--namespaces'))).toBe(false);
     expect(c.env).toEqual([
       { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -211,9 +289,29 @@ describe('Deployment', () => {
     const leader = (a: string): boolean => a.startsWith('--leader-elect');
     const accepted = USAGE.includes('--leader-elect') ? args : args.filter((a) => !leader(a));
     const config = loadConfig(accepted, {});
-    expect(config).toMatchObject({ healthHost: '0.0.0.0', healthPort: 8081, workers: 64, logLevel: 'info', resyncSeconds: 300, namespaces: [], events: 'all' });
-    expect(loadConfig(containerOf(one(render('events=warnings'), 'Deployment', RELEASE)).args!.filter((a) => !leader(a)), {})).toMatchObject({ events: 'warnings' });
-    expect((loadConfig(containerOf(one(render('watchNamespaces={a,b}'), 'Deployment', RELEASE)).args!.filter((a) => !leader(a)), {}) as { namespaces: string[] }).namespaces).toEqual(['a', 'b']);
+    expect(config).toMatchObject({
+      healthHost: '0.0.0.0',
+      healthPort: 8081,
+      workers: 64,
+      logLevel: 'info',
+      resyncSeconds: 300,
+      namespaces: [],
+      events: 'all',
+    });
+    expect(
+      loadConfig(
+        containerOf(one(render('events=warnings'), 'Deployment', RELEASE)).args!.filter((a) => !leader(a)),
+        {},
+      ),
+    ).toMatchObject({ events: 'warnings' });
+    expect(
+      (
+        loadConfig(
+          containerOf(one(render('watchNamespaces={a,b}'), 'Deployment', RELEASE)).args!.filter((a) => !leader(a)),
+          {},
+        ) as { namespaces: string[] }
+      ).namespaces,
+    ).toEqual(['a', 'b']);
   });
 
   it('refuses several replicas without leader election', () => {
@@ -229,7 +327,9 @@ describe('metrics', () => {
     const svc = one(objs, 'Service', `${RELEASE}-metrics`, NAMESPACE);
     const spec = svc.spec as { selector: Record<string, string>; ports: unknown[] };
     expect(spec.ports).toEqual([{ name: 'http', port: 8081, targetPort: 'http', protocol: 'TCP' }]);
-    const podLabels = ((one(objs, 'Deployment', RELEASE).spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels);
+    const podLabels = (
+      one(objs, 'Deployment', RELEASE).spec as { template: { metadata: { labels: Record<string, string> } } }
+    ).template.metadata.labels;
     expect(podLabels).toMatchObject(spec.selector);
     expect(find(objs, 'ServiceMonitor')).toEqual([]);
     expect(find(objs, 'ConfigMap')).toEqual([]);
@@ -240,7 +340,10 @@ describe('metrics', () => {
     const sm = one(objs, 'ServiceMonitor', RELEASE, NAMESPACE);
     expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(sm.metadata.labels?.release).toBe('prometheus');
-    const spec = sm.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] };
+    const spec = sm.spec as {
+      selector: { matchLabels: Record<string, string> };
+      endpoints: { port: string; path: string }[];
+    };
     expect(spec.endpoints[0]).toMatchObject({ port: 'http', path: '/metrics' });
     expect(one(objs, 'Service', `${RELEASE}-metrics`).metadata.labels).toMatchObject(spec.selector.matchLabels);
   });
@@ -249,11 +352,15 @@ describe('metrics', () => {
     const cm = one(render('metrics.dashboard.enabled=true'), 'ConfigMap', `${RELEASE}-dashboard`, NAMESPACE);
     expect(cm.metadata.labels?.grafana_dashboard).toBe('1');
     const data = cm.data as Record<string, string>;
-    expect(JSON.parse(data['conveyor.json']!)).toEqual(JSON.parse(readFileSync(join(CHART, 'dashboards/conveyor.json'), 'utf8')));
+    expect(JSON.parse(data['conveyor.json']!)).toEqual(
+      JSON.parse(readFileSync(join(CHART, 'dashboards/conveyor.json'), 'utf8')),
+    );
   });
 
   it('the dashboard charts every Conveyor metric, and no metric the operator does not export', () => {
-    const dashboard = JSON.parse(readFileSync(join(CHART, 'dashboards/conveyor.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(join(CHART, 'dashboards/conveyor.json'), 'utf8')) as {
+      panels: { targets?: { expr: string }[] }[];
+    };
     const exprs = dashboard.panels.flatMap((p) => p.targets ?? []).map((t) => t.expr);
     const used = new Set(exprs.flatMap((e) => e.match(/\bconveyor_[a-z0-9_]+/g) ?? []));
     const source = readFileSync(join(REPO_ROOT, 'src/metrics.ts'), 'utf8');
@@ -278,9 +385,18 @@ describe('metrics', () => {
         'conveyor_pipeline_next_schedule_timestamp_seconds',
       ].sort(),
     );
-    for (const m of exported) expect([...used].some((u) => u === m || u === `${m}_bucket` || u === `${m}_sum`), m).toBe(true);
+    for (const m of exported)
+      expect(
+        [...used].some((u) => u === m || u === `${m}_bucket` || u === `${m}_sum`),
+        m,
+      ).toBe(true);
     // prom-client's default process metrics carry the same prefix (collectDefaultMetrics).
-    const defaults = ['conveyor_process_resident_memory_bytes', 'conveyor_process_cpu_seconds_total', 'conveyor_nodejs_heap_size_used_bytes', 'conveyor_nodejs_eventloop_lag_p99_seconds'];
+    const defaults = [
+      'conveyor_process_resident_memory_bytes',
+      'conveyor_process_cpu_seconds_total',
+      'conveyor_nodejs_heap_size_used_bytes',
+      'conveyor_nodejs_eventloop_lag_p99_seconds',
+    ];
     for (const u of used) {
       const base = u.replace(/_(bucket|sum|count)$/, '');
       expect(exported.includes(base) || exported.includes(u) || defaults.includes(u), u).toBe(true);
@@ -298,13 +414,21 @@ describe('values.schema.json', () => {
   });
 
   it('rejects wrong types and values', () => {
-    for (const set of ['workers=0', 'logLevel=verbose', 'watchNamespaces=Not_A_Namespace', 'image.pullPolicy=Sometimes']) {
+    for (const set of [
+      'workers=0',
+      'logLevel=verbose',
+      'watchNamespaces=Not_A_Namespace',
+      'image.pullPolicy=Sometimes',
+    ]) {
       expect(run(['template', RELEASE, CHART, '--set', set]).status, set).not.toBe(0);
     }
   });
 
   it('is strict at the top level and describes every value in values.yaml', () => {
-    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as { additionalProperties: boolean; properties: Record<string, unknown> };
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as {
+      additionalProperties: boolean;
+      properties: Record<string, unknown>;
+    };
     expect(schema.additionalProperties).toBe(false);
     const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(values).sort());
@@ -333,26 +457,47 @@ describe('chart metadata', () => {
 describe('shards', () => {
   type Labels = Record<string, string>;
   const selectorOf = (d: Obj): Labels => (d.spec as { selector: { matchLabels: Labels } }).selector.matchLabels;
-  const podLabelsOf = (d: Obj): Labels => (d.spec as { template: { metadata: { labels: Labels } } }).template.metadata.labels;
-  const matches = (selector: Labels, labels: Labels): boolean => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  const podLabelsOf = (d: Obj): Labels =>
+    (d.spec as { template: { metadata: { labels: Labels } } }).template.metadata.labels;
+  const matches = (selector: Labels, labels: Labels): boolean =>
+    Object.entries(selector).every(([k, v]) => labels[k] === v);
 
   it('none by default: one Deployment, the default shard (Pipelines without the shard label)', () => {
     const objs = render();
     expect(find(objs, 'Deployment').map((d) => d.metadata.name)).toEqual([RELEASE]);
     const args = containerOf(one(objs, 'Deployment', RELEASE)).args ?? [];
     expect(args.some((a) => a.startsWith('--shard-key'))).toBe(false);
-    expect(loadConfig(args, {})).toMatchObject({ pipelineSelector: '!sharding.conveyor.dev/key', leaderElectionId: 'conveyor-leader' });
+    expect(loadConfig(args, {})).toMatchObject({
+      pipelineSelector: '!sharding.conveyor.dev/key',
+      leaderElectionId: 'conveyor-leader',
+    });
   });
 
   it('shards={a,b}: one more Deployment per key, each with --shard-key and its own Lease', () => {
     const objs = render('shards={a,b}');
-    expect(find(objs, 'Deployment').map((d) => d.metadata.name)).toEqual([RELEASE, `${RELEASE}-shard-a`, `${RELEASE}-shard-b`]);
+    expect(find(objs, 'Deployment').map((d) => d.metadata.name)).toEqual([
+      RELEASE,
+      `${RELEASE}-shard-a`,
+      `${RELEASE}-shard-b`,
+    ]);
     for (const key of ['a', 'b']) {
       const d = one(objs, 'Deployment', `${RELEASE}-shard-${key}`, NAMESPACE);
       const args = containerOf(d).args ?? [];
-      expect(args).toEqual(expect.arrayContaining([`--shard-key=${key}`, '--leader-elect', `--leader-election-namespace=${NAMESPACE}`, `--leader-election-id=conveyor-leader-${key}`]));
+      expect(args).toEqual(
+        expect.arrayContaining([
+          `--shard-key=${key}`,
+          '--leader-elect',
+          `--leader-election-namespace=${NAMESPACE}`,
+          `--leader-election-id=conveyor-leader-${key}`,
+        ]),
+      );
       // The operator reads them as the shard: its label selector and Lease.
-      expect(loadConfig(args, {})).toMatchObject({ shardKey: key, pipelineSelector: `sharding.conveyor.dev/key=${key}`, leaderElectionId: `conveyor-leader-${key}`, leaderElect: true });
+      expect(loadConfig(args, {})).toMatchObject({
+        shardKey: key,
+        pipelineSelector: `sharding.conveyor.dev/key=${key}`,
+        leaderElectionId: `conveyor-leader-${key}`,
+        leaderElect: true,
+      });
       expect(d.metadata.labels?.['conveyor.dev/shard']).toBe(key);
       expect(selectorOf(d)).toEqual({ ...selectorOf(one(objs, 'Deployment', RELEASE)), 'conveyor.dev/shard': key });
       expect(matches(selectorOf(d), podLabelsOf(d))).toBe(true);
@@ -372,7 +517,9 @@ describe('shards', () => {
       LEASE_RULES[0],
       { ...LEASE_RULES[1], resourceNames: ['ops-leader', 'ops-leader-a', 'ops-leader-b'] },
     ]);
-    expect(containerOf(one(objs, 'Deployment', `${RELEASE}-shard-b`)).args).toContain('--leader-election-id=ops-leader-b');
+    expect(containerOf(one(objs, 'Deployment', `${RELEASE}-shard-b`)).args).toContain(
+      '--leader-election-id=ops-leader-b',
+    );
   });
 
   it('without leader election every shard Deployment is Recreate, and none passes --leader-elect', () => {
@@ -387,7 +534,15 @@ describe('shards', () => {
     for (const set of ['shards={A}', 'shards={a_b}', 'shards={a,a}', `shards={${'k'.repeat(48)}}`]) {
       expect(run(['template', RELEASE, CHART, '--set', set]).status, set).not.toBe(0);
     }
-    const long = run(['template', RELEASE, CHART, '--set', `shards={${'k'.repeat(47)}}`, '--set', `fullnameOverride=${'f'.repeat(20)}`]);
+    const long = run([
+      'template',
+      RELEASE,
+      CHART,
+      '--set',
+      `shards={${'k'.repeat(47)}}`,
+      '--set',
+      `fullnameOverride=${'f'.repeat(20)}`,
+    ]);
     expect(long.status).not.toBe(0);
     expect(long.out).toContain('is longer than 63 characters; use a shorter shard key or fullnameOverride');
   });

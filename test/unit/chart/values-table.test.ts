@@ -11,10 +11,20 @@ describe('docs/install.md values table', () => {
 
   it('has a row for every value with a description and its default', () => {
     const table = renderValuesTable();
-    for (const key of ['image.repository', 'watchNamespaces', 'leaderElection.enabled', 'rbac.aggregateToDefaultRoles', 'metrics.serviceMonitor.enabled', 'metrics.dashboard.enabled', 'resources', 'runAsUser']) {
+    for (const key of [
+      'image.repository',
+      'watchNamespaces',
+      'leaderElection.enabled',
+      'rbac.aggregateToDefaultRoles',
+      'metrics.serviceMonitor.enabled',
+      'metrics.dashboard.enabled',
+      'resources',
+      'runAsUser',
+    ]) {
       expect(table).toContain(`| \`${key}\` |`);
     }
     expect(table).toContain('| `workers` | integer | `64` |');
-    for (const line of table.split('\n').slice(2)) expect(line.split(' | ').at(-1)!.replace(/ \|$/, '').length, line).toBeGreaterThan(5);
+    for (const line of table.split('\n').slice(2))
+      expect(line.split(' | ').at(-1)!.replace(/ \|$/, '').length, line).toBeGreaterThan(5);
   });
 });

@@ -27,13 +27,34 @@ const diamond: Pipeline = {
       phase: 'Running',
       startTime: '2025-01-01T00:00:00Z',
       stages: [
-        { name: 'a', phase: 'Succeeded', attempts: 1, startTime: '2025-01-01T00:00:00Z', completionTime: '2025-01-01T00:00:05Z' },
-        { name: 'b', phase: 'Failed', attempts: 3, startTime: '2025-01-01T00:00:05Z', completionTime: '2025-01-01T00:01:15Z', reason: 'BackoffLimitExceeded' },
+        {
+          name: 'a',
+          phase: 'Succeeded',
+          attempts: 1,
+          startTime: '2025-01-01T00:00:00Z',
+          completionTime: '2025-01-01T00:00:05Z',
+        },
+        {
+          name: 'b',
+          phase: 'Failed',
+          attempts: 3,
+          startTime: '2025-01-01T00:00:05Z',
+          completionTime: '2025-01-01T00:01:15Z',
+          reason: 'BackoffLimitExceeded',
+        },
         { name: 'c', phase: 'Running', attempts: 1, startTime: '2025-01-01T00:00:05Z' },
         { name: 'd', phase: 'Skipped', reason: 'UpstreamFailed' },
       ],
     },
-    conditions: [{ type: 'Reconciling', status: 'True', reason: 'RunInProgress', message: 'run g1', lastTransitionTime: '2025-01-01T00:00:00Z' }],
+    conditions: [
+      {
+        type: 'Reconciling',
+        status: 'True',
+        reason: 'RunInProgress',
+        message: 'run g1',
+        lastTransitionTime: '2025-01-01T00:00:00Z',
+      },
+    ],
   },
 };
 const now = new Date('2025-01-01T00:00:30Z');
@@ -44,7 +65,12 @@ describe('layers and order', () => {
   });
   it('orders dependencies first and survives a cycle', () => {
     expect(topologicalOrder(diamond.spec.stages)).toEqual(['a', 'b', 'c', 'd']);
-    expect(topologicalOrder([{ name: 'x', dependsOn: ['y'] }, { name: 'y', dependsOn: ['x'] }]).sort()).toEqual(['x', 'y']);
+    expect(
+      topologicalOrder([
+        { name: 'x', dependsOn: ['y'] },
+        { name: 'y', dependsOn: ['x'] },
+      ]).sort(),
+    ).toEqual(['x', 'y']);
   });
 });
 
@@ -61,7 +87,13 @@ describe('drawDag', () => {
     expect(text).toMatch(/· alert\s+Pending/);
   });
   it('shows an onFailure stage of a finished run as not run', () => {
-    const done: Pipeline = { ...diamond, status: { ...diamond.status, lastRun: { ...diamond.status!.lastRun!, phase: 'Succeeded', completionTime: '2025-01-01T00:02:00Z' } } };
+    const done: Pipeline = {
+      ...diamond,
+      status: {
+        ...diamond.status,
+        lastRun: { ...diamond.status!.lastRun!, phase: 'Succeeded', completionTime: '2025-01-01T00:02:00Z' },
+      },
+    };
     expect(drawDag(done, now)).toMatch(/– alert\s+not run/);
   });
 });
@@ -91,15 +123,26 @@ describe('renderPipeline and describePipeline', () => {
     expect(lines.slice(2).map((l) => l.trim().split(/\s+/)[1])).toEqual(['a', 'b', 'c', 'd', 'alert']);
   });
   it('describe shows conditions, the DAG and runs', () => {
-    const text = describePipeline({ ...diamond, status: { ...diamond.status, runs: [{ id: 'g1', trigger: 'create', phase: 'Running' }] } }, now);
+    const text = describePipeline(
+      { ...diamond, status: { ...diamond.status, runs: [{ id: 'g1', trigger: 'create', phase: 'Running' }] } },
+      now,
+    );
     expect(text).toContain('Condition:   Reconciling=True RunInProgress: run g1');
     expect(text).toContain('Stages:');
     expect(text).toContain('Runs:');
   });
-  it('describe shows each run\'s logical time, interval and params; nothing for runs that record none', () => {
-    const values = { logicalTime: '2026-03-02T00:00:00Z', intervalStart: '2026-03-01T00:00:00Z', intervalEnd: '2026-03-02T00:00:00Z', params: { table: 'users', day: '' } };
+  it("describe shows each run's logical time, interval and params; nothing for runs that record none", () => {
+    const values = {
+      logicalTime: '2026-03-02T00:00:00Z',
+      intervalStart: '2026-03-01T00:00:00Z',
+      intervalEnd: '2026-03-02T00:00:00Z',
+      params: { table: 'users', day: '' },
+    };
     const lastRun = { ...diamond.status!.lastRun!, ...values, noCache: true };
-    const runs = [{ id: 'g1', trigger: 'create' as const, phase: 'Running' as const, ...values }, { id: 'g0', trigger: 'create' as const, phase: 'Succeeded' as const }];
+    const runs = [
+      { id: 'g1', trigger: 'create' as const, phase: 'Running' as const, ...values },
+      { id: 'g0', trigger: 'create' as const, phase: 'Succeeded' as const },
+    ];
     const lines = describePipeline({ ...diamond, status: { ...diamond.status, lastRun, runs } }, now).split('\n');
     const interval = 'Logical time 2026-03-02T00:00:00Z, interval 2026-03-01T00:00:00Z → 2026-03-02T00:00:00Z';
     expect(lines).toContain(`             ${interval}, no cache`);

@@ -10,7 +10,11 @@ import { main, type CliIO } from '../../../src/cli/main.ts';
 async function validate(input: string | Uint8Array): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const io: CliIO = { out: (t) => out.push(...t.split('\n')), err: (t) => err.push(...t.split('\n')), stdin: async () => input };
+  const io: CliIO = {
+    out: (t) => out.push(...t.split('\n')),
+    err: (t) => err.push(...t.split('\n')),
+    stdin: async () => input,
+  };
   const code = await main(['validate', '-'], io);
   return { code, out, err };
 }
@@ -33,7 +37,10 @@ function aliasBomb(): string {
 
 /** 200 stages with 8,000-character arguments: 1.6 MB as JSON. */
 function tooLarge(): string {
-  const stages = Array.from({ length: 200 }, (_, i) => `    - {name: s${i}, image: busybox, args: [${'x'.repeat(8000)}]}`).join('\n');
+  const stages = Array.from(
+    { length: 200 },
+    (_, i) => `    - {name: s${i}, image: busybox, args: [${'x'.repeat(8000)}]}`,
+  ).join('\n');
   return `${HEAD}  stages:\n${stages}\n`;
 }
 
@@ -59,20 +66,27 @@ const CASES: Case[] = [
   {
     name: 'a value inside an aliased node is reported at the alias, not at the anchor',
     input: `${HEAD}  stages:\n    - name: a\n      image: busybox\n      env: &env [{value: x}]\n    - name: b\n      image: busybox\n      env: *env\n`,
-    out: ['<stdin>:9:18: spec.stages[0].env[0].name: required field is missing', '<stdin>:12:12: spec.stages[1].env[0].name: required field is missing'],
+    out: [
+      '<stdin>:9:18: spec.stages[0].env[0].name: required field is missing',
+      '<stdin>:12:12: spec.stages[1].env[0].name: required field is missing',
+    ],
     code: 1,
   },
   { name: '300 ordinary aliases are fine', input: manyAliases(150), out: [], code: 0, err: '1 pipeline valid' },
   {
     name: 'an alias bomb is refused without being expanded',
     input: aliasBomb(),
-    out: ['<stdin>:1:1: invalid YAML: aliases expand this document to more than 1572864 values, more than the API server stores (1.5 MiB as JSON)'],
+    out: [
+      '<stdin>:1:1: invalid YAML: aliases expand this document to more than 1572864 values, more than the API server stores (1.5 MiB as JSON)',
+    ],
     code: 1,
   },
   {
     name: 'an alias inside its own anchor is refused',
     input: `${HEAD}  stages: &s [{name: a, image: busybox}, *s]\n`,
-    out: ['<stdin>:6:42: invalid YAML: alias *s is inside the node its anchor names: the document would contain itself'],
+    out: [
+      '<stdin>:6:42: invalid YAML: alias *s is inside the node its anchor names: the document would contain itself',
+    ],
     code: 1,
   },
   {
@@ -95,7 +109,8 @@ const CASES: Case[] = [
   },
   {
     name: 'a conveyor.dev document of another kind is an error naming kind',
-    input: 'apiVersion: conveyor.dev/v1alpha1\nkind: Pipline\nmetadata: {name: p}\nspec: {stages: [{name: a, image: busybox}]}\n',
+    input:
+      'apiVersion: conveyor.dev/v1alpha1\nkind: Pipline\nmetadata: {name: p}\nspec: {stages: [{name: a, image: busybox}]}\n',
     out: ['<stdin>:2:1: kind: must be Pipeline (the only kind in conveyor.dev), not "Pipline"'],
     code: 1,
   },
@@ -107,7 +122,8 @@ const CASES: Case[] = [
   },
   {
     name: 'other groups and kinds are still not Conveyor’s business',
-    input: 'apiVersion: tekton.dev/v1\nkind: Pipeline\nspec: {tasks: []}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n',
+    input:
+      'apiVersion: tekton.dev/v1\nkind: Pipeline\nspec: {tasks: []}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n',
     out: [],
     code: 0,
     err: 'no Pipeline found',
@@ -158,7 +174,11 @@ function importCycles(files: string[]): string[][] {
 describe('the CLI’s modules', () => {
   it('import each other without cycles (main.ts loads the commands; they need not load main.ts)', () => {
     const dirs = ['src/cli', 'src/api'].map((d) => join(REPO_ROOT, d));
-    const files = dirs.flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => join(dir, f)));
+    const files = dirs.flatMap((dir) =>
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => join(dir, f)),
+    );
     expect(importCycles(files)).toEqual([]);
   });
 });

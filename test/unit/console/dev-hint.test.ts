@@ -26,7 +26,7 @@ describe('npm run dev: the closing hint', () => {
     expect(hint).not.toContain('annotate');
   });
 
-  it('sends the user back to the Console\'s address, not to the used-up link', () => {
+  it("sends the user back to the Console's address, not to the used-up link", () => {
     expect(hint).toContain('http://127.0.0.1:41234/ in the browser the link signed in');
     expect(hint).not.toContain('token=');
     expect(hint).toContain('npx conveyor dashboard --open');
@@ -42,7 +42,11 @@ describe('npm run dev: the closing hint', () => {
       }
       // Arguments are parsed before the kubeconfig is read: a missing one is the only complaint.
       const errors: string[] = [];
-      const io = { out: () => undefined, err: (text: string) => void errors.push(text), stdin: async () => Buffer.alloc(0) };
+      const io = {
+        out: () => undefined,
+        err: (text: string) => void errors.push(text),
+        stdin: async () => Buffer.alloc(0),
+      };
       expect(await main([...args, '--kubeconfig', '/nonexistent/kubeconfig'], io)).toBe(1);
       expect(errors.join('\n')).toMatch(/ENOENT.*\/nonexistent\/kubeconfig/);
     }

@@ -2,22 +2,61 @@
 // filtering lists), expectations (Jobs created and not seen yet) and remembered refusals.
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
-import { OwnerIndex } from '../../../src/controller/owner-index.ts';
+import { OwnerIndex } from '../../../src/controller/cache/owner-index.ts';
 import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/reconcile/expected-jobs.ts';
 import { CRONJOB_REFUSAL_TTL_MS, Refusals } from '../../../src/controller/reconcile/refusals.ts';
 
 const job = (name: string, owner?: string, namespace = 'data'): V1Job => ({
-  metadata: { name, namespace, ...(owner ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pipeline', name: 'p', uid: owner, controller: true }] } : {}) },
+  metadata: {
+    name,
+    namespace,
+    ...(owner
+      ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pipeline', name: 'p', uid: owner, controller: true }] }
+      : {}),
+  },
 });
 const names = (jobs: V1Job[]) => jobs.map((j) => j.metadata?.name).sort();
 
 describe('OwnerIndex', () => {
   const cases: { title: string; events: [V1Job, 'add' | 'update' | 'delete'][]; owner: string; want: string[] }[] = [
-    { title: 'adds by controller uid', events: [[job('a', 'u1'), 'add'], [job('b', 'u1'), 'add'], [job('c', 'u2'), 'add']], owner: 'u1', want: ['a', 'b'] },
+    {
+      title: 'adds by controller uid',
+      events: [
+        [job('a', 'u1'), 'add'],
+        [job('b', 'u1'), 'add'],
+        [job('c', 'u2'), 'add'],
+      ],
+      owner: 'u1',
+      want: ['a', 'b'],
+    },
     { title: 'an object without a controller is not indexed', events: [[job('a'), 'add']], owner: 'u1', want: [] },
-    { title: 'delete removes', events: [[job('a', 'u1'), 'add'], [job('a', 'u1'), 'delete']], owner: 'u1', want: [] },
-    { title: 'an owner change moves the object', events: [[job('a', 'u1'), 'add'], [job('a', 'u2'), 'update']], owner: 'u1', want: [] },
-    { title: 'same name in two namespaces are two objects', events: [[job('a', 'u1', 'x'), 'add'], [job('a', 'u1', 'y'), 'add']], owner: 'u1', want: ['a', 'a'] },
+    {
+      title: 'delete removes',
+      events: [
+        [job('a', 'u1'), 'add'],
+        [job('a', 'u1'), 'delete'],
+      ],
+      owner: 'u1',
+      want: [],
+    },
+    {
+      title: 'an owner change moves the object',
+      events: [
+        [job('a', 'u1'), 'add'],
+        [job('a', 'u2'), 'update'],
+      ],
+      owner: 'u1',
+      want: [],
+    },
+    {
+      title: 'same name in two namespaces are two objects',
+      events: [
+        [job('a', 'u1', 'x'), 'add'],
+        [job('a', 'u1', 'y'), 'add'],
+      ],
+      owner: 'u1',
+      want: ['a', 'a'],
+    },
   ];
   for (const c of cases) {
     it(c.title, () => {
@@ -49,7 +88,7 @@ describe('Expectations', () => {
     expect(e.pending('data').size).toBe(0);
   });
 
-  it('a watch add that beats the create\'s answer leaves nothing pending', () => {
+  it("a watch add that beats the create's answer leaves nothing pending", () => {
     const e = new Expectations(() => 0);
     expect(e.observed('data', 'etl-a-g1')).toBe(false);
     e.expect('data', 'etl-a-g1');
@@ -76,9 +115,23 @@ describe('Refusals', () => {
     const r = new Refusals();
     r.refuseJob('u1', 'etl-a-g1', 'HTTP 422: invalid', 0);
     expect(r.jobs('u1')).toEqual(new Map([['etl-a-g1', 'HTTP 422: invalid']]));
-    r.settle('u1', { lastRun: { id: 'g1', trigger: 'create', phase: 'Running', stages: [{ name: 'a', phase: 'Running', job: 'etl-a-g1' }] } });
+    r.settle('u1', {
+      lastRun: {
+        id: 'g1',
+        trigger: 'create',
+        phase: 'Running',
+        stages: [{ name: 'a', phase: 'Running', job: 'etl-a-g1' }],
+      },
+    });
     expect(r.jobs('u1').size).toBe(1);
-    r.settle('u1', { lastRun: { id: 'g1', trigger: 'create', phase: 'Failed', stages: [{ name: 'a', phase: 'Failed', job: 'etl-a-g1', reason: 'JobRejected' }] } });
+    r.settle('u1', {
+      lastRun: {
+        id: 'g1',
+        trigger: 'create',
+        phase: 'Failed',
+        stages: [{ name: 'a', phase: 'Failed', job: 'etl-a-g1', reason: 'JobRejected' }],
+      },
+    });
     expect(r.jobs('u1').size).toBe(0);
   });
 

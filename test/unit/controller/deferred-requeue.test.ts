@@ -14,7 +14,14 @@ import type { StatusWriter } from '../../../src/controller/reconcile/write-statu
 const pipeline: Pipeline = {
   apiVersion: 'conveyor.dev/v1alpha1',
   kind: 'Pipeline',
-  metadata: { name: 'p', namespace: 'ns', uid: 'uid-1', generation: 1, resourceVersion: '10', creationTimestamp: '2026-12-01T00:00:00Z' },
+  metadata: {
+    name: 'p',
+    namespace: 'ns',
+    uid: 'uid-1',
+    generation: 1,
+    resourceVersion: '10',
+    creationTimestamp: '2026-12-01T00:00:00Z',
+  },
   spec: { stages: [{ name: 'a', image: 'busybox' }] },
 } as Pipeline;
 
@@ -38,7 +45,11 @@ const executor = {
 
 const events = { emit: () => {} } as unknown as EventRecorder;
 
-function reconcilerWith(write: () => Promise<Pipeline>): { reconciler: Reconciler; requeued: [string, number][]; writes: () => number } {
+function reconcilerWith(write: () => Promise<Pipeline>): {
+  reconciler: Reconciler;
+  requeued: [string, number][];
+  writes: () => number;
+} {
   const requeued: [string, number][] = [];
   let writes = 0;
   const statusWriter = {
@@ -47,11 +58,21 @@ function reconcilerWith(write: () => Promise<Pipeline>): { reconciler: Reconcile
       return write();
     },
   } as unknown as StatusWriter;
-  const reconciler = new Reconciler({ view, executor, statusWriter, events, log: pino({ level: 'silent' }), requeue: (key, ms) => requeued.push([key, ms]) });
+  const reconciler = new Reconciler({
+    view,
+    executor,
+    statusWriter,
+    events,
+    log: pino({ level: 'silent' }),
+    requeue: (key, ms) => requeued.push([key, ms]),
+  });
   return { reconciler, requeued, writes: () => writes };
 }
 
-const conflict = Object.assign(new Error('conflict'), { code: 409, body: { reason: 'Conflict', message: 'the object has been modified' } });
+const conflict = Object.assign(new Error('conflict'), {
+  code: 409,
+  body: { reason: 'Conflict', message: 'the object has been modified' },
+});
 
 describe('a dropped deferred status write asks for another reconcile', () => {
   it.each([
@@ -68,7 +89,10 @@ describe('a dropped deferred status write asks for another reconcile', () => {
   });
 
   it('a write that succeeds asks for nothing', async () => {
-    const { reconciler, requeued, writes } = reconcilerWith(async () => ({ ...pipeline, metadata: { ...pipeline.metadata, resourceVersion: '11' } }));
+    const { reconciler, requeued, writes } = reconcilerWith(async () => ({
+      ...pipeline,
+      metadata: { ...pipeline.metadata, resourceVersion: '11' },
+    }));
     await reconciler.reconcile('ns/p');
     await new Promise((r) => setImmediate(r));
     expect(writes()).toBe(1);

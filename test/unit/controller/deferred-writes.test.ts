@@ -26,7 +26,13 @@ function gate(): { promise: Promise<void>; open: () => void; fail: (err: Error) 
 }
 
 /** Starts a write of `key` that ends when `until` opens, noting `label` in `order` then. */
-function startNoted(writes: DeferredStatusWrites, key: string, until: Promise<void>, order: string[], label: string): void {
+function startNoted(
+  writes: DeferredStatusWrites,
+  key: string,
+  until: Promise<void>,
+  order: string[],
+  label: string,
+): void {
   writes.start(key, async () => {
     await until;
     order.push(label);

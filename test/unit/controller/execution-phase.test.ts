@@ -4,11 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { executionPhase, phaseBatch } from '../../../src/controller/reconcile/execute.ts';
 import type { Action } from '../../../src/plan/planner.ts';
 
-const revision = (name: string, beforeJobs: boolean): Action => ({ kind: 'createRevision', revision: { metadata: { name }, revision: 1 }, beforeJobs });
+const revision = (name: string, beforeJobs: boolean): Action => ({
+  kind: 'createRevision',
+  revision: { metadata: { name }, revision: 1 },
+  beforeJobs,
+});
 const job = (name: string): Action => ({ kind: 'createJob', job: { metadata: { name } } });
 const actions: Record<string, Action> = {
   createClaim: { kind: 'createClaim', claim: { metadata: { name: 'c' } } },
-  applyCronJob: { kind: 'applyCronJob', cronJob: { metadata: { name: 'cj' }, spec: { schedule: '0 * * * *', jobTemplate: {} } } },
+  applyCronJob: {
+    kind: 'applyCronJob',
+    cronJob: { metadata: { name: 'cj' }, spec: { schedule: '0 * * * *', jobTemplate: {} } },
+  },
   'createRevision (beforeJobs)': revision('r', true),
   'createRevision (alongside)': revision('r', false),
   createJob: job('j'),
@@ -39,7 +46,11 @@ describe('executionPhase', () => {
 describe('phaseBatch', () => {
   it('puts a revision going along with Jobs first, the Jobs in their order after it', () => {
     const batch = phaseBatch([job('a'), job('b'), revision('r', false), actions.deleteJob!], 1);
-    expect(batch.map((a) => (a.kind === 'createJob' ? a.job.metadata?.name : a.kind))).toEqual(['createRevision', 'a', 'b']);
+    expect(batch.map((a) => (a.kind === 'createJob' ? a.job.metadata?.name : a.kind))).toEqual([
+      'createRevision',
+      'a',
+      'b',
+    ]);
   });
 
   it('leaves a revision that must come before the Jobs to phase 0', () => {

@@ -40,7 +40,8 @@ class LeaseServer {
     if (method === 'GET') return this.lease && url === `${PATH}/leader` ? [200, this.lease] : status(404, 'NotFound');
     const sent = JSON.parse(body) as Lease;
     if (method === 'POST' && this.lease) return status(409, 'AlreadyExists');
-    if (method === 'PUT' && sent.metadata.resourceVersion !== this.lease?.metadata.resourceVersion) return status(409, 'Conflict');
+    if (method === 'PUT' && sent.metadata.resourceVersion !== this.lease?.metadata.resourceVersion)
+      return status(409, 'Conflict');
     this.lease = { ...sent, metadata: { ...sent.metadata, resourceVersion: String(++this.version) } };
     return [method === 'POST' ? 201 : 200, this.lease];
   }
@@ -53,7 +54,11 @@ function status(code: number, reason: string): [number, object] {
 /** An elector with the operator's client (its default 30 s per-call deadline). */
 function elector(server: string, identity: string, times: Partial<LeaderElectionOptions> = TIMES): LeaderElector {
   const api = makeApiClient(kubeConfigFor(server, identity), k8s.CoordinationV1Api);
-  return new LeaderElector(api, { namespace: 'ops', name: 'leader', identity, ...TIMES, ...times }, pino({ level: 'silent' }));
+  return new LeaderElector(
+    api,
+    { namespace: 'ops', name: 'leader', identity, ...TIMES, ...times },
+    pino({ level: 'silent' }),
+  );
 }
 
 const until = async (what: string, check: () => boolean, ms = 3_000): Promise<void> => {

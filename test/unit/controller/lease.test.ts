@@ -6,9 +6,21 @@ describe('decideLease', () => {
     ['no lease yet', [undefined, 'me', 1000, 0, 15], 'acquire'],
     ['released lease (no holder)', [{ leaseDurationSeconds: 15 }, 'me', 1000, 900, 15], 'acquire'],
     ['held by me', [{ holderIdentity: 'me', leaseDurationSeconds: 15 }, 'me', 1000, 0, 15], 'renew'],
-    ['held by another, recently seen change', [{ holderIdentity: 'other', leaseDurationSeconds: 15 }, 'me', 10_000, 0, 15], 'wait'],
-    ['held by another, unchanged for the whole duration', [{ holderIdentity: 'other', leaseDurationSeconds: 15 }, 'me', 15_000, 0, 15], 'acquire'],
-    ['lease duration from the record wins', [{ holderIdentity: 'other', leaseDurationSeconds: 5 }, 'me', 6_000, 0, 15], 'acquire'],
+    [
+      'held by another, recently seen change',
+      [{ holderIdentity: 'other', leaseDurationSeconds: 15 }, 'me', 10_000, 0, 15],
+      'wait',
+    ],
+    [
+      'held by another, unchanged for the whole duration',
+      [{ holderIdentity: 'other', leaseDurationSeconds: 15 }, 'me', 15_000, 0, 15],
+      'acquire',
+    ],
+    [
+      'lease duration from the record wins',
+      [{ holderIdentity: 'other', leaseDurationSeconds: 5 }, 'me', 6_000, 0, 15],
+      'acquire',
+    ],
   ];
   it.each(cases)('%s', (_name, args, expected) => {
     expect(decideLease(...args)).toBe(expected);
@@ -17,7 +29,9 @@ describe('decideLease', () => {
 
 describe('recordFingerprint', () => {
   it('changes when the holder renews', () => {
-    expect(recordFingerprint({ holderIdentity: 'a', renewTime: 't1' })).not.toBe(recordFingerprint({ holderIdentity: 'a', renewTime: 't2' }));
+    expect(recordFingerprint({ holderIdentity: 'a', renewTime: 't1' })).not.toBe(
+      recordFingerprint({ holderIdentity: 'a', renewTime: 't2' }),
+    );
     expect(recordFingerprint(undefined)).toBe('@');
   });
 });

@@ -15,7 +15,7 @@ const view = (pending: PendingObservations, cached: V1ControllerRevision[], pipe
   pending.view(pipeline, 'data', cached, 0);
 
 describe('PendingObservations', () => {
-  it('a revision created shows until the cache holds it; then the cache\'s own is read', () => {
+  it("a revision created shows until the cache holds it; then the cache's own is read", () => {
     const pending = new PendingObservations(() => 0);
     pending.executed(P, [create('etl-g2')]);
     expect(names(view(pending, [rev('etl-g1')]).revisions)).toEqual(['etl-g1', 'etl-g2']);
@@ -53,7 +53,7 @@ describe('PendingObservations', () => {
     expect(after.refusedJobs.size).toBe(0);
   });
 
-  it('Jobs created and not seen yet are the namespace\'s pending Jobs until the watch delivers them', () => {
+  it("Jobs created and not seen yet are the namespace's pending Jobs until the watch delivers them", () => {
     const pending = new PendingObservations(() => 0);
     pending.jobCreated('data', 'etl-a-g1');
     expect(view(pending, []).pendingJobs).toEqual(new Set(['etl-a-g1']));

@@ -12,7 +12,8 @@ async function series(name: string): Promise<Map<string, number>> {
   return out;
 }
 
-const run = (phase: string): PipelineStatus['lastRun'] => ({ id: `r-${phase}`, trigger: 'manual', phase }) as PipelineStatus['lastRun'];
+const run = (phase: string): PipelineStatus['lastRun'] =>
+  ({ id: `r-${phase}`, trigger: 'manual', phase }) as PipelineStatus['lastRun'];
 
 describe('per-pipeline metrics', () => {
   it('reports Stalled, the last finished run and the schedule of the pipeline it was given', async () => {
@@ -25,13 +26,21 @@ describe('per-pipeline metrics', () => {
     recordTransitions(undefined, status, { namespace: 'team-a', name: 'nightly' });
     expect((await series('conveyor_pipeline_stalled')).get('team-a/nightly')).toBe(1);
     expect((await series('conveyor_pipeline_last_run_failed')).get('team-a/nightly')).toBe(1);
-    expect((await series('conveyor_pipeline_last_schedule_timestamp_seconds')).get('team-a/nightly')).toBe(Date.parse('2026-01-01T10:00:00Z') / 1000);
-    expect((await series('conveyor_pipeline_next_schedule_timestamp_seconds')).get('team-a/nightly')).toBe(Date.parse('2026-01-01T11:00:00Z') / 1000);
+    expect((await series('conveyor_pipeline_last_schedule_timestamp_seconds')).get('team-a/nightly')).toBe(
+      Date.parse('2026-01-01T10:00:00Z') / 1000,
+    );
+    expect((await series('conveyor_pipeline_next_schedule_timestamp_seconds')).get('team-a/nightly')).toBe(
+      Date.parse('2026-01-01T11:00:00Z') / 1000,
+    );
   });
 
   it('keeps the last verdict while a new run is in flight, clears it on success, drops a suspended schedule', async () => {
     const ref = { namespace: 'team-a', name: 'retry' };
-    recordTransitions(undefined, { lastRun: run('Failed'), nextScheduleTime: '2026-01-01T11:00:00Z' } as PipelineStatus, ref);
+    recordTransitions(
+      undefined,
+      { lastRun: run('Failed'), nextScheduleTime: '2026-01-01T11:00:00Z' } as PipelineStatus,
+      ref,
+    );
     recordTransitions(undefined, { lastRun: run('Running') } as PipelineStatus, ref);
     expect((await series('conveyor_pipeline_last_run_failed')).get('team-a/retry')).toBe(1);
     expect((await series('conveyor_pipeline_next_schedule_timestamp_seconds')).has('team-a/retry')).toBe(false);

@@ -283,9 +283,12 @@ describe('WorkQueue with an injected clock', () => {
   it('schedules through the clock it was given', async () => {
     const { clock, timers, advance, now } = nodeLikeClock();
     const calls: number[] = [];
-    const queue = new WorkQueue(async () => {
-      calls.push(now());
-    }, { clock });
+    const queue = new WorkQueue(
+      async () => {
+        calls.push(now());
+      },
+      { clock },
+    );
     queue.addAfter('ns/a', 300);
     queue.addAfter('ns/a', 200);
     expect(timers).toHaveLength(1);
@@ -299,10 +302,13 @@ describe('WorkQueue with an injected clock', () => {
     const { clock, timers, requested, advance, now } = nodeLikeClock();
     const calls: number[] = [];
     // A @monthly schedule: the handler asks to be called again in 40 days, every time.
-    const queue = new WorkQueue(async () => {
-      calls.push(now());
-      return { requeueAfterMs: 40 * DAY_MS };
-    }, { clock });
+    const queue = new WorkQueue(
+      async () => {
+        calls.push(now());
+        return { requeueAfterMs: 40 * DAY_MS };
+      },
+      { clock },
+    );
     queue.add('ns/monthly');
     await advance(0);
     expect(calls).toEqual([0]);
@@ -321,9 +327,12 @@ describe('WorkQueue with an injected clock', () => {
   it('clamps addAfter itself, and keeps the earliest of a clamped and a shorter delay', async () => {
     const { clock, requested, timers, advance, now } = nodeLikeClock();
     const calls: number[] = [];
-    const queue = new WorkQueue(async () => {
-      calls.push(now());
-    }, { clock });
+    const queue = new WorkQueue(
+      async () => {
+        calls.push(now());
+      },
+      { clock },
+    );
     queue.addAfter('ns/a', 365 * DAY_MS);
     queue.addAfter('ns/a', Number.POSITIVE_INFINITY);
     expect(requested).toEqual([MAX_TIMER_MS]);
@@ -345,10 +354,13 @@ describe('WorkQueue with an injected clock', () => {
       ['ns/negative', -5_000],
     ]);
     const calls: string[] = [];
-    const queue = new WorkQueue(async (key) => {
-      calls.push(key);
-      return { requeueAfterMs: answers.get(key) };
-    }, { clock });
+    const queue = new WorkQueue(
+      async (key) => {
+        calls.push(key);
+        return { requeueAfterMs: answers.get(key) };
+      },
+      { clock },
+    );
     for (const key of answers.keys()) queue.add(key);
     await advance(60_000);
     expect(calls.sort()).toEqual(['ns/infinite', 'ns/nan', 'ns/negative', 'ns/zero']);
@@ -360,9 +372,12 @@ describe('WorkQueue with an injected clock', () => {
   it('addAfter with NaN, zero or a negative delay adds the key now, without a timer', async () => {
     const { clock, requested, advance } = nodeLikeClock();
     const calls: string[] = [];
-    const queue = new WorkQueue(async (key) => {
-      calls.push(key);
-    }, { clock });
+    const queue = new WorkQueue(
+      async (key) => {
+        calls.push(key);
+      },
+      { clock },
+    );
     queue.addAfter('ns/nan', Number.NaN);
     queue.addAfter('ns/zero', 0);
     queue.addAfter('ns/negative', -1);
@@ -374,10 +389,13 @@ describe('WorkQueue with an injected clock', () => {
   it('clamps the error backoff when the configured cap is beyond the timer limit', async () => {
     const { clock, requested, advance, now } = nodeLikeClock();
     const calls: number[] = [];
-    const queue = new WorkQueue(async () => {
-      calls.push(now());
-      throw new Error('always');
-    }, { clock, baseDelayMs: 40 * DAY_MS, maxDelayMs: Number.POSITIVE_INFINITY });
+    const queue = new WorkQueue(
+      async () => {
+        calls.push(now());
+        throw new Error('always');
+      },
+      { clock, baseDelayMs: 40 * DAY_MS, maxDelayMs: Number.POSITIVE_INFINITY },
+    );
     queue.add('ns/a');
     await advance(60_000);
     expect(calls).toEqual([0]);
@@ -391,9 +409,12 @@ describe('WorkQueue with an injected clock', () => {
     // A NaN delay used to mean "retry now" with no timer at all: a loop of promise callbacks that
     // starves the event loop. The handler gives up failing after 100 calls so that a regression
     // fails the assertions below instead of hanging the test run.
-    const queue = new WorkQueue(async () => {
-      if (++calls < 100) throw new Error('failing');
-    }, { clock, baseDelayMs: Number.NaN, maxDelayMs: -1 });
+    const queue = new WorkQueue(
+      async () => {
+        if (++calls < 100) throw new Error('failing');
+      },
+      { clock, baseDelayMs: Number.NaN, maxDelayMs: -1 },
+    );
     queue.add('ns/a');
     await advance(0);
     expect(calls).toBe(1);
@@ -406,8 +427,16 @@ describe('WorkQueue with an injected clock', () => {
 describe('FairFifo: round-robin over namespaces, FIFO within one', () => {
   const cases: { name: string; pushed: string[]; served: string[] }[] = [
     { name: 'one namespace keeps arrival order', pushed: ['a/1', 'a/2', 'a/3'], served: ['a/1', 'a/2', 'a/3'] },
-    { name: 'two namespaces alternate', pushed: ['a/1', 'a/2', 'a/3', 'b/1', 'b/2'], served: ['a/1', 'b/1', 'a/2', 'b/2', 'a/3'] },
-    { name: 'a namespace is served in the order it first arrived', pushed: ['b/1', 'a/1', 'c/1', 'a/2'], served: ['b/1', 'a/1', 'c/1', 'a/2'] },
+    {
+      name: 'two namespaces alternate',
+      pushed: ['a/1', 'a/2', 'a/3', 'b/1', 'b/2'],
+      served: ['a/1', 'b/1', 'a/2', 'b/2', 'a/3'],
+    },
+    {
+      name: 'a namespace is served in the order it first arrived',
+      pushed: ['b/1', 'a/1', 'c/1', 'a/2'],
+      served: ['b/1', 'a/1', 'c/1', 'a/2'],
+    },
     { name: 'keys without a namespace share the namespace ""', pushed: ['x', 'a/1', 'y'], served: ['x', 'a/1', 'y'] },
     {
       name: 'a small namespace behind a big burst is served second',
@@ -430,7 +459,13 @@ describe('FairFifo: round-robin over namespaces, FIFO within one', () => {
     expect(fifo.take()).toBe('a/1'); // a is empty now and leaves the turns
     fifo.push('c/1');
     fifo.push('a/2');
-    expect([fifo.take(), fifo.take(), fifo.take(), fifo.take(), fifo.take()]).toEqual(['b/1', 'c/1', 'a/2', 'b/2', undefined]);
+    expect([fifo.take(), fifo.take(), fifo.take(), fifo.take(), fifo.take()]).toEqual([
+      'b/1',
+      'c/1',
+      'a/2',
+      'b/2',
+      undefined,
+    ]);
     expect(fifo.size).toBe(0);
   });
 
@@ -460,7 +495,10 @@ describe('WorkQueue fairness between namespaces', () => {
    * Makes every add while the one worker is held busy (so the adds, not the timing of the
    * first one, decide the order), then returns the order of the handler calls.
    */
-  async function order(adds: string[], opts: { failOnce?: string; reAddWhileRunning?: string } = {}): Promise<string[]> {
+  async function order(
+    adds: string[],
+    opts: { failOnce?: string; reAddWhileRunning?: string } = {},
+  ): Promise<string[]> {
     const calls: string[] = [];
     const failed = new Set<string>();
     const hold = gate();
@@ -486,16 +524,33 @@ describe('WorkQueue fairness between namespaces', () => {
 
   const big = (n: number) => Array.from({ length: n }, (_, i) => `big/p${i}`);
   const cases: { name: string; adds: string[]; opts?: Parameters<typeof order>[1]; firstCalls: string[] }[] = [
-    { name: 'a small namespace added after a burst is served at once', adds: [...big(200), 'small/a'], firstCalls: ['big/p0', 'small/a', 'big/p1', 'big/p2'] },
-    { name: 'three namespaces take turns', adds: ['x/1', 'x/2', 'y/1', 'y/2', 'z/1'], firstCalls: ['x/1', 'y/1', 'z/1', 'x/2', 'y/2'] },
-    { name: 'a duplicate add keeps its first place', adds: ['a/1', 'a/2', 'a/1', 'b/1'], firstCalls: ['a/1', 'b/1', 'a/2'] },
+    {
+      name: 'a small namespace added after a burst is served at once',
+      adds: [...big(200), 'small/a'],
+      firstCalls: ['big/p0', 'small/a', 'big/p1', 'big/p2'],
+    },
+    {
+      name: 'three namespaces take turns',
+      adds: ['x/1', 'x/2', 'y/1', 'y/2', 'z/1'],
+      firstCalls: ['x/1', 'y/1', 'z/1', 'x/2', 'y/2'],
+    },
+    {
+      name: 'a duplicate add keeps its first place',
+      adds: ['a/1', 'a/2', 'a/1', 'b/1'],
+      firstCalls: ['a/1', 'b/1', 'a/2'],
+    },
     {
       name: 'a key added while it runs is run once more, behind its namespace',
       adds: ['a/1', 'a/2', 'b/1'],
       opts: { reAddWhileRunning: 'a/1' },
       firstCalls: ['a/1', 'b/1', 'a/2', 'a/1'],
     },
-    { name: 'a failed key comes back after its backoff', adds: ['a/1', 'b/1'], opts: { failOnce: 'a/1' }, firstCalls: ['a/1', 'b/1', 'a/1'] },
+    {
+      name: 'a failed key comes back after its backoff',
+      adds: ['a/1', 'b/1'],
+      opts: { failOnce: 'a/1' },
+      firstCalls: ['a/1', 'b/1', 'a/1'],
+    },
   ];
   it.each(cases)('$name', async ({ adds, opts, firstCalls }) => {
     const calls = await order(adds, opts);

@@ -17,7 +17,7 @@ import { PendingObservations } from '../../../src/controller/reconcile/pending-o
 import { CONFLICT_REQUEUE_MS, Reconciler } from '../../../src/controller/reconcile/reconciler.ts';
 import { START_TIME_HOLD_MS } from '../../../src/controller/reconcile/start-time-hold.ts';
 import { normalize, type StatusWriter } from '../../../src/controller/reconcile/write-status.ts';
-import { controllerUid } from '../../../src/controller/owner-index.ts';
+import { controllerUid } from '../../../src/controller/cache/owner-index.ts';
 import { at, jobStatus, pipeline, stage, T0, type JobState } from '../plan/fixtures.ts';
 
 const KEY = 'data/etl';

@@ -1,22 +1,73 @@
 // Status writes that only fill in stage start times wait for company (src/controller/reconcile/start-time-hold.ts).
 import { describe, expect, it } from 'vitest';
 import type { PipelineStatus } from '../../../src/api/types.ts';
-import { onlyStartTimesChanged, START_TIME_HOLD_MS, StartTimeHold } from '../../../src/controller/reconcile/start-time-hold.ts';
+import {
+  onlyStartTimesChanged,
+  START_TIME_HOLD_MS,
+  StartTimeHold,
+} from '../../../src/controller/reconcile/start-time-hold.ts';
 
-const status = (stages: { phase: string; startTime?: string; completionTime?: string }[], extra: Record<string, unknown> = {}): PipelineStatus =>
-  ({ phase: 'Running', lastRun: { id: 'g1', trigger: 'create', phase: 'Running', stages: stages.map((s, i) => ({ name: `s${i}`, attempts: 1, ...s })) }, ...extra }) as unknown as PipelineStatus;
+const status = (
+  stages: { phase: string; startTime?: string; completionTime?: string }[],
+  extra: Record<string, unknown> = {},
+): PipelineStatus =>
+  ({
+    phase: 'Running',
+    lastRun: {
+      id: 'g1',
+      trigger: 'create',
+      phase: 'Running',
+      stages: stages.map((s, i) => ({ name: `s${i}`, attempts: 1, ...s })),
+    },
+    ...extra,
+  }) as unknown as PipelineStatus;
 
 describe('onlyStartTimesChanged', () => {
   const T = '2026-12-01T10:00:00Z';
   const U = '2026-12-01T10:00:02Z';
   const cases: { title: string; before: PipelineStatus | undefined; after: PipelineStatus; want: boolean }[] = [
-    { title: 'a running stage gets its start time', before: status([{ phase: 'Running' }]), after: status([{ phase: 'Running', startTime: T }]), want: true },
-    { title: 'a start time is corrected', before: status([{ phase: 'Running', startTime: T }]), after: status([{ phase: 'Running', startTime: U }]), want: true },
-    { title: 'nothing changed', before: status([{ phase: 'Running', startTime: T }]), after: status([{ phase: 'Running', startTime: T }]), want: true },
-    { title: 'a stage finished', before: status([{ phase: 'Running', startTime: T }]), after: status([{ phase: 'Succeeded', startTime: T, completionTime: U }]), want: false },
-    { title: 'a start time and a phase', before: status([{ phase: 'Pending' }]), after: status([{ phase: 'Running', startTime: T }]), want: false },
-    { title: 'a new stage', before: status([{ phase: 'Running', startTime: T }]), after: status([{ phase: 'Running', startTime: T }, { phase: 'Running' }]), want: false },
-    { title: 'another field (progress)', before: status([{ phase: 'Running' }], { progress: '0/2' }), after: status([{ phase: 'Running', startTime: T }], { progress: '1/2' }), want: false },
+    {
+      title: 'a running stage gets its start time',
+      before: status([{ phase: 'Running' }]),
+      after: status([{ phase: 'Running', startTime: T }]),
+      want: true,
+    },
+    {
+      title: 'a start time is corrected',
+      before: status([{ phase: 'Running', startTime: T }]),
+      after: status([{ phase: 'Running', startTime: U }]),
+      want: true,
+    },
+    {
+      title: 'nothing changed',
+      before: status([{ phase: 'Running', startTime: T }]),
+      after: status([{ phase: 'Running', startTime: T }]),
+      want: true,
+    },
+    {
+      title: 'a stage finished',
+      before: status([{ phase: 'Running', startTime: T }]),
+      after: status([{ phase: 'Succeeded', startTime: T, completionTime: U }]),
+      want: false,
+    },
+    {
+      title: 'a start time and a phase',
+      before: status([{ phase: 'Pending' }]),
+      after: status([{ phase: 'Running', startTime: T }]),
+      want: false,
+    },
+    {
+      title: 'a new stage',
+      before: status([{ phase: 'Running', startTime: T }]),
+      after: status([{ phase: 'Running', startTime: T }, { phase: 'Running' }]),
+      want: false,
+    },
+    {
+      title: 'another field (progress)',
+      before: status([{ phase: 'Running' }], { progress: '0/2' }),
+      after: status([{ phase: 'Running', startTime: T }], { progress: '1/2' }),
+      want: false,
+    },
     { title: 'no status before', before: undefined, after: status([{ phase: 'Running', startTime: T }]), want: false },
   ];
   for (const c of cases) {

@@ -1,8 +1,8 @@
 // unchangedForReaders (src/controller/runtime/wake-filters.ts): which Job updates wake the owning Pipeline,
-// with both objects slimmed as the cache holds them (slim.ts).
+// with both objects slimmed as the cache holds them (cache/drop-unread-fields.ts).
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { slimJob } from '../../../src/controller/slim.ts';
+import { slimJob } from '../../../src/controller/cache/drop-unread-fields.ts';
 import type { Pipeline } from '../../../src/api/types.ts';
 import {
   jobUnchangedForPlanner,
@@ -21,12 +21,24 @@ function job(change: (j: any) => void = () => {}): k8s.V1Job {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: 'p-g1-a', namespace: 'ns', uid: 'u1', resourceVersion: '100', generation: 1, creationTimestamp: T0,
-      labels: { 'conveyor.dev/stage': 'a' }, annotations: { 'conveyor.dev/run': 'g1' },
-      ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'pu', controller: true }],
+      name: 'p-g1-a',
+      namespace: 'ns',
+      uid: 'u1',
+      resourceVersion: '100',
+      generation: 1,
+      creationTimestamp: T0,
+      labels: { 'conveyor.dev/stage': 'a' },
+      annotations: { 'conveyor.dev/run': 'g1' },
+      ownerReferences: [
+        { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'pu', controller: true },
+      ],
       managedFields: [{ manager: 'kube-controller-manager', operation: 'Update' }],
     },
-    spec: { suspend: false, parallelism: 1, template: { spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'Never' } } },
+    spec: {
+      suspend: false,
+      parallelism: 1,
+      template: { spec: { containers: [{ name: 'c', image: 'busybox' }], restartPolicy: 'Never' } },
+    },
     status: { active: 1, ready: 0, terminating: 0, startTime: T0, uncountedTerminatedPods: {} },
   };
   change(j);
@@ -36,12 +48,28 @@ function job(change: (j: any) => void = () => {}): k8s.V1Job {
 
 const cases: { title: string; change: (j: any) => void; want: boolean }[] = [
   { title: 'only the resourceVersion', change: (j) => (j.metadata.resourceVersion = '101'), want: true },
-  { title: 'managedFields and generation', change: (j) => ((j.metadata.managedFields = []), (j.metadata.generation = 2)), want: true },
+  {
+    title: 'managedFields and generation',
+    change: (j) => ((j.metadata.managedFields = []), (j.metadata.generation = 2)),
+    want: true,
+  },
   { title: 'the pod became ready (status.ready)', change: (j) => (j.status.ready = 1), want: true },
-  { title: 'terminating and uncounted pods', change: (j) => ((j.status.terminating = 1), (j.status.uncountedTerminatedPods = { succeeded: ['x'] })), want: true },
-  { title: 'SuccessCriteriaMet before Complete', change: (j) => (j.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: T1 }]), want: true },
+  {
+    title: 'terminating and uncounted pods',
+    change: (j) => ((j.status.terminating = 1), (j.status.uncountedTerminatedPods = { succeeded: ['x'] })),
+    want: true,
+  },
+  {
+    title: 'SuccessCriteriaMet before Complete',
+    change: (j) => (j.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: T1 }]),
+    want: true,
+  },
   { title: 'the pod template (parallelism) changed', change: (j) => (j.spec.parallelism = 2), want: true },
-  { title: 'Complete', change: (j) => (j.status.conditions = [{ type: 'Complete', status: 'True', lastTransitionTime: T1 }]), want: false },
+  {
+    title: 'Complete',
+    change: (j) => (j.status.conditions = [{ type: 'Complete', status: 'True', lastTransitionTime: T1 }]),
+    want: false,
+  },
   { title: 'a pod succeeded', change: (j) => ((j.status.active = 0), (j.status.succeeded = 1)), want: false },
   { title: 'a pod failed', change: (j) => (j.status.failed = 1), want: false },
   { title: 'completionTime', change: (j) => (j.status.completionTime = T1), want: false },
@@ -67,9 +95,23 @@ describe('jobUnchangedForPlanner: status changes the planner reads the same', ()
   const planner: { title: string; change: (j: any) => void; want: boolean }[] = [
     ...cases,
     { title: 'the pod finished before Complete (active 1 → 0, succeeded 0 → 1)', change: done, want: true },
-    { title: 'the pod finished and SuccessCriteriaMet', change: (j) => (done(j), (j.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: T1 }])), want: true },
-    { title: 'a second pod (attempt) started', change: (j) => ((j.status.failed = 1), (j.status.active = 1)), want: false },
-    { title: 'a suspended Job got its pod (isSuspendedJob)', change: (j) => ((j.spec.suspend = true), (j.status.active = 0)), want: false },
+    {
+      title: 'the pod finished and SuccessCriteriaMet',
+      change: (j) => (
+        done(j), (j.status.conditions = [{ type: 'SuccessCriteriaMet', status: 'True', lastTransitionTime: T1 }])
+      ),
+      want: true,
+    },
+    {
+      title: 'a second pod (attempt) started',
+      change: (j) => ((j.status.failed = 1), (j.status.active = 1)),
+      want: false,
+    },
+    {
+      title: 'a suspended Job got its pod (isSuspendedJob)',
+      change: (j) => ((j.spec.suspend = true), (j.status.active = 0)),
+      want: false,
+    },
     { title: 'the start time moved', change: (j) => (j.status.startTime = T1), want: false },
   ];
   for (const c of planner) {
@@ -89,7 +131,14 @@ describe('pipelineChangeWakes: what in a Pipeline change wakes its own reconcile
     ({
       apiVersion: 'conveyor.dev/v1alpha1',
       kind: 'Pipeline',
-      metadata: { name: 'etl', namespace: 'data', uid: 'u1', generation: 1, resourceVersion: '5', annotations: { a: '1' } },
+      metadata: {
+        name: 'etl',
+        namespace: 'data',
+        uid: 'u1',
+        generation: 1,
+        resourceVersion: '5',
+        annotations: { a: '1' },
+      },
       spec: { stages: [{ name: 'a', image: 'busybox' }] },
       status: { phase: 'Running' },
     }) as Pipeline;

@@ -25,7 +25,8 @@ function evaluate(tool: string, args: string[], obj: unknown): Health {
 }
 const argo = (obj: unknown): Health => evaluate(luaHealth, [SCRIPT], obj);
 const kstat = (obj: unknown): Health => evaluate(kstatus, [], obj);
-const fixture = (name: string): Pipeline => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as Pipeline;
+const fixture = (name: string): Pipeline =>
+  JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as Pipeline;
 
 beforeAll(() => {
   luaHealth = ensureGoTool('lua-health');
@@ -34,10 +35,19 @@ beforeAll(() => {
 
 describe('fixtures', () => {
   it('are the six phases, each a Pipeline whose status the operator could have written', () => {
-    expect(readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).sort()).toEqual(
-      ['failed', 'invalid', 'running', 'scheduled', 'succeeded', 'suspended'].map((n) => `${n}.json`),
-    );
-    for (const [name, phase] of Object.entries({ running: 'Running', succeeded: 'Succeeded', failed: 'Failed', invalid: 'Invalid', suspended: 'Suspended', scheduled: 'Scheduled' })) {
+    expect(
+      readdirSync(FIXTURES)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(['failed', 'invalid', 'running', 'scheduled', 'succeeded', 'suspended'].map((n) => `${n}.json`));
+    for (const [name, phase] of Object.entries({
+      running: 'Running',
+      succeeded: 'Succeeded',
+      failed: 'Failed',
+      invalid: 'Invalid',
+      suspended: 'Suspended',
+      scheduled: 'Scheduled',
+    })) {
       const p = fixture(name);
       expect(p.status?.phase, name).toBe(phase);
       expect(p.status?.observedGeneration, name).toBe(p.metadata.generation);
@@ -64,7 +74,9 @@ describe('health of each phase', () => {
 
   it('a failed run is Degraded with the message that names the failing stage', () => {
     const p = fixture('failed');
-    const stalled = ((p.status?.conditions ?? []) as { type: string; reason: string; message: string }[]).find((c) => c.type === 'Stalled')!;
+    const stalled = ((p.status?.conditions ?? []) as { type: string; reason: string; message: string }[]).find(
+      (c) => c.type === 'Stalled',
+    )!;
     expect(stalled.message).toContain('"work"');
     expect(argo(p)).toEqual({ status: 'Degraded', message: `${stalled.reason}: ${stalled.message}` });
     expect(kstat(p).message).toBe(stalled.message);
@@ -81,7 +93,10 @@ describe('transitions GitOps tools care about', () => {
     for (const name of ['succeeded', 'failed', 'scheduled']) {
       const p = fixture(name);
       p.metadata.generation = Number(p.metadata.generation) + 1;
-      expect(argo(p), name).toEqual({ status: 'Progressing', message: `Waiting for the operator to observe generation ${p.metadata.generation}` });
+      expect(argo(p), name).toEqual({
+        status: 'Progressing',
+        message: `Waiting for the operator to observe generation ${p.metadata.generation}`,
+      });
       expect(kstat(p).status, name).toBe('InProgress');
     }
   });
@@ -102,7 +117,12 @@ describe('transitions GitOps tools care about', () => {
   });
 
   it('odd status shapes do not break the script', () => {
-    for (const status of [{}, { phase: 'Pending' }, { conditions: [] }, { phase: 'Running', conditions: [{ type: 'Ready' }] }]) {
+    for (const status of [
+      {},
+      { phase: 'Pending' },
+      { conditions: [] },
+      { phase: 'Running', conditions: [{ type: 'Ready' }] },
+    ]) {
       const p = fixture('running');
       p.status = { observedGeneration: p.metadata.generation, ...status };
       expect(argo(p).status, JSON.stringify(status)).toBe('Progressing');
@@ -112,7 +132,11 @@ describe('transitions GitOps tools care about', () => {
 
 describe('deploy/argocd/argocd-cm.yaml', () => {
   it('embeds health.lua verbatim under the documented key', () => {
-    const cm = parse(readFileSync(join(REPO_ROOT, 'deploy/argocd/argocd-cm.yaml'), 'utf8')) as { kind: string; metadata: { name: string }; data: Record<string, string> };
+    const cm = parse(readFileSync(join(REPO_ROOT, 'deploy/argocd/argocd-cm.yaml'), 'utf8')) as {
+      kind: string;
+      metadata: { name: string };
+      data: Record<string, string>;
+    };
     expect(cm.kind).toBe('ConfigMap');
     expect(cm.metadata.name).toBe('argocd-cm');
     expect(Object.keys(cm.data)).toEqual(['resource.customizations.health.conveyor.dev_Pipeline']);

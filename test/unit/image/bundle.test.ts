@@ -40,7 +40,11 @@ describe('Dockerfile', () => {
   });
 
   it('builds with npm ci and npm run build, then drops dev dependencies', () => {
-    const build = steps.slice(0, froms.at(-1)!.i).filter((s) => s.op === 'RUN').map((s) => s.args).join(' && ');
+    const build = steps
+      .slice(0, froms.at(-1)!.i)
+      .filter((s) => s.op === 'RUN')
+      .map((s) => s.args)
+      .join(' && ');
     expect(build).toMatch(/npm ci\b/);
     expect(build).toMatch(/npm run build\b/);
     expect(build).toMatch(/npm prune --omit=dev\b/);
@@ -52,7 +56,9 @@ describe('Dockerfile', () => {
     const user = users.at(-1)!.split(':')[0]!;
     expect(user).not.toMatch(/^(0|root)$/);
     expect(user === 'node' || Number(user) >= 1000).toBe(true);
-    const copied = runtime.filter((s) => s.op === 'COPY').map((s) => s.args.split(/\s+/).at(-1)!.replace(/^\.\//, '').replace(/\/$/, ''));
+    const copied = runtime
+      .filter((s) => s.op === 'COPY')
+      .map((s) => s.args.split(/\s+/).at(-1)!.replace(/^\.\//, '').replace(/\/$/, ''));
     expect(copied.sort()).toEqual(['bin', 'crds', 'dist', 'node_modules', 'package.json', 'schema']);
     for (const c of runtime.filter((s) => s.op === 'COPY')) expect(c.args).toContain('--from=build');
     expect(runtime.find((s) => s.op === 'ENTRYPOINT')?.args).toBe('["node", "dist/main.js"]');
@@ -61,10 +67,13 @@ describe('Dockerfile', () => {
   });
 
   it('keeps the build context small (.dockerignore)', () => {
-    const ignore = read('.dockerignore').split('\n').map((l) => l.trim());
+    const ignore = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim());
     expect(ignore).toContain('*');
     expect(ignore).toContain('**/node_modules');
-    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/', 'crds/']) expect(ignore).toContain(`!${needed}`);
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'src/', 'crds/'])
+      expect(ignore).toContain(`!${needed}`);
   });
 });
 
@@ -74,15 +83,24 @@ describe('the bundle starts with production dependencies only', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'conveyor-bundle-'));
     // As `npm run build` does in the image, into a directory of our own.
-    const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', join(dir, 'dist')], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    });
-    if (tsc.status !== 0) throw new Error(`tsc failed (the image build's \`npm run build\` would fail too):\n${tsc.stdout}${tsc.stderr}`);
+    const tsc = spawnSync(
+      process.execPath,
+      [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--outDir', join(dir, 'dist')],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    );
+    if (tsc.status !== 0)
+      throw new Error(`tsc failed (the image build's \`npm run build\` would fail too):\n${tsc.stdout}${tsc.stderr}`);
     // The production dependency tree, as `npm prune --omit=dev` leaves it.
     let listing: string;
     try {
-      listing = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      listing = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     } catch (err) {
       // npm ls exits 1 on an untidy tree (extraneous packages) but still lists it.
       listing = String((err as { stdout?: string }).stdout ?? '');
@@ -95,7 +113,11 @@ describe('the bundle starts with production dependencies only', () => {
     for (const pkg of packages) {
       const rel = relative(REPO_ROOT, pkg);
       // Each package without its nested node_modules: nested packages are listed on their own.
-      cpSync(pkg, join(dir, rel), { recursive: true, dereference: true, filter: (src) => !relative(pkg, src).split(sep).includes('node_modules') });
+      cpSync(pkg, join(dir, rel), {
+        recursive: true,
+        dereference: true,
+        filter: (src) => !relative(pkg, src).split(sep).includes('node_modules'),
+      });
     }
     writeFileSync(join(dir, 'package.json'), read('package.json'));
     cpSync(join(REPO_ROOT, 'crds'), join(dir, 'crds'), { recursive: true });
@@ -106,13 +128,18 @@ describe('the bundle starts with production dependencies only', () => {
   });
 
   it('holds no development dependency', () => {
-    for (const dev of ['typescript', 'vitest', 'node', '@vitest']) expect(existsSync(join(dir, 'node_modules', dev)), dev).toBe(false);
+    for (const dev of ['typescript', 'vitest', 'node', '@vitest'])
+      expect(existsSync(join(dir, 'node_modules', dev)), dev).toBe(false);
     // Nothing above the bundle could satisfy an import instead (Node looks in ../node_modules too).
     expect(existsSync(join(dir, '..', 'node_modules'))).toBe(false);
   });
 
   it('prints its usage (every module of the operator loads)', () => {
-    const res = spawnSync(process.execPath, [join(dir, 'dist/main.js'), '--help'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const res = spawnSync(process.execPath, [join(dir, 'dist/main.js'), '--help'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('Usage: conveyor-operator');
@@ -134,11 +161,15 @@ describe('the bundle starts with production dependencies only', () => {
         '',
       ].join('\n'),
     );
-    const child = spawn(process.execPath, [join(dir, 'dist/main.js'), '--kubeconfig', kubeconfig, '--health-port', '0', '--log-level', 'info'], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(dir, 'dist/main.js'), '--kubeconfig', kubeconfig, '--health-port', '0', '--log-level', 'info'],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -184,7 +215,10 @@ describe('the bundle starts with production dependencies only', () => {
     try {
       await new Promise((r) => setTimeout(r, 1500));
       const res = await fetch(`http://127.0.0.1:${op.port}/readyz`);
-      expect(res.status, `readyz said ${res.status} with the API server unreachable; log:\n${op.output().slice(0, 2000)}`).toBe(503);
+      expect(
+        res.status,
+        `readyz said ${res.status} with the API server unreachable; log:\n${op.output().slice(0, 2000)}`,
+      ).toBe(503);
     } finally {
       op.stop();
     }

@@ -42,14 +42,22 @@ describe('the operator bundle (Dockerfile esbuild step)', () => {
   });
 
   it('prints its usage with no node_modules anywhere above it', () => {
-    const res = spawnSync(process.execPath, [bundle, '--help'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const res = spawnSync(process.execPath, [bundle, '--help'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('Usage: conveyor-operator');
   });
 
   it('a bad flag is refused by name, as from the unbundled build', () => {
-    const res = spawnSync(process.execPath, [bundle, '--workers', 'many'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    const res = spawnSync(process.execPath, [bundle, '--workers', 'many'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '' },
+    });
     expect(res.status).toBe(2);
     expect(res.stderr).toContain('--workers');
   });

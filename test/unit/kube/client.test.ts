@@ -6,7 +6,12 @@ import { answerBy, makeApiClient, makeApis } from '../../../src/kube/client.ts';
 import { classifyApiError } from '../../../src/kube/errors.ts';
 import { kubeConfigFor, serve } from './local-server.ts';
 
-const emptyJobList = JSON.stringify({ apiVersion: 'batch/v1', kind: 'JobList', metadata: { resourceVersion: '1' }, items: [] });
+const emptyJobList = JSON.stringify({
+  apiVersion: 'batch/v1',
+  kind: 'JobList',
+  metadata: { resourceVersion: '1' },
+  items: [],
+});
 
 describe('API request deadline', () => {
   it('a call to a server that never answers rejects with a timeout, classified retry', async () => {
@@ -25,7 +30,9 @@ describe('API request deadline', () => {
     expect(seen).toEqual(['GET /apis/batch/v1/namespaces/etl/jobs/load']);
     expect(failure).toBeInstanceOf(Error);
     expect((failure as Error).name).toBe('TimeoutError');
-    expect((failure as Error).message).toBe(`GET ${server}/apis/batch/v1/namespaces/etl/jobs/load: no response within 0.2 s`);
+    expect((failure as Error).message).toBe(
+      `GET ${server}/apis/batch/v1/namespaces/etl/jobs/load: no response within 0.2 s`,
+    );
     expect(classifyApiError(failure)).toEqual({ verdict: 'retry', message: (failure as Error).message });
   });
 
@@ -47,14 +54,25 @@ describe('API request deadline', () => {
     const server = await serve((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       if (req.url?.startsWith('/apis/batch/')) res.end(emptyJobList);
-      else if (req.url?.startsWith('/api/v1/')) res.end(JSON.stringify({ apiVersion: 'v1', kind: 'EventList', metadata: {}, items: [] }));
-      else res.end(JSON.stringify({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'PipelineList', metadata: {}, items: [] }));
+      else if (req.url?.startsWith('/api/v1/'))
+        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'EventList', metadata: {}, items: [] }));
+      else
+        res.end(JSON.stringify({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'PipelineList', metadata: {}, items: [] }));
     });
     const apis = makeApis(kubeConfigFor(server), { requestTimeoutMs: 2_000 });
     await expect(apis.batch.listNamespacedJob({ namespace: 'etl' })).resolves.toMatchObject({ items: [] });
     await expect(apis.core.listNamespacedEvent({ namespace: 'etl' })).resolves.toMatchObject({ items: [] });
-    await expect(apis.custom.listNamespacedCustomObject({ group: 'conveyor.dev', version: 'v1alpha1', namespace: 'etl', plural: 'pipelines' })).resolves.toMatchObject({ items: [] });
-    await expect(apis.apps.listNamespacedControllerRevision({ namespace: 'etl' })).resolves.toMatchObject({ items: [] });
+    await expect(
+      apis.custom.listNamespacedCustomObject({
+        group: 'conveyor.dev',
+        version: 'v1alpha1',
+        namespace: 'etl',
+        plural: 'pipelines',
+      }),
+    ).resolves.toMatchObject({ items: [] });
+    await expect(apis.apps.listNamespacedControllerRevision({ namespace: 'etl' })).resolves.toMatchObject({
+      items: [],
+    });
   });
 
   it('gives each call its own deadline: one slow call does not cut the next', async () => {
@@ -77,7 +95,10 @@ describe('API request deadline', () => {
       if (!req.url?.includes('watch=true')) return;
       res.writeHead(200, { 'content-type': 'application/json' });
       // The first event comes well after the API calls' deadline.
-      setTimeout(() => res.write(`${JSON.stringify({ type: 'ADDED', object: { kind: 'Job', metadata: { name: 'late' } } })}\n`), 600);
+      setTimeout(
+        () => res.write(`${JSON.stringify({ type: 'ADDED', object: { kind: 'Job', metadata: { name: 'late' } } })}\n`),
+        600,
+      );
     });
     const kc = kubeConfigFor(server);
     makeApis(kc, { requestTimeoutMs: 100 });
@@ -123,7 +144,9 @@ describe('answerBy (a per-call deadline)', () => {
   it('keeps the client deadline when its own is later', async () => {
     const server = await neverAnswers();
     const batch = makeApiClient(kubeConfigFor(server), k8s.BatchV1Api, { requestTimeoutMs: 200 });
-    await expect(batch.readNamespacedJob({ name: 'load', namespace: 'etl' }, answerBy(Date.now() + 60_000))).rejects.toMatchObject({ name: 'TimeoutError' });
+    await expect(
+      batch.readNamespacedJob({ name: 'load', namespace: 'etl' }, answerBy(Date.now() + 60_000)),
+    ).rejects.toMatchObject({ name: 'TimeoutError' });
   });
 });
 
@@ -135,7 +158,14 @@ describe('call-time options', () => {
     });
     const custom = makeApiClient(kubeConfigFor(server), k8s.CustomObjectsApi, { requestTimeoutMs: 200 });
     const patch = custom.patchNamespacedCustomObject(
-      { group: 'conveyor.dev', version: 'v1alpha1', namespace: 'etl', plural: 'pipelines', name: 'nightly', body: { metadata: { annotations: { a: 'b' } } } },
+      {
+        group: 'conveyor.dev',
+        version: 'v1alpha1',
+        namespace: 'etl',
+        plural: 'pipelines',
+        name: 'nightly',
+        body: { metadata: { annotations: { a: 'b' } } },
+      },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
     await expect(patch).rejects.toMatchObject({ name: 'TimeoutError' });

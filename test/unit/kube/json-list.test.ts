@@ -12,7 +12,8 @@ describe('groupVersionOf', () => {
   for (const c of cases) it(c.apiPath, () => expect(groupVersionOf(c.apiPath)).toEqual(c.want));
 
   for (const bad of ['', '/api', '/apis/batch', '/apis/batch/v1/jobs', 'apis/batch/v1']) {
-    it(`rejects ${JSON.stringify(bad)}, naming the field`, () => expect(() => groupVersionOf(bad)).toThrow(/^apiPath: expected/));
+    it(`rejects ${JSON.stringify(bad)}, naming the field`, () =>
+      expect(() => groupVersionOf(bad)).toThrow(/^apiPath: expected/));
   }
 });
 
@@ -22,8 +23,12 @@ describe('coreUrl', () => {
       url: 'https://127.0.0.1:6443/apis/core.conveyor.invalid/v1/namespaces/a/persistentvolumeclaims?labelSelector=x%3Dy&limit=500',
       want: 'https://127.0.0.1:6443/api/v1/namespaces/a/persistentvolumeclaims?labelSelector=x%3Dy&limit=500',
     },
-    { url: 'https://h:1/base/apis/core.conveyor.invalid/v1/persistentvolumeclaims', want: 'https://h:1/base/api/v1/persistentvolumeclaims' },
+    {
+      url: 'https://h:1/base/apis/core.conveyor.invalid/v1/persistentvolumeclaims',
+      want: 'https://h:1/base/api/v1/persistentvolumeclaims',
+    },
   ];
   for (const c of cases) it(c.url, () => expect(coreUrl(c.url)).toBe(c.want));
-  it('refuses a URL without the placeholder', () => expect(() => coreUrl('https://h/apis/batch/v1/jobs')).toThrow(/does not hold/));
+  it('refuses a URL without the placeholder', () =>
+    expect(() => coreUrl('https://h/apis/batch/v1/jobs')).toThrow(/does not hold/));
 });

@@ -11,12 +11,17 @@ const pipelineRef = (name: string, uid: string): V1OwnerReference => ({
   controller: true,
   blockOwnerDeletion: true,
 });
-const meta = (...ownerReferences: V1OwnerReference[]): V1ObjectMeta => ({ name: 'ingest-events-load-g1-1a2b3c4d', ownerReferences });
+const meta = (...ownerReferences: V1OwnerReference[]): V1ObjectMeta => ({
+  name: 'ingest-events-load-g1-1a2b3c4d',
+  ownerReferences,
+});
 const wanted = meta(pipelineRef('ingest-events', 'uid-events'));
 
 describe('checkOwnership', () => {
   it('accepts an object the same Pipeline (uid) controls: an earlier create landed', () => {
-    expect(checkOwnership('Job', meta(pipelineRef('ingest-events', 'uid-events')), wanted)).toEqual({ verdict: 'ours' });
+    expect(checkOwnership('Job', meta(pipelineRef('ingest-events', 'uid-events')), wanted)).toEqual({
+      verdict: 'ours',
+    });
   });
 
   it('waits for the garbage collector when an earlier Pipeline of the same name controls it', () => {
@@ -28,7 +33,11 @@ describe('checkOwnership', () => {
   it.each([
     ['another Pipeline', meta(pipelineRef('ingest', 'uid-ingest')), 'belongs to Pipeline ingest (uid uid-ingest)'],
     ['nobody', meta(), 'has no owner'],
-    ['a CronJob of someone else', meta({ apiVersion: 'batch/v1', kind: 'CronJob', name: 'theirs', uid: 'uid-cj', controller: true }), 'belongs to CronJob theirs (uid uid-cj)'],
+    [
+      'a CronJob of someone else',
+      meta({ apiVersion: 'batch/v1', kind: 'CronJob', name: 'theirs', uid: 'uid-cj', controller: true }),
+      'belongs to CronJob theirs (uid uid-cj)',
+    ],
     [
       'an owner that is not its controller',
       meta({ ...pipelineRef('ingest-events', 'uid-events'), controller: false }),
@@ -51,7 +60,10 @@ describe('checkOwnership', () => {
 
 describe('isOwnershipConflict', () => {
   it('tells the marker apart from an API error with the same status', () => {
-    const alreadyExists = { code: 409, body: JSON.stringify({ kind: 'Status', reason: 'AlreadyExists', message: 'jobs "x" already exists' }) };
+    const alreadyExists = {
+      code: 409,
+      body: JSON.stringify({ kind: 'Status', reason: 'AlreadyExists', message: 'jobs "x" already exists' }),
+    };
     expect(isOwnershipConflict(alreadyExists)).toBe(false);
     expect(isOwnershipConflict(new Error('x'))).toBe(false);
     expect(isOwnershipConflict(undefined)).toBe(false);

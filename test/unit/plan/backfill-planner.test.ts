@@ -34,9 +34,12 @@ function finish(cluster: FakeCluster, runId: string, seconds: number, state: Job
   cluster.setIn(runId, 'load', state);
 }
 
-const createdRuns = (result: Plan): string[] => [...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? ''))];
+const createdRuns = (result: Plan): string[] => [
+  ...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? '')),
+];
 const backfill = (cluster: FakeCluster) => cluster.pipeline.status?.backfill;
-const run = (cluster: FakeCluster, id: string): RunSummary | undefined => cluster.pipeline.status?.runs?.find((r) => r.id === id);
+const run = (cluster: FakeCluster, id: string): RunSummary | undefined =>
+  cluster.pipeline.status?.runs?.find((r) => r.id === id);
 
 describe('a backfill runs every tick once, oldest first, at most maxActive at once', () => {
   it('starts two, then one more as each ends, and ends Succeeded with every tick in succeededTimes', () => {
@@ -53,29 +56,60 @@ describe('a backfill runs every tick once, oldest first, at most maxActive at on
     expect(createdRuns(first)).toEqual([runOf(0), runOf(1)]);
     expect(createdJobs(first).map((j) => j.metadata?.labels?.['conveyor.dev/stage'])).toEqual(['extract', 'extract']);
     expect(eventReasons(first)).toContain('BackfillStarted');
-    expect(backfill(cluster)).toMatchObject({ request: 'bf1', phase: 'Running', total: 5, next: 2, done: 0, running: [runOf(0), runOf(1)], progress: '0/5 ticks done, 2 running' });
+    expect(backfill(cluster)).toMatchObject({
+      request: 'bf1',
+      phase: 'Running',
+      total: 5,
+      next: 2,
+      done: 0,
+      running: [runOf(0), runOf(1)],
+      progress: '0/5 ticks done, 2 running',
+    });
     expect(run(cluster, runOf(0))).toMatchObject({ trigger: 'backfill', phase: 'Running' });
-    expect(cluster.pipeline.status?.lastBackfillRequest).toBe(cluster.pipeline.metadata.annotations?.[ANN_BACKFILL_REQUESTED]);
+    expect(cluster.pipeline.status?.lastBackfillRequest).toBe(
+      cluster.pipeline.metadata.annotations?.[ANN_BACKFILL_REQUESTED],
+    );
 
     // Nothing more starts while two are in flight.
     expect(createdRuns(cluster.reconcile(at(20)))).toEqual([]);
     finish(cluster, runOf(0), 30);
     const third = cluster.reconcile(at(40));
     expect(createdRuns(third)).toEqual([runOf(2)]);
-    expect(backfill(cluster)).toMatchObject({ next: 3, done: 1, running: [runOf(1), runOf(2)], progress: '1/5 ticks done, 2 running' });
+    expect(backfill(cluster)).toMatchObject({
+      next: 3,
+      done: 1,
+      running: [runOf(1), runOf(2)],
+      progress: '1/5 ticks done, 2 running',
+    });
 
-    for (const [n, seconds] of [[1, 50], [2, 70], [3, 90], [4, 110]] as const) {
+    for (const [n, seconds] of [
+      [1, 50],
+      [2, 70],
+      [3, 90],
+      [4, 110],
+    ] as const) {
       if (n === 3 || n === 4) cluster.reconcile(at(seconds - 5));
       finish(cluster, runOf(n), seconds);
       cluster.reconcile(at(seconds + 5));
     }
     const last = cluster.last as Plan;
-    expect(backfill(cluster)).toMatchObject({ phase: 'Succeeded', total: 5, next: 5, done: 5, progress: '5/5 ticks done, 0 running' });
+    expect(backfill(cluster)).toMatchObject({
+      phase: 'Succeeded',
+      total: 5,
+      next: 5,
+      done: 5,
+      progress: '5/5 ticks done, 0 running',
+    });
     expect(backfill(cluster)?.completionTime).toBeDefined();
     expect(eventReasons(last)).toContain('BackfillCompleted');
-    expect(cluster.pipeline.status?.succeededTimes).toEqual([4, 3, 2, 1, 0].map((n) => tick(n).toISOString().replace('.000Z', 'Z')));
+    expect(cluster.pipeline.status?.succeededTimes).toEqual(
+      [4, 3, 2, 1, 0].map((n) => tick(n).toISOString().replace('.000Z', 'Z')),
+    );
     // Exactly one Job per stage per tick, over the whole backfill.
-    for (let n = 0; n < 5; n++) expect(created.filter((name) => name.includes(runOf(n))).sort()).toEqual([jobName('etl', 'extract', runOf(n)), jobName('etl', 'load', runOf(n))].sort());
+    for (let n = 0; n < 5; n++)
+      expect(created.filter((name) => name.includes(runOf(n))).sort()).toEqual(
+        [jobName('etl', 'extract', runOf(n)), jobName('etl', 'load', runOf(n))].sort(),
+      );
     // Handled: the next reconcile starts nothing and says nothing.
     const after = cluster.reconcile(at(200));
     expect(createdJobs(after)).toEqual([]);
@@ -96,7 +130,10 @@ describe('a backfill runs every tick once, oldest first, at most maxActive at on
 
   it('maxActive 15 (the most) next to 0 other runs starts 15 at once', () => {
     const cluster = scheduled();
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'big', from: '2024-11-01T00:00:00Z', to: TO, maxActive: 15 }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({ id: 'big', from: '2024-11-01T00:00:00Z', to: TO, maxActive: 15 }),
+    );
     expect(createdRuns(cluster.reconcile(at(10)))).toHaveLength(15);
     expect(backfill(cluster)).toMatchObject({ total: 61, next: 15 });
   });
@@ -121,7 +158,10 @@ describe('the 20 active runs a Pipeline may have', () => {
 describe('ticks already done', () => {
   const withSucceeded = (rerun: boolean) => {
     const cluster = scheduled();
-    cluster.pipeline.status = { ...cluster.pipeline.status, succeededTimes: [tick(3), tick(1), tick(0)].map((t) => t.toISOString()) };
+    cluster.pipeline.status = {
+      ...cluster.pipeline.status,
+      succeededTimes: [tick(3), tick(1), tick(0)].map((t) => t.toISOString()),
+    };
     request(cluster, { rerun });
     return cluster;
   };
@@ -129,7 +169,12 @@ describe('ticks already done', () => {
   it('are skipped (and counted) unless rerun', () => {
     const cluster = withSucceeded(false);
     expect(createdRuns(cluster.reconcile(at(10)))).toEqual([runOf(2), runOf(4)]);
-    expect(backfill(cluster)).toMatchObject({ next: 5, done: 3, skipped: 3, progress: '3/5 ticks done, 2 running, 3 skipped (already succeeded)' });
+    expect(backfill(cluster)).toMatchObject({
+      next: 5,
+      done: 3,
+      skipped: 3,
+      progress: '3/5 ticks done, 2 running, 3 skipped (already succeeded)',
+    });
   });
 
   it('run again with rerun', () => {
@@ -140,7 +185,10 @@ describe('ticks already done', () => {
 
   it('all done: the backfill ends at once', () => {
     const cluster = scheduled();
-    cluster.pipeline.status = { ...cluster.pipeline.status, succeededTimes: [0, 1, 2, 3, 4].map((n) => tick(n).toISOString()) };
+    cluster.pipeline.status = {
+      ...cluster.pipeline.status,
+      succeededTimes: [0, 1, 2, 3, 4].map((n) => tick(n).toISOString()),
+    };
     request(cluster);
     const result = cluster.reconcile(at(10));
     expect(createdJobs(result)).toEqual([]);
@@ -160,7 +208,9 @@ describe('cancel and replace', () => {
     expect(backfill(cluster)?.running).toEqual([]);
     expect(run(cluster, runOf(0))?.phase).toBe('Cancelled');
     expect(run(cluster, runOf(1))?.phase).toBe('Cancelled');
-    expect(deletedJobs(result)).toEqual([jobName('etl', 'extract', runOf(0)), jobName('etl', 'extract', runOf(1))].sort());
+    expect(deletedJobs(result)).toEqual(
+      [jobName('etl', 'extract', runOf(0)), jobName('etl', 'extract', runOf(1))].sort(),
+    );
     expect(eventReasons(result)).toContain('BackfillCancelled');
     expect(createdJobs(cluster.reconcile(at(30)))).toEqual([]);
   });
@@ -201,12 +251,19 @@ describe('refused requests', () => {
   it.each([
     ['unparseable JSON', '{not json', /request: is not valid JSON/],
     ['from after to', JSON.stringify({ id: 'x', from: TO, to: FROM }), /to: must be after from/],
-    ['unknown param', JSON.stringify({ id: 'x', from: FROM, to: TO, params: { day: '1' } }), /params: unknown parameter "day"/],
+    [
+      'unknown param',
+      JSON.stringify({ id: 'x', from: FROM, to: TO, params: { day: '1' } }),
+      /params: unknown parameter "day"/,
+    ],
   ])('%s: a Warning naming the field, handled once, nothing started', (_name, value, message) => {
     const cluster = scheduled();
     cluster.annotate(ANN_BACKFILL_REQUESTED, value);
     const result = cluster.reconcile(at(10));
-    expect(result.events.find((e) => e.reason === 'BackfillRefused')).toMatchObject({ type: 'Warning', message: expect.stringMatching(message) });
+    expect(result.events.find((e) => e.reason === 'BackfillRefused')).toMatchObject({
+      type: 'Warning',
+      message: expect.stringMatching(message),
+    });
     expect(createdJobs(result)).toEqual([]);
     expect(cluster.pipeline.status?.lastBackfillRequest).toBe(value);
     expect(cluster.pipeline.status?.backfill).toBeUndefined();
@@ -218,24 +275,29 @@ describe('refused requests', () => {
     cluster.reconcile(at(0));
     request(cluster);
     const result = cluster.reconcile(at(10));
-    expect(result.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/spec.schedule: the pipeline has no schedule/);
+    expect(result.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(
+      /spec.schedule: the pipeline has no schedule/,
+    );
   });
 });
 
 describe('restarts: the same ticks, the same ids, no Job twice', () => {
-  it.each(['writeLost', 'beforeWrite'] as const)('a plan whose status write did not land (%s) is decided again the same way', (crash) => {
-    const cluster = scheduled();
-    request(cluster);
-    const lost = cluster.reconcile(at(10), crash);
-    expect(createdRuns(lost)).toEqual([runOf(0), runOf(1)]);
-    const jobsBefore = new Set(cluster.jobs.keys());
-    const again = cluster.reconcile(at(11));
-    // The runs are found going on from their Jobs (same ids): nothing is created a second time.
-    expect(createdJobs(again).filter((j) => jobsBefore.has(j.metadata?.name ?? ''))).toEqual([]);
-    expect(createdRuns(again)).toEqual([]);
-    expect(cluster.jobs.size).toBe(2);
-    expect(backfill(cluster)).toMatchObject({ next: 2, running: [runOf(0), runOf(1)] });
-  });
+  it.each(['writeLost', 'beforeWrite'] as const)(
+    'a plan whose status write did not land (%s) is decided again the same way',
+    (crash) => {
+      const cluster = scheduled();
+      request(cluster);
+      const lost = cluster.reconcile(at(10), crash);
+      expect(createdRuns(lost)).toEqual([runOf(0), runOf(1)]);
+      const jobsBefore = new Set(cluster.jobs.keys());
+      const again = cluster.reconcile(at(11));
+      // The runs are found going on from their Jobs (same ids): nothing is created a second time.
+      expect(createdJobs(again).filter((j) => jobsBefore.has(j.metadata?.name ?? ''))).toEqual([]);
+      expect(createdRuns(again)).toEqual([]);
+      expect(cluster.jobs.size).toBe(2);
+      expect(backfill(cluster)).toMatchObject({ next: 2, running: [runOf(0), runOf(1)] });
+    },
+  );
 
   it('a lost status: the runs are found from their Jobs as backfill runs, and no finished tick gets a second Job', () => {
     const cluster = scheduled();
@@ -296,15 +358,33 @@ describe('scheduled ticks keep their concurrencyPolicy during a backfill', () =>
 
 describe('backfill run values', () => {
   it('each run carries its tick, the interval since the tick before, the params and the request', () => {
-    const cluster = scheduled({ params: [{ name: 'table', default: 'orders' }, { name: 'mode', default: 'full' }] });
+    const cluster = scheduled({
+      params: [
+        { name: 'table', default: 'orders' },
+        { name: 'mode', default: 'full' },
+      ],
+    });
     request(cluster, { params: { mode: 'delta' } });
     cluster.reconcile(at(10));
     const values = { params: { table: 'orders', mode: 'delta' }, backfill: 'bf1' };
     expect(backfill(cluster)?.params).toEqual(values.params);
     // The first tick's interval starts at the tick before the range.
-    expect(run(cluster, runOf(0))).toMatchObject({ logicalTime: '2024-12-27T00:00:00Z', intervalStart: '2024-12-26T00:00:00Z', intervalEnd: '2024-12-27T00:00:00Z', ...values });
-    expect(run(cluster, runOf(1))).toMatchObject({ logicalTime: '2024-12-28T00:00:00Z', intervalStart: '2024-12-27T00:00:00Z', intervalEnd: '2024-12-28T00:00:00Z' });
+    expect(run(cluster, runOf(0))).toMatchObject({
+      logicalTime: '2024-12-27T00:00:00Z',
+      intervalStart: '2024-12-26T00:00:00Z',
+      intervalEnd: '2024-12-27T00:00:00Z',
+      ...values,
+    });
+    expect(run(cluster, runOf(1))).toMatchObject({
+      logicalTime: '2024-12-28T00:00:00Z',
+      intervalStart: '2024-12-27T00:00:00Z',
+      intervalEnd: '2024-12-28T00:00:00Z',
+    });
     const job = cluster.jobs.get(jobName('etl', 'extract', runOf(1)));
-    expect(job?.metadata?.annotations).toMatchObject({ 'conveyor.dev/trigger': 'backfill', 'conveyor.dev/backfill': 'bf1', 'conveyor.dev/logical-time': '2024-12-28T00:00:00Z' });
+    expect(job?.metadata?.annotations).toMatchObject({
+      'conveyor.dev/trigger': 'backfill',
+      'conveyor.dev/backfill': 'bf1',
+      'conveyor.dev/logical-time': '2024-12-28T00:00:00Z',
+    });
   });
 });

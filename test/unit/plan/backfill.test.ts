@@ -16,7 +16,13 @@ import { describePipeline } from '../../../src/cli/kube-commands.ts';
 const iso = (dates: Date[]): string[] => dates.map((d) => d.toISOString().replace('.000Z', 'Z'));
 const d = (text: string): Date => new Date(text);
 
-function ticks(schedule: string, timeZone: string | undefined, from: string, to: string, cap?: number): string[] | 'too many' {
+function ticks(
+  schedule: string,
+  timeZone: string | undefined,
+  from: string,
+  to: string,
+  cap?: number,
+): string[] | 'too many' {
   const range = ticksBetween(schedule, timeZone, d(from), d(to), cap);
   return 'tooMany' in range ? 'too many' : iso(range.ticks);
 }
@@ -26,25 +32,86 @@ describe('ticksBetween: the schedule ticks in [from, to)', () => {
     ['empty range (from = to)', '@daily', undefined, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z', []],
     ['reversed range', '@daily', undefined, '2025-01-05T00:00:00Z', '2025-01-01T00:00:00Z', []],
     ['range before the first tick', '0 0 1 1 *', undefined, '2025-01-02T00:00:00Z', '2025-12-31T00:00:00Z', []],
-    ['from on a tick counts, to on a tick does not', '@daily', undefined, '2025-01-01T00:00:00Z', '2025-01-04T00:00:00Z', ['2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '2025-01-03T00:00:00Z']],
-    ['from between ticks (and with a fraction)', '@daily', undefined, '2025-01-01T00:00:00.500Z', '2025-01-03T00:00:00Z', ['2025-01-02T00:00:00Z']],
-    ['@monthly', '@monthly', undefined, '2025-01-15T00:00:00Z', '2025-05-01T00:00:00Z', ['2025-02-01T00:00:00Z', '2025-03-01T00:00:00Z', '2025-04-01T00:00:00Z']],
-    ['@monthly in a time zone (local midnight)', '@monthly', 'America/New_York', '2025-01-15T00:00:00Z', '2025-03-15T00:00:00Z', ['2025-02-01T05:00:00Z', '2025-03-01T05:00:00Z']],
+    [
+      'from on a tick counts, to on a tick does not',
+      '@daily',
+      undefined,
+      '2025-01-01T00:00:00Z',
+      '2025-01-04T00:00:00Z',
+      ['2025-01-01T00:00:00Z', '2025-01-02T00:00:00Z', '2025-01-03T00:00:00Z'],
+    ],
+    [
+      'from between ticks (and with a fraction)',
+      '@daily',
+      undefined,
+      '2025-01-01T00:00:00.500Z',
+      '2025-01-03T00:00:00Z',
+      ['2025-01-02T00:00:00Z'],
+    ],
+    [
+      '@monthly',
+      '@monthly',
+      undefined,
+      '2025-01-15T00:00:00Z',
+      '2025-05-01T00:00:00Z',
+      ['2025-02-01T00:00:00Z', '2025-03-01T00:00:00Z', '2025-04-01T00:00:00Z'],
+    ],
+    [
+      '@monthly in a time zone (local midnight)',
+      '@monthly',
+      'America/New_York',
+      '2025-01-15T00:00:00Z',
+      '2025-03-15T00:00:00Z',
+      ['2025-02-01T05:00:00Z', '2025-03-01T05:00:00Z'],
+    ],
     // Europe/Berlin springs forward at 02:00 local on 2025-03-30 (01:00Z): every UTC hour still has a tick.
-    ['@hourly across spring forward', '@hourly', 'Europe/Berlin', '2025-03-29T23:00:00Z', '2025-03-30T03:00:00Z', ['2025-03-29T23:00:00Z', '2025-03-30T00:00:00Z', '2025-03-30T01:00:00Z', '2025-03-30T02:00:00Z']],
+    [
+      '@hourly across spring forward',
+      '@hourly',
+      'Europe/Berlin',
+      '2025-03-29T23:00:00Z',
+      '2025-03-30T03:00:00Z',
+      ['2025-03-29T23:00:00Z', '2025-03-30T00:00:00Z', '2025-03-30T01:00:00Z', '2025-03-30T02:00:00Z'],
+    ],
     // ... and falls back at 03:00 local on 2025-10-26 (01:00Z): 02:00 local happens twice, both are ticks.
-    ['@hourly across fall back', '@hourly', 'Europe/Berlin', '2025-10-25T23:00:00Z', '2025-10-26T03:00:00Z', ['2025-10-25T23:00:00Z', '2025-10-26T00:00:00Z', '2025-10-26T01:00:00Z', '2025-10-26T02:00:00Z']],
+    [
+      '@hourly across fall back',
+      '@hourly',
+      'Europe/Berlin',
+      '2025-10-25T23:00:00Z',
+      '2025-10-26T03:00:00Z',
+      ['2025-10-25T23:00:00Z', '2025-10-26T00:00:00Z', '2025-10-26T01:00:00Z', '2025-10-26T02:00:00Z'],
+    ],
     // A daily 02:30 local job has no tick on the spring-forward day, as a CronJob skips it.
-    ['daily 02:30 skips the spring-forward day', '30 2 * * *', 'Europe/Berlin', '2025-03-29T00:00:00Z', '2025-04-01T00:00:00Z', ['2025-03-29T01:30:00Z', '2025-03-31T00:30:00Z']],
+    [
+      'daily 02:30 skips the spring-forward day',
+      '30 2 * * *',
+      'Europe/Berlin',
+      '2025-03-29T00:00:00Z',
+      '2025-04-01T00:00:00Z',
+      ['2025-03-29T01:30:00Z', '2025-03-31T00:30:00Z'],
+    ],
   ])('%s', (_name, schedule, timeZone, from, to, expected) => {
     expect(ticks(schedule, timeZone, from, to)).toEqual(expected);
   });
 
   it('holds at most the cap: exactly the cap is fine, one more is too many', () => {
     const from = '2025-01-01T00:00:00Z';
-    const exactly = ticks('* * * * *', undefined, from, new Date(d(from).getTime() + MAX_BACKFILL_TICKS * 60_000).toISOString());
+    const exactly = ticks(
+      '* * * * *',
+      undefined,
+      from,
+      new Date(d(from).getTime() + MAX_BACKFILL_TICKS * 60_000).toISOString(),
+    );
     expect(exactly).toHaveLength(MAX_BACKFILL_TICKS);
-    expect(ticks('* * * * *', undefined, from, new Date(d(from).getTime() + (MAX_BACKFILL_TICKS + 1) * 60_000).toISOString())).toBe('too many');
+    expect(
+      ticks(
+        '* * * * *',
+        undefined,
+        from,
+        new Date(d(from).getTime() + (MAX_BACKFILL_TICKS + 1) * 60_000).toISOString(),
+      ),
+    ).toBe('too many');
     expect(ticks('@daily', undefined, from, '2025-01-06T00:00:00Z', 4)).toBe('too many');
   });
 });
@@ -52,7 +119,11 @@ describe('ticksBetween: the schedule ticks in [from, to)', () => {
 const spec = (extra: Partial<PipelineSpec> = {}): PipelineSpec => ({
   stages: [{ name: 'load', image: 'busybox' }],
   schedule: '@daily',
-  params: [{ name: 'table', default: 'orders' }, { name: 'mode', default: 'full', enum: ['full', 'delta'] }, { name: 'note' }],
+  params: [
+    { name: 'table', default: 'orders' },
+    { name: 'mode', default: 'full', enum: ['full', 'delta'] },
+    { name: 'note' },
+  ],
   ...extra,
 });
 const request = (fields: Record<string, unknown>): string =>
@@ -67,22 +138,46 @@ describe('readBackfillRequest: a request refused names the field and the problem
     ['unparseable JSON', '{"id": "bf1", from', /^request: is not valid JSON/],
     ['not an object', '[1]', /^request: must be a JSON object/],
     ['unknown field', request({ until: 'x' }), /^until: unknown field/],
-    ['missing id', JSON.stringify({ from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z' }), /^id: must be 1 to 63/],
+    [
+      'missing id',
+      JSON.stringify({ from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z' }),
+      /^id: must be 1 to 63/,
+    ],
     ['id with a space', request({ id: 'my run' }), /^id: /],
     ['from not RFC 3339', request({ from: '2025-01-01' }), /^from: must be an RFC 3339 time/],
     ['to not a time', request({ to: 7 }), /^to: must be an RFC 3339 time/],
     ['from = to', request({ to: '2025-01-01T00:00:00Z' }), /^to: must be after from/],
     ['from after to', request({ from: '2025-02-01T00:00:00Z' }), /^to: must be after from/],
     ['maxActive 0', request({ maxActive: 0 }), /^maxActive: must be a whole number from 1 to 15, got 0/],
-    ['maxActive 16', request({ maxActive: 16 }), /^maxActive: .* got 16 \(5 of the 20 runs a Pipeline may have at once are kept for ticks, manual runs and retries\)/],
+    [
+      'maxActive 16',
+      request({ maxActive: 16 }),
+      /^maxActive: .* got 16 \(5 of the 20 runs a Pipeline may have at once are kept for ticks, manual runs and retries\)/,
+    ],
     ['maxActive 1.5', request({ maxActive: 1.5 }), /^maxActive: /],
     ['rerun not a boolean', request({ rerun: 'yes' }), /^rerun: must be true or false/],
     ['params not an object', request({ params: ['a'] }), /^params: must be an object/],
     ['param value not a string', request({ params: { table: 3 } }), /^params.table: must be a string/],
-    ['unknown param', request({ params: { tabel: 'x' } }), /^params: unknown parameter "tabel" \(declared parameters: table, mode, note\)/],
-    ['value outside enum', request({ params: { mode: 'partial' } }), /^params: value "partial" of parameter "mode" is not allowed; allowed values: "full", "delta"/],
-    ['too many ticks', request({ to: '2028-01-01T00:00:00Z' }), /^from: the range holds more than 1000 ticks of "@daily"/],
-    ['no tick in range', request({ from: '2025-01-01T00:00:01Z', to: '2025-01-01T23:00:00Z' }), /^from: the range \[from, to\) holds no tick/],
+    [
+      'unknown param',
+      request({ params: { tabel: 'x' } }),
+      /^params: unknown parameter "tabel" \(declared parameters: table, mode, note\)/,
+    ],
+    [
+      'value outside enum',
+      request({ params: { mode: 'partial' } }),
+      /^params: value "partial" of parameter "mode" is not allowed; allowed values: "full", "delta"/,
+    ],
+    [
+      'too many ticks',
+      request({ to: '2028-01-01T00:00:00Z' }),
+      /^from: the range holds more than 1000 ticks of "@daily"/,
+    ],
+    [
+      'no tick in range',
+      request({ from: '2025-01-01T00:00:01Z', to: '2025-01-01T23:00:00Z' }),
+      /^from: the range \[from, to\) holds no tick/,
+    ],
   ])('%s', (_name, raw, expected) => {
     expect(refusal(raw)).toMatch(expected);
   });
@@ -113,20 +208,26 @@ describe('backfill run ids, progress and succeededTimes', () => {
 
   it.each([
     [{ total: 7, done: 3, running: ['a', 'b'] }, '3/7 ticks done, 2 running'],
-    [{ total: 5, done: 5, failed: 1, skipped: 2 }, '5/5 ticks done, 0 running, 1 failed, 2 skipped (already succeeded)'],
+    [
+      { total: 5, done: 5, failed: 1, skipped: 2 },
+      '5/5 ticks done, 0 running, 1 failed, 2 skipped (already succeeded)',
+    ],
   ])('progress %j reads "%s"', (b, text) => {
     expect(backfillProgress(b)).toBe(text);
   });
 
   it('succeededTimes: newest first, each entry once, capped', () => {
     const hash = '0123456789abcdef';
-    expect(recordSucceeded(['2025-01-02T00:00:00Z'], ['2025-01-03T00:00:00Z', `2025-01-02T00:00:00Z/${hash}`, '2025-01-02T00:00:00Z', 'nonsense'])).toEqual([
-      '2025-01-03T00:00:00Z',
-      '2025-01-02T00:00:00Z',
-      `2025-01-02T00:00:00Z/${hash}`,
-    ]);
+    expect(
+      recordSucceeded(
+        ['2025-01-02T00:00:00Z'],
+        ['2025-01-03T00:00:00Z', `2025-01-02T00:00:00Z/${hash}`, '2025-01-02T00:00:00Z', 'nonsense'],
+      ),
+    ).toEqual(['2025-01-03T00:00:00Z', '2025-01-02T00:00:00Z', `2025-01-02T00:00:00Z/${hash}`]);
     expect(recordSucceeded([], [])).toBeUndefined();
-    const many = Array.from({ length: 1005 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace('.000Z', 'Z'));
+    const many = Array.from({ length: 1005 }, (_, i) =>
+      new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace('.000Z', 'Z'),
+    );
     const kept = recordSucceeded([], many) ?? [];
     expect(kept).toHaveLength(1000);
     expect(kept[0]).toBe(many[1004]?.replace('.000Z', 'Z'));
@@ -145,13 +246,28 @@ describe('conveyor describe', () => {
 
   it('shows the backfill: id, phase, progress, range and max-active', () => {
     const text = describeWith({
-      backfill: { request: 'bf-1', from: '2026-03-01T00:00:00Z', to: '2026-03-08T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, running: ['b1', 'b2'], progress: '3/7 ticks done, 2 running' },
+      backfill: {
+        request: 'bf-1',
+        from: '2026-03-01T00:00:00Z',
+        to: '2026-03-08T00:00:00Z',
+        maxActive: 2,
+        phase: 'Running',
+        total: 7,
+        next: 5,
+        done: 3,
+        running: ['b1', 'b2'],
+        progress: '3/7 ticks done, 2 running',
+      },
     });
-    expect(text).toContain('Backfill:    bf-1 Running, 3/7 ticks done, 2 running; [2026-03-01T00:00:00Z, 2026-03-08T00:00:00Z), at most 2 at once');
+    expect(text).toContain(
+      'Backfill:    bf-1 Running, 3/7 ticks done, 2 running; [2026-03-01T00:00:00Z, 2026-03-08T00:00:00Z), at most 2 at once',
+    );
   });
 
   it('shows why the last request was refused', () => {
-    const text = describeWith({ lastBackfillRefusal: 'backfill request refused: id: "bf-1" was already used by an earlier backfill' });
+    const text = describeWith({
+      lastBackfillRefusal: 'backfill request refused: id: "bf-1" was already used by an earlier backfill',
+    });
     expect(text).toContain('Backfill:    backfill request refused: id: "bf-1" was already used');
   });
 });
@@ -167,7 +283,12 @@ describe('succeededTimes entries: (logical time, parameter values)', () => {
   });
 
   it.each([
-    ['a time with params', '2025-01-02T00:00:00Z', { region: 'eu' }, `2025-01-02T00:00:00Z/${paramsHash({ region: 'eu' })}`],
+    [
+      'a time with params',
+      '2025-01-02T00:00:00Z',
+      { region: 'eu' },
+      `2025-01-02T00:00:00Z/${paramsHash({ region: 'eu' })}`,
+    ],
     ['another offset, same time', '2025-01-02T01:00:00+01:00', {}, '2025-01-02T00:00:00Z'],
     ['not a time', 'yesterday', {}, undefined],
     ['a number', '5', {}, undefined],
@@ -180,16 +301,47 @@ describe('succeededTimes entries: (logical time, parameter values)', () => {
   const us = paramsHash({ region: 'us' });
 
   it.each([
-    ['new entries are read as they are', { succeededTimes: [`2025-01-02T00:00:00Z/${us}`] }, regional, [`2025-01-02T00:00:00Z/${us}`]],
-    ['a time alone, no parameters declared: the run had none', { succeededTimes: ['2025-01-02T00:00:00Z'] }, undefined, ['2025-01-02T00:00:00Z']],
-    ['a time alone (previous version): the current defaults', { succeededTimes: ['2025-01-02T00:00:00.000Z'] }, regional, [`2025-01-02T00:00:00Z/${eu}`]],
     [
-      'a time alone, a remembered run of that time: its values',
-      { succeededTimes: ['2025-01-02T00:00:00Z'], runs: [{ id: 'm1', trigger: 'manual' as const, phase: 'Succeeded' as const, logicalTime: '2025-01-02T00:00:00Z', params: { region: 'us' } }] },
+      'new entries are read as they are',
+      { succeededTimes: [`2025-01-02T00:00:00Z/${us}`] },
       regional,
       [`2025-01-02T00:00:00Z/${us}`],
     ],
-    ['entries that are none are dropped', { succeededTimes: ['nonsense', 7, `2025-01-02T00:00:00Z/${eu}x`, null] as unknown as string[] }, regional, []],
+    [
+      'a time alone, no parameters declared: the run had none',
+      { succeededTimes: ['2025-01-02T00:00:00Z'] },
+      undefined,
+      ['2025-01-02T00:00:00Z'],
+    ],
+    [
+      'a time alone (previous version): the current defaults',
+      { succeededTimes: ['2025-01-02T00:00:00.000Z'] },
+      regional,
+      [`2025-01-02T00:00:00Z/${eu}`],
+    ],
+    [
+      'a time alone, a remembered run of that time: its values',
+      {
+        succeededTimes: ['2025-01-02T00:00:00Z'],
+        runs: [
+          {
+            id: 'm1',
+            trigger: 'manual' as const,
+            phase: 'Succeeded' as const,
+            logicalTime: '2025-01-02T00:00:00Z',
+            params: { region: 'us' },
+          },
+        ],
+      },
+      regional,
+      [`2025-01-02T00:00:00Z/${us}`],
+    ],
+    [
+      'entries that are none are dropped',
+      { succeededTimes: ['nonsense', 7, `2025-01-02T00:00:00Z/${eu}x`, null] as unknown as string[] },
+      regional,
+      [],
+    ],
   ])('readSucceeded: %s', (_name, status, specs, expected) => {
     expect(readSucceeded(status, specs)).toEqual(expected);
   });
@@ -205,7 +357,12 @@ describe('backfill ids: each handled once, ever, in a bounded memory', () => {
   /** The memory after accepting `n` requests `bf0`..`bf<n-1>`, one hour apart from 2025-01-01. */
   const after = (n: number): UsedIds => {
     let used: UsedIds = { ids: [] };
-    for (let i = 0; i < n; i++) used = rememberId(used, req(`bf${i}`, new Date(Date.parse('2025-01-01T00:00:00Z') + i * 3_600_000).toISOString()), now);
+    for (let i = 0; i < n; i++)
+      used = rememberId(
+        used,
+        req(`bf${i}`, new Date(Date.parse('2025-01-01T00:00:00Z') + i * 3_600_000).toISOString()),
+        now,
+      );
     return used;
   };
 
@@ -232,18 +389,38 @@ describe('backfill ids: each handled once, ever, in a bounded memory', () => {
 
   it('a requestedAt far ahead of the clock is refused (it would later refuse every request)', () => {
     expect(problem({ ids: [] }, 'x', '2025-06-01T00:59:00Z')).toBe('ok');
-    expect(problem({ ids: [] }, 'x', '2025-06-01T01:01:00Z')).toMatch(/^requestedAt: 2025-06-01T01:01:00Z is in the future/);
+    expect(problem({ ids: [] }, 'x', '2025-06-01T01:01:00Z')).toMatch(
+      /^requestedAt: 2025-06-01T01:01:00Z is in the future/,
+    );
   });
 
   it('status of the previous version (no list): seeded with the last backfill and the backfill runs it remembers', () => {
     const used = readUsedIds(
       {
-        backfill: { request: 'last', from: '2025-01-01T00:00:00Z', to: '2025-01-02T00:00:00Z', maxActive: 1, phase: 'Succeeded', total: 1, next: 1, done: 1, startTime: '2025-01-03T00:00:00Z' },
-        runs: [{ id: 'b1', trigger: 'backfill', phase: 'Succeeded', backfill: 'older' }, { id: 'b2', trigger: 'backfill', phase: 'Failed', backfill: 'last' }],
+        backfill: {
+          request: 'last',
+          from: '2025-01-01T00:00:00Z',
+          to: '2025-01-02T00:00:00Z',
+          maxActive: 1,
+          phase: 'Succeeded',
+          total: 1,
+          next: 1,
+          done: 1,
+          startTime: '2025-01-03T00:00:00Z',
+        },
+        runs: [
+          { id: 'b1', trigger: 'backfill', phase: 'Succeeded', backfill: 'older' },
+          { id: 'b2', trigger: 'backfill', phase: 'Failed', backfill: 'last' },
+        ],
       },
       now,
     );
-    expect(used).toEqual({ ids: [{ id: 'last', time: '2025-01-03T00:00:00Z' }, { id: 'older', time: '2025-06-01T00:00:00Z' }] });
+    expect(used).toEqual({
+      ids: [
+        { id: 'last', time: '2025-01-03T00:00:00Z' },
+        { id: 'older', time: '2025-06-01T00:00:00Z' },
+      ],
+    });
   });
 
   describe('rememberRunsSeen: the ids of backfill runs seen only on their Jobs (NEW-I)', () => {
@@ -291,7 +468,12 @@ describe('backfill ids: each handled once, ever, in a bounded memory', () => {
   });
 
   it('a listed entry that is not an id is dropped; the list is read to its bound', () => {
-    const ids = [{ id: 'ok', time: '2025-01-01T00:00:00Z' }, { id: 'not an id', time: 'x' }, { id: 7 }, ...Array.from({ length: 80 }, (_, i) => ({ id: `b${i}`, time: 'x' }))];
+    const ids = [
+      { id: 'ok', time: '2025-01-01T00:00:00Z' },
+      { id: 'not an id', time: 'x' },
+      { id: 7 },
+      ...Array.from({ length: 80 }, (_, i) => ({ id: `b${i}`, time: 'x' })),
+    ];
     const used = readUsedIds({ backfillIds: ids as UsedIds['ids'] }, now);
     expect(used.ids[0]).toEqual({ id: 'ok', time: '2025-01-01T00:00:00Z' });
     expect(used.ids.some((e) => e.id === 'not an id')).toBe(false);

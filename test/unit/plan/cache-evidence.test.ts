@@ -9,8 +9,16 @@ import { summarize } from '../../../src/plan/tidy/history.ts';
 import { stage } from './fixtures.ts';
 
 const V = 'a'.repeat(16);
-const servedStatus = (name: string, run = 'g1', dataVersion = V): StageStatus => ({ name, phase: 'Succeeded', reason: 'Cached', cachedFrom: run, dataVersion });
-const jobWith = (name: string, value: string | undefined): V1Job => ({ metadata: { name, annotations: value === undefined ? {} : { [ANN_CACHED_UPSTREAM]: value } } });
+const servedStatus = (name: string, run = 'g1', dataVersion = V): StageStatus => ({
+  name,
+  phase: 'Succeeded',
+  reason: 'Cached',
+  cachedFrom: run,
+  dataVersion,
+});
+const jobWith = (name: string, value: string | undefined): V1Job => ({
+  metadata: { name, annotations: value === undefined ? {} : { [ANN_CACHED_UPSTREAM]: value } },
+});
 
 // a → b → d, c → d; e after d.
 const stages = [stage('a'), stage('b', ['a']), stage('c'), stage('d', ['b', 'c']), stage('e', ['d'])];
@@ -29,8 +37,13 @@ describe('servedUpstream', () => {
   });
 
   it('writes them sorted, as [run, dataVersion]; nothing when there are none', () => {
-    const served = new Map([['b', servedStatus('b', 'm1')], ['a', servedStatus('a', 's60')]]);
-    expect(cachedUpstreamAnnotation(served)).toEqual({ [ANN_CACHED_UPSTREAM]: `{"a":["s60","${V}"],"b":["m1","${V}"]}` });
+    const served = new Map([
+      ['b', servedStatus('b', 'm1')],
+      ['a', servedStatus('a', 's60')],
+    ]);
+    expect(cachedUpstreamAnnotation(served)).toEqual({
+      [ANN_CACHED_UPSTREAM]: `{"a":["s60","${V}"],"b":["m1","${V}"]}`,
+    });
     expect(cachedUpstreamAnnotation(new Map())).toEqual({});
   });
 });
@@ -39,7 +52,13 @@ describe('servedOnJobs', () => {
   it('reads back what was written, for stages of the pipeline', () => {
     const value = cachedUpstreamAnnotation(new Map([['a', servedStatus('a', 'g1')]]))[ANN_CACHED_UPSTREAM];
     const served = servedOnJobs([jobWith('etl-d-g2', value)], stages);
-    expect(served.get('a')).toMatchObject({ name: 'a', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1', dataVersion: V });
+    expect(served.get('a')).toMatchObject({
+      name: 'a',
+      phase: 'Succeeded',
+      reason: 'Cached',
+      cachedFrom: 'g1',
+      dataVersion: V,
+    });
   });
 
   it.each<[string, string]>([
@@ -64,7 +83,12 @@ describe('servedOnJobs', () => {
 
 describe('run memory keeps the data version of a served stage', () => {
   it('summarize keeps it for an active run that is not lastRun', () => {
-    const summary = summarize({ id: 's1', trigger: 'schedule', phase: 'Running', stages: [servedStatus('a', 's0'), { name: 'b', phase: 'Running', job: 'etl-b-s1' }] });
+    const summary = summarize({
+      id: 's1',
+      trigger: 'schedule',
+      phase: 'Running',
+      stages: [servedStatus('a', 's0'), { name: 'b', phase: 'Running', job: 'etl-b-s1' }],
+    });
     expect(summary.stages?.[0]).toEqual(servedStatus('a', 's0'));
   });
 });

@@ -27,7 +27,19 @@ import { observeRuns } from '../../../src/plan/observed.ts';
 import { advanceRun } from '../../../src/plan/run/run.ts';
 import type { RunValues } from '../../../src/plan/values/values.ts';
 import { iso } from '../../../src/plan/time.ts';
-import { FakeCluster, T0, at, createdJobs, createdStages, deletedJobs, eventReasons, job, pipeline, stage, type JobState } from './fixtures.ts';
+import {
+  FakeCluster,
+  T0,
+  at,
+  createdJobs,
+  createdStages,
+  deletedJobs,
+  eventReasons,
+  job,
+  pipeline,
+  stage,
+  type JobState,
+} from './fixtures.ts';
 
 const HOUR = 3_600_000;
 
@@ -41,14 +53,28 @@ describe('parseDuration', () => {
     ['0s', 0],
   ])('%s → %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '24', 'h', '1.5h', '-1h', '1w', '24 h', '1h 30m'])('refuses %j, naming the value and the expected form', (text) => {
-    expect(() => parseDuration(text)).toThrow(`invalid duration "${text}": expected a number and a unit (s, m, h, d)`);
-  });
+  it.each(['', '24', 'h', '1.5h', '-1h', '1w', '24 h', '1h 30m'])(
+    'refuses %j, naming the value and the expected form',
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(
+        `invalid duration "${text}": expected a number and a unit (s, m, h, d)`,
+      );
+    },
+  );
 });
 
 describe('stageSpecHash over the effective stage', () => {
-  const base = pipeline({ stages: [stage('load', undefined, { command: ['load'], args: ['--day', '$(run.logicalDate)'], env: [{ name: 'A', value: '1' }] })] });
-  const hashOf = (p: typeof base, name = 'load') => stageSpecHash(effectiveStage(p, p.spec.stages.find((s) => s.name === name) as StageSpec));
+  const base = pipeline({
+    stages: [
+      stage('load', undefined, {
+        command: ['load'],
+        args: ['--day', '$(run.logicalDate)'],
+        env: [{ name: 'A', value: '1' }],
+      }),
+    ],
+  });
+  const hashOf = (p: typeof base, name = 'load') =>
+    stageSpecHash(effectiveStage(p, p.spec.stages.find((s) => s.name === name) as StageSpec));
   const withStage = (extra: Partial<StageSpec>, defaults?: typeof base.spec.defaults) =>
     pipeline({ stages: [{ ...(base.spec.stages[0] as StageSpec), ...extra }], ...(defaults ? { defaults } : {}) });
 
@@ -62,7 +88,15 @@ describe('stageSpecHash over the effective stage', () => {
     ['command', { command: ['load', '-v'] }],
     ['args', { args: ['--day', '$(run.intervalStart)'] }],
     ['env value', { env: [{ name: 'A', value: '2' }] }],
-    ['env added', { env: [{ name: 'A', value: '1' }, { name: 'B', value: '1' }] }],
+    [
+      'env added',
+      {
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '1' },
+        ],
+      },
+    ],
     ['envFrom', { envFrom: [{ secretRef: { name: 'db' } }] }],
     ['workingDir', { workingDir: '/work' }],
   ])('changes with %s', (_what, extra) => expect(hashOf(withStage(extra))).not.toBe(hashOf(base)));
@@ -99,7 +133,8 @@ describe('resolveCacheKey', () => {
     intervalEnd: '2026-11-02T23:30:00Z',
     params: { table: 'orders' },
   };
-  const keyOf = (key: string, timeZone?: string) => resolveCacheKey(stage('s', undefined, { cache: { key } }), values, 'm1234abcd', timeZone);
+  const keyOf = (key: string, timeZone?: string) =>
+    resolveCacheKey(stage('s', undefined, { cache: { key } }), values, 'm1234abcd', timeZone);
 
   it.each([
     ['$(params.table)-$(run.intervalStart)', undefined, 'orders-2026-11-01T23:30:00Z'],
@@ -112,12 +147,23 @@ describe('resolveCacheKey', () => {
   ])('%s (time zone %s) → %s', (key, tz, expected) => expect(keyOf(key, tz)).toBe(expected));
 
   it('a value containing "$(" is taken as it is (single pass)', () => {
-    const key = resolveCacheKey(stage('s', undefined, { cache: { key: 'k-$(params.p)' } }), { params: { p: '$(params.p)' } }, 'g1', undefined);
+    const key = resolveCacheKey(
+      stage('s', undefined, { cache: { key: 'k-$(params.p)' } }),
+      { params: { p: '$(params.p)' } },
+      'g1',
+      undefined,
+    );
     expect(key).toBe('k-$(params.p)');
   });
 
   it('a key longer than the schema allows keeps a prefix and a hash of the whole', () => {
-    const long = (fill: string) => resolveCacheKey(stage('s', undefined, { cache: { key: '$(params.p)' } }), { params: { p: fill } }, 'g1', undefined) ?? '';
+    const long = (fill: string) =>
+      resolveCacheKey(
+        stage('s', undefined, { cache: { key: '$(params.p)' } }),
+        { params: { p: fill } },
+        'g1',
+        undefined,
+      ) ?? '';
     const a = long(`${'x'.repeat(4000)}a`);
     const b = long(`${'x'.repeat(4000)}b`);
     expect(a).toHaveLength(MAX_CACHE_KEY_LENGTH);
@@ -125,7 +171,8 @@ describe('resolveCacheKey', () => {
     expect(a).not.toBe(b);
   });
 
-  it('is undefined for a stage without cache', () => expect(resolveCacheKey(stage('s'), values, 'g1', undefined)).toBeUndefined());
+  it('is undefined for a stage without cache', () =>
+    expect(resolveCacheKey(stage('s'), values, 'g1', undefined)).toBeUndefined());
 });
 
 /** Run g1 of a pipeline `extract → load`: extract succeeds at 10 s, load ends in `load`'s state. */
@@ -139,7 +186,14 @@ function afterRunG1(spec: Partial<PipelineSpec> & { stages: StageSpec[] }, load:
   return cluster;
 }
 
-const entry = (over: Partial<CacheEntry> = {}): CacheEntry => ({ stage: 's', key: 'k', specHash: 'h', run: 'r1', time: iso(T0), ...over });
+const entry = (over: Partial<CacheEntry> = {}): CacheEntry => ({
+  stage: 's',
+  key: 'k',
+  specHash: 'h',
+  run: 'r1',
+  time: iso(T0),
+  ...over,
+});
 
 describe('findCached', () => {
   const maxAge = HOUR;
@@ -151,23 +205,52 @@ describe('findCached', () => {
     ['another key', [entry({ key: 'k2' })], at(60), undefined],
     ['another stage', [entry({ stage: 't' })], at(60), undefined],
     ['another spec (the stage changed)', [entry({ specHash: 'h2' })], at(60), undefined],
-    ['the newest match, whatever the order', [entry({ run: 'old', time: iso(at(-600)) }), entry({ run: 'new', time: iso(at(-60)) })], at(0), 'new'],
-    ['every match past maxAge: none', [entry({ run: 'a', time: iso(at(-4000)) }), entry({ run: 'b', time: iso(at(-3700)) })], at(0), undefined],
+    [
+      'the newest match, whatever the order',
+      [entry({ run: 'old', time: iso(at(-600)) }), entry({ run: 'new', time: iso(at(-60)) })],
+      at(0),
+      'new',
+    ],
+    [
+      'every match past maxAge: none',
+      [entry({ run: 'a', time: iso(at(-4000)) }), entry({ run: 'b', time: iso(at(-3700)) })],
+      at(0),
+      undefined,
+    ],
     ['an entry from the future (clock skew) counts as fresh', [entry({ time: iso(at(120)) })], at(0), 'r1'],
     ['an unreadable time never matches', [entry({ time: 'yesterday' })], at(0), undefined],
     ['another upstream (a dependency was computed again)', [entry({ upstream: 'a'.repeat(16) })], at(60), undefined],
-    ['an entry of a stage with dependencies never matches a root', [entry({ upstream: 'b'.repeat(16) })], at(60), undefined],
-  ])('%s', (_what, entries, now, run) => expect(findCached(entries, { stage: 's', key: 'k', specHash: 'h', upstream: '' }, now, maxAge)?.run).toBe(run));
+    [
+      'an entry of a stage with dependencies never matches a root',
+      [entry({ upstream: 'b'.repeat(16) })],
+      at(60),
+      undefined,
+    ],
+  ])('%s', (_what, entries, now, run) =>
+    expect(findCached(entries, { stage: 's', key: 'k', specHash: 'h', upstream: '' }, now, maxAge)?.run).toBe(run),
+  );
 
   it('matches the same upstream only', () => {
-    const entries = [entry({ run: 'x', upstream: 'a'.repeat(16) }), entry({ stage: 't', run: 'y', upstream: 'b'.repeat(16) })];
-    expect(findCached(entries, { stage: 's', key: 'k', specHash: 'h', upstream: 'a'.repeat(16) }, at(60), maxAge)?.run).toBe('x');
-    expect(findCached(entries, { stage: 't', key: 'k', specHash: 'h', upstream: 'a'.repeat(16) }, at(60), maxAge)).toBeUndefined();
+    const entries = [
+      entry({ run: 'x', upstream: 'a'.repeat(16) }),
+      entry({ stage: 't', run: 'y', upstream: 'b'.repeat(16) }),
+    ];
+    expect(
+      findCached(entries, { stage: 's', key: 'k', specHash: 'h', upstream: 'a'.repeat(16) }, at(60), maxAge)?.run,
+    ).toBe('x');
+    expect(
+      findCached(entries, { stage: 't', key: 'k', specHash: 'h', upstream: 'a'.repeat(16) }, at(60), maxAge),
+    ).toBeUndefined();
   });
 });
 
 describe('data versions and upstreamOf', () => {
-  const s = (name: string, over: Partial<StageStatus> = {}): StageStatus => ({ name, phase: 'Succeeded', completionTime: iso(T0), ...over });
+  const s = (name: string, over: Partial<StageStatus> = {}): StageStatus => ({
+    name,
+    phase: 'Succeeded',
+    completionTime: iso(T0),
+    ...over,
+  });
   const v = 'c'.repeat(16);
 
   it.each<[string, StageStatus | undefined, string | undefined]>([
@@ -203,7 +286,10 @@ describe('recordCached', () => {
   });
 
   it('keeps one entry per (stage, key): the new one replaces the old, even of another spec', () => {
-    const out = recordCached([entry({ key: 'a' }), entry({ run: 'r1' }), entry({ stage: 't' })], entry({ run: 'r2', specHash: 'h2' }));
+    const out = recordCached(
+      [entry({ key: 'a' }), entry({ run: 'r1' }), entry({ stage: 't' })],
+      entry({ run: 'r2', specHash: 'h2' }),
+    );
     expect(out.map((e) => `${e.stage}/${e.key}/${e.run}`)).toEqual(['s/k/r2', 's/a/r1', 't/k/r1']);
   });
 
@@ -231,10 +317,18 @@ describe('cacheEntriesOf and updateCache', () => {
   it('drops malformed entries', () => {
     const good = entry();
     const withUpstream = { ...good, upstream: 'a'.repeat(16) };
-    expect(cacheEntriesOf([good, null, 'x', { ...good, run: 3 }, { ...good, time: 'never' }, { ...good, specHash: '' }, { ...good, upstream: 'x' }, withUpstream])).toEqual([
-      good,
-      withUpstream,
-    ]);
+    expect(
+      cacheEntriesOf([
+        good,
+        null,
+        'x',
+        { ...good, run: 3 },
+        { ...good, time: 'never' },
+        { ...good, specHash: '' },
+        { ...good, upstream: 'x' },
+        withUpstream,
+      ]),
+    ).toEqual([good, withUpstream]);
     expect(cacheEntriesOf(undefined)).toEqual([]);
     expect(cacheEntriesOf({})).toEqual([]);
   });
@@ -248,7 +342,10 @@ describe('cacheEntriesOf and updateCache', () => {
 });
 
 describe('cachedStage and succeededEntries', () => {
-  const cached = stage('extract', undefined, { args: ['$(params.day)'], cache: { key: 'orders-$(params.day)', maxAge: '2h' } });
+  const cached = stage('extract', undefined, {
+    args: ['$(params.day)'],
+    cache: { key: 'orders-$(params.day)', maxAge: '2h' },
+  });
   const p = pipeline({ stages: [cached, stage('load', ['extract'])] });
   const values = { params: { day: '2026-11-02' } };
   const hash = stageSpecHash(effectiveStage(p, cached));
@@ -268,7 +365,11 @@ describe('cachedStage and succeededEntries', () => {
       startTime: iso(at(60)),
       completionTime: iso(at(60)),
     });
-    expect(hit?.event).toEqual({ type: 'Normal', reason: 'StageCached', message: 'run m2: stage "extract" served from the cache (key "orders-2026-11-02", run m1)' });
+    expect(hit?.event).toEqual({
+      type: 'Normal',
+      reason: 'StageCached',
+      message: 'run m2: stage "extract" served from the cache (key "orders-2026-11-02", run m1)',
+    });
   });
 
   it.each<[string, Partial<Parameters<typeof cachedStage>[2]>, StageSpec?]>([
@@ -278,17 +379,32 @@ describe('cachedStage and succeededEntries', () => {
     ['a stage without cache', {}, stage('extract', undefined, { args: ['$(params.day)'] })],
     ['a changed spec', {}, { ...cached, args: ['--day', '$(params.day)'] }],
   ])('misses on %s', (_what, over, spec = cached) => {
-    expect(cachedStage(p, spec, { entries: recorded, values, runId: 'm2', now: at(60), decided, ...over })).toBeUndefined();
+    expect(
+      cachedStage(p, spec, { entries: recorded, values, runId: 'm2', now: at(60), decided, ...over }),
+    ).toBeUndefined();
   });
 
-  it("serves a stage with dependencies only when they have the versions its entry records", () => {
+  it('serves a stage with dependencies only when they have the versions its entry records', () => {
     const load = stage('load', ['extract'], { cache: { key: 'load' } });
     const p2 = pipeline({ stages: [cached, load] });
     const upstream = upstreamOf(load, () => 'e'.repeat(16)) ?? '';
-    const entries = [entry({ stage: 'load', key: 'load', specHash: stageSpecHash(effectiveStage(p2, load)), run: 'm1', upstream })];
-    const served = (dataVersion: string) => () => ({ name: 'extract', phase: 'Succeeded' as const, reason: 'Cached', cachedFrom: 'm1', dataVersion });
-    expect(cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: served('e'.repeat(16)) })?.status.cachedFrom).toBe('m1');
-    expect(cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: served('f'.repeat(16)) })).toBeUndefined();
+    const entries = [
+      entry({ stage: 'load', key: 'load', specHash: stageSpecHash(effectiveStage(p2, load)), run: 'm1', upstream }),
+    ];
+    const served = (dataVersion: string) => () => ({
+      name: 'extract',
+      phase: 'Succeeded' as const,
+      reason: 'Cached',
+      cachedFrom: 'm1',
+      dataVersion,
+    });
+    expect(
+      cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: served('e'.repeat(16)) })?.status
+        .cachedFrom,
+    ).toBe('m1');
+    expect(
+      cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: served('f'.repeat(16)) }),
+    ).toBeUndefined();
     const ranAgain = () => ({ name: 'extract', phase: 'Succeeded' as const, completionTime: iso(at(30)) });
     expect(cachedStage(p2, load, { entries, values, runId: 'm2', now: at(60), decided: ranAgain })).toBeUndefined();
   });
@@ -310,24 +426,35 @@ describe('cachedStage and succeededEntries', () => {
     expect(succeededEntries(p2, run, values, at(90))).toEqual(extractEntry);
     const kept = { ...run, stages: [{ name: 'extract', phase: 'Succeeded' as const, reason: 'FromRun' }] };
     expect(succeededEntries(p2, kept, values, at(90))).toEqual([]);
-    for (const phase of ['Failed', 'Cancelled', 'Running'] as const) expect(succeededEntries(p2, { ...run, phase }, values, at(90))).toEqual(extractEntry);
+    for (const phase of ['Failed', 'Cancelled', 'Running'] as const)
+      expect(succeededEntries(p2, { ...run, phase }, values, at(90))).toEqual(extractEntry);
     expect(succeededEntries(p2, run, values, at(90), new Set(['extract']))).toEqual([]);
     const failedExtract = { ...run, phase: 'Failed' as const, stages: [{ name: 'extract', phase: 'Failed' as const }] };
     expect(succeededEntries(p2, failedExtract, values, at(90))).toEqual([]);
   });
 
-  it("records a stage with dependencies with their versions (upstream); not when one is unknown", () => {
+  it('records a stage with dependencies with their versions (upstream); not when one is unknown', () => {
     const load = stage('load', ['extract'], { cache: { key: 'load' } });
     const p2 = pipeline({ stages: [cached, load] });
     const run = (extract: StageStatus) => ({
-      id: 'm3', trigger: 'manual' as const, phase: 'Running' as const,
+      id: 'm3',
+      trigger: 'manual' as const,
+      phase: 'Running' as const,
       stages: [extract, { name: 'load', phase: 'Succeeded' as const, completionTime: iso(at(40)) }],
     });
     const ran = { name: 'extract', phase: 'Succeeded' as const, completionTime: iso(at(30)) };
     const [, loadEntry] = succeededEntries(p2, run(ran), values, at(90));
     expect(loadEntry?.upstream).toBe(upstreamOf(load, () => resultVersion('extract', 'm3', iso(at(30)))));
-    const served = { name: 'extract', phase: 'Succeeded' as const, reason: 'Cached', cachedFrom: 'm1', dataVersion: 'a'.repeat(16) };
-    expect(succeededEntries(p2, run(served), values, at(90))).toEqual([expect.objectContaining({ stage: 'load', upstream: upstreamOf(load, () => 'a'.repeat(16)) })]);
+    const served = {
+      name: 'extract',
+      phase: 'Succeeded' as const,
+      reason: 'Cached',
+      cachedFrom: 'm1',
+      dataVersion: 'a'.repeat(16),
+    };
+    expect(succeededEntries(p2, run(served), values, at(90))).toEqual([
+      expect.objectContaining({ stage: 'load', upstream: upstreamOf(load, () => 'a'.repeat(16)) }),
+    ]);
     expect(succeededEntries(p2, run({ ...served, dataVersion: undefined } as StageStatus), values, at(90))).toEqual([]);
   });
 });
@@ -349,7 +476,13 @@ describe('the planner with cached stages', () => {
     const cluster = afterFirstRun();
     expect(cluster.pipeline.status?.lastRun?.phase).toBe('Succeeded');
     expect(cluster.pipeline.status?.cache).toEqual([
-      { stage: 'extract', key: 'orders-all', specHash: stageSpecHash(effectiveStage(cluster.pipeline, extract)), run: 'g1', time: iso(at(10)) },
+      {
+        stage: 'extract',
+        key: 'orders-all',
+        specHash: stageSpecHash(effectiveStage(cluster.pipeline, extract)),
+        run: 'g1',
+        time: iso(at(10)),
+      },
     ]);
   });
 
@@ -361,7 +494,11 @@ describe('the planner with cached stages', () => {
     expect(createdStages(second)).toEqual(['load']);
     expect(extractRun(second.status)).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
     expect(extractRun(second.status)?.message).toContain('"orders-all"');
-    expect(second.events).toContainEqual({ type: 'Normal', reason: 'StageCached', message: `run ${id}: stage "extract" served from the cache (key "orders-all", run g1)` });
+    expect(second.events).toContainEqual({
+      type: 'Normal',
+      reason: 'StageCached',
+      message: `run ${id}: stage "extract" served from the cache (key "orders-all", run g1)`,
+    });
     expect(second.status.progress).toBe('1/2');
 
     // Later plans remember it: no Job, no second Event.
@@ -390,7 +527,10 @@ describe('the planner with cached stages', () => {
 
   it('a run request with noCache (conveyor run --no-cache) runs it and records the fresh result; one with other params uses another key', () => {
     const cluster = afterRunG1(
-      { params: [{ name: 'day', default: 'd1' }], stages: [{ ...extract, cache: { key: 'orders-$(params.day)' } }, stage('load', ['extract'])] },
+      {
+        params: [{ name: 'day', default: 'd1' }],
+        stages: [{ ...extract, cache: { key: 'orders-$(params.day)' } }, stage('load', ['extract'])],
+      },
       { state: 'succeeded', at: at(30) },
     );
     const request = (value: string, options: object, seconds: number) => {
@@ -457,7 +597,7 @@ describe('the planner with cached stages', () => {
     expect(cluster.reconcile(at(60)).status.cache?.map((e) => e.run)).toEqual(['g1']);
   });
 
-  it('a scheduled tick whose cached root is served deletes the CronJob\'s suspended Job instead of starting it', () => {
+  it("a scheduled tick whose cached root is served deletes the CronJob's suspended Job instead of starting it", () => {
     const cluster = new FakeCluster(pipeline({ ...spec(), schedule: '0 * * * *' }));
     cluster.reconcile(at(0));
     const tick = (n: number) => at(n * 3600);
@@ -487,13 +627,19 @@ describe('advanceRun: --no-cache and the run values', () => {
   const extract = stage('extract', undefined, { cache: { key: 'orders-$(params.day)' } });
   const p = pipeline({ stages: [extract] });
   const hash = stageSpecHash(effectiveStage(p, extract));
-  const cacheEntries = [entry({ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm1', time: iso(T0) })];
-  const advance = (values: RunValues) => advanceRun({ pipeline: p, runId: 'm2', trigger: 'manual', generation: 1, values, cacheEntries, now: at(60) });
+  const cacheEntries = [
+    entry({ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm1', time: iso(T0) }),
+  ];
+  const advance = (values: RunValues) =>
+    advanceRun({ pipeline: p, runId: 'm2', trigger: 'manual', generation: 1, values, cacheEntries, now: at(60) });
 
   it('serves the stage when the key the values give matches', () => {
     const progress = advance({ params: { day: '2026-11-02' } });
     expect(progress.actions).toEqual([]);
-    expect(progress.run).toMatchObject({ phase: 'Succeeded', stages: [{ name: 'extract', reason: 'Cached', cachedFrom: 'm1' }] });
+    expect(progress.run).toMatchObject({
+      phase: 'Succeeded',
+      stages: [{ name: 'extract', reason: 'Cached', cachedFrom: 'm1' }],
+    });
     // Served from the cache: nothing new to record.
     expect(progress.cacheEntries).toBeUndefined();
   });
@@ -507,11 +653,19 @@ describe('advanceRun: --no-cache and the run values', () => {
     const p2 = pipeline({ stages: [extract] });
     const jobs = [job(p2, 'extract', 'm2', { state: 'succeeded', at: at(50) })];
     const progress = advanceRun({
-      pipeline: p2, runId: 'm2', trigger: 'manual', generation: 1, values: { params: { day: '2026-11-02' }, noCache: true }, cacheEntries,
-      observed: observeRuns('uid-1', jobs, [], new Set()).get('m2'), now: at(60),
+      pipeline: p2,
+      runId: 'm2',
+      trigger: 'manual',
+      generation: 1,
+      values: { params: { day: '2026-11-02' }, noCache: true },
+      cacheEntries,
+      observed: observeRuns('uid-1', jobs, [], new Set()).get('m2'),
+      now: at(60),
     });
     expect(progress.run.phase).toBe('Succeeded');
-    expect(progress.cacheEntries).toEqual([{ stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm2', time: iso(at(50)) }]);
+    expect(progress.cacheEntries).toEqual([
+      { stage: 'extract', key: 'orders-2026-11-02', specHash: hash, run: 'm2', time: iso(at(50)) },
+    ]);
   });
 });
 
@@ -526,7 +680,12 @@ describe('run memory keeps a Cached stage', () => {
         { name: 'load', phase: 'Running', job: 'etl-load-s1' },
       ],
     });
-    expect(summary.stages?.[0]).toMatchObject({ name: 'extract', phase: 'Succeeded', reason: 'Cached', cachedFrom: 's0' });
+    expect(summary.stages?.[0]).toMatchObject({
+      name: 'extract',
+      phase: 'Succeeded',
+      reason: 'Cached',
+      cachedFrom: 's0',
+    });
   });
 });
 
@@ -536,7 +695,10 @@ describe('status.cache in the status schema', () => {
   const validate = ajv.compile(PipelineStatusSchema);
 
   it('accepts what the planner writes: entries and a Cached stage with cachedFrom', () => {
-    const cluster = afterRunG1({ stages: [stage('extract', undefined, { cache: { key: 'k' } }), stage('load', ['extract'])] }, { state: 'succeeded' });
+    const cluster = afterRunG1(
+      { stages: [stage('extract', undefined, { cache: { key: 'k' } }), stage('load', ['extract'])] },
+      { state: 'succeeded' },
+    );
     cluster.annotate('conveyor.dev/run-requested', 'again');
     const status = cluster.reconcile(at(60)).status;
     expect(status.lastRun?.stages?.[0]?.cachedFrom).toBe('g1');
@@ -547,7 +709,12 @@ describe('status.cache in the status schema', () => {
   it(`a full cache (${MAX_CACHE_ENTRIES} entries, longest stage names and keys) stays under 10% of what etcd stores per object`, () => {
     let entries: CacheEntry[] = [];
     for (let i = 0; i < MAX_CACHE_ENTRIES; i++) {
-      const e = entry({ stage: 's'.repeat(60) + String(i).padStart(3, '0'), key: 'k'.repeat(MAX_CACHE_KEY_LENGTH), specHash: 'f'.repeat(16), run: 'm0123456789abcdef' });
+      const e = entry({
+        stage: 's'.repeat(60) + String(i).padStart(3, '0'),
+        key: 'k'.repeat(MAX_CACHE_KEY_LENGTH),
+        specHash: 'f'.repeat(16),
+        run: 'm0123456789abcdef',
+      });
       entries = recordCached(entries, e);
     }
     validate({ cache: entries });
@@ -567,14 +734,23 @@ describe('conveyor describe', () => {
             trigger: 'manual',
             phase: 'Running',
             stages: [
-              { name: 'extract', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1', startTime: iso(T0), completionTime: iso(T0) },
+              {
+                name: 'extract',
+                phase: 'Succeeded',
+                reason: 'Cached',
+                cachedFrom: 'g1',
+                startTime: iso(T0),
+                completionTime: iso(T0),
+              },
               { name: 'load', phase: 'Running', startTime: iso(T0) },
             ],
           },
         },
       },
     );
-    const extractLine = drawDag(p, at(5)).split('\n').find((l) => l.includes('extract'));
+    const extractLine = drawDag(p, at(5))
+      .split('\n')
+      .find((l) => l.includes('extract'));
     expect(extractLine).toMatch(/✔ extract\s+Succeeded .*\(cached: result of run g1\)$/);
   });
 });

@@ -22,7 +22,11 @@ describe('cancel-requested', () => {
       const cluster = running();
       cluster.annotate(ANN, value);
       const result = cluster.reconcile(at(5));
-      expect(result.status.lastRun).toMatchObject({ id: 'g1', phase: 'Cancelled', message: `cancelled on request (${ANN}: ${value})` });
+      expect(result.status.lastRun).toMatchObject({
+        id: 'g1',
+        phase: 'Cancelled',
+        message: `cancelled on request (${ANN}: ${value})`,
+      });
       expect(result.status.lastRun?.stages?.map((s) => [s.name, s.phase, s.reason])).toEqual([
         ['a', 'Failed', 'RunCancelled'],
         ['b', 'Skipped', 'RunCancelled'],
@@ -50,12 +54,16 @@ describe('cancel-requested', () => {
     cluster.annotate(ANN, 'g1:late');
     const result = cluster.reconcile(at(7));
     expect(result.status.lastRun?.phase).toBe('Succeeded');
-    expect(result.events).toEqual([{ type: 'Warning', reason: 'CancelRefused', message: 'cancel request "g1:late" refused: run g1 is not active' }]);
+    expect(result.events).toEqual([
+      { type: 'Warning', reason: 'CancelRefused', message: 'cancel request "g1:late" refused: run g1 is not active' },
+    ]);
     expect(result.status.lastCancelRequest).toBe('g1:late');
   });
 
   it('with overlapping runs (Allow) only the named run stops; the other goes on', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('x'), stage('y', ['x'])], schedule: '0 * * * *', concurrencyPolicy: 'Allow' }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('x'), stage('y', ['x'])], schedule: '0 * * * *', concurrencyPolicy: 'Allow' }),
+    );
     cluster.reconcile(at(0));
     const run = (n: number) => scheduledRunId(at(n * 3600));
     for (const n of [1, 2]) {
@@ -64,10 +72,13 @@ describe('cancel-requested', () => {
     }
     cluster.annotate(ANN, `${run(1)}:now`);
     const result = cluster.reconcile(at(2 * 3600 + 5));
-    const phase = (id: string) => [...(result.status.runs ?? []), result.status.lastRun].find((r) => r?.id === id)?.phase;
+    const phase = (id: string) =>
+      [...(result.status.runs ?? []), result.status.lastRun].find((r) => r?.id === id)?.phase;
     expect(phase(run(1))).toBe('Cancelled');
     expect(phase(run(2))).toBe('Running');
     cluster.setIn(run(2), 'x', { state: 'succeeded' });
-    expect(createdJobs(cluster.reconcile(at(2 * 3600 + 10))).map((j) => j.metadata?.labels?.['conveyor.dev/run'])).toEqual([run(2)]);
+    expect(
+      createdJobs(cluster.reconcile(at(2 * 3600 + 10))).map((j) => j.metadata?.labels?.['conveyor.dev/run']),
+    ).toEqual([run(2)]);
   });
 });

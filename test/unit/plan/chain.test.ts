@@ -21,11 +21,14 @@ function upstream(run?: Partial<RunStatus> & { id: string }): Pipeline {
     },
   );
 }
-const finished = (id: string, phase: 'Succeeded' | 'Failed' | 'Cancelled' = 'Succeeded') => upstream({ id, phase, completionTime: '2025-01-01T00:10:00Z' });
+const finished = (id: string, phase: 'Succeeded' | 'Failed' | 'Cancelled' = 'Succeeded') =>
+  upstream({ id, phase, completionTime: '2025-01-01T00:10:00Z' });
 
 /** A downstream pipeline `report` (after ingest), created and seen once: it waits. */
 function downstream(after: { pipeline: string; phase?: 'Succeeded' | 'Failed' }[], first: Pipeline): FakeCluster {
-  const cluster = new FakeCluster(pipeline({ stages: [stage('r')], triggers: { after } }, { name: 'report', uid: 'uid-report' }));
+  const cluster = new FakeCluster(
+    pipeline({ stages: [stage('r')], triggers: { after } }, { name: 'report', uid: 'uid-report' }),
+  );
   cluster.upstream = [first];
   cluster.reconcile(at(0));
   return cluster;
@@ -34,7 +37,9 @@ function downstream(after: { pipeline: string; phase?: 'Succeeded' | 'Failed' }[
 describe('chain triggers', () => {
   it('do not fire on first sight of the upstream: its current run is recorded as handled', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: ['g4'] }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([
+      { pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: ['g4'] },
+    ]);
     expect(cluster.pipeline.status?.lastRun).toBeUndefined();
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
   });
@@ -58,7 +63,9 @@ describe('chain triggers', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], finished('g4'));
     cluster.upstream = [upstream({ id: 'm1' })]; // running: not yet
     expect(cluster.reconcile(at(20)).actions).toEqual([]);
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: [], active: ['m1'] }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([
+      { pipeline: 'ingest', run: 'g4', uid: 'uid-ingest', ended: [], active: ['m1'] },
+    ]);
 
     cluster.upstream = [finished('m1')];
     const fired = cluster.reconcile(at(30));
@@ -93,12 +100,17 @@ describe('chain triggers', () => {
     cluster.upstream = [finished('m1', 'Succeeded')];
     expect(cluster.reconcile(at(30)).actions).toEqual([]);
     cluster.upstream = [finished('m2', 'Failed')];
-    expect(lastRun(cluster.reconcile(at(40)).status)).toMatchObject({ id: chainRunId('ingest', 'uid-ingest', 'm2'), trigger: 'chain' });
+    expect(lastRun(cluster.reconcile(at(40)).status)).toMatchObject({
+      id: chainRunId('ingest', 'uid-ingest', 'm2'),
+      trigger: 'chain',
+    });
   });
 
   it('an upstream with no run yet fires on its first finished run', () => {
     const cluster = downstream([{ pipeline: 'ingest' }], upstream());
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: '', uid: 'uid-ingest', ended: [] }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([
+      { pipeline: 'ingest', run: '', uid: 'uid-ingest', ended: [] },
+    ]);
     cluster.upstream = [finished('g1')];
     expect(lastRun(cluster.reconcile(at(30)).status).id).toBe(chainRunId('ingest', 'uid-ingest', 'g1'));
   });
@@ -112,7 +124,12 @@ describe('chain triggers', () => {
   });
 
   it('obey concurrencyPolicy: Replace cancels the active run for the chained one', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('r')], concurrencyPolicy: 'Replace', triggers: { after: [{ pipeline: 'ingest' }] } }, { name: 'report' }));
+    const cluster = new FakeCluster(
+      pipeline(
+        { stages: [stage('r')], concurrencyPolicy: 'Replace', triggers: { after: [{ pipeline: 'ingest' }] } },
+        { name: 'report' },
+      ),
+    );
     cluster.upstream = [finished('g4')];
     cluster.reconcile(at(0));
     cluster.upstream = [finished('g5')];
@@ -130,7 +147,10 @@ describe('chain triggers', () => {
 
   it('of a scheduled pipeline obey concurrencyPolicy (Forbid skips while a run is active)', () => {
     const cluster = new FakeCluster(
-      pipeline({ stages: [stage('r')], schedule: '0 * * * *', triggers: { after: [{ pipeline: 'ingest' }] } }, { name: 'report' }),
+      pipeline(
+        { stages: [stage('r')], schedule: '0 * * * *', triggers: { after: [{ pipeline: 'ingest' }] } },
+        { name: 'report' },
+      ),
     );
     cluster.upstream = [finished('g4')];
     cluster.reconcile(at(0));
@@ -140,7 +160,12 @@ describe('chain triggers', () => {
     const result = cluster.reconcile(at(20));
     const id = chainRunId('ingest', 'uid-ingest', 'g5');
     expect(result.actions).toEqual([]);
-    expect(result.status.runs?.[0]).toMatchObject({ id, trigger: 'chain', phase: 'Skipped', message: `skipped: run ${lastRun(manual.status).id} still active (concurrencyPolicy Forbid)` });
+    expect(result.status.runs?.[0]).toMatchObject({
+      id,
+      trigger: 'chain',
+      phase: 'Skipped',
+      message: `skipped: run ${lastRun(manual.status).id} still active (concurrencyPolicy Forbid)`,
+    });
     expect(result.status.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g5', uid: 'uid-ingest', ended: ['g5'] }]);
     expect(eventReasons(result)).toEqual(['RunSkipped']);
   });
@@ -148,7 +173,10 @@ describe('chain triggers', () => {
 
 describe('findTriggerCycle', () => {
   const p = (name: string, ...after: string[]): Pipeline =>
-    pipeline({ stages: [stage('a')], ...(after.length ? { triggers: { after: after.map((a) => ({ pipeline: a })) } } : {}) }, { name });
+    pipeline(
+      { stages: [stage('a')], ...(after.length ? { triggers: { after: after.map((a) => ({ pipeline: a })) } } : {}) },
+      { name },
+    );
 
   it.each([
     ['a after b, b after a', [p('a', 'b'), p('b', 'a')], 'a', ['a', 'b', 'a']],

@@ -23,7 +23,10 @@ export type PipelineOptions = {
   status?: PipelineStatus;
 };
 
-export function pipeline(spec: Partial<PipelineSpec> & { stages: StageSpec[] }, options: PipelineOptions = {}): Pipeline {
+export function pipeline(
+  spec: Partial<PipelineSpec> & { stages: StageSpec[] },
+  options: PipelineOptions = {},
+): Pipeline {
   return {
     apiVersion: 'conveyor.dev/v1alpha1',
     kind: 'Pipeline',
@@ -47,12 +50,18 @@ export type JobState =
   | { state: 'failed'; reason?: string; message?: string; failed?: number; at?: Date }
   | { state: 'pending' };
 
-export type JobOptions = { role?: 'stage' | 'on-failure'; created?: Date; trigger?: 'create' | 'change' | 'manual'; generation?: number };
+export type JobOptions = {
+  role?: 'stage' | 'on-failure';
+  created?: Date;
+  trigger?: 'create' | 'change' | 'manual';
+  generation?: number;
+};
 
 /** A Job as the API would show it for `stageName` of run `runId`, in the given state. */
 export function job(p: Pipeline, stageName: string, runId: string, state: JobState, options: JobOptions = {}): V1Job {
   const role = options.role ?? 'stage';
-  const spec = (role === 'stage' ? p.spec.stages : (p.spec.onFailure ?? [])).find((s) => s.name === stageName) ?? stage(stageName);
+  const spec =
+    (role === 'stage' ? p.spec.stages : (p.spec.onFailure ?? [])).find((s) => s.name === stageName) ?? stage(stageName);
   const built = buildStageJob(p, spec, {
     runId,
     trigger: options.trigger ?? 'create',
@@ -69,7 +78,9 @@ export function job(p: Pipeline, stageName: string, runId: string, state: JobSta
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return structuredClone(patch);
   const out: Record<string, unknown> =
-    typeof target === 'object' && target !== null && !Array.isArray(target) && !(target instanceof Date) ? { ...(target as Record<string, unknown>) } : {};
+    typeof target === 'object' && target !== null && !Array.isArray(target) && !(target instanceof Date)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) delete out[key];
     else out[key] = mergePatch(out[key], value);
@@ -196,7 +207,8 @@ export class FakeCluster {
         }
         case 'createClaim': {
           const name = action.claim.metadata?.name ?? '';
-          if (!this.claims.has(name)) this.claims.set(name, { ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: now } });
+          if (!this.claims.has(name))
+            this.claims.set(name, { ...action.claim, metadata: { ...action.claim.metadata, creationTimestamp: now } });
           break;
         }
         case 'deleteClaim':
@@ -223,7 +235,8 @@ export class FakeCluster {
           const uid = this.cronJobs.get(action.name)?.metadata?.uid;
           this.cronJobs.delete(action.name);
           // The garbage collector deletes the Jobs the CronJob owned.
-          for (const [name, j] of this.jobs) if (j.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.jobs.delete(name);
+          for (const [name, j] of this.jobs)
+            if (j.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.jobs.delete(name);
           break;
         }
       }
@@ -245,7 +258,9 @@ export class FakeCluster {
       if (cronJob.spec?.suspend || (only && !only.includes(cronName))) continue;
       const name = `${cronName}-${Math.floor(scheduled.getTime() / 60_000)}`;
       if (this.jobs.has(name)) continue;
-      const job = this.jobFromCronJob(cronJob, name, scheduled, { 'batch.kubernetes.io/cronjob-scheduled-timestamp': scheduled.toISOString() });
+      const job = this.jobFromCronJob(cronJob, name, scheduled, {
+        'batch.kubernetes.io/cronjob-scheduled-timestamp': scheduled.toISOString(),
+      });
       cronJob.status = { ...cronJob.status, lastScheduleTime: scheduled };
       this.jobs.set(name, job);
       created.push(job);
@@ -274,7 +289,15 @@ export class FakeCluster {
         creationTimestamp: created,
         labels: template?.metadata?.labels,
         annotations: { ...template?.metadata?.annotations, ...annotations },
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronJob.metadata?.name ?? '', uid: cronJob.metadata?.uid ?? '', controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'CronJob',
+            name: cronJob.metadata?.name ?? '',
+            uid: cronJob.metadata?.uid ?? '',
+            controller: true,
+          },
+        ],
       },
       spec: template?.spec ?? { template: {} },
       status: {},
@@ -327,4 +350,5 @@ export class FakeCluster {
 }
 
 /** A plan's actions on runs, without the ControllerRevision bookkeeping (tested on its own). */
-export const runActions = (result: Plan) => result.actions.filter((a) => a.kind !== 'createRevision' && a.kind !== 'deleteRevision');
+export const runActions = (result: Plan) =>
+  result.actions.filter((a) => a.kind !== 'createRevision' && a.kind !== 'deleteRevision');

@@ -25,11 +25,15 @@ function scheduled(extra: Partial<PipelineSpec> = {}): FakeCluster {
 }
 
 /** The request's JSON, written once: re-applying it later is byte for byte the same value. */
-const requestJson = (fields: Record<string, unknown>): string => JSON.stringify({ from: FROM, to: TO, maxActive: 5, ...fields });
-const createdRuns = (result: Plan): string[] => [...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? ''))];
+const requestJson = (fields: Record<string, unknown>): string =>
+  JSON.stringify({ from: FROM, to: TO, maxActive: 5, ...fields });
+const createdRuns = (result: Plan): string[] => [
+  ...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? '')),
+];
 const backfill = (cluster: FakeCluster) => cluster.pipeline.status?.backfill;
 const runs = (cluster: FakeCluster): RunSummary[] => cluster.pipeline.status?.runs ?? [];
-const runsOf = (cluster: FakeCluster, request: string): RunSummary[] => runs(cluster).filter((r) => r.backfill === request);
+const runsOf = (cluster: FakeCluster, request: string): RunSummary[] =>
+  runs(cluster).filter((r) => r.backfill === request);
 
 /** Every backfill run in flight ends (`failing`: the logical times whose run fails), and the next plan counts them. */
 function finishRunning(cluster: FakeCluster, seconds: number, failing: string[] = []): Plan {
@@ -91,7 +95,16 @@ describe('issue 17 case 4: a backfill with other parameter values is not skipped
     cluster.pipeline.status = {
       ...cluster.pipeline.status,
       succeededTimes: [4, 3, 2, 1, 0].map(tickAt),
-      runs: [{ id: 'bold', trigger: 'backfill', phase: 'Succeeded', logicalTime: tickAt(1), params: { region: 'us' }, backfill: 'old' }],
+      runs: [
+        {
+          id: 'bold',
+          trigger: 'backfill',
+          phase: 'Succeeded',
+          logicalTime: tickAt(1),
+          params: { region: 'us' },
+          backfill: 'old',
+        },
+      ],
     };
     cluster.annotate(ANN_BACKFILL_REQUESTED, requestJson({ id: 'bf-eu' }));
     const eu = cluster.reconcile(at(10));
@@ -101,7 +114,11 @@ describe('issue 17 case 4: a backfill with other parameter values is not skipped
     finishRunning(cluster, 20);
     cluster.annotate(ANN_BACKFILL_REQUESTED, requestJson({ id: 'bf-us', params: { region: 'us' } }));
     cluster.reconcile(at(30));
-    expect(runsOf(cluster, 'bf-us').map((r) => r.logicalTime).sort()).toEqual([0, 2, 3, 4].map(tickAt));
+    expect(
+      runsOf(cluster, 'bf-us')
+        .map((r) => r.logicalTime)
+        .sort(),
+    ).toEqual([0, 2, 3, 4].map(tickAt));
     // Written back in the new form: every entry says which parameter values it succeeded for.
     expect(cluster.pipeline.status?.succeededTimes?.every((e) => /Z\/[0-9a-f]{16}$/.test(e))).toBe(true);
   });
@@ -113,7 +130,9 @@ describe('issue 17 case 6: a backfill leaves room for ticks and manual runs', ()
     const range = { from: '2024-10-01T00:00:00Z', to: TO };
     cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf-20', ...range, maxActive: 20 }));
     const refused = cluster.reconcile(at(10));
-    expect(refused.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/maxActive: must be a whole number from 1 to 15, got 20.*5 of the 20/);
+    expect(refused.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(
+      /maxActive: must be a whole number from 1 to 15, got 20.*5 of the 20/,
+    );
     expect(createdJobs(refused)).toEqual([]);
 
     cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf-15', ...range, maxActive: 15 }));
@@ -127,7 +146,12 @@ describe('issue 17 case 6: a backfill leaves room for ticks and manual runs', ()
       cluster.reconcile(new Date(tick.getTime() + 5_000));
     }
     const others = runs(cluster).filter((r) => r.trigger !== 'backfill');
-    expect(others.map((r) => `${r.trigger} ${r.phase}`).sort()).toEqual(['manual Running', 'schedule Running', 'schedule Running', 'schedule Running']);
+    expect(others.map((r) => `${r.trigger} ${r.phase}`).sort()).toEqual([
+      'manual Running',
+      'schedule Running',
+      'schedule Running',
+      'schedule Running',
+    ]);
     expect(runs(cluster).filter((r) => r.phase === 'Skipped')).toEqual([]);
     expect(backfill(cluster)).toMatchObject({ request: 'bf-15', phase: 'Running' });
   });
@@ -138,7 +162,10 @@ describe('issue 17 case 6: a backfill leaves room for ticks and manual runs', ()
       cluster.annotate(ANN_RUN_REQUESTED, `m${i}`);
       cluster.reconcile(at(i));
     }
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf', from: '2024-10-01T00:00:00Z', to: TO, maxActive: 15 }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({ id: 'bf', from: '2024-10-01T00:00:00Z', to: TO, maxActive: 15 }),
+    );
     const result = cluster.reconcile(at(30));
     expect(createdRuns(result)).toHaveLength(3);
     expect(result.requeueAfterMs).toBeLessThanOrEqual(5_000);
@@ -152,10 +179,16 @@ describe('issue 17 case 6: a backfill leaves room for ticks and manual runs', ()
 
   it('a backfill the previous version started with maxActive 20 goes on with at most 15 at once', () => {
     const cluster = scheduled({ concurrencyPolicy: 'Allow' });
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf', from: '2024-10-01T00:00:00Z', to: TO, maxActive: 1 }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({ id: 'bf', from: '2024-10-01T00:00:00Z', to: TO, maxActive: 1 }),
+    );
     cluster.reconcile(at(10));
     const status = cluster.pipeline.status;
-    cluster.pipeline.status = { ...status, backfill: { ...(status?.backfill as NonNullable<typeof status>['backfill'] & object), maxActive: 20 } };
+    cluster.pipeline.status = {
+      ...status,
+      backfill: { ...(status?.backfill as NonNullable<typeof status>['backfill'] & object), maxActive: 20 },
+    };
     expect(createdRuns(cluster.reconcile(at(20)))).toHaveLength(14);
     expect(backfill(cluster)).toMatchObject({ maxActive: 15, phase: 'Running' });
     expect(backfill(cluster)?.running).toHaveLength(15);
@@ -170,7 +203,13 @@ describe('issue 17 case 7: a backfill request id is handled once, ever', () => {
     expect(backfill(cluster)).toMatchObject({ request: 'bf1', phase: 'Failed', failed: 1 });
     const bf1Runs = runsOf(cluster, 'bf1').map((r) => r.id);
 
-    const bf2 = JSON.stringify({ id: 'bf2', from: '2024-12-01T00:00:00Z', to: '2024-12-11T00:00:00Z', maxActive: 2, requestedAt: '2024-12-31T13:00:00Z' });
+    const bf2 = JSON.stringify({
+      id: 'bf2',
+      from: '2024-12-01T00:00:00Z',
+      to: '2024-12-11T00:00:00Z',
+      maxActive: 2,
+      requestedAt: '2024-12-31T13:00:00Z',
+    });
     cluster.annotate(ANN_BACKFILL_REQUESTED, bf2);
     cluster.reconcile(at(100));
     const bf2Running = backfill(cluster)?.running ?? [];
@@ -210,7 +249,9 @@ describe('issue 17 case 7: a backfill request id is handled once, ever', () => {
     expect(cluster.pipeline.status?.backfillIds?.some((e) => e.id === 'bf1')).toBe(false);
     cluster.annotate(ANN_BACKFILL_REQUESTED, bf1);
     const reapplied = cluster.reconcile(at(200));
-    expect(reapplied.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/requestedAt: 2024-12-31T00:00:00Z is too old/);
+    expect(reapplied.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(
+      /requestedAt: 2024-12-31T00:00:00Z is too old/,
+    );
     expect(createdJobs(reapplied)).toEqual([]);
     // (Every later backfill covered bf1's ticks, all done: each ended Succeeded at once.)
     expect(backfill(cluster)).toMatchObject({ request: `bf-${MAX_BACKFILL_IDS}`, phase: 'Succeeded' });
@@ -228,7 +269,10 @@ describe('issue 17 case 7: a backfill request id is handled once, ever', () => {
     // As the previous version left it: the last backfill and its runs, no list of ids.
     const { backfillIds: _ids, ...old } = cluster.pipeline.status ?? {};
     cluster.pipeline.status = old;
-    cluster.annotate(ANN_BACKFILL_REQUESTED, requestJson({ id: 'bf2', from: '2024-12-01T00:00:00Z', to: '2024-12-02T00:00:00Z' }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      requestJson({ id: 'bf2', from: '2024-12-01T00:00:00Z', to: '2024-12-02T00:00:00Z' }),
+    );
     cluster.reconcile(at(100));
     cluster.annotate(ANN_BACKFILL_REQUESTED, bf1);
     const reapplied = cluster.reconcile(at(110));
@@ -242,7 +286,9 @@ describe('issue 17, found on the way: a backfill tick after now', () => {
     const cluster = scheduled();
     cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'ahead', from: FROM, to: '2025-01-04T00:00:00Z' }));
     const result = cluster.reconcile(at(10));
-    expect(result.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/to: the range holds ticks after now \(the first 2025-01-02T00:00:00Z\)/);
+    expect(result.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(
+      /to: the range holds ticks after now \(the first 2025-01-02T00:00:00Z\)/,
+    );
     expect(createdJobs(result)).toEqual([]);
     expect(backfill(cluster)).toBeUndefined();
   });

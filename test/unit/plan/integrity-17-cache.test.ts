@@ -11,8 +11,12 @@ const RUN = 'conveyor.dev/run-requested';
 const CANCEL = 'conveyor.dev/cancel-requested';
 const HOUR = 3600;
 
-const cached = (name: string, dependsOn: string[] | undefined, maxAge: string, extra: Partial<StageSpec> = {}): StageSpec =>
-  stage(name, dependsOn, { args: [name], cache: { key: `orders-${name}`, maxAge }, ...extra });
+const cached = (
+  name: string,
+  dependsOn: string[] | undefined,
+  maxAge: string,
+  extra: Partial<StageSpec> = {},
+): StageSpec => stage(name, dependsOn, { args: [name], cache: { key: `orders-${name}`, maxAge }, ...extra });
 
 /** extract → clean → load; extract and clean cached with their own maxAge. */
 const etl = (extractAge = '1h', cleanAge = '30d'): Partial<PipelineSpec> & { stages: StageSpec[] } => ({
@@ -100,7 +104,9 @@ describe('issue 17 case 2: a cached stage is served only with the upstream resul
 describe('issue 17 case 3: the decision to serve an entry survives a lost status write', () => {
   const served = (crash: 'writeLost' | 'beforeWrite') => {
     // extract's entry (from g1, time at(5)) expires at at(5 + 1h).
-    const cluster = new FakeCluster(pipeline({ stages: [cached('extract', undefined, '1h'), stage('load', ['extract'])] }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [cached('extract', undefined, '1h'), stage('load', ['extract'])] }),
+    );
     runToEnd(cluster, 0);
     expect(cluster.pipeline.status?.cache?.map((e) => [e.stage, e.time])).toEqual([['extract', iso(at(5))]]);
     cluster.annotate(RUN, 'just in time');
@@ -109,23 +115,28 @@ describe('issue 17 case 3: the decision to serve an entry survives a lost status
     return { cluster, decided };
   };
 
-  it.each(['writeLost', 'beforeWrite'] as const)('%s: the next plan, after maxAge, keeps extract Cached and does not start it while load runs', (crash) => {
-    const { cluster, decided } = served(crash);
-    const [load] = createdJobs(decided);
-    expect(JSON.parse(load?.metadata?.annotations?.[ANN_CACHED_UPSTREAM] ?? '{}')).toEqual({ extract: ['g1', expect.stringMatching(/^[0-9a-f]{16}$/)] });
+  it.each(['writeLost', 'beforeWrite'] as const)(
+    '%s: the next plan, after maxAge, keeps extract Cached and does not start it while load runs',
+    (crash) => {
+      const { cluster, decided } = served(crash);
+      const [load] = createdJobs(decided);
+      expect(JSON.parse(load?.metadata?.annotations?.[ANN_CACHED_UPSTREAM] ?? '{}')).toEqual({
+        extract: ['g1', expect.stringMatching(/^[0-9a-f]{16}$/)],
+      });
 
-    const next = cluster.reconcile(at(5 + HOUR + 1));
-    expect(createdStages(next)).toEqual([]);
-    // The lost plan's StageCached Event was never emitted (Events follow the write): now it is.
-    expect(next.events.filter((e) => e.reason === 'StageCached').map((e) => e.message)).toEqual([
-      `run ${next.status.lastRun?.id}: stage "extract" served from the cache (key "orders-extract", run g1)`,
-    ]);
-    expect(cluster.jobsOf('extract')).toHaveLength(1); // g1's only
-    expect(lastStage(cluster, 'extract')).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
-    expect(lastStage(cluster, 'load')?.phase).toBe('Running');
-    cluster.set('load', { state: 'succeeded', at: at(5 + HOUR + 10) });
-    expect(cluster.reconcile(at(5 + HOUR + 20)).status.lastRun?.phase).toBe('Succeeded');
-  });
+      const next = cluster.reconcile(at(5 + HOUR + 1));
+      expect(createdStages(next)).toEqual([]);
+      // The lost plan's StageCached Event was never emitted (Events follow the write): now it is.
+      expect(next.events.filter((e) => e.reason === 'StageCached').map((e) => e.message)).toEqual([
+        `run ${next.status.lastRun?.id}: stage "extract" served from the cache (key "orders-extract", run g1)`,
+      ]);
+      expect(cluster.jobsOf('extract')).toHaveLength(1); // g1's only
+      expect(lastStage(cluster, 'extract')).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
+      expect(lastStage(cluster, 'load')?.phase).toBe('Running');
+      cluster.set('load', { state: 'succeeded', at: at(5 + HOUR + 10) });
+      expect(cluster.reconcile(at(5 + HOUR + 20)).status.lastRun?.phase).toBe('Succeeded');
+    },
+  );
 
   it('NEW-H (found by the simulator): the Job carrying the decision is not in the lagging cache yet: the run waits for it instead of starting extract', () => {
     const { cluster, decided } = served('writeLost');
@@ -153,14 +164,19 @@ describe('issue 17 case 3: the decision to serve an entry survives a lost status
     cluster.annotate(RUN, 'both');
     const decided = cluster.reconcile(at(5 + HOUR - 1), 'writeLost');
     const [load] = createdJobs(decided);
-    expect(Object.keys(JSON.parse(load?.metadata?.annotations?.[ANN_CACHED_UPSTREAM] ?? '{}')).sort()).toEqual(['clean', 'extract']);
+    expect(Object.keys(JSON.parse(load?.metadata?.annotations?.[ANN_CACHED_UPSTREAM] ?? '{}')).sort()).toEqual([
+      'clean',
+      'extract',
+    ]);
     expect(createdStages(cluster.reconcile(at(2 * HOUR)))).toEqual([]);
     expect(lastStage(cluster, 'extract')?.reason).toBe('Cached');
     expect(lastStage(cluster, 'clean')?.reason).toBe('Cached');
   });
 
   it('with no downstream Job (every stage served), nothing used the lost decision: the next plan decides again and runs what expired', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [cached('extract', undefined, '1h'), cached('clean', ['extract'], '1h')] }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [cached('extract', undefined, '1h'), cached('clean', ['extract'], '1h')] }),
+    );
     runToEnd(cluster, 0);
     cluster.annotate(RUN, 'all cached');
     const decided = cluster.reconcile(at(5 + HOUR - 1), 'writeLost');
@@ -175,32 +191,41 @@ describe('issue 17 case 3: the decision to serve an entry survives a lost status
     expect(cluster.pipeline.status?.cache?.map((e) => e.run)).toEqual([run?.id, run?.id]);
   });
 
-  it.each(['writeLost', 'beforeWrite'] as const)("%s on a scheduled tick: the served root's suspended Job is not started after expiry", (crash) => {
-    const cluster = new FakeCluster(pipeline({ schedule: '0 * * * *', stages: [cached('extract', undefined, '1h'), stage('load', ['extract'])] }));
-    cluster.reconcile(at(0));
-    cluster.tick(at(HOUR));
-    runToEnd(cluster, HOUR + 1); // extract succeeds at HOUR + 6
-    const first = cluster.pipeline.status?.lastRun?.id;
-    const [suspended] = cluster.tick(at(2 * HOUR));
-    const decided = cluster.reconcile(at(2 * HOUR + 1), crash); // 5 s before extract's entry expires
-    expect(createdStages(decided)).toEqual(['load']);
-    expect(decided.actions.filter((a) => a.kind === 'startJob')).toEqual([]);
+  it.each(['writeLost', 'beforeWrite'] as const)(
+    "%s on a scheduled tick: the served root's suspended Job is not started after expiry",
+    (crash) => {
+      const cluster = new FakeCluster(
+        pipeline({ schedule: '0 * * * *', stages: [cached('extract', undefined, '1h'), stage('load', ['extract'])] }),
+      );
+      cluster.reconcile(at(0));
+      cluster.tick(at(HOUR));
+      runToEnd(cluster, HOUR + 1); // extract succeeds at HOUR + 6
+      const first = cluster.pipeline.status?.lastRun?.id;
+      const [suspended] = cluster.tick(at(2 * HOUR));
+      const decided = cluster.reconcile(at(2 * HOUR + 1), crash); // 5 s before extract's entry expires
+      expect(createdStages(decided)).toEqual(['load']);
+      expect(decided.actions.filter((a) => a.kind === 'startJob')).toEqual([]);
 
-    const next = cluster.reconcile(at(2 * HOUR + 30));
-    expect(next.actions.filter((a) => a.kind === 'startJob' || a.kind === 'createJob')).toEqual([]);
-    expect(cluster.jobs.has(suspended?.metadata?.name ?? '')).toBe(false);
-    expect(lastStage(cluster, 'extract')).toMatchObject({ reason: 'Cached', cachedFrom: first });
-  });
+      const next = cluster.reconcile(at(2 * HOUR + 30));
+      expect(next.actions.filter((a) => a.kind === 'startJob' || a.kind === 'createJob')).toEqual([]);
+      expect(cluster.jobs.has(suspended?.metadata?.name ?? '')).toBe(false);
+      expect(lastStage(cluster, 'extract')).toMatchObject({ reason: 'Cached', cachedFrom: first });
+    },
+  );
 
   it('a Job created again after it was deleted by hand still names the served stages', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [cached('extract', undefined, '1h'), stage('load', ['extract'])] }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [cached('extract', undefined, '1h'), stage('load', ['extract'])] }),
+    );
     runToEnd(cluster, 0);
     cluster.annotate(RUN, 'again');
     cluster.reconcile(at(600));
     const [first] = cluster.jobsOf('load').filter((j) => j.metadata?.labels?.['conveyor.dev/run'] !== 'g1');
     cluster.jobs.delete(first?.metadata?.name ?? '');
     const recreated = createdJobs(cluster.reconcile(at(700)));
-    expect(recreated.map((j) => j.metadata?.annotations?.[ANN_CACHED_UPSTREAM])).toEqual([first?.metadata?.annotations?.[ANN_CACHED_UPSTREAM]]);
+    expect(recreated.map((j) => j.metadata?.annotations?.[ANN_CACHED_UPSTREAM])).toEqual([
+      first?.metadata?.annotations?.[ANN_CACHED_UPSTREAM],
+    ]);
   });
 });
 
@@ -214,7 +239,10 @@ describe('issue 17 case 2, retries: a kept stage carries the version of the resu
     cluster.annotate('conveyor.dev/retry-requested', 'once');
     expect(runToEnd(cluster, 30)).toEqual([['clean'], ['load'], []]);
     const retry = cluster.pipeline.status?.lastRun;
-    expect(retry?.stages?.[0]).toMatchObject({ reason: 'FromRun', dataVersion: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(retry?.stages?.[0]).toMatchObject({
+      reason: 'FromRun',
+      dataVersion: expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(requestRun(cluster, 'after the retry', 100).flat()).toEqual(['load']);
     expect(lastStage(cluster, 'extract')).toMatchObject({ reason: 'Cached', cachedFrom: 'g1' });
     expect(lastStage(cluster, 'clean')).toMatchObject({ reason: 'Cached', cachedFrom: retry?.id });

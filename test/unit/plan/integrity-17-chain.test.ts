@@ -19,12 +19,21 @@ const tick = (n: number): Date => new Date(Date.parse(FROM) + n * DAY);
 /** RFC 3339 as status writes it (second precision). */
 const iso = (n: number): string => tick(n).toISOString().replace('.000Z', 'Z');
 
-const createdRuns = (result: Plan): string[] => [...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? ''))];
-const chainRuns = (cluster: FakeCluster): RunSummary[] => (cluster.pipeline.status?.runs ?? []).filter((r) => r.trigger === 'chain');
-const messages = (result: Plan, reason: string): string[] => result.events.filter((e) => e.reason === reason).map((e) => e.message);
+const createdRuns = (result: Plan): string[] => [
+  ...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? '')),
+];
+const chainRuns = (cluster: FakeCluster): RunSummary[] =>
+  (cluster.pipeline.status?.runs ?? []).filter((r) => r.trigger === 'chain');
+const messages = (result: Plan, reason: string): string[] =>
+  result.events.filter((e) => e.reason === reason).map((e) => e.message);
 
 function downstream(extra: Partial<PipelineSpec> = {}): FakeCluster {
-  return new FakeCluster(pipeline({ stages: [stage('r')], triggers: { after: [{ pipeline: 'ingest' }] }, ...extra }, { name: 'report', uid: 'uid-report' }));
+  return new FakeCluster(
+    pipeline(
+      { stages: [stage('r')], triggers: { after: [{ pipeline: 'ingest' }] }, ...extra },
+      { name: 'report', uid: 'uid-report' },
+    ),
+  );
 }
 
 /** Every run the downstream created Jobs for, over the whole test (its old Jobs get pruned). */
@@ -55,16 +64,22 @@ function upRun(id: string, phase: RunSummary['phase'], n: number): RunSummary {
 }
 
 /** A full upstream history: MAX_RUN_SUMMARIES runs that succeeded, newest (`newest`) first. */
-const fullHistory = (newest: number): RunSummary[] => Array.from({ length: MAX_RUN_SUMMARIES }, (_, i) => upRun(`n${i}`, 'Succeeded', newest - i));
+const fullHistory = (newest: number): RunSummary[] =>
+  Array.from({ length: MAX_RUN_SUMMARIES }, (_, i) => upRun(`n${i}`, 'Succeeded', newest - i));
 
 /** The upstream Pipeline `ingest` with these runs (newest first, the first one is lastRun). */
 function ingest(runs: RunSummary[], uid = 'uid-ingest'): Pipeline {
-  return pipeline({ stages: [stage('x')] }, { name: 'ingest', uid, status: { ...(runs[0] ? { lastRun: runs[0] } : {}), runs } });
+  return pipeline(
+    { stages: [stage('x')] },
+    { name: 'ingest', uid, status: { ...(runs[0] ? { lastRun: runs[0] } : {}), runs } },
+  );
 }
 
 describe('issue 17 case 5: a chained pipeline runs once per upstream run that ends in the phase', () => {
   it('a 7-tick upstream backfill (maxActive 1) runs the chained pipeline 7 times, each with its upstream run’s logical time', () => {
-    const up = new FakeCluster(pipeline({ stages: [stage('x')], schedule: '@daily' }, { name: 'ingest', uid: 'uid-ingest' }));
+    const up = new FakeCluster(
+      pipeline({ stages: [stage('x')], schedule: '@daily' }, { name: 'ingest', uid: 'uid-ingest' }),
+    );
     up.reconcile(at(0));
     const down = downstream();
     look(down, up.pipeline, 1);
@@ -82,7 +97,8 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
 
     const upstreamRuns = (up.pipeline.status?.runs ?? []).filter((r) => r.trigger === 'backfill');
     expect(upstreamRuns).toHaveLength(7);
-    const times = (runs: RunSummary[]) => runs.map((r) => [r.logicalTime, r.intervalStart, r.intervalEnd].join(' ')).sort();
+    const times = (runs: RunSummary[]) =>
+      runs.map((r) => [r.logicalTime, r.intervalStart, r.intervalEnd].join(' ')).sort();
     const chained = chainRuns(down);
     expect(chained.map((r) => r.phase)).toEqual(Array(7).fill('Succeeded'));
     expect(times(chained)).toEqual(times(upstreamRuns));
@@ -91,13 +107,18 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
   });
 
   it('an upstream backfill (maxActive 2) whose first run ends after the ten others: every run fires, none is missed', () => {
-    const up = new FakeCluster(pipeline({ stages: [stage('x')], schedule: '@daily' }, { name: 'ingest', uid: 'uid-ingest' }));
+    const up = new FakeCluster(
+      pipeline({ stages: [stage('x')], schedule: '@daily' }, { name: 'ingest', uid: 'uid-ingest' }),
+    );
     up.reconcile(at(0));
     const down = downstream({ concurrencyPolicy: 'Allow' });
     look(down, up.pipeline, 1);
     // Twelve daily ticks, all before T0 (a backfill never reaches past now).
     const tick12 = (n: number): Date => new Date(Date.parse(TO) - (12 - n) * DAY);
-    up.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf1', from: tick12(0).toISOString(), to: TO, maxActive: 2 }));
+    up.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({ id: 'bf1', from: tick12(0).toISOString(), to: TO, maxActive: 2 }),
+    );
     up.reconcile(at(10));
     const missed: string[] = [];
     let t = 20;
@@ -117,15 +138,46 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
   it('several upstream runs ended between two looks: one run each, in the order they ended (Allow)', () => {
     const down = downstream({ concurrencyPolicy: 'Allow' });
     look(down, ingest([]), 0);
-    const result = look(down, ingest([upRun('b3', 'Running', 3), upRun('b2', 'Succeeded', 2), upRun('b1', 'Failed', 1), upRun('b0', 'Succeeded', 0)]), 10);
+    const result = look(
+      down,
+      ingest([
+        upRun('b3', 'Running', 3),
+        upRun('b2', 'Succeeded', 2),
+        upRun('b1', 'Failed', 1),
+        upRun('b0', 'Succeeded', 0),
+      ]),
+      10,
+    );
     const ids = ['b0', 'b2'].map((run) => chainRunId('ingest', 'uid-ingest', run));
     expect(createdRuns(result).sort()).toEqual([...ids].sort());
     // The last to start is the newest upstream run's: it is lastRun.
     expect(result.status.lastRun).toMatchObject({ id: ids[1], trigger: 'chain', logicalTime: iso(2) });
     expect(chainRuns(down).find((r) => r.id === ids[0])?.logicalTime).toBe(iso(0));
     // Nothing fires twice; b3 fires when it ends.
-    expect(createdRuns(look(down, ingest([upRun('b3', 'Running', 3), upRun('b2', 'Succeeded', 2), upRun('b1', 'Failed', 1), upRun('b0', 'Succeeded', 0)]), 20))).toEqual([]);
-    const b3 = look(down, ingest([upRun('b3', 'Succeeded', 3), upRun('b2', 'Succeeded', 2), upRun('b1', 'Failed', 1), upRun('b0', 'Succeeded', 0)]), 30);
+    expect(
+      createdRuns(
+        look(
+          down,
+          ingest([
+            upRun('b3', 'Running', 3),
+            upRun('b2', 'Succeeded', 2),
+            upRun('b1', 'Failed', 1),
+            upRun('b0', 'Succeeded', 0),
+          ]),
+          20,
+        ),
+      ),
+    ).toEqual([]);
+    const b3 = look(
+      down,
+      ingest([
+        upRun('b3', 'Succeeded', 3),
+        upRun('b2', 'Succeeded', 2),
+        upRun('b1', 'Failed', 1),
+        upRun('b0', 'Succeeded', 0),
+      ]),
+      30,
+    );
     expect(createdRuns(b3)).toEqual([chainRunId('ingest', 'uid-ingest', 'b3')]);
   });
 
@@ -140,7 +192,11 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
     expect(createdRuns(fired)).toEqual([first]);
     const runs = fired.status.runs ?? [];
     for (const id of [second, third]) {
-      expect(runs.find((r) => r.id === id)).toMatchObject({ trigger: 'chain', phase: 'Skipped', message: `skipped: run ${first} still active (concurrencyPolicy Forbid)` });
+      expect(runs.find((r) => r.id === id)).toMatchObject({
+        trigger: 'chain',
+        phase: 'Skipped',
+        message: `skipped: run ${first} still active (concurrencyPolicy Forbid)`,
+      });
     }
     expect(eventReasons(fired).filter((r) => r === 'RunSkipped')).toHaveLength(2);
   });
@@ -160,7 +216,9 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
     const newer = fullHistory(20);
     const result = look(down, ingest(newer), 10);
     expect(createdRuns(result)).toHaveLength(MAX_RUN_SUMMARIES);
-    expect(messages(result, 'TriggerMissed')).toEqual([expect.stringContaining('runs of ingest may have ended unseen')]);
+    expect(messages(result, 'TriggerMissed')).toEqual([
+      expect.stringContaining('runs of ingest may have ended unseen'),
+    ]);
     expect(messages(look(down, ingest(newer), 20), 'TriggerMissed')).toEqual([]);
   });
 
@@ -182,15 +240,41 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
     expect(createdRuns(lost).sort()).toEqual([...ids].sort());
     const again = down.reconcile(at(20));
     expect(createdJobs(again)).toEqual([]);
-    expect(chainRuns(down).map((r) => [r.id, r.phase]).sort()).toEqual(ids.map((id) => [id, 'Running']).sort());
+    expect(
+      chainRuns(down)
+        .map((r) => [r.id, r.phase])
+        .sort(),
+    ).toEqual(ids.map((id) => [id, 'Running']).sort());
     expect(createdRuns(down.reconcile(at(30)))).toEqual([]);
   });
 
   it('hostile upstream status and lastTriggers: no throw, bounded bookkeeping', () => {
     const down = downstream({ concurrencyPolicy: 'Allow' });
-    const junk: unknown[] = [null, 7, 'x', { id: 42 }, { id: 'y'.repeat(10_000), phase: 'Succeeded' }, ...Array.from({ length: 5000 }, (_, i) => ({ id: `r${i}`, phase: i % 2 ? 'Succeeded' : 'Running', logicalTime: '+275760-09-13T00:00:00Z' }))];
-    const up = pipeline({ stages: [stage('x')] }, { name: 'ingest', uid: 'uid-ingest', status: { runs: junk } as never });
-    down.pipeline = { ...down.pipeline, status: { observedGeneration: 1, lastTriggers: [{ pipeline: 'ingest', uid: 'uid-ingest', run: 7, ended: [1, 'r1', ...Array(5000).fill('z')], active: 'no' }] as never } };
+    const junk: unknown[] = [
+      null,
+      7,
+      'x',
+      { id: 42 },
+      { id: 'y'.repeat(10_000), phase: 'Succeeded' },
+      ...Array.from({ length: 5000 }, (_, i) => ({
+        id: `r${i}`,
+        phase: i % 2 ? 'Succeeded' : 'Running',
+        logicalTime: '+275760-09-13T00:00:00Z',
+      })),
+    ];
+    const up = pipeline(
+      { stages: [stage('x')] },
+      { name: 'ingest', uid: 'uid-ingest', status: { runs: junk } as never },
+    );
+    down.pipeline = {
+      ...down.pipeline,
+      status: {
+        observedGeneration: 1,
+        lastTriggers: [
+          { pipeline: 'ingest', uid: 'uid-ingest', run: 7, ended: [1, 'r1', ...Array(5000).fill('z')], active: 'no' },
+        ] as never,
+      },
+    };
     const result = look(down, up, 10);
     const entry = result.status.lastTriggers?.[0];
     expect(entry?.ended?.length).toBeLessThanOrEqual(32);
@@ -202,21 +286,35 @@ describe('issue 17 case 5: a chained pipeline runs once per upstream run that en
   });
 
   it('after an upgrade, lastTriggers of the previous version (no handled ids) re-fires no old run', () => {
-    const history = [upRun('b3', 'Succeeded', 3), upRun('b2', 'Succeeded', 2), upRun('b1', 'Succeeded', 1), upRun('b0', 'Succeeded', 0)];
+    const history = [
+      upRun('b3', 'Succeeded', 3),
+      upRun('b2', 'Succeeded', 2),
+      upRun('b1', 'Succeeded', 1),
+      upRun('b0', 'Succeeded', 0),
+    ];
     const down = downstream({ concurrencyPolicy: 'Allow' });
-    down.pipeline = { ...down.pipeline, status: { observedGeneration: 1, lastTriggers: [{ pipeline: 'ingest', uid: 'uid-ingest', run: 'b3' }] } };
+    down.pipeline = {
+      ...down.pipeline,
+      status: { observedGeneration: 1, lastTriggers: [{ pipeline: 'ingest', uid: 'uid-ingest', run: 'b3' }] },
+    };
     const quiet = look(down, ingest(history), 10);
     expect(createdRuns(quiet)).toEqual([]);
     expect(quiet.events.map((e) => e.reason)).not.toContain('TriggerMissed');
     // The previous version's rule still holds for its lastRun: one that ended since fires, once.
-    down.pipeline = { ...down.pipeline, status: { observedGeneration: 1, lastTriggers: [{ pipeline: 'ingest', uid: 'uid-ingest', run: 'b2' }] } };
+    down.pipeline = {
+      ...down.pipeline,
+      status: { observedGeneration: 1, lastTriggers: [{ pipeline: 'ingest', uid: 'uid-ingest', run: 'b2' }] },
+    };
     expect(createdRuns(look(down, ingest(history), 20))).toEqual([chainRunId('ingest', 'uid-ingest', 'b3')]);
     expect(createdRuns(look(down, ingest(history), 30))).toEqual([]);
   });
 });
 
 describe('issue 17 case 11: a re-created upstream fires its chained pipeline', () => {
-  const g1 = (phase: 'Running' | 'Succeeded', n: number): RunSummary => ({ ...upRun('g1', phase, n), trigger: 'create' });
+  const g1 = (phase: 'Running' | 'Succeeded', n: number): RunSummary => ({
+    ...upRun('g1', phase, n),
+    trigger: 'create',
+  });
 
   it('the new ingest’s g1 starts a run although the old ingest’s g1 started one', () => {
     const down = downstream();
@@ -247,7 +345,11 @@ describe('issue 17 case 11: a re-created upstream fires its chained pipeline', (
     look(down, ingest([]), 30);
     const again = look(down, ingest([{ ...upRun('m1', 'Succeeded', 7), trigger: 'manual' }]), 40);
     expect(createdRuns(again)).toEqual([]);
-    expect(messages(again, 'TriggerIgnored')).toEqual([expect.stringContaining(`run m1 of ingest ended Succeeded, but run ${id} it would start is already in this pipeline's history`)]);
+    expect(messages(again, 'TriggerIgnored')).toEqual([
+      expect.stringContaining(
+        `run m1 of ingest ended Succeeded, but run ${id} it would start is already in this pipeline's history`,
+      ),
+    ]);
     expect(again.status.runs?.find((r) => r.id === id)).toMatchObject({ phase: 'Succeeded', logicalTime: iso(1) });
   });
 });
@@ -264,6 +366,13 @@ describe('issue 17 case 5: runHistory keeps the finished runs that ended last', 
   it('a run that started first and ended last stays; the one that ended first goes; order is by start', () => {
     const newer = Array.from({ length: MAX_RUN_SUMMARIES }, (_, i) => run(`n${i}`, 100 + i, 200 + i));
     const history = runHistory([...newer].reverse(), [run('old', 0, 500), run('active', 1)]);
-    expect(history.map((r) => r.id)).toEqual([...newer.slice(1).map((r) => r.id).reverse(), 'active', 'old']);
+    expect(history.map((r) => r.id)).toEqual([
+      ...newer
+        .slice(1)
+        .map((r) => r.id)
+        .reverse(),
+      'active',
+      'old',
+    ]);
   });
 });

@@ -16,15 +16,20 @@ const T = new Date('2025-01-01T10:00:00Z');
 const after = (ms: number): Date => new Date(T.getTime() + ms);
 
 function hourly(policy: 'Allow' | 'Replace' = 'Allow'): FakeCluster {
-  const cluster = new FakeCluster(pipeline({ stages: [stage('extract')], schedule: '0 * * * *', concurrencyPolicy: policy }));
+  const cluster = new FakeCluster(
+    pipeline({ stages: [stage('extract')], schedule: '0 * * * *', concurrencyPolicy: policy }),
+  );
   cluster.reconcile(after(-HOUR + 60_000));
   return cluster;
 }
 
-const createdRuns = (result: Plan): string[] => [...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? ''))];
+const createdRuns = (result: Plan): string[] => [
+  ...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? '')),
+];
 const backfillOf = (cluster: FakeCluster) => cluster.pipeline.status?.backfill;
 /** A backfill of the one tick at T (the range ends just after it, before now). */
-const oneTick = (id: string, extra: Record<string, unknown> = {}) => JSON.stringify({ id, from: T.toISOString(), to: after(1000).toISOString(), maxActive: 1, ...extra });
+const oneTick = (id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ id, from: T.toISOString(), to: after(1000).toISOString(), maxActive: 1, ...extra });
 
 describe('issue 17 NEW-A: a backfill tick held by an active run waits for it', () => {
   function tickInFlight(): FakeCluster {
@@ -64,7 +69,9 @@ describe('issue 17 NEW-A: a backfill tick held by an active run waits for it', (
   });
 
   it('other parameter values do not wait', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('extract')], schedule: '0 * * * *', params: [{ name: 'region', default: 'eu' }] }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('extract')], schedule: '0 * * * *', params: [{ name: 'region', default: 'eu' }] }),
+    );
     cluster.reconcile(after(-HOUR + 60_000));
     cluster.tick(T);
     cluster.reconcile(after(5_000));

@@ -13,7 +13,9 @@ import { FakeCluster, at, createdJobs, pipeline, stage } from './fixtures.ts';
 
 const REQUEST = '2025-01-01T00:10:00Z';
 const runsOfStatus = (cluster: FakeCluster): RunSummary[] => cluster.pipeline.status?.runs ?? [];
-const createdRuns = (result: Plan): string[] => [...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? ''))];
+const createdRuns = (result: Plan): string[] => [
+  ...new Set(createdJobs(result).map((j) => j.metadata?.labels?.['conveyor.dev/run'] ?? '')),
+];
 const warnings = (result: Plan): string[] => result.events.filter((e) => e.type === 'Warning').map((e) => e.message);
 
 /** An unscheduled pipeline whose first run (g1) ended `phase`. */
@@ -62,14 +64,20 @@ describe('issue 17 NEW-B: without a schedule, requests that come together in one
     const again = cluster.reconcile(at(30));
     expect(createdRuns(lost)).toEqual(['g2']);
     expect(createdRuns(again)).toEqual([]);
-    expect(runsOfStatus(cluster).filter((r) => r.trigger === 'manual').map((r) => r.phase)).toEqual(['Skipped']);
+    expect(
+      runsOfStatus(cluster)
+        .filter((r) => r.trigger === 'manual')
+        .map((r) => r.phase),
+    ).toEqual(['Skipped']);
     expect(cluster.pipeline.status?.lastRun?.id).toBe('g2');
   });
 });
 
 describe('issue 17 NEW-G: a request read while the status was never written runs', () => {
   it('a scheduled Pipeline applied with run-requested already set starts that manual run', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a')], schedule: '@hourly' }, { annotations: { [ANN_RUN_REQUESTED]: REQUEST } }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('a')], schedule: '@hourly' }, { annotations: { [ANN_RUN_REQUESTED]: REQUEST } }),
+    );
     const result = cluster.reconcile(at(0));
     const id = manualRunId(requestSeed(REQUEST, 0));
     expect(createdRuns(result)).toEqual([id]);
@@ -86,14 +94,18 @@ describe('issue 17 NEW-G: a request read while the status was never written runs
   });
 
   it('a retry request on a new Pipeline (nothing to retry) is refused with an Event', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a')], schedule: '@hourly' }, { annotations: { [ANN_RETRY_REQUESTED]: 'g1:n1' } }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('a')], schedule: '@hourly' }, { annotations: { [ANN_RETRY_REQUESTED]: 'g1:n1' } }),
+    );
     const result = cluster.reconcile(at(0));
     expect(createdRuns(result)).toEqual([]);
     expect(result.events.some((e) => e.reason === 'RetryRefused' && e.message.includes('g1:n1'))).toBe(true);
   });
 
   it('an unscheduled Pipeline applied with run-requested set starts its first run and records the request Skipped, superseded by it', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a')] }, { annotations: { [ANN_RUN_REQUESTED]: REQUEST } }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('a')] }, { annotations: { [ANN_RUN_REQUESTED]: REQUEST } }),
+    );
     const result = cluster.reconcile(at(0));
     expect(createdRuns(result)).toEqual(['g1']);
     const manual = runsOfStatus(cluster).find((r) => r.trigger === 'manual');

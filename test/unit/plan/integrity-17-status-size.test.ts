@@ -17,10 +17,21 @@
 // Measured: 633 KiB (the test prints the size of each part): lastRun 134, runs[] 287 (of which
 // parameters ~130), cache 139, succeededTimes 39, the rest 34.
 import { describe, expect, it } from 'vitest';
-import { MAX_ACTIVE_STAGES, MAX_BACKFILL_IDS, MAX_CACHE_ENTRIES, MAX_PARAMS_LENGTH, MAX_SUCCEEDED_TIMES } from '../../../src/api/schema.ts';
+import {
+  MAX_ACTIVE_STAGES,
+  MAX_BACKFILL_IDS,
+  MAX_CACHE_ENTRIES,
+  MAX_PARAMS_LENGTH,
+  MAX_SUCCEEDED_TIMES,
+} from '../../../src/api/schema.ts';
 import { MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES } from '../../../src/api/constants.ts';
 import type { ParamSpec, Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
-import { ANN_BACKFILL_REQUESTED, ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
+import {
+  ANN_BACKFILL_REQUESTED,
+  ANN_CANCEL_REQUESTED,
+  ANN_RETRY_REQUESTED,
+  ANN_RUN_REQUESTED,
+} from '../../../src/api/labels.ts';
 import { MAX_REQUEST_JSON_LENGTH, MAX_REQUEST_VALUE_LENGTH } from '../../../src/plan/select/request-annotation.ts';
 import { FakeCluster, at, stage } from './fixtures.ts';
 import { expectValidStatus } from './status-check.ts';
@@ -29,12 +40,16 @@ const MiB = 1024 * 1024;
 const KiB = 1024;
 
 /** A DNS label of the longest length: `<prefix><i>xxx...`. */
-const longName = (prefix: string, i: number) => `${prefix}${String(i).padStart(3, '0')}`.padEnd(MAX_STAGE_NAME_LENGTH, 'x');
+const longName = (prefix: string, i: number) =>
+  `${prefix}${String(i).padStart(3, '0')}`.padEnd(MAX_STAGE_NAME_LENGTH, 'x');
 const PIPELINE = 'p'.repeat(63);
 const UPSTREAMS = Array.from({ length: 20 }, (_, i) => longName('u', i));
 
 /** 50 parameters whose names and defaults add up to MAX_PARAMS_LENGTH. */
-const PARAMS: ParamSpec[] = Array.from({ length: 50 }, (_, i) => ({ name: `p${String(i).padStart(2, '0')}`.padEnd(20, 'q'), default: 'v'.repeat(Math.floor(MAX_PARAMS_LENGTH / 50) - 20) }));
+const PARAMS: ParamSpec[] = Array.from({ length: 50 }, (_, i) => ({
+  name: `p${String(i).padStart(2, '0')}`.padEnd(20, 'q'),
+  default: 'v'.repeat(Math.floor(MAX_PARAMS_LENGTH / 50) - 20),
+}));
 const CACHE_KEY = `${'k'.repeat(500)}-$(run.id)`;
 
 /** A spec of every generation: the same params, chain triggers, onFailure stages and policy. */
@@ -47,19 +62,43 @@ function spec(stages: StageSpec[], onFailure = MAX_ON_FAILURE_STAGES): PipelineS
     triggers: { after: UPSTREAMS.map((pipeline) => ({ pipeline })) },
   };
 }
-const roots = (n: number, prefix = 'a') => Array.from({ length: n }, (_, i) => stage(longName(prefix, i), undefined, { cache: { key: CACHE_KEY } }));
+const roots = (n: number, prefix = 'a') =>
+  Array.from({ length: n }, (_, i) => stage(longName(prefix, i), undefined, { cache: { key: CACHE_KEY } }));
 /** Each stage depends on every stage before it: the longest dependsOn the schema allows. */
-const chain = () => Array.from({ length: MAX_STAGES }, (_, i) => stage(longName('c', i), i === 0 ? undefined : Array.from({ length: i }, (_, j) => longName('c', j))));
+const chain = () =>
+  Array.from({ length: MAX_STAGES }, (_, i) =>
+    stage(longName('c', i), i === 0 ? undefined : Array.from({ length: i }, (_, j) => longName('c', j))),
+  );
 
 function upstream(name: string): Pipeline {
-  return { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name, namespace: 'data', uid: '12345678-1234-1234-1234-123456789012' }, spec: { stages: [stage('x')] }, status: { lastRun: { id: 'g9007199254740991', trigger: 'create', phase: 'Succeeded', completionTime: '2025-01-01T00:00:00Z' } } };
+  return {
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { name, namespace: 'data', uid: '12345678-1234-1234-1234-123456789012' },
+    spec: { stages: [stage('x')] },
+    status: {
+      lastRun: {
+        id: 'g9007199254740991',
+        trigger: 'create',
+        phase: 'Succeeded',
+        completionTime: '2025-01-01T00:00:00Z',
+      },
+    },
+  };
 }
 
 /** History status keeps but this scenario does not replay run by run: bounded lists at their bound, each item at its longest. */
 function seededStatus(): PipelineStatus {
   const time = (i: number) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().replace('.000Z', 'Z');
   return {
-    cache: Array.from({ length: MAX_CACHE_ENTRIES }, (_, i) => ({ stage: longName('a', i), key: 'k'.repeat(512), specHash: '0123456789abcdef', run: 'g9007199254740991', time: time(i), upstream: '0123456789abcdef' })),
+    cache: Array.from({ length: MAX_CACHE_ENTRIES }, (_, i) => ({
+      stage: longName('a', i),
+      key: 'k'.repeat(512),
+      specHash: '0123456789abcdef',
+      run: 'g9007199254740991',
+      time: time(i),
+      upstream: '0123456789abcdef',
+    })),
     succeededTimes: Array.from({ length: MAX_SUCCEEDED_TIMES }, (_, i) => `${time(i)}/0123456789abcdef`),
     backfillIds: Array.from({ length: MAX_BACKFILL_IDS }, (_, i) => ({ id: longName('i', i), time: time(i) })),
   };
@@ -94,13 +133,23 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
 
     // Ten finished runs, each failing with the longest run message (five stages of long names and
     // reasons), started together by a backfill of ten ticks.
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'b'.repeat(63), from: '2024-01-01T00:00:00Z', to: '2024-01-11T00:00:00Z', maxActive: 10, requestedAt: '2024-12-01T00:00:00Z' }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({
+        id: 'b'.repeat(63),
+        from: '2024-01-01T00:00:00Z',
+        to: '2024-01-11T00:00:00Z',
+        maxActive: 10,
+        requestedAt: '2024-12-01T00:00:00Z',
+      }),
+    );
     cluster.reconcile(now());
     const finished = (cluster.pipeline.status?.runs ?? []).map((r) => r.id);
     expect(finished).toHaveLength(10);
     for (const id of finished) for (let i = 0; i < 5; i++) cluster.setIn(id, longName('a', i), failed);
     cluster.reconcile(now());
-    for (const id of finished) for (let i = 0; i < MAX_ON_FAILURE_STAGES; i++) cluster.setIn(id, longName('f', i), failed, 'on-failure');
+    for (const id of finished)
+      for (let i = 0; i < MAX_ON_FAILURE_STAGES; i++) cluster.setIn(id, longName('f', i), failed, 'on-failure');
     cluster.reconcile(now());
 
     // Three runs of 200 stages at once, all running; their Jobs deleted by hand and created again
@@ -116,7 +165,16 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     // = 772 stages.
     cluster.edit((s) => Object.assign(s, spec(roots(6, 'b'), 1), { schedule: '0 3 * * *' }));
     cluster.reconcile(now());
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'c'.repeat(63), from: '2024-02-01T00:00:00Z', to: '2024-02-13T00:00:00Z', maxActive: 12, requestedAt: '2024-12-02T00:00:00Z' }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({
+        id: 'c'.repeat(63),
+        from: '2024-02-01T00:00:00Z',
+        to: '2024-02-13T00:00:00Z',
+        maxActive: 12,
+        requestedAt: '2024-12-02T00:00:00Z',
+      }),
+    );
     cluster.reconcile(now());
     for (let n = 0; n < 4; n++) requestRun(cluster, now());
 
@@ -137,7 +195,17 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     cluster.annotate(ANN_CANCEL_REQUESTED, 'c'.repeat(MAX_REQUEST_VALUE_LENGTH));
     // A backfill request as long as is read, refused for an unknown parameter: the refusal lists
     // the 50 declared ones (lastBackfillRefusal, at most 1,024 characters).
-    const request = (pad: string) => JSON.stringify({ id: 'd'.repeat(63), from: '2024-03-01T00:00:00Z', to: '2024-03-02T00:00:00Z', requestedAt: '2024-12-03T00:00:00Z', params: { ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`zz${i}`, 'x'.repeat(1000)])), last: pad } });
+    const request = (pad: string) =>
+      JSON.stringify({
+        id: 'd'.repeat(63),
+        from: '2024-03-01T00:00:00Z',
+        to: '2024-03-02T00:00:00Z',
+        requestedAt: '2024-12-03T00:00:00Z',
+        params: {
+          ...Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`zz${i}`, 'x'.repeat(1000)])),
+          last: pad,
+        },
+      });
     cluster.annotate(ANN_BACKFILL_REQUESTED, request('x'.repeat(MAX_REQUEST_JSON_LENGTH - request('').length)));
     cluster.reconcile(now());
 
@@ -146,7 +214,9 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     // The history is the one described: 19 active runs remembering 772 stages, ten finished runs,
     // lastRun with 220 stages, every seeded list at its bound.
     expect(runs.filter((r) => r.phase === 'Running')).toHaveLength(19);
-    expect(runs.filter((r) => r.phase === 'Running').reduce((n, r) => n + (r.stages?.length ?? 0), 0)).toBe(3 * MAX_STAGES + 16 * 6);
+    expect(runs.filter((r) => r.phase === 'Running').reduce((n, r) => n + (r.stages?.length ?? 0), 0)).toBe(
+      3 * MAX_STAGES + 16 * 6,
+    );
     expect(runs.filter((r) => r.phase === 'Failed')).toHaveLength(10);
     expect(status.lastRun?.stages).toHaveLength(MAX_STAGES + MAX_ON_FAILURE_STAGES);
     expect(status.lastRun?.phase).toBe('Failed');
@@ -166,21 +236,37 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     expect(size).toBeLessThanOrEqual(1 * MiB);
   });
 
-  it('a Skipped stage of the longest chain names three blocked dependencies and how many more', { timeout: 30_000 }, () => {
-    const cluster = new FakeCluster({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 }, spec: { stages: chain() } });
+  it('a Skipped stage of the longest chain names three blocked dependencies and how many more', {
+    timeout: 30_000,
+  }, () => {
+    const cluster = new FakeCluster({
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 },
+      spec: { stages: chain() },
+    });
     cluster.reconcile(at(0));
     cluster.set(longName('c', 0), { state: 'failed' });
     cluster.reconcile(at(1));
     const stages = cluster.pipeline.status?.lastRun?.stages ?? [];
     expect(stages.filter((s) => s.phase === 'Skipped')).toHaveLength(MAX_STAGES - 1);
-    expect(stages[199]?.message).toBe(`upstream stage "${longName('c', 0)}", "${longName('c', 1)}", "${longName('c', 2)}" and 196 more did not succeed`);
+    expect(stages[199]?.message).toBe(
+      `upstream stage "${longName('c', 0)}", "${longName('c', 1)}", "${longName('c', 2)}" and 196 more did not succeed`,
+    );
     expect(Math.max(...stages.map((s) => s.message?.length ?? 0))).toBeLessThanOrEqual(256);
     // It was 13 KB a stage: status 1.38 MiB.
     expect(JSON.stringify(cluster.pipeline.status).length).toBeLessThan(100 * KiB);
   });
 
-  it(`the stage budget: at most ${MAX_ACTIVE_STAGES} stages in active runs; a run that does not fit is Skipped, saying why`, { timeout: 30_000 }, () => {
-    const cluster = new FakeCluster({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 }, spec: { stages: roots(MAX_STAGES), concurrencyPolicy: 'Allow', schedule: '0 3 * * *' } });
+  it(`the stage budget: at most ${MAX_ACTIVE_STAGES} stages in active runs; a run that does not fit is Skipped, saying why`, {
+    timeout: 30_000,
+  }, () => {
+    const cluster = new FakeCluster({
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 },
+      spec: { stages: roots(MAX_STAGES), concurrencyPolicy: 'Allow', schedule: '0 3 * * *' },
+    });
     cluster.reconcile(at(0));
     for (let n = 0; n < 6; n++) {
       cluster.annotate(ANN_RUN_REQUESTED, `r${n}`);
@@ -193,10 +279,20 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     ]);
   });
 
-  it('a backfill leaves room for a manual run also where 5 runs fill the stage budget (200 stages)', { timeout: 30_000 }, () => {
-    const cluster = new FakeCluster({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 }, spec: { stages: roots(MAX_STAGES), schedule: '0 3 * * *' } });
+  it('a backfill leaves room for a manual run also where 5 runs fill the stage budget (200 stages)', {
+    timeout: 30_000,
+  }, () => {
+    const cluster = new FakeCluster({
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'etl', namespace: 'data', uid: 'uid-1', generation: 1 },
+      spec: { stages: roots(MAX_STAGES), schedule: '0 3 * * *' },
+    });
     cluster.reconcile(at(0));
-    cluster.annotate(ANN_BACKFILL_REQUESTED, JSON.stringify({ id: 'bf1', from: '2024-01-01T00:00:00Z', to: '2024-01-11T00:00:00Z', maxActive: 10 }));
+    cluster.annotate(
+      ANN_BACKFILL_REQUESTED,
+      JSON.stringify({ id: 'bf1', from: '2024-01-01T00:00:00Z', to: '2024-01-11T00:00:00Z', maxActive: 10 }),
+    );
     cluster.reconcile(at(1));
     const active = () => (cluster.pipeline.status?.runs ?? []).filter((r) => r.phase === 'Running');
     // 3 x 200 stages: a fourth would leave less than the 250 kept for others.

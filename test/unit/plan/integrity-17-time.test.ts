@@ -15,7 +15,9 @@ const MINUTE = 60_000;
 
 /** examples/daily-orders.yaml as shipped, optionally with another schedule. */
 function dailyOrders(schedule?: string): FakeCluster {
-  const doc = parse(readFileSync(new URL('../../../examples/daily-orders.yaml', import.meta.url), 'utf8')) as { spec: PipelineSpec };
+  const doc = parse(readFileSync(new URL('../../../examples/daily-orders.yaml', import.meta.url), 'utf8')) as {
+    spec: PipelineSpec;
+  };
   const spec = schedule ? { ...doc.spec, schedule } : doc.spec;
   return new FakeCluster(pipeline(spec, { name: 'daily-orders' }));
 }
@@ -97,7 +99,9 @@ describe('issue 17 case 1: a manual run processes the last complete interval and
     runToEnd(cluster, tickRun, later(tick1105, 0.1));
     expect(stageOf(runOf(cluster, tickRun), 'extract')).toMatchObject({ phase: 'Succeeded' });
     expect(stageOf(runOf(cluster, tickRun), 'extract')?.reason).not.toBe('Cached');
-    expect(cluster.pipeline.status?.cache?.find((e) => e.key === 'orders-eu-2026-11-05' && e.stage === 'extract')?.run).toBe(tickRun);
+    expect(
+      cluster.pipeline.status?.cache?.find((e) => e.key === 'orders-eu-2026-11-05' && e.stage === 'extract')?.run,
+    ).toBe(tickRun);
   });
 
   it('after the 11-04 tick ran, a manual run at 01:30 processes the same interval and is served its entries', () => {
@@ -106,7 +110,10 @@ describe('issue 17 case 1: a manual run processes the last complete interval and
     const tickRun = scheduledRunId(tick1104);
     tickAndRun(cluster, tick1104);
     const id = manualRun(cluster, 'by-hand', manualAt);
-    expect(runOf(cluster, id)).toMatchObject({ logicalTime: runOf(cluster, tickRun)?.logicalTime, intervalStart: runOf(cluster, tickRun)?.intervalStart });
+    expect(runOf(cluster, id)).toMatchObject({
+      logicalTime: runOf(cluster, tickRun)?.logicalTime,
+      intervalStart: runOf(cluster, tickRun)?.intervalStart,
+    });
     expect(stageOf(runOf(cluster, id), 'extract')).toMatchObject({ reason: 'Cached', cachedFrom: tickRun });
   });
 
@@ -117,7 +124,11 @@ describe('issue 17 case 1: a manual run processes the last complete interval and
     cluster.createJobFrom(cronName, 'by-hand', manualAt);
     cluster.reconcile(later(manualAt, 0.1));
     const manual = [...(cluster.pipeline.status?.runs ?? [])].find((r) => r.trigger === 'manual');
-    expect(manual).toMatchObject({ logicalTime: '2026-11-04T02:00:00Z', intervalStart: '2026-11-03T02:00:00Z', intervalEnd: '2026-11-04T02:00:00Z' });
+    expect(manual).toMatchObject({
+      logicalTime: '2026-11-04T02:00:00Z',
+      intervalStart: '2026-11-03T02:00:00Z',
+      intervalEnd: '2026-11-04T02:00:00Z',
+    });
   });
 
   it('--at exactly at a tick is that tick’s run; --at between ticks is the tick before', () => {
@@ -125,10 +136,16 @@ describe('issue 17 case 1: a manual run processes the last complete interval and
     cluster.reconcile(new Date('2026-11-01T00:00:00Z'));
     cluster.annotate('conveyor.dev/run-options', JSON.stringify({ request: 'one', at: '2026-11-05T02:00:00Z' }));
     const one = manualRun(cluster, 'one', later(tick1105, 10));
-    expect(runOf(cluster, one)).toMatchObject({ logicalTime: '2026-11-05T02:00:00Z', intervalStart: '2026-11-04T02:00:00Z' });
+    expect(runOf(cluster, one)).toMatchObject({
+      logicalTime: '2026-11-05T02:00:00Z',
+      intervalStart: '2026-11-04T02:00:00Z',
+    });
     cluster.annotate('conveyor.dev/run-options', JSON.stringify({ request: 'two', at: '2026-11-05T01:59:59Z' }));
     const two = manualRun(cluster, 'two', later(tick1105, 11));
-    expect(runOf(cluster, two)).toMatchObject({ logicalTime: '2026-11-04T02:00:00Z', intervalEnd: '2026-11-04T02:00:00Z' });
+    expect(runOf(cluster, two)).toMatchObject({
+      logicalTime: '2026-11-04T02:00:00Z',
+      intervalEnd: '2026-11-04T02:00:00Z',
+    });
   });
 });
 
@@ -158,7 +175,9 @@ describe('issue 17 case 10: DST — the fall-back double fire and the spring-for
     expect(result.actions.some((a) => a.kind === 'startJob')).toBe(false);
     expect(result.events.map((e) => e.reason)).toContain('RunSkipped');
     // Its suspended root Job is cleaned up like any skipped tick's.
-    expect(result.actions.filter((a) => a.kind === 'deleteJob').map((a) => a.kind === 'deleteJob' && a.name)).toEqual(created.map((j) => j.metadata?.name));
+    expect(result.actions.filter((a) => a.kind === 'deleteJob').map((a) => a.kind === 'deleteJob' && a.name)).toEqual(
+      created.map((j) => j.metadata?.name),
+    );
   });
 
   it('the 10-26 run processes the first 02:00 → 10-26 02:00 (25 hours), with its own logical date', () => {
@@ -167,9 +186,16 @@ describe('issue 17 case 10: DST — the fall-back double fire and the spring-for
     cluster.reconcile(later(repeat, 0.1));
     tickAndRun(cluster, next);
     const run = runOf(cluster, scheduledRunId(next));
-    expect(run).toMatchObject({ phase: 'Succeeded', logicalTime: '2026-10-26T01:00:00Z', intervalStart: '2026-10-25T00:00:00Z', intervalEnd: '2026-10-26T01:00:00Z' });
+    expect(run).toMatchObject({
+      phase: 'Succeeded',
+      logicalTime: '2026-10-26T01:00:00Z',
+      intervalStart: '2026-10-25T00:00:00Z',
+      intervalEnd: '2026-10-26T01:00:00Z',
+    });
     expect(stageOf(run, 'extract')?.reason).not.toBe('Cached');
-    const keys = (cluster.pipeline.status?.cache ?? []).filter((e) => e.stage === 'extract').map((e) => `${e.key} ${e.run}`);
+    const keys = (cluster.pipeline.status?.cache ?? [])
+      .filter((e) => e.stage === 'extract')
+      .map((e) => `${e.key} ${e.run}`);
     expect(keys).toEqual(
       expect.arrayContaining([
         `orders-eu-2026-10-24 ${scheduledRunId(new Date('2026-10-24T00:00:00Z'))}`,
@@ -195,7 +221,11 @@ describe('issue 17 case 10: DST — the fall-back double fire and the spring-for
     const after = new Date('2026-03-30T00:30:00Z');
     tickAndRun(cluster, before);
     tickAndRun(cluster, after);
-    expect(runOf(cluster, scheduledRunId(after))).toMatchObject({ phase: 'Succeeded', intervalStart: '2026-03-28T01:30:00Z', intervalEnd: '2026-03-30T00:30:00Z' });
+    expect(runOf(cluster, scheduledRunId(after))).toMatchObject({
+      phase: 'Succeeded',
+      intervalStart: '2026-03-28T01:30:00Z',
+      intervalEnd: '2026-03-30T00:30:00Z',
+    });
     const keys = (cluster.pipeline.status?.cache ?? []).filter((e) => e.stage === 'extract').map((e) => e.key);
     expect(keys.sort()).toEqual(['orders-eu-2026-03-28', 'orders-eu-2026-03-30']);
   });
@@ -204,19 +234,26 @@ describe('issue 17 case 10: DST — the fall-back double fire and the spring-for
 /** The runs a schedule makes in [from, to): the CronJob's ticks, less those the planner skips as repeats. */
 function runsBetween(schedule: string, timeZone: string, from: string, to: string): RunTimes[] {
   const end = Date.parse(to);
-  const ticks = nextScheduleTimes(schedule, timeZone, new Date(Date.parse(from) - 1000), 20_000).filter((t) => t.getTime() < end);
-  return ticks.filter((t) => extraTickMessage({ schedule, timeZone }, t) === undefined).map((t) => scheduledRunTimes({ schedule, timeZone }, t));
+  const ticks = nextScheduleTimes(schedule, timeZone, new Date(Date.parse(from) - 1000), 20_000).filter(
+    (t) => t.getTime() < end,
+  );
+  return ticks
+    .filter((t) => extraTickMessage({ schedule, timeZone }, t) === undefined)
+    .map((t) => scheduledRunTimes({ schedule, timeZone }, t));
 }
 
 /** Consecutive intervals meet (no hour twice, none never); returns the hours covered. */
 function expectContiguous(runs: RunTimes[]): number {
-  for (let i = 1; i < runs.length; i++) expect(runs[i]?.intervalStart, `run ${i} starts where run ${i - 1} ended`).toBe(runs[i - 1]?.intervalEnd);
+  for (let i = 1; i < runs.length; i++)
+    expect(runs[i]?.intervalStart, `run ${i} starts where run ${i - 1} ended`).toBe(runs[i - 1]?.intervalEnd);
   for (const run of runs) expect(run.logicalTime).toBe(run.intervalEnd);
   return (Date.parse(runs.at(-1)?.intervalEnd ?? '') - Date.parse(runs[0]?.intervalStart ?? '')) / 3_600_000;
 }
 
 describe('issue 17 case 10: a year of runs covers every hour once, with distinct logical dates', () => {
-  const example = parse(readFileSync(new URL('../../../examples/daily-orders.yaml', import.meta.url), 'utf8')) as { spec: PipelineSpec };
+  const example = parse(readFileSync(new URL('../../../examples/daily-orders.yaml', import.meta.url), 'utf8')) as {
+    spec: PipelineSpec;
+  };
 
   it.each<[string, string, string, number]>([
     ['examples/daily-orders.yaml', example.spec.schedule ?? '', example.spec.timeZone ?? '', 365],
@@ -245,21 +282,28 @@ describe('issue 17 case 10: a year of runs covers every hour once, with distinct
     // Spring: 03-29 has no 02:00 and 02:45 (6 + 4 + 6, and 2 of 03-31 before 00:00Z). Fall: the
     // second 02:00 and 02:45 of 10-25 are skipped (4 of 10-24 from 00:00Z, 6, 6).
     ['0,45 1-3 Berlin: fixed hours, a wall-clock time once', '0,45 1-3 * * *', 'Europe/Berlin', [18, 16]],
-  ])('%s, across both 2026 changes: intervals meet and logical times are distinct', (_case, schedule, timeZone, counts) => {
-    for (const [[from, to], count] of [
-      [['2026-03-28T00:00:00Z', '2026-03-31T00:00:00Z'], counts[0]],
-      [['2026-10-24T00:00:00Z', '2026-10-27T00:00:00Z'], counts[1]],
-    ] as const) {
-      const runs = runsBetween(schedule, timeZone, from, to);
-      expect(runs).toHaveLength(count);
-      expectContiguous(runs);
-      expect(new Set(runs.map((r) => r.logicalTime)).size).toBe(runs.length);
-      const hours = runs.map((r) => (Date.parse(r.intervalEnd) - Date.parse(r.intervalStart)) / 3_600_000);
-      // Real time: no interval longer than the schedule's step; fixed hours: a wall-clock time once.
-      if (schedule.includes('1-3')) expect(new Set(runs.map((r) => `${logicalDate(r.logicalTime, timeZone)} ${wallTime(r.logicalTime, timeZone)}`)).size).toBe(runs.length);
-      else expect(Math.max(...hours)).toBe(schedule === '@hourly' ? 1 : 0.5);
-    }
-  });
+  ])(
+    '%s, across both 2026 changes: intervals meet and logical times are distinct',
+    (_case, schedule, timeZone, counts) => {
+      for (const [[from, to], count] of [
+        [['2026-03-28T00:00:00Z', '2026-03-31T00:00:00Z'], counts[0]],
+        [['2026-10-24T00:00:00Z', '2026-10-27T00:00:00Z'], counts[1]],
+      ] as const) {
+        const runs = runsBetween(schedule, timeZone, from, to);
+        expect(runs).toHaveLength(count);
+        expectContiguous(runs);
+        expect(new Set(runs.map((r) => r.logicalTime)).size).toBe(runs.length);
+        const hours = runs.map((r) => (Date.parse(r.intervalEnd) - Date.parse(r.intervalStart)) / 3_600_000);
+        // Real time: no interval longer than the schedule's step; fixed hours: a wall-clock time once.
+        if (schedule.includes('1-3'))
+          expect(
+            new Set(runs.map((r) => `${logicalDate(r.logicalTime, timeZone)} ${wallTime(r.logicalTime, timeZone)}`))
+              .size,
+          ).toBe(runs.length);
+        else expect(Math.max(...hours)).toBe(schedule === '@hourly' ? 1 : 0.5);
+      }
+    },
+  );
 
   it('the shipped example through the planner: a week around each 2026 change, every run’s interval meets the next', () => {
     const cluster = dailyOrders();
@@ -271,7 +315,11 @@ describe('issue 17 case 10: a year of runs covers every hour once, with distinct
         tickAndRun(cluster, tick);
         const run = runOf(cluster, scheduledRunId(tick));
         expect(run?.phase).toBe('Succeeded');
-        seen.push({ logicalTime: run?.logicalTime ?? '', intervalStart: run?.intervalStart ?? '', intervalEnd: run?.intervalEnd ?? '' });
+        seen.push({
+          logicalTime: run?.logicalTime ?? '',
+          intervalStart: run?.intervalStart ?? '',
+          intervalEnd: run?.intervalEnd ?? '',
+        });
       }
       expectContiguous(seen.slice(-7));
     }
@@ -283,5 +331,7 @@ describe('issue 17 case 10: a year of runs covers every hour once, with distinct
 });
 
 function wallTime(time: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(time));
+  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    new Date(time),
+  );
 }

@@ -7,7 +7,18 @@ import { plan } from '../../../src/plan/planner.ts';
 import { jobName, manualRunId, scheduledRunId } from '../../../src/plan/names.ts';
 import { readJob } from '../../../src/plan/observed.ts';
 import { requestSeed } from '../../../src/plan/select/select.ts';
-import { FakeCluster, at, condition, createdJobs, createdStages, deletedJobs, eventReasons, pipeline, stage, stagePhases } from './fixtures.ts';
+import {
+  FakeCluster,
+  at,
+  condition,
+  createdJobs,
+  createdStages,
+  deletedJobs,
+  eventReasons,
+  pipeline,
+  stage,
+  stagePhases,
+} from './fixtures.ts';
 
 const HOUR = 3600;
 const tick = (n: number): Date => at(n * HOUR);
@@ -24,8 +35,10 @@ function scheduled(extra: Partial<PipelineSpec> = {}): FakeCluster {
   return cluster;
 }
 
-const runOf = (s: PipelineStatus | undefined, id: string) => [...(s?.runs ?? []), ...(s?.lastRun ? [s.lastRun] : [])].find((r) => r.id === id);
-const active = (s: PipelineStatus | undefined) => (s?.runs ?? []).filter((r) => r.phase === 'Running' || r.phase === 'Pending').map((r) => r.id);
+const runOf = (s: PipelineStatus | undefined, id: string) =>
+  [...(s?.runs ?? []), ...(s?.lastRun ? [s.lastRun] : [])].find((r) => r.id === id);
+const active = (s: PipelineStatus | undefined) =>
+  (s?.runs ?? []).filter((r) => r.phase === 'Running' || r.phase === 'Pending').map((r) => r.id);
 const lastRun = (s: PipelineStatus | undefined): RunStatus => {
   if (!s?.lastRun) throw new Error('no lastRun');
   return s.lastRun;
@@ -75,7 +88,10 @@ describe('finding 2: an active run stays in memory however much history piles up
       cluster.reconcile(at(n * HOUR + 1));
     }
     expect(active(cluster.pipeline.status)).toHaveLength(MAX_ACTIVE_RUNS);
-    expect(runOf(cluster.pipeline.status, runAt(MAX_ACTIVE_RUNS + 1))).toMatchObject({ phase: 'Skipped', message: expect.stringContaining('runs are already active') });
+    expect(runOf(cluster.pipeline.status, runAt(MAX_ACTIVE_RUNS + 1))).toMatchObject({
+      phase: 'Skipped',
+      message: expect.stringContaining('runs are already active'),
+    });
   });
 });
 
@@ -89,7 +105,11 @@ describe('finding 3: a finished stage of an older active run is never run again'
     cluster.reconcile(at(2 * HOUR + 1)); // run 1 creates load; run 2 starts and is lastRun
     expect(lastRun(cluster.pipeline.status).id).toBe(runAt(2));
     // The CronJob's history limit (or a person) deletes run 1's succeeded root Job.
-    const root = [...cluster.jobs.values()].find((j) => j.metadata?.labels?.['conveyor.dev/run'] === runAt(1) && j.metadata?.labels?.['conveyor.dev/stage'] === 'extract');
+    const root = [...cluster.jobs.values()].find(
+      (j) =>
+        j.metadata?.labels?.['conveyor.dev/run'] === runAt(1) &&
+        j.metadata?.labels?.['conveyor.dev/stage'] === 'extract',
+    );
     cluster.jobs.delete(root?.metadata?.name ?? '');
     for (let i = 0; i < 3; i++) expect(createdJobs(cluster.reconcile(at(2 * HOUR + 10 + i)))).toEqual([]);
     cluster.setIn(runAt(1), 'load', { state: 'succeeded' });
@@ -114,9 +134,14 @@ describe('finding 4: a replaced run stays replaced when the status write after i
       const cluster = replacing(crash);
       const next = cluster.reconcile(at(2 * HOUR + 5));
       expect(createdJobs(next)).toEqual([]);
-      expect(runOf(cluster.pipeline.status, runAt(1))).toMatchObject({ phase: 'Cancelled', message: `replaced by run ${runAt(2)}` });
+      expect(runOf(cluster.pipeline.status, runAt(1))).toMatchObject({
+        phase: 'Cancelled',
+        message: `replaced by run ${runAt(2)}`,
+      });
       expect(active(cluster.pipeline.status)).toEqual([runAt(2)]);
-      expect([...cluster.jobs.values()].filter((j) => j.metadata?.labels?.['conveyor.dev/run'] === runAt(1))).toEqual([]);
+      expect([...cluster.jobs.values()].filter((j) => j.metadata?.labels?.['conveyor.dev/run'] === runAt(1))).toEqual(
+        [],
+      );
       expect(createdJobs(cluster.reconcile(at(2 * HOUR + 6)))).toEqual([]);
     });
   }
@@ -161,7 +186,10 @@ describe('finding 5: a run in flight executes the spec it started with', () => {
     cluster.setIn(runAt(1), 'extract', { state: 'succeeded' });
     const result = cluster.reconcile(at(HOUR + 3));
     expect(createdJobs(result)).toEqual([]);
-    expect(runOf(result.status, runAt(1))).toMatchObject({ phase: 'Failed', message: expect.stringContaining('generation 1') });
+    expect(runOf(result.status, runAt(1))).toMatchObject({
+      phase: 'Failed',
+      message: expect.stringContaining('generation 1'),
+    });
   });
 });
 
@@ -237,11 +265,32 @@ describe('finding 8: a request value used again starts a new run', () => {
 describe('finding 9: a chained pipeline sees the first run of a re-created upstream', () => {
   it('the upstream is deleted and created again; its new g1 fires although the old g1 was handled', () => {
     const upstream = (uid: string, phase: 'Running' | 'Succeeded') =>
-      pipeline({ stages: [stage('x')] }, { name: 'ingest', uid, status: { lastRun: { id: 'g1', trigger: 'create', phase, ...(phase === 'Succeeded' ? { completionTime: '2025-01-01T00:10:00Z' } : {}) } } });
-    const cluster = new FakeCluster(pipeline({ stages: [stage('r')], triggers: { after: [{ pipeline: 'ingest' }] } }, { name: 'report', uid: 'uid-report' }));
+      pipeline(
+        { stages: [stage('x')] },
+        {
+          name: 'ingest',
+          uid,
+          status: {
+            lastRun: {
+              id: 'g1',
+              trigger: 'create',
+              phase,
+              ...(phase === 'Succeeded' ? { completionTime: '2025-01-01T00:10:00Z' } : {}),
+            },
+          },
+        },
+      );
+    const cluster = new FakeCluster(
+      pipeline(
+        { stages: [stage('r')], triggers: { after: [{ pipeline: 'ingest' }] } },
+        { name: 'report', uid: 'uid-report' },
+      ),
+    );
     cluster.upstream = [upstream('uid-old', 'Succeeded')];
     cluster.reconcile(at(0));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1', uid: 'uid-old', ended: ['g1'] }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([
+      { pipeline: 'ingest', run: 'g1', uid: 'uid-old', ended: ['g1'] },
+    ]);
     cluster.upstream = [upstream('uid-new', 'Running')];
     expect(createdJobs(cluster.reconcile(at(10)))).toEqual([]);
     cluster.upstream = [upstream('uid-new', 'Succeeded')];
@@ -263,7 +312,10 @@ describe('finding 11: a refused Job fails its stage and is never deleted', () =>
     cluster.rejections.set(name, 'HTTP 422: spec.template.spec.containers[0].image: Required value');
     const second = cluster.reconcile(at(1));
     expect(stagePhases(second)).toEqual({ a: 'Failed', b: 'Skipped', alert: 'Running' });
-    expect(lastRun(second.status).stages?.[0]).toMatchObject({ reason: 'JobRejected', message: expect.stringContaining('422') });
+    expect(lastRun(second.status).stages?.[0]).toMatchObject({
+      reason: 'JobRejected',
+      message: expect.stringContaining('422'),
+    });
     expect(createdStages(second)).toEqual(['alert']);
     expect(first.actions.some((a) => a.kind === 'createJob')).toBe(true);
     cluster.rejections.clear(); // the reconciler forgets it once status records the failure
@@ -286,7 +338,13 @@ describe('finding 12: a Job deleted by hand mid-run', () => {
     expect(recreated?.metadata?.labels).toMatchObject({ 'conveyor.dev/stage': 'a', 'conveyor.dev/run': 'g1' });
     expect(recreated?.metadata?.annotations?.['conveyor.dev/prior-attempts']).toBe('2');
     expect(lastRun(again.status).stages?.[0]).toMatchObject({ phase: 'Running', attempts: 3 });
-    expect(again.events).toEqual([expect.objectContaining({ type: 'Warning', reason: 'StageJobDeleted', message: expect.stringContaining(`Job ${name}`) })]);
+    expect(again.events).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'StageJobDeleted',
+        message: expect.stringContaining(`Job ${name}`),
+      }),
+    ]);
     // The new Job's own pods add to the count.
     expect(readJob({ ...recreated, status: { failed: 1, active: 1 } }).attempts).toBe(4);
   });
@@ -320,7 +378,8 @@ describe('an upgrade that renames CronJobs', () => {
       { kind: 'deleteCronJob', name: 'etl-extract', reason: 'replaced by a CronJob under its current name' },
     ]);
     // Its Jobs go with it (the run's root Job among them): memory keeps the root Succeeded.
-    for (const [name, j] of cluster.jobs) if (j.metadata?.labels?.['conveyor.dev/stage'] === 'extract') cluster.jobs.delete(name);
+    for (const [name, j] of cluster.jobs)
+      if (j.metadata?.labels?.['conveyor.dev/stage'] === 'extract') cluster.jobs.delete(name);
     expect(createdJobs(cluster.reconcile(at(HOUR + 4)))).toEqual([]);
     cluster.setIn(runAt(1), 'load', { state: 'succeeded' });
     cluster.reconcile(at(HOUR + 5));

@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Container } from '@kubernetes/client-node';
-import { buildStageJob, buildStageJobTemplate, buildStagingClaim, type StageJobContext } from '../../../src/plan/run/job.ts';
+import {
+  buildStageJob,
+  buildStageJobTemplate,
+  buildStagingClaim,
+  type StageJobContext,
+} from '../../../src/plan/run/job.ts';
 import { buildCronJob } from '../../../src/plan/tidy/cronjob.ts';
 import { jobName, shortHash } from '../../../src/plan/names.ts';
 import { pipeline, stage } from './fixtures.ts';
 
 const ctx: StageJobContext = { runId: 'g2', trigger: 'change', role: 'stage', generation: 2 };
-const envOf = (c: V1Container | undefined) => Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
-const stageContainer = (job: ReturnType<typeof buildStageJob>) => job.spec?.template.spec?.containers.find((c) => c.name === 'stage');
+const envOf = (c: V1Container | undefined) =>
+  Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+const stageContainer = (job: ReturnType<typeof buildStageJob>) =>
+  job.spec?.template.spec?.containers.find((c) => c.name === 'stage');
 
 describe('buildStageJob', () => {
   it('names, labels, annotates and owns the Job', () => {
@@ -26,9 +33,20 @@ describe('buildStageJob', () => {
     expect(job.metadata?.namespace).toBe('data');
     expect(job.metadata?.labels).toEqual(labels);
     expect(job.spec?.template.metadata?.labels).toEqual(labels);
-    expect(job.metadata?.annotations).toMatchObject({ 'conveyor.dev/trigger': 'change', 'conveyor.dev/generation': '2', 'conveyor.dev/pipeline-name': 'etl' });
+    expect(job.metadata?.annotations).toMatchObject({
+      'conveyor.dev/trigger': 'change',
+      'conveyor.dev/generation': '2',
+      'conveyor.dev/pipeline-name': 'etl',
+    });
     expect(job.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'etl', uid: 'uid-1', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'conveyor.dev/v1alpha1',
+        kind: 'Pipeline',
+        name: 'etl',
+        uid: 'uid-1',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
   });
 
@@ -44,7 +62,11 @@ describe('buildStageJob', () => {
     expect(tuned.spec?.backoffLimit).toBe(3);
     expect(tuned.spec?.activeDeadlineSeconds).toBe(30);
 
-    const fromDefaults = buildStageJob(pipeline({ stages: [], defaults: { retries: 2, timeoutSeconds: 60 } }), stage('load'), ctx);
+    const fromDefaults = buildStageJob(
+      pipeline({ stages: [], defaults: { retries: 2, timeoutSeconds: 60 } }),
+      stage('load'),
+      ctx,
+    );
     expect(fromDefaults.spec?.backoffLimit).toBe(2);
     expect(fromDefaults.spec?.activeDeadlineSeconds).toBe(60);
   });
@@ -88,7 +110,9 @@ describe('buildStageJob', () => {
     });
     expect(c?.env?.filter((e) => e.name === 'CONVEYOR_RUN')).toHaveLength(1);
 
-    const own = stageContainer(buildStageJob(p, { ...s, image: 'own:2', resources: { limits: { memory: '1Gi' } } }, ctx));
+    const own = stageContainer(
+      buildStageJob(p, { ...s, image: 'own:2', resources: { limits: { memory: '1Gi' } } }, ctx),
+    );
     expect(own?.image).toBe('own:2');
     expect(own?.resources).toEqual({ limits: { memory: '1Gi' } });
   });
@@ -99,9 +123,13 @@ describe('buildStageJob', () => {
     const c = stageContainer(job);
     expect(envOf(c).CONVEYOR_STAGING).toBe('/data');
     expect(c?.volumeMounts).toEqual([{ name: 'conveyor-staging', mountPath: '/data' }]);
-    expect(job.spec?.template.spec?.volumes).toEqual([{ name: 'conveyor-staging', persistentVolumeClaim: { claimName: 'etl-g2-staging' } }]);
+    expect(job.spec?.template.spec?.volumes).toEqual([
+      { name: 'conveyor-staging', persistentVolumeClaim: { claimName: 'etl-g2-staging' } },
+    ]);
 
-    const defaultPath = stageContainer(buildStageJob(pipeline({ stages: [], staging: { size: '1Gi' } }), stage('x'), { ...ctx, stagingClaimName: 'c' }));
+    const defaultPath = stageContainer(
+      buildStageJob(pipeline({ stages: [], staging: { size: '1Gi' } }), stage('x'), { ...ctx, stagingClaimName: 'c' }),
+    );
     expect(envOf(defaultPath).CONVEYOR_STAGING).toBe('/staging');
   });
 
@@ -113,7 +141,9 @@ describe('buildStageJob', () => {
   });
 
   it('has no CONVEYOR_STAGING without staging', () => {
-    expect(envOf(stageContainer(buildStageJob(pipeline({ stages: [] }), stage('a'), ctx)))).not.toHaveProperty('CONVEYOR_STAGING');
+    expect(envOf(stageContainer(buildStageJob(pipeline({ stages: [] }), stage('a'), ctx)))).not.toHaveProperty(
+      'CONVEYOR_STAGING',
+    );
   });
 
   it('merges its pod spec over the user podTemplate, keeping user-only fields', () => {
@@ -132,7 +162,10 @@ describe('buildStageJob', () => {
     });
     const s = stage('load', undefined, {
       podTemplate: {
-        metadata: { labels: { extra: 'yes', 'conveyor.dev/run': 'spoofed' }, annotations: { 'kwok.x-k8s.io/fail': 'true' } },
+        metadata: {
+          labels: { extra: 'yes', 'conveyor.dev/run': 'spoofed' },
+          annotations: { 'kwok.x-k8s.io/fail': 'true' },
+        },
         spec: {
           restartPolicy: 'OnFailure',
           priorityClassName: 'high',
@@ -140,7 +173,12 @@ describe('buildStageJob', () => {
           volumes: [{ name: 'scratch', emptyDir: {} }],
           containers: [
             { name: 'proxy', image: 'envoy' },
-            { name: 'stage', image: 'ignored', securityContext: { readOnlyRootFilesystem: true }, env: [{ name: 'FROM_TEMPLATE', value: 't' }] },
+            {
+              name: 'stage',
+              image: 'ignored',
+              securityContext: { readOnlyRootFilesystem: true },
+              env: [{ name: 'FROM_TEMPLATE', value: 't' }],
+            },
           ],
         },
       },
@@ -168,12 +206,19 @@ describe('buildStageJob', () => {
 
   it('lets a stage podTemplate override pod-level defaults', () => {
     const p = pipeline({ stages: [], defaults: { serviceAccountName: 'runner' } });
-    const job = buildStageJob(p, stage('load', undefined, { podTemplate: { spec: { serviceAccountName: 'special' } } }), ctx);
+    const job = buildStageJob(
+      p,
+      stage('load', undefined, { podTemplate: { spec: { serviceAccountName: 'special' } } }),
+      ctx,
+    );
     expect(job.spec?.template.spec?.serviceAccountName).toBe('special');
   });
 
   it('does not mutate its inputs', () => {
-    const p = pipeline({ stages: [], defaults: { env: [{ name: 'A', value: '1' }], podTemplate: { spec: { containers: [{ name: 'stage' }] } } } });
+    const p = pipeline({
+      stages: [],
+      defaults: { env: [{ name: 'A', value: '1' }], podTemplate: { spec: { containers: [{ name: 'stage' }] } } },
+    });
     const before = structuredClone(p);
     buildStageJob(p, stage('load', undefined, { env: [{ name: 'A', value: '2' }] }), ctx);
     expect(p).toEqual(before);
@@ -202,11 +247,18 @@ describe('buildStagingClaim', () => {
     });
     expect(claim.metadata?.annotations).toEqual({ 'conveyor.dev/pipeline-name': 'etl' });
     expect(claim.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'Pipeline', uid: 'uid-1', controller: true });
-    expect(claim.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } }, storageClassName: 'fast' });
+    expect(claim.spec).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '10Gi' } },
+      storageClassName: 'fast',
+    });
   });
 
   it('uses the given access modes and no storage class when none is set', () => {
-    const claim = buildStagingClaim(pipeline({ stages: [], staging: { size: '1Gi', accessModes: ['ReadWriteMany'] } }), 'm1234abcd');
+    const claim = buildStagingClaim(
+      pipeline({ stages: [], staging: { size: '1Gi', accessModes: ['ReadWriteMany'] } }),
+      'm1234abcd',
+    );
     expect(claim.spec).toEqual({ accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } });
   });
 });
@@ -219,7 +271,10 @@ describe('the Pipeline behind an object (finding 10: dotted and long names)', ()
     ['x'.repeat(63), 'x'.repeat(63)],
     ['x'.repeat(64), `${'x'.repeat(54)}-${shortHash('x'.repeat(64))}`],
   ])('%s: the label selects, the annotation names it on every object', (pipelineName, label) => {
-    const p = pipeline({ stages: [stage('extract'), stage('load', ['extract'])], schedule: '0 * * * *', staging: { size: '1Gi' } }, name(pipelineName));
+    const p = pipeline(
+      { stages: [stage('extract'), stage('load', ['extract'])], schedule: '0 * * * *', staging: { size: '1Gi' } },
+      name(pipelineName),
+    );
     const job = buildStageJob(p, stage('load', ['extract']), ctx);
     const claim = buildStagingClaim(p, 'g2');
     const template = buildStageJobTemplate(p, stage('extract'), 2);

@@ -9,12 +9,21 @@ describe('mergeOver', () => {
 
   it('merges containers by name field by field, replaces env entries and plain lists whole', () => {
     const base = {
-      containers: [{ name: 'stage', image: 'a', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }, { name: 'side', image: 's' }],
+      containers: [
+        { name: 'stage', image: 'a', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+        { name: 'side', image: 's' },
+      ],
       tolerations: [{ key: 'a' }],
     };
-    const over = { containers: [{ name: 'stage', image: 'b', env: [{ name: 'X', value: '1' }] }], tolerations: [{ key: 'b' }] };
+    const over = {
+      containers: [{ name: 'stage', image: 'b', env: [{ name: 'X', value: '1' }] }],
+      tolerations: [{ key: 'b' }],
+    };
     expect(mergeOver(base, over)).toEqual({
-      containers: [{ name: 'stage', image: 'b', env: [{ name: 'X', value: '1' }] }, { name: 'side', image: 's' }],
+      containers: [
+        { name: 'stage', image: 'b', env: [{ name: 'X', value: '1' }] },
+        { name: 'side', image: 's' },
+      ],
       tolerations: [{ key: 'b' }],
     });
   });

@@ -71,7 +71,12 @@ describe('object names', () => {
     ['ingest', 'events-load', 'g1', `ingest-events-load-g1-${hashOf('ingest', 'events-load', 'g1')}`],
     ['ingest-events', 'load', 'g1', `ingest-events-load-g1-${hashOf('ingest-events', 'load', 'g1')}`],
     // A dotted pipeline name reads with '-' (Job names are DNS labels); the hash keeps the dot.
-    ['etl.nightly', 'extract', 's1735689600', `etl-nightly-extract-s1735689600-${hashOf('etl.nightly', 'extract', 's1735689600')}`],
+    [
+      'etl.nightly',
+      'extract',
+      's1735689600',
+      `etl-nightly-extract-s1735689600-${hashOf('etl.nightly', 'extract', 's1735689600')}`,
+    ],
   ])('Job of %s / %s / %s is the readable text and a hash of the tuple', (p, s, r, expected) => {
     expect(jobName(p, s, r)).toBe(expected);
     expect(expected).toMatch(DNS1123_LABEL);
@@ -166,9 +171,12 @@ describe('claim names', () => {
 describe('labelValue', () => {
   const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-  it.each([['etl'], ['etl.nightly'], ['a.b-c_d'], ['x'.repeat(63)], ['s1735689600']])('keeps the valid label value %s as it is', (name) => {
-    expect(labelValue(name)).toBe(name);
-  });
+  it.each([['etl'], ['etl.nightly'], ['a.b-c_d'], ['x'.repeat(63)], ['s1735689600']])(
+    'keeps the valid label value %s as it is',
+    (name) => {
+      expect(labelValue(name)).toBe(name);
+    },
+  );
 
   it.each([
     ['64 characters', 'x'.repeat(64)],

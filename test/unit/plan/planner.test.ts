@@ -38,13 +38,26 @@ describe('a fresh pipeline', () => {
     expect(result.status.observedGeneration).toBe(1);
     expect(result.status.phase).toBe('Running');
     expect(result.status.progress).toBe('0/4');
-    expect(run(result.status)).toMatchObject({ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: '2025-01-01T00:00:00Z' });
+    expect(run(result.status)).toMatchObject({
+      id: 'g1',
+      trigger: 'create',
+      phase: 'Running',
+      generation: 1,
+      startTime: '2025-01-01T00:00:00Z',
+    });
     expect(stagePhases(result)).toEqual({ a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' });
-    expect(stageStatus(result.status, 'a')).toEqual({ name: 'a', phase: 'Running', job: jobName('etl', 'a', 'g1'), attempts: 1 });
+    expect(stageStatus(result.status, 'a')).toEqual({
+      name: 'a',
+      phase: 'Running',
+      job: jobName('etl', 'a', 'g1'),
+      attempts: 1,
+    });
     // An unscheduled run's logical time is its start; its interval is that instant.
     const start = '2025-01-01T00:00:00Z';
     const times = { logicalTime: start, intervalStart: start, intervalEnd: start };
-    expect(result.status.runs).toEqual([{ id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: start, ...times }]);
+    expect(result.status.runs).toEqual([
+      { id: 'g1', trigger: 'create', phase: 'Running', generation: 1, startTime: start, ...times },
+    ]);
     expect(eventReasons(result)).toEqual(['RunStarted']);
     expect(result.requeueAfterMs).toBeUndefined();
   });
@@ -79,10 +92,34 @@ describe('a fresh pipeline', () => {
 
 describe('stage progression (table)', () => {
   const p = pipeline({ stages: diamond() });
-  const cases: { name: string; jobs: Record<string, JobState>; create: string[]; phases: Record<string, string>; progress: string }[] = [
-    { name: 'a running', jobs: { a: { state: 'running' } }, create: [], phases: { a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' }, progress: '0/4' },
-    { name: 'a not started yet', jobs: { a: { state: 'pending' } }, create: [], phases: { a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' }, progress: '0/4' },
-    { name: 'a done → b and c', jobs: { a: { state: 'succeeded' } }, create: ['b', 'c'], phases: { a: 'Succeeded', b: 'Running', c: 'Running', d: 'Pending' }, progress: '1/4' },
+  const cases: {
+    name: string;
+    jobs: Record<string, JobState>;
+    create: string[];
+    phases: Record<string, string>;
+    progress: string;
+  }[] = [
+    {
+      name: 'a running',
+      jobs: { a: { state: 'running' } },
+      create: [],
+      phases: { a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' },
+      progress: '0/4',
+    },
+    {
+      name: 'a not started yet',
+      jobs: { a: { state: 'pending' } },
+      create: [],
+      phases: { a: 'Running', b: 'Pending', c: 'Pending', d: 'Pending' },
+      progress: '0/4',
+    },
+    {
+      name: 'a done → b and c',
+      jobs: { a: { state: 'succeeded' } },
+      create: ['b', 'c'],
+      phases: { a: 'Succeeded', b: 'Running', c: 'Running', d: 'Pending' },
+      progress: '1/4',
+    },
     {
       name: 'b done, c running → d waits',
       jobs: { a: { state: 'succeeded' }, b: { state: 'succeeded' }, c: { state: 'running' } },
@@ -154,7 +191,10 @@ describe('a diamond run end to end', () => {
     expect(condition(middle.status, 'Ready')?.message).toBe('run g1 in progress: 1/2 stages succeeded');
     cluster.set('b', { state: 'succeeded' });
     const done = cluster.reconcile(at(60));
-    expect(condition(done.status, 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: '2025-01-01T00:01:00Z' });
+    expect(condition(done.status, 'Ready')).toMatchObject({
+      status: 'True',
+      lastTransitionTime: '2025-01-01T00:01:00Z',
+    });
     expect(condition(done.status, 'Reconciling')).toBeUndefined();
   });
 });
@@ -162,10 +202,22 @@ describe('a diamond run end to end', () => {
 describe('failures', () => {
   it('counts attempts across retries', () => {
     const p = pipeline({ stages: [stage('load', undefined, { retries: 2 })] });
-    const retrying = plan({ pipeline: p, problems: [], jobs: [job(p, 'load', 'g1', { state: 'running', active: 1, failed: 1 })], claims: [], now: at(30) });
+    const retrying = plan({
+      pipeline: p,
+      problems: [],
+      jobs: [job(p, 'load', 'g1', { state: 'running', active: 1, failed: 1 })],
+      claims: [],
+      now: at(30),
+    });
     expect(stageStatus(retrying.status, 'load')).toMatchObject({ phase: 'Running', attempts: 2 });
 
-    const failed = plan({ pipeline: p, problems: [], jobs: [job(p, 'load', 'g1', { state: 'failed', failed: 3 })], claims: [], now: at(60) });
+    const failed = plan({
+      pipeline: p,
+      problems: [],
+      jobs: [job(p, 'load', 'g1', { state: 'failed', failed: 3 })],
+      claims: [],
+      now: at(60),
+    });
     expect(stageStatus(failed.status, 'load')).toEqual({
       name: 'load',
       phase: 'Failed',
@@ -179,8 +231,22 @@ describe('failures', () => {
     expect(failed.status.phase).toBe('Failed');
     const message = `stage "load" failed: BackoffLimitExceeded after 3 attempts (see kubectl logs job/${jobName('etl', 'load', 'g1')})`;
     expect(failed.status.conditions).toEqual([
-      { type: 'Ready', status: 'False', reason: 'StageFailed', message, lastTransitionTime: '2025-01-01T00:01:00Z', observedGeneration: 1 },
-      { type: 'Stalled', status: 'True', reason: 'StageFailed', message, lastTransitionTime: '2025-01-01T00:01:00Z', observedGeneration: 1 },
+      {
+        type: 'Ready',
+        status: 'False',
+        reason: 'StageFailed',
+        message,
+        lastTransitionTime: '2025-01-01T00:01:00Z',
+        observedGeneration: 1,
+      },
+      {
+        type: 'Stalled',
+        status: 'True',
+        reason: 'StageFailed',
+        message,
+        lastTransitionTime: '2025-01-01T00:01:00Z',
+        observedGeneration: 1,
+      },
     ]);
     expect(run(failed.status).message).toBe(message);
   });
@@ -190,12 +256,24 @@ describe('failures', () => {
     const result = plan({
       pipeline: p,
       problems: [],
-      jobs: [job(p, 'load', 'g1', { state: 'failed', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' })],
+      jobs: [
+        job(p, 'load', 'g1', {
+          state: 'failed',
+          reason: 'DeadlineExceeded',
+          message: 'Job was active longer than specified deadline',
+        }),
+      ],
       claims: [],
       now: at(60),
     });
-    expect(stageStatus(result.status, 'load')).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'timed out after 30s' });
-    expect(condition(result.status, 'Stalled')?.message).toBe('stage "load" failed: DeadlineExceeded after 1 attempt (timed out after 30s)');
+    expect(stageStatus(result.status, 'load')).toMatchObject({
+      phase: 'Failed',
+      reason: 'DeadlineExceeded',
+      message: 'timed out after 30s',
+    });
+    expect(condition(result.status, 'Stalled')?.message).toBe(
+      'stage "load" failed: DeadlineExceeded after 1 attempt (timed out after 30s)',
+    );
   });
 
   it('StopAll: starts nothing after a failure, skips what cannot run, lets running stages finish', () => {
@@ -211,7 +289,10 @@ describe('failures', () => {
     expect(runActions(result)).toEqual([]);
     expect(stagePhases(result)).toEqual({ a: 'Failed', b: 'Running', c: 'Skipped', d: 'Skipped' });
     expect(stageStatus(result.status, 'c')).toMatchObject({ reason: 'RunFailed' });
-    expect(stageStatus(result.status, 'd')).toMatchObject({ reason: 'UpstreamFailed', message: 'upstream stage "a" did not succeed' });
+    expect(stageStatus(result.status, 'd')).toMatchObject({
+      reason: 'UpstreamFailed',
+      message: 'upstream stage "a" did not succeed',
+    });
     expect(result.status.phase).toBe('Running');
     expect(condition(result.status, 'Reconciling')?.status).toBe('True');
 
@@ -231,13 +312,19 @@ describe('failures', () => {
 
   it('ContinueIndependent: branches not downstream of the failure go on', () => {
     const stages = [stage('a'), stage('b', ['a']), stage('e', ['b']), stage('c'), stage('d', ['c'])];
-    const jobs = (p: ReturnType<typeof pipeline>): V1Job[] => [job(p, 'a', 'g1', { state: 'failed' }), job(p, 'c', 'g1', { state: 'succeeded' })];
+    const jobs = (p: ReturnType<typeof pipeline>): V1Job[] => [
+      job(p, 'a', 'g1', { state: 'failed' }),
+      job(p, 'c', 'g1', { state: 'succeeded' }),
+    ];
 
     const independent = pipeline({ stages, failurePolicy: 'ContinueIndependent' });
     const result = plan({ pipeline: independent, problems: [], jobs: jobs(independent), claims: [], now: at(30) });
     expect(createdStages(result)).toEqual(['d']);
     expect(stagePhases(result)).toEqual({ a: 'Failed', b: 'Skipped', e: 'Skipped', c: 'Succeeded', d: 'Running' });
-    expect(stageStatus(result.status, 'e')).toMatchObject({ reason: 'UpstreamFailed', message: 'upstream stage "b" did not succeed' });
+    expect(stageStatus(result.status, 'e')).toMatchObject({
+      reason: 'UpstreamFailed',
+      message: 'upstream stage "b" did not succeed',
+    });
     expect(result.status.phase).toBe('Running');
 
     const stopAll = pipeline({ stages });
@@ -273,7 +360,10 @@ describe('onFailure stages', () => {
     const failing = cluster.reconcile(at(10));
     const created = createdJobs(failing);
     expect(created).toHaveLength(1);
-    expect(created[0]?.metadata?.labels).toMatchObject({ 'conveyor.dev/stage': 'notify', 'conveyor.dev/role': 'on-failure' });
+    expect(created[0]?.metadata?.labels).toMatchObject({
+      'conveyor.dev/stage': 'notify',
+      'conveyor.dev/role': 'on-failure',
+    });
     expect(created[0]?.metadata?.name).toBe(jobName('etl', 'notify', 'g1'));
     expect(stagePhases(failing)).toEqual({ a: 'Failed', b: 'Skipped', notify: 'Running' });
     expect(failing.status.phase).toBe('Running');
@@ -318,7 +408,9 @@ describe('onFailure stages', () => {
     const failed = cluster.reconcile(at(20));
     expect(failed.status.phase).toBe('Failed');
     expect(stagePhases(failed)).toMatchObject({ notify: 'Failed' });
-    expect(condition(failed.status, 'Stalled')?.message).toBe(`stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})`);
+    expect(condition(failed.status, 'Stalled')?.message).toBe(
+      `stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})`,
+    );
   });
 });
 
@@ -327,15 +419,31 @@ describe('the run deadline (activeDeadlineSeconds)', () => {
 
   it('asks to be planned again when the deadline comes', () => {
     const p = pipeline(spec);
-    const result = plan({ pipeline: p, problems: [], jobs: [job(p, 'a', 'g1', { state: 'running' })], claims: [], now: at(20) });
+    const result = plan({
+      pipeline: p,
+      problems: [],
+      jobs: [job(p, 'a', 'g1', { state: 'running' })],
+      claims: [],
+      now: at(20),
+    });
     expect(result.requeueAfterMs).toBe(40_000);
   });
 
   it('past it, stops running Jobs, fails the run and then runs onFailure', () => {
     const p = pipeline({ ...spec, onFailure: [{ name: 'alert' }] });
-    const result = plan({ pipeline: p, problems: [], jobs: [job(p, 'a', 'g1', { state: 'running' })], claims: [], now: at(61) });
+    const result = plan({
+      pipeline: p,
+      problems: [],
+      jobs: [job(p, 'a', 'g1', { state: 'running' })],
+      claims: [],
+      now: at(61),
+    });
     expect(deletedJobs(result)).toEqual([jobName('etl', 'a', 'g1')]);
-    expect(stageStatus(result.status, 'a')).toMatchObject({ phase: 'Failed', reason: 'RunDeadlineExceeded', message: 'run exceeded activeDeadlineSeconds (60s)' });
+    expect(stageStatus(result.status, 'a')).toMatchObject({
+      phase: 'Failed',
+      reason: 'RunDeadlineExceeded',
+      message: 'run exceeded activeDeadlineSeconds (60s)',
+    });
     expect(stageStatus(result.status, 'b')).toMatchObject({ phase: 'Skipped' });
     expect(createdStages(result)).toEqual(['alert']);
     expect(result.requeueAfterMs).toBeUndefined();
@@ -360,7 +468,10 @@ describe('the run deadline (activeDeadlineSeconds)', () => {
 
   it('measures from the run start in status when no Job exists yet', () => {
     const p = pipeline(spec, {
-      status: { observedGeneration: 1, lastRun: { id: 'g1', trigger: 'create', phase: 'Running', startTime: '2025-01-01T00:00:00Z', stages: [] } },
+      status: {
+        observedGeneration: 1,
+        lastRun: { id: 'g1', trigger: 'create', phase: 'Running', startTime: '2025-01-01T00:00:00Z', stages: [] },
+      },
     });
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: at(120) });
     expect(result.status.phase).toBe('Failed');
@@ -384,14 +495,21 @@ describe('superseding runs', () => {
 
     expect(deletedJobs(result)).toEqual([jobName('etl', 'a', 'g1')]);
     expect(result.actions.find((a) => a.kind === 'deleteJob')).toMatchObject({ reason: 'superseded by run g2' });
-    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'c', 'g2')]);
+    expect(
+      createdJobs(result)
+        .map((j) => j.metadata?.name)
+        .sort(),
+    ).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'c', 'g2')]);
     expect(run(result.status)).toMatchObject({ id: 'g2', trigger: 'change', phase: 'Running', generation: 2 });
     expect(result.status.observedGeneration).toBe(2);
     expect(result.status.runs?.map((r) => [r.id, r.phase])).toEqual([
       ['g2', 'Running'],
       ['g1', 'Cancelled'],
     ]);
-    expect(result.status.runs?.[1]).toMatchObject({ message: 'superseded by run g2', completionTime: '2025-01-01T00:00:10Z' });
+    expect(result.status.runs?.[1]).toMatchObject({
+      message: 'superseded by run g2',
+      completionTime: '2025-01-01T00:00:10Z',
+    });
     expect(eventReasons(result)).toEqual(['RunCancelled', 'RunStarted']);
     expect(condition(result.status, 'Ready')?.observedGeneration).toBe(2);
   });
@@ -452,7 +570,11 @@ describe('superseding runs', () => {
       { stages: [stage('a')] },
       {
         annotations: { 'conveyor.dev/run-requested': '  ' },
-        status: { observedGeneration: 1, phase: 'Succeeded', lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded' } },
+        status: {
+          observedGeneration: 1,
+          phase: 'Succeeded',
+          lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded' },
+        },
       },
     );
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: at(5) });
@@ -467,7 +589,11 @@ describe('superseding runs', () => {
       {
         generation: 2,
         annotations: { 'conveyor.dev/run-requested': 'now' },
-        status: { observedGeneration: 1, phase: 'Succeeded', lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded' } },
+        status: {
+          observedGeneration: 1,
+          phase: 'Succeeded',
+          lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded' },
+        },
       },
     );
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: at(5) });
@@ -491,8 +617,22 @@ describe('an invalid spec', () => {
       observedGeneration: 1,
       phase: 'Invalid',
       conditions: [
-        { type: 'Ready', status: 'False', reason: 'InvalidSpec', message, lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 1 },
-        { type: 'Stalled', status: 'True', reason: 'InvalidSpec', message, lastTransitionTime: '2025-01-01T00:00:00Z', observedGeneration: 1 },
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'InvalidSpec',
+          message,
+          lastTransitionTime: '2025-01-01T00:00:00Z',
+          observedGeneration: 1,
+        },
+        {
+          type: 'Stalled',
+          status: 'True',
+          reason: 'InvalidSpec',
+          message,
+          lastTransitionTime: '2025-01-01T00:00:00Z',
+          observedGeneration: 1,
+        },
       ],
     });
     expect(result.events).toEqual([{ type: 'Warning', reason: 'InvalidSpec', message: `invalid spec: ${message}` }]);
@@ -503,7 +643,10 @@ describe('an invalid spec', () => {
   });
 
   it('trims a long list of problems', () => {
-    const many = Array.from({ length: 100 }, (_, i) => ({ path: `spec.stages[${i}].name`, message: 'must be a DNS-1123 label' }));
+    const many = Array.from({ length: 100 }, (_, i) => ({
+      path: `spec.stages[${i}].name`,
+      message: 'must be a DNS-1123 label',
+    }));
     const result = plan({ pipeline: pipeline({ stages: [] }), problems: many, jobs: [], claims: [], now: T0 });
     expect(condition(result.status, 'Stalled')?.message.length).toBeLessThanOrEqual(1000);
   });
@@ -520,7 +663,11 @@ describe('an invalid spec', () => {
     expect(createdJobs(result)).toEqual([]);
     expect(result.status.phase).toBe('Invalid');
     expect(result.status.observedGeneration).toBe(2);
-    expect(run(result.status)).toMatchObject({ id: 'g1', phase: 'Cancelled', message: 'cancelled: generation 2 is invalid' });
+    expect(run(result.status)).toMatchObject({
+      id: 'g1',
+      phase: 'Cancelled',
+      message: 'cancelled: generation 2 is invalid',
+    });
     expect(stagePhases(result)).toEqual({ a: 'Failed', b: 'Skipped' });
     expect(condition(result.status, 'Reconciling')).toBeUndefined();
     expect(eventReasons(result)).toEqual(['RunCancelled', 'InvalidSpec']);
@@ -550,10 +697,19 @@ describe('run history', () => {
       labels: { 'conveyor.dev/pipeline': 'etl', 'conveyor.dev/run': id },
     },
   });
-  const status: PipelineStatus = { observedGeneration: 5, lastRun: { id: 'g5', trigger: 'change', phase: 'Running', startTime: '2025-01-01T01:00:00Z' } };
+  const status: PipelineStatus = {
+    observedGeneration: 5,
+    lastRun: { id: 'g5', trigger: 'change', phase: 'Running', startTime: '2025-01-01T01:00:00Z' },
+  };
 
   it('keeps the newest runHistoryLimit finished runs (default 3) besides the current one', () => {
-    const jobs = [oldRun('g1', at(0)), oldRun('g2', at(100)), oldRun('g3', at(200)), oldRun('g4', at(300)), job(p, 'a', 'g5', { state: 'running' }, { created: at(3600) })];
+    const jobs = [
+      oldRun('g1', at(0)),
+      oldRun('g2', at(100)),
+      oldRun('g3', at(200)),
+      oldRun('g4', at(300)),
+      job(p, 'a', 'g5', { state: 'running' }, { created: at(3600) }),
+    ];
     const claims = [claimOf('g1', at(0)), claimOf('g4', at(300)), claimOf('g5', at(3600))];
     const result = plan({ pipeline: { ...p, status }, problems: [], jobs, claims, now: at(3700) });
     expect(runActions(result)).toEqual([
@@ -564,16 +720,44 @@ describe('run history', () => {
 
   it('honours a smaller limit, and 0 keeps only the current run', () => {
     const jobs = [oldRun('g2', at(100)), oldRun('g3', at(200)), oldRun('g4', at(300))];
-    const one = plan({ pipeline: { ...p, spec: { ...p.spec, runHistoryLimit: 1 }, status }, problems: [], jobs, claims: [], now: at(3700) });
+    const one = plan({
+      pipeline: { ...p, spec: { ...p.spec, runHistoryLimit: 1 }, status },
+      problems: [],
+      jobs,
+      claims: [],
+      now: at(3700),
+    });
     expect(deletedJobs(one)).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'a', 'g3')]);
-    const none = plan({ pipeline: { ...p, spec: { ...p.spec, runHistoryLimit: 0 }, status }, problems: [], jobs, claims: [], now: at(3700) });
-    expect(deletedJobs(none)).toEqual([jobName('etl', 'a', 'g2'), jobName('etl', 'a', 'g3'), jobName('etl', 'a', 'g4')]);
+    const none = plan({
+      pipeline: { ...p, spec: { ...p.spec, runHistoryLimit: 0 }, status },
+      problems: [],
+      jobs,
+      claims: [],
+      now: at(3700),
+    });
+    expect(deletedJobs(none)).toEqual([
+      jobName('etl', 'a', 'g2'),
+      jobName('etl', 'a', 'g3'),
+      jobName('etl', 'a', 'g4'),
+    ]);
   });
 
   it('bounds runs[] to 10 finished summaries besides the active run, newest first', () => {
-    const runs = Array.from({ length: 10 }, (_, i) => ({ id: `g${4 - i}`, trigger: 'change' as const, phase: 'Succeeded' as const }));
+    const runs = Array.from({ length: 10 }, (_, i) => ({
+      id: `g${4 - i}`,
+      trigger: 'change' as const,
+      phase: 'Succeeded' as const,
+    }));
     const result = plan({
-      pipeline: { ...p, status: { ...status, lastRun: { id: 'g4', trigger: 'change', phase: 'Succeeded' }, observedGeneration: 4, runs } },
+      pipeline: {
+        ...p,
+        status: {
+          ...status,
+          lastRun: { id: 'g4', trigger: 'change', phase: 'Succeeded' },
+          observedGeneration: 4,
+          runs,
+        },
+      },
       problems: [],
       jobs: [],
       claims: [],
@@ -594,7 +778,9 @@ describe('staging', () => {
     const first = runActions(result)[0];
     expect(first?.kind === 'createClaim' && first.claim.metadata?.name).toBe('etl-g1-staging');
     for (const j of createdJobs(result)) {
-      expect(j.spec?.template.spec?.volumes).toEqual([{ name: 'conveyor-staging', persistentVolumeClaim: { claimName: 'etl-g1-staging' } }]);
+      expect(j.spec?.template.spec?.volumes).toEqual([
+        { name: 'conveyor-staging', persistentVolumeClaim: { claimName: 'etl-g1-staging' } },
+      ]);
     }
   });
 
@@ -612,7 +798,10 @@ describe('staging', () => {
 describe('crash recovery', () => {
   it('status lost but Jobs exist: the same run is adopted, nothing is created twice', () => {
     const p = pipeline({ stages: diamond() });
-    const jobs = [job(p, 'a', 'g1', { state: 'succeeded' }), job(p, 'b', 'g1', { state: 'running' }, { created: at(11) })];
+    const jobs = [
+      job(p, 'a', 'g1', { state: 'succeeded' }),
+      job(p, 'b', 'g1', { state: 'running' }, { created: at(11) }),
+    ];
     const result = plan({ pipeline: p, problems: [], jobs, claims: [], now: at(30) });
     expect(createdStages(result)).toEqual(['c']);
     expect(run(result.status)).toMatchObject({ id: 'g1', startTime: '2025-01-01T00:00:00Z' });
@@ -637,7 +826,14 @@ describe('crash recovery', () => {
     const p = pipeline({ stages: [stage('a')] });
     const first = plan({ pipeline: p, problems: [], jobs: [], claims: [], now: T0 });
     const pendingJobs = new Set([jobName('etl', 'a', 'g1')]);
-    const second = plan({ pipeline: { ...p, status: first.status }, problems: [], jobs: [], claims: [], pendingJobs, now: at(1) });
+    const second = plan({
+      pipeline: { ...p, status: first.status },
+      problems: [],
+      jobs: [],
+      claims: [],
+      pendingJobs,
+      now: at(1),
+    });
     expect(createdJobs(second)).toEqual([]);
     expect(second.status).toEqual(first.status);
     expect(second.events).toEqual([]);
@@ -662,11 +858,20 @@ describe('crash recovery', () => {
         trigger: 'create',
         phase: 'Running',
         startTime: '2025-01-01T00:00:00Z',
-        stages: [{ name: 'a', phase: 'Succeeded', job: jobName('etl', 'a', 'g1'), attempts: 1 }, { name: 'b', phase: 'Pending' }],
+        stages: [
+          { name: 'a', phase: 'Succeeded', job: jobName('etl', 'a', 'g1'), attempts: 1 },
+          { name: 'b', phase: 'Pending' },
+        ],
       },
     };
     // A stale cache still shows a running.
-    const result = plan({ pipeline: { ...p, status }, problems: [], jobs: [job(p, 'a', 'g1', { state: 'running' })], claims: [], now: at(5) });
+    const result = plan({
+      pipeline: { ...p, status },
+      problems: [],
+      jobs: [job(p, 'a', 'g1', { state: 'running' })],
+      claims: [],
+      now: at(5),
+    });
     expect(stagePhases(result)).toMatchObject({ a: 'Succeeded', b: 'Running' });
     expect(createdStages(result)).toEqual(['b']);
     expect(deletedJobs(result)).toEqual([]);
@@ -675,19 +880,29 @@ describe('crash recovery', () => {
 
 describe('events', () => {
   it('are emitted on transitions only', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a'), stage('b')], failurePolicy: 'ContinueIndependent' }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('a'), stage('b')], failurePolicy: 'ContinueIndependent' }),
+    );
     expect(eventReasons(cluster.reconcile(at(0)))).toEqual(['RunStarted']);
     expect(eventReasons(cluster.reconcile(at(1)))).toEqual([]);
     cluster.set('a', { state: 'failed' });
     const failed = cluster.reconcile(at(2));
     expect(failed.events).toEqual([
-      { type: 'Warning', reason: 'StageFailed', message: `run g1: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})` },
+      {
+        type: 'Warning',
+        reason: 'StageFailed',
+        message: `run g1: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})`,
+      },
     ]);
     expect(eventReasons(cluster.reconcile(at(3)))).toEqual([]);
     cluster.set('b', { state: 'succeeded' });
     const done = cluster.reconcile(at(4));
     expect(done.events).toEqual([
-      { type: 'Warning', reason: 'RunFailed', message: `run g1 failed: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})` },
+      {
+        type: 'Warning',
+        reason: 'RunFailed',
+        message: `run g1 failed: stage "a" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${jobName('etl', 'a', 'g1')})`,
+      },
     ]);
     expect(eventReasons(cluster.reconcile(at(5)))).toEqual([]);
   });
@@ -696,7 +911,10 @@ describe('events', () => {
 describe('status size', () => {
   it('a 200-stage pipeline with every stage Succeeded stays well under 100 KB', () => {
     const stages = Array.from({ length: 200 }, (_, i) =>
-      stage(`stage-number-${String(i).padStart(3, '0')}-transform`, i === 0 ? undefined : [`stage-number-${String(i - 1).padStart(3, '0')}-transform`]),
+      stage(
+        `stage-number-${String(i).padStart(3, '0')}-transform`,
+        i === 0 ? undefined : [`stage-number-${String(i - 1).padStart(3, '0')}-transform`],
+      ),
     );
     const p = pipeline({ stages }, { name: 'a-rather-long-pipeline-name-for-a-data-warehouse-load' });
     const jobs = stages.map((s, i) => job(p, s.name, 'g1', { state: 'succeeded', failed: 2 }, { created: at(i * 60) }));
@@ -722,8 +940,16 @@ describe('odd input never throws', () => {
     const noMetadata: V1Job = {};
     const unknownStage = job(p, 'removed', 'g1', { state: 'running' });
     const foreign = job(p, 'a', 'g1', { state: 'succeeded' });
-    foreign.metadata!.ownerReferences = [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'etl', uid: 'old-uid', controller: true }];
-    const result = plan({ pipeline: p, problems: [], jobs: [unlabelled, noMetadata, unknownStage, foreign], claims: [], now: T0 });
+    foreign.metadata!.ownerReferences = [
+      { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'etl', uid: 'old-uid', controller: true },
+    ];
+    const result = plan({
+      pipeline: p,
+      problems: [],
+      jobs: [unlabelled, noMetadata, unknownStage, foreign],
+      claims: [],
+      now: T0,
+    });
     expect(createdStages(result)).toEqual(['a']);
     expect(deletedJobs(result)).toEqual([]);
     expect(stagePhases(result)).toEqual({ a: 'Running' });
@@ -737,20 +963,38 @@ describe('odd input never throws', () => {
     const result = plan({ pipeline: p, problems: [], jobs: [stringy], claims: [], now: T0 });
     expect(result.status.phase).toBe('Succeeded');
 
-    const bare = { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: undefined, spec: undefined } as unknown as Parameters<typeof plan>[0]['pipeline'];
+    const bare = {
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: undefined,
+      spec: undefined,
+    } as unknown as Parameters<typeof plan>[0]['pipeline'];
     expect(() => plan({ pipeline: bare, problems: [], jobs: [], claims: [], now: T0 })).not.toThrow();
-    expect(() => plan({ pipeline: bare, problems: [{ path: '', message: 'bad' }], jobs: [], claims: [], now: T0 })).not.toThrow();
+    expect(() =>
+      plan({ pipeline: bare, problems: [{ path: '', message: 'bad' }], jobs: [], claims: [], now: T0 }),
+    ).not.toThrow();
   });
 
   it('leaves a Job of a removed stage of the current run alone', () => {
-    const p = pipeline({ stages: [stage('a')] }, { status: { observedGeneration: 1, lastRun: { id: 'g1', trigger: 'create', phase: 'Running' } } });
-    const result = plan({ pipeline: p, problems: [], jobs: [job(p, 'a', 'g1', { state: 'running' }), job(p, 'gone', 'g1', { state: 'running' })], claims: [], now: T0 });
+    const p = pipeline(
+      { stages: [stage('a')] },
+      { status: { observedGeneration: 1, lastRun: { id: 'g1', trigger: 'create', phase: 'Running' } } },
+    );
+    const result = plan({
+      pipeline: p,
+      problems: [],
+      jobs: [job(p, 'a', 'g1', { state: 'running' }), job(p, 'gone', 'g1', { state: 'running' })],
+      claims: [],
+      now: T0,
+    });
     expect(runActions(result)).toEqual([]);
     expect(stagePhases(result)).toEqual({ a: 'Running' });
   });
 
   it('handles a long pipeline name end to end', () => {
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a'), stage('b', ['a'])] }, { name: `p${'x'.repeat(120)}` }));
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('a'), stage('b', ['a'])] }, { name: `p${'x'.repeat(120)}` }),
+    );
     cluster.reconcile(at(0));
     cluster.set('a', { state: 'succeeded' });
     expect(createdStages(cluster.reconcile(at(10)))).toEqual(['b']);

@@ -6,7 +6,18 @@ import { jobName, retryRunId } from '../../../src/plan/names.ts';
 import { requestSeed } from '../../../src/plan/select/select.ts';
 import { parseRetryRequest } from '../../../src/plan/select/retry.ts';
 import { plan } from '../../../src/plan/planner.ts';
-import { FakeCluster, at, condition, createdJobs, createdStages, diamond, eventReasons, pipeline, stage, stagePhases } from './fixtures.ts';
+import {
+  FakeCluster,
+  at,
+  condition,
+  createdJobs,
+  createdStages,
+  diamond,
+  eventReasons,
+  pipeline,
+  stage,
+  stagePhases,
+} from './fixtures.ts';
 
 const RETRY = 'conveyor.dev/retry-requested';
 const lastRun = (s: PipelineStatus): RunStatus => {
@@ -51,10 +62,22 @@ describe('retry from failure', () => {
 
     expect(createdStages(retry)).toEqual(['b']);
     expect(createdJobs(retry)[0]?.metadata?.name).toBe(jobName('etl', 'b', id));
-    expect(createdJobs(retry)[0]?.metadata?.annotations).toMatchObject({ 'conveyor.dev/retry-of': 'g1', 'conveyor.dev/trigger': 'retry' });
+    expect(createdJobs(retry)[0]?.metadata?.annotations).toMatchObject({
+      'conveyor.dev/retry-of': 'g1',
+      'conveyor.dev/trigger': 'retry',
+    });
     expect(lastRun(retry.status)).toMatchObject({ id, trigger: 'retry', phase: 'Running' });
-    expect(stageOf(retry.status, 'a')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun', message: 'succeeded in run g1', job: jobName('etl', 'a', 'g1') });
-    expect(stageOf(retry.status, 'c')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun', message: 'succeeded in run g1' });
+    expect(stageOf(retry.status, 'a')).toMatchObject({
+      phase: 'Succeeded',
+      reason: 'FromRun',
+      message: 'succeeded in run g1',
+      job: jobName('etl', 'a', 'g1'),
+    });
+    expect(stageOf(retry.status, 'c')).toMatchObject({
+      phase: 'Succeeded',
+      reason: 'FromRun',
+      message: 'succeeded in run g1',
+    });
     expect(stagePhases(retry)).toEqual({ a: 'Succeeded', b: 'Running', c: 'Succeeded', d: 'Pending' });
     expect(retry.status.progress).toBe('2/4');
     expect(retry.status.lastRetryRequest).toBe('1');
@@ -105,7 +128,9 @@ describe('retry from failure', () => {
     cluster.annotate(RETRY, '2');
     const second = cluster.reconcile(at(200));
     expect(createdStages(second)).toEqual(['b']);
-    expect(createdJobs(second)[0]?.metadata?.annotations?.['conveyor.dev/retry-of']).toBe(retryRunId(requestSeed('1', 0)));
+    expect(createdJobs(second)[0]?.metadata?.annotations?.['conveyor.dev/retry-of']).toBe(
+      retryRunId(requestSeed('1', 0)),
+    );
     expect(stageOf(second.status, 'a')).toMatchObject({ reason: 'FromRun', message: 'succeeded in run g1' });
     expect(cluster.jobsOf('a')).toHaveLength(1);
   });
@@ -117,7 +142,11 @@ describe('retry from failure', () => {
     cluster.pipeline = { ...cluster.pipeline, status: {} };
     const result = cluster.reconcile(at(110));
     expect(createdJobs(result)).toEqual([]);
-    expect(lastRun(result.status)).toMatchObject({ id: retryRunId(requestSeed('1', 0)), trigger: 'retry', phase: 'Running' });
+    expect(lastRun(result.status)).toMatchObject({
+      id: retryRunId(requestSeed('1', 0)),
+      trigger: 'retry',
+      phase: 'Running',
+    });
     expect(stagePhases(result)).toEqual({ a: 'Succeeded', b: 'Running', c: 'Succeeded', d: 'Pending' });
     expect(result.status.lastRetryRequest).toBe('1');
   });
@@ -131,7 +160,12 @@ describe('retry from failure', () => {
   });
 
   it.each([
-    ['a run that succeeded', 'x', (c: FakeCluster) => c.set('a', { state: 'succeeded' }), 'run g1 succeeded: nothing to retry'],
+    [
+      'a run that succeeded',
+      'x',
+      (c: FakeCluster) => c.set('a', { state: 'succeeded' }),
+      'run g1 succeeded: nothing to retry',
+    ],
     ['a run still going', 'x', () => undefined, 'run g1 is still running'],
     ['an unknown run', 'g7:x', (c: FakeCluster) => c.set('a', { state: 'failed' }), 'run g7 is not known'],
   ])('refuses %s with a Warning, and records the request as handled', (_case, value, setup, reason) => {
@@ -142,7 +176,9 @@ describe('retry from failure', () => {
     cluster.annotate(RETRY, value);
     const result = cluster.reconcile(at(20));
     expect(createdJobs(result)).toEqual([]);
-    expect(result.events).toEqual([{ type: 'Warning', reason: 'RetryRefused', message: `retry request "${value}" refused: ${reason}` }]);
+    expect(result.events).toEqual([
+      { type: 'Warning', reason: 'RetryRefused', message: `retry request "${value}" refused: ${reason}` },
+    ]);
     expect(result.status.lastRetryRequest).toBe(value);
     expect(lastRun(result.status).id).toBe('g1');
     expect(cluster.reconcile(at(30)).events).toEqual([]);
@@ -158,7 +194,8 @@ describe('retry from failure', () => {
       {
         type: 'Warning',
         reason: 'RetryRefused',
-        message: 'retry request "1" refused: the Jobs of run g1 were deleted (runHistoryLimit): its outcome cannot be reused',
+        message:
+          'retry request "1" refused: the Jobs of run g1 were deleted (runHistoryLimit): its outcome cannot be reused',
       },
     ]);
     expect(result.status.lastRetryRequest).toBe('1');
@@ -178,7 +215,12 @@ describe('retry from failure', () => {
     cluster.set('b', { state: 'succeeded' });
     const done = cluster.reconcile(at(40));
     // Once it ended, history is pruned as usual (runHistoryLimit 0).
-    expect(done.actions.filter((a) => a.kind === 'deleteJob').map((a) => a.kind === 'deleteJob' && a.name).sort()).toEqual([jobName('etl', 'a', 'g1'), jobName('etl', 'b', 'g1')]);
+    expect(
+      done.actions
+        .filter((a) => a.kind === 'deleteJob')
+        .map((a) => a.kind === 'deleteJob' && a.name)
+        .sort(),
+    ).toEqual([jobName('etl', 'a', 'g1'), jobName('etl', 'b', 'g1')]);
   });
 
   it('a retry run status no longer details, whose Jobs the cache does not show yet, is left alone', () => {
@@ -187,17 +229,31 @@ describe('retry from failure', () => {
       {
         status: {
           observedGeneration: 1,
-          lastRun: { id: 's1735693200', trigger: 'schedule', phase: 'Running', stages: [{ name: 'a', phase: 'Running', job: 'etl-a-1' }] },
+          lastRun: {
+            id: 's1735693200',
+            trigger: 'schedule',
+            phase: 'Running',
+            stages: [{ name: 'a', phase: 'Running', job: 'etl-a-1' }],
+          },
           runs: [
             { id: 's1735693200', trigger: 'schedule', phase: 'Running' },
-            { id: retryRunId(requestSeed('1', 0)), trigger: 'retry', phase: 'Running', startTime: '2025-01-01T00:00:00Z' },
+            {
+              id: retryRunId(requestSeed('1', 0)),
+              trigger: 'retry',
+              phase: 'Running',
+              startTime: '2025-01-01T00:00:00Z',
+            },
           ],
           lastRetryRequest: '1',
         },
       },
     );
     const result = plan({ pipeline: p, problems: [], jobs: [], claims: [], cronJobs: [], now: at(5) });
-    expect(createdJobs(result).map((j) => j.metadata?.name)).not.toContain(jobName('etl', 'a', retryRunId(requestSeed('1', 0))));
-    expect(result.status.runs?.find((r) => r.id === retryRunId(requestSeed('1', 0)))).toMatchObject({ phase: 'Running' });
+    expect(createdJobs(result).map((j) => j.metadata?.name)).not.toContain(
+      jobName('etl', 'a', retryRunId(requestSeed('1', 0))),
+    );
+    expect(result.status.runs?.find((r) => r.id === retryRunId(requestSeed('1', 0)))).toMatchObject({
+      phase: 'Running',
+    });
   });
 });

@@ -8,11 +8,14 @@ import type { Action } from '../../../src/plan/planner.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, at, createdJobs, createdStages, deletedJobs, pipeline, stage } from './fixtures.ts';
 
-const revisionCreates = (p: Plan) => p.actions.filter((a): a is Extract<Action, { kind: 'createRevision' }> => a.kind === 'createRevision');
+const revisionCreates = (p: Plan) =>
+  p.actions.filter((a): a is Extract<Action, { kind: 'createRevision' }> => a.kind === 'createRevision');
 const runsOf = (p: Plan) => [...(p.status.runs ?? []), ...(p.status.lastRun ? [p.status.lastRun] : [])];
-const jobsOfRun = (cluster: FakeCluster, run: string) => [...cluster.jobs.values()].filter((j) => j.metadata?.labels?.['conveyor.dev/run'] === run);
+const jobsOfRun = (cluster: FakeCluster, run: string) =>
+  [...cluster.jobs.values()].filter((j) => j.metadata?.labels?.['conveyor.dev/run'] === run);
 const image = (p: Plan, stageName: string) =>
-  createdJobs(p).find((j) => j.metadata?.labels?.['conveyor.dev/stage'] === stageName)?.spec?.template.spec?.containers[0]?.image;
+  createdJobs(p).find((j) => j.metadata?.labels?.['conveyor.dev/stage'] === stageName)?.spec?.template.spec
+    ?.containers[0]?.image;
 
 /** A two-stage unscheduled pipeline whose first plan created its Jobs, then died (or its revision create failed) before the revision and the status write. */
 function jobsWithoutRevision(): FakeCluster {
@@ -28,7 +31,11 @@ describe('when the revision is created', () => {
   it.each([
     ['unscheduled: alongside the first Jobs', {}, false],
     ['scheduled: before any Job is started (its runs outlive changes of spec)', { schedule: '0 * * * *' }, true],
-    ['chained: before any Job (its runs outlive changes of spec)', { triggers: { after: [{ pipeline: 'ingest' }] } }, true],
+    [
+      'chained: before any Job (its runs outlive changes of spec)',
+      { triggers: { after: [{ pipeline: 'ingest' }] } },
+      true,
+    ],
   ])('%s', (_case, extra, beforeJobs) => {
     const cluster = new FakeCluster(pipeline({ stages: [stage('extract')], ...extra }));
     cluster.reconcile(at(0));

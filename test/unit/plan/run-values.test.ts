@@ -10,9 +10,13 @@ const params = [{ name: 'table', default: 'orders', enum: ['orders', 'users'] },
 const loader = stage('load', undefined, {
   command: ['load'],
   args: ['--table=$(params.table)', '--day=$(params.day)', '--at=$(run.logicalTime)', '$$(params.table)'],
-  env: [{ name: 'TARGET', value: '$(params.table)-$(run.logicalDate)' }, { name: 'FROM_OURS', value: '$(CONVEYOR_PARAM_DAY)' }],
+  env: [
+    { name: 'TARGET', value: '$(params.table)-$(run.logicalDate)' },
+    { name: 'FROM_OURS', value: '$(CONVEYOR_PARAM_DAY)' },
+  ],
 });
-const envOf = (c: V1Container | undefined) => Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
+const envOf = (c: V1Container | undefined) =>
+  Object.fromEntries((c?.env ?? []).map((e) => [e.name, e.value ?? e.valueFrom]));
 const containerOf = (job: V1Job | undefined) => job?.spec?.template.spec?.containers.find((c) => c.name === 'stage');
 
 function requested(options: Record<string, unknown> | undefined, request = 'r1'): FakeCluster {
@@ -57,7 +61,12 @@ describe('a manual run with options', () => {
   it('records the values in status and keeps them on later plans', () => {
     const cluster = requested(options);
     const first = cluster.reconcile(at(10)).status.lastRun;
-    const values = { logicalTime: '2026-03-02T10:00:00Z', intervalStart: '2026-03-02T10:00:00Z', intervalEnd: '2026-03-02T10:00:00Z', params: { table: 'users', day: '2026-03-01' } };
+    const values = {
+      logicalTime: '2026-03-02T10:00:00Z',
+      intervalStart: '2026-03-02T10:00:00Z',
+      intervalEnd: '2026-03-02T10:00:00Z',
+      params: { table: 'users', day: '2026-03-01' },
+    };
     expect(first).toMatchObject({ trigger: 'manual', ...values });
     const later = cluster.reconcile(at(3600)).status;
     expect(later.lastRun).toMatchObject(values);
@@ -70,29 +79,50 @@ describe('a manual run with options', () => {
     cluster.pipeline = { ...cluster.pipeline, status: {} };
     const rebuilt = cluster.reconcile(at(20)).status.lastRun;
     expect(rebuilt?.id).toBe(id);
-    expect(rebuilt).toMatchObject({ logicalTime: '2026-03-02T10:00:00Z', params: { table: 'users', day: '2026-03-01' } });
+    expect(rebuilt).toMatchObject({
+      logicalTime: '2026-03-02T10:00:00Z',
+      params: { table: 'users', day: '2026-03-01' },
+    });
   });
 
   it('without --at, the logical time is when the request was handled; no options means defaults', () => {
     const cluster = requested(undefined);
-    expect(cluster.reconcile(at(10)).status.lastRun).toMatchObject({ logicalTime: '2025-01-01T00:00:10Z', params: { table: 'orders', day: '' } });
+    expect(cluster.reconcile(at(10)).status.lastRun).toMatchObject({
+      logicalTime: '2025-01-01T00:00:10Z',
+      params: { table: 'orders', day: '' },
+    });
   });
 
   it('options left from an earlier request do not apply to a new one', () => {
     const cluster = requested(options);
     cluster.reconcile(at(10));
     cluster.annotate('conveyor.dev/run-requested', 'r2');
-    expect(cluster.reconcile(at(20)).status.lastRun).toMatchObject({ params: { table: 'orders', day: '' }, logicalTime: '2025-01-01T00:00:20Z' });
+    expect(cluster.reconcile(at(20)).status.lastRun).toMatchObject({
+      params: { table: 'orders', day: '' },
+      logicalTime: '2025-01-01T00:00:20Z',
+    });
   });
 
   it.each([
-    ['an unknown parameter', { params: { tabel: 'x' } }, 'run request "r1" refused: unknown parameter "tabel" (declared parameters: table, day)'],
-    ['a value outside enum', { params: { table: 'x' } }, 'run request "r1" refused: value "x" of parameter "table" is not allowed; allowed values: "orders", "users"'],
+    [
+      'an unknown parameter',
+      { params: { tabel: 'x' } },
+      'run request "r1" refused: unknown parameter "tabel" (declared parameters: table, day)',
+    ],
+    [
+      'a value outside enum',
+      { params: { table: 'x' } },
+      'run request "r1" refused: value "x" of parameter "table" is not allowed; allowed values: "orders", "users"',
+    ],
   ])('refuses %s with RunRefused, and counts the request as handled', (_case, bad, message) => {
     const cluster = requested(bad);
     const before = cluster.pipeline.status?.lastRun?.id;
     const result = cluster.reconcile(at(10));
-    expect(result.events.find((e) => e.reason === 'RunRefused')).toEqual({ type: 'Warning', reason: 'RunRefused', message });
+    expect(result.events.find((e) => e.reason === 'RunRefused')).toEqual({
+      type: 'Warning',
+      reason: 'RunRefused',
+      message,
+    });
     expect(result.status.lastRun?.id).toBe(before);
     expect(result.status.lastRunRequest).toBe('r1');
     expect(eventReasons(cluster.reconcile(at(20)))).not.toContain('RunRefused');
@@ -107,22 +137,36 @@ describe('retry and chain runs', () => {
     cluster.reconcile(at(20));
     cluster.annotate('conveyor.dev/retry-requested', `${failed}:n1`);
     const retry = cluster.reconcile(at(30)).status.lastRun;
-    expect(retry).toMatchObject({ trigger: 'retry', logicalTime: '2026-03-02T10:00:00Z', params: { table: 'orders', day: 'd1' } });
+    expect(retry).toMatchObject({
+      trigger: 'retry',
+      logicalTime: '2026-03-02T10:00:00Z',
+      params: { table: 'orders', day: 'd1' },
+    });
   });
 
   it('a chained run takes the upstream run logical time and interval', () => {
-    const cluster = new FakeCluster(pipeline({ params, stages: [loader], triggers: { after: [{ pipeline: 'ingest' }] } }));
+    const cluster = new FakeCluster(
+      pipeline({ params, stages: [loader], triggers: { after: [{ pipeline: 'ingest' }] } }),
+    );
     const upstream = (runId: string, completionTime?: string) =>
-      pipeline({ stages: [stage('x')] }, {
-        name: 'ingest',
-        uid: 'uid-up',
-        status: {
-          lastRun: {
-            id: runId, trigger: 'schedule', phase: 'Succeeded', ...(completionTime ? { completionTime } : {}),
-            logicalTime: '2026-03-02T00:00:00Z', intervalStart: '2026-03-01T00:00:00Z', intervalEnd: '2026-03-02T00:00:00Z',
+      pipeline(
+        { stages: [stage('x')] },
+        {
+          name: 'ingest',
+          uid: 'uid-up',
+          status: {
+            lastRun: {
+              id: runId,
+              trigger: 'schedule',
+              phase: 'Succeeded',
+              ...(completionTime ? { completionTime } : {}),
+              logicalTime: '2026-03-02T00:00:00Z',
+              intervalStart: '2026-03-01T00:00:00Z',
+              intervalEnd: '2026-03-02T00:00:00Z',
+            },
           },
         },
-      });
+      );
     cluster.upstream = [upstream('s1')];
     cluster.reconcile(T0); // first sight: recorded, not fired
     cluster.upstream = [upstream('s2', '2025-01-01T00:00:05Z')];
@@ -159,7 +203,13 @@ describe('values in the kubelet syntax', () => {
   it('a param value with $ reaches the stage unchanged (every $ doubled)', () => {
     const p = pipeline({ params: [{ name: 'q' }], stages: [] });
     const s = stage('a', undefined, { args: ['$(params.q)'], env: [{ name: 'Q', value: 'x $(params.q)' }] });
-    const job = buildStageJob(p, s, { runId: 'm1', trigger: 'manual', role: 'stage', generation: 1, values: { params: { q: 'cost $5 $(HOME)' } } });
+    const job = buildStageJob(p, s, {
+      runId: 'm1',
+      trigger: 'manual',
+      role: 'stage',
+      generation: 1,
+      values: { params: { q: 'cost $5 $(HOME)' } },
+    });
     const c = containerOf(job);
     expect(c?.args).toEqual(['cost $$5 $$(HOME)']);
     expect(envOf(c)).toMatchObject({ CONVEYOR_PARAM_Q: 'cost $$5 $$(HOME)', Q: 'x cost $$5 $$(HOME)' });
@@ -168,7 +218,9 @@ describe('values in the kubelet syntax', () => {
 
 describe('a scheduled run', () => {
   it('has its tick as logical time and the previous tick → tick as interval, stamped on the pod template', () => {
-    const cluster = new FakeCluster(pipeline({ params, schedule: '0 * * * *', timeZone: 'Europe/Berlin', stages: [loader] }));
+    const cluster = new FakeCluster(
+      pipeline({ params, schedule: '0 * * * *', timeZone: 'Europe/Berlin', stages: [loader] }),
+    );
     cluster.reconcile(T0);
     const tick = new Date('2025-01-01T01:00:00Z');
     cluster.tick(tick);
@@ -183,7 +235,16 @@ describe('a scheduled run', () => {
     const start = result.actions.find((a) => a.kind === 'startJob');
     // The logical date is the calendar day in the pipeline's time zone.
     expect(start?.kind === 'startJob' && start.patch).toMatchObject({
-      spec: { template: { metadata: { annotations: { 'conveyor.dev/logical-time': '2025-01-01T01:00:00Z', 'conveyor.dev/logical-date': '2025-01-01' } } } },
+      spec: {
+        template: {
+          metadata: {
+            annotations: {
+              'conveyor.dev/logical-time': '2025-01-01T01:00:00Z',
+              'conveyor.dev/logical-date': '2025-01-01',
+            },
+          },
+        },
+      },
     });
   });
 });

@@ -6,14 +6,29 @@ import type { PipelineSpec, PipelineStatus, RunStatus } from '../../../src/api/t
 import { plan, type Action, type Plan } from '../../../src/plan/planner.ts';
 import { cronJobName, jobName, manualRunId, scheduledRunId } from '../../../src/plan/names.ts';
 import { requestSeed } from '../../../src/plan/select/select.ts';
-import { FakeCluster, at, condition, createdJobs, deletedJobs, eventReasons, pipeline, stage, stagePhases, runActions } from './fixtures.ts';
+import {
+  FakeCluster,
+  at,
+  condition,
+  createdJobs,
+  deletedJobs,
+  eventReasons,
+  pipeline,
+  stage,
+  stagePhases,
+  runActions,
+} from './fixtures.ts';
 
 const HOUR = 3600;
 /** Ticks are on the hour: tick n is at T0 + n hours. */
 const tick = (n: number): Date => at(n * HOUR);
 const runAt = (n: number): string => scheduledRunId(tick(n));
 const stages = () => [stage('extract'), stage('events'), stage('load', ['extract', 'events'])];
-const scheduledSpec = (extra: Partial<PipelineSpec> = {}): PipelineSpec => ({ stages: stages(), schedule: '0 * * * *', ...extra });
+const scheduledSpec = (extra: Partial<PipelineSpec> = {}): PipelineSpec => ({
+  stages: stages(),
+  schedule: '0 * * * *',
+  ...extra,
+});
 
 /** A scheduled pipeline whose CronJobs exist. */
 function scheduled(extra: Partial<PipelineSpec> = {}): FakeCluster {
@@ -26,9 +41,14 @@ const lastRun = (s: PipelineStatus): RunStatus => {
   if (!s.lastRun) throw new Error('no lastRun');
   return s.lastRun;
 };
-const appliedCronJobs = (result: Plan): V1CronJob[] => result.actions.flatMap((a) => (a.kind === 'applyCronJob' ? [a.cronJob] : []));
-const started = (result: Plan): Extract<Action, { kind: 'startJob' }>[] => result.actions.flatMap((a) => (a.kind === 'startJob' ? [a] : []));
-const startedJobs = (result: Plan): string[] => started(result).map((a) => a.name).sort();
+const appliedCronJobs = (result: Plan): V1CronJob[] =>
+  result.actions.flatMap((a) => (a.kind === 'applyCronJob' ? [a.cronJob] : []));
+const started = (result: Plan): Extract<Action, { kind: 'startJob' }>[] =>
+  result.actions.flatMap((a) => (a.kind === 'startJob' ? [a] : []));
+const startedJobs = (result: Plan): string[] =>
+  started(result)
+    .map((a) => a.name)
+    .sort();
 const runPhases = (s: PipelineStatus) => (s.runs ?? []).map((r) => [r.id, r.phase]);
 
 describe('the CronJobs of a scheduled pipeline', () => {
@@ -37,7 +57,10 @@ describe('the CronJobs of a scheduled pipeline', () => {
   it('are one per root stage: schedule, time zone, deadline, Allow, small history, owner, labels', () => {
     const result = plan({ pipeline: pipeline(spec), problems: [], jobs: [], claims: [], now: at(0) });
     const cronJobs = appliedCronJobs(result);
-    expect(cronJobs.map((c) => c.metadata?.name)).toEqual([cronJobName('etl', 'extract'), cronJobName('etl', 'events')]);
+    expect(cronJobs.map((c) => c.metadata?.name)).toEqual([
+      cronJobName('etl', 'extract'),
+      cronJobName('etl', 'events'),
+    ]);
     expect(createdJobs(result)).toEqual([]);
     const [extract] = cronJobs;
     const labels = {
@@ -49,7 +72,16 @@ describe('the CronJobs of a scheduled pipeline', () => {
     expect(extract?.metadata).toMatchObject({
       namespace: 'data',
       labels,
-      ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'etl', uid: 'uid-1', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'conveyor.dev/v1alpha1',
+          kind: 'Pipeline',
+          name: 'etl',
+          uid: 'uid-1',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     });
     expect(extract?.spec).toMatchObject({
       schedule: '0 * * * *',
@@ -62,7 +94,10 @@ describe('the CronJobs of a scheduled pipeline', () => {
     });
     const template = extract?.spec?.jobTemplate;
     expect(template?.metadata?.labels).toEqual(labels);
-    expect(template?.metadata?.annotations).toMatchObject({ 'conveyor.dev/trigger': 'schedule', 'conveyor.dev/generation': '1' });
+    expect(template?.metadata?.annotations).toMatchObject({
+      'conveyor.dev/trigger': 'schedule',
+      'conveyor.dev/generation': '1',
+    });
     expect(template?.spec?.suspend).toBe(true);
     expect(template?.spec?.template.metadata?.labels).toEqual(labels);
     expect(template?.spec?.template.spec?.containers[0]?.env).toContainEqual({
@@ -83,14 +118,20 @@ describe('the CronJobs of a scheduled pipeline', () => {
   it('status: Scheduled with the next tick, Reconciling only while the CronJobs are applied', () => {
     const cluster = new FakeCluster(pipeline(scheduledSpec()));
     const first = cluster.reconcile(at(0));
-    expect(first.status).toMatchObject({ observedGeneration: 1, phase: 'Scheduled', nextScheduleTime: '2025-01-01T01:00:00Z' });
+    expect(first.status).toMatchObject({
+      observedGeneration: 1,
+      phase: 'Scheduled',
+      nextScheduleTime: '2025-01-01T01:00:00Z',
+    });
     expect(first.status.lastRun).toBeUndefined();
     expect(condition(first.status, 'Reconciling')).toMatchObject({ status: 'True', reason: 'CronJobsUpdating' });
     expect(first.requeueAfterMs).toBe(HOUR * 1000);
 
     const second = cluster.reconcile(at(10));
     expect(second.actions).toEqual([]);
-    expect(second.status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([['Ready', 'True', 'Scheduled']]);
+    expect(second.status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['Ready', 'True', 'Scheduled'],
+    ]);
     expect(condition(second.status, 'Ready')?.message).toBe('next run at 2025-01-01T01:00:00Z');
     expect(second.requeueAfterMs).toBe((HOUR - 10) * 1000);
     expect(second.events).toEqual([]);
@@ -134,7 +175,9 @@ describe('the CronJobs of a scheduled pipeline', () => {
     const cluster = scheduled();
     cluster.cronJobs.get(cronJobName('etl', 'events'))!.spec!.suspend = true;
     const result = cluster.reconcile(at(5));
-    expect(appliedCronJobs(result).map((c) => [c.metadata?.name, c.spec?.suspend])).toEqual([[cronJobName('etl', 'events'), false]]);
+    expect(appliedCronJobs(result).map((c) => [c.metadata?.name, c.spec?.suspend])).toEqual([
+      [cronJobName('etl', 'events'), false],
+    ]);
   });
 
   it('removing the schedule deletes them and the pipeline runs like a one-shot one', () => {
@@ -147,7 +190,11 @@ describe('the CronJobs of a scheduled pipeline', () => {
       { kind: 'deleteCronJob', name: cronJobName('etl', 'extract'), reason: 'spec.schedule was removed' },
       { kind: 'deleteCronJob', name: cronJobName('etl', 'events'), reason: 'spec.schedule was removed' },
     ]);
-    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([jobName('etl', 'events', 'g2'), jobName('etl', 'extract', 'g2')]);
+    expect(
+      createdJobs(result)
+        .map((j) => j.metadata?.name)
+        .sort(),
+    ).toEqual([jobName('etl', 'events', 'g2'), jobName('etl', 'extract', 'g2')]);
     expect(result.status).toMatchObject({ phase: 'Running', lastRun: { id: 'g2', trigger: 'change' } });
     expect(result.status.nextScheduleTime).toBeUndefined();
     expect(cluster.cronJobs.size).toBe(0);
@@ -163,8 +210,16 @@ describe('the CronJobs of a scheduled pipeline', () => {
     cluster.tick(tick(1));
     const result = cluster.reconcile(at(HOUR + 1));
     expect(result.actions).toEqual([
-      { kind: 'deleteJob', name: `${cronJobName('etl', 'extract')}-28928220`, reason: 'cancelled: generation 2 is invalid' },
-      { kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928220`, reason: 'cancelled: generation 2 is invalid' },
+      {
+        kind: 'deleteJob',
+        name: `${cronJobName('etl', 'extract')}-28928220`,
+        reason: 'cancelled: generation 2 is invalid',
+      },
+      {
+        kind: 'deleteJob',
+        name: `${cronJobName('etl', 'events')}-28928220`,
+        reason: 'cancelled: generation 2 is invalid',
+      },
     ]);
     expect(result.status.phase).toBe('Invalid');
     expect(result.status.nextScheduleTime).toBeUndefined();
@@ -177,7 +232,9 @@ describe('the CronJobs of a scheduled pipeline', () => {
       s.stages[1]!.dependsOn = ['extract'];
     });
     const result = cluster.reconcile(at(60));
-    expect(result.actions.filter((a) => a.kind === 'deleteCronJob').map((a) => a.kind === 'deleteCronJob' && a.name)).toEqual([cronJobName('etl', 'events')]);
+    expect(
+      result.actions.filter((a) => a.kind === 'deleteCronJob').map((a) => a.kind === 'deleteCronJob' && a.name),
+    ).toEqual([cronJobName('etl', 'events')]);
     expect(appliedCronJobs(result).map((c) => c.metadata?.name)).toEqual([cronJobName('etl', 'extract')]);
   });
 });
@@ -190,7 +247,10 @@ describe('ticks become runs', () => {
     const result = cluster.reconcile(at(HOUR + 2));
     const runId = runAt(1);
     expect(runId).toBe('s1735693200');
-    expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
+    expect(startedJobs(result)).toEqual([
+      `${cronJobName('etl', 'events')}-28928220`,
+      `${cronJobName('etl', 'extract')}-28928220`,
+    ]);
     // The tick's values go on the pod template too: CONVEYOR_LOGICAL_TIME etc. read them there.
     const annotations = {
       'conveyor.dev/trigger': 'schedule',
@@ -221,13 +281,23 @@ describe('ticks become runs', () => {
       },
     });
     expect(createdJobs(result)).toEqual([]);
-    expect(lastRun(result.status)).toMatchObject({ id: runId, trigger: 'schedule', phase: 'Running', startTime: '2025-01-01T01:00:02Z' });
+    expect(lastRun(result.status)).toMatchObject({
+      id: runId,
+      trigger: 'schedule',
+      phase: 'Running',
+      startTime: '2025-01-01T01:00:02Z',
+    });
     expect(lastRun(result.status).stages).toEqual([
       { name: 'extract', phase: 'Running', job: `${cronJobName('etl', 'extract')}-28928220`, attempts: 1 },
       { name: 'events', phase: 'Running', job: `${cronJobName('etl', 'events')}-28928220`, attempts: 1 },
       { name: 'load', phase: 'Pending' },
     ]);
-    expect(result.status).toMatchObject({ phase: 'Running', progress: '0/3', lastScheduleTime: '2025-01-01T01:00:00Z', nextScheduleTime: '2025-01-01T02:00:00Z' });
+    expect(result.status).toMatchObject({
+      phase: 'Running',
+      progress: '0/3',
+      lastScheduleTime: '2025-01-01T01:00:00Z',
+      nextScheduleTime: '2025-01-01T02:00:00Z',
+    });
     // A scheduled run is routine: Ready stays True and nothing is Reconciling.
     expect(result.status.conditions?.map((c) => [c.type, c.status])).toEqual([['Ready', 'True']]);
     expect(eventReasons(result)).toEqual(['RunStarted']);
@@ -252,7 +322,11 @@ describe('ticks become runs', () => {
     expect(createdJobs(next)[0]?.metadata?.ownerReferences?.[0]?.kind).toBe('Pipeline');
     cluster.setIn(runId, 'load', { state: 'succeeded' });
     const done = cluster.reconcile(at(HOUR + 60));
-    expect(done.status).toMatchObject({ phase: 'Scheduled', progress: '3/3', lastRun: { id: runId, phase: 'Succeeded' } });
+    expect(done.status).toMatchObject({
+      phase: 'Scheduled',
+      progress: '3/3',
+      lastRun: { id: runId, phase: 'Succeeded' },
+    });
     expect(done.status.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([['Ready', 'True', 'Scheduled']]);
     expect(eventReasons(done)).toEqual(['RunSucceeded']);
   });
@@ -268,7 +342,9 @@ describe('ticks become runs', () => {
 
     cluster.tick(tick(1), [cronJobName('etl', 'events')]);
     const joined = cluster.reconcile(at(HOUR + 20));
-    expect(started(joined).map((a) => [a.name, a.runId])).toEqual([[`${cronJobName('etl', 'events')}-28928220`, runAt(1)]]);
+    expect(started(joined).map((a) => [a.name, a.runId])).toEqual([
+      [`${cronJobName('etl', 'events')}-28928220`, runAt(1)],
+    ]);
     expect(lastRun(joined.status).id).toBe(runAt(1));
     expect(stagePhases(joined)).toEqual({ extract: 'Running', events: 'Running', load: 'Pending' });
     expect(joined.events).toEqual([]);
@@ -283,7 +359,11 @@ describe('ticks become runs', () => {
     cluster.tick(tick(1), [cronJobName('etl', 'events')]);
     const duplicate = cluster.reconcile(at(HOUR + 70));
     expect(duplicate.actions).toEqual([
-      { kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928220`, reason: `run ${runAt(1)}: stage "events" already has Job ${jobName('etl', 'events', runAt(1))}` },
+      {
+        kind: 'deleteJob',
+        name: `${cronJobName('etl', 'events')}-28928220`,
+        reason: `run ${runAt(1)}: stage "events" already has Job ${jobName('etl', 'events', runAt(1))}`,
+      },
     ]);
     expect(cluster.jobsOf('events').map((j) => j.metadata?.name)).toEqual([jobName('etl', 'events', runAt(1))]);
   });
@@ -298,7 +378,13 @@ describe('ticks become runs', () => {
     expect(stagePhases(failed)).toEqual({ extract: 'Failed', events: 'Skipped' });
     cluster.tick(tick(1), [cronJobName('etl', 'events')]);
     const result = cluster.reconcile(at(HOUR + 30));
-    expect(result.actions).toEqual([{ kind: 'deleteJob', name: `${cronJobName('etl', 'events')}-28928220`, reason: `run ${runAt(1)} has already ended` }]);
+    expect(result.actions).toEqual([
+      {
+        kind: 'deleteJob',
+        name: `${cronJobName('etl', 'events')}-28928220`,
+        reason: `run ${runAt(1)} has already ended`,
+      },
+    ]);
   });
 
   it('late adoption: a tick created while Conveyor was down is started when it comes back', () => {
@@ -306,8 +392,15 @@ describe('ticks become runs', () => {
     cluster.tick(tick(1));
     // Conveyor was down from before the tick until 20 minutes after it.
     const result = cluster.reconcile(at(HOUR + 1200));
-    expect(startedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
-    expect(lastRun(result.status)).toMatchObject({ id: runAt(1), trigger: 'schedule', startTime: '2025-01-01T01:20:00Z' });
+    expect(startedJobs(result)).toEqual([
+      `${cronJobName('etl', 'events')}-28928220`,
+      `${cronJobName('etl', 'extract')}-28928220`,
+    ]);
+    expect(lastRun(result.status)).toMatchObject({
+      id: runAt(1),
+      trigger: 'schedule',
+      startTime: '2025-01-01T01:20:00Z',
+    });
     expect(result.status.lastScheduleTime).toBe('2025-01-01T01:00:00Z');
   });
 
@@ -316,12 +409,26 @@ describe('ticks become runs', () => {
     cluster.tick(tick(1));
     const result = cluster.reconcile(at(HOUR + 1200));
     expect(started(result)).toEqual([]);
-    expect(deletedJobs(result)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
+    expect(deletedJobs(result)).toEqual([
+      `${cronJobName('etl', 'events')}-28928220`,
+      `${cronJobName('etl', 'extract')}-28928220`,
+    ]);
     expect(result.status.runs).toEqual([
-      { id: runAt(1), trigger: 'schedule', phase: 'Skipped', generation: 1, completionTime: '2025-01-01T01:20:00Z', message: 'skipped: missed its starting deadline (startingDeadlineSeconds=300)' },
+      {
+        id: runAt(1),
+        trigger: 'schedule',
+        phase: 'Skipped',
+        generation: 1,
+        completionTime: '2025-01-01T01:20:00Z',
+        message: 'skipped: missed its starting deadline (startingDeadlineSeconds=300)',
+      },
     ]);
     expect(result.events).toEqual([
-      { type: 'Warning', reason: 'RunSkipped', message: `run ${runAt(1)} skipped: missed its starting deadline (startingDeadlineSeconds=300)` },
+      {
+        type: 'Warning',
+        reason: 'RunSkipped',
+        message: `run ${runAt(1)} skipped: missed its starting deadline (startingDeadlineSeconds=300)`,
+      },
     ]);
     expect(result.status.phase).toBe('Scheduled');
   });
@@ -334,7 +441,11 @@ describe('ticks become runs', () => {
     });
     const result = cluster.reconcile(at(HOUR + 5));
     expect(started(result)).toEqual([]);
-    expect(result.status.runs?.[0]).toMatchObject({ id: runAt(1), phase: 'Skipped', message: 'skipped: the pipeline is suspended' });
+    expect(result.status.runs?.[0]).toMatchObject({
+      id: runAt(1),
+      phase: 'Skipped',
+      message: 'skipped: the pipeline is suspended',
+    });
     expect(result.status.phase).toBe('Suspended');
   });
 
@@ -347,7 +458,12 @@ describe('ticks become runs', () => {
     const result = cluster.reconcile(at(HOUR + 30));
     expect(started(result)).toEqual([]);
     expect(createdJobs(result)).toEqual([]);
-    expect(lastRun(result.status)).toMatchObject({ id: runAt(1), trigger: 'schedule', phase: 'Running', startTime: '2025-01-01T01:00:01Z' });
+    expect(lastRun(result.status)).toMatchObject({
+      id: runAt(1),
+      trigger: 'schedule',
+      phase: 'Running',
+      startTime: '2025-01-01T01:00:01Z',
+    });
     expect(stagePhases(result)).toEqual({ extract: 'Succeeded', events: 'Running', load: 'Pending' });
   });
 
@@ -419,7 +535,14 @@ describe('run-level concurrency', () => {
     ]);
     expect(second.events).toEqual([{ type: 'Warning', reason: 'RunSkipped', message: `run ${runAt(2)} ${message}` }]);
     expect(lastRun(second.status).id).toBe(runAt(1));
-    expect(second.status.runs?.[0]).toEqual({ id: runAt(2), trigger: 'schedule', phase: 'Skipped', generation: 1, completionTime: '2025-01-01T02:00:01Z', message });
+    expect(second.status.runs?.[0]).toEqual({
+      id: runAt(2),
+      trigger: 'schedule',
+      phase: 'Skipped',
+      generation: 1,
+      completionTime: '2025-01-01T02:00:01Z',
+      message,
+    });
     expect(runPhases(second.status)).toEqual([
       [runAt(2), 'Skipped'],
       [runAt(1), 'Running'],
@@ -447,17 +570,31 @@ describe('run-level concurrency', () => {
   it('Replace cancels the active run and starts the new one', () => {
     const { second } = overlapping('Replace');
     const message = `replaced by run ${runAt(2)}`;
-    expect(startedJobs(second)).toEqual([`${cronJobName('etl', 'events')}-28928280`, `${cronJobName('etl', 'extract')}-28928280`]);
-    expect(deletedJobs(second)).toEqual([`${cronJobName('etl', 'events')}-28928220`, `${cronJobName('etl', 'extract')}-28928220`]);
+    expect(startedJobs(second)).toEqual([
+      `${cronJobName('etl', 'events')}-28928280`,
+      `${cronJobName('etl', 'extract')}-28928280`,
+    ]);
+    expect(deletedJobs(second)).toEqual([
+      `${cronJobName('etl', 'events')}-28928220`,
+      `${cronJobName('etl', 'extract')}-28928220`,
+    ]);
     expect(second.actions.find((a) => a.kind === 'deleteJob')).toMatchObject({ reason: message });
     expect(lastRun(second.status)).toMatchObject({ id: runAt(2), phase: 'Running' });
-    expect(second.status.runs?.[1]).toMatchObject({ id: runAt(1), phase: 'Cancelled', message, completionTime: '2025-01-01T02:00:01Z' });
+    expect(second.status.runs?.[1]).toMatchObject({
+      id: runAt(1),
+      phase: 'Cancelled',
+      message,
+      completionTime: '2025-01-01T02:00:01Z',
+    });
     expect(eventReasons(second)).toEqual(['RunCancelled', 'RunStarted']);
   });
 
   it('Allow lets runs overlap; each progresses on its own, lastRun is the newest', () => {
     const { cluster, second } = overlapping('Allow');
-    expect(startedJobs(second)).toEqual([`${cronJobName('etl', 'events')}-28928280`, `${cronJobName('etl', 'extract')}-28928280`]);
+    expect(startedJobs(second)).toEqual([
+      `${cronJobName('etl', 'events')}-28928280`,
+      `${cronJobName('etl', 'extract')}-28928280`,
+    ]);
     expect(deletedJobs(second)).toEqual([]);
     expect(lastRun(second.status).id).toBe(runAt(2));
     expect(runPhases(second.status)).toEqual([
@@ -477,12 +614,16 @@ describe('run-level concurrency', () => {
       [runAt(2), 'Running'],
       [runAt(1), 'Succeeded'],
     ]);
-    expect(olderDone.events).toEqual([{ type: 'Normal', reason: 'RunSucceeded', message: `run ${runAt(1)} succeeded` }]);
+    expect(olderDone.events).toEqual([
+      { type: 'Normal', reason: 'RunSucceeded', message: `run ${runAt(1)} succeeded` },
+    ]);
     expect(olderDone.status.phase).toBe('Running');
 
     cluster.setIn(runAt(2), 'extract', { state: 'succeeded' });
     cluster.setIn(runAt(2), 'events', { state: 'succeeded' });
-    expect(createdJobs(cluster.reconcile(at(2 * HOUR + 90))).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'load', runAt(2))]);
+    expect(createdJobs(cluster.reconcile(at(2 * HOUR + 90))).map((j) => j.metadata?.name)).toEqual([
+      jobName('etl', 'load', runAt(2)),
+    ]);
   });
 });
 
@@ -534,9 +675,15 @@ describe('a scheduled pipeline with a staging volume', () => {
     expect(runActions(result).map((a) => a.kind)).toEqual(['createClaim', 'createJob', 'deleteJob']);
     const [job] = createdJobs(result);
     expect(job?.metadata?.name).toBe(jobName('etl', 'extract', runId));
-    expect(job?.spec?.template.spec?.volumes).toEqual([{ name: 'conveyor-staging', persistentVolumeClaim: { claimName: `etl-${runId}-staging` } }]);
+    expect(job?.spec?.template.spec?.volumes).toEqual([
+      { name: 'conveyor-staging', persistentVolumeClaim: { claimName: `etl-${runId}-staging` } },
+    ]);
     expect(deletedJobs(result)).toEqual([`${cronJobName('etl', 'extract')}-28928220`]);
-    expect(lastRun(result.status).stages?.[0]).toMatchObject({ name: 'extract', phase: 'Running', job: jobName('etl', 'extract', runId) });
+    expect(lastRun(result.status).stages?.[0]).toMatchObject({
+      name: 'extract',
+      phase: 'Running',
+      job: jobName('etl', 'extract', runId),
+    });
     expect(cluster.reconcile(at(HOUR + 2)).actions).toEqual([]);
   });
 });
@@ -548,7 +695,9 @@ describe('manual runs of a scheduled pipeline', () => {
     const result = cluster.reconcile(at(601));
     const runId = manualRunId(`job:${job.metadata?.uid}`);
     expect(started(result).map((a) => [a.name, a.runId])).toEqual([['adhoc', runId]]);
-    expect(started(result)[0]?.patch).toMatchObject({ metadata: { annotations: { 'conveyor.dev/trigger': 'manual' } } });
+    expect(started(result)[0]?.patch).toMatchObject({
+      metadata: { annotations: { 'conveyor.dev/trigger': 'manual' } },
+    });
     // The other root is created at once, as a plain Job of that run.
     expect(createdJobs(result).map((j) => j.metadata?.name)).toEqual([jobName('etl', 'events', runId)]);
     expect(createdJobs(result)[0]?.metadata?.annotations?.['conveyor.dev/trigger']).toBe('manual');
@@ -573,7 +722,11 @@ describe('manual runs of a scheduled pipeline', () => {
     cluster.annotate('conveyor.dev/run-requested', 'now');
     const result = cluster.reconcile(at(300));
     const runId = manualRunId(requestSeed('now', 0));
-    expect(createdJobs(result).map((j) => j.metadata?.name).sort()).toEqual([jobName('etl', 'events', runId), jobName('etl', 'extract', runId)]);
+    expect(
+      createdJobs(result)
+        .map((j) => j.metadata?.name)
+        .sort(),
+    ).toEqual([jobName('etl', 'events', runId), jobName('etl', 'extract', runId)]);
     expect(started(result)).toEqual([]);
     expect(lastRun(result.status)).toMatchObject({ id: runId, trigger: 'manual', phase: 'Running' });
     expect(result.status).toMatchObject({ phase: 'Running', lastRunRequest: 'now' });
@@ -625,7 +778,9 @@ describe('schedule status', () => {
     const failed = cluster.reconcile(at(HOUR + 20));
     expect(failed.status.phase).toBe('Scheduled');
     expect(condition(failed.status, 'Stalled')).toMatchObject({ status: 'True', reason: 'StageFailed' });
-    expect(condition(failed.status, 'Ready')?.message).toBe(`stage "extract" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${cronJobName('etl', 'extract')}-28928220)`);
+    expect(condition(failed.status, 'Ready')?.message).toBe(
+      `stage "extract" failed: BackoffLimitExceeded after 1 attempt (see kubectl logs job/${cronJobName('etl', 'extract')}-28928220)`,
+    );
     cluster.edit((s) => {
       s.stages[0]!.image = 'fixed';
     });

@@ -55,7 +55,8 @@ function view(overrides: ViewOverrides = {}): RunView {
   };
 }
 
-const stageJob = (name: string, state: JobState, role: 'stage' | 'on-failure' = 'stage') => job(P, name, 'g1', state, { role });
+const stageJob = (name: string, state: JobState, role: 'stage' | 'on-failure' = 'stage') =>
+  job(P, name, 'g1', state, { role });
 
 /** A CronJob's Job for stage `name` that nobody has started: suspended, no run label yet. */
 function suspendedJob(name: string, jobNameOverride = `cron-${name}-29000000`): V1Job {
@@ -70,17 +71,40 @@ function deleting(j: V1Job): V1Job {
 }
 
 const actionKinds = (effects: Effects) => effects.actions.map((a) => a.kind);
-const createdJob = (actions: Action[]): V1Job | undefined => actions.flatMap((a) => (a.kind === 'createJob' ? [a.job] : []))[0];
+const createdJob = (actions: Action[]): V1Job | undefined =>
+  actions.flatMap((a) => (a.kind === 'createJob' ? [a.job] : []))[0];
 const deleted = (actions: Action[]) => actions.flatMap((a) => (a.kind === 'deleteJob' ? [a.name] : []));
 
 describe('recallStage: what is already known about a stage', () => {
   const running: StageStatus = { name: 'a', phase: 'Running', job: ownJob('a'), attempts: 1, startTime: iso(T0) };
-  const succeeded: StageStatus = { name: 'a', phase: 'Succeeded', job: ownJob('a'), attempts: 1, completionTime: iso(at(10)) };
-  const keptA: StageStatus = { name: 'a', phase: 'Succeeded', job: ownJob('a', 'g0'), reason: 'FromRun', message: 'succeeded in run g0' };
+  const succeeded: StageStatus = {
+    name: 'a',
+    phase: 'Succeeded',
+    job: ownJob('a'),
+    attempts: 1,
+    completionTime: iso(at(10)),
+  };
+  const keptA: StageStatus = {
+    name: 'a',
+    phase: 'Succeeded',
+    job: ownJob('a', 'g0'),
+    reason: 'FromRun',
+    message: 'succeeded in run g0',
+  };
 
-  it.each<{ name: string; v: ViewOverrides; role?: 'stage' | 'on-failure'; stage?: string; want: Partial<StageStatus> | undefined }>([
+  it.each<{
+    name: string;
+    v: ViewOverrides;
+    role?: 'stage' | 'on-failure';
+    stage?: string;
+    want: Partial<StageStatus> | undefined;
+  }>([
     { name: 'nothing known', v: {}, want: undefined },
-    { name: 'a running Job', v: { jobs: [stageJob('a', { state: 'running' })] }, want: { phase: 'Running', job: ownJob('a'), attempts: 1 } },
+    {
+      name: 'a running Job',
+      v: { jobs: [stageJob('a', { state: 'running' })] },
+      want: { phase: 'Running', job: ownJob('a'), attempts: 1 },
+    },
     {
       name: 'a terminal Job beats memory that says Running',
       v: { jobs: [stageJob('a', { state: 'failed', reason: 'DeadlineExceeded' })], memory: [running] },
@@ -93,7 +117,10 @@ describe('recallStage: what is already known about a stage', () => {
     },
     {
       name: 'a terminal Job beats terminal memory (a Job that finished as the deadline stopped it)',
-      v: { jobs: [stageJob('a', { state: 'succeeded' })], memory: [{ ...running, phase: 'Failed', reason: 'RunDeadlineExceeded' }] },
+      v: {
+        jobs: [stageJob('a', { state: 'succeeded' })],
+        memory: [{ ...running, phase: 'Failed', reason: 'RunDeadlineExceeded' }],
+      },
       want: { phase: 'Succeeded', job: ownJob('a') },
     },
     {
@@ -102,13 +129,29 @@ describe('recallStage: what is already known about a stage', () => {
       want: succeeded,
     },
     { name: "a retry's kept stage (no Job of its own)", v: { kept: [keptA] }, want: keptA },
-    { name: "a retry's kept stage beats a running Job", v: { kept: [keptA], jobs: [stageJob('a', { state: 'running' })] }, want: keptA },
+    {
+      name: "a retry's kept stage beats a running Job",
+      v: { kept: [keptA], jobs: [stageJob('a', { state: 'running' })] },
+      want: keptA,
+    },
     { name: 'a suspended Job says nothing yet (step 3 starts it)', v: { jobs: [suspendedJob('a')] }, want: undefined },
-    { name: 'memory Pending without a Job: still open', v: { memory: [{ name: 'a', phase: 'Pending' }] }, want: undefined },
+    {
+      name: 'memory Pending without a Job: still open',
+      v: { memory: [{ name: 'a', phase: 'Pending' }] },
+      want: undefined,
+    },
     {
       name: 'a Job the API server refused: Failed JobRejected with its message',
       v: { rejections: new Map([[ownJob('a'), 'spec.template: Invalid value']]) },
-      want: { phase: 'Failed', reason: 'JobRejected', message: 'spec.template: Invalid value', job: ownJob('a'), attempts: 1, startTime: iso(NOW), completionTime: iso(NOW) },
+      want: {
+        phase: 'Failed',
+        reason: 'JobRejected',
+        message: 'spec.template: Invalid value',
+        job: ownJob('a'),
+        attempts: 1,
+        startTime: iso(NOW),
+        completionTime: iso(NOW),
+      },
     },
     {
       name: 'a refusal of another name (another run) does not count',
@@ -120,7 +163,13 @@ describe('recallStage: what is already known about a stage', () => {
       v: { memory: [running], pendingJobs: new Set([ownJob('a')]) },
       want: running,
     },
-    { name: 'onFailure: its Job is read with its role', v: { jobs: [stageJob('notify', { state: 'succeeded' }, 'on-failure')] }, role: 'on-failure', stage: 'notify', want: { phase: 'Succeeded' } },
+    {
+      name: 'onFailure: its Job is read with its role',
+      v: { jobs: [stageJob('notify', { state: 'succeeded' }, 'on-failure')] },
+      role: 'on-failure',
+      stage: 'notify',
+      want: { phase: 'Succeeded' },
+    },
     {
       name: 'onFailure: a DAG-stage Job of the same name is not its evidence',
       v: { jobs: [stageJob('notify', { state: 'succeeded' })] },
@@ -145,31 +194,39 @@ describe('recallStage: what is already known about a stage', () => {
   });
 
   it.each<{ name: string; role: 'stage' | 'on-failure'; stage: string; remembered: StageStatus }>([
-    { name: 'a DAG stage', role: 'stage', stage: 'b', remembered: { name: 'b', phase: 'Running', job: ownJob('b'), attempts: 2, startTime: iso(at(5)) } },
+    {
+      name: 'a DAG stage',
+      role: 'stage',
+      stage: 'b',
+      remembered: { name: 'b', phase: 'Running', job: ownJob('b'), attempts: 2, startTime: iso(at(5)) },
+    },
     {
       name: 'an onFailure stage',
       role: 'on-failure',
       stage: 'notify',
       remembered: { name: 'notify', phase: 'Running', job: ownJob('notify'), attempts: 2, startTime: iso(at(5)) },
     },
-  ])('memory Running, Job deleted by hand ($name): created again under a new name, attempts counted, said', ({ role, stage: name, remembered }) => {
-    const effects = newEffects();
-    const got = recallStage(view({ memory: [remembered] }), role, name, effects);
+  ])(
+    'memory Running, Job deleted by hand ($name): created again under a new name, attempts counted, said',
+    ({ role, stage: name, remembered }) => {
+      const effects = newEffects();
+      const got = recallStage(view({ memory: [remembered] }), role, name, effects);
 
-    const created = createdJob(effects.actions);
-    expect(actionKinds(effects)).toEqual(['createJob']);
-    expect(created?.metadata?.name).toBe(`${ownJob(name)}-x2`);
-    expect(created?.metadata?.annotations?.[ANN_PRIOR_ATTEMPTS]).toBe('2');
-    expect(created?.metadata?.labels?.['conveyor.dev/role']).toBe(role);
-    expect(got).toEqual({ name, phase: 'Running', job: `${ownJob(name)}-x2`, attempts: 3, startTime: iso(at(5)) });
-    expect(effects.events).toEqual([
-      {
-        type: 'Warning',
-        reason: 'StageJobDeleted',
-        message: `run g1: Job ${ownJob(name)} of stage "${name}" was deleted while it ran; created it again (attempt 3)`,
-      },
-    ]);
-  });
+      const created = createdJob(effects.actions);
+      expect(actionKinds(effects)).toEqual(['createJob']);
+      expect(created?.metadata?.name).toBe(`${ownJob(name)}-x2`);
+      expect(created?.metadata?.annotations?.[ANN_PRIOR_ATTEMPTS]).toBe('2');
+      expect(created?.metadata?.labels?.['conveyor.dev/role']).toBe(role);
+      expect(got).toEqual({ name, phase: 'Running', job: `${ownJob(name)}-x2`, attempts: 3, startTime: iso(at(5)) });
+      expect(effects.events).toEqual([
+        {
+          type: 'Warning',
+          reason: 'StageJobDeleted',
+          message: `run g1: Job ${ownJob(name)} of stage "${name}" was deleted while it ran; created it again (attempt 3)`,
+        },
+      ]);
+    },
+  );
 
   it('a second deletion names the Job after the attempts made so far, not after the first name', () => {
     const remembered: StageStatus = { name: 'a', phase: 'Running', job: `${ownJob('a')}-x1`, attempts: 3 };
@@ -182,7 +239,13 @@ describe('recallStage: what is already known about a stage', () => {
 
 describe('createStageJob', () => {
   it.each([
-    { name: 'a first attempt: its own name, no prior attempts', prior: 0, jobName: ownJob('a'), attempts: 1, annotation: undefined },
+    {
+      name: 'a first attempt: its own name, no prior attempts',
+      prior: 0,
+      jobName: ownJob('a'),
+      attempts: 1,
+      annotation: undefined,
+    },
     { name: 'after 2 deleted attempts', prior: 2, jobName: `${ownJob('a')}-x2`, attempts: 3, annotation: '2' },
   ])('$name', ({ prior, jobName: wanted, attempts, annotation }) => {
     const effects = newEffects();
@@ -195,7 +258,12 @@ describe('createStageJob', () => {
 
   it("stamps the run's start, retry target and staging claim on the Job", () => {
     const effects = newEffects();
-    createStageJob(view({ retryOf: 'g0', stagingClaim: 'etl-g1-staging', trigger: 'retry' }), stage('a'), 'stage', effects);
+    createStageJob(
+      view({ retryOf: 'g0', stagingClaim: 'etl-g1-staging', trigger: 'retry' }),
+      stage('a'),
+      'stage',
+      effects,
+    );
     const created = createdJob(effects.actions);
     expect(created?.metadata?.annotations).toMatchObject({
       'conveyor.dev/retry-of': 'g0',
@@ -217,7 +285,12 @@ describe('stopAtDeadline', () => {
       ['x', skipped],
     ]);
     stopAtDeadline(status, 20, NOW);
-    const stopped = { phase: 'Failed', reason: 'RunDeadlineExceeded', message: 'run exceeded activeDeadlineSeconds (20s)', completionTime: iso(NOW) };
+    const stopped = {
+      phase: 'Failed',
+      reason: 'RunDeadlineExceeded',
+      message: 'run exceeded activeDeadlineSeconds (20s)',
+      completionTime: iso(NOW),
+    };
     expect(status.get('a')).toEqual(done);
     expect(status.get('x')).toEqual(skipped);
     expect(status.get('b')).toEqual({ name: 'b', job: ownJob('b'), attempts: 1, ...stopped });
@@ -274,7 +347,10 @@ describe('decideOpenStages: open stages in dependency order', () => {
       v: { pipeline: forked },
       known: [failed('a')],
       rule: rule({ anyFailed: true }),
-      want: { b: { phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' }, c: { phase: 'Skipped', reason: 'UpstreamFailed' } },
+      want: {
+        b: { phase: 'Skipped', reason: 'RunFailed', message: 'run stopped after a stage failed' },
+        c: { phase: 'Skipped', reason: 'UpstreamFailed' },
+      },
       actions: [],
     },
     {
@@ -282,7 +358,10 @@ describe('decideOpenStages: open stages in dependency order', () => {
       v: { pipeline: forked },
       known: [failed('a')],
       rule: rule({ stopAll: false, anyFailed: true }),
-      want: { b: { phase: 'Running', job: jobName('etl', 'b', 'g1') }, c: { phase: 'Skipped', reason: 'UpstreamFailed' } },
+      want: {
+        b: { phase: 'Running', job: jobName('etl', 'b', 'g1') },
+        c: { phase: 'Skipped', reason: 'UpstreamFailed' },
+      },
       actions: ['createJob'],
     },
     {
@@ -294,14 +373,21 @@ describe('decideOpenStages: open stages in dependency order', () => {
     {
       name: 'all dependencies succeeded: each ready stage gets its Job',
       known: [ok('a')],
-      want: { b: { phase: 'Running', job: ownJob('b'), attempts: 1 }, c: { phase: 'Running', job: ownJob('c') }, d: { phase: 'Pending' } },
+      want: {
+        b: { phase: 'Running', job: ownJob('b'), attempts: 1 },
+        c: { phase: 'Running', job: ownJob('c') },
+        d: { phase: 'Pending' },
+      },
       actions: ['createJob', 'createJob'],
     },
     {
       name: "a root of a tick waits for its CronJob's Job within the grace",
       v: { awaitRootsUntil: at(60) },
       known: [],
-      want: { a: { phase: 'Pending', message: 'waiting for its CronJob to create the Job of this run' }, b: { phase: 'Pending' } },
+      want: {
+        a: { phase: 'Pending', message: 'waiting for its CronJob to create the Job of this run' },
+        b: { phase: 'Pending' },
+      },
       actions: [],
       awaiting: true,
     },
@@ -351,7 +437,8 @@ describe('decideOpenStages: open stages in dependency order', () => {
     const effects = newEffects();
     const status = new Map(known.map((s) => [s.name, s]));
     decideOpenStages(view(v), status, r, effects);
-    for (const [name, expected] of Object.entries(want)) expect(status.get(name), name).toMatchObject({ name, ...expected });
+    for (const [name, expected] of Object.entries(want))
+      expect(status.get(name), name).toMatchObject({ name, ...expected });
     expect(actionKinds(effects)).toEqual(actions);
     expect(effects.awaiting).toBe(awaiting);
     for (const s of known) expect(status.get(s.name)).toBe(s); // decided stages are left alone
@@ -365,7 +452,10 @@ describe('decideOpenStages: open stages in dependency order', () => {
       kind: 'startJob',
       name: 'cron-a-29000000',
       runId: 's1',
-      patch: { metadata: { labels: { 'conveyor.dev/run': 's1' }, annotations: { 'conveyor.dev/trigger': 'schedule' } }, spec: { suspend: false } },
+      patch: {
+        metadata: { labels: { 'conveyor.dev/run': 's1' }, annotations: { 'conveyor.dev/trigger': 'schedule' } },
+        spec: { suspend: false },
+      },
     });
   });
 });
@@ -373,12 +463,37 @@ describe('decideOpenStages: open stages in dependency order', () => {
 describe('deadlineDeletes: only Jobs the deadline stopped', () => {
   const stoppedA: StageStatus = { name: 'a', phase: 'Failed', reason: 'RunDeadlineExceeded', job: ownJob('a') };
   it.each<{ name: string; stage: StageStatus; jobs: V1Job[]; want: string[] }>([
-    { name: 'an unfinished Job of a stopped stage is deleted', stage: stoppedA, jobs: [stageJob('a', { state: 'running' })], want: [ownJob('a')] },
-    { name: 'a stopped stage whose Job has not started a pod yet', stage: stoppedA, jobs: [stageJob('a', { state: 'pending' })], want: [ownJob('a')] },
+    {
+      name: 'an unfinished Job of a stopped stage is deleted',
+      stage: stoppedA,
+      jobs: [stageJob('a', { state: 'running' })],
+      want: [ownJob('a')],
+    },
+    {
+      name: 'a stopped stage whose Job has not started a pod yet',
+      stage: stoppedA,
+      jobs: [stageJob('a', { state: 'pending' })],
+      want: [ownJob('a')],
+    },
     { name: 'a finished Job is left', stage: stoppedA, jobs: [stageJob('a', { state: 'failed' })], want: [] },
-    { name: 'a Job already being deleted is left', stage: stoppedA, jobs: [deleting(stageJob('a', { state: 'running' }))], want: [] },
-    { name: 'a suspended Job is left (unusedSuspendedJobs deletes it)', stage: stoppedA, jobs: [suspendedJob('a')], want: [] },
-    { name: 'a stage that failed on its own is left', stage: { ...stoppedA, reason: 'BackoffLimitExceeded' }, jobs: [stageJob('a', { state: 'running' })], want: [] },
+    {
+      name: 'a Job already being deleted is left',
+      stage: stoppedA,
+      jobs: [deleting(stageJob('a', { state: 'running' }))],
+      want: [],
+    },
+    {
+      name: 'a suspended Job is left (unusedSuspendedJobs deletes it)',
+      stage: stoppedA,
+      jobs: [suspendedJob('a')],
+      want: [],
+    },
+    {
+      name: 'a stage that failed on its own is left',
+      stage: { ...stoppedA, reason: 'BackoffLimitExceeded' },
+      jobs: [stageJob('a', { state: 'running' })],
+      want: [],
+    },
     {
       name: 'a running-looking Job next to a remembered success is a stale cache, left',
       stage: { name: 'a', phase: 'Succeeded', job: ownJob('a') },
@@ -395,7 +510,13 @@ describe('deadlineDeletes: only Jobs the deadline stopped', () => {
 
 describe("unusedSuspendedJobs: a CronJob's Job that will never start", () => {
   const pending = (name: string): StageStatus => ({ name, phase: 'Pending' });
-  it.each<{ name: string; jobs: V1Job[]; stages: StageStatus[]; starting?: string[]; want: Array<{ name: string; reason: string }> }>([
+  it.each<{
+    name: string;
+    jobs: V1Job[];
+    stages: StageStatus[];
+    starting?: string[];
+    want: Array<{ name: string; reason: string }>;
+  }>([
     {
       name: 'its stage already has another Job',
       jobs: [suspendedJob('a')],
@@ -414,10 +535,31 @@ describe("unusedSuspendedJobs: a CronJob's Job that will never start", () => {
       stages: [pending('a')],
       want: [{ name: 'cron-gone-29000000', reason: 'run g1: not a stage of this pipeline any more' }],
     },
-    { name: 'its stage still waits for its dependencies: kept', jobs: [suspendedJob('a')], stages: [pending('a')], want: [] },
-    { name: 'it is being started now: kept', jobs: [suspendedJob('a')], stages: [{ name: 'a', phase: 'Running', job: 'cron-a-29000000' }], starting: ['cron-a-29000000'], want: [] },
-    { name: 'it is already being deleted', jobs: [deleting(suspendedJob('a'))], stages: [{ name: 'a', phase: 'Running', job: ownJob('a') }], want: [] },
-    { name: 'a started Job is not its business', jobs: [stageJob('a', { state: 'running' })], stages: [{ name: 'a', phase: 'Skipped' }], want: [] },
+    {
+      name: 'its stage still waits for its dependencies: kept',
+      jobs: [suspendedJob('a')],
+      stages: [pending('a')],
+      want: [],
+    },
+    {
+      name: 'it is being started now: kept',
+      jobs: [suspendedJob('a')],
+      stages: [{ name: 'a', phase: 'Running', job: 'cron-a-29000000' }],
+      starting: ['cron-a-29000000'],
+      want: [],
+    },
+    {
+      name: 'it is already being deleted',
+      jobs: [deleting(suspendedJob('a'))],
+      stages: [{ name: 'a', phase: 'Running', job: ownJob('a') }],
+      want: [],
+    },
+    {
+      name: 'a started Job is not its business',
+      jobs: [stageJob('a', { state: 'running' })],
+      stages: [{ name: 'a', phase: 'Skipped' }],
+      want: [],
+    },
   ])('$name', ({ jobs, stages, starting = [], want }) => {
     const actions = unusedSuspendedJobs(view({ jobs }), stages, new Set(starting));
     expect(actions).toEqual(want.map((w) => ({ kind: 'deleteJob', ...w })));

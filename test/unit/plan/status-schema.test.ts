@@ -17,8 +17,18 @@ describe('statuses the planner writes', () => {
   });
 
   it('a chained pipeline and a retry', () => {
-    const upstream = pipeline({ stages: [stage('x')] }, { name: 'ingest', status: { lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded', completionTime: '2025-01-01T00:00:00Z' } } });
-    const cluster = new FakeCluster(pipeline({ stages: [stage('a'), stage('b', ['a'])], triggers: { after: [{ pipeline: 'ingest' }] } }));
+    const upstream = pipeline(
+      { stages: [stage('x')] },
+      {
+        name: 'ingest',
+        status: {
+          lastRun: { id: 'g1', trigger: 'create', phase: 'Succeeded', completionTime: '2025-01-01T00:00:00Z' },
+        },
+      },
+    );
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('a'), stage('b', ['a'])], triggers: { after: [{ pipeline: 'ingest' }] } }),
+    );
     cluster.upstream = [upstream];
     cluster.reconcile(at(0));
     // A chained pipeline waits for its trigger; a manual run starts it here.
@@ -30,7 +40,9 @@ describe('statuses the planner writes', () => {
     cluster.reconcile(at(20));
     cluster.annotate('conveyor.dev/retry-requested', '1');
     cluster.reconcile(at(30));
-    expect(cluster.pipeline.status?.lastTriggers).toEqual([{ pipeline: 'ingest', run: 'g1', uid: 'uid-1', ended: ['g1'] }]);
+    expect(cluster.pipeline.status?.lastTriggers).toEqual([
+      { pipeline: 'ingest', run: 'g1', uid: 'uid-1', ended: ['g1'] },
+    ]);
     expect(cluster.pipeline.status?.lastRun?.stages?.[0]?.reason).toBe('FromRun');
     check(cluster.pipeline.status);
   });

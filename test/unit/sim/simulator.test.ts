@@ -41,17 +41,22 @@ const HISTORIES = 150;
 const STEPS = 100;
 
 describe('simulator seeded histories', () => {
-  it(
-    `${HISTORIES} seeded histories of up to ${STEPS} operations (seed ${SEED}) hold every invariant, known problems tolerated`,
-    () => {
-      const outcome = search({ seed: SEED, steps: STEPS, histories: HISTORIES, enforce: new Set(INVARIANT_IDS), tolerateKnown: true, withoutFaults: knownFaults(), shrink: false, large: false });
-      const c = outcome.counterexample;
-      const found = c
-        ? `${verdict(c, c.result)}\n  shrink it: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${STEPS} --small\n  history: ${JSON.stringify({ config: c.config, ops: c.ops })}`
-        : undefined;
-      expect(found).toBeUndefined();
-      expect(outcome.histories).toBe(HISTORIES);
-    },
-    180_000,
-  );
+  it(`${HISTORIES} seeded histories of up to ${STEPS} operations (seed ${SEED}) hold every invariant, known problems tolerated`, () => {
+    const outcome = search({
+      seed: SEED,
+      steps: STEPS,
+      histories: HISTORIES,
+      enforce: new Set(INVARIANT_IDS),
+      tolerateKnown: true,
+      withoutFaults: knownFaults(),
+      shrink: false,
+      large: false,
+    });
+    const c = outcome.counterexample;
+    const found = c
+      ? `${verdict(c, c.result)}\n  shrink it: npm run sim -- --seed ${c.seed} --path ${c.path} --steps ${STEPS} --small\n  history: ${JSON.stringify({ config: c.config, ops: c.ops })}`
+      : undefined;
+    expect(found).toBeUndefined();
+    expect(outcome.histories).toBe(HISTORIES);
+  }, 180_000);
 });

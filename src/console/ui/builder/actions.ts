@@ -44,13 +44,18 @@ export function ExportBar(props: ExportProps) {
     setOutcome({ what: 'pending', label: what === 'check' ? 'Checking on the cluster…' : 'Applying…' });
     call().then(
       (result) => setOutcome({ what, result }),
-      (error: unknown) => setOutcome({ what, result: { ok: false, message: error instanceof Error ? error.message : String(error) } }),
+      (error: unknown) =>
+        setOutcome({ what, result: { ok: false, message: error instanceof Error ? error.message : String(error) } }),
     );
   };
   const copy = () =>
     navigator.clipboard.writeText(props.yaml).then(
       () => setOutcome({ what: 'copy', result: { ok: true, message: 'Copied to the clipboard.' } }),
-      () => setOutcome({ what: 'copy', result: { ok: false, message: 'The browser did not allow copying; use Download.' } }),
+      () =>
+        setOutcome({
+          what: 'copy',
+          result: { ok: false, message: 'The browser did not allow copying; use Download.' },
+        }),
     );
   return html`<div class="builder-export">
     <div class="builder-export-buttons" data-testid="builder-export" data-namespace=${props.namespace} data-create-access=${createAccess}>
@@ -59,16 +64,20 @@ export function ExportBar(props: ExportProps) {
       <button type="button" data-testid="builder-check" disabled=${props.disabled} title="A server-side dry run: the API server's own checks, nothing is stored"
         onClick=${() => ask('check', () => props.store.dryRun(props.yaml))}>Check on cluster</button>
       <span class="spacer"></span>
-      ${createAccess === 'allowed'
-        ? html`<button type="button" data-testid="builder-apply" class="link" disabled=${props.disabled} title=${`Server-side apply into ${props.namespace}; the usual path is Git`}
+      ${
+        createAccess === 'allowed'
+          ? html`<button type="button" data-testid="builder-apply" class="link" disabled=${props.disabled} title=${`Server-side apply into ${props.namespace}; the usual path is Git`}
             onClick=${() => ask('apply', () => props.store.apply(props.yaml))}>Apply to ${props.namespace}…</button>`
-        : null}
+          : null
+      }
     </div>
-    ${outcome
-      ? outcome.what === 'pending'
-        ? html`<p class="muted" role="status">${outcome.label}</p>`
-        : html`<pre data-testid=${`builder-${outcome.what}-result`} data-ok=${String(outcome.result.ok)} role="status"
+    ${
+      outcome
+        ? outcome.what === 'pending'
+          ? html`<p class="muted" role="status">${outcome.label}</p>`
+          : html`<pre data-testid=${`builder-${outcome.what}-result`} data-ok=${String(outcome.result.ok)} role="status"
             class="builder-result">${outcome.result.ok ? '✓ ' : '✗ '}${outcome.result.message}</pre>`
-      : null}
+        : null
+    }
   </div>`;
 }

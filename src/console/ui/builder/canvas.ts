@@ -30,7 +30,9 @@ export function Palette(props: { onAdd: (kind: StageKind) => void }) {
   };
   return html`<div data-testid="builder-palette" role="list" aria-label="Stage kinds: drag one onto the canvas" class="builder-palette">
     ${STAGE_KINDS.map(
-      (kind) => html`<button type="button" role="listitem" draggable="true" data-testid=${`builder-palette-${kind}`} onDragStart=${start(kind)} onClick=${() => props.onAdd(kind)}
+      (
+        kind,
+      ) => html`<button type="button" role="listitem" draggable="true" data-testid=${`builder-palette-${kind}`} onDragStart=${start(kind)} onClick=${() => props.onAdd(kind)}
         title=${`Drag onto the canvas, or click to add a ${kind} stage`} class="palette-kind">${kind}</button>`,
     )}
   </div>`;
@@ -44,7 +46,8 @@ function localPoint(el: HTMLElement, e: { clientX: number; clientY: number }): P
 }
 
 function stageUnder(e: PointerEvent): string | undefined {
-  return (document.elementFromPoint(e.clientX, e.clientY)?.closest('[data-stage]') as HTMLElement | null)?.dataset.stage;
+  return (document.elementFromPoint(e.clientX, e.clientY)?.closest('[data-stage]') as HTMLElement | null)?.dataset
+    .stage;
 }
 
 function Arrow(props: { from: Point; to: Point; onClick?: () => void; edge?: { from: string; to: string } }) {
@@ -65,7 +68,8 @@ function useCanvasDrag(props: CanvasProps, canvas: { current: HTMLDivElement | n
     if (!at || !canvas.current) return;
     const start = { x: at.x + NODE_WIDTH, y: at.y + NODE_HEIGHT / 2 };
     setWire({ from: name, start, end: localPoint(canvas.current, e) });
-    const move = (ev: PointerEvent) => canvas.current && setWire({ from: name, start, end: localPoint(canvas.current, ev) });
+    const move = (ev: PointerEvent) =>
+      canvas.current && setWire({ from: name, start, end: localPoint(canvas.current, ev) });
     const up = (ev: PointerEvent) => {
       window.removeEventListener('pointermove', move);
       window.removeEventListener('pointerup', up);
@@ -98,10 +102,19 @@ function useCanvasDrag(props: CanvasProps, canvas: { current: HTMLDivElement | n
   return { wire, startWire, startMove };
 }
 
-function StageBox(props: { stage: StageDoc; index: number; at: Point; problems: string[]; selected: boolean; onPointerDown: (e: PointerEvent) => void; onHandle: (e: PointerEvent) => void }) {
+function StageBox(props: {
+  stage: StageDoc;
+  index: number;
+  at: Point;
+  problems: string[];
+  selected: boolean;
+  onPointerDown: (e: PointerEvent) => void;
+  onHandle: (e: PointerEvent) => void;
+}) {
   const { stage, at, problems } = props;
   const image = typeof stage.image === 'string' ? stage.image : '';
-  const look = problems.length > 0 ? 'builder-node has-problems' : props.selected ? 'builder-node selected' : 'builder-node';
+  const look =
+    problems.length > 0 ? 'builder-node has-problems' : props.selected ? 'builder-node selected' : 'builder-node';
   // Where the layout put it: the only geometry left inline (its size is layout.ts's, as the arrows').
   const box = { left: `${at.x}px`, top: `${at.y}px`, width: `${NODE_WIDTH}px`, height: `${NODE_HEIGHT}px` };
   return html`<div data-testid="builder-node" data-stage=${stage.name} data-problems=${problems.length} aria-selected=${props.selected}
@@ -139,14 +152,18 @@ export function Canvas(props: CanvasProps) {
       ${props.edges.map((edge) => {
         const from = anchor(edge.from, 'out');
         const to = anchor(edge.to, 'in');
-        return from && to ? html`<${Arrow} key=${`${edge.from}->${edge.to}`} from=${from} to=${to} edge=${edge} onClick=${() => props.onDisconnect(edge.from, edge.to)} />` : null;
+        return from && to
+          ? html`<${Arrow} key=${`${edge.from}->${edge.to}`} from=${from} to=${to} edge=${edge} onClick=${() => props.onDisconnect(edge.from, edge.to)} />`
+          : null;
       })}
       ${wire ? html`<${Arrow} from=${wire.start} to=${wire.end} />` : null}
     </svg>
     ${props.stages.map((stage, index) => {
       const at = props.positions.get(stage.name);
-      return at ? html`<${StageBox} key=${`${index}:${stage.name}`} stage=${stage} index=${index} at=${at} problems=${props.problemsByStage.get(index) ?? []}
-        selected=${props.selected === index} onPointerDown=${startMove(stage.name, index)} onHandle=${startWire(stage.name)} />` : null;
+      return at
+        ? html`<${StageBox} key=${`${index}:${stage.name}`} stage=${stage} index=${index} at=${at} problems=${props.problemsByStage.get(index) ?? []}
+        selected=${props.selected === index} onPointerDown=${startMove(stage.name, index)} onHandle=${startWire(stage.name)} />`
+        : null;
     })}
     ${props.stages.length === 0 ? html`<p class="builder-canvas-hint muted">Drag a stage kind from the palette onto this canvas.</p>` : null}
   </div>`;

@@ -10,7 +10,11 @@ import { useEffect, useRef } from 'preact/hooks';
 const fromOutside = Annotation.define<boolean>();
 
 /** `reveal`: put the cursor on this line and scroll to it (a new object each time it is asked). */
-export type YamlEditorProps = { text: string; onChange: (text: string) => void; reveal?: { line: number; col: number } };
+export type YamlEditorProps = {
+  text: string;
+  onChange: (text: string) => void;
+  reveal?: { line: number; col: number };
+};
 
 export function YamlEditor(props: YamlEditorProps) {
   const host = useRef<HTMLDivElement>(null);
@@ -21,13 +25,25 @@ export function YamlEditor(props: YamlEditorProps) {
   useEffect(() => {
     if (!host.current) return;
     const listener = EditorView.updateListener.of((update) => {
-      if (update.docChanged && !update.transactions.some((t) => t.annotation(fromOutside))) onChange.current(update.state.doc.toString());
+      if (update.docChanged && !update.transactions.some((t) => t.annotation(fromOutside)))
+        onChange.current(update.state.doc.toString());
     });
-    const extensions = [lineNumbers(), history(), keymap.of([...defaultKeymap, ...historyKeymap]), yaml(), EditorView.lineWrapping, listener];
+    const extensions = [
+      lineNumbers(),
+      history(),
+      keymap.of([...defaultKeymap, ...historyKeymap]),
+      yaml(),
+      EditorView.lineWrapping,
+      listener,
+    ];
     // In a shadow root, CodeMirror's styles go into a constructed (adopted) style sheet; in the
     // document it would add a <style> element, which the Console's CSP (style-src 'self') blocks.
     const shadow = host.current.shadowRoot ?? host.current.attachShadow({ mode: 'open' });
-    const editor = new EditorView({ parent: shadow, root: shadow, state: EditorState.create({ doc: props.text, extensions }) });
+    const editor = new EditorView({
+      parent: shadow,
+      root: shadow,
+      state: EditorState.create({ doc: props.text, extensions }),
+    });
     view.current = editor;
     return () => editor.destroy();
   }, []);
@@ -35,7 +51,10 @@ export function YamlEditor(props: YamlEditorProps) {
   useEffect(() => {
     const editor = view.current;
     if (!editor || editor.state.doc.toString() === props.text) return;
-    editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: props.text }, annotations: fromOutside.of(true) });
+    editor.dispatch({
+      changes: { from: 0, to: editor.state.doc.length, insert: props.text },
+      annotations: fromOutside.of(true),
+    });
   }, [props.text]);
 
   useEffect(() => {

@@ -3,7 +3,14 @@
 // type. Values go to and from the text of the input; an empty input means "not set".
 import { parse, stringify } from 'yaml';
 
-type SchemaNode = { type?: string | string[]; description?: string; enum?: unknown[]; items?: SchemaNode; properties?: Record<string, SchemaNode>; required?: string[] };
+type SchemaNode = {
+  type?: string | string[];
+  description?: string;
+  enum?: unknown[];
+  items?: SchemaNode;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+};
 
 export type FieldKind = 'text' | 'integer' | 'boolean' | 'enum' | 'list' | 'yaml';
 export type FieldSpec = { name: string; kind: FieldKind; description: string; required: boolean; options?: string[] };

@@ -16,7 +16,11 @@ export type StageFormProps = {
 
 function Input(props: { field: FieldSpec; text: string; commit: (text: string) => void }) {
   const { field, text, commit } = props;
-  const common = { id: `builder-field-${field.name}`, 'data-testid': `builder-field-${field.name}`, title: field.description };
+  const common = {
+    id: `builder-field-${field.name}`,
+    'data-testid': `builder-field-${field.name}`,
+    title: field.description,
+  };
   const onChange = (e: Event) => commit((e.currentTarget as HTMLInputElement).value);
   switch (field.kind) {
     case 'boolean':

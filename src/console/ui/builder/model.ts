@@ -27,7 +27,12 @@ const KIND_COMMAND: Record<StageKind, string> = {
 };
 
 export function emptyPipeline(name = 'my-pipeline', namespace?: string): PipelineDoc {
-  return { apiVersion: API_VERSION, kind: 'Pipeline', metadata: namespace ? { name, namespace } : { name }, spec: { stages: [] } };
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Pipeline',
+    metadata: namespace ? { name, namespace } : { name },
+    spec: { stages: [] },
+  };
 }
 
 /** The shape of examples/etl-nightly.yaml, reduced to one stage per step: ingest → transform → stage → load. */
@@ -49,7 +54,9 @@ export function etlTemplate(name = 'etl', namespace?: string): PipelineDoc {
 export function stagesOf(doc: PipelineDoc): StageDoc[] {
   const stages: unknown = doc.spec?.stages;
   if (!Array.isArray(stages)) return [];
-  return stages.map((s: unknown) => (typeof s === 'object' && s !== null && !Array.isArray(s) ? (s as StageDoc) : { name: '' }));
+  return stages.map((s: unknown) =>
+    typeof s === 'object' && s !== null && !Array.isArray(s) ? (s as StageDoc) : { name: '' },
+  );
 }
 
 function withStages(doc: PipelineDoc, stages: StageDoc[]): PipelineDoc {
@@ -80,13 +87,18 @@ export function edgeRefusal(doc: PipelineDoc, from: string, to: string): string 
 
 export function addEdge(doc: PipelineDoc, from: string, to: string): PipelineDoc {
   if (edgeRefusal(doc, from, to) !== undefined) return doc;
-  return withStages(doc, stagesOf(doc).map((s) => (s.name === to ? { ...s, dependsOn: [...(s.dependsOn ?? []), from] } : s)));
+  return withStages(
+    doc,
+    stagesOf(doc).map((s) => (s.name === to ? { ...s, dependsOn: [...(s.dependsOn ?? []), from] } : s)),
+  );
 }
 
 export function removeEdge(doc: PipelineDoc, from: string, to: string): PipelineDoc {
   return withStages(
     doc,
-    stagesOf(doc).map((s) => (s.name === to && s.dependsOn ? withoutEmptyDeps({ ...s, dependsOn: s.dependsOn.filter((d) => d !== from) }) : s)),
+    stagesOf(doc).map((s) =>
+      s.name === to && s.dependsOn ? withoutEmptyDeps({ ...s, dependsOn: s.dependsOn.filter((d) => d !== from) }) : s,
+    ),
   );
 }
 
@@ -100,14 +112,23 @@ function withoutEmptyDeps(stage: StageDoc): StageDoc {
 export function removeStage(doc: PipelineDoc, index: number): PipelineDoc {
   const gone = stagesOf(doc)[index]?.name;
   const kept = stagesOf(doc).filter((_, i) => i !== index);
-  return withStages(doc, kept.map((s) => (s.dependsOn ? withoutEmptyDeps({ ...s, dependsOn: s.dependsOn.filter((d) => d !== gone) }) : s)));
+  return withStages(
+    doc,
+    kept.map((s) => (s.dependsOn ? withoutEmptyDeps({ ...s, dependsOn: s.dependsOn.filter((d) => d !== gone) }) : s)),
+  );
 }
 
 /**
  * Sets one field of the stage at `index`; undefined removes it (an emptied form field means
  * "not set", as in YAML). A field added anew goes where `order` (the schema's) puts it. A new name is carried into every dependsOn that named the old one.
  */
-export function setStageField(doc: PipelineDoc, index: number, field: string, value: unknown, order: readonly string[] = []): PipelineDoc {
+export function setStageField(
+  doc: PipelineDoc,
+  index: number,
+  field: string,
+  value: unknown,
+  order: readonly string[] = [],
+): PipelineDoc {
   const stages = stagesOf(doc);
   const old = stages[index];
   if (!old) return doc;
@@ -117,9 +138,14 @@ export function setStageField(doc: PipelineDoc, index: number, field: string, va
   if (!(field in old) && value !== undefined) next = inOrder(next, order);
   let updated = stages.map((s, i) => (i === index ? next : s));
   if (field === 'name' && typeof value === 'string' && value !== old.name) {
-    updated = updated.map((s) => (s.dependsOn ? { ...s, dependsOn: s.dependsOn.map((d) => (d === old.name ? value : d)) } : s));
+    updated = updated.map((s) =>
+      s.dependsOn ? { ...s, dependsOn: s.dependsOn.map((d) => (d === old.name ? value : d)) } : s,
+    );
   }
-  return withStages(doc, updated.map((s, i) => (i === index ? withoutEmptyDeps(s) : s)));
+  return withStages(
+    doc,
+    updated.map((s, i) => (i === index ? withoutEmptyDeps(s) : s)),
+  );
 }
 
 /** The stage's fields in `order` (others after them, as they were). */
@@ -131,5 +157,7 @@ function inOrder(stage: StageDoc, order: readonly string[]): StageDoc {
 /** Edges as drawn: one per dependsOn entry that names a stage (unknown names are the validator's to report). */
 export function edgesOf(doc: PipelineDoc): { from: string; to: string }[] {
   const names = new Set(stagesOf(doc).map((s) => s.name));
-  return stagesOf(doc).flatMap((s) => (Array.isArray(s.dependsOn) ? s.dependsOn : []).filter((d) => names.has(d)).map((d) => ({ from: d, to: s.name })));
+  return stagesOf(doc).flatMap((s) =>
+    (Array.isArray(s.dependsOn) ? s.dependsOn : []).filter((d) => names.has(d)).map((d) => ({ from: d, to: s.name })),
+  );
 }

@@ -5,11 +5,28 @@
 // redraws whenever it parses.
 import { useMemo, useState } from 'preact/hooks';
 import { autoPlace, type Point } from './layout.ts';
-import { addEdge, addStage, edgesOf, removeEdge, removeStage, setStageField, stagesOf, type PipelineDoc, type StageKind } from './model.ts';
+import {
+  addEdge,
+  addStage,
+  edgesOf,
+  removeEdge,
+  removeStage,
+  setStageField,
+  stagesOf,
+  type PipelineDoc,
+  type StageKind,
+} from './model.ts';
 import { parsePipelineYaml, toYaml, type Problem } from './yaml-doc.ts';
 
 /** `broken`: the text does not parse, so the drawing shows the last document that did. */
-type State = { text: string; doc: PipelineDoc; broken: boolean; problems: Problem[]; placed: Map<string, Point>; selected: number | undefined };
+type State = {
+  text: string;
+  doc: PipelineDoc;
+  broken: boolean;
+  problems: Problem[];
+  placed: Map<string, Point>;
+  selected: number | undefined;
+};
 
 function fromText(text: string, prev: State): State {
   const parsed = parsePipelineYaml(text);
@@ -30,7 +47,8 @@ export function useBuilder(start: PipelineDoc) {
     setState((s) => ({ ...fromText(toYaml(change(s.doc)), s), ...extra }));
   const problemsByStage = useMemo(() => {
     const map = new Map<number, string[]>();
-    for (const p of state.problems) if (p.stage !== undefined) map.set(p.stage, [...(map.get(p.stage) ?? []), `${p.path}: ${p.message}`]);
+    for (const p of state.problems)
+      if (p.stage !== undefined) map.set(p.stage, [...(map.get(p.stage) ?? []), `${p.path}: ${p.message}`]);
     return map;
   }, [state.problems]);
   return {
@@ -54,7 +72,8 @@ export function useBuilder(start: PipelineDoc) {
     disconnect: (from: string, to: string) => edit((d) => removeEdge(d, from, to)),
     move: (name: string, at: Point) => setState((s) => ({ ...s, placed: new Map(s.placed).set(name, at) })),
     select: (index: number | undefined) => setState((s) => ({ ...s, selected: index })),
-    setField: (index: number, field: string, value: unknown, order?: readonly string[]) => edit((d) => setStageField(d, index, field, value, order)),
+    setField: (index: number, field: string, value: unknown, order?: readonly string[]) =>
+      edit((d) => setStageField(d, index, field, value, order)),
     setMetadata: (field: 'name' | 'namespace', value: string) =>
       edit((d) => {
         const metadata = { ...d.metadata };

@@ -40,7 +40,8 @@ function StartBar(props: { store: ConsoleStore; builder: Builder }) {
 }
 
 function ProblemList(props: { problems: Problem[]; onPick: (problem: Problem) => void }) {
-  if (props.problems.length === 0) return html`<p class="builder-problems none" data-testid="builder-problems" data-count="0">✓ No problems: conveyor validate accepts this pipeline.</p>`;
+  if (props.problems.length === 0)
+    return html`<p class="builder-problems none" data-testid="builder-problems" data-count="0">✓ No problems: conveyor validate accepts this pipeline.</p>`;
   return html`<ul class="builder-problems" data-testid="builder-problems" data-count=${props.problems.length} aria-label="Problems">
     ${props.problems.map(
       (p) => html`<li data-testid="builder-problem" data-path=${p.path} data-stage=${p.stage}>
@@ -80,10 +81,12 @@ export function BuilderView(props: { store: ConsoleStore }) {
         <${Canvas} stages=${builder.stages} edges=${builder.edges} positions=${builder.positions} problemsByStage=${builder.problemsByStage} selected=${builder.selected}
           onDropKind=${builder.add} onConnect=${builder.connect} onDisconnect=${builder.disconnect} onMove=${builder.move} onSelect=${builder.select} />
         <${ProblemList} problems=${builder.problems} onPick=${pick} />
-        ${selected && builder.selected !== undefined
-          ? html`<${StageForm} key=${builder.selected} fields=${fields} stage=${selected} problems=${builder.problems.filter((p) => p.stage === builder.selected)}
+        ${
+          selected && builder.selected !== undefined
+            ? html`<${StageForm} key=${builder.selected} fields=${fields} stage=${selected} problems=${builder.problems.filter((p) => p.stage === builder.selected)}
               onSet=${(field: string, value: unknown) => builder.setField(builder.selected!, field, value, fieldOrder)} onRemove=${() => builder.remove(builder.selected!)} />`
-          : html`<p class="muted">Select a stage to edit it; drag from its blue handle to another stage to make that one depend on it.</p>`}
+            : html`<p class="muted">Select a stage to edit it; drag from its blue handle to another stage to make that one depend on it.</p>`
+        }
       </div>
       <div class="builder-panel">
         <${YamlEditor} text=${builder.text} onChange=${builder.typed} reveal=${reveal} />

@@ -36,19 +36,42 @@ export function parsePipelineYaml(text: string): Parsed {
   const first = docs[0];
   if (!first) return { ok: false, problems: [{ line: 1, col: 1, path: '', message: 'no YAML document' }] };
   if (first.errors.length > 0) {
-    return { ok: false, problems: first.errors.map((e) => ({ ...lines.linePos(e.pos[0]), path: '', message: `invalid YAML: ${e.message}` })) };
+    return {
+      ok: false,
+      problems: first.errors.map((e) => ({
+        ...lines.linePos(e.pos[0]),
+        path: '',
+        message: `invalid YAML: ${e.message}`,
+      })),
+    };
   }
   let value: unknown;
   try {
     value = first.toJS({ maxAliasCount: 1000 });
   } catch (error) {
-    return { ok: false, problems: [{ line: 1, col: 1, path: '', message: `invalid YAML: ${(error as Error).message}` }] };
+    return {
+      ok: false,
+      problems: [{ line: 1, col: 1, path: '', message: `invalid YAML: ${(error as Error).message}` }],
+    };
   }
-  if (!isMapping(value)) return { ok: false, problems: [{ line: 1, col: 1, path: '', message: 'a Pipeline is a mapping (apiVersion, kind, metadata, spec)' }] };
-  const problems: Problem[] = validatePipeline(value).map(({ path, message }) => ({ ...locate(first, parsePath(path), lines), path, message, stage: stageIndexOf(path) }) as Problem);
+  if (!isMapping(value))
+    return {
+      ok: false,
+      problems: [{ line: 1, col: 1, path: '', message: 'a Pipeline is a mapping (apiVersion, kind, metadata, spec)' }],
+    };
+  const problems: Problem[] = validatePipeline(value).map(
+    ({ path, message }) =>
+      ({ ...locate(first, parsePath(path), lines), path, message, stage: stageIndexOf(path) }) as Problem,
+  );
   problems.sort((a, b) => a.line - b.line || a.col - b.col);
   const second = docs[1];
-  if (second) problems.push({ line: lines.linePos(second.range[0]).line, col: 1, path: '', message: 'the builder edits one Pipeline; later documents are ignored' });
+  if (second)
+    problems.push({
+      line: lines.linePos(second.range[0]).line,
+      col: 1,
+      path: '',
+      message: 'the builder edits one Pipeline; later documents are ignored',
+    });
   return { ok: true, doc: value as PipelineDoc, problems };
 }
 
@@ -62,7 +85,9 @@ export function cleanForGit(doc: PipelineDoc): PipelineDoc {
   const metadata: PipelineDoc['metadata'] = {};
   for (const key of AUTHORED_METADATA) if (doc.metadata?.[key] !== undefined) metadata[key] = doc.metadata[key];
   if (isMapping(metadata.annotations)) {
-    const kept = Object.fromEntries(Object.entries(metadata.annotations).filter(([k]) => !SERVER_ANNOTATIONS.includes(k)));
+    const kept = Object.fromEntries(
+      Object.entries(metadata.annotations).filter(([k]) => !SERVER_ANNOTATIONS.includes(k)),
+    );
     if (Object.keys(kept).length > 0) metadata.annotations = kept;
     else delete metadata.annotations;
   }

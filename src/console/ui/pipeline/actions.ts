@@ -14,9 +14,26 @@ export function buttonsFor(p: Pipeline, selected: RunView | undefined, active: R
   const suspended = Boolean(p.spec.suspend);
   const failed = selected?.phase === 'Failed';
   return [
-    { action: 'run', label: 'Run now', enabled: !suspended, why: suspended ? 'the pipeline is suspended' : 'start a new run' },
-    { action: 'retry', label: 'Retry from failure', run: selected?.id, enabled: failed, why: failed ? `re-run the failed stages of ${selected!.id}` : 'the selected run has not failed' },
-    { action: 'cancel', label: 'Cancel run', run: active?.id, enabled: Boolean(active), why: active ? `cancel ${active.id}` : 'no run is active' },
+    {
+      action: 'run',
+      label: 'Run now',
+      enabled: !suspended,
+      why: suspended ? 'the pipeline is suspended' : 'start a new run',
+    },
+    {
+      action: 'retry',
+      label: 'Retry from failure',
+      run: selected?.id,
+      enabled: failed,
+      why: failed ? `re-run the failed stages of ${selected!.id}` : 'the selected run has not failed',
+    },
+    {
+      action: 'cancel',
+      label: 'Cancel run',
+      run: active?.id,
+      enabled: Boolean(active),
+      why: active ? `cancel ${active.id}` : 'no run is active',
+    },
     suspended
       ? { action: 'resume', label: 'Resume', enabled: true, why: 'start runs again' }
       : { action: 'suspend', label: 'Suspend', enabled: true, why: 'start no new runs' },

@@ -21,14 +21,21 @@ export type DagProps = {
 };
 
 function layoutRequest(p: Pipeline, expanded: ReadonlySet<string>): { req: LayoutRequest; groups: StageGroup[] } {
-  const graph = groupStages(p.spec.stages.map((s) => ({ name: s.name, dependsOn: s.dependsOn ?? [] })), undefined, expanded);
+  const graph = groupStages(
+    p.spec.stages.map((s) => ({ name: s.name, dependsOn: s.dependsOn ?? [] })),
+    undefined,
+    expanded,
+  );
   const groupIds = new Set(graph.groups.map((g) => g.id));
   const stages = [
     ...graph.stages.map((s) => ({ ...s, kind: groupIds.has(s.name) ? ('group' as const) : ('stage' as const) })),
     ...(p.spec.onFailure ?? []).map((s) => ({ name: s.name, dependsOn: [], kind: 'onFailure' as const })),
   ];
   const key = `${p.metadata.uid ?? p.metadata.name}:${p.metadata.generation ?? 0}:${[...expanded].sort().join(',')}`;
-  return { req: { key, stages, groups: graph.groups.map((g) => ({ id: g.id, members: g.members })) }, groups: graph.groups };
+  return {
+    req: { key, stages, groups: graph.groups.map((g) => ({ id: g.id, members: g.members })) },
+    groups: graph.groups,
+  };
 }
 
 function useLayout(req: LayoutRequest): { layout?: LayoutResult; error?: string } {
@@ -49,23 +56,43 @@ function useLayout(req: LayoutRequest): { layout?: LayoutResult; error?: string 
 
 function nodeLabel(n: LayoutNode, group: StageGroup | undefined, counts: Record<string, number> | undefined): string[] {
   if (!group || !counts) return [n.id];
-  return [group.label, Object.entries(counts).map(([phase, k]) => `${k} ${phase}`).join(' · ')];
+  return [
+    group.label,
+    Object.entries(counts)
+      .map(([phase, k]) => `${k} ${phase}`)
+      .join(' · '),
+  ];
 }
 
-type NodeProps = { n: LayoutNode; phase: string; lines: string[]; selected: boolean; onClick: () => void; groupSize?: number; cachedFrom?: string };
+type NodeProps = {
+  n: LayoutNode;
+  phase: string;
+  lines: string[];
+  selected: boolean;
+  onClick: () => void;
+  groupSize?: number;
+  cachedFrom?: string;
+};
 
 /** Fill and border of a node: a cached stage is pale and dashed, never the green of one that ran. */
 function nodeLook(props: NodeProps): { fill: string; stroke: string; dash?: string } {
   const { n, phase, selected } = props;
-  if (props.cachedFrom !== undefined) return { fill: CACHED_COLOUR, stroke: selected ? '#0f172a' : CACHED_STROKE, dash: '3 2' };
+  if (props.cachedFrom !== undefined)
+    return { fill: CACHED_COLOUR, stroke: selected ? '#0f172a' : CACHED_STROKE, dash: '3 2' };
   const stroke = selected ? '#0f172a' : n.kind === 'onFailure' ? '#b91c1c' : '#64748b';
-  return { fill: phaseColour(phase), stroke, dash: n.kind === 'onFailure' ? '4 3' : n.kind === 'group' ? '8 3' : undefined };
+  return {
+    fill: phaseColour(phase),
+    stroke,
+    dash: n.kind === 'onFailure' ? '4 3' : n.kind === 'group' ? '8 3' : undefined,
+  };
 }
 
 function Node(props: NodeProps) {
   const { n, phase, selected } = props;
   const cached = props.cachedFrom !== undefined;
-  const lines = cached ? [props.lines[0]!, props.cachedFrom ? `cached · run ${props.cachedFrom}` : 'cached'] : props.lines;
+  const lines = cached
+    ? [props.lines[0]!, props.cachedFrom ? `cached · run ${props.cachedFrom}` : 'cached']
+    : props.lines;
   const look = nodeLook(props);
   const lineY = (i: number) => n.y + n.h / 2 + (i - (lines.length - 1) / 2) * 15 + 4;
   const onKey = (e: KeyboardEvent) => {
@@ -91,14 +118,20 @@ function edgePath(points: { x: number; y: number }[]): string {
 
 export function Dag(props: DagProps) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-  const { req, groups } = useMemo(() => layoutRequest(props.pipeline, expanded), [props.pipeline.metadata.uid, props.pipeline.metadata.generation, expanded]);
+  const { req, groups } = useMemo(
+    () => layoutRequest(props.pipeline, expanded),
+    [props.pipeline.metadata.uid, props.pipeline.metadata.generation, expanded],
+  );
   const { layout, error } = useLayout(req);
   if (error) return html`<p class="dag-error">Could not lay out the graph: ${error}</p>`;
   if (!layout || layout.key !== req.key) return html`<p class="dag-loading">Laying out ${req.stages.length} nodes…</p>`;
   const byId = new Map(groups.map((g) => [g.id, g]));
   const toggle = (id: string) => setExpanded(new Set([...expanded, id]));
   const failTop = Math.min(...layout.nodes.filter((n) => n.kind === 'onFailure').map((n) => n.y));
-  const regroup = expanded.size > 0 ? html`<button class="dag-regroup" onClick=${() => setExpanded(new Set())}>Group wide fan-outs again</button>` : null;
+  const regroup =
+    expanded.size > 0
+      ? html`<button class="dag-regroup" onClick=${() => setExpanded(new Set())}>Group wide fan-outs again</button>`
+      : null;
   return html`${regroup}<${PanZoom} width=${layout.width} height=${layout.height} layoutKey=${layout.key} layouts=${layoutsRequested()}>
     <g class="dag-edges" fill="none" stroke="#94a3b8" stroke-width="1.5">
       ${layout.edges.map((e) => html`<path key=${`${e.from}>${e.to}`} d=${edgePath(e.points)} marker-end="url(#dag-arrow)" />`)}

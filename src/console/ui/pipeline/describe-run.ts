@@ -25,7 +25,9 @@ export function paramChips(params: Record<string, string> | undefined): string[]
  */
 export function backfillLine(b: BackfillStatus): string {
   const progress = b.progress ?? `${b.done}/${b.total} ticks done`;
-  const extra = [b.failed ? `${b.failed} failed` : '', b.skipped ? `${b.skipped} skipped as already done` : ''].filter(Boolean);
+  const extra = [b.failed ? `${b.failed} failed` : '', b.skipped ? `${b.skipped} skipped as already done` : ''].filter(
+    Boolean,
+  );
   const counts = extra.length > 0 ? ` (${extra.join(', ')})` : '';
   const range = `${utcTime(b.from)} → ${utcTime(b.to)} (end excluded)`;
   const message = b.message ? ` — ${b.message}` : '';

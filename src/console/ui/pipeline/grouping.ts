@@ -36,7 +36,11 @@ export function groupLabel(members: string[]): string {
  * Collapses sibling sets larger than `threshold` unless their group id is in `expanded`.
  * A group's id is GROUP_PREFIX + its first member, stable while the spec is.
  */
-export function groupStages(stages: GraphStage[], threshold = DEFAULT_GROUP_THRESHOLD, expanded: ReadonlySet<string> = new Set()): GroupedGraph {
+export function groupStages(
+  stages: GraphStage[],
+  threshold = DEFAULT_GROUP_THRESHOLD,
+  expanded: ReadonlySet<string> = new Set(),
+): GroupedGraph {
   const groupOf = new Map<string, string>();
   const groups: StageGroup[] = [];
   for (const members of siblingSets(stages)) {

@@ -19,7 +19,11 @@ export function Header(props: { pipeline: Pipeline }) {
   const p = props.pipeline;
   const phase = p.status?.phase ?? 'Pending';
   // Ready=True says nothing a green phase does not; the other conditions explain the state.
-  const conditions = (p.status?.conditions ?? []).filter((c) => !(c.type === 'Ready' && c.status === 'True') && !(c.type === 'Ready' && (p.status?.conditions ?? []).some((o) => o.type !== 'Ready' && o.status === 'True')));
+  const conditions = (p.status?.conditions ?? []).filter(
+    (c) =>
+      !(c.type === 'Ready' && c.status === 'True') &&
+      !(c.type === 'Ready' && (p.status?.conditions ?? []).some((o) => o.type !== 'Ready' && o.status === 'True')),
+  );
   return html`<header class="pipeline-header">
     <h2>${p.metadata.namespace}/${p.metadata.name}
       <span class="pipeline-phase" data-role="pipeline-phase" data-phase=${phase}

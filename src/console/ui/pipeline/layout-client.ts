@@ -32,7 +32,8 @@ function layoutWorker(): Worker {
   worker.onmessage = (e: MessageEvent<Answer>) => settle(e.data);
   worker.onerror = (e) => {
     // A worker that cannot run fails every pending layout; the next request starts a new one.
-    for (const key of [...waiting.keys()]) settle({ key, error: `layout worker failed: ${e.message || 'could not start'}` });
+    for (const key of [...waiting.keys()])
+      settle({ key, error: `layout worker failed: ${e.message || 'could not start'}` });
     worker?.terminate();
     worker = undefined;
   };

@@ -19,7 +19,12 @@ const MARGIN = 16;
 const GAP = 24;
 
 /** x, y of a node are its top-left corner (as an SVG rect wants them). */
-function graphNodes(stages: LayoutStage[]): { nodes: LayoutNode[]; edges: LayoutEdge[]; width: number; height: number } {
+function graphNodes(stages: LayoutStage[]): {
+  nodes: LayoutNode[];
+  edges: LayoutEdge[];
+  width: number;
+  height: number;
+} {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 56, marginx: MARGIN, marginy: MARGIN });
   g.setDefaultEdgeLabel(() => ({}));
@@ -31,7 +36,11 @@ function graphNodes(stages: LayoutStage[]): { nodes: LayoutNode[]; edges: Layout
     const n = g.node(s.name);
     return { id: s.name, x: n.x - n.width / 2, y: n.y - n.height / 2, w: n.width, h: n.height, kind: s.kind };
   });
-  const edges = g.edges().map((e: { v: string; w: string }) => ({ from: e.v, to: e.w, points: (g.edge(e).points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })) }));
+  const edges = g.edges().map((e: { v: string; w: string }) => ({
+    from: e.v,
+    to: e.w,
+    points: (g.edge(e).points ?? []).map((p: { x: number; y: number }) => ({ x: p.x, y: p.y })),
+  }));
   const label = g.graph();
   return { nodes, edges, width: label.width ?? 0, height: label.height ?? 0 };
 }
@@ -40,7 +49,14 @@ function graphNodes(stages: LayoutStage[]): { nodes: LayoutNode[]; edges: Layout
 function failureRow(stages: LayoutStage[], top: number, width: number): LayoutNode[] {
   const { w, h } = SIZE.onFailure;
   const perRow = Math.max(1, Math.floor((Math.max(width, w + 2 * MARGIN) - 2 * MARGIN + GAP) / (w + GAP)));
-  return stages.map((s, i) => ({ id: s.name, kind: s.kind, w, h, x: MARGIN + (i % perRow) * (w + GAP), y: top + Math.floor(i / perRow) * (h + GAP) }));
+  return stages.map((s, i) => ({
+    id: s.name,
+    kind: s.kind,
+    w,
+    h,
+    x: MARGIN + (i % perRow) * (w + GAP),
+    y: top + Math.floor(i / perRow) * (h + GAP),
+  }));
 }
 
 export function computeLayout(req: LayoutRequest): LayoutResult {

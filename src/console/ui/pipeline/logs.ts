@@ -6,7 +6,12 @@ import { useEffect, useState } from 'preact/hooks';
 import { CANNED_LOGS_HEADER } from '../../protocol.ts';
 
 /** `cannedOn`: the KWOK node whose canned log this is, not the pod's own output. */
-type LogState = { text: string; status: 'loading' | 'streaming' | 'done' | 'error'; message?: string; cannedOn?: string };
+type LogState = {
+  text: string;
+  status: 'loading' | 'streaming' | 'done' | 'error';
+  message?: string;
+  cannedOn?: string;
+};
 const MAX_CHARS = 500_000;
 
 async function errorMessage(res: Response): Promise<string> {
@@ -52,11 +57,13 @@ export function Logs(props: { url: string; follow: boolean }) {
     const abort = new AbortController();
     setState({ text: '', status: 'loading' });
     stream(props.url, abort.signal, setState).catch((err: Error) => {
-      if (!abort.signal.aborted) setState((s) => ({ ...s, status: 'error', message: `logs could not be read: ${err.message}` }));
+      if (!abort.signal.aborted)
+        setState((s) => ({ ...s, status: 'error', message: `logs could not be read: ${err.message}` }));
     });
     return () => abort.abort();
   }, [props.url]);
-  const note = state.status === 'loading' ? 'loading logs…' : state.status === 'streaming' && props.follow ? 'following…' : '';
+  const note =
+    state.status === 'loading' ? 'loading logs…' : state.status === 'streaming' && props.follow ? 'following…' : '';
   return html`<div class="stage-logs">
     ${state.cannedOn ? html`<${CannedNote} node=${state.cannedOn} />` : null}
     ${state.status === 'error' ? html`<p class="logs-message" data-logs="error">${state.message}</p>` : null}

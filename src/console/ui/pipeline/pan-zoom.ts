@@ -9,7 +9,13 @@ const MIN_SCALE = 0.1;
 const MAX_SCALE = 4;
 
 /** layoutKey and layouts are shown as data attributes: which layout is drawn, and how many were made. */
-export function PanZoom(props: { width: number; height: number; layoutKey?: string; layouts?: number; children?: ComponentChildren }) {
+export function PanZoom(props: {
+  width: number;
+  height: number;
+  layoutKey?: string;
+  layouts?: number;
+  children?: ComponentChildren;
+}) {
   const [view, setView] = useState<View>({ x: 0, y: 0, scale: 1 });
   const drag = useRef<{ x: number; y: number } | undefined>(undefined);
   const onWheel = (e: WheelEvent) => {
@@ -25,7 +31,8 @@ export function PanZoom(props: { width: number; height: number; layoutKey?: stri
     drag.current = { x: e.clientX - view.x, y: e.clientY - view.y };
   };
   const onMove = (e: PointerEvent) => {
-    if (drag.current && e.buttons === 1) setView({ ...view, x: e.clientX - drag.current.x, y: e.clientY - drag.current.y });
+    if (drag.current && e.buttons === 1)
+      setView({ ...view, x: e.clientX - drag.current.x, y: e.clientY - drag.current.y });
   };
   const onUp = () => {
     drag.current = undefined;

@@ -18,7 +18,11 @@ export function initialValues(specs: ParamSpec[] | undefined): Record<string, st
 }
 
 /** The request the form sends: every declared parameter's value, and noCache when ticked. */
-export function runOptionsRequest(specs: ParamSpec[] | undefined, values: Record<string, string>, noCache: boolean): ActionRequest {
+export function runOptionsRequest(
+  specs: ParamSpec[] | undefined,
+  values: Record<string, string>,
+  noCache: boolean,
+): ActionRequest {
   const declared = specs ?? [];
   const params = Object.fromEntries(declared.map((s) => [s.name, values[s.name] ?? s.default ?? '']));
   return { ...(declared.length > 0 ? { params } : {}), ...(noCache ? { noCache: true } : {}) };
@@ -33,7 +37,12 @@ function Field(props: { spec: ParamSpec; value: string; onChange: (value: string
   return html`<label class="run-form-field" title=${spec.description ?? ''}><code>${spec.name}</code> ${input}</label>`;
 }
 
-export function RunForm(props: { pipeline: Pipeline; busy: boolean; onRun: (request: ActionRequest) => void; onClose: () => void }) {
+export function RunForm(props: {
+  pipeline: Pipeline;
+  busy: boolean;
+  onRun: (request: ActionRequest) => void;
+  onClose: () => void;
+}) {
   const specs = props.pipeline.spec.params;
   const [values, setValues] = useState<Record<string, string>>(() => initialValues(specs));
   const [noCache, setNoCache] = useState(false);

@@ -42,7 +42,14 @@ export function stageFromJobs(name: string, jobs: JobSummary[]): StageView {
   if (jobs.length === 0) return { name, phase: 'None' };
   const ordered = [...jobs].sort((a, b) => time(a.creationTimestamp) - time(b.creationTimestamp));
   const last = ordered[ordered.length - 1]!;
-  const phase = last.finished?.type === 'Complete' ? 'Succeeded' : last.finished?.type === 'Failed' ? 'Failed' : last.active > 0 ? 'Running' : 'Pending';
+  const phase =
+    last.finished?.type === 'Complete'
+      ? 'Succeeded'
+      : last.finished?.type === 'Failed'
+        ? 'Failed'
+        : last.active > 0
+          ? 'Running'
+          : 'Pending';
   return {
     name,
     phase,
@@ -58,8 +65,36 @@ export function stageFromJobs(name: string, jobs: JobSummary[]): StageView {
 function runFromStatus(r: RunStatus | RunSummary, jobs: JobSummary[]): RunView {
   const stages = new Map<string, StageView>();
   for (const s of r.stages ?? []) stages.set(s.name, { ...s });
-  const { id, phase, trigger, startTime, completionTime, message, logicalTime, intervalStart, intervalEnd, params, noCache, backfill } = r;
-  return { id, phase, trigger, startTime, completionTime, message, logicalTime, intervalStart, intervalEnd, params, noCache, backfill, stages, jobs };
+  const {
+    id,
+    phase,
+    trigger,
+    startTime,
+    completionTime,
+    message,
+    logicalTime,
+    intervalStart,
+    intervalEnd,
+    params,
+    noCache,
+    backfill,
+  } = r;
+  return {
+    id,
+    phase,
+    trigger,
+    startTime,
+    completionTime,
+    message,
+    logicalTime,
+    intervalStart,
+    intervalEnd,
+    params,
+    noCache,
+    backfill,
+    stages,
+    jobs,
+  };
 }
 
 /** A run status no longer lists: its values from its Jobs' annotations (summaries.ts). */

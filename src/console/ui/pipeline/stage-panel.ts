@@ -28,8 +28,13 @@ export function stageEvents(events: EventSummary[], run: RunView, stage: string,
   const job = run.stages.get(stage)?.job;
   if (job) jobs.add(job);
   const quoted = `"${stage}"`;
-  return events.filter((e) =>
-    (e.involved.kind === 'Job' && jobs.has(e.involved.name)) || (e.involved.kind === 'Pipeline' && e.involved.name === pipeline && e.message.includes(run.id) && e.message.includes(quoted)),
+  return events.filter(
+    (e) =>
+      (e.involved.kind === 'Job' && jobs.has(e.involved.name)) ||
+      (e.involved.kind === 'Pipeline' &&
+        e.involved.name === pipeline &&
+        e.message.includes(run.id) &&
+        e.message.includes(quoted)),
   );
 }
 
@@ -62,7 +67,10 @@ function Facts(props: { s: StageView | undefined; phase: string; cached: boolean
 /** "Cached: result of run g1", the source run a link to it: the stage did not run here. */
 function CachedNote(props: { from: string; onSelectRun?: (run: string) => void }) {
   const { from, onSelectRun } = props;
-  const link = from && onSelectRun ? html` <button class="link" data-role="cached-source" onClick=${() => onSelectRun(from)}>Show run ${from}</button>` : null;
+  const link =
+    from && onSelectRun
+      ? html` <button class="link" data-role="cached-source" onClick=${() => onSelectRun(from)}>Show run ${from}</button>`
+      : null;
   return html`<p class="cached-note" data-role="cached" data-cached-from=${from}>
     <b>${cachedWords(from)}</b>. This stage did not run in this run: no Job, no logs of its own.${link}</p>`;
 }
@@ -91,8 +99,10 @@ export function StagePanel(props: StagePanelProps) {
     <h4>Events</h4>
     ${events.length === 0 ? html`<p class="no-events">No events.</p>` : html`<ul class="stage-events">${events.map((e) => html`<li key=${e.uid} data-type=${e.type}><b>${e.reason}</b> ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)}</ul>`}
     <h4>Logs</h4>
-    ${started
-      ? html`<${Logs} key=${`${run.id}/${stage}/${running}`} url=${props.store.logsUrl(props.namespace, props.name, stage, run.id, running)} follow=${running} />`
-      : html`<p class="logs-message">${cached ? `Served from the cache: see the logs of run ${cachedFrom || 'that computed it'}.` : 'The stage has not started in this run: no logs.'}</p>`}
+    ${
+      started
+        ? html`<${Logs} key=${`${run.id}/${stage}/${running}`} url=${props.store.logsUrl(props.namespace, props.name, stage, run.id, running)} follow=${running} />`
+        : html`<p class="logs-message">${cached ? `Served from the cache: see the logs of run ${cachedFrom || 'that computed it'}.` : 'The stage has not started in this run: no logs.'}</p>`
+    }
   </aside>`;
 }

@@ -14,7 +14,9 @@ export function Timeline(props: { run?: RunView; stages: string[]; onSelect: (st
   const run = props.run;
   if (!run) return null;
   const now = props.now ?? Date.now();
-  const rows = props.stages.map((name) => ({ name, s: run.stages.get(name), phase: phaseIn(run, name), cached: cachedIn(run, name) })).filter((r) => r.s?.startTime);
+  const rows = props.stages
+    .map((name) => ({ name, s: run.stages.get(name), phase: phaseIn(run, name), cached: cachedIn(run, name) }))
+    .filter((r) => r.s?.startTime);
   if (rows.length === 0) return html`<p class="timeline-empty">No stage of run ${run.id} has started.</p>`;
   const t0 = Math.min(...rows.map((r) => Date.parse(r.s!.startTime!)));
   // A finished run spans to its last completion; one in flight, to now.

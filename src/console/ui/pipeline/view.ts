@@ -47,7 +47,8 @@ export function PipelineView(props: PipelineViewProps) {
   const jobs = store.jobsOf(namespace, name);
   const events = store.eventsOf(namespace, name);
   const runs = useMemo(() => (p ? runsOf(p, jobs, events) : []), [p, jobs, events]);
-  if (!p) return html`<section class="pipeline-view"><p>Pipeline ${namespace}/${name} is not there (or not visible to you). <a href="#/">All pipelines</a></p></section>`;
+  if (!p)
+    return html`<section class="pipeline-view"><p>Pipeline ${namespace}/${name} is not there (or not visible to you). <a href="#/">All pipelines</a></p></section>`;
   const run = runs.find((r) => r.id === pickedRun) ?? runs[0];
   const order = stageOrder(p);
   const select = (runId: string, stageName?: string) => {

@@ -7,7 +7,12 @@ export type OverviewFilter = { namespace: string; phase: string; labels: string;
 export const NO_FILTER: OverviewFilter = { namespace: '', phase: '', labels: '', text: '' };
 
 /** The filter as the hash's query (#/?ns=…&phase=…&labels=…&q=…), so a view can be linked. */
-const QUERY_KEYS: [keyof OverviewFilter, string][] = [['namespace', 'ns'], ['phase', 'phase'], ['labels', 'labels'], ['text', 'q']];
+const QUERY_KEYS: [keyof OverviewFilter, string][] = [
+  ['namespace', 'ns'],
+  ['phase', 'phase'],
+  ['labels', 'labels'],
+  ['text', 'q'],
+];
 
 export function filterToQuery(filter: OverviewFilter): string {
   const query = new URLSearchParams();
@@ -41,7 +46,10 @@ function requirement(term: string): Requirement | string {
 /** Parses `app=etl, tier!=test, team, !legacy`; an error names the term it could not read. */
 export function parseLabelSelector(selector: string): { requirements: Requirement[] } | { error: string } {
   const requirements: Requirement[] = [];
-  for (const term of selector.split(',').map((t) => t.trim()).filter(Boolean)) {
+  for (const term of selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     const r = requirement(term);
     if (typeof r === 'string') return { error: r };
     requirements.push(r);
@@ -62,7 +70,9 @@ function labelsMatch(labels: Record<string, string>, requirements: Requirement[]
 /** What free text is matched against: name, namespace, phase, last run id, schedule, labels. */
 function haystack(p: Pipeline): string {
   const labels = Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`);
-  return [p.metadata.namespace, p.metadata.name, p.status?.phase, p.status?.lastRun?.id, p.spec.schedule, ...labels].join(' ').toLowerCase();
+  return [p.metadata.namespace, p.metadata.name, p.status?.phase, p.status?.lastRun?.id, p.spec.schedule, ...labels]
+    .join(' ')
+    .toLowerCase();
 }
 
 export function phaseOf(p: Pipeline): string {

@@ -7,7 +7,15 @@ import { relative, utcTime } from '../shared/time.ts';
 
 /** The CLI's symbols (src/cli/graph.ts), so terminal and browser read alike. */
 const SYMBOL: Record<string, string> = {
-  Pending: '·', Running: '▶', Succeeded: '✔', Failed: '✖', Skipped: '↷', Cancelled: '■', Scheduled: '◷', Suspended: '‖', Invalid: '!',
+  Pending: '·',
+  Running: '▶',
+  Succeeded: '✔',
+  Failed: '✖',
+  Skipped: '↷',
+  Cancelled: '■',
+  Scheduled: '◷',
+  Suspended: '‖',
+  Invalid: '!',
 };
 
 export function PhaseBadge(props: { phase: string }) {

@@ -3,7 +3,15 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
-import { applyFilter, countByPhase, filterFromHash, filterToQuery, NO_FILTER, parseLabelSelector, type OverviewFilter } from './filter.ts';
+import {
+  applyFilter,
+  countByPhase,
+  filterFromHash,
+  filterToQuery,
+  NO_FILTER,
+  parseLabelSelector,
+  type OverviewFilter,
+} from './filter.ts';
 import { OverviewRow, PhaseBadge } from './row.ts';
 import type { ConsoleStore } from '../shared/store-types.ts';
 import { useNow } from '../shared/clock.ts';
@@ -34,7 +42,8 @@ function namespacesOf(pipelines: Pipeline[]): string[] {
 
 function Filters(props: { filter: OverviewFilter; namespaces: string[]; onChange: (f: OverviewFilter) => void }) {
   const { filter, onChange } = props;
-  const set = (field: keyof OverviewFilter) => (e: Event) => onChange({ ...filter, [field]: (e.target as HTMLInputElement).value });
+  const set = (field: keyof OverviewFilter) => (e: Event) =>
+    onChange({ ...filter, [field]: (e.target as HTMLInputElement).value });
   const selector = parseLabelSelector(filter.labels);
   return html`<div class="filters">
     <select aria-label="Namespace" value=${filter.namespace} onChange=${set('namespace')}>
@@ -56,7 +65,9 @@ function PhaseSummary(props: { pipelines: Pipeline[]; current: string; onPick: (
   return html`<div class="summary">
     <button class=${props.current === '' ? 'chip active' : 'chip'} onClick=${() => props.onPick('')}>All <b>${props.pipelines.length}</b></button>
     ${PHASES.filter((ph) => counts.has(ph)).map(
-      (ph) => html`<button key=${ph} class=${props.current === ph ? 'chip active' : 'chip'} data-phase-count=${ph} onClick=${() => props.onPick(props.current === ph ? '' : ph)}>
+      (
+        ph,
+      ) => html`<button key=${ph} class=${props.current === ph ? 'chip active' : 'chip'} data-phase-count=${ph} onClick=${() => props.onPick(props.current === ph ? '' : ph)}>
         <${PhaseBadge} phase=${ph} /> <b>${counts.get(ph)}</b>
       </button>`,
     )}

@@ -2,7 +2,11 @@
 // Hash routing keeps every route on the one served page, so the server needs no route table.
 import { useEffect, useState } from 'preact/hooks';
 
-export type Route = { view: 'overview' } | { view: 'pipeline'; namespace: string; name: string } | { view: 'builder' } | { view: 'unknown'; hash: string };
+export type Route =
+  | { view: 'overview' }
+  | { view: 'pipeline'; namespace: string; name: string }
+  | { view: 'builder' }
+  | { view: 'unknown'; hash: string };
 
 function decode(segment: string): string | undefined {
   try {

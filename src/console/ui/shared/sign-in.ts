@@ -11,7 +11,10 @@ export type SessionState = { kind: 'signed-in' } | { kind: 'sign-in' } | { kind:
 export async function sessionState(): Promise<SessionState> {
   const res = await fetch('/api/session', { credentials: 'same-origin' });
   if (res.ok) return { kind: 'signed-in' };
-  const message = await res.json().then((b: { message?: string }) => b.message ?? '', () => '');
+  const message = await res.json().then(
+    (b: { message?: string }) => b.message ?? '',
+    () => '',
+  );
   if (res.status === 401 && /^Bearer\b/i.test(res.headers.get('WWW-Authenticate') ?? '')) return { kind: 'sign-in' };
   return { kind: 'refused', message: message || `the Console answered ${res.status}` };
 }
@@ -24,10 +27,20 @@ export function SignIn() {
     event.preventDefault();
     setBusy(true);
     setError('');
-    const res = await fetch('/api/login', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: token.trim() }) });
+    const res = await fetch('/api/login', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ token: token.trim() }),
+    });
     setBusy(false);
     if (res.ok) return void location.reload();
-    setError(await res.json().then((b: { message?: string }) => b.message ?? `HTTP ${res.status}`, () => `HTTP ${res.status}`));
+    setError(
+      await res.json().then(
+        (b: { message?: string }) => b.message ?? `HTTP ${res.status}`,
+        () => `HTTP ${res.status}`,
+      ),
+    );
   };
   return html`<main class="sign-in" data-testid="sign-in">
     <h1>Conveyor Console</h1>

@@ -73,7 +73,9 @@ export class ConsoleState {
 
   /** Every Pipeline, by namespace then name; the same array until a Pipeline changes. */
   pipelines(): Pipeline[] {
-    this.pipelineList ??= [...this.pipelineMap.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
+    this.pipelineList ??= [...this.pipelineMap.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, p]) => p);
     return this.pipelineList;
   }
 
@@ -88,7 +90,8 @@ export class ConsoleState {
   eventsOf(namespace: string, name: string): EventSummary[] {
     const jobNames = new Set(this.jobsOf(namespace, name).map((j) => j.name));
     const about = (e: EventSummary): boolean =>
-      (e.involved.kind === 'Pipeline' && e.involved.name === name) || (e.involved.kind === 'Job' && jobNames.has(e.involved.name));
+      (e.involved.kind === 'Pipeline' && e.involved.name === name) ||
+      (e.involved.kind === 'Job' && jobNames.has(e.involved.name));
     return [...(this.eventMap.get(namespace)?.values() ?? [])].filter(about).sort(newestFirst);
   }
 }

@@ -3,7 +3,16 @@
 //   #/                      overview
 //   #/p/NAMESPACE/NAME      a pipeline (DAG, grid, timeline, stage panel, logs, actions)
 //   #/builder               the builder
-import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, EventSummary, JobSummary, Pipeline } from '../../protocol.ts';
+import type {
+  Access,
+  ActionName,
+  ActionRequest,
+  ActionResult,
+  CheckResult,
+  EventSummary,
+  JobSummary,
+  Pipeline,
+} from '../../protocol.ts';
 
 export interface ConsoleStore {
   pipelines(): Pipeline[];

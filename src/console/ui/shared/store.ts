@@ -3,7 +3,15 @@
 // Last-Event-ID, so the server replays what was missed (or resets); if the browser gives up
 // (the stream answered with an error status), we open a new one after a pause. Subscribers hear
 // once per animation frame however many messages arrived, so a burst costs one render.
-import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Pipeline, StreamMessage } from '../../protocol.ts';
+import type {
+  Access,
+  ActionName,
+  ActionRequest,
+  ActionResult,
+  CheckResult,
+  Pipeline,
+  StreamMessage,
+} from '../../protocol.ts';
 import { getJson, pipelinePath, postOutcome } from './api.ts';
 import { ConsoleState } from './store-state.ts';
 import type { ConsoleStore } from './store-types.ts';
@@ -34,7 +42,8 @@ export class StreamStore implements ConsoleStore {
   start(): void {
     const source = new EventSource(this.url);
     this.stream = source;
-    for (const type of MESSAGE_TYPES) source.addEventListener(type, (e) => this.receive(type, (e as MessageEvent<string>).data));
+    for (const type of MESSAGE_TYPES)
+      source.addEventListener(type, (e) => this.receive(type, (e as MessageEvent<string>).data));
     source.addEventListener('open', () => this.setStreamState(this.hasSnapshot ? 'live' : 'connecting'));
     source.addEventListener('error', () => this.lost(source));
   }

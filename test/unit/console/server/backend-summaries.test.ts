@@ -9,7 +9,12 @@ const job = (over: Partial<k8s.V1Job> = {}): k8s.V1Job => ({
     name: 'etl-load-abc',
     uid: 'u1',
     creationTimestamp: new Date('2026-01-01T00:00:00Z'),
-    labels: { 'conveyor.dev/pipeline': 'etl-short', 'conveyor.dev/stage': 'load', 'conveyor.dev/run': 'g1', 'conveyor.dev/role': 'stage' },
+    labels: {
+      'conveyor.dev/pipeline': 'etl-short',
+      'conveyor.dev/stage': 'load',
+      'conveyor.dev/run': 'g1',
+      'conveyor.dev/role': 'stage',
+    },
     annotations: { 'conveyor.dev/pipeline-name': 'etl.full.name' },
     managedFields: [{ manager: 'x' }],
   },
@@ -90,12 +95,34 @@ describe('toEventSummary', () => {
 
 describe('toPipelineView', () => {
   const base: Pipeline = {
-    apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline',
-    metadata: { name: 'p', namespace: 'ns', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":1}', keep: 'me' } },
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: {
+      name: 'p',
+      namespace: 'ns',
+      annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"big":1}', keep: 'me' },
+    },
     spec: { stages: [{ name: 'a', image: 'x' }] },
     status: {
-      lastRun: { id: 'm2', trigger: 'manual', phase: 'Succeeded', logicalTime: '2026-01-03T00:00:00Z', params: { t: 'x' }, stages: [{ name: 'a', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' }] },
-      backfill: { request: 'bf', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', maxActive: 1, phase: 'Running', total: 1, next: 1, done: 0, progress: '0/1 ticks done, 1 running' },
+      lastRun: {
+        id: 'm2',
+        trigger: 'manual',
+        phase: 'Succeeded',
+        logicalTime: '2026-01-03T00:00:00Z',
+        params: { t: 'x' },
+        stages: [{ name: 'a', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' }],
+      },
+      backfill: {
+        request: 'bf',
+        from: '2026-01-01T00:00:00Z',
+        to: '2026-01-02T00:00:00Z',
+        maxActive: 1,
+        phase: 'Running',
+        total: 1,
+        next: 1,
+        done: 0,
+        progress: '0/1 ticks done, 1 running',
+      },
       cache: [{ stage: 'a', key: 'k', specHash: 'h', run: 'g1', time: '2026-01-01T00:00:00Z' }],
     },
   };
@@ -112,17 +139,34 @@ describe('toPipelineView', () => {
   });
 
   it('leaves a Pipeline without status or annotations as it is', () => {
-    const bare: Pipeline = { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p' }, spec: { stages: [] } };
+    const bare: Pipeline = {
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'p' },
+      spec: { stages: [] },
+    };
     expect(toPipelineView(bare)).toEqual(bare);
   });
 });
 
 describe('toJobSummary: run values', () => {
-  it('reads the run\'s values from the Job\'s annotations, none when it records none', () => {
-    const annotations = { 'conveyor.dev/logical-time': '2026-11-03T02:00:00Z', 'conveyor.dev/interval-start': '2026-11-02T02:00:00Z', 'conveyor.dev/interval-end': '2026-11-03T02:00:00Z', 'conveyor.dev/params': '{"table":"orders"}', 'conveyor.dev/no-cache': 'true' };
+  it("reads the run's values from the Job's annotations, none when it records none", () => {
+    const annotations = {
+      'conveyor.dev/logical-time': '2026-11-03T02:00:00Z',
+      'conveyor.dev/interval-start': '2026-11-02T02:00:00Z',
+      'conveyor.dev/interval-end': '2026-11-03T02:00:00Z',
+      'conveyor.dev/params': '{"table":"orders"}',
+      'conveyor.dev/no-cache': 'true',
+    };
     const stamped = job();
     stamped.metadata!.annotations = { ...stamped.metadata!.annotations, ...annotations };
-    expect(toJobSummary(stamped)?.values).toEqual({ logicalTime: '2026-11-03T02:00:00Z', intervalStart: '2026-11-02T02:00:00Z', intervalEnd: '2026-11-03T02:00:00Z', params: { table: 'orders' }, noCache: true });
+    expect(toJobSummary(stamped)?.values).toEqual({
+      logicalTime: '2026-11-03T02:00:00Z',
+      intervalStart: '2026-11-02T02:00:00Z',
+      intervalEnd: '2026-11-03T02:00:00Z',
+      params: { table: 'orders' },
+      noCache: true,
+    });
     expect(toJobSummary(job())?.values).toBeUndefined();
   });
 });

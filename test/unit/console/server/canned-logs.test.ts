@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { isKwokNode, KWOK_NODE_ANNOTATION, onKwokNode } from '../../../../src/console/server/canned-logs.ts';
 
-const node = (annotations?: Record<string, string>) => ({ metadata: { name: 'node-000000', ...(annotations ? { annotations } : {}) } });
+const node = (annotations?: Record<string, string>) => ({
+  metadata: { name: 'node-000000', ...(annotations ? { annotations } : {}) },
+});
 
 describe('isKwokNode', () => {
   it('knows a node by the annotation kwokctl gives the nodes KWOK manages', () => {
@@ -19,11 +21,16 @@ describe('onKwokNode', () => {
     return { asked, readNode: (({ name }: { name: string }) => (asked.push(name), answer())) as never };
   };
 
-  it('reads the pod\'s node', async () => {
+  it("reads the pod's node", async () => {
     const kwok = core(async () => node({ [KWOK_NODE_ANNOTATION]: 'fake' }));
     expect(await onKwokNode(kwok, { spec: { nodeName: 'node-000000', containers: [] } })).toBe(true);
     expect(kwok.asked).toEqual(['node-000000']);
-    expect(await onKwokNode(core(async () => node()), { spec: { nodeName: 'worker-1', containers: [] } })).toBe(false);
+    expect(
+      await onKwokNode(
+        core(async () => node()),
+        { spec: { nodeName: 'worker-1', containers: [] } },
+      ),
+    ).toBe(false);
   });
 
   it('says no, without guessing, when the node cannot be read or the pod has none yet', async () => {

@@ -1,8 +1,17 @@
 // Sessions of pasted tokens and the per-token backend pool of the in-cluster Console, on a fake clock.
 import { describe, expect, it } from 'vitest';
 import { BackendPool, PoolFullError } from '../../../../src/console/server/backend-pool.ts';
-import { SIGN_IN_MESSAGE, createInClusterConsole, type Credentials } from '../../../../src/console/server/in-cluster-credentials.ts';
-import { SESSION_COOKIE, TokenSessions, clearedSessionCookie, sessionIdFrom } from '../../../../src/console/server/token-sessions.ts';
+import {
+  SIGN_IN_MESSAGE,
+  createInClusterConsole,
+  type Credentials,
+} from '../../../../src/console/server/in-cluster-credentials.ts';
+import {
+  SESSION_COOKIE,
+  TokenSessions,
+  clearedSessionCookie,
+  sessionIdFrom,
+} from '../../../../src/console/server/token-sessions.ts';
 import { MemoryBackend } from './memory-backend.ts';
 
 function clock(): { now: () => number; advance: (ms: number) => void } {
@@ -111,7 +120,10 @@ describe('BackendPool', () => {
     const [a1, a2, b] = await Promise.all([p.get('token-a'), p.get('token-a'), p.get('token-b')]);
     expect(a1).toBe(a2);
     expect(a1).not.toBe(b);
-    expect(made.map((m) => [m.token, m.starts])).toEqual([['token-a', 1], ['token-b', 1]]);
+    expect(made.map((m) => [m.token, m.starts])).toEqual([
+      ['token-a', 1],
+      ['token-b', 1],
+    ]);
     expect(p.size).toBe(2);
   });
 
@@ -129,7 +141,11 @@ describe('BackendPool', () => {
     await p.get('used');
     c.advance(600);
     await p.sweep();
-    expect(made.map((m) => [m.token, m.stops])).toEqual([['idle', 1], ['leased', 0], ['used', 0]]);
+    expect(made.map((m) => [m.token, m.stops])).toEqual([
+      ['idle', 1],
+      ['leased', 0],
+      ['used', 0],
+    ]);
     lease.release();
     lease.release(); // twice is once
     c.advance(1000);
@@ -149,13 +165,22 @@ describe('BackendPool', () => {
     c.advance(1);
     await p.get('a'); // b is now the least recently used
     await p.get('c');
-    expect(made.map((m) => [m.token, m.stops])).toEqual([['a', 0], ['b', 1], ['c', 0]]);
+    expect(made.map((m) => [m.token, m.stops])).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['c', 0],
+    ]);
     const leases = [await p.lease('a'), await p.lease('c')];
     await expect(p.get('d')).rejects.toBeInstanceOf(PoolFullError);
     await expect(p.get('d')).rejects.toMatchObject({ status: 503 });
     leases[0]!.release();
     await p.get('d');
-    expect(made.map((m) => [m.token, m.stops])).toEqual([['a', 1], ['b', 1], ['c', 0], ['d', 0]]);
+    expect(made.map((m) => [m.token, m.stops])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      ['c', 0],
+      ['d', 0],
+    ]);
   });
 
   it('a backend that fails to start is not kept: the error reaches the caller and the next call retries', async () => {
@@ -178,18 +203,34 @@ describe('BackendPool', () => {
 
 describe('createInClusterConsole: which token a request acts with', () => {
   const consoleFor = () =>
-    createInClusterConsole({ namespaces: [], api: { server: 'https://127.0.0.1:1' }, factory: (token) => new CountingBackend(token) });
+    createInClusterConsole({
+      namespaces: [],
+      api: { server: 'https://127.0.0.1:1' },
+      factory: (token) => new CountingBackend(token),
+    });
 
-  it('the proxy\'s bearer token, else the session\'s, else 401 with what to do', async () => {
+  it("the proxy's bearer token, else the session's, else 401 with what to do", async () => {
     const ic = consoleFor();
     const session = ic.sessions.login('pasted-token');
     const cookie = `${SESSION_COOKIE}=${session}`;
     const cases: [string, { authorization?: string; cookie?: string }, Credentials][] = [
       ['proxy header', { authorization: 'Bearer proxy-token' }, { ok: true, token: 'proxy-token', via: 'proxy' }],
-      ['proxy header wins over a session', { authorization: 'Bearer proxy-token', cookie }, { ok: true, token: 'proxy-token', via: 'proxy' }],
+      [
+        'proxy header wins over a session',
+        { authorization: 'Bearer proxy-token', cookie },
+        { ok: true, token: 'proxy-token', via: 'proxy' },
+      ],
       ['session cookie', { cookie }, { ok: true, token: 'pasted-token', via: 'session' }],
-      ['malformed header is refused, not ignored', { authorization: 'Basic dTpw', cookie }, { ok: false, status: 401, message: 'the Authorization header is not "Bearer <token>"' }],
-      ['unknown session', { cookie: `${SESSION_COOKIE}=${'x'.repeat(43)}` }, { ok: false, status: 401, message: SIGN_IN_MESSAGE }],
+      [
+        'malformed header is refused, not ignored',
+        { authorization: 'Basic dTpw', cookie },
+        { ok: false, status: 401, message: 'the Authorization header is not "Bearer <token>"' },
+      ],
+      [
+        'unknown session',
+        { cookie: `${SESSION_COOKIE}=${'x'.repeat(43)}` },
+        { ok: false, status: 401, message: SIGN_IN_MESSAGE },
+      ],
       ['nothing', {}, { ok: false, status: 401, message: SIGN_IN_MESSAGE }],
     ];
     for (const [label, headers, expected] of cases) expect(ic.credentials(headers), label).toEqual(expected);
@@ -213,9 +254,16 @@ describe('BackendPool under concurrent first requests', () => {
     const results = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map((t) => p.get(t)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected', 'rejected']);
     expect(results.slice(2).every((r) => r.status === 'rejected' && r.reason instanceof PoolFullError)).toBe(true);
-    expect(made.map((m) => [m.token, m.stops])).toEqual([['a', 0], ['b', 0]]);
+    expect(made.map((m) => [m.token, m.stops])).toEqual([
+      ['a', 0],
+      ['b', 0],
+    ]);
     await p.get('c'); // once started and idle, the least recently used makes room
-    expect(made.map((m) => [m.token, m.stops])).toEqual([['a', 1], ['b', 0], ['c', 0]]);
+    expect(made.map((m) => [m.token, m.stops])).toEqual([
+      ['a', 1],
+      ['b', 0],
+      ['c', 0],
+    ]);
     expect(p.size).toBe(2);
     await p.close();
   });

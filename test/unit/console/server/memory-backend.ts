@@ -2,12 +2,24 @@
 // HTTP layer's tests. Changes are pushed with emit(); calls are recorded.
 import type { Writable } from 'node:stream';
 import type { ConsoleBackend } from '../../../../src/console/server/backend.ts';
-import type { Access, ActionName, ActionRequest, Pipeline, Snapshot, StreamMessage } from '../../../../src/console/protocol.ts';
+import type {
+  Access,
+  ActionName,
+  ActionRequest,
+  Pipeline,
+  Snapshot,
+  StreamMessage,
+} from '../../../../src/console/protocol.ts';
 
 type Change = Exclude<StreamMessage, { type: 'reset' }>;
 
 export function pipeline(namespace: string, name: string): Pipeline {
-  return { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { namespace, name }, spec: { stages: [] } } as unknown as Pipeline;
+  return {
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { namespace, name },
+    spec: { stages: [] },
+  } as unknown as Pipeline;
 }
 
 export class MemoryBackend implements ConsoleBackend {
@@ -49,11 +61,20 @@ export class MemoryBackend implements ConsoleBackend {
 
   async act(namespace: string, name: string, action: ActionName, request: ActionRequest) {
     this.calls.push(['act', namespace, name, action, request]);
-    if (!this.allowed.has(namespace)) return { status: 403, result: { ok: false, message: `may not ${action} in ${namespace}` } };
+    if (!this.allowed.has(namespace))
+      return { status: 403, result: { ok: false, message: `may not ${action} in ${namespace}` } };
     return { status: 200, result: { ok: true, message: `${action} requested` } };
   }
 
-  async logs(namespace: string, name: string, stage: string, run: string, follow: boolean, out: Writable, canned?: (node: string) => void) {
+  async logs(
+    namespace: string,
+    name: string,
+    stage: string,
+    run: string,
+    follow: boolean,
+    out: Writable,
+    canned?: (node: string) => void,
+  ) {
     this.calls.push(['logs', namespace, name, stage, run, follow]);
     if (this.logText === undefined) return { status: 404, message: `the pod of stage ${stage} is gone` };
     if (this.cannedOn) canned?.(this.cannedOn);

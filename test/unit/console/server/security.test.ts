@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { allowedHosts, CONTENT_SECURITY_POLICY, Gate, readCookie, securityHeaders, tokenOf, type RequestFacts } from '../../../../src/console/server/security.ts';
+import {
+  allowedHosts,
+  CONTENT_SECURITY_POLICY,
+  Gate,
+  readCookie,
+  securityHeaders,
+  tokenOf,
+  type RequestFacts,
+} from '../../../../src/console/server/security.ts';
 
 const PORT = 43123;
 const TOKEN = 'A'.repeat(43);
@@ -60,13 +68,21 @@ describe('Origin on state-changing requests', () => {
   ];
   it.each(cases)('%s with Origin %s → %s', (method, origin, expected) => {
     const { gate, cookie } = loggedIn();
-    const d = gate.decide({ method, url: '/api/pipelines/ns/p/run', host, cookie, ...(origin === undefined ? {} : { origin }) });
+    const d = gate.decide({
+      method,
+      url: '/api/pipelines/ns/p/run',
+      host,
+      cookie,
+      ...(origin === undefined ? {} : { origin }),
+    });
     expect(d.kind === 'refuse' ? d.status : d.kind).toBe(expected);
   });
 
   it('a cross-origin POST is refused even with a valid session', () => {
     const { gate, cookie } = loggedIn();
-    expect(gate.decide({ method: 'POST', url: '/api/apply', host, cookie, origin: 'http://evil.example' })).toMatchObject({ kind: 'refuse', status: 403 });
+    expect(
+      gate.decide({ method: 'POST', url: '/api/apply', host, cookie, origin: 'http://evil.example' }),
+    ).toMatchObject({ kind: 'refuse', status: 403 });
   });
 });
 
@@ -77,8 +93,13 @@ describe('one-time token and session', () => {
     const first = gate.decide({ method: 'GET', url: `/?token=${TOKEN}`, host });
     expect(first.kind).toBe('exchange');
     const setCookie = (first as { setCookie: string }).setCookie;
-    expect(setCookie).toMatch(new RegExp(`^conveyor_session_${PORT}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/$`));
-    expect(gate.decide({ method: 'GET', url: `/?token=${TOKEN}`, host })).toMatchObject({ kind: 'refuse', status: 401 });
+    expect(setCookie).toMatch(
+      new RegExp(`^conveyor_session_${PORT}=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=/$`),
+    );
+    expect(gate.decide({ method: 'GET', url: `/?token=${TOKEN}`, host })).toMatchObject({
+      kind: 'refuse',
+      status: 401,
+    });
   });
 
   it('a browser with a session that opens the link again is just sent to /', () => {
@@ -104,7 +125,9 @@ describe('one-time token and session', () => {
 
   it('the session cookie passes, among other cookies; each exchange makes a different secret', () => {
     const a = loggedIn();
-    expect(a.gate.decide({ method: 'GET', url: '/app.js', host, cookie: `x=1; ${a.cookie}; y=2` })).toEqual({ kind: 'pass' });
+    expect(a.gate.decide({ method: 'GET', url: '/app.js', host, cookie: `x=1; ${a.cookie}; y=2` })).toEqual({
+      kind: 'pass',
+    });
     expect(loggedIn().cookie).not.toBe(a.cookie);
   });
 });

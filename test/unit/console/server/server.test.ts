@@ -9,13 +9,24 @@ import { MemoryBackend, pipeline } from './memory-backend.ts';
 
 type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
 
-function send(server: ConsoleServer, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
+function send(
+  server: ConsoleServer,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, method, path, headers: { Host: `127.0.0.1:${server.port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port: server.port, method, path, headers: { Host: `127.0.0.1:${server.port}`, ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -38,7 +49,12 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const json = (extra: Record<string, string> = {}) => ({ Cookie: cookie, Origin: server.origin, 'Content-Type': 'application/json', ...extra });
+const json = (extra: Record<string, string> = {}) => ({
+  Cookie: cookie,
+  Origin: server.origin,
+  'Content-Type': 'application/json',
+  ...extra,
+});
 
 describe('the router with an in-memory backend', () => {
   it('binds 127.0.0.1 and prints a URL with a 43-character token', () => {
@@ -48,24 +64,43 @@ describe('the router with an in-memory backend', () => {
 
   it('serves the UI files with their types and the security headers, no CORS', async () => {
     const index = await send(server, 'GET', '/', { Cookie: cookie });
-    expect([index.status, index.headers['content-type'], index.body]).toEqual([200, 'text/html; charset=utf-8', '<!doctype html><title>ui</title>']);
+    expect([index.status, index.headers['content-type'], index.body]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      '<!doctype html><title>ui</title>',
+    ]);
     expect(index.headers['content-security-policy']).toContain("default-src 'none'");
     const app = await send(server, 'GET', '/assets/app.js', { Cookie: cookie });
     expect([app.status, app.headers['content-type']]).toEqual([200, 'text/javascript; charset=utf-8']);
-    const options = await send(server, 'OPTIONS', '/api/apply', { Cookie: cookie, Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST' });
-    for (const answer of [index, app, options]) expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    const options = await send(server, 'OPTIONS', '/api/apply', {
+      Cookie: cookie,
+      Origin: 'http://evil.example',
+      'Access-Control-Request-Method': 'POST',
+    });
+    for (const answer of [index, app, options])
+      expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
     expect(options.status).toBe(405);
   });
 
-  it.each(['/../package.json', '/%2e%2e/package.json', '/assets/..%2f..%2fpackage.json', '/server/server.js', '/assets/.env', '/nope.js'])('%s → 404', async (path) => {
+  it.each([
+    '/../package.json',
+    '/%2e%2e/package.json',
+    '/assets/..%2f..%2fpackage.json',
+    '/server/server.js',
+    '/assets/.env',
+    '/nope.js',
+  ])('%s → 404', async (path) => {
     expect((await send(server, 'GET', path, { Cookie: cookie })).status).toBe(404);
   });
 
-  it.each(['http://[', '//evil.example/api/secrets', '*'])('a strange request target %s is answered, not fatal', async (target) => {
-    const answer = await send(server, 'GET', target, { Cookie: cookie });
-    expect(answer.status).toBeLessThan(500);
-    expect((await send(server, 'GET', '/api/schema', { Cookie: cookie })).status).toBe(200);
-  });
+  it.each(['http://[', '//evil.example/api/secrets', '*'])(
+    'a strange request target %s is answered, not fatal',
+    async (target) => {
+      const answer = await send(server, 'GET', target, { Cookie: cookie });
+      expect(answer.status).toBeLessThan(500);
+      expect((await send(server, 'GET', '/api/schema', { Cookie: cookie })).status).toBe(200);
+    },
+  );
 
   it('without a built UI, / says to run npm run build', async () => {
     const bare = await startConsoleServer({ backend, uiDir: mkdtempSync(`${tmpdir()}/conveyor-empty-`) });
@@ -83,14 +118,29 @@ describe('the router with an in-memory backend', () => {
     const ok = await send(server, 'POST', '/api/pipelines/team-a/etl/retry', json(), JSON.stringify({ run: 'r1' }));
     expect([ok.status, JSON.parse(ok.body)]).toEqual([200, { ok: true, message: 'retry requested' }]);
     expect(backend.calls).toContainEqual(['act', 'team-a', 'etl', 'retry', { run: 'r1' }]);
-    const empty = await send(server, 'POST', '/api/pipelines/team-a/etl/run', { Cookie: cookie, Origin: server.origin });
+    const empty = await send(server, 'POST', '/api/pipelines/team-a/etl/run', {
+      Cookie: cookie,
+      Origin: server.origin,
+    });
     expect(empty.status).toBe(200);
     const denied = await send(server, 'POST', '/api/pipelines/team-b/etl/run', json(), '{}');
     expect([denied.status, JSON.parse(denied.body).ok]).toEqual([403, false]);
     expect(denied.headers['cache-control']).toBe('no-store');
-    const withOptions = await send(server, 'POST', '/api/pipelines/team-a/etl/run', json(), JSON.stringify({ params: { table: 'users' }, noCache: true }));
+    const withOptions = await send(
+      server,
+      'POST',
+      '/api/pipelines/team-a/etl/run',
+      json(),
+      JSON.stringify({ params: { table: 'users' }, noCache: true }),
+    );
     expect(withOptions.status).toBe(200);
-    expect(backend.calls).toContainEqual(['act', 'team-a', 'etl', 'run', { params: { table: 'users' }, noCache: true }]);
+    expect(backend.calls).toContainEqual([
+      'act',
+      'team-a',
+      'etl',
+      'run',
+      { params: { table: 'users' }, noCache: true },
+    ]);
   });
 
   const bad: [string, string, string, Record<string, string>, string | undefined, number, string][] = [
@@ -99,13 +149,61 @@ describe('the router with an in-memory backend', () => {
     ['bad namespace', 'POST', '/api/pipelines/Team_A/etl/run', {}, '{}', 400, 'not a Kubernetes name'],
     ['run not a string', 'POST', '/api/pipelines/team-a/etl/retry', {}, '{"run":5}', 400, '"run" must be a string'],
     ['not JSON', 'POST', '/api/pipelines/team-a/etl/run', {}, '{run', 400, 'not valid JSON'],
-    ['params not strings', 'POST', '/api/pipelines/team-a/etl/run', {}, '{"params":{"day":5}}', 400, '"params" must map'],
+    [
+      'params not strings',
+      'POST',
+      '/api/pipelines/team-a/etl/run',
+      {},
+      '{"params":{"day":5}}',
+      400,
+      '"params" must map',
+    ],
     ['params a list', 'POST', '/api/pipelines/team-a/etl/run', {}, '{"params":["a=b"]}', 400, '"params" must map'],
-    ['noCache not a boolean', 'POST', '/api/pipelines/team-a/etl/run', {}, '{"noCache":"yes"}', 400, '"noCache" must be true or false'],
-    ['params on a retry', 'POST', '/api/pipelines/team-a/etl/retry', {}, '{"params":{"a":"b"}}', 400, 'options of action run only'],
-    ['form content type', 'POST', '/api/pipelines/team-a/etl/run', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'run=1', 415, 'application/json'],
-    ['action body over 4 KiB', 'POST', '/api/pipelines/team-a/etl/run', {}, JSON.stringify({ run: 'x'.repeat(5000) }), 413, 'over the limit of 4 KiB'],
-    ['YAML body over 2 MiB', 'POST', '/api/dry-run', {}, JSON.stringify({ yaml: 'x'.repeat(2 * 1024 * 1024) }), 413, 'over the limit of 2048 KiB'],
+    [
+      'noCache not a boolean',
+      'POST',
+      '/api/pipelines/team-a/etl/run',
+      {},
+      '{"noCache":"yes"}',
+      400,
+      '"noCache" must be true or false',
+    ],
+    [
+      'params on a retry',
+      'POST',
+      '/api/pipelines/team-a/etl/retry',
+      {},
+      '{"params":{"a":"b"}}',
+      400,
+      'options of action run only',
+    ],
+    [
+      'form content type',
+      'POST',
+      '/api/pipelines/team-a/etl/run',
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      'run=1',
+      415,
+      'application/json',
+    ],
+    [
+      'action body over 4 KiB',
+      'POST',
+      '/api/pipelines/team-a/etl/run',
+      {},
+      JSON.stringify({ run: 'x'.repeat(5000) }),
+      413,
+      'over the limit of 4 KiB',
+    ],
+    [
+      'YAML body over 2 MiB',
+      'POST',
+      '/api/dry-run',
+      {},
+      JSON.stringify({ yaml: 'x'.repeat(2 * 1024 * 1024) }),
+      413,
+      'over the limit of 2048 KiB',
+    ],
     ['dry-run without yaml', 'POST', '/api/dry-run', {}, '{"text":"a"}', 400, '"yaml": string'],
     ['unknown API', 'GET', '/api/secrets', {}, undefined, 404, 'no such API'],
     ['access without namespace', 'GET', '/api/access', {}, undefined, 400, 'namespace missing'],
@@ -129,8 +227,14 @@ describe('the router with an in-memory backend', () => {
   });
 
   it('logs: text from the backend, or its 404 message when the pod is gone', async () => {
-    const text = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1&follow=1', { Cookie: cookie });
-    expect([text.status, text.headers['content-type'], text.body]).toEqual([200, 'text/plain; charset=utf-8', 'line 1\nline 2\n']);
+    const text = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1&follow=1', {
+      Cookie: cookie,
+    });
+    expect([text.status, text.headers['content-type'], text.body]).toEqual([
+      200,
+      'text/plain; charset=utf-8',
+      'line 1\nline 2\n',
+    ]);
     expect(backend.calls).toContainEqual(['logs', 'team-a', 'etl', 'load', 'r1', true]);
     backend.logText = undefined;
     const gone = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1', { Cookie: cookie });
@@ -138,18 +242,32 @@ describe('the router with an in-memory backend', () => {
     expect([gone.status, JSON.parse(gone.body).message]).toEqual([404, 'the pod of stage load is gone']);
   });
 
-  it('logs: a KWOK node\'s canned lines come with a header naming the node, a pod\'s own without', async () => {
+  it("logs: a KWOK node's canned lines come with a header naming the node, a pod's own without", async () => {
     const own = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1', { Cookie: cookie });
     expect(own.headers[CANNED_LOGS_HEADER.toLowerCase()]).toBeUndefined();
     backend.cannedOn = 'node-000000';
     const canned = await send(server, 'GET', '/api/pipelines/team-a/etl/logs?stage=load&run=r1', { Cookie: cookie });
     backend.cannedOn = undefined;
-    expect([canned.status, canned.headers[CANNED_LOGS_HEADER.toLowerCase()], canned.body]).toEqual([200, 'node-000000', backend.logText]);
+    expect([canned.status, canned.headers[CANNED_LOGS_HEADER.toLowerCase()], canned.body]).toEqual([
+      200,
+      'node-000000',
+      backend.logText,
+    ]);
   });
 
   it('the stream starts with a reset, then changes with ids, over HTTP', async () => {
     const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port: server.port, path: '/api/stream', headers: { Host: `localhost:${server.port}`, Cookie: cookie } }, resolve).on('error', reject).end();
+      httpRequest(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/api/stream',
+          headers: { Host: `localhost:${server.port}`, Cookie: cookie },
+        },
+        resolve,
+      )
+        .on('error', reject)
+        .end();
     });
     expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     let text = '';

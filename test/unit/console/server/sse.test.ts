@@ -33,7 +33,8 @@ describe('planResume', () => {
 describe('Ring', () => {
   it('keeps the last N in order across the wrap', () => {
     const ring = new Ring(3);
-    for (let id = 1; id <= 5; id++) ring.push({ id, message: { type: 'pipeline', data: { op: 'delete', object: pipeline('n', `p${id}`) } } });
+    for (let id = 1; id <= 5; id++)
+      ring.push({ id, message: { type: 'pipeline', data: { op: 'delete', object: pipeline('n', `p${id}`) } } });
     expect(ring.oldestId(0)).toBe(3);
     expect(ring.since(0).map((item) => item.id)).toEqual([3, 4, 5]);
     expect(ring.since(4).map((item) => item.id)).toEqual([5]);
@@ -75,7 +76,11 @@ function request(lastEventId?: string): IncomingMessage {
 
 /** The (event, id) pairs of the frames in an SSE text. */
 function frames(text: string): { event: string; id: number; data: unknown }[] {
-  return [...text.matchAll(/event: (\S+)\nid: (\d+)\ndata: (.*)\n\n/g)].map((m) => ({ event: m[1]!, id: Number(m[2]), data: JSON.parse(m[3]!) as unknown }));
+  return [...text.matchAll(/event: (\S+)\nid: (\d+)\ndata: (.*)\n\n/g)].map((m) => ({
+    event: m[1]!,
+    id: Number(m[2]),
+    data: JSON.parse(m[3]!) as unknown,
+  }));
 }
 
 describe('StreamHub', () => {
@@ -103,7 +108,8 @@ describe('StreamHub', () => {
     hub = new StreamHub(backend, { ringSize: 3 });
     const first = fakeResponse();
     hub.open(request(), first, {});
-    for (let i = 1; i <= 2; i++) backend.emit({ type: 'pipeline', data: { op: 'upsert', object: pipeline('team-a', `p${i}`) } });
+    for (let i = 1; i <= 2; i++)
+      backend.emit({ type: 'pipeline', data: { op: 'upsert', object: pipeline('team-a', `p${i}`) } });
     first.closeNow();
     const seen = frames(first.text()).at(-1)!.id;
     backend.emit({ type: 'pipeline', data: { op: 'upsert', object: pipeline('team-a', 'p3') } });
@@ -114,7 +120,8 @@ describe('StreamHub', () => {
     expect(replay.map((f) => [f.event, f.id])).toEqual([['pipeline', seen + 1]]);
     expect(first.text()).not.toContain('"p3"'); // the closed stream got nothing more
 
-    for (let i = 4; i <= 6; i++) backend.emit({ type: 'pipeline', data: { op: 'upsert', object: pipeline('team-a', `p${i}`) } });
+    for (let i = 4; i <= 6; i++)
+      backend.emit({ type: 'pipeline', data: { op: 'upsert', object: pipeline('team-a', `p${i}`) } });
     const late = fakeResponse();
     hub.open(request(String(seen)), late, {});
     const reset = frames(late.text());

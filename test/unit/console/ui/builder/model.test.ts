@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { addEdge, addStage, edgeRefusal, edgesOf, emptyPipeline, etlTemplate, removeEdge, removeStage, setStageField, stagesOf } from '../../../../../src/console/ui/builder/model.ts';
+import {
+  addEdge,
+  addStage,
+  edgeRefusal,
+  edgesOf,
+  emptyPipeline,
+  etlTemplate,
+  removeEdge,
+  removeStage,
+  setStageField,
+  stagesOf,
+} from '../../../../../src/console/ui/builder/model.ts';
 import { autoPlace, depths } from '../../../../../src/console/ui/builder/layout.ts';
 
 describe('builder model', () => {
@@ -17,14 +28,21 @@ describe('builder model', () => {
     expect(edgeRefusal(doc, 'ingest', 'load')).toBe('load already depends on ingest');
     expect(addEdge(doc, 'ingest', 'load')).toBe(doc);
     doc = addEdge(doc, 'load', 'ingest'); // a cycle: drawn, the validator reports it
-    expect(edgesOf(doc)).toEqual([{ from: 'load', to: 'ingest' }, { from: 'ingest', to: 'load' }]);
+    expect(edgesOf(doc)).toEqual([
+      { from: 'load', to: 'ingest' },
+      { from: 'ingest', to: 'load' },
+    ]);
     doc = removeEdge(doc, 'load', 'ingest');
     expect(stagesOf(doc)[0]).not.toHaveProperty('dependsOn');
   });
 
   it('renames carry into dependsOn; removing a stage removes the edges to it', () => {
     let doc = etlTemplate();
-    expect(edgesOf(doc)).toEqual([{ from: 'ingest', to: 'transform' }, { from: 'transform', to: 'stage' }, { from: 'stage', to: 'load' }]);
+    expect(edgesOf(doc)).toEqual([
+      { from: 'ingest', to: 'transform' },
+      { from: 'transform', to: 'stage' },
+      { from: 'stage', to: 'load' },
+    ]);
     doc = setStageField(doc, 0, 'name', 'pull');
     expect(stagesOf(doc)[1]?.dependsOn).toEqual(['pull']);
     doc = removeStage(doc, 0);
@@ -35,7 +53,12 @@ describe('builder model', () => {
   it('an emptied field is removed, not left empty; set again, it returns to its place', () => {
     const doc = setStageField(etlTemplate(), 1, 'image', undefined);
     expect(stagesOf(doc)[1]).not.toHaveProperty('image');
-    const again = setStageField(addEdge(doc, 'ingest', 'transform'), 1, 'image', 'busybox', ['name', 'image', 'command', 'dependsOn']);
+    const again = setStageField(addEdge(doc, 'ingest', 'transform'), 1, 'image', 'busybox', [
+      'name',
+      'image',
+      'command',
+      'dependsOn',
+    ]);
     expect(Object.keys(stagesOf(again)[1]!)).toEqual(['name', 'image', 'command', 'dependsOn']);
   });
 
@@ -49,7 +72,10 @@ describe('builder model', () => {
   });
 
   it('half-typed stages (null, a number) are drawn without a name rather than breaking the drawing', () => {
-    const doc = { ...emptyPipeline(), spec: { stages: [null, 5, { name: 'a', dependsOn: ['x'] }] } } as unknown as Parameters<typeof stagesOf>[0];
+    const doc = {
+      ...emptyPipeline(),
+      spec: { stages: [null, 5, { name: 'a', dependsOn: ['x'] }] },
+    } as unknown as Parameters<typeof stagesOf>[0];
     expect(stagesOf(doc).map((s) => s.name)).toEqual(['', '', 'a']);
     expect(edgesOf(doc)).toEqual([]);
     expect(autoPlace(doc, new Map()).size).toBe(2);

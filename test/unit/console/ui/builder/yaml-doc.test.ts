@@ -7,14 +7,20 @@ import { cleanForGit, parsePipelineYaml, problemLine, toYaml } from '../../../..
 import { fieldText, fieldValue, stageFields } from '../../../../../src/console/ui/builder/form-fields.ts';
 
 function cliLines(text: string): string[] {
-  return validateYaml(text, 'f.yaml').problems.map((p) => `${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+  return validateYaml(text, 'f.yaml').problems.map(
+    (p) => `${p.line}:${p.col}: ${p.path ? `${p.path}: ` : ''}${p.message}`,
+  );
 }
 
 describe('builder YAML', () => {
   it.each([
     ['a missing image', toYaml(setStageField(etlTemplate(), 2, 'image', undefined)), 1],
     ['a cycle', toYaml(addEdge(etlTemplate(), 'load', 'ingest')), 1],
-    ['a bad name and retries', toYaml(setStageField(setStageField(etlTemplate(), 0, 'name', 'Bad_Name'), 1, 'retries', -1)), 2],
+    [
+      'a bad name and retries',
+      toYaml(setStageField(setStageField(etlTemplate(), 0, 'name', 'Bad_Name'), 1, 'retries', -1)),
+      2,
+    ],
     ['examples/etl-nightly.yaml', readFileSync('examples/etl-nightly.yaml', 'utf8'), 0],
   ])('%s: the same problems as conveyor validate', (_, text, count) => {
     expect(cliLines(text)).toHaveLength(count);
@@ -44,10 +50,24 @@ describe('builder YAML', () => {
   it('clean YAML has no status or server fields', () => {
     const live = {
       ...etlTemplate(),
-      metadata: { name: 'etl', namespace: 'ns', uid: 'u', resourceVersion: '5', generation: 2, managedFields: [], creationTimestamp: 'x', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'a' } },
+      metadata: {
+        name: 'etl',
+        namespace: 'ns',
+        uid: 'u',
+        resourceVersion: '5',
+        generation: 2,
+        managedFields: [],
+        creationTimestamp: 'x',
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}', team: 'a' },
+      },
       status: { phase: 'Running' },
     };
-    expect(cleanForGit(live)).toEqual({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'etl', namespace: 'ns', annotations: { team: 'a' } }, spec: live.spec });
+    expect(cleanForGit(live)).toEqual({
+      apiVersion: 'conveyor.dev/v1alpha1',
+      kind: 'Pipeline',
+      metadata: { name: 'etl', namespace: 'ns', annotations: { team: 'a' } },
+      spec: live.spec,
+    });
   });
 });
 
@@ -55,7 +75,17 @@ describe('stage form fields from the schema', () => {
   const fields = stageFields(JSON.parse(readFileSync('schema/pipeline.schema.json', 'utf8')));
   it('has every stage property, typed', () => {
     const byName = Object.fromEntries(fields.map((f) => [f.name, f.kind]));
-    expect(byName).toMatchObject({ name: 'text', image: 'text', command: 'list', args: 'list', env: 'yaml', dependsOn: 'list', retries: 'integer', timeoutSeconds: 'integer', resources: 'yaml' });
+    expect(byName).toMatchObject({
+      name: 'text',
+      image: 'text',
+      command: 'list',
+      args: 'list',
+      env: 'yaml',
+      dependsOn: 'list',
+      retries: 'integer',
+      timeoutSeconds: 'integer',
+      resources: 'yaml',
+    });
     expect(fields.find((f) => f.name === 'name')?.required).toBe(true);
   });
   it('converts input text to values and back', () => {

@@ -26,16 +26,42 @@ describe('paramChips', () => {
 });
 
 const backfill = (over: Partial<BackfillStatus> = {}): BackfillStatus => ({
-  request: 'bf-1', from: '2026-11-02T00:00:00Z', to: '2026-11-09T00:00:00Z', maxActive: 2, phase: 'Running', total: 7, next: 5, done: 3, ...over,
+  request: 'bf-1',
+  from: '2026-11-02T00:00:00Z',
+  to: '2026-11-09T00:00:00Z',
+  maxActive: 2,
+  phase: 'Running',
+  total: 7,
+  next: 5,
+  done: 3,
+  ...over,
 });
 
 describe('backfillLine', () => {
   it.each<[string, Partial<BackfillStatus>, string]>([
-    ['running, with its progress', { progress: '3/7 ticks done, 2 running' },
-      'Backfill bf-1 Running, 3/7 ticks done, 2 running; 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once'],
-    ['without progress: the counts', {}, 'Backfill bf-1 Running, 3/7 ticks done; 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once'],
-    ['failed, with skipped ticks, rerun and a message', { phase: 'Failed', done: 7, failed: 1, skipped: 2, rerun: true, progress: '7/7 ticks done', message: '1 of 7 ticks failed' },
-      'Backfill bf-1 Failed, 7/7 ticks done (1 failed, 2 skipped as already done); 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once, rerun — 1 of 7 ticks failed'],
+    [
+      'running, with its progress',
+      { progress: '3/7 ticks done, 2 running' },
+      'Backfill bf-1 Running, 3/7 ticks done, 2 running; 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once',
+    ],
+    [
+      'without progress: the counts',
+      {},
+      'Backfill bf-1 Running, 3/7 ticks done; 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once',
+    ],
+    [
+      'failed, with skipped ticks, rerun and a message',
+      {
+        phase: 'Failed',
+        done: 7,
+        failed: 1,
+        skipped: 2,
+        rerun: true,
+        progress: '7/7 ticks done',
+        message: '1 of 7 ticks failed',
+      },
+      'Backfill bf-1 Failed, 7/7 ticks done (1 failed, 2 skipped as already done); 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once, rerun — 1 of 7 ticks failed',
+    ],
   ])('%s', (_what, over, expected) => {
     expect(backfillLine(backfill(over))).toBe(expected);
   });
@@ -54,10 +80,18 @@ describe('cached stages', () => {
   });
 
   const event = (message: string, over: Partial<EventSummary> = {}): EventSummary => ({
-    namespace: 'ns', name: 'e', uid: message, involved: { kind: 'Pipeline', name: 'p' }, type: 'Normal', reason: 'StageCached', message, count: 1, ...over,
+    namespace: 'ns',
+    name: 'e',
+    uid: message,
+    involved: { kind: 'Pipeline', name: 'p' },
+    type: 'Normal',
+    reason: 'StageCached',
+    message,
+    count: 1,
+    ...over,
   });
 
-  it('cachedFromEvents reads the StageCached Events of one run (the planner\'s message)', () => {
+  it("cachedFromEvents reads the StageCached Events of one run (the planner's message)", () => {
     const events = [
       event('run m2: stage "extract" served from the cache (key "orders-2026-11-02", run g1)'),
       event('run m2: stage "clean up" served from the cache (key "k (x)", run m1)'),
@@ -66,7 +100,10 @@ describe('cached stages', () => {
       event('run m2: stage "load" served from the cache (key "k", run g1)', { involved: { kind: 'Job', name: 'j' } }),
       event('something else'),
     ];
-    expect([...cachedFromEvents(events, 'm2')]).toEqual([['extract', 'g1'], ['clean up', 'm1']]);
+    expect([...cachedFromEvents(events, 'm2')]).toEqual([
+      ['extract', 'g1'],
+      ['clean up', 'm1'],
+    ]);
     expect(cachedFromEvents(events, 'g1').size).toBe(0);
   });
 });

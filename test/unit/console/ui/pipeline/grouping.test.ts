@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { groupPhase, groupStages, phaseCounts, type GraphStage } from '../../../../../src/console/ui/pipeline/grouping.ts';
+import {
+  groupPhase,
+  groupStages,
+  phaseCounts,
+  type GraphStage,
+} from '../../../../../src/console/ui/pipeline/grouping.ts';
 
 const fanOut = (n: number): GraphStage[] => {
   const mids = Array.from({ length: n }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);
-  return [{ name: 'first', dependsOn: [] }, ...mids.map((name) => ({ name, dependsOn: ['first'] })), { name: 'last', dependsOn: mids }];
+  return [
+    { name: 'first', dependsOn: [] },
+    ...mids.map((name) => ({ name, dependsOn: ['first'] })),
+    { name: 'last', dependsOn: mids },
+  ];
 };
 
 describe('groupStages', () => {

@@ -4,18 +4,47 @@ import { cachedIn, phaseIn, runsOf } from '../../../../../src/console/ui/pipelin
 import { conditionSentence } from '../../../../../src/console/ui/pipeline/conditions.ts';
 
 const job = (run: string, stage: string, extra: Partial<JobSummary> = {}): JobSummary => ({
-  namespace: 'ns', name: `${run}-${stage}`, uid: `${run}-${stage}`, pipeline: 'p', stage, run, role: 'stage',
-  creationTimestamp: '2026-01-01T00:00:00Z', active: 0, succeeded: 0, failed: 0, ...extra,
+  namespace: 'ns',
+  name: `${run}-${stage}`,
+  uid: `${run}-${stage}`,
+  pipeline: 'p',
+  stage,
+  run,
+  role: 'stage',
+  creationTimestamp: '2026-01-01T00:00:00Z',
+  active: 0,
+  succeeded: 0,
+  failed: 0,
+  ...extra,
 });
 
 const pipeline: Pipeline = {
-  apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p', namespace: 'ns' },
-  spec: { stages: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x', dependsOn: ['a'] }] },
+  apiVersion: 'conveyor.dev/v1alpha1',
+  kind: 'Pipeline',
+  metadata: { name: 'p', namespace: 'ns' },
+  spec: {
+    stages: [
+      { name: 'a', image: 'x' },
+      { name: 'b', image: 'x', dependsOn: ['a'] },
+    ],
+  },
   status: {
-    lastRun: { id: 'r2', trigger: 'manual', phase: 'Running', startTime: '2026-01-02T00:00:00Z', stages: [{ name: 'a', phase: 'Running', job: 'r2-a' }] },
+    lastRun: {
+      id: 'r2',
+      trigger: 'manual',
+      phase: 'Running',
+      startTime: '2026-01-02T00:00:00Z',
+      stages: [{ name: 'a', phase: 'Running', job: 'r2-a' }],
+    },
     runs: [
       { id: 'r2', trigger: 'manual', phase: 'Running', startTime: '2026-01-02T00:00:00Z' },
-      { id: 'r1', trigger: 'create', phase: 'Failed', startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:05:00Z' },
+      {
+        id: 'r1',
+        trigger: 'create',
+        phase: 'Failed',
+        startTime: '2026-01-01T00:00:00Z',
+        completionTime: '2026-01-01T00:05:00Z',
+      },
     ],
   },
 };
@@ -24,7 +53,13 @@ describe('runsOf', () => {
   it('lists runs newest first, status first, older runs from their Jobs', () => {
     const jobs = [
       job('r1', 'a', { finished: { type: 'Complete' } }),
-      job('r1', 'b', { finished: { type: 'Failed', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' } }),
+      job('r1', 'b', {
+        finished: {
+          type: 'Failed',
+          reason: 'BackoffLimitExceeded',
+          message: 'Job has reached the specified backoff limit',
+        },
+      }),
       job('r0', 'a', { creationTimestamp: '2025-12-31T00:00:00Z', active: 1 }),
     ];
     const runs = runsOf(pipeline, jobs);
@@ -40,8 +75,17 @@ describe('runsOf', () => {
 
 describe('conditionSentence', () => {
   it('puts Stalled and its message in plain words', () => {
-    expect(conditionSentence({ type: 'Stalled', status: 'True', reason: 'StageFailed', message: 'stage "load" failed: exit 3' })).toBe('Stalled: stage "load" failed: exit 3');
-    expect(conditionSentence({ type: 'Ready', status: 'False', reason: 'RunDeadlineExceeded', message: '' })).toBe('Not ready: run deadline exceeded');
+    expect(
+      conditionSentence({
+        type: 'Stalled',
+        status: 'True',
+        reason: 'StageFailed',
+        message: 'stage "load" failed: exit 3',
+      }),
+    ).toBe('Stalled: stage "load" failed: exit 3');
+    expect(conditionSentence({ type: 'Ready', status: 'False', reason: 'RunDeadlineExceeded', message: '' })).toBe(
+      'Not ready: run deadline exceeded',
+    );
   });
 });
 
@@ -50,35 +94,59 @@ describe('runsOf: run values and cached stages', () => {
     ...pipeline,
     status: {
       lastRun: {
-        id: 'm2', trigger: 'manual', phase: 'Succeeded', startTime: '2026-01-03T00:00:00Z', logicalTime: '2026-01-03T00:00:00Z',
-        intervalStart: '2026-01-02T00:00:00Z', intervalEnd: '2026-01-03T00:00:00Z', params: { table: 'orders' }, noCache: true,
-        stages: [{ name: 'a', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' }, { name: 'b', phase: 'Succeeded', job: 'm2-b' }],
+        id: 'm2',
+        trigger: 'manual',
+        phase: 'Succeeded',
+        startTime: '2026-01-03T00:00:00Z',
+        logicalTime: '2026-01-03T00:00:00Z',
+        intervalStart: '2026-01-02T00:00:00Z',
+        intervalEnd: '2026-01-03T00:00:00Z',
+        params: { table: 'orders' },
+        noCache: true,
+        stages: [
+          { name: 'a', phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' },
+          { name: 'b', phase: 'Succeeded', job: 'm2-b' },
+        ],
       },
       runs: [{ id: 'm1', trigger: 'manual', phase: 'Succeeded', startTime: '2026-01-02T00:00:00Z' }],
     },
   };
   const cachedEvent = {
-    namespace: 'ns', name: 'e', uid: 'e1', involved: { kind: 'Pipeline', name: 'p' }, type: 'Normal', reason: 'StageCached', count: 1,
+    namespace: 'ns',
+    name: 'e',
+    uid: 'e1',
+    involved: { kind: 'Pipeline', name: 'p' },
+    type: 'Normal',
+    reason: 'StageCached',
+    count: 1,
     message: 'run m1: stage "a" served from the cache (key "k", run g1)',
   };
 
   it('carries logical time, interval, params and noCache from status', () => {
     const [m2] = runsOf(withValues, []);
-    expect(m2).toMatchObject({ id: 'm2', logicalTime: '2026-01-03T00:00:00Z', intervalStart: '2026-01-02T00:00:00Z', params: { table: 'orders' }, noCache: true });
+    expect(m2).toMatchObject({
+      id: 'm2',
+      logicalTime: '2026-01-03T00:00:00Z',
+      intervalStart: '2026-01-02T00:00:00Z',
+      params: { table: 'orders' },
+      noCache: true,
+    });
     expect(cachedIn(m2, 'a')).toBe('g1');
     expect(cachedIn(m2, 'b')).toBeUndefined();
   });
 
-  it('reads a finished run\'s cached stage from its StageCached Event, without overriding what status or Jobs say', () => {
+  it("reads a finished run's cached stage from its StageCached Event, without overriding what status or Jobs say", () => {
     const runs = runsOf(withValues, [job('m1', 'b', { finished: { type: 'Complete' } })], [cachedEvent]);
     const m1 = runs.find((r) => r.id === 'm1');
     expect(m1?.stages.get('a')).toMatchObject({ phase: 'Succeeded', reason: 'Cached', cachedFrom: 'g1' });
     expect(cachedIn(m1, 'b')).toBeUndefined();
-    const ran = runsOf(withValues, [job('m1', 'a', { finished: { type: 'Complete' } })], [cachedEvent]).find((r) => r.id === 'm1');
+    const ran = runsOf(withValues, [job('m1', 'a', { finished: { type: 'Complete' } })], [cachedEvent]).find(
+      (r) => r.id === 'm1',
+    );
     expect(cachedIn(ran, 'a')).toBeUndefined();
   });
 
-  it('takes a run known only from its Jobs\' values from their annotations', () => {
+  it("takes a run known only from its Jobs' values from their annotations", () => {
     const values = { logicalTime: '2025-12-31T00:00:00Z', params: { table: 'users' } };
     const old = runsOf(withValues, [job('r0', 'a', { values })]).find((r) => r.id === 'r0');
     expect(old).toMatchObject(values);

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../../../src/api/types.ts';
-import { applyFilter, countByPhase, filterFromHash, filterToQuery, NO_FILTER, parseLabelSelector } from '../../../../../src/console/ui/pipelines/filter.ts';
+import {
+  applyFilter,
+  countByPhase,
+  filterFromHash,
+  filterToQuery,
+  NO_FILTER,
+  parseLabelSelector,
+} from '../../../../../src/console/ui/pipelines/filter.ts';
 
 function p(namespace: string, name: string, phase?: string, labels?: Record<string, string>): Pipeline {
   return {
@@ -31,7 +38,9 @@ describe('label selectors', () => {
         { key: 'gone', op: '!exists', value: '' },
       ],
     });
-    expect(parseLabelSelector('app.kubernetes.io/name=conveyor')).toEqual({ requirements: [{ key: 'app.kubernetes.io/name', op: '=', value: 'conveyor' }] });
+    expect(parseLabelSelector('app.kubernetes.io/name=conveyor')).toEqual({
+      requirements: [{ key: 'app.kubernetes.io/name', op: '=', value: 'conveyor' }],
+    });
   });
 
   it('names the term it cannot read', () => {

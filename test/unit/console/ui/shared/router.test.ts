@@ -5,7 +5,11 @@ describe('parseRoute', () => {
   it('knows the overview, a pipeline (segments decoded) and the builder', () => {
     expect(parseRoute('')).toEqual({ view: 'overview' });
     expect(parseRoute('#/')).toEqual({ view: 'overview' });
-    expect(parseRoute('#/p/team-a/nightly.etl')).toEqual({ view: 'pipeline', namespace: 'team-a', name: 'nightly.etl' });
+    expect(parseRoute('#/p/team-a/nightly.etl')).toEqual({
+      view: 'pipeline',
+      namespace: 'team-a',
+      name: 'nightly.etl',
+    });
     expect(parseRoute('#/p/ns/a%2Fb')).toEqual({ view: 'pipeline', namespace: 'ns', name: 'a/b' });
     expect(parseRoute('#/builder')).toEqual({ view: 'builder' });
     expect(parseRoute('#/builder?from=ns/name')).toEqual({ view: 'builder' });

@@ -3,10 +3,35 @@ import type { EventSummary, JobSummary, Pipeline } from '../../../../../src/cons
 import { ConsoleState } from '../../../../../src/console/ui/shared/store-state.ts';
 
 const pipe = (namespace: string, name: string, phase = 'Pending'): Pipeline =>
-  ({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { namespace, name }, spec: { stages: [] }, status: { phase } }) as Pipeline;
-const job = (name: string, pipeline: string, uid = name): JobSummary => ({ namespace: 'ns', name, uid, pipeline, stage: 's', run: 'r', role: 'stage', active: 0, succeeded: 1, failed: 0 });
+  ({
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { namespace, name },
+    spec: { stages: [] },
+    status: { phase },
+  }) as Pipeline;
+const job = (name: string, pipeline: string, uid = name): JobSummary => ({
+  namespace: 'ns',
+  name,
+  uid,
+  pipeline,
+  stage: 's',
+  run: 'r',
+  role: 'stage',
+  active: 0,
+  succeeded: 1,
+  failed: 0,
+});
 const event = (uid: string, kind: string, name: string, lastTimestamp: string): EventSummary => ({
-  namespace: 'ns', name: uid, uid, involved: { kind, name }, type: 'Normal', reason: 'R', message: uid, count: 1, lastTimestamp,
+  namespace: 'ns',
+  name: uid,
+  uid,
+  involved: { kind, name },
+  type: 'Normal',
+  reason: 'R',
+  message: uid,
+  count: 1,
+  lastTimestamp,
 });
 
 function stateWith(): ConsoleState {
@@ -16,7 +41,11 @@ function stateWith(): ConsoleState {
     data: {
       pipelines: [pipe('ns', 'b'), pipe('ns', 'a'), pipe('other', 'a')],
       jobs: [job('a-job-1', 'a'), job('b-job-1', 'b')],
-      events: [event('e1', 'Pipeline', 'a', '2026-12-01T06:00:00Z'), event('e2', 'Job', 'a-job-1', '2026-12-01T07:00:00Z'), event('e3', 'Job', 'b-job-1', '2026-12-01T07:30:00Z')],
+      events: [
+        event('e1', 'Pipeline', 'a', '2026-12-01T06:00:00Z'),
+        event('e2', 'Job', 'a-job-1', '2026-12-01T07:00:00Z'),
+        event('e3', 'Job', 'b-job-1', '2026-12-01T07:30:00Z'),
+      ],
       namespaces: ['ns', 'other'],
       user: 'alice',
     },

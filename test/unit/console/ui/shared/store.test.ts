@@ -37,7 +37,15 @@ class FakeEventSource {
 }
 
 const snapshot = { pipelines: [], jobs: [], events: [], namespaces: [], user: 'alice' };
-const pipeline = (name: string) => ({ op: 'upsert', object: { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { namespace: 'ns', name }, spec: { stages: [] } } });
+const pipeline = (name: string) => ({
+  op: 'upsert',
+  object: {
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { namespace: 'ns', name },
+    spec: { stages: [] },
+  },
+});
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -110,18 +118,42 @@ describe('StreamStore', () => {
   });
 
   it('builds log URLs and asks for access once per namespace while the answer is fresh', async () => {
-    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ namespace: 'ns', create: true, run: true, retry: false, cancel: false, suspend: false, resume: false })));
+    const fetchMock = vi.fn(
+      async () =>
+        new Response(
+          JSON.stringify({
+            namespace: 'ns',
+            create: true,
+            run: true,
+            retry: false,
+            cancel: false,
+            suspend: false,
+            resume: false,
+          }),
+        ),
+    );
     vi.stubGlobal('fetch', fetchMock);
     const store = new StreamStore();
-    expect(store.logsUrl('team a', 'p', 'load', 'g1', true)).toBe('/api/pipelines/team%20a/p/logs?stage=load&run=g1&follow=1');
+    expect(store.logsUrl('team a', 'p', 'load', 'g1', true)).toBe(
+      '/api/pipelines/team%20a/p/logs?stage=load&run=g1&follow=1',
+    );
     expect((await store.access('ns')).run).toBe(true);
     await store.access('ns');
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
   it('turns a refused action into { ok: false } with the server’s reason', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => new Response(JSON.stringify({ message: 'pipelines.conveyor.dev "p" is forbidden' }), { status: 403 })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(
+        async () =>
+          new Response(JSON.stringify({ message: 'pipelines.conveyor.dev "p" is forbidden' }), { status: 403 }),
+      ),
+    );
     const store = new StreamStore();
-    expect(await store.act('ns', 'p', 'run')).toEqual({ ok: false, message: 'pipelines.conveyor.dev "p" is forbidden' });
+    expect(await store.act('ns', 'p', 'run')).toEqual({
+      ok: false,
+      message: 'pipelines.conveyor.dev "p" is forbidden',
+    });
   });
 });

@@ -1,5 +1,5 @@
 // What the operator's caches keep of the objects they watch: only the fields a reader uses.
-// Objects are slimmed in place as they arrive (informer.ts), before they enter the cache.
+// Objects are slimmed in place as they arrive (kube/informer.ts), before they enter the cache.
 //
 // A stage Job is mostly its pod template (containers, env, volumes: 2–10 KB as JSON), and the
 // template is read by nobody once the Job exists: the planner reads a Job's metadata (name,
@@ -26,7 +26,13 @@ export function slimJob(job: k8s.V1Job): void {
   if (Array.isArray(status.conditions)) {
     const kept = status.conditions
       .filter((c) => JOB_CONDITIONS_KEPT.has(c?.type))
-      .map(({ type, status: value, reason, message, lastTransitionTime }) => ({ type, status: value, reason, message, lastTransitionTime }));
+      .map(({ type, status: value, reason, message, lastTransitionTime }) => ({
+        type,
+        status: value,
+        reason,
+        message,
+        lastTransitionTime,
+      }));
     // None kept is no conditions: a Job gaining only SuccessCriteriaMet looks unchanged (runtime/wake-filters.ts).
     if (kept.length > 0) status.conditions = kept;
     else delete status.conditions;
@@ -50,8 +56,13 @@ function pick<T extends object>(from: T, fields: readonly string[]): Partial<T> 
  */
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** Drops the last-applied copy from a cached Pipeline. Idempotent. */
+/**
+ * Drops the last-applied copy from a cached Pipeline. Idempotent. The annotations are copied
+ * without it rather than deleted from: a `delete` turns a V8 object into a hash table.
+ */
 export function slimPipeline(pipeline: k8s.KubernetesObject): void {
-  const annotations = pipeline.metadata?.annotations;
-  if (annotations && LAST_APPLIED in annotations) delete annotations[LAST_APPLIED];
+  const metadata = pipeline.metadata;
+  if (!metadata?.annotations || !(LAST_APPLIED in metadata.annotations)) return;
+  const { [LAST_APPLIED]: _dropped, ...kept } = metadata.annotations;
+  metadata.annotations = kept;
 }

@@ -2,7 +2,7 @@
 // from the Pipeline informers' add, update and delete notifications. A Pipeline's change wakes
 // its downstream Pipelines; finding them by scanning every Pipeline of the namespace on each
 // event was quadratic (10,000 × 10,000 comparisons in a cold restart of 10,000 Pipelines).
-import type { Pipeline } from '../api/types.ts';
+import type { Pipeline } from '../../api/types.ts';
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`;
 

@@ -1,6 +1,6 @@
-// StringPool (src/controller/intern.ts): one copy of recurring strings, bounded.
+// StringPool (src/kube/string-pool.ts): one copy of recurring strings, bounded.
 import { describe, expect, it } from 'vitest';
-import { StringPool } from '../../../src/controller/intern.ts';
+import { StringPool } from '../../../src/kube/string-pool.ts';
 
 /** A string equal to `s` but a distinct heap object (not a literal V8 would share). */
 const fresh = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
@@ -8,7 +8,15 @@ const fresh = (s: string): string => JSON.parse(JSON.stringify(s)) as string;
 describe('StringPool', () => {
   it('leaves values equal, structure intact, and non-strings untouched', () => {
     const pool = new StringPool();
-    const before = { a: 'x', n: 1, b: true, z: null, u: undefined, list: ['p', 2, { q: 'r' }], nested: { deep: { s: 'x' } } };
+    const before = {
+      a: 'x',
+      n: 1,
+      b: true,
+      z: null,
+      u: undefined,
+      list: ['p', 2, { q: 'r' }],
+      nested: { deep: { s: 'x' } },
+    };
     const copy = structuredClone(before);
     expect(pool.internAll(copy)).toEqual(before);
   });

@@ -2,18 +2,32 @@
 // and API requests classified by verb and resource (writes apart from reads and watches).
 import { describe, expect, it } from 'vitest';
 import type { KubernetesListObject, V1Job } from '@kubernetes/client-node';
-import { slimJob, slimPipeline } from '../../../src/controller/slim.ts';
-import { listInPages, type ListPage } from '../../../src/controller/informer.ts';
-import { classifyRequest } from '../../../src/kube/request-counter.ts';
-import { readJob, isSuspendedJob } from '../../../src/plan/observed.ts';
+import { slimJob, slimPipeline } from '../../../../src/controller/cache/drop-unread-fields.ts';
+import { listInPages, withoutManagedFields, type ListPage } from '../../../../src/kube/informer.ts';
+import { classifyRequest } from '../../../../src/kube/request-counter.ts';
+import { readJob, isSuspendedJob } from '../../../../src/plan/observed.ts';
 
 const fullJob = (): V1Job => ({
-  metadata: { name: 'p-s0', namespace: 'data', labels: { 'conveyor.dev/stage': 's0' }, annotations: { a: 'b' }, ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'u', controller: true }] },
+  metadata: {
+    name: 'p-s0',
+    namespace: 'data',
+    labels: { 'conveyor.dev/stage': 's0' },
+    annotations: { a: 'b' },
+    ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: 'u', controller: true }],
+  },
   spec: {
     suspend: true,
     activeDeadlineSeconds: 30,
     backoffLimit: 0,
-    template: { metadata: { labels: { x: 'y' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'stage', image: 'busybox', command: ['true'], env: [{ name: 'A', value: 'x'.repeat(1000) }] }] } },
+    template: {
+      metadata: { labels: { x: 'y' } },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          { name: 'stage', image: 'busybox', command: ['true'], env: [{ name: 'A', value: 'x'.repeat(1000) }] },
+        ],
+      },
+    },
   },
   status: {
     failed: 1,
@@ -22,8 +36,22 @@ const fullJob = (): V1Job => ({
     uncountedTerminatedPods: {},
     startTime: new Date('2025-12-31T23:59:00Z'),
     conditions: [
-      { type: 'FailureTarget', status: 'True', reason: 'DeadlineExceeded', message: 'x', lastProbeTime: new Date('2026-01-01T00:00:00Z'), lastTransitionTime: new Date('2026-01-01T00:00:00Z') },
-      { type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastProbeTime: new Date('2026-01-01T00:00:00Z'), lastTransitionTime: new Date('2026-01-01T00:00:00Z') },
+      {
+        type: 'FailureTarget',
+        status: 'True',
+        reason: 'DeadlineExceeded',
+        message: 'x',
+        lastProbeTime: new Date('2026-01-01T00:00:00Z'),
+        lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+      },
+      {
+        type: 'Failed',
+        status: 'True',
+        reason: 'DeadlineExceeded',
+        message: 'Job was active longer than specified deadline',
+        lastProbeTime: new Date('2026-01-01T00:00:00Z'),
+        lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+      },
     ],
   },
 });
@@ -37,18 +65,38 @@ describe('slimJob', () => {
     expect(job.status).toEqual({
       failed: 1,
       startTime: new Date('2025-12-31T23:59:00Z'),
-      conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline', lastTransitionTime: new Date('2026-01-01T00:00:00Z') }],
+      conditions: [
+        {
+          type: 'Failed',
+          status: 'True',
+          reason: 'DeadlineExceeded',
+          message: 'Job was active longer than specified deadline',
+          lastTransitionTime: new Date('2026-01-01T00:00:00Z'),
+        },
+      ],
     });
   });
 
   it('the planner reads a slimmed Job exactly as the full one', () => {
-    const complete: V1Job['status'] = { succeeded: 1, startTime: new Date('2026-01-01T00:00:00Z'), completionTime: new Date('2026-01-01T00:00:09Z'), conditions: [{ type: 'SuccessCriteriaMet', status: 'True' }, { type: 'Complete', status: 'True', lastTransitionTime: new Date('2026-01-01T00:00:10Z') }] };
+    const complete: V1Job['status'] = {
+      succeeded: 1,
+      startTime: new Date('2026-01-01T00:00:00Z'),
+      completionTime: new Date('2026-01-01T00:00:09Z'),
+      conditions: [
+        { type: 'SuccessCriteriaMet', status: 'True' },
+        { type: 'Complete', status: 'True', lastTransitionTime: new Date('2026-01-01T00:00:10Z') },
+      ],
+    };
     const cases: V1Job[] = [
       fullJob(),
       { ...fullJob(), status: {} },
       { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: { active: 1 } },
       { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: complete },
-      { ...fullJob(), spec: { ...fullJob().spec!, suspend: false }, status: { ...complete, completionTime: undefined } },
+      {
+        ...fullJob(),
+        spec: { ...fullJob().spec!, suspend: false },
+        status: { ...complete, completionTime: undefined },
+      },
     ];
     for (const job of cases) {
       const slim = structuredClone(job);
@@ -79,14 +127,25 @@ describe('slimJob', () => {
 
 describe('slimPipeline', () => {
   const LAST = 'kubectl.kubernetes.io/last-applied-configuration';
-  const cases: { title: string; annotations: Record<string, string> | undefined; want: Record<string, string> | undefined }[] = [
-    { title: 'drops the last-applied copy, keeps the rest', annotations: { [LAST]: '{"spec":{}}', 'conveyor.dev/run-requested': 'A' }, want: { 'conveyor.dev/run-requested': 'A' } },
+  const cases: {
+    title: string;
+    annotations: Record<string, string> | undefined;
+    want: Record<string, string> | undefined;
+  }[] = [
+    {
+      title: 'drops the last-applied copy, keeps the rest',
+      annotations: { [LAST]: '{"spec":{}}', 'conveyor.dev/run-requested': 'A' },
+      want: { 'conveyor.dev/run-requested': 'A' },
+    },
     { title: 'leaves a Pipeline without it alone', annotations: { a: 'b' }, want: { a: 'b' } },
     { title: 'and one without annotations', annotations: undefined, want: undefined },
   ];
   for (const c of cases) {
     it(c.title, () => {
-      const p = { metadata: { name: 'p', ...(c.annotations ? { annotations: { ...c.annotations } } : {}) }, spec: { stages: [] } };
+      const p = {
+        metadata: { name: 'p', ...(c.annotations ? { annotations: { ...c.annotations } } : {}) },
+        spec: { stages: [] },
+      };
       slimPipeline(p);
       slimPipeline(p);
       expect(p.metadata.annotations).toEqual(c.want);
@@ -95,15 +154,41 @@ describe('slimPipeline', () => {
   }
 });
 
+describe('withoutManagedFields', () => {
+  it('copies every other field of the metadata, in order, and leaves the original as it was', () => {
+    const managedFields = [{ manager: 'kubectl', operation: 'Update' }];
+    const metadata = {
+      name: 'j',
+      namespace: 'n',
+      uid: 'u',
+      labels: { a: 'b' },
+      managedFields,
+      annotations: { c: 'd' },
+    };
+    const kept = withoutManagedFields(metadata);
+    expect(Object.keys(kept)).toEqual(['name', 'namespace', 'uid', 'labels', 'annotations']);
+    expect(kept.labels).toBe(metadata.labels);
+    expect(metadata.managedFields).toBe(managedFields);
+  });
+});
+
 describe('listInPages', () => {
   const pages = (n: number, size: number) => {
     const calls: ListPage[] = [];
     const list = async (page?: ListPage): Promise<KubernetesListObject<V1Job>> => {
       calls.push(page!);
       const start = page?._continue ? Number(page._continue) : 0;
-      const items = Array.from({ length: Math.min(size, n - start) }, (_, i) => ({ metadata: { name: `j${start + i}` }, spec: { template: {} } }) as V1Job);
+      const items = Array.from(
+        { length: Math.min(size, n - start) },
+        (_, i) => ({ metadata: { name: `j${start + i}` }, spec: { template: {} } }) as V1Job,
+      );
       const next = start + size < n ? String(start + size) : undefined;
-      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: `rv-${start}`, ...(next ? { _continue: next } : {}) }, items };
+      return {
+        apiVersion: 'v1',
+        kind: 'List',
+        metadata: { resourceVersion: `rv-${start}`, ...(next ? { _continue: next } : {}) },
+        items,
+      };
     };
     return { list, calls };
   };
@@ -133,7 +218,12 @@ describe('listInPages', () => {
     const list = async (page?: ListPage): Promise<KubernetesListObject<V1Job>> => {
       calls.push(page?._continue);
       const next = page?._continue ? undefined : 'token-2';
-      return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '9', ...(next ? { continue: next } : {}) } as never, items: [{ metadata: { name: next ? 'a' : 'b' } }] };
+      return {
+        apiVersion: 'v1',
+        kind: 'List',
+        metadata: { resourceVersion: '9', ...(next ? { continue: next } : {}) } as never,
+        items: [{ metadata: { name: next ? 'a' : 'b' } }],
+      };
     };
     const result = await listInPages(list, (j) => j, 1);
     expect(calls).toEqual([undefined, 'token-2']);
@@ -142,7 +232,13 @@ describe('listInPages', () => {
 
   it('a list that ignores the page is read in one request', async () => {
     let calls = 0;
-    const result = await listInPages(async () => (calls++, { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'a' } }] }), (j) => j);
+    const result = await listInPages(
+      async () => (
+        calls++,
+        { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: 'a' } }] }
+      ),
+      (j) => j,
+    );
     expect(calls).toBe(1);
     expect(result.items).toHaveLength(1);
   });

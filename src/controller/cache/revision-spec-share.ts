@@ -5,8 +5,8 @@
 // pure, and the informer replaces an updated Pipeline by a new object), so when the spec later
 // changes the revision keeps the old spec object, which is exactly the generation it pins.
 import type * as k8s from '@kubernetes/client-node';
-import type { Pipeline } from '../api/types.ts';
-import { jsonEqual } from './json-equal.ts';
+import type { Pipeline } from '../../api/types.ts';
+import { jsonEqual } from '../json-equal.ts';
 import { controllerUid } from './owner-index.ts';
 
 /**

@@ -1,22 +1,47 @@
-// shareSpec (src/controller/spec-share.ts): a revision of the current generation shares the
+// shareSpec (src/controller/cache/revision-spec-share.ts): a revision of the current generation shares the
 // cached Pipeline's spec object; anything else keeps its own copy.
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Pipeline } from '../../../src/api/types.ts';
-import { shareSpec } from '../../../src/controller/spec-share.ts';
-import { pinnedSpecOf } from '../../../src/plan/tidy/revision.ts';
+import type { Pipeline } from '../../../../src/api/types.ts';
+import { shareSpec } from '../../../../src/controller/cache/revision-spec-share.ts';
+import { pinnedSpecOf } from '../../../../src/plan/tidy/revision.ts';
 
 const spec = () => ({ stages: [{ name: 'a', image: 'busybox' }] });
 const pipeline = (generation: number, s: unknown = spec()): Pipeline =>
-  ({ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', metadata: { name: 'p', namespace: 'ns', uid: 'pu', generation }, spec: s }) as unknown as Pipeline;
+  ({
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { name: 'p', namespace: 'ns', uid: 'pu', generation },
+    spec: s,
+  }) as unknown as Pipeline;
 const revision = (generation: number, data: unknown = { spec: spec() }, ownerUid = 'pu'): k8s.V1ControllerRevision =>
-  ({ metadata: { name: `p-g${generation}`, namespace: 'ns', ownerReferences: [{ apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: ownerUid, controller: true }] }, revision: generation, data }) as k8s.V1ControllerRevision;
+  ({
+    metadata: {
+      name: `p-g${generation}`,
+      namespace: 'ns',
+      ownerReferences: [
+        { apiVersion: 'conveyor.dev/v1alpha1', kind: 'Pipeline', name: 'p', uid: ownerUid, controller: true },
+      ],
+    },
+    revision: generation,
+    data,
+  }) as k8s.V1ControllerRevision;
 
 const cases: { title: string; rev: k8s.V1ControllerRevision; p: Pipeline | undefined; shared: boolean }[] = [
   { title: 'current generation, equal spec: shared', rev: revision(2), p: pipeline(2), shared: true },
   { title: 'an older generation: kept', rev: revision(1), p: pipeline(2), shared: false },
-  { title: 'equal generation but another spec (never expected): kept', rev: revision(2, { spec: { stages: [] } }), p: pipeline(2), shared: false },
-  { title: "another Pipeline's revision (uid): kept", rev: revision(2, { spec: spec() }, 'other'), p: pipeline(2), shared: false },
+  {
+    title: 'equal generation but another spec (never expected): kept',
+    rev: revision(2, { spec: { stages: [] } }),
+    p: pipeline(2),
+    shared: false,
+  },
+  {
+    title: "another Pipeline's revision (uid): kept",
+    rev: revision(2, { spec: spec() }, 'other'),
+    p: pipeline(2),
+    shared: false,
+  },
   { title: 'no Pipeline cached: kept', rev: revision(2), p: undefined, shared: false },
   { title: 'data not an object: kept', rev: revision(2, 'x'), p: pipeline(2), shared: false },
 ];
