@@ -281,9 +281,10 @@ export const COUNTEREXAMPLES: Counterexample[] = [
   },
   {
     // A retry of a run cancelled while clean ran (its Job then succeeded): clean is kept, extract
-    // (Cached there, the entry expired since) runs again, load starts at once beside it. 14 min
-    // later the Job cache still shows neither Job (lag; expectations last 60 s): the plan takes
-    // them for deleted and creates both again, extract after load had begun. Not fixed.
+    // (Cached there, the entry expired since) ran again, load started at once beside it. 14 min
+    // later the Job cache still showed neither Job (lag; expectations last 60 s): the plan took
+    // them for deleted and created both again, extract after load had begun. Fixed: the retry keeps
+    // extract with the result clean was built on (select/retry.ts keptStages); only load runs.
     problem: 'NEW-J',
     found: 'npm run sim -- --seed 7 --steps 120 --histories 200 --small (shrunk by fast-check to these 10 operations)',
     config: { variant: 'daily', concurrencyPolicy: 'Replace', maxAge: { extract: '1h', clean: '1h' }, chained: false },

@@ -48,8 +48,6 @@ export type KnownFailure = {
   fault?: Fault['kind'];
 };
 
-const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
-
 /**
  * KNOWN_FAILING — the problems the simulator finds on this branch (issue 17's numbered cases,
  * and NEW ones it found), each with the signature of its violations. While an entry is listed,
@@ -58,13 +56,7 @@ const has = (h: History, kind: Op['do']) => h.ops.some((op) => op.do === kind);
  * merged: its counterexample's test then fails until you do, so none is forgotten. The first
  * entry whose signature matches a violation claims it.
  */
-export const KNOWN_FAILING: Record<string, KnownFailure> = {
-  'NEW-J: a retry re-runs extract beside a kept clean; a lagging Job cache re-creates it after load began': {
-    invariants: ['cache-match'],
-    message: /started "[a-z0-9-]+" after .*which build on it, had begun \(in a lag reconcile\)/,
-    history: (h) => has(h, 'retry'),
-  },
-};
+export const KNOWN_FAILING: Record<string, KnownFailure> = {};
 
 /** The known problem a violation is an instance of (its KNOWN_FAILING key), if any. */
 export function knownProblem(violation: Violation, history: History): string | undefined {

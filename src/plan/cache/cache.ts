@@ -15,7 +15,6 @@ import type { RunValues } from '../values/values.ts';
 import { isPlainObject } from '../objects.ts';
 import { mergeList } from '../merge.ts';
 import { resultVersion, shortHash } from '../names.ts';
-import { FROM_RUN } from '../select/retry.ts';
 import { substitute, templateVariables } from '../values/substitute.ts';
 import { iso, toDate } from '../time.ts';
 
@@ -23,6 +22,8 @@ import { iso, toDate } from '../time.ts';
 export const DEFAULT_MAX_AGE = '24h';
 /** Stage status reason of a stage served from the cache. */
 export const CACHED = 'Cached';
+/** Stage status reason of a stage a retry keeps: it succeeded in the run retried (select/retry.ts). */
+export const FROM_RUN = 'FromRun';
 const SPEC_HASH_CHARS = 16;
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

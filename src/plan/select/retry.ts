@@ -1,16 +1,19 @@
 // Retry from failure (conveyor.dev/retry-requested): a new run that re-runs the stages that did
 // not succeed in a finished run and keeps the ones that did. The kept stages are taken from the
 // target run's Jobs (evidence), so the retry also works for a run status no longer details.
+// A stage served from the cache in that run succeeded there too, and is kept with the result it
+// was served; and a stage is kept only with every stage it builds on kept: a kept stage stands on
+// the results its upstream had in that run, so no upstream of it runs again beneath it (NEW-J).
 import type { RunStatus, RunSummary, StageSpec, StageStatus } from '../../api/types.ts';
 import { ROLE_STAGE } from '../../api/labels.ts';
 import { isRunId, labelValue, resultVersion, retryRunId } from '../names.ts';
 import { indexStageJobs, isSuspendedJob, readJob, stageKey, type ObservedRun } from '../observed.ts';
 import { compact } from '../objects.ts';
+import { CACHED, FROM_RUN } from '../cache/cache.ts';
+import { servedOnJobs } from '../cache/evidence.ts';
 
 /** How far a retry of a retry of ... is followed back to find where a stage succeeded. */
 const MAX_RETRY_DEPTH = 10;
-
-export const FROM_RUN = 'FromRun';
 
 export type RetryPlan = { id: string; of: string; kept: StageStatus[] };
 export type RetryResolution = { ok: true; retry: RetryPlan } | { ok: false; message: string };
@@ -65,16 +68,15 @@ export function succeededStages(
     if (outcome.phase === 'Succeeded')
       out.set(stage.name, keptStage(stage.name, runId, { name: stage.name, job: job.metadata?.name, ...outcome }));
   }
-  // Kept in this run (it is a retry itself): memory says where they succeeded.
+  // Served from the cache in this run: the Jobs built on them record the results they were given.
+  for (const [name, served] of servedOnJobs(run?.jobs ?? [], stages)) {
+    if (!out.has(name)) out.set(name, keptServed(served, runId));
+  }
+  // Kept (it is a retry itself) or served in this run: memory says where they succeeded.
   for (const stage of remembered?.stages ?? []) {
-    if (
-      !out.has(stage.name) &&
-      stage.phase === 'Succeeded' &&
-      stage.reason === FROM_RUN &&
-      stages.some((s) => s.name === stage.name)
-    ) {
-      out.set(stage.name, stage);
-    }
+    if (out.has(stage.name) || stage.phase !== 'Succeeded' || !stages.some((s) => s.name === stage.name)) continue;
+    if (stage.reason === FROM_RUN) out.set(stage.name, stage);
+    else if (stage.reason === CACHED) out.set(stage.name, keptServed(stage, runId));
   }
   if (run?.retryOf && run.retryOf !== runId && depth < MAX_RETRY_DEPTH) {
     for (const [name, stage] of succeededStages(run.retryOf, stages, observed, undefined, depth + 1)) {
@@ -82,6 +84,42 @@ export function succeededStages(
     }
   }
   return out;
+}
+
+/** A stage served from the cache in run `from`, kept by a retry of it with the result it was served. */
+function keptServed(served: StageStatus, from: string): StageStatus {
+  return compact({
+    name: served.name,
+    phase: 'Succeeded' as const,
+    reason: FROM_RUN,
+    message: `succeeded in run ${from} (served from the cache: the result of run ${served.cachedFrom ?? '?'})`,
+    dataVersion: served.dataVersion,
+  });
+}
+
+/**
+ * The stages a retry of run `runId` keeps: those that succeeded in it (succeededStages) whose
+ * upstream stages are all kept too. A stage whose upstream runs again is run again: kept, it
+ * would stand on a result its upstream no longer has in the retry, and the upstream would start
+ * beneath a stage that builds on it.
+ */
+export function keptStages(
+  runId: string,
+  stages: StageSpec[],
+  observed: Map<string, ObservedRun>,
+  remembered?: RunStatus,
+): Map<string, StageStatus> {
+  const kept = succeededStages(runId, stages, observed, remembered);
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const stage of stages) {
+      if (kept.has(stage.name) && (stage.dependsOn ?? []).some((dep) => !kept.has(dep))) {
+        kept.delete(stage.name);
+        changed = true;
+      }
+    }
+  }
+  return kept;
 }
 
 /** A run as status remembers it: lastRun (detailed) or an entry of runs[]. */
@@ -118,7 +156,7 @@ export function resolveRetry(
     };
   }
   const detailed = latest?.id === target ? latest : undefined;
-  const kept = succeededStages(target, stages, observed, detailed);
+  const kept = keptStages(target, stages, observed, detailed);
   if (stages.every((s) => kept.has(s.name)))
     return { ok: false, message: `every stage of run ${target} succeeded: nothing to retry` };
   return {

@@ -15,7 +15,7 @@ import type { Decisions } from '../decisions.ts';
 import type { PlanFacts } from '../facts.ts';
 import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from '../names.ts';
 import type { ObservedRun } from '../observed.ts';
-import { resolveRetry, succeededStages, type RememberedRun } from './retry.ts';
+import { keptStages, resolveRetry, type RememberedRun } from './retry.ts';
 import { isActiveRun } from '../run/run.ts';
 import type { Requests } from './requests.ts';
 import { ROOT_JOIN_GRACE_MS, type RunRef, type RunRequest, type Selection, type SkippedRun } from './selection.ts';
@@ -60,7 +60,7 @@ function withRunDetails(ctx: PlanFacts, ref: RunRef): RunRef {
   if (retryOf && !ref.kept) {
     out.retryOf = retryOf;
     const target = ctx.previous.lastRun?.id === retryOf ? ctx.previous.lastRun : undefined;
-    out.kept = [...succeededStages(retryOf, ctx.pipeline.spec.stages, ctx.observed, target).values()];
+    out.kept = [...keptStages(retryOf, ctx.pipeline.spec.stages, ctx.observed, target).values()];
   }
   if (scheduledAt) out.awaitRootsUntil = new Date(scheduledAt.getTime() + ROOT_JOIN_GRACE_MS);
   const detailed = ref.previous !== undefined && 'stages' in ref.previous && Array.isArray(ref.previous.stages);

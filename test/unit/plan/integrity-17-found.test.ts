@@ -4,12 +4,15 @@
 //   NEW-D — a run first recorded already ended (the plan that started it lost its write, the next
 //           one cancels it) gets its end Event;
 //   NEW-I — a backfill id whose acceptance status lost is remembered from its runs' Jobs, before
-//           they are pruned: its request applied again is refused, not run again under old names.
+//           they are pruned: its request applied again is refused, not run again under old names;
+//   NEW-J — a retry keeps a stage only with every stage it builds on: a stage served from the
+//           cache in the run retried is kept with that result, and a stage whose upstream runs
+//           again runs again; no upstream stage starts beneath a stage that builds on it.
 import { describe, expect, it } from 'vitest';
-import { ANN_BACKFILL_REQUESTED } from '../../../src/api/labels.ts';
+import { ANN_BACKFILL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
 import { backfillRunId, scheduledRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
-import { FakeCluster, createdJobs, deletedJobs, pipeline, stage } from './fixtures.ts';
+import { FakeCluster, createdJobs, createdStages, deletedJobs, pipeline, stage } from './fixtures.ts';
 
 const HOUR = 3_600_000;
 const T = new Date('2025-01-01T10:00:00Z');
@@ -145,5 +148,70 @@ describe('issue 17 NEW-I: a backfill id seen only on its Jobs is remembered befo
     expect(createdJobs(reapplied)).toEqual([]);
     expect(reapplied.events.find((e) => e.reason === 'BackfillRefused')?.message).toMatch(/id: "bf2" was already used/);
     expect(cluster.pipeline.status?.backfill?.request).toBe('bf3');
+  });
+});
+
+describe('issue 17 NEW-J: a retry runs no upstream stage beneath a stage it keeps', () => {
+  const DAY = 24 * HOUR;
+  /** Run `request` by hand and move each of its stages on as `outcomes` says, one plan per stage. */
+  function manualRun(
+    cluster: FakeCluster,
+    request: string,
+    start: number,
+    outcomes: Record<string, 'succeeded' | 'failed'>,
+  ) {
+    cluster.annotate(ANN_RUN_REQUESTED, request);
+    cluster.reconcile(after(start));
+    const id = cluster.pipeline.status?.lastRun?.id ?? '';
+    for (const [n, [name, state]] of Object.entries(outcomes).entries()) {
+      cluster.setIn(id, name, { state });
+      cluster.reconcile(after(start + (n + 1) * 1_000));
+    }
+    return id;
+  }
+  const stageOf = (cluster: FakeCluster, name: string) =>
+    cluster.pipeline.status?.lastRun?.stages?.find((s) => s.name === name);
+
+  it('extract served from the cache in the run retried (the entry expired since) is kept, not run beside load', () => {
+    const cached = { cache: { key: 'orders', maxAge: '1h' } };
+    const cluster = new FakeCluster(
+      pipeline({
+        stages: [stage('extract', undefined, cached), stage('clean', ['extract']), stage('load', ['clean'])],
+      }),
+    );
+    cluster.reconcile(after(0));
+    const r0 = manualRun(cluster, 'r0', 1_000, { extract: 'succeeded', clean: 'succeeded', load: 'succeeded' });
+    // m1: extract served r0's entry; clean ran on it and succeeded; load failed.
+    const m1 = manualRun(cluster, 'm1', 10_000, { clean: 'succeeded', load: 'failed' });
+    expect(cluster.pipeline.status?.lastRun).toMatchObject({ id: m1, phase: 'Failed' });
+    expect(stageOf(cluster, 'extract')).toMatchObject({ reason: 'Cached', cachedFrom: r0 });
+    const served = stageOf(cluster, 'extract')?.dataVersion;
+
+    // A day later the entry has expired. Running extract again would serve nobody (clean is kept, built
+    // on r0's result) and would start it beside load, which reads clean's output.
+    cluster.annotate(ANN_RETRY_REQUESTED, `${m1}:n1`);
+    const retry = cluster.reconcile(after(DAY));
+    expect(cluster.pipeline.status?.lastRun).toMatchObject({ trigger: 'retry' });
+    expect(createdStages(retry)).toEqual(['load']);
+    expect(stageOf(cluster, 'extract')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun', dataVersion: served });
+    expect(stageOf(cluster, 'clean')).toMatchObject({ phase: 'Succeeded', reason: 'FromRun' });
+  });
+
+  it('a stage whose upstream runs again is not kept: it runs after it, and its downstream after it', () => {
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('extract'), stage('clean', ['extract']), stage('load', ['clean'])] }),
+    );
+    cluster.reconcile(after(0));
+    const m1 = manualRun(cluster, 'm1', 1_000, { extract: 'succeeded', clean: 'succeeded', load: 'failed' });
+    // extract's Job is deleted by hand: its success in m1 cannot be kept, so neither can clean's.
+    for (const job of cluster.jobsOf('extract')) cluster.jobs.delete(job.metadata?.name ?? '');
+    cluster.annotate(ANN_RETRY_REQUESTED, `${m1}:n1`);
+    expect(createdStages(cluster.reconcile(after(HOUR)))).toEqual(['extract']);
+    const id = cluster.pipeline.status?.lastRun?.id ?? '';
+    expect(stageOf(cluster, 'clean')?.phase).toBe('Pending');
+    cluster.setIn(id, 'extract', { state: 'succeeded' });
+    expect(createdStages(cluster.reconcile(after(HOUR + 1_000)))).toEqual(['clean']);
+    cluster.setIn(id, 'clean', { state: 'succeeded' });
+    expect(createdStages(cluster.reconcile(after(HOUR + 2_000)))).toEqual(['load']);
   });
 });
