@@ -21,7 +21,7 @@ export const INVARIANTS = {
   accounted:
     '2. every tick and every accepted request (run, retry, cancel, backfill, chain trigger) runs, or is recorded as skipped or refused with a true reason (status runs[]/lastRun, or a Warning Event naming it); never dropped silently',
   'one-success':
-    '3. for one (pipeline, data interval, parameters) at most one scheduled or backfill run succeeds, unless a backfill asked for --rerun',
+    '3. for one (pipeline, data interval, parameters) at most one scheduled or backfill run succeeds, unless one of the two is a run of a backfill that asked for --rerun (in either order) and the other is no backfill run without --rerun started after it',
   'cache-match':
     '4. a stage is Cached only from a run that processed the same interval and parameters with the same stage spec, within maxAge, on the same upstream results; and no upstream stage of a run starts after a stage built on it',
   'status-size': '5. the status JSON is at most 1 MiB',
@@ -174,6 +174,8 @@ export class Checker {
    * records it Cached.
    */
   private readonly servedDecided = new Map<string, number>();
+  /** (uid/run) → the step its first Job began to run (invariant 3: which of two runs started first). */
+  private readonly firstJobStep = new Map<string, number>();
   /** jobRuns facts of the reconcile under way, checked against its plan. */
   private starting: (JobFacts & { step: number })[] = [];
   private consumed = 0;
@@ -253,6 +255,8 @@ export class Checker {
   /** A Job of a run began; judged with the reconcile that made it (its mode and plan), which comes next. */
   private jobRuns(fact: Extract<Fact, { type: 'jobRuns' }>): Violation[] {
     this.starting.push(fact);
+    if (fact.run && !this.firstJobStep.has(`${fact.uid}/${fact.run}`))
+      this.firstJobStep.set(`${fact.uid}/${fact.run}`, fact.step);
     if (fact.run && fact.how === 'created') {
       for (const [stage, from] of fact.servedUpstream ?? []) {
         const key = `${fact.uid}/${fact.run}/${stage}/${from}`;
@@ -495,7 +499,8 @@ export class Checker {
   // ---------------------------------------------------------------------------------------
   // 3. one-success
 
-  private readonly successes = new Map<string, string>();
+  /** (uid|interval|params) → the scheduled and backfill runs that succeeded for it, in the order seen. */
+  private readonly successes = new Map<string, string[]>();
 
   private oneSuccess(k: PipelineKnowledge, step: number): Violation[] {
     const out: Violation[] = [];
@@ -505,9 +510,10 @@ export class Checker {
       if (run.trigger !== 'schedule' && run.trigger !== 'backfill') continue;
       if (run.intervalStart === undefined || run.intervalEnd === undefined) continue;
       const key = `${k.uid}|${run.intervalStart}|${run.intervalEnd}|${canonicalParams(run.params)}`;
-      const other = this.successes.get(key);
-      if (other === undefined) this.successes.set(key, id);
-      else if (!(run.backfill && k.rerun.has(run.backfill))) {
+      const before = this.successes.get(key) ?? [];
+      const other = before.find((earlier) => !this.rerunExcuses(k, earlier, id));
+      this.successes.set(key, [...before, id]);
+      if (other !== undefined)
         out.push(
           v(
             'one-success',
@@ -515,9 +521,33 @@ export class Checker {
             `${k.name}: runs ${other} and ${id} both succeeded for [${run.intervalStart}, ${run.intervalEnd}) with params ${canonicalParams(run.params)}`,
           ),
         );
-      }
     }
     return out;
+  }
+
+  /**
+   * Whether runs `a` and `b` of one (interval, parameters) may both succeed, in either order: only
+   * when one is a run of a backfill that asked for --rerun — asked to run the interval again, it
+   * waits for no run of it (docs/scheduling.md), so the tick's own run in flight succeeds too (NEW-K)
+   * — and the other is no backfill run without --rerun that started after it: that one had to
+   * wait for the rerun's run, or skip the interval it had done (the NEW-A class, rerun or not).
+   */
+  private rerunExcuses(k: PipelineKnowledge, a: string, b: string): boolean {
+    const isRerun = (id: string) => {
+      const backfill = k.runs.get(id)?.backfill;
+      return backfill !== undefined && k.rerun.has(backfill);
+    };
+    if (isRerun(a) && isRerun(b)) return true;
+    const [rerun, other] = isRerun(a) ? [a, b] : isRerun(b) ? [b, a] : [];
+    if (rerun === undefined || other === undefined) return false;
+    if (k.runs.get(other)?.trigger !== 'backfill') return true;
+    return this.startStep(k, other) < this.startStep(k, rerun);
+  }
+
+  /** The step a run began: its first Job run, or the first written status that lists it, whichever came first. */
+  private startStep(k: PipelineKnowledge, id: string): number {
+    const seen = k.runs.get(id)?.firstSeenStep ?? Number.POSITIVE_INFINITY;
+    return Math.min(seen, this.firstJobStep.get(`${k.uid}/${id}`) ?? Number.POSITIVE_INFINITY);
   }
 
   // ---------------------------------------------------------------------------------------

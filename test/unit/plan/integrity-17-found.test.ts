@@ -1,6 +1,7 @@
 // Issue 17, problems the simulator found (test/sim), each as the plain sequence of operations:
 //   NEW-A — a backfill tick whose (logical time, parameter values) an active run holds waits for
-//           that run: skipped if it succeeds, run if it fails (unless --rerun);
+//           that run: skipped if it succeeds, run if it fails (unless --rerun: its run starts
+//           beside it, and both may succeed in either order — NEW-K, a checker fix);
 //   NEW-D — a run first recorded already ended (the plan that started it lost its write, the next
 //           one cancels it) gets its end Event;
 //   NEW-I — a backfill id whose acceptance status lost is remembered from its runs' Jobs, before
@@ -63,12 +64,28 @@ describe('issue 17 NEW-A: a backfill tick held by an active run waits for it', (
     expect(backfillOf(cluster)).toMatchObject({ request: 'bf1', phase: 'Running', next: 1 });
   });
 
-  it('--rerun does not wait', () => {
+  it('--rerun does not wait: its run starts beside the tick run in flight, which goes on; both succeed, either first (NEW-K)', () => {
     const cluster = hourly();
     cluster.tick(T);
     cluster.reconcile(after(5_000));
     cluster.annotate(ANN_BACKFILL_REQUESTED, oneTick('bf1', { rerun: true }));
-    expect(createdRuns(cluster.reconcile(after(10_000)))).toHaveLength(1);
+    const rerun = backfillRunId('bf1', T);
+    expect(createdRuns(cluster.reconcile(after(10_000)))).toEqual([rerun]);
+    const phases = () => Object.fromEntries((cluster.pipeline.status?.runs ?? []).map((r) => [r.id, r.phase]));
+    expect(phases()).toEqual({ [scheduledRunId(T)]: 'Running', [rerun]: 'Running' });
+    cluster.setIn(rerun, 'extract', { state: 'succeeded' });
+    cluster.reconcile(after(20_000));
+    expect(phases()).toEqual({ [scheduledRunId(T)]: 'Running', [rerun]: 'Succeeded' });
+    expect(backfillOf(cluster)).toMatchObject({ request: 'bf1', phase: 'Succeeded', done: 1 });
+    cluster.setIn(scheduledRunId(T), 'extract', { state: 'succeeded' });
+    cluster.reconcile(after(30_000));
+    expect(phases()).toEqual({ [scheduledRunId(T)]: 'Succeeded', [rerun]: 'Succeeded' });
+  });
+
+  it('--rerun does not wait for the CronJob to make the tick either', () => {
+    const cluster = hourly();
+    cluster.annotate(ANN_BACKFILL_REQUESTED, oneTick('bf1', { rerun: true }));
+    expect(createdRuns(cluster.reconcile(after(2_000)))).toEqual([backfillRunId('bf1', T)]);
   });
 
   it('other parameter values do not wait', () => {
