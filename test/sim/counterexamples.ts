@@ -26,6 +26,16 @@ const hourly = {
   chained: false,
 } as const;
 
+/** A backfill of the last tick, accepted by a plan whose status write is lost (NEW-L). */
+const lostBackfill = (extra: { rerun?: boolean; region?: 'us' }): Op => ({
+  do: 'backfill',
+  fromPeriodsAgo: 1,
+  periods: 1,
+  maxActive: 1,
+  ...extra,
+  fault: { kind: 'writeLost', on: 'main' },
+});
+
 export const COUNTEREXAMPLES: Counterexample[] = [
   {
     problem: 'case 1',
@@ -376,6 +386,34 @@ export const COUNTEREXAMPLES: Counterexample[] = [
       done,
       done,
       { do: 'finish', seed: 1, failPercent: 0, all: false },
+      done,
+    ],
+  },
+  {
+    // The backfill's run is started by a plan whose write is lost; its Job is deleted by hand before
+    // the cache shows it. The next plan accepts the backfill again and, its run's own Job expected
+    // but unseen, records the run waiting (NEW-H) — without its values: no logical time, no
+    // parameters, no backfill id. The cancel then ends a run that is nobody's tick. Fixed: the
+    // waiting run records its values (src/plan/run/run.ts advanceRun).
+    problem: 'NEW-L',
+    found:
+      'npm run sim -- --seed 7 --steps 200 --histories 300 --small (history 197, shrunk by fast-check to these 3 operations)',
+    config: hourly,
+    ops: [lostBackfill({ rerun: true }), { do: 'deleteJob', index: 0 }, { do: 'cancel', index: 0 }],
+  },
+  {
+    // Uncancelled, with --param region=us: once the expectation expires the run creates its Job
+    // again with values decided anew from its start and the defaults — region eu — and the
+    // backfill counts the us tick done.
+    problem: 'NEW-L',
+    found: 'the found history with a --param backfill that runs to its end, by hand',
+    config: hourly,
+    ops: [
+      lostBackfill({ region: 'us' }),
+      { do: 'deleteJob', index: 0 },
+      { do: 'advance', percent: 5 },
+      done,
+      done,
       done,
     ],
   },

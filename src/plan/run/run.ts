@@ -86,7 +86,10 @@ export function advanceRun(ctx: RunContext): RunProgress {
   // A Job this operator created is not in the cache yet and memory does not know it (the write
   // that recorded it was lost): what it says (its cache decision, its attempt) cannot be read yet,
   // so the run waits for it rather than decide again without it. Bounded: the Job's arrival wakes
-  // the Pipeline, and the reconciler forgets an expectation after its TTL.
+  // the Pipeline, and the reconciler forgets an expectation after its TTL. Its values are recorded
+  // all the same: they are decided now (a backfill's tick and --param values, a request's `at`),
+  // and a later plan that finds neither them nor the Job (deleted by hand) would decide them again
+  // from the run's start and the defaults — another interval, other parameters (NEW-L).
   if (awaitsUnseenJob(view))
     return {
       run: previous ?? {
@@ -95,6 +98,7 @@ export function advanceRun(ctx: RunContext): RunProgress {
         generation: ctx.generation,
         phase: 'Running',
         startTime: view.startTime,
+        ...(ctx.values ? setRunValues(ctx.values) : {}),
       },
       actions: [],
     };

@@ -4,13 +4,22 @@
 //           beside it, and both may succeed in either order — NEW-K, a checker fix);
 //   NEW-D — a run first recorded already ended (the plan that started it lost its write, the next
 //           one cancels it) gets its end Event;
+//   NEW-L — a run that waits for its own Job the cache does not show yet records its values (a
+//           backfill's tick and params): its Job deleted by hand, it does not decide them anew;
 //   NEW-I — a backfill id whose acceptance status lost is remembered from its runs' Jobs, before
 //           they are pruned: its request applied again is refused, not run again under old names;
 //   NEW-J — a retry keeps a stage only with every stage it builds on: a stage served from the
 //           cache in the run retried is kept with that result, and a stage whose upstream runs
 //           again runs again; no upstream stage starts beneath a stage that builds on it.
 import { describe, expect, it } from 'vitest';
-import { ANN_BACKFILL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
+import {
+  ANN_BACKFILL_REQUESTED,
+  ANN_LOGICAL_TIME,
+  ANN_PARAMS,
+  ANN_RETRY_REQUESTED,
+  ANN_RUN_BACKFILL,
+  ANN_RUN_REQUESTED,
+} from '../../../src/api/labels.ts';
 import { backfillRunId, scheduledRunId } from '../../../src/plan/names.ts';
 import type { Plan } from '../../../src/plan/planner.ts';
 import { FakeCluster, createdJobs, createdStages, deletedJobs, pipeline, stage } from './fixtures.ts';
@@ -109,6 +118,36 @@ describe('issue 17 NEW-A: a backfill tick held by an active run waits for it', (
     cluster.setIn(scheduledRunId(T), 'extract', { state: 'succeeded' });
     expect(createdRuns(cluster.reconcile(after(20_000)))).toEqual([]);
     expect(backfillOf(cluster)).toMatchObject({ request: 'bf1', phase: 'Succeeded', skipped: 1 });
+  });
+});
+
+describe('issue 17 NEW-L: a run waiting for its own unseen Job records its values', () => {
+  it('a --param backfill run whose Job is deleted by hand before the cache shows it runs its tick with its values', () => {
+    const cluster = new FakeCluster(
+      pipeline({ stages: [stage('extract')], schedule: '0 * * * *', params: [{ name: 'region', default: 'eu' }] }),
+    );
+    cluster.reconcile(after(-HOUR + 60_000));
+    cluster.annotate(ANN_BACKFILL_REQUESTED, oneTick('bf1', { params: { region: 'us' } }));
+    const run = backfillRunId('bf1', T);
+    // The plan that starts the run creates its Job, and its status write is lost.
+    const [job] = createdJobs(cluster.reconcile(after(10_000), 'writeLost'));
+    const name = job?.metadata?.name ?? '';
+    // Deleted by hand before the informer delivered it: the operator only expects it.
+    cluster.jobs.delete(name);
+    cluster.pendingJobs.add(name);
+    cluster.reconcile(after(11_000));
+    expect(cluster.pipeline.status?.runs?.find((r) => r.id === run)).toMatchObject({
+      phase: 'Running',
+      backfill: 'bf1',
+      logicalTime: T.toISOString().replace('.000Z', 'Z'),
+      params: { region: 'us' },
+    });
+    // The expectation expires: the Job is taken for deleted and created again, for the tick and with us.
+    cluster.pendingJobs.delete(name);
+    const [again] = createdJobs(cluster.reconcile(after(80_000)));
+    expect(again?.metadata?.annotations?.[ANN_LOGICAL_TIME]).toBe(T.toISOString().replace('.000Z', 'Z'));
+    expect(JSON.parse(again?.metadata?.annotations?.[ANN_PARAMS] ?? '{}')).toEqual({ region: 'us' });
+    expect(again?.metadata?.annotations?.[ANN_RUN_BACKFILL]).toBe('bf1');
   });
 });
 
