@@ -58,6 +58,19 @@ export class HeldSink {
       });
     });
 
+  private answered = 0;
+
+  /** Answers every request, including those the answers let through, until none waits; returns how many. */
+  async answerAll(outcome: SendOutcome | ((request: HttpRequest) => SendOutcome) = OK): Promise<number> {
+    const start = this.answered;
+    await flush();
+    while (this.answered < this.calls.length) {
+      const call = this.calls[this.answered++] as (typeof this.calls)[number];
+      await call.answer(typeof outcome === 'function' ? outcome(call.request) : outcome);
+    }
+    return this.answered - start;
+  }
+
   /** The bodies of the requests sent so far, in order. */
   bodies(): string[] {
     return this.calls.map((c) => c.request.body);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type Delivery, DeliveryQueue, type QueueOptions, type Settlement } from '../../../src/notify/queue.ts';
+import {
+  type Delivery,
+  DeliveryQueue,
+  QUEUE_DEFAULTS,
+  type QueueOptions,
+  type Settlement,
+} from '../../../src/notify/queue.ts';
 import { CountingMetrics, FakeClock, failure, flush, HeldSink, OK } from './fakes.ts';
 
 /** A queue on a fake clock and a held sink; jitter fixed at the middle (random 0.5: 3/4 of each step). */
@@ -246,5 +252,22 @@ describe('DeliveryQueue: bound', () => {
     expect(add('b1', 'run-b')).toBe(false);
     await clock.advance(60_000);
     expect(sink.calls).toHaveLength(1);
+  });
+});
+
+describe('DeliveryQueue: defaults (as docs/integrations.md states them)', () => {
+  it('8 in flight, 12 attempts, an hour, backoff from 1 s to 5 min, 10,000 deliveries', async () => {
+    expect(QUEUE_DEFAULTS).toEqual({
+      capacity: 10_000,
+      concurrency: 8,
+      maxAttempts: 12,
+      maxAgeMs: 3_600_000,
+      baseBackoffMs: 1_000,
+      maxBackoffMs: 300_000,
+    });
+    const { sink, add } = setUp();
+    for (let i = 0; i < 20; i++) add(`e${i}`, `run-${i}`);
+    await flush();
+    expect(sink.calls).toHaveLength(8);
   });
 });

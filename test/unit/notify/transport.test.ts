@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEFAULT_SEND_TIMEOUT_MS,
   httpSend,
   retryAfterMs,
   retryable,
@@ -156,5 +157,11 @@ describe('withBearerToken', () => {
     const outcome = await withBearerToken(tokens)({ url: `${base}/ok`, headers: {}, body: '{}' });
     expect(outcome).toMatchObject({ ok: false, error: expect.stringContaining('the token file /t') });
     expect(received.length).toBe(before);
+  });
+});
+
+describe('defaults', () => {
+  it('an attempt times out after 10 seconds', () => {
+    expect(DEFAULT_SEND_TIMEOUT_MS).toBe(10_000);
   });
 });
