@@ -149,7 +149,9 @@ export class Notifier {
       this.tracks.set(key, track);
     }
     const pending = this.forgetNotified(track, pipeline);
-    for (const event of lifecycleEvents(pipeline)) {
+    // Every run notified (the common case once idle): nothing to derive.
+    const events = pending.size > 0 ? lifecycleEvents(pipeline) : [];
+    for (const event of events) {
       if (!pending.has(event.run)) continue;
       const run = track.runs.get(event.run) ?? { queued: new Set<string>(), outstanding: 0, ended: false };
       track.runs.set(event.run, run);
@@ -211,7 +213,7 @@ export class Notifier {
       const cloudEvent = toCloudEvent({ namespace, name }, event);
       for (const target of targets) {
         const { headers, body } = cloudEventRequest(cloudEvent, target.mode);
-        const group = `${target.url} ${runGroup}`;
+        const group = `${target.mode} ${target.url} ${runGroup}`;
         this.add(this.cloudEvents, run, {
           id: `${group} ${event.id}`,
           group,

@@ -180,6 +180,26 @@ describe('Notifier: sinks', () => {
     expect(notifier.facts(KEY)).toEqual({ runs: new Set(['r1']) });
   });
 
+  it("sends once per mode when the Pipeline's own sink is the operator's: once structured, once binary", async () => {
+    const sink = new HeldSink();
+    const both = setUp({
+      openLineage: undefined,
+      cloudEvents: { sink: `${TEAM_PREFIX}all`, allowedSinks: [TEAM_PREFIX], send: sink.send },
+    });
+    const spec = (mode: 'structured' | 'binary') => ({ notify: { cloudevents: { url: `${TEAM_PREFIX}all`, mode } } });
+    both.notifier.observe(withStatus({ lastRun: failedRun() }, spec('binary')), 'add');
+    await sink.answerAll();
+    expect(sink.calls.filter((c) => c.request.headers['ce-id'])).toHaveLength(8);
+    expect(sink.calls).toHaveLength(16);
+    // The same URL and mode as the operator's: sent once.
+    const same = setUp({
+      openLineage: undefined,
+      cloudEvents: { sink: `${TEAM_PREFIX}all`, allowedSinks: [TEAM_PREFIX], send: sink.send },
+    });
+    same.notifier.observe(withStatus({ lastRun: failedRun() }, spec('structured')), 'add');
+    expect(await sink.answerAll()).toBe(8);
+  });
+
   it("refuses a Pipeline's own sink that is not allowed: nothing goes there, and the facts say why", async () => {
     const { notifier, cloudEvents } = setUp({ openLineage: undefined });
     const spec = { notify: { cloudevents: { url: 'http://169.254.169.254/latest' } } };
