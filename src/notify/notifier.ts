@@ -63,6 +63,14 @@ interface PipelineTrack {
   done: Set<string>;
 }
 
+/** One lifecycle event of a Pipeline, with its run's status entry and the CloudEvents targets. */
+interface EventToQueue {
+  pipeline: Pipeline;
+  event: LifecycleEvent;
+  targets: CloudEventsTarget[];
+  status: RunSummary | undefined;
+}
+
 /** A CloudEvents target of one Pipeline. */
 interface CloudEventsTarget {
   url: string;
@@ -148,7 +156,8 @@ export class Notifier {
       track = { uid, runs: new Map(), done: new Set() };
       this.tracks.set(key, track);
     }
-    const pending = this.forgetNotified(track, pipeline);
+    const runs = new Map((runsOf(pipeline) as RunSummary[]).map((run) => [run.id, run]));
+    const pending = this.forgetNotified(track, runs);
     // Every run notified (the common case once idle): nothing to derive.
     const events = pending.size > 0 ? lifecycleEvents(pipeline) : [];
     for (const event of events) {
@@ -157,7 +166,7 @@ export class Notifier {
       track.runs.set(event.run, run);
       if (run.queued.has(event.id)) continue;
       run.queued.add(event.id);
-      this.queueEvent({ key, uid, run: event.run }, run, pipeline, event, targets);
+      this.queueEvent({ key, uid, run: event.run }, run, { pipeline, event, targets, status: runs.get(event.run) });
       if (event.terminal) run.ended = true;
     }
     for (const [id, run] of track.runs) this.checkDone(key, track, id, run);
@@ -168,9 +177,9 @@ export class Notifier {
    * Forgets the runs status marks notified or no longer shows; returns the runs still to notify.
    * A run is pending while status shows it without `notified: true`.
    */
-  private forgetNotified(track: PipelineTrack, pipeline: Pipeline): Set<string> {
+  private forgetNotified(track: PipelineTrack, runs: ReadonlyMap<string, RunSummary>): Set<string> {
     const pending = new Set<string>();
-    for (const run of runsOf(pipeline) as RunSummary[]) if (!run.notified) pending.add(run.id);
+    for (const run of runs.values()) if (!run.notified) pending.add(run.id);
     for (const id of track.runs.keys()) {
       if (!pending.has(id)) {
         track.runs.delete(id);
@@ -200,13 +209,8 @@ export class Notifier {
   }
 
   /** Queues one event for every target; counts what is outstanding. */
-  private queueEvent(
-    ref: RunRef,
-    run: RunTrack,
-    pipeline: Pipeline,
-    event: LifecycleEvent,
-    targets: CloudEventsTarget[],
-  ): void {
+  private queueEvent(ref: RunRef, run: RunTrack, what: EventToQueue): void {
+    const { pipeline, event, targets } = what;
     const { namespace = '', name = '' } = pipeline.metadata;
     const runGroup = `${ref.key} ${ref.run}`;
     if (this.cloudEvents && targets.length > 0) {
@@ -223,7 +227,8 @@ export class Notifier {
       }
     }
     if (this.openLineage && this.lineageUrl && this.opts.openLineage) {
-      const lineage = toLineageEvent(pipeline, event, { namespace: this.opts.openLineage.namespace });
+      const options = { namespace: this.opts.openLineage.namespace };
+      const lineage = toLineageEvent(pipeline, event, options, what.status);
       if (!lineage) return;
       const request = {
         url: this.lineageUrl,
