@@ -16,11 +16,14 @@
 //   stage cached        a Succeeded stage served from the cache (Cached) or kept by a retry
 //                       (FromRun): no Job ran, so no started and no attempt
 //   run succeeded / failed / cancelled   the run's end; the only terminal event of the run
+// A run that ended out of status' detail (not lastRun) gets the stages the previous status showed,
+// closed by its end, when the caller passes that status (run-end.ts).
 // Nothing for a Pending stage (not begun) or a Skipped one: it never had a Job, no attempt began or
 // ended, and a lineage tool has no state for "did not run"; the run's terminal event (its message)
 // says why the run stopped short. Nothing for a Pending or Skipped run either (never started).
 import type { Pipeline, RunStatus, RunSummary, StageStatus } from '../api/types.ts';
 import { lifecycleEventId } from './ids.ts';
+import { withClosedStages } from './run-end.ts';
 
 export const RUN_STARTED = 'dev.conveyor.run.started.v1';
 export const RUN_SUCCEEDED = 'dev.conveyor.run.succeeded.v1';
@@ -77,10 +80,16 @@ type Draft = Omit<LifecycleEvent, 'id'>;
 
 const ENDED_RUN = { Succeeded: RUN_SUCCEEDED, Failed: RUN_FAILED, Cancelled: RUN_CANCELLED } as const;
 
-/** Every lifecycle event the Pipeline's status shows: runs oldest first, each run's events in causal order. */
-export function lifecycleEvents(pipeline: Pipeline): LifecycleEvent[] {
+/**
+ * Every lifecycle event the Pipeline's status shows: runs oldest first, each run's events in causal
+ * order. `before`, the same Pipeline as last seen, completes the stages of runs that ended out of
+ * status' detail (run-end.ts); without it they show their run-level events only.
+ */
+export function lifecycleEvents(pipeline: Pipeline, before?: Pipeline): LifecycleEvent[] {
   const uid = pipeline.metadata.uid ?? '';
+  const seen = new Map(before && before.metadata.uid === uid ? runsOf(before).map((r) => [r.id, r] as const) : []);
   return runsOf(pipeline)
+    .map((run) => withClosedStages(run, seen.get(run.id)))
     .flatMap(runEvents)
     .map((draft) => ({
       id: lifecycleEventId(uid, draft.run, draft.stage ?? '', draft.attempt ?? 0, draft.type),

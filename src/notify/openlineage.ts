@@ -73,10 +73,10 @@ const EVENT_TYPE: Partial<Record<LifecycleType, LineageEventType>> = {
   [STAGE_FAILED]: 'FAIL',
 };
 
-/** Every RunEvent the Pipeline's status shows, in the order of lifecycleEvents. */
-export function lineageEvents(pipeline: Pipeline, options: LineageOptions): LineageRunEvent[] {
+/** Every RunEvent the Pipeline's status shows, in the order of lifecycleEvents (`before`: as there). */
+export function lineageEvents(pipeline: Pipeline, options: LineageOptions, before?: Pipeline): LineageRunEvent[] {
   const runs = new Map(runsOf(pipeline).map((run) => [run.id, run]));
-  return lifecycleEvents(pipeline).flatMap((event) => {
+  return lifecycleEvents(pipeline, before).flatMap((event) => {
     const lineage = toLineageEvent(pipeline, event, options, runs.get(event.run));
     return lineage ? [lineage] : [];
   });

@@ -1,9 +1,10 @@
 // lifecycleEvents: what each status fact emits, in causal order, with deterministic ids; and every
 // event rendered as a CloudEvent validates against the official schema.
 import { describe, expect, it } from 'vitest';
-import type { PipelineStatus } from '../../../src/api/types.ts';
+import type { PipelineStatus, RunStatus, StageStatus } from '../../../src/api/types.ts';
 import { toCloudEvent } from '../../../src/notify/cloudevents.ts';
-import { lifecycleEvents, RETRIED, type StageData } from '../../../src/notify/lifecycle.ts';
+import { lifecycleEvents, RETRIED, type LifecycleEvent, type StageData } from '../../../src/notify/lifecycle.ts';
+import { FROM_RUN_END } from '../../../src/notify/run-end.ts';
 import { pipelineWith, run, short, stage, T, UID } from './fixtures.ts';
 import { cloudEventProblems } from './schemas.ts';
 
@@ -225,5 +226,93 @@ describe('lifecycleEvents', () => {
       lastRun: run('r1', 'Running', { stages: [stage('x', 'Running', { attempts: 1e9, startTime: T(1) })] }),
     };
     expect(lifecycleEvents(pipelineWith(status)).length).toBe(1 + 1000 + 999);
+  });
+});
+
+describe('lifecycleEvents with the status before: runs that ended out of status detail', () => {
+  // r1 ran beside r2 (lastRun); in the next status r1 has ended and runs[] keeps no stages of it.
+  const before = (r1Stages: StageStatus[]): PipelineStatus => ({
+    lastRun: run('r2', 'Running', { startTime: T(10) }),
+    runs: [run('r2', 'Running', { startTime: T(10) }), run('r1', 'Running', { stages: r1Stages })],
+  });
+  const after = (r1: Partial<RunStatus>): PipelineStatus => ({
+    lastRun: run('r2', 'Running', { startTime: T(10) }),
+    runs: [
+      run('r2', 'Running', { startTime: T(10) }),
+      run('r1', r1.phase ?? 'Succeeded', { completionTime: T(20), ...r1 }),
+    ],
+  });
+  const memory = [
+    stage('extract', 'Succeeded', { attempts: 1 }),
+    stage('load', 'Running', { attempts: 2, startTime: T(5), job: 'orders-load-r1' }),
+  ];
+
+  it.each([
+    ['Succeeded: the running stage succeeded', { phase: 'Succeeded' }, 'stage.succeeded', undefined],
+    ['Cancelled: it failed with RunCancelled', { phase: 'Cancelled' }, 'stage.failed', 'RunCancelled'],
+    [
+      'Failed, the message names it: it failed',
+      { phase: 'Failed', message: 'stage "load" failed: Error after 2 attempts' },
+      'stage.failed',
+      'Failed',
+    ],
+    [
+      'Failed by the run deadline',
+      { phase: 'Failed', message: 'run exceeded activeDeadlineSeconds (60s)' },
+      'stage.failed',
+      'RunDeadlineExceeded',
+    ],
+    [
+      'Failed, another stage named: it succeeded',
+      { phase: 'Failed', message: 'stage "extract" failed: Error' },
+      'stage.succeeded',
+      undefined,
+    ],
+  ] as const)('%s', (_name, end, type, reason) => {
+    const events = lifecycleEvents(pipelineWith(after(end)), pipelineWith(before(memory)));
+    const r1 = events.filter((e) => e.run === 'r1');
+    expect(r1.map(short)).toEqual([
+      'run.started r1',
+      'stage.started r1/extract#1',
+      'stage.succeeded r1/extract#1',
+      'stage.started r1/load#1',
+      'stage.failed r1/load#1',
+      'stage.started r1/load#2',
+      `${type.replace('dev.conveyor.', '')} r1/load#2`,
+      `run.${end.phase.toLowerCase()} r1`,
+    ]);
+    expect(r1[6]?.data).toMatchObject({
+      phase: type === 'stage.failed' ? 'Failed' : 'Succeeded',
+      message: FROM_RUN_END,
+      completionTime: T(20),
+    });
+    expect(((r1[6] as LifecycleEvent).data as StageData).reason).toBe(reason);
+  });
+
+  it('the closed stage keeps the id a detailed status would have given it', () => {
+    const closed = lifecycleEvents(pipelineWith(after({ phase: 'Succeeded' })), pipelineWith(before(memory)));
+    const detailed = lifecycleEvents(
+      pipelineWith({
+        lastRun: run('r1', 'Succeeded', {
+          completionTime: T(20),
+          stages: [
+            memory[0] as StageStatus,
+            { ...(memory[1] as StageStatus), phase: 'Succeeded', completionTime: T(19) },
+          ],
+        }),
+      }),
+    );
+    const id = (events: LifecycleEvent[]) => events.find((e) => short(e) === 'stage.succeeded r1/load#2')?.id;
+    expect(id(closed)).toBeDefined();
+    expect(id(closed)).toBe(id(detailed));
+  });
+
+  it('without the status before, or with another Pipeline (uid) as before: run-level only', () => {
+    const runLevel = ['run.started r1', 'run.succeeded r1'];
+    const of = (events: LifecycleEvent[]) => events.filter((e) => e.run === 'r1').map(short);
+    expect(of(lifecycleEvents(pipelineWith(after({ phase: 'Succeeded' }))))).toEqual(runLevel);
+    const other = pipelineWith(before(memory));
+    other.metadata.uid = 'another';
+    expect(of(lifecycleEvents(pipelineWith(after({ phase: 'Succeeded' })), other))).toEqual(runLevel);
   });
 });

@@ -241,3 +241,32 @@ describe('lineageEvents', () => {
     expect(all[1]?.inputs[0]?.facets?.x?._producer).toBe('https://dbt.example');
   });
 });
+
+describe('lineageEvents with the status before', () => {
+  it('a run cancelled out of lastRun: its running stage is ABORTed, so its OpenLineage run ends', () => {
+    const beside = run('r2', 'Running', { startTime: T(10) });
+    const before = pipelineWith(
+      {
+        lastRun: beside,
+        runs: [
+          beside,
+          run('r1', 'Running', { stages: [stage('extract', 'Running', { attempts: 1, startTime: T(1) })] }),
+        ],
+      },
+      SPEC,
+    );
+    const now = pipelineWith(
+      { lastRun: beside, runs: [beside, run('r1', 'Cancelled', { completionTime: T(12), message: 'cancelled' })] },
+      SPEC,
+    );
+    const closed = lineageEvents(now, OPTIONS, before);
+    for (const event of closed) expect(lineageProblems(event)).toEqual([]);
+    // r2 only started: its one event is the pipeline's START with r2's run id.
+    expect(closed.filter((e) => e.run.runId !== nameBasedUuid([UID, 'r2'])).map(line)).toEqual([
+      'START data.orders',
+      'START data.orders.extract',
+      'ABORT data.orders.extract',
+      'ABORT data.orders',
+    ]);
+  });
+});
