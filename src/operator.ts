@@ -57,7 +57,7 @@ export async function startOperator(
       reconcileTotal.inc({ result: err ? 'error' : 'success' });
       reconcileDuration.observe(ms / 1000);
     },
-    observePipeline: (pipeline, verb) => notifier.observe(pipeline, verb),
+    observePipeline: (pipeline, verb, before) => notifier.observe(pipeline, verb, before),
     notified: (key) => notifier.facts(key),
   });
   requeue.to = (key) => controller.requeue(key);

@@ -137,8 +137,11 @@ export class Notifier {
     this.openLineage?.stop();
   }
 
-  /** A Pipeline as the watch delivered it. Only queues: never waits. */
-  observe(pipeline: Pipeline, verb: 'add' | 'update' | 'delete'): void {
+  /**
+   * A Pipeline as the watch delivered it, with the one delivered before it: a run that ended out
+   * of status' detail has its stages closed from there (run-end.ts). Only queues: never waits.
+   */
+  observe(pipeline: Pipeline, verb: 'add' | 'update' | 'delete', before?: Pipeline): void {
     const { namespace, name, uid = '' } = pipeline.metadata;
     const key = `${namespace ?? ''}/${name ?? ''}`;
     if (verb === 'delete') {
@@ -159,7 +162,7 @@ export class Notifier {
     const runs = new Map((runsOf(pipeline) as RunSummary[]).map((run) => [run.id, run]));
     const pending = this.forgetNotified(track, runs);
     // Every run notified (the common case once idle): nothing to derive.
-    const events = pending.size > 0 ? lifecycleEvents(pipeline) : [];
+    const events = pending.size > 0 ? lifecycleEvents(pipeline, before) : [];
     for (const event of events) {
       if (!pending.has(event.run)) continue;
       const run = track.runs.get(event.run) ?? { queued: new Set<string>(), outstanding: 0, ended: false };

@@ -44,10 +44,11 @@ export interface ControllerOptions {
   pipelineSelector?: string;
   onProcessed?: (key: string, durationMs: number, error?: unknown) => void;
   /**
-   * Sees every Pipeline the watch delivers, after the caches took it: the lifecycle notifier
-   * (src/notify). Called on the watch's thread: it must only note and queue, never wait.
+   * Sees every Pipeline the watch delivers, after the caches took it, with the one the watch
+   * delivered before it (undefined for the first): the lifecycle notifier (src/notify). Called on
+   * the watch's thread: it must only note and queue, never wait.
    */
-  observePipeline?: (pipeline: Pipeline, verb: Verb) => void;
+  observePipeline?: (pipeline: Pipeline, verb: Verb, before: Pipeline | undefined) => void;
   /** What the lifecycle notifier says of a Pipeline's runs, for the planner (reconcile/gather.ts). */
   notified?: NotifiedLookup;
 }
@@ -212,7 +213,7 @@ export class Controller {
     // Revisions listed before their Pipeline share its spec now (cache/revision-spec-share.ts).
     if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
     this.enqueueDownstream(p);
-    this.options.observePipeline?.(p, verb);
+    this.options.observePipeline?.(p, verb, before);
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */

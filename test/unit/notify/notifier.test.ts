@@ -151,6 +151,25 @@ describe('Notifier: a run going on', () => {
     expect(requeued).toEqual([KEY]);
   });
 
+  it('closes the stages of a run that ended out of status detail, from the Pipeline delivered before', async () => {
+    const { notifier, cloudEvents } = setUp({ openLineage: undefined });
+    const r1Running = run('r1', 'Running', { stages: [stage('extract', 'Running', { startTime: T(1), attempts: 1 })] });
+    const before = withStatus({ lastRun: r1Running, runs: [r1Running] });
+    notifier.observe(before, 'add');
+    // A change supersedes r1: it ends Succeeded in runs[] (no stages), r2 is lastRun.
+    const r1Ended = run('r1', 'Succeeded', { completionTime: T(3) });
+    const r2 = run('r2', 'Running', { startTime: T(3) });
+    notifier.observe(withStatus({ lastRun: r2, runs: [r2, r1Ended] }), 'update', before);
+    await cloudEvents.answerAll();
+    const r1 = kinds(events(cloudEvents)).filter((k) => k.includes(' r1'));
+    expect(r1).toEqual([
+      'run.started r1',
+      'stage.started r1/extract',
+      'stage.succeeded r1/extract',
+      'run.succeeded r1',
+    ]);
+  });
+
   it('sends the events of one run one at a time, runs side by side', async () => {
     const { notifier, cloudEvents } = setUp({ openLineage: undefined });
     notifier.observe(withStatus({ lastRun: failedRun('r2'), runs: [failedRun('r1'), failedRun('r2')] }), 'add');
