@@ -40,7 +40,33 @@ export interface OperatorConfig {
   pipelineSelector?: string;
   /** Which Kubernetes Events are written (events.ts); loadConfig always sets it, default all. */
   events?: EventSelection;
+  /** Lifecycle notifications (src/notify); loadConfig always sets it. Absent: nothing is sent. */
+  notify?: NotifyConfig;
 }
+
+/** Where run and stage lifecycle events go (docs/integrations.md): flags --cloudevents-* and --openlineage-*. */
+export interface NotifyConfig {
+  /** Every Pipeline's CloudEvents go here (--cloudevents-sink). */
+  cloudEventsSink?: string;
+  /** URL prefixes a Pipeline's spec.notify.cloudevents.url must start with (--cloudevents-allowed-sinks). */
+  cloudEventsAllowedSinks: string[];
+  /** OpenLineage RunEvents go to <url>/api/v1/lineage (--openlineage-url). */
+  openLineageUrl?: string;
+  /** File holding the bearer token for the OpenLineage endpoint (--openlineage-token-file). */
+  openLineageTokenFile?: string;
+  /** The OpenLineage job namespace of every Pipeline (--openlineage-namespace). */
+  openLineageNamespace: string;
+  /** Deliveries waiting per sink (cloudevents, openlineage) before the oldest is dropped (--notify-queue-size). */
+  queueSize: number;
+}
+
+/** Deliveries a sink's queue holds before it drops the oldest (~1–2 KB each: 10,000 is 10–20 MB at worst). */
+export const DEFAULT_NOTIFY_QUEUE_SIZE = 10_000;
+const MAX_NOTIFY_QUEUE_SIZE = 1_000_000;
+/** A sink URL longer than this is a mistake, not an endpoint. */
+export const MAX_SINK_URL_LENGTH = 2048;
+/** The default OpenLineage namespace of Conveyor's jobs. */
+export const DEFAULT_OPENLINEAGE_NAMESPACE = 'conveyor';
 
 /** The label that assigns a Pipeline to a shard (as Flux's sharding.fluxcd.io/key). */
 export const SHARD_LABEL = 'sharding.conveyor.dev/key';
@@ -85,6 +111,17 @@ Flags (environment variable in brackets):
                            that label (the default shard). The Lease becomes conveyor-leader-KEY [CONVEYOR_SHARD_KEY]
   --events all|warnings    which Kubernetes Events to write: all (default), or only Warnings (no RunStarted,
                            RunSucceeded, ... per run: fewer API writes for large installations) [CONVEYOR_EVENTS]
+  --cloudevents-sink URL   send every Pipeline's run and stage lifecycle as CloudEvents (HTTP POST) to URL
+                           [CONVEYOR_CLOUDEVENTS_SINK]
+  --cloudevents-allowed-sinks p1,p2  URL prefixes a Pipeline's spec.notify.cloudevents.url must start with; a
+                           Pipeline's own sink is refused without them [CONVEYOR_CLOUDEVENTS_ALLOWED_SINKS]
+  --openlineage-url URL    send OpenLineage RunEvents to URL/api/v1/lineage [CONVEYOR_OPENLINEAGE_URL]
+  --openlineage-token-file PATH  bearer token for the OpenLineage endpoint, read from PATH (re-read each minute)
+                           [CONVEYOR_OPENLINEAGE_TOKEN_FILE]
+  --openlineage-namespace NS  OpenLineage namespace of the pipelines' jobs, default conveyor
+                           [CONVEYOR_OPENLINEAGE_NAMESPACE]
+  --notify-queue-size N    deliveries waiting per sink before the oldest is dropped, default 10000
+                           [CONVEYOR_NOTIFY_QUEUE_SIZE]
   --help                   show this help`;
 
 function positiveInt(name: string, raw: string, min: number): number {
@@ -127,6 +164,74 @@ function eventSelection(raw: string): EventSelection {
   return found;
 }
 
+/** An http(s) URL without credentials in it, at most MAX_SINK_URL_LENGTH characters: a sink or a prefix of one. */
+export function sinkUrl(flag: string, raw: string): string {
+  const problem = sinkUrlProblem(raw);
+  if (problem) throw new ConfigError(`${flag}: ${problem}, got "${raw.slice(0, 100)}"`);
+  return raw;
+}
+
+/** Why `raw` cannot be a sink URL, or undefined. Shared with the per-Pipeline sink check (src/notify/sinks.ts). */
+export function sinkUrlProblem(raw: string): string | undefined {
+  if (raw.length > MAX_SINK_URL_LENGTH) return `expected a URL of at most ${MAX_SINK_URL_LENGTH} characters`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'expected an absolute http or https URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'expected an http or https URL';
+  // A token in the URL would be logged and shown; the OpenLineage token has its own file.
+  if (url.username || url.password) return 'expected a URL without user or password';
+  return undefined;
+}
+
+type NotifyFlag =
+  | 'cloudevents-sink'
+  | 'cloudevents-allowed-sinks'
+  | 'openlineage-url'
+  | 'openlineage-token-file'
+  | 'openlineage-namespace'
+  | 'notify-queue-size';
+
+function notifyConfig(values: Partial<Record<NotifyFlag, string>>, env: NodeJS.ProcessEnv): NotifyConfig {
+  const flagOrEnv = (flag: NotifyFlag, name: string): string | undefined => values[flag] ?? (env[name] || undefined);
+  const sink = flagOrEnv('cloudevents-sink', 'CONVEYOR_CLOUDEVENTS_SINK');
+  const lineage = flagOrEnv('openlineage-url', 'CONVEYOR_OPENLINEAGE_URL');
+  const tokenFile = flagOrEnv('openlineage-token-file', 'CONVEYOR_OPENLINEAGE_TOKEN_FILE');
+  const allowed = (flagOrEnv('cloudevents-allowed-sinks', 'CONVEYOR_CLOUDEVENTS_ALLOWED_SINKS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((prefix) => sinkUrl('--cloudevents-allowed-sinks', prefix));
+  const namespace =
+    flagOrEnv('openlineage-namespace', 'CONVEYOR_OPENLINEAGE_NAMESPACE') ?? DEFAULT_OPENLINEAGE_NAMESPACE;
+  if (namespace.length > 253 || /\s/.test(namespace)) {
+    throw new ConfigError(
+      `--openlineage-namespace: expected at most 253 characters without spaces, got "${namespace}"`,
+    );
+  }
+  if (tokenFile !== undefined && lineage === undefined) {
+    throw new ConfigError('--openlineage-token-file: needs --openlineage-url (the token is sent only there)');
+  }
+  const queueSize = positiveInt(
+    '--notify-queue-size',
+    flagOrEnv('notify-queue-size', 'CONVEYOR_NOTIFY_QUEUE_SIZE') ?? String(DEFAULT_NOTIFY_QUEUE_SIZE),
+    1,
+  );
+  if (queueSize > MAX_NOTIFY_QUEUE_SIZE) {
+    throw new ConfigError(`--notify-queue-size: expected at most ${MAX_NOTIFY_QUEUE_SIZE}, got "${queueSize}"`);
+  }
+  return {
+    ...(sink !== undefined ? { cloudEventsSink: sinkUrl('--cloudevents-sink', sink) } : {}),
+    cloudEventsAllowedSinks: allowed,
+    ...(lineage !== undefined ? { openLineageUrl: sinkUrl('--openlineage-url', lineage) } : {}),
+    ...(tokenFile !== undefined ? { openLineageTokenFile: tokenFile } : {}),
+    openLineageNamespace: namespace,
+    queueSize,
+  };
+}
+
 /** Parses flags and environment; throws ConfigError with the offending flag named. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig | 'help' {
   const { values } = parseArgs({
@@ -146,6 +251,12 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       'api-timeout-seconds': { type: 'string' },
       'shard-key': { type: 'string' },
       events: { type: 'string' },
+      'cloudevents-sink': { type: 'string' },
+      'cloudevents-allowed-sinks': { type: 'string' },
+      'openlineage-url': { type: 'string' },
+      'openlineage-token-file': { type: 'string' },
+      'openlineage-namespace': { type: 'string' },
+      'notify-queue-size': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -176,6 +287,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     shardKey: shard,
     pipelineSelector: shardSelector(shard),
     events: eventSelection(values.events ?? (env.CONVEYOR_EVENTS || 'all')),
+    notify: notifyConfig(values, env),
   };
 }
 

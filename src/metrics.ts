@@ -130,3 +130,34 @@ new Gauge({
     this.set(leaderProbe() ? 1 : 0);
   },
 });
+
+// Lifecycle notifications (src/notify): one series per sink kind, never per Pipeline or URL.
+const SINK_LABEL = ['sink'] as const;
+
+export const notifySent = new Counter({
+  name: 'conveyor_notify_sent_total',
+  help: 'Lifecycle notifications delivered (a 2xx answer), by sink (cloudevents | openlineage).',
+  labelNames: SINK_LABEL,
+  registers: [registry],
+});
+
+export const notifyFailed = new Counter({
+  name: 'conveyor_notify_failed_total',
+  help: 'Delivery attempts of lifecycle notifications that failed (error, timeout or non-2xx answer), by sink; a failed attempt is retried with backoff unless permanent.',
+  labelNames: SINK_LABEL,
+  registers: [registry],
+});
+
+export const notifyDropped = new Counter({
+  name: 'conveyor_notify_dropped_total',
+  help: 'Lifecycle notifications given up, by sink: the oldest when the queue was full, a permanent refusal (4xx other than 408 and 429), or out of attempts or age.',
+  labelNames: SINK_LABEL,
+  registers: [registry],
+});
+
+export const notifyQueueDepth = new Gauge({
+  name: 'conveyor_notify_queue_depth',
+  help: 'Lifecycle notifications waiting or in flight, by sink.',
+  labelNames: SINK_LABEL,
+  registers: [registry],
+});

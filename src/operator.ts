@@ -9,6 +9,7 @@ import { VERSION } from './version.ts';
 import { LeaderElector } from './controller/runtime/leader-election.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
 import { debugEnabled, debugRoutes } from './debug.ts';
+import { startNotifier } from './notify/start.ts';
 
 export interface RunningOperator {
   healthPort: number;
@@ -42,6 +43,9 @@ export async function startOperator(
     },
     'starting conveyor',
   );
+  // Lifecycle notifications (src/notify): fed by the Pipeline watch, which runs only on the leader.
+  const requeue = { to: (_key: string): void => {} };
+  const notifier = startNotifier(config.notify, log, (key) => requeue.to(key));
   const controller = new Controller(apis, log, {
     namespaces: config.namespaces,
     workers: config.workers,
@@ -53,7 +57,10 @@ export async function startOperator(
       reconcileTotal.inc({ result: err ? 'error' : 'success' });
       reconcileDuration.observe(ms / 1000);
     },
+    observePipeline: (pipeline, verb, before) => notifier.observe(pipeline, verb, before),
+    notified: (key) => notifier.facts(key),
   });
+  requeue.to = (key) => controller.requeue(key);
   const elector = config.leaderElect
     ? new LeaderElector(
         apis.coordination,
@@ -97,6 +104,7 @@ export async function startOperator(
     stop: async () => {
       // Finish in-flight reconciles while still holding the lease, then hand it over at once.
       await controller.stop();
+      notifier.stop();
       await elector?.release();
       await started;
       await new Promise<void>((resolve) => health.server.close(() => resolve()));

@@ -4,7 +4,7 @@
 // and the API server checks them when Conveyor creates the Job.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, pointerSegments, type PathSegment } from './path.ts';
-import { ABSOLUTE_PATH, DNS1123_LABEL, DNS1123_SUBDOMAIN, QUANTITY } from './schema.ts';
+import { ABSOLUTE_PATH, CLOUDEVENTS_SINK_PATTERN, DNS1123_LABEL, DNS1123_SUBDOMAIN, QUANTITY } from './schema.ts';
 import type { ValidationProblem } from './problem.ts';
 // ajv's code for schema/pipeline.schema.json, generated ahead of time (schema-validator-source.ts):
 // the same checks ajv.compile would build, without `new Function`, so it also runs in the Console.
@@ -17,6 +17,7 @@ const PATTERN_MEANING: Record<string, string> = {
     "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
   [QUANTITY]: 'a quantity such as 1Gi or 500Mi',
   [ABSOLUTE_PATH]: 'an absolute path',
+  [CLOUDEVENTS_SINK_PATTERN]: 'an http:// or https:// URL (without spaces)',
 };
 
 // strict, allErrors, allowUnionTypes: the options it was generated with.

@@ -6,7 +6,9 @@ import type {
   CacheEntrySchema,
   ChainTriggerSchema,
   ConditionSchema,
+  DatasetSchema,
   OnFailureStageSchema,
+  NotifySchema,
   ParamSchema,
   PipelineSpecSchema,
   PipelineStatusSchema,
@@ -33,6 +35,8 @@ export type ParamSpec = Static<typeof ParamSchema>;
 export type StageCache = Static<typeof StageCacheSchema>;
 export type CacheEntry = Static<typeof CacheEntrySchema>;
 export type BackfillStatus = Static<typeof BackfillStatusSchema>;
+export type DatasetSpec = Static<typeof DatasetSchema>;
+export type NotifySpec = Static<typeof NotifySchema>;
 
 export type Condition = Static<typeof ConditionSchema>;
 export type StageStatus = Static<typeof StageStatusSchema>;

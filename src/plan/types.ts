@@ -35,8 +35,16 @@ export type PlanInput = {
    * is missing is only "deleted" when it is not among them.
    */
   pendingJobs?: ReadonlySet<string>;
+  /**
+   * Lifecycle notifications (src/notify), gathered by the shell: the finished runs whose
+   * notifications were all delivered or dropped, and why the Pipeline's own sink is refused.
+   * Absent: status keeps what it says (status/notified.ts).
+   */
+  notified?: NotifiedInput;
   now: Date;
 };
+
+export type NotifiedInput = { runs: ReadonlySet<string>; message?: string };
 
 /** One ControllerRevision of a Pipeline: the spec of one generation. */
 export type PinnedSpec = { name: string; generation: number; spec?: PipelineSpec };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, USAGE } from '../../src/config.ts';
 
 describe('operator configuration', () => {
   it('has sensible defaults', () => {
@@ -83,5 +83,95 @@ describe('--events', () => {
   it.each(['none', 'Warnings', 'failures', ''])('refuses "%s", naming the flag and the choices', (raw) => {
     expect(() => loadConfig([`--events=${raw}`], {})).toThrow(ConfigError);
     expect(() => loadConfig([`--events=${raw}`], {})).toThrow(`--events: expected all or warnings, got "${raw}"`);
+  });
+});
+
+describe('lifecycle notification flags', () => {
+  it('sends nothing by default, with a 10,000-delivery queue and the conveyor namespace', () => {
+    expect(loadConfig([], {})).toMatchObject({
+      notify: { cloudEventsAllowedSinks: [], openLineageNamespace: 'conveyor', queueSize: 10_000 },
+    });
+    const notify = (loadConfig([], {}) as { notify: object }).notify;
+    expect(notify).not.toHaveProperty('cloudEventsSink');
+    expect(notify).not.toHaveProperty('openLineageUrl');
+  });
+
+  it('reads every flag before its environment variable', () => {
+    const flags = [
+      '--cloudevents-sink',
+      'http://broker.knative-eventing.svc/default/default',
+      '--cloudevents-allowed-sinks',
+      'https://hooks.example.com/, http://sink.team-a.svc/',
+      '--openlineage-url',
+      'http://marquez:5000',
+      '--openlineage-token-file',
+      '/var/run/secrets/openlineage/token',
+      '--openlineage-namespace',
+      'prod',
+      '--notify-queue-size',
+      '500',
+    ];
+    const env = {
+      CONVEYOR_CLOUDEVENTS_SINK: 'http://other/',
+      CONVEYOR_CLOUDEVENTS_ALLOWED_SINKS: 'http://other/',
+      CONVEYOR_OPENLINEAGE_URL: 'http://other/',
+      CONVEYOR_OPENLINEAGE_TOKEN_FILE: '/other',
+      CONVEYOR_OPENLINEAGE_NAMESPACE: 'other',
+      CONVEYOR_NOTIFY_QUEUE_SIZE: '7',
+    };
+    const expected = {
+      cloudEventsSink: 'http://broker.knative-eventing.svc/default/default',
+      cloudEventsAllowedSinks: ['https://hooks.example.com/', 'http://sink.team-a.svc/'],
+      openLineageUrl: 'http://marquez:5000',
+      openLineageTokenFile: '/var/run/secrets/openlineage/token',
+      openLineageNamespace: 'prod',
+      queueSize: 500,
+    };
+    expect(loadConfig(flags, env)).toMatchObject({ notify: expected });
+    expect(loadConfig([], env)).toMatchObject({
+      notify: {
+        cloudEventsSink: 'http://other/',
+        cloudEventsAllowedSinks: ['http://other/'],
+        openLineageUrl: 'http://other/',
+        openLineageTokenFile: '/other',
+        openLineageNamespace: 'other',
+        queueSize: 7,
+      },
+    });
+  });
+
+  it.each([
+    [['--cloudevents-sink', 'ftp://x/'], '--cloudevents-sink: expected an http or https URL, got "ftp://x/"'],
+    [['--cloudevents-sink', 'sink:8080'], '--cloudevents-sink: expected an http or https URL'],
+    [['--cloudevents-sink', '/relative'], '--cloudevents-sink: expected an absolute http or https URL'],
+    [['--openlineage-url', 'http://u:p@marquez:5000'], '--openlineage-url: expected a URL without user or password'],
+    [['--openlineage-url', `http://x/${'a'.repeat(2048)}`], '--openlineage-url: expected a URL of at most 2048'],
+    [['--cloudevents-allowed-sinks', 'https://ok/,nope'], '--cloudevents-allowed-sinks: expected an absolute http'],
+    [['--openlineage-token-file', '/t'], '--openlineage-token-file: needs --openlineage-url'],
+    [['--openlineage-namespace', 'a b'], '--openlineage-namespace: expected at most 253 characters without spaces'],
+    [['--notify-queue-size', '0'], '--notify-queue-size: expected an integer >= 1, got "0"'],
+    [['--notify-queue-size', '2000000'], '--notify-queue-size: expected at most 1000000'],
+  ])('refuses %j naming the flag', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it('lists every flag and its environment variable in the usage text', () => {
+    for (const word of [
+      '--cloudevents-sink',
+      'CONVEYOR_CLOUDEVENTS_SINK',
+      '--cloudevents-allowed-sinks',
+      'CONVEYOR_CLOUDEVENTS_ALLOWED_SINKS',
+      '--openlineage-url',
+      'CONVEYOR_OPENLINEAGE_URL',
+      '--openlineage-token-file',
+      'CONVEYOR_OPENLINEAGE_TOKEN_FILE',
+      '--openlineage-namespace',
+      'CONVEYOR_OPENLINEAGE_NAMESPACE',
+      '--notify-queue-size',
+      'CONVEYOR_NOTIFY_QUEUE_SIZE',
+    ]) {
+      expect(USAGE).toContain(word);
+    }
   });
 });

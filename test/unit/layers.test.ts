@@ -9,6 +9,7 @@
 //   controller               the shell (gather, execute, write); may import the layers above
 //   console/server           may import api, plan, kube, protocol, metrics — not the controller
 //   console/ui               browser code; may import api, plan, protocol — nothing that talks to a cluster
+//   integrations             src/webhook, src/notify; may import api, plan, kube, settings — not the controller
 //   cli, debug, operator, main   the entry points; may import anything below them
 //
 // A second rule: no import cycles between files, so every module can be read after its imports.
@@ -29,6 +30,7 @@ type Layer =
   | 'controller'
   | 'console-server'
   | 'console-ui'
+  | 'integrations'
   | 'entry';
 
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
@@ -41,7 +43,19 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   controller: ['leaf', 'api', 'plan', 'kube', 'settings', 'controller'],
   'console-server': ['leaf', 'api', 'plan', 'kube', 'protocol', 'settings', 'console-server'],
   'console-ui': ['leaf', 'api', 'plan', 'protocol', 'console-ui'],
-  entry: ['leaf', 'api', 'plan', 'kube', 'protocol', 'settings', 'controller', 'console-server', 'entry'],
+  integrations: ['leaf', 'api', 'plan', 'kube', 'settings', 'integrations'],
+  entry: [
+    'leaf',
+    'api',
+    'plan',
+    'kube',
+    'protocol',
+    'settings',
+    'controller',
+    'console-server',
+    'integrations',
+    'entry',
+  ],
 };
 
 const LEAF_FILES = new Set(['src/time-limits.ts', 'src/version.ts', 'src/log.ts']);
@@ -54,6 +68,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('src/console/server/')) return 'console-server';
   if (file.startsWith('src/console/ui/')) return 'console-ui';
   const top = file.split('/')[1] ?? '';
+  if (top === 'webhook' || top === 'notify') return 'integrations';
   if (top === 'api' || top === 'plan' || top === 'kube' || top === 'controller') return top;
   return 'entry';
 }

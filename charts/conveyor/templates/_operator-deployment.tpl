@@ -90,6 +90,7 @@ spec:
             {{- with $shard }}
             - --shard-key={{ . }}
             {{- end }}
+            {{- include "conveyor.notifyArgs" $root | trim | nindent 12 }}
             {{- if $root.Values.leaderElection.enabled }}
             - --leader-elect
             - --leader-election-namespace={{ $root.Release.Namespace }}
@@ -144,10 +145,24 @@ spec:
             # The only writable path: Node and its libraries may write temporary files here.
             - name: tmp
               mountPath: /tmp
+            {{- if $root.Values.openlineage.tokenSecret }}
+            - name: openlineage-token
+              mountPath: {{ include "conveyor.openlineageTokenDir" $root }}
+              readOnly: true
+            {{- end }}
       volumes:
         - name: tmp
           emptyDir:
             sizeLimit: 64Mi
+        {{- with $root.Values.openlineage.tokenSecret }}
+        # The kubelet mounts it (and updates it when the Secret changes): no Secret rights needed.
+        - name: openlineage-token
+          secret:
+            secretName: {{ . }}
+            items:
+              - key: {{ $root.Values.openlineage.tokenSecretKey }}
+                path: token
+        {{- end }}
       {{- with $root.Values.nodeSelector }}
       nodeSelector:
         {{- toYaml . | nindent 8 }}
@@ -168,5 +183,32 @@ spec:
 {{- printf "%s-%s" .root.Values.leaderElection.id .shard }}
 {{- else }}
 {{- .root.Values.leaderElection.id }}
+{{- end }}
+{{- end }}
+
+{{/* Where the OpenLineage token Secret is mounted. */}}
+{{- define "conveyor.openlineageTokenDir" -}}
+/var/run/secrets/conveyor/openlineage
+{{- end }}
+
+{{/* The lifecycle notification flags (docs/integrations.md); none when nothing is set. */}}
+{{- define "conveyor.notifyArgs" -}}
+{{- $v := .Values }}
+{{- if and $v.openlineage.tokenSecret (not $v.openlineage.url) }}
+{{- fail "openlineage.tokenSecret needs openlineage.url (the token is sent only there)" }}
+{{- end }}
+- {{ printf "--notify-queue-size=%v" (int $v.notifyQueueSize) | quote }}
+{{- with $v.cloudevents.sink }}
+- {{ printf "--cloudevents-sink=%s" . | quote }}
+{{- end }}
+{{- with $v.cloudevents.allowedSinks }}
+- {{ printf "--cloudevents-allowed-sinks=%s" (join "," .) | quote }}
+{{- end }}
+{{- with $v.openlineage.url }}
+- {{ printf "--openlineage-url=%s" . | quote }}
+- {{ printf "--openlineage-namespace=%s" $v.openlineage.namespace | quote }}
+{{- end }}
+{{- if $v.openlineage.tokenSecret }}
+- {{ printf "--openlineage-token-file=%s/token" (include "conveyor.openlineageTokenDir" .) | quote }}
 {{- end }}
 {{- end }}

@@ -22,6 +22,13 @@ export interface ClusterView {
   revisionsOwnedBy(uid: string): k8s.V1ControllerRevision[];
 }
 
+/**
+ * What the lifecycle notifier (src/notify, wired by src/operator.ts) says of a Pipeline's runs, by
+ * its namespace/name key: the finished runs whose notifications are all sent or dropped, and why
+ * its own sink is refused. Undefined when nothing is sent for the Pipeline.
+ */
+export type NotifiedLookup = (key: string) => PlanInput['notified'];
+
 export type Gathered =
   | { kind: 'gone'; namespace: string; name: string }
   | { kind: 'pipeline'; namespace: string; name: string; pipeline: Pipeline; input: PlanInput };
@@ -60,10 +67,12 @@ export class Gatherer {
   private readonly view: ClusterView;
   private readonly pending: PendingObservations;
   private readonly validation = new ValidationMemo();
+  private readonly notified: NotifiedLookup | undefined;
 
-  constructor(view: ClusterView, pending: PendingObservations) {
+  constructor(view: ClusterView, pending: PendingObservations, notified?: NotifiedLookup) {
     this.view = view;
     this.pending = pending;
+    this.notified = notified;
   }
 
   /** `fresher` may replace the cached Pipeline (the status this process just wrote). */
@@ -79,6 +88,7 @@ export class Gatherer {
       ...this.view.jobsOwnedBy(uid),
       ...cronJobs.flatMap((c) => this.view.jobsOwnedBy(c.metadata?.uid ?? '')),
     ];
+    const notified = this.notified?.(key);
     const input: PlanInput = {
       pipeline,
       problems: this.problems(key, pipeline, pending),
@@ -90,6 +100,7 @@ export class Gatherer {
       rejections: pending.refusedJobs,
       pendingJobs: pending.pendingJobs,
       now,
+      ...(notified ? { notified } : {}),
     };
     return { kind: 'pipeline', namespace, name, pipeline, input };
   }

@@ -36,7 +36,7 @@ import { classifyApiError } from '../../kube/errors.ts';
 import { apiErrors } from '../../metrics.ts';
 import type { EventRecorder } from './event-recorder.ts';
 import type { ActionExecutor, ActionFailure } from './execute.ts';
-import { Gatherer, type ClusterView, type Gathered } from './gather.ts';
+import { Gatherer, type ClusterView, type Gathered, type NotifiedLookup } from './gather.ts';
 import { PendingObservations, type PipelineRef } from './pending-observations.ts';
 import { StatusWrites } from './status-writes.ts';
 import { type StatusWriter, statusChanged } from './write-status.ts';
@@ -69,6 +69,8 @@ export type ReconcilerDeps = {
    * (conflict, error) is planned again then, without waiting for the next event or the resync.
    */
   requeue?: (key: string, ms: number) => void;
+  /** What the lifecycle notifier says of each Pipeline's runs (gather.ts); absent: nothing is sent. */
+  notified?: NotifiedLookup;
 };
 
 /** One reconcile's decision once its creates are done. */
@@ -96,7 +98,7 @@ export class Reconciler {
     this.now = deps.now ?? (() => new Date());
     this.requeue = deps.requeue ?? (() => {});
     this.pending = deps.pending ?? new PendingObservations();
-    this.gatherer = new Gatherer(deps.view, this.pending);
+    this.gatherer = new Gatherer(deps.view, this.pending, deps.notified);
   }
 
   async reconcile(key: string): Promise<HandlerResult> {

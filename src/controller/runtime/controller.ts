@@ -19,7 +19,7 @@ import { slimJob, slimPipeline } from '../cache/drop-unread-fields.ts';
 import { timings, type WokenBy } from './timings.ts';
 import { WorkQueue } from './work-queue.ts';
 import { Reconciler } from '../reconcile/reconciler.ts';
-import type { ClusterView } from '../reconcile/gather.ts';
+import type { ClusterView, NotifiedLookup } from '../reconcile/gather.ts';
 import { PendingObservations } from '../reconcile/pending-observations.ts';
 import { OwnerIndex } from '../cache/owner-index.ts';
 import { ActionExecutor } from '../reconcile/execute.ts';
@@ -43,11 +43,19 @@ export interface ControllerOptions {
    */
   pipelineSelector?: string;
   onProcessed?: (key: string, durationMs: number, error?: unknown) => void;
+  /**
+   * Sees every Pipeline the watch delivers, after the caches took it, with the one the watch
+   * delivered before it (undefined for the first): the lifecycle notifier (src/notify). Called on
+   * the watch's thread: it must only note and queue, never wait.
+   */
+  observePipeline?: (pipeline: Pipeline, verb: Verb, before: Pipeline | undefined) => void;
+  /** What the lifecycle notifier says of a Pipeline's runs, for the planner (reconcile/gather.ts). */
+  notified?: NotifiedLookup;
 }
 
 type AnyInformer = ResilientInformer<k8s.KubernetesObject>;
 /** What an informer says happened to an object. */
-type Verb = 'add' | 'update' | 'delete';
+export type Verb = 'add' | 'update' | 'delete';
 /** A Pipeline as the informer holds it (client-node's object shape). */
 type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
@@ -205,6 +213,7 @@ export class Controller {
     // Revisions listed before their Pipeline share its spec now (cache/revision-spec-share.ts).
     if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
     this.enqueueDownstream(p);
+    this.options.observePipeline?.(p, verb, before);
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */
@@ -276,6 +285,7 @@ export class Controller {
       log: this.log,
       // A dropped deferred status write (reconciler.ts) is planned again soon.
       requeue: (key, ms) => this.queue.addAfter(key, ms),
+      ...(this.options.notified ? { notified: this.options.notified } : {}),
     });
   }
 
@@ -319,6 +329,12 @@ export class Controller {
 
   queueDepth(): number {
     return this.queue.depth();
+  }
+
+  /** Reconciles the Pipeline `namespace/name` soon (e.g. its notifications are all sent), if it is cached. */
+  requeue(key: string): void {
+    const [namespace, name] = key.split('/');
+    if (namespace && name && this.cachedPipeline(namespace, name)) this.enqueue(namespace, name);
   }
 
   /** Stops taking work, lets in-flight reconciles finish, then stops the watches. */

@@ -383,6 +383,10 @@ describe('metrics', () => {
         'conveyor_pipeline_last_run_failed',
         'conveyor_pipeline_last_schedule_timestamp_seconds',
         'conveyor_pipeline_next_schedule_timestamp_seconds',
+        'conveyor_notify_sent_total',
+        'conveyor_notify_failed_total',
+        'conveyor_notify_dropped_total',
+        'conveyor_notify_queue_depth',
       ].sort(),
     );
     for (const m of exported)
@@ -432,6 +436,85 @@ describe('values.schema.json', () => {
     expect(schema.additionalProperties).toBe(false);
     const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(schema.properties).sort()).toEqual(Object.keys(values).sort());
+  });
+});
+
+describe('lifecycle notifications', () => {
+  const leader = (a: string): boolean => a.startsWith('--leader-elect');
+  const operatorConfig = (objs: Obj[]) =>
+    loadConfig(
+      (containerOf(one(objs, 'Deployment', RELEASE)).args ?? []).filter((a) => !leader(a)),
+      {},
+    );
+
+  it('off by default: no sink flag, no token volume', () => {
+    const objs = render();
+    expect(operatorConfig(objs)).toMatchObject({ notify: { cloudEventsAllowedSinks: [], queueSize: 10_000 } });
+    const notify = (operatorConfig(objs) as { notify: object }).notify;
+    expect(notify).not.toHaveProperty('cloudEventsSink');
+    expect(notify).not.toHaveProperty('openLineageUrl');
+    expect(podSpecOf(one(objs, 'Deployment', RELEASE)).volumes).toEqual([
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    ]);
+  });
+
+  it('passes the sinks, the allow-list and the OpenLineage endpoint as flags the operator accepts', () => {
+    const objs = render(
+      'cloudevents.sink=http://broker-ingress.knative-eventing.svc/team/default?a=1&b=2',
+      'cloudevents.allowedSinks={https://hooks.example.com/team-a/,http://sink.team-b.svc/}',
+      'openlineage.url=http://marquez.lineage.svc:5000',
+      'openlineage.namespace=prod',
+      'notifyQueueSize=500',
+    );
+    expect(operatorConfig(objs)).toMatchObject({
+      notify: {
+        cloudEventsSink: 'http://broker-ingress.knative-eventing.svc/team/default?a=1&b=2',
+        cloudEventsAllowedSinks: ['https://hooks.example.com/team-a/', 'http://sink.team-b.svc/'],
+        openLineageUrl: 'http://marquez.lineage.svc:5000',
+        openLineageNamespace: 'prod',
+        queueSize: 500,
+      },
+    });
+  });
+
+  it('mounts openlineage.tokenSecret as a read-only file, and grants no Secret rights for it', () => {
+    const objs = render(
+      'openlineage.url=http://marquez:5000',
+      'openlineage.tokenSecret=lineage-token',
+      'openlineage.tokenSecretKey=api-key',
+    );
+    const deployment = one(objs, 'Deployment', RELEASE);
+    expect(operatorConfig(objs)).toMatchObject({
+      notify: { openLineageTokenFile: '/var/run/secrets/conveyor/openlineage/token' },
+    });
+    expect(containerOf(deployment).volumeMounts).toContainEqual({
+      name: 'openlineage-token',
+      mountPath: '/var/run/secrets/conveyor/openlineage',
+      readOnly: true,
+    });
+    expect(podSpecOf(deployment).volumes).toContainEqual({
+      name: 'openlineage-token',
+      secret: { secretName: 'lineage-token', items: [{ key: 'api-key', path: 'token' }] },
+    });
+    expect(rules(one(objs, 'ClusterRole', RELEASE))).toEqual(OPERATOR_RULES);
+    expectNoBroadRights(objs);
+  });
+
+  it('refuses a token without an endpoint, and URLs the operator would refuse', () => {
+    const res = run(['template', RELEASE, CHART, '--set', 'openlineage.tokenSecret=t']);
+    expect(res.status).not.toBe(0);
+    expect(res.out).toContain('openlineage.tokenSecret needs openlineage.url');
+    for (const set of [
+      'cloudevents.sink=ftp://x',
+      'cloudevents.allowedSinks={sink.svc}',
+      'openlineage.url=marquez:5000',
+      'openlineage.namespace=a b',
+      'notifyQueueSize=0',
+      'cloudevents.bogus=1',
+      'openlineage.bogus=1',
+    ]) {
+      expect(run(['template', RELEASE, CHART, '--set', set]).status, set).not.toBe(0);
+    }
   });
 });
 

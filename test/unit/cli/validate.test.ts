@@ -108,6 +108,16 @@ const CASES: Case[] = [
     code: 1,
   },
   {
+    name: 'datasets and the CloudEvents sink: each problem at its line (a missing _schemaURL at its facet)',
+    input: `${HEAD}  notify:\n    cloudevents: {url: "file:///etc/passwd"}\n  stages:\n    - name: a\n      image: busybox\n      outputs:\n        - namespace: s3://lake\n          name: orders/$(params.day)\n          facets:\n            schema: {fields: []}\n`,
+    out: [
+      '<stdin>:7:19: spec.notify.cloudevents.url: must be an http:// or https:// URL (without spaces), not "file:///etc/passwd"',
+      '<stdin>:13:11: spec.stages[0].outputs[0].name: $(params.day) names an unknown parameter "day" (spec.params declares none)',
+      '<stdin>:15:13: spec.stages[0].outputs[0].facets.schema._schemaURL: required: the http(s) URL of the facet’s JSON schema, as OpenLineage requires of every facet',
+    ],
+    code: 1,
+  },
+  {
     name: 'a conveyor.dev document of another kind is an error naming kind',
     input:
       'apiVersion: conveyor.dev/v1alpha1\nkind: Pipline\nmetadata: {name: p}\nspec: {stages: [{name: a, image: busybox}]}\n',

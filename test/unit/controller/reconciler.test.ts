@@ -10,7 +10,7 @@ import pino from 'pino';
 import type { V1ControllerRevision, V1Job } from '@kubernetes/client-node';
 import type { Pipeline, PipelineStatus } from '../../../src/api/types.ts';
 import type { Action } from '../../../src/plan/planner.ts';
-import type { ClusterView } from '../../../src/controller/reconcile/gather.ts';
+import type { ClusterView, NotifiedLookup } from '../../../src/controller/reconcile/gather.ts';
 import type { ActionExecutor, Execution } from '../../../src/controller/reconcile/execute.ts';
 import type { EventRecorder } from '../../../src/controller/reconcile/event-recorder.ts';
 import { PendingObservations } from '../../../src/controller/reconcile/pending-observations.ts';
@@ -172,7 +172,7 @@ class MemoryCluster {
   }
 
   /** The operator's reconciler; each call is a new process (a restart), with empty stores. */
-  reconciler(): Reconciler {
+  reconciler(notified?: NotifiedLookup): Reconciler {
     this.pending = new PendingObservations(() => this.now.getTime());
     const emit = (_p: Pipeline, e: { reason: string }) => this.events.push(e.reason);
     const events = { emit } as unknown as EventRecorder;
@@ -185,6 +185,7 @@ class MemoryCluster {
       pending: this.pending,
       now: () => this.now,
       requeue: (key, ms) => this.requeued.push([key, ms]),
+      ...(notified ? { notified } : {}),
     });
   }
 }
@@ -262,6 +263,31 @@ describe('Reconciler over an in-memory cluster', () => {
     expect(stageOf(lastWritten(c), 'a')?.phase).toBe('Succeeded');
     expect(time(stageOf(lastWritten(c), 'a')?.startTime)).toBe(at(2).getTime());
     expect(c.events).toContain('RunSucceeded');
+  });
+
+  it("the notifier's facts reach the planner: a run it reports delivered is written notified, a refusal in status", async () => {
+    const { c } = await oneStageStarted();
+    const facts: { runs: Set<string>; message?: string } = { runs: new Set() };
+    const asked: string[] = [];
+    const r = c.reconciler((key) => {
+      asked.push(key);
+      return facts;
+    });
+    c.now = at(12);
+    c.setJob('a', { state: 'succeeded', at: at(11) }, at(2));
+    c.sync();
+    await r.reconcile(KEY);
+    const run = lastWritten(c)?.lastRun;
+    expect(run?.phase).toBe('Succeeded');
+    expect(run?.notified).toBeUndefined();
+    // The notifier reports the run's deliveries settled, and the Pipeline's own sink refused.
+    facts.runs.add(run?.id ?? '');
+    facts.message = 'spec.notify.cloudevents.url is not sent to: the operator allows no per-Pipeline sinks';
+    c.sync();
+    await r.reconcile(KEY);
+    expect(asked.every((key) => key === KEY)).toBe(true);
+    expect(lastWritten(c)?.lastRun?.notified).toBe(true);
+    expect(lastWritten(c)?.notify?.message).toBe(facts.message);
   });
 
   it('deferral: after a create the write goes on without the worker, and the next reconcile waits for it', async () => {
