@@ -7,9 +7,10 @@
 //   console/protocol         the Console's wire types; may import api
 //   config, metrics          process settings and counters; may import api, kube
 //   controller               the shell (gather, execute, write); may import the layers above
+//   webhook, notify          integrations (webhook receiver, CloudEvents/OpenLineage out); may import api, plan,
+//                            kube, config, metrics — not the controller (entry points wire them to it)
 //   console/server           may import api, plan, kube, protocol, metrics — not the controller
 //   console/ui               browser code; may import api, plan, protocol — nothing that talks to a cluster
-//   integrations             src/webhook, src/notify; may import api, plan, kube, settings — not the controller
 //   cli, debug, operator, main   the entry points; may import anything below them
 //
 // A second rule: no import cycles between files, so every module can be read after its imports.
@@ -28,9 +29,9 @@ type Layer =
   | 'protocol'
   | 'settings'
   | 'controller'
+  | 'integrations'
   | 'console-server'
   | 'console-ui'
-  | 'integrations'
   | 'entry';
 
 const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
@@ -41,9 +42,9 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   protocol: ['leaf', 'api', 'protocol'],
   settings: ['leaf', 'api', 'kube', 'settings'],
   controller: ['leaf', 'api', 'plan', 'kube', 'settings', 'controller'],
+  integrations: ['leaf', 'api', 'plan', 'kube', 'settings', 'integrations'],
   'console-server': ['leaf', 'api', 'plan', 'kube', 'protocol', 'settings', 'console-server'],
   'console-ui': ['leaf', 'api', 'plan', 'protocol', 'console-ui'],
-  integrations: ['leaf', 'api', 'plan', 'kube', 'settings', 'integrations'],
   entry: [
     'leaf',
     'api',
@@ -52,8 +53,8 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
     'protocol',
     'settings',
     'controller',
-    'console-server',
     'integrations',
+    'console-server',
     'entry',
   ],
 };
