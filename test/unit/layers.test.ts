@@ -7,6 +7,7 @@
 //   console/protocol         the Console's wire types; may import api
 //   config, metrics          process settings and counters; may import api, kube
 //   controller               the shell (gather, execute, write); may import the layers above
+//   integrations             src/webhook, src/notify; may import api, plan, kube, settings — not the controller
 //   console/server           may import api, plan, kube, protocol, metrics — not the controller
 //   console/ui               browser code; may import api, plan, protocol — nothing that talks to a cluster
 //   cli, debug, operator, main   the entry points; may import anything below them
@@ -27,6 +28,7 @@ type Layer =
   | 'protocol'
   | 'settings'
   | 'controller'
+  | 'integrations'
   | 'console-server'
   | 'console-ui'
   | 'entry';
@@ -39,9 +41,21 @@ const MAY_IMPORT: Record<Layer, readonly Layer[]> = {
   protocol: ['leaf', 'api', 'protocol'],
   settings: ['leaf', 'api', 'kube', 'settings'],
   controller: ['leaf', 'api', 'plan', 'kube', 'settings', 'controller'],
+  integrations: ['leaf', 'api', 'plan', 'kube', 'settings', 'integrations'],
   'console-server': ['leaf', 'api', 'plan', 'kube', 'protocol', 'settings', 'console-server'],
   'console-ui': ['leaf', 'api', 'plan', 'protocol', 'console-ui'],
-  entry: ['leaf', 'api', 'plan', 'kube', 'protocol', 'settings', 'controller', 'console-server', 'entry'],
+  entry: [
+    'leaf',
+    'api',
+    'plan',
+    'kube',
+    'protocol',
+    'settings',
+    'controller',
+    'integrations',
+    'console-server',
+    'entry',
+  ],
 };
 
 const LEAF_FILES = new Set(['src/time-limits.ts', 'src/version.ts', 'src/log.ts']);
@@ -55,6 +69,7 @@ function layerOf(file: string): Layer {
   if (file.startsWith('src/console/ui/')) return 'console-ui';
   const top = file.split('/')[1] ?? '';
   if (top === 'api' || top === 'plan' || top === 'kube' || top === 'controller') return top;
+  if (top === 'webhook' || top === 'notify') return 'integrations';
   return 'entry';
 }
 
