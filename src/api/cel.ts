@@ -49,6 +49,17 @@ const UNIQUE_NAMES = 'self.stages.all(s, self.stages.exists_one(t, t.name == s.n
 /** Characters of the parameters' names and defaults together. */
 const PARAMS_LENGTH = 'self.map(p, size(p.name) + (has(p.default) ? size(p.default) : 0)).sum()';
 
+/** On spec: a webhook trigger is set. */
+const HAS_WEBHOOK = '(has(self.triggers) && has(self.triggers.webhook))';
+/** On spec: `name` is a declared parameter. */
+const declared = (name: string) => `(has(self.params) && self.params.exists(p, p.name == ${name}))`;
+/** On spec: the declared parameters, for a message, worded as param-refs.ts words them. */
+const DECLARED_LIST =
+  "(has(self.params) ? ' (declared parameters: ' + self.params.map(p, p.name).join(', ') + ')' : ' (spec.params declares none)')";
+/** On spec.triggers.webhook. */
+const BUCKET = 'self.bucketNotification';
+const BUCKET_PARAM_DIFFERS = `(!has(${BUCKET}.bucketParam) || ${BUCKET}.bucketParam != ${BUCKET}.keyParam)`;
+
 export const SCHEDULE_SHAPE_HINT = `must have 5 fields (minute hour day-of-month month day-of-week) or be one of ${SCHEDULE_MACROS.join(', ')}`;
 
 export const CEL = {
@@ -165,6 +176,36 @@ export const CEL = {
       'a parameter with enum needs a default: runs that give no value (ticks, chained runs) would get "", which is not in the enum',
     messageExpression: `'parameter ' + ${q('self.name')} + ' has an enum but no default: runs that give no value (ticks, chained runs, the Console) would get "", which is not in the enum'`,
     fieldPath: '.enum',
+  },
+  // --- on spec.triggers.webhook.filter[i] ---
+  webhookFilterOneMatcher: {
+    rule: '(has(self.equals) ? 1 : 0) + (has(self.prefix) ? 1 : 0) + (has(self.oneOf) ? 1 : 0) == 1',
+    message: 'a filter needs exactly one of equals, prefix or oneOf',
+    messageExpression: `'filter on ' + ${q('self.field')} + ' needs exactly one of equals, prefix or oneOf'`,
+  },
+  // --- on spec.triggers.webhook ---
+  webhookEventsNeedGithub: {
+    rule: "!has(self.events) || self.type == 'github'",
+    message: 'events applies only to type github (it selects X-GitHub-Event values); use filter for other types',
+    fieldPath: '.events',
+  },
+  webhookParamNamesDistinct: {
+    rule: `!has(self.bucketNotification) || (${BUCKET_PARAM_DIFFERS} && (!has(self.params) || self.params.all(m, m.name != ${BUCKET}.keyParam && (!has(${BUCKET}.bucketParam) || m.name != ${BUCKET}.bucketParam))))`,
+    message: 'bucketParam, keyParam and the names in params must differ: a parameter receives one value',
+    fieldPath: '.bucketNotification',
+  },
+  // --- on spec: the webhook's parameters are declared ones ---
+  webhookParamsDeclared: {
+    rule: `!${HAS_WEBHOOK} || !has(self.triggers.webhook.params) || self.triggers.webhook.params.all(m, ${declared('m.name')})`,
+    message: 'spec.triggers.webhook.params names a parameter that spec.params does not declare',
+    messageExpression: `'parameter ' + ${q(`self.triggers.webhook.params.map(m, m.name).filter(n, !${declared('n')})[0]`)} + ' is not declared in spec.params' + ${DECLARED_LIST}`,
+    fieldPath: '.triggers.webhook.params',
+  },
+  webhookBucketParamsDeclared: {
+    rule: `!${HAS_WEBHOOK} || !has(self.triggers.webhook.bucketNotification) || (${declared(`self.triggers.webhook.bucketNotification.keyParam`)} && (!has(self.triggers.webhook.bucketNotification.bucketParam) || ${declared('self.triggers.webhook.bucketNotification.bucketParam')}))`,
+    message: 'spec.triggers.webhook.bucketNotification names a parameter that spec.params does not declare',
+    messageExpression: `'parameter ' + ${q(`${declared('self.triggers.webhook.bucketNotification.keyParam')} ? self.triggers.webhook.bucketNotification.bucketParam : self.triggers.webhook.bucketNotification.keyParam`)} + ' is not declared in spec.params' + ${DECLARED_LIST}`,
+    fieldPath: '.triggers.webhook.bucketNotification',
   },
   // --- on the whole Pipeline (only the root can see metadata.name) ---
   noSelfTrigger: {

@@ -210,6 +210,58 @@ export const RULE_CHECKS: Record<CelRuleId, Check> = {
         : [],
     ),
 
+  webhookFilterOneMatcher: (_doc, spec) =>
+    items(webhookOf(spec)?.filter).flatMap(([i, filter]) =>
+      ['equals', 'prefix', 'oneOf'].filter((k) => has(filter, k)).length === 1
+        ? []
+        : [
+            problem(
+              [...WEBHOOK, 'filter', i],
+              say(
+                'webhookFilterOneMatcher',
+                filter.field,
+                (f) => `filter on "${f}" needs exactly one of equals, prefix or oneOf`,
+              ),
+            ),
+          ],
+    ),
+
+  webhookEventsNeedGithub: (_doc, spec) => {
+    const webhook = webhookOf(spec);
+    return webhook && has(webhook, 'events') && webhook.type !== 'github'
+      ? [problem([...WEBHOOK, 'events'], CEL.webhookEventsNeedGithub.message)]
+      : [];
+  },
+
+  webhookParamNamesDistinct: (_doc, spec) => {
+    const webhook = webhookOf(spec);
+    const bucket = webhook && isObj(webhook.bucketNotification) ? webhook.bucketNotification : undefined;
+    if (!webhook || !bucket) return [];
+    const message = CEL.webhookParamNamesDistinct.message;
+    const taken: unknown[] = [bucket.keyParam, bucket.bucketParam].filter((n) => typeof n === 'string');
+    const problems =
+      has(bucket, 'bucketParam') && bucket.bucketParam === bucket.keyParam
+        ? [problem([...WEBHOOK, 'bucketNotification', 'bucketParam'], message)]
+        : [];
+    for (const [i, mapping] of items(webhook.params))
+      if (taken.includes(mapping.name)) problems.push(problem([...WEBHOOK, 'params', i, 'name'], message));
+    return problems;
+  },
+
+  webhookParamsDeclared: (_doc, spec) =>
+    items(webhookOf(spec)?.params).flatMap(([i, mapping]) =>
+      undeclared(spec, mapping.name, [...WEBHOOK, 'params', i, 'name']),
+    ),
+
+  webhookBucketParamsDeclared: (_doc, spec) => {
+    const webhook = webhookOf(spec);
+    const bucket = webhook && isObj(webhook.bucketNotification) ? webhook.bucketNotification : undefined;
+    if (!bucket) return [];
+    return (['keyParam', 'bucketParam'] as const).flatMap((field) =>
+      has(bucket, field) ? undeclared(spec, bucket[field], [...WEBHOOK, 'bucketNotification', field]) : [],
+    );
+  },
+
   noSelfTrigger: (doc, spec) => {
     const name = isObj(doc.metadata) ? doc.metadata.name : undefined;
     if (typeof name !== 'string' || !isObj(spec.triggers)) return [];
@@ -226,6 +278,20 @@ const SCHEDULE_SHAPE_RE = new RegExp(SCHEDULE_SHAPE);
 /** True when neither schedule rule (scheduleNoTimeZone, scheduleShape) objects to `schedule`. */
 export function passesScheduleRules(schedule: string): boolean {
   return !schedule.includes('TZ') && SCHEDULE_SHAPE_RE.test(schedule);
+}
+
+const WEBHOOK = ['spec', 'triggers', 'webhook'];
+
+function webhookOf(spec: Obj): Obj | undefined {
+  return isObj(spec.triggers) && isObj(spec.triggers.webhook) ? spec.triggers.webhook : undefined;
+}
+
+/** A webhook's parameter name that spec.params does not declare, at `at` (the CEL rules' message). */
+function undeclared(spec: Obj, name: unknown, at: PathSegment[]): ValidationProblem[] {
+  const declared = [...names(spec.params)];
+  if (typeof name !== 'string' || declared.includes(name)) return [];
+  const list = declared.length > 0 ? `declared parameters: ${declared.join(', ')}` : 'spec.params declares none';
+  return [problem(at, `parameter "${name}" is not declared in spec.params (${list})`)];
 }
 
 function defaultImage(spec: Obj): boolean {

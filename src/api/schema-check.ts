@@ -4,7 +4,16 @@
 // and the API server checks them when Conveyor creates the Job.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { formatPath, pointerSegments, type PathSegment } from './path.ts';
-import { ABSOLUTE_PATH, DNS1123_LABEL, DNS1123_SUBDOMAIN, QUANTITY } from './schema.ts';
+import {
+  ABSOLUTE_PATH,
+  BUCKET_EVENT_PATTERN,
+  DNS1123_LABEL,
+  DNS1123_SUBDOMAIN,
+  GITHUB_EVENT_PATTERN,
+  QUANTITY,
+  SECRET_KEY_PATTERN,
+  WEBHOOK_SOURCE_PATTERN,
+} from './schema.ts';
 import type { ValidationProblem } from './problem.ts';
 // ajv's code for schema/pipeline.schema.json, generated ahead of time (schema-validator-source.ts):
 // the same checks ajv.compile would build, without `new Function`, so it also runs in the Console.
@@ -17,6 +26,11 @@ const PATTERN_MEANING: Record<string, string> = {
     "a DNS-1123 subdomain (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit)",
   [QUANTITY]: 'a quantity such as 1Gi or 500Mi',
   [ABSOLUTE_PATH]: 'an absolute path',
+  [WEBHOOK_SOURCE_PATTERN]:
+    'a JSON pointer such as /head_commit/id (RFC 6901: each name after a /, ~1 for / and ~0 for ~ inside a name) or header:<Name>',
+  [GITHUB_EVENT_PATTERN]: 'a GitHub event name such as push or pull_request (lower-case letters and _)',
+  [BUCKET_EVENT_PATTERN]: 'an event name such as s3:ObjectCreated:Put, with * only at the end (s3:ObjectCreated:*)',
+  [SECRET_KEY_PATTERN]: "a Secret key (letters, digits, '-', '_' and '.')",
 };
 
 // strict, allErrors, allowUnionTypes: the options it was generated with.

@@ -130,6 +130,26 @@ export const PARAM_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** A duration such as 90s, 30m, 24h, 7d or 1h30m. */
 export const DURATION_PATTERN = '^([0-9]+(s|m|h|d))+$';
 
+/**
+ * Where a webhook value comes from: an RFC 6901 JSON pointer into the body (`/head_commit/id`;
+ * `~1` is `/` and `~0` is `~` inside a name), or a request header (`header:X-Request-Id`).
+ */
+export const WEBHOOK_SOURCE_PATTERN = '^((/([^/~]|~[01])*)+|header:[A-Za-z0-9-]+)$';
+export const MAX_WEBHOOK_SOURCE_LENGTH = 256;
+/** A GitHub event name as X-GitHub-Event sends it: push, pull_request, workflow_run, ... */
+export const GITHUB_EVENT_PATTERN = '^[a-z][a-z_]*$';
+/** An S3 event name (s3:ObjectCreated:Put), `*` allowed only at the end (s3:ObjectCreated:*). */
+export const BUCKET_EVENT_PATTERN = '^[^*]+\\*?$';
+/** A key of a Secret's data, as Kubernetes allows it. */
+export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
+export const MAX_WEBHOOK_FILTERS = 16;
+export const MAX_WEBHOOK_EVENTS = 32;
+export const MAX_WEBHOOK_ONE_OF = 64;
+/** status.webhook.deliveries: the last this many deliveries handled, newest first. */
+export const MAX_WEBHOOK_DELIVERIES = 10;
+/** A delivery id (X-GitHub-Delivery, a body hash, `-<record>` per bucket record). */
+export const MAX_DELIVERY_ID_LENGTH = 128;
+
 // ---------------------------------------------------------------------------------------------
 // Small builders for the shapes this file repeats.
 
@@ -368,11 +388,142 @@ export const ChainTriggerSchema = closed(
   { description: 'Start a run when another pipeline’s run finishes.' },
 );
 
+const webhookSource = (description: string) =>
+  Type.String({ description, minLength: 1, maxLength: MAX_WEBHOOK_SOURCE_LENGTH, pattern: WEBHOOK_SOURCE_PATTERN });
+const webhookParamName = (description: string) =>
+  Type.String({ description, minLength: 1, maxLength: MAX_PARAM_NAME_LENGTH, pattern: PARAM_NAME_PATTERN });
+
+export const WebhookFilterSchema = closed(
+  {
+    field: webhookSource(
+      'What to test: a JSON pointer into the body (/ref; with bucketNotification, into each record: /s3/object/size) or header:<Name>.',
+    ),
+    equals: Type.Optional(
+      Type.String({ description: 'The value must be exactly this.', maxLength: MAX_PARAM_VALUE_LENGTH }),
+    ),
+    prefix: Type.Optional(
+      Type.String({ description: 'The value must start with this.', maxLength: MAX_PARAM_VALUE_LENGTH }),
+    ),
+    oneOf: Type.Optional(
+      Type.Array(Type.String({ maxLength: MAX_PARAM_VALUE_LENGTH }), {
+        description: 'The value must be one of these.',
+        minItems: 1,
+        maxItems: MAX_WEBHOOK_ONE_OF,
+      }),
+    ),
+  },
+  {
+    description:
+      'A condition on the delivery: the value at field (a string, number or boolean, compared as text) matches exactly one of equals, prefix or oneOf.',
+    ...cel('webhookFilterOneMatcher'),
+  },
+);
+
+export const WebhookParamSchema = closed(
+  {
+    name: webhookParamName('A parameter declared in spec.params.'),
+    from: webhookSource(
+      'Where its value comes from: a JSON pointer into the body (/head_commit/id; with bucketNotification, into each record) or header:<Name>. A number or boolean is passed as text; an object, list or null refuses the delivery.',
+    ),
+  },
+  { description: 'One parameter of the run, read from the delivery.' },
+);
+
+export const BucketNotificationSchema = closed(
+  {
+    bucketParam: Type.Optional(
+      webhookParamName('A declared parameter that receives the bucket (Records[i].s3.bucket.name).'),
+    ),
+    keyParam: webhookParamName(
+      "A declared parameter that receives the object key (Records[i].s3.object.key), URL-decoded ('+' is a space).",
+    ),
+    prefix: Type.Optional(
+      Type.String({
+        description: 'Only keys that start with this (after decoding).',
+        maxLength: MAX_PARAM_VALUE_LENGTH,
+      }),
+    ),
+    suffix: Type.Optional(
+      Type.String({ description: 'Only keys that end with this (after decoding).', maxLength: MAX_PARAM_VALUE_LENGTH }),
+    ),
+    events: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 128, pattern: BUCKET_EVENT_PATTERN }), {
+        description:
+          'Only records whose eventName is one of these; a trailing * matches any end (s3:ObjectCreated:*). All when unset.',
+        maxItems: MAX_WEBHOOK_EVENTS,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+  },
+  {
+    description:
+      'The body is an S3 event notification (S3, MinIO, Ceph RGW): each of its records (at most 10) whose key and eventName match starts one run with the bucket and key as parameters.',
+  },
+);
+
+export const WebhookTriggerSchema = closed(
+  {
+    type: stringEnum(['hmac', 'github', 'bearer'], {
+      description:
+        'How a delivery proves it knows the token: hmac (X-Signature: sha256=<HMAC-SHA256 of the body>), github (X-Hub-Signature-256, the same scheme, with X-GitHub-Event and X-GitHub-Delivery), bearer (Authorization: Bearer <token>).',
+    }),
+    secretRef: closed(
+      {
+        name: Type.String({
+          description: 'A Secret in the Pipeline’s namespace.',
+          minLength: 1,
+          maxLength: 253,
+          pattern: DNS1123_SUBDOMAIN,
+        }),
+        key: Type.Optional(
+          Type.String({
+            description: 'The key of the token in the Secret.',
+            default: 'token',
+            minLength: 1,
+            maxLength: 253,
+            pattern: SECRET_KEY_PATTERN,
+          }),
+        ),
+      },
+      { description: 'The Secret holding the token; the receiver path is derived from it (status.webhook.path).' },
+    ),
+    events: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: GITHUB_EVENT_PATTERN }), {
+        description:
+          'type github only: the X-GitHub-Event values that start a run (push, release, ...); others are ignored. All but ping when unset.',
+        maxItems: MAX_WEBHOOK_EVENTS,
+        'x-kubernetes-list-type': 'set',
+      }),
+    ),
+    filter: Type.Optional(
+      Type.Array(WebhookFilterSchema, {
+        description: 'Conditions that must all hold; otherwise the delivery is ignored (200, nothing started).',
+        maxItems: MAX_WEBHOOK_FILTERS,
+      }),
+    ),
+    params: Type.Optional(
+      Type.Array(WebhookParamSchema, {
+        description: 'Parameters of the run read from the delivery; the others take their defaults.',
+        maxItems: MAX_PARAMS,
+        'x-kubernetes-list-type': 'map',
+        'x-kubernetes-list-map-keys': ['name'],
+      }),
+    ),
+    bucketNotification: Type.Optional(BucketNotificationSchema),
+  },
+  {
+    description:
+      'Start a run when a signed HTTP delivery arrives (the operator’s --webhook-address receiver). Each delivery starts at most one run (one per record for bucketNotification), as `conveyor run` would.',
+    ...cel('webhookEventsNeedGithub', 'webhookParamNamesDistinct'),
+  },
+);
+
 export const TriggersSchema = closed(
   {
     after: Type.Optional(
       Type.Array(ChainTriggerSchema, { description: 'Run after other pipelines.', maxItems: MAX_TRIGGERS }),
     ),
+    webhook: Type.Optional(WebhookTriggerSchema),
   },
   { description: 'Events that start a run, besides create, change, schedule and manual triggers.' },
 );
@@ -491,6 +642,8 @@ export const PipelineSpecSchema = closed(
         'onFailureImage',
         'timeZoneNeedsSchedule',
         'startingDeadlineNeedsSchedule',
+        'webhookParamsDeclared',
+        'webhookBucketParamsDeclared',
       ] as const
     ).map(celValidation),
   },
@@ -515,7 +668,7 @@ export const ConditionSchema = closed(
 
 const stagePhase = stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Skipped']);
 const runPhase = stringEnum(['Pending', 'Running', 'Succeeded', 'Failed', 'Cancelled', 'Skipped']);
-const runTrigger = stringEnum(['create', 'change', 'manual', 'schedule', 'retry', 'chain', 'backfill']);
+const runTrigger = stringEnum(['create', 'change', 'manual', 'schedule', 'retry', 'chain', 'backfill', 'webhook']);
 
 export const StageStatusSchema = closed({
   name: Type.String(),
@@ -623,6 +776,44 @@ export const BackfillStatusSchema = closed(
   { description: 'The latest backfill request and its progress.' },
 );
 
+export const WebhookDeliverySchema = closed(
+  {
+    id: Type.String({
+      description: 'The delivery id: X-GitHub-Delivery, or a hash of the body; -<i> per bucket record.',
+      maxLength: MAX_DELIVERY_ID_LENGTH,
+    }),
+    time: timestamp('When the operator handled it.'),
+    outcome: stringEnum(['Started', 'Refused'], {
+      description: 'Started: a run was asked for (run); Refused: its parameters were refused (message).',
+    }),
+    run: Type.Optional(Type.String({ description: 'The run it started.', maxLength: MAX_RUN_ID_LENGTH })),
+    message: Type.Optional(Type.String({ description: 'Why it was refused.', maxLength: 1024 })),
+  },
+  { description: 'A webhook delivery the planner handled.' },
+);
+
+export const WebhookStatusSchema = closed(
+  {
+    path: Type.Optional(
+      Type.String({
+        description:
+          'Where the receiver takes this Pipeline’s deliveries: /hook/<sha256 of token, name and namespace>. Absent when it does not receive them (message says why).',
+        maxLength: 80,
+      }),
+    ),
+    message: Type.Optional(
+      Type.String({ description: 'Why deliveries are not received, when they are not.', maxLength: 1024 }),
+    ),
+    deliveries: Type.Optional(
+      Type.Array(WebhookDeliverySchema, {
+        description: `The last ${MAX_WEBHOOK_DELIVERIES} deliveries that asked for a run, newest first.`,
+        maxItems: MAX_WEBHOOK_DELIVERIES,
+      }),
+    ),
+  },
+  { description: 'The webhook trigger: where it receives, and what its last deliveries did.' },
+);
+
 export const PipelineStatusSchema = closed(
   {
     observedGeneration: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -656,6 +847,7 @@ export const PipelineStatusSchema = closed(
       }),
     ),
     backfill: Type.Optional(BackfillStatusSchema),
+    webhook: Type.Optional(WebhookStatusSchema),
     lastBackfillRequest: Type.Optional(
       Type.String({
         description: 'The last handled backfill request (conveyor.dev/backfill-requested), accepted or refused.',

@@ -17,6 +17,9 @@ import type {
   StageSchema,
   StageStatusSchema,
   StagingSchema,
+  WebhookDeliverySchema,
+  WebhookStatusSchema,
+  WebhookTriggerSchema,
 } from './schema.ts';
 import type { API_VERSION, KIND } from './constants.ts';
 
@@ -28,11 +31,14 @@ export type OnFailureStageSpec = Omit<Static<typeof OnFailureStageSchema>, 'depe
 export type StageDefaults = Static<typeof StageDefaultsSchema>;
 export type StagingSpec = Static<typeof StagingSchema>;
 export type ChainTrigger = Static<typeof ChainTriggerSchema>;
+export type WebhookTrigger = Static<typeof WebhookTriggerSchema>;
 export type PipelineSpec = Static<typeof PipelineSpecSchema>;
 export type ParamSpec = Static<typeof ParamSchema>;
 export type StageCache = Static<typeof StageCacheSchema>;
 export type CacheEntry = Static<typeof CacheEntrySchema>;
 export type BackfillStatus = Static<typeof BackfillStatusSchema>;
+export type WebhookStatus = Static<typeof WebhookStatusSchema>;
+export type WebhookDelivery = Static<typeof WebhookDeliverySchema>;
 
 export type Condition = Static<typeof ConditionSchema>;
 export type StageStatus = Static<typeof StageStatusSchema>;

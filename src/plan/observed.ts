@@ -24,7 +24,16 @@ import type { RunValues } from './values/values.ts';
 /** A stage's message and reason in status: status lives in etcd, and a run has up to 220 stages. */
 export const MAX_STAGE_MESSAGE = 256;
 export const MAX_STAGE_REASON = 64;
-const TRIGGERS: readonly RunTrigger[] = ['create', 'change', 'manual', 'schedule', 'retry', 'chain', 'backfill'];
+const TRIGGERS: readonly RunTrigger[] = [
+  'create',
+  'change',
+  'manual',
+  'schedule',
+  'retry',
+  'chain',
+  'backfill',
+  'webhook',
+];
 
 /** One run as the cluster shows it. */
 export type ObservedRun = {

@@ -7,7 +7,8 @@
 //   console/protocol         the Console's wire types; may import api
 //   config, metrics          process settings and counters; may import api, kube
 //   controller               the shell (gather, execute, write); may import the layers above
-//   integrations             src/webhook, src/notify; may import api, plan, kube, settings — not the controller
+//   webhook, notify          integrations (webhook receiver, CloudEvents/OpenLineage out); may import api, plan,
+//                            kube, config, metrics — not the controller (entry points wire them to it)
 //   console/server           may import api, plan, kube, protocol, metrics — not the controller
 //   console/ui               browser code; may import api, plan, protocol — nothing that talks to a cluster
 //   cli, debug, operator, main   the entry points; may import anything below them

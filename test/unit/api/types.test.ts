@@ -2,6 +2,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type {
   ChainTrigger,
+  WebhookTrigger,
   Condition,
   OnFailureStageSpec,
   Pipeline,
@@ -79,7 +80,9 @@ describe('type contract', () => {
     expectTypeOf<PipelineSpec['onFailure']>().toMatchTypeOf<OnFailureStageSpec[] | undefined>();
     expectTypeOf<PipelineSpec['concurrencyPolicy']>().toEqualTypeOf<'Allow' | 'Forbid' | 'Replace' | undefined>();
     expectTypeOf<PipelineSpec['failurePolicy']>().toEqualTypeOf<'StopAll' | 'ContinueIndependent' | undefined>();
-    expectTypeOf<PipelineSpec['triggers']>().toEqualTypeOf<{ after?: ChainTrigger[] } | undefined>();
+    expectTypeOf<PipelineSpec['triggers']>().toEqualTypeOf<
+      { after?: ChainTrigger[]; webhook?: WebhookTrigger } | undefined
+    >();
     expectTypeOf<PipelineSpec['schedule']>().toEqualTypeOf<string | undefined>();
     expectTypeOf<PipelineSpec['suspend']>().toEqualTypeOf<boolean | undefined>();
   });
@@ -95,7 +98,7 @@ describe('type contract', () => {
     }>();
     expectTypeOf<StagePhase>().toEqualTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Skipped'>();
     expectTypeOf<RunTrigger>().toEqualTypeOf<
-      'create' | 'change' | 'manual' | 'schedule' | 'retry' | 'chain' | 'backfill'
+      'create' | 'change' | 'manual' | 'schedule' | 'retry' | 'chain' | 'backfill' | 'webhook'
     >();
     expectTypeOf<'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Cancelled'>().toMatchTypeOf<RunPhase>();
     expectTypeOf<PipelinePhase>().toEqualTypeOf<
