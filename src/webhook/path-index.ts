@@ -3,7 +3,7 @@
 // path from it; the planner learns the path (or why there is none) through facts(), and the
 // Pipeline is requeued whenever that changes. Secrets are read again when the Pipeline's webhook
 // changes, every refresh period (a rotated token), and once after a signature failure.
-import type { Pipeline } from '../api/types.ts';
+import type { Pipeline, WebhookTrigger } from '../api/types.ts';
 import type { Logger } from 'pino';
 import { keyOf, type PipelineSource } from './source.ts';
 import { readToken, type SecretGet } from './secret-reader.ts';
@@ -12,12 +12,6 @@ import { readToken, type SecretGet } from './secret-reader.ts';
 export interface WebhookFacts {
   path?: string;
   message?: string;
-}
-
-/** The part of spec.triggers.webhook the index reads. */
-interface SecretRef {
-  name: string;
-  key?: string;
 }
 
 export const DEFAULT_SECRET_KEY = 'token';
@@ -41,9 +35,8 @@ interface Entry {
   lastRead: number;
 }
 
-export function webhookSpecOf(p: Pipeline): { secretRef?: SecretRef } | undefined {
-  const triggers = p.spec?.triggers as { webhook?: { secretRef?: SecretRef } } | undefined;
-  return triggers?.webhook;
+export function webhookSpecOf(p: Pipeline): WebhookTrigger | undefined {
+  return p.spec?.triggers?.webhook;
 }
 
 export type PathOf = (token: string, name: string, namespace: string) => string;
@@ -106,11 +99,14 @@ export class PathIndex {
   /** A signature failed: the token may have been rotated, so read the Secret again (rate-bound). */
   signatureFailed(key: string): void {
     const entry = this.entries.get(key);
-    if (entry && this.now() - entry.lastRead >= REREAD_AFTER_FAILURE_MS) void this.refresh(key);
+    if (!entry || this.now() - entry.lastRead < REREAD_AFTER_FAILURE_MS) return;
+    entry.lastRead = this.now();
+    void this.refresh(key);
   }
 
   /** Reads every webhook Pipeline's Secret, four at a time. */
   async refreshAll(): Promise<void> {
+    if (!this.o.receiving) return;
     const keys = this.o.source
       .list()
       .filter((p) => webhookSpecOf(p))
@@ -133,6 +129,7 @@ export class PathIndex {
 
   /** Reads the Secret of `key` and updates its entry; requeues the Pipeline if its facts changed. */
   async refresh(key: string): Promise<void> {
+    if (!this.o.receiving) return;
     const [namespace = '', name = ''] = key.split('/');
     const p = this.o.source.get(namespace, name);
     const spec = p && webhookSpecOf(p);

@@ -7,8 +7,7 @@ import type { Pipeline } from '../api/types.ts';
 
 /** status.webhook.deliveries[].id: the delivery id, or (bucket notifications) with its record index. */
 function deliveryIds(p: Pipeline): string[] {
-  const webhook = (p.status as { webhook?: { deliveries?: { id?: unknown }[] } } | undefined)?.webhook;
-  return (webhook?.deliveries ?? []).flatMap((d) => (typeof d.id === 'string' ? [d.id] : []));
+  return (p.status?.webhook?.deliveries ?? []).map((d) => d.id);
 }
 
 export const WEBHOOK_REQUEST_PREFIX = 'webhook:';
