@@ -383,6 +383,7 @@ describe('metrics', () => {
         'conveyor_pipeline_last_run_failed',
         'conveyor_pipeline_last_schedule_timestamp_seconds',
         'conveyor_pipeline_next_schedule_timestamp_seconds',
+        'conveyor_webhook_deliveries_total',
       ].sort(),
     );
     for (const m of exported)
