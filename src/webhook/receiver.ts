@@ -18,27 +18,25 @@ import { isJsonContentType, routeRequest } from './route.ts';
 import type { PipelineSource } from './source.ts';
 import type { PlannedRequest, RequestWriter } from './writer.ts';
 
-/** What the signature check and the body mapping say (webhook-core's verify.ts and requests.ts). */
+/** What the signature check and the body mapping say (checks.ts: verify.ts and requests.ts). */
 export interface DeliveryChecks {
-  /** ok, or refused: `missing` when no signature or token was sent at all (401), else wrong (403). */
-  verify(
+  /**
+   * The delivery's run requests, or why it is refused or ignored; `status` 401 for a signature
+   * refused because none was sent at all (403 otherwise).
+   */
+  check(
     pipeline: Pipeline,
     token: string,
     headers: IncomingMessage['headers'],
     body: Buffer,
-  ): { ok: true } | { ok: false; missing: boolean; message: string };
-  /** The delivery's run requests, or why it is ignored (filter, event) or refused (params). */
-  requests(
-    pipeline: Pipeline,
-    headers: IncomingMessage['headers'],
-    body: Buffer,
   ):
     | { kind: 'requests'; delivery: string; requests: PlannedRequest[] }
-    | { kind: 'ignored'; message: string }
-    | { kind: 'bad_params'; message: string };
+    | { kind: 'refused'; outcome: Outcome; message: string; status?: number };
 }
 
 export interface ReceiverDeps {
+  /** False while the operator is not the leader or its caches are not synced: every delivery is 503. */
+  ready: () => boolean;
   source: PipelineSource;
   index: Pick<PathIndex, 'lookup' | 'signatureFailed'>;
   limiter: RateLimiter;
@@ -84,6 +82,8 @@ export class Receiver {
   private async decide(req: IncomingMessage): Promise<Answer> {
     const routed = routeRequest(req.method, req.url);
     if (!routed.ok) return { outcome: routed.outcome };
+    // A standby or a starting operator knows no paths yet: "try again", not "no such path".
+    if (!this.deps.ready()) return { outcome: 'unavailable', retryAfterSeconds: 5, detail: 'not ready' };
     const hook = this.deps.index.lookup(routed.path);
     const [namespace = '', name = ''] = hook?.key.split('/') ?? [];
     const pipeline = hook ? this.deps.source.get(namespace, name) : undefined;
@@ -103,15 +103,17 @@ export class Receiver {
 
   /** Signature, mapping and writing of a delivery whose body was read. */
   private async deliver(req: IncomingMessage, hook: Hook, pipeline: Pipeline, body: Buffer): Promise<Answer> {
-    const { checks } = this.deps;
-    const verified = checks.verify(pipeline, hook.token, req.headers, body);
-    if (!verified.ok) {
-      this.deps.index.signatureFailed(hook.key);
-      return { outcome: 'bad_signature', status: verified.missing ? 401 : 403, pipeline, detail: verified.message };
+    const checked = this.deps.checks.check(pipeline, hook.token, req.headers, body);
+    if (checked.kind === 'refused') {
+      if (checked.outcome === 'bad_signature') this.deps.index.signatureFailed(hook.key);
+      return {
+        outcome: checked.outcome,
+        pipeline,
+        detail: checked.message,
+        ...(checked.status ? { status: checked.status } : {}),
+      };
     }
-    const mapped = checks.requests(pipeline, req.headers, body);
-    if (mapped.kind === 'ignored') return { outcome: 'ignored', pipeline, detail: mapped.message };
-    if (mapped.kind === 'bad_params') return { outcome: 'bad_params', pipeline, detail: mapped.message };
+    const mapped = checked;
     const written = await this.deps.writer.write(hook.key, mapped.requests);
     switch (written.kind) {
       case 'gone':

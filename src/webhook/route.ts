@@ -19,12 +19,10 @@ export function routeRequest(method: string | undefined, url: string | undefined
 }
 
 /**
- * JSON only: `application/json` or a `+json` type (CloudEvents' `application/cloudevents+json`),
- * with any parameters (`; charset=utf-8`). GitHub's form-encoded payload is refused: its
- * signature is over the form, and its fields are not where the params' pointers look.
+ * JSON only: `application/json`, with any parameters (`; charset=utf-8`), as verify.ts checks it
+ * again. GitHub's form-encoded payload is refused: choose application/json in its settings.
  */
 export function isJsonContentType(raw: string | undefined): boolean {
   if (raw === undefined || raw.length > 200) return false;
-  const type = (raw.split(';')[0] ?? '').trim().toLowerCase();
-  return type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type);
+  return (raw.split(';')[0] ?? '').trim().toLowerCase() === 'application/json';
 }

@@ -4,13 +4,12 @@
 // request once the pending one (if any) is handled, so a write never replaces an unhandled one.
 import { ANN_RUN_REQUESTED } from '../api/labels.ts';
 import type { Pipeline } from '../api/types.ts';
+import { WEBHOOK_REQUEST_PREFIX } from './requests.ts';
 
 /** status.webhook.deliveries[].id: the delivery id, or (bucket notifications) with its record index. */
 function deliveryIds(p: Pipeline): string[] {
   return (p.status?.webhook?.deliveries ?? []).map((d) => d.id);
 }
-
-export const WEBHOOK_REQUEST_PREFIX = 'webhook:';
 
 /** True when the Pipeline already holds or handled the request `value` (`webhook:<delivery id>`). */
 export function knownRequest(p: Pipeline, value: string): boolean {

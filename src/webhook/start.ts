@@ -8,9 +8,11 @@ import type { Pipeline } from '../api/types.ts';
 import { DEFAULT_WEBHOOK_PIPELINE_RATE, DEFAULT_WEBHOOK_RATE, type OperatorConfig } from '../config.ts';
 import type { KubeApis } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
-import { PathIndex, type PathOf, type WebhookFacts } from './path-index.ts';
+import { PathIndex, type WebhookFacts } from './path-index.ts';
+import { webhookPath } from './path.ts';
+import { deliveryChecks } from './checks.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { type DeliveryChecks, listen, Receiver } from './receiver.ts';
+import { listen, Receiver } from './receiver.ts';
 import { RefusalEvents } from './refusal-events.ts';
 import type { EventEmitter, PipelineSource } from './source.ts';
 import { RequestWriter } from './writer.ts';
@@ -28,8 +30,8 @@ export interface WebhookWiring {
   apis: Pick<KubeApis, 'core' | 'custom'>;
   source: PipelineSource;
   emit: EventEmitter;
-  checks: DeliveryChecks;
-  pathOf: PathOf;
+  /** Whether this operator acts (leader, caches synced); deliveries are 503 until it does. */
+  ready: () => boolean;
   log: Logger;
 }
 
@@ -39,7 +41,7 @@ export async function startWebhooks(w: WebhookWiring): Promise<Webhooks> {
   const index = new PathIndex({
     source: w.source,
     getSecret: (namespace, name) => w.apis.core.readNamespacedSecret({ namespace, name }),
-    pathOf: w.pathOf,
+    pathOf: webhookPath,
     log,
     receiving,
   });
@@ -61,7 +63,8 @@ export async function startWebhooks(w: WebhookWiring): Promise<Webhooks> {
       read: (namespace, name) => readPipeline(w.apis.custom, namespace, name),
     }),
     events: new RefusalEvents(w.emit),
-    checks: w.checks,
+    checks: deliveryChecks,
+    ready: w.ready,
     log,
   });
   const { server, port } = await listen(receiver, address);

@@ -101,7 +101,8 @@ describe('webhooks.enabled', () => {
   });
 
   it('passes --webhook-address on its own port and rate flags the operator accepts', () => {
-    const [{ c }] = containers(render('webhooks.enabled=true', 'webhooks.port=9000', 'webhooks.pipelineRateLimit=2:9'));
+    const [first] = containers(render('webhooks.enabled=true', 'webhooks.port=9000', 'webhooks.pipelineRateLimit=2:9'));
+    const c = first!.c;
     expect(c.ports).toContainEqual({ name: 'webhook', containerPort: 9000, protocol: 'TCP' });
     const config = loadConfig(
       c.args.filter((a: string) => !a.startsWith('--leader-elect')),

@@ -28,7 +28,7 @@ describe('isJsonContentType', () => {
     ['application/json', true],
     ['application/json; charset=utf-8', true],
     ['Application/JSON', true],
-    ['application/cloudevents+json', true],
+    ['application/cloudevents+json', false],
     ['application/x-www-form-urlencoded', false],
     ['text/plain', false],
     ['application/jsonp', false],
