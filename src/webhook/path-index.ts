@@ -80,13 +80,19 @@ export class PathIndex {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** For the gatherer: undefined when the Pipeline has no webhook or its Secret was not read yet. */
+  /**
+   * For the gatherer: undefined when the Pipeline has no webhook. Until its Secret is read (just
+   * after a start), what status already says, so a restart does not make the path flap.
+   */
   facts(key: string): WebhookFacts | undefined {
     const [namespace = '', name = ''] = key.split('/');
     const p = this.o.source.get(namespace, name);
     if (!p || !webhookSpecOf(p)) return undefined;
     if (!this.o.receiving) return { message: NOT_RECEIVING };
-    return this.entries.get(key)?.facts;
+    const known = this.entries.get(key)?.facts;
+    if (known) return known;
+    const { path, message } = p.status?.webhook ?? {};
+    return path || message ? { ...(path ? { path } : {}), ...(message ? { message } : {}) } : undefined;
   }
 
   /** The Pipeline a path belongs to, with its token. */

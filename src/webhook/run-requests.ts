@@ -4,19 +4,13 @@
 // request once the pending one (if any) is handled, so a write never replaces an unhandled one.
 import { ANN_RUN_REQUESTED } from '../api/labels.ts';
 import type { Pipeline } from '../api/types.ts';
-import { WEBHOOK_REQUEST_PREFIX } from './requests.ts';
-
-/** status.webhook.deliveries[].id: the delivery id, or (bucket notifications) with its record index. */
-function deliveryIds(p: Pipeline): string[] {
-  return (p.status?.webhook?.deliveries ?? []).map((d) => d.id);
-}
+import { handledDelivery } from '../plan/select/webhook.ts';
 
 /** True when the Pipeline already holds or handled the request `value` (`webhook:<delivery id>`). */
 export function knownRequest(p: Pipeline, value: string): boolean {
   if (p.metadata.annotations?.[ANN_RUN_REQUESTED] === value) return true;
   if (p.status?.lastRunRequest === value) return true;
-  const id = value.startsWith(WEBHOOK_REQUEST_PREFIX) ? value.slice(WEBHOOK_REQUEST_PREFIX.length) : value;
-  return deliveryIds(p).some((d) => d === id || d === value);
+  return p.status !== undefined && handledDelivery(p.status, value) !== undefined;
 }
 
 /** True when no run request is pending: the annotation is absent, blank, or the one last handled. */

@@ -103,6 +103,8 @@ export class Gatherer {
       pendingJobs: pending.pendingJobs,
       now,
     };
+    const webhook = this.view.webhook?.(key);
+    if (webhook) input.webhook = webhook;
     return { kind: 'pipeline', namespace, name, pipeline, input };
   }
 

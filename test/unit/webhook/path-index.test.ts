@@ -58,6 +58,16 @@ describe('PathIndex', () => {
     expect(t.index.facts('ns/p')?.path).toBeUndefined();
   });
 
+  it('before the Secret is read, reports what status already says (no flap after a restart)', async () => {
+    const t = setUp({});
+    t.source.pipelines.set('ns/p', pipeline('p', { webhook: hook(), status: { webhook: { path: '/hook/old' } } }));
+    t.source.pipelines.set('ns/q', pipeline('q', { webhook: hook() }));
+    expect(t.index.facts('ns/p')).toEqual({ path: '/hook/old' });
+    expect(t.index.facts('ns/q')).toBeUndefined();
+    await t.index.refreshAll();
+    expect(t.index.facts('ns/p')).toEqual({ message: 'Secret s not found in namespace ns' });
+  });
+
   it('reads the key secretRef names', async () => {
     const t = setUp({ s: secret({ custom: 'k2' }) });
     t.source.set(pipeline('p', { webhook: hook('s', 'custom') }));
