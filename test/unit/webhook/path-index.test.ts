@@ -1,6 +1,6 @@
 import { ApiException, type V1Secret } from '@kubernetes/client-node';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { NOT_RECEIVING, PathIndex, REREAD_AFTER_FAILURE_MS } from '../../../src/webhook/path-index.ts';
 import { FakeSource, pipeline } from './fakes.ts';
 
@@ -129,6 +129,25 @@ describe('PathIndex', () => {
     expect(t.reads).toEqual([]);
     expect(t.index.facts('ns/p')).toEqual({ message: NOT_RECEIVING });
     expect(t.index.facts('ns/q')).toBeUndefined();
+  });
+
+  it('reads every Secret again each refresh period (a rotated token within a minute)', async () => {
+    vi.useFakeTimers();
+    try {
+      const secrets: Record<string, V1Secret> = { s: secret({ token: 'old' }) };
+      const t = setUp(secrets);
+      t.source.pipelines.set('ns/p', pipeline('p', { webhook: hook() }));
+      t.index.start(60_000);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(t.index.facts('ns/p')).toEqual({ path: '/hook/old.p.ns' });
+      secrets.s = secret({ token: 'new' });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(t.reads).toHaveLength(2);
+      expect(t.index.facts('ns/p')).toEqual({ path: '/hook/new.p.ns' });
+      t.index.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refreshAll reads every webhook Pipeline once', async () => {

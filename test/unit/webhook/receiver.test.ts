@@ -127,6 +127,56 @@ describe('Receiver', () => {
     ready = true;
   });
 
+  it('bounds connections and slow clients: 1,024 connections, headers in 10 s, a request in 30 s', () => {
+    expect(server.maxConnections).toBe(1024);
+    expect(server.headersTimeout).toBe(10_000);
+    expect(server.requestTimeout).toBe(30_000);
+  });
+
+  it('takes no token for a request refused before its Pipeline or for its content type', async () => {
+    const source = new FakeSource();
+    source.set(pipeline('p'));
+    const one = new Receiver({
+      ready: () => true,
+      source,
+      index: {
+        lookup: (path) => (path === PATH ? { key: 'ns/p', token: 'tok', path } : undefined),
+        signatureFailed: () => {},
+      },
+      limiter: new RateLimiter(
+        { overall: { perSecond: 0.001, burst: 1 }, pipeline: { perSecond: 0.001, burst: 1 } },
+        Date.now(),
+      ),
+      writer: { write: async (_key, requests) => ({ kind: 'accepted', written: requests.map((r) => r.value) }) },
+      events: new RefusalEvents(() => {}),
+      checks,
+      log: pino({ level: 'silent' }),
+    });
+    const bound = await listen(one, { host: '127.0.0.1', port: 0 });
+    const at = `http://127.0.0.1:${bound.port}`;
+    try {
+      const codes: number[] = [];
+      for (const init of [
+        { method: 'GET', path: PATH, type: 'application/json' },
+        { method: 'POST', path: `/hook/${'c'.repeat(64)}`, type: 'application/json' },
+        { method: 'POST', path: PATH, type: 'text/plain' },
+        { method: 'POST', path: PATH, type: 'application/json' },
+        { method: 'POST', path: PATH, type: 'application/json' },
+      ]) {
+        const res = await fetch(`${at}${init.path}`, {
+          method: init.method,
+          headers: { 'content-type': init.type },
+          ...(init.method === 'GET' ? {} : { body: '{"id":"t"}' }),
+        });
+        codes.push(res.status);
+      }
+      expect(codes).toEqual([405, 404, 415, 202, 429]);
+    } finally {
+      bound.server.closeAllConnections();
+      await new Promise((r) => bound.server.close(r));
+    }
+  });
+
   it('answers 429 with Retry-After once the Pipeline’s bucket is empty, and writes nothing', async () => {
     const writes = written.length;
     let limited: { status: number; retryAfter: string | null } | undefined;
