@@ -147,6 +147,12 @@ describe('a pipeline with a webhook trigger', () => {
       message: `run request "webhook:d-1" refused: ${message}`,
     });
     expect(deliveries(cluster)).toEqual([{ id: 'd-1', time: iso(at(10)), outcome: 'Refused', message }]);
+    // Resuming does not replay it.
+    cluster.edit((spec) => {
+      spec.suspend = false;
+    });
+    expect(createdStages(cluster.reconcile(at(20)))).toEqual([]);
+    expect(cluster.pipeline.status?.runs ?? []).toEqual([]);
   });
 
   it('keeps the last 10 deliveries, newest first', () => {
