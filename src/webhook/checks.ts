@@ -1,10 +1,9 @@
-// The receiver's delivery checks, from the pure modules: the signature and event (verify.ts),
-// then the body mapped to run requests (requests.ts, checked by checkRunRequest).
+// The receiver's delivery checks: delivery.ts (verify, then read, then map to run requests),
+// with the status code a refused signature gets.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Pipeline } from '../api/types.ts';
 import type { DeliveryChecks } from './receiver.ts';
-import { parseBody, webhookRequests } from './requests.ts';
-import { verifyDelivery } from './verify.ts';
+import { readDelivery } from './delivery.ts';
 
 /** The header each type signs with: absent, a refusal is 401 (not authenticated), else 403. */
 const SIGNATURE_HEADER = { hmac: 'x-signature', github: 'x-hub-signature-256', bearer: 'authorization' } as const;
@@ -13,29 +12,15 @@ export const deliveryChecks: DeliveryChecks = {
   check(pipeline: Pipeline, token: string, headers: IncomingHttpHeaders, body: Buffer) {
     const webhook = pipeline.spec.triggers?.webhook;
     if (!webhook) return { kind: 'refused', outcome: 'unknown_path', message: 'the Pipeline has no webhook' };
-    const verified = verifyDelivery(webhook, token, { method: 'POST', headers, body });
-    if (!verified.ok) {
-      const missing = verified.outcome === 'bad_signature' && headers[SIGNATURE_HEADER[webhook.type]] === undefined;
-      return {
-        kind: 'refused',
-        outcome: verified.outcome,
-        message: verified.message,
-        ...(missing ? { status: 401 } : {}),
-      };
+    const read = readDelivery({ params: pipeline.spec.params, webhook }, token, { method: 'POST', headers, body });
+    if (!read.ok) {
+      const missing = read.outcome === 'bad_signature' && headers[SIGNATURE_HEADER[webhook.type]] === undefined;
+      return { kind: 'refused', outcome: read.outcome, message: read.message, ...(missing ? { status: 401 } : {}) };
     }
-    const parsed = parseBody(body);
-    if (!parsed.ok) return { kind: 'refused', outcome: 'bad_params', message: parsed.message };
-    const mapped = webhookRequests(
-      { params: pipeline.spec.params, webhook },
-      verified.deliveryId,
-      headers,
-      parsed.value,
-    );
-    if (!mapped.ok) return { kind: 'refused', outcome: mapped.outcome, message: mapped.message };
     return {
       kind: 'requests',
-      delivery: verified.deliveryId,
-      requests: mapped.requests.map(({ value, options }) => ({ value, options })),
+      delivery: read.deliveryId,
+      requests: read.requests.map(({ value, options }) => ({ value, options })),
     };
   },
 };

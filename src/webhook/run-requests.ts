@@ -4,13 +4,12 @@
 // request once the pending one (if any) is handled, so a write never replaces an unhandled one.
 import { ANN_RUN_REQUESTED } from '../api/labels.ts';
 import type { Pipeline } from '../api/types.ts';
-import { handledDelivery } from '../plan/select/webhook.ts';
+import { alreadyHandled } from './delivery.ts';
 
 /** True when the Pipeline already holds or handled the request `value` (`webhook:<delivery id>`). */
 export function knownRequest(p: Pipeline, value: string): boolean {
   if (p.metadata.annotations?.[ANN_RUN_REQUESTED] === value) return true;
-  if (p.status?.lastRunRequest === value) return true;
-  return p.status !== undefined && handledDelivery(p.status, value) !== undefined;
+  return alreadyHandled(p.status, value);
 }
 
 /** True when no run request is pending: the annotation is absent, blank, or the one last handled. */
