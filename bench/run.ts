@@ -6,6 +6,9 @@
 //                          for a chain of minimum-length pods to outlast start, warm-up and window);
 //   --scenario idle-scale  N Pipelines with finished runs (default 10,000 × 5 stages): memory and
 //                          cold-restart time.
+//   --scenario webhook     the webhook receiver: --good signed deliveries (default 1,000) to N
+//                          pipelines (default 100) among --bad hostile ones (default 10,000),
+//                          --concurrency clients (default 32); every good one must become one run.
 //   --console              the Console (bench/console.ts), writing bench/RESULTS-console.md.
 // Common options: --pipelines N --stages M --workers W (the operator's, default 64 as the operator's own) --out FILE
 // (default bench/results/<scenario>-<N>x<M>.md). Every scenario deletes the namespaces it made.
@@ -33,6 +36,9 @@ const { values } = parseArgs({
     updates: { type: 'string', default: '100' },
     shards: { type: 'string', default: '0' },
     mix: { type: 'string' },
+    good: { type: 'string', default: '1000' },
+    bad: { type: 'string', default: '10000' },
+    concurrency: { type: 'string', default: '32' },
   },
 });
 
@@ -109,9 +115,9 @@ async function main(): Promise<void> {
     return;
   }
   const scenario = values.scenario ?? 'burst';
-  const defaults: Record<string, string> = { burst: '200', steady: '1000', 'idle-scale': '10000' };
+  const defaults: Record<string, string> = { burst: '200', steady: '1000', 'idle-scale': '10000', webhook: '100' };
   if (!(scenario in defaults))
-    throw new Error(`--scenario: expected burst, steady or idle-scale, got ${JSON.stringify(scenario)}`);
+    throw new Error(`--scenario: expected burst, steady, idle-scale or webhook, got ${JSON.stringify(scenario)}`);
   if (values.shape !== 'chain' && values.shape !== 'wide')
     throw new Error(`--shape: expected chain or wide, got ${JSON.stringify(values.shape)}`);
   const sizes = sizesOf(values.pipelines ?? process.env.BENCH_PIPELINES ?? defaults[scenario]!, scenario);
@@ -126,7 +132,18 @@ async function main(): Promise<void> {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
   };
   const publish = publisher(outFor(scenario, String(sizes[0]), o.stages, values.out));
-  if (scenario === 'burst') {
+  if (scenario === 'webhook') {
+    const { webhookBench } = await import('./webhook.ts');
+    await webhookBench({
+      pipelines: sizes[0]!,
+      good: positive('good', values.good),
+      bad: Number(values.bad),
+      concurrency: positive('concurrency', values.concurrency),
+      workers: o.workers,
+      command: o.command,
+      publish: publisher(values.out ?? `${root}/bench/results/webhook-${sizes[0]}.md`),
+    });
+  } else if (scenario === 'burst') {
     await burstSizes(o);
   } else if (scenario === 'steady') {
     const { steady } = await import('./steady.ts');

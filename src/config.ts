@@ -42,7 +42,31 @@ export interface OperatorConfig {
   events?: EventSelection;
   /** Lifecycle notifications (src/notify); loadConfig always sets it. Absent: nothing is sent. */
   notify?: NotifyConfig;
+  /** Where the webhook receiver listens (`--webhook-address`); unset: no receiver, no Secret read. */
+  webhookAddress?: ListenAddress;
+  /** Token buckets of the receiver: all deliveries together, and each Pipeline's. */
+  webhookRateLimit?: Rate;
+  webhookPipelineRateLimit?: Rate;
 }
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** A rate: `perSecond` tokens added each second, at most `burst` held (a token bucket). */
+export interface Rate {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * Default webhook rates. A GitHub push or a bucket's burst of uploads fits in a Pipeline's burst
+ * of 20; overall 100/s (burst 200) is far more than the planner starts per Pipeline (one request
+ * at a time) and keeps a flood from becoming thousands of API writes a second.
+ */
+export const DEFAULT_WEBHOOK_RATE: Rate = { perSecond: 100, burst: 200 };
+export const DEFAULT_WEBHOOK_PIPELINE_RATE: Rate = { perSecond: 5, burst: 20 };
 
 /** Where run and stage lifecycle events go (docs/integrations.md): flags --cloudevents-* and --openlineage-*. */
 export interface NotifyConfig {
@@ -122,6 +146,11 @@ Flags (environment variable in brackets):
                            [CONVEYOR_OPENLINEAGE_NAMESPACE]
   --notify-queue-size N    deliveries waiting per sink before the oldest is dropped, default 10000
                            [CONVEYOR_NOTIFY_QUEUE_SIZE]
+  --webhook-address HOST:PORT  serve webhook triggers (POST /hook/<digest>) on this address; off unless set.
+                           Never the health port. Lets the operator read the Secrets Pipelines name [CONVEYOR_WEBHOOK_ADDRESS]
+  --webhook-rate-limit R[:B]   deliveries per second over all Pipelines, burst B (default 100:200) [CONVEYOR_WEBHOOK_RATE_LIMIT]
+  --webhook-pipeline-rate-limit R[:B]  deliveries per second to one Pipeline, burst B (default 5:20)
+                           [CONVEYOR_WEBHOOK_PIPELINE_RATE_LIMIT]
   --help                   show this help`;
 
 function positiveInt(name: string, raw: string, min: number): number {
@@ -232,6 +261,55 @@ function notifyConfig(values: Partial<Record<NotifyFlag, string>>, env: NodeJS.P
   };
 }
 
+/** `HOST:PORT` or `[IPv6]:PORT`; the port 0 picks a free one (tests). */
+export function parseListenAddress(flag: string, raw: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(raw.trim());
+  const port = Number(m?.[3]);
+  const host = m?.[1] ?? m?.[2];
+  if (!m || host === undefined || !(port >= 0 && port <= 65535))
+    throw new ConfigError(`${flag}: expected HOST:PORT (e.g. 0.0.0.0:9292 or [::]:9292), got "${raw}"`);
+  return { host, port };
+}
+
+/** `PER_SECOND` or `PER_SECOND:BURST`; the burst defaults to twice the rate (at least 1). */
+export function parseRate(flag: string, raw: string): Rate {
+  const m = /^(\d+(?:\.\d+)?)(?::(\d+))?$/.exec(raw.trim());
+  const perSecond = Number(m?.[1]);
+  const burst = m?.[2] === undefined ? Math.max(1, Math.ceil(perSecond * 2)) : Number(m[2]);
+  if (!m || !(perSecond > 0 && perSecond <= 1_000_000) || !(burst >= 1 && burst <= 1_000_000))
+    throw new ConfigError(
+      `${flag}: expected PER_SECOND or PER_SECOND:BURST (e.g. 5:20), each up to 1000000, got "${raw}"`,
+    );
+  return { perSecond, burst };
+}
+
+function webhookSettings(
+  values: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+  healthPort: number,
+): Pick<OperatorConfig, 'webhookAddress' | 'webhookRateLimit' | 'webhookPipelineRateLimit'> {
+  const str = (flag: string, envName: string): string | undefined => {
+    const v = values[flag];
+    return typeof v === 'string' ? v : env[envName] || undefined;
+  };
+  const rawAddress = str('webhook-address', 'CONVEYOR_WEBHOOK_ADDRESS');
+  const address = rawAddress === undefined ? undefined : parseListenAddress('--webhook-address', rawAddress);
+  if (address && address.port !== 0 && address.port === healthPort)
+    throw new ConfigError(
+      `--webhook-address: port ${address.port} is the health and metrics port; webhooks need their own listener`,
+    );
+  const rate = str('webhook-rate-limit', 'CONVEYOR_WEBHOOK_RATE_LIMIT');
+  const pipelineRate = str('webhook-pipeline-rate-limit', 'CONVEYOR_WEBHOOK_PIPELINE_RATE_LIMIT');
+  return {
+    ...(address ? { webhookAddress: address } : {}),
+    webhookRateLimit: rate === undefined ? DEFAULT_WEBHOOK_RATE : parseRate('--webhook-rate-limit', rate),
+    webhookPipelineRateLimit:
+      pipelineRate === undefined
+        ? DEFAULT_WEBHOOK_PIPELINE_RATE
+        : parseRate('--webhook-pipeline-rate-limit', pipelineRate),
+  };
+}
+
 /** Parses flags and environment; throws ConfigError with the offending flag named. */
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConfig | 'help' {
   const { values } = parseArgs({
@@ -257,6 +335,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
       'openlineage-token-file': { type: 'string' },
       'openlineage-namespace': { type: 'string' },
       'notify-queue-size': { type: 'string' },
+      'webhook-address': { type: 'string' },
+      'webhook-rate-limit': { type: 'string' },
+      'webhook-pipeline-rate-limit': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -271,12 +352,13 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     .map((s) => s.trim())
     .filter(Boolean);
   const shard = shardKey(values['shard-key'] ?? (env.CONVEYOR_SHARD_KEY || undefined));
+  const healthPort = positiveInt('--health-port', values['health-port'] ?? env.CONVEYOR_HEALTH_PORT ?? '8081', 0);
   return {
     kubeconfig: values.kubeconfig ?? (env.KUBECONFIG || undefined),
     namespaces,
     workers: positiveInt('--workers', values.workers ?? env.CONVEYOR_WORKERS ?? String(DEFAULT_WORKERS), 1),
     logLevel,
-    healthPort: positiveInt('--health-port', values['health-port'] ?? env.CONVEYOR_HEALTH_PORT ?? '8081', 0),
+    healthPort,
     healthHost: values['health-host'] ?? env.CONVEYOR_HEALTH_HOST ?? '127.0.0.1',
     resyncSeconds: positiveInt('--resync-seconds', values['resync-seconds'] ?? env.CONVEYOR_RESYNC_SECONDS ?? '300', 1),
     leaderElect: values['leader-elect'] ?? env.CONVEYOR_LEADER_ELECT === 'true',
@@ -288,6 +370,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): OperatorConf
     pipelineSelector: shardSelector(shard),
     events: eventSelection(values.events ?? (env.CONVEYOR_EVENTS || 'all')),
     notify: notifyConfig(values, env),
+    ...webhookSettings(values, env, healthPort),
   };
 }
 

@@ -161,3 +161,10 @@ export const notifyQueueDepth = new Gauge({
   labelNames: SINK_LABEL,
   registers: [registry],
 });
+
+export const webhookDeliveries = new Counter({
+  name: 'conveyor_webhook_deliveries_total',
+  help: 'Requests to the webhook receiver, by outcome (accepted, duplicate, ignored, bad_signature, too_large, bad_method, bad_content_type, unknown_path, bad_params, rate_limited, unavailable).',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});

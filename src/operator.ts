@@ -10,9 +10,13 @@ import { LeaderElector } from './controller/runtime/leader-election.ts';
 import { queueDepth, reconcileDuration, reconcileTotal, registry } from './metrics.ts';
 import { debugEnabled, debugRoutes } from './debug.ts';
 import { startNotifier } from './notify/start.ts';
+import { EventRecorder } from './controller/reconcile/event-recorder.ts';
+import { startWebhooks, type Webhooks } from './webhook/start.ts';
 
 export interface RunningOperator {
   healthPort: number;
+  /** The webhook receiver's port, when --webhook-address is set. */
+  webhookPort?: number;
   ready: () => boolean;
   /** Finishes in-flight reconciles, then stops watching and serving. */
   stop: () => Promise<void>;
@@ -46,7 +50,10 @@ export async function startOperator(
   // Lifecycle notifications (src/notify): fed by the Pipeline watch, which runs only on the leader.
   const requeue = { to: (_key: string): void => {} };
   const notifier = startNotifier(config.notify, log, (key) => requeue.to(key));
+  // The webhook side learns of Pipelines from the controller's cache, which needs its facts: tied once both exist.
+  let webhooks: Webhooks | undefined;
   const controller = new Controller(apis, log, {
+    webhookFacts: (key) => webhooks?.facts(key),
     namespaces: config.namespaces,
     workers: config.workers,
     resyncSeconds: config.resyncSeconds,
@@ -78,6 +85,15 @@ export async function startOperator(
   // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced.
   let syncedAtMs: number | undefined;
   const ready = (): boolean => (elector && !elector.isLeader() ? true : controller.ready());
+  const webhookEvents = new EventRecorder(apis.core, log, identity, config.events ?? 'all');
+  webhooks = await startWebhooks({
+    config,
+    apis,
+    source: controller.pipelineFeed(),
+    emit: (pipeline, event) => webhookEvents.emit(pipeline, event),
+    ready: () => controller.ready() && (!elector || elector.isLeader()),
+    log,
+  });
   const health = await startHealthServer(config.healthHost, config.healthPort, {
     ready,
     routes: {
@@ -100,11 +116,14 @@ export async function startOperator(
   })().catch((err: unknown) => log.error({ err: String(err) }, 'controller failed to start'));
   return {
     healthPort: health.port,
+    ...(webhooks.port !== undefined ? { webhookPort: webhooks.port } : {}),
     ready,
     stop: async () => {
       // Finish in-flight reconciles while still holding the lease, then hand it over at once.
+      await webhooks?.stop();
       await controller.stop();
       notifier.stop();
+      await webhookEvents.flush();
       await elector?.release();
       await started;
       await new Promise<void>((resolve) => health.server.close(() => resolve()));

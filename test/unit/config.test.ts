@@ -175,3 +175,41 @@ describe('lifecycle notification flags', () => {
     }
   });
 });
+
+describe('webhook flags', () => {
+  it('keeps the receiver off unless --webhook-address is set, with default rates', () => {
+    const c = loadConfig([], {});
+    expect(c).not.toHaveProperty('webhookAddress');
+    expect(c).toMatchObject({
+      webhookRateLimit: { perSecond: 100, burst: 200 },
+      webhookPipelineRateLimit: { perSecond: 5, burst: 20 },
+    });
+  });
+
+  it.each([
+    [['--webhook-address', '0.0.0.0:9292'], {}, { host: '0.0.0.0', port: 9292 }],
+    [['--webhook-address', '[::]:9292'], {}, { host: '::', port: 9292 }],
+    [[], { CONVEYOR_WEBHOOK_ADDRESS: '127.0.0.1:0' }, { host: '127.0.0.1', port: 0 }],
+  ])('reads the address %j %j', (argv, env, expected) => {
+    expect(loadConfig(argv, env)).toMatchObject({ webhookAddress: expected });
+  });
+
+  it.each([
+    [['--webhook-address', '9292'], '--webhook-address: expected HOST:PORT'],
+    [['--webhook-address', 'h:70000'], '--webhook-address: expected HOST:PORT'],
+    [['--webhook-address', '0.0.0.0:8081'], 'port 8081 is the health and metrics port'],
+    [['--webhook-address', '0.0.0.0:9000', '--health-port', '9000'], 'port 9000 is the health and metrics port'],
+    [['--webhook-rate-limit', 'fast'], '--webhook-rate-limit: expected PER_SECOND or PER_SECOND:BURST'],
+    [['--webhook-pipeline-rate-limit', '0'], '--webhook-pipeline-rate-limit: expected'],
+  ])('refuses %j', (argv, message) => {
+    expect(() => loadConfig(argv, {})).toThrow(ConfigError);
+    expect(() => loadConfig(argv, {})).toThrow(message);
+  });
+
+  it('reads rates with and without a burst', () => {
+    expect(loadConfig(['--webhook-rate-limit', '50', '--webhook-pipeline-rate-limit', '2:7'], {})).toMatchObject({
+      webhookRateLimit: { perSecond: 50, burst: 100 },
+      webhookPipelineRateLimit: { perSecond: 2, burst: 7 },
+    });
+  });
+});

@@ -72,6 +72,17 @@ watched namespace.
 - apiGroups: ["conveyor.dev"]
   resources: ["pipelines/status"]
   verbs: ["get", "update", "patch"]
+{{- if .Values.webhooks.enabled }}
+# Webhooks: the run request is an annotation patch, as `conveyor run` writes it.
+- apiGroups: ["conveyor.dev"]
+  resources: ["pipelines"]
+  verbs: ["patch"]
+# Webhooks: the token of each Pipeline's webhook, read by the name its secretRef gives. Never
+# list or watch: the operator reads only the Secrets Pipelines name.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get"]
+{{- end }}
 {{- if .Values.rbac.ownerReferencesPermissionEnforcement }}
 - apiGroups: ["conveyor.dev"]
   resources: ["pipelines/finalizers"]

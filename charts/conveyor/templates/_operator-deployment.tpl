@@ -46,6 +46,11 @@ spec:
         {{- with $shard }}
         conveyor.dev/shard: {{ . }}
         {{- end }}
+        {{- if $root.Values.webhooks.enabled }}
+        # Which Deployment (shard) a pod belongs to: its webhook Service selects only its pods,
+        # since a shard receives the deliveries of its own Pipelines only.
+        conveyor.dev/deployment: {{ $name }}
+        {{- end }}
         {{- with $root.Values.podLabels }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -96,6 +101,11 @@ spec:
             - --leader-election-namespace={{ $root.Release.Namespace }}
             - --leader-election-id={{ include "conveyor.leaseName" (dict "root" $root "shard" $shard) }}
             {{- end }}
+            {{- if $root.Values.webhooks.enabled }}
+            - --webhook-address=0.0.0.0:{{ $root.Values.webhooks.port }}
+            - --webhook-rate-limit={{ $root.Values.webhooks.rateLimit }}
+            - --webhook-pipeline-rate-limit={{ $root.Values.webhooks.pipelineRateLimit }}
+            {{- end }}
           env:
             - name: POD_NAME
               valueFrom:
@@ -112,6 +122,11 @@ spec:
             - name: http
               containerPort: 8081
               protocol: TCP
+            {{- if $root.Values.webhooks.enabled }}
+            - name: webhook
+              containerPort: {{ $root.Values.webhooks.port }}
+              protocol: TCP
+            {{- end }}
           livenessProbe:
             httpGet:
               path: /healthz

@@ -20,6 +20,18 @@ export interface ClusterView {
   cronJobsOwnedBy(uid: string): k8s.V1CronJob[];
   claimsOwnedBy(uid: string): k8s.V1PersistentVolumeClaim[];
   revisionsOwnedBy(uid: string): k8s.V1ControllerRevision[];
+  /**
+   * What the webhook receiver knows of the Pipeline `key`'s webhook (src/webhook/path-index.ts,
+   * wired by src/operator.ts): its path, or why it receives nothing. Undefined: no webhook, or
+   * its Secret not read yet (the receiver requeues the Pipeline once it is).
+   */
+  webhook?(key: string): WebhookFacts | undefined;
+}
+
+/** status.webhook's path and message, as the receiver knows them. */
+export interface WebhookFacts {
+  path?: string;
+  message?: string;
 }
 
 /**
@@ -102,6 +114,8 @@ export class Gatherer {
       now,
       ...(notified ? { notified } : {}),
     };
+    const webhook = this.view.webhook?.(key);
+    if (webhook) input.webhook = webhook;
     return { kind: 'pipeline', namespace, name, pipeline, input };
   }
 

@@ -19,7 +19,7 @@ import { slimJob, slimPipeline } from '../cache/drop-unread-fields.ts';
 import { timings, type WokenBy } from './timings.ts';
 import { WorkQueue } from './work-queue.ts';
 import { Reconciler } from '../reconcile/reconciler.ts';
-import type { ClusterView, NotifiedLookup } from '../reconcile/gather.ts';
+import type { ClusterView, NotifiedLookup, WebhookFacts } from '../reconcile/gather.ts';
 import { PendingObservations } from '../reconcile/pending-observations.ts';
 import { OwnerIndex } from '../cache/owner-index.ts';
 import { ActionExecutor } from '../reconcile/execute.ts';
@@ -51,6 +51,20 @@ export interface ControllerOptions {
   observePipeline?: (pipeline: Pipeline, verb: Verb, before: Pipeline | undefined) => void;
   /** What the lifecycle notifier says of a Pipeline's runs, for the planner (reconcile/gather.ts). */
   notified?: NotifiedLookup;
+  /** What the webhook receiver knows of a Pipeline's webhook (gather.ts WebhookFacts); unset: nothing. */
+  webhookFacts?: (key: string) => WebhookFacts | undefined;
+}
+
+/** Another part of the operator following the Pipeline cache (the webhook receiver). */
+export type PipelineListener = (pipeline: Pipeline, verb: Verb) => void;
+
+/** The Pipeline cache, read-only, for the parts of the operator outside the controller. */
+export interface PipelineFeed {
+  get(namespace: string, name: string): Pipeline | undefined;
+  list(): Pipeline[];
+  onChange(listener: PipelineListener): void;
+  /** Asks for a reconcile of `namespace/name`. */
+  requeue(key: string): void;
 }
 
 type AnyInformer = ResilientInformer<k8s.KubernetesObject>;
@@ -119,6 +133,9 @@ export class Controller {
 
   /** Each Pipeline as the watch delivered it last: the "before" of the wake filter (wake-filters.ts). */
   private readonly lastPipelines = new LastDelivered<CachedPipeline>();
+
+  /** Followers of the Pipeline cache (pipelineFeed): told of each change after the controller took it in. */
+  private readonly pipelineListeners: PipelineListener[] = [];
 
   constructor(apis: KubeApis, log: Logger, options: ControllerOptions) {
     this.log = log;
@@ -214,6 +231,23 @@ export class Controller {
     if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
     this.enqueueDownstream(p);
     this.options.observePipeline?.(p, verb, before);
+    for (const listener of this.pipelineListeners) {
+      try {
+        listener(p, verb);
+      } catch (err) {
+        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'pipeline listener failed');
+      }
+    }
+  }
+
+  /** The Pipeline cache for the webhook receiver: it reads, follows and requeues, and decides nothing here. */
+  pipelineFeed(): PipelineFeed {
+    return {
+      get: (namespace, name) => this.cachedPipeline(namespace, name),
+      list: () => this.pipelines.flatMap((inf) => inf.list()),
+      onChange: (listener) => void this.pipelineListeners.push(listener),
+      requeue: (key) => this.queue.add(key),
+    };
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */
@@ -272,6 +306,7 @@ export class Controller {
       cronJobsOwnedBy: (uid) => this.owners.cronjobs.owned(uid),
       claimsOwnedBy: (uid) => this.owners.claims.owned(uid),
       revisionsOwnedBy: (uid) => this.owners.revisions.owned(uid),
+      ...(this.options.webhookFacts ? { webhook: this.options.webhookFacts } : {}),
     };
   }
 

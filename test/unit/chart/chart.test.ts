@@ -387,6 +387,7 @@ describe('metrics', () => {
         'conveyor_notify_failed_total',
         'conveyor_notify_dropped_total',
         'conveyor_notify_queue_depth',
+        'conveyor_webhook_deliveries_total',
       ].sort(),
     );
     for (const m of exported)

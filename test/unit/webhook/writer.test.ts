@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import { ApiException } from '@kubernetes/client-node';
+import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../../src/api/labels.ts';
+import type { Pipeline } from '../../../src/api/types.ts';
+import { RequestWriter } from '../../../src/webhook/writer.ts';
+import { FakeSource, pipeline } from './fakes.ts';
+
+const conflict = () => new ApiException(409, 'Conflict', { reason: 'Conflict' }, {});
+
+/** A fake API server: patches apply to its copy; the test delivers them to the cache when it wants. */
+function server(source: FakeSource, start: Pipeline) {
+  let current = start;
+  const patches: Record<string, string>[] = [];
+  /** Requests a patch replaced before the planner handled them: must stay empty. */
+  const overwritten: string[] = [];
+  return {
+    patches,
+    overwritten,
+    current: () => current,
+    /** Someone else writes (the CLI): a new resourceVersion. */
+    bump(annotations: Record<string, string>) {
+      current = withAnnotations(current, annotations);
+    },
+    /** The planner handled the pending request: lastRunRequest, and the watch delivers it. */
+    handle() {
+      const value = current.metadata.annotations?.[ANN_RUN_REQUESTED];
+      current = {
+        ...current,
+        metadata: { ...current.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) + 1) },
+        status: { ...current.status, lastRunRequest: value },
+      };
+      source.set(current);
+    },
+    deliver() {
+      source.set(current);
+    },
+    writer: (waitMs = 1000) =>
+      new RequestWriter({
+        source,
+        waitMs,
+        patch: async (p, annotations) => {
+          if (p.metadata.resourceVersion !== current.metadata.resourceVersion) throw conflict();
+          const pending = current.metadata.annotations?.[ANN_RUN_REQUESTED];
+          if (pending !== undefined && pending !== current.status?.lastRunRequest) overwritten.push(pending);
+          patches.push(annotations);
+          current = withAnnotations(current, annotations);
+          return current;
+        },
+        read: async () => current,
+      }),
+  };
+}
+
+function withAnnotations(p: Pipeline, annotations: Record<string, string>): Pipeline {
+  return {
+    ...p,
+    metadata: {
+      ...p.metadata,
+      annotations: { ...p.metadata.annotations, ...annotations },
+      resourceVersion: String(Number(p.metadata.resourceVersion) + 1),
+    },
+  };
+}
+
+const req = (id: string) => ({ value: `webhook:${id}`, options: JSON.stringify({ request: `webhook:${id}` }) });
+
+describe('RequestWriter', () => {
+  it('writes both annotations in one patch on a settled Pipeline', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p');
+    source.set(p);
+    const s = server(source, p);
+    expect(await s.writer().write('ns/p', [req('a')])).toEqual({ kind: 'accepted', written: ['webhook:a'] });
+    expect(s.patches).toEqual([{ [ANN_RUN_REQUESTED]: 'webhook:a', [ANN_RUN_OPTIONS]: req('a').options }]);
+  });
+
+  it('answers duplicate for a request already pending or handled, writing nothing', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p', {
+      annotations: { [ANN_RUN_REQUESTED]: 'webhook:a' },
+      status: { lastRunRequest: 'webhook:a' },
+    });
+    source.set(p);
+    const s = server(source, p);
+    expect(await s.writer().write('ns/p', [req('a')])).toEqual({ kind: 'duplicate' });
+    expect(s.patches).toEqual([]);
+  });
+
+  it('waits until the request before is handled, then writes the next: none is overwritten', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p');
+    source.set(p);
+    const s = server(source, p);
+    const w = s.writer(5000);
+    const first = w.write('ns/p', [req('a')]);
+    const second = w.write('ns/p', [req('b')]);
+    expect(await first).toMatchObject({ kind: 'accepted' });
+    // The watch shows a pending, unhandled request: the second waits for the planner.
+    s.deliver();
+    s.handle();
+    expect(await second).toEqual({ kind: 'accepted', written: ['webhook:b'] });
+    expect(s.patches.map((a) => a[ANN_RUN_REQUESTED])).toEqual(['webhook:a', 'webhook:b']);
+    expect(s.overwritten).toEqual([]);
+  });
+
+  it('answers unavailable when the pending request is not handled in time', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p', { annotations: { [ANN_RUN_REQUESTED]: 'cli' } });
+    source.set(p);
+    const s = server(source, p);
+    expect(await s.writer(30).write('ns/p', [req('a')])).toMatchObject({ kind: 'unavailable' });
+    expect(s.patches).toEqual([]);
+  });
+
+  it('on Conflict reads the Pipeline again and never overwrites a request written meanwhile', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p');
+    source.set(p);
+    const s = server(source, p);
+    s.bump({ [ANN_RUN_REQUESTED]: 'cli-run' }); // the CLI wrote; the cache has not seen it
+    const w = s.writer(5000);
+    const written = w.write('ns/p', [req('a')]);
+    s.handle();
+    expect(await written).toEqual({ kind: 'accepted', written: ['webhook:a'] });
+    expect(s.overwritten).toEqual([]);
+  });
+
+  it('writes each record of a delivery in turn, and a retried delivery skips those written', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p');
+    source.set(p);
+    const s = server(source, p);
+    const w = s.writer(50);
+    const first = await w.write('ns/p', [req('d-0'), req('d-1')]);
+    expect(first).toMatchObject({ kind: 'unavailable' });
+    s.handle();
+    expect(await w.write('ns/p', [req('d-0'), req('d-1')])).toEqual({ kind: 'accepted', written: ['webhook:d-1'] });
+    expect(s.patches.map((a) => a[ANN_RUN_REQUESTED])).toEqual(['webhook:d-0', 'webhook:d-1']);
+  });
+
+  it('answers gone for a Pipeline not in the cache', async () => {
+    const source = new FakeSource();
+    const s = server(source, pipeline('p'));
+    expect(await s.writer().write('ns/p', [req('a')])).toEqual({ kind: 'gone' });
+  });
+});
