@@ -7,6 +7,7 @@ import { formatPath, pointerSegments, type PathSegment } from './path.ts';
 import {
   ABSOLUTE_PATH,
   BUCKET_EVENT_PATTERN,
+  CLOUDEVENTS_SINK_PATTERN,
   DNS1123_LABEL,
   DNS1123_SUBDOMAIN,
   GITHUB_EVENT_PATTERN,
@@ -31,6 +32,7 @@ const PATTERN_MEANING: Record<string, string> = {
   [GITHUB_EVENT_PATTERN]: 'a GitHub event name such as push or pull_request (lower-case letters and _)',
   [BUCKET_EVENT_PATTERN]: 'an event name such as s3:ObjectCreated:Put, with * only at the end (s3:ObjectCreated:*)',
   [SECRET_KEY_PATTERN]: "a Secret key (letters, digits, '-', '_' and '.')",
+  [CLOUDEVENTS_SINK_PATTERN]: 'an http:// or https:// URL (without spaces)',
 };
 
 // strict, allErrors, allowUnionTypes: the options it was generated with.

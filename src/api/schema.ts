@@ -215,6 +215,44 @@ const podTemplate = kubernetesObject<PodTemplateOverlay>(
   'A partial PodTemplateSpec (metadata, spec) merged under what Conveyor generates: the escape hatch for volumes, securityContext, annotations and the like.',
 );
 
+// ---------------------------------------------------------------------------------------------
+// Datasets a stage reads and writes (OpenLineage inputs/outputs, src/notify/openlineage.ts)
+
+export const MAX_DATASETS = 32;
+export const MAX_DATASET_NAMESPACE_LENGTH = 512;
+export const MAX_DATASET_NAME_LENGTH = 1024;
+/** A dataset's facets as JSON: they travel in every lineage event of the stage. */
+export const MAX_DATASET_FACETS_BYTES = 16 * 1024;
+
+export const DatasetSchema = closed(
+  {
+    namespace: Type.String({
+      description:
+        'Where the dataset lives, as OpenLineage names datasource namespaces: s3://bucket, postgres://host:5432, kafka://broker:9092. $(params.x) and $(run.x) are replaced with the run’s values.',
+      minLength: 1,
+      maxLength: MAX_DATASET_NAMESPACE_LENGTH,
+    }),
+    name: Type.String({
+      description:
+        'The dataset within its namespace: a path (orders/2026-12-06), a table (public.orders), a topic. $(params.x) and $(run.x) are replaced with the run’s values.',
+      minLength: 1,
+      maxLength: MAX_DATASET_NAME_LENGTH,
+    }),
+    facets: Type.Optional(
+      kubernetesObject<Record<string, Record<string, unknown>>>(
+        `OpenLineage dataset facets, by facet name (schema, dataSource, ...): each an object with its _schemaURL; _producer defaults to Conveyor. At most ${MAX_DATASET_FACETS_BYTES} bytes as JSON.`,
+      ),
+    ),
+  },
+  { description: 'A dataset, named as OpenLineage names datasets.' },
+);
+
+const datasets = (what: 'reads' | 'writes') =>
+  Type.Array(DatasetSchema, {
+    description: `Datasets the stage ${what}: sent as the ${what === 'reads' ? 'inputs' : 'outputs'} of its OpenLineage events, shown by conveyor describe and the Console.`,
+    maxItems: MAX_DATASETS,
+  });
+
 /** The fields a stage and an onFailure stage share. */
 const stageFields = (what: string) => ({
   name: stageName(what),
@@ -237,6 +275,8 @@ const stageFields = (what: string) => ({
   ),
   resources: Type.Optional(resources),
   workingDir: Type.Optional(Type.String({ description: 'Working directory of the container.' })),
+  inputs: Type.Optional(datasets('reads')),
+  outputs: Type.Optional(datasets('writes')),
 });
 
 const dependsOn = Type.Array(Type.String({ maxLength: MAX_STAGE_NAME_LENGTH }), {
@@ -556,6 +596,36 @@ export const ParamSchema = closed(
   { description: 'A run parameter.', ...cel('paramEnumNeedsDefault') },
 );
 
+export const CLOUDEVENTS_SINK_PATTERN = '^https?://[^\\s]+$';
+export const MAX_SINK_URL_LENGTH = 2048;
+
+export const NotifySchema = closed(
+  {
+    cloudevents: Type.Optional(
+      closed(
+        {
+          url: Type.String({
+            description:
+              'Where this pipeline’s run and stage lifecycle CloudEvents are POSTed: an http or https URL. It must start with one of the operator’s --cloudevents-allowed-sinks prefixes, else status.notify.message says why nothing is sent.',
+            minLength: 1,
+            maxLength: MAX_SINK_URL_LENGTH,
+            pattern: CLOUDEVENTS_SINK_PATTERN,
+          }),
+          mode: Type.Optional(
+            stringEnum(['structured', 'binary'], {
+              description:
+                'HTTP content mode: structured (the whole event as application/cloudevents+json) or binary (ce-* headers, the data as the body).',
+              default: 'structured',
+            }),
+          ),
+        },
+        { description: 'A CloudEvents sink for this pipeline, besides the operator’s --cloudevents-sink.' },
+      ),
+    ),
+  },
+  { description: 'Where this pipeline’s lifecycle events go (docs/integrations.md).' },
+);
+
 export const PipelineSpecSchema = closed(
   {
     params: Type.Optional(
@@ -631,6 +701,7 @@ export const PipelineSpecSchema = closed(
       }),
     ),
     triggers: Type.Optional(TriggersSchema),
+    notify: Type.Optional(NotifySchema),
   },
   {
     description: 'What the pipeline runs and when.',
@@ -709,6 +780,12 @@ const runSummaryFields = {
     Type.Boolean({ description: 'The run ignores cached stage results (conveyor run --no-cache).' }),
   ),
   backfill: Type.Optional(Type.String({ description: 'The backfill request this run belongs to.' })),
+  notified: Type.Optional(
+    Type.Boolean({
+      description:
+        'The run has finished and each of its lifecycle notifications (CloudEvents, OpenLineage) was delivered or dropped; absent while some are still to be sent (after a restart they are sent again, with the same ids).',
+    }),
+  ),
 };
 
 export const RunStatusSchema = closed({
@@ -889,6 +966,20 @@ export const PipelineStatusSchema = closed(
         description: `Cached stage results, newest first, at most ${MAX_CACHE_ENTRIES}.`,
         maxItems: MAX_CACHE_ENTRIES,
       }),
+    ),
+    notify: Type.Optional(
+      closed(
+        {
+          message: Type.Optional(
+            Type.String({
+              description:
+                'Why spec.notify.cloudevents receives nothing (its URL is not under an allowed sink prefix, or the operator allows none); absent when it is accepted.',
+              maxLength: 1024,
+            }),
+          ),
+        },
+        { description: 'Lifecycle notifications of this pipeline (spec.notify).' },
+      ),
     ),
     lastTriggers: Type.Optional(
       Type.Array(

@@ -6,7 +6,9 @@ import type {
   CacheEntrySchema,
   ChainTriggerSchema,
   ConditionSchema,
+  DatasetSchema,
   OnFailureStageSchema,
+  NotifySchema,
   ParamSchema,
   PipelineSpecSchema,
   PipelineStatusSchema,
@@ -39,6 +41,8 @@ export type CacheEntry = Static<typeof CacheEntrySchema>;
 export type BackfillStatus = Static<typeof BackfillStatusSchema>;
 export type WebhookStatus = Static<typeof WebhookStatusSchema>;
 export type WebhookDelivery = Static<typeof WebhookDeliverySchema>;
+export type DatasetSpec = Static<typeof DatasetSchema>;
+export type NotifySpec = Static<typeof NotifySchema>;
 
 export type Condition = Static<typeof ConditionSchema>;
 export type StageStatus = Static<typeof StageStatusSchema>;

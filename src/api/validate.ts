@@ -5,9 +5,11 @@
 //   2. list types (no repeats in dependsOn, ...), as the API server checks them;
 //   3. the CEL rules the API server runs, in their TypeScript twins (rules.ts);
 //   4. what only code can check: dependency cycles, the cron grammar of a CronJob, time zones,
-//      `$(params.x)`/`$(run.x)` references and param defaults within their enum (param-refs.ts).
+//      `$(params.x)`/`$(run.x)` references and param defaults within their enum (param-refs.ts),
+//      datasets' OpenLineage facets (datasets.ts).
 import { MAX_STAGES } from './constants.ts';
 import { scheduleProblem } from './cron.ts';
+import { datasetProblems } from './datasets.ts';
 import { describeCycle, findCycles, type StageRef } from './graph.ts';
 import { listTypeProblems } from './list-types.ts';
 import { formatPath } from './path.ts';
@@ -36,7 +38,12 @@ export function validatePipeline(doc: unknown): ValidationProblem[] {
   if (!isObj(doc)) return problems;
   problems.push(...listTypeProblems(doc), ...ruleProblems(doc), ...metadataProblems(doc));
   if (isObj(doc.spec))
-    problems.push(...cycleProblems(doc.spec), ...scheduleProblems(doc.spec), ...paramProblems(doc.spec));
+    problems.push(
+      ...cycleProblems(doc.spec),
+      ...scheduleProblems(doc.spec),
+      ...paramProblems(doc.spec),
+      ...datasetProblems(doc.spec),
+    );
   return problems;
 }
 

@@ -39,6 +39,8 @@ describe('type contract', () => {
       | 'timeoutSeconds'
       | 'podTemplate'
       | 'cache'
+      | 'inputs'
+      | 'outputs'
     >();
     expectTypeOf<RequiredKeys<StageSpec>>().toEqualTypeOf<'name'>();
     expectTypeOf<StageSpec['dependsOn']>().toEqualTypeOf<string[] | undefined>();

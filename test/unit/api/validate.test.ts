@@ -1,7 +1,12 @@
 // validatePipeline beyond the fixture files: the largest pipeline the API allows, odd inputs.
 import { describe, expect, it } from 'vitest';
 import { MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES } from '../../../src/api/constants.ts';
-import { MAX_DEPENDS_ON } from '../../../src/api/schema.ts';
+import {
+  MAX_DATASET_FACETS_BYTES,
+  MAX_DATASET_NAMESPACE_LENGTH,
+  MAX_DATASETS,
+  MAX_DEPENDS_ON,
+} from '../../../src/api/schema.ts';
 import { validatePipeline } from '../../../src/api/validate.ts';
 
 const name = (prefix: string, i: number) => `${prefix}${i}`.padEnd(MAX_STAGE_NAME_LENGTH, 'x');
@@ -69,5 +74,78 @@ describe('validatePipeline', () => {
       { path: 'spec.stages[0].retries', message: 'must be at least 0, not -1' },
       { path: 'spec.stages[0].dependsOn[0]', message: 'dependency cycle: a → b → a' },
     ]);
+  });
+});
+
+describe('validatePipeline: datasets (stages[].inputs / outputs)', () => {
+  const withDatasets = (inputs: unknown[]) => ({
+    apiVersion: 'conveyor.dev/v1alpha1',
+    kind: 'Pipeline',
+    metadata: { name: 'lineage' },
+    spec: { stages: [{ name: 'a', image: 'busybox', inputs }] },
+  });
+  const schemaURL = 'https://openlineage.io/spec/facets/1-1-0/DocumentationDatasetFacet.json';
+
+  it.each([
+    [
+      'facets over 16 KiB as JSON',
+      [
+        {
+          namespace: 'n',
+          name: 'd',
+          facets: { documentation: { _schemaURL: schemaURL, description: 'x'.repeat(17_000) } },
+        },
+      ],
+      [
+        {
+          path: 'spec.stages[0].inputs[0].facets',
+          message: `facets are ${17_000 + 123} bytes as JSON; at most ${MAX_DATASET_FACETS_BYTES} (they travel in every lineage event of the stage)`,
+        },
+      ],
+    ],
+    [
+      'facets far over the bound: counting stops',
+      [
+        {
+          namespace: 'n',
+          name: 'd',
+          facets: { documentation: { _schemaURL: schemaURL, description: 'x'.repeat(99_000) } },
+        },
+      ],
+      [
+        {
+          path: 'spec.stages[0].inputs[0].facets',
+          message: `facets are over ${2 * MAX_DATASET_FACETS_BYTES} bytes as JSON; at most ${MAX_DATASET_FACETS_BYTES} (they travel in every lineage event of the stage)`,
+        },
+      ],
+    ],
+    [
+      'more datasets than allowed',
+      Array.from({ length: MAX_DATASETS + 1 }, (_, i) => ({ namespace: 'n', name: `d${i}` })),
+      [{ path: 'spec.stages[0].inputs', message: `must have at most ${MAX_DATASETS} items, not ${MAX_DATASETS + 1}` }],
+    ],
+    [
+      'a name and a namespace too long, an empty one',
+      [{ namespace: 'n'.repeat(MAX_DATASET_NAMESPACE_LENGTH + 1), name: '' }],
+      [
+        {
+          path: 'spec.stages[0].inputs[0].namespace',
+          message: `must be at most ${MAX_DATASET_NAMESPACE_LENGTH} characters long, not ${MAX_DATASET_NAMESPACE_LENGTH + 1}`,
+        },
+        { path: 'spec.stages[0].inputs[0].name', message: 'must not be empty' },
+      ],
+    ],
+    [
+      'an unknown field of a dataset',
+      [{ namespace: 'n', name: 'd', kind: 'table' }],
+      [{ path: 'spec.stages[0].inputs[0].kind', message: 'unknown field "kind"' }],
+    ],
+    [
+      'facets with their _schemaURL',
+      [{ namespace: 'n', name: 'd', facets: { documentation: { _schemaURL: schemaURL, description: 'd' } } }],
+      [],
+    ],
+  ])('%s', (_name, inputs, problems) => {
+    expect(validatePipeline(withDatasets(inputs))).toEqual(problems);
   });
 });
