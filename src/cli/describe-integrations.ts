@@ -3,7 +3,8 @@
 // CloudEvents sink (and why it is refused), and the datasets each stage reads and writes. Pure
 // text from the Pipeline object; status values are written by the operator but shown to a
 // terminal, so control characters are replaced and long messages cut.
-import type { DatasetSpec, Pipeline, WebhookDelivery, WebhookTrigger } from '../api/types.ts';
+import type { DatasetSpec, Pipeline, WebhookDelivery } from '../api/types.ts';
+import { webhookWords } from '../api/webhook-words.ts';
 import { table } from './table.ts';
 
 const INDENT = '             ';
@@ -24,21 +25,6 @@ export function oneLine(text: string, max = MAX_MESSAGE): string {
 export function utcSeconds(time: string): string {
   const ms = Date.parse(time);
   return Number.isFinite(ms) ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : oneLine(time, 40);
-}
-
-/** "github, Secret gh-token (key token), events push, params commit ← /after, 1 filter". */
-export function webhookWords(w: WebhookTrigger): string {
-  const parts = [w.type, `Secret ${w.secretRef.name} (key ${w.secretRef.key ?? 'token'})`];
-  if (w.events?.length) parts.push(`events ${w.events.join(', ')}`);
-  if (w.params?.length) parts.push(`params ${w.params.map((m) => `${m.name} ← ${m.from}`).join(', ')}`);
-  if (w.filter?.length) parts.push(`${w.filter.length} filter${w.filter.length === 1 ? '' : 's'}`);
-  const b = w.bucketNotification;
-  if (b) {
-    const into = [b.bucketParam ? `bucket → ${b.bucketParam}` : '', `key → ${b.keyParam}`];
-    const only = [b.prefix ? `prefix ${b.prefix}` : '', b.suffix ? `suffix ${b.suffix}` : ''];
-    parts.push(`bucket notifications (${[...into, ...only].filter(Boolean).join(', ')})`);
-  }
-  return parts.join(', ');
 }
 
 function deliveryTable(deliveries: WebhookDelivery[]): string[] {

@@ -1,9 +1,8 @@
 // `conveyor describe` on triggers, sinks and datasets: table-driven over the good fixtures of
 // issue 19 (test/fixtures/pipelines/good/webhook.yaml, datasets-and-notify.yaml), each with the
 // status the operator would write.
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { goodFixture as fixture } from '../../fixtures/pipelines/good-fixture.ts';
 import type { Pipeline, PipelineStatus } from '../../../src/api/types.ts';
 import {
   datasetLines,
@@ -13,15 +12,6 @@ import {
   utcSeconds,
 } from '../../../src/cli/describe-integrations.ts';
 import { describePipeline } from '../../../src/cli/kube-commands.ts';
-
-function fixture(file: string, name: string): Pipeline {
-  const text = readFileSync(new URL(`../../fixtures/pipelines/good/${file}`, import.meta.url), 'utf8');
-  const found = parseAllDocuments(text)
-    .map((d) => d.toJS() as Pipeline)
-    .find((p) => p.metadata.name === name);
-  if (!found) throw new Error(`${file}: no Pipeline ${name}`);
-  return { ...found, metadata: { ...found.metadata, namespace: 'data' } };
-}
 
 const withStatus = (p: Pipeline, status: PipelineStatus): Pipeline => ({ ...p, status });
 const PATH = `/hook/${'ab'.repeat(32)}`;
