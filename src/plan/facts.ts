@@ -52,11 +52,13 @@ export type SeenFacts = {
   policy: ConcurrencyPolicy;
   scheduled: boolean;
   /**
-   * It waits for a trigger: scheduled, or chained after others (and not scheduled). Creating or
-   * changing it starts no run ("load after ingest" must not load before ingest); manual runs and
-   * retries still start at once.
+   * It waits for a trigger: scheduled, chained after others, or started by webhook deliveries.
+   * Creating or changing it starts no run ("load after ingest" must not load before ingest, "load
+   * the file that landed" has no file on create); manual runs and retries still start at once.
    */
   waitsForTrigger: boolean;
+  /** What the shell gathered of the webhook receiver for this Pipeline (PlanInput.webhook). */
+  webhook?: PlanInput['webhook'];
   /** The Pipeline as it was at a generation (its pinned spec), undefined when that spec is gone. */
   pipelineAt: (generation: number) => Pipeline | undefined;
   /** Stages and onFailure stages of a run of a generation (the stage budget, concurrency.ts). */
@@ -103,7 +105,8 @@ export function readFacts(input: PlanInput): SeenFacts {
     historyLimit: historyLimit(spec.runHistoryLimit),
     policy: policyOf(spec),
     scheduled,
-    waitsForTrigger: scheduled || (spec.triggers?.after?.length ?? 0) > 0,
+    waitsForTrigger: scheduled || (spec.triggers?.after?.length ?? 0) > 0 || isPlainObject(spec.triggers?.webhook),
+    webhook: isPlainObject(input.webhook) ? input.webhook : undefined,
     pipelineAt,
     stagesOf: stageCounter(pipelineAt, generation),
   });

@@ -119,6 +119,11 @@ export function manualRunId(annotationValue: string): string {
   return `m${shortHash(annotationValue)}`;
 }
 
+/** Run asked for by a webhook delivery (run-requested `webhook:<delivery id>`; value → id). */
+export function webhookRunId(annotationValue: string): string {
+  return `w${shortHash(annotationValue)}`;
+}
+
 /** Retry of a failed run, asked for with conveyor.dev/retry-requested (value → id). */
 export function retryRunId(annotationValue: string): string {
   return `r${shortHash(annotationValue)}`;
@@ -159,7 +164,7 @@ export function backfillRunId(requestId: string, tick: Date, requestedAt?: strin
 
 /** Whether `text` has the shape of a run id Conveyor derives (used to read `<runId>:<nonce>`). */
 export function isRunId(text: string): boolean {
-  return /^(g\d+|s\d+|[mrcb][0-9a-f]{8})$/.test(text);
+  return /^(g\d+|s\d+|[mrcbw][0-9a-f]{8})$/.test(text);
 }
 
 /**

@@ -35,6 +35,12 @@ export type PlanInput = {
    * is missing is only "deleted" when it is not among them.
    */
   pendingJobs?: ReadonlySet<string>;
+  /**
+   * What the shell knows of the webhook receiver for this Pipeline (one with a webhook trigger):
+   * the path it takes deliveries on (when the receiver runs and the Secret has the token), or why
+   * deliveries are not received. Written to status.webhook as given; absent: neither is shown.
+   */
+  webhook?: { path?: string; message?: string };
   now: Date;
 };
 

@@ -14,11 +14,10 @@ import { MAX_DELIVERY_ID_LENGTH } from '../api/schema.ts';
 import { isPlainObject } from '../plan/objects.ts';
 import { checkRunRequest, type RunOptions } from '../plan/select/params.ts';
 import { quoted } from '../plan/select/request-annotation.ts';
+import { WEBHOOK_REQUEST_PREFIX } from '../plan/select/webhook.ts';
 import { parseSource, readHeader, readPointer, type Found } from './pointer.ts';
 import type { WebhookRequest } from './verify.ts';
 
-/** The run-requested value of a webhook delivery: `webhook:<delivery id>`. */
-export const WEBHOOK_REQUEST_PREFIX = 'webhook:';
 /** A bucket notification with more records than this is refused (S3 sends one per event). */
 export const MAX_BUCKET_RECORDS = 10;
 /** The receiver's body limit: larger bodies are refused (too_large) before they are read. */

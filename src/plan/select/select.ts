@@ -4,7 +4,7 @@
 // lost status forgot). Run ids are derived from the trigger, so deciding twice (after a crash)
 // picks the same ids. Whether a new run may start next to the active ones is concurrency.ts's.
 import { requestAnnotation } from './request-annotation.ts';
-import type { PipelineStatus, RunTrigger } from '../../api/types.ts';
+import type { PipelineStatus, RunTrigger, WebhookDelivery } from '../../api/types.ts';
 import { ANN_RUN_OPTIONS } from '../../api/labels.ts';
 import { checkRunRequest } from './params.ts';
 import { chainRunValues, manualRunValues } from '../values/decide.ts';
@@ -13,12 +13,13 @@ import type { PlanEvent } from '../types.ts';
 import type { FiredTrigger } from './chain.ts';
 import type { Decisions } from '../decisions.ts';
 import type { PlanFacts } from '../facts.ts';
-import { chainRunId, generationRunId, manualRunId, scheduledTimeOf } from '../names.ts';
+import { chainRunId, generationRunId, manualRunId, scheduledTimeOf, webhookRunId } from '../names.ts';
 import type { ObservedRun } from '../observed.ts';
 import { keptStages, resolveRetry, type RememberedRun } from './retry.ts';
 import { isActiveRun } from '../run/run.ts';
 import type { Requests } from './requests.ts';
 import { ROOT_JOIN_GRACE_MS, type RunRef, type RunRequest, type Selection, type SkippedRun } from './selection.ts';
+import { deliveryRecord, handledDelivery, isWebhookRequest } from './webhook.ts';
 
 /** Status lost (new object, or status wiped): memory must be rebuilt from the Jobs. */
 function statusLost(previous: PipelineStatus): boolean {
@@ -91,36 +92,26 @@ export function requestSeed(value: string, count: number): string {
 }
 
 const refused = (message: string) => ({ ok: false as const, message });
+const SUSPENDED = 'the pipeline is suspended (spec.suspend); resume it to run';
+
+/** The new requests of one plan, and the webhook delivery among them, as status records it. */
+type Asked = { requests: RunRequest[]; events: PlanEvent[]; delivery?: WebhookDelivery };
 
 /** Explicit and chained requests, in the order they are considered. */
-function newRequests(
-  ctx: PlanFacts,
-  r: Requests,
-  chainGoverned: boolean,
-): { requests: RunRequest[]; events: PlanEvent[] } {
+function newRequests(ctx: PlanFacts, r: Requests, chainGoverned: boolean): Asked {
   const { previous, now, generation } = ctx;
   const requests: RunRequest[] = [];
   const events: PlanEvent[] = [];
+  let delivery: WebhookDelivery | undefined;
   let count = requestCountOf(previous);
   const chained = chainRequests(ctx, r.chain.fired, chainGoverned);
   requests.push(...chained.requests);
   events.push(...r.chain.events, ...chained.events);
   if (isNewRunRequest(ctx, r)) {
-    const id = manualRunId(requestSeed(r.runRequest ?? '', count++));
-    // The request's options (conveyor run --param/--at/--no-cache); bad ones refuse it.
-    const checked = r.runProblem
-      ? refused(r.runProblem)
-      : checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), r.runRequest);
-    if (checked.ok) {
-      const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
-      requests.push({ id, trigger: 'manual', generation, governed: false, at: now, values });
-    } else {
-      events.push({
-        type: 'Warning',
-        reason: 'RunRefused',
-        message: `run request "${r.runRequest}" refused: ${checked.message}`,
-      });
-    }
+    const asked = askedRun(ctx, r, requestSeed(r.runRequest ?? '', count++));
+    if (asked.request) requests.push(asked.request);
+    if (asked.event) events.push(asked.event);
+    delivery = asked.delivery;
   }
   if (isNewRetryRequest(ctx, r)) {
     const value = r.retryRequest ?? '';
@@ -139,7 +130,48 @@ function newRequests(
       });
     }
   }
-  return { requests, events };
+  return { requests, events, ...(delivery ? { delivery } : {}) };
+}
+
+/**
+ * A new run request: a manual run (`conveyor run`, the Console) or a webhook delivery's
+ * (`webhook:<id>`, select/webhook.ts). Both are checked alike (conveyor run --param/--at/
+ * --no-cache; bad options refuse it) and start whatever concurrencyPolicy says; a delivery is
+ * recorded in status, and one status still lists starts nothing again.
+ */
+function askedRun(
+  ctx: PlanFacts,
+  r: Requests,
+  seed: string,
+): { request?: RunRequest; event?: PlanEvent; delivery?: WebhookDelivery } {
+  const { now, generation } = ctx;
+  const value = r.runRequest ?? '';
+  const webhook = isWebhookRequest(value);
+  const repeat = webhook ? handledDelivery(ctx.previous, value) : undefined;
+  const refuse = (message: string): PlanEvent => ({
+    type: 'Warning',
+    reason: 'RunRefused',
+    message: `run request "${value}" refused: ${message}`,
+  });
+  if (repeat) {
+    const by = repeat.run ? ` (run ${repeat.run})` : '';
+    return { event: refuse(`delivery ${repeat.id} was handled already, at ${repeat.time}${by}`) };
+  }
+  // Deliveries are events from outside, like ticks: spec.suspend stops them (a person's run still starts).
+  const checked = r.runProblem
+    ? refused(r.runProblem)
+    : webhook && ctx.pipeline.spec.suspend === true
+      ? refused(SUSPENDED)
+      : checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), value);
+  if (!checked.ok) {
+    const delivery = webhook ? deliveryRecord(value, now, { refused: checked.message }) : undefined;
+    return { event: refuse(checked.message), ...(delivery ? { delivery } : {}) };
+  }
+  const id = webhook ? webhookRunId(seed) : manualRunId(seed);
+  const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
+  const trigger: RunTrigger = webhook ? 'webhook' : 'manual';
+  const request: RunRequest = { id, trigger, generation, governed: false, at: now, values };
+  return { request, ...(webhook ? { delivery: deliveryRecord(value, now, { run: id }) } : {}) };
 }
 
 /**
@@ -149,21 +181,24 @@ function newRequests(
  * tells their run ids apart, was lost with it): a request whose run is not among the Jobs is not
  * run again, and a Warning says so — request it again to run.
  */
-function afterLostStatus(
-  ctx: PlanFacts,
-  r: Requests,
-  asked: { requests: RunRequest[]; events: PlanEvent[] },
-): { requests: RunRequest[]; events: PlanEvent[] } {
+function afterLostStatus(ctx: PlanFacts, r: Requests, asked: Asked): Asked {
   const started = [...ctx.observed.values()].filter((run) => run.started);
   if (started.length === 0) return asked;
   const known = new Set(started.map((run) => run.id));
-  const dropped = (q: RunRequest) => !known.has(q.id) && (q.trigger === 'manual' || q.trigger === 'retry');
+  const explicit: RunTrigger[] = ['manual', 'webhook', 'retry'];
+  const dropped = (q: RunRequest) => !known.has(q.id) && explicit.includes(q.trigger);
   const events = [...asked.events];
+  let delivery = asked.delivery;
   for (const q of asked.requests.filter(dropped)) {
-    const message = `${askedBy(r, q)} not started: the Pipeline's status was lost while its Jobs show earlier runs, so it was most likely handled already; request it again to run`;
-    events.push({ type: 'Warning', reason: q.trigger === 'manual' ? 'RunRefused' : 'RetryRefused', message });
+    const why = `the Pipeline's status was lost while its Jobs show earlier runs, so it was most likely handled already; request it again to run`;
+    events.push({
+      type: 'Warning',
+      reason: q.trigger === 'retry' ? 'RetryRefused' : 'RunRefused',
+      message: `${askedBy(r, q)} not started: ${why}`,
+    });
+    if (q.trigger === 'webhook' && r.runRequest) delivery = deliveryRecord(r.runRequest, ctx.now, { refused: why });
   }
-  return { requests: asked.requests.filter((q) => !dropped(q)), events };
+  return { requests: asked.requests.filter((q) => !dropped(q)), events, ...(delivery ? { delivery } : {}) };
 }
 
 /**
@@ -237,12 +272,24 @@ function selectSuspended(ctx: PlanFacts, r: Requests): Selection {
     events.push({
       type: 'Warning',
       reason: 'RunRefused',
-      message: `${what} refused: the pipeline is suspended (spec.suspend); resume it to run`,
+      message: `${what} refused: ${SUSPENDED}`,
     });
   if (isNewRunRequest(ctx, r)) refuse(`run request "${r.runRequest}"`);
   if (isNewRetryRequest(ctx, r)) refuse(`retry request "${r.retryRequest}"`);
   for (const fired of r.chain.fired) refuse(`run ${fired.run} of ${fired.pipeline} (trigger)`);
-  return { continuing, requests: [], skipped: [], supersede: false, ...allHandled(ctx, r), events };
+  const delivery =
+    isNewRunRequest(ctx, r) && isWebhookRequest(r.runRequest) && !handledDelivery(ctx.previous, r.runRequest)
+      ? deliveryRecord(r.runRequest, ctx.now, { refused: SUSPENDED })
+      : undefined;
+  return {
+    continuing,
+    requests: [],
+    skipped: [],
+    supersede: false,
+    ...allHandled(ctx, r),
+    events,
+    ...(delivery ? { delivery } : {}),
+  };
 }
 
 /**
@@ -262,8 +309,9 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
   if (statusLost(previous)) {
     const adopted = newestRunOf(observed, generation);
     if (adopted) {
-      const events = afterLostStatus(ctx, r, newRequests(ctx, r, true)).events;
-      return { ...base, continuing: [fromEvidence(ctx, adopted)], requests: [], ...allHandled(ctx, r), events };
+      const { events, delivery } = afterLostStatus(ctx, r, newRequests(ctx, r, true));
+      const continuing = [fromEvidence(ctx, adopted)];
+      return { ...base, continuing, requests: [], ...allHandled(ctx, r), events, ...(delivery ? { delivery } : {}) };
     }
     const request: RunRequest = {
       id: generationRunId(generation),
@@ -302,7 +350,7 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
       generation: lastRun.generation ?? generation,
       previous: lastRun,
     });
-    return { ...base, continuing: [ref], requests: [], ...handled, events: chosen.events };
+    return { ...base, continuing: [ref], requests: [], ...handled, events: chosen.events, ...delivered(chosen) };
   }
   const request: RunRequest = {
     id: generationRunId(generation),
@@ -311,12 +359,17 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
     governed: true,
     at: ctx.now,
   };
-  return { ...base, continuing: [], requests: [request], ...handled, events: chosen.events };
+  return { ...base, continuing: [], requests: [request], ...handled, events: chosen.events, ...delivered(chosen) };
+}
+
+/** The webhook delivery a selection recorded, to carry into another. */
+function delivered(from: { delivery?: WebhookDelivery }): { delivery?: WebhookDelivery } {
+  return from.delivery ? { delivery: from.delivery } : {};
 }
 
 /** What an unscheduled run's trigger was asked by, for the message of one that did not start. */
 function askedBy(r: Requests, ref: RunRequest): string {
-  if (ref.trigger === 'manual') return `run request "${r.runRequest ?? ''}"`;
+  if (ref.trigger === 'manual' || ref.trigger === 'webhook') return `run request "${r.runRequest ?? ''}"`;
   if (ref.trigger === 'retry') return `retry request "${r.retryRequest ?? ''}"`;
   return `${ref.trigger} of generation ${ref.generation}`;
 }
@@ -329,8 +382,9 @@ function askedBy(r: Requests, ref: RunRequest): string {
  * from the request, so planning again after a lost write records the same one.
  */
 function oneRun(ctx: PlanFacts, r: Requests, first?: RunRequest): Selection {
-  const { requests, events } = newRequests(ctx, r, true);
-  const priority: RunTrigger[] = ['retry', 'manual', 'chain'];
+  const asked = newRequests(ctx, r, true);
+  const { requests, events } = asked;
+  const priority: RunTrigger[] = ['retry', 'manual', 'webhook', 'chain'];
   const ordered = [...(first ? [first] : []), ...priority.flatMap((t) => requests.filter((q) => q.trigger === t))];
   const [chosen, ...others] = ordered;
   const skipped = others.map(
@@ -342,7 +396,15 @@ function oneRun(ctx: PlanFacts, r: Requests, first?: RunRequest): Selection {
     }),
   );
   const started = chosen ? [{ ...chosen, governed: true }] : [];
-  return { continuing: [], requests: started, skipped, supersede: true, ...allHandled(ctx, r), events };
+  return {
+    continuing: [],
+    requests: started,
+    skipped,
+    supersede: true,
+    ...allHandled(ctx, r),
+    events,
+    ...delivered(asked),
+  };
 }
 
 /**
@@ -373,6 +435,7 @@ export function selectScheduled(ctx: PlanFacts): Selection {
     supersede: false,
     ...allHandled(ctx, r),
     events: explicit.events,
+    ...delivered(explicit),
   };
 }
 

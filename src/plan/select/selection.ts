@@ -1,6 +1,6 @@
 // What the select phase decides (select.ts), as the later phases read it: the runs going on, the
 // new runs asked for, the ones skipped before they started, and the request bookkeeping.
-import type { RunTrigger, StageStatus } from '../../api/types.ts';
+import type { RunTrigger, StageStatus, WebhookDelivery } from '../../api/types.ts';
 import type { HandledTrigger } from './chain.ts';
 import type { RememberedRun } from './retry.ts';
 import type { RunValues } from '../values/values.ts';
@@ -57,4 +57,6 @@ export type Selection = {
   requestCount?: number;
   /** RetryRefused and RunRefused events. */
   events: PlanEvent[];
+  /** The webhook delivery (run request `webhook:<id>`) handled now: started or refused (select/webhook.ts). */
+  delivery?: WebhookDelivery;
 };

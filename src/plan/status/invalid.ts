@@ -49,6 +49,7 @@ export function planInvalid(facts: SeenFacts): Plan {
     lastRetryRequest: previous.lastRetryRequest,
     lastCancelRequest: previous.lastCancelRequest,
     lastTriggers: previous.lastTriggers,
+    webhook: previous.webhook,
     cache: updateCache(previous.cache, []),
     backfill: previous.backfill,
     lastBackfillRequest: previous.lastBackfillRequest,

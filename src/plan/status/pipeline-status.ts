@@ -39,12 +39,14 @@ export function scheduledConditions(s: {
   }
   if (s.active) return ready('RunInProgress', `runs in progress${last}`);
   if (spec.suspend === true) return ready('Suspended', `schedule suspended: no new runs start${last}`);
-  const waiting = spec.schedule
-    ? s.next
-      ? `next run at ${s.next}`
-      : 'no next run'
-    : `waiting for ${(spec.triggers?.after ?? []).map((t) => `${t.pipeline} to end ${t.phase ?? 'Succeeded'}`).join(' or ')}`;
+  const waiting = spec.schedule ? (s.next ? `next run at ${s.next}` : 'no next run') : `waiting for ${awaited(spec)}`;
   return ready('Scheduled', `${waiting}${last}`);
+}
+
+/** What an unscheduled pipeline that waits for a trigger waits for: its upstreams, a webhook delivery. */
+function awaited(spec: PipelineSpec): string {
+  const upstreams = (spec.triggers?.after ?? []).map((t) => `${t.pipeline} to end ${t.phase ?? 'Succeeded'}`);
+  return [...upstreams, ...(spec.triggers?.webhook ? ['a webhook delivery'] : [])].join(' or ');
 }
 
 export function pipelinePhase(run: RunStatus | undefined): PipelinePhase {

@@ -14,6 +14,7 @@ import { compact } from '../objects.ts';
 import { pipelinePhase, progressOf, runConditions, scheduledConditions, scheduledPhase } from './pipeline-status.ts';
 import { isActiveRun } from '../run/run.ts';
 import type { SkippedRun } from '../select/selection.ts';
+import { webhookStatus } from '../select/webhook.ts';
 import { iso } from '../time.ts';
 import type { Plan } from '../types.ts';
 
@@ -66,6 +67,7 @@ function pipelineStatus(
     lastCancelRequest: facts.requests.cancel.value,
     requestCount: selection.requestCount,
     lastTriggers: selection.lastTriggers,
+    webhook: webhookStatus(spec, facts.webhook, previous, selection.delivery),
     ...backfill,
     cache: updateCache(previous.cache, d.cacheEntries),
   });

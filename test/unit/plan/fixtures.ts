@@ -5,7 +5,7 @@ import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../..
 import { buildStageJob } from '../../../src/plan/run/job.ts';
 import { plan, type Plan } from '../../../src/plan/planner.ts';
 import { pinnedSpecOf } from '../../../src/plan/tidy/revision.ts';
-import type { Problem } from '../../../src/plan/types.ts';
+import type { PlanInput, Problem } from '../../../src/plan/types.ts';
 
 export const T0 = new Date('2025-01-01T00:00:00Z');
 /** T0 plus `seconds`. */
@@ -158,6 +158,8 @@ export class FakeCluster {
   pendingJobs = new Set<string>();
   upstream: Pipeline[] = [];
   problems: Problem[] = [];
+  /** What the shell gathered of the webhook receiver (PlanInput.webhook). */
+  webhook?: PlanInput['webhook'];
   last?: Plan;
   private uids = 0;
 
@@ -181,6 +183,7 @@ export class FakeCluster {
       revisions: [...this.revisions.values()].map(pinnedSpecOf),
       rejections: this.rejections,
       pendingJobs: this.pendingJobs,
+      ...(this.webhook ? { webhook: this.webhook } : {}),
       now,
     });
     const deletion = (a: Plan['actions'][number]) => a.kind.startsWith('delete');

@@ -13,16 +13,19 @@
 // - parameters: at most MAX_PARAMS_LENGTH (4,096) characters per run, recorded by lastRun, each
 //   runs[] entry and the backfill (32 copies at most);
 // - cache 200 entries (key <= 512), succeededTimes 1,000, backfillIds 50, lastTriggers 20,
-//   conditions (1,000 each), request records (256 each; a backfill request 16 KiB, its refusal 1 KiB).
-// Measured: 633 KiB (the test prints the size of each part): lastRun 134, runs[] 287 (of which
-// parameters ~130), cache 139, succeededTimes 39, the rest 34.
+//   conditions (1,000 each), request records (256 each; a backfill request 16 KiB, its refusal 1 KiB),
+//   status.webhook (its path, a message of 1,024, ten deliveries of a 128-character id and a 1,024 message).
+// Measured: 646 KiB (the test prints the size of each part): lastRun 134, runs[] 287 (of which
+// parameters ~130), cache 139, succeededTimes 39, status.webhook 13, the rest 34.
 import { describe, expect, it } from 'vitest';
 import {
   MAX_ACTIVE_STAGES,
   MAX_BACKFILL_IDS,
   MAX_CACHE_ENTRIES,
+  MAX_DELIVERY_ID_LENGTH,
   MAX_PARAMS_LENGTH,
   MAX_SUCCEEDED_TIMES,
+  MAX_WEBHOOK_DELIVERIES,
 } from '../../../src/api/schema.ts';
 import { MAX_ON_FAILURE_STAGES, MAX_STAGE_NAME_LENGTH, MAX_STAGES } from '../../../src/api/constants.ts';
 import type { ParamSpec, Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../../src/api/types.ts';
@@ -59,7 +62,10 @@ function spec(stages: StageSpec[], onFailure = MAX_ON_FAILURE_STAGES): PipelineS
     onFailure: Array.from({ length: onFailure }, (_, i) => stage(longName('f', i))),
     params: PARAMS,
     concurrencyPolicy: 'Allow',
-    triggers: { after: UPSTREAMS.map((pipeline) => ({ pipeline })) },
+    triggers: {
+      after: UPSTREAMS.map((pipeline) => ({ pipeline })),
+      webhook: { type: 'hmac', secretRef: { name: 'hook' } },
+    },
   };
 }
 const roots = (n: number, prefix = 'a') =>
@@ -101,6 +107,14 @@ function seededStatus(): PipelineStatus {
     })),
     succeededTimes: Array.from({ length: MAX_SUCCEEDED_TIMES }, (_, i) => `${time(i)}/0123456789abcdef`),
     backfillIds: Array.from({ length: MAX_BACKFILL_IDS }, (_, i) => ({ id: longName('i', i), time: time(i) })),
+    webhook: {
+      deliveries: Array.from({ length: MAX_WEBHOOK_DELIVERIES }, (_, i) => ({
+        id: `${i}`.padEnd(MAX_DELIVERY_ID_LENGTH, 'd'),
+        time: time(i),
+        outcome: 'Refused' as const,
+        message: 'm'.repeat(1024),
+      })),
+    },
   };
 }
 
@@ -129,6 +143,8 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
       status: seededStatus(),
     });
     cluster.upstream = UPSTREAMS.map(upstream);
+    // status.webhook: the path, the longest message, ten deliveries at their longest (seeded).
+    cluster.webhook = { path: `/hook/${'a'.repeat(64)}`, message: 'w'.repeat(5000) };
     cluster.reconcile(now());
 
     // Ten finished runs, each failing with the longest run message (five stages of long names and
@@ -228,6 +244,8 @@ describe('issue 17 case 9: status can outgrow etcd', () => {
     expect(status.backfillIds).toHaveLength(MAX_BACKFILL_IDS);
     expect(status.lastCancelRequest).toHaveLength(MAX_REQUEST_VALUE_LENGTH);
     expect(status.lastRetryRequest).toHaveLength(MAX_REQUEST_VALUE_LENGTH);
+    expect(status.webhook?.deliveries).toHaveLength(MAX_WEBHOOK_DELIVERIES);
+    expect(status.webhook?.message).toHaveLength(1024);
     expectValidStatus(status);
 
     const parts = Object.fromEntries(Object.entries(status).map(([k, v]) => [k, JSON.stringify(v).length]));

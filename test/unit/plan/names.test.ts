@@ -13,6 +13,7 @@ import {
   scheduledTimeOf,
   shortHash,
   shortName,
+  webhookRunId,
 } from '../../../src/plan/names.ts';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -230,6 +231,7 @@ describe('run ids of schedules and chains', () => {
     [manualRunId('x'), true],
     [retryRunId('x'), true],
     [chainRunId('a', 'uid-a', 'g1'), true],
+    [webhookRunId('webhook:d1#0'), true],
     ['2025-01-01T00', false],
     ['mzzzzzzzz', false],
     ['', false],

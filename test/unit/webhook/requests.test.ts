@@ -87,6 +87,12 @@ const CASES: Case[] = [
     started(ID, {}, defaults),
   ],
   [
+    'filter on a boolean compares its text',
+    { filter: [{ field: '/forced', equals: 'false' }] },
+    PUSH,
+    started(ID, {}, defaults),
+  ],
+  [
     'filter on a header',
     { filter: [{ field: 'header:X-GitHub-Event', equals: 'push' }] },
     PUSH,
