@@ -4,6 +4,7 @@
 import { formatPath, type PathSegment } from './path.ts';
 import type { ValidationProblem } from './problem.ts';
 import { templateReferences } from './template.ts';
+import { MAX_DATASETS } from './schema.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -18,7 +19,7 @@ function objects(value: unknown): [number, Obj][] {
   return Array.isArray(value) ? value.flatMap((item, i): [number, Obj][] => (isObj(item) ? [[i, item]] : [])) : [];
 }
 
-/** Every templated string of the spec, at its path: command, args, env values, cache keys. */
+/** Every templated string of the spec, at its path: command, args, env values, cache keys, dataset names. */
 function templates(spec: Obj): { path: PathSegment[]; text: string }[] {
   const out: { path: PathSegment[]; text: string }[] = [];
   const strings = (value: unknown, path: PathSegment[]) => {
@@ -36,6 +37,13 @@ function templates(spec: Obj): { path: PathSegment[]; text: string }[] {
       envValues(stage.env, ['spec', list, i, 'env']);
       if (isObj(stage.cache) && typeof stage.cache.key === 'string')
         out.push({ path: ['spec', list, i, 'cache', 'key'], text: stage.cache.key });
+      for (const field of ['inputs', 'outputs'] as const) {
+        for (const [j, dataset] of objects(stage[field]).slice(0, MAX_DATASETS)) {
+          for (const key of ['namespace', 'name'] as const)
+            if (typeof dataset[key] === 'string')
+              out.push({ path: ['spec', list, i, field, j, key], text: dataset[key] });
+        }
+      }
     }
   }
   if (isObj(spec.defaults)) envValues(spec.defaults.env, ['spec', 'defaults', 'env']);

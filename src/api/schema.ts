@@ -249,7 +249,7 @@ export const DatasetSchema = closed(
 
 const datasets = (what: 'reads' | 'writes') =>
   Type.Array(DatasetSchema, {
-    description: `Datasets the stage ${what}: sent as the ${what === 'reads' ? 'inputs' : 'outputs'} of its OpenLineage events, shown by conveyor describe and the Console.`,
+    description: `Datasets the stage ${what}: sent as the ${what === 'reads' ? 'inputs' : 'outputs'} of its OpenLineage events.`,
     maxItems: MAX_DATASETS,
   });
 

@@ -137,7 +137,8 @@ export function stageEvents(run: string, runStart: string, stage: StageStatus): 
   if (!stage.startTime && !ended) return []; // its Job is created but has not started yet
   const start = latest(stage.startTime ?? stage.completionTime ?? runStart, runStart);
   const attempts = Math.min(MAX_NOTIFIED_ATTEMPTS, Math.max(1, Math.floor(Number(stage.attempts ?? 1)) || 1));
-  const { completionTime: _end, reason: _reason, message: _message, ...begun } = stage;
+  // What status said when the attempt began: no outcome yet, and its own attempt number only.
+  const { completionTime: _end, reason: _reason, message: _message, attempts: _attempts, ...begun } = stage;
   const events: Draft[] = [];
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const data = { ...begun, phase: 'Running' as const, attempt };

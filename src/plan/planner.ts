@@ -17,6 +17,7 @@
 //   record   cancellations applied, lastRun, forgotten active runs superseded      run/record.ts
 //   tidy     Jobs of inactive runs stopped, history pruned, revisions, CronJobs     tidy/
 //   status   phase, conditions, runs[], bookkeeping, Events, requeue               status/
+//   notified runs whose notifications went out, the sink refusal (also when invalid) status/notified.ts
 //
 // A new trigger is a request read with the facts (select/requests.ts) and a rule in select/; a
 // policy that ends runs is a rule in stop/. An invalid spec skips the phases (status/invalid.ts).
@@ -30,17 +31,18 @@ import { recordRuns } from './run/record.ts';
 import { tidyObjects } from './tidy/tidy.ts';
 import { writeStatus } from './status/status.ts';
 import { planInvalid } from './status/invalid.ts';
+import { withNotifications } from './status/notified.ts';
 import type { Plan, PlanInput } from './types.ts';
 
 export type { Action, Plan } from './types.ts';
 
 export function plan(input: PlanInput): Plan {
   const seen = readFacts(input);
-  if (seen.problems.length > 0) return planInvalid(seen);
+  if (seen.problems.length > 0) return withNotifications(planInvalid(seen), seen.previous, input.notified);
   const facts = withRequests(seen);
   const decisions = newDecisions(facts.requests.backfill);
   for (const phase of PHASES) phase(facts, decisions);
-  return writeStatus(facts, decisions);
+  return withNotifications(writeStatus(facts, decisions), seen.previous, input.notified);
 }
 
 /** The phases in the order they run; status (writeStatus) ends the plan. */

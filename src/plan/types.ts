@@ -41,8 +41,16 @@ export type PlanInput = {
    * deliveries are not received. Written to status.webhook as given; absent: neither is shown.
    */
   webhook?: { path?: string; message?: string };
+  /**
+   * Lifecycle notifications (src/notify), gathered by the shell: the finished runs whose
+   * notifications were all delivered or dropped, and why the Pipeline's own sink is refused.
+   * Absent: status keeps what it says (status/notified.ts).
+   */
+  notified?: NotifiedInput;
   now: Date;
 };
+
+export type NotifiedInput = { runs: ReadonlySet<string>; message?: string };
 
 /** One ControllerRevision of a Pipeline: the spec of one generation. */
 export type PinnedSpec = { name: string; generation: number; spec?: PipelineSpec };

@@ -162,6 +162,7 @@ describe('lifecycleEvents', () => {
     expect(events[0]?.data).not.toHaveProperty('message');
     expect(events[1]?.data).toMatchObject({ name: 'extract', phase: 'Running', attempt: 1, startTime: T(1) });
     expect(events[1]?.data).not.toHaveProperty('reason');
+    expect(events[1]?.data).not.toHaveProperty('attempts'); // it grows; the event keeps its own attempt
     expect(events[7]?.data).toMatchObject({ phase: 'Failed', completionTime: T(9), message: 'stage "extract" failed' });
     expect(events[7]?.data).not.toHaveProperty('stages');
   });

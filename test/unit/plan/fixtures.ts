@@ -5,7 +5,7 @@ import type { Pipeline, PipelineSpec, PipelineStatus, StageSpec } from '../../..
 import { buildStageJob } from '../../../src/plan/run/job.ts';
 import { plan, type Plan } from '../../../src/plan/planner.ts';
 import { pinnedSpecOf } from '../../../src/plan/tidy/revision.ts';
-import type { PlanInput, Problem } from '../../../src/plan/types.ts';
+import type { NotifiedInput, PlanInput, Problem } from '../../../src/plan/types.ts';
 
 export const T0 = new Date('2025-01-01T00:00:00Z');
 /** T0 plus `seconds`. */
@@ -160,6 +160,8 @@ export class FakeCluster {
   problems: Problem[] = [];
   /** What the shell gathered of the webhook receiver (PlanInput.webhook). */
   webhook?: PlanInput['webhook'];
+  /** What the notifier reports (src/notify): runs whose notifications went out, the sink refusal. */
+  notified?: NotifiedInput;
   last?: Plan;
   private uids = 0;
 
@@ -184,6 +186,7 @@ export class FakeCluster {
       rejections: this.rejections,
       pendingJobs: this.pendingJobs,
       ...(this.webhook ? { webhook: this.webhook } : {}),
+      ...(this.notified ? { notified: this.notified } : {}),
       now,
     });
     const deletion = (a: Plan['actions'][number]) => a.kind.startsWith('delete');
