@@ -47,6 +47,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
         region: fc.option(region, { nil: undefined }),
         atPeriodsAgo: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
         noCache: fc.option(fc.boolean(), { nil: undefined }),
+        webhook: fc.option(fc.boolean(), { nil: undefined }),
       },
       { requiredKeys: ['do'] },
     ),

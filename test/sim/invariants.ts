@@ -741,7 +741,8 @@ function tickObligation(step: number, job: string, runId: string): Obligation {
 
 /** A request is accepted by the reconcile that handles it: the one whose status field takes its value. */
 function requestObligation(step: number, kind: string, value: string, field: keyof PipelineStatus): Obligation {
-  const trigger = kind === 'run' ? 'manual' : kind === 'retry' ? 'retry' : undefined;
+  const trigger =
+    kind === 'run' ? (value.startsWith('webhook:') ? 'webhook' : 'manual') : kind === 'retry' ? 'retry' : undefined;
   const target = value.split(':')[0] ?? '';
   const backfillId = kind === 'backfill' ? safeJson(value)?.id : undefined;
   const warned = (r: ReconcileRecord) =>

@@ -25,7 +25,8 @@ export type Action =
   /** Running Jobs finish: all of them, or about half (by a hash of `seed` and the Job's name); `failPercent` of those fail. */
   | { do: 'finish'; seed: number; failPercent: number; all: boolean }
   /** `conveyor run orders [--param region=..] [--at ..] [--no-cache]`. */
-  | { do: 'run'; region?: 'eu' | 'us'; atPeriodsAgo?: number; noCache?: boolean }
+  /** `webhook`: what the webhook receiver writes (run-requested `webhook:<delivery id>`), not `conveyor run`. */
+  | { do: 'run'; region?: 'eu' | 'us'; atPeriodsAgo?: number; noCache?: boolean; webhook?: boolean }
   /** `kubectl create job --from=cronjob/<root>`. */
   | { do: 'runFromCronJob' }
   /** `conveyor backfill orders --from .. --to ..`: `periods` schedule periods starting `fromPeriodsAgo` ago. */

@@ -204,16 +204,17 @@ export class World {
     });
   }
 
-  /** What `conveyor run` writes: run-requested and run-options in one patch. */
+  /** What `conveyor run` (or the webhook receiver, for a delivery) writes: run-requested and run-options in one patch. */
   private requestRun(op: Extract<Action, { do: 'run' }>): void {
-    const value = new Date(this.now).toISOString();
+    const value = op.webhook ? `webhook:${this.nextId('delivery')}` : new Date(this.now).toISOString();
     const period = scheduleOf(this.config).periodMinutes * 60 * SECOND;
     const at = op.atPeriodsAgo !== undefined ? this.now - Math.abs(op.atPeriodsAgo) * period : this.now;
+    // A delivery's options carry its mapped params only; the run's logical time is when it is handled.
     const options = {
       request: value,
       ...(op.region ? { params: { region: op.region } } : {}),
-      at: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      ...(op.noCache ? { noCache: true } : {}),
+      ...(op.webhook ? {} : { at: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z') }),
+      ...(op.noCache && !op.webhook ? { noCache: true } : {}),
     };
     this.annotate(MAIN, { [ANN_RUN_REQUESTED]: value, [ANN_RUN_OPTIONS]: JSON.stringify(options) }, 'run');
   }

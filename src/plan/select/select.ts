@@ -130,7 +130,7 @@ function newRequests(ctx: PlanFacts, r: Requests, chainGoverned: boolean): Asked
       });
     }
   }
-  return { requests, events, ...(delivery ? { delivery } : {}) };
+  return { requests, events, ...delivered({ delivery }) };
 }
 
 /**
@@ -165,7 +165,7 @@ function askedRun(
       : checkRunRequest(ctx.pipeline.spec.params, requestAnnotation(ctx.pipeline, ANN_RUN_OPTIONS), value);
   if (!checked.ok) {
     const delivery = webhook ? deliveryRecord(value, now, { refused: checked.message }) : undefined;
-    return { event: refuse(checked.message), ...(delivery ? { delivery } : {}) };
+    return { event: refuse(checked.message), ...delivered({ delivery }) };
   }
   const id = webhook ? webhookRunId(seed) : manualRunId(seed);
   const values = manualRunValues(ctx.pipeline, checked.value.params, checked.value.options, now);
@@ -198,7 +198,7 @@ function afterLostStatus(ctx: PlanFacts, r: Requests, asked: Asked): Asked {
     });
     if (q.trigger === 'webhook' && r.runRequest) delivery = deliveryRecord(r.runRequest, ctx.now, { refused: why });
   }
-  return { requests: asked.requests.filter((q) => !dropped(q)), events, ...(delivery ? { delivery } : {}) };
+  return { requests: asked.requests.filter((q) => !dropped(q)), events, ...delivered({ delivery }) };
 }
 
 /**
@@ -288,7 +288,7 @@ function selectSuspended(ctx: PlanFacts, r: Requests): Selection {
     supersede: false,
     ...allHandled(ctx, r),
     events,
-    ...(delivery ? { delivery } : {}),
+    ...delivered({ delivery }),
   };
 }
 
@@ -309,9 +309,9 @@ export function selectUnscheduled(ctx: PlanFacts): Selection {
   if (statusLost(previous)) {
     const adopted = newestRunOf(observed, generation);
     if (adopted) {
-      const { events, delivery } = afterLostStatus(ctx, r, newRequests(ctx, r, true));
+      const asked = afterLostStatus(ctx, r, newRequests(ctx, r, true));
       const continuing = [fromEvidence(ctx, adopted)];
-      return { ...base, continuing, requests: [], ...allHandled(ctx, r), events, ...(delivery ? { delivery } : {}) };
+      return { ...base, continuing, requests: [], ...allHandled(ctx, r), events: asked.events, ...delivered(asked) };
     }
     const request: RunRequest = {
       id: generationRunId(generation),

@@ -53,6 +53,22 @@ describe('conveyor validate', () => {
     expect(code).toBe(1);
   });
 
+  it('names each webhook trigger problem at its own line, in the words of the API server', async () => {
+    const file = bad('webhook-rules.yaml');
+    const { code, out } = await run(['validate', file]);
+    const mappings = 'bucketParam, keyParam and the names in params must differ: a parameter receives one value';
+    expect(out).toEqual([
+      `${file}:22:7: spec.triggers.webhook.events: events applies only to type github (it selects X-GitHub-Event values); use filter for other types`,
+      `${file}:24:11: spec.triggers.webhook.filter[0]: filter on "/ref" needs exactly one of equals, prefix or oneOf`,
+      `${file}:25:11: spec.triggers.webhook.filter[1]: filter on "/action" needs exactly one of equals, prefix or oneOf`,
+      `${file}:27:12: spec.triggers.webhook.params[0].name: parameter "comit" is not declared in spec.params (declared parameters: commit, bucket, key)`,
+      `${file}:28:12: spec.triggers.webhook.params[1].name: ${mappings}`,
+      `${file}:30:11: spec.triggers.webhook.params[3]: duplicate entry with name "commit"`,
+      `${file}:32:9: spec.triggers.webhook.bucketNotification.bucketParam: ${mappings}`,
+    ]);
+    expect(code).toBe(1);
+  });
+
   it('points at the nearest parent when a field is missing', async () => {
     const file = bad('missing-image.yaml');
     const { out } = await run(['validate', file]);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { COUNTEREXAMPLES, knownKey } from '../../sim/counterexamples.ts';
 import { runHistory, type HistoryResult } from '../../sim/history.ts';
 import { INVARIANT_IDS, knownFaults, knownProblem, type History } from '../../sim/invariants.ts';
+import type { Op } from '../../sim/ops.ts';
 import { search } from '../../sim/search.ts';
 
 /** What a history's result says, in a line a failing assertion can show. */
@@ -30,6 +31,46 @@ describe('simulator counterexamples (test/sim/counterexamples.ts)', () => {
       });
     }
   }
+});
+
+describe('webhook deliveries in the simulator (issue 19)', () => {
+  const hourly = {
+    variant: 'hourly',
+    concurrencyPolicy: 'Forbid',
+    maxAge: { extract: '1h', clean: '1h' },
+    chained: false,
+  } as const;
+  const delivery = (fault?: Op['fault']): Op => ({
+    do: 'run',
+    webhook: true,
+    region: 'eu',
+    ...(fault ? { fault } : {}),
+  });
+  const done: Op = { do: 'finish', seed: 0, failPercent: 0, all: true };
+  // Each delivery must start its run (trigger webhook) exactly once, or be refused with a Warning:
+  // the once and accounted invariants hold a run request to that, through every fault.
+  it.each([
+    ['scheduled', hourly],
+    ['unscheduled', { ...hourly, unscheduled: true }],
+  ] as const)('%s: deliveries through crashes, lost writes and stale reads each start one run', (_name, config) => {
+    const ops: Op[] = [
+      delivery(),
+      delivery({ kind: 'crash', keep: 0, on: 'main' }),
+      done,
+      delivery({ kind: 'writeLost', on: 'main' }),
+      { do: 'wait' },
+      delivery({ kind: 'stale', back: 1, on: 'main' }),
+      { do: 'wait', fault: { kind: 'stale', back: 2, on: 'main' } },
+      delivery({ kind: 'crashAfterWrite', on: 'main' }),
+      done,
+      { do: 'run' },
+      delivery(),
+      done,
+    ];
+    const result = runHistory(config, ops, { tolerateKnown: true });
+    expect(verdict({ config, ops }, result)).toBe('every invariant held');
+    expect(result.steps).toBe(ops.length);
+  });
 });
 
 /**
