@@ -21,6 +21,8 @@ import { quoted, readRequestTime } from '../plan/select/request-annotation.ts';
 import { isRunId } from '../plan/names.ts';
 import { lineWriter, LogsRefused, newestJobPod, podsGoneMessage, STAGE_CONTAINER, streamPodLog } from '../kube/logs.ts';
 import { drawDag, toDot, toMermaid } from './graph.ts';
+import { datasetLines, notifyLines, triggerLines } from './describe-integrations.ts';
+import { table } from './table.ts';
 import {
   annotatePipeline,
   CliError,
@@ -67,11 +69,6 @@ function age(from: unknown, now = new Date()): string {
   if (s < 7200) return `${Math.floor(s / 60)}m`;
   if (s < 172800) return `${Math.floor(s / 3600)}h`;
   return `${Math.floor(s / 86400)}d`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('')).join('\n');
 }
 
 export async function getCommand(argv: string[], io: CliIO): Promise<number> {
@@ -134,6 +131,7 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
     lines.push(
       `Schedule:    ${p.spec.schedule}${p.spec.timeZone ? ` (${p.spec.timeZone})` : ''}${p.spec.suspend ? ' — suspended' : ''}   Next: ${s.nextScheduleTime ?? '<none>'}`,
     );
+  lines.push(...triggerLines(p), ...notifyLines(p));
   if (run)
     lines.push(
       `Run:         ${run.id} (${run.trigger}) ${run.phase}, started ${run.startTime ?? '-'}${run.completionTime ? `, finished ${run.completionTime}` : ''}`,
@@ -143,7 +141,7 @@ export function describePipeline(p: Pipeline, now = new Date()): string {
   if (s.lastBackfillRefusal) lines.push(`${s.backfill ? '' : 'Backfill:'}`.padEnd(13) + s.lastBackfillRefusal);
   for (const c of s.conditions ?? [])
     lines.push(`Condition:   ${c.type}=${c.status} ${c.reason}${c.message ? `: ${c.message}` : ''}`);
-  lines.push('', 'Stages:', drawDag(p, now));
+  lines.push('', 'Stages:', drawDag(p, now), ...datasetLines(p));
   if (s.runs?.length) {
     lines.push('', 'Runs:');
     for (const r of s.runs) {

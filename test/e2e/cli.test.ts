@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '../support/tools.ts';
 import { clients, testNamespace, type Clients } from './support/kube.ts';
 import { startOperatorProcess, type OperatorProcess } from './support/operator.ts';
-import { createPipeline, failsWith, installCrd, pipeline, waitForPipeline } from './support/pipelines.ts';
+import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../src/api/labels.ts';
+import {
+  createPipeline,
+  failsWith,
+  installCrd,
+  mergePatchPipeline,
+  pipeline,
+  waitForPipeline,
+} from './support/pipelines.ts';
 
 const exec = promisify(execFile);
 const c: Clients = clients();
@@ -87,6 +95,54 @@ describe('kubectl conveyor', () => {
     expect(bad.out).toContain('Condition:   Stalled=True StageFailed: stage "only" failed');
     expect(bad.out).toMatch(/✖ only\s+Failed/);
     expect(bad.out).toMatch(/✔ alert\s+Succeeded/);
+  });
+
+  it('describe shows a webhook, its deliveries, a run it started and the datasets', async () => {
+    await createPipeline(
+      c,
+      ns.name,
+      pipeline('hooked', {
+        params: [{ name: 'commit' }],
+        triggers: { webhook: { type: 'hmac', secretRef: { name: 'hook' }, params: [{ name: 'commit', from: '/id' }] } },
+        stages: [
+          {
+            name: 'load',
+            image: 'busybox:1.36',
+            inputs: [{ namespace: 's3://raw', name: 'orders/$(params.commit)' }],
+            outputs: [{ namespace: 'postgres://wh:5432', name: 'public.orders' }],
+          },
+        ],
+      }),
+    );
+    // What the webhook receiver writes for a delivery it accepted (its run request); the operator
+    // starts the run and records the delivery in status.webhook.deliveries.
+    const request = 'webhook:e2e-d1';
+    await mergePatchPipeline(c, ns.name, 'hooked', {
+      metadata: {
+        annotations: {
+          [ANN_RUN_REQUESTED]: request,
+          [ANN_RUN_OPTIONS]: JSON.stringify({ request, params: { commit: 'abc' } }),
+        },
+      },
+    });
+    const p = await waitForPipeline(
+      c,
+      ns.name,
+      'hooked',
+      'the delivery started a run that Succeeded',
+      (x) => x.status?.webhook?.deliveries?.[0]?.outcome === 'Started' && x.status.lastRun?.phase === 'Succeeded',
+    );
+    const d = p.status!.webhook!.deliveries![0]!;
+    const r = await plugin('describe', 'hooked');
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines).toContain('Webhook:     hmac, Secret hook (key token), params commit ← /id');
+    const header = lines.indexOf('Deliveries:');
+    expect(lines[header + 1]).toMatch(/^ +TIME \(UTC\) +OUTCOME +RUN +MESSAGE$/);
+    expect(lines[header + 2]).toBe(`             ${d.time}   Started   ${d.run}`);
+    expect(r.out).toContain(`Run:         ${d.run} (webhook) Succeeded`);
+    expect(lines).toContain('  load  reads   s3://raw  orders/$(params.commit)');
+    expect(lines).toContain('        writes  postgres://wh:5432  public.orders');
   });
 
   it('graph prints DOT with live states', async () => {

@@ -15,7 +15,7 @@ import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 import type { Pipeline, PipelineStatus, RunStatus } from '../../src/api/types.ts';
 import { CACHED_COLOUR, phaseColour } from '../../src/console/ui/pipeline/phases.ts';
 import { utcTime } from '../../src/console/ui/shared/time.ts';
-import { openConsole, pageProblems, screenshot, useBrowser } from './support/browser.ts';
+import { pageErrors, screenshot, showPipeline, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, testNamespace, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
@@ -44,16 +44,6 @@ afterAll(async () => {
   await suite.tearDown();
 });
 
-async function showPipeline(namespace: string, name: string): Promise<Page> {
-  const page = await openConsole(console_.url, { width: 1440, height: 1000 });
-  await page.evaluate((hash) => {
-    location.hash = hash;
-  }, `#/p/${namespace}/${name}`);
-  await page.waitForSelector(`[data-pipeline="${namespace}/${name}"]`, { timeout: 30_000 });
-  return page;
-}
-
-const problems = (page: Page): string[] => pageProblems(page).filter((p) => !p.includes('Failed to load resource'));
 const fillOf = (page: Page, stageName: string) =>
   page.getAttribute(`svg.dag g.dag-node[data-stage="${stageName}"] rect`, 'fill');
 
@@ -106,7 +96,7 @@ describe('Console: run values, cached stages, backfill progress', () => {
       expect(second.stages?.find((s) => s.name === 'extract')).toMatchObject({ reason: 'Cached', cachedFrom: 'g1' });
       expect(second.logicalTime).toBeTruthy();
 
-      const page = await showPipeline(n, 'daily');
+      const page = await showPipeline(console_.url, n, 'daily');
       await waitFor(
         'the page on the manual run',
         30_000,
@@ -200,7 +190,7 @@ describe('Console: run values, cached stages, backfill progress', () => {
       );
       expect(await page.getAttribute('aside.stage-panel[data-stage="extract"]', 'data-cached')).toBeNull();
       expect(await fillOf(page, 'extract')).toBe(phaseColour('Succeeded'));
-      expect(problems(page)).toEqual([]);
+      expect(pageErrors(page)).toEqual([]);
       await page.close();
     },
     3 * RUN_TIMEOUT_MS + 120_000,
@@ -243,7 +233,7 @@ describe('Console: run values, cached stages, backfill progress', () => {
         progress: '3/7 ticks done, 2 running',
       },
     });
-    const page = await showPipeline(n, 'nightly');
+    const page = await showPipeline(console_.url, n, 'nightly');
     const line = page.locator('.pipeline-header [data-role="backfill"]');
     await waitFor(
       'the backfill line',
@@ -281,7 +271,7 @@ describe('Console: run values, cached stages, backfill progress', () => {
     expect(await line.textContent()).toBe(
       'Backfill bf-e2e Failed, 7/7 ticks done (1 failed); 2026-11-02 00:00Z → 2026-11-09 00:00Z (end excluded), at most 2 at once — 1 of 7 ticks failed',
     );
-    expect(problems(page)).toEqual([]);
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 });

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import type { StageSpec } from '../../src/api/types.ts';
 import { isKwokNode } from '../../src/console/server/canned-logs.ts';
 import { utcTime } from '../../src/console/ui/shared/time.ts';
-import { openConsole, pageProblems, screenshot, useBrowser } from './support/browser.ts';
+import { pageErrors, screenshot, showPipeline, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';
 import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
@@ -46,15 +46,6 @@ function appendPodLog(line: string): void {
 }
 
 type Rect = { stage: string; phase: string; kind: string; x: number; y: number; w: number; h: number };
-
-async function showPipeline(consoleUrl: string, namespace: string, name: string): Promise<Page> {
-  const page = await openConsole(consoleUrl, { width: 1440, height: 1000 });
-  await page.evaluate((hash) => {
-    location.hash = hash;
-  }, `#/p/${namespace}/${name}`);
-  await page.waitForSelector(`[data-pipeline="${namespace}/${name}"]`, { timeout: 30_000 });
-  return page;
-}
 
 /** Node rects of the DAG as drawn (layout coordinates: the rects' own attributes). */
 async function dagRects(page: Page): Promise<Rect[]> {
@@ -98,11 +89,6 @@ function overlapping(rects: Rect[]): [string, string][] {
     }
   }
   return bad;
-}
-
-/** Page errors, less the browser's note on a 404 answer (a log request for a gone pod is one). */
-function problems(page: Page): string[] {
-  return pageProblems(page).filter((p) => !p.includes('Failed to load resource'));
 }
 
 async function drawingWidth(page: Page): Promise<number> {
@@ -208,7 +194,7 @@ describe('Console pipeline view', () => {
         `the pods of Job ${load.job} are gone`,
       ),
     );
-    expect(problems(page)).toEqual([]);
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -233,7 +219,7 @@ describe('Console pipeline view', () => {
     const at = new Map(rects.map((r) => [r.stage, r]));
     for (const s of stages)
       for (const d of s.dependsOn ?? []) expect(at.get(s.name)!.x).toBeGreaterThan(at.get(d)!.x + at.get(d)!.w);
-    expect(problems(page)).toEqual([]);
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -267,7 +253,7 @@ describe('Console pipeline view', () => {
     expect(await drawingWidth(page)).toBeLessThan(1000);
     await page.click('button.dag-regroup');
     await waitFor('the group back', 30_000, async () => (await dagRects(page)).length === 3);
-    expect(problems(page)).toEqual([]);
+    expect(pageErrors(page)).toEqual([]);
     await page.close();
   });
 
@@ -311,7 +297,7 @@ describe('Console pipeline view', () => {
     );
     await waitForPhase(editPage, 'only', 'Succeeded', 30_000);
     expect((await getPipeline(c, n, 'rights')).status?.runs?.some((r) => r.trigger === 'manual')).toBe(true);
-    expect(problems(editPage)).toEqual([]);
+    expect(pageErrors(editPage)).toEqual([]);
     await editPage.close();
 
     // Retry from failure: offered for the failed run, and a retry run follows.
@@ -334,7 +320,7 @@ describe('Console pipeline view', () => {
       30_000,
       async () => (await retryPage.getAttribute('section.pipeline-view', 'data-run')) === retried.status!.lastRun!.id,
     );
-    expect(problems(retryPage)).toEqual([]);
+    expect(pageErrors(retryPage)).toEqual([]);
     await retryPage.close();
   });
 });

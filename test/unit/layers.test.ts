@@ -69,7 +69,6 @@ function layerOf(file: string): Layer {
   if (file.startsWith('src/console/server/')) return 'console-server';
   if (file.startsWith('src/console/ui/')) return 'console-ui';
   const top = file.split('/')[1] ?? '';
-  if (top === 'webhook' || top === 'notify') return 'integrations';
   if (top === 'api' || top === 'plan' || top === 'kube' || top === 'controller') return top;
   return 'entry';
 }

@@ -119,6 +119,21 @@ export function pageProblems(page: Page): string[] {
   return [...(problems.get(page) ?? [])];
 }
 
+/** Uncaught errors and console errors, less the browser's note on a 404 answer (a log request for a gone pod is one). */
+export function pageErrors(page: Page): string[] {
+  return pageProblems(page).filter((p) => !p.includes('Failed to load resource'));
+}
+
+/** Opens the Console (openConsole) on the pipeline view of namespace/name, in a 1440×1000 viewport. */
+export async function showPipeline(consoleUrl: string, namespace: string, name: string): Promise<Page> {
+  const page = await openConsole(consoleUrl, { width: 1440, height: 1000 });
+  await page.evaluate((hash) => {
+    location.hash = hash;
+  }, `#/p/${namespace}/${name}`);
+  await page.waitForSelector(`[data-pipeline="${namespace}/${name}"]`, { timeout: 30_000 });
+  return page;
+}
+
 /** Writes docs/screenshots/<name>.png (the viewport), returning its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });

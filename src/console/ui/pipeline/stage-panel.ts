@@ -1,5 +1,6 @@
 // The side panel of the selected stage in the selected run: its Job, attempts, times (in UTC, as
-// everywhere in the Console), reason and message, the Events about it, and its logs. The exit
+// everywhere in the Console), reason and message, the datasets it reads and writes (as declared
+// in the spec, templates unreplaced), the Events about it, and its logs. The exit
 // code lives on the pod, which the Console does not read: the panel says to look in the logs.
 import { html } from 'htm/preact';
 import { useNow } from '../shared/clock.ts';
@@ -10,6 +11,8 @@ import { cachedIn, phaseIn, type RunView, type StageView } from './runs.ts';
 import { phaseColour, phaseTextColour } from './phases.ts';
 import { cachedWords } from './cached-stages.ts';
 import { between, utcTime } from '../shared/time.ts';
+import type { DatasetSpec } from '../../../api/types.ts';
+import type { StageDatasets } from './triggers-model.ts';
 
 export type StagePanelProps = {
   store: ConsoleStore;
@@ -18,6 +21,8 @@ export type StagePanelProps = {
   run: RunView;
   stage: string;
   events: EventSummary[];
+  /** What the stage declares it reads and writes (spec inputs/outputs); none: no Reads/Writes lists. */
+  datasets?: StageDatasets;
   /** Selects another run (a cached stage links to the run that computed it). */
   onSelectRun?: (run: string) => void;
 };
@@ -75,6 +80,16 @@ function CachedNote(props: { from: string; onSelectRun?: (run: string) => void }
     <b>${cachedWords(from)}</b>. This stage did not run in this run: no Job, no logs of its own.${link}</p>`;
 }
 
+/** One list of datasets: the namespace (where it lives) muted, the name in monospace, as written in the spec. */
+function DatasetList(props: { role: 'reads' | 'writes'; datasets: DatasetSpec[] }) {
+  if (props.datasets.length === 0) return html`<p class="muted" data-role=${props.role}>None declared.</p>`;
+  return html`<ul class="datasets" data-role=${props.role}>${props.datasets.map(
+    (d) => html`<li key=${`${d.namespace} ${d.name}`} data-namespace=${d.namespace} data-name=${d.name}>
+      <span class="dataset-namespace">${d.namespace}</span> <code class="dataset-name">${d.name}</code>
+    </li>`,
+  )}</ul>`;
+}
+
 /** The stage's phase in its colour; a cached stage pale and dashed (style.css), as in the DAG. */
 function PhaseBadge(props: { phase: string; cached: boolean }) {
   if (props.cached) return html`<span class="stage-phase cached" data-role="phase">${props.phase} · Cached</span>`;
@@ -96,6 +111,12 @@ export function StagePanel(props: StagePanelProps) {
     <p class="stage-run">run ${run.id}</p>
     ${cached ? html`<${CachedNote} from=${cachedFrom} onSelectRun=${props.onSelectRun} />` : null}
     <${Facts} s=${s} phase=${phase} cached=${cached} />
+    ${
+      props.datasets
+        ? html`<h4>Reads</h4><${DatasetList} role="reads" datasets=${props.datasets.reads} />
+          <h4>Writes</h4><${DatasetList} role="writes" datasets=${props.datasets.writes} />`
+        : null
+    }
     <h4>Events</h4>
     ${events.length === 0 ? html`<p class="no-events">No events.</p>` : html`<ul class="stage-events">${events.map((e) => html`<li key=${e.uid} data-type=${e.type}><b>${e.reason}</b> ${e.message}${e.count > 1 ? ` (×${e.count})` : ''}</li>`)}</ul>`}
     <h4>Logs</h4>

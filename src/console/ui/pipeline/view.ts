@@ -1,4 +1,4 @@
-// The pipeline view (#/p/NAMESPACE/NAME): header, actions, run selector, the DAG coloured by the
+// The pipeline view (#/p/NAMESPACE/NAME): header, triggers, actions, run selector, the DAG coloured by the
 // selected run, the runs × stages grid, the selected run's timeline and the selected stage's panel.
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
@@ -14,6 +14,8 @@ import { RunFacts } from './run-details.ts';
 import { utcTime } from '../shared/time.ts';
 import { StagePanel } from './stage-panel.ts';
 import { Timeline } from './timeline.ts';
+import { stageDatasets } from './triggers-model.ts';
+import { Triggers } from './triggers.ts';
 import { useStoreVersion } from '../shared/use-store.ts';
 import { useNow } from '../shared/clock.ts';
 
@@ -58,6 +60,7 @@ export function PipelineView(props: PipelineViewProps) {
   return html`<section class="pipeline-view" data-pipeline=${`${namespace}/${name}`} data-run=${run?.id ?? ''}>
     <p><a href="#/">← All pipelines</a></p>
     <${Header} pipeline=${p} />
+    <${Triggers} pipeline=${p} runIds=${new Set(runs.map((r) => r.id))} onSelectRun=${(r: string) => select(r)} />
     <${Actions} store=${store} pipeline=${p} selected=${run} runs=${runs} />
     <${RunSelector} runs=${runs} selected=${run?.id} onSelect=${(r: string) => select(r)} />
     <${RunFacts} run=${run} />
@@ -69,7 +72,7 @@ export function PipelineView(props: PipelineViewProps) {
         <h3>Timeline${run ? ` of ${run.id}` : ''}</h3>
         <${LiveTimeline} run=${run} stages=${order} onSelect=${setStage} />
       </div>
-      ${run && stage ? html`<${StagePanel} store=${store} namespace=${namespace} name=${name} run=${run} stage=${stage} events=${events} onSelectRun=${(r: string) => select(r, stage)} />` : null}
+      ${run && stage ? html`<${StagePanel} store=${store} namespace=${namespace} name=${name} run=${run} stage=${stage} datasets=${stageDatasets(p, stage)} events=${events} onSelectRun=${(r: string) => select(r, stage)} />` : null}
     </div>
   </section>`;
 }

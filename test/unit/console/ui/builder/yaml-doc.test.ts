@@ -85,6 +85,9 @@ describe('stage form fields from the schema', () => {
       retries: 'integer',
       timeoutSeconds: 'integer',
       resources: 'yaml',
+      // Datasets (issue 19): lists of objects, edited as YAML like env.
+      inputs: 'yaml',
+      outputs: 'yaml',
     });
     expect(fields.find((f) => f.name === 'name')?.required).toBe(true);
   });
@@ -96,5 +99,8 @@ describe('stage form fields from the schema', () => {
     expect(fieldValue('text', '  ')).toEqual({ value: undefined });
     expect(fieldValue('yaml', 'requests: { cpu: 50m }')).toEqual({ value: { requests: { cpu: '50m' } } });
     expect(fieldValue('yaml', 'a: [')).toHaveProperty('error');
+    expect(fieldValue('yaml', '- {namespace: "s3://raw", name: orders}')).toEqual({
+      value: [{ namespace: 's3://raw', name: 'orders' }],
+    });
   });
 });
