@@ -90,18 +90,7 @@ export function advanceRun(ctx: RunContext): RunProgress {
   // all the same: they are decided now (a backfill's tick and --param values, a request's `at`),
   // and a later plan that finds neither them nor the Job (deleted by hand) would decide them again
   // from the run's start and the defaults — another interval, other parameters (NEW-L).
-  if (awaitsUnseenJob(view))
-    return {
-      run: previous ?? {
-        id: ctx.runId,
-        trigger: ctx.trigger,
-        generation: ctx.generation,
-        phase: 'Running',
-        startTime: view.startTime,
-        ...(ctx.values ? setRunValues(ctx.values) : {}),
-      },
-      actions: [],
-    };
+  if (awaitsUnseenJob(view)) return { run: previous ?? waitingRun(ctx, view), actions: [] };
 
   // 1. Stages whose outcome is already known.
   const status = new Map<string, StageStatus>();
@@ -124,11 +113,7 @@ export function advanceRun(ctx: RunContext): RunProgress {
   );
   // 5. The end of the run: onFailure stages run once after a failure, never after success.
   const end = runEnd(view, stages, effects);
-  if (
-    view.stagingClaim &&
-    isActiveRun(end.phase) &&
-    !ctx.observed?.claims.some((c) => c.metadata?.name === view.stagingClaim)
-  ) {
+  if (needsStagingClaim(ctx, view, end.phase)) {
     // The staging volume comes first: every Job of the run mounts it.
     effects.actions.unshift({ kind: 'createClaim', claim: buildStagingClaim(view.pipeline, ctx.runId) });
   }
@@ -147,6 +132,24 @@ export function advanceRun(ctx: RunContext): RunProgress {
     events: effects.events.length > 0 ? effects.events : undefined,
     cacheEntries: cacheEntries.length > 0 ? cacheEntries : undefined,
   });
+}
+
+/** A run that waits for its own unseen Job, as memory would have recorded it, values included. */
+function waitingRun(ctx: RunContext, view: RunView): RunStatus {
+  return {
+    id: ctx.runId,
+    trigger: ctx.trigger,
+    generation: ctx.generation,
+    phase: 'Running',
+    startTime: view.startTime,
+    ...(ctx.values ? setRunValues(ctx.values) : {}),
+  };
+}
+
+/** An active run with a staging volume the cache does not show yet. */
+function needsStagingClaim(ctx: RunContext, view: RunView, phase: RunStatus['phase']): boolean {
+  if (!view.stagingClaim || !isActiveRun(phase)) return false;
+  return !ctx.observed?.claims.some((c) => c.metadata?.name === view.stagingClaim);
 }
 
 /** Whether a stage's own Job is on its way (created, not in the cache) while memory does not record it. */
