@@ -1,28 +1,22 @@
 // The Console shows what starts a pipeline and what its stages read and write (issue 19): in a
-// real browser (system Chromium) against the real cluster. Deliveries go through the operator:
-// the test writes the run request a webhook receiver writes after checking a delivery
-// (conveyor.dev/run-requested `webhook:<delivery id>` and its run-options), and the operator's
-// planner starts the run with trigger webhook, or refuses the parameters, and records each
-// delivery in status.webhook.deliveries. The page shows the Triggers block, the deliveries with
-// their runs as links, and the stage panel's Reads and Writes.
-//
-// status.webhook.path (and status.notify.message) come from what the operator's shell gathers
-// from the receiver (src/webhook) and the notifier (src/notify); neither is wired into the
-// operator on this branch (i19-webhook-recv is not merged yet), so the receiving path, the copy
-// button and a refused sink are read from status written through the status subresource, in a
-// namespace no operator watches (status written there stays as written).
-import * as k8s from '@kubernetes/client-node';
+// real browser (system Chromium) against the real cluster and the real operator. The operator runs
+// with its webhook receiver (--webhook-address 127.0.0.1:0) and an allow-list of CloudEvents sinks
+// that does not cover the Pipelines' own sink; the test creates the token Secrets and sends signed
+// GitHub pushes to the receiver. So everything the page shows was written by the operator: the
+// receiving path (status.webhook.path, checked against sha256(token + name + namespace)), the
+// deliveries with their outcomes and runs (one refused by the planner: the Pipeline was suspended;
+// one refused by the receiver with 422 leaves no trace), the runs with trigger webhook, the
+// refusal of the sink (status.notify.message), and a chain trigger's last handled run
+// (status.lastTriggers). Nothing is written by hand.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator } from 'playwright-core';
-import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
-import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../src/api/labels.ts';
-import type { Pipeline, PipelineSpec, PipelineStatus } from '../../src/api/types.ts';
-import { NOT_REPORTED } from '../../src/console/ui/pipeline/triggers-model.ts';
+import type { Pipeline, PipelineSpec } from '../../src/api/types.ts';
 import { URL_HINT } from '../../src/console/ui/pipeline/triggers.ts';
 import { utcTime } from '../../src/console/ui/shared/time.ts';
 import { pageErrors, screenshot, showPipeline, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';
-import { clients, testNamespace, waitFor, type Clients } from './support/kube.ts';
+import { clients, waitFor, type Clients } from './support/kube.ts';
 import { operatorSuite } from './support/operator.ts';
 import {
   createPipeline,
@@ -32,33 +26,37 @@ import {
   stage,
   waitForPipeline,
 } from './support/pipelines.ts';
+import { createHooked, githubPush, receiverBase, type Sent, tokenSecret } from './support/webhook.ts';
 
 const c: Clients = clients();
-const suite = operatorSuite(c, 'console-triggers', ['ct-hook'], () => installCrd(c));
+/** A sink prefix no Pipeline here uses: the Pipelines' own sink is refused, and nothing is ever sent. */
+const ALLOWED_SINKS = 'http://127.0.0.1:9/allowed/';
+/** Never contacted: the operator refuses it (it is not under ALLOWED_SINKS). */
+const OWN_SINK = 'https://events.example.com/conveyor';
+const suite = operatorSuite(c, 'console-triggers', ['ct-hook', 'ct-chain'], () => installCrd(c), [
+  '--webhook-address',
+  '127.0.0.1:0',
+  '--cloudevents-allowed-sinks',
+  ALLOWED_SINKS,
+]);
 useBrowser();
-/** A namespace the operator does not watch: status written there stays as written. */
-let still: { name: string; cleanup: () => Promise<void> };
 let console_: ConsoleProcess;
+let base = '';
 const RUN_TIMEOUT_MS = 180_000;
 
 beforeAll(async () => {
   await suite.setUp();
-  still = await testNamespace(c, 'ct-still');
-  console_ = await startConsole({ args: ['-n', `${suite.ns('ct-hook')},${still.name}`] });
+  base = await receiverBase(suite.operator());
+  console_ = await startConsole({ args: ['-n', `${suite.ns('ct-hook')},${suite.ns('ct-chain')}`] });
 });
 afterAll(async () => {
   await console_?.stop();
-  await still?.cleanup();
   await suite.tearDown();
 });
 
-/** What the webhook receiver writes for a delivery it accepted: the run request and its options. */
-async function deliver(namespace: string, name: string, id: string, params: Record<string, string>): Promise<void> {
-  const request = `webhook:${id}`;
-  await mergePatchPipeline(c, namespace, name, {
-    metadata: { annotations: { [ANN_RUN_REQUESTED]: request, [ANN_RUN_OPTIONS]: JSON.stringify({ request, params }) } },
-  });
-}
+/** A signed push to main of `commit` (ref: the branch pushed to, a parameter with an enum). */
+const push = (path: string, token: string, id: string, commit: string, ref = 'refs/heads/main'): Promise<Sent> =>
+  githubPush(base, path, token, id, { ref, head_commit: { id: commit } });
 
 /** A stage panel's Reads or Writes list as "namespace name" per dataset. */
 const listed = (panel: Locator, role: 'reads' | 'writes') =>
@@ -69,15 +67,22 @@ const listed = (panel: Locator, role: 'reads' | 'writes') =>
 const deliveryOf = (p: Pipeline, id: string) => p.status?.webhook?.deliveries?.find((d) => d.id === id);
 
 const SPEC: PipelineSpec = {
-  params: [{ name: 'commit' }],
+  params: [
+    { name: 'commit' },
+    { name: 'ref', default: 'refs/heads/main', enum: ['refs/heads/main', 'refs/heads/release'] },
+  ],
   triggers: {
     webhook: {
       type: 'github',
       secretRef: { name: 'gh-hook' },
       events: ['push'],
-      params: [{ name: 'commit', from: '/head_commit/id' }],
+      params: [
+        { name: 'commit', from: '/head_commit/id' },
+        { name: 'ref', from: '/ref' },
+      ],
     },
   },
+  notify: { cloudevents: { url: OWN_SINK, mode: 'binary' } },
   stages: [
     stage('extract', {
       inputs: [{ namespace: 's3://raw', name: 'orders/$(params.commit)' }],
@@ -88,57 +93,109 @@ const SPEC: PipelineSpec = {
   ],
 };
 
+/** The run of delivery `id` has started and is the latest run, Succeeded. */
+const succeeded = (id: string) => (p: Pipeline) => {
+  const run = deliveryOf(p, id)?.run;
+  return (
+    deliveryOf(p, id)?.outcome === 'Started' &&
+    p.status?.lastRun?.id === run &&
+    p.status?.lastRun?.phase === 'Succeeded'
+  );
+};
+
+/** Suspends or resumes the Pipeline and waits until the operator has seen that spec. */
+async function setSuspend(namespace: string, name: string, suspend: boolean): Promise<void> {
+  const patched = await mergePatchPipeline(c, namespace, name, { spec: { suspend } });
+  const generation = patched.metadata.generation;
+  await waitForPipeline(
+    c,
+    namespace,
+    name,
+    `generation ${generation} observed`,
+    (p) => p.status?.observedGeneration === generation,
+  );
+}
+
 describe('Console: triggers and datasets', () => {
   it(
-    'shows the webhook, its deliveries with their runs, runs with trigger webhook, and what each stage reads and writes',
+    'shows the path, the deliveries with their outcomes and runs, runs with trigger webhook, the refused sink, and what each stage reads and writes',
     async () => {
       const n = suite.ns('ct-hook');
-      await createPipeline(c, n, pipeline('on-push', SPEC));
-      await deliver(n, 'on-push', 'd1', { commit: 'a1b2c3' });
+      const token = `ct-${randomUUID()}`;
+      await tokenSecret(c, n, 'gh-hook', token);
+      // Waits for status.webhook.path to be the one computed from the token: sha256(token + name + namespace).
+      const path = await createHooked(c, n, pipeline('on-push', SPEC), token);
+
+      expect((await push(path, token, 'd1', 'a1b2c3')).status).toBe(202);
       const first = await waitForPipeline(
         c,
         n,
         'on-push',
         'the run of delivery d1 Succeeded',
-        (p) => deliveryOf(p, 'd1')?.outcome === 'Started' && p.status?.lastRun?.phase === 'Succeeded',
+        succeeded('d1'),
         RUN_TIMEOUT_MS,
       );
       const run1 = deliveryOf(first, 'd1')!.run!;
       expect(first.status!.lastRun).toMatchObject({ id: run1, trigger: 'webhook', params: { commit: 'a1b2c3' } });
-      // Parameters the Pipeline does not declare: refused, recorded with why, nothing started.
-      await deliver(n, 'on-push', 'd2', { nope: 'x' });
+      // A push to a branch outside the parameter's enum: the receiver answers 422 and writes nothing
+      // (status lists no such delivery: the next one recorded is d2, below).
+      expect((await push(path, token, 'd-wip', 'ffffff', 'refs/heads/wip')).status).toBe(422);
+      // While the Pipeline is suspended the receiver still takes a delivery; the planner refuses it and says why.
+      await setSuspend(n, 'on-push', true);
+      expect((await push(path, token, 'd2', 'b2c3d4')).status).toBe(202);
       const refused = await waitForPipeline(c, n, 'on-push', 'delivery d2 refused', (p) =>
         Boolean(deliveryOf(p, 'd2')),
       );
       expect(deliveryOf(refused, 'd2')).toMatchObject({ outcome: 'Refused' });
+      expect(deliveryOf(refused, 'd2')!.message).toContain('suspended');
       expect(refused.status!.lastRun!.id).toBe(run1);
-      await deliver(n, 'on-push', 'd3', { commit: 'd4e5f6' });
+      await setSuspend(n, 'on-push', false);
+      expect((await push(path, token, 'd3', 'd4e5f6')).status).toBe(202);
       const done = await waitForPipeline(
         c,
         n,
         'on-push',
         'the run of delivery d3 Succeeded',
-        (p) => deliveryOf(p, 'd3')?.outcome === 'Started' && p.status?.lastRun?.phase === 'Succeeded',
+        succeeded('d3'),
         RUN_TIMEOUT_MS,
       );
       const run3 = deliveryOf(done, 'd3')!.run!;
       expect(run3).not.toBe(run1);
       const deliveries = done.status!.webhook!.deliveries!;
-      expect(deliveries.map((d) => d.id)).toEqual(['d3', 'd2', 'd1']);
+      expect(deliveries.map((d) => [d.id, d.outcome])).toEqual([
+        ['d3', 'Started'],
+        ['d2', 'Refused'],
+        ['d1', 'Started'],
+      ]);
+      expect(done.status!.webhook!.path).toBe(path);
+      // The operator refuses the Pipeline's own sink (not under --cloudevents-allowed-sinks) and says why.
+      const notify = await waitForPipeline(c, n, 'on-push', 'the sink refusal in status', (p) =>
+        Boolean(p.status?.notify?.message),
+      );
+      const sinkRefusal = notify.status!.notify!.message!;
+      expect(sinkRefusal).toContain("is under none of the operator's allowed sinks");
 
       const page = await showPipeline(console_.url, n, 'on-push');
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
       const block = page.locator('[data-role="triggers"]');
       await waitFor(
         'the page on the latest webhook run',
         30_000,
         async () => (await page.getAttribute('section.pipeline-view', 'data-run')) === run3,
       );
-      // The Triggers block: no schedule, the webhook in words, why it shows no path.
+      // The Triggers block: no schedule, the webhook in words, the path the operator reports.
       expect(await block.locator('[data-trigger="schedule"]').textContent()).toContain('No schedule');
       expect(await block.locator('[data-role="webhook-words"]').textContent()).toBe(
-        'github · Secret gh-hook (key token) · events push · params commit ← /head_commit/id',
+        'github · Secret gh-hook (key token) · events push · params commit ← /head_commit/id, ref ← /ref',
       );
-      expect(await block.locator('[data-role="webhook-message"]').textContent()).toBe(`Not receiving: ${NOT_REPORTED}`);
+      await block.locator('[data-role="webhook-path"]').waitFor({ timeout: 30_000 });
+      expect(await block.locator('[data-role="webhook-path"]').textContent()).toBe(path);
+      expect(await block.locator('.hint').textContent()).toBe(URL_HINT);
+      expect(await block.locator('[data-role="webhook-message"]').count()).toBe(0);
+      // Copy puts the path alone on the clipboard.
+      await block.locator('[data-role="copy-path"]').click();
+      await block.locator('[data-role="copy-outcome"][data-outcome="copied"]').waitFor({ timeout: 10_000 });
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(path);
       // The deliveries, newest first: time (UTC), outcome, run (a link), message.
       await waitFor(
         'three deliveries listed',
@@ -146,17 +203,21 @@ describe('Console: triggers and datasets', () => {
         async () => (await block.locator('[data-role="deliveries"] tbody tr').count()) === 3,
       );
       const rows = block.locator('[data-role="deliveries"] tbody tr');
-      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-delivery')))).toEqual(
-        deliveries.map((d) => d.id),
-      );
+      expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-delivery')))).toEqual([
+        'd3',
+        'd2',
+        'd1',
+      ]);
       for (const d of deliveries) {
         const row = block.locator(`tr[data-delivery="${d.id}"]`);
         expect(await row.getAttribute('data-outcome')).toBe(d.outcome);
         expect(await row.locator('time').textContent()).toBe(utcTime(d.time));
         expect(await row.locator('td').nth(3).textContent()).toBe(d.message ?? '');
       }
-      expect(deliveryOf(done, 'd2')!.message).toContain('nope');
       expect(await block.locator('tr[data-delivery="d2"] [data-role="delivery-run"]').count()).toBe(0);
+      // The sink and why the operator sends it nothing.
+      expect(await block.locator('[data-trigger="cloudevents"] code').textContent()).toBe(OWN_SINK);
+      expect(await block.locator('[data-role="sink-refused"]').textContent()).toBe(`Refused: ${sinkRefusal}`);
       // Runs started by a webhook say so, as runs started otherwise do.
       expect(await page.textContent('.run-selector select')).toContain(`${run1}`);
       expect(await page.textContent(`.run-facts[data-run="${run3}"]`)).toContain('webhook · Succeeded');
@@ -187,60 +248,99 @@ describe('Console: triggers and datasets', () => {
       expect(await report.locator('[data-role="reads"], [data-role="writes"]').count()).toBe(0);
       expect(pageErrors(page)).toEqual([]);
     },
-    RUN_TIMEOUT_MS * 2 + 120_000,
+    RUN_TIMEOUT_MS * 2 + 180_000,
   );
 
-  it('shows the receiving path with a copy button and the URL hint, chains, and a refused CloudEvents sink', async () => {
-    const n = still.name;
-    await createPipeline(
-      c,
-      n,
-      pipeline('hooked', {
-        ...SPEC,
-        schedule: '0 2 * * *',
-        triggers: { ...SPEC.triggers, after: [{ pipeline: 'ingest' }, { pipeline: 'audit', phase: 'Failed' }] },
-        notify: { cloudevents: { url: 'https://events.example.com/conveyor', mode: 'binary' } },
-      }),
-    );
-    const path = `/hook/${'0123456789abcdef'.repeat(4)}`;
-    const status: PipelineStatus = {
-      webhook: { path, deliveries: [{ id: 'x1', time: '2026-12-06T22:00:05Z', outcome: 'Started', run: 'wgone' }] },
-      notify: { message: 'https://events.example.com/conveyor is not under an allowed sink prefix' },
-      lastTriggers: [{ pipeline: 'ingest', run: 'g4' }],
-    };
-    await c.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace: n, plural: PLURAL, name: 'hooked', body: { status } },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-    );
-    const page = await showPipeline(console_.url, n, 'hooked');
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-    const block = page.locator('[data-role="triggers"]');
-    await block.locator('[data-role="webhook-path"]').waitFor({ timeout: 30_000 });
-    expect(await block.locator('[data-role="webhook-path"]').textContent()).toBe(path);
-    expect(await block.locator('.hint').textContent()).toBe(URL_HINT);
-    expect(await block.locator('[data-role="webhook-message"]').count()).toBe(0);
-    // Copy puts the path alone on the clipboard.
-    await block.locator('[data-role="copy-path"]').click();
-    await block.locator('[data-role="copy-outcome"][data-outcome="copied"]').waitFor({ timeout: 10_000 });
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(path);
-    // A delivery whose run the page no longer knows: its id, not a link.
-    expect(await block.locator('tr[data-delivery="x1"] [data-role="delivery-run"]').evaluate((e) => e.tagName)).toBe(
-      'SPAN',
-    );
-    // The schedule and the chains, each upstream a link to its pipeline.
-    expect(await block.locator('[data-trigger="schedule"]').textContent()).toContain('Schedule 0 2 * * *');
-    const chains = block.locator('[data-trigger="after"] li');
-    expect((await chains.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
-      'when ingest succeeds · last handled run g4',
-      'when audit fails',
-    ]);
-    expect(await chains.first().locator('a').getAttribute('href')).toBe(`#/p/${n}/ingest`);
-    // The sink and why the operator sends it nothing.
-    expect(await block.locator('[data-trigger="cloudevents"] code').textContent()).toBe(
-      'https://events.example.com/conveyor',
-    );
-    expect(await block.locator('[data-role="sink-refused"]').textContent()).toBe(`Refused: ${status.notify!.message}`);
-    await screenshot(page, 'pipeline-webhook-path');
-    expect(pageErrors(page)).toEqual([]);
-  });
+  it(
+    'shows the schedule, the chains with the last handled upstream run, and a delivery whose run is gone as its id',
+    async () => {
+      const n = suite.ns('ct-chain');
+      const token = `ct-${randomUUID()}`;
+      await tokenSecret(c, n, 'gh-hook', token);
+      const path = await createHooked(
+        c,
+        n,
+        pipeline('hooked', {
+          ...SPEC,
+          schedule: '0 2 * * *',
+          runHistoryLimit: 1,
+          triggers: { ...SPEC.triggers, after: [{ pipeline: 'ingest' }, { pipeline: 'audit', phase: 'Failed' }] },
+        }),
+        token,
+      );
+      // x1 first; its run is pushed out of status.runs (the last 10 finished runs) by the 10 runs
+      // after it — the chain run and x2..x10 — while status still lists x1 among the last 10
+      // deliveries, and its Jobs are pruned (runHistoryLimit 1): the page no longer knows its run.
+      expect((await push(path, token, 'x1', 'c0ffee')).status).toBe(202);
+      const first = await waitForPipeline(c, n, 'hooked', 'the run of x1 Succeeded', succeeded('x1'), RUN_TIMEOUT_MS);
+      const gone = deliveryOf(first, 'x1')!.run!;
+      // The upstream's first run succeeds; it fires hooked's chain trigger (status.lastTriggers).
+      await createPipeline(c, n, pipeline('ingest', { stages: [stage('pull')] }));
+      const ingest = await waitForPipeline(
+        c,
+        n,
+        'ingest',
+        'ingest Succeeded',
+        (p) => p.status?.lastRun?.phase === 'Succeeded',
+      );
+      const upstreamRun = ingest.status!.lastRun!.id;
+      await waitForPipeline(
+        c,
+        n,
+        'hooked',
+        `the chain run for ingest's ${upstreamRun} Succeeded`,
+        (p) =>
+          p.status?.lastTriggers?.some((t) => t.pipeline === 'ingest' && t.run === upstreamRun) === true &&
+          p.status?.lastRun?.trigger === 'chain' &&
+          p.status.lastRun.phase === 'Succeeded',
+        RUN_TIMEOUT_MS,
+      );
+      let done = first;
+      for (let i = 2; i <= 10; i++) {
+        expect((await push(path, token, `x${i}`, `c0ffee${i}`)).status).toBe(202);
+        done = await waitForPipeline(c, n, 'hooked', `the run of x${i} Succeeded`, succeeded(`x${i}`), RUN_TIMEOUT_MS);
+      }
+      const kept = deliveryOf(done, 'x2')!.run!;
+      expect(done.status!.webhook!.deliveries!.map((d) => d.id)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `x${10 - i}`),
+      );
+      expect(done.status!.runs!.map((r) => r.id)).not.toContain(gone);
+      expect(done.status!.runs!.map((r) => r.id)).toContain(kept);
+
+      const page = await showPipeline(console_.url, n, 'hooked');
+      const block = page.locator('[data-role="triggers"]');
+      await block.locator('tr[data-delivery="x1"]').waitFor({ timeout: 30_000 });
+      expect(await block.locator('[data-role="webhook-path"]').textContent()).toBe(path);
+      // A delivery whose run the page no longer knows (history and Jobs pruned): its id, not a link.
+      await waitFor(
+        `x1's run ${gone} shown as its id once pruned`,
+        RUN_TIMEOUT_MS,
+        async () =>
+          (await block.locator('tr[data-delivery="x1"] [data-role="delivery-run"]').evaluate((e) => e.tagName)) ===
+          'SPAN',
+      );
+      expect(await block.locator('tr[data-delivery="x1"] [data-role="delivery-run"]').textContent()).toBe(gone);
+      expect(await block.locator('tr[data-delivery="x2"] [data-role="delivery-run"]').evaluate((e) => e.tagName)).toBe(
+        'BUTTON',
+      );
+      expect(await block.locator('tr[data-delivery="x2"] [data-role="delivery-run"]').textContent()).toBe(kept);
+      // The schedule and the chains, each upstream a link to its pipeline, with the run last handled.
+      expect(await block.locator('[data-trigger="schedule"]').textContent()).toContain('Schedule 0 2 * * *');
+      const chains = block.locator('[data-trigger="after"] li');
+      expect((await chains.allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim())).toEqual([
+        `when ingest succeeds · last handled run ${upstreamRun}`,
+        'when audit fails',
+      ]);
+      expect(await chains.first().locator('a').getAttribute('href')).toBe(`#/p/${n}/ingest`);
+      // Its own sink is refused too (the screenshot shows path, deliveries, chains and the refusal together).
+      const refusal = (
+        await waitForPipeline(c, n, 'hooked', 'the sink refusal', (p) => Boolean(p.status?.notify?.message))
+      ).status?.notify?.message;
+      expect(refusal).toContain("is under none of the operator's allowed sinks");
+      expect(await block.locator('[data-role="sink-refused"]').textContent()).toBe(`Refused: ${refusal}`);
+      await screenshot(page, 'pipeline-webhook-path');
+      expect(pageErrors(page)).toEqual([]);
+    },
+    RUN_TIMEOUT_MS * 6 + 120_000,
+  );
 });

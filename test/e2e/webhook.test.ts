@@ -3,14 +3,14 @@
 // would sign them. A delivery starts a run with the mapped params; the same delivery again starts
 // nothing; each hostile input gets its bare status code, is counted, and creates nothing. "Nothing"
 // is proved, never waited for: a good delivery sent afterwards makes exactly one more run.
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Pipeline, RunSummary } from '../../src/api/types.ts';
-import { webhookPath } from '../../src/webhook/path.ts';
 import { clients, type Clients } from './support/kube.ts';
 import { freePort, operatorSuite } from './support/operator.ts';
-import { createPipeline, installCrd, pipeline, stage, waitForPipeline } from './support/pipelines.ts';
+import { installCrd, pipeline, stage, waitForPipeline } from './support/pipelines.ts';
+import { createHooked, githubPush, postDelivery, type Sent, sign, tokenSecret } from './support/webhook.ts';
 
 const c: Clients = clients();
 const webhookPort = await freePort();
@@ -22,30 +22,10 @@ beforeAll(suite.setUp);
 afterAll(suite.tearDown);
 
 const base = `http://127.0.0.1:${webhookPort}`;
-const sign = (token: string, body: string) => `sha256=${createHmac('sha256', token).update(body).digest('hex')}`;
-
-async function secret(namespace: string, name: string, token: string): Promise<void> {
-  await c.core.createNamespacedSecret({ namespace, body: { metadata: { name }, stringData: { token } } });
-}
-
-/** Creates the Pipeline and waits for status.webhook.path: the one computed here from the token. */
-async function hooked(namespace: string, p: Pipeline, token: string): Promise<string> {
-  await createPipeline(c, namespace, p);
-  const name = p.metadata.name ?? '';
-  const path = webhookPath(token, name, namespace);
-  await waitForPipeline(c, namespace, name, `status.webhook.path ${path}`, (x) => x.status?.webhook?.path === path);
-  return path;
-}
-
-type Sent = { status: number; body: string };
-async function post(path: string, body: string, headers: Record<string, string>, method = 'POST'): Promise<Sent> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...headers },
-    ...(method === 'GET' ? {} : { body }),
-  });
-  return { status: res.status, body: await res.text() };
-}
+const secret = (namespace: string, name: string, token: string) => tokenSecret(c, namespace, name, token);
+const hooked = (namespace: string, p: Pipeline, token: string) => createHooked(c, namespace, p, token);
+const post = (path: string, body: string, headers: Record<string, string>, method = 'POST'): Promise<Sent> =>
+  postDelivery(base, path, body, headers, method);
 
 /** The runs deliveries started (a Pipeline without a schedule also runs once when created). */
 const runsOf = (p: Pipeline): RunSummary[] => (p.status?.runs ?? []).filter((r) => r.trigger === 'webhook');
@@ -94,14 +74,8 @@ describe.concurrent('webhook triggers', () => {
       }),
       token,
     );
-    const push = (id: string, commit: string) => {
-      const body = JSON.stringify({ ref: 'refs/heads/main', head_commit: { id: commit } });
-      return post(path, body, {
-        'x-hub-signature-256': sign(token, body),
-        'x-github-event': 'push',
-        'x-github-delivery': id,
-      });
-    };
+    const push = (id: string, commit: string) =>
+      githubPush(base, path, token, id, { ref: 'refs/heads/main', head_commit: { id: commit } });
     const first = await push('d-1', 'abc123');
     expect(first.status).toBe(202);
     expect(JSON.parse(first.body)).toEqual({ pipeline: `${n}/on-push`, delivery: 'd-1', request: 'webhook:d-1' });
