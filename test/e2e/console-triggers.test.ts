@@ -183,8 +183,10 @@ describe('Console: triggers and datasets', () => {
         30_000,
         async () => (await page.getAttribute('section.pipeline-view', 'data-run')) === run3,
       );
-      // The Triggers block: no schedule, the webhook in words, the path the operator reports.
-      expect(await block.locator('[data-trigger="schedule"]').textContent()).toContain('No schedule');
+      // The Triggers block: no schedule (it waits for deliveries), the webhook in words, the path the operator reports.
+      expect(await block.locator('[data-trigger="schedule"]').textContent()).toContain(
+        'No schedule: runs on webhook deliveries, and on request (not on create or change).',
+      );
       expect(await block.locator('[data-role="webhook-words"]').textContent()).toBe(
         'github · Secret gh-hook (key token) · events push · params commit ← /head_commit/id, ref ← /ref',
       );

@@ -21,11 +21,25 @@ export type TriggersView = { schedule: string; after: ChainView[]; webhook?: Web
 /** "Schedule 0 2 * * * (Europe/Paris); next run 2026-11-03 02:00Z; last …", or how it runs without one. */
 export function scheduleLine(p: Pipeline): string {
   const s = p.spec.schedule;
-  if (!s) return 'No schedule: runs on create, on change and on request.';
+  if (!s) return unscheduledLine(p);
   const zone = p.spec.timeZone ? ` (${p.spec.timeZone})` : '';
   const next = p.status?.nextScheduleTime ? `; next run ${utcTime(p.status.nextScheduleTime)}` : '';
   const last = p.status?.lastScheduleTime ? `; last ${utcTime(p.status.lastScheduleTime)}` : '';
   return `Schedule ${s}${zone}${p.spec.suspend ? ', suspended' : ''}${next}${last}.`;
+}
+
+/**
+ * How a pipeline without a schedule runs: on create and change, unless a trigger makes it wait
+ * (the planner's waitsForTrigger: a chained pipeline waits for its upstream, a webhook one for a
+ * delivery); a request (conveyor run, the Console's Run) starts it either way.
+ */
+function unscheduledLine(p: Pipeline): string {
+  const waits = [
+    ...((p.spec.triggers?.after?.length ?? 0) > 0 ? ['after its upstream runs'] : []),
+    ...(p.spec.triggers?.webhook ? ['on webhook deliveries'] : []),
+  ];
+  if (waits.length === 0) return 'No schedule: runs on create, on change and on request.';
+  return `No schedule: runs ${waits.join(' and ')}, and on request (not on create or change).`;
 }
 
 export const NOT_REPORTED = 'the operator has not reported on it yet';

@@ -18,6 +18,7 @@ const onPush = fixture('webhook.yaml', 'on-push');
 const onFile = fixture('webhook.yaml', 'on-file');
 const orders = fixture('datasets-and-notify.yaml', 'orders');
 const NO_SCHEDULE = 'No schedule: runs on create, on change and on request.';
+const ON_DELIVERIES = 'No schedule: runs on webhook deliveries, and on request (not on create or change).';
 const PUSH_WORDS = [
   'github',
   'Secret github-hook (key token)',
@@ -26,6 +27,27 @@ const PUSH_WORDS = [
   '4 filters',
 ];
 const delivery = { id: 'd1', time: '2026-12-06T21:59:00Z', outcome: 'Started' as const, run: 'w1' };
+
+describe('scheduleLine without a schedule', () => {
+  it.each([
+    ['no trigger: create, change, request', {}, NO_SCHEDULE],
+    ['a webhook: deliveries and request', { webhook: { type: 'bearer', secretRef: { name: 's' } } }, ON_DELIVERIES],
+    [
+      'a chain: upstream runs and request',
+      { after: [{ pipeline: 'ingest' }] },
+      'No schedule: runs after its upstream runs, and on request (not on create or change).',
+    ],
+    [
+      'both',
+      { after: [{ pipeline: 'ingest' }], webhook: { type: 'bearer', secretRef: { name: 's' } } },
+      'No schedule: runs after its upstream runs and on webhook deliveries, and on request (not on create or change).',
+    ],
+  ] as const)('%s', (_name, triggers, line) => {
+    expect(
+      scheduleLine({ ...onPush, spec: { ...onPush.spec, triggers: triggers as Pipeline['spec']['triggers'] } }),
+    ).toBe(line);
+  });
+});
 
 describe('triggersView', () => {
   const cases: [string, Pipeline, TriggersView][] = [
@@ -37,13 +59,17 @@ describe('triggersView', () => {
     [
       'a webhook the operator has not reported on',
       onPush,
-      { schedule: NO_SCHEDULE, after: [], webhook: { words: PUSH_WORDS, deliveries: [], notReceiving: NOT_REPORTED } },
+      {
+        schedule: ON_DELIVERIES,
+        after: [],
+        webhook: { words: PUSH_WORDS, deliveries: [], notReceiving: NOT_REPORTED },
+      },
     ],
     [
       'a webhook not received: the operator says why',
       withStatus(onFile, { webhook: { message: 'Secret minio-hook has no key auth-token' } }),
       {
-        schedule: NO_SCHEDULE,
+        schedule: ON_DELIVERIES,
         after: [],
         webhook: {
           words: [
@@ -60,7 +86,7 @@ describe('triggersView', () => {
     [
       'a webhook received: its path and deliveries',
       withStatus(onPush, { webhook: { path: '/hook/ab', deliveries: [delivery] } }),
-      { schedule: NO_SCHEDULE, after: [], webhook: { words: PUSH_WORDS, deliveries: [delivery], path: '/hook/ab' } },
+      { schedule: ON_DELIVERIES, after: [], webhook: { words: PUSH_WORDS, deliveries: [delivery], path: '/hook/ab' } },
     ],
     [
       'chains, schedule and a refused sink',
