@@ -82,9 +82,12 @@ export async function startOperator(
         log,
       )
     : undefined;
-  // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced.
+  // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced. With a webhook
+  // receiver, every replica also waits for the receiver's cache: the Service then sends deliveries only to pods
+  // that can serve them.
   let syncedAtMs: number | undefined;
-  const ready = (): boolean => (elector && !elector.isLeader() ? true : controller.ready());
+  const ready = (): boolean =>
+    (webhooks?.ready() ?? false) && (elector && !elector.isLeader() ? true : controller.ready());
   const webhookEvents = new EventRecorder(apis.core, log, identity, config.events ?? 'all');
   // Every replica receives webhooks (the Service routes to each ready pod): from a Pipeline cache of its
   // own, so a standby serves them too; only the leader reconciles, so a standby's requeue is dropped.

@@ -24,6 +24,8 @@ export interface Webhooks {
   facts: (pipeline: Pipeline) => WebhookFacts | undefined;
   /** The port the receiver bound; undefined when it is off. */
   port?: number;
+  /** Whether deliveries are served (the receiver's Pipeline cache is synced); true when it is off. */
+  ready: () => boolean;
   stop: () => Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function startWebhooks(w: WebhookWiring): Promise<Webhooks> {
   const getSecret: SecretGet = (namespace, name) => w.apis.core.readNamespacedSecret({ namespace, name });
   if (!address) {
     const index = new PathIndex({ source: NO_PIPELINES, getSecret, pathOf: webhookPath, log, receiving: false });
-    return { facts: (p) => index.facts(p), stop: async () => {} };
+    return { facts: (p) => index.facts(p), ready: () => true, stop: async () => {} };
   }
   const source = new ReceiverPipelineCache({
     kc: w.apis.kc,
@@ -94,6 +96,7 @@ export async function startWebhooks(w: WebhookWiring): Promise<Webhooks> {
   return {
     facts: (p) => index.facts(p),
     port,
+    ready: () => source.hasSynced(),
     stop: async () => {
       index.stop();
       server.closeIdleConnections();

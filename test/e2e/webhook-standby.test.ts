@@ -63,6 +63,14 @@ describe('webhooks on a standby replica', () => {
     const leader = await replica('replica-a');
     await waitFor('replica-a to hold the lease', 30_000, async () => (await holder())?.startsWith('replica-a'));
     const standby = await replica('replica-b');
+    // Ready (the helper waited for /readyz) means its receiver's cache is synced: an unknown path is
+    // 404 at once, not 503.
+    const unknown = await fetch(`${standby.base}/hook/${'0'.repeat(64)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(unknown.status).toBe(404);
 
     const token = 'standby-token-0123456789';
     await c.core.createNamespacedSecret({
