@@ -50,10 +50,10 @@ export async function startOperator(
   // Lifecycle notifications (src/notify): fed by the Pipeline watch, which runs only on the leader.
   const requeue = { to: (_key: string): void => {} };
   const notifier = startNotifier(config.notify, log, (key) => requeue.to(key));
-  // The webhook side learns of Pipelines from the controller's cache, which needs its facts: tied once both exist.
+  // The gatherer asks the webhook side for a Pipeline's path; the webhook side exists once the controller does.
   let webhooks: Webhooks | undefined;
   const controller = new Controller(apis, log, {
-    webhookFacts: (key) => webhooks?.facts(key),
+    webhookFacts: (pipeline) => webhooks?.facts(pipeline),
     namespaces: config.namespaces,
     workers: config.workers,
     resyncSeconds: config.resyncSeconds,
@@ -82,16 +82,22 @@ export async function startOperator(
         log,
       )
     : undefined;
-  // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced.
+  // A standby is ready (it is healthy and waiting its turn); a leader once its caches are synced. With a webhook
+  // receiver, every replica also waits for the receiver's cache: the Service then sends deliveries only to pods
+  // that can serve them.
   let syncedAtMs: number | undefined;
-  const ready = (): boolean => (elector && !elector.isLeader() ? true : controller.ready());
+  const ready = (): boolean =>
+    (webhooks?.ready() ?? false) && (elector && !elector.isLeader() ? true : controller.ready());
   const webhookEvents = new EventRecorder(apis.core, log, identity, config.events ?? 'all');
+  // Every replica receives webhooks (the Service routes to each ready pod): from a Pipeline cache of its
+  // own, so a standby serves them too; only the leader reconciles, so a standby's requeue is dropped.
   webhooks = await startWebhooks({
     config,
     apis,
-    source: controller.pipelineFeed(),
+    requeue: (key) => {
+      if (!elector || elector.isLeader()) controller.requeue(key);
+    },
     emit: (pipeline, event) => webhookEvents.emit(pipeline, event),
-    ready: () => controller.ready() && (!elector || elector.isLeader()),
     log,
   });
   const health = await startHealthServer(config.healthHost, config.healthPort, {

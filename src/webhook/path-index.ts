@@ -81,15 +81,15 @@ export class PathIndex {
   }
 
   /**
-   * For the gatherer: undefined when the Pipeline has no webhook. Until its Secret is read (just
+   * For the gatherer, of the Pipeline it reconciles (the controller's copy: this index may see a
+   * change a moment later, and requeues the Pipeline when its facts change): undefined when the
+   * Pipeline has no webhook. Until its Secret is read (just
    * after a start), what status already says, so a restart does not make the path flap.
    */
-  facts(key: string): WebhookFacts | undefined {
-    const [namespace = '', name = ''] = key.split('/');
-    const p = this.o.source.get(namespace, name);
-    if (!p || !webhookSpecOf(p)) return undefined;
+  facts(p: Pipeline): WebhookFacts | undefined {
+    if (!webhookSpecOf(p)) return undefined;
     if (!this.o.receiving) return { message: NOT_RECEIVING };
-    const known = this.entries.get(key)?.facts;
+    const known = this.entries.get(keyOf(p))?.facts;
     if (known) return known;
     const { path, message } = p.status?.webhook ?? {};
     return path || message ? { ...(path ? { path } : {}), ...(message ? { message } : {}) } : undefined;

@@ -1,11 +1,14 @@
-// What the receiver needs from the operator, as small interfaces: the entry point (src/operator.ts)
-// wires them to the controller's Pipeline cache and event recorder, so this layer never imports
-// the controller.
+// What the receiver needs, as small interfaces: its own Pipeline cache (pipeline-cache.ts, on every
+// replica), and from the entry point (src/operator.ts) the controller's requeue and the event
+// recorder, so this layer never imports the controller.
 import type { Pipeline } from '../api/types.ts';
 
 export type PipelineChange = (pipeline: Pipeline, verb: 'add' | 'update' | 'delete') => void;
 
-/** The operator's Pipeline cache (its informers), read-only, and a way to ask for a reconcile. */
+/**
+ * A Pipeline cache, read-only, and a way to ask for a reconcile. Its Pipelines may be slimmed to
+ * what the receiver reads (pipeline-cache.ts slimForReceiver): no stages, no runs.
+ */
 export interface PipelineSource {
   get(namespace: string, name: string): Pipeline | undefined;
   list(): Pipeline[];

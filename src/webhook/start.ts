@@ -15,40 +15,58 @@ import { RateLimiter } from './rate-limit.ts';
 import { listen, Receiver } from './receiver.ts';
 import { RefusalEvents } from './refusal-events.ts';
 import type { EventEmitter, PipelineSource } from './source.ts';
+import { ReceiverPipelineCache } from './pipeline-cache.ts';
+import type { SecretGet } from './secret-reader.ts';
 import { RequestWriter } from './writer.ts';
 
 export interface Webhooks {
-  /** For the gatherer: status.webhook's path and message. */
-  facts: (key: string) => WebhookFacts | undefined;
+  /** For the gatherer: status.webhook's path and message of the Pipeline it reconciles. */
+  facts: (pipeline: Pipeline) => WebhookFacts | undefined;
   /** The port the receiver bound; undefined when it is off. */
   port?: number;
+  /** Whether deliveries are served (the receiver's Pipeline cache is synced); true when it is off. */
+  ready: () => boolean;
   stop: () => Promise<void>;
 }
 
 export interface WebhookWiring {
-  config: Pick<OperatorConfig, 'webhookAddress' | 'webhookRateLimit' | 'webhookPipelineRateLimit'>;
-  apis: Pick<KubeApis, 'core' | 'custom'>;
-  source: PipelineSource;
+  config: Pick<
+    OperatorConfig,
+    'webhookAddress' | 'webhookRateLimit' | 'webhookPipelineRateLimit' | 'namespaces' | 'pipelineSelector'
+  >;
+  apis: Pick<KubeApis, 'kc' | 'core' | 'custom'>;
+  /** Asks the controller to reconcile a Pipeline (its facts changed); a no-op on a standby. */
+  requeue: (key: string) => void;
   emit: EventEmitter;
-  /** Whether this operator acts (leader, caches synced); deliveries are 503 until it does. */
-  ready: () => boolean;
   log: Logger;
 }
 
+/** Without a receiver no Pipeline is watched here: the index only says why nothing is received. */
+const NO_PIPELINES: PipelineSource = { get: () => undefined, list: () => [], onChange: () => {}, requeue: () => {} };
+
+/**
+ * Every replica, leader or standby, serves deliveries from a Pipeline cache of its own
+ * (pipeline-cache.ts), from the moment it is synced: the receiver never waits for leadership.
+ */
 export async function startWebhooks(w: WebhookWiring): Promise<Webhooks> {
-  const receiving = w.config.webhookAddress !== undefined;
   const log = w.log.child({ component: 'webhook' });
-  const index = new PathIndex({
-    source: w.source,
-    getSecret: (namespace, name) => w.apis.core.readNamespacedSecret({ namespace, name }),
-    pathOf: webhookPath,
-    log,
-    receiving,
-  });
   const address = w.config.webhookAddress;
-  if (!address) return { facts: (key) => index.facts(key), stop: async () => {} };
+  const getSecret: SecretGet = (namespace, name) => w.apis.core.readNamespacedSecret({ namespace, name });
+  if (!address) {
+    const index = new PathIndex({ source: NO_PIPELINES, getSecret, pathOf: webhookPath, log, receiving: false });
+    return { facts: (p) => index.facts(p), ready: () => true, stop: async () => {} };
+  }
+  const source = new ReceiverPipelineCache({
+    kc: w.apis.kc,
+    custom: w.apis.custom,
+    namespaces: w.config.namespaces,
+    ...(w.config.pipelineSelector !== undefined ? { pipelineSelector: w.config.pipelineSelector } : {}),
+    requeue: w.requeue,
+    log,
+  });
+  const index = new PathIndex({ source, getSecret, pathOf: webhookPath, log, receiving: true });
   const receiver = new Receiver({
-    source: w.source,
+    source,
     index,
     limiter: new RateLimiter(
       {
@@ -58,25 +76,32 @@ export async function startWebhooks(w: WebhookWiring): Promise<Webhooks> {
       Date.now(),
     ),
     writer: new RequestWriter({
-      source: w.source,
+      source,
       patch: (p, annotations) => patchAnnotations(w.apis.custom, p, annotations),
       read: (namespace, name) => readPipeline(w.apis.custom, namespace, name),
     }),
     events: new RefusalEvents(w.emit),
     checks: deliveryChecks,
-    ready: w.ready,
+    ready: () => source.hasSynced(),
     log,
   });
   const { server, port } = await listen(receiver, address);
+  // The informers retry until the API (and the CRD) answer; deliveries are 503 meanwhile.
+  void source
+    .start()
+    .then(() => log.info('webhook receiver: Pipeline cache synced'))
+    .catch((err: unknown) => log.error({ err: String(err) }, 'webhook Pipeline cache failed to start'));
   index.start();
   log.info({ host: address.host, port }, 'webhook receiver: POST /hook/<digest>');
   return {
-    facts: (key) => index.facts(key),
+    facts: (p) => index.facts(p),
     port,
+    ready: () => source.hasSynced(),
     stop: async () => {
       index.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await source.stop();
     },
   };
 }

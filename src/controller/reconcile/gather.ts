@@ -21,11 +21,11 @@ export interface ClusterView {
   claimsOwnedBy(uid: string): k8s.V1PersistentVolumeClaim[];
   revisionsOwnedBy(uid: string): k8s.V1ControllerRevision[];
   /**
-   * What the webhook receiver knows of the Pipeline `key`'s webhook (src/webhook/path-index.ts,
+   * What the webhook receiver knows of this Pipeline's webhook (src/webhook/path-index.ts,
    * wired by src/operator.ts): its path, or why it receives nothing. Undefined: no webhook, or
    * its Secret not read yet (the receiver requeues the Pipeline once it is).
    */
-  webhook?(key: string): WebhookFacts | undefined;
+  webhook?(pipeline: Pipeline): WebhookFacts | undefined;
 }
 
 /** status.webhook's path and message, as the receiver knows them. */
@@ -114,7 +114,7 @@ export class Gatherer {
       now,
       ...(notified ? { notified } : {}),
     };
-    const webhook = this.view.webhook?.(key);
+    const webhook = this.view.webhook?.(pipeline);
     if (webhook) input.webhook = webhook;
     return { kind: 'pipeline', namespace, name, pipeline, input };
   }

@@ -7,10 +7,11 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../../api/types.ts';
-import { GROUP, KIND, PLURAL, VERSION } from '../../api/constants.ts';
+import { GROUP, KIND } from '../../api/constants.ts';
 import type { KubeApis } from '../../kube/client.ts';
 import { ANN_PIPELINE_NAME, LABEL_PIPELINE, MANAGED_BY, MANAGED_BY_VALUE } from '../../api/labels.ts';
 import { ResilientInformer } from '../../kube/informer.ts';
+import { type CachedPipeline, pipelineWatch } from '../../kube/pipeline-watch.ts';
 import { listAsJson } from '../../kube/json-list.ts';
 import { DownstreamIndex } from '../cache/downstream-index.ts';
 import { jobUnchangedForPlanner, LastDelivered, pipelineChangeWakes, unchangedForReaders } from './wake-filters.ts';
@@ -52,26 +53,12 @@ export interface ControllerOptions {
   /** What the lifecycle notifier says of a Pipeline's runs, for the planner (reconcile/gather.ts). */
   notified?: NotifiedLookup;
   /** What the webhook receiver knows of a Pipeline's webhook (gather.ts WebhookFacts); unset: nothing. */
-  webhookFacts?: (key: string) => WebhookFacts | undefined;
-}
-
-/** Another part of the operator following the Pipeline cache (the webhook receiver). */
-export type PipelineListener = (pipeline: Pipeline, verb: Verb) => void;
-
-/** The Pipeline cache, read-only, for the parts of the operator outside the controller. */
-export interface PipelineFeed {
-  get(namespace: string, name: string): Pipeline | undefined;
-  list(): Pipeline[];
-  onChange(listener: PipelineListener): void;
-  /** Asks for a reconcile of `namespace/name`. */
-  requeue(key: string): void;
+  webhookFacts?: (pipeline: Pipeline) => WebhookFacts | undefined;
 }
 
 type AnyInformer = ResilientInformer<k8s.KubernetesObject>;
 /** What an informer says happened to an object. */
 export type Verb = 'add' | 'update' | 'delete';
-/** A Pipeline as the informer holds it (client-node's object shape). */
-type CachedPipeline = Pipeline & k8s.KubernetesObject;
 
 const MANAGED = `${MANAGED_BY}=${MANAGED_BY_VALUE}`;
 
@@ -134,9 +121,6 @@ export class Controller {
   /** Each Pipeline as the watch delivered it last: the "before" of the wake filter (wake-filters.ts). */
   private readonly lastPipelines = new LastDelivered<CachedPipeline>();
 
-  /** Followers of the Pipeline cache (pipelineFeed): told of each change after the controller took it in. */
-  private readonly pipelineListeners: PipelineListener[] = [];
-
   constructor(apis: KubeApis, log: Logger, options: ControllerOptions) {
     this.log = log;
     this.options = options;
@@ -182,30 +166,10 @@ export class Controller {
   }
 
   private pipelineInformer(apis: KubeApis, ns: string | undefined): ResilientInformer<CachedPipeline> {
-    const labelSelector = this.options.pipelineSelector;
     return new ResilientInformer<CachedPipeline>(
       apis.kc,
       {
-        kind: 'pipelines',
-        path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}` : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
-        list: (page) =>
-          (ns
-            ? apis.custom.listNamespacedCustomObject({
-                group: GROUP,
-                version: VERSION,
-                namespace: ns,
-                plural: PLURAL,
-                labelSelector,
-                ...page,
-              })
-            : apis.custom.listClusterCustomObject({
-                group: GROUP,
-                version: VERSION,
-                plural: PLURAL,
-                labelSelector,
-                ...page,
-              })) as Promise<k8s.KubernetesListObject<CachedPipeline>>,
-        labelSelector,
+        ...pipelineWatch(apis.custom, ns, this.options.pipelineSelector),
         pageSize: PIPELINE_LIST_PAGE_SIZE,
         slim: slimPipeline,
       },
@@ -231,23 +195,6 @@ export class Controller {
     if (verb !== 'delete') for (const rev of this.owners.revisions.owned(p.metadata.uid)) shareSpec(rev, p);
     this.enqueueDownstream(p);
     this.options.observePipeline?.(p, verb, before);
-    for (const listener of this.pipelineListeners) {
-      try {
-        listener(p, verb);
-      } catch (err) {
-        this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'pipeline listener failed');
-      }
-    }
-  }
-
-  /** The Pipeline cache for the webhook receiver: it reads, follows and requeues, and decides nothing here. */
-  pipelineFeed(): PipelineFeed {
-    return {
-      get: (namespace, name) => this.cachedPipeline(namespace, name),
-      list: () => this.pipelines.flatMap((inf) => inf.list()),
-      onChange: (listener) => void this.pipelineListeners.push(listener),
-      requeue: (key) => this.queue.add(key),
-    };
   }
 
   /** What Conveyor created, selected by its managed-by label; changes wake the owning Pipeline. */

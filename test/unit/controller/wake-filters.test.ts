@@ -155,6 +155,17 @@ describe('pipelineChangeWakes: what in a Pipeline change wakes its own reconcile
       change: (p) => (p.metadata.annotations = { a: '1', 'conveyor.dev/run-requested': 'now' }),
       wakes: true,
     },
+    {
+      // Written by the webhook receiver of any replica, a standby's too: the leader's watch must reconcile it.
+      title: 'a webhook run request (run-requested and run-options in one patch)',
+      change: (p) =>
+        (p.metadata.annotations = {
+          a: '1',
+          'conveyor.dev/run-requested': 'webhook:d2',
+          'conveyor.dev/run-options': '{"request":"webhook:d2"}',
+        }),
+      wakes: true,
+    },
     { title: 'a deletion timestamp', change: (p) => (p.metadata.deletionTimestamp = T0), wakes: true },
     { title: 'another uid (deleted and created again)', change: (p) => (p.metadata.uid = 'u2'), wakes: true },
   ];

@@ -7,15 +7,23 @@ import { FakeSource, pipeline } from './fakes.ts';
 
 const conflict = () => new ApiException(409, 'Conflict', { reason: 'Conflict' }, {});
 
-/** A fake API server: patches apply to its copy; the test delivers them to the cache when it wants. */
-function server(source: FakeSource, start: Pipeline) {
+/**
+ * A fake API server: patches apply to its copy, with the resourceVersion precondition the real one
+ * enforces; the test delivers them to the caches (one per replica) when it wants.
+ */
+function server(caches: FakeSource | FakeSource[], start: Pipeline) {
+  const replicas = Array.isArray(caches) ? caches : [caches];
+  const source = replicas[0] as FakeSource;
   let current = start;
   const patches: Record<string, string>[] = [];
   /** Requests a patch replaced before the planner handled them: must stay empty. */
   const overwritten: string[] = [];
+  /** Patches refused for a stale resourceVersion. */
+  let conflicts = 0;
   return {
     patches,
     overwritten,
+    conflicts: () => conflicts,
     current: () => current,
     /** Someone else writes (the CLI): a new resourceVersion. */
     bump(annotations: Record<string, string>) {
@@ -29,17 +37,21 @@ function server(source: FakeSource, start: Pipeline) {
         metadata: { ...current.metadata, resourceVersion: String(Number(current.metadata.resourceVersion) + 1) },
         status: { ...current.status, lastRunRequest: value },
       };
-      source.set(current);
+      for (const cache of replicas) cache.set(current);
     },
     deliver() {
-      source.set(current);
+      for (const cache of replicas) cache.set(current);
     },
-    writer: (waitMs = 1000) =>
+    /** A replica's writer, reading its own cache (the first replica's unless told). */
+    writer: (waitMs = 1000, cache = source) =>
       new RequestWriter({
-        source,
+        source: cache,
         waitMs,
         patch: async (p, annotations) => {
-          if (p.metadata.resourceVersion !== current.metadata.resourceVersion) throw conflict();
+          if (p.metadata.resourceVersion !== current.metadata.resourceVersion) {
+            conflicts++;
+            throw conflict();
+          }
           const pending = current.metadata.annotations?.[ANN_RUN_REQUESTED];
           if (pending !== undefined && pending !== current.status?.lastRunRequest) overwritten.push(pending);
           patches.push(annotations);
@@ -142,5 +154,64 @@ describe('RequestWriter', () => {
     const source = new FakeSource();
     const s = server(source, pipeline('p'));
     expect(await s.writer().write('ns/p', [req('a')])).toEqual({ kind: 'gone' });
+  });
+});
+
+/** Resolves once `cond` holds (checked after each turn of the event loop). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
+
+describe('RequestWriter across replicas: two processes, each with its own cache and queue, one API server', () => {
+  function twoReplicas() {
+    const p = pipeline('p');
+    const caches = [new FakeSource(), new FakeSource()];
+    for (const cache of caches) cache.set(p);
+    const s = server(caches, p);
+    return { s, writers: caches.map((cache) => s.writer(5000, cache)) };
+  }
+
+  it('two deliveries at once: one writes, the other gets Conflict, waits for the planner, then writes', async () => {
+    const { s, writers } = twoReplicas();
+    const [w1, w2] = writers as [RequestWriter, RequestWriter];
+    const results = Promise.all([w1.write('ns/p', [req('a')]), w2.write('ns/p', [req('b')])]);
+    // Both decided on resourceVersion 1; the server took one patch and refused the other.
+    await until(() => s.patches.length === 1 && s.conflicts() === 1);
+    const first = s.current().metadata.annotations?.[ANN_RUN_REQUESTED];
+    s.handle();
+    await until(() => s.patches.length === 2);
+    s.handle();
+    expect(await results).toEqual([
+      { kind: 'accepted', written: ['webhook:a'] },
+      { kind: 'accepted', written: ['webhook:b'] },
+    ]);
+    const order = s.patches.map((a) => a[ANN_RUN_REQUESTED]);
+    expect(order[0]).toBe(first);
+    expect([...order].sort()).toEqual(['webhook:a', 'webhook:b']);
+    expect(s.overwritten).toEqual([]);
+  });
+
+  it('one delivery at both replicas at once (a retry on another pod): written once, the other is a duplicate', async () => {
+    const { s, writers } = twoReplicas();
+    const [w1, w2] = writers as [RequestWriter, RequestWriter];
+    const results = await Promise.all([w1.write('ns/p', [req('a')]), w2.write('ns/p', [req('a')])]);
+    expect(results).toContainEqual({ kind: 'accepted', written: ['webhook:a'] });
+    expect(results).toContainEqual({ kind: 'duplicate' });
+    expect(s.patches).toHaveLength(1);
+    expect(s.conflicts()).toBe(1);
+    expect(s.overwritten).toEqual([]);
+  });
+
+  it("a replica whose cache lags never replaces the other replica's unhandled request", async () => {
+    const { s, writers } = twoReplicas();
+    const [w1, w2] = writers as [RequestWriter, RequestWriter];
+    expect(await w1.write('ns/p', [req('a')])).toEqual({ kind: 'accepted', written: ['webhook:a'] });
+    // Replica 2's watch has not delivered a's write: it decides on resourceVersion 1 and is refused.
+    const second = w2.write('ns/p', [req('b')]);
+    await until(() => s.conflicts() === 1);
+    s.handle();
+    expect(await second).toEqual({ kind: 'accepted', written: ['webhook:b'] });
+    expect(s.patches.map((a) => a[ANN_RUN_REQUESTED])).toEqual(['webhook:a', 'webhook:b']);
+    expect(s.overwritten).toEqual([]);
   });
 });
