@@ -4,11 +4,13 @@
 // Console, another delivery) is never overwritten. Deliveries for one Pipeline are written one at
 // a time (keyed-queue.ts), and each waits until the request before it is handled by the planner
 // (status.lastRunRequest), so no request replaces one not yet handled: nothing is lost, and a
-// value already known is not written again, so nothing starts twice.
+// value already known is not written again, so nothing starts twice: known from status (pending,
+// handled, or among the last 10 deliveries), or written by this process before (recent-requests.ts).
 import type { Pipeline } from '../api/types.ts';
 import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../api/labels.ts';
 import { isConflict, isNotFound } from '../kube/errors.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { RecentRequests } from './recent-requests.ts';
 import { knownRequest, newer, settled } from './run-requests.ts';
 import type { PipelineSource } from './source.ts';
 
@@ -40,6 +42,7 @@ export interface WriterDeps {
 export class RequestWriter {
   private readonly queue = new KeyedQueue();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly recent = new RecentRequests();
 
   private readonly deps: WriterDeps;
 
@@ -64,7 +67,8 @@ export class RequestWriter {
       for (;;) {
         const p = newer(this.deps.source.get(namespace, name), fresh);
         if (!p) return { kind: 'gone' };
-        if (knownRequest(p, request.value)) break;
+        const uid = p.metadata.uid ?? '';
+        if (knownRequest(p, request.value) || this.recent.has(uid, request.value)) break;
         if (!settled(p)) {
           if (await this.changed(key, deadline)) continue;
           return { kind: 'unavailable', message: 'the run request before this one is not handled yet' };
@@ -72,6 +76,7 @@ export class RequestWriter {
         try {
           fresh = await this.deps.patch(p, { [ANN_RUN_REQUESTED]: request.value, [ANN_RUN_OPTIONS]: request.options });
           written.push(request.value);
+          this.recent.add(uid, request.value);
           break;
         } catch (err) {
           if (isNotFound(err)) return { kind: 'gone' };

@@ -42,6 +42,11 @@ function server(caches: FakeSource | FakeSource[], start: Pipeline) {
     deliver() {
       for (const cache of replicas) cache.set(current);
     },
+    /** The Pipeline deleted and created again under its name: another uid, and the watch delivers it. */
+    recreate(uid: string) {
+      current = { ...start, metadata: { ...start.metadata, uid, resourceVersion: '100' } };
+      for (const cache of replicas) cache.set(current);
+    },
     /** A replica's writer, reading its own cache (the first replica's unless told). */
     writer: (waitMs = 1000, cache = source) =>
       new RequestWriter({
@@ -96,6 +101,36 @@ describe('RequestWriter', () => {
     const s = server(source, p);
     expect(await s.writer().write('ns/p', [req('a')])).toEqual({ kind: 'duplicate' });
     expect(s.patches).toEqual([]);
+  });
+
+  it('answers duplicate for a request it wrote that status no longer lists (redelivered after 10 newer)', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p');
+    source.set(p);
+    const s = server(source, p);
+    const w = s.writer();
+    expect(await w.write('ns/p', [req('a')])).toMatchObject({ kind: 'accepted' });
+    s.handle();
+    // Later requests push it out of what status shows: it is neither pending, handled last, nor listed.
+    s.bump({ [ANN_RUN_REQUESTED]: 'webhook:z' });
+    s.handle();
+    expect(await w.write('ns/p', [req('a')])).toEqual({ kind: 'duplicate' });
+    expect(s.patches).toHaveLength(1);
+    // A writer without that memory (another process) would write it again: the memory is what refused it.
+    expect(await s.writer().write('ns/p', [req('a')])).toMatchObject({ kind: 'accepted' });
+  });
+
+  it('keeps that memory per Pipeline uid: a Pipeline re-created under its name starts clean', async () => {
+    const source = new FakeSource();
+    const p = pipeline('p');
+    source.set(p);
+    const s = server(source, p);
+    const w = s.writer();
+    expect(await w.write('ns/p', [req('a')])).toMatchObject({ kind: 'accepted' });
+    s.handle();
+    s.recreate('uid-p-2');
+    expect(await w.write('ns/p', [req('a')])).toMatchObject({ kind: 'accepted' });
+    expect(s.patches).toHaveLength(2);
   });
 
   it('waits until the request before is handled, then writes the next: none is overwritten', async () => {
