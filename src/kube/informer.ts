@@ -36,6 +36,11 @@ export interface InformerSpec<T extends k8s.KubernetesObject> {
   slim?: (obj: T) => void;
   /** Objects per list page; LIST_PAGE_SIZE when unset. */
   pageSize?: number;
+  /**
+   * A list that started at `startedAt` (Date.now()) is in the cache: what existed then is in it or
+   * gone. Called after the informer has applied the list (its adds and deletes delivered).
+   */
+  onListed?: (startedAt: number) => void;
 }
 
 /** Objects per list request: small enough that a page's body is a few MB, large enough to be few. */
@@ -81,9 +86,14 @@ export class ResilientInformer<T extends k8s.KubernetesObject> {
     };
     const arrived = (obj: T): T => (strippedInList.delete(obj) ? obj : strip(obj));
     const list = async (): Promise<k8s.KubernetesListObject<T>> => {
+      const startedAt = Date.now();
       const result = lean ? await listInPages(spec.list, stripListed, spec.pageSize) : await spec.list();
       this.listed = true;
       this.backoffMs = BASE_BACKOFF_MS;
+      // client-node applies the list to its cache synchronously once this promise resolves, in a
+      // microtask; setImmediate runs after every microtask, so after the cache holds the list.
+      const { onListed } = spec;
+      if (onListed) setImmediate(() => onListed(startedAt));
       return result;
     };
     this.informer = k8s.makeInformer<T>(kc, spec.path, list, spec.labelSelector);

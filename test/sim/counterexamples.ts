@@ -417,6 +417,29 @@ export const COUNTEREXAMPLES: Counterexample[] = [
       done,
     ],
   },
+  {
+    // A `conveyor run` served extract from the first run's entry and created clean's Job carrying
+    // that decision; its status write was lost. 72 minutes later (5% of a day) the Job cache had
+    // still not shown clean's Job (lag) and the expectation for it had lapsed after 60 s: with no
+    // evidence left, the plan decided the run anew, found the entry expired (maxAge 1h) and started
+    // extract beneath the running clean. Fixed: an expectation ends only on evidence (the watch's
+    // add, or a Job list begun after the create), not on a clock (controller/reconcile/expected-jobs.ts).
+    problem: 'NEW-M',
+    found:
+      'npm run sim -- --seed 7 --steps 200 --histories 300 --small (history 203, 5 operations after shrinking); these 4 by hand',
+    config: {
+      variant: 'dst-spring',
+      concurrencyPolicy: 'Allow',
+      maxAge: { extract: '1h', clean: '1h' },
+      chained: false,
+    },
+    ops: [
+      { do: 'run' },
+      done,
+      { do: 'run', fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'advance', percent: 5, fault: { kind: 'lag', on: 'main' } },
+    ],
+  },
 ];
 
 /** The KNOWN_FAILING key of a problem id ("case 1"), or undefined once the entry is gone. */

@@ -30,8 +30,6 @@ import { type Fact, jobFacts } from './facts.ts';
 import { STEP_BUDGET } from './invariants.ts';
 import { mergePatch } from '../unit/plan/fixtures.ts';
 
-/** src/controller/reconcile/expected-jobs.ts EXPECTATION_TTL_MS. */
-const EXPECTATION_TTL_MS = 60_000;
 const SECOND = 1000;
 /** Earlier versions of a Pipeline (anyone's writes) kept for an informer that lags. */
 const STALE_VERSIONS = 4;
@@ -542,19 +540,22 @@ export class World {
     this.versions.set(name, kept);
   }
 
-  /** A lagging reconcile sees the cache as the previous one left it; any other syncs it first. */
+  /**
+   * A lagging reconcile sees the cache as the previous one left it; any other syncs it first. A
+   * synced cache settles every expectation (reconcile/expected-jobs.ts: the watch delivered the
+   * Job, or a relist showed it gone), whatever the lag before it.
+   */
   private jobView(lag: boolean): Map<string, V1Job> {
     if (lag && this.jobCache) return this.jobCache;
     this.jobCache = new Map(this.jobs);
-    for (const name of this.jobCache.keys()) this.expectations.delete(name);
+    this.expectations.clear();
     return this.jobCache;
   }
 
-  /** Expectations: Jobs this operator created, not yet in its cache, created less than the TTL ago. */
+  /** Expectations: Jobs this operator created, not yet in its cache (they lapse on no clock). */
   private pendingJobs(view: ReadonlyMap<string, V1Job>): Set<string> {
     const pending = new Set<string>();
-    for (const [name, at] of this.expectations)
-      if (!view.has(name) && this.now - at < EXPECTATION_TTL_MS) pending.add(name);
+    for (const name of this.expectations.keys()) if (!view.has(name)) pending.add(name);
     return pending;
   }
 

@@ -11,7 +11,7 @@
 // Pipeline gone knows only that, and forgets it here with one call. Each key's entries remember
 // the uid they were made for, so a Pipeline re-created under the same name starts clean.
 // Expected Jobs are kept by the Job's own name (the watch names a Job, not its Pipeline); they
-// end when the watch delivers the Job or lapse after EXPECTATION_TTL_MS, with no forget needed.
+// end when the watch delivers the Job or a later list of Jobs settles them, with no forget needed.
 import type * as k8s from '@kubernetes/client-node';
 import type { PipelineStatus } from '../../api/types.ts';
 import type { Action } from '../../plan/planner.ts';
@@ -56,6 +56,11 @@ export class PendingObservations {
   /** The watch delivered a Job: true when this process created it (its add tells nothing new). */
   jobObserved(namespace: string | undefined, name: string | undefined): boolean {
     return this.jobs.observed(namespace, name);
+  }
+
+  /** A list of the Jobs of `namespace` (all when undefined) started at `startedAt` is in the cache. */
+  jobsListed(namespace: string | undefined, startedAt: number): void {
+    this.jobs.listed(namespace, startedAt);
   }
 
   /** What an execution for `pipeline` did that the watch will show later: its revisions. */

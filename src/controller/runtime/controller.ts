@@ -84,6 +84,8 @@ type ManagedKind<T extends k8s.KubernetesObject> = {
   /** Objects per list page (kube/informer.ts LIST_PAGE_SIZE when unset). */
   pageSize?: number;
   slim?: (obj: T) => void;
+  /** A list started at `startedAt` is in the cache (kube/informer.ts onListed). */
+  onListed?: (startedAt: number) => void;
 };
 
 export class Controller {
@@ -145,6 +147,8 @@ export class Controller {
         resource: 'jobs',
         pageSize: JOB_LIST_PAGE_SIZE,
         slim: slimJob,
+        // A list settles the Jobs this operator expected before it began (reconcile/expected-jobs.ts).
+        onListed: (startedAt) => this.pending.jobsListed(ns, startedAt),
       }),
     );
     this.claims.push(
@@ -219,6 +223,7 @@ export class Controller {
           ),
         ...(what.pageSize ? { pageSize: what.pageSize } : {}),
         ...(what.slim ? { slim: what.slim } : {}),
+        ...(what.onListed ? { onListed: what.onListed } : {}),
       },
       this.log,
       (obj, verb) => this.onManaged(kind, obj, verb),

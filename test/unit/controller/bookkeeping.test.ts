@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Job } from '@kubernetes/client-node';
 import { OwnerIndex } from '../../../src/controller/cache/owner-index.ts';
-import { EXPECTATION_TTL_MS, Expectations } from '../../../src/controller/reconcile/expected-jobs.ts';
+import { Expectations } from '../../../src/controller/reconcile/expected-jobs.ts';
 import { CRONJOB_REFUSAL_TTL_MS, Refusals } from '../../../src/controller/reconcile/refusals.ts';
 
 const job = (name: string, owner?: string, namespace = 'data'): V1Job => ({
@@ -98,14 +98,22 @@ describe('Expectations', () => {
     expect([...e.pending('data')]).toEqual(['etl-a-g1']);
   });
 
-  it('an expectation whose watch event never comes expires', () => {
+  it('an expectation outlives any lag of the cache: only the watch or a later list ends it (NEW-M)', () => {
     let now = 0;
     const e = new Expectations(() => now);
     e.expect('data', 'x');
-    now = EXPECTATION_TTL_MS - 1;
+    // 72 minutes of a cache that does not show the Job: the create is still a fact.
+    now = 72 * 60_000;
     expect(e.pending('data').has('x')).toBe(true);
-    now = EXPECTATION_TTL_MS + 1;
-    expect(e.pending('data').has('x')).toBe(false);
+    // A list that began before the create proves nothing about it; one of another namespace neither.
+    e.listed('data', -1);
+    e.listed('other', now);
+    expect(e.pending('data').has('x')).toBe(true);
+    e.expect('data', 'y');
+    // A list that began after x's create settles x (listed, or deleted before the watch showed it), not y.
+    e.listed('data', now);
+    expect([...e.pending('data')]).toEqual(['y']);
+    e.listed(undefined, now + 1);
     expect(e.size()).toBe(0);
   });
 });

@@ -60,4 +60,15 @@ describe('PendingObservations', () => {
     expect(pending.jobObserved('data', 'etl-a-g1')).toBe(true);
     expect(view(pending, []).pendingJobs.size).toBe(0);
   });
+
+  it('a Job never delivered stays pending through any lag, until a Job list begun after its create (NEW-M)', () => {
+    let now = 1_000;
+    const pending = new PendingObservations(() => now);
+    pending.jobCreated('data', 'etl-a-g1');
+    now += 72 * 60_000;
+    expect(view(pending, []).pendingJobs).toEqual(new Set(['etl-a-g1']));
+    // The Job was deleted before the watch showed it: a relist of its namespace settles it.
+    pending.jobsListed('data', now);
+    expect(view(pending, []).pendingJobs.size).toBe(0);
+  });
 });
