@@ -192,7 +192,7 @@ export async function webhookBench(o: WebhookBenchOptions): Promise<void> {
       `| hostile deliveries counted under their outcome (conveyor_webhook_deliveries_total) | ${miscounted.length === 0 ? 'all' : miscounted.join('; ')} |`,
       `| good deliveries/s (until the last run's Job was seen) | ${(o.good / allSeconds).toFixed(1)} |`,
       `| good delivery → its run's Job seen, p50 / p95 / p99 | ${pcts(latencies)} ms |`,
-      `| 429/503 answers to good deliveries, sent again | ${(sent.retried.get(429) ?? 0) + (sent.retried.get(503) ?? 0)} |`,
+      `| 429/503 answers, sent again after their Retry-After | ${(sent.retried.get(429) ?? 0) + (sent.retried.get(503) ?? 0)} |`,
       `| operator RSS before / after / peak | ${rssBefore.toFixed(0)} / ${rssAfter.toFixed(0)} / ${peak.toFixed(0)} MiB |`,
       `| JS heap used after a full GC, before / after | ${memBefore.heapUsedMiB.toFixed(0)} / ${memAfter.heapUsedMiB.toFixed(0)} MiB |`,
       '',
