@@ -11,6 +11,7 @@ import { clients, type Clients } from './support/kube.ts';
 import { freePort, operatorSuite } from './support/operator.ts';
 import { installCrd, pipeline, stage, waitForPipeline } from './support/pipelines.ts';
 import { createHooked, githubPush, postDelivery, type Sent, sign, tokenSecret } from './support/webhook.ts';
+import { outcomesOf } from './support/webhook-traffic.ts';
 
 const c: Clients = clients();
 const webhookPort = await freePort();
@@ -37,13 +38,7 @@ async function runs(namespace: string, name: string, n: number): Promise<RunSumm
 }
 const commits = (list: RunSummary[]) => list.map((r) => r.params?.commit).sort();
 
-async function deliveries(): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${suite.operator().port}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const m of text.matchAll(/^conveyor_webhook_deliveries_total\{outcome="([a-z_]+)"\} (\d+)$/gm))
-    out.set(m[1] ?? '', Number(m[2]));
-  return out;
-}
+const deliveries = (): Promise<Map<string, number>> => outcomesOf(suite.operator().port);
 
 const PARAMS = [
   { name: 'commit', default: '' },

@@ -5,20 +5,18 @@
 //   const base = await receiverBase(suite.operator());     // when started with --webhook-address 127.0.0.1:0
 //   const path = await createHooked(c, ns, pipeline(...), token);   // waits for status.webhook.path
 //   await githubPush(base, path, token, 'd-1', { ref: ..., head_commit: { id } });   // → Sent
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Pipeline } from '../../../src/api/types.ts';
 import { webhookPath } from '../../../src/webhook/path.ts';
 import { type Clients, waitFor } from './kube.ts';
 import type { OperatorProcess } from './operator.ts';
 import { createPipeline, waitForPipeline } from './pipelines.ts';
+import { sign } from './webhook-traffic.ts';
 
 /** What the receiver answered: its status code and body. */
 export type Sent = { status: number; body: string };
 
-/** `sha256=<hex>`: the HMAC of the raw body with the token (X-Signature, X-Hub-Signature-256). */
-export const sign = (token: string, body: string): string =>
-  `sha256=${createHmac('sha256', token).update(body).digest('hex')}`;
+export { sign } from './webhook-traffic.ts';
 
 /** The Secret a webhook trigger names, holding the token under its default key. */
 export async function tokenSecret(c: Clients, namespace: string, name: string, token: string): Promise<void> {
