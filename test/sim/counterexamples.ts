@@ -440,6 +440,24 @@ export const COUNTEREXAMPLES: Counterexample[] = [
       { do: 'advance', percent: 5, fault: { kind: 'lag', on: 'main' } },
     ],
   },
+  {
+    // A `conveyor run` started run m1 and its Job (status written). A second `conveyor run` was
+    // planned from the operator's own write while the informer lagged; the user's annotation made
+    // that write conflict, and the operator forgot its own write. The user then deleted m1's Job by
+    // hand, and the next plan read the lagging informer's Pipeline from before m1 started: the
+    // first request looked unhandled, m1 started again and its Job was created again under the
+    // same name. Fixed: a conflict keeps the own write as the floor of what a plan reads
+    // (controller/reconcile/reconciler.ts writeStatus, status-writes.ts `freshest`).
+    problem: 'NEW-N',
+    found:
+      'npm run sim -- --seed 42 --path 18:0:0:0:0:0:3:2:2:2:4:4:5:5:5:7:8:8:10:9:6 --steps 200 --small (3 operations)',
+    config: { variant: 'hourly', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '1h' }, chained: false },
+    ops: [
+      { do: 'run' },
+      { do: 'run', fault: { kind: 'stale', back: 2, on: 'main' } },
+      { do: 'deleteJob', index: 0, fault: { kind: 'stale', back: 2, on: 'main' } },
+    ],
+  },
 ];
 
 /** The KNOWN_FAILING key of a problem id ("case 1"), or undefined once the entry is gone. */

@@ -483,12 +483,9 @@ export class World {
     if (record.mode === 'writeLost') return;
     // As reconciler.ts writeStatus: only a changed status is written, conditional on the
     // resourceVersion the plan read; a conflict drops the decision (no deletions, no Events) and
-    // forgets the operator's own last write.
+    // keeps the operator's own last write (status-writes.ts `conflicted`).
     const changed = statusChanged(record.read.status, record.plan.status);
-    if (changed && record.read.metadata.resourceVersion !== stored.metadata.resourceVersion) {
-      this.ownWrite.delete(record.pipeline);
-      return;
-    }
+    if (changed && record.read.metadata.resourceVersion !== stored.metadata.resourceVersion) return;
     if (changed) {
       const written = this.store(record.pipeline, (p) => ({ ...p, status: structuredClone(record.plan.status) }));
       if (written) this.ownWrite.set(record.pipeline, written);

@@ -15,7 +15,7 @@
 //   (only a Job this process actually created counts, not one that already existed). A drop is rare: the plan's resourceVersion is the newest this process knows
 //   (its own last write included), so only a change by someone else in between conflicts;
 // - read-your-writes: that next reconcile first waits for the write left in flight (settle), so it
-//   plans from the status written (reconciler.ts `freshest`), or from the cache after a conflict;
+//   plans from the status written (reconciler.ts `freshest`) until the cache has it, conflict or not;
 // - a crash with a write in flight is a crash after the creates: the next plan adopts the Jobs.
 /**
  * Whether a reconcile's status write may go on without the worker: not when it deletes anything

@@ -251,8 +251,12 @@ export class Reconciler {
     } catch (err) {
       const verdict = classifyApiError(err);
       if (verdict.verdict !== 'conflict') throw err;
-      log.debug({ err: verdict.message }, 'status write conflicted; planning again from the newer Pipeline');
-      this.writes.conflicted(key);
+      log.debug({ err: verdict.message }, 'status write conflicted; planning again once the cache has the change');
+      // The status we wrote last stays the floor of what the next plan reads (`freshest` lets it
+      // go once the cache reaches it). Forgetting it here let a plan read a lagging cache's older
+      // status: a run it had started looked unstarted, and a Job deleted by hand was created
+      // again under the same name (the simulator's NEW-N). Plans from our own write conflict
+      // again, and are retried, until the watch delivers the other writer's change.
       return 'conflict';
     }
     this.pending.settle({ key, uid: pipeline.metadata.uid ?? '' }, decision.status);

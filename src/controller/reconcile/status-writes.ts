@@ -41,11 +41,6 @@ export class StatusWrites {
     this.written.set(key, updated);
   }
 
-  /** A status write conflicted: the cache (or the watch's next event) is the newer truth. */
-  conflicted(key: string): void {
-    this.written.delete(key);
-  }
-
   /**
    * Whether to hold a change (the ms to wait before writing it anyway), or write now (undefined).
    * Only a change that is nothing but stage start times is held (start-time-hold.ts).

@@ -50,6 +50,8 @@ class MemoryCluster {
   /** The stage of every Job create request, and of the ones that made a new object. */
   readonly createRequests: string[] = [];
   readonly created: string[] = [];
+  /** The names of the Jobs created, in order: a name twice is a Job created again (a deleted one). */
+  readonly createdNames: string[] = [];
   /** Statuses the API server accepted, in order; and every write asked for (conflicts too). */
   readonly written: PipelineStatus[] = [];
   writeRequests = 0;
@@ -75,6 +77,13 @@ class MemoryCluster {
       if (!known.has(j.metadata?.name)) this.pending.jobObserved(j.metadata?.namespace, j.metadata?.name);
     }
     this.cache = { pipeline: this.pipeline, jobs: [...this.jobs.values()], revisions: [...this.revisions.values()] };
+  }
+
+  /** The Job watch delivers everything; the Pipeline watch lags behind (the cache keeps its old Pipeline). */
+  syncJobs(): void {
+    const pipeline = this.cache.pipeline;
+    this.sync();
+    this.cache = { ...this.cache, pipeline };
   }
 
   /** The Pipeline is deleted, and the watch says so; the garbage collector takes its Jobs. */
@@ -143,6 +152,7 @@ class MemoryCluster {
       const metadata = { ...structuredClone(action.job.metadata), namespace, uid: `job-${name}` };
       this.jobs.set(name, { ...structuredClone(action.job), metadata });
       this.created.push(stageName);
+      this.createdNames.push(name);
       this.pending.jobCreated(namespace, name);
       this.jobsCreatedByLastCall++;
     }
@@ -337,6 +347,36 @@ describe('Reconciler over an in-memory cluster', () => {
     expect(c.written).toHaveLength(2);
     expect(lastWritten(c)?.lastRun?.phase).toBe('Succeeded');
     expect(c.events.slice(events)).toContain('RunSucceeded');
+  });
+
+  it('a conflict keeps our own write as the floor: a lagging cache never makes a started run look unstarted (NEW-N)', async () => {
+    // The cache's Pipeline stays the one from before our first write throughout.
+    const { c, r } = await oneStageStarted();
+    expect(stageOf(lastWritten(c), 'a')).toMatchObject({ phase: 'Running', job: jobOf('a') });
+    c.now = at(12);
+    c.setJob('a', { state: 'succeeded', at: at(11) }, at(2));
+    c.syncJobs();
+    c.touch();
+    // Planned from our own write; the label someone else wrote makes the write conflict.
+    expect(await r.reconcile(KEY)).toEqual({ requeueAfterMs: CONFLICT_REQUEUE_MS });
+    // The user deletes the Job by hand before the Pipeline watch catches up.
+    c.jobs.clear();
+    c.syncJobs();
+    const started = c.events.filter((e) => e === 'RunStarted').length;
+    await r.reconcile(KEY);
+    await settle();
+    // Forgetting our write here read the cache's Pipeline with no run: run g1 started again and
+    // its Job was created again under the same name. From our write, the stage's Job is known
+    // deleted while it ran: it is created again as the next attempt, under a new name.
+    expect(new Set(c.createdNames).size).toBe(c.createdNames.length);
+    expect(c.events.filter((e) => e === 'RunStarted')).toHaveLength(started);
+    // Once the watch delivers the label, the decision is written, still without a Job twice.
+    c.sync();
+    await r.reconcile(KEY);
+    await settle();
+    expect(new Set(c.createdNames).size).toBe(c.createdNames.length);
+    expect(c.events.filter((e) => e === 'RunStarted')).toHaveLength(started);
+    expect(stageOf(lastWritten(c), 'a')?.attempts).toBe(2);
   });
 
   it('a deferred write that conflicts is dropped and requeued; nothing is announced', async () => {
