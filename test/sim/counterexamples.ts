@@ -458,6 +458,26 @@ export const COUNTEREXAMPLES: Counterexample[] = [
       { do: 'deleteJob', index: 0, fault: { kind: 'stale', back: 2, on: 'main' } },
     ],
   },
+  {
+    // Not a problem of the operator: the checker's. Run m (from the CronJob) is served extract from
+    // the tick's entry and runs clean; its writes are lost until it has ended, and a finished run in
+    // runs[] keeps no stage detail, so the checker could not tell what m's clean built on ("run ?")
+    // when a backfill with rerun was served clean from m. It now reads it from m's clean Job
+    // (cached-upstream), as the planner does (src/plan/cache/evidence.ts).
+    problem: 'NEW-O',
+    found: 'npm run sim -- --seed 7 --steps 200 --histories 300 --small (history 14, 8 operations after shrinking)',
+    config: { variant: 'hourly', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '1h' }, chained: false },
+    ops: [
+      { do: 'advance', percent: 100 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'runFromCronJob', fault: { kind: 'crash', keep: 0, on: 'main' } },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'finish', seed: 0, failPercent: 0, all: false, fault: { kind: 'writeLost', on: 'main' } },
+      { do: 'backfill', fromPeriodsAgo: 2, periods: 1, maxActive: 1, fault: { kind: 'stale', back: 1, on: 'main' } },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, rerun: true },
+    ],
+  },
 ];
 
 /** The KNOWN_FAILING key of a problem id ("case 1"), or undefined once the entry is gone. */

@@ -174,6 +174,12 @@ export class Checker {
    * records it Cached.
    */
   private readonly servedDecided = new Map<string, number>();
+  /**
+   * (uid/run/stage) → the run whose entry served it, as the first Job built on it recorded
+   * (cached-upstream): what a run built on when status no longer says (a finished run in runs[]
+   * keeps no stage detail).
+   */
+  private readonly servedFrom = new Map<string, string>();
   /** (uid/run) → the step its first Job began to run (invariant 3: which of two runs started first). */
   private readonly firstJobStep = new Map<string, number>();
   /** jobRuns facts of the reconcile under way, checked against its plan. */
@@ -261,6 +267,8 @@ export class Checker {
       for (const [stage, from] of fact.servedUpstream ?? []) {
         const key = `${fact.uid}/${fact.run}/${stage}/${from}`;
         if (!this.servedDecided.has(key)) this.servedDecided.set(key, fact.at);
+        const stageKey = `${fact.uid}/${fact.run}/${stage}`;
+        if (!this.servedFrom.has(stageKey)) this.servedFrom.set(stageKey, from);
       }
     }
     if (fact.run && fact.retryOf) this.retryOf.set(`${fact.uid}/${fact.run}`, fact.retryOf);
@@ -622,7 +630,7 @@ export class Checker {
     if (stage?.reason === 'Cached') return stage.cachedFrom;
     const of = this.retryOf.get(`${k.uid}/${id}`);
     if (stage?.reason === 'FromRun' && of) return this.sourceOf(k, of, name, depth + 1);
-    return undefined;
+    return this.servedFrom.get(`${k.uid}/${id}/${name}`);
   }
 
   /**
