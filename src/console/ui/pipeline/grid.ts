@@ -3,7 +3,7 @@
 // the run and the stage. Plain table cells (no per-cell listeners: one on the table).
 import { html } from 'htm/preact';
 import { cachedIn, phaseIn, type RunView } from './runs.ts';
-import { CACHED_COLOUR, phaseColour } from './phases.ts';
+import { CACHED_COLOUR, phaseColour } from '../model/phases.ts';
 import { LogicalTime } from './run-details.ts';
 import { cachedWords } from './cached-stages.ts';
 

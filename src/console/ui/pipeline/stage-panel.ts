@@ -8,7 +8,7 @@ import type { EventSummary } from '../../protocol.ts';
 import type { ConsoleStore } from '../shared/store-types.ts';
 import { Logs } from './logs.ts';
 import { cachedIn, phaseIn, type RunView, type StageView } from './runs.ts';
-import { phaseColour, phaseTextColour } from './phases.ts';
+import { phaseColour, phaseTextColour } from '../model/phases.ts';
 import { cachedWords } from './cached-stages.ts';
 import { between, utcTime } from '../shared/time.ts';
 import type { DatasetSpec } from '../../../api/types.ts';

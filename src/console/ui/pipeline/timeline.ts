@@ -2,7 +2,7 @@
 // runs), in dependency order. Stages without a start time have no bar.
 import { html } from 'htm/preact';
 import { cachedIn, isActive, phaseIn, type RunView } from './runs.ts';
-import { CACHED_COLOUR, phaseColour } from './phases.ts';
+import { CACHED_COLOUR, phaseColour } from '../model/phases.ts';
 import { cachedWords } from './cached-stages.ts';
 import { between } from '../shared/time.ts';
 
