@@ -1,7 +1,8 @@
-// Which permission each action on a Pipeline needs and the JSON merge patch that does it: the
+// Which permission each action on a Pipeline needs, the JSON merge patch that does it (the
 // same annotations `conveyor run|retry|cancel` set (conveyor.dev/run-requested, retry-requested,
-// cancel-requested, run-options), or spec.suspend. Pure data with no dependencies beyond the
-// annotation keys, so the Console's server and the Headlamp plugin write identical requests.
+// cancel-requested, run-options), or spec.suspend), and the words that say what was asked. Pure,
+// with no dependencies beyond the annotation keys, so the Console's server and the Headlamp plugin
+// write identical requests.
 import { ANN_CANCEL_REQUESTED, ANN_RETRY_REQUESTED, ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
 import type { RunOptions } from '../../plan/select/params.ts';
 import type { ActionName, ActionRequest } from '../protocol.ts';
@@ -47,4 +48,31 @@ function runOptionsAnnotation(request: ActionRequest, stamp: string): Record<str
     ...(request.noCache ? { noCache: true } : {}),
   };
   return { [ANN_RUN_OPTIONS]: JSON.stringify(options) };
+}
+
+/** What the operator was asked, for the answer the user reads. */
+export function actionDoneMessage(action: ActionName, namespace: string, name: string, request: ActionRequest): string {
+  const pipeline = `pipeline ${namespace}/${name}`;
+  const run = request.run ? `run ${request.run}` : 'the latest run';
+  switch (action) {
+    case 'run':
+      return `${pipeline}: a manual run was requested${runOptionWords(request)}`;
+    case 'retry':
+      return `${pipeline}: a retry of ${run} was requested`;
+    case 'cancel':
+      return `${pipeline}: cancelling ${run} was requested`;
+    case 'suspend':
+      return `${pipeline} is suspended`;
+    case 'resume':
+      return `${pipeline} is resumed`;
+  }
+}
+
+/** " with table=users, no cache": the options of a run request, in the CLI's words. */
+function runOptionWords(request: ActionRequest): string {
+  const words = [
+    ...Object.entries(request.params ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(request.noCache ? ['no cache'] : []),
+  ];
+  return words.length > 0 ? ` with ${words.join(', ')}` : '';
 }

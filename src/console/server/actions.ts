@@ -1,37 +1,8 @@
-// The Console's writes, as pure data: which permission each action needs and the JSON merge patch
-// that does it (action-patch.ts, shared with the Headlamp plugin), the words of the answer, and
-// the checks a Pipeline document must pass before the API server sees it.
+// The checks a Pipeline document must pass before the API server sees it (the Console's create
+// and apply). The actions' patches and words are in action-patch.ts, shared with the Headlamp plugin.
 import { parseAllDocuments } from 'yaml';
 import { API_VERSION, KIND } from '../../api/constants.ts';
 import type { Pipeline } from '../../api/types.ts';
-import type { ActionName, ActionRequest } from '../protocol.ts';
-
-/** What the operator was asked, for the answer the user reads. */
-export function actionDoneMessage(action: ActionName, namespace: string, name: string, request: ActionRequest): string {
-  const pipeline = `pipeline ${namespace}/${name}`;
-  const run = request.run ? `run ${request.run}` : 'the latest run';
-  switch (action) {
-    case 'run':
-      return `${pipeline}: a manual run was requested${runOptionWords(request)}`;
-    case 'retry':
-      return `${pipeline}: a retry of ${run} was requested`;
-    case 'cancel':
-      return `${pipeline}: cancelling ${run} was requested`;
-    case 'suspend':
-      return `${pipeline} is suspended`;
-    case 'resume':
-      return `${pipeline} is resumed`;
-  }
-}
-
-/** " with table=users, no cache": the options of a run request, in the CLI's words. */
-function runOptionWords(request: ActionRequest): string {
-  const words = [
-    ...Object.entries(request.params ?? {}).map(([k, v]) => `${k}=${v}`),
-    ...(request.noCache ? ['no cache'] : []),
-  ];
-  return words.length > 0 ? ` with ${words.join(', ')}` : '';
-}
 
 export type ParsedPipeline = { ok: true; pipeline: Pipeline } | { ok: false; message: string };
 

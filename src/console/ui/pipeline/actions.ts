@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Access, ActionName, ActionRequest, Pipeline } from '../../protocol.ts';
 import { buttonsFor } from '../model/actions.ts';
 import type { ConsoleStore } from '../shared/store-types.ts';
-import { isActive, type RunView } from './runs.ts';
+import { isActive, type RunView } from '../model/runs.ts';
 import { offersRunOptions, RunForm } from './run-form.ts';
 
 export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; selected?: RunView; runs: RunView[] }) {

@@ -6,11 +6,11 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
 import { groupPhase, phaseCounts, type StageGroup } from '../model/grouping.ts';
 import { pipelineGraph } from '../model/graph.ts';
-import type { LayoutRequest, LayoutResult, LayoutNode } from '../model/layout.ts';
+import { edgePath, type LayoutRequest, type LayoutResult, type LayoutNode } from '../model/layout.ts';
 import { cachedLayout, layoutsRequested, requestLayout } from './layout-client.ts';
 import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from '../model/phases.ts';
 import { PanZoom } from './pan-zoom.ts';
-import { cachedWords } from './cached-stages.ts';
+import { cachedWords } from '../model/cached-stages.ts';
 
 export type DagProps = {
   pipeline: Pipeline;
@@ -94,10 +94,6 @@ const clip = (t: string, width: number): string => {
   const max = Math.floor(width / 7);
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 };
-
-function edgePath(points: { x: number; y: number }[]): string {
-  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-}
 
 export function Dag(props: DagProps) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
