@@ -73,8 +73,11 @@ afterAll(async () => {
 });
 
 /** A page of Headlamp at `origin`, at the cluster's start page (/c/<context>/); returns it and that base URL. */
-async function openHeadlamp(origin: string): Promise<{ page: Page; base: string }> {
-  const context = await (await browser()).newContext({ viewport: { width: 1440, height: 1000 }, colorScheme: 'light' });
+async function openHeadlamp(
+  origin: string,
+  viewport = { width: 1440, height: 1000 },
+): Promise<{ page: Page; base: string }> {
+  const context = await (await browser()).newContext({ viewport, colorScheme: 'light' });
   contexts.push(context);
   await context.route(
     (url) => url.hostname !== '127.0.0.1',
@@ -212,7 +215,8 @@ describe('Conveyor in Headlamp', () => {
     const p = await getPipeline(c, a, 'hl-etl');
     const jobs = await stageJobs(c, a, 'hl-etl');
     expect(jobs.length).toBeGreaterThan(0);
-    const { page, base } = await openHeadlamp(admin.origin);
+    // Wide enough for the map and the node's panel (900 px) side by side.
+    const { page, base } = await openHeadlamp(admin.origin, { width: 1920, height: 1000 });
     await page.goto(`${base}/map`);
     await page.waitForSelector('.react-flow__node', { timeout: 60_000 });
     await page.getByText('Expand All', { exact: true }).click();
@@ -223,7 +227,9 @@ describe('Conveyor in Headlamp', () => {
       });
     }
     await page.waitForSelector(`.react-flow__node[data-id="${p.metadata.uid}"]`, { timeout: 30_000 });
+    // The Pipeline's node opens the plugin's panel: its facts and its DAG.
     await page.click(`.react-flow__node[data-id="${p.metadata.uid}"]`);
+    await page.waitForSelector(`[data-conveyor-map-details="${a}/hl-etl"] svg.conveyor-dag`, { timeout: 30_000 });
     await screenshot(page, 'headlamp-map');
   });
 });
