@@ -245,7 +245,7 @@ export function cachedStage(
   };
 }
 
-/** The Normal Event of a stage served from the cache (the Console reads it back: src/console/ui/pipeline/cached-stages.ts). */
+/** The Normal Event of a stage served from the cache (the Console reads it back: src/console/ui/model/cached-stages.ts). */
 export function stageCachedEvent(runId: string, stage: string, key: string, fromRun: string): PlanEvent {
   return {
     type: 'Normal',
