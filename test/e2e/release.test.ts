@@ -43,9 +43,15 @@ const ARTIFACTS = [
 ].sort();
 const cleanups: (() => Promise<void> | void)[] = [];
 
-/** Runs a command to completion; throws with its output when it fails. */
-function sh(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const res = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+/** Runs a command to completion; throws with its output when it fails, or `missing` when it is not installed. */
+function sh(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; missing?: string } = {},
+): string {
+  const res = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, cwd: options.cwd, env: options.env });
+  if ((res.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' && options.missing)
+    throw new Error(options.missing);
   if (res.error) throw new Error(`${command} ${args.join(' ')}: ${res.error.message}`);
   if (res.status !== 0)
     throw new Error(`${command} ${args.join(' ')} exited ${res.status}:\n${res.stdout}${res.stderr}`);
@@ -54,12 +60,9 @@ function sh(command: string, args: string[], options: { cwd?: string; env?: Node
 
 /** podman with the project's containers.conf (runc, ulimits this sandbox allows). */
 function podman(args: string[]): string {
-  const conf = join(REPO_ROOT, 'hack/containers.conf');
-  const env = { ...process.env, ...(existsSync(conf) ? { CONTAINERS_CONF: conf } : {}) };
-  const res = spawnSync('podman', args, { encoding: 'utf8', env });
-  if ((res.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
-    throw new Error('podman is not installed: the image archive is tested by starting it (apt-get install podman)');
-  return sh('podman', args, { env });
+  const env = { ...process.env, CONTAINERS_CONF: join(REPO_ROOT, 'hack/containers.conf') };
+  const missing = 'podman is not installed: the image archive is tested by starting it (apt-get install podman)';
+  return sh('podman', args, { env, missing });
 }
 
 /** The manifest digest an OCI archive's index.json names (what a registry calls the image). */
@@ -290,10 +293,12 @@ describe('the image archive', () => {
       String(port),
     ]);
     cleanups.push(() => void podman(['rm', '-f', '-t', '0', name]));
-    await waitFor(`/healthz of the container ${name} on port ${port}`, 60_000, async () => {
-      const state = podman(['inspect', '--format', '{{.State.Status}}', name]).trim();
-      if (state === 'exited') throw new Error(`the container exited:\n${podman(['logs', name])}`);
-      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+    // Until /healthz answers, or the container has stopped (then its log says why).
+    const exitLog = await waitFor(`/healthz of the container ${name} on port ${port}`, 60_000, async () => {
+      if (podman(['inspect', '--format', '{{.State.Status}}', name]).trim() === 'exited')
+        return `the container exited:\n${podman(['logs', name])}`;
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok && 'none';
     });
+    expect(exitLog).toBe('none');
   });
 });
