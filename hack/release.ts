@@ -11,7 +11,7 @@
 // chart's placeholder; users set theirs with --set image.repository=… after pushing the archive).
 // Everything is built in DIR.work and moved into DIR only when all of it succeeded.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureHelm, REPO_ROOT } from '../test/support/tools.ts';
@@ -63,7 +63,9 @@ async function buildAll(out: string, work: string, repository: string | undefine
   });
   await packCli(REPO_ROOT, join(work, 'cli'), out);
   const plugin = packHeadlamp(REPO_ROOT);
-  renameSync(plugin, join(out, basename(plugin)));
+  // Copied, not moved: the plugin folder may be on another file system than --out.
+  copyFileSync(plugin, join(out, basename(plugin)));
+  rmSync(plugin);
   return image.digest;
 }
 

@@ -44,6 +44,10 @@ async function bundle(repo: string, stage: string): Promise<void> {
     minifyWhitespace: true,
     minifySyntax: true,
     banner: { js: REQUIRE_BANNER },
+    // Module paths in the bundle read node_modules/… whether node_modules is a folder or a link
+    // (a worktree's): the bundle, and so the tarball, does not depend on the checkout.
+    preserveSymlinks: true,
+    absWorkingDir: repo,
     logLevel: 'warning',
   });
   writeFileSync(join(stage, 'dist/cli/main.js'), "export { main } from './bundle/conveyor.js';\n");
