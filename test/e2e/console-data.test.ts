@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { GROUP, PLURAL, VERSION } from '../../src/api/constants.ts';
 import type { Pipeline, PipelineStatus, RunStatus } from '../../src/api/types.ts';
-import { CACHED_COLOUR, phaseColour } from '../../src/console/ui/pipeline/phases.ts';
+import { CACHED_COLOUR, phaseColour } from '../../src/console/ui/model/phases.ts';
 import { utcTime } from '../../src/console/ui/shared/time.ts';
 import { pageErrors, screenshot, showPipeline, useBrowser } from './support/browser.ts';
 import { startConsole, type ConsoleProcess } from './support/console.ts';

@@ -18,14 +18,8 @@ import {
   streamPodLog,
 } from '../../kube/logs.ts';
 import type { Access, ActionName, ActionRequest, ActionResult, CheckResult, Snapshot } from '../protocol.ts';
-import {
-  ACTION_VERB,
-  ACTIONS,
-  actionDoneMessage,
-  actionPatch,
-  parsePipelineDocument,
-  type MergePatch,
-} from './actions.ts';
+import { ACTION_VERB, ACTIONS, actionDoneMessage, actionPatch, type MergePatch } from './action-patch.ts';
+import { parsePipelineDocument } from './actions.ts';
 import { ANN_RUN_OPTIONS, ANN_RUN_REQUESTED } from '../../api/labels.ts';
 import { checkRunRequest } from '../../plan/select/params.ts';
 import type { ConsoleBackend } from './backend.ts';

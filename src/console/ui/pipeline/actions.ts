@@ -3,42 +3,10 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Access, ActionName, ActionRequest, Pipeline } from '../../protocol.ts';
+import { buttonsFor } from '../model/actions.ts';
 import type { ConsoleStore } from '../shared/store-types.ts';
-import { isActive, type RunView } from './runs.ts';
+import { isActive, type RunView } from '../model/runs.ts';
 import { offersRunOptions, RunForm } from './run-form.ts';
-
-type Button = { action: ActionName; label: string; run?: string; enabled: boolean; why: string };
-
-/** Which buttons make sense for this pipeline and run (access decides which are shown at all). */
-export function buttonsFor(p: Pipeline, selected: RunView | undefined, active: RunView | undefined): Button[] {
-  const suspended = Boolean(p.spec.suspend);
-  const failed = selected?.phase === 'Failed';
-  return [
-    {
-      action: 'run',
-      label: 'Run now',
-      enabled: !suspended,
-      why: suspended ? 'the pipeline is suspended' : 'start a new run',
-    },
-    {
-      action: 'retry',
-      label: 'Retry from failure',
-      run: selected?.id,
-      enabled: failed,
-      why: failed ? `re-run the failed stages of ${selected!.id}` : 'the selected run has not failed',
-    },
-    {
-      action: 'cancel',
-      label: 'Cancel run',
-      run: active?.id,
-      enabled: Boolean(active),
-      why: active ? `cancel ${active.id}` : 'no run is active',
-    },
-    suspended
-      ? { action: 'resume', label: 'Resume', enabled: true, why: 'start runs again' }
-      : { action: 'suspend', label: 'Suspend', enabled: true, why: 'start no new runs' },
-  ];
-}
 
 export function Actions(props: { store: ConsoleStore; pipeline: Pipeline; selected?: RunView; runs: RunView[] }) {
   const { store, pipeline } = props;

@@ -4,12 +4,13 @@
 import { html } from 'htm/preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Pipeline } from '../../protocol.ts';
-import { groupPhase, groupStages, phaseCounts, type StageGroup } from './grouping.ts';
-import type { LayoutRequest, LayoutResult, LayoutNode } from './layout.ts';
+import { groupPhase, phaseCounts, type StageGroup } from '../model/grouping.ts';
+import { pipelineGraph } from '../model/graph.ts';
+import { edgePath, type LayoutRequest, type LayoutResult, type LayoutNode } from '../model/layout.ts';
 import { cachedLayout, layoutsRequested, requestLayout } from './layout-client.ts';
-import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from './phases.ts';
+import { CACHED_COLOUR, CACHED_STROKE, phaseColour, phaseTextColour } from '../model/phases.ts';
 import { PanZoom } from './pan-zoom.ts';
-import { cachedWords } from './cached-stages.ts';
+import { cachedWords } from '../model/cached-stages.ts';
 
 export type DagProps = {
   pipeline: Pipeline;
@@ -19,24 +20,6 @@ export type DagProps = {
   selected?: string;
   onSelect: (stage: string) => void;
 };
-
-function layoutRequest(p: Pipeline, expanded: ReadonlySet<string>): { req: LayoutRequest; groups: StageGroup[] } {
-  const graph = groupStages(
-    p.spec.stages.map((s) => ({ name: s.name, dependsOn: s.dependsOn ?? [] })),
-    undefined,
-    expanded,
-  );
-  const groupIds = new Set(graph.groups.map((g) => g.id));
-  const stages = [
-    ...graph.stages.map((s) => ({ ...s, kind: groupIds.has(s.name) ? ('group' as const) : ('stage' as const) })),
-    ...(p.spec.onFailure ?? []).map((s) => ({ name: s.name, dependsOn: [], kind: 'onFailure' as const })),
-  ];
-  const key = `${p.metadata.uid ?? p.metadata.name}:${p.metadata.generation ?? 0}:${[...expanded].sort().join(',')}`;
-  return {
-    req: { key, stages, groups: graph.groups.map((g) => ({ id: g.id, members: g.members })) },
-    groups: graph.groups,
-  };
-}
 
 function useLayout(req: LayoutRequest): { layout?: LayoutResult; error?: string } {
   const [state, setState] = useState<{ layout?: LayoutResult; error?: string }>({ layout: cachedLayout(req.key) });
@@ -112,14 +95,10 @@ const clip = (t: string, width: number): string => {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 };
 
-function edgePath(points: { x: number; y: number }[]): string {
-  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
-}
-
 export function Dag(props: DagProps) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const { req, groups } = useMemo(
-    () => layoutRequest(props.pipeline, expanded),
+    () => pipelineGraph(props.pipeline, expanded),
     [props.pipeline.metadata.uid, props.pipeline.metadata.generation, expanded],
   );
   const { layout, error } = useLayout(req);

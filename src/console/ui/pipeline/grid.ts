@@ -2,10 +2,10 @@
 // stage in dependency order; each cell coloured by the stage's phase in that run. A click selects
 // the run and the stage. Plain table cells (no per-cell listeners: one on the table).
 import { html } from 'htm/preact';
-import { cachedIn, phaseIn, type RunView } from './runs.ts';
-import { CACHED_COLOUR, phaseColour } from './phases.ts';
+import { cachedIn, phaseIn, type RunView } from '../model/runs.ts';
+import { CACHED_COLOUR, phaseColour } from '../model/phases.ts';
 import { LogicalTime } from './run-details.ts';
-import { cachedWords } from './cached-stages.ts';
+import { cachedWords } from '../model/cached-stages.ts';
 
 export type GridProps = {
   runs: RunView[];

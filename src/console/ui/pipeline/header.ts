@@ -2,7 +2,7 @@
 // (the schedule and the other triggers: triggers.ts).
 import { html } from 'htm/preact';
 import type { Pipeline } from '../../protocol.ts';
-import { phaseColour, phaseTextColour } from './phases.ts';
+import { phaseColour, phaseTextColour } from '../model/phases.ts';
 import { conditionSentence } from './conditions.ts';
 import { backfillLine } from './describe-run.ts';
 

@@ -1,7 +1,7 @@
 // The main thread's side of the layout worker: one worker for the page, answers matched by key,
 // results cached per key (pipeline uid + spec generation + expanded groups), so a status change
 // only recolours and a DAG is laid out once per spec.
-import type { LayoutRequest, LayoutResult } from './layout.ts';
+import type { LayoutRequest, LayoutResult } from '../model/layout.ts';
 
 /** Served next to the app bundle (hack/build-console.ts builds it as its own entry). */
 const WORKER_URL = '/assets/layout-worker.js';

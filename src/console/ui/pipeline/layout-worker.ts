@@ -1,6 +1,6 @@
 // Web Worker entry (bundled to dist/console/layout-worker.js): lays out one DAG per message, so
 // dagre's work on a large pipeline happens off the main thread.
-import { computeLayout, type LayoutRequest } from './layout.ts';
+import { computeLayout, type LayoutRequest } from '../model/layout.ts';
 
 self.onmessage = (e: MessageEvent<LayoutRequest>) => {
   try {

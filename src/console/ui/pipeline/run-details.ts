@@ -2,7 +2,7 @@
 // time it processed (the interval on hover and spelled out), its parameter values as chips,
 // --no-cache and the backfill it belongs to. Times in UTC, as `conveyor describe` prints them.
 import { html } from 'htm/preact';
-import type { RunView } from './runs.ts';
+import type { RunView } from '../model/runs.ts';
 import { intervalText, paramChips } from './describe-run.ts';
 import { utcTime } from '../shared/time.ts';
 

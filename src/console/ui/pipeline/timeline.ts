@@ -1,9 +1,9 @@
 // A Gantt chart of one run: a bar per stage from its start to its completion (to now while it
 // runs), in dependency order. Stages without a start time have no bar.
 import { html } from 'htm/preact';
-import { cachedIn, isActive, phaseIn, type RunView } from './runs.ts';
-import { CACHED_COLOUR, phaseColour } from './phases.ts';
-import { cachedWords } from './cached-stages.ts';
+import { cachedIn, isActive, phaseIn, type RunView } from '../model/runs.ts';
+import { CACHED_COLOUR, phaseColour } from '../model/phases.ts';
+import { cachedWords } from '../model/cached-stages.ts';
 import { between } from '../shared/time.ts';
 
 const ROW = 18;

@@ -9,7 +9,7 @@ import { Actions } from './actions.ts';
 import { Dag } from './dag.ts';
 import { RunGrid } from './grid.ts';
 import { Header } from './header.ts';
-import { cachedIn, isActive, phaseIn, runsOf, type RunView } from './runs.ts';
+import { cachedIn, isActive, phaseIn, runsOf, type RunView } from '../model/runs.ts';
 import { RunFacts } from './run-details.ts';
 import { utcTime } from '../shared/time.ts';
 import { StagePanel } from './stage-panel.ts';

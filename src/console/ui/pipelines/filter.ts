@@ -1,6 +1,7 @@
 // The overview's filters, applied in memory to every Pipeline the store holds: namespace, phase,
 // a Kubernetes-style label selector and free text. Pure functions, so the view only renders.
 import type { Pipeline } from '../../protocol.ts';
+import { pipelinePhase } from '../model/graph.ts';
 
 export type OverviewFilter = { namespace: string; phase: string; labels: string; text: string };
 
@@ -75,9 +76,8 @@ function haystack(p: Pipeline): string {
     .toLowerCase();
 }
 
-export function phaseOf(p: Pipeline): string {
-  return p.status?.phase ?? 'Pending';
-}
+/** The overview's name for the shared rule (the Headlamp plugin reads the same). */
+export const phaseOf = pipelinePhase;
 
 function matchesAll(text: string, words: string[]): boolean {
   return words.every((w) => text.includes(w));

@@ -3,31 +3,19 @@
 import { html } from 'htm/preact';
 import type { Pipeline, RunSummary } from '../../../api/types.ts';
 import { phaseOf } from './filter.ts';
+import { parseProgress } from '../model/graph.ts';
+import { phaseSymbol } from '../model/phases.ts';
 import { relative, utcTime } from '../shared/time.ts';
 
-/** The CLI's symbols (src/cli/graph.ts), so terminal and browser read alike. */
-const SYMBOL: Record<string, string> = {
-  Pending: '·',
-  Running: '▶',
-  Succeeded: '✔',
-  Failed: '✖',
-  Skipped: '↷',
-  Cancelled: '■',
-  Scheduled: '◷',
-  Suspended: '‖',
-  Invalid: '!',
-};
-
 export function PhaseBadge(props: { phase: string }) {
-  return html`<span class="badge" data-phase=${props.phase}><span aria-hidden="true">${SYMBOL[props.phase] ?? '·'}</span> ${props.phase}</span>`;
+  return html`<span class="badge" data-phase=${props.phase}><span aria-hidden="true">${phaseSymbol(props.phase)}</span> ${props.phase}</span>`;
 }
 
 function Progress(props: { progress: string | undefined; phase: string }) {
-  const m = /^(\d+)\/(\d+)$/.exec(props.progress ?? '');
-  if (!m) return html`<span class="muted">—</span>`;
-  const percent = Number(m[2]) > 0 ? Math.round((Number(m[1]) / Number(m[2])) * 100) : 0;
+  const progress = parseProgress(props.progress);
+  if (!progress) return html`<span class="muted">—</span>`;
   return html`<span class="progress" data-phase=${props.phase} title=${`${props.progress} stages finished`}>
-    <span class="progress-bar"><span class="progress-fill" style=${{ width: `${percent}%` }}></span></span>
+    <span class="progress-bar"><span class="progress-fill" style=${{ width: `${progress.percent}%` }}></span></span>
     <span class="progress-text">${props.progress}</span>
   </span>`;
 }

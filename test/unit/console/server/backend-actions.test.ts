@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { actionDoneMessage, actionPatch, parsePipelineDocument } from '../../../../src/console/server/actions.ts';
+import { actionDoneMessage, actionPatch } from '../../../../src/console/server/action-patch.ts';
+import { parsePipelineDocument } from '../../../../src/console/server/actions.ts';
 import { checkRunRequest } from '../../../../src/plan/select/params.ts';
 
 const now = new Date('2026-01-02T03:04:05.678Z');

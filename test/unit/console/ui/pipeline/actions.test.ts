@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Pipeline } from '../../../../../src/console/protocol.ts';
-import { buttonsFor } from '../../../../../src/console/ui/pipeline/actions.ts';
+import { buttonsFor } from '../../../../../src/console/ui/model/actions.ts';
 import { initialValues, offersRunOptions, runOptionsRequest } from '../../../../../src/console/ui/pipeline/run-form.ts';
-import type { RunView } from '../../../../../src/console/ui/pipeline/runs.ts';
+import type { RunView } from '../../../../../src/console/ui/model/runs.ts';
 
 const p = (suspend: boolean): Pipeline => ({
   apiVersion: 'conveyor.dev/v1alpha1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BackfillStatus } from '../../../../../src/api/types.ts';
 import type { EventSummary } from '../../../../../src/console/protocol.ts';
-import { cachedFromEvents, cachedWords, isCached } from '../../../../../src/console/ui/pipeline/cached-stages.ts';
+import { cachedFromEvents, cachedWords, isCached } from '../../../../../src/console/ui/model/cached-stages.ts';
 import { backfillLine, intervalText, paramChips } from '../../../../../src/console/ui/pipeline/describe-run.ts';
 
 describe('intervalText', () => {

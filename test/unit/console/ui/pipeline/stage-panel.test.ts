@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunView, StageView } from '../../../../../src/console/ui/pipeline/runs.ts';
+import type { RunView, StageView } from '../../../../../src/console/ui/model/runs.ts';
 import { stageEvents, stageFacts } from '../../../../../src/console/ui/pipeline/stage-panel.ts';
 
 const run = (id: string, phase: RunView['phase']): RunView => ({ id, phase, stages: new Map(), jobs: [] });

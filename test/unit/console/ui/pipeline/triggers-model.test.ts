@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { goodFixture as fixture } from '../../../../fixtures/pipelines/good-fixture.ts';
 import type { Pipeline, PipelineStatus } from '../../../../../src/api/types.ts';
-import { runsOf } from '../../../../../src/console/ui/pipeline/runs.ts';
+import { runsOf } from '../../../../../src/console/ui/model/runs.ts';
 import {
   NOT_REPORTED,
   scheduleLine,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { computeLayout, type LayoutNode, type LayoutStage } from '../../../../../src/console/ui/pipeline/layout.ts';
+import { computeLayout, type LayoutNode, type LayoutStage } from '../../../../../src/console/ui/model/layout.ts';
 
 const overlaps = (a: LayoutNode, b: LayoutNode): boolean =>
   a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;

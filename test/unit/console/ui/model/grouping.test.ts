@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  groupPhase,
-  groupStages,
-  phaseCounts,
-  type GraphStage,
-} from '../../../../../src/console/ui/pipeline/grouping.ts';
+import { groupPhase, groupStages, phaseCounts, type GraphStage } from '../../../../../src/console/ui/model/grouping.ts';
 
 const fanOut = (n: number): GraphStage[] => {
   const mids = Array.from({ length: n }, (_, i) => `s${String(i + 1).padStart(3, '0')}`);

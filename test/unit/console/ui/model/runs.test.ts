@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSummary, Pipeline } from '../../../../../src/console/protocol.ts';
-import { cachedIn, phaseIn, runsOf } from '../../../../../src/console/ui/pipeline/runs.ts';
+import { cachedIn, phaseIn, runsOf } from '../../../../../src/console/ui/model/runs.ts';
 import { conditionSentence } from '../../../../../src/console/ui/pipeline/conditions.ts';
 
 const job = (run: string, stage: string, extra: Partial<JobSummary> = {}): JobSummary => ({

@@ -70,3 +70,8 @@ export function computeLayout(req: LayoutRequest): LayoutResult {
   const right = extra.reduce((m, n) => Math.max(m, n.x + n.w + MARGIN), graph.width);
   return { key: req.key, nodes: [...graph.nodes, ...extra], edges: graph.edges, width: right, height: bottom };
 }
+
+/** An edge's polyline as an SVG path ("M x,y L x,y …"). */
+export function edgePath(points: { x: number; y: number }[]): string {
+  return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+}

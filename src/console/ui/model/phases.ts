@@ -1,4 +1,5 @@
-// Colours of stage and run phases, shared by the DAG, the grid and the timeline.
+// Colours and symbols of stage, run and pipeline phases, shared by the Console's DAG, grid,
+// timeline and overview and by the Headlamp plugin.
 export const PHASE_COLOUR: Record<string, string> = {
   Pending: '#cbd5e1',
   Running: '#3b82f6',
@@ -20,4 +21,22 @@ export function phaseColour(phase: string | undefined): string {
 /** Text that reads on the phase's colour. */
 export function phaseTextColour(phase: string | undefined): string {
   return phase === 'Running' || phase === 'Failed' ? '#ffffff' : '#0f172a';
+}
+
+/** The CLI's symbols (src/cli/graph.ts), so terminal and browser read alike. */
+export const PHASE_SYMBOL: Record<string, string> = {
+  Pending: '·',
+  Running: '▶',
+  Succeeded: '✔',
+  Failed: '✖',
+  Skipped: '↷',
+  Cancelled: '■',
+  Scheduled: '◷',
+  Suspended: '‖',
+  Invalid: '!',
+};
+
+/** The symbol before a phase's word (· when the phase is unknown). */
+export function phaseSymbol(phase: string): string {
+  return PHASE_SYMBOL[phase] ?? '·';
 }
