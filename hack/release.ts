@@ -61,7 +61,7 @@ async function buildAll(out: string, work: string, repository: string | undefine
     repository,
     mtime,
   });
-  await packCli(REPO_ROOT, join(work, 'cli'), out);
+  packCli(REPO_ROOT, join(work, 'cli'), out);
   const plugin = packHeadlamp(REPO_ROOT);
   // Copied, not moved: the plugin folder may be on another file system than --out.
   copyFileSync(plugin, join(out, basename(plugin)));

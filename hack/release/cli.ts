@@ -1,23 +1,14 @@
-// The CLI's npm tarball: `npm pack` of a staged package that needs nothing from a registry. The
-// CLI is bundled with esbuild into one file (the same flags as the operator's bundle in the
-// Dockerfile), next to what it reads at run time: dist/console (`conveyor dashboard`) and
-// schema/ (the Console's builder). Its package.json has no dependencies.
-import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+// The CLI's npm tarball: `npm pack` of a staged package that needs nothing from a registry. Its
+// files are the image's: hack/image/stage-app.ts bundles the CLI with esbuild (no node_modules)
+// and lays it out next to what it reads at run time, dist/console (`conveyor dashboard`) and
+// schema/ (the Console's builder), so the tarball's CLI is the very bundle the image runs. Its
+// package.json has no dependencies.
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { APP_FILES } from '../image/layout.ts';
 import { run } from './exec.ts';
 
 export const CLI_PACKAGE = 'conveyor-cli';
-
-// The modules that find files by import.meta.url (src/console/server/static.ts, routes.ts) sit
-// three folders below the package root and climb '../../../'. Bundled, they all share the
-// bundle's URL, so the bundle sits three folders deep too; dist/cli/main.js, where bin/conveyor.js
-// looks first, re-exports it.
-const BUNDLE = 'dist/cli/bundle/conveyor.js';
-
-/** The bundle's own `require` for the CommonJS dependencies esbuild wraps (as in the Dockerfile). */
-const REQUIRE_BANNER =
-  "import { createRequire as __conveyorRequire } from 'node:module'; const require = __conveyorRequire(import.meta.url);";
 
 type RootPackage = { version: string; description: string; license: string; engines: Record<string, string> };
 
@@ -29,47 +20,29 @@ function manifest(root: RootPackage): Record<string, unknown> {
     license: root.license,
     type: 'module',
     engines: root.engines,
-    bin: { conveyor: 'bin/conveyor.js', 'kubectl-conveyor': 'bin/conveyor.js' },
+    bin: { conveyor: APP_FILES.cli, 'kubectl-conveyor': APP_FILES.cli },
     dependencies: {},
   };
 }
 
-async function bundle(repo: string, stage: string): Promise<void> {
-  await build({
-    entryPoints: [join(repo, 'src/cli/main.ts')],
-    outfile: join(stage, BUNDLE),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    minifyWhitespace: true,
-    minifySyntax: true,
-    banner: { js: REQUIRE_BANNER },
-    // Module paths in the bundle read node_modules/… whether node_modules is a folder or a link
-    // (a worktree's): the bundle, and so the tarball, does not depend on the checkout.
-    preserveSymlinks: true,
-    absWorkingDir: repo,
-    logLevel: 'warning',
-  });
-  writeFileSync(join(stage, 'dist/cli/main.js'), "export { main } from './bundle/conveyor.js';\n");
-}
-
-/** The Console's built files; source maps stay out (they are for working on the Console). */
-function copyConsole(repo: string, stage: string): void {
-  cpSync(join(repo, 'dist/console'), join(stage, 'dist/console'), {
+/** What the CLI runs from the image's staged /app: its entry, its bundle, the Console, the schema. */
+function copyCliFiles(app: string, stage: string): void {
+  const cliDir = dirname(APP_FILES.cliEntry);
+  for (const path of [APP_FILES.cli, cliDir, APP_FILES.schemaDir])
+    cpSync(join(app, path), join(stage, path), { recursive: true });
+  // Source maps stay out of the CLI (they are for working on the Console).
+  cpSync(join(app, APP_FILES.consoleDir), join(stage, APP_FILES.consoleDir), {
     recursive: true,
     filter: (src) => !src.endsWith('.map'),
   });
 }
 
-/** Stages the package in `stage` and packs it into `outDir`; returns the tarball's path. */
-export async function packCli(repo: string, stage: string, outDir: string): Promise<string> {
+/** Stages the package in `work`/package and packs it into `outDir`; returns the tarball's path. */
+export function packCli(repo: string, work: string, outDir: string): string {
   const root = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as RootPackage;
-  run('node', [join(repo, 'hack/build-console.ts')], { cwd: repo });
-  mkdirSync(join(stage, 'bin'), { recursive: true });
-  copyFileSync(join(repo, 'bin/conveyor.js'), join(stage, 'bin/conveyor.js'));
-  await bundle(repo, stage);
-  copyConsole(repo, stage);
-  cpSync(join(repo, 'schema'), join(stage, 'schema'), { recursive: true });
+  const [app, stage] = [join(work, 'app'), join(work, 'package')];
+  run(process.execPath, [join(repo, 'hack/image/stage-app.ts'), app], { cwd: repo });
+  copyCliFiles(app, stage);
   copyFileSync(join(repo, 'LICENSE'), join(stage, 'LICENSE'));
   writeFileSync(join(stage, 'README.md'), readme(root.version));
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest(root), null, 2)}\n`);
