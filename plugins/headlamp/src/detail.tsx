@@ -9,7 +9,7 @@ import { PhaseChip } from './phase-chip.tsx';
 import { PipelineClass } from './pipeline-class.ts';
 import { LIST_ROUTE } from './routes.ts';
 
-function Facts(props: { pipeline: Pipeline }) {
+export function Facts(props: { pipeline: Pipeline }) {
   const row = pipelineRow(props.pipeline, Date.now());
   const run = latestRun(props.pipeline);
   return (
