@@ -27,6 +27,7 @@ import { ensureHelm, REPO_ROOT } from '../support/tools.ts';
 import { login, startConsole } from './support/console.ts';
 import { clients, onKwok, testNamespace, waitFor, type Clients } from './support/kube.ts';
 import { createPipeline, installCrd, pipeline } from './support/pipelines.ts';
+import { containerLogs, podman, removeContainers, requirePodman } from './support/podman.ts';
 
 const c: Clients = clients();
 const work = mkdtempSync(join(tmpdir(), 'conveyor-release-e2e-'));
@@ -43,26 +44,13 @@ const ARTIFACTS = [
 ].sort();
 const cleanups: (() => Promise<void> | void)[] = [];
 
-/** Runs a command to completion; throws with its output when it fails, or `missing` when it is not installed. */
-function sh(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; missing?: string } = {},
-): string {
+/** Runs a command to completion; throws with its output when it fails. */
+function sh(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const res = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, cwd: options.cwd, env: options.env });
-  if ((res.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' && options.missing)
-    throw new Error(options.missing);
   if (res.error) throw new Error(`${command} ${args.join(' ')}: ${res.error.message}`);
   if (res.status !== 0)
     throw new Error(`${command} ${args.join(' ')} exited ${res.status}:\n${res.stdout}${res.stderr}`);
   return res.stdout;
-}
-
-/** podman with the project's containers.conf (runc, ulimits this sandbox allows). */
-function podman(args: string[]): string {
-  const env = { ...process.env, CONTAINERS_CONF: join(REPO_ROOT, 'hack/containers.conf') };
-  const missing = 'podman is not installed: the image archive is tested by starting it (apt-get install podman)';
-  return sh('podman', args, { env, missing });
 }
 
 /** The manifest digest an OCI archive's index.json names (what a registry calls the image). */
@@ -256,6 +244,7 @@ describe('the image archive', () => {
     });
 
   it('loads into podman and the operator in it answers /healthz', async () => {
+    requirePodman();
     const archive = join(releaseDir, `conveyor-image-${VERSION}.oci.tar`);
     const loaded = podman(['load', '-i', archive]);
     const ref = /^Loaded image(?:\(s\))?: (\S+)$/m.exec(loaded)?.[1];
@@ -292,11 +281,11 @@ describe('the image archive', () => {
       '--health-port',
       String(port),
     ]);
-    cleanups.push(() => void podman(['rm', '-f', '-t', '0', name]));
+    cleanups.push(() => removeContainers([name]));
     // Until /healthz answers, or the container has stopped (then its log says why).
     const exitLog = await waitFor(`/healthz of the container ${name} on port ${port}`, 60_000, async () => {
       if (podman(['inspect', '--format', '{{.State.Status}}', name]).trim() === 'exited')
-        return `the container exited:\n${podman(['logs', name])}`;
+        return `the container exited:\n${containerLogs(name)}`;
       return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok && 'none';
     });
     expect(exitLog).toBe('none');
