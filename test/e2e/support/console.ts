@@ -11,7 +11,8 @@
 // cookie and redirects to /). Tests that talk HTTP themselves use login(url) for the cookie.
 // Options: `kubeconfig` (default: the suite's, inject('kubeconfig')) — pass another user's
 // kubeconfig (see rbac.ts) to see the Console with that user's rights; `args` are added to
-// the command line (e.g. ['-n', ns] to watch one namespace; --port defaults to 0, any free).
+// the command line (e.g. ['-n', ns] to watch one namespace; --port defaults to 0, any free);
+// `command` runs another conveyor than the sources (e.g. an installed one), from `cwd`.
 // The process's output goes to LOG_DIR/console-<time>.log, named in every failure.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -44,15 +45,18 @@ export interface ConsoleProcess {
   exited: Promise<number | null>;
 }
 
-export async function startConsole(opts: { kubeconfig?: string; args?: string[] } = {}): Promise<ConsoleProcess> {
+export async function startConsole(
+  opts: { kubeconfig?: string; args?: string[]; command?: string[]; cwd?: string } = {},
+): Promise<ConsoleProcess> {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = `${LOG_DIR}/console-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.log`;
   const log = createWriteStream(logFile);
+  const [command, ...prefix] = opts.command ?? [process.execPath, ...FROM_SOURCES];
   const child = spawn(
-    process.execPath,
-    [...FROM_SOURCES, 'dashboard', '--kubeconfig', opts.kubeconfig ?? inject('kubeconfig'), ...(opts.args ?? [])],
+    command!,
+    [...prefix, 'dashboard', '--kubeconfig', opts.kubeconfig ?? inject('kubeconfig'), ...(opts.args ?? [])],
     {
-      cwd: root,
+      cwd: opts.cwd ?? root,
       env: { ...process.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
