@@ -31,6 +31,9 @@ const common: BuildOptions = {
   logLevel: 'warning',
   // No environment leaks into the bundle; libraries that test NODE_ENV take their lean path.
   define: { 'process.env.NODE_ENV': '"production"' },
+  // Module paths (chunk names, source maps) read node_modules/… whether node_modules is a folder
+  // or a link to one: the same sources give the same files in any checkout and in the image.
+  preserveSymlinks: true,
 };
 
 function sizeOf(file: string): string {
