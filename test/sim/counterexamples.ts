@@ -478,6 +478,41 @@ export const COUNTEREXAMPLES: Counterexample[] = [
       { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, rerun: true },
     ],
   },
+  {
+    // Backfill bf-3's run is cancelled (its clean Job deleted by the operator, extract's kept) and
+    // later falls off runs[]. A manual run then fails before its first Job (its spec revision is
+    // gone): lastRun has no startTime, and the planner took that for "no run known", so every
+    // started run the Jobs showed counted as newer than lastRun: bf-3's run woke up and its clean
+    // Job was created again under its old name. Fixed: select.ts lastKnownStart.
+    problem: 'NEW-P',
+    found: 'npm run sim -- --seed 7 --steps 200 --histories 300 --small (history 272, 23 operations after shrinking)',
+    config: { variant: 'hourly', concurrencyPolicy: 'Allow', maxAge: { extract: '1h', clean: '1h' }, chained: false },
+    ops: [
+      { do: 'edit', change: 'policy', value: 1 },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1, fault: { kind: 'stale', back: 1, on: 'main' } },
+      { do: 'advance', percent: 124, fault: { kind: 'crash', keep: 0, on: 'main' } },
+      { do: 'advance', percent: 1 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'run' },
+      { do: 'cancelBackfill' },
+      { do: 'advance', percent: 152 },
+      { do: 'advance', percent: 7 },
+      { do: 'advance', percent: 127 },
+      { do: 'advance', percent: 39 },
+      { do: 'advance', percent: 200 },
+      { do: 'advance', percent: 109 },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+      { do: 'advance', percent: 1 },
+      { do: 'edit', change: 'image', value: 0 },
+      { do: 'edit', change: 'image', value: 1, fault: { kind: 'stale', back: 1, on: 'main' } },
+      { do: 'runFromCronJob' },
+      { do: 'finish', seed: 0, failPercent: 100, all: false },
+      { do: 'advance', percent: 30 },
+      { do: 'advance', percent: 12 },
+      { do: 'finish', seed: 0, failPercent: 0, all: false },
+      { do: 'backfill', fromPeriodsAgo: 1, periods: 1, maxActive: 1 },
+    ],
+  },
 ];
 
 /** The KNOWN_FAILING key of a problem id ("case 1"), or undefined once the entry is gone. */

@@ -440,6 +440,24 @@ export function selectScheduled(ctx: PlanFacts): Selection {
 }
 
 /**
+ * When the newest run status knows of began: a run the Jobs show that began later is one whose
+ * status write did not land. A lastRun that never began (it failed before its first Job, e.g. its
+ * spec revision was gone) counts from when it ended, and no earlier than any run status lists.
+ * Taking it for "no run known" woke every finished run that had fallen off runs[] but whose Jobs
+ * remained, and created their deleted Jobs again under their old names (the simulator's NEW-P).
+ * NaN when status knows no time at all.
+ */
+function lastKnownStart(previous: PipelineStatus, remembered: Map<string, RememberedRun>): number {
+  const last = previous.lastRun;
+  if (last?.startTime) return Date.parse(last.startTime);
+  const times = [last?.completionTime, ...[...remembered.values()].map((run) => run.startTime)]
+    .filter((t): t is string => typeof t === 'string')
+    .map((t) => Date.parse(t))
+    .filter((t) => !Number.isNaN(t));
+  return times.length > 0 ? Math.max(...times) : Number.NaN;
+}
+
+/**
  * Runs going on, oldest first: the active ones status remembers, and ones whose Jobs show status
  * forgot them (a status write that did not land, a lost status): still running, or newer than
  * lastRun. Older finished ones are history that fell off runs[], not to be woken up.
@@ -467,7 +485,7 @@ function scheduledContinuing(
     );
   }
   const newest = lost ? unknown.filter((run) => run.started).sort((a, b) => runTime(b) - runTime(a))[0] : undefined;
-  const lastStart = previous.lastRun?.startTime ? Date.parse(previous.lastRun.startTime) : Number.NaN;
+  const lastStart = lastKnownStart(previous, remembered);
   for (const run of unknown) {
     const newer = !lost && (Number.isNaN(lastStart) || runTime(run) > lastStart);
     if (run.started && (run.unfinished || run === newest || newer)) addOnce(continuing, fromEvidence(ctx, run));
