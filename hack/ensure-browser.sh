@@ -12,12 +12,7 @@ if [ -n "${CONVEYOR_CHROMIUM:-}" ]; then
   echo "CONVEYOR_CHROMIUM=$CONVEYOR_CHROMIUM is not an executable file. $hint" >&2
   exit 1
 fi
-sudo=''
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo='sudo -n'; else echo "$hint" >&2; exit 1; fi
-fi
-command -v apt-get >/dev/null || { echo "$hint" >&2; exit 1; }
-echo "[test] installing Debian's chromium for the Console's browser tests (once, ~2 min)"
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+apt_install "$hint" "[test] installing Debian's chromium for the Console's browser tests (once, ~2 min)" chromium
 [ -x /usr/bin/chromium ] || { echo "chromium did not install at /usr/bin/chromium. $hint" >&2; exit 1; }

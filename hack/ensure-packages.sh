@@ -21,12 +21,7 @@ fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 hint="npm test needs Debian's ${missing[*]} for the image test (npm run image): apt-get install ${missing[*]}"
-sudo=''
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo='sudo -n'; else echo "$hint" >&2; exit 1; fi
-fi
-command -v apt-get >/dev/null || { echo "$hint" >&2; exit 1; }
-echo "[test] installing ${missing[*]} for the image test (once)"
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+apt_install "$hint" "[test] installing ${missing[*]} for the image test (once)" "${missing[@]}"
 for p in "${missing[@]}"; do installed "$p" || { echo "$p did not install. $hint" >&2; exit 1; }; done
