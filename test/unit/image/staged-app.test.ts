@@ -65,22 +65,14 @@ describe('the staged app (hack/image/stage-app.ts)', () => {
   });
 
   it('the CLI prints its usage with no node_modules anywhere above it', () => {
-    const res = spawnSync(process.execPath, [join(dir, APP_FILES.cli), '--help'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '' },
-    });
+    const res = runStaged(APP_FILES.cli, '--help');
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('conveyor dashboard');
   });
 
   it('the operator prints its usage (every module of the operator loads)', () => {
-    const res = spawnSync(process.execPath, [join(dir, APP_FILES.operatorBundle), '--help'], {
-      cwd: dir,
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '' },
-    });
+    const res = runStaged(APP_FILES.operatorBundle, '--help');
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout).toContain('Usage: conveyor-operator');
@@ -88,14 +80,19 @@ describe('the staged app (hack/image/stage-app.ts)', () => {
   });
 
   it('the operator refuses a bad flag by name, as from the sources', () => {
-    const res = spawnSync(process.execPath, [join(dir, APP_FILES.operatorBundle), '--workers', 'many'], {
+    const res = runStaged(APP_FILES.operatorBundle, '--workers', 'many');
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('--workers');
+  });
+
+  /** Runs a staged entry point as the image does: from the app folder, with nothing but PATH set. */
+  function runStaged(file: string, ...args: string[]) {
+    return spawnSync(process.execPath, [join(dir, file), ...args], {
       cwd: dir,
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '' },
     });
-    expect(res.status).toBe(2);
-    expect(res.stderr).toContain('--workers');
-  });
+  }
 
   /** Starts the bundle against an API server that does not answer (a closed port). */
   async function startUnreachable(): Promise<{ port: number; output: () => string; stop: () => void }> {
